@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// FieldKind is the type of a form field.
+type FieldKind string
+
+// Field kinds.
+const (
+	FieldText        FieldKind = "text"         // one line
+	FieldLongText    FieldKind = "long_text"    // several lines
+	FieldSelect      FieldKind = "select"       // one of Options
+	FieldMultiSelect FieldKind = "multi_select" // any of Options
+	FieldNumber      FieldKind = "number"       // integer or decimal within Min/Max
+	FieldBool        FieldKind = "bool"         // a checkbox
+	FieldUser        FieldKind = "user"         // a workspace user
+)
+
+// Option is one choice of a select.
+type Option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Field is one input of a form, declared once and rendered as a modal input
+// block in Slack and as a prompt in the shell.
+type Field struct {
+	ID          string    `json:"id"`
+	Label       string    `json:"label"`
+	Kind        FieldKind `json:"kind"`
+	Help        string    `json:"help,omitempty"`
+	Placeholder string    `json:"placeholder,omitempty"`
+	Required    bool      `json:"required,omitempty"`
+	// Default is the initial value; for a multi-select, values joined by ",".
+	Default string   `json:"default,omitempty"`
+	Options []Option `json:"options,omitempty"`
+	// Min and Max bound a number; MinLen and MaxLen bound text length.
+	Min, Max       *float64 `json:"min,omitempty"`
+	MinLen, MaxLen int      `json:"min_len,omitempty"`
+	// Integer rejects decimals in a number field.
+	Integer bool `json:"integer,omitempty"`
+	// Pattern is a regular expression the whole text must match;
+	// PatternHint says in words what it expects.
+	Pattern     string `json:"pattern,omitempty"`
+	PatternHint string `json:"pattern_hint,omitempty"`
+}
+
+// Form is a set of fields with a title. ID names the command whose Submit
+// receives it (the router fills it in); State is opaque data carried through
+// the round trip (Slack's private_metadata), such as the command's arguments.
+type Form struct {
+	ID         string  `json:"id"`
+	Title      string  `json:"title"`
+	SubmitText string  `json:"submit_text,omitempty"`
+	Intro      string  `json:"intro,omitempty"`
+	Fields     []Field `json:"fields"`
+	State      string  `json:"state,omitempty"`
+}
+
+// Field returns the field with the id, or nil.
+func (f *Form) Field(id string) *Field {
+	for i := range f.Fields {
+		if f.Fields[i].ID == id {
+			return &f.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Values are a form's submitted values by field id. Single-valued fields hold
+// one element; a multi-select holds each chosen value; an unchecked boolean
+// holds "false".
+type Values map[string][]string
+
+// Get returns the first value of a field or "".
+func (v Values) Get(id string) string {
+	if len(v[id]) > 0 {
+		return v[id][0]
+	}
+	return ""
+}
+
+// List returns all values of a field.
+func (v Values) List(id string) []string { return v[id] }
+
+// Bool reports whether a boolean field was checked.
+func (v Values) Bool(id string) bool { return v.Get(id) == "true" }
+
+// Int returns a number field as an int (0 when empty or invalid).
+func (v Values) Int(id string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(v.Get(id)))
+	return n
+}
+
+// Set stores a single value.
+func (v Values) Set(id, value string) { v[id] = []string{value} }
+
+// Validate checks values against the declared rules of every field and
+// returns the problems keyed by field id (nil when all is well). Defaults are
+// not applied here: transports fill them in when the user leaves a field as
+// it was offered.
+func (f *Form) Validate(v Values) FieldErrors {
+	errs := FieldErrors{}
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		if msg := fd.Check(v[fd.ID]); msg != "" {
+			errs[fd.ID] = msg
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// Check validates one field's values and returns a message for the user, or "".
+func (fd *Field) Check(vals []string) string {
+	var nonEmpty []string
+	for _, s := range vals {
+		if strings.TrimSpace(s) != "" {
+			nonEmpty = append(nonEmpty, strings.TrimSpace(s))
+		}
+	}
+	if fd.Kind == FieldBool {
+		if len(nonEmpty) > 0 && nonEmpty[0] != "true" && nonEmpty[0] != "false" {
+			return "answer yes or no"
+		}
+		if fd.Required && (len(nonEmpty) == 0 || nonEmpty[0] != "true") {
+			return "this box must be checked"
+		}
+		return ""
+	}
+	if len(nonEmpty) == 0 {
+		if fd.Required {
+			return "this field is required"
+		}
+		return ""
+	}
+	switch fd.Kind {
+	case FieldSelect, FieldMultiSelect:
+		if fd.Kind == FieldSelect && len(nonEmpty) > 1 {
+			return "choose only one option"
+		}
+		for _, s := range nonEmpty {
+			if !fd.hasOption(s) {
+				return fmt.Sprintf("%q is not one of the choices (%s)", s, fd.optionList())
+			}
+		}
+		return ""
+	case FieldNumber:
+		s := nonEmpty[0]
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Sprintf("%q is not a number", s)
+		}
+		if fd.Integer && n != float64(int64(n)) {
+			return "enter a whole number"
+		}
+		if fd.Min != nil && n < *fd.Min {
+			return fmt.Sprintf("must be at least %s", trimFloat(*fd.Min))
+		}
+		if fd.Max != nil && n > *fd.Max {
+			return fmt.Sprintf("must be at most %s", trimFloat(*fd.Max))
+		}
+		return ""
+	}
+	s := nonEmpty[0]
+	n := utf8.RuneCountInString(s)
+	if fd.MinLen > 0 && n < fd.MinLen {
+		return fmt.Sprintf("must be at least %d characters (got %d)", fd.MinLen, n)
+	}
+	if fd.MaxLen > 0 && n > fd.MaxLen {
+		return fmt.Sprintf("must be at most %d characters (got %d)", fd.MaxLen, n)
+	}
+	if fd.Pattern != "" {
+		re, err := regexp.Compile("^(?:" + fd.Pattern + ")$")
+		if err != nil {
+			return "this field has a broken pattern; tell the platform team"
+		}
+		if !re.MatchString(s) {
+			if fd.PatternHint != "" {
+				return fd.PatternHint
+			}
+			return fmt.Sprintf("must match %s", fd.Pattern)
+		}
+	}
+	return ""
+}
+
+func (fd *Field) hasOption(s string) bool {
+	for _, o := range fd.Options {
+		if o.Value == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (fd *Field) optionList() string {
+	vals := make([]string, 0, len(fd.Options))
+	for _, o := range fd.Options {
+		vals = append(vals, o.Value)
+	}
+	if len(vals) > 8 {
+		vals = append(vals[:8], "…")
+	}
+	return strings.Join(vals, ", ")
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// Float returns a pointer to f, for Field.Min and Field.Max.
+func Float(f float64) *float64 { return &f }
