@@ -44,19 +44,19 @@ func (u User) String() string {
 type Request struct {
 	// ID identifies this delivery; repeated deliveries of the same Slack event
 	// carry the same ID, so it doubles as the idempotency key.
-	ID        string    `json:"id"`
-	Transport string    `json:"transport"`
-	User      User      `json:"user"`
-	TeamID    string    `json:"team_id,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	ThreadTS  string    `json:"thread_ts,omitempty"`
-	Text      string    `json:"text,omitempty"`    // everything after "/plat"
-	Command   string    `json:"command,omitempty"` // resolved command name, e.g. "catalog search"
-	Args      []string  `json:"args,omitempty"`    // words after the command name
-	Flags     Flags     `json:"flags,omitempty"`   // --name value / --bool flags
-	ResponseURL string  `json:"response_url,omitempty"`
-	TriggerID string    `json:"trigger_id,omitempty"`
-	Received  time.Time `json:"received"`
+	ID          string    `json:"id"`
+	Transport   string    `json:"transport"`
+	User        User      `json:"user"`
+	TeamID      string    `json:"team_id,omitempty"`
+	Channel     string    `json:"channel,omitempty"`
+	ThreadTS    string    `json:"thread_ts,omitempty"`
+	Text        string    `json:"text,omitempty"`    // everything after "/plat"
+	Command     string    `json:"command,omitempty"` // resolved command name, e.g. "catalog search"
+	Args        []string  `json:"args,omitempty"`    // words after the command name
+	Flags       Flags     `json:"flags,omitempty"`   // --name value / --bool flags
+	ResponseURL string    `json:"response_url,omitempty"`
+	TriggerID   string    `json:"trigger_id,omitempty"`
+	Received    time.Time `json:"received"`
 
 	msgr Messenger
 }
@@ -239,8 +239,8 @@ type Button struct {
 
 // Action is a button click delivered to a feature.
 type Action struct {
-	ID    string     `json:"id"`
-	Value string     `json:"value"`
+	ID    string `json:"id"`
+	Value string `json:"value"`
 	// Message is the message that carried the button.
 	Message MessageRef `json:"message"`
 }
