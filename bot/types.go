@@ -307,3 +307,15 @@ func (e *UserError) Error() string { return e.Msg }
 
 // Errorf returns a UserError.
 func Errorf(format string, args ...any) error { return &UserError{Msg: fmt.Sprintf(format, args...)} }
+
+// OpenForm shows a form to the requester; its submission reaches the
+// command named by form.ID (the request's command when empty).
+func (r *Request) OpenForm(ctx context.Context, f *Form) error {
+	if r.msgr == nil {
+		return fmt.Errorf("open form: request %s has no messenger bound", r.ID)
+	}
+	if f.ID == "" {
+		f.ID = r.Command
+	}
+	return r.msgr.OpenForm(ctx, r, f)
+}
