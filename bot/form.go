@@ -41,8 +41,10 @@ type Field struct {
 	Default string   `json:"default,omitempty"`
 	Options []Option `json:"options,omitempty"`
 	// Min and Max bound a number; MinLen and MaxLen bound text length.
-	Min, Max       *float64 `json:"min,omitempty"`
-	MinLen, MaxLen int      `json:"min_len,omitempty"`
+	Min    *float64 `json:"min,omitempty"`
+	Max    *float64 `json:"max,omitempty"`
+	MinLen int      `json:"min_len,omitempty"`
+	MaxLen int      `json:"max_len,omitempty"`
 	// Integer rejects decimals in a number field.
 	Integer bool `json:"integer,omitempty"`
 	// Pattern is a regular expression the whole text must match;

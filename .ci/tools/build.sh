@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Builds the real servers used by the integration tests (see
+# integrations/testenv) from the nested Go modules beside this script, and
+# caches them outside the repository, keyed by version:
+#
+#   ${PLATBOT_TOOLS_CACHE:-$HOME/.cache/platbot-tools}/<name>-<version>/bin/
+#
+# Usage: .ci/tools/build.sh [vault|kube|all]      (default: all)
+#
+# A tool is only built when its binaries are missing or were built from
+# different inputs (go.mod, go.sum, sources of the nested module), so only the
+# first run on a machine pays for the build (vault ~5 min, kube ~10 min on two
+# cores). Progress goes to stderr; the bin directory of each requested tool is
+# printed on stdout, one per line, so that
+#
+#   VAULT_BIN_DIR="$(.ci/tools/build.sh vault)"
+#
+# works. Environment:
+#   PLATBOT_TOOLS_CACHE  cache root (default $HOME/.cache/platbot-tools)
+#   PLATBOT_TOOLS_JOBS   go build -p value (default 1, or nproc when CI=true)
+#   PLATBOT_TOOLS_NICE   niceness of the build (default 19)
+#   GOCACHE, GOMODCACHE, GOPROXY, ... are passed to go unchanged.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache_root="${PLATBOT_TOOLS_CACHE:-${HOME:?HOME is not set}/.cache/platbot-tools}"
+if [[ "${CI:-}" == "true" ]]; then
+	jobs="${PLATBOT_TOOLS_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+else
+	jobs="${PLATBOT_TOOLS_JOBS:-1}"
+fi
+niceness="${PLATBOT_TOOLS_NICE:-19}"
+
+log() { printf 'build.sh: %s\n' "$*" >&2; }
+die() {
+	printf 'build.sh: ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+command -v go >/dev/null 2>&1 || die "go is not on PATH; install the Go toolchain first"
+
+# module_version MODDIR MODULE prints the version MODULE is required at in
+# MODDIR/go.mod (after any version replacement).
+module_version() {
+	local v
+	v="$(awk -v m="$2" '
+		$1 == "replace" || $1 == "require" { next }
+		$1 == m && $2 == "=>" && NF >= 4 { rep = $4; next }
+		$1 == m && $2 ~ /^v/ { req = $2 }
+		END { if (rep != "") print rep; else print req }' "$1/go.mod")"
+	[[ -n "$v" ]] || die "cannot find the version of $2 in $1/go.mod"
+	printf '%s\n' "$v"
+}
+
+# inputs_hash MODDIR prints a hash of everything in the nested module that
+# influences the build, so a changed pin or patch triggers a rebuild.
+inputs_hash() {
+	(cd "$1" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# gobuild runs go build niced, with the configured parallelism.
+gobuild() {
+	nice -n "$niceness" go build -p "$jobs" -trimpath -buildvcs=false "$@"
+}
+
+# ensure NAME VERSION MODDIR BINARIES... builds into the cache unless already
+# there, calling build_NAME MODDIR OUTDIR VERSION to do the actual build.
+ensure() {
+	local name="$1" version="$2" moddir="$3"
+	shift 3
+	local dir="$cache_root/$name-$version"
+	local bin="$dir/bin"
+	local hash
+	hash="$(inputs_hash "$moddir")"
+
+	mkdir -p "$cache_root" || die "cannot create cache directory $cache_root"
+	# Serialise concurrent builds of the same tool (e.g. two test runs).
+	exec {lockfd}>"$cache_root/.$name-$version.lock"
+	if ! flock -n "$lockfd"; then
+		log "$name $version: another build is running, waiting for it"
+		flock "$lockfd"
+	fi
+
+	local missing=0 b
+	for b in "$@"; do
+		[[ -x "$bin/$b" ]] || missing=1
+	done
+	if [[ $missing == 0 && "$(cat "$dir/inputs.sha256" 2>/dev/null)" == "$hash" ]]; then
+		log "$name $version: up to date in $bin"
+		flock -u "$lockfd"
+		printf '%s\n' "$bin"
+		return 0
+	fi
+	if [[ $missing == 0 ]]; then
+		log "$name $version: build inputs changed, rebuilding"
+	else
+		log "$name $version: not built yet, building into $bin (this takes several minutes)"
+	fi
+
+	local tmp
+	tmp="$(mktemp -d "$cache_root/.$name-$version.XXXXXX")"
+	local start=$SECONDS
+	if ! "build_$name" "$moddir" "$tmp/bin" "$version"; then
+		rm -rf "$tmp"
+		die "$name $version: build failed (see the go output above); module: $moddir"
+	fi
+	for b in "$@"; do
+		[[ -x "$tmp/bin/$b" ]] || {
+			rm -rf "$tmp"
+			die "$name $version: build produced no $b binary"
+		}
+	done
+	printf '%s\n' "$hash" >"$tmp/inputs.sha256"
+	rm -rf "$dir.old"
+	[[ -e "$dir" ]] && mv "$dir" "$dir.old"
+	mv "$tmp" "$dir" || die "cannot move the build into $dir"
+	rm -rf "$dir.old"
+	log "$name $version: built in $((SECONDS - start))s: $(cd "$bin" && ls | tr '\n' ' ')"
+	flock -u "$lockfd"
+	printf '%s\n' "$bin"
+}
+
+build_vault() {
+	local moddir="$1" out="$2"
+	log "vault: go build (module $moddir, -p $jobs)"
+	(cd "$moddir" && gobuild -o "$out/vault" .)
+}
+
+build_kube() {
+	local moddir="$1" out="$2" version="$3"
+	local minor="${version#v1.}"
+	minor="${minor%%.*}"
+	local ldflags=""
+	local pkg
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+		ldflags+=" -X $pkg.gitTreeState=clean"
+	done
+	log "kube: go build kube-apiserver $version (module $moddir, -p $jobs)"
+	(cd "$moddir" && gobuild -ldflags "${ldflags# }" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) || return 1
+	log "kube: go build etcd $(module_version "$moddir" go.etcd.io/etcd/server/v3)"
+	(cd "$moddir" && gobuild -o "$out/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_tool() {
+	case "$1" in
+	vault)
+		ensure vault "$(module_version "$here/vault" github.com/hashicorp/vault)" "$here/vault" vault
+		;;
+	kube)
+		ensure kube "$(module_version "$here/kube" k8s.io/kubernetes)" "$here/kube" kube-apiserver etcd
+		;;
+	*)
+		die "unknown tool '$1' (want vault, kube or all)"
+		;;
+	esac
+}
+
+target="${1:-all}"
+[[ $# -le 1 ]] || die "usage: $0 [vault|kube|all]"
+case "$target" in
+all)
+	build_tool vault
+	build_tool kube
+	;;
+vault | kube)
+	build_tool "$target"
+	;;
+-h | --help)
+	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 0
+	;;
+*)
+	die "usage: $0 [vault|kube|all]"
+	;;
+esac

@@ -1,0 +1,662 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/store"
+)
+
+// Auditor records audit events (store.Store satisfies it).
+type Auditor interface {
+	Audit(ctx context.Context, ev store.Event) error
+}
+
+// Job kinds the router itself runs.
+const (
+	JobCommand = "bot.command"
+	JobSubmit  = "bot.submit"
+	JobAction  = "bot.action"
+)
+
+// RouterOptions are the router's dependencies.
+type RouterOptions struct {
+	Policy  Policy
+	Audit   Auditor
+	Queue   Queue
+	Logger  *slog.Logger
+	Version string
+	// Metrics, when set, counts commands and their outcomes.
+	Metrics *Metrics
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+}
+
+// Router turns requests into policy-checked, audited command runs, and
+// dispatches form submissions, button clicks and durable jobs.
+type Router struct {
+	opts RouterOptions
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu         sync.RWMutex
+	commands   map[string]*Command // by lower-case name and alias
+	order      []*Command
+	sources    []func() []*Command
+	actions    map[string]ActionHandler
+	messengers map[string]Messenger
+
+	worker *Worker
+}
+
+// NewRouter returns a router; Policy, Audit and Queue are required.
+func NewRouter(opts RouterOptions) *Router {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Policy == nil {
+		opts.Policy = AllowAll{}
+	}
+	r := &Router{
+		opts:       opts,
+		log:        opts.Logger,
+		now:        opts.Now,
+		commands:   map[string]*Command{},
+		actions:    map[string]ActionHandler{},
+		messengers: map[string]Messenger{},
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.worker = NewWorker(WorkerOptions{Queue: opts.Queue, Logger: opts.Logger, Now: r.now})
+	r.worker.Handle(JobCommand, r.runCommandJob)
+	r.worker.Handle(JobSubmit, r.runSubmitJob)
+	r.worker.Handle(JobAction, r.runActionJob)
+	return r
+}
+
+// Worker returns the router's durable job worker.
+func (r *Router) Worker() *Worker { return r.worker }
+
+// Version is the bot's version string.
+func (r *Router) Version() string { return r.opts.Version }
+
+// SetMessenger registers the messenger of a transport; deferred work for a
+// request is answered through the messenger of the transport it came from.
+func (r *Router) SetMessenger(transport string, m Messenger) {
+	r.mu.Lock()
+	r.messengers[transport] = m
+	r.mu.Unlock()
+}
+
+// Messenger returns the messenger of a transport (nil when none).
+func (r *Router) Messenger(transport string) Messenger {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.messengers[transport]
+}
+
+// Register adds commands. A later command with the same name replaces an
+// earlier one.
+func (r *Router) Register(cmds ...*Command) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cmds {
+		key := strings.ToLower(c.Name)
+		if old, ok := r.commands[key]; ok {
+			for i, o := range r.order {
+				if o == old {
+					r.order = append(r.order[:i], r.order[i+1:]...)
+					break
+				}
+			}
+		}
+		r.commands[key] = c
+		for _, a := range c.Aliases {
+			r.commands[strings.ToLower(a)] = c
+		}
+		r.order = append(r.order, c)
+	}
+}
+
+// AddSource adds commands that change at run time (golden-path templates
+// become commands once approved). The source is asked on every lookup.
+func (r *Router) AddSource(src func() []*Command) {
+	r.mu.Lock()
+	r.sources = append(r.sources, src)
+	r.mu.Unlock()
+}
+
+// HandleAction registers the handler of buttons whose ActionID is prefix or
+// starts with prefix + ":".
+func (r *Router) HandleAction(prefix string, h ActionHandler) {
+	r.mu.Lock()
+	r.actions[prefix] = h
+	r.mu.Unlock()
+}
+
+// HandleJob registers the handler of a durable job kind.
+func (r *Router) HandleJob(kind string, h JobHandler) { r.worker.Handle(kind, h) }
+
+// Enqueue persists a durable job and wakes the worker. With a DedupeKey a
+// second enqueue of the same key does nothing and returns false.
+func (r *Router) Enqueue(ctx context.Context, spec JobSpec) (bool, error) {
+	return r.worker.Enqueue(ctx, spec)
+}
+
+// Commands returns every command, static and dynamic, sorted by name.
+func (r *Router) Commands() []*Command {
+	r.mu.RLock()
+	out := append([]*Command(nil), r.order...)
+	srcs := append([]func() []*Command(nil), r.sources...)
+	r.mu.RUnlock()
+	for _, s := range srcs {
+		out = append(out, s()...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// lookup finds the command for a name (no dynamic sources: see find).
+func (r *Router) find(name string) *Command {
+	name = strings.ToLower(name)
+	r.mu.RLock()
+	c := r.commands[name]
+	srcs := append([]func() []*Command(nil), r.sources...)
+	r.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	for _, s := range srcs {
+		for _, dc := range s() {
+			if strings.ToLower(dc.Name) == name {
+				return dc
+			}
+			for _, a := range dc.Aliases {
+				if strings.ToLower(a) == name {
+					return dc
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Resolve splits a command line into the longest matching command name and
+// its arguments and flags. It returns nil when no command matches.
+func (r *Router) Resolve(text string) (*Command, []string, Flags) {
+	words := SplitWords(text)
+	for n := min(len(words), 4); n >= 1; n-- {
+		if c := r.find(strings.Join(words[:n], " ")); c != nil {
+			args, flags := parseFlags(words[n:], c.BoolFlags)
+			return c, args, flags
+		}
+	}
+	return nil, nil, nil
+}
+
+// Suggest returns up to three command names close to what was typed.
+func (r *Router) Suggest(text string) []string {
+	words := SplitWords(strings.ToLower(text))
+	if len(words) == 0 {
+		return nil
+	}
+	type cand struct {
+		name string
+		d    int
+	}
+	var cands []cand
+	seen := map[string]bool{}
+	for _, c := range r.Commands() {
+		if c.Hidden || seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		cw := strings.Fields(c.Name)
+		typed := strings.Join(words[:min(len(words), len(cw))], " ")
+		d := levenshtein(typed, c.Name)
+		if strings.HasPrefix(c.Name, words[0]) && len(words[0]) >= 2 {
+			d = min(d, 1)
+		}
+		limit := max(2, len(c.Name)/3)
+		if d <= limit {
+			cands = append(cands, cand{c.Name, d})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].d != cands[j].d {
+			return cands[i].d < cands[j].d
+		}
+		return cands[i].name < cands[j].name
+	})
+	var out []string
+	for i := 0; i < len(cands) && i < 3; i++ {
+		out = append(out, cands[i].name)
+	}
+	return out
+}
+
+// Accept persists a request as a durable job of the given kind (JobCommand,
+// JobSubmit, JobAction) together with its "received" audit event, in one
+// group-committed write, and wakes the worker. A repeated delivery (same
+// req.ID) is recognised and returns false without a second side effect.
+// Transports call it on the ack path, before answering Slack.
+func (r *Router) Accept(ctx context.Context, kind string, payload any, req *Request) (bool, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return false, fmt.Errorf("accept %s: encode: %w", kind, err)
+	}
+	ev := store.Event{
+		Time:      r.now(),
+		ActorID:   req.User.ID,
+		ActorName: req.User.Name,
+		Action:    kind + ".received",
+		Target:    req.Command,
+		Outcome:   "queued",
+		Details:   map[string]any{"request": req.ID, "channel": req.Channel, "transport": req.Transport},
+	}
+	created, err := r.opts.Queue.EnqueueAndAudit(ctx, store.Job{
+		Kind: kind, Payload: b, DedupeKey: kind + ":" + req.ID, RunAt: r.now(),
+	}, ev)
+	if err != nil {
+		return false, fmt.Errorf("accept %s: %w", kind, err)
+	}
+	if created {
+		r.worker.Notify()
+	}
+	return created, nil
+}
+
+// SubmitPayload is the job payload of a form submission.
+type SubmitPayload struct {
+	Request *Request `json:"request"`
+	FormID  string   `json:"form_id"`
+	Values  Values   `json:"values"`
+}
+
+// ActionPayload is the job payload of a button click.
+type ActionPayload struct {
+	Request *Request `json:"request"`
+	Action  Action   `json:"action"`
+}
+
+func (r *Router) bind(req *Request) error {
+	m := r.Messenger(req.Transport)
+	if m == nil {
+		return Permanent(fmt.Errorf("no messenger for transport %q", req.Transport))
+	}
+	req.Bind(m)
+	return nil
+}
+
+func (r *Router) runCommandJob(ctx context.Context, payload json.RawMessage) error {
+	req, err := UnmarshalRequest(payload)
+	if err != nil {
+		return Permanent(err)
+	}
+	if err := r.bind(req); err != nil {
+		return err
+	}
+	return r.Run(ctx, req)
+}
+
+func (r *Router) runSubmitJob(ctx context.Context, payload json.RawMessage) error {
+	var p SubmitPayload
+	if err := json.Unmarshal(payload, &p); err != nil || p.Request == nil {
+		return Permanent(fmt.Errorf("decode submission: %v", err))
+	}
+	if err := r.bind(p.Request); err != nil {
+		return err
+	}
+	return r.SubmitForm(ctx, p.Request, p.FormID, p.Values)
+}
+
+func (r *Router) runActionJob(ctx context.Context, payload json.RawMessage) error {
+	var p ActionPayload
+	if err := json.Unmarshal(payload, &p); err != nil || p.Request == nil {
+		return Permanent(fmt.Errorf("decode action: %v", err))
+	}
+	if err := r.bind(p.Request); err != nil {
+		return err
+	}
+	return r.Act(ctx, p.Request, p.Action)
+}
+
+// Run parses req.Text, checks policy and runs the command, replying to the
+// user with help, a suggestion, a denial or the command's own answer. Errors
+// meant for the user are replied and not returned; only failures to reply
+// are returned (so a job retries them).
+func (r *Router) Run(ctx context.Context, req *Request) error {
+	text := strings.TrimSpace(req.Text)
+	if text == "" || strings.EqualFold(text, "help") {
+		return req.Reply(ctx, r.HelpMessage(ctx, req))
+	}
+	words := SplitWords(text)
+	if strings.EqualFold(words[0], "help") {
+		return req.Reply(ctx, r.CommandHelp(strings.Join(words[1:], " ")))
+	}
+	cmd, args, flags := r.Resolve(text)
+	if cmd == nil {
+		msg := fmt.Sprintf("I don't know `/plat %s`.", words[0])
+		if s := r.Suggest(text); len(s) > 0 {
+			msg += " Did you mean " + quoteList(s) + "?"
+		}
+		msg += " Try `/plat help`."
+		r.metric(words[0], "unknown")
+		return req.Reply(ctx, Message{Text: msg})
+	}
+	req.Command, req.Args, req.Flags = cmd.Name, args, flags
+	if flags.Has("help") {
+		return req.Reply(ctx, r.CommandHelp(cmd.Name))
+	}
+	start := r.now()
+	if err := r.authorize(ctx, req, cmd); err != nil {
+		r.metric(cmd.Name, "denied")
+		return r.replyError(ctx, req, err)
+	}
+	var err error
+	switch {
+	case cmd.Handle != nil:
+		err = cmd.Handle(ctx, req)
+	case cmd.Form != nil:
+		var f *Form
+		f, err = cmd.Form(ctx, req)
+		if err == nil {
+			err = req.OpenForm(ctx, f)
+		}
+	default:
+		err = fmt.Errorf("command %q has neither a handler nor a form", cmd.Name)
+	}
+	r.finish(ctx, req, "command", cmd.Name, start, err)
+	return r.replyError(ctx, req, err)
+}
+
+// Authorize checks policy for an action on a resource on behalf of a
+// request's user, audits the decision, and returns a UserError that says
+// which rule denied and whom to ask.
+func (r *Router) Authorize(ctx context.Context, req *Request, action string, res Resource) error {
+	d := r.opts.Policy.Decide(ctx, req.User, action, res)
+	decision := "allow"
+	if !d.Allow {
+		decision = "deny"
+	}
+	target := res.Ref
+	if target == "" {
+		target = strings.TrimSpace(res.Kind + ":" + res.Name)
+	}
+	r.audit(ctx, store.Event{
+		ActorID: req.User.ID, ActorName: req.User.Name,
+		Action: "policy", Target: target, Decision: decision,
+		Details: map[string]any{"action": action, "rule": d.Rule, "command": req.Command, "request": req.ID},
+	})
+	if d.Allow {
+		return nil
+	}
+	msg := fmt.Sprintf("🚫 You may not %s %s (rule `%s`).", action, describeResource(res), d.Rule)
+	if d.Reason != "" {
+		msg += " " + d.Reason
+	}
+	if d.AskWhom != "" {
+		msg += " Ask " + d.AskWhom + "."
+	}
+	return &UserError{Msg: msg}
+}
+
+func (r *Router) authorize(ctx context.Context, req *Request, cmd *Command) error {
+	res := Resource{Kind: "command", Name: cmd.Name}
+	if cmd.Resource != nil {
+		var err error
+		if res, err = cmd.Resource(ctx, req); err != nil {
+			return err
+		}
+	}
+	action := cmd.Action
+	if action == "" {
+		action = ActionRead
+	}
+	return r.Authorize(ctx, req, action, res)
+}
+
+func describeResource(res Resource) string {
+	switch {
+	case res.Kind == "command":
+		return "run `/plat " + res.Name + "`"
+	case res.Ref != "":
+		return res.Ref
+	case res.Name != "":
+		return res.Kind + " " + res.Name
+	}
+	return res.Kind
+}
+
+// ValidateForm checks a submission synchronously (before Slack is
+// answered): the fields' declared rules, then the command's own Validate.
+// It returns nil when the submission may proceed.
+func (r *Router) ValidateForm(ctx context.Context, req *Request, formID string, v Values) (FieldErrors, error) {
+	cmd := r.find(formID)
+	if cmd == nil {
+		return nil, &UserError{Msg: fmt.Sprintf("This form belongs to `/plat %s`, which no longer exists. Run the command again.", formID)}
+	}
+	req.Command = cmd.Name
+	if cmd.Form != nil {
+		f, err := cmd.Form(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("rebuild form %s: %w", formID, err)
+		}
+		applyDefaults(f, v)
+		if errs := f.Validate(v); errs != nil {
+			return errs, nil
+		}
+	}
+	if cmd.Validate != nil {
+		if errs := cmd.Validate(ctx, req, v); len(errs) > 0 {
+			return errs, nil
+		}
+	}
+	return nil, nil
+}
+
+// applyDefaults fills fields the transport left unset (not shown, or a shell
+// answer left empty) with their defaults.
+func applyDefaults(f *Form, v Values) {
+	for _, fd := range f.Fields {
+		if _, ok := v[fd.ID]; ok || fd.Default == "" {
+			continue
+		}
+		if fd.Kind == FieldMultiSelect {
+			v[fd.ID] = strings.Split(fd.Default, ",")
+		} else {
+			v[fd.ID] = []string{fd.Default}
+		}
+	}
+}
+
+// SubmitForm runs the command's Submit for a validated submission, after
+// checking policy again (permissions may have changed since the form opened).
+func (r *Router) SubmitForm(ctx context.Context, req *Request, formID string, v Values) error {
+	cmd := r.find(formID)
+	if cmd == nil || cmd.Submit == nil {
+		return r.replyError(ctx, req, &UserError{Msg: fmt.Sprintf("Nothing handles the form of `/plat %s` any more. Run the command again.", formID)})
+	}
+	req.Command = cmd.Name
+	start := r.now()
+	if err := r.authorize(ctx, req, cmd); err != nil {
+		return r.replyError(ctx, req, err)
+	}
+	err := cmd.Submit(ctx, req, v)
+	r.finish(ctx, req, "form.submit", cmd.Name, start, err)
+	return r.replyError(ctx, req, err)
+}
+
+// Act dispatches a button click to the handler registered for its prefix.
+func (r *Router) Act(ctx context.Context, req *Request, a Action) error {
+	prefix, _, _ := strings.Cut(a.ID, ":")
+	r.mu.RLock()
+	h := r.actions[prefix]
+	r.mu.RUnlock()
+	if h == nil {
+		return r.replyError(ctx, req, &UserError{Msg: "This button is no longer supported. Run the command again."})
+	}
+	start := r.now()
+	err := h(ctx, req, a)
+	r.finish(ctx, req, "action", a.ID, start, err)
+	return r.replyError(ctx, req, err)
+}
+
+func (r *Router) finish(ctx context.Context, req *Request, kind, name string, start time.Time, err error) {
+	outcome := "ok"
+	var ue *UserError
+	var fe FieldErrors
+	switch {
+	case err == nil:
+	case errors.As(err, &ue), errors.As(err, &fe):
+		outcome = "rejected"
+	default:
+		outcome = "error"
+	}
+	details := map[string]any{"request": req.ID, "args": req.Args, "ms": r.now().Sub(start).Milliseconds()}
+	if err != nil {
+		details["error"] = err.Error()
+	}
+	r.audit(ctx, store.Event{
+		ActorID: req.User.ID, ActorName: req.User.Name,
+		Action: kind, Target: name, Outcome: outcome, Details: details,
+	})
+	r.metric(name, outcome)
+	if outcome == "error" {
+		r.log.Error("command failed", "kind", kind, "name", name, "user", req.User.ID, "request", req.ID, "err", err)
+	}
+}
+
+func (r *Router) metric(name, outcome string) {
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.Commands.WithLabelValues(name, outcome).Inc()
+	}
+}
+
+// replyError tells the user what went wrong. It returns only a failure to
+// deliver the reply.
+func (r *Router) replyError(ctx context.Context, req *Request, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *UserError
+	var fe FieldErrors
+	var text string
+	switch {
+	case errors.As(err, &ue):
+		text = ue.Msg
+	case errors.As(err, &fe):
+		lines := []string{"Please fix these and try again:"}
+		keys := make([]string, 0, len(fe))
+		for k := range fe {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			lines = append(lines, fmt.Sprintf("• *%s*: %s", k, fe[k]))
+		}
+		text = strings.Join(lines, "\n")
+	default:
+		text = fmt.Sprintf("❌ `/plat %s` failed: %v\nReference: `%s` (the platform team can find it in the audit log).", req.Command, err, req.ID)
+	}
+	if rerr := req.Reply(ctx, Message{Text: text}); rerr != nil {
+		return fmt.Errorf("reply error to %s: %w", req.User.ID, rerr)
+	}
+	return nil
+}
+
+func (r *Router) audit(ctx context.Context, ev store.Event) {
+	if r.opts.Audit == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = r.now()
+	}
+	if err := r.opts.Audit.Audit(ctx, ev); err != nil {
+		r.log.Error("audit write failed", "action", ev.Action, "target", ev.Target, "err", err)
+	}
+}
+
+// Audit records an event on behalf of a feature (it fills in the time).
+func (r *Router) Audit(ctx context.Context, ev store.Event) { r.audit(ctx, ev) }
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`/plat " + n + "`"
+	}
+	return strings.Join(q, " or ")
+}
+
+// HelpMessage lists every visible command with its one-line usage.
+func (r *Router) HelpMessage(ctx context.Context, req *Request) Message {
+	var lines []string
+	for _, c := range r.Commands() {
+		if c.Hidden {
+			continue
+		}
+		line := "`/plat " + c.Name
+		if c.Usage != "" {
+			line += " " + c.Usage
+		}
+		line += "` — " + c.Summary
+		lines = append(lines, line)
+	}
+	blocks := []Block{Header{Text: "platbot commands"}}
+	// Chunk so no section exceeds Slack's per-section text limit.
+	var chunk []string
+	size := 0
+	for _, l := range lines {
+		if size+len(l)+1 > 2800 && len(chunk) > 0 {
+			blocks = append(blocks, Section{Text: strings.Join(chunk, "\n")})
+			chunk, size = nil, 0
+		}
+		chunk = append(chunk, l)
+		size += len(l) + 1
+	}
+	if len(chunk) > 0 {
+		blocks = append(blocks, Section{Text: strings.Join(chunk, "\n")})
+	}
+	blocks = append(blocks, Context{Text: "`/plat help <command>` explains one command · platbot " + r.opts.Version})
+	return Message{Text: "platbot commands:\n" + strings.Join(lines, "\n"), Blocks: blocks}
+}
+
+// CommandHelp explains one command.
+func (r *Router) CommandHelp(name string) Message {
+	c, _, _ := r.Resolve(name)
+	if c == nil {
+		msg := fmt.Sprintf("There is no command `%s`.", name)
+		if s := r.Suggest(name); len(s) > 0 {
+			msg += " Did you mean " + quoteList(s) + "?"
+		}
+		return Message{Text: msg + " `/plat help` lists them all."}
+	}
+	usage := "/plat " + c.Name
+	if c.Usage != "" {
+		usage += " " + c.Usage
+	}
+	body := c.Summary
+	if c.Help != "" {
+		body += "\n\n" + c.Help
+	}
+	action := c.Action
+	if action == "" {
+		action = ActionRead
+	}
+	meta := "Needs permission to " + action
+	if len(c.Aliases) > 0 {
+		meta += " · aliases: " + strings.Join(c.Aliases, ", ")
+	}
+	return Message{
+		Text:   usage + "\n" + body,
+		Blocks: []Block{Section{Text: "*`" + usage + "`*"}, Section{Text: body}, Context{Text: meta}},
+	}
+}
