@@ -335,14 +335,18 @@ func (r *Router) runActionJob(ctx context.Context, payload json.RawMessage) erro
 // are returned (so a job retries them).
 func (r *Router) Run(ctx context.Context, req *Request) error {
 	text := strings.TrimSpace(req.Text)
-	if text == "" || strings.EqualFold(text, "help") {
-		return req.Reply(ctx, r.HelpMessage(ctx, req))
+	if text == "" {
+		text = "help"
 	}
 	words := SplitWords(text)
-	if strings.EqualFold(words[0], "help") {
-		return req.Reply(ctx, r.CommandHelp(strings.Join(words[1:], " ")))
-	}
 	cmd, args, flags := r.Resolve(text)
+	if cmd == nil && strings.EqualFold(words[0], "help") {
+		// No help command registered: answer with the built-in help.
+		if len(words) > 1 {
+			return req.Reply(ctx, r.CommandHelp(strings.Join(words[1:], " ")))
+		}
+		return req.Reply(ctx, r.HelpMessage(ctx, req))
+	}
 	if cmd == nil {
 		msg := fmt.Sprintf("I don't know `/plat %s`.", words[0])
 		if s := r.Suggest(text); len(s) > 0 {

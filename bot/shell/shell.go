@@ -1,0 +1,528 @@
+// Package shell is platbot's local chat transport, like Hubot's shell
+// adapter: it reads "/plat ..." lines from standard input, turns forms into
+// prompts (one field at a time, defaults shown, choices numbered, invalid
+// answers re-asked), buttons into numbered choices, and messages into text.
+// It behaves the same when standard input is a pipe, so scripts and tests
+// drive it.
+package shell
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+)
+
+// Router is what the shell needs of bot.Router.
+type Router interface {
+	Run(ctx context.Context, req *bot.Request) error
+	ValidateForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) (bot.FieldErrors, error)
+	SubmitForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) error
+	Act(ctx context.Context, req *bot.Request, a bot.Action) error
+}
+
+// Jobs runs due durable jobs between lines (bot.Worker satisfies it).
+type Jobs interface {
+	RunDue(ctx context.Context) (int, error)
+}
+
+// Options configure a Shell.
+type Options struct {
+	In     io.Reader
+	Out    io.Writer
+	Router Router
+	Jobs   Jobs
+	// User is who the shell speaks as.
+	User bot.User
+	// Channel is the pretend channel commands are typed in (default "#shell").
+	Channel string
+	// FilesDir is where uploaded files (charts, kubeconfigs) are written.
+	FilesDir string
+	// Interactive prints a prompt before each line.
+	Interactive bool
+	// Tick is how often due jobs run while waiting for input (default 1s).
+	Tick time.Duration
+}
+
+// Shell is the local transport and its Messenger.
+type Shell struct {
+	opts Options
+
+	mu      sync.Mutex
+	out     io.Writer
+	seq     int
+	buttons map[int]pressable
+	nextBtn int
+	lines   chan string
+	eof     chan struct{}
+}
+
+type pressable struct {
+	button bot.Button
+	ref    bot.MessageRef
+}
+
+var _ bot.Messenger = (*Shell)(nil)
+
+// New returns a shell. Call Run to start reading.
+func New(opts Options) *Shell {
+	if opts.Channel == "" {
+		opts.Channel = "#shell"
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	if opts.FilesDir == "" {
+		opts.FilesDir = "platbot-files"
+	}
+	return &Shell{opts: opts, out: opts.Out, buttons: map[int]pressable{}, nextBtn: 1}
+}
+
+// IsTerminal reports whether f is an interactive terminal.
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Run reads lines until EOF, "exit" or ctx ends.
+func (s *Shell) Run(ctx context.Context) error {
+	s.lines = make(chan string)
+	s.eof = make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(s.opts.In)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case s.lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(s.eof)
+	}()
+	s.printf("platbot shell — you are %s. Type /plat help, a button number to press it, or exit.\n", s.opts.User)
+	tick := time.NewTicker(s.opts.Tick)
+	defer tick.Stop()
+	for {
+		s.prompt()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.eof:
+			s.runJobs(ctx)
+			return nil
+		case <-tick.C:
+			s.runJobs(ctx)
+		case line := <-s.lines:
+			if done := s.handleLine(ctx, line); done {
+				return nil
+			}
+			s.runJobs(ctx)
+		}
+	}
+}
+
+func (s *Shell) prompt() {
+	if s.opts.Interactive {
+		s.printf("> ")
+	}
+}
+
+func (s *Shell) runJobs(ctx context.Context) {
+	if s.opts.Jobs == nil {
+		return
+	}
+	if _, err := s.opts.Jobs.RunDue(ctx); err != nil {
+		s.printf("! background jobs: %v\n", err)
+	}
+}
+
+var pressRe = regexp.MustCompile(`^(?:press|click)?\s*\[?(\d+)\]?$`)
+
+func (s *Shell) handleLine(ctx context.Context, line string) bool {
+	line = strings.TrimSpace(line)
+	switch {
+	case line == "" || strings.HasPrefix(line, "#"):
+		return false
+	case line == "exit" || line == "quit":
+		return true
+	}
+	if m := pressRe.FindStringSubmatch(line); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		s.press(ctx, n)
+		return false
+	}
+	text := line
+	switch {
+	case strings.HasPrefix(text, "/plat"):
+		text = strings.TrimSpace(strings.TrimPrefix(text, "/plat"))
+	case strings.HasPrefix(text, "plat "):
+		text = strings.TrimSpace(strings.TrimPrefix(text, "plat "))
+	}
+	s.mu.Lock()
+	s.seq++
+	id := fmt.Sprintf("shell-%d-%d", time.Now().UnixNano(), s.seq)
+	s.mu.Unlock()
+	req := &bot.Request{
+		ID: id, Transport: bot.TransportShell, User: s.opts.User, Channel: s.opts.Channel,
+		Text: text, Received: time.Now(), TriggerID: id,
+	}
+	req.Bind(s)
+	if err := s.opts.Router.Run(ctx, req); err != nil {
+		s.printf("! %v\n", err)
+	}
+	return false
+}
+
+func (s *Shell) press(ctx context.Context, n int) {
+	s.mu.Lock()
+	p, ok := s.buttons[n]
+	s.seq++
+	id := fmt.Sprintf("shell-press-%d-%d", time.Now().UnixNano(), s.seq)
+	s.mu.Unlock()
+	if !ok {
+		s.printf("! there is no button [%d]\n", n)
+		return
+	}
+	if p.button.URL != "" {
+		s.printf("open %s\n", p.button.URL)
+		return
+	}
+	if p.button.Confirm != "" {
+		ok, err := s.askYesNo(ctx, p.button.Confirm)
+		if err != nil || !ok {
+			s.printf("cancelled\n")
+			return
+		}
+	}
+	req := &bot.Request{
+		ID: id, Transport: bot.TransportShell, User: s.opts.User, Channel: p.ref.Channel,
+		ThreadTS: p.ref.Thread(), Received: time.Now(), TriggerID: id,
+	}
+	req.Bind(s)
+	a := bot.Action{ID: p.button.ActionID, Value: p.button.Value, Message: p.ref}
+	if err := s.opts.Router.Act(ctx, req, a); err != nil {
+		s.printf("! %v\n", err)
+	}
+}
+
+// readLine waits for the next input line (false at EOF or cancellation).
+func (s *Shell) readLine(ctx context.Context) (string, bool) {
+	select {
+	case l := <-s.lines:
+		return strings.TrimSpace(l), true
+	case <-s.eof:
+		return "", false
+	case <-ctx.Done():
+		return "", false
+	}
+}
+
+func (s *Shell) askYesNo(ctx context.Context, q string) (bool, error) {
+	for {
+		s.printf("%s [y/n] ", q)
+		l, ok := s.readLine(ctx)
+		if !ok {
+			return false, io.EOF
+		}
+		switch strings.ToLower(l) {
+		case "y", "yes":
+			return true, nil
+		case "n", "no":
+			return false, nil
+		}
+		s.printf("  answer y or n\n")
+	}
+}
+
+func (s *Shell) printf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.out, format, args...)
+}
+
+func (s *Shell) ref(channel, thread string) bot.MessageRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return bot.MessageRef{Channel: channel, TS: fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq), ThreadTS: thread}
+}
+
+// render prints a message and numbers its buttons.
+func (s *Shell) render(prefix string, ref bot.MessageRef, msg bot.Message) {
+	text := bot.PlainText(msg)
+	var buttons []string
+	s.mu.Lock()
+	for _, b := range msg.Blocks {
+		var bs []bot.Button
+		switch v := b.(type) {
+		case bot.Actions:
+			bs = v.Buttons
+		case bot.Section:
+			if v.Accessory != nil {
+				bs = []bot.Button{*v.Accessory}
+			}
+		}
+		for _, bt := range bs {
+			n := s.nextBtn
+			s.nextBtn++
+			s.buttons[n] = pressable{button: bt, ref: ref}
+			buttons = append(buttons, fmt.Sprintf("[%d] %s", n, bt.Text))
+		}
+	}
+	s.mu.Unlock()
+	// Drop the bracketed button labels PlainText adds; print numbered ones.
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") && len(buttons) > 0 {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	var b strings.Builder
+	if prefix != "" {
+		b.WriteString(prefix + "\n")
+	}
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	if len(buttons) > 0 {
+		b.WriteString("  " + strings.Join(buttons, "  ") + "   (type the number to press)\n")
+	}
+	s.printf("%s", b.String())
+}
+
+// Respond prints the answer to a request.
+func (s *Shell) Respond(_ context.Context, req *bot.Request, msg bot.Message) error {
+	s.render("", bot.MessageRef{Channel: req.Channel, TS: req.ThreadTS}, msg)
+	return nil
+}
+
+// Post prints a new message in a channel (or thread).
+func (s *Shell) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
+	ref := s.ref(channel, msg.ThreadTS)
+	where := channel
+	if msg.ThreadTS != "" {
+		where += " (thread " + msg.ThreadTS + ")"
+	}
+	s.render(fmt.Sprintf("[%s] message %s:", where, ref.TS), ref, msg)
+	return ref, nil
+}
+
+// Update prints the new version of a message.
+func (s *Shell) Update(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
+	s.render(fmt.Sprintf("[%s] message %s updated:", ref.Channel, ref.TS), ref, msg)
+	return nil
+}
+
+// Ephemeral prints a message only the user would see.
+func (s *Shell) Ephemeral(_ context.Context, channel, userID string, msg bot.Message) error {
+	s.render(fmt.Sprintf("[%s] (only visible to %s):", channel, userID), bot.MessageRef{Channel: channel}, msg)
+	return nil
+}
+
+// DM prints a direct message.
+func (s *Shell) DM(_ context.Context, userID string, msg bot.Message) (bot.MessageRef, error) {
+	ref := s.ref("@"+userID, "")
+	s.render(fmt.Sprintf("[DM to %s]:", userID), ref, msg)
+	return ref, nil
+}
+
+// Upload writes the file into FilesDir and prints its path.
+func (s *Shell) Upload(_ context.Context, channel, threadTS string, f bot.File) error {
+	if err := os.MkdirAll(s.opts.FilesDir, 0o700); err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name, err)
+	}
+	name := filepath.Base(filepath.Clean("/" + f.Name))
+	if name == "/" || name == "." {
+		name = "file"
+	}
+	p := filepath.Join(s.opts.FilesDir, name)
+	if err := os.WriteFile(p, f.Content, 0o600); err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name, err)
+	}
+	title := f.Title
+	if title == "" {
+		title = f.Name
+	}
+	s.printf("[%s] file %q written to %s\n", channel, title, p)
+	if f.Comment != "" {
+		s.printf("  %s\n", f.Comment)
+	}
+	return nil
+}
+
+// OpenForm asks the form's fields one at a time, re-asking invalid answers,
+// then validates and submits it through the router like a modal submission.
+func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) error {
+	s.printf("== %s ==\n", form.Title)
+	if form.Intro != "" {
+		s.printf("%s\n", form.Intro)
+	}
+	values := bot.Values{}
+	ask := make([]int, len(form.Fields))
+	for i := range ask {
+		ask[i] = i
+	}
+	errs := bot.FieldErrors{}
+	for {
+		for _, i := range ask {
+			fd := &form.Fields[i]
+			v, err := s.askField(ctx, fd, errs[fd.ID])
+			if err != nil {
+				s.printf("form cancelled: input ended\n")
+				return nil
+			}
+			values[fd.ID] = v
+		}
+		ferrs, err := s.opts.Router.ValidateForm(ctx, req, form.ID, values)
+		if err != nil {
+			return err
+		}
+		if len(ferrs) == 0 {
+			break
+		}
+		errs = ferrs
+		ask = ask[:0]
+		for i, fd := range form.Fields {
+			if _, bad := ferrs[fd.ID]; bad {
+				ask = append(ask, i)
+			}
+		}
+		if len(ask) == 0 {
+			// An error on something that is not a field: show it and stop.
+			s.printf("! %v\n", ferrs)
+			return nil
+		}
+	}
+	return s.opts.Router.SubmitForm(ctx, req, form.ID, values)
+}
+
+func (s *Shell) askField(ctx context.Context, fd *bot.Field, prevErr string) ([]string, error) {
+	if prevErr != "" {
+		s.printf("  ! %s: %s\n", fd.Label, prevErr)
+	}
+	for {
+		label := fd.Label
+		if fd.Required {
+			label += " *"
+		}
+		switch fd.Kind {
+		case bot.FieldSelect, bot.FieldMultiSelect:
+			s.printf("%s\n", label)
+			for i, o := range fd.Options {
+				s.printf("  %d) %s\n", i+1, o.Label)
+			}
+			if fd.Kind == bot.FieldMultiSelect {
+				s.printf("  (numbers separated by commas)")
+			}
+		case bot.FieldBool:
+			s.printf("%s (y/n)", label)
+		default:
+			s.printf("%s", label)
+		}
+		if fd.Help != "" {
+			s.printf(" — %s", fd.Help)
+		}
+		if fd.Default != "" {
+			s.printf(" [%s]", s.defaultLabel(fd))
+		}
+		s.printf(": ")
+		line, ok := s.readLine(ctx)
+		if !ok {
+			return nil, io.EOF
+		}
+		s.printf("\n")
+		vals, msg := s.parseAnswer(fd, line)
+		if msg == "" {
+			msg = fd.Check(vals)
+		}
+		if msg == "" {
+			return vals, nil
+		}
+		s.printf("  ! %s\n", msg)
+	}
+}
+
+func (s *Shell) defaultLabel(fd *bot.Field) string {
+	if fd.Kind == bot.FieldBool {
+		if fd.Default == "true" {
+			return "y"
+		}
+		return "n"
+	}
+	var labels []string
+	for _, d := range strings.Split(fd.Default, ",") {
+		l := d
+		for _, o := range fd.Options {
+			if o.Value == d {
+				l = o.Label
+			}
+		}
+		labels = append(labels, l)
+	}
+	return strings.Join(labels, ", ")
+}
+
+// parseAnswer turns a typed answer into values; an empty answer takes the default.
+func (s *Shell) parseAnswer(fd *bot.Field, line string) ([]string, string) {
+	if line == "" {
+		if fd.Default == "" {
+			if fd.Kind == bot.FieldBool {
+				return []string{"false"}, ""
+			}
+			return nil, ""
+		}
+		if fd.Kind == bot.FieldMultiSelect {
+			return strings.Split(fd.Default, ","), ""
+		}
+		return []string{fd.Default}, ""
+	}
+	switch fd.Kind {
+	case bot.FieldBool:
+		switch strings.ToLower(line) {
+		case "y", "yes", "true":
+			return []string{"true"}, ""
+		case "n", "no", "false":
+			return []string{"false"}, ""
+		}
+		return nil, "answer y or n"
+	case bot.FieldSelect, bot.FieldMultiSelect:
+		var out []string
+		for _, part := range strings.Split(line, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if n, err := strconv.Atoi(part); err == nil {
+				if n < 1 || n > len(fd.Options) {
+					return nil, fmt.Sprintf("choose a number from 1 to %d", len(fd.Options))
+				}
+				out = append(out, fd.Options[n-1].Value)
+				continue
+			}
+			found := false
+			for _, o := range fd.Options {
+				if strings.EqualFold(o.Value, part) || strings.EqualFold(o.Label, part) {
+					out = append(out, o.Value)
+					found = true
+					break
+				}
+			}
+			if !found {
+				return nil, fmt.Sprintf("%q is not one of the choices", part)
+			}
+		}
+		return out, ""
+	}
+	return []string{line}, ""
+}

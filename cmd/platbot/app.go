@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/core"
+	"github.com/platbot/platbot/store"
+)
+
+// App is the wired bot: store, router, worker, scheduler and features.
+type App struct {
+	Cfg      *Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Router   *bot.Router
+	Sched    *bot.Scheduler
+	Registry *prometheus.Registry
+	Metrics  *bot.Metrics
+
+	// startup runs once the transports are bound (resume interrupted work).
+	startup []func(ctx context.Context) error
+	closers []func() error
+}
+
+func newLogger(cfg *Config, w io.Writer, defaultLevel slog.Level) *slog.Logger {
+	lvl := defaultLevel
+	switch strings.ToLower(cfg.Log.Level) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	case "info":
+		if defaultLevel < slog.LevelInfo {
+			lvl = slog.LevelInfo
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if strings.ToLower(cfg.Log.Format) == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// auditKey returns the configured audit HMAC key, or the one generated into
+// the data folder on first start.
+func auditKey(cfg *Config) ([]byte, error) {
+	if cfg.Audit.HMACKey != "" {
+		return []byte(cfg.Audit.HMACKey), nil
+	}
+	p := filepath.Join(cfg.DataDir, "audit-hmac.key")
+	if b, err := os.ReadFile(p); err == nil {
+		k, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(k) < 16 {
+			return nil, fmt.Errorf("audit key %s is corrupt: delete it only if the audit log is new, or set PLATBOT_AUDIT_KEY", p)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read audit key: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("generate audit key: %w", err)
+	}
+	if err := os.WriteFile(p, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write audit key: %w", err)
+	}
+	return k, nil
+}
+
+// openStore opens the database with the audit key.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store, error) {
+	key, err := auditKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(cfg.DB); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.DB, store.WithAuditKey(key), store.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
+	}
+	return st, nil
+}
+
+// buildApp wires everything that does not depend on the transport.
+func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg)
+	app := &App{Cfg: cfg, Log: log, Store: st, Registry: reg, Metrics: metrics}
+	app.closers = append(app.closers, st.Close)
+
+	feats, err := newFeatures(ctx, app)
+	if err != nil {
+		app.Close()
+		return nil, err
+	}
+	app.Router = bot.NewRouter(bot.RouterOptions{
+		Policy: feats.policy, Audit: st, Queue: st, Logger: log, Version: version, Metrics: metrics,
+	})
+	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
+	app.Router.Register(core.Commands(app.Router, version, time.Now)...)
+	if err := feats.register(ctx, app); err != nil {
+		app.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// Start runs what must happen once messengers are bound: resuming
+// interrupted golden-path runs, rescheduling grants, refreshing the catalog.
+func (a *App) Start(ctx context.Context) error {
+	for _, f := range a.startup {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close releases everything, newest first.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.Log.Warn("close", "err", err)
+		}
+	}
+}

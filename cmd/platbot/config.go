@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is platbot's configuration: the YAML file (PLATBOT_CONFIG, default
+// platbot.yaml when present) with the environment variables of DESIGN.md
+// applied on top.
+type Config struct {
+	// DB is the SQLite path (PLATBOT_DB).
+	DB string `yaml:"db"`
+	// Addr is the HTTP listen address of serve (PLATBOT_ADDR).
+	Addr string `yaml:"addr"`
+	// DataDir holds local state besides the database: the development secret
+	// store and its key, the audit HMAC key when none is configured, files
+	// the shell writes.
+	DataDir string `yaml:"data_dir"`
+
+	Slack  SlackConfig  `yaml:"slack"`
+	Audit  AuditConfig  `yaml:"audit"`
+	Log    LogConfig    `yaml:"log"`
+	Shell  ShellConfig  `yaml:"shell"`
+	GitHub GitHubConfig `yaml:"github"`
+	Vault  VaultConfig  `yaml:"vault"`
+	Kube   KubeConfig   `yaml:"kube"`
+
+	// GitOpsRepo is where golden paths open pull requests: owner/name on
+	// GitHub, or a local git repository path (PLATBOT_GITOPS_REPO); default
+	// <data_dir>/gitops, created on first use.
+	GitOpsRepo string `yaml:"gitops_repo"`
+	// CatalogPaths are extra catalog locations, folders or files, from
+	// PLATBOT_CATALOG (the catalog section can list more).
+	CatalogPaths []string `yaml:"-"`
+
+	// Each feature's own section, decoded by the feature (see Feature).
+	Catalog   yaml.Node `yaml:"catalog"`
+	Policy    yaml.Node `yaml:"policy"`
+	Paths     yaml.Node `yaml:"paths"`
+	Scorecard yaml.Node `yaml:"scorecard"`
+	Cost      yaml.Node `yaml:"cost"`
+	Access    yaml.Node `yaml:"access"`
+	Secrets   yaml.Node `yaml:"secrets"`
+
+	OpenCostURL   string          `yaml:"opencost_url"`
+	PrometheusURL string          `yaml:"prometheus_url"`
+	PagerDuty     PagerDutyConfig `yaml:"pagerduty"`
+
+	// path is the file the config came from ("" for built-in defaults).
+	path string
+}
+
+// SlackConfig holds Slack credentials and the API base.
+type SlackConfig struct {
+	BotToken      string `yaml:"bot_token"`
+	SigningSecret string `yaml:"signing_secret"`
+	AppToken      string `yaml:"app_token"`
+	APIURL        string `yaml:"api_url"`
+}
+
+// AuditConfig configures the audit log.
+type AuditConfig struct {
+	// HMACKey keys the digests of sensitive audit fields (PLATBOT_AUDIT_KEY);
+	// when empty a key is generated into the data folder on first start.
+	HMACKey string `yaml:"hmac_key"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// ShellConfig configures the shell adapter.
+type ShellConfig struct {
+	// User is who the shell speaks as by default (a catalog user name or a Slack id).
+	User string `yaml:"user"`
+}
+
+// GitHubConfig holds GitHub access.
+type GitHubConfig struct {
+	Token         string `yaml:"token"`
+	APIURL        string `yaml:"api_url"`
+	WebhookSecret string `yaml:"webhook_secret"`
+}
+
+// VaultConfig holds Vault access (VAULT_ADDR, VAULT_TOKEN).
+type VaultConfig struct {
+	Addr  string `yaml:"addr"`
+	Token string `yaml:"token"`
+	// KVMount is the KV v2 mount for golden-path and self-service secrets.
+	KVMount string `yaml:"kv_mount"`
+}
+
+// KubeConfig holds cluster access (KUBECONFIG).
+type KubeConfig struct {
+	Kubeconfig string `yaml:"kubeconfig"`
+}
+
+// PagerDutyConfig holds PagerDuty REST API access.
+type PagerDutyConfig struct {
+	Token  string `yaml:"token"`
+	APIURL string `yaml:"api_url"`
+}
+
+// ConfigError names the file, the key and what was expected.
+type ConfigError struct {
+	File string
+	Key  string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("config")
+	if e.File != "" {
+		b.WriteString(" " + e.File)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+func defaultConfig() *Config {
+	return &Config{
+		DB:      "platbot.db",
+		Addr:    ":8080",
+		DataDir: ".platbot",
+		Vault:   VaultConfig{KVMount: "secret"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// LoadConfig reads the config file named by PLATBOT_CONFIG (or platbot.yaml
+// when it exists) and applies the environment. getenv is os.Getenv in
+// production.
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	cfg := defaultConfig()
+	path := getenv("PLATBOT_CONFIG")
+	explicit := path != ""
+	if !explicit {
+		path = "platbot.yaml"
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := decodeConfig(path, data, cfg); err != nil {
+			return nil, err
+		}
+		cfg.path = path
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		// No file: built-in defaults.
+	default:
+		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read it (%v); PLATBOT_CONFIG must name a readable YAML file", err)}
+	}
+	applyEnv(cfg, getenv)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var lineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+func decodeConfig(path string, data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			m := lineRe.FindStringSubmatch(te.Errors[0])
+			if m != nil {
+				var line int
+				fmt.Sscanf(m[1], "%d", &line)
+				return &ConfigError{File: path, Line: line, Msg: explainYAML(m[2])}
+			}
+			return &ConfigError{File: path, Msg: te.Errors[0]}
+		}
+		return &ConfigError{File: path, Msg: fmt.Sprintf("not valid YAML: %v", err)}
+	}
+	return nil
+}
+
+func explainYAML(msg string) string {
+	// "cannot unmarshal !!str `abc` into int" → keep, but say what was expected.
+	if strings.Contains(msg, "cannot unmarshal") {
+		return msg + " (check the value's type against README's configuration table)"
+	}
+	return msg
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) {
+	set := func(dst *string, key string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.DB, "PLATBOT_DB")
+	set(&cfg.Addr, "PLATBOT_ADDR")
+	set(&cfg.DataDir, "PLATBOT_DATA_DIR")
+	set(&cfg.Slack.BotToken, "SLACK_BOT_TOKEN")
+	set(&cfg.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
+	set(&cfg.Slack.AppToken, "SLACK_APP_TOKEN")
+	set(&cfg.Slack.APIURL, "SLACK_API_URL")
+	set(&cfg.GitHub.Token, "GITHUB_TOKEN")
+	set(&cfg.GitHub.APIURL, "GITHUB_API_URL")
+	set(&cfg.GitHub.WebhookSecret, "GITHUB_WEBHOOK_SECRET")
+	set(&cfg.Vault.Addr, "VAULT_ADDR")
+	set(&cfg.Vault.Token, "VAULT_TOKEN")
+	set(&cfg.Kube.Kubeconfig, "KUBECONFIG")
+	set(&cfg.GitOpsRepo, "PLATBOT_GITOPS_REPO")
+	set(&cfg.OpenCostURL, "OPENCOST_URL")
+	set(&cfg.PrometheusURL, "PROMETHEUS_URL")
+	set(&cfg.PagerDuty.Token, "PAGERDUTY_TOKEN")
+	set(&cfg.PagerDuty.APIURL, "PAGERDUTY_API_URL")
+	set(&cfg.Audit.HMACKey, "PLATBOT_AUDIT_KEY")
+	if v := getenv("PLATBOT_CATALOG"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cfg.CatalogPaths = append(cfg.CatalogPaths, p)
+			}
+		}
+	}
+}
+
+func (c *Config) validate() error {
+	errf := func(key, msg string) error { return &ConfigError{File: c.path, Key: key, Msg: msg} }
+	if c.DB == "" {
+		return errf("db", "must name a SQLite file (or set PLATBOT_DB)")
+	}
+	if c.Slack.BotToken != "" && !strings.HasPrefix(c.Slack.BotToken, "xoxb-") {
+		return errf("slack.bot_token", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")
+	}
+	if c.Slack.AppToken != "" && !strings.HasPrefix(c.Slack.AppToken, "xapp-") {
+		return errf("slack.app_token", "expected an app-level token starting with xapp- (SLACK_APP_TOKEN)")
+	}
+	if c.Slack.AppToken != "" && c.Slack.BotToken == "" {
+		return errf("slack.bot_token", "Socket Mode (slack.app_token) also needs the bot token (SLACK_BOT_TOKEN)")
+	}
+	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
+		return errf("slack.signing_secret", "the HTTP transport needs the signing secret to verify requests (SLACK_SIGNING_SECRET), or set slack.app_token for Socket Mode")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return errf("log.level", fmt.Sprintf("expected debug, info, warn or error, got %q", c.Log.Level))
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "", "text", "json":
+	default:
+		return errf("log.format", fmt.Sprintf("expected text or json, got %q", c.Log.Format))
+	}
+	return nil
+}
+
+// SlackConfigured reports whether Slack credentials are set, and why not.
+func (c *Config) SlackConfigured() (bool, string) {
+	switch {
+	case c.Slack.AppToken != "" && c.Slack.BotToken != "":
+		return true, "SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set: Socket Mode"
+	case c.Slack.BotToken != "" && c.Slack.SigningSecret != "":
+		return true, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set: Slack over HTTP on " + c.Addr
+	}
+	return false, "no Slack credentials (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN) are set"
+}
+
+// Feature decodes a feature's section ("catalog", "policy", "paths",
+// "scorecard", "cost", "access", "secrets") into dst, rejecting unknown keys
+// and naming the file, key and line on error. A missing section leaves dst
+// unchanged.
+func (c *Config) Feature(name string, dst any) error {
+	var n *yaml.Node
+	switch name {
+	case "catalog":
+		n = &c.Catalog
+	case "policy":
+		n = &c.Policy
+	case "paths":
+		n = &c.Paths
+	case "scorecard":
+		n = &c.Scorecard
+	case "cost":
+		n = &c.Cost
+	case "access":
+		n = &c.Access
+	case "secrets":
+		n = &c.Secrets
+	default:
+		return fmt.Errorf("config: no section %q", name)
+	}
+	if n.Kind == 0 {
+		return nil
+	}
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return &ConfigError{File: c.path, Key: name, Line: n.Line, Msg: err.Error()}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
+		msg := err.Error()
+		line := n.Line
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			msg = te.Errors[0]
+			if m := lineRe.FindStringSubmatch(te.Errors[0]); m != nil {
+				var l int
+				fmt.Sscanf(m[1], "%d", &l)
+				line = n.Line + l - 1
+				msg = explainYAML(m[2])
+			}
+		}
+		return &ConfigError{File: c.path, Key: name, Line: line, Msg: msg}
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/shell"
+	"github.com/platbot/platbot/store"
+)
+
+// errAuditBroken is returned by audit verify when the chain is broken (exit 1).
+var errAuditBroken = errors.New("audit log verification failed")
+
+func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("shell", "shell [--as <user>]", stderr)
+	as := fs.String("as", cfg.Shell.User, "speak as this user: a catalog user name (e.g. alice) or a Slack user id")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr, slog.LevelWarn)
+	app, err := buildApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	user := app.shellUser(ctx, *as)
+	interactive := false
+	if f, ok := stdin.(*os.File); ok {
+		interactive = shell.IsTerminal(f)
+	}
+	sh := shell.New(shell.Options{
+		In: stdin, Out: stdout, Router: app.Router, Jobs: app.Router.Worker(), User: user,
+		FilesDir: cfg.DataDir + "/files", Interactive: interactive,
+	})
+	app.Router.SetMessenger(bot.TransportShell, sh)
+	if err := app.Start(ctx); err != nil {
+		return err
+	}
+	app.Sched.Start(ctx)
+	return sh.Run(ctx)
+}
+
+func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", "migrate", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr, slog.LevelWarn)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", cfg.DB, err)
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "%s is up to date\n", cfg.DB)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s: applied migrations %v\n", cfg.DB, applied)
+	return nil
+}
+
+const auditUsage = `audit verify | audit export [--since T] [--until T] [--actor ID] [--action A]
+
+  verify   walk the whole hash chain; exit 1 naming the first row that was
+           edited, deleted or inserted out of order
+  export   write events as JSON lines to standard output; T is RFC 3339
+           (2026-11-01T00:00:00Z), a date (2026-11-01) or a duration ago (24h, 7d)`
+
+func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintf(stderr, "Usage: platbot %s\n", auditUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	sub, args := args[0], args[1:]
+	log := newLogger(cfg, stderr, slog.LevelWarn)
+	switch sub {
+	case "verify":
+		fs := newFlags("audit verify", "audit verify", stderr)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		st, err := openStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		rep, err := st.VerifyAudit(ctx)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if !rep.OK {
+			fmt.Fprintf(stdout, "audit log BROKEN at row %d (%s): %s\n", rep.BadSeq, rep.Problem, rep.Detail)
+			return errAuditBroken
+		}
+		fmt.Fprintf(stdout, "audit log OK: %d rows, hash chain intact\n", rep.Rows)
+		return nil
+	case "export":
+		fs := newFlags("audit export", "audit export [--since T] [--until T] [--actor ID] [--action A]", stderr)
+		since := fs.String("since", "", "only events at or after this time")
+		until := fs.String("until", "", "only events before this time")
+		actor := fs.String("actor", "", "only events by this actor (Slack user id)")
+		action := fs.String("action", "", "only events of this action (e.g. command, policy)")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		f := store.AuditFilter{Actor: *actor, Action: *action}
+		var err error
+		if f.Since, err = parseWhen(*since, time.Now()); err != nil {
+			return fmt.Errorf("--since: %w", err)
+		}
+		if f.Until, err = parseWhen(*until, time.Now()); err != nil {
+			return fmt.Errorf("--until: %w", err)
+		}
+		st, err := openStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		n, err := st.ExportAudit(ctx, stdout, f)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(stderr, "exported %d events\n", n)
+		return nil
+	}
+	fmt.Fprintf(stderr, "platbot audit: unknown subcommand %q\nUsage: platbot %s\n", sub, auditUsage)
+	return errUsage
+}
+
+// parseWhen reads RFC 3339, a date, or a duration ago ("24h", "7d").
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if strings.HasSuffix(s, "d") {
+		var days int
+		if _, err := fmt.Sscanf(s, "%dd", &days); err == nil && days >= 0 {
+			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-11-01T00:00:00Z), a date (2026-11-01) or an age (24h, 7d)", s)
+}
