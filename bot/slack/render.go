@@ -47,11 +47,8 @@ const (
 func slackLen(s string) int {
 	n := 0
 	for _, r := range s {
+		// Invalid bytes decode as U+FFFD: one unit, as Slack shows them.
 		n += utf16.RuneLen(r)
-		if r == utf8.RuneError {
-			// Invalid bytes become U+FFFD on Slack's side: one unit.
-			continue
-		}
 	}
 	return n
 }
@@ -61,9 +58,6 @@ func cutLen(s string, n int) string {
 	used := 0
 	for i, r := range s {
 		w := utf16.RuneLen(r)
-		if w < 0 {
-			w = 1
-		}
 		if used+w > n {
 			return s[:i]
 		}
