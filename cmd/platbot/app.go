@@ -87,7 +87,7 @@ func auditKey(cfg *Config) ([]byte, error) {
 }
 
 // openStore opens the database with the audit key.
-func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store, error) {
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...store.Option) (*store.Store, error) {
 	key, err := auditKey(cfg)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,8 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	st, err := store.Open(ctx, cfg.DB, store.WithAuditKey(key), store.WithLogger(log))
+	opts := append([]store.Option{store.WithAuditKey(key), store.WithLogger(log)}, extra...)
+	st, err := store.Open(ctx, cfg.DB, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}

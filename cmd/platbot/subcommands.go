@@ -53,7 +53,7 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 		return err
 	}
 	log := newLogger(cfg, stderr, slog.LevelWarn)
-	st, err := openStore(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log, store.WithoutAutoMigrate())
 	if err != nil {
 		return err
 	}

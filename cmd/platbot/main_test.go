@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// env returns a getenv over a map, isolated from the real environment.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// testEnv points the bot at a temporary folder with the example catalog.
+func testEnv(t *testing.T, extra map[string]string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	m := map[string]string{
+		"PLATBOT_DB":       filepath.Join(dir, "platbot.db"),
+		"PLATBOT_DATA_DIR": filepath.Join(dir, "state"),
+		"PLATBOT_CONFIG":   "",
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func runBot(t *testing.T, e map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, env(e))
+	return code, out.String(), errb.String()
+}
+
+func TestNoSubcommandWithoutSlackRunsShell(t *testing.T) {
+	e := testEnv(t, nil)
+	code, out, errOut := runBot(t, e, "/plat ping\n")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	if !strings.Contains(first, "running the local shell because no Slack credentials") {
+		t.Fatalf("first line does not say which mode and why: %q", first)
+	}
+	if !strings.Contains(out, "pong") {
+		t.Fatalf("ping not answered: %s", out)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, out, _ := runBot(t, testEnv(t, nil), "", "version")
+	if code != 0 || !strings.HasPrefix(out, "platbot ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	for _, sub := range []string{"serve", "shell", "migrate", "digest", "bench"} {
+		code, _, errOut := runBot(t, testEnv(t, nil), "", sub, "--help")
+		if code != 0 || !strings.Contains(errOut, "Usage: platbot "+sub) {
+			t.Errorf("%s --help: exit %d, %q", sub, code, errOut)
+		}
+	}
+	code, _, errOut := runBot(t, testEnv(t, nil), "", "audit", "--help")
+	if code != 0 || !strings.Contains(errOut, "audit verify") {
+		t.Errorf("audit --help: %d %q", code, errOut)
+	}
+	code, _, errOut = runBot(t, testEnv(t, nil), "", "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown subcommand: %d %q", code, errOut)
+	}
+}
+
+func TestConfigErrorsNameFileKeyAndExpectation(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, yaml string
+		env        map[string]string
+		want       []string
+	}{
+		{"unknown key", "db: x.db\nslak:\n  bot_token: xoxb-1\n", nil, []string{"platbot.yaml", "line 2", "slak"}},
+		{"wrong type", "addr: [1, 2]\n", nil, []string{"platbot.yaml", "line 1", "cannot unmarshal"}},
+		{"bad token", "slack:\n  bot_token: abc\n  signing_secret: s\n", nil, []string{"slack.bot_token", "xoxb-"}},
+		{"missing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"slack.signing_secret", "SLACK_SIGNING_SECRET"}},
+		{"bad log level", "log:\n  level: loud\n", nil, []string{"log.level", "debug, info, warn or error"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, "platbot.yaml")
+			if err := os.WriteFile(p, []byte(c.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := testEnv(t, c.env)
+			e["PLATBOT_CONFIG"] = p
+			code, _, errOut := runBot(t, e, "", "migrate")
+			if code == 0 {
+				t.Fatalf("bad config accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("error %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+	e := testEnv(t, nil)
+	e["PLATBOT_CONFIG"] = filepath.Join(dir, "missing.yaml")
+	if code, _, errOut := runBot(t, e, "", "migrate"); code == 0 || !strings.Contains(errOut, "missing.yaml") {
+		t.Fatalf("missing explicit config: %d %q", code, errOut)
+	}
+}
+
+func TestMigrateAuditVerifyAndExport(t *testing.T) {
+	e := testEnv(t, nil)
+	if code, out, errOut := runBot(t, e, "", "migrate"); code != 0 || !strings.Contains(out, "applied migrations") {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := runBot(t, e, "", "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: %d %q", code, out)
+	}
+	if code, _, errOut := runBot(t, e, "/plat ping\n/plat help\n/plat nope\n", "shell", "--as", "U0TEST"); code != 0 {
+		t.Fatalf("shell: %d %s", code, errOut)
+	}
+	code, out, _ := runBot(t, e, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit log OK") {
+		t.Fatalf("verify: %d %q", code, out)
+	}
+	code, out, _ = runBot(t, e, "", "audit", "export", "--since", "1h", "--actor", "U0TEST")
+	if code != 0 {
+		t.Fatalf("export: %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("export has %d lines: %q", len(lines), out)
+	}
+	for _, l := range lines {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("not JSON lines: %q", l)
+		}
+		if ev["actor_id"] != "U0TEST" {
+			t.Fatalf("actor filter ignored: %v", ev)
+		}
+	}
+	if code, _, errOut := runBot(t, e, "", "audit", "export", "--since", "yesterday-ish"); code == 0 || !strings.Contains(errOut, "RFC 3339") {
+		t.Fatalf("bad --since accepted: %d %q", code, errOut)
+	}
+
+	// Tamper with the database behind the bot's back: verify must fail and name the row.
+	db, err := sql.Open("sqlite", e["PLATBOT_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TRIGGER IF EXISTS audit_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	var triggers []string
+	rows, _ := db.Query(`SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		triggers = append(triggers, n)
+	}
+	rows.Close()
+	for _, tr := range triggers {
+		if _, err := db.Exec(`DROP TRIGGER ` + tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE audit SET outcome = 'ok-forged' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, _ = runBot(t, e, "", "audit", "verify")
+	if code != 1 || !strings.Contains(out, "row 2") {
+		t.Fatalf("tampering not detected: %d %q", code, out)
+	}
+}
