@@ -1,0 +1,95 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock {
+	return &clock{t: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+var testKey = []byte("test-audit-key-0123456789abcdef")
+
+// openTest opens a store in a fresh temp folder with the test audit key and
+// a clock; it is closed when the test ends.
+func openTest(t testing.TB, opts ...Option) (*Store, *clock, string) {
+	t.Helper()
+	c := newClock()
+	path := filepath.Join(t.TempDir(), "platbot.db")
+	all := append([]Option{WithAuditKey(testKey), WithClock(c.Now),
+		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))}, opts...)
+	s, err := Open(context.Background(), path, all...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s, c, path
+}
+
+// testWriter sends log output to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+// exec runs raw SQL through the writer (tests tampering with the tables).
+func exec(t *testing.T, s *Store, q string, args ...any) {
+	t.Helper()
+	err := s.Write(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(q, args...)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("exec %q: %v", q, err)
+	}
+}
