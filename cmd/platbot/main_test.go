@@ -177,7 +177,7 @@ func TestMigrateAuditVerifyAndExport(t *testing.T) {
 	}
 	db.Close()
 	code, out, _ = runBot(t, e, "", "audit", "verify")
-	if code != 1 || !strings.Contains(out, "row 2") {
+	if code != 1 || !strings.Contains(out, "BROKEN at seq 2") {
 		t.Fatalf("tampering not detected: %d %q", code, out)
 	}
 }

@@ -103,7 +103,7 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout, stderr io
 			return fmt.Errorf("verify: %w", err)
 		}
 		if !rep.OK {
-			fmt.Fprintf(stdout, "audit log BROKEN: %s\n", rep.String())
+			fmt.Fprintln(stdout, rep.String())
 			return errAuditBroken
 		}
 		fmt.Fprintf(stdout, "audit log OK: %d rows, hash chain intact\n", rep.Rows)
