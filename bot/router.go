@@ -37,6 +37,12 @@ type RouterOptions struct {
 	Metrics *Metrics
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
+	// PolicyAudits says the Policy records its own decisions, so the router
+	// does not record them a second time.
+	PolicyAudits bool
+	// Denial renders a denial for the user; a plain sentence naming the rule
+	// and whom to ask when nil.
+	Denial func(action string, res Resource, d Decision) Message
 }
 
 // Router turns requests into policy-checked, audited command runs, and
@@ -387,21 +393,27 @@ func (r *Router) Run(ctx context.Context, req *Request) error {
 // which rule denied and whom to ask.
 func (r *Router) Authorize(ctx context.Context, req *Request, action string, res Resource) error {
 	d := r.opts.Policy.Decide(ctx, req.User, action, res)
-	decision := "allow"
-	if !d.Allow {
-		decision = "deny"
+	if !r.opts.PolicyAudits {
+		decision := "allow"
+		if !d.Allow {
+			decision = "deny"
+		}
+		target := res.Ref
+		if target == "" {
+			target = strings.TrimSpace(res.Kind + ":" + res.Name)
+		}
+		r.audit(ctx, store.Event{
+			ActorID: req.User.ID, ActorName: req.User.Name,
+			Action: "policy", Target: target, Decision: decision,
+			Details: map[string]any{"action": action, "rule": d.Rule, "command": req.Command, "request": req.ID},
+		})
 	}
-	target := res.Ref
-	if target == "" {
-		target = strings.TrimSpace(res.Kind + ":" + res.Name)
-	}
-	r.audit(ctx, store.Event{
-		ActorID: req.User.ID, ActorName: req.User.Name,
-		Action: "policy", Target: target, Decision: decision,
-		Details: map[string]any{"action": action, "rule": d.Rule, "command": req.Command, "request": req.ID},
-	})
 	if d.Allow {
 		return nil
+	}
+	if r.opts.Denial != nil {
+		m := r.opts.Denial(action, res, d)
+		return &UserError{Msg: m.Text, Blocks: m.Blocks}
 	}
 	msg := fmt.Sprintf("🚫 You may not %s %s (rule `%s`).", action, describeResource(res), d.Rule)
 	if d.Reason != "" {
@@ -556,6 +568,12 @@ func (r *Router) replyError(ctx context.Context, req *Request, err error) error 
 	var text string
 	switch {
 	case errors.As(err, &ue):
+		if len(ue.Blocks) > 0 {
+			if rerr := req.Reply(ctx, Message{Text: ue.Msg, Blocks: ue.Blocks}); rerr != nil {
+				return fmt.Errorf("reply error to %s: %w", req.User.ID, rerr)
+			}
+			return nil
+		}
 		text = ue.Msg
 	case errors.As(err, &fe):
 		lines := []string{"Please fix these and try again:"}

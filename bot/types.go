@@ -301,7 +301,11 @@ func (f FieldErrors) Error() string {
 
 // UserError is an error whose text is written for the user who caused it and
 // is shown to them as is.
-type UserError struct{ Msg string }
+type UserError struct {
+	Msg string
+	// Blocks, when set, render the message richly (Msg stays the fallback).
+	Blocks []Block
+}
 
 func (e *UserError) Error() string { return e.Msg }
 

@@ -78,30 +78,33 @@ func truncate(s string, n int) string {
 }
 
 // splitText cuts s into pieces of at most n units each, preferring to cut
-// at a line break, then at a space, in the second half of a piece.
+// at a line break, then at a space, in the second half of a piece. Line
+// breaks at the cuts and at the end are dropped; blank pieces are skipped.
 func splitText(s string, n int) []string {
 	var out []string
-	for slackLen(s) > n {
+	add := func(p string) {
+		if p = strings.TrimRight(p, "\n"); strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	for {
 		head := cutLen(s, n)
+		if len(head) == len(s) {
+			add(s)
+			return out
+		}
 		cut := len(head)
 		if i := strings.LastIndexByte(head, '\n'); i >= len(head)/2 {
 			cut = i + 1
 		} else if i := strings.LastIndexByte(head, ' '); i >= len(head)/2 {
 			cut = i + 1
 		}
-		if cut == 0 { // a single rune wider than n; cannot happen for n >= 2
+		if cut == 0 { // n too small for even one rune: take one anyway
 			_, cut = utf8.DecodeRuneInString(s)
 		}
-		piece := strings.TrimRight(s[:cut], "\n")
-		if strings.TrimSpace(piece) != "" {
-			out = append(out, piece)
-		}
+		add(s[:cut])
 		s = s[cut:]
 	}
-	if strings.TrimSpace(s) != "" {
-		out = append(out, s)
-	}
-	return out
 }
 
 func plainText(s string, n int) *goslack.TextBlockObject {
@@ -137,17 +140,10 @@ func FallbackText(msg bot.Message) string {
 // long sections are split, fields and buttons are spread over several
 // blocks, labels are cut, and past MaxMessageBlocks the rest is replaced by
 // a context block saying how many were not shown. A message without blocks
-// renders its text as sections (so chat.update replaces old blocks).
+// renders as nil: its text alone is the message.
 func RenderBlocks(msg bot.Message) []goslack.Block {
-	src := msg.Blocks
-	if len(src) == 0 {
-		if strings.TrimSpace(msg.Text) == "" {
-			return nil
-		}
-		src = []bot.Block{bot.Section{Text: msg.Text}}
-	}
 	var out []goslack.Block
-	for _, b := range src {
+	for _, b := range msg.Blocks {
 		out = append(out, renderBlock(b)...)
 	}
 	return limitBlocks(out, MaxMessageBlocks)

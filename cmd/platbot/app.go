@@ -31,6 +31,8 @@ type App struct {
 	Registry *prometheus.Registry
 	Metrics  *bot.Metrics
 
+	feats *features
+
 	// startup runs once the transports are bound (resume interrupted work).
 	startup []func(ctx context.Context) error
 	closers []func() error
@@ -122,9 +124,10 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 		app.Close()
 		return nil, err
 	}
-	app.Router = bot.NewRouter(bot.RouterOptions{
-		Policy: feats.policy, Audit: st, Queue: st, Logger: log, Version: version, Metrics: metrics,
-	})
+	app.feats = feats
+	ropts := bot.RouterOptions{Audit: st, Queue: st, Logger: log, Version: version, Metrics: metrics}
+	feats.routerOptions(&ropts)
+	app.Router = bot.NewRouter(ropts)
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
 	app.Router.Register(core.Commands(app.Router, version, time.Now)...)
 	if err := feats.register(ctx, app); err != nil {

@@ -2,25 +2,155 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/policy"
+	"github.com/platbot/platbot/integrations/github"
 )
 
 // features are the wired feature packages.
 type features struct {
-	policy bot.Policy
+	catalog *catalog.Catalog
+	policy  *policy.Engine
+	cost    *cost.Costs
+	costCfg cost.Config
+	gh      *github.Client
 }
 
+// newFeatures builds the features that the router itself depends on (the
+// catalog and the policy engine); the rest are built in register.
 func newFeatures(ctx context.Context, app *App) (*features, error) {
-	return &features{policy: bot.AllowAll{}}, nil
+	cfg, log := app.Cfg, app.Log
+	f := &features{}
+	var err error
+	if cfg.GitHub.Token != "" || cfg.GitHub.APIURL != "" {
+		if f.gh, err = github.New(cfg.GitHub.APIURL, cfg.GitHub.Token, nil); err != nil {
+			return nil, fmt.Errorf("github client: %w", err)
+		}
+	}
+
+	ccfg := catalog.DefaultConfig()
+	if err := cfg.Feature("catalog", &ccfg); err != nil {
+		return nil, err
+	}
+	for _, p := range cfg.CatalogPaths {
+		ccfg.Locations = append(ccfg.Locations, catalog.LocationConfig{Target: p})
+	}
+	if err := ccfg.Validate(); err != nil {
+		return nil, &ConfigError{File: cfg.path, Key: "catalog", Msg: err.Error()}
+	}
+	opts := []catalog.Option{catalog.WithLogger(log), catalog.WithSnapshots(catalog.RecordSnapshots{Records: app.Store})}
+	if f.gh != nil {
+		opts = append(opts, catalog.WithGitHub(f.gh))
+	}
+	if f.catalog, err = catalog.Load(ctx, ccfg, opts...); err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+
+	pcfg := policy.DefaultConfig()
+	if err := cfg.Feature("policy", &pcfg); err != nil {
+		return nil, err
+	}
+	if f.policy, err = policy.New(pcfg, f.catalog, app.Store, policy.WithLogger(log)); err != nil {
+		return nil, &ConfigError{File: cfg.path, Key: "policy", Msg: err.Error()}
+	}
+
+	f.costCfg = cost.Config{}
+	if err := cfg.Feature("cost", &f.costCfg); err != nil {
+		return nil, err
+	}
+	if cfg.OpenCostURL != "" {
+		f.costCfg.OpenCost.URL = cfg.OpenCostURL
+	}
+	if cfg.PrometheusURL != "" {
+		f.costCfg.Prometheus.URL = cfg.PrometheusURL
+	}
+	return f, nil
 }
 
-func (f *features) register(ctx context.Context, app *App) error { return nil }
+// routerOptions are what the features contribute to the router.
+func (f *features) routerOptions(o *bot.RouterOptions) {
+	o.Policy = f.policy
+	o.PolicyAudits = true
+	o.Denial = policy.DenialMessage
+}
 
-// shellUser maps the shell's --as to a chat user.
+// register builds the remaining features and registers every command,
+// button, job and schedule with the router.
+func (f *features) register(ctx context.Context, app *App) error {
+	r, s, cfg, log := app.Router, app.Sched, app.Cfg, app.Log
+	r.Register(f.catalog.Commands()...)
+	r.Register(f.policy.Commands()...)
+	r.HandleJob(catalog.JobRefresh, f.catalog.RefreshJob)
+	if err := s.Every(f.catalog.Config().Refresh, nil, catalog.JobRefresh, nil); err != nil {
+		return &ConfigError{File: cfg.path, Key: "catalog.refresh", Msg: err.Error()}
+	}
+
+	examples := os.DirFS("examples/cost")
+	src, desc, err := cost.NewSource(f.costCfg, examples, nil)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+	log.Debug("cost data source", "source", desc)
+	reqs, err := cost.NewRequestCounter(f.costCfg, examples)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost.prometheus", Msg: err.Error()}
+	}
+	if f.cost, err = cost.New(f.costCfg, cost.Deps{
+		Source: src, Catalog: f.catalog, Store: app.Store, Requests: reqs, Problems: f.catalog, Logger: log,
+	}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+	if err := f.cost.Register(r, s); err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+	return nil
+}
+
+// shellUser maps the shell's --as (a catalog user name or a Slack id) to a
+// chat user, so the shell speaks as someone the catalog knows.
 func (a *App) shellUser(ctx context.Context, as string) bot.User {
+	cat := a.feats.catalog
 	if as == "" {
-		as = "shell-user"
+		as = defaultShellUser(cat)
+	}
+	if e, ok := cat.Lookup(as, catalog.KindUser); ok && e.Kind == catalog.KindUser {
+		u := bot.User{ID: e.Annotation(catalog.AnnotationSlackUserID), Name: e.Metadata.Name}
+		if p, ok := e.Spec["profile"].(map[string]any); ok {
+			if em, ok := p["email"].(string); ok {
+				u.Email = em
+			}
+			if dn, ok := p["displayName"].(string); ok && dn != "" {
+				u.Name = dn
+			}
+		}
+		if u.ID == "" {
+			u.ID = e.Metadata.Name
+		}
+		return u
 	}
 	return bot.User{ID: as, Name: as}
+}
+
+// defaultShellUser is the first member of the first non-admin team, so a
+// newcomer can scaffold for a team right away.
+func defaultShellUser(cat *catalog.Catalog) string {
+	admin := map[string]bool{}
+	for _, g := range cat.Config().AdminGroups {
+		admin[strings.ToLower(catalog.NormalizeRef(g, catalog.KindGroup, catalog.DefaultNamespace))] = true
+	}
+	for _, g := range cat.List(catalog.KindGroup) {
+		if admin[g.Ref()] || g.Type() != "team" {
+			continue
+		}
+		if ms := cat.Members(g.Ref()); len(ms) > 0 {
+			return ms[0].Metadata.Name
+		}
+	}
+	return "shell-user"
 }

@@ -37,6 +37,7 @@ const (
 	AnnotationNamespace    = "backstage.io/kubernetes-namespace"
 	AnnotationManager      = "platbot.dev/manager"
 	AnnotationOrigin       = "backstage.io/managed-by-origin-location"
+	AnnotationManagedBy    = "backstage.io/managed-by-location"
 	AnnotationSourceFile   = "platbot.dev/source-file"
 )
 
@@ -83,11 +84,12 @@ type Relation struct {
 
 // Source is where an entity came from.
 type Source struct {
-	Location string `json:"location"` // the location's name or target, e.g. "file:examples/catalog" or "github:acme/payments/catalog-info.yaml"
+	Location string `json:"location"` // the configured location it was reached from, e.g. "file:examples/catalog" or "url:https://github.com/acme/payments/blob/main/catalog-info.yaml"
 	File     string `json:"file"`
 	Line     int    `json:"line"`
 }
 
+// String renders "file:line".
 func (s Source) String() string {
 	if s.Line > 0 {
 		return fmt.Sprintf("%s:%d", s.File, s.Line)
@@ -206,6 +208,25 @@ type Identity struct {
 	Manager string `json:"manager,omitempty"`
 	// Roles are "admin", "engineer" (any catalog user) and whatever config adds.
 	Roles []string `json:"roles,omitempty"`
+	// Manages are the groups whose platbot.dev/manager annotation names the
+	// user, as refs.
+	Manages []string `json:"manages,omitempty"`
+	// SlackID is the Slack user id the identity was resolved for.
+	SlackID string `json:"slack_id,omitempty"`
+}
+
+// Known reports whether the chat user was found in the catalog.
+func (i *Identity) Known() bool { return i != nil && i.UserRef != "" }
+
+// IsManagerOf reports whether the identity is the manager of the group ref.
+func (i *Identity) IsManagerOf(groupRef string) bool {
+	g := NormalizeRef(groupRef, KindGroup, DefaultNamespace)
+	for _, x := range i.Manages {
+		if x == g {
+			return true
+		}
+	}
+	return false
 }
 
 // HasRole reports whether the identity has the role.

@@ -1,0 +1,224 @@
+package catalog
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Relation types, as Backstage names them.
+const (
+	RelationOwnedBy       = "ownedBy"
+	RelationOwnerOf       = "ownerOf"
+	RelationPartOf        = "partOf"
+	RelationHasPart       = "hasPart"
+	RelationProvidesAPI   = "providesApi"
+	RelationAPIProvidedBy = "apiProvidedBy"
+	RelationConsumesAPI   = "consumesApi"
+	RelationAPIConsumedBy = "apiConsumedBy"
+	RelationDependsOn     = "dependsOn"
+	RelationDependencyOf  = "dependencyOf"
+	RelationChildOf       = "childOf"
+	RelationParentOf      = "parentOf"
+	RelationMemberOf      = "memberOf"
+	RelationHasMember     = "hasMember"
+)
+
+// relationTypes maps a ref field to its relation and the inverse one.
+var relationTypes = map[string][2]string{
+	"owner":          {RelationOwnedBy, RelationOwnerOf},
+	"system":         {RelationPartOf, RelationHasPart},
+	"domain":         {RelationPartOf, RelationHasPart},
+	"subdomainOf":    {RelationPartOf, RelationHasPart},
+	"subcomponentOf": {RelationPartOf, RelationHasPart},
+	"providesApis":   {RelationProvidesAPI, RelationAPIProvidedBy},
+	"consumesApis":   {RelationConsumesAPI, RelationAPIConsumedBy},
+	"dependsOn":      {RelationDependsOn, RelationDependencyOf},
+	"dependencyOf":   {RelationDependencyOf, RelationDependsOn},
+	"parent":         {RelationChildOf, RelationParentOf},
+	"children":       {RelationParentOf, RelationChildOf},
+	"members":        {RelationHasMember, RelationMemberOf},
+	"memberOf":       {RelationMemberOf, RelationHasMember},
+}
+
+// snapshot is one immutable state of the catalog. Readers load it through
+// an atomic pointer; a refresh builds a new one and swaps it in.
+type snapshot struct {
+	all      map[string]*Entity   // every entity by ref, orphans included
+	live     []*Entity            // non-orphans, sorted by ref
+	orphans  []*Entity            // sorted by ref
+	byKind   map[string][]*Entity // live, by canonical kind
+	byName   map[string][]*Entity // "namespace/name" in lower case → entities of any kind
+	byFile   map[string][]*Entity // live, by Source.File
+	ownedBy  map[string][]*Entity // owner ref → live entities
+	members  map[string][]*Entity // group ref → live users (direct)
+	parents  map[string][]string  // group ref → parent group refs
+	children map[string][]string  // group ref → child group refs
+	bySlack  map[string][]*Entity // slack user id → users
+	byEmail  map[string][]*Entity // lower-case email → users
+	managers map[string]string    // group ref → manager user ref (annotation)
+	manages  map[string][]string  // user ref → groups they manage
+	search   []searchDoc          // live entities' searchable text
+	problems []Problem
+	// refreshed is when the entities were read from their locations.
+	refreshed time.Time
+}
+
+func emptySnapshot() *snapshot { return buildSnapshot(nil, nil, time.Time{}) }
+
+// buildSnapshot indexes entities and computes their relations. It takes
+// ownership of the entities: live ones get their Relations replaced.
+func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) *snapshot {
+	s := &snapshot{
+		all:       make(map[string]*Entity, len(entities)),
+		byKind:    map[string][]*Entity{},
+		byName:    make(map[string][]*Entity, len(entities)),
+		byFile:    map[string][]*Entity{},
+		ownedBy:   map[string][]*Entity{},
+		members:   map[string][]*Entity{},
+		parents:   map[string][]string{},
+		children:  map[string][]string{},
+		bySlack:   map[string][]*Entity{},
+		byEmail:   map[string][]*Entity{},
+		managers:  map[string]string{},
+		manages:   map[string][]string{},
+		problems:  problems,
+		refreshed: refreshed,
+	}
+	sort.SliceStable(entities, func(i, j int) bool { return entities[i].Ref() < entities[j].Ref() })
+	for _, e := range entities {
+		ref := e.Ref()
+		if _, dup := s.all[ref]; dup {
+			continue
+		}
+		s.all[ref] = e
+		nk := strings.ToLower(namespaceOf(e) + "/" + e.Metadata.Name)
+		s.byName[nk] = append(s.byName[nk], e)
+		if e.Orphan {
+			s.orphans = append(s.orphans, e)
+			continue
+		}
+		s.live = append(s.live, e)
+		e.Relations = nil
+	}
+
+	// Relations, ownership, membership and the group tree.
+	rel := make(map[*Entity]map[Relation]bool, len(s.live))
+	addRel := func(e *Entity, r Relation) {
+		m := rel[e]
+		if m == nil {
+			m = map[Relation]bool{}
+			rel[e] = m
+		}
+		if !m[r] {
+			m[r] = true
+			e.Relations = append(e.Relations, r)
+		}
+	}
+	link := func(from *Entity, fieldName, to string) {
+		types := relationTypes[fieldName]
+		addRel(from, Relation{Type: types[0], TargetRef: to})
+		if target := s.all[to]; target != nil && !target.Orphan {
+			addRel(target, Relation{Type: types[1], TargetRef: from.Ref()})
+		}
+	}
+	for _, e := range s.live {
+		kind := canonicalKind(e.Kind)
+		s.byKind[kind] = append(s.byKind[kind], e)
+		s.byFile[e.Source.File] = append(s.byFile[e.Source.File], e)
+		ref := e.Ref()
+		for _, rf := range refFields[kind] {
+			for _, to := range specRefs(e, rf) {
+				link(e, rf.field, to)
+				switch {
+				case rf.field == "owner":
+					s.ownedBy[to] = append(s.ownedBy[to], e)
+				case kind == KindUser && rf.field == "memberOf":
+					s.members[to] = appendOnce(s.members[to], e)
+				case kind == KindGroup && rf.field == "members":
+					if u := s.all[to]; u != nil && !u.Orphan {
+						s.members[ref] = appendOnce(s.members[ref], u)
+					}
+				case kind == KindGroup && rf.field == "parent":
+					s.parents[ref] = appendStringOnce(s.parents[ref], to)
+					s.children[to] = appendStringOnce(s.children[to], ref)
+				case kind == KindGroup && rf.field == "children":
+					s.children[ref] = appendStringOnce(s.children[ref], to)
+					s.parents[to] = appendStringOnce(s.parents[to], ref)
+				}
+			}
+		}
+		if kind == KindGroup {
+			if m := e.Annotation(AnnotationManager); m != "" {
+				mgr := NormalizeRef(m, KindUser, namespaceOf(e))
+				s.managers[ref] = mgr
+				s.manages[mgr] = append(s.manages[mgr], ref)
+			}
+		}
+		if kind == KindUser {
+			if id := e.Annotation(AnnotationSlackUserID); id != "" {
+				s.bySlack[id] = append(s.bySlack[id], e)
+			}
+			if mail := strings.ToLower(profileString(e, "email")); mail != "" {
+				s.byEmail[mail] = append(s.byEmail[mail], e)
+			}
+		}
+		s.search = append(s.search, newSearchDoc(e))
+	}
+	for _, list := range s.members {
+		sort.Slice(list, func(i, j int) bool { return list[i].Ref() < list[j].Ref() })
+	}
+	return s
+}
+
+// specRefs returns the canonical refs a ref field of e holds.
+func specRefs(e *Entity, rf refField) []string {
+	var raw []string
+	if rf.list {
+		raw = e.SpecStrings(rf.field)
+	} else if v := e.SpecString(rf.field); v != "" {
+		raw = []string{v}
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(raw))
+	for _, r := range raw {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, NormalizeRef(r, rf.kind, namespaceOf(e)))
+		}
+	}
+	return out
+}
+
+func namespaceOf(e *Entity) string {
+	if e.Metadata.Namespace == "" {
+		return DefaultNamespace
+	}
+	return e.Metadata.Namespace
+}
+
+// profileString returns spec.profile.<key> of a User or Group.
+func profileString(e *Entity, key string) string {
+	p, _ := e.Spec["profile"].(map[string]any)
+	s, _ := p[key].(string)
+	return s
+}
+
+func appendOnce(list []*Entity, e *Entity) []*Entity {
+	for _, x := range list {
+		if x == e {
+			return list
+		}
+	}
+	return append(list, e)
+}
+
+func appendStringOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,45 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Problem severities.
+const (
+	// SeverityError marks a problem that kept an entity (or a whole file)
+	// out of the catalog.
+	SeverityError = "error"
+	// SeverityWarning marks a problem the entity was accepted with: an
+	// unresolved reference, an orphan.
+	SeverityWarning = "warning"
+)
+
+// Problem is one thing wrong with the catalog's sources, with where it is.
+type Problem struct {
+	Severity string `json:"severity"`
+	// Location is the configured location the file was reached from.
+	Location string `json:"location,omitempty"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	// Entity is the ref of the entity concerned, when known.
+	Entity  string `json:"entity,omitempty"`
+	Message string `json:"message"`
+}
+
+// String renders "file:line: [entity: ]message".
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+	}
+	if p.Entity != "" {
+		b.WriteString(p.Entity + ": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}

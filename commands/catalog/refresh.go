@@ -1,0 +1,630 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// JobRefresh is the job kind whose handler is RefreshJob.
+const JobRefresh = "catalog.refresh"
+
+// maxDepth bounds how deep Location entities may nest.
+const maxDepth = 16
+
+// RefreshReport says what a refresh did.
+type RefreshReport struct {
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	// Files is how many files were read, Failed how many could not be.
+	Files  int `json:"files"`
+	Failed int `json:"failed"`
+	// Entities is the number of live entities now served.
+	Entities int `json:"entities"`
+	// Added are refs that were not in the catalog before.
+	Added []string `json:"added,omitempty"`
+	// Orphaned are refs that vanished from their location in this refresh.
+	Orphaned []string `json:"orphaned,omitempty"`
+	// Kept are refs whose last good version is served because their file or
+	// document could not be read or validated.
+	Kept []string `json:"kept,omitempty"`
+	// Errors and Warnings count the problems found.
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	// SaveError is set when the new state could not be persisted.
+	SaveError string `json:"save_error,omitempty"`
+}
+
+// String summarises the report in one line.
+func (r RefreshReport) String() string {
+	s := fmt.Sprintf("%d entities from %d files in %s: %d added, %d orphaned, %d errors, %d warnings",
+		r.Entities, r.Files, r.Duration.Round(time.Millisecond), len(r.Added), len(r.Orphaned), r.Errors, r.Warnings)
+	if r.Failed > 0 {
+		s += fmt.Sprintf(", %d files unreadable", r.Failed)
+	}
+	if len(r.Kept) > 0 {
+		s += fmt.Sprintf(", %d kept at their last good version", len(r.Kept))
+	}
+	if r.SaveError != "" {
+		s += "; not persisted: " + r.SaveError
+	}
+	return s
+}
+
+// loaded is an entity read in this refresh, with the lines of its fields
+// (nil for an entity carried over from the last good state).
+type loaded struct {
+	e     *Entity
+	lines *docLines
+}
+
+// docLines keeps the few line numbers problems found after parsing need,
+// so the YAML nodes can be dropped as soon as a file is parsed.
+type docLines struct {
+	refs    map[string][]int // spec ref field → line of each value
+	manager int              // line of the platbot.dev/manager annotation
+	targets []int            // a Location's spec.target, then spec.targets
+}
+
+func (d *docLines) ref(field string, i int) int {
+	if d == nil {
+		return 0
+	}
+	if ls := d.refs[field]; len(ls) > 0 {
+		return ls[min(i, len(ls)-1)]
+	}
+	return 0
+}
+
+// loader reads every location once for one refresh.
+type loader struct {
+	ctx      context.Context
+	gh       GitHubContents
+	prev     *snapshot
+	visited  map[string]bool
+	out      []loaded
+	problems []Problem
+	kept     []string
+	files    int
+	failed   int
+}
+
+func (l *loader) problem(sev, loc, file string, line int, entity, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Severity: sev, Location: loc, File: file, Line: line, Entity: entity, Message: fmt.Sprintf(format, args...)})
+}
+
+// Refresh reads every location again and swaps in the new state. Files or
+// documents that cannot be read or validated keep their last good entities;
+// entities that vanished from their location are kept as orphans. When no
+// file at all could be read, the last good state stays whole and the error
+// is returned. Refreshes run one at a time.
+func (c *Catalog) Refresh(ctx context.Context) (RefreshReport, error) {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	start := time.Now()
+	rep := RefreshReport{Started: c.now()}
+	prev := c.snap.Load()
+	l := &loader{ctx: ctx, gh: c.gh, prev: prev, visited: map[string]bool{}}
+
+	for _, lc := range c.cfg.Locations {
+		rules := lc.Rules
+		if len(rules) == 0 {
+			rules = c.cfg.Rules
+		}
+		loc := lc.locationName()
+		root, err := lc.rootPlace()
+		if err != nil {
+			l.files++
+			l.failed++
+			l.problem(SeverityError, loc, "", 0, "", "location: %v", err)
+			continue
+		}
+		l.visit(loc, root, allowedKinds(rules), 0, "", 0)
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("catalog refresh: %w", err)
+	}
+	rep.Files, rep.Failed = l.files, l.failed
+	if rep.Files == rep.Failed && rep.Failed > 0 {
+		err := fmt.Errorf("catalog refresh: none of %d files could be read; serving the last good state (%d entities)", rep.Failed, len(prev.live))
+		for _, p := range l.problems {
+			if p.Severity == SeverityError {
+				err = fmt.Errorf("%w; first problem: %s", err, p)
+				break
+			}
+		}
+		rep.Duration = time.Since(start)
+		c.log.Error("catalog: refresh failed", "err", err)
+		return rep, err
+	}
+
+	next := l.finish(c.now())
+	c.snap.Store(next)
+	c.restored.Store(false)
+	c.clearReported()
+
+	for _, e := range next.live {
+		if _, ok := prev.all[e.Ref()]; !ok {
+			rep.Added = append(rep.Added, e.Ref())
+		}
+	}
+	for _, e := range next.orphans {
+		if p, ok := prev.all[e.Ref()]; ok && !p.Orphan {
+			rep.Orphaned = append(rep.Orphaned, e.Ref())
+		}
+	}
+	rep.Kept = l.kept
+	rep.Entities = len(next.live)
+	for _, p := range next.problems {
+		if p.Severity == SeverityError {
+			rep.Errors++
+		} else {
+			rep.Warnings++
+		}
+	}
+	if err := c.save(ctx, next); err != nil {
+		rep.SaveError = err.Error()
+		c.log.Error("catalog: cannot persist the refreshed state", "err", err)
+	}
+	rep.Duration = time.Since(start)
+	c.log.Info("catalog: refreshed", "entities", rep.Entities, "files", rep.Files, "failed", rep.Failed,
+		"added", len(rep.Added), "orphaned", len(rep.Orphaned), "errors", rep.Errors, "warnings", rep.Warnings, "took", rep.Duration)
+	return rep, nil
+}
+
+// visit reads a place: a file, or a local folder or glob of files.
+// parentFile and parentLine say which Location entity led here.
+func (l *loader) visit(loc string, p place, allowed map[string]bool, depth int, parentFile string, parentLine int) {
+	if depth > maxDepth {
+		l.problem(SeverityError, loc, parentFile, parentLine, "", "Location entities nest deeper than %d levels; not following %s", maxDepth, p)
+		return
+	}
+	files, err := p.expand()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(p.path, "*?[") {
+		// Unreadable but maybe there: merge keeps its last good entities.
+		files, err = []place{p}, nil
+	}
+	if err != nil {
+		l.files++
+		l.failed++
+		l.problem(SeverityError, loc, parentFile, parentLine, "", "%v", err)
+		return
+	}
+	var todo []place
+	for _, f := range files {
+		if key := f.String(); !l.visited[key] {
+			l.visited[key] = true
+			todo = append(todo, f)
+		}
+	}
+	for _, pf := range l.parseAll(todo) {
+		if l.ctx.Err() != nil {
+			return
+		}
+		l.merge(loc, pf, allowed, depth, parentFile, parentLine)
+	}
+}
+
+// parsedFile is a file read and parsed, waiting to be merged in order.
+type parsedFile struct {
+	place place
+	file  string
+	err   error // the file could not be read
+	docs  []parsedDoc
+}
+
+// parsedDoc is one document of a file: an entity with its problems, or a
+// syntax error.
+type parsedDoc struct {
+	line   int
+	syntax error
+	e      *Entity
+	errs   []lineError
+	lines  *docLines
+	kind   int // line of the kind field
+}
+
+// parseAll reads and parses files concurrently; results keep their order.
+func (l *loader) parseAll(files []place) []parsedFile {
+	out := make([]parsedFile, len(files))
+	if len(files) == 1 {
+		out[0] = parseFile(l.ctx, l.gh, files[0])
+		return out
+	}
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 4))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = parseFile(l.ctx, l.gh, f)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// parseFile reads a file and decodes and validates its documents. It has
+// no side effects, so files are parsed in parallel.
+func parseFile(ctx context.Context, gh GitHubContents, p place) parsedFile {
+	pf := parsedFile{place: p, file: p.String()}
+	data, err := p.read(ctx, gh)
+	if err != nil {
+		pf.err = err
+		return pf
+	}
+	for _, doc := range parseDocuments(data) {
+		if doc.err != nil {
+			line := errorLine(doc.err.Error())
+			if line == 0 {
+				line = doc.line
+			}
+			pf.docs = append(pf.docs, parsedDoc{line: line, syntax: doc.err})
+			continue
+		}
+		pd := parsedDoc{line: doc.root.Line, kind: lineOf(doc.root, "kind")}
+		pd.e, pd.errs = decodeEntity(doc.root)
+		if pd.e != nil {
+			pd.errs = append(pd.errs, validate(pd.e, doc.root)...)
+			pd.lines = linesOf(pd.e, doc.root)
+		}
+		pf.docs = append(pf.docs, pd)
+	}
+	return pf
+}
+
+// linesOf records where an entity's refs, manager and targets are written.
+func linesOf(e *Entity, root *yaml.Node) *docLines {
+	d := &docLines{manager: lineOf(root, "metadata", "annotations", AnnotationManager)}
+	spec := mustField(root, "spec")
+	for _, rf := range refFields[e.Kind] {
+		_, v := field(spec, rf.field)
+		switch {
+		case v == nil:
+		case v.Kind == yaml.SequenceNode:
+			ls := make([]int, len(v.Content))
+			for i, it := range v.Content {
+				ls[i] = it.Line
+			}
+			d.refs = mapSet(d.refs, rf.field, ls)
+		default:
+			d.refs = mapSet(d.refs, rf.field, []int{v.Line})
+		}
+	}
+	if e.Kind == KindLocation {
+		if _, v := field(spec, "target"); v != nil {
+			d.targets = append(d.targets, v.Line)
+		}
+		if _, v := field(spec, "targets"); v != nil && v.Kind == yaml.SequenceNode {
+			for _, it := range v.Content {
+				d.targets = append(d.targets, it.Line)
+			}
+		}
+	}
+	return d
+}
+
+func mapSet(m map[string][]int, k string, v []int) map[string][]int {
+	if m == nil {
+		m = make(map[string][]int, 4)
+	}
+	m[k] = v
+	return m
+}
+
+// merge adds a parsed file's entities in order, reporting its problems,
+// keeping last good versions where the file or a document is broken, and
+// following its Location entities.
+func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth int, parentFile string, parentLine int) {
+	p, file := pf.place, pf.file
+	l.files++
+	if pf.err != nil {
+		l.failed++
+		if errors.Is(pf.err, fs.ErrNotExist) {
+			if parentFile != "" {
+				l.problem(SeverityError, loc, parentFile, parentLine, "", "target %s not found; its entities are orphaned", file)
+			} else {
+				l.problem(SeverityError, loc, file, 0, "", "file not found; its entities are orphaned")
+			}
+			return
+		}
+		kept := l.prev.byFile[file]
+		l.problem(SeverityError, loc, file, 0, "", "%v; keeping its %d entities from the last good read", pf.err, len(kept))
+		for _, e := range kept {
+			l.keep(loc, p, e, allowed, depth)
+		}
+		return
+	}
+
+	seen := map[string]bool{}
+	broken := false
+	for _, doc := range pf.docs {
+		if doc.syntax != nil {
+			broken = true
+			l.problem(SeverityError, loc, file, doc.line, "", "invalid YAML: %v", doc.syntax)
+			continue
+		}
+		e, errs := doc.e, doc.errs
+		ref := ""
+		if e != nil && e.Metadata.Name != "" && e.Kind != "" {
+			ref = e.Ref()
+		}
+		if e != nil && len(errs) == 0 && allowed != nil && !allowed[e.Kind] {
+			// Not kept at a last good version: the rules say it does not belong here.
+			l.problem(SeverityError, loc, file, doc.kind, ref, "location %s may not contribute a %s (its rules allow %s)", loc, e.Kind, kindList(allowed))
+			continue
+		}
+		if len(errs) > 0 {
+			for _, le := range errs {
+				line := le.line
+				if line == 0 {
+					line = doc.line
+				}
+				l.problem(SeverityError, loc, file, line, ref, "%s", le.msg)
+			}
+			if ref != "" {
+				seen[ref] = true
+				if old := l.prevFrom(ref, file); old != nil {
+					l.problem(SeverityWarning, loc, file, doc.line, ref, "invalid; serving its last good version")
+					l.keep(loc, p, old, allowed, depth)
+				}
+			}
+			continue
+		}
+		seen[ref] = true
+		e.Source = Source{Location: loc, File: file, Line: doc.line}
+		if e.Metadata.Annotations == nil {
+			e.Metadata.Annotations = map[string]string{}
+		}
+		e.Metadata.Annotations[AnnotationOrigin] = loc
+		e.Metadata.Annotations[AnnotationManagedBy] = p.locationRef()
+		e.Metadata.Annotations[AnnotationSourceFile] = e.Source.String()
+		l.out = append(l.out, loaded{e: e, lines: doc.lines})
+		if e.Kind == KindLocation {
+			l.follow(loc, p, e, doc.lines, allowed, depth)
+		}
+	}
+	if broken {
+		// A document that is not even YAML names no entity: keep every
+		// entity of this file the readable documents did not account for.
+		for _, e := range l.prev.byFile[file] {
+			if !seen[e.Ref()] {
+				l.keep(loc, p, e, allowed, depth)
+			}
+		}
+	}
+}
+
+// prevFrom returns the last good entity with ref if it came from file.
+func (l *loader) prevFrom(ref, file string) *Entity {
+	if e := l.prev.all[ref]; e != nil && !e.Orphan && e.Source.File == file {
+		return e
+	}
+	return nil
+}
+
+// keep serves an entity's last good version in this refresh.
+func (l *loader) keep(loc string, p place, old *Entity, allowed map[string]bool, depth int) {
+	cp := *old
+	l.out = append(l.out, loaded{e: &cp})
+	l.kept = append(l.kept, cp.Ref())
+	if cp.Kind == KindLocation {
+		l.follow(loc, p, &cp, nil, allowed, depth)
+	}
+}
+
+// follow reads the targets of a Location entity found in file p.
+func (l *loader) follow(loc string, p place, e *Entity, lines *docLines, allowed map[string]bool, depth int) {
+	var targets []string
+	if t := e.SpecString("target"); t != "" {
+		targets = append(targets, t)
+	}
+	targets = append(targets, e.SpecStrings("targets")...)
+	for i, t := range targets {
+		line := e.Source.Line
+		if lines != nil && i < len(lines.targets) {
+			line = lines.targets[i]
+		}
+		np, err := p.resolve(t, e.SpecString("type"))
+		if err != nil {
+			l.problem(SeverityError, loc, p.String(), line, e.Ref(), "%v", err)
+			continue
+		}
+		l.visit(loc, np, allowed, depth+1, p.String(), line)
+	}
+}
+
+// finish de-duplicates, checks references, marks orphans and indexes.
+func (l *loader) finish(now time.Time) *snapshot {
+	byRef := make(map[string]loaded, len(l.out))
+	entities := make([]*Entity, 0, len(l.out)+len(l.prev.orphans))
+	var kept []loaded
+	for _, ld := range l.out {
+		ref := ld.e.Ref()
+		if first, dup := byRef[ref]; dup {
+			l.problem(SeverityError, ld.e.Source.Location, ld.e.Source.File, ld.e.Source.Line, ref,
+				"%s is already defined at %s; this definition is ignored", ref, first.e.Source)
+			continue
+		}
+		ld.e.Orphan = false
+		byRef[ref] = ld
+		kept = append(kept, ld)
+		entities = append(entities, ld.e)
+	}
+
+	// References must resolve to an entity of a fitting kind.
+	for _, ld := range kept {
+		e := ld.e
+		for _, rf := range refFields[e.Kind] {
+			refs := specRefs(e, rf)
+			for i, to := range refs {
+				target, ok := byRef[to]
+				msg := ""
+				switch {
+				case !ok:
+					msg = fmt.Sprintf("spec.%s %q does not resolve: no entity %s in the catalog", rf.field, rawRef(e, rf, i), to)
+				case len(rf.targets) > 0 && !slices.Contains(rf.targets, target.e.Kind):
+					msg = fmt.Sprintf("spec.%s %q is a %s, want %s", rf.field, rawRef(e, rf, i), target.e.Kind, strings.Join(rf.targets, " or "))
+				default:
+					continue
+				}
+				line := e.Source.Line
+				if rl := ld.lines.ref(rf.field, i); rl > 0 {
+					line = rl
+				}
+				l.problem(SeverityWarning, e.Source.Location, e.Source.File, line, e.Ref(), "%s", msg)
+			}
+		}
+		if e.Kind == KindUser {
+			if mgr := e.Annotation(AnnotationManager); mgr != "" {
+				l.checkManager(ld, mgr, byRef)
+			}
+		}
+		if e.Kind == KindGroup {
+			if mgr := e.Annotation(AnnotationManager); mgr != "" {
+				l.checkManager(ld, mgr, byRef)
+			}
+		}
+	}
+	l.checkSlackIDs(kept)
+
+	// Entities that vanished are kept as orphans.
+	for _, old := range append(append([]*Entity(nil), l.prev.live...), l.prev.orphans...) {
+		ref := old.Ref()
+		if _, ok := byRef[ref]; ok {
+			continue
+		}
+		cp := *old
+		cp.Orphan = true
+		entities = append(entities, &cp)
+		l.problem(SeverityWarning, cp.Source.Location, cp.Source.File, cp.Source.Line, ref,
+			"orphaned: no longer found in its location; an admin can remove it with /plat catalog remove %s", ref)
+	}
+	sortProblems(l.problems)
+	return buildSnapshot(entities, l.problems, now)
+}
+
+func (l *loader) checkManager(ld loaded, mgr string, byRef map[string]loaded) {
+	e := ld.e
+	ref := NormalizeRef(mgr, KindUser, namespaceOf(e))
+	if t, ok := byRef[ref]; ok && t.e.Kind == KindUser {
+		return
+	}
+	line := e.Source.Line
+	if ld.lines != nil && ld.lines.manager > 0 {
+		line = ld.lines.manager
+	}
+	l.problem(SeverityWarning, e.Source.Location, e.Source.File, line, e.Ref(), "annotation %s %q does not name a User in the catalog", AnnotationManager, mgr)
+}
+
+func (l *loader) checkSlackIDs(lds []loaded) {
+	owners := map[string]string{}
+	for _, ld := range lds {
+		e := ld.e
+		if e.Kind != KindUser {
+			continue
+		}
+		id := e.Annotation(AnnotationSlackUserID)
+		if id == "" {
+			continue
+		}
+		if first, dup := owners[id]; dup {
+			l.problem(SeverityWarning, e.Source.Location, e.Source.File, e.Source.Line, e.Ref(),
+				"%s %q is also used by %s; neither is matched to that Slack user", AnnotationSlackUserID, id, first)
+			continue
+		}
+		owners[id] = e.Ref()
+	}
+}
+
+func rawRef(e *Entity, rf refField, i int) string {
+	if rf.list {
+		if v := e.SpecStrings(rf.field); i < len(v) {
+			return v[i]
+		}
+	}
+	return e.SpecString(rf.field)
+}
+
+func kindList(allowed map[string]bool) string {
+	var ks []string
+	for _, k := range Kinds {
+		if allowed[k] {
+			ks = append(ks, k)
+		}
+	}
+	return strings.Join(ks, ", ")
+}
+
+// locationRef is the Backstage location ref of a file ("file:<path>" or
+// "url:<github url>").
+func (p place) locationRef() string {
+	if p.kind == LocationGitHub {
+		return "url:" + p.String()
+	}
+	return "file:" + p.String()
+}
+
+// RefreshJob is a bot.JobHandler for JobRefresh: the lead's scheduler can
+// enqueue it instead of running StartRefresher.
+func (c *Catalog) RefreshJob(ctx context.Context, _ json.RawMessage) error {
+	_, err := c.Refresh(ctx)
+	return err
+}
+
+// StartRefresher refreshes the catalog on the cron spec (Config.Refresh
+// when spec is ""), skipping a run while the last one is still going, until
+// ctx ends. When the served state was restored from a saved snapshot it
+// also refreshes once at once, in the background.
+func (c *Catalog) StartRefresher(ctx context.Context, spec string) error {
+	if spec == "" {
+		spec = c.cfg.Refresh
+	}
+	logger := cronLogger{c.log}
+	cr := cron.New(cron.WithChain(cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
+	if _, err := cr.AddFunc(spec, func() { c.refreshLogged(ctx) }); err != nil {
+		return fmt.Errorf("catalog refresher: schedule %q: %w", spec, err)
+	}
+	cr.Start()
+	if c.restored.Load() {
+		go c.refreshLogged(ctx)
+	}
+	go func() {
+		<-ctx.Done()
+		<-cr.Stop().Done()
+	}()
+	return nil
+}
+
+func (c *Catalog) refreshLogged(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	if _, err := c.Refresh(ctx); err != nil {
+		c.log.Error("catalog: scheduled refresh failed", "err", err)
+	}
+}
+
+// cronLogger adapts slog to cron.Logger.
+type cronLogger struct{ l *slog.Logger }
+
+// Info logs cron chatter at debug level.
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+
+// Error logs a cron error.
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,283 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRefreshMarksOrphans(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"org.yaml":      group("payments"),
+		"services.yaml": component("payments-service", "payments") + "---\n" + component("old-service", "payments"),
+	})
+	snaps := &MemorySnapshots{}
+	c := newTestCatalog(t, []LocationConfig{{Target: dir}}, WithSnapshots(snaps))
+	if c.Len() != 3 {
+		t.Fatalf("%d entities", c.Len())
+	}
+
+	// old-service is deleted from its file.
+	if err := os.WriteFile(filepath.Join(dir, "services.yaml"), []byte(component("payments-service", "payments")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Orphaned, []string{"component:default/old-service"}) || rep.Entities != 2 {
+		t.Errorf("report = %+v", rep)
+	}
+	e, ok := c.Get("old-service")
+	if !ok || !e.Orphan {
+		t.Fatalf("old-service = %v, %v; want kept as an orphan", e, ok)
+	}
+	if slices.ContainsFunc(c.List(KindComponent), func(x *Entity) bool { return x.Orphan }) ||
+		slices.ContainsFunc(c.OwnedBy("payments"), func(x *Entity) bool { return x.Orphan }) ||
+		len(c.Search("old-service", 10)) != 0 {
+		t.Error("orphans must not be served by List, OwnedBy or Search")
+	}
+	if got := c.Orphans(); len(got) != 1 || got[0].Ref() != "component:default/old-service" {
+		t.Errorf("Orphans() = %v", got)
+	}
+	if !slices.ContainsFunc(c.Errors(), func(p Problem) bool {
+		return p.Severity == SeverityWarning && p.Entity == "component:default/old-service" && strings.HasPrefix(p.Message, "orphaned")
+	}) {
+		t.Errorf("no orphan warning:\n%s", problemsText(c.Errors()))
+	}
+
+	// A second refresh keeps it orphaned without reporting it as new.
+	rep, err = c.Refresh(context.Background())
+	if err != nil || len(rep.Orphaned) != 0 {
+		t.Errorf("second refresh: %+v, %v", rep, err)
+	}
+	if e, ok := c.Get("old-service"); !ok || !e.Orphan {
+		t.Error("orphan lost on the second refresh")
+	}
+
+	// Only orphans can be removed, and removal is persisted.
+	if err := c.Remove(context.Background(), "payments-service"); err == nil || !strings.Contains(err.Error(), "still in") {
+		t.Errorf("Remove(live) = %v", err)
+	}
+	var nf *NotFoundError
+	if err := c.Remove(context.Background(), "nope"); !errors.As(err, &nf) {
+		t.Errorf("Remove(unknown) = %v", err)
+	}
+	if err := c.Remove(context.Background(), "old-service"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("old-service"); ok {
+		t.Error("orphan still there after Remove")
+	}
+	restored, _ := New(DefaultConfig(), WithSnapshots(snaps), WithLogger(quiet))
+	if err := restored.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := restored.Get("old-service"); ok || restored.Len() != 2 {
+		t.Errorf("removal not persisted: %d entities", restored.Len())
+	}
+
+	// The entity comes back: it is live again.
+	if err := os.WriteFile(filepath.Join(dir, "services.yaml"), []byte(component("payments-service", "payments")+"---\n"+component("old-service", "payments")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = c.Refresh(context.Background()); err != nil || !slices.Contains(rep.Added, "component:default/old-service") {
+		t.Errorf("re-added: %+v, %v", rep, err)
+	}
+}
+
+func TestRefreshKeepsLastGoodOnBrokenFiles(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"org.yaml": group("payments"),
+		"a.yaml":   component("a-service", "payments") + "---\n" + component("b-service", "payments", "  system: x"),
+		"c.yaml":   component("c-service", "payments"),
+	})
+	c := newTestCatalog(t, []LocationConfig{{Target: dir}})
+	if c.Len() != 4 {
+		t.Fatalf("%d entities:\n%s", c.Len(), problemsText(c.Errors()))
+	}
+	a, _ := c.Get("a-service")
+	if a.SpecString("system") != "" {
+		t.Fatal("unexpected system")
+	}
+
+	// a.yaml: b-service's document is no longer YAML, a-service's turns
+	// invalid (owner removed). c.yaml becomes unreadable.
+	broken := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a-service\nspec:\n  type: service\n  lifecycle: production\n" +
+		"---\nkind: [oops\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "c.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("c.yaml", filepath.Join(dir, "c.yaml")); err != nil { // a loop: unreadable, not missing
+		t.Fatal(err)
+	}
+	rep, err := c.Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"component:default/a-service", "component:default/b-service", "component:default/c-service"} {
+		e, ok := c.Get(ref)
+		if !ok || e.Orphan {
+			t.Errorf("%s: last good version not kept (%v %v)", ref, e, ok)
+		}
+	}
+	if len(rep.Orphaned) != 0 || len(rep.Kept) != 3 || rep.Failed != 1 {
+		t.Errorf("report = %+v", rep)
+	}
+	if a, _ := c.Get("a-service"); a.Owner() != "group:default/payments" {
+		t.Error("a-service is not the last good version")
+	}
+	msgs := problemsText(c.Errors())
+	for _, want := range []string{"spec.owner is required", "invalid YAML", "serving its last good version", "too many levels of symbolic links; keeping its 1 entities"} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("problems lack %q:\n%s", want, msgs)
+		}
+	}
+}
+
+func TestRefreshFailureKeepsLastGoodState(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"org.yaml": group("payments") + "---\n" + component("svc", "payments")})
+	c := newTestCatalog(t, []LocationConfig{{Target: filepath.Join(dir, "org.yaml")}})
+	before := c.Refreshed()
+	if err := os.Remove(filepath.Join(dir, "org.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Refresh(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "serving the last good state (2 entities)") {
+		t.Fatalf("err = %v", err)
+	}
+	if e, ok := c.Get("svc"); !ok || e.Orphan || c.Len() != 2 || !c.Refreshed().Equal(before) {
+		t.Error("a failed refresh changed the served state")
+	}
+}
+
+func TestRestartServesSavedSnapshot(t *testing.T) {
+	snaps := &MemorySnapshots{}
+	first := newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
+	want := first.Len()
+
+	// The restarted process cannot read its locations yet, but serves at
+	// once from the saved state, identities included.
+	cfg := DefaultConfig()
+	cfg.Locations = []LocationConfig{{Target: filepath.Join(t.TempDir(), "missing")}}
+	c, err := Load(context.Background(), cfg, WithSnapshots(snaps), WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != want || !c.restored.Load() {
+		t.Fatalf("restored %d entities, want %d", c.Len(), want)
+	}
+	e, ok := c.Get("payments-service")
+	if !ok || e.Source.Line != 3 || len(e.Relations) == 0 {
+		t.Errorf("restored payments-service = %+v", e)
+	}
+	if got := c.OwnedBy("payments"); len(got) != len(first.OwnedBy("payments")) {
+		t.Errorf("OwnedBy after restore: %d", len(got))
+	}
+	if len(c.Errors()) != len(first.Errors()) {
+		t.Errorf("problems not restored")
+	}
+
+	// A corrupt snapshot falls back to reading the locations.
+	_ = snaps.SaveSnapshot(context.Background(), []byte("{not json"))
+	c2, err := Load(context.Background(), DefaultConfigWith(examplesDir), WithSnapshots(snaps), WithLogger(quiet))
+	if err != nil || c2.Len() != want {
+		t.Errorf("fallback load: %d entities, %v", c2.Len(), err)
+	}
+}
+
+// DefaultConfigWith is DefaultConfig reading one location.
+func DefaultConfigWith(target string) Config {
+	cfg := DefaultConfig()
+	cfg.Locations = []LocationConfig{{Target: target}}
+	return cfg
+}
+
+func TestStartRefresher(t *testing.T) {
+	snaps := &MemorySnapshots{}
+	_ = newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
+	c, err := Load(context.Background(), DefaultConfigWith(examplesDir), WithSnapshots(snaps), WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.Refreshed()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.StartRefresher(ctx, "not a spec"); err == nil {
+		t.Error("bad cron spec accepted")
+	}
+	// Restored from a snapshot: the refresher catches up at once.
+	if err := c.StartRefresher(ctx, "@every 1h"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Refreshed().Equal(before) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.Refreshed().Equal(before) || c.restored.Load() {
+		t.Error("no catch-up refresh after a restore")
+	}
+	if err := c.RefreshJob(ctx, nil); err != nil {
+		t.Errorf("RefreshJob: %v", err)
+	}
+}
+
+func TestConcurrentReadsDuringRefresh(t *testing.T) {
+	c := examples(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if e, ok := c.Get("checkout-service"); !ok || e.Owner() == "" {
+					t.Error("checkout-service vanished during a refresh")
+					return
+				}
+				_ = c.Search("pay", 5)
+				_ = c.Members("payments")
+				_, _ = c.Identify(ctx, botUser("U0PAYALICE"))
+			}
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := c.Refresh(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestReportedProblems(t *testing.T) {
+	c := examples(t)
+	p := Problem{Location: "file:x", File: "examples/catalog/checkout.yaml", Line: 12, Entity: "component:default/checkout-service", Message: "annotation finops/monthly-budget: not a number"}
+	c.ReportProblem(p)
+	c.ReportProblem(p)
+	ps := c.Errors()
+	if len(ps) != 1 || ps[0].Severity != SeverityWarning || ps[0].Message != p.Message {
+		t.Fatalf("Errors() = %v", ps)
+	}
+	if _, err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Errors()) != 0 {
+		t.Errorf("reported problems outlive a refresh: %v", c.Errors())
+	}
+}

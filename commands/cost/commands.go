@@ -1,0 +1,427 @@
+package cost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// Register adds the cost commands, the Snooze/Acknowledge buttons (action
+// prefix "cost") and the jobs to the router, and, when s is not nil, the
+// alert schedule (in each configured team's time zone, and in the default
+// one for every other team) and the weekly hygiene report.
+func (c *Costs) Register(r *bot.Router, s *bot.Scheduler) error {
+	c.router = r
+	r.Register(c.Commands()...)
+	r.HandleAction("cost", c.handleAction)
+	r.HandleJob(JobAlerts, c.alertsJob)
+	r.HandleJob(JobHygiene, c.hygieneJob)
+	if s == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(c.cfg.Teams))
+	for k := range c.cfg.Teams {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var own []string
+	for _, k := range keys {
+		tz := c.cfg.Teams[k].Timezone
+		if tz == "" {
+			continue
+		}
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return fmt.Errorf("cost: team %s: %w", k, err)
+		}
+		ref := catalog.NormalizeRef(k, catalog.KindGroup, catalog.DefaultNamespace)
+		// A kind per team keeps the scheduler's per-minute de-duplication
+		// from merging teams whose mornings coincide.
+		kind := JobAlerts + "@" + ref
+		r.HandleJob(kind, c.alertsJob)
+		if err := s.Every(c.cfg.Schedules.Alerts, loc, kind, func(time.Time) any { return alertsPayload{Team: ref} }); err != nil {
+			return fmt.Errorf("cost: %w", err)
+		}
+		own = append(own, ref)
+	}
+	if err := s.Every(c.cfg.Schedules.Alerts, c.loc, JobAlerts, func(time.Time) any { return alertsPayload{Exclude: own} }); err != nil {
+		return fmt.Errorf("cost: %w", err)
+	}
+	if err := s.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, nil); err != nil {
+		return fmt.Errorf("cost: %w", err)
+	}
+	return nil
+}
+
+// Commands returns the /plat cost commands.
+func (c *Costs) Commands() []*bot.Command {
+	return []*bot.Command{
+		{
+			Name:    "cost",
+			Usage:   "<service>",
+			Summary: "a service's spend: month to date, last 30 days, breakdown, trend, efficiency, cost per 1,000 requests",
+			Help: "Shows the service's OpenCost allocation (joined through its `finops/cost-tag` annotation) with a sparkline of daily spend.\n" +
+				"Also: `/plat cost team <team>`, `/plat cost top [n]`, `/plat cost unallocated`.\n" +
+				"The last 30 days are the 30 complete UTC days before today; the trend compares them with the 30 days before.",
+			Action:   bot.ActionRead,
+			Resource: c.serviceResource,
+			Handle:   c.handleService,
+		},
+		{
+			Name:    "cost team",
+			Usage:   "<team>",
+			Summary: "a team's spend across its services, with a sparkline",
+			Action:  bot.ActionRead,
+			Handle:  c.handleTeam,
+		},
+		{
+			Name:    "cost top",
+			Usage:   "[n]",
+			Summary: "the services that spent most in the last 30 days (default 10)",
+			Action:  bot.ActionRead,
+			Handle:  c.handleTop,
+		},
+		{
+			Name:    "cost unallocated",
+			Summary: "cost that maps to no catalog entity, and services without a cost tag",
+			Action:  bot.ActionRead,
+			Handle:  c.handleUnallocated,
+		},
+		{
+			Name:    "cost alerts",
+			Usage:   "[team]",
+			Summary: "evaluate the cost alert rules now (they also run on a schedule)",
+			Action:  bot.ActionAdmin,
+			Handle:  c.handleRunAlerts,
+		},
+	}
+}
+
+// serviceResource makes the policy check about the service, when it exists.
+func (c *Costs) serviceResource(_ context.Context, req *bot.Request) (bot.Resource, error) {
+	res := bot.Resource{Kind: "command", Name: "cost"}
+	if arg := strings.Join(req.Args, " "); arg != "" {
+		if e, ok := c.deps.Catalog.Get(arg); ok {
+			res = bot.Resource{Kind: strings.ToLower(e.Kind), Name: e.Metadata.Name, Ref: e.Ref(), Owner: e.Owner(), Lifecycle: e.Lifecycle(), Tags: e.Metadata.Tags}
+		}
+	}
+	return res, nil
+}
+
+// unavailable turns a data outage into the answer the user sees.
+func unavailable(err error) error {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return &bot.UserError{Msg: "⚠️ " + capitalize(ue.Error()) + ". Try again later; the platform team has been told."}
+	}
+	return err
+}
+
+func (c *Costs) handleService(ctx context.Context, req *bot.Request) error {
+	arg := strings.TrimSpace(strings.Join(req.Args, " "))
+	if arg == "" {
+		return bot.Errorf("Which service? Usage: `/plat cost <service>` (also `/plat cost team <team>`, `/plat cost top [n]`).")
+	}
+	d := c.directory()
+	s, err := d.find(c.deps.Catalog, arg)
+	if err != nil {
+		return err
+	}
+	if len(s.Tags) == 0 {
+		return bot.Errorf("`%s` has no `%s` annotation, so its cost can't be told apart from the rest. Add one to its catalog entity, e.g. `%s: service=%s` (the label its workloads carry).",
+			s.Name, catalog.AnnotationCostTag, catalog.AnnotationCostTag, s.Name)
+	}
+	l, err := c.ledger(ctx, d)
+	if err != nil {
+		return unavailable(err)
+	}
+	r := l.report(l.seriesOf(s), c.cfg.FlatPercent)
+	r.Subject, r.Ref, r.Team, r.Budget = s.Name, s.Ref, s.Owner, s.Budget
+	c.addRequests(ctx, l, s, &r)
+	var tags []string
+	for _, t := range s.Tags {
+		tags = append(tags, t.String())
+	}
+	owner := s.Owner
+	if owner == "" {
+		owner = "none"
+	}
+	footer := fmt.Sprintf("%s · owner %s · cost tag `%s`", s.Ref, owner, strings.Join(tags, ", "))
+	if s.SharedWith != "" {
+		footer += " (shared with " + s.SharedWith + ", where team totals count it)"
+	}
+	if u := c.dashboard(s.Name, s.Tags[0].Value, s.Owner); u != "" {
+		footer += " · <" + u + "|dashboard>"
+	}
+	if err := req.Reply(ctx, c.reportMessage(r, footer)); err != nil {
+		return fmt.Errorf("reply cost of %s: %w", s.Name, err)
+	}
+	c.attachChart(ctx, req, s.Name, r.Daily)
+	return nil
+}
+
+// addRequests fills cost per 1,000 requests when a count is available.
+func (c *Costs) addRequests(ctx context.Context, l *Ledger, s *Service, r *Report) {
+	if c.deps.Requests == nil || r.Last30 <= 0 {
+		return
+	}
+	last := l.lastDays(30)
+	start, end := l.Start.Add(time.Duration(last.from)*day), l.Start.Add(time.Duration(last.to)*day)
+	n, ok, err := c.deps.Requests.Requests(ctx, s, start, end)
+	if err != nil {
+		c.log.Warn("request count unavailable", "service", s.Name, "err", err)
+		return
+	}
+	if ok && n > 0 {
+		r.Requests, r.Per1K, r.HasRequests = n, r.Last30/(n/1000), true
+	}
+}
+
+// attachChart uploads the sparkline beside the answer. A failed upload is
+// logged, not fatal: the figures were already sent.
+func (c *Costs) attachChart(ctx context.Context, req *bot.Request, name string, daily []float64) {
+	m := req.Messenger()
+	if m == nil || len(daily) == 0 {
+		return
+	}
+	png, err := Sparkline(daily)
+	if err != nil {
+		c.log.Warn("sparkline", "subject", name, "err", err)
+		return
+	}
+	f := bot.File{
+		Name:    fileSafe(name) + "-spend-30d.png",
+		Title:   "Daily spend of " + name + ", last 30 days",
+		Content: png,
+		Comment: fmt.Sprintf("Daily spend of %s, last 30 days (%s … %s a day)", name, c.money(minOf(daily)), c.money(maxOf(daily))),
+	}
+	if err := m.Upload(ctx, req.Channel, req.ThreadTS, f); err != nil {
+		c.log.Warn("sparkline upload failed", "subject", name, "channel", req.Channel, "err", err)
+	}
+}
+
+func (c *Costs) handleTeam(ctx context.Context, req *bot.Request) error {
+	arg := strings.TrimSpace(strings.Join(req.Args, " "))
+	if arg == "" {
+		return bot.Errorf("Which team? Usage: `/plat cost team <team>`.")
+	}
+	ref := catalog.NormalizeRef(arg, catalog.KindGroup, catalog.DefaultNamespace)
+	if err := c.authorizeTeam(ctx, req, ref); err != nil {
+		return err
+	}
+	d := c.directory()
+	svcs := d.ofTeam(ref)
+	if len(svcs) == 0 {
+		if _, ok := c.deps.Catalog.Get(ref); !ok {
+			return bot.Errorf("I can't find the team `%s` in the catalog.", arg)
+		}
+		var untagged []string
+		for _, e := range c.deps.Catalog.OwnedBy(ref) {
+			untagged = append(untagged, "`"+e.Metadata.Name+"`")
+		}
+		msg := fmt.Sprintf("`%s` owns no service with a `%s` annotation, so there is no cost to show.", ref, catalog.AnnotationCostTag)
+		if len(untagged) > 0 {
+			msg += " Its entities: " + strings.Join(untagged, ", ") + "."
+		}
+		return bot.Errorf("%s", msg)
+	}
+	l, err := c.ledger(ctx, d)
+	if err != nil {
+		return unavailable(err)
+	}
+	var ss []*series
+	var prefixes []string
+	var lines []ServiceSpend
+	for _, s := range svcs {
+		for _, x := range l.ownedSeriesOf(s) {
+			ss = append(ss, x)
+			prefixes = append(prefixes, s.Name)
+		}
+		lines = append(lines, l.serviceSpend(s, c.cfg.FlatPercent))
+	}
+	rank(lines)
+	r := l.report(ss, c.cfg.FlatPercent)
+	_, _, name := catalog.ParseRef(ref, catalog.KindGroup, catalog.DefaultNamespace)
+	r.Subject, r.Ref, r.Team, r.Services, r.Budget = name, ref, ref, lines, d.teamBudgets[ref]
+	r.Workloads = topShares(l.workloadTotals(ss, prefixes, l.lastDays(30), nil), 3)
+	footer := fmt.Sprintf("%s · %d services with cost tags", ref, len(svcs))
+	if u := c.dashboard("", "", ref); u != "" {
+		footer += " · <" + u + "|dashboard>"
+	}
+	if err := req.Reply(ctx, c.reportMessage(r, footer)); err != nil {
+		return fmt.Errorf("reply cost of %s: %w", ref, err)
+	}
+	c.attachChart(ctx, req, name, r.Daily)
+	return nil
+}
+
+// authorizeTeam checks read access to the team's cost.
+func (c *Costs) authorizeTeam(ctx context.Context, req *bot.Request, ref string) error {
+	if c.router == nil {
+		return nil
+	}
+	_, _, name := catalog.ParseRef(ref, catalog.KindGroup, catalog.DefaultNamespace)
+	return c.router.Authorize(ctx, req, bot.ActionRead, bot.Resource{Kind: "group", Name: name, Ref: ref, Owner: ref})
+}
+
+func (c *Costs) handleTop(ctx context.Context, req *bot.Request) error {
+	n := 10
+	if a := req.Arg(0); a != "" {
+		v, err := strconv.Atoi(a)
+		if err != nil || v < 1 || v > 50 {
+			return bot.Errorf("`%s` is not a count: use `/plat cost top [n]` with n from 1 to 50.", a)
+		}
+		n = v
+	}
+	d := c.directory()
+	l, err := c.ledger(ctx, d)
+	if err != nil {
+		return unavailable(err)
+	}
+	lines := make([]ServiceSpend, 0, len(d.rollup))
+	for _, s := range d.rollup {
+		lines = append(lines, l.serviceSpend(s, c.cfg.FlatPercent))
+	}
+	rank(lines)
+	if err := req.Reply(ctx, c.topMessage(lines, n, hygiene(l, d).Unclaimed, l)); err != nil {
+		return fmt.Errorf("reply top services: %w", err)
+	}
+	return nil
+}
+
+func (c *Costs) handleUnallocated(ctx context.Context, req *bot.Request) error {
+	h, err := c.Hygiene(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := req.Reply(ctx, c.hygieneMessage(h)); err != nil {
+		return fmt.Errorf("reply unallocated cost: %w", err)
+	}
+	return nil
+}
+
+func (c *Costs) handleRunAlerts(ctx context.Context, req *bot.Request) error {
+	team := ""
+	if a := strings.TrimSpace(strings.Join(req.Args, " ")); a != "" {
+		team = catalog.NormalizeRef(a, catalog.KindGroup, catalog.DefaultNamespace)
+	}
+	posted, err := c.RunAlerts(ctx, team, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	scope := "every team"
+	if team != "" {
+		scope = team
+	}
+	return req.Replyf(ctx, "Cost alerts evaluated for %s: %d new alert%s posted (conditions already posted, acknowledged or snoozed are not repeated).", scope, posted, plural(posted))
+}
+
+func (c *Costs) alertsJob(ctx context.Context, payload json.RawMessage) error {
+	var p alertsPayload
+	if len(payload) > 0 && string(payload) != "null" {
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return bot.Permanent(fmt.Errorf("decode cost alerts payload: %w", err))
+		}
+	}
+	_, err := c.RunAlerts(ctx, p.Team, p.Exclude)
+	return err
+}
+
+func (c *Costs) hygieneJob(ctx context.Context, _ json.RawMessage) error { return c.postHygiene(ctx) }
+
+// handleAction handles Snooze 7 days and Acknowledge.
+func (c *Costs) handleAction(ctx context.Context, req *bot.Request, a bot.Action) error {
+	if a.ID != ActionSnooze && a.ID != ActionAck {
+		return bot.Errorf("This button is no longer supported.")
+	}
+	id := a.Value
+	for attempt := 0; ; attempt++ {
+		rec, err := c.deps.Store.GetRecord(ctx, kindAlert, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return bot.Errorf("This cost alert is no longer tracked.")
+		}
+		if err != nil {
+			return fmt.Errorf("cost alert %s: %w", id, err)
+		}
+		st, err := decodeAlert(rec)
+		if err != nil {
+			return err
+		}
+		if attempt == 0 && c.router != nil {
+			res := bot.Resource{Kind: "cost-alert", Name: st.Subject, Ref: st.SubjectRef, Owner: st.Team}
+			if err := c.router.Authorize(ctx, req, bot.ActionMutate, res); err != nil {
+				return err
+			}
+		}
+		loc := c.teamLocation(st.Team)
+		now := c.now()
+		state := rec.State
+		var verb string
+		switch a.ID {
+		case ActionSnooze:
+			if now.Before(st.SnoozedUntil) {
+				return req.Replyf(ctx, "Already snoozed by %s until %s.", mention(st.SnoozedBy), st.SnoozedUntil.In(loc).Format("Mon 2 Jan 15:04 MST"))
+			}
+			st.SnoozedUntil, st.SnoozedBy, state, verb = now.Add(SnoozeFor), req.User.ID, stateSnoozed, "snooze"
+		case ActionAck:
+			if rec.State == stateAcked {
+				return req.Replyf(ctx, "Already acknowledged by %s.", mention(st.AckedBy))
+			}
+			st.AckedBy, st.AckedAt, state, verb = req.User.ID, now, stateAcked, "acknowledge"
+		}
+		if _, err := c.saveAlert(ctx, rec, state, st); err != nil {
+			if errors.Is(err, store.ErrConflict) && attempt < 3 {
+				continue
+			}
+			return fmt.Errorf("%s cost alert %s: %w", verb, id, err)
+		}
+		ref := a.Message
+		if ref.Zero() {
+			ref = st.Message
+		}
+		if m := req.Messenger(); m != nil && !ref.Zero() {
+			if err := m.Update(ctx, ref, alertMessage(id, st, state, loc)); err != nil {
+				c.log.Warn("cost alert message not updated", "alert", id, "err", err)
+			}
+		}
+		c.audit(ctx, store.Event{
+			ActorID: req.User.ID, ActorName: req.User.Name, Action: "cost.alert." + verb, Target: st.SubjectRef, Outcome: "ok",
+			Details: map[string]any{"rule": st.Rule, "until": st.SnoozedUntil, "request": req.ID},
+		})
+		return nil
+	}
+}
+
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+func minOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v[1:] {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v[1:] {
+		m = max(m, x)
+	}
+	return m
+}

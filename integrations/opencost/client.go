@@ -1,0 +1,286 @@
+package opencost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client defaults.
+const (
+	// DefaultTimeout bounds one attempt of a call.
+	DefaultTimeout = 60 * time.Second
+	// DefaultRetries is how many times a failed call is retried.
+	DefaultRetries = 3
+	// MaxResponseBytes caps a response body.
+	MaxResponseBytes = 512 << 20
+)
+
+// Client reads the allocation API of OpenCost (base "http://opencost:9003")
+// or Kubecost (base "http://kubecost:9090/model"). It is safe for concurrent
+// use. Every call is an idempotent GET: transport errors, timeouts, 429 and
+// 5xx answers are retried with exponential backoff and jitter.
+type Client struct {
+	base     *url.URL
+	hc       *http.Client
+	timeout  time.Duration
+	retries  int
+	minDelay time.Duration
+	maxDelay time.Duration
+	log      *slog.Logger
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient uses hc (its Timeout, if any, still applies per attempt).
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithTimeout bounds each attempt (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithRetries sets how many times a failed call is retried (default
+// DefaultRetries; 0 disables retries).
+func WithRetries(n int) Option {
+	return func(c *Client) {
+		if n >= 0 {
+			c.retries = n
+		}
+	}
+}
+
+// WithBackoff sets the first retry delay and the cap (defaults 500ms, 10s).
+func WithBackoff(first, limit time.Duration) Option {
+	return func(c *Client) {
+		if first > 0 {
+			c.minDelay = first
+		}
+		if limit > 0 {
+			c.maxDelay = limit
+		}
+	}
+}
+
+// WithLogger logs retries to l.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// New returns a client for the API at baseURL: the OpenCost service
+// ("http://opencost.opencost:9003") or a base path that ends before
+// "/allocation" (Kubecost: "http://kubecost-cost-analyzer:9090/model").
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("opencost: base url %q: want http(s)://host[:port][/path]", baseURL)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	c := &Client{
+		base:     u,
+		hc:       &http.Client{},
+		timeout:  DefaultTimeout,
+		retries:  DefaultRetries,
+		minDelay: 500 * time.Millisecond,
+		maxDelay: 10 * time.Second,
+		log:      slog.Default().With("component", "opencost"),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// BaseURL is the API base the client calls.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// APIError is a non-success answer of the API: an HTTP status other than 200,
+// or a "code" other than 200 in the envelope.
+type APIError struct {
+	URL     string
+	Status  int // HTTP status
+	Code    int // the envelope's code, when the body had one
+	Message string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	code := e.Status
+	if e.Code != 0 && e.Code != e.Status {
+		code = e.Code
+	}
+	return fmt.Sprintf("GET %s: %d %s", withoutQuery(e.URL), code, msg)
+}
+
+// withoutQuery shortens a request URL for messages; the query is long and
+// says nothing the caller does not know.
+func withoutQuery(u string) string {
+	base, _, _ := strings.Cut(u, "?")
+	return base
+}
+
+// Temporary reports whether a retry may succeed.
+func (e *APIError) Temporary() bool {
+	code := e.Status
+	if e.Code != 0 && code == http.StatusOK {
+		code = e.Code
+	}
+	return code == http.StatusTooManyRequests || code >= 500
+}
+
+// DecodeError is a body that is not a valid allocation response.
+type DecodeError struct {
+	URL string
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("GET %s: malformed allocation response: %v", withoutQuery(e.URL), e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// AllocationURL is the request URL of q.
+func (c *Client) AllocationURL(q Query) string {
+	u := *c.base
+	u.Path += "/allocation"
+	v := url.Values{}
+	v.Set("window", q.WindowParam())
+	if len(q.Aggregate) > 0 {
+		v.Set("aggregate", strings.Join(q.Aggregate, ","))
+	}
+	if s := FormatDuration(q.Step); s != "" {
+		v.Set("step", s)
+	}
+	v.Set("accumulate", strconv.FormatBool(q.Accumulate))
+	v.Set("includeIdle", strconv.FormatBool(q.IncludeIdle))
+	v.Set("shareIdle", strconv.FormatBool(q.ShareIdle))
+	if q.Filter != "" {
+		v.Set("filter", q.Filter)
+	}
+	u.RawQuery = v.Encode()
+	return u.String()
+}
+
+// Allocation runs an allocation query and returns its sets, one per step.
+// Errors are *APIError, *DecodeError, or a transport error, each wrapped
+// with the URL.
+func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, error) {
+	if q.WindowParam() == "" {
+		return nil, errors.New("opencost: allocation query without a window")
+	}
+	u := c.AllocationURL(q)
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		sets, err := c.get(ctx, u)
+		if err == nil {
+			return sets, nil
+		}
+		lastErr = err
+		if attempt >= c.retries || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		delay := c.backoff(attempt)
+		c.log.Warn("opencost: retrying", "url", u, "attempt", attempt+1, "delay", delay, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("opencost: %w (gave up: %w)", lastErr, ctx.Err())
+		case <-t.C:
+		}
+	}
+	if c.retries > 0 && retryable(lastErr) {
+		return nil, fmt.Errorf("opencost: %w (after %d attempts)", lastErr, c.retries+1)
+	}
+	return nil, fmt.Errorf("opencost: %w", lastErr)
+}
+
+func (c *Client) get(ctx context.Context, u string) ([]AllocationSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, MaxResponseBytes)
+	var env Response
+	decErr := json.NewDecoder(body).Decode(&env)
+	if resp.StatusCode != http.StatusOK {
+		apiErr := &APIError{URL: u, Status: resp.StatusCode}
+		if decErr == nil {
+			apiErr.Code, apiErr.Message = env.Code, env.Message
+		}
+		return nil, apiErr
+	}
+	if decErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("read body: %w", ctx.Err())
+		}
+		var ne net.Error
+		if errors.As(decErr, &ne) {
+			return nil, fmt.Errorf("read body: %w", decErr)
+		}
+		return nil, &DecodeError{URL: u, Err: decErr}
+	}
+	if env.Code != 0 && env.Code != http.StatusOK {
+		return nil, &APIError{URL: u, Status: resp.StatusCode, Code: env.Code, Message: env.Message}
+	}
+	if env.Data == nil {
+		return nil, &DecodeError{URL: u, Err: errors.New(`no "data" field`)}
+	}
+	for _, set := range env.Data {
+		for name, a := range set {
+			if a == nil {
+				delete(set, name)
+				continue
+			}
+			if a.Name == "" {
+				a.Name = name
+			}
+		}
+	}
+	return env.Data, nil
+}
+
+func retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Temporary()
+	}
+	var de *DecodeError
+	return !errors.As(err, &de)
+}
+
+// backoff is minDelay·2^attempt with ±25% jitter, capped at maxDelay.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.minDelay << attempt
+	d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
+	return min(d, c.maxDelay)
+}
