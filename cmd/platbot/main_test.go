@@ -13,6 +13,15 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// TestMain runs the tests from the repository root, where the bot finds its
+// embedded defaults (examples/) as it does when run with go run ./cmd/platbot.
+func TestMain(m *testing.M) {
+	if err := os.Chdir("../.."); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
 // env returns a getenv over a map, isolated from the real environment.
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
