@@ -23,7 +23,11 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cache_root="${PLATBOT_TOOLS_CACHE:-${HOME:?HOME is not set}/.cache/platbot-tools}"
+if [[ -z "${PLATBOT_TOOLS_CACHE:-}" && -z "${HOME:-}" ]]; then
+	printf 'build.sh: ERROR: neither PLATBOT_TOOLS_CACHE nor HOME is set: cannot locate the cache\n' >&2
+	exit 1
+fi
+cache_root="${PLATBOT_TOOLS_CACHE:-$HOME/.cache/platbot-tools}"
 if [[ "${CI:-}" == "true" ]]; then
 	jobs="${PLATBOT_TOOLS_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 else
@@ -44,11 +48,14 @@ command -v go >/dev/null 2>&1 || die "go is not on PATH; install the Go toolchai
 module_version() {
 	local v
 	v="$(awk -v m="$2" '
-		$1 == "replace" || $1 == "require" { next }
+		$1 == "require" || $1 == "replace" { $1 = ""; $0 = $0 }
 		$1 == m && $2 == "=>" && NF >= 4 { rep = $4; next }
 		$1 == m && $2 ~ /^v/ { req = $2 }
 		END { if (rep != "") print rep; else print req }' "$1/go.mod")"
-	[[ -n "$v" ]] || die "cannot find the version of $2 in $1/go.mod"
+	[[ -n "$v" ]] || {
+		printf 'build.sh: ERROR: cannot find the version of %s in %s/go.mod\n' "$2" "$1" >&2
+		return 1
+	}
 	printf '%s\n' "$v"
 }
 
@@ -59,9 +66,10 @@ inputs_hash() {
 		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
-# gobuild runs go build niced, with the configured parallelism.
+# gobuild runs go build niced, with the configured parallelism, in the nested
+# module alone (no workspace) and without touching its go.mod.
 gobuild() {
-	nice -n "$niceness" go build -p "$jobs" -trimpath -buildvcs=false "$@"
+	GOWORK=off nice -n "$niceness" go build -mod=readonly -p "$jobs" -trimpath -buildvcs=false "$@"
 }
 
 # ensure NAME VERSION MODDIR BINARIES... builds into the cache unless already
@@ -76,7 +84,7 @@ ensure() {
 
 	mkdir -p "$cache_root" || die "cannot create cache directory $cache_root"
 	# Serialise concurrent builds of the same tool (e.g. two test runs).
-	exec {lockfd}>"$cache_root/.$name-$version.lock"
+	exec {lockfd}>"$cache_root/.$name-$version.lock" || die "cannot create a lock file in $cache_root"
 	if ! flock -n "$lockfd"; then
 		log "$name $version: another build is running, waiting for it"
 		flock "$lockfd"
@@ -98,8 +106,14 @@ ensure() {
 		log "$name $version: not built yet, building into $bin (this takes several minutes)"
 	fi
 
+	# Builds happen in a scratch directory that is moved into place when
+	# complete; remove what an interrupted build left behind.
+	local scratch="$cache_root/.build"
+	rm -rf "$scratch/$name-$version".*
+	mkdir -p "$scratch" || die "cannot create $scratch"
 	local tmp
-	tmp="$(mktemp -d "$cache_root/.$name-$version.XXXXXX")"
+	tmp="$(mktemp -d "$scratch/$name-$version.XXXXXX")" || die "cannot create a build directory in $scratch"
+	chmod 755 "$tmp"
 	local start=$SECONDS
 	if ! "build_$name" "$moddir" "$tmp/bin" "$version"; then
 		rm -rf "$tmp"
@@ -116,7 +130,7 @@ ensure() {
 	[[ -e "$dir" ]] && mv "$dir" "$dir.old"
 	mv "$tmp" "$dir" || die "cannot move the build into $dir"
 	rm -rf "$dir.old"
-	log "$name $version: built in $((SECONDS - start))s: $(cd "$bin" && ls | tr '\n' ' ')"
+	log "$name $version: built in $((SECONDS - start))s: $*"
 	flock -u "$lockfd"
 	printf '%s\n' "$bin"
 }
@@ -139,17 +153,21 @@ build_kube() {
 	done
 	log "kube: go build kube-apiserver $version (module $moddir, -p $jobs)"
 	(cd "$moddir" && gobuild -ldflags "${ldflags# }" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) || return 1
-	log "kube: go build etcd $(module_version "$moddir" go.etcd.io/etcd/server/v3)"
+	local etcd_version
+	etcd_version="$(module_version "$moddir" go.etcd.io/etcd/server/v3)" || return 1
+	log "kube: go build etcd $etcd_version"
 	(cd "$moddir" && gobuild -o "$out/etcd" go.etcd.io/etcd/server/v3)
 }
 
 build_tool() {
 	case "$1" in
 	vault)
-		ensure vault "$(module_version "$here/vault" github.com/hashicorp/vault)" "$here/vault" vault
+		version="$(module_version "$here/vault" github.com/hashicorp/vault)" || exit 1
+		ensure vault "$version" "$here/vault" vault
 		;;
 	kube)
-		ensure kube "$(module_version "$here/kube" k8s.io/kubernetes)" "$here/kube" kube-apiserver etcd
+		version="$(module_version "$here/kube" k8s.io/kubernetes)" || exit 1
+		ensure kube "$version" "$here/kube" kube-apiserver etcd
 		;;
 	*)
 		die "unknown tool '$1' (want vault, kube or all)"

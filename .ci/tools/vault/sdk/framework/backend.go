@@ -499,11 +499,10 @@ func (b *Backend) init() {
 		}
 
 		// platbot patch: the published sdk v0.9.2 panics here when a path
-		// defines a CreateOperation without an ExistenceCheck. The sdk that
-		// Vault 1.14 was released with did not have this check, and some of
-		// Vault 1.14's builtin backends trip it, so it is switched off.
-		// Such paths keep working: without an ExistenceCheck, requests are
-		// routed as UpdateOperation, as they were in Vault 1.14.
+		// defines a CreateOperation without an ExistenceCheck. Vault 1.14's
+		// builtin backends trip it (transit's cache-config path), so the
+		// check is switched off. Without an ExistenceCheck, Vault sends
+		// writes to such a path to its UpdateOperation handler.
 
 		// Automatically anchor the pattern
 		if p.Pattern[0] != '^' {
