@@ -10,7 +10,13 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/policy"
+	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/kube"
+	"github.com/platbot/platbot/integrations/pagerduty"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // features are the wired feature packages.
@@ -19,6 +25,7 @@ type features struct {
 	policy  *policy.Engine
 	cost    *cost.Costs
 	costCfg cost.Config
+	score   *scorecard.Scorecards
 	gh      *github.Client
 }
 
@@ -108,6 +115,80 @@ func (f *features) register(ctx context.Context, app *App) error {
 	}
 	if err := f.cost.Register(r, s); err != nil {
 		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+
+	if err := f.buildScorecards(app); err != nil {
+		return err
+	}
+	if err := f.score.Register(r, s); err != nil {
+		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildScorecards wires the scorecard feature. With no outside system
+// configured (the shell default) facts come from examples/scorecard; with
+// any configured, each fact source is the real system or "unknown".
+func (f *features) buildScorecards(app *App) error {
+	cfg := app.Cfg
+	var sc scorecard.Config
+	if err := cfg.Feature("scorecard", &sc); err != nil {
+		return err
+	}
+	var providers scorecard.Providers
+	var kubeReader *kube.FactsReader
+	if cfg.Kube.Kubeconfig != "" {
+		rc, err := clientcmd.BuildConfigFromFlags("", cfg.Kube.Kubeconfig)
+		if err != nil {
+			return &ConfigError{File: cfg.path, Key: "kube.kubeconfig", Msg: fmt.Sprintf("cannot load %s: %v", cfg.Kube.Kubeconfig, err)}
+		}
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("kubernetes dynamic client: %w", err)
+		}
+		kubeReader = kube.NewFactsReader(dyn)
+	}
+	var pd *pagerduty.Client
+	if cfg.PagerDuty.Token != "" {
+		var err error
+		if pd, err = pagerduty.New(cfg.PagerDuty.APIURL, cfg.PagerDuty.Token, nil); err != nil {
+			return &ConfigError{File: cfg.path, Key: "pagerduty", Msg: err.Error()}
+		}
+	}
+	if f.gh == nil && pd == nil && kubeReader == nil {
+		ef, err := scorecard.LoadExampleFacts("examples/scorecard/facts.yaml", nil)
+		if err != nil {
+			return fmt.Errorf("scorecard example facts: %w", err)
+		}
+		providers = ef.Providers()
+	} else {
+		if f.gh != nil {
+			providers.Repo = scorecard.NewGitHubRepoProvider(f.gh)
+		}
+		if pd != nil {
+			providers.OnCall = scorecard.NewPagerDutyProvider(pd)
+		}
+		var ghDeploys scorecard.GitHubDeployments
+		if f.gh != nil {
+			ghDeploys = f.gh
+		}
+		var argo scorecard.ArgoSyncs
+		if kubeReader != nil {
+			argo = kubeReader
+			providers.Vulns = scorecard.NewTrivyProvider(kubeReader)
+		}
+		providers.Deploys = scorecard.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
+	}
+	deps := scorecard.Deps{
+		Config: sc, Catalog: f.catalog, Store: app.Store, Providers: providers,
+		WebhookSecret: cfg.GitHub.WebhookSecret, Cost: f.cost, Logger: app.Log,
+	}
+	if f.gh != nil {
+		deps.GitHub = f.gh
+	}
+	var err error
+	if f.score, err = scorecard.New(deps); err != nil {
+		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
 	}
 	return nil
 }

@@ -1,0 +1,227 @@
+package scorecard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// BenchOptions size the synthetic benchmark (`platbot bench scorecard`).
+type BenchOptions struct {
+	Services int // default 10000
+	Checks   int // default 25
+	Teams    int // default 200
+	// Out receives the report (nil = discard).
+	Out io.Writer
+}
+
+// BenchResult are the benchmark's figures.
+type BenchResult struct {
+	Services    int
+	Checks      int
+	Evaluations int
+	// GradeTime is the time to grade every service against every check
+	// with facts in memory, on one core.
+	GradeTime      time.Duration
+	GradeCPU       time.Duration // process CPU time (GC included); 0 where unmeasured
+	EvalsPerSecond float64
+	Teams          int
+	// DigestTime is the time to render every team's digest (messages and
+	// 8-week PNG charts) from the grades and their history.
+	DigestTime time.Duration
+	DigestCPU  time.Duration
+	ChartBytes int
+}
+
+// benchRuleTemplates are the rule shapes of the synthetic checks; %d makes
+// each copy a distinct program.
+var benchRuleTemplates = []struct {
+	sev  Severity
+	rule string
+}{
+	{SeverityMedium, `github.readme.contains("## Runbook") || %d < 0`},
+	{SeverityHigh, `oncall.confirmed || %d < 0`},
+	{SeverityMedium, `deploys.last >= now - duration("%dh")`},
+	{SeverityCritical, `vulns.critical <= %d`},
+	{SeverityLow, `github.codeowners || %d < 0`},
+	{SeverityLow, `size(github.workflows) > %d`},
+	{SeverityMedium, `vulns.high < %d`},
+	{SeverityLow, `entity.lifecycle != "production" || oncall.confirmed || %d < 0`},
+	{SeverityMedium, `github.last_commit >= now - duration("%dh")`},
+	{SeverityLow, `"tier-%d" in entity.tags || entity.type == "service"`},
+	{SeverityLow, `owner.found && owner.ref.startsWith("group:") && %d >= 0`},
+	{SeverityMedium, `vulns.medium + vulns.high < %d`},
+	{SeverityLow, `size(github.readme) > %d`},
+}
+
+func benchChecks(m int) []CheckSpec {
+	specs := make([]CheckSpec, m)
+	for i := range specs {
+		t := benchRuleTemplates[i%len(benchRuleTemplates)]
+		n := 24 * (10 + i)
+		if i%len(benchRuleTemplates) == 3 {
+			n = i / len(benchRuleTemplates)
+		} else if i%len(benchRuleTemplates) == 5 || i%len(benchRuleTemplates) == 12 {
+			n = i % 7
+		} else if i%len(benchRuleTemplates) == 6 || i%len(benchRuleTemplates) == 11 {
+			n = 3 + i%5
+		}
+		specs[i] = CheckSpec{
+			ID: fmt.Sprintf("bench-%02d", i), Title: fmt.Sprintf("Synthetic check %d", i), Severity: t.sev,
+			Rule: fmt.Sprintf(t.rule, n), Phase: PhaseSchedule{{Phase: PhaseRequired}},
+			HowToFix: "Fix synthetic gap " + fmt.Sprint(i) + ".",
+		}
+		if i%9 == 8 {
+			specs[i].Filter = `entity.type == "service"`
+		}
+	}
+	return specs
+}
+
+// benchWorld builds n components owned by t teams, with varied facts.
+func benchWorld(n, t int, now time.Time) ([]*catalog.Entity, []*Facts) {
+	var ents []*catalog.Entity
+	for g := 0; g < t; g++ {
+		ents = append(ents, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindGroup,
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("team-%03d", g)}, Spec: map[string]any{"type": "team"}})
+	}
+	facts := make([]*Facts, n)
+	lifecycles := []string{"production", "experimental", "deprecated"}
+	for i := 0; i < n; i++ {
+		typ := "service"
+		if i%5 == 4 {
+			typ = "library"
+		}
+		e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("svc-%05d", i), Tags: []string{fmt.Sprintf("tier-%d", i%3)},
+				Annotations: map[string]string{catalog.AnnotationGitHubSlug: fmt.Sprintf("acme/svc-%05d", i)}},
+			Spec: map[string]any{"type": typ, "lifecycle": lifecycles[i%3], "owner": fmt.Sprintf("team-%03d", i%t),
+				"system": fmt.Sprintf("system-%02d", i%17)}}
+		ents = append(ents, e)
+		f := &Facts{}
+		f.Entity, f.Owner = entityFacts(Subject{Entity: e, Owner: ents[i%t]})
+		f.GitHub = RepoFacts{Slug: "acme/x", Readme: "# svc\n\nSome text.\n" + map[bool]string{true: "## Runbook\nsteps\n"}[i%4 != 0],
+			HasReadme: true, Codeowners: i%6 != 0, Workflows: []string{"ci.yml"}[:i%2],
+			LastCommit: now.Add(-time.Duration(i%90) * 24 * time.Hour)}
+		f.OnCall = OnCallFacts{ServiceID: "P1", Confirmed: i%7 != 0}
+		f.Deploys = DeployFacts{Last: now.Add(-time.Duration(i%60) * 24 * time.Hour), Source: "github"}
+		f.Vulns = VulnFacts{Critical: map[bool]int{true: 2}[i%11 == 0], High: i % 6, Medium: i % 4, Reports: 1}
+		if i%97 == 0 {
+			f.SetUnknown(SourceVulns, "synthetic outage")
+		}
+		facts[i] = f
+	}
+	return ents, facts
+}
+
+// benchProviders serve the synthetic facts from memory.
+type benchProviders map[string]*Facts
+
+func (b benchProviders) RepoFacts(_ context.Context, s Subject) (RepoFacts, error) {
+	return b[s.Entity.Ref()].GitHub, nil
+}
+func (b benchProviders) OnCallFacts(_ context.Context, s Subject) (OnCallFacts, error) {
+	return b[s.Entity.Ref()].OnCall, nil
+}
+func (b benchProviders) DeployFacts(_ context.Context, s Subject) (DeployFacts, error) {
+	return b[s.Entity.Ref()].Deploys, nil
+}
+func (b benchProviders) VulnFacts(_ context.Context, s Subject) (VulnFacts, error) {
+	return b[s.Entity.Ref()].Vulns, nil
+}
+
+// Bench grades a synthetic catalog with facts in memory on one core, then
+// renders every team's digest, and reports the figures. The CEL programs
+// are compiled once; evaluation reuses one activation and allocates only
+// the results.
+func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
+	if o.Services <= 0 {
+		o.Services = 10000
+	}
+	if o.Checks <= 0 {
+		o.Checks = 25
+	}
+	if o.Teams <= 0 {
+		o.Teams = 200
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	cs := CompileChecks(benchChecks(o.Checks))
+	if len(cs.Errors) > 0 {
+		return BenchResult{}, fmt.Errorf("bench: synthetic checks: %w", cs.Errors[0])
+	}
+	ents, facts := benchWorld(o.Services, o.Teams, now)
+	res := BenchResult{Services: o.Services, Checks: o.Checks, Teams: o.Teams}
+
+	runtime.GC()
+	start, cpu0 := time.Now(), cpuTime()
+	results := make([]Result, len(facts))
+	a := &activation{now: nowValue(now)}
+	for i, f := range facts {
+		a.f = f
+		cs.evaluate(f, a, now, nil, &results[i])
+		res.Evaluations += len(results[i].Checks)
+	}
+	res.GradeTime, res.GradeCPU = time.Since(start), cpuTime()-cpu0
+	res.EvalsPerSecond = float64(o.Services*o.Checks) / res.GradeTime.Seconds()
+
+	// Digest: history for the chart's earlier weeks, then render each team.
+	st := newMemStore(func() time.Time { return now })
+	rs := make([]*Result, len(results))
+	for i := range results {
+		rs[i] = &results[i]
+	}
+	for w := 7; w >= 1; w-- {
+		at := now.Add(-time.Duration(w) * 7 * 24 * time.Hour).Truncate(24 * time.Hour)
+		for i, r := range rs {
+			g := Grades[(i+w)%5]
+			b, _ := json.Marshal(historyValue{Grade: g, Owner: r.Owner})
+			if err := st.AppendPoint(ctx, store.Point{Series: SeriesGrade, Key: r.Ref, At: at, Value: b}); err != nil {
+				return res, err
+			}
+		}
+	}
+	byRef := benchProviders{}
+	for _, f := range facts {
+		byRef[f.Entity.Ref] = f
+	}
+	s, err := New(Deps{Catalog: newStaticCatalog(ents...), Store: st, Providers: Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+		Config: Config{NoDefaultChecks: true, Checks: benchChecks(o.Checks)}})
+	if err != nil {
+		return res, err
+	}
+	runtime.GC()
+	start, cpu0 = time.Now(), cpuTime()
+	d, err := s.digestDataFor(ctx, rs, now, false)
+	if err != nil {
+		return res, err
+	}
+	for _, team := range s.teams() {
+		td, err := s.buildTeamDigest(ctx, d, team)
+		if err != nil {
+			return res, err
+		}
+		res.ChartBytes += len(td.Chart)
+	}
+	res.DigestTime, res.DigestCPU = time.Since(start), cpuTime()-cpu0
+
+	fmt.Fprintf(o.Out, "scorecard bench (1 core)\n")
+	fmt.Fprintf(o.Out, "grading: %d services × %d checks = %d evaluations in %v, CPU %v (%.0f evaluations/s)\n",
+		o.Services, o.Checks, o.Services*o.Checks, res.GradeTime.Round(time.Millisecond), res.GradeCPU.Round(time.Millisecond), res.EvalsPerSecond)
+	fmt.Fprintf(o.Out, "digest:  %d teams rendered (messages + %d-week PNG charts, %d KiB) in %v, CPU %v\n",
+		o.Teams, s.cfg.Digest.Weeks, res.ChartBytes/1024, res.DigestTime.Round(time.Millisecond), res.DigestCPU.Round(time.Millisecond))
+	return res, nil
+}

@@ -1,0 +1,596 @@
+package scorecard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// DigestOptions select and direct a digest run (`platbot digest`).
+type DigestOptions struct {
+	// Team limits the run to one team (name or group ref); "" digests every
+	// team and posts the org roll-up to the platform channel.
+	Team string
+	// DryRun prints the digests to Out and writes the charts to files
+	// instead of posting; nothing is stored.
+	DryRun bool
+	// Now is the digest time (zero = now); it fixes the week.
+	Now time.Time
+	// Out receives progress lines, and the digests themselves when nothing
+	// is posted (nil = discard).
+	Out io.Writer
+	// ChartDir is where charts are written when nothing is posted
+	// (default: the system's temporary folder).
+	ChartDir string
+}
+
+// TeamDigest is one team's weekly digest.
+type TeamDigest struct {
+	Team    string
+	Channel string
+	Week    string // ISO week in the team's zone, e.g. "2026-W48"
+	Message bot.Message
+	Chart   []byte // PNG
+}
+
+// RunDigest builds and delivers the weekly digests now (or at o.Now): each
+// team's to its channel, and, when no team is named, the org roll-up to the
+// platform channel. A team's digest is posted at most once per week, even
+// across retries and restarts. Without a messenger it prints like a dry run.
+func (s *Scorecards) RunDigest(ctx context.Context, o DigestOptions) error {
+	teams := s.digestTeamList()
+	if o.Team != "" {
+		teams = []string{catalog.NormalizeRef(o.Team, catalog.KindGroup, catalog.DefaultNamespace)}
+	}
+	return s.digest(ctx, teams, o.Team == "", o.Now, deliveryOptions{dryRun: o.DryRun, out: o.Out, chartDir: o.ChartDir})
+}
+
+// deliveryOptions say where a digest goes.
+type deliveryOptions struct {
+	dryRun   bool
+	out      io.Writer
+	chartDir string
+}
+
+// digest grades every service once, then delivers the teams' digests and,
+// when org is set, the org roll-up.
+func (s *Scorecards) digest(ctx context.Context, teams []string, org bool, at time.Time, o deliveryOptions) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	if o.out == nil {
+		o.out = io.Discard
+	}
+	o.out = &lockedWriter{w: o.out} // teams are delivered concurrently
+	d, err := s.loadDigestData(ctx, at, !o.dryRun)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if err := s.runTeams(ctx, d, teams, o); err != nil {
+		errs = append(errs, err)
+	}
+	if org {
+		if _, err := s.runOrg(ctx, d, o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// digestTeamList returns every team that owns a service, less skipped ones.
+func (s *Scorecards) digestTeamList() []string {
+	var out []string
+	for _, t := range s.teams() {
+		if !s.cfg.Teams[t].Skip {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// defaultScheduleTeams are the teams digested by the default cron entry.
+func (s *Scorecards) defaultScheduleTeams() []string {
+	var out []string
+	for _, t := range s.digestTeamList() {
+		if !s.cfg.Teams[t].ownSchedule() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// digestData is what every digest of one run shares: this week's results,
+// last week's grades, the weekly history for charts, and the waivers.
+type digestData struct {
+	now     time.Time
+	results []*Result
+	byTeam  map[string][]*Result
+	before  map[string]historyValue
+	history []map[string]gradePoint // weeks before this one, oldest first
+	waivers waiverIndex
+}
+
+type gradePoint struct {
+	historyValue
+	At time.Time
+}
+
+// loadDigestData grades every service, records the grades (unless dry) and
+// reads the history the digests compare against.
+func (s *Scorecards) loadDigestData(ctx context.Context, at time.Time, record bool) (*digestData, error) {
+	rs, err := s.ScoreAll(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	return s.digestDataFor(ctx, rs, at, record)
+}
+
+func (s *Scorecards) digestDataFor(ctx context.Context, rs []*Result, at time.Time, record bool) (*digestData, error) {
+	d := &digestData{now: at, results: rs, byTeam: map[string][]*Result{}}
+	for _, r := range rs {
+		d.byTeam[r.Owner] = append(d.byTeam[r.Owner], r)
+	}
+	var err error
+	if d.before, err = s.lastWeek(ctx, at); err != nil {
+		return nil, err
+	}
+	for k := s.cfg.Digest.Weeks - 1; k >= 1; k-- {
+		end := at.Add(-time.Duration(k) * 7 * 24 * time.Hour)
+		pts, err := s.st.LatestPoints(ctx, SeriesGrade, end)
+		if err != nil {
+			return nil, fmt.Errorf("grade history: %w", err)
+		}
+		week := make(map[string]gradePoint, len(pts))
+		for _, p := range pts {
+			if !p.At.After(end.Add(-7 * 24 * time.Hour)) {
+				continue // no grade recorded in that week
+			}
+			var v historyValue
+			if json.Unmarshal(p.Value, &v) == nil {
+				week[p.Key] = gradePoint{historyValue: v, At: p.At}
+			}
+		}
+		d.history = append(d.history, week)
+	}
+	if d.waivers, err = s.loadWaivers(ctx); err != nil {
+		return nil, err
+	}
+	if record {
+		if err := s.recordHistory(ctx, rs, at); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// isoWeek renders t's ISO week, e.g. "2026-W48".
+func isoWeek(t time.Time) string {
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}
+
+// teamChannel is the team's digest channel: config, else the group's
+// slack.com/channel annotation.
+func (s *Scorecards) teamChannel(team string) string {
+	if c := s.cfg.Teams[team].Channel; c != "" {
+		return c
+	}
+	if g, ok := s.cat.Get(team); ok && g != nil {
+		return g.Annotation(catalog.AnnotationSlackChannel)
+	}
+	return ""
+}
+
+func (s *Scorecards) teamTitle(team string) string {
+	if g, ok := s.cat.Get(team); ok && g != nil {
+		return g.DisplayName()
+	}
+	return shortRef(team)
+}
+
+// buildTeamDigest renders one team's digest and chart.
+func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team string) (*TeamDigest, error) {
+	_, loc, err := s.teamSchedule(team)
+	if err != nil {
+		return nil, err
+	}
+	local := d.now.In(loc)
+	td := &TeamDigest{Team: team, Channel: s.teamChannel(team), Week: isoWeek(local)}
+	rs := d.byTeam[team]
+	title := fmt.Sprintf("Scorecard digest — %s — week %s", s.teamTitle(team), td.Week)
+	blocks := []bot.Block{bot.Header{Text: title}}
+	text := []string{title}
+	if len(rs) == 0 {
+		blocks = append(blocks, bot.Section{Text: "The team owns no scored components."})
+		text = append(text, "The team owns no scored components.")
+	} else {
+		tbl, movers := servicesTable(rs, d.before)
+		blocks = append(blocks, codeBlocks(tbl)...)
+		text = append(text, tbl)
+		g := &rollup{}
+		for _, r := range rs {
+			g.add(r.Grade)
+		}
+		summary := fmt.Sprintf("GPA %.1f · %d of %d services at B or better", g.GPA(), g.Counts[0]+g.Counts[1], g.Total)
+		blocks = append(blocks, bot.Section{Text: summary})
+		text = append(text, summary)
+		mv := []string{"*Movers since last week*"}
+		if len(movers) == 0 {
+			mv = append(mv, "No grade changed.")
+		}
+		for _, m := range movers {
+			mv = append(mv, m.String())
+		}
+		blocks = append(blocks, sections(mv)...)
+		text = append(text, mv...)
+		gaps := gapLines(rs, s.cfg.Digest.TopGaps)
+		if len(gaps) == 0 {
+			gaps = []string{"No open gaps. 🎉"}
+		}
+		gaps = append([]string{"*Top gaps*"}, gaps...)
+		blocks = append(blocks, sections(gaps)...)
+		text = append(text, gaps...)
+	}
+	refs := map[string]bool{}
+	for _, r := range rs {
+		refs[r.Ref] = true
+	}
+	if exp := s.expiringWaivers(d.waivers, refs, d.now, s.cfg.Digest.ExpiringWithin); len(exp) > 0 {
+		lines := []string{fmt.Sprintf("*Waivers expiring within %d days*", int(s.cfg.Digest.ExpiringWithin.Hours()/24))}
+		for _, w := range exp {
+			lines = append(lines, fmt.Sprintf("• %s `%s` expires %s (`%s`: %s)", shortRef(w.Service), w.Check, w.Expires.In(loc).Format("2006-01-02"), w.ID, w.Reason))
+		}
+		blocks = append(blocks, sections(lines)...)
+		text = append(text, lines...)
+	}
+	if s.cost != nil {
+		if sec, ok := s.cost.CostSummary(ctx, team); ok {
+			blocks = append(blocks, sec)
+			text = append(text, sec.Text)
+		}
+	}
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Chart: grade distribution over the last %d weeks. %s", s.cfg.Digest.Weeks, GradeRule)})
+	td.Message = bot.Message{Text: strings.Join(text, "\n"), Blocks: blocks}
+
+	weeks := make([]weekDist, 0, len(d.history)+1)
+	for k, h := range d.history {
+		end := d.now.Add(-time.Duration(len(d.history)-k) * 7 * 24 * time.Hour).In(loc)
+		wd := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(end))}
+		for ref := range refs {
+			if p, ok := h[ref]; ok {
+				if i := 4 - p.Grade.Rank(); i >= 0 && i < 5 {
+					wd.Counts[i]++
+				}
+			}
+		}
+		weeks = append(weeks, wd)
+	}
+	cur := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(local))}
+	for _, r := range rs {
+		if i := 4 - r.Grade.Rank(); i >= 0 && i < 5 {
+			cur.Counts[i]++
+		}
+	}
+	weeks = append(weeks, cur)
+	if td.Chart, err = gradeChart(fmt.Sprintf("%s — grades by week", s.teamTitle(team)), weeks); err != nil {
+		return nil, err
+	}
+	return td, nil
+}
+
+func isoWeekNum(t time.Time) int {
+	_, w := t.ISOWeek()
+	return w
+}
+
+// runTeams builds and delivers the digests of teams: first every summary,
+// then every chart in its summary's thread, so the per-channel rate limit
+// rarely has to wait.
+func (s *Scorecards) runTeams(ctx context.Context, d *digestData, teams []string, o deliveryOptions) error {
+	if len(teams) == 0 {
+		return nil
+	}
+	// Charts are the expensive part: render them on every core.
+	digests := make([]*TeamDigest, len(teams))
+	if err := forEach(ctx, len(teams), func(i int) error {
+		td, err := s.buildTeamDigest(ctx, d, teams[i])
+		digests[i] = td
+		return err
+	}); err != nil {
+		return err
+	}
+	m := s.messenger()
+	if o.dryRun || m == nil {
+		return s.printDigests(digests, o)
+	}
+	refs := make([]bot.MessageRef, len(digests))
+	err := forEach(ctx, len(digests), func(i int) error {
+		td := digests[i]
+		if td.Channel == "" {
+			fmt.Fprintf(o.out, "team %s has no digest channel (set scorecard.teams.%s.channel or the group's slack.com/channel annotation); skipped\n", shortRef(td.Team), shortRef(td.Team))
+			return nil
+		}
+		key := fmt.Sprintf("team|%s|%s|summary", td.Team, td.Week)
+		ref, sent, err := s.deliverOnce(ctx, key, td.Channel, func(ctx context.Context) (bot.MessageRef, error) {
+			return m.Post(ctx, td.Channel, td.Message)
+		})
+		if err != nil {
+			return err
+		}
+		refs[i] = ref
+		s.report(ctx, o.out, td, "summary", sent)
+		return nil
+	})
+	cerr := forEach(ctx, len(digests), func(i int) error {
+		td := digests[i]
+		if td.Channel == "" {
+			return nil
+		}
+		key := fmt.Sprintf("team|%s|%s|chart", td.Team, td.Week)
+		_, sent, err := s.deliverOnce(ctx, key, td.Channel, func(ctx context.Context) (bot.MessageRef, error) {
+			return bot.MessageRef{}, m.Upload(ctx, td.Channel, refs[i].TS, bot.File{
+				Name: fmt.Sprintf("scorecard-%s-%s.png", shortRef(td.Team), td.Week), Title: "Grades by week", Content: td.Chart,
+				Comment: fmt.Sprintf("%s: grade distribution, last %d weeks", s.teamTitle(td.Team), s.cfg.Digest.Weeks),
+			})
+		})
+		if err != nil {
+			return err
+		}
+		s.report(ctx, o.out, td, "chart", sent)
+		return nil
+	})
+	if err := errors.Join(err, cerr); err != nil {
+		return fmt.Errorf("scorecard digest: %w", err)
+	}
+	return nil
+}
+
+// forEach runs fn for 0..n-1, a few at a time (at least four, at most one
+// per core beyond that), and joins their errors.
+func forEach(ctx context.Context, n int, fn func(i int) error) error {
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, max(4, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Scorecards) report(ctx context.Context, out io.Writer, td *TeamDigest, part string, sent bool) {
+	if sent {
+		fmt.Fprintf(out, "posted %s digest %s of %s to %s\n", td.Week, part, shortRef(td.Team), td.Channel)
+		s.audit(ctx, store.Event{ActorID: "platbot", Action: "scorecard.digest", Target: td.Team, Outcome: "posted",
+			Details: map[string]any{"week": td.Week, "part": part, "channel": td.Channel}})
+	} else {
+		fmt.Fprintf(out, "%s digest %s of %s was already posted; not posting it again\n", td.Week, part, shortRef(td.Team))
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// printDigests writes digests as text and their charts as files.
+func (s *Scorecards) printDigests(ds []*TeamDigest, o deliveryOptions) error {
+	dir := o.chartDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	for _, td := range ds {
+		ch := td.Channel
+		if ch == "" {
+			ch = "(no channel)"
+		}
+		fmt.Fprintf(o.out, "=== %s → %s ===\n%s\n", shortRef(td.Team), ch, bot.PlainText(td.Message))
+		p := filepath.Join(dir, fmt.Sprintf("scorecard-%s-%s.png", shortRef(td.Team), td.Week))
+		if err := os.WriteFile(p, td.Chart, 0o644); err != nil {
+			return fmt.Errorf("write chart: %w", err)
+		}
+		fmt.Fprintf(o.out, "chart: %s\n\n", p)
+	}
+	return nil
+}
+
+// runOrg builds the org roll-up and posts it to the platform channel once
+// per week.
+func (s *Scorecards) runOrg(ctx context.Context, d *digestData, o deliveryOptions) (bot.Message, error) {
+	at := d.now
+	loc, err := time.LoadLocation(s.cfg.Digest.Timezone)
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("scorecard: digest time zone: %w", err)
+	}
+	week := isoWeek(at.In(loc))
+	msg := orgDigestMessage(d, week)
+	m := s.messenger()
+	if o.dryRun || m == nil || s.cfg.PlatformChannel == "" {
+		ch := s.cfg.PlatformChannel
+		if ch == "" {
+			ch = "(no platform channel)"
+		}
+		fmt.Fprintf(o.out, "=== organisation → %s ===\n%s\n\n", ch, bot.PlainText(msg))
+		return msg, nil
+	}
+	_, sent, err := s.deliverOnce(ctx, "org|"+week+"|summary", s.cfg.PlatformChannel, func(ctx context.Context) (bot.MessageRef, error) {
+		return m.Post(ctx, s.cfg.PlatformChannel, msg)
+	})
+	if err != nil {
+		return msg, fmt.Errorf("scorecard org digest: %w", err)
+	}
+	if sent {
+		fmt.Fprintf(o.out, "posted %s org digest to %s\n", week, s.cfg.PlatformChannel)
+	} else {
+		fmt.Fprintf(o.out, "%s org digest was already posted; not posting it again\n", week)
+	}
+	return msg, nil
+}
+
+func orgDigestMessage(d *digestData, week string) bot.Message {
+	msg := orgMessage(d.results, []string{ByTeam, ByLifecycle, BySystem}, d.now)
+	title := "Scorecard digest — organisation — week " + week
+	if len(msg.Blocks) > 0 {
+		msg.Blocks[0] = bot.Header{Text: title}
+	}
+	var movers []string
+	for _, r := range d.results {
+		if b, ok := d.before[r.Ref]; ok && Arrow(r.Grade, b.Grade) != "" {
+			movers = append(movers, mover{Name: r.Name, From: b.Grade, To: r.Grade}.String())
+		}
+	}
+	if len(movers) > 0 {
+		sec := sections(append([]string{"*Movers since last week*"}, movers...))
+		msg.Blocks = append(msg.Blocks[:len(msg.Blocks)-1], append(sec, msg.Blocks[len(msg.Blocks)-1])...)
+		msg.Text += "\nMovers: " + strings.Join(movers, ", ")
+	}
+	msg.Text = strings.Replace(msg.Text, "Scorecards — organisation", title, 1)
+	return msg
+}
+
+// Digest part states.
+const (
+	partSending = "sending"
+	partSent    = "sent"
+	partFailed  = "failed"
+)
+
+// partData is what a digest part record keeps.
+type partData struct {
+	Ref   bot.MessageRef `json:"ref,omitzero"`
+	Error string         `json:"error,omitempty"`
+}
+
+// deliverOnce posts one part of a digest at most once, ever, for its key:
+// it claims the key by creating a record in state "sending" (creation is
+// atomic), posts, then marks it "sent" with the message ref. A part that
+// failed with an error is "failed" and may be claimed again (compare-and-
+// swap) by a retry. A part left "sending" by a crash mid-post is never
+// retried: it may have reached Slack, and posting twice is worse than
+// missing one part. sent is false when the part had already been posted
+// (ref is then the stored one).
+func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post func(context.Context) (bot.MessageRef, error)) (ref bot.MessageRef, sent bool, err error) {
+	created, err := s.st.PutRecord(ctx, store.Record{Kind: KindDigestPart, ID: key, State: partSending, Key: channel, Data: json.RawMessage(`{}`)})
+	if err != nil {
+		return ref, false, fmt.Errorf("claim digest part %s: %w", key, err)
+	}
+	if !created {
+		rec, err := s.st.GetRecord(ctx, KindDigestPart, key)
+		if err != nil {
+			return ref, false, fmt.Errorf("read digest part %s: %w", key, err)
+		}
+		var pd partData
+		_ = json.Unmarshal(rec.Data, &pd)
+		switch rec.State {
+		case partSent:
+			return pd.Ref, false, nil
+		case partFailed:
+			if _, err := s.st.TransitionRecord(ctx, KindDigestPart, key, []string{partFailed}, partSending, nil); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return ref, false, nil // another run took it
+				}
+				return ref, false, fmt.Errorf("reclaim digest part %s: %w", key, err)
+			}
+		default:
+			s.log.Warn("digest part was being posted when a run stopped; not posting it again", "part", key)
+			return ref, false, nil
+		}
+	}
+	if err := s.limiter.wait(ctx, channel); err != nil {
+		s.markPart(ctx, key, partFailed, partData{Error: err.Error()})
+		return ref, false, err
+	}
+	ref, err = post(ctx)
+	if err != nil {
+		s.markPart(ctx, key, partFailed, partData{Error: err.Error()})
+		return ref, false, fmt.Errorf("post digest part %s: %w", key, err)
+	}
+	s.markPart(ctx, key, partSent, partData{Ref: ref})
+	return ref, true, nil
+}
+
+func (s *Scorecards) markPart(ctx context.Context, key, state string, pd partData) {
+	b, _ := json.Marshal(pd)
+	_, err := s.st.TransitionRecord(context.WithoutCancel(ctx), KindDigestPart, key, []string{partSending}, state, func(r *store.Record) error {
+		r.Data = b
+		return nil
+	})
+	if err != nil {
+		s.log.Error("digest part state not saved", "part", key, "state", state, "err", err)
+	}
+}
+
+// channelLimiter spaces posts to one channel by at least interval.
+type channelLimiter struct {
+	interval time.Duration
+	now      func() time.Time
+	sleep    func(context.Context, time.Duration) error
+	mu       sync.Mutex
+	next     map[string]time.Time
+}
+
+func newChannelLimiter(interval time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *channelLimiter {
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	return &channelLimiter{interval: interval, now: now, sleep: sleep, next: map[string]time.Time{}}
+}
+
+// wait blocks until a post to channel is allowed and books the slot.
+func (l *channelLimiter) wait(ctx context.Context, channel string) error {
+	l.mu.Lock()
+	now := l.now()
+	slot := l.next[channel]
+	if slot.Before(now) {
+		slot = now
+	}
+	l.next[channel] = slot.Add(l.interval)
+	l.mu.Unlock()
+	if d := slot.Sub(now); d > 0 {
+		return l.sleep(ctx, d)
+	}
+	return nil
+}

@@ -1,0 +1,400 @@
+package scorecard
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+)
+
+// maxSection keeps a section under Slack's 3000-character limit.
+const maxSection = 2800
+
+// GradeRule is the grading rule in one line, shown under scorecards.
+const GradeRule = "Grade: demerits of failing counted checks (low 1 · medium 2 · high 4 · critical 8) → A 0–1 · B 2–3 · C 4–7 · D 8–15 · F 16+; a failing critical check caps the grade at D."
+
+func statusIcon(st Status) string {
+	switch st {
+	case StatusPass:
+		return "✅"
+	case StatusFail:
+		return "❌"
+	case StatusWaived:
+		return "🏳️"
+	}
+	return "❔"
+}
+
+func statusOrder(st Status) int {
+	switch st {
+	case StatusFail:
+		return 0
+	case StatusUnknown:
+		return 1
+	case StatusWaived:
+		return 2
+	}
+	return 3
+}
+
+// orderedChecks sorts a copy of the results: failing (most severe first),
+// unknown, waived, passing; declared order otherwise.
+func orderedChecks(cs []CheckResult) []CheckResult {
+	out := append([]CheckResult(nil), cs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, oj := statusOrder(out[i].Status), statusOrder(out[j].Status)
+		if oi != oj {
+			return oi < oj
+		}
+		return out[i].Severity.Weight() > out[j].Severity.Weight()
+	})
+	return out
+}
+
+func fixText(c CheckResult) string {
+	fix := c.HowToFix
+	if c.Link != "" {
+		if fix != "" {
+			fix += " "
+		}
+		fix += "<" + c.Link + "|docs>"
+	}
+	return fix
+}
+
+// checkLine renders one check of a scorecard.
+func checkLine(c CheckResult) string {
+	line := fmt.Sprintf("%s *%s* `%s` · %s · %s", statusIcon(c.Status), c.Title, c.ID, c.Severity, c.Phase)
+	if c.Phase == PhaseVisible {
+		line += " (not counted yet)"
+	}
+	switch c.Status {
+	case StatusFail:
+		if fix := fixText(c); fix != "" {
+			line += "\n      ↳ How to fix: " + fix
+		}
+	case StatusUnknown:
+		line += "\n      ↳ Unknown: " + c.Reason
+	case StatusWaived:
+		line += fmt.Sprintf("\n      ↳ Waived until %s (`%s`)", c.WaivedUntil.Format("2006-01-02"), c.WaiverID)
+	}
+	return line
+}
+
+// sections packs lines into as few sections as fit Slack's limit.
+func sections(lines []string) []bot.Block {
+	var out []bot.Block
+	var chunk []string
+	size := 0
+	for _, l := range lines {
+		if size+len(l)+1 > maxSection && len(chunk) > 0 {
+			out = append(out, bot.Section{Text: strings.Join(chunk, "\n")})
+			chunk, size = nil, 0
+		}
+		if len(l) > maxSection {
+			l = l[:maxSection] + "…"
+		}
+		chunk = append(chunk, l)
+		size += len(l) + 1
+	}
+	if len(chunk) > 0 {
+		out = append(out, bot.Section{Text: strings.Join(chunk, "\n")})
+	}
+	return out
+}
+
+// serviceMessage renders `/plat scorecard <service>`.
+func serviceMessage(r *Result, before *historyValue) bot.Message {
+	title := fmt.Sprintf("%s — grade %s", r.Name, r.Grade)
+	meta := []string{}
+	if r.Owner != "" {
+		meta = append(meta, "*owner* "+shortRef(r.Owner))
+	}
+	if r.Lifecycle != "" {
+		meta = append(meta, "*lifecycle* "+r.Lifecycle)
+	}
+	if r.System != "" {
+		meta = append(meta, "*system* "+shortRef(r.System))
+	}
+	counts := fmt.Sprintf("%d passing · %d failing · %d unknown · %d waived · %d demerits",
+		r.Count(StatusPass), r.Count(StatusFail), r.Count(StatusUnknown), r.Count(StatusWaived), r.Demerits)
+	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(meta, " · ") + "\n" + counts}, bot.Divider{}}
+	var lines []string
+	for _, c := range orderedChecks(r.Checks) {
+		lines = append(lines, checkLine(c))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "No check applies to this entity.")
+	}
+	blocks = append(blocks, sections(lines)...)
+	ctx := GradeRule
+	if before != nil {
+		ctx = fmt.Sprintf("Last week: %s %s · ", before.Grade, Arrow(r.Grade, before.Grade)) + ctx
+	}
+	blocks = append(blocks, bot.Context{Text: ctx})
+	return bot.Message{Text: title, Blocks: blocks}
+}
+
+// table renders rows as an aligned monospace table.
+func table(header []string, rows [][]string) string {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = runeLen(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(widths) && runeLen(c) > widths[i] {
+				widths[i] = runeLen(c)
+			}
+		}
+	}
+	var b strings.Builder
+	line := func(cells []string) {
+		for i, c := range cells {
+			b.WriteString(c)
+			if i < len(cells)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-runeLen(c)+2))
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(header)
+	for _, r := range rows {
+		line(r)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func runeLen(s string) int { return len([]rune(s)) }
+
+// codeBlocks splits a table into code blocks that fit Slack's limit,
+// repeating no header (each block is read on its own in order).
+func codeBlocks(text string) []bot.Block {
+	var out []bot.Block
+	var cur strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		if cur.Len()+len(l)+1 > maxSection && cur.Len() > 0 {
+			out = append(out, bot.Code{Text: strings.TrimRight(cur.String(), "\n")})
+			cur.Reset()
+		}
+		cur.WriteString(l + "\n")
+	}
+	if cur.Len() > 0 {
+		out = append(out, bot.Code{Text: strings.TrimRight(cur.String(), "\n")})
+	}
+	return out
+}
+
+// mover is a change of grade since last week.
+type mover struct {
+	Name     string
+	From, To Grade
+}
+
+func (m mover) String() string {
+	return fmt.Sprintf("%s %s %s → %s", Arrow(m.To, m.From), m.Name, m.From, m.To)
+}
+
+// servicesTable renders a team's services with grades and last week's.
+func servicesTable(rs []*Result, before map[string]historyValue) (string, []mover) {
+	var rows [][]string
+	var movers []mover
+	for _, r := range rs {
+		last := "–"
+		change := ""
+		if b, ok := before[r.Ref]; ok {
+			last = string(b.Grade)
+			change = Arrow(r.Grade, b.Grade)
+			if change != "" {
+				movers = append(movers, mover{Name: r.Name, From: b.Grade, To: r.Grade})
+			}
+		}
+		rows = append(rows, []string{r.Name, strings.TrimSpace(string(r.Grade) + " " + change), last,
+			fmt.Sprint(len(r.Gaps())), fmt.Sprint(r.Count(StatusUnknown))})
+	}
+	return table([]string{"service", "grade", "last week", "gaps", "unknown"}, rows), movers
+}
+
+// gapLines lists the top n open gaps across results: by severity, then by
+// how many services share them.
+func gapLines(rs []*Result, n int) []string {
+	type gap struct {
+		c        CheckResult
+		services []string
+	}
+	byID := map[string]*gap{}
+	var order []*gap
+	for _, r := range rs {
+		for _, c := range r.Gaps() {
+			g := byID[c.ID]
+			if g == nil {
+				g = &gap{c: c}
+				byID[c.ID] = g
+				order = append(order, g)
+			}
+			g.services = append(g.services, r.Name)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		wi, wj := order[i].c.Severity.Weight(), order[j].c.Severity.Weight()
+		if wi != wj {
+			return wi > wj
+		}
+		return len(order[i].services) > len(order[j].services)
+	})
+	var lines []string
+	for i, g := range order {
+		if i >= n {
+			lines = append(lines, fmt.Sprintf("_…and %d more_", len(order)-n))
+			break
+		}
+		line := fmt.Sprintf("• *%s* (%s) — %s", g.c.Title, g.c.Severity, strings.Join(g.services, ", "))
+		if fix := fixText(g.c); fix != "" {
+			line += "\n      ↳ " + fix
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// rollup is the grade distribution of one group of services.
+type rollup struct {
+	Name   string
+	Counts [5]int // by grade, A..F
+	Total  int
+}
+
+func (r *rollup) add(g Grade) {
+	if k := 4 - g.Rank(); k >= 0 && k < 5 {
+		r.Counts[k]++
+		r.Total++
+	}
+}
+
+// GPA is the mean grade rank (A=4 … F=0).
+func (r *rollup) GPA() float64 {
+	if r.Total == 0 {
+		return 0
+	}
+	sum := 0
+	for k, n := range r.Counts {
+		sum += (4 - k) * n
+	}
+	return float64(sum) / float64(r.Total)
+}
+
+// AtLeastB is the share of services graded B or better.
+func (r *rollup) AtLeastB() float64 {
+	if r.Total == 0 {
+		return 0
+	}
+	return float64(r.Counts[0]+r.Counts[1]) / float64(r.Total)
+}
+
+// Dimensions of the org roll-up.
+const (
+	ByTeam      = "team"
+	ByLifecycle = "lifecycle"
+	BySystem    = "system"
+)
+
+// rollupBy groups results by a dimension, sorted by name ("(none)" last).
+func rollupBy(rs []*Result, by string) []*rollup {
+	groups := map[string]*rollup{}
+	for _, r := range rs {
+		var key string
+		switch by {
+		case ByLifecycle:
+			key = r.Lifecycle
+		case BySystem:
+			key = shortRef(r.System)
+		default:
+			key = shortRef(r.Owner)
+		}
+		if key == "" {
+			key = "(none)"
+		}
+		g := groups[key]
+		if g == nil {
+			g = &rollup{Name: key}
+			groups[key] = g
+		}
+		g.add(r.Grade)
+	}
+	out := make([]*rollup, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Name == "(none)") != (out[j].Name == "(none)") {
+			return out[j].Name == "(none)"
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func rollupTable(by string, groups []*rollup) string {
+	var rows [][]string
+	total := &rollup{Name: "all"}
+	for _, g := range groups {
+		rows = append(rows, rollupRow(g))
+		for k := range g.Counts {
+			total.Counts[k] += g.Counts[k]
+		}
+		total.Total += g.Total
+	}
+	rows = append(rows, rollupRow(total))
+	return table([]string{by, "services", "A", "B", "C", "D", "F", "GPA", "≥B"}, rows)
+}
+
+func rollupRow(g *rollup) []string {
+	return []string{g.Name, fmt.Sprint(g.Total), fmt.Sprint(g.Counts[0]), fmt.Sprint(g.Counts[1]),
+		fmt.Sprint(g.Counts[2]), fmt.Sprint(g.Counts[3]), fmt.Sprint(g.Counts[4]),
+		fmt.Sprintf("%.1f", g.GPA()), fmt.Sprintf("%.0f%%", 100*g.AtLeastB())}
+}
+
+// orgMessage renders the org roll-up by the given dimensions.
+func orgMessage(rs []*Result, dims []string, now time.Time) bot.Message {
+	title := "Scorecards — organisation"
+	blocks := []bot.Block{bot.Header{Text: title}}
+	var text []string
+	for _, d := range dims {
+		t := rollupTable(d, rollupBy(rs, d))
+		blocks = append(blocks, bot.Section{Text: "*By " + d + "*"})
+		blocks = append(blocks, codeBlocks(t)...)
+		text = append(text, "By "+d+":\n"+t)
+	}
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%d services · %s · GPA: A=4 … F=0", len(rs), now.Format("2006-01-02 15:04 MST"))})
+	return bot.Message{Text: title + "\n" + strings.Join(text, "\n"), Blocks: blocks}
+}
+
+// teamMessage renders `/plat scorecard team <team>`.
+func teamMessage(team string, rs []*Result, before map[string]historyValue, topGaps int) bot.Message {
+	title := "Scorecards — team " + shortRef(team)
+	if len(rs) == 0 {
+		return bot.Message{Text: title + ": the team owns no components."}
+	}
+	tbl, movers := servicesTable(rs, before)
+	g := &rollup{}
+	for _, r := range rs {
+		g.add(r.Grade)
+	}
+	blocks := []bot.Block{bot.Header{Text: title}}
+	blocks = append(blocks, codeBlocks(tbl)...)
+	summary := fmt.Sprintf("GPA %.1f · %d of %d at B or better", g.GPA(), g.Counts[0]+g.Counts[1], g.Total)
+	if len(movers) > 0 {
+		var ms []string
+		for _, m := range movers {
+			ms = append(ms, m.String())
+		}
+		summary += "\n*Movers since last week:* " + strings.Join(ms, " · ")
+	}
+	blocks = append(blocks, bot.Section{Text: summary})
+	if gaps := gapLines(rs, topGaps); len(gaps) > 0 {
+		blocks = append(blocks, sections(append([]string{"*Top gaps*"}, gaps...))...)
+	}
+	return bot.Message{Text: title + "\n" + tbl, Blocks: blocks}
+}
