@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/integrations/github"
@@ -26,6 +28,7 @@ type features struct {
 	cost    *cost.Costs
 	costCfg cost.Config
 	score   *scorecard.Scorecards
+	paths   *paths.Paths
 	gh      *github.Client
 }
 
@@ -122,6 +125,66 @@ func (f *features) register(ctx context.Context, app *App) error {
 	}
 	if err := f.score.Register(r, s); err != nil {
 		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
+	}
+
+	if err := f.buildPaths(ctx, app); err != nil {
+		return err
+	}
+	f.paths.Register(r)
+	app.startup = append(app.startup, f.paths.Resume)
+	return nil
+}
+
+// env answers the environment variables features read, from the merged
+// configuration (file and environment), so a value set in platbot.yaml
+// counts as much as one set in the environment.
+func (c *Config) env(key string) string {
+	switch key {
+	case "PLATBOT_GITOPS_REPO":
+		return c.GitOpsRepo
+	case "GITHUB_TOKEN":
+		return c.GitHub.Token
+	case "GITHUB_API_URL":
+		return c.GitHub.APIURL
+	case "VAULT_ADDR":
+		return c.Vault.Addr
+	case "VAULT_TOKEN":
+		return c.Vault.Token
+	}
+	return os.Getenv(key)
+}
+
+// buildPaths wires the golden paths: the GitOps target (GitHub owner/name,
+// or a local git repository, by default <data_dir>/gitops) and the secret
+// store (Vault, or the encrypted development store in the data folder).
+func (f *features) buildPaths(ctx context.Context, app *App) error {
+	cfg := app.Cfg
+	var pc paths.Config
+	if err := cfg.Feature("paths", &pc); err != nil {
+		return err
+	}
+	if cfg.GitOpsRepo == "" {
+		cfg.GitOpsRepo = filepath.Join(cfg.DataDir, "gitops")
+	}
+	pc.DataDir = cfg.DataDir
+	if pc.Vault.Mount == "" {
+		pc.Vault.Mount = cfg.Vault.KVMount
+	}
+	pc.ApplyEnv(cfg.env)
+	pub, err := paths.NewPublisher(ctx, pc, cfg.env, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+	}
+	sec, err := paths.NewSecretStore(pc, cfg.env, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+	}
+	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pub, Secrets: sec, Logger: app.Log}
+	if f.gh != nil {
+		deps.GitHub = f.gh
+	}
+	if f.paths, err = paths.New(pc, deps); err != nil {
+		return &ConfigError{File: cfg.path, Key: "paths", Msg: err.Error()}
 	}
 	return nil
 }

@@ -1,0 +1,122 @@
+package paths
+
+import (
+	"strings"
+	"time"
+)
+
+// Config configures golden paths (the "paths" section of platbot.yaml; the
+// environment variables of DESIGN.md override it through ApplyEnv).
+type Config struct {
+	// GitOpsRepo is where pull requests go: "owner/name" on GitHub, or a
+	// local folder path holding (or to hold) a git repository
+	// (PLATBOT_GITOPS_REPO). Default: <data_dir>/gitops.
+	GitOpsRepo string `yaml:"gitops_repo"`
+	// GitOpsBase is the branch pull requests target ("" = the repository's
+	// default branch on GitHub, "main" locally).
+	GitOpsBase string `yaml:"gitops_base"`
+	// TemplatesDir holds template folders (<name>/template.yaml), read besides
+	// the catalog's Template entities. Default examples/templates.
+	TemplatesDir string `yaml:"templates_dir"`
+	// DataDir holds the local development secret store and, by default,
+	// the local GitOps repository. Default .platbot.
+	DataDir string `yaml:"data_dir"`
+	// GitHubAPIURL is the GitHub API base (GITHUB_API_URL; "" = github.com).
+	GitHubAPIURL string      `yaml:"github_api_url"`
+	Vault        VaultConfig `yaml:"vault"`
+	// Labels are added to every pull request (default platbot, golden-path).
+	Labels []string `yaml:"labels"`
+	// RefreshInterval is how often templates are reloaded from their
+	// locations in the background (default 1m).
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// StepTimeout bounds one step's work (default 5m); a step that takes
+	// longer fails and can be retried.
+	StepTimeout time.Duration `yaml:"step_timeout"`
+	// StuckAfter is how long a running run may go without progress before
+	// /plat run retry may restart it (default 15m).
+	StuckAfter time.Duration `yaml:"stuck_after"`
+}
+
+// VaultConfig says where generated credentials go.
+type VaultConfig struct {
+	// Addr is Vault's address (VAULT_ADDR); empty selects the local
+	// development secret store.
+	Addr string `yaml:"addr"`
+	// Mount is the KV v2 mount (default "secret"). Secrets are written at
+	// <mount>/<team>/<service>/<env>/<name>.
+	Mount string `yaml:"mount"`
+	// RolePattern names the service's Vault role in one environment, the
+	// only one whose policy may read that environment's secrets ({team},
+	// {service}, {env}; default "{team}-{service}-{env}", so a dev workload
+	// can never read prod credentials).
+	RolePattern string `yaml:"role_pattern"`
+	// PolicyPattern names the read policy of one secret ({team}, {service},
+	// {env}, {name}; default "{team}-{service}-{env}-{name}-read").
+	PolicyPattern string `yaml:"policy_pattern"`
+	// AuthMount, when set, is a Kubernetes auth mount whose role (named by
+	// RolePattern) gets the policy attached, created when missing and bound
+	// to the service account named after the service in NamespacePattern.
+	AuthMount string `yaml:"auth_mount"`
+	// NamespacePattern is the Kubernetes namespace of the service per
+	// environment (default "{team}-{env}").
+	NamespacePattern string `yaml:"namespace_pattern"`
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = ".platbot"
+	}
+	if c.TemplatesDir == "" {
+		c.TemplatesDir = "examples/templates"
+	}
+	if c.GitOpsRepo == "" {
+		c.GitOpsRepo = strings.TrimRight(c.DataDir, "/") + "/gitops"
+	}
+	if c.Vault.Mount == "" {
+		c.Vault.Mount = "secret"
+	}
+	if c.Vault.RolePattern == "" {
+		c.Vault.RolePattern = "{team}-{service}-{env}"
+	}
+	if c.Vault.PolicyPattern == "" {
+		c.Vault.PolicyPattern = "{team}-{service}-{env}-{name}-read"
+	}
+	if c.Vault.NamespacePattern == "" {
+		c.Vault.NamespacePattern = "{team}-{env}"
+	}
+	if c.Labels == nil {
+		c.Labels = []string{"platbot", "golden-path"}
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = time.Minute
+	}
+	if c.StepTimeout <= 0 {
+		c.StepTimeout = 5 * time.Minute
+	}
+	if c.StuckAfter <= 0 {
+		c.StuckAfter = 15 * time.Minute
+	}
+}
+
+// ApplyEnv overrides the configuration with PLATBOT_GITOPS_REPO,
+// GITHUB_API_URL and VAULT_ADDR when they are set.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("PLATBOT_GITOPS_REPO"); v != "" {
+		c.GitOpsRepo = v
+	}
+	if v := getenv("GITHUB_API_URL"); v != "" {
+		c.GitHubAPIURL = v
+	}
+	if v := getenv("VAULT_ADDR"); v != "" {
+		c.Vault.Addr = v
+	}
+}
+
+// expand fills {team}, {service}, {env} and {name} into a naming pattern.
+func expand(pattern string, vars map[string]string) string {
+	out := pattern
+	for k, v := range vars {
+		out = strings.ReplaceAll(out, "{"+k+"}", v)
+	}
+	return out
+}

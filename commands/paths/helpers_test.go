@@ -1,0 +1,369 @@
+package paths
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/integrations/devsecrets"
+	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/vault"
+	"github.com/platbot/platbot/integrations/vault/vaultfake"
+	"github.com/platbot/platbot/store"
+)
+
+// ---- a catalog ----
+
+type fakeCatalog struct {
+	mu       sync.Mutex
+	entities map[string][]*catalog.Entity
+	ids      map[string]*catalog.Identity
+}
+
+func (c *fakeCatalog) List(kind string) []*catalog.Entity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*catalog.Entity(nil), c.entities[kind]...)
+}
+
+func (c *fakeCatalog) Identify(_ context.Context, u bot.User) (*catalog.Identity, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.ids[u.ID]; ok {
+		cp := *id
+		return &cp, nil
+	}
+	return &catalog.Identity{}, nil
+}
+
+func (c *fakeCatalog) add(e *catalog.Entity) {
+	c.mu.Lock()
+	c.entities[e.Kind] = append(c.entities[e.Kind], e)
+	c.mu.Unlock()
+}
+
+func entity(kind, name, owner string, annotations map[string]string) *catalog.Entity {
+	e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: kind, Metadata: catalog.Metadata{Name: name, Annotations: annotations}, Spec: map[string]any{}}
+	if owner != "" {
+		e.Spec["owner"] = owner
+	}
+	e.Source = catalog.Source{Location: "file:test", File: "test/" + name + ".yaml"}
+	return e
+}
+
+// Users: jane (payments, also engineering), admin (platform, admin), bob (no team).
+const (
+	userJane  = "U-jane"
+	userAdmin = "U-admin"
+	userBob   = "U-bob"
+)
+
+func newCatalog() *fakeCatalog {
+	c := &fakeCatalog{entities: map[string][]*catalog.Entity{}, ids: map[string]*catalog.Identity{
+		userJane: {UserRef: "user:default/jane", Name: "Jane", DirectGroups: []string{"group:default/payments"},
+			Groups: []string{"group:default/payments", "group:default/engineering"}, Roles: []string{"engineer"}},
+		userAdmin: {UserRef: "user:default/admin", Name: "Ada", DirectGroups: []string{"group:default/platform"},
+			Groups: []string{"group:default/platform"}, Roles: []string{"engineer", "admin"}},
+		userBob: {UserRef: "user:default/bob", Name: "Bob"},
+	}}
+	for _, g := range []string{"payments", "engineering", "platform"} {
+		c.add(entity(catalog.KindGroup, g, "", nil))
+	}
+	c.add(entity(catalog.KindUser, "jane", "", map[string]string{"github.com/user-login": "jane-gh"}))
+	c.add(entity(catalog.KindComponent, "orders-service", "group:default/payments", nil))
+	c.add(entity(catalog.KindSystem, "orders", "group:default/payments", nil))
+	c.add(entity(catalog.KindResource, "legacy-db", "group:default/payments", nil))
+	return c
+}
+
+// ---- a policy: admin needs the admin role, scaffold needs membership ----
+
+type testPolicy struct{ cat *fakeCatalog }
+
+func (p testPolicy) Decide(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
+	id, _ := p.cat.Identify(ctx, u)
+	switch action {
+	case bot.ActionAdmin:
+		if !id.IsAdmin() {
+			return bot.Decision{Rule: "admins-only", Reason: "Only platform admins may do this.", AskWhom: "the platform admins"}
+		}
+	case bot.ActionScaffold:
+		if !id.InGroup(res.Ref) && !id.IsAdmin() {
+			return bot.Decision{Rule: "scaffold-own-team", Reason: "You can only create things for your own teams.", AskWhom: "a member of " + res.Ref}
+		}
+	}
+	return bot.Decision{Allow: true, Rule: "test"}
+}
+
+// ---- the environment ----
+
+type envOptions struct {
+	// dbPath reuses a store file (a restart); "" makes a new one.
+	dbPath    string
+	publisher Publisher
+	secrets   SecretStore
+	templates string
+	cat       *fakeCatalog
+	msgr      *bottest.Messenger
+	logger    *slog.Logger
+	// noApprove leaves new-db unapproved.
+	noApprove bool
+}
+
+type env struct {
+	t      testing.TB
+	ctx    context.Context
+	dir    string
+	dbPath string
+	st     *store.Store
+	router *bot.Router
+	msgr   *bottest.Messenger
+	paths  *Paths
+	cat    *fakeCatalog
+	seq    int
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	if o.logger == nil {
+		o.logger = quietLogger()
+	}
+	if o.dbPath == "" {
+		o.dbPath = filepath.Join(dir, "platbot.db")
+	}
+	st, err := store.Open(ctx, o.dbPath, store.WithAuditKey([]byte("0123456789abcdef0123456789abcdef")), store.WithLogger(o.logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if o.cat == nil {
+		o.cat = newCatalog()
+	}
+	if o.msgr == nil {
+		o.msgr = bottest.NewMessenger()
+	}
+	if o.publisher == nil {
+		repo, err := gitlocal.Open(ctx, filepath.Join(dir, "gitops"), gitlocal.Options{Logger: o.logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.publisher = LocalPublisher(repo)
+	}
+	if o.secrets == nil {
+		ds, err := devsecrets.Open(filepath.Join(dir, "data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.secrets = DevSecrets(ds, "secret")
+	}
+	if o.templates == "" {
+		o.templates = "../../examples/templates"
+	}
+	r := bot.NewRouter(bot.RouterOptions{Policy: testPolicy{cat: o.cat}, Audit: st, Queue: st, Logger: o.logger, Version: "test"})
+	r.SetMessenger(bot.TransportShell, o.msgr)
+	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data")}, Deps{
+		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Register(r)
+	e := &env{t: t, ctx: ctx, dir: dir, dbPath: o.dbPath, st: st, router: r, msgr: o.msgr, paths: p, cat: o.cat}
+	if !o.noApprove {
+		if e.approved("new-db") == nil {
+			e.command(userAdmin, "template approve new-db")
+			if e.approved("new-db") == nil {
+				t.Fatalf("approval failed: %s", e.msgr.Last().Text())
+			}
+		}
+	}
+	return e
+}
+
+func (e *env) approved(name string) *Template { return e.paths.approvedTemplate(name) }
+
+func (e *env) request(user, text string) *bot.Request {
+	e.seq++
+	req := &bot.Request{
+		ID:        fmt.Sprintf("req-%s-%d-%d", strings.ReplaceAll(e.t.Name(), "/", "-"), e.seq, time.Now().UnixNano()),
+		Transport: bot.TransportShell, User: bot.User{ID: user, Name: strings.TrimPrefix(user, "U-")},
+		Channel: "C-platform", Text: text, Flags: bot.Flags{}, Received: time.Now(),
+	}
+	req.Bind(e.msgr)
+	return req
+}
+
+// command runs "/plat <text>" as Slack would deliver it.
+func (e *env) command(user, text string) *bot.Request {
+	e.t.Helper()
+	req := e.request(user, text)
+	if err := e.router.Run(e.ctx, req); err != nil {
+		e.t.Fatalf("/plat %s: %v", text, err)
+	}
+	return req
+}
+
+// reply runs a command and returns the text of what it answered
+// (attached files included).
+func (e *env) reply(user, text string) string {
+	e.t.Helper()
+	n := len(e.msgr.Sent())
+	e.command(user, text)
+	var out []string
+	for _, s := range e.msgr.Sent()[n:] {
+		out = append(out, s.Text())
+		if s.File != nil {
+			out = append(out, string(s.File.Content))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// form runs a command that opens a form and returns the form.
+func (e *env) form(user, text string) *bot.Form {
+	e.t.Helper()
+	e.command(user, text)
+	last := e.msgr.Last()
+	if last.Op != "form" {
+		e.t.Fatalf("/plat %s did not open a form; it said %q", text, last.Text())
+	}
+	return last.Form
+}
+
+// submit validates (synchronously, as on Slack's view_submission) and then
+// submits a form's values; it returns the field errors, if any.
+func (e *env) submit(user string, f *bot.Form, v bot.Values) bot.FieldErrors {
+	e.t.Helper()
+	req := e.request(user, "")
+	errs, err := e.router.ValidateForm(e.ctx, req, f.ID, v)
+	if err != nil {
+		e.t.Fatalf("validate %s: %v", f.ID, err)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := e.router.SubmitForm(e.ctx, req, f.ID, v); err != nil {
+		e.t.Fatalf("submit %s: %v", f.ID, err)
+	}
+	return nil
+}
+
+// click delivers a button click.
+func (e *env) click(user string, b bot.Button) {
+	e.t.Helper()
+	req := e.request(user, "")
+	if err := e.router.Act(e.ctx, req, bot.Action{ID: b.ActionID, Value: b.Value}); err != nil {
+		e.t.Fatalf("click %s: %v", b.ActionID, err)
+	}
+}
+
+// drain runs every due job.
+func (e *env) drain() {
+	e.t.Helper()
+	if _, err := e.router.Worker().RunDue(e.ctx); err != nil {
+		e.t.Fatalf("run jobs: %v", err)
+	}
+}
+
+// runs returns every run.
+func (e *env) runs() []*Run {
+	e.t.Helper()
+	recs, err := e.st.ListRecords(e.ctx, store.Query{Kind: KindRun})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*Run
+	for i := range recs {
+		r, err := decodeRun(&recs[i])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (e *env) onlyRun() *Run {
+	e.t.Helper()
+	rs := e.runs()
+	if len(rs) != 1 {
+		e.t.Fatalf("%d runs, want 1", len(rs))
+	}
+	return rs[0]
+}
+
+// progress returns the latest text of a run's progress message.
+func (e *env) progress(r *Run) bot.Message {
+	e.t.Helper()
+	var last *bottest.Sent
+	for _, s := range e.msgr.Sent() {
+		if (s.Op == "post" || s.Op == "update") && s.Ref.TS == r.Progress.TS && s.Ref.Channel == r.Progress.Channel {
+			s := s
+			last = &s
+		}
+	}
+	if last == nil {
+		e.t.Fatalf("no progress message for run %s", r.ID)
+	}
+	return last.Msg
+}
+
+func newDBValues(name string, envs ...string) bot.Values {
+	if len(envs) == 0 {
+		envs = []string{"dev", "prod"}
+	}
+	return bot.Values{
+		"name": {name}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"},
+		"highAvailability": {"true"}, "environments": envs, "system": {"system:default/orders"}, "dependencyOf": {"orders-service"},
+	}
+}
+
+func buttons(m bot.Message) []bot.Button {
+	var out []bot.Button
+	for _, b := range m.Blocks {
+		if a, ok := b.(bot.Actions); ok {
+			out = append(out, a.Buttons...)
+		}
+	}
+	return out
+}
+
+// ---- backends ----
+
+// vaultBackend is a Vault client on the loopback fake, with fast retries.
+func vaultBackend(t testing.TB, fv *vaultfake.Server) SecretStore {
+	t.Helper()
+	c, err := vault.New(vault.Config{Addr: fv.URL, Token: fv.Token, MaxRetries: 1, MinRetryWait: time.Millisecond, MaxRetryWait: 2 * time.Millisecond, Timeout: 5 * time.Second, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return VaultSecrets(c, "secret", "")
+}
+
+// githubBackend is the GitHub publisher on the loopback fake.
+func githubBackend(t testing.TB, gh *ghFake) Publisher {
+	t.Helper()
+	c, err := github.New(gh.srv.URL, "test-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prs, err := c.PullRequests("acme/gitops", github.PullRequestOptions{Attempts: 3, MinDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return GitHubPublisher(prs)
+}

@@ -1,0 +1,208 @@
+// Package paths is platbot's golden paths: team-owned Backstage software
+// templates (scaffolder.backstage.io/v1beta3) delivered through the catalog,
+// approved by an admin version by version, each becoming a slash command
+// (/plat new-db) whose modal is generated from the template's parameters.
+//
+// Submitting the form creates a Run, persisted with all its steps before any
+// side effect. Steps run in order as durable jobs; every action is
+// idempotent (deterministic branch names, check-before-create), so a retry,
+// or the automatic resume after a restart, never opens a second pull request
+// or writes Vault twice. Progress is one message updated in place.
+//
+// Actions: fetch:template (render a skeleton), catalog:register (add the new
+// entity to the change), vault:kv (generate credentials into Vault, or the
+// development-only local store), publish:github:pull-request (one commit,
+// one pull request, on GitHub or in a local git repository).
+//
+// Outside systems are reached through the interfaces declared here
+// (Publisher, SecretStore, Catalog, Store); wiring.go builds them from the
+// configuration.
+package paths
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// Record kinds and job kinds.
+const (
+	KindRun      = "paths.run"
+	KindApproval = "paths.template"
+	KindVersion  = "paths.template.version"
+	KindPreview  = "paths.preview"
+	JobStep      = "paths.step"
+	// ActionPrefix is the prefix of the feature's buttons (Retry, Create it).
+	ActionPrefix = "paths"
+)
+
+// Store is the subset of *store.Store the feature uses.
+type Store interface {
+	PutRecord(ctx context.Context, r store.Record) (bool, error)
+	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	UpdateRecord(ctx context.Context, r store.Record) (*store.Record, error)
+	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
+	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+}
+
+// Catalog is what the feature reads from the software catalog.
+type Catalog interface {
+	// List returns the entities of a kind.
+	List(kind string) []*catalog.Entity
+	// Identify resolves a chat user to their catalog identity.
+	Identify(ctx context.Context, u bot.User) (*catalog.Identity, error)
+}
+
+// Auditor records audit events (*bot.Router satisfies it).
+type Auditor interface {
+	Audit(ctx context.Context, ev store.Event)
+}
+
+// Deps are the feature's dependencies.
+type Deps struct {
+	Store   Store
+	Catalog Catalog
+	// Publisher opens the GitOps pull requests (GitHub or local git).
+	Publisher Publisher
+	// Secrets stores generated credentials (Vault or the local development store).
+	Secrets SecretStore
+	// Audit defaults to the router given to Register.
+	Audit  Auditor
+	Logger *slog.Logger
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+	// Templates overrides how templates are found (tests); by default they
+	// are read from Config.TemplatesDir and the catalog's Template entities.
+	Templates TemplateSource
+	// GitHub, when set, reads templates that the catalog found in GitHub
+	// locations (with their skeletons) from their repositories.
+	GitHub GitHubFiles
+}
+
+// Paths is the golden-path feature.
+type Paths struct {
+	cfg     Config
+	store   Store
+	catalog Catalog
+	pub     Publisher
+	secrets SecretStore
+	audit   Auditor
+	log     *slog.Logger
+	now     func() time.Time
+	source  TemplateSource
+	actions map[string]Action
+
+	router *bot.Router
+
+	mu       sync.RWMutex
+	state    *templateState
+	loadedAt time.Time
+	loading  bool
+}
+
+// New returns the feature; call Register to add its commands to a router.
+func New(cfg Config, deps Deps) (*Paths, error) {
+	if deps.Store == nil || deps.Catalog == nil || deps.Publisher == nil || deps.Secrets == nil {
+		return nil, errors.New("paths: Store, Catalog, Publisher and Secrets are required")
+	}
+	cfg.applyDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	p := &Paths{
+		cfg: cfg, store: deps.Store, catalog: deps.Catalog, pub: deps.Publisher, secrets: deps.Secrets,
+		audit: deps.Audit, log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates,
+		state: &templateState{},
+	}
+	if p.source == nil {
+		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
+	}
+	p.actions = map[string]Action{
+		ActionFetchTemplate:   fetchTemplate{},
+		ActionCatalogRegister: catalogRegister{p: p},
+		ActionVaultKV:         vaultKV{p: p},
+		ActionPublishPR:       publishPR{p: p},
+	}
+	return p, nil
+}
+
+// Register adds the feature's commands, dynamic template commands, buttons
+// and step jobs to the router, and loads the templates.
+func (p *Paths) Register(r *bot.Router) {
+	p.router = r
+	if p.audit == nil {
+		p.audit = r
+	}
+	r.Register(p.commands()...)
+	r.AddSource(p.templateCommands)
+	r.HandleAction(ActionPrefix, p.handleAction)
+	r.HandleJob(JobStep, p.runStepJob)
+	if err := p.Reload(context.Background()); err != nil {
+		p.log.Error("load templates", "err", err)
+	}
+}
+
+// Resume re-enqueues the current step of every run that was interrupted
+// (by a crash or a restart) and reloads the templates. Call it once the
+// transports' messengers are bound.
+func (p *Paths) Resume(ctx context.Context) error {
+	if p.router == nil {
+		return errors.New("paths: Resume before Register")
+	}
+	if err := p.Reload(ctx); err != nil {
+		p.log.Error("load templates", "err", err)
+	}
+	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, States: []string{RunRunning}})
+	if err != nil {
+		return fmt.Errorf("paths: resume: %w", err)
+	}
+	for _, rec := range recs {
+		run, err := decodeRun(&rec)
+		if err != nil {
+			p.log.Error("resume: bad run record", "run", rec.ID, "err", err)
+			continue
+		}
+		if run.Progress.Zero() {
+			if err := p.postProgress(ctx, run); err != nil {
+				p.log.Warn("resume: post progress", "run", run.ID, "err", err)
+			}
+		}
+		if err := p.enqueueStep(ctx, run); err != nil {
+			return fmt.Errorf("paths: resume run %s: %w", run.ID, err)
+		}
+		p.log.Info("resumed run", "run", run.ID, "template", run.Template, "step", run.current())
+	}
+	return nil
+}
+
+func (p *Paths) auditEvent(ctx context.Context, ev store.Event) {
+	if p.audit == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = p.now()
+	}
+	p.audit.Audit(ctx, ev)
+}
+
+// identify resolves a user; an unknown user gets an empty identity.
+func (p *Paths) identify(ctx context.Context, u bot.User) *catalog.Identity {
+	id, err := p.catalog.Identify(ctx, u)
+	if err != nil || id == nil {
+		if err != nil {
+			p.log.Debug("identify", "user", u.ID, "err", err)
+		}
+		return &catalog.Identity{}
+	}
+	return id
+}

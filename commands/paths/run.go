@@ -1,0 +1,349 @@
+package paths
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// Run states.
+const (
+	RunRunning   = "running"
+	RunFailed    = "failed"
+	RunSucceeded = "succeeded"
+	RunCancelled = "cancelled"
+)
+
+// Step states.
+const (
+	StepPending = "pending"
+	StepRunning = "running"
+	StepDone    = "done"
+	StepFailed  = "failed"
+	StepSkipped = "skipped"
+)
+
+// Run is one execution of a golden path. It is persisted with all its steps
+// before the first side effect, and after every step.
+type Run struct {
+	ID            string `json:"id"`
+	Template      string `json:"template"`
+	TemplateTitle string `json:"template_title"`
+	TemplateHash  string `json:"template_hash"`
+	// Name is what the run creates (the template's name parameter).
+	Name string `json:"name,omitempty"`
+	// Owner is the owning group the run creates things for.
+	Owner string `json:"owner"`
+
+	Requester     bot.User `json:"requester"`
+	RequesterRef  string   `json:"requester_ref,omitempty"`
+	RequesterTeam string   `json:"requester_team,omitempty"`
+	Transport     string   `json:"transport"`
+	Channel       string   `json:"channel,omitempty"`
+	ThreadTS      string   `json:"thread_ts,omitempty"`
+	// Progress is the one message that shows the run, updated in place.
+	Progress bot.MessageRef `json:"progress"`
+
+	Params map[string]any `json:"params"`
+	Steps  []*Step        `json:"steps"`
+	// Files are the rendered files so far (no secrets ever: the vault:kv
+	// step generates credentials and writes them straight to the store).
+	Files map[string]string `json:"files,omitempty"`
+	Links []Link            `json:"links,omitempty"`
+
+	// Gen counts retries; step jobs of an older generation are ignored.
+	Gen      int       `json:"gen"`
+	Error    string    `json:"error,omitempty"`
+	Created  time.Time `json:"created"`
+	Finished time.Time `json:"finished,omitzero"`
+
+	// From the record.
+	State   string    `json:"-"`
+	Version int64     `json:"-"`
+	Updated time.Time `json:"-"`
+}
+
+// Step is one step of a run (a template step, or one item of an "each" step).
+type Step struct {
+	// Key is unique within the run: the step id, or "id[item]".
+	Key string `json:"key"`
+	// ID is the template step's id; Index its position in spec.steps.
+	ID     string `json:"id"`
+	Index  int    `json:"index"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	// Each is the item of an "each" step ({value, key}).
+	Each     map[string]any `json:"each,omitempty"`
+	State    string         `json:"state"`
+	Output   map[string]any `json:"output,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Attempts int            `json:"attempts,omitempty"`
+	Started  time.Time      `json:"started,omitzero"`
+	Finished time.Time      `json:"finished,omitzero"`
+}
+
+// Link is an output link shown when a run finishes.
+type Link struct {
+	Title string `json:"title"`
+	URL   string `json:"url,omitempty"`
+	// Text is shown instead of a URL (an entity ref).
+	Text string `json:"text,omitempty"`
+}
+
+// newRunID derives a run id from the submission, so a replayed submission
+// job finds the run it created instead of starting another.
+func newRunID(req *bot.Request) string {
+	h := sha256.Sum256([]byte(req.ID + "\x00" + req.User.ID + "\x00" + req.Received.UTC().Format(time.RFC3339Nano)))
+	return "r" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:])[:9])
+}
+
+// current is the index of the first step not done or skipped (-1 when none).
+func (r *Run) current() int {
+	for i, s := range r.Steps {
+		if s.State != StepDone && s.State != StepSkipped {
+			return i
+		}
+	}
+	return -1
+}
+
+// Branch is the run's deterministic GitOps branch: plat/<run-id>-<path>.
+func (r *Run) Branch() string { return "plat/" + r.ID + "-" + r.Template }
+
+// team is the short name of the owning group ("payments").
+func (r *Run) team() string {
+	_, _, name := catalog.ParseRef(r.Owner, catalog.KindGroup, catalog.DefaultNamespace)
+	return name
+}
+
+// scope is what the expressions of step i see (i < 0: before any step).
+// outputs, when set, replaces the recorded step outputs (a dry run's
+// planned outputs).
+func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) evalScope {
+	steps := map[string]any{}
+	for j, s := range r.Steps {
+		if i >= 0 && j >= i {
+			break
+		}
+		var out map[string]any
+		if outputs != nil {
+			o, ok := outputs[j]
+			if !ok {
+				continue
+			}
+			out = o
+		} else {
+			if s.State != StepDone {
+				continue
+			}
+			out = s.Output
+		}
+		if s.Each == nil {
+			steps[s.ID] = map[string]any{"output": out}
+			continue
+		}
+		// An "each" step's outputs are lists, one item per iteration.
+		cur, _ := steps[s.ID].(map[string]any)
+		if cur == nil {
+			cur = map[string]any{"output": map[string]any{}}
+			steps[s.ID] = cur
+		}
+		agg := cur["output"].(map[string]any)
+		for k, v := range out {
+			l, _ := agg[k].([]any)
+			agg[k] = append(l, v)
+		}
+	}
+	sc := evalScope{
+		"parameters": r.Params,
+		"steps":      steps,
+		"user": map[string]any{
+			"id": r.Requester.ID, "name": r.Requester.Name, "email": r.Requester.Email,
+			"ref": r.RequesterRef, "team": r.RequesterTeam,
+		},
+		"run":      map[string]any{"id": r.ID, "branch": r.Branch()},
+		"template": map[string]any{"name": t.Name, "title": t.Title, "owner": t.Owner},
+	}
+	if i >= 0 && i < len(r.Steps) && r.Steps[i].Each != nil {
+		sc["each"] = r.Steps[i].Each
+	}
+	return sc
+}
+
+// expandSteps lists a run's steps: one per template step, one per item of
+// an "each" step. Names are rendered now; inputs when each step runs.
+func expandSteps(t *Template, r *Run) ([]*Step, error) {
+	var out []*Step
+	for i, s := range t.Steps {
+		base := r.scope(t, -1, nil)
+		if s.Each == nil {
+			name, err := renderName(s, base)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &Step{Key: s.ID, ID: s.ID, Index: i, Name: name, Action: s.Action, State: StepPending})
+			continue
+		}
+		items, err := evalValue(s.Each, base)
+		if err != nil {
+			return nil, fmt.Errorf("step %s each: %w", s.ID, err)
+		}
+		var each []map[string]any
+		switch x := items.(type) {
+		case []any:
+			for k, v := range x {
+				each = append(each, map[string]any{"value": v, "key": int64(k)})
+			}
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				each = append(each, map[string]any{"value": x[k], "key": k})
+			}
+		case nil:
+		default:
+			return nil, fmt.Errorf("step %s: each must be a list, got %v", s.ID, x)
+		}
+		for _, e := range each {
+			base["each"] = e
+			name, err := renderName(s, base)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &Step{
+				Key: s.ID + "[" + toString(e["value"]) + "]", ID: s.ID, Index: i, Name: name,
+				Action: s.Action, Each: e, State: StepPending,
+			})
+		}
+	}
+	return out, nil
+}
+
+func renderName(s StepSpec, sc evalScope) (string, error) {
+	name := s.Name
+	if name == "" {
+		name = s.ID
+	}
+	if !hasExpr(name) {
+		if s.Each != nil {
+			if v, ok := sc["each"].(map[string]any); ok {
+				return name + " (" + toString(v["value"]) + ")", nil
+			}
+		}
+		return name, nil
+	}
+	t, err := parseText(name)
+	if err != nil {
+		return "", fmt.Errorf("step %s name: %w", s.ID, err)
+	}
+	return t.text(sc)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// ---- persistence ----
+
+func nameKey(name string) string { return "name:" + name }
+
+func (p *Paths) record(r *Run) (store.Record, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("encode run %s: %w", r.ID, err)
+	}
+	key := ""
+	if r.Name != "" {
+		key = nameKey(r.Name)
+	}
+	return store.Record{Kind: KindRun, ID: r.ID, State: r.State, Owner: r.Requester.ID, Key: key, Data: b, Version: r.Version}, nil
+}
+
+func decodeRun(rec *store.Record) (*Run, error) {
+	var r Run
+	if err := json.Unmarshal(rec.Data, &r); err != nil {
+		return nil, fmt.Errorf("decode run %s: %w", rec.ID, err)
+	}
+	r.State, r.Version, r.Updated = rec.State, rec.Version, rec.Updated
+	return &r, nil
+}
+
+func (p *Paths) loadRun(ctx context.Context, id string) (*Run, error) {
+	rec, err := p.store.GetRecord(ctx, KindRun, id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRun(rec)
+}
+
+// save writes a run back with compare-and-swap on its version.
+func (p *Paths) save(ctx context.Context, r *Run) error {
+	rec, err := p.record(r)
+	if err != nil {
+		return err
+	}
+	out, err := p.store.UpdateRecord(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("save run %s: %w", r.ID, err)
+	}
+	r.Version, r.Updated = out.Version, out.Updated
+	return nil
+}
+
+// findRun loads a run by id as typed by a user ("r1a2b3c", "#r1a2b3c").
+func (p *Paths) findRun(ctx context.Context, id string) (*Run, error) {
+	id = strings.TrimPrefix(strings.TrimSpace(id), "#")
+	if id == "" {
+		return nil, bot.Errorf("Which run? Give its id, like `/plat run r1a2b3c4d`; `/plat runs` lists yours.")
+	}
+	r, err := p.loadRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, bot.Errorf("There is no run `%s`. `/plat runs` lists yours.", id)
+	}
+	return r, err
+}
+
+// canSee reports whether a user may look at (and retry) a run: its
+// requester, a member of its owning group, or an admin.
+func canSee(r *Run, u bot.User, id *catalog.Identity) bool {
+	return r.Requester.ID == u.ID || (id != nil && (id.IsAdmin() || id.InGroup(r.Owner)))
+}
+
+// stepsDone counts finished steps.
+func (r *Run) stepsDone() int {
+	n := 0
+	for _, s := range r.Steps {
+		if s.State == StepDone || s.State == StepSkipped {
+			n++
+		}
+	}
+	return n
+}
+
+// shortHash abbreviates a template version.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// itoa is strconv.Itoa.
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,225 @@
+package paths
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+)
+
+var jane = &catalog.Identity{
+	UserRef: "user:default/jane", Name: "Jane",
+	DirectGroups: []string{"group:default/payments"},
+	Groups:       []string{"group:default/payments", "group:default/engineering"},
+}
+
+// Backstage's own sample templates: their parameter sections must work
+// unchanged (testdata/backstage, Apache-2.0, see NOTICE.md there).
+func TestBackstageTemplatesParameters(t *testing.T) {
+	fsys := os.DirFS("testdata/backstage")
+	for _, c := range []struct {
+		dir, name string
+		fields    []string
+		kinds     map[string]bot.FieldKind
+		required  []string
+	}{
+		{"docs-template", "docs-template", []string{"name", "description", "owner", "repoUrl"},
+			map[string]bot.FieldKind{"owner": bot.FieldSelect, "name": bot.FieldText}, []string{"name", "description", "repoUrl"}},
+		{"pull-request", "pull-request", []string{"name", "description", "targetPath", "repoUrl"},
+			map[string]bot.FieldKind{"repoUrl": bot.FieldText}, []string{"name", "repoUrl"}},
+		{"springboot-grpc-template", "springboot-template", []string{"component_id", "java_package_name", "description", "owner", "repoUrl"},
+			map[string]bot.FieldKind{"owner": bot.FieldSelect}, []string{"component_id", "owner", "java_package_name", "repoUrl"}},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			tpl, err := LoadTemplate(fsys, c.dir+"/template.yaml", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tpl.Name != c.name || tpl.Owner == "" || tpl.Hash == "" {
+				t.Fatalf("template %+v", tpl)
+			}
+			f := tpl.Form(jane, tpl.Name)
+			var ids []string
+			for _, fd := range f.Fields {
+				ids = append(ids, fd.ID)
+			}
+			if strings.Join(ids, ",") != strings.Join(c.fields, ",") {
+				t.Fatalf("fields %v, want %v", ids, c.fields)
+			}
+			for id, k := range c.kinds {
+				if got := f.Field(id).Kind; got != k {
+					t.Errorf("%s is %s, want %s", id, got, k)
+				}
+			}
+			for _, r := range c.required {
+				if !f.Field(r).Required {
+					t.Errorf("%s should be required", r)
+				}
+			}
+			if o := f.Field("owner"); o != nil && o.Default != "group:default/payments" {
+				t.Errorf("owner defaults to %q, want the user's team", o.Default)
+			}
+			// The skeleton was read along with the template.
+			if len(tpl.Files) < 2 {
+				t.Errorf("files %v", tpl.Files)
+			}
+			// Steps using actions platbot lacks block approval, with a clear reason.
+			probs := strings.Join(tpl.check(testActions()), "\n")
+			if c.dir != "pull-request" && !strings.Contains(probs, "publish:github, which platbot does not have") {
+				t.Errorf("problems %q", probs)
+			}
+		})
+	}
+}
+
+func testActions() map[string]Action {
+	p := &Paths{}
+	return map[string]Action{
+		ActionFetchTemplate: fetchTemplate{}, ActionCatalogRegister: catalogRegister{p: p},
+		ActionVaultKV: vaultKV{p: p}, ActionPublishPR: publishPR{p: p},
+	}
+}
+
+func TestNewDBTemplate(t *testing.T) {
+	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := tpl.check(testActions()); len(probs) > 0 {
+		t.Fatalf("new-db has problems: %v", probs)
+	}
+	if tpl.Owner != "group:default/platform" {
+		t.Fatalf("owner %s", tpl.Owner)
+	}
+	f := tpl.Form(jane, "new-db")
+	want := map[string]bot.FieldKind{
+		"name": bot.FieldText, "owner": bot.FieldSelect, "size": bot.FieldSelect, "storageGB": bot.FieldNumber,
+		"highAvailability": bot.FieldBool, "environments": bot.FieldMultiSelect, "system": bot.FieldText, "dependencyOf": bot.FieldText,
+	}
+	if len(f.Fields) != len(want) {
+		t.Fatalf("fields %+v", f.Fields)
+	}
+	for id, k := range want {
+		fd := f.Field(id)
+		if fd == nil || fd.Kind != k {
+			t.Fatalf("%s: %+v", id, fd)
+		}
+	}
+	if sg := f.Field("storageGB"); *sg.Min != 10 || *sg.Max != 1000 || !sg.Integer || sg.Default != "20" {
+		t.Errorf("storageGB %+v", sg)
+	}
+	if o := f.Field("owner"); o.Default != "group:default/payments" || len(o.Options) != 2 || o.Options[0].Label != "payments" {
+		t.Errorf("owner %+v", o)
+	}
+	if e := f.Field("environments"); e.Default != "dev" || len(e.Options) != 3 || e.Options[2].Label != "Production" {
+		t.Errorf("environments %+v", e)
+	}
+	if len([]rune(f.Title)) > maxFormTitle {
+		t.Errorf("title %q too long for Slack", f.Title)
+	}
+	// Every skeleton file is part of the approved version.
+	for _, n := range []string{"template.yaml", "skeleton/environment/postgres-instance.yaml", "skeleton/database/migrations/0001_init.sql"} {
+		if _, ok := tpl.Files[n]; !ok {
+			t.Errorf("%s missing from the version", n)
+		}
+	}
+}
+
+func TestTemplateProblems(t *testing.T) {
+	fsys := fstest.MapFS{"t/template.yaml": {Data: []byte(`apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: bad-one}
+spec:
+  owner: team-a
+  parameters:
+    properties:
+      token: {type: string, ui:widget: password}
+      name: {type: string}
+  steps:
+    - id: a
+      action: fetch:template
+      input: {url: ../../etc}
+    - id: b
+      action: fetch:template
+      input:
+        url: ./skel
+        values: {x: "${{ parameters.nope }}", y: "${{ steps.c.output.z }}"}
+    - id: c
+      action: debug:log
+`)}, "t/skel/a.txt": {Data: []byte("a")}}
+	_, err := LoadTemplate(fsys, "t/template.yaml", "")
+	if err == nil || !strings.Contains(err.Error(), "never takes secrets in forms") {
+		t.Fatalf("password parameter: %v", err)
+	}
+	fsys["t/template.yaml"].Data = []byte(strings.Replace(string(fsys["t/template.yaml"].Data), "token: {type: string, ui:widget: password}", "token: {type: string}", 1))
+	tpl, err := LoadTemplate(fsys, "t/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := strings.Join(tpl.check(testActions()), "\n")
+	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "debug:log, which platbot does not have"} {
+		if !strings.Contains(probs, want) {
+			t.Errorf("problems lack %q:\n%s", want, probs)
+		}
+	}
+}
+
+func TestValidateValues(t *testing.T) {
+	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := bot.Values{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "highAvailability": {"false"}, "environments": {"dev", "prod"}}
+	if errs := tpl.validateValues(ok); errs != nil {
+		t.Fatalf("valid values rejected: %v", errs)
+	}
+	for _, c := range []struct {
+		field, value string
+		values       []string
+		want         string
+	}{
+		{field: "name", value: "Orders_DB", want: "use lower-case letters"},
+		{field: "name", value: "-x-", want: "use lower-case letters"},
+		{field: "name", value: "a\"b\nc: d", want: "one line of text"},
+		{field: "name", value: "x", want: "at least 3 characters"},
+		{field: "storageGB", value: "5", want: "at least 10"},
+		{field: "storageGB", value: "1001", want: "at most 1000"},
+		{field: "environments", values: []string{"dev", "dev"}, want: "listed twice"},
+		{field: "environments", values: []string{"qa"}, want: "not one of the choices"},
+	} {
+		v := bot.Values{}
+		for k, x := range ok {
+			v[k] = x
+		}
+		if c.values != nil {
+			v[c.field] = c.values
+		} else {
+			v[c.field] = []string{c.value}
+		}
+		errs := tpl.validateValues(v)
+		if !strings.Contains(errs[c.field], c.want) {
+			t.Errorf("%s=%q: got %q, want %q", c.field, v[c.field], errs[c.field], c.want)
+		}
+	}
+	params := tpl.coerce(ok)
+	if params["storageGB"] != int64(20) || params["highAvailability"] != false || len(params["environments"].([]any)) != 2 {
+		t.Fatalf("coerced %#v", params)
+	}
+}
+
+func TestDiffFiles(t *testing.T) {
+	old := map[string][]byte{"template.yaml": []byte("a\nb\nc\nd\n"), "gone.txt": []byte("x\n")}
+	cur := map[string][]byte{"template.yaml": []byte("a\nB\nc\nd\ne\n"), "new.txt": []byte("y\n")}
+	d := diffFiles(old, cur)
+	for _, want := range []string{"--- a/gone.txt\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-x\n", "--- /dev/null\n+++ b/new.txt", "-b\n+B\n", "+e\n"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("diff lacks %q:\n%s", want, d)
+		}
+	}
+	if diffFiles(cur, cur) != "(no changes)" {
+		t.Error("equal versions differ")
+	}
+}

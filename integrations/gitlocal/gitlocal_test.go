@@ -1,0 +1,161 @@
+package gitlocal
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func quiet() Options {
+	return Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func spec(branch string) PullRequestSpec {
+	return PullRequestSpec{
+		Branch: branch, Title: "Add orders-db", Body: "Creates a database.",
+		Files: []File{
+			{Path: "databases/orders-db/dev/claim.yaml", Content: []byte("kind: PostgresInstance\n")},
+			{Path: "databases/orders-db/catalog-info.yaml", Content: []byte("kind: Resource\n")},
+		},
+		Labels: []string{"golden-path"}, Assignees: []string{"jane"},
+	}
+}
+
+func TestOpenPullRequestCreatesRepoAndOneCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "gitops")
+	r, err := Open(ctx, dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gitOut(t, dir, "rev-list", "--count", "main") != "1" {
+		t.Fatal("base branch should hold one initial commit")
+	}
+	pr, created, err := r.OpenPullRequest(ctx, spec("plat/r1-new-db"))
+	if err != nil || !created {
+		t.Fatalf("open: %+v %v %v", pr, created, err)
+	}
+	if pr.Number != 1 || pr.Base != "main" || !strings.Contains(pr.URL, "plat%2Fr1-new-db") {
+		t.Fatalf("pr %+v", pr)
+	}
+	// Exactly one commit on the branch beyond main, holding both files.
+	if n := gitOut(t, dir, "rev-list", "--count", "main..plat/r1-new-db"); n != "1" {
+		t.Fatalf("commits on branch: %s", n)
+	}
+	files := gitOut(t, dir, "ls-tree", "-r", "--name-only", "plat/r1-new-db")
+	if files != "databases/orders-db/catalog-info.yaml\ndatabases/orders-db/dev/claim.yaml" {
+		t.Fatalf("files:\n%s", files)
+	}
+	if got := gitOut(t, dir, "show", "plat/r1-new-db:databases/orders-db/dev/claim.yaml"); got != "kind: PostgresInstance" {
+		t.Fatalf("content %q", got)
+	}
+	// The working tree was not touched.
+	if st := gitOut(t, dir, "status", "--porcelain"); st != "" {
+		t.Fatalf("working tree changed:\n%s", st)
+	}
+
+	// Idempotent: the same branch returns the same pull request.
+	again, created, err := r.OpenPullRequest(ctx, spec("plat/r1-new-db"))
+	if err != nil || created || again.Commit != pr.Commit || again.Number != 1 {
+		t.Fatalf("reopen: %+v %v %v", again, created, err)
+	}
+	if n := gitOut(t, dir, "rev-list", "--count", "--all"); n != "2" {
+		t.Fatalf("commits in repo: %s", n)
+	}
+	// A second pull request gets the next number.
+	pr2, _, err := r.OpenPullRequest(ctx, spec("plat/r2-new-db"))
+	if err != nil || pr2.Number != 2 {
+		t.Fatalf("second: %+v %v", pr2, err)
+	}
+	all, err := r.PullRequests(ctx)
+	if err != nil || len(all) != 2 || all[0].Number != 2 {
+		t.Fatalf("list: %+v %v", all, err)
+	}
+}
+
+func TestBranchWithoutRecordIsReused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	r, err := Open(ctx, dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An earlier attempt created the branch, then crashed before recording.
+	c, err := r.commit(ctx, spec("plat/r3-new-db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitOut(t, dir, "update-ref", "refs/heads/plat/r3-new-db", c)
+	pr, created, err := r.OpenPullRequest(ctx, spec("plat/r3-new-db"))
+	if err != nil || !created || pr.Commit != c {
+		t.Fatalf("%+v %v %v", pr, created, err)
+	}
+	if n := gitOut(t, dir, "rev-list", "--count", "main..plat/r3-new-db"); n != "1" {
+		t.Fatalf("commits: %s", n)
+	}
+}
+
+func TestRejectsUnsafePaths(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, t.TempDir(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"../x", "/etc/passwd", "a/../../b", ".git/hooks/post-commit", "a//b", "", "a/./b"} {
+		s := spec("plat/bad")
+		s.Files = []File{{Path: p, Content: []byte("x")}}
+		if _, _, err := r.OpenPullRequest(ctx, s); err == nil {
+			t.Errorf("path %q accepted", p)
+		}
+	}
+	s := spec("bad..branch")
+	if _, _, err := r.OpenPullRequest(ctx, s); err == nil {
+		t.Error("bad branch name accepted")
+	}
+	s = spec("main")
+	if _, _, err := r.OpenPullRequest(ctx, s); err == nil {
+		t.Error("base branch accepted as pull request branch")
+	}
+}
+
+func TestFolderInsideAnotherRepoGetsItsOwn(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	gitOut(t, parent, "init", "--quiet")
+	dir := filepath.Join(parent, "gitops")
+	r, err := Open(ctx, dir, Options{Base: "trunk", Logger: quiet().Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		t.Fatalf("no repository of its own: %v", err)
+	}
+	if _, _, err := r.OpenPullRequest(ctx, spec("plat/r1-x")); err != nil {
+		t.Fatal(err)
+	}
+	if gitOut(t, dir, "rev-parse", "--verify", "plat/r1-x") == "" {
+		t.Fatal("branch missing")
+	}
+	// Reopening finds the same repository.
+	r2, err := Open(ctx, dir, Options{Base: "trunk", Logger: quiet().Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr, _ := r2.FindPullRequest(ctx, "plat/r1-x"); pr == nil || pr.Base != "trunk" {
+		t.Fatalf("record lost: %+v", pr)
+	}
+}
