@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/access"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
@@ -29,6 +30,7 @@ type features struct {
 	costCfg cost.Config
 	score   *scorecard.Scorecards
 	paths   *paths.Paths
+	access  *access.Access
 	gh      *github.Client
 }
 
@@ -132,7 +134,51 @@ func (f *features) register(ctx context.Context, app *App) error {
 	}
 	f.paths.Register(r)
 	app.startup = append(app.startup, f.paths.Resume)
+
+	return f.buildAccess(app)
+}
+
+// buildAccess wires prod access when the access section configures
+// environments; without one the commands explain how to turn it on.
+func (f *features) buildAccess(app *App) error {
+	cfg := app.Cfg
+	if cfg.Access.Kind == 0 {
+		app.Router.Register(accessNotConfigured()...)
+		app.Router.HandleAction("access", func(ctx context.Context, req *bot.Request, a bot.Action) error {
+			return req.Reply(ctx, bot.Message{Text: accessHelp})
+		})
+		return nil
+	}
+	acfg, err := access.DecodeConfig(&cfg.Access)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "access", Line: cfg.Access.Line, Msg: err.Error()}
+	}
+	issuers, err := access.KubeIssuers(acfg, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "access.environments", Msg: err.Error()}
+	}
+	if f.access, err = access.New(access.Deps{Config: acfg, Store: app.Store, Catalog: f.catalog, Issuers: issuers, Logger: app.Log}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "access", Msg: err.Error()}
+	}
+	f.access.Register(app.Router)
+	app.startup = append(app.startup, f.access.Resume)
 	return nil
+}
+
+const accessHelp = "Prod access is not configured on this platbot: an admin adds an `access` section " +
+	"(environments with their kube contexts, levels, approval channels — see examples/access/platbot.yaml) " +
+	"and KUBECONFIG, then restarts it."
+
+// accessNotConfigured are the access commands of a platbot without an
+// access section: they say how to turn the feature on.
+func accessNotConfigured() []*bot.Command {
+	explain := func(ctx context.Context, req *bot.Request) error {
+		return req.Reply(ctx, bot.Message{Text: accessHelp})
+	}
+	return []*bot.Command{
+		{Name: "access", Usage: "<service> [env] [--break-glass]", Summary: "request short-lived prod access (not configured here)", Action: bot.ActionRead, BoolFlags: []string{"break-glass"}, Handle: explain},
+		{Name: "access list", Summary: "your active and recent grants (not configured here)", Action: bot.ActionRead, Handle: explain},
+	}
 }
 
 // env answers the environment variables features read, from the merged

@@ -1,0 +1,468 @@
+// Package access is platbot's self-service access to production: a
+// requester asks for a level of access (view, exec, edit) to a service's
+// namespace in one environment for a while and says why; the owning team
+// approves or denies in a thread; on approval short-lived Kubernetes
+// credentials are issued and sent to the requester by DM; a durable job
+// revokes them at the deadline, also across restarts. Break-glass grants
+// skip the approval, are announced loudly and nag until reviewed. Every step
+// is audited with the Kubernetes identity that was issued.
+//
+// The lifecycle is written once against bot.Messenger, so it runs the same
+// from Slack and from the shell. Every state change is a compare-and-swap
+// on the request's store record, so concurrent clicks produce exactly one
+// outcome. Tokens live only in the DM to the requester: never in the store,
+// the audit log, job payloads or logs.
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/integrations/kube"
+	"github.com/platbot/platbot/store"
+)
+
+// Catalog is what access needs from the software catalog.
+type Catalog interface {
+	// Get returns the entity a ref names (short forms allowed).
+	Get(ref string) (*catalog.Entity, bool)
+	// Identify returns what the catalog knows about a chat user.
+	Identify(ctx context.Context, u bot.User) (*catalog.Identity, error)
+	// Members returns the users who are direct members of a group.
+	Members(groupRef string) []*catalog.Entity
+}
+
+// Issuer issues and revokes credentials on one environment's cluster.
+// *kube.Issuer satisfies it.
+type Issuer interface {
+	// Issue makes sure the grant's objects exist and mints a token; it is
+	// idempotent.
+	Issue(ctx context.Context, g kube.Grant) (*kube.Credentials, error)
+	// Revoke removes the grant's objects; it is idempotent.
+	Revoke(ctx context.Context, g kube.Grant) error
+}
+
+// Store is the part of the store access uses; *store.Store satisfies it.
+type Store interface {
+	PutRecord(ctx context.Context, r store.Record) (bool, error)
+	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
+	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+	Once(ctx context.Context, key string) (bool, error)
+}
+
+// Router is the part of bot.Router access uses once registered.
+type Router interface {
+	Authorize(ctx context.Context, req *bot.Request, action string, res bot.Resource) error
+	Audit(ctx context.Context, ev store.Event)
+	Enqueue(ctx context.Context, spec bot.JobSpec) (bool, error)
+	Messenger(transport string) bot.Messenger
+}
+
+// Deps are what New needs.
+type Deps struct {
+	// Config is the access configuration (validated by New).
+	Config Config
+	// Store persists requests and grants.
+	Store Store
+	// Catalog resolves services, owners and identities.
+	Catalog Catalog
+	// Issuers issue credentials, by environment name (see KubeIssuers).
+	Issuers map[string]Issuer
+	// Messenger, when set, is used for messages sent outside a request
+	// (jobs); otherwise the router's messenger of the request's transport.
+	Messenger bot.Messenger
+	// Logger is slog.Default() when nil.
+	Logger *slog.Logger
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+}
+
+// Access is the access feature. Create it with New, then Register it with
+// the router and call Resume once the router's worker runs.
+type Access struct {
+	cfg     Config
+	st      Store
+	cat     Catalog
+	issuers map[string]Issuer
+	msgr    bot.Messenger
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu     sync.RWMutex
+	router Router
+
+	// locks serialise the work on one grant inside this process (issuing,
+	// ending), so a duplicate job waits and then finds the work done.
+	locks sync.Map // id → *sync.Mutex
+}
+
+// Job kinds.
+const (
+	JobIssue   = "access.issue"
+	JobLapse   = "access.lapse"
+	JobExpire  = "access.expire"
+	JobWarn    = "access.warn"
+	JobCleanup = "access.cleanup"
+	JobNag     = "access.nag"
+)
+
+// Button action ids (all handled under the "access" prefix).
+const (
+	ActionApprove = "access:approve"
+	ActionDeny    = "access:deny"
+	ActionExtend  = "access:extend"
+	ActionRequest = "access:request"
+	ActionReview  = "access:review"
+)
+
+// jobAttempts is how often a grant job is tried before the worker gives up
+// (Resume starts the failed ones again).
+const jobAttempts = 25
+
+// New returns the feature. Every environment needs an issuer.
+func New(d Deps) (*Access, error) {
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Store == nil || d.Catalog == nil {
+		return nil, errors.New("access: need a store and a catalog")
+	}
+	for _, e := range d.Config.Environments {
+		if d.Issuers[e.Name] == nil {
+			return nil, fmt.Errorf("access: no issuer for environment %q", e.Name)
+		}
+	}
+	a := &Access{
+		cfg:     d.Config,
+		st:      d.Store,
+		cat:     d.Catalog,
+		issuers: d.Issuers,
+		msgr:    d.Messenger,
+		log:     d.Logger,
+		now:     d.Now,
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.log = a.log.With("component", "access")
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
+// KubeIssuers builds a kube.Issuer for every environment from its
+// kubeContext in cfg.Kubeconfig (or $KUBECONFIG, or in-cluster config).
+func KubeIssuers(cfg Config, log *slog.Logger) (map[string]Issuer, error) {
+	out := make(map[string]Issuer, len(cfg.Environments))
+	for _, e := range cfg.Environments {
+		iss, err := kube.NewIssuerFromKubeconfig(cfg.Kubeconfig, e.KubeContext, kube.WithLogger(log), kube.WithServer(e.Server))
+		if err != nil {
+			return nil, fmt.Errorf("access: environment %s: %w", e.Name, err)
+		}
+		out[e.Name] = iss
+	}
+	return out, nil
+}
+
+// Config returns the validated configuration.
+func (a *Access) Config() Config { return a.cfg }
+
+// Register adds the access commands, the "access" buttons and the grant jobs
+// to the router.
+func (a *Access) Register(r *bot.Router) {
+	a.setRouter(r)
+	r.Register(a.commands()...)
+	r.HandleAction("access", a.act)
+	r.HandleJob(JobIssue, a.jobIssue)
+	r.HandleJob(JobLapse, a.jobLapse)
+	r.HandleJob(JobExpire, a.jobExpire)
+	r.HandleJob(JobWarn, a.jobWarn)
+	r.HandleJob(JobCleanup, a.jobCleanup)
+	r.HandleJob(JobNag, a.jobNag)
+}
+
+func (a *Access) setRouter(r Router) {
+	a.mu.Lock()
+	a.router = r
+	a.mu.Unlock()
+}
+
+func (a *Access) rt() Router {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.router
+}
+
+// lock serialises work on one request in this process.
+func (a *Access) lock(id string) func() {
+	m, _ := a.locks.LoadOrStore(id, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// errNotFound is wrapped when a request id is unknown.
+var errNotFound = errors.New("no such access request")
+
+// load returns a request and its state.
+func (a *Access) load(ctx context.Context, id string) (*AccessRequest, string, error) {
+	rec, err := a.st.GetRecord(ctx, RecordKind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", fmt.Errorf("access request %s: %w", id, errNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("load access request %s: %w", id, err)
+	}
+	r, err := decode(rec.Data)
+	if err != nil {
+		return nil, "", fmt.Errorf("load access request %s: %w", id, err)
+	}
+	return r, rec.State, nil
+}
+
+// loadUser is load for a user-typed id: an unknown id is a UserError.
+func (a *Access) loadUser(ctx context.Context, id string) (*AccessRequest, string, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if id == "" {
+		return nil, "", bot.Errorf("Which request? Give its id, e.g. `ar-k3j9x2mq7d` (see `/plat access list`).")
+	}
+	r, st, err := a.load(ctx, id)
+	if errors.Is(err, errNotFound) {
+		return nil, "", bot.Errorf("There is no access request `%s`. `/plat access list` shows yours.", id)
+	}
+	return r, st, err
+}
+
+// errStale aborts a transition whose record changed after it was read.
+var errStale = errors.New("access request changed meanwhile")
+
+// errNoChange from an update function means "leave the record as it is".
+var errNoChange = errors.New("no change")
+
+// update reads a request, lets decide change it and name its next state,
+// and writes the result with a compare-and-swap on the record's version:
+// when another writer got there first, it reads again and decides again.
+// decide may therefore run more than once and must only change r. It
+// returns the request as written and its new state; when decide returns
+// errNoChange, the request as read and its state, with a nil error.
+func (a *Access) update(ctx context.Context, id string, decide func(state string, r *AccessRequest) (string, error)) (*AccessRequest, string, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		rec, err := a.st.GetRecord(ctx, RecordKind, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", fmt.Errorf("access request %s: %w", id, errNotFound)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
+		}
+		r, err := decode(rec.Data)
+		if err != nil {
+			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
+		}
+		to, err := decide(rec.State, r)
+		if errors.Is(err, errNoChange) {
+			return r, rec.State, nil
+		}
+		if err != nil {
+			return r, rec.State, err
+		}
+		data, err := encode(r)
+		if err != nil {
+			return nil, "", err
+		}
+		out, err := a.st.TransitionRecord(ctx, RecordKind, id, []string{rec.State}, to, func(n *store.Record) error {
+			if n.Version != rec.Version {
+				return errStale
+			}
+			n.Data = data
+			return nil
+		})
+		if err == nil {
+			return r, out.State, nil
+		}
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, errStale) {
+			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
+		}
+	}
+	return nil, "", fmt.Errorf("update access request %s: gave up after repeated concurrent changes", id)
+}
+
+// messenger returns the messenger for messages about r outside a request.
+func (a *Access) messenger(r *AccessRequest) (bot.Messenger, error) {
+	if a.msgr != nil {
+		return a.msgr, nil
+	}
+	if rt := a.rt(); rt != nil {
+		if m := rt.Messenger(r.Transport); m != nil {
+			return m, nil
+		}
+		if m := rt.Messenger(bot.TransportSlack); m != nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("access: no messenger for transport %q", r.Transport)
+}
+
+// enqueue schedules a job, logging (not failing on) a lost race with an
+// identical job.
+func (a *Access) enqueue(ctx context.Context, kind string, p jobPayload, runAt time.Time, key string) error {
+	rt := a.rt()
+	if rt == nil {
+		return errors.New("access: not registered with a router")
+	}
+	_, err := rt.Enqueue(ctx, bot.JobSpec{Kind: kind, Payload: p, RunAt: runAt, DedupeKey: key, MaxAttempts: jobAttempts})
+	if err != nil {
+		return fmt.Errorf("schedule %s for %s: %w", kind, p.ID, err)
+	}
+	return nil
+}
+
+// audit records an access event with the request's facts.
+func (a *Access) audit(ctx context.Context, actor bot.User, action, outcome string, r *AccessRequest, extra map[string]any) {
+	rt := a.rt()
+	if rt == nil {
+		return
+	}
+	d := map[string]any{
+		"request":     r.ID,
+		"requester":   r.Requester.ID,
+		"environment": r.Environment,
+		"namespace":   r.Namespace,
+		"level":       r.Level,
+		"clusterrole": r.ClusterRole,
+		"duration":    FormatDuration(r.Duration),
+		"reason":      r.Reason,
+	}
+	if r.RequesterRef != "" {
+		d["requester_ref"] = r.RequesterRef
+	}
+	if r.Ticket != "" {
+		d["ticket"] = r.Ticket
+	}
+	if r.BreakGlass {
+		d["break_glass"] = true
+	}
+	if r.ExtendsID != "" {
+		d["extends"] = r.ExtendsID
+	}
+	if r.KubeIdentity != "" {
+		d["kube_identity"] = r.KubeIdentity
+		d["kube_context"] = r.KubeContext
+	}
+	if !r.ExpiresAt.IsZero() {
+		d["expires_at"] = r.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	for k, v := range extra {
+		d[k] = v
+	}
+	ev := store.Event{
+		Time: a.now(), ActorID: actor.ID, ActorName: actor.Name,
+		Action: action, Target: r.Service, Outcome: outcome, Details: d,
+	}
+	switch outcome {
+	case "allow", "deny":
+		ev.Decision, ev.Outcome = outcome, "ok"
+	}
+	rt.Audit(ctx, ev)
+	a.log.Info(action, "request", r.ID, "actor", actor.ID, "outcome", outcome, "service", r.Service,
+		"environment", r.Environment, "level", r.Level, "kube_identity", r.KubeIdentity)
+}
+
+// system is the actor of things platbot does on its own.
+var system = bot.User{ID: "platbot", Name: "platbot"}
+
+// grant returns the kube grant of a request.
+func (r *AccessRequest) grant() kube.Grant {
+	return kube.Grant{
+		Name:                    saName(r.ID),
+		Namespace:               r.Namespace,
+		ServiceAccountNamespace: r.SANamespace,
+		ClusterRole:             r.ClusterRole,
+		ExpiresAt:               r.ExpiresAt,
+		RequestID:               r.ID,
+		Requester:               r.Requester.ID,
+		RequesterRef:            r.RequesterRef,
+	}
+}
+
+// resource is what a review of r is about, for the policy engine: the
+// service, owned by its team, naming the requester.
+func (r *AccessRequest) resource(e *catalog.Entity) bot.Resource {
+	res := bot.Resource{
+		Kind:  "component",
+		Name:  r.ServiceName,
+		Ref:   r.Service,
+		Owner: r.Owner,
+		Tags: []string{
+			"requester:" + r.Requester.ID,
+			"access-request:" + r.ID,
+			"environment:" + r.Environment,
+			"level:" + r.Level,
+		},
+	}
+	if e != nil {
+		res.Kind = strings.ToLower(e.Kind)
+		res.Lifecycle = e.Lifecycle()
+	}
+	if r.BreakGlass {
+		res.Tags = append(res.Tags, "break-glass")
+	}
+	return res
+}
+
+// slackID returns the Slack user id of a catalog user entity ("" if none).
+func slackID(e *catalog.Entity) string {
+	if e == nil {
+		return ""
+	}
+	return e.Annotation(catalog.AnnotationSlackUserID)
+}
+
+// teamManager returns the user ref of a group's manager ("" if none).
+func (a *Access) teamManager(group string) string {
+	g, ok := a.cat.Get(group)
+	if !ok {
+		return ""
+	}
+	m := g.Annotation(catalog.AnnotationManager)
+	if m == "" {
+		return ""
+	}
+	return catalog.NormalizeRef(m, catalog.KindUser, g.Metadata.Namespace)
+}
+
+// teamChannel returns a group's own Slack channel ("" if none).
+func (a *Access) teamChannel(group string) string {
+	g, ok := a.cat.Get(group)
+	if !ok {
+		return ""
+	}
+	return g.Annotation(catalog.AnnotationSlackChannel)
+}
+
+// approvers lists the Slack ids of who may approve a request of requester
+// on a service of group: its members but the requester, and its manager.
+func (a *Access) approvers(group, requester string) (peers []string, manager string) {
+	for _, m := range a.cat.Members(group) {
+		if id := slackID(m); id != "" && id != requester && !slices.Contains(peers, id) {
+			peers = append(peers, id)
+		}
+	}
+	if ref := a.teamManager(group); ref != "" {
+		if e, ok := a.cat.Get(ref); ok {
+			if id := slackID(e); id != requester {
+				manager = id
+			}
+		}
+	}
+	return peers, manager
+}

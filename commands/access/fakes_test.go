@@ -1,0 +1,96 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/integrations/kube"
+)
+
+// recordingPolicy records every decision and denies approvals when told.
+type recordingPolicy struct {
+	mu   sync.Mutex
+	deny bool
+	seen []struct {
+		action string
+		res    bot.Resource
+	}
+}
+
+func (p *recordingPolicy) Decide(_ context.Context, _ bot.User, action string, res bot.Resource) bot.Decision {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen = append(p.seen, struct {
+		action string
+		res    bot.Resource
+	}{action, res})
+	if p.deny && action == bot.ActionApprove {
+		return bot.Decision{Allow: false, Rule: "test-deny", Reason: "The test policy says no."}
+	}
+	return bot.Decision{Allow: true, Rule: "test-allow"}
+}
+
+func (p *recordingPolicy) setDeny(d bool) {
+	p.mu.Lock()
+	p.deny = d
+	p.mu.Unlock()
+}
+
+func (p *recordingPolicy) last(action string) bot.Resource {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.seen) - 1; i >= 0; i-- {
+		if p.seen[i].action == action {
+			return p.seen[i].res
+		}
+	}
+	return bot.Resource{}
+}
+
+// flakyIssuer is an Issuer whose cluster can be down or refuse.
+type flakyIssuer struct {
+	mu      sync.Mutex
+	down    bool
+	reject  bool
+	revokes int
+	n       int
+}
+
+func (f *flakyIssuer) setDown(d bool) {
+	f.mu.Lock()
+	f.down = d
+	f.mu.Unlock()
+}
+
+func (f *flakyIssuer) revoked() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revokes
+}
+
+func (f *flakyIssuer) Issue(_ context.Context, g kube.Grant) (*kube.Credentials, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.reject:
+		return nil, fmt.Errorf("kube: create serviceaccount %s/%s: %w: namespace %q not found", g.Namespace, g.Name, kube.ErrRejected, g.Namespace)
+	case f.down:
+		return nil, fmt.Errorf("kube: create serviceaccount: connection refused")
+	}
+	f.n++
+	tok := fmt.Sprintf("flaky-token-%d", f.n)
+	return &kube.Credentials{Username: g.Username(), Token: tok, Kubeconfig: []byte("token: " + tok), ExpiresAt: time.Now().Add(time.Hour)}, nil
+}
+
+func (f *flakyIssuer) Revoke(_ context.Context, _ kube.Grant) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return fmt.Errorf("kube: delete rolebinding: connection refused")
+	}
+	f.revokes++
+	return nil
+}

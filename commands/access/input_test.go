@@ -1,0 +1,380 @@
+package access
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/store"
+)
+
+func TestBadInputIsExplainedAndNothingIssued(t *testing.T) {
+	h := newHarness(t)
+
+	// On the command line.
+	h.run(rita, "access no-such-service prod-us")
+	h.wantSent("respond", "", "There is no service `no-such-service` in the catalog")
+	h.run(rita, "access payments-api staging")
+	h.wantSent("respond", "", "There is no environment `staging`. Choose one of `prod-us`, `prod-eu`")
+	h.run(rita, "access legacy-batch prod-us")
+	h.wantSent("respond", "", "has no `backstage.io/kubernetes-namespace` annotation")
+	h.run(rita, "access a b c")
+	h.wantSent("respond", "", "Usage:")
+	if len(h.m.Ops("form")) != 0 {
+		t.Fatal("a form opened for bad arguments")
+	}
+
+	long := strings.Repeat("x", ReasonMax+1)
+	for _, c := range []struct {
+		name  string
+		v     bot.Values
+		field string
+		want  string
+	}{
+		{"duration over the environment cap", values("payments-api", "prod-eu", "view", "8h", testReason), fieldDuration, "prod-eu allows at most 4h"},
+		{"duration over the cap, typed", values("payments-api", "prod-us", "view", "9h", testReason), fieldDuration, "not one of the choices"},
+		{"unknown service", values("nope", "prod-us", "view", "1h", testReason), fieldService, "There is no service `nope`"},
+		{"unknown environment", values("payments-api", "staging", "view", "1h", testReason), fieldEnv, "not one of the choices"},
+		{"level not offered there", values("payments-api", "prod-eu", "edit", "1h", testReason), fieldLevel, "prod-eu allows only view, exec"},
+		{"empty reason", values("payments-api", "prod-us", "view", "1h", ""), fieldReason, "required"},
+		{"short reason", values("payments-api", "prod-us", "view", "1h", "because"), fieldReason, "at least 10 characters"},
+		{"long reason", values("payments-api", "prod-us", "view", "1h", long), fieldReason, "at most 400 characters"},
+		{"bad ticket", func() bot.Values {
+			v := values("payments-api", "prod-us", "view", "1h", testReason)
+			v.Set(fieldTicket, "OPS-123")
+			return v
+		}(), fieldTicket, "https://jira.example.com"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// The form offers all environments when none was typed.
+			errs := h.submit(rita, "access", c.v)
+			if errs == nil || !strings.Contains(errs[c.field], c.want) {
+				t.Fatalf("errors = %v, want %s: …%s…", errs, c.field, c.want)
+			}
+		})
+	}
+
+	// When the environment was typed, the form offers only its choices.
+	if errs := h.submit(rita, "access payments-api prod-eu", values("payments-api", "prod-eu", "view", "8h", testReason)); errs == nil || !strings.Contains(errs[fieldDuration], "not one of the choices") {
+		t.Errorf("8h in prod-eu: %v", errs)
+	}
+	// Validate (the feature's own rules) also holds without a form.
+	v := values("payments-api", "prod-us", "view", "15d", testReason)
+	if errs := h.a.validateRequest(h.ctx, h.req(rita, ""), v); !strings.Contains(errs[fieldDuration], "hard cap of 14d") {
+		t.Errorf("over the hard cap: %v", errs)
+	}
+	// Submit re-checks (a submission may not have been validated).
+	r := h.req(rita, "")
+	r.Command = "access"
+	if err := h.a.submitRequest(h.ctx, r, values("payments-api", "prod-eu", "view", "8h", testReason)); err == nil {
+		t.Error("submit accepted a duration over the cap")
+	}
+
+	recs, err := h.st.ListRecords(h.ctx, store.Query{Kind: RecordKind})
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("bad input stored %d requests (%v)", len(recs), err)
+	}
+	if len(h.cluster.Tokens()) != 0 || len(h.m.Ops("post")) != 0 {
+		t.Fatal("bad input reached the cluster or the approvals channel")
+	}
+}
+
+func TestEnvironmentFirstAndPrefixArguments(t *testing.T) {
+	h := newHarness(t)
+	// "/plat access prod payments-api": env first, and "prod" means any
+	// prod-* environment, chosen in the form.
+	h.run(rita, "access prod payments-api")
+	f := h.m.Last().Form
+	if f == nil {
+		t.Fatalf("no form: %s", h.m.Last().Text())
+	}
+	if f.Field(fieldService).Default != "payments-api" {
+		t.Errorf("service = %q", f.Field(fieldService).Default)
+	}
+	env := f.Field(fieldEnv)
+	if len(env.Options) != 2 || env.Default != "" {
+		t.Errorf("environment field = %+v", env)
+	}
+	// The level choices are the union; the duration choices stop at the
+	// largest maximum, and Validate applies each environment's own.
+	if f.Field(fieldDuration).Options[len(f.Field(fieldDuration).Options)-1].Value != "8h" {
+		t.Errorf("durations = %+v", f.Field(fieldDuration).Options)
+	}
+}
+
+func TestCatalogRequestButtonOpensTheForm(t *testing.T) {
+	h := newHarness(t)
+	h.click(rita, "C-CATALOG", ActionRequest, "component:default/payments-api")
+	f := h.m.Last().Form
+	if f == nil || f.ID != "access" || f.Field(fieldService).Default != "component:default/payments-api" {
+		t.Fatalf("form = %+v", h.m.Last())
+	}
+	// Its submission goes through the same command.
+	v := values("component:default/payments-api", "prod-us", "view", "1h", testReason)
+	if errs := h.submit(rita, "access component:default/payments-api", v); errs != nil {
+		t.Fatal(errs)
+	}
+	h.wantState(h.lastID(), StatePending)
+
+	h.click(rita, "C-CATALOG", ActionRequest, "component:default/nope")
+	h.wantSent("respond", "", "There is no service")
+}
+
+func TestBreakGlass(t *testing.T) {
+	h := newHarness(t)
+	h.run(rita, "access payments-api prod --break-glass")
+	f := h.m.Last().Form
+	if f == nil || f.Title != "Break-glass access" || f.Field(fieldConfirm) == nil || !f.Field(fieldConfirm).Required {
+		t.Fatalf("want the break-glass form with a confirmation, got %+v", h.m.Last())
+	}
+	for _, o := range f.Field(fieldDuration).Options {
+		if d, _ := ParseDuration(o.Value); d > time.Hour {
+			t.Errorf("break-glass offers %s", o.Value)
+		}
+	}
+	line := "access payments-api prod-us --break-glass"
+	v := values("payments-api", "prod-us", "edit", "1h", "prod payouts down, INC-4300")
+
+	// No confirmation, no reason, too long, or not in the team: refused.
+	if errs := h.submit(rita, line, v); errs == nil || errs[fieldConfirm] == "" {
+		t.Fatalf("unconfirmed break-glass: %v", errs)
+	}
+	v.Set(fieldConfirm, "true")
+	bad := values("payments-api", "prod-us", "edit", "1h", "")
+	bad.Set(fieldConfirm, "true")
+	if errs := h.submit(rita, line, bad); errs == nil || errs[fieldReason] == "" {
+		t.Fatalf("break-glass without a reason: %v", errs)
+	}
+	bgReq := h.req(rita, "")
+	bgReq.Flags = bot.Flags{flagBreakGlass: "true"}
+	tooLong := values("payments-api", "prod-us", "edit", "2h", testReason)
+	tooLong.Set(fieldConfirm, "true")
+	if errs := h.a.validateRequest(h.ctx, bgReq, tooLong); !strings.Contains(errs[fieldDuration], "at most 1h") {
+		t.Fatalf("2h break-glass: %v", errs)
+	}
+	if errs := h.submit(olga, line, v); errs == nil || !strings.Contains(errs[fieldService], "for members of group:default/payments") {
+		t.Fatalf("outsider break-glass: %v", errs)
+	}
+
+	if errs := h.submit(rita, line, v); errs != nil {
+		t.Fatal(errs)
+	}
+	id := h.lastID()
+	r := h.wantState(id, StateApproved)
+	if !r.BreakGlass || !r.ApprovedAt.Equal(h.clock.Now()) || !r.ExpiresAt.Equal(h.clock.Now().Add(time.Hour)) {
+		t.Fatalf("break-glass grant = %+v", r)
+	}
+	// Loud: the approvals channel (root + broadcast thread reply) and the team.
+	root := h.wantSent("post", payApprovals, "BREAK-GLASS access "+id)
+	if bs := buttons(root); len(bs) != 1 || bs[0].ActionID != ActionReview {
+		t.Errorf("break-glass card buttons = %+v", bs)
+	}
+	bc := h.wantSent("post", payApprovals, "took *edit*")
+	if !bc.Msg.Broadcast || bc.Msg.ThreadTS != root.Ref.TS {
+		t.Error("break-glass thread reply is not broadcast to the channel")
+	}
+	h.wantSent("post", teamChannel, "BREAK-GLASS access "+id)
+	h.jobs()
+	h.wantState(id, StateActive)
+	h.wantSent("upload", "D-"+rita, "")
+	if h.cluster.bindingRole(t, "prod-us", "payments", id) != "edit" {
+		t.Fatal("break-glass not issued")
+	}
+
+	// Nags until reviewed.
+	h.clock.Advance(4 * time.Hour)
+	h.jobs()
+	h.wantState(id, StateExpired)
+	nag := h.wantSent("post", payApprovals, "Reminder 1")
+	if bs := buttons(nag); len(bs) != 1 || bs[0].ActionID != ActionReview {
+		t.Errorf("reminder buttons = %+v", bs)
+	}
+	h.wantSent("dm", "D-"+maria, "still needs its follow-up review")
+	h.clock.Advance(4 * time.Hour)
+	h.jobs()
+	h.wantSent("post", payApprovals, "Reminder 2")
+
+	// The requester cannot review their own break-glass use.
+	h.click(rita, payApprovals, ActionReview, id)
+	h.wantSent("ephemeral", payApprovals, "can't review your own")
+	// A peer can: the button opens the review form.
+	h.click(peter, payApprovals, ActionReview, id)
+	if f := h.m.Last().Form; f == nil || f.ID != "access review" {
+		t.Fatalf("review form: %+v", h.m.Last())
+	}
+	if errs := h.submit(peter, "access review "+id, bot.Values{fieldVerdict: {VerdictJustified}, fieldNote: {"payouts were down; fix merged in #812"}}); errs != nil {
+		t.Fatal(errs)
+	}
+	r = h.wantState(id, StateExpired)
+	if r.FollowUp == nil || r.FollowUp.User.ID != peter || r.FollowUp.Verdict != VerdictJustified {
+		t.Fatalf("follow-up = %+v", r.FollowUp)
+	}
+	h.wantSent("post", payApprovals, "Follow-up review by <@"+peter+">")
+	h.wantSent("dm", "D-"+rita, "was reviewed by")
+	// No more reminders.
+	h.clock.Advance(12 * time.Hour)
+	h.jobs()
+	if len(h.sent("post", payApprovals, "Reminder 3")) != 0 {
+		t.Error("nagged after the review")
+	}
+	// A second review is refused.
+	h.run(paula, "access review "+id)
+	h.wantSent("ephemeral", "C-GENERAL", "already reviewed")
+
+	evs, _ := h.st.AuditEvents(h.ctx, store.AuditFilter{}, 0)
+	var bg, review bool
+	for _, e := range evs {
+		bg = bg || (e.Action == "access.breakglass" && e.ActorID == rita && e.Details["reason"] == "prod payouts down, INC-4300" &&
+			e.Details["kube_identity"] == "system:serviceaccount:payments:platbot-"+id)
+		review = review || (e.Action == "access.breakglass.review" && e.ActorID == peter && e.Details["verdict"] == VerdictJustified)
+	}
+	if !bg || !review {
+		t.Errorf("audit: break-glass %v, review %v", bg, review)
+	}
+}
+
+func TestBreakGlassNagsSurviveRestart(t *testing.T) {
+	h := newHarness(t)
+	v := values("payments-api", "prod-us", "view", "30m", "prod payouts down, INC-4300")
+	v.Set(fieldConfirm, "true")
+	if errs := h.submit(peter, "access payments-api prod-us --break-glass", v); errs != nil {
+		t.Fatal(errs)
+	}
+	id := h.lastID()
+	h.jobs()
+	h.restart()
+	h.clock.Advance(4 * time.Hour)
+	h.jobs()
+	if n := len(h.sent("post", payApprovals, "Reminder 1")); n != 1 {
+		t.Fatalf("%d first reminders after a restart, want 1:\n%s", n, h.dump())
+	}
+	h.wantState(id, StateExpired)
+}
+
+func TestConfig(t *testing.T) {
+	var n yaml.Node
+	src := `
+pendingTTL: 12h
+levels: {view: view, Edit: edit}
+environments:
+  - name: prod-us
+    kubeContext: prod-us
+    approvalsRequired: 2
+    maxDuration: 14d
+    approvals:
+      default: C1
+      teams: {group:default/Payments: C2}
+  - name: prod-eu
+    aliases: [europe]
+    kubeContext: eu
+    approvals: {default: C3}
+    breakGlass: false
+`
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := DecodeConfig(n.Content[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PendingTTL.D() != 12*time.Hour || cfg.WarnBefore.D() != DefaultWarnBefore || cfg.DefaultDuration.D() != time.Hour {
+		t.Errorf("durations: %+v", cfg)
+	}
+	us, _ := cfg.Env("prod-us")
+	eu, _ := cfg.Env("prod-eu")
+	if us.MaxDuration.D() != HardMaxDuration || us.ApprovalsRequired != 2 || eu.MaxDuration.D() != DefaultMaxDuration || eu.ApprovalsRequired != 1 {
+		t.Errorf("environments: %+v %+v", us, eu)
+	}
+	if us.ChannelFor("group:default/payments") != "C2" || us.ChannelFor("group:default/other") != "C1" {
+		t.Error("approvals channel per team")
+	}
+	if eu.BreakGlassAllowed() || !us.BreakGlassAllowed() {
+		t.Error("breakGlass flag")
+	}
+	if got := cfg.LevelNames(); strings.Join(got, ",") != "view,edit" {
+		t.Errorf("levels = %v", got)
+	}
+	if m := cfg.MatchEnvs("prod"); len(m) != 2 {
+		t.Errorf("prod matches %d", len(m))
+	}
+	if m := cfg.MatchEnvs("europe"); len(m) != 1 || m[0].Name != "prod-eu" {
+		t.Errorf("alias: %v", m)
+	}
+
+	for _, bad := range []struct{ src, want string }{
+		{`environments: [{name: a, approvals: {default: C}}]`, "levels"},
+		{`levels: {view: view}`, "environments"},
+		{`levels: {view: view}
+environments: [{name: a, maxDuration: 15d, approvals: {default: C}}]`, "hard cap"},
+		{`levels: {view: view}
+environments: [{name: a, maxDuration: 5m, approvals: {default: C}}]`, "below the minimum"},
+		{`levels: {view: view}
+environments: [{name: a}]`, "approvals"},
+		{`levels: {view: view}
+environments: [{name: a, approvals: {default: C}}, {name: a, approvals: {default: C}}]`, "used twice"},
+		{`levels: {view: view}
+environments: [{name: a, levels: [edit], approvals: {default: C}}]`, "not one of the configured levels"},
+		{`levels: {view: view}
+environments: [{name: a, maxDuration: forever, approvals: {default: C}}]`, "duration"},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(bad.src), &n); err != nil {
+			t.Fatal(err)
+		}
+		_, err := DecodeConfig(n.Content[0])
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: err = %v, want …%s…", bad.src, err, bad.want)
+		}
+	}
+}
+
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"30m": 30 * time.Minute, "8h": 8 * time.Hour, "14d": HardMaxDuration, "1d12h": 36 * time.Hour, "3600": time.Hour, " 1H ": time.Hour,
+	} {
+		got, err := ParseDuration(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "xd", "-1d"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", in)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		45 * time.Minute: "45m", time.Hour: "1h", 90 * time.Minute: "1h30m", 3 * 24 * time.Hour: "3d", 52 * time.Hour: "2d4h",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../../examples/access/platbot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Access yaml.Node `yaml:"access"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := DecodeConfig(&doc.Access)
+	if err != nil {
+		t.Fatalf("examples/access/platbot.yaml: %v", err)
+	}
+	if len(cfg.Environments) != 3 || len(cfg.MatchEnvs("prod")) != 2 || cfg.Levels["exec"] != "platbot-exec" {
+		t.Errorf("example config = %+v", cfg)
+	}
+	us, _ := cfg.Env("prod-us")
+	if us.ChannelFor("group:default/payments") != "#payments-approvals" || us.ApprovalsRequired != 2 {
+		t.Errorf("prod-us = %+v", us)
+	}
+}
