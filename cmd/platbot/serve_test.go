@@ -30,7 +30,10 @@ type servedBot struct {
 	n     int
 }
 
-func startServe(t *testing.T) *servedBot {
+func startServe(t *testing.T) *servedBot { return startServeWith(t, "") }
+
+// startServeWith serves with a platbot.yaml holding configYAML ("" for none).
+func startServeWith(t *testing.T, configYAML string) *servedBot {
 	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
@@ -40,6 +43,13 @@ func startServe(t *testing.T) *servedBot {
 		"SLACK_API_URL":        fake.APIURL(),
 	})
 	e["PLATBOT_GITOPS_REPO"] = filepath.Join(t.TempDir(), "gitops")
+	if configYAML != "" {
+		p := filepath.Join(t.TempDir(), "platbot.yaml")
+		if err := os.WriteFile(p, []byte(configYAML), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e["PLATBOT_CONFIG"] = p
+	}
 	cfg, err := LoadConfig(env(e))
 	if err != nil {
 		t.Fatal(err)
