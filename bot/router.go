@@ -610,6 +610,14 @@ func (r *Router) audit(ctx context.Context, ev store.Event) {
 // Audit records an event on behalf of a feature (it fills in the time).
 func (r *Router) Audit(ctx context.Context, ev store.Event) { r.audit(ctx, ev) }
 
+// capitalize upper-cases the first letter, so summaries read alike.
+func capitalize(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
@@ -629,7 +637,7 @@ func (r *Router) HelpMessage(ctx context.Context, req *Request) Message {
 		if c.Usage != "" {
 			line += " " + c.Usage
 		}
-		line += "` — " + c.Summary
+		line += "` — " + capitalize(c.Summary)
 		lines = append(lines, line)
 	}
 	blocks := []Block{Header{Text: "platbot commands"}}
