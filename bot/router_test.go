@@ -66,7 +66,7 @@ func TestRouterHelpSuggestAndArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	help := m.Last().Text()
-	if !strings.Contains(help, "/plat catalog search <query>") || !strings.Contains(help, "search the catalog") {
+	if !strings.Contains(help, "/plat catalog search <query>") || !strings.Contains(help, "Search the catalog") {
 		t.Fatalf("help lacks the command: %q", help)
 	}
 

@@ -12,7 +12,11 @@ package slack
 //   - bare: a handler that only reads and parses the form and answers 200;
 //   - platbot: Handler (verify, parse, Router.Accept = one group-committed
 //     job + audit write into the real SQLite store on a temp file, metrics).
-//     The job worker is not running: only the ack path is measured.
+//     The job worker is not running: only the ack path is measured;
+//   - the same Handler over an in-memory queue (a diagnostic row: the
+//     transport's own cost without the store).
+//
+// Each phase starts on fresh servers and a new database file.
 //
 // Two measurements, each for both servers:
 //
@@ -209,49 +213,75 @@ func bareHandler(w http.ResponseWriter, r *http.Request) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
+// benchTarget is one server under test.
+type benchTarget struct{ name, url string }
+
+// benchServers starts the three servers of one phase on fresh state: bare
+// net/http; the Handler over the real store on a new database file; the
+// Handler over an in-memory queue, which separates the transport's own
+// cost from the store's. It returns the store for its counters.
+func benchServers(t *testing.T) ([]benchTarget, *store.Store) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bench.db"), store.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	start := func(q bot.Queue, a bot.Auditor) string {
+		h, err := NewHandler(HandlerOptions{
+			Router:        bot.NewRouter(bot.RouterOptions{Queue: q, Audit: a, Logger: logger}),
+			SigningSecret: testSecret, Logger: logger, Metrics: bot.NewMetrics(prometheus.NewRegistry()),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		h.Mount(mux)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	bare := httptest.NewServer(http.HandlerFunc(bareHandler))
+	t.Cleanup(bare.Close)
+	mq := newMemQueue()
+	return []benchTarget{
+		{"bare net/http", bare.URL + PathCommands},
+		{"platbot Handler", start(st, st) + PathCommands},
+		{"  (memory queue)", start(mq, mq) + PathCommands},
+	}, st
+}
+
 func TestAckBenchmark(t *testing.T) {
 	if os.Getenv("PLATBOT_BENCH") == "" {
-		t.Skip("set PLATBOT_BENCH=1 to run the ack-path benchmark (about 40 s)")
+		t.Skip("set PLATBOT_BENCH=1 to run the ack-path benchmark (about a minute)")
 	}
 	satFor := benchSeconds(t, "PLATBOT_BENCH_SECONDS", 5*time.Second)
 	steadyFor := benchSeconds(t, "PLATBOT_BENCH_STEADY_SECONDS", 10*time.Second)
-	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "bench.db"), store.WithLogger(logger))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	router := bot.NewRouter(bot.RouterOptions{Queue: st, Audit: st, Logger: logger})
-	h, err := NewHandler(HandlerOptions{
-		Router: router, SigningSecret: testSecret, Logger: logger,
-		Metrics: bot.NewMetrics(prometheus.NewRegistry()),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	h.Mount(mux)
-	ours := httptest.NewServer(mux)
-	defer ours.Close()
-	bare := httptest.NewServer(http.HandlerFunc(bareHandler))
-	defer bare.Close()
-
 	c := newBenchClient()
-	targets := []struct{ name, url string }{{"bare net/http", bare.URL + PathCommands}, {"platbot Handler", ours.URL + PathCommands}}
-	// Warm up connections, the store's statements and the page cache.
+
+	// Saturation. Warm up connections, statements and the page cache first.
+	targets, st := benchServers(t)
 	for _, tg := range targets {
 		c.saturate(tg.url, benchConcurrency, time.Second)
 	}
 	before := st.Stats()
-	sat := make([]benchResult, 2)
+	sat := make([]benchResult, len(targets))
 	for i, tg := range targets {
 		runtime.GC()
 		sat[i] = c.saturate(tg.url, benchConcurrency, satFor)
 	}
 	after := st.Stats()
-	stdy := make([]benchResult, 2)
+
+	// Steady load, on fresh servers: the saturation phase leaves tens of
+	// thousands of queued jobs behind, which a running worker would not.
+	c.http.CloseIdleConnections()
+	targets, _ = benchServers(t)
+	stdy := make([]benchResult, len(targets))
 	for i, tg := range targets {
+		for j := 0; j < 200; j++ {
+			c.send(tg.url)
+		}
 		runtime.GC()
 		stdy[i] = c.steady(tg.url, benchRate, steadyFor)
 	}
