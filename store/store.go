@@ -50,6 +50,9 @@ const (
 type Store struct {
 	path     string
 	rdb      *sql.DB // read pool (query_only)
+	cdb      *sql.DB // the background checkpointer's connection
+	cpStop   chan struct{}
+	cpDone   chan struct{}
 	wdb      *sql.DB // the one write connection
 	log      *slog.Logger
 	now      func() time.Time
@@ -158,7 +161,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	const common = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(ON)"
 	wdb, err := sql.Open("sqlite", path+"?"+common+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"+
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", journalSizeLimit)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -208,6 +212,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	s.rdb = rdb
+	if err := s.openCheckpointer(ctx); err != nil {
+		rdb.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 
 	go s.run()
 	return s, nil
@@ -240,6 +249,7 @@ func (s *Store) Close() error {
 		for _, st := range s.prepared {
 			errs = append(errs, st.Close())
 		}
+		errs = append(errs, s.closeCheckpointer())
 		// s.migrator.Close would close wdb too; closing wdb is enough.
 		errs = append(errs, s.rdb.Close(), s.wdb.Close())
 		if err := errors.Join(errs...); err != nil {
