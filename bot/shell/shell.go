@@ -512,7 +512,7 @@ func (s *Shell) parseAnswer(fd *bot.Field, line string) ([]string, string) {
 			}
 			found := false
 			for _, o := range fd.Options {
-				if strings.EqualFold(o.Value, part) || strings.EqualFold(o.Label, part) {
+				if strings.EqualFold(o.Value, part) || strings.EqualFold(o.Label, part) || strings.EqualFold(refName(o.Value), part) {
 					out = append(out, o.Value)
 					found = true
 					break
@@ -525,4 +525,13 @@ func (s *Shell) parseAnswer(fd *bot.Field, line string) ([]string, string) {
 		return out, ""
 	}
 	return []string{line}, ""
+}
+
+// refName is the name part of a catalog reference ("component:default/x" → "x"),
+// so a shell user can answer with the name alone.
+func refName(v string) string {
+	if i := strings.LastIndexAny(v, ":/"); i >= 0 {
+		return v[i+1:]
+	}
+	return v
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
+	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
@@ -31,6 +33,8 @@ type features struct {
 	score   *scorecard.Scorecards
 	paths   *paths.Paths
 	access  *access.Access
+	secrets *secrets.Secrets
+	pub     paths.Publisher
 	gh      *github.Client
 }
 
@@ -135,7 +139,51 @@ func (f *features) register(ctx context.Context, app *App) error {
 	f.paths.Register(r)
 	app.startup = append(app.startup, f.paths.Resume)
 
-	return f.buildAccess(app)
+	if err := f.buildAccess(app); err != nil {
+		return err
+	}
+	return f.buildSecrets(ctx, app)
+}
+
+// buildSecrets wires self-service secrets: Vault transit + KV when VAULT_ADDR
+// is set, else the development-only store and a local sealing key; pull
+// requests through the golden paths' publisher.
+func (f *features) buildSecrets(ctx context.Context, app *App) error {
+	cfg := app.Cfg
+	scfg := secrets.DefaultConfig()
+	if err := cfg.Feature("secrets", &scfg); err != nil {
+		return err
+	}
+	scfg.DataDir = cfg.DataDir
+	if scfg.KVMount == "" {
+		scfg.KVMount = cfg.Vault.KVMount
+	}
+	kv, sealer, err := secrets.NewBackends(scfg, cfg.env, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	var files secrets.FileReader
+	if paths.IsGitHubRepo(cfg.GitOpsRepo) {
+		if f.gh == nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: "a GitHub repository needs GITHUB_TOKEN"}
+		}
+		if files, err = secrets.GitHubFiles(f.gh, cfg.GitOpsRepo, ""); err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+		}
+	} else {
+		repo, err := gitlocal.Open(ctx, cfg.GitOpsRepo, gitlocal.Options{Logger: app.Log})
+		if err != nil {
+			return fmt.Errorf("local GitOps repository: %w", err)
+		}
+		files = secrets.LocalFiles(repo)
+	}
+	if f.secrets, err = secrets.New(scfg, secrets.Deps{
+		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: f.pub, Files: files, Logger: app.Log,
+	}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	f.secrets.Register(app.Router)
+	return nil
 }
 
 // buildAccess wires prod access when the access section configures
@@ -221,6 +269,7 @@ func (f *features) buildPaths(ctx context.Context, app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
 	}
+	f.pub = pub
 	sec, err := paths.NewSecretStore(pc, cfg.env, app.Log)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}

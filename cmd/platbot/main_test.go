@@ -35,6 +35,7 @@ func testEnv(t *testing.T, extra map[string]string) map[string]string {
 		"PLATBOT_DB":       filepath.Join(dir, "platbot.db"),
 		"PLATBOT_DATA_DIR": filepath.Join(dir, "state"),
 		"PLATBOT_CONFIG":   "",
+		"PLATBOT_ADDR":     "127.0.0.1:0",
 	}
 	for k, v := range extra {
 		m[k] = v

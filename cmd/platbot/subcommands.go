@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -44,7 +46,33 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 		return err
 	}
 	app.Sched.Start(ctx)
+	stop := app.serveLocalPages(ctx, stderr)
+	defer stop()
 	return sh.Run(ctx)
+}
+
+// serveLocalPages serves the pages a shell user opens in a browser (the
+// one-time secret sealing page) on the loopback interface only, at the port
+// of PLATBOT_ADDR. It returns a function that stops the server.
+func (a *App) serveLocalPages(ctx context.Context, stderr io.Writer) func() {
+	_, port, err := net.SplitHostPort(a.Cfg.Addr)
+	if err != nil {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		fmt.Fprintf(stderr, "platbot: cannot serve the secret sealing pages on 127.0.0.1:%s (%v); /plat secret links will not open until a platbot serves them\n", port, err)
+		return func() {}
+	}
+	mux := http.NewServeMux()
+	a.mountShared(mux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
 }
 
 func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/slack"
+	"github.com/platbot/platbot/commands/secrets"
 )
 
 // slackMessenger is the Slack Web API messenger (SLACK_API_URL redirects it).
@@ -17,13 +18,22 @@ func (a *App) slackMessenger() (*slack.Messenger, error) {
 	return slack.NewMessenger(a.Cfg.Slack.BotToken, a.Cfg.Slack.APIURL, slack.WithLogger(a.Log)), nil
 }
 
+// mountShared mounts what every mode serves: the GitHub webhook and the
+// one-time secret sealing pages.
+func (a *App) mountShared(mux *http.ServeMux) {
+	if a.feats.score != nil {
+		mux.Handle("POST /github/webhook", a.feats.score.WebhookHandler())
+	}
+	if a.feats.secrets != nil {
+		mux.Handle(secrets.Prefix, a.feats.secrets.Handler())
+	}
+}
+
 // mountTransports mounts the Slack HTTP endpoints and the GitHub webhook on
 // mux, binds the Slack messenger, and returns the Socket Mode loop when
 // SLACK_APP_TOKEN is set (nil otherwise).
 func (a *App) mountTransports(ctx context.Context, mux *http.ServeMux) (func(context.Context) error, error) {
-	if a.feats.score != nil {
-		mux.Handle("POST /github/webhook", a.feats.score.WebhookHandler())
-	}
+	a.mountShared(mux)
 	if ok, _ := a.Cfg.SlackConfigured(); !ok {
 		return nil, fmt.Errorf("serve needs Slack credentials: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode); without them run platbot shell")
 	}

@@ -1,0 +1,225 @@
+package vault
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// TransitKeyType is the type of the keys EnsureTransitKey creates: RSA keys
+// whose public half Vault hands out, so a browser can encrypt to them with
+// WebCrypto (RSA-OAEP, SHA-256) and only Vault can decrypt.
+const TransitKeyType = "rsa-4096"
+
+// ErrBadCiphertext means Vault could not decrypt a ciphertext: it was
+// tampered with, made for another key or version, or is not in Vault's
+// "vault:v<N>:<base64>" form.
+var ErrBadCiphertext = errors.New("ciphertext cannot be decrypted")
+
+// ErrNotFound means the path or key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// TransitKey is the public side of a transit encryption key.
+type TransitKey struct {
+	// Mount and Name locate the key (transit/keys/<Name>).
+	Mount, Name string
+	// Type is Vault's key type, e.g. "rsa-4096".
+	Type string
+	// LatestVersion is the version new ciphertexts should name ("vault:v<N>:").
+	LatestVersion int
+	// PublicKey is the latest version's public key.
+	PublicKey *rsa.PublicKey
+	// PublicKeyDER is PublicKey as PKIX/SPKI DER, what WebCrypto's
+	// importKey("spki", ...) takes.
+	PublicKeyDER []byte
+}
+
+var transitNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+func transitPath(mount, what, name string) (string, error) {
+	mount = strings.Trim(mount, "/")
+	if mount == "" {
+		mount = "transit"
+	}
+	if !transitNameRe.MatchString(name) {
+		return "", fmt.Errorf("vault: transit key name %q: want letters, digits, '.', '_' or '-'", name)
+	}
+	return mount + "/" + what + "/" + name, nil
+}
+
+// EnsureTransitKey returns the transit key mount/keys/name, creating it as
+// an rsa-4096 key when it does not exist. An existing key of another type
+// is an error: it cannot be used for browser-side encryption.
+func (c *Client) EnsureTransitKey(ctx context.Context, mount, name string) (*TransitKey, error) {
+	k, err := c.ReadTransitKey(ctx, mount, name)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	p, err := transitPath(mount, "keys", name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": TransitKeyType}); err != nil {
+		return nil, c.wrap("create transit key "+p, err)
+	}
+	c.log.Info("created transit key", "key", p, "type", TransitKeyType)
+	return c.ReadTransitKey(ctx, mount, name)
+}
+
+// ReadTransitKey reads mount/keys/name (GET transit/keys/<name>) and returns
+// its latest version's RSA public key. A missing key fails with ErrNotFound.
+func (c *Client) ReadTransitKey(ctx context.Context, mount, name string) (*TransitKey, error) {
+	p, err := transitPath(mount, "keys", name)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := c.api.Logical().ReadWithContext(ctx, p)
+	if err != nil {
+		return nil, c.wrap("read transit key "+p, err)
+	}
+	if sec == nil || sec.Data == nil {
+		return nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
+	}
+	typ, _ := sec.Data["type"].(string)
+	if !strings.HasPrefix(typ, "rsa-") {
+		return nil, fmt.Errorf("vault: transit key %s is of type %q; browser-side encryption needs an RSA key (%s)", p, typ, TransitKeyType)
+	}
+	latest, err := intOf(sec.Data["latest_version"])
+	if err != nil || latest < 1 {
+		return nil, fmt.Errorf("vault: transit key %s: no usable latest_version in Vault's answer", p)
+	}
+	keys, _ := sec.Data["keys"].(map[string]any)
+	entry, _ := keys[strconv.Itoa(latest)].(map[string]any)
+	pemText, _ := entry["public_key"].(string)
+	if pemText == "" {
+		return nil, fmt.Errorf("vault: transit key %s version %d: Vault returned no public key", p, latest)
+	}
+	pub, der, err := parseRSAPublicKey(pemText)
+	if err != nil {
+		return nil, fmt.Errorf("vault: transit key %s version %d: %w", p, latest, err)
+	}
+	return &TransitKey{Mount: strings.Trim(mount, "/"), Name: name, Type: typ, LatestVersion: latest, PublicKey: pub, PublicKeyDER: der}, nil
+}
+
+// TransitDecrypt asks Vault to decrypt a ciphertext made for the transit
+// key (POST transit/decrypt/<name>) and returns the plaintext. The caller
+// owns the returned bytes and should zero them when done. Neither the
+// ciphertext nor the plaintext ever appears in the returned errors; a
+// ciphertext Vault refuses fails with ErrBadCiphertext.
+func (c *Client) TransitDecrypt(ctx context.Context, mount, name, ciphertext string) ([]byte, error) {
+	p, err := transitPath(mount, "decrypt", name)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(ciphertext, "vault:v") {
+		return nil, fmt.Errorf("vault: decrypt with %s: not a \"vault:v<N>:<base64>\" ciphertext: %w", p, ErrBadCiphertext)
+	}
+	sec, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"ciphertext": ciphertext})
+	if err != nil {
+		if refusedCiphertext(err) {
+			return nil, fmt.Errorf("vault: decrypt with %s: Vault refused the ciphertext: %w", p, ErrBadCiphertext)
+		}
+		return nil, c.wrap("decrypt with "+p, err)
+	}
+	if sec == nil || sec.Data == nil {
+		return nil, fmt.Errorf("vault: decrypt with %s: empty answer", p)
+	}
+	var b64 string
+	switch v := sec.Data["plaintext"].(type) {
+	case string:
+		b64 = v
+	case json.Number:
+		b64 = v.String()
+	}
+	out, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("vault: decrypt with %s: the plaintext Vault returned is not base64", p)
+	}
+	delete(sec.Data, "plaintext")
+	return out, nil
+}
+
+// refusedCiphertext reports whether Vault's answer to a decrypt says the
+// ciphertext is bad: a 400, or the 500 Vault answers when RSA-OAEP
+// decryption fails (a tampered ciphertext, or one made for another key).
+func refusedCiphertext(err error) bool {
+	var re *vaultapi.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	if re.StatusCode == 400 {
+		return true
+	}
+	for _, e := range re.Errors {
+		e = strings.ToLower(e)
+		for _, s := range []string{"decrypt the ciphertext", "decryption error", "invalid ciphertext", "invalid version"} {
+			if strings.Contains(e, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func parseRSAPublicKey(pemText string) (*rsa.PublicKey, []byte, error) {
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil, nil, errors.New("public key is not PEM")
+	}
+	var pub *rsa.PublicKey
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse public key: %w", err)
+		}
+		rk, ok := k.(*rsa.PublicKey)
+		if !ok {
+			return nil, nil, fmt.Errorf("public key is a %T, not RSA", k)
+		}
+		pub = rk
+	case "RSA PUBLIC KEY":
+		k, err := x509.ParsePKCS1PublicKey(block.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse public key: %w", err)
+		}
+		pub = k
+	default:
+		return nil, nil, fmt.Errorf("unexpected PEM block %q", block.Type)
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode public key: %w", err)
+	}
+	return pub, der, nil
+}
+
+func intOf(v any) (int, error) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		return int(n), err
+	case float64:
+		return int(x), nil
+	case int:
+		return x, nil
+	case int64:
+		return int(x), nil
+	case string:
+		return strconv.Atoi(x)
+	}
+	return 0, fmt.Errorf("not a number: %T", v)
+}
