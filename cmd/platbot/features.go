@@ -15,8 +15,8 @@ import (
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/secrets"
-	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
 
