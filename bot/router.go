@@ -293,6 +293,13 @@ type ActionPayload struct {
 	Action  Action   `json:"action"`
 }
 
+// UserLookup is implemented by messengers that can resolve a user's profile
+// (Slack's users.info); the router uses it to learn the email a catalog
+// identity may be matched by, off the ack path.
+type UserLookup interface {
+	LookupUser(ctx context.Context, userID string) (User, error)
+}
+
 func (r *Router) bind(req *Request) error {
 	m := r.Messenger(req.Transport)
 	if m == nil {
@@ -300,6 +307,27 @@ func (r *Router) bind(req *Request) error {
 	}
 	req.Bind(m)
 	return nil
+}
+
+// resolveUser fills in the requester's email and display name when the
+// transport did not send them. A failed lookup is not fatal: identity falls
+// back to the Slack id alone.
+func (r *Router) resolveUser(ctx context.Context, req *Request) {
+	lu, ok := req.Messenger().(UserLookup)
+	if !ok || req.User.Email != "" || req.User.ID == "" {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	u, err := lu.LookupUser(lctx, req.User.ID)
+	if err != nil {
+		r.log.Debug("user lookup failed", "user", req.User.ID, "err", err)
+		return
+	}
+	req.User.Email = u.Email
+	if u.Name != "" {
+		req.User.Name = u.Name
+	}
 }
 
 func (r *Router) runCommandJob(ctx context.Context, payload json.RawMessage) error {
@@ -310,6 +338,7 @@ func (r *Router) runCommandJob(ctx context.Context, payload json.RawMessage) err
 	if err := r.bind(req); err != nil {
 		return err
 	}
+	r.resolveUser(ctx, req)
 	return r.Run(ctx, req)
 }
 
@@ -321,6 +350,7 @@ func (r *Router) runSubmitJob(ctx context.Context, payload json.RawMessage) erro
 	if err := r.bind(p.Request); err != nil {
 		return err
 	}
+	r.resolveUser(ctx, p.Request)
 	return r.SubmitForm(ctx, p.Request, p.FormID, p.Values)
 }
 
@@ -332,6 +362,7 @@ func (r *Router) runActionJob(ctx context.Context, payload json.RawMessage) erro
 	if err := r.bind(p.Request); err != nil {
 		return err
 	}
+	r.resolveUser(ctx, p.Request)
 	return r.Act(ctx, p.Request, p.Action)
 }
 

@@ -179,6 +179,20 @@ func TestServeHealthMetricsAndSignatures(t *testing.T) {
 	}
 }
 
+// TestServeIdentityByEmail: a Slack user the catalog does not know by id is
+// matched by the email Slack's users.info gives.
+func TestServeIdentityByEmail(t *testing.T) {
+	b := startServe(t)
+	b.slack.AddUser(slackfake.User{ID: "U0SAMNEW", Name: "sam", RealName: "Sam Patel", Email: "sam.patel@acme.example"})
+	r := b.reply(b.command("U0SAMNEW", "whoami"))
+	if !strings.Contains(r, "user:default/sam.patel") || !strings.Contains(r, "group:default/reports") {
+		t.Fatalf("whoami did not map the user by email:\n%s", r)
+	}
+	if len(b.slack.Calls("users.info")) == 0 {
+		t.Fatal("users.info was never asked")
+	}
+}
+
 func TestServeDenialAsTheUserSeesIt(t *testing.T) {
 	b := startServe(t)
 	r := b.reply(b.command("U0PAYALICE", "catalog reload"))
