@@ -51,6 +51,10 @@ type Field struct {
 	// PatternHint says in words what it expects.
 	Pattern     string `json:"pattern,omitempty"`
 	PatternHint string `json:"pattern_hint,omitempty"`
+	// Sensitive values are recorded in the audit log only as keyed HMACs
+	// (so equal values can be correlated, never read). Secrets themselves
+	// never go through a form at all.
+	Sensitive bool `json:"sensitive,omitempty"`
 }
 
 // Form is a set of fields with a title. ID names the command whose Submit

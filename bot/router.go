@@ -264,7 +264,7 @@ func (r *Router) Accept(ctx context.Context, kind string, payload any, req *Requ
 		ActorID:   req.User.ID,
 		ActorName: req.User.Name,
 		Action:    kind + ".received",
-		Target:    req.Command,
+		Target:    receivedTarget(kind, payload, req),
 		Outcome:   "queued",
 		Details:   map[string]any{"request": req.ID, "channel": req.Channel, "transport": req.Transport},
 	}
@@ -278,6 +278,28 @@ func (r *Router) Accept(ctx context.Context, kind string, payload any, req *Requ
 		r.worker.Notify()
 	}
 	return created, nil
+}
+
+// receivedTarget names what a delivery is about for the audit log: the
+// command line, the form, or the button.
+func receivedTarget(kind string, payload any, req *Request) string {
+	switch p := payload.(type) {
+	case SubmitPayload:
+		return p.FormID
+	case *SubmitPayload:
+		return p.FormID
+	case ActionPayload:
+		return p.Action.ID
+	case *ActionPayload:
+		return p.Action.ID
+	}
+	if req.Command != "" {
+		return req.Command
+	}
+	if len(req.Text) > 200 {
+		return req.Text[:200] + "…"
+	}
+	return req.Text
 }
 
 // SubmitPayload is the job payload of a form submission.
@@ -538,7 +560,8 @@ func (r *Router) SubmitForm(ctx context.Context, req *Request, formID string, v 
 		return r.replyError(ctx, req, err)
 	}
 	err := cmd.Submit(ctx, req, v)
-	r.finish(ctx, req, "form.submit", cmd.Name, start, err)
+	plain, sensitive := auditValues(ctx, cmd, req, v)
+	r.finishWith(ctx, req, "form.submit", cmd.Name, start, err, map[string]any{"values": plain}, sensitive)
 	return r.replyError(ctx, req, err)
 }
 
@@ -557,7 +580,44 @@ func (r *Router) Act(ctx context.Context, req *Request, a Action) error {
 	return r.replyError(ctx, req, err)
 }
 
+// auditValues splits a submission into what the audit log may hold as is
+// and the values of fields marked Sensitive (recorded as keyed HMACs).
+// Long values are cut.
+func auditValues(ctx context.Context, cmd *Command, req *Request, v Values) (map[string]any, map[string]string) {
+	sensitiveField := map[string]bool{}
+	if cmd.Form != nil {
+		if f, err := cmd.Form(ctx, req); err == nil && f != nil {
+			for _, fd := range f.Fields {
+				if fd.Sensitive {
+					sensitiveField[fd.ID] = true
+				}
+			}
+		}
+	}
+	plain := map[string]any{}
+	var sensitive map[string]string
+	for id, vals := range v {
+		joined := strings.Join(vals, ",")
+		if sensitiveField[id] {
+			if sensitive == nil {
+				sensitive = map[string]string{}
+			}
+			sensitive["values."+id] = joined
+			continue
+		}
+		if len(joined) > 500 {
+			joined = joined[:500] + "…"
+		}
+		plain[id] = joined
+	}
+	return plain, sensitive
+}
+
 func (r *Router) finish(ctx context.Context, req *Request, kind, name string, start time.Time, err error) {
+	r.finishWith(ctx, req, kind, name, start, err, nil, nil)
+}
+
+func (r *Router) finishWith(ctx context.Context, req *Request, kind, name string, start time.Time, err error, extra map[string]any, sensitive map[string]string) {
 	outcome := "ok"
 	var ue *UserError
 	var fe FieldErrors
@@ -568,13 +628,16 @@ func (r *Router) finish(ctx context.Context, req *Request, kind, name string, st
 	default:
 		outcome = "error"
 	}
-	details := map[string]any{"request": req.ID, "args": req.Args, "ms": r.now().Sub(start).Milliseconds()}
+	details := map[string]any{"request": req.ID, "args": req.Args, "transport": req.Transport, "ms": r.now().Sub(start).Milliseconds()}
+	for k, v := range extra {
+		details[k] = v
+	}
 	if err != nil {
 		details["error"] = err.Error()
 	}
 	r.audit(ctx, store.Event{
 		ActorID: req.User.ID, ActorName: req.User.Name,
-		Action: kind, Target: name, Outcome: outcome, Details: details,
+		Action: kind, Target: name, Outcome: outcome, Details: details, Sensitive: sensitive,
 	})
 	r.metric(name, outcome)
 	if outcome == "error" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -273,6 +274,48 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 		if strings.Contains(j.LastError, "secret-canary-value") {
 			t.Fatalf("panic value leaked into the job error: %q", j.LastError)
 		}
+	}
+}
+
+// TestSensitiveFormValuesAreAuditedAsHMAC: a field marked Sensitive reaches
+// the audit log only as a keyed digest.
+func TestSensitiveFormValuesAreAuditedAsHMAC(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	st := openStore(t, path)
+	r, m := newRouter(t, st, bot.AllowAll{})
+	const canary = "canary-ticket-7f3e9a"
+	r.Register(&bot.Command{
+		Name: "report", Summary: "report",
+		Form: func(context.Context, *bot.Request) (*bot.Form, error) {
+			return &bot.Form{Title: "Report", Fields: []bot.Field{
+				{ID: "summary", Label: "Summary", Kind: bot.FieldText},
+				{ID: "ticket", Label: "Private ticket", Kind: bot.FieldText, Sensitive: true},
+			}}, nil
+		},
+		Submit: func(context.Context, *bot.Request, bot.Values) error { return nil },
+	})
+	ctx := context.Background()
+	if err := r.SubmitForm(ctx, request(m, ""), "report", bot.Values{"summary": {"disk full"}, "ticket": {canary}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.AuditEvents(ctx, store.AuditFilter{Action: "form.submit"}, 5)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v %v", evs, err)
+	}
+	vals, _ := evs[0].Details["values"].(map[string]any)
+	if vals["summary"] != "disk full" {
+		t.Fatalf("plain value not recorded: %v", evs[0].Details)
+	}
+	want, _ := st.HashSensitive(canary)
+	if evs[0].Details["values.ticket"] != want || strings.Contains(fmt.Sprint(evs[0].Details), canary) {
+		t.Fatalf("sensitive value not recorded as its HMAC: %v", evs[0].Details)
+	}
+	var buf strings.Builder
+	if _, err := st.ExportAudit(ctx, &buf, store.AuditFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), canary) {
+		t.Fatal("the sensitive value is in the audit export")
 	}
 }
 

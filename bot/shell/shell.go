@@ -259,7 +259,7 @@ func (s *Shell) ref(channel, thread string) bot.MessageRef {
 
 // render prints a message and numbers its buttons.
 func (s *Shell) render(prefix string, ref bot.MessageRef, msg bot.Message) {
-	text := bot.PlainText(msg)
+	text := readable(bot.PlainText(msg))
 	var buttons []string
 	s.mu.Lock()
 	for _, b := range msg.Blocks {
@@ -366,7 +366,7 @@ func (s *Shell) Upload(_ context.Context, channel, threadTS string, f bot.File) 
 func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) error {
 	s.printf("== %s ==\n", form.Title)
 	if form.Intro != "" {
-		s.printf("%s\n", form.Intro)
+		s.printf("%s\n", readable(form.Intro))
 	}
 	values := bot.Values{}
 	ask := make([]int, len(form.Fields))

@@ -85,7 +85,7 @@ func TestShellThroughAPipe(t *testing.T) {
 		"1) Small", "[Small]",
 		"answer y or n",
 		"must be at least 10",
-		"Database *shop* requested",
+		"Database shop requested",
 		"[1] Approve  [2] Deny",
 		"approved shop",
 		"I don't know `/plat nope`",

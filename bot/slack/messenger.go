@@ -186,10 +186,23 @@ func (m *Messenger) respondURL(ctx context.Context, url string, msg bot.Message)
 		wm.Blocks = &goslack.Blocks{BlockSet: blocks}
 	}
 	if err := goslack.PostWebhookCustomHTTPContext(ctx, url, m.http, wm); err != nil {
-		return classify("response_url", err)
+		return classify("response_url", redacted{err: err, secret: url})
 	}
 	return nil
 }
+
+// redacted hides a response URL in an error's text: whoever holds one can
+// post into the user's conversation for half an hour, so it must not reach
+// logs or the audit log. errors.As still sees the wrapped error.
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r redacted) Error() string {
+	return strings.ReplaceAll(r.err.Error(), r.secret, "[response_url]")
+}
+func (r redacted) Unwrap() error { return r.err }
 
 // Post sends a message to a channel (a thread reply when msg.ThreadTS is
 // set, also shown in the channel when msg.Broadcast).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -285,5 +286,26 @@ func TestAPIURL(t *testing.T) {
 		if got := APIURL(in); got != want {
 			t.Errorf("APIURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestResponseURLNeverInErrors: whoever holds a response_url can post into
+// the user's conversation, so a failed reply must not put it into logs or
+// the audit log through its error text.
+func TestResponseURLNeverInErrors(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	hookURL := dead.URL + "/hooks/T0/B0/secret-response-path"
+	dead.Close() // connection refused from now on
+	m := NewMessenger("xoxb-test", "http://127.0.0.1:1/api/")
+	req := &bot.Request{ID: "r1", User: bot.User{ID: "U1"}, ResponseURL: hookURL}
+	err := m.Respond(context.Background(), req, bot.Message{Text: "hello"})
+	if err == nil {
+		t.Fatal("reply to a dead response_url succeeded")
+	}
+	if strings.Contains(err.Error(), "secret-response-path") {
+		t.Fatalf("the response URL leaked into the error: %v", err)
+	}
+	if !strings.Contains(err.Error(), "[response_url]") {
+		t.Fatalf("error does not say what failed: %v", err)
 	}
 }

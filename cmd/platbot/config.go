@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -54,8 +55,10 @@ type Config struct {
 	PrometheusURL string          `yaml:"prometheus_url"`
 	PagerDuty     PagerDutyConfig `yaml:"pagerduty"`
 
-	// path is the file the config came from ("" for built-in defaults).
+	// path is the file the config came from ("" for built-in defaults);
+	// raw is its content, for errors that point at the right line.
 	path string
+	raw  []byte
 }
 
 // SlackConfig holds Slack credentials and the API base.
@@ -161,7 +164,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		if err := decodeConfig(path, data, cfg); err != nil {
 			return nil, err
 		}
-		cfg.path = path
+		cfg.path, cfg.raw = path, data
 	case errors.Is(err, os.ErrNotExist) && !explicit:
 		// No file: built-in defaults.
 	default:
@@ -180,27 +183,77 @@ func decodeConfig(path string, data []byte, cfg *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) && len(te.Errors) > 0 {
-			m := lineRe.FindStringSubmatch(te.Errors[0])
-			if m != nil {
-				var line int
-				fmt.Sscanf(m[1], "%d", &line)
-				return &ConfigError{File: path, Line: line, Msg: explainYAML(m[2])}
-			}
-			return &ConfigError{File: path, Msg: te.Errors[0]}
-		}
-		return &ConfigError{File: path, Msg: fmt.Sprintf("not valid YAML: %v", err)}
+		return yamlError(path, data, "", err)
 	}
 	return nil
 }
 
-func explainYAML(msg string) string {
-	// "cannot unmarshal !!str `abc` into int" → keep, but say what was expected.
-	if strings.Contains(msg, "cannot unmarshal") {
-		return msg + " (check the value's type against README's configuration table)"
+var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlError turns a yaml.v3 decoding error into a ConfigError naming the
+// file, the line and the dotted key at that line.
+func yamlError(path string, data []byte, section string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return &ConfigError{File: path, Key: section, Msg: fmt.Sprintf("not valid YAML: %v", err)}
 	}
-	return msg
+	m := lineRe.FindStringSubmatch(te.Errors[0])
+	if m == nil {
+		return &ConfigError{File: path, Key: section, Msg: te.Errors[0]}
+	}
+	var line int
+	fmt.Sscanf(m[1], "%d", &line)
+	msg := m[2]
+	key := keyAtLine(data, line)
+	if u := unknownFieldRe.FindStringSubmatch(msg); u != nil {
+		msg = fmt.Sprintf("unknown key %q (see examples/platbot.yaml for the keys this section takes)", u[1])
+	} else if strings.Contains(msg, "cannot unmarshal") {
+		msg += " (check the value's type against examples/platbot.yaml)"
+	}
+	if key == "" {
+		key = section
+	}
+	return &ConfigError{File: path, Line: line, Key: key, Msg: msg}
+}
+
+// keyAtLine returns the dotted path of the mapping key or value that starts
+// on line ("" when none does).
+func keyAtLine(data []byte, line int) string {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return ""
+	}
+	var walk func(n *yaml.Node, prefix string) string
+	walk = func(n *yaml.Node, prefix string) string {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := prefix
+				if n.Kind == yaml.SequenceNode {
+					p = fmt.Sprintf("%s[%d]", prefix, i)
+				}
+				if k := walk(c, p); k != "" {
+					return k
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if prefix != "" {
+					p = prefix + "." + k.Value
+				}
+				if found := walk(v, p); found != "" {
+					return found
+				}
+				if k.Line == line || (v.Line == line && v.Kind == yaml.ScalarNode) {
+					return p
+				}
+			}
+		}
+		return ""
+	}
+	return walk(&root, "")
 }
 
 func applyEnv(cfg *Config, getenv func(string) string) {
@@ -242,6 +295,9 @@ func (c *Config) validate() error {
 	if c.DB == "" {
 		return errf("db", "must name a SQLite file (or set PLATBOT_DB)")
 	}
+	if strings.Contains(c.DB, "://") {
+		return errf("db", fmt.Sprintf("%q looks like a URL; this build stores its state in SQLite only: name a file such as /data/platbot.db (PLATBOT_DB)", redactDSN(c.DB)))
+	}
 	if c.Slack.BotToken != "" && !strings.HasPrefix(c.Slack.BotToken, "xoxb-") {
 		return errf("slack.bot_token", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")
 	}
@@ -265,6 +321,19 @@ func (c *Config) validate() error {
 		return errf("log.format", fmt.Sprintf("expected text or json, got %q", c.Log.Format))
 	}
 	return nil
+}
+
+// redactDSN drops the password of a database URL for error messages.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+				return dsn[:i+3] + rest[:colon] + ":***" + rest[at:]
+			}
+		}
+	}
+	return dsn
 }
 
 // SlackConfigured reports whether Slack credentials are set, and why not.
@@ -305,26 +374,18 @@ func (c *Config) Feature(name string, dst any) error {
 	if n.Kind == 0 {
 		return nil
 	}
-	raw, err := yaml.Marshal(n)
-	if err != nil {
-		return &ConfigError{File: c.path, Key: name, Line: n.Line, Msg: err.Error()}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	// Decode the section from the original file, so errors carry the
+	// file's own line numbers: a struct with the section under its key and
+	// every other top-level key swallowed by an inline map.
+	wrapper := reflect.New(reflect.StructOf([]reflect.StructField{
+		{Name: "Section", Type: reflect.TypeOf(dst), Tag: reflect.StructTag(`yaml:"` + name + `"`)},
+		{Name: "Rest", Type: reflect.TypeOf(map[string]yaml.Node{}), Tag: `yaml:",inline"`},
+	}))
+	wrapper.Elem().Field(0).Set(reflect.ValueOf(dst))
+	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
-		msg := err.Error()
-		line := n.Line
-		var te *yaml.TypeError
-		if errors.As(err, &te) && len(te.Errors) > 0 {
-			msg = te.Errors[0]
-			if m := lineRe.FindStringSubmatch(te.Errors[0]); m != nil {
-				var l int
-				fmt.Sscanf(m[1], "%d", &l)
-				line = n.Line + l - 1
-				msg = explainYAML(m[2])
-			}
-		}
-		return &ConfigError{File: c.path, Key: name, Line: line, Msg: msg}
+	if err := dec.Decode(wrapper.Interface()); err != nil && !errors.Is(err, io.EOF) {
+		return yamlError(c.path, c.raw, name, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/platbot/platbot/integrations/pagerduty"
 
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -35,6 +37,8 @@ type features struct {
 	access  *access.Access
 	secrets *secrets.Secrets
 	pub     paths.Publisher
+	base    string         // the GitOps base branch ("" = default)
+	repo    *gitlocal.Repo // the local GitOps repository, when one is used
 	gh      *github.Client
 }
 
@@ -65,7 +69,12 @@ func newFeatures(ctx context.Context, app *App) (*features, error) {
 		opts = append(opts, catalog.WithGitHub(f.gh))
 	}
 	if f.catalog, err = catalog.Load(ctx, ccfg, opts...); err != nil {
-		return nil, fmt.Errorf("load catalog: %w", err)
+		if f.catalog == nil {
+			return nil, fmt.Errorf("load catalog: %w", err)
+		}
+		// The catalog is empty but usable; the refresher may fill it later.
+		log.Warn("catalog: nothing could be loaded; serving an empty catalog until a refresh succeeds "+
+			"(run platbot from the repository root for the examples, or set PLATBOT_CATALOG)", "err", err)
 	}
 
 	pcfg := policy.DefaultConfig()
@@ -150,9 +159,22 @@ func (f *features) register(ctx context.Context, app *App) error {
 // requests through the golden paths' publisher.
 func (f *features) buildSecrets(ctx context.Context, app *App) error {
 	cfg := app.Cfg
-	scfg := secrets.DefaultConfig()
+	def := secrets.DefaultConfig()
+	scfg := def
 	if err := cfg.Feature("secrets", &scfg); err != nil {
 		return err
+	}
+	if scfg.PublicURL == def.PublicURL {
+		// Not configured: links point at this machine's listen port, which
+		// is right for the shell and a laptop; serve says so.
+		port := "8080"
+		if _, p, err := net.SplitHostPort(cfg.Addr); err == nil && p != "" && p != "0" {
+			port = p
+		}
+		scfg.PublicURL = "http://localhost:" + port
+		if ok, _ := cfg.SlackConfigured(); ok {
+			app.Log.Warn("secrets.public_url is not set: one-time secret links point at " + scfg.PublicURL + ", which only works on this machine")
+		}
 	}
 	scfg.DataDir = cfg.DataDir
 	if scfg.KVMount == "" {
@@ -163,19 +185,15 @@ func (f *features) buildSecrets(ctx context.Context, app *App) error {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
 	}
 	var files secrets.FileReader
-	if paths.IsGitHubRepo(cfg.GitOpsRepo) {
+	if f.repo == nil {
 		if f.gh == nil {
 			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: "a GitHub repository needs GITHUB_TOKEN"}
 		}
-		if files, err = secrets.GitHubFiles(f.gh, cfg.GitOpsRepo, ""); err != nil {
+		if files, err = secrets.GitHubFiles(f.gh, cfg.GitOpsRepo, f.base); err != nil {
 			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
 		}
 	} else {
-		repo, err := gitlocal.Open(ctx, cfg.GitOpsRepo, gitlocal.Options{Logger: app.Log})
-		if err != nil {
-			return fmt.Errorf("local GitOps repository: %w", err)
-		}
-		files = secrets.LocalFiles(repo)
+		files = secrets.LocalFiles(f.repo)
 	}
 	if f.secrets, err = secrets.New(scfg, secrets.Deps{
 		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: f.pub, Files: files, Logger: app.Log,
@@ -200,6 +218,9 @@ func (f *features) buildAccess(app *App) error {
 	acfg, err := access.DecodeConfig(&cfg.Access)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "access", Line: cfg.Access.Line, Msg: err.Error()}
+	}
+	if acfg.Kubeconfig == "" {
+		acfg.Kubeconfig = cfg.Kube.Kubeconfig
 	}
 	issuers, err := access.KubeIssuers(acfg, app.Log)
 	if err != nil {
@@ -265,9 +286,20 @@ func (f *features) buildPaths(ctx context.Context, app *App) error {
 		pc.Vault.Mount = cfg.Vault.KVMount
 	}
 	pc.ApplyEnv(cfg.env)
-	pub, err := paths.NewPublisher(ctx, pc, cfg.env, app.Log)
-	if err != nil {
-		return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+	f.base = pc.GitOpsBase
+	var pub paths.Publisher
+	var err error
+	if paths.IsGitHubRepo(pc.GitOpsRepo) {
+		if pub, err = paths.NewPublisher(ctx, pc, cfg.env, app.Log); err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+		}
+	} else {
+		// One repository instance serves golden paths and secrets, so their
+		// branches and pull-request records never collide.
+		if f.repo, err = gitlocal.Open(ctx, pc.GitOpsRepo, gitlocal.Options{Base: pc.GitOpsBase, Logger: app.Log}); err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", pc.GitOpsRepo, err)}
+		}
+		pub = paths.LocalPublisher(f.repo)
 	}
 	f.pub = pub
 	sec, err := paths.NewSecretStore(pc, cfg.env, app.Log)
@@ -295,11 +327,10 @@ func (f *features) buildScorecards(app *App) error {
 	}
 	var providers scorecard.Providers
 	var kubeReader *kube.FactsReader
-	if cfg.Kube.Kubeconfig != "" {
-		rc, err := clientcmd.BuildConfigFromFlags("", cfg.Kube.Kubeconfig)
-		if err != nil {
-			return &ConfigError{File: cfg.path, Key: "kube.kubeconfig", Msg: fmt.Sprintf("cannot load %s: %v", cfg.Kube.Kubeconfig, err)}
-		}
+	if rc, where, err := kubeRESTConfig(cfg.Kube.Kubeconfig); err != nil {
+		return &ConfigError{File: cfg.path, Key: "kube.kubeconfig", Msg: err.Error()}
+	} else if rc != nil {
+		app.Log.Debug("scorecard cluster facts", "from", where)
 		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("kubernetes dynamic client: %w", err)
@@ -351,6 +382,28 @@ func (f *features) buildScorecards(app *App) error {
 	return nil
 }
 
+// kubeRESTConfig loads cluster access as kubectl does: the KUBECONFIG path
+// list (merged), else the in-cluster config inside a pod. It returns nil
+// when neither is there (the cluster facts are then "unknown").
+func kubeRESTConfig(kubeconfig string) (*rest.Config, string, error) {
+	if kubeconfig != "" {
+		rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(kubeconfig)}
+		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot load %s: %v", kubeconfig, err)
+		}
+		return rc, kubeconfig, nil
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		rc, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("in-cluster config: %v", err)
+		}
+		return rc, "in-cluster", nil
+	}
+	return nil, "", nil
+}
+
 // shellUser maps the shell's --as (a catalog user name or a Slack id) to a
 // chat user, so the shell speaks as someone the catalog knows.
 func (a *App) shellUser(ctx context.Context, as string) bot.User {
@@ -358,7 +411,19 @@ func (a *App) shellUser(ctx context.Context, as string) bot.User {
 	if as == "" {
 		as = defaultShellUser(cat)
 	}
-	if e, ok := cat.Lookup(as, catalog.KindUser); ok && e.Kind == catalog.KindUser {
+	e, ok := cat.Lookup(as, catalog.KindUser)
+	if !ok || e.Kind != catalog.KindUser {
+		for _, u := range cat.List(catalog.KindUser) {
+			if u.Annotation(catalog.AnnotationSlackUserID) == as {
+				e, ok = u, true
+				break
+			}
+		}
+	}
+	if !ok || e.Kind != catalog.KindUser {
+		a.Log.Warn("shell: --as names no catalog user; you act as an unknown user who may only read", "as", as)
+	}
+	if ok && e.Kind == catalog.KindUser {
 		u := bot.User{ID: e.Annotation(catalog.AnnotationSlackUserID), Name: e.Metadata.Name}
 		if p, ok := e.Spec["profile"].(map[string]any); ok {
 			if em, ok := p["email"].(string); ok {

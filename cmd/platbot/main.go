@@ -67,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, mainUsage)
 		return 0
 	case "version", "--version":
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(stderr, "Usage: platbot version\n\nPrints the version of this build.")
+			return 0
+		}
 		fmt.Fprintf(stdout, "platbot %s\n", version)
 		return 0
 	case "":
@@ -114,7 +118,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, errAuditBroken):
 		return 1
 	default:
-		fmt.Fprintf(stderr, "platbot %s: %v\n", cmd, err)
+		if cmd == "" {
+			fmt.Fprintf(stderr, "platbot: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "platbot %s: %v\n", cmd, err)
+		}
 		return 1
 	}
 }

@@ -93,8 +93,11 @@ func TestConfigErrorsNameFileKeyAndExpectation(t *testing.T) {
 		env        map[string]string
 		want       []string
 	}{
-		{"unknown key", "db: x.db\nslak:\n  bot_token: xoxb-1\n", nil, []string{"platbot.yaml", "line 2", "slak"}},
-		{"wrong type", "addr: [1, 2]\n", nil, []string{"platbot.yaml", "line 1", "cannot unmarshal"}},
+		{"unknown key", "db: x.db\nslak:\n  bot_token: xoxb-1\n", nil, []string{"platbot.yaml", "line 2", `unknown key "slak"`}},
+		{"unknown nested key", "db: x.db\nslack:\n  bot_tokn: xoxb-1\n", nil, []string{"platbot.yaml line 3", "slack.bot_tokn", `unknown key "bot_tokn"`}},
+		{"wrong type names the key", "db: x.db\naddr: [1, 2]\n", nil, []string{"line 2", "addr", "cannot unmarshal"}},
+		{"feature section typo", "db: x.db\n\ncatalog:\n  refresh: \"@every 5m\"\n  locatons:\n    - target: examples/catalog\n", nil, []string{"platbot.yaml line 5", "catalog.locatons", `unknown key "locatons"`}},
+		{"postgres url", "", map[string]string{"PLATBOT_DB": "postgres://u:pw@localhost/db"}, []string{"db", "SQLite only", "u:***@"}},
 		{"bad token", "slack:\n  bot_token: abc\n  signing_secret: s\n", nil, []string{"slack.bot_token", "xoxb-"}},
 		{"missing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"slack.signing_secret", "SLACK_SIGNING_SECRET"}},
 		{"bad log level", "log:\n  level: loud\n", nil, []string{"log.level", "debug, info, warn or error"}},
@@ -107,7 +110,7 @@ func TestConfigErrorsNameFileKeyAndExpectation(t *testing.T) {
 			}
 			e := testEnv(t, c.env)
 			e["PLATBOT_CONFIG"] = p
-			code, _, errOut := runBot(t, e, "", "migrate")
+			code, _, errOut := runBot(t, e, "", "shell")
 			if code == 0 {
 				t.Fatalf("bad config accepted")
 			}

@@ -1,0 +1,22 @@
+package shell
+
+import "testing"
+
+func TestReadableText(t *testing.T) {
+	cases := map[string]string{
+		"*Links*": "Links",
+		"• <https://runbooks.example/x|Runbook>":   "• Runbook (https://runbooks.example/x)",
+		"Manager: Erik (<@U0CHKERIK>)":             "Manager: Erik (@U0CHKERIK)",
+		"see <#C123|team-payments> now":            "see #team-payments now",
+		"Reports &amp; Data &lt;3":                 "Reports & Data <3",
+		":no_entry: You may not":                   "⛔ You may not",
+		"results for _pay_":                        "results for pay",
+		"keep `snake_case_name` and file_name.go":  "keep `snake_case_name` and file_name.go",
+		"*Status:* ⏳ *PENDING* — 0 of 1 approvals": "Status: ⏳ PENDING — 0 of 1 approvals",
+	}
+	for in, want := range cases {
+		if got := readable(in); got != want {
+			t.Errorf("readable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
