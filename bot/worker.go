@@ -30,7 +30,7 @@ type WorkerOptions struct {
 	Queue  Queue
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Concurrency is how many jobs run at once (default 4).
+	// Concurrency is how many jobs run at once (default 8).
 	Concurrency int
 	// Lease is how long a claimed job is reserved (default 5 minutes); a job
 	// whose worker died is claimed again after it.
@@ -62,7 +62,7 @@ func NewWorker(opts WorkerOptions) *Worker {
 		opts.Now = time.Now
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
+		opts.Concurrency = 8
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 5 * time.Minute

@@ -20,11 +20,14 @@ ON CONFLICT (dedupe_key) WHERE dedupe_key <> '' DO NOTHING`
 
 	// The oldest due queued job, or a running one whose lease expired. Each
 	// arm picks its oldest through an index, so a backlog is not sorted.
+	// Interactive jobs (kinds "bot.*": a user's command, form submission or
+	// click, some holding a trigger id that expires in 3 s) go before
+	// background work that is due at the same time.
 	sqlClaimCandidate = `SELECT ` + jobColumns + ` FROM (
-  SELECT * FROM (SELECT ` + jobColumns + ` FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT 1) AS due
+  SELECT * FROM (SELECT ` + jobColumns + ` FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1) AS due
   UNION ALL
   SELECT * FROM (SELECT ` + jobColumns + ` FROM jobs WHERE state = 'running' AND lease_until <= ? ORDER BY run_at, id LIMIT 1) AS expired
-) AS candidates ORDER BY run_at, id LIMIT 1`
+) AS candidates ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1`
 
 	sqlClaimJob = `UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated = ?
 WHERE id = ?`

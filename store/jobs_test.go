@@ -226,3 +226,27 @@ func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
 		t.Errorf("%d jobs claimed, want %d", len(seen), jobs)
 	}
 }
+
+// TestClaimPrefersInteractiveJobs: a user's command waiting behind due
+// background work is claimed first.
+func TestClaimPrefersInteractiveJobs(t *testing.T) {
+	s, c, _ := openTest(t)
+	ctx := context.Background()
+	now := c.Now()
+	for i, k := range []string{"scorecard.digest", "paths.step", "bot.command"} {
+		if _, err := s.Enqueue(ctx, Job{Kind: k, Payload: json.RawMessage(`{}`), RunAt: now.Add(time.Duration(i-10) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := s.ClaimJob(ctx, "w1", now, time.Minute)
+	if err != nil || j == nil {
+		t.Fatalf("claim: %v %v", j, err)
+	}
+	if j.Kind != "bot.command" {
+		t.Fatalf("claimed %s first, want bot.command", j.Kind)
+	}
+	j, _ = s.ClaimJob(ctx, "w1", now, time.Minute)
+	if j == nil || j.Kind != "scorecard.digest" {
+		t.Fatalf("then claimed %v, want the oldest background job", j)
+	}
+}
