@@ -28,7 +28,7 @@ func env(m map[string]string) func(string) string {
 }
 
 // testEnv points the bot at a temporary folder with the example catalog.
-func testEnv(t *testing.T, extra map[string]string) map[string]string {
+func testEnv(t testing.TB, extra map[string]string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	m := map[string]string{

@@ -22,7 +22,7 @@ const testSigningSecret = "test-signing-secret-8f2c"
 
 // servedBot is platbot serve on loopback, talking to a fake Slack Web API.
 type servedBot struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	slack *slackfake.Server
 	env   map[string]string
@@ -30,10 +30,10 @@ type servedBot struct {
 	n     int
 }
 
-func startServe(t *testing.T) *servedBot { return startServeWith(t, "") }
+func startServe(t testing.TB) *servedBot { return startServeWith(t, "") }
 
 // startServeWith serves with a platbot.yaml holding configYAML ("" for none).
-func startServeWith(t *testing.T, configYAML string) *servedBot {
+func startServeWith(t testing.TB, configYAML string) *servedBot {
 	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
@@ -205,7 +205,7 @@ func TestServeDenialAsTheUserSeesIt(t *testing.T) {
 
 // fillView answers every input block of a views.open payload with values
 // by block id, building view.state.values as Slack does.
-func fillView(t *testing.T, view map[string]any, values map[string][]string) map[string]any {
+func fillView(t testing.TB, view map[string]any, values map[string][]string) map[string]any {
 	t.Helper()
 	state := map[string]any{}
 	blocks, _ := view["blocks"].([]any)
