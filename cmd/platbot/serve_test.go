@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -357,5 +360,38 @@ func TestServeNewDBEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(b.env["PLATBOT_DB"]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServeGitHubWebhookSignature: POST /github/webhook is part of the
+// contract; a forged X-Hub-Signature-256 is refused before anything else.
+func TestServeGitHubWebhookSignature(t *testing.T) {
+	b := startServeWith(t, "github:\n  webhook_secret: hook-secret-1\n")
+	body := []byte(`{"action":"opened","number":1,"pull_request":{"head":{"sha":"abc"}},"repository":{"full_name":"acme/catalog"}}`)
+	post := func(sig string) int {
+		req, _ := http.NewRequest(http.MethodPost, b.url+"/github/webhook", strings.NewReader(string(body)))
+		req.Header.Set("X-GitHub-Event", "pull_request")
+		req.Header.Set("X-GitHub-Delivery", "d-1")
+		req.Header.Set("Content-Type", "application/json")
+		if sig != "" {
+			req.Header.Set("X-Hub-Signature-256", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("sha256=" + strings.Repeat("0", 64)); code != http.StatusUnauthorized {
+		t.Fatalf("forged signature: %d, want 401", code)
+	}
+	if code := post(""); code != http.StatusUnauthorized {
+		t.Fatalf("missing signature: %d, want 401", code)
+	}
+	mac := hmac.New(sha256.New, []byte("hook-secret-1"))
+	mac.Write(body)
+	if code := post("sha256=" + hex.EncodeToString(mac.Sum(nil))); code == http.StatusUnauthorized {
+		t.Fatalf("a correctly signed delivery was refused")
 	}
 }
