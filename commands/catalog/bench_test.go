@@ -180,6 +180,23 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkSearchTypo searches 10,000 entities for words that only the
+// typo-tolerant fallback matches, so it runs for every entity: "sevrice"
+// (two letters swapped) finds the components; "chackout" finds nothing.
+func BenchmarkSearchTypo(b *testing.B) {
+	c := loaded10k(b)
+	for _, q := range []string{"sevrice", "chackout"} {
+		b.Run(q, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := c.Search(q, 10); (q == "sevrice") != (len(got) > 0) {
+					b.Fatalf("Search(%q) = %d results", q, len(got))
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkMemory10k reports the heap the served catalog of 10,000
 // entities holds (heap-MB, after GC) and the process's resident set size
 // (rss-MB, VmRSS) with it loaded (target: ≤ 150 MB).

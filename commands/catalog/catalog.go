@@ -65,6 +65,12 @@ type Catalog struct {
 	restored  atomic.Bool
 	refreshMu sync.Mutex
 
+	// lastErr is the error of the last refresh while no refresh has
+	// succeeded since, lastErrAt when it failed (see LastRefreshError).
+	lastErrMu sync.Mutex
+	lastErr   error
+	lastErrAt time.Time
+
 	// reported are problems other features found in catalog data (see
 	// ReportProblem), until the next refresh.
 	reportedMu sync.Mutex

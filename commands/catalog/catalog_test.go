@@ -214,6 +214,12 @@ func TestSearchRanks(t *testing.T) {
 		{"warehouse postgres", "reports-warehouse", nil},
 		{"Grace", "grace.kim", nil},
 		{"fraud model", "fraud-scoring", nil},
+		// Typos: a letter mistyped, two letters swapped, two edits.
+		{"chackout", "", []string{"checkout-service", "checkout-web", "checkout"}},
+		{"chekcout", "", []string{"checkout-service", "checkout-web", "checkout"}},
+		{"checkout-servcie", "checkout-service", nil},
+		{"paymnets ledgre", "payments-ledger", nil},
+		{"warehuose", "reports-warehouse", nil},
 	}
 	for _, tc := range cases {
 		got := names(c.Search(tc.q, 10))
@@ -233,11 +239,57 @@ func TestSearchRanks(t *testing.T) {
 	if got := c.Search("payments", 3); len(got) != 3 {
 		t.Errorf("Search n=3 gave %d", len(got))
 	}
+	for _, nothing := range []string{"zzzzqqq", "chxxxxut", "pyy"} {
+		if got := c.Search(nothing, 10); len(got) != 0 {
+			t.Errorf("Search(%q) = %v", nothing, names(got))
+		}
+	}
 	if got := c.Search("zzzzqqq", 10); len(got) != 0 {
 		t.Errorf("Search(nonsense) = %v", names(got))
 	}
 	if got := c.Search("  ", 10); got != nil {
 		t.Errorf("Search(blank) = %v", names(got))
+	}
+}
+
+func TestSearchRanksTyposLast(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"x.yaml": group("t") + "---\n" +
+		component("sevrice-b", "t") + "---\n" + component("service-a", "t") + "---\n" + component("unrelated", "t")})
+	c := newTestCatalog(t, []LocationConfig{{Target: dir}})
+	var got []string
+	for _, e := range c.Search("servce", 0) {
+		got = append(got, e.Metadata.Name)
+	}
+	// service-a holds "servce" with a letter left out; sevrice-b only
+	// within two edits (a swap and a left-out letter).
+	if !slices.Equal(got, []string{"service-a", "sevrice-b"}) {
+		t.Errorf("Search(servce) = %v", got)
+	}
+}
+
+func TestEditsWithin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		k    int
+		want int
+	}{
+		{"checkout", "checkout", 2, 0},
+		{"chackout", "checkout", 2, 1},
+		{"chekcout", "checkout", 2, 1},
+		{"chkout", "checkout", 2, 2},
+		{"checkuot", "checkout", 1, 1},
+		{"cehkcout", "checkout", 2, 2},
+		{"chxxxxut", "checkout", 2, -1},
+		{"ab", "abcd", 1, -1},
+		{"", "ab", 2, 2},
+		{"ca", "abc", 2, -1}, // 3 with swaps that may not overlap (OSA)
+	} {
+		if got := editsWithin(tc.a, tc.b, tc.k); got != tc.want {
+			t.Errorf("editsWithin(%q, %q, %d) = %d, want %d", tc.a, tc.b, tc.k, got, tc.want)
+		}
+	}
+	if got := editsWithin(strings.Repeat("a", 70), strings.Repeat("a", 70), 2); got != -1 {
+		t.Errorf("overlong words: %d", got)
 	}
 }
 
@@ -286,13 +338,52 @@ func TestConfigValidateAndEnv(t *testing.T) {
 		t.Errorf("defaults: %+v", gh)
 	}
 
+	// A GitHub URL is a GitHub location without saying so, in the config
+	// file and in PLATBOT_CATALOG, not a local path.
+	for _, target := range []string{
+		"https://github.com/acme/payments/blob/main/catalog/all.yaml",
+		"https://github.com/acme/payments/blob/main/catalog/all.yaml#L3",
+	} {
+		untyped := Config{Locations: []LocationConfig{{Target: target}}}
+		if err := untyped.Validate(); err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if l := untyped.Locations[0]; l.Type != LocationGitHub || l.Repo != "acme/payments" || l.Ref != "main" || l.Path != "catalog/all.yaml" ||
+			l.locationName() != "url:https://github.com/acme/payments/blob/main/catalog/all.yaml" {
+			t.Errorf("untyped github URL location = %+v", l)
+		}
+	}
+	env := DefaultConfig()
+	env.Locations = append(env.Locations, LocationConfig{Repo: "acme/checkout", Ref: "v2", Path: "catalog-info.yaml"})
+	env.ApplyEnv(func(k string) string {
+		if k == EnvCatalog {
+			return "https://github.com/acme/payments/blob/main/catalog/all.yaml, extra/local, https://github.com/acme/checkout/blob/v2/catalog-info.yaml"
+		}
+		return ""
+	})
+	if err := env.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Locations) != 4 {
+		t.Fatalf("locations after PLATBOT_CATALOG = %+v", env.Locations)
+	}
+	if l := env.Locations[2]; l.Type != LocationGitHub || l.Repo != "acme/payments" || l.Ref != "main" || l.Path != "catalog/all.yaml" {
+		t.Errorf("PLATBOT_CATALOG github URL = %+v", l)
+	}
+	if l := env.Locations[3]; l.Type != LocationFile || l.Target != "extra/local" {
+		t.Errorf("PLATBOT_CATALOG folder = %+v", l)
+	}
+
 	for name, bad := range map[string]Config{
-		"refresh":     {Refresh: "every tuesday"},
-		"kind rule":   {Rules: []KindRule{{Allow: []string{"Componnent"}}}},
-		"repo":        {Locations: []LocationConfig{{Repo: "acme"}}},
-		"type":        {Locations: []LocationConfig{{Type: "s3", Target: "x"}}},
-		"no target":   {Locations: []LocationConfig{{Type: LocationFile}}},
-		"managerFrom": {ManagerFrom: []string{"hr-system"}},
+		"file type with a github URL": {Locations: []LocationConfig{{Type: LocationFile, Target: "https://github.com/acme/payments/blob/main/x.yaml"}}},
+		"other URL":                   {Locations: []LocationConfig{{Target: "https://gitlab.com/acme/payments/-/blob/main/x.yaml"}}},
+		"github URL without a file":   {Locations: []LocationConfig{{Type: LocationGitHub, Target: "https://github.com/acme/payments"}}},
+		"refresh":                     {Refresh: "every tuesday"},
+		"kind rule":                   {Rules: []KindRule{{Allow: []string{"Componnent"}}}},
+		"repo":                        {Locations: []LocationConfig{{Repo: "acme"}}},
+		"type":                        {Locations: []LocationConfig{{Type: "s3", Target: "x"}}},
+		"no target":                   {Locations: []LocationConfig{{Type: LocationFile}}},
+		"managerFrom":                 {ManagerFrom: []string{"hr-system"}},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted %+v", name, bad)

@@ -65,7 +65,7 @@ func (c *Catalog) Commands() []*bot.Command {
 		},
 		{
 			Name:    "catalog errors",
-			Summary: "List the catalog's validation problems with file and line (admins)",
+			Summary: "List the catalog's validation problems with location, file and line, and a failed refresh (admins)",
 			Action:  bot.ActionAdmin,
 			Handle:  c.handleErrors,
 		},
@@ -376,10 +376,46 @@ func (c *Catalog) handleReload(ctx context.Context, req *bot.Request) error {
 	return req.Reply(ctx, bot.Message{Text: text})
 }
 
+// timeLayout is how times show in catalog replies.
+const timeLayout = "2006-01-02 15:04 MST"
+
+// refreshFailure says that the last refresh failed and what is served
+// instead ("" when the last refresh succeeded).
+func (c *Catalog) refreshFailure() string {
+	at, err := c.LastRefreshError()
+	if err == nil {
+		return ""
+	}
+	served := "an empty catalog (no refresh has succeeded yet)"
+	if r := c.Refreshed(); !r.IsZero() {
+		served = "the state of " + r.Format(timeLayout)
+		if c.Restored() {
+			served += " (restored from the saved snapshot)"
+		}
+	}
+	return fmt.Sprintf("last refresh failed at %s: %v; serving %s", at.Format(timeLayout), err, served)
+}
+
 func (c *Catalog) handleErrors(ctx context.Context, req *bot.Request) error {
 	ps := c.Errors()
-	if len(ps) == 0 {
+	failure := c.refreshFailure()
+	if len(ps) == 0 && failure == "" {
 		return req.Reply(ctx, bot.Message{Text: "The catalog has no problems."})
+	}
+	// A failed refresh comes first: the problems below are those of the
+	// state still served, not of the locations as they are now.
+	var blocks []bot.Block
+	var text []string
+	if failure != "" {
+		failure = strings.ToUpper(failure[:1]) + failure[1:] + "."
+		blocks = append(blocks, bot.Section{Text: ":warning: *Catalog refresh failed.* " + esc(failure)})
+		text = append(text, failure)
+	}
+	if len(ps) == 0 {
+		const none = "The served catalog has no problems."
+		blocks = append(blocks, bot.Section{Text: none})
+		text = append(text, none)
+		return req.Reply(ctx, bot.Message{Text: strings.Join(text, " "), Blocks: blocks})
 	}
 	errs := 0
 	for _, p := range ps {
@@ -387,7 +423,7 @@ func (c *Catalog) handleErrors(ctx context.Context, req *bot.Request) error {
 			errs++
 		}
 	}
-	summary := fmt.Sprintf("%d errors, %d warnings (refreshed %s)", errs, len(ps)-errs, c.Refreshed().Format("2006-01-02 15:04 MST"))
+	summary := fmt.Sprintf("%d errors, %d warnings (refreshed %s)", errs, len(ps)-errs, c.Refreshed().Format(timeLayout))
 	var b strings.Builder
 	for i, p := range ps {
 		if i == maxErrorLines {
@@ -396,10 +432,9 @@ func (c *Catalog) handleErrors(ctx context.Context, req *bot.Request) error {
 		}
 		fmt.Fprintf(&b, "%-7s %s\n", p.Severity, p)
 	}
-	return req.Reply(ctx, bot.Message{
-		Text:   summary,
-		Blocks: []bot.Block{bot.Section{Text: "*Catalog problems:* " + summary}, bot.Code{Text: strings.TrimRight(b.String(), "\n")}},
-	})
+	text = append(text, summary)
+	blocks = append(blocks, bot.Section{Text: "*Catalog problems:* " + summary}, bot.Code{Text: strings.TrimRight(b.String(), "\n")})
+	return req.Reply(ctx, bot.Message{Text: strings.Join(text, " "), Blocks: blocks})
 }
 
 func (c *Catalog) handleRemove(ctx context.Context, req *bot.Request) error {

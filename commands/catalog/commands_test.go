@@ -212,7 +212,9 @@ func TestAdminCommands(t *testing.T) {
 	if err := run(t, c, m, "U0PLATPRIYA", "catalog errors"); err != nil {
 		t.Fatal(err)
 	}
-	if text := m.AllText(); !strings.Contains(text, "0 errors, 1 warnings") || !strings.Contains(text, "org.yaml:17: component:default/svc: spec.system \"nowhere\" does not resolve") {
+	// Each problem names its location, file and line.
+	if text := m.AllText(); !strings.Contains(text, "0 errors, 1 warnings") ||
+		!strings.Contains(text, "warning [file:"+dir+"] "+dir+"/org.yaml:17: component:default/svc: spec.system \"nowhere\" does not resolve") {
 		t.Errorf("errors output:\n%s", text)
 	}
 
@@ -241,6 +243,24 @@ func TestAdminCommands(t *testing.T) {
 	_ = run(t, c, m, "U0PLATPRIYA", "catalog errors")
 	if !strings.Contains(m.AllText(), "no problems") {
 		t.Errorf("errors after cleanup:\n%s", m.AllText())
+	}
+}
+
+func TestProblemString(t *testing.T) {
+	for _, tc := range []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{Location: "file:examples/catalog", File: "examples/catalog/org.yaml", Line: 7, Entity: "group:default/x", Message: "bad"},
+			"[file:examples/catalog] examples/catalog/org.yaml:7: group:default/x: bad"},
+		{Problem{Location: "url:https://github.com/acme/p/blob/main/catalog-info.yaml", File: "https://github.com/acme/p/blob/main/team.yaml", Message: "file not found"},
+			"[url:https://github.com/acme/p/blob/main/catalog-info.yaml] https://github.com/acme/p/blob/main/team.yaml: file not found"},
+		{Problem{Location: "file:nowhere", Message: "location: target missing"}, "[file:nowhere] location: target missing"},
+		{Problem{File: "a.yaml", Line: 2, Message: "reported"}, "a.yaml:2: reported"},
+	} {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("String() = %q\nwant %q", got, tc.want)
+		}
 	}
 }
 

@@ -72,7 +72,8 @@ type Config struct {
 // LocationConfig is one configured location: a local folder or file, or a
 // file in a GitHub repository.
 type LocationConfig struct {
-	// Type is "file" or "github"; empty means github when Repo is set.
+	// Type is "file" or "github"; empty means github when Repo is set or
+	// Target is a GitHub URL, else file.
 	Type string `yaml:"type,omitempty" json:"type,omitempty"`
 	// Target is the local folder or file. A folder contributes the .yaml and
 	// .yml files directly in it; its sub-folders are reached through
@@ -107,15 +108,31 @@ func DefaultConfig() Config {
 }
 
 // ApplyEnv adds the locations named by PLATBOT_CATALOG (comma-separated
-// folders or files) to the configured ones. Pass os.Getenv.
+// folders or files, or https://github.com/{owner}/{repo}/blob/{ref}/{path}
+// URLs) to the configured ones. Pass os.Getenv.
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	for _, t := range strings.Split(getenv(EnvCatalog), ",") {
 		t = strings.TrimSpace(t)
-		if t == "" || slices.ContainsFunc(c.Locations, func(l LocationConfig) bool { return l.Target == t }) {
+		if t == "" {
 			continue
 		}
-		c.Locations = append(c.Locations, LocationConfig{Target: t})
+		l := LocationConfig{Target: t}
+		if owner, repo, ref, p, ok := parseGitHubURL(t); ok {
+			l = LocationConfig{Type: LocationGitHub, Target: t, Repo: owner + "/" + repo, Ref: ref, Path: p}
+		}
+		if slices.ContainsFunc(c.Locations, l.sameAs) {
+			continue
+		}
+		c.Locations = append(c.Locations, l)
 	}
+}
+
+// sameAs reports whether two configured locations name the same place.
+func (l LocationConfig) sameAs(o LocationConfig) bool {
+	if l.Target != "" && l.Target == o.Target {
+		return true
+	}
+	return l.Repo != "" && l.Repo == o.Repo && l.Ref == o.Ref && cleanRepoPath(l.Path) == cleanRepoPath(o.Path)
 }
 
 // Validate checks the configuration and fills defaults. Errors name the
@@ -141,21 +158,30 @@ func (c *Config) Validate() error {
 	c.Locations = slices.Clone(c.Locations)
 	for i := range c.Locations {
 		l := &c.Locations[i]
+		_, _, _, _, isGitHubURL := parseGitHubURL(l.Target)
 		if l.Type == "" {
+			// A GitHub URL is recognised before the type defaults to file.
 			l.Type = LocationFile
-			if l.Repo != "" {
+			if l.Repo != "" || isGitHubURL {
 				l.Type = LocationGitHub
 			}
 		}
 		switch l.Type {
 		case LocationFile:
-			if l.Target == "" {
+			switch {
+			case l.Target == "":
 				return fmt.Errorf("catalog config: locations[%d]: file location needs a target", i)
+			case isGitHubURL:
+				return fmt.Errorf("catalog config: locations[%d]: target %q is a GitHub URL, not a local path: set type %q or leave type out", i, l.Target, LocationGitHub)
+			case strings.Contains(l.Target, "://"):
+				return fmt.Errorf("catalog config: locations[%d]: target %q: want a local folder or file, or a %s URL", i, l.Target, gitHubURLForm)
 			}
 		case LocationGitHub:
 			if l.Repo == "" {
 				if owner, repo, ref, p, ok := parseGitHubURL(l.Target); ok {
 					l.Repo, l.Ref, l.Path = owner+"/"+repo, ref, p
+				} else if l.Target != "" {
+					return fmt.Errorf("catalog config: locations[%d]: target %q: want a %s URL, or repo and path", i, l.Target, gitHubURLForm)
 				}
 			}
 			if o, r, ok := strings.Cut(l.Repo, "/"); !ok || o == "" || r == "" || strings.Contains(r, "/") {
@@ -215,15 +241,22 @@ func allowedKinds(rules []KindRule) map[string]bool {
 	return set
 }
 
+// gitHubURLForm is the GitHub URL form locations accept.
+const gitHubURLForm = "https://github.com/{owner}/{repo}/blob/{ref}/{path}"
+
 // parseGitHubURL splits https://github.com/{owner}/{repo}/blob/{ref}/{path}
-// (or /tree/); it reports false for anything else.
+// (or /tree/), ignoring a ?query or #fragment (as in a link to a line); it
+// reports false for anything else.
 func parseGitHubURL(u string) (owner, repo, ref, path string, ok bool) {
-	rest, found := strings.CutPrefix(u, "https://github.com/")
+	rest, found := strings.CutPrefix(strings.TrimSpace(u), "https://github.com/")
 	if !found {
 		return "", "", "", "", false
 	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
 	parts := strings.SplitN(rest, "/", 5)
-	if len(parts) < 5 || (parts[2] != "blob" && parts[2] != "tree") || parts[0] == "" || parts[1] == "" {
+	if len(parts) < 5 || (parts[2] != "blob" && parts[2] != "tree") || parts[0] == "" || parts[1] == "" || parts[3] == "" || parts[4] == "" {
 		return "", "", "", "", false
 	}
 	return parts[0], parts[1], parts[3], parts[4], true

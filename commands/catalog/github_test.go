@@ -169,3 +169,42 @@ func TestGitHubWithoutClient(t *testing.T) {
 		t.Error("a missing client is not a missing file")
 	}
 }
+
+// A GitHub URL as a location's target, in the config or in
+// PLATBOT_CATALOG, is read from GitHub, not as a local path.
+func TestGitHubURLTargetsAreReadFromGitHub(t *testing.T) {
+	fake, gh := newGitHub(t, map[string]string{
+		"acme/payments/catalog/all.yaml@main":   group("payments") + "---\n" + component("payments-service", "payments"),
+		"acme/checkout/catalog-info.yaml@v2":    group("checkout") + "---\n" + component("checkout-service", "checkout"),
+		"acme/unrelated/catalog-info.yaml@main": group("nobody"),
+	})
+	cfg := DefaultConfig()
+	cfg.Locations = []LocationConfig{{Target: "https://github.com/acme/payments/blob/main/catalog/all.yaml"}}
+	cfg.ApplyEnv(func(k string) string {
+		if k == EnvCatalog {
+			return "https://github.com/acme/checkout/blob/v2/catalog-info.yaml"
+		}
+		return ""
+	})
+	c, err := New(cfg, WithGitHub(gh), WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for ref, loc := range map[string]string{
+		"payments-service": "url:https://github.com/acme/payments/blob/main/catalog/all.yaml",
+		"checkout-service": "url:https://github.com/acme/checkout/blob/v2/catalog-info.yaml",
+	} {
+		if e, ok := c.Get(ref); !ok || e.Source.Location != loc {
+			t.Errorf("%s: %+v; problems:\n%s", ref, e, problemsText(c.Errors()))
+		}
+	}
+	if len(c.Errors()) != 0 {
+		t.Errorf("problems:\n%s", problemsText(c.Errors()))
+	}
+	if len(fake.requests) != 2 {
+		t.Errorf("requests: %v", fake.requests)
+	}
+}

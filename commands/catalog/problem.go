@@ -27,9 +27,14 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
-// String renders "file:line: [entity: ]message".
+// String renders "[location] file:line: [entity: ]message", each part
+// present only when known: the location is the configured one the file was
+// reached from ("file:examples/catalog", "url:https://github.com/…").
 func (p Problem) String() string {
 	var b strings.Builder
+	if p.Location != "" {
+		b.WriteString("[" + p.Location + "] ")
+	}
 	if p.File != "" {
 		b.WriteString(p.File)
 		if p.Line > 0 {

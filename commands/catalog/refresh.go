@@ -112,6 +112,44 @@ func (l *loader) problem(sev, loc, file string, line int, entity, format string,
 func (c *Catalog) Refresh(ctx context.Context) (RefreshReport, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
+	rep, err := c.refresh(ctx)
+	c.noteRefresh(err)
+	return rep, err
+}
+
+// noteRefresh keeps the outcome of a refresh for LastRefreshError: a
+// failure is kept until a refresh succeeds. A refresh cancelled because
+// platbot is stopping is no failure of the locations and is not kept.
+func (c *Catalog) noteRefresh(err error) {
+	if err != nil && errors.Is(err, context.Canceled) {
+		return
+	}
+	c.lastErrMu.Lock()
+	defer c.lastErrMu.Unlock()
+	if err == nil {
+		c.lastErr, c.lastErrAt = nil, time.Time{}
+		return
+	}
+	c.lastErr, c.lastErrAt = err, c.now()
+}
+
+// LastRefreshError returns when the last refresh failed and why, while no
+// refresh has succeeded since; (zero time, nil) otherwise. The catalog
+// keeps serving its last good state after a failure (see Refreshed and
+// Restored for how old it is).
+func (c *Catalog) LastRefreshError() (time.Time, error) {
+	c.lastErrMu.Lock()
+	defer c.lastErrMu.Unlock()
+	return c.lastErrAt, c.lastErr
+}
+
+// Restored reports whether the served state came from a saved snapshot
+// (see WithSnapshots) and no refresh has succeeded since. A caller that
+// does not run StartRefresher can use it to refresh at startup.
+func (c *Catalog) Restored() bool { return c.restored.Load() }
+
+// refresh is Refresh with refreshMu held.
+func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 	start := time.Now()
 	rep := RefreshReport{Started: c.now()}
 	prev := c.snap.Load()

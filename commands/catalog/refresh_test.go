@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest"
 )
 
 func TestRefreshMarksOrphans(t *testing.T) {
@@ -160,6 +162,102 @@ func TestRefreshFailureKeepsLastGoodState(t *testing.T) {
 	}
 }
 
+func TestFailedRefreshIsKeptAndShown(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"org.yaml": group("payments") + "---\n" + component("svc", "payments")})
+	failedAt := time.Date(2025, 3, 4, 5, 6, 0, 0, time.UTC)
+	now := time.Date(2025, 3, 4, 4, 0, 0, 0, time.UTC)
+	c := newTestCatalog(t, []LocationConfig{{Target: filepath.Join(dir, "org.yaml")}}, WithClock(func() time.Time { return now }))
+	if at, err := c.LastRefreshError(); err != nil || !at.IsZero() {
+		t.Fatalf("after a good refresh: %v, %v", at, err)
+	}
+	if err := os.Remove(filepath.Join(dir, "org.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	// The scheduled refresh fails: not only logged, but kept.
+	now = failedAt
+	c.refreshLogged(context.Background())
+	at, err := c.LastRefreshError()
+	if err == nil || !at.Equal(failedAt) || !strings.Contains(err.Error(), "none of 1 files could be read") {
+		t.Fatalf("LastRefreshError = %v, %v", at, err)
+	}
+
+	// /plat catalog errors says so first, with what is still served.
+	m := bottest.NewMessenger()
+	if err := run(t, c, m, "U0PLATPRIYA", "catalog errors"); err != nil {
+		t.Fatal(err)
+	}
+	text := m.AllText()
+	want := "Last refresh failed at 2025-03-04 05:06 UTC: catalog refresh: none of 1 files could be read"
+	if !strings.Contains(text, want) || !strings.Contains(text, "serving the state of 2025-03-04 04:00 UTC") ||
+		!strings.Contains(text, "The served catalog has no problems") {
+		t.Errorf("errors output:\n%s", text)
+	}
+	if i := strings.Index(text, "Last refresh failed"); i < 0 || strings.Index(text, "no problems") < i {
+		t.Errorf("the failure is not at the top:\n%s", text)
+	}
+
+	// A refresh cancelled on shutdown is not a failure of the locations.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	now = failedAt.Add(time.Hour)
+	if _, err := c.Refresh(ctx); err == nil {
+		t.Fatal("a cancelled refresh succeeded")
+	}
+	if at, _ := c.LastRefreshError(); !at.Equal(failedAt) {
+		t.Errorf("a cancelled refresh replaced the failure: %v", at)
+	}
+
+	// The next good refresh clears it.
+	if err := writeFile(dir, "org.yaml", group("payments")+"---\n"+component("svc", "payments", "  system: nowhere")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := c.LastRefreshError(); err != nil || !at.IsZero() {
+		t.Errorf("after recovery: %v, %v", at, err)
+	}
+	m.Reset()
+	_ = run(t, c, m, "U0PLATPRIYA", "catalog errors")
+	if text := m.AllText(); strings.Contains(text, "refresh failed") || !strings.Contains(text, "0 errors, 1 warnings") {
+		t.Errorf("errors output after recovery:\n%s", text)
+	}
+}
+
+func TestFailedRefreshOfARestoredCatalog(t *testing.T) {
+	snaps := &MemorySnapshots{}
+	_ = newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
+	c, err := Load(context.Background(), DefaultConfigWith(filepath.Join(t.TempDir(), "missing")), WithSnapshots(snaps), WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Restored() {
+		t.Fatal("Restored() = false after loading a snapshot")
+	}
+	if _, err := c.Refresh(context.Background()); err == nil {
+		t.Fatal("refresh of a missing location succeeded")
+	}
+	if !c.Restored() {
+		t.Error("a failed refresh ended Restored()")
+	}
+	m := bottest.NewMessenger()
+	_ = run(t, c, m, "U0PLATPRIYA", "catalog errors")
+	if text := m.AllText(); !strings.Contains(text, "(restored from the saved snapshot)") || !strings.Contains(text, "Last refresh failed at") {
+		t.Errorf("errors output:\n%s", text)
+	}
+
+	// Never loaded at all: says the catalog served is empty.
+	empty, err := Load(context.Background(), DefaultConfigWith(filepath.Join(t.TempDir(), "missing")), WithLogger(quiet))
+	if err == nil || empty.Restored() {
+		t.Fatalf("load of a missing location: %v, restored %v", err, empty.Restored())
+	}
+	m.Reset()
+	_ = run(t, empty, m, "U0PLATPRIYA", "catalog errors")
+	if text := m.AllText(); !strings.Contains(text, "serving an empty catalog") {
+		t.Errorf("errors output:\n%s", text)
+	}
+}
+
 func TestRestartServesSavedSnapshot(t *testing.T) {
 	snaps := &MemorySnapshots{}
 	first := newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
@@ -173,8 +271,8 @@ func TestRestartServesSavedSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Len() != want || !c.restored.Load() {
-		t.Fatalf("restored %d entities, want %d", c.Len(), want)
+	if c.Len() != want || !c.Restored() {
+		t.Fatalf("restored %d entities, want %d (Restored %v)", c.Len(), want, c.Restored())
 	}
 	e, ok := c.Get("payments-service")
 	if !ok || e.Source.Line != 3 || len(e.Relations) == 0 {
@@ -190,8 +288,8 @@ func TestRestartServesSavedSnapshot(t *testing.T) {
 	// A corrupt snapshot falls back to reading the locations.
 	_ = snaps.SaveSnapshot(context.Background(), []byte("{not json"))
 	c2, err := Load(context.Background(), DefaultConfigWith(examplesDir), WithSnapshots(snaps), WithLogger(quiet))
-	if err != nil || c2.Len() != want {
-		t.Errorf("fallback load: %d entities, %v", c2.Len(), err)
+	if err != nil || c2.Len() != want || c2.Restored() {
+		t.Errorf("fallback load: %d entities, %v (Restored %v)", c2.Len(), err, c2.Restored())
 	}
 }
 
@@ -220,10 +318,10 @@ func TestStartRefresher(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for c.Refreshed().Equal(before) && time.Now().Before(deadline) {
+	for (c.Refreshed().Equal(before) || c.Restored()) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.Refreshed().Equal(before) || c.restored.Load() {
+	if c.Refreshed().Equal(before) || c.Restored() {
 		t.Error("no catch-up refresh after a restore")
 	}
 	if err := c.RefreshJob(ctx, nil); err != nil {

@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"math/bits"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/lithammer/fuzzysearch/fuzzy"
 )
@@ -15,7 +17,37 @@ type searchDoc struct {
 	desc  string
 	tags  []string
 	rank  int // kind order: components first
+	// nameWords and titleWords are the words (of at least minTypoWord
+	// letters) that typo-tolerant matching compares a query word with:
+	// the name's parts and the whole name, the title's words.
+	nameWords  []typoWord
+	titleWords []typoWord
 }
+
+// typoWord is a word typos are matched against, with the set of its bytes
+// (each byte's low 6 bits): a query word with more bytes outside that set
+// than the edits allowed cannot match, and is turned away without the
+// edit-distance table.
+type typoWord struct {
+	s    string
+	mask uint64
+}
+
+func byteMask(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		m |= 1 << (s[i] & 63)
+	}
+	return m
+}
+
+// minTypoWord is the shortest query word (and catalog word) that is
+// matched with typos; shorter ones match too much.
+const minTypoWord = 4
+
+// maxTypoWord bounds the words compared for typos (names are at most 63
+// characters), so the comparison needs no allocation.
+const maxTypoWord = 64
 
 var kindRank = map[string]int{
 	KindComponent: 0, KindAPI: 1, KindResource: 2, KindSystem: 3, KindDomain: 4,
@@ -31,7 +63,7 @@ func newSearchDoc(e *Entity) searchDoc {
 	if title == "" {
 		title = profileString(e, "displayName")
 	}
-	return searchDoc{
+	d := searchDoc{
 		e:     e,
 		name:  strings.ToLower(e.Metadata.Name),
 		title: strings.ToLower(title),
@@ -39,11 +71,34 @@ func newSearchDoc(e *Entity) searchDoc {
 		tags:  tags,
 		rank:  kindRank[canonicalKind(e.Kind)],
 	}
+	d.nameWords = typoWords(d.name, true)
+	d.titleWords = typoWords(d.title, false)
+	return d
+}
+
+// typoWords splits s into its words of letters and digits that are long
+// enough to be matched with typos, plus s itself when whole is set and s
+// has several words ("checkout-service" → checkout, service,
+// checkout-service). The words share s's memory.
+func typoWords(s string, whole bool) []typoWord {
+	var out []typoWord
+	n := 0
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		n++
+		if len(w) >= minTypoWord && len(w) <= maxTypoWord {
+			out = append(out, typoWord{w, byteMask(w)})
+		}
+	}
+	if whole && n > 1 && len(s) <= maxTypoWord {
+		out = append(out, typoWord{s, byteMask(s)})
+	}
+	return out
 }
 
 // score rates how well one query word matches the entity (0 = not at all).
 // Name matches beat title matches, which beat tags, then descriptions;
-// exact beats prefix beats substring beats fuzzy.
+// exact beats prefix beats substring beats fuzzy (left-out letters) beats
+// typos (a word of the name or title within a few edits).
 func (d *searchDoc) score(w string) int {
 	best := 0
 	up := func(s int) {
@@ -91,7 +146,99 @@ func (d *searchDoc) score(w string) int {
 			}
 		}
 	}
+	if best == 0 {
+		// Last resort, and so scored below every match above (the lowest
+		// of which is 4): letters swapped, mistyped, doubled or left out.
+		best = d.typoScore(w)
+	}
 	return best
+}
+
+// typoScore rates a query word that is a few edits away from a word of the
+// name (3 for one edit, 2 for two) or of the title (2, 1); 0 otherwise.
+// One edit is allowed in words of 4 or 5 letters, two in longer ones.
+func (d *searchDoc) typoScore(w string) int {
+	if len(w) < minTypoWord || len(w) > maxTypoWord {
+		return 0
+	}
+	k := 1
+	if len(w) >= 6 {
+		k = 2
+	}
+	// Each edit brings at most one byte the catalog word lacks.
+	wm := byteMask(w)
+	near := func(t typoWord) int {
+		if bits.OnesCount64(wm&^t.mask) > k {
+			return -1
+		}
+		return editsWithin(w, t.s, k)
+	}
+	best := 0
+	for _, nw := range d.nameWords {
+		if e := near(nw); e >= 0 {
+			best = max(best, 4-e)
+			if e == 1 {
+				return best
+			}
+		}
+	}
+	if best > 0 {
+		return best
+	}
+	for _, tw := range d.titleWords {
+		if e := near(tw); e >= 0 {
+			best = max(best, 3-e)
+		}
+	}
+	return best
+}
+
+// editsWithin returns the optimal string alignment distance between a and
+// b (insertions, deletions, substitutions and swaps of adjacent bytes,
+// each counting one) when it is at most k, else -1. It gives up as soon as
+// a row of the table exceeds k, and allocates nothing: a and b are at most
+// maxTypoWord bytes.
+func editsWithin(a, b string, k int) int {
+	la, lb := len(a), len(b)
+	if absInt(la-lb) > k || la > maxTypoWord || lb > maxTypoWord {
+		return -1
+	}
+	if a == b {
+		return 0
+	}
+	// Distances never exceed maxTypoWord+1, so bytes hold them, and the
+	// three rows cost little to clear.
+	var buf [3 * (maxTypoWord + 1)]uint8
+	const row = maxTypoWord + 1
+	prev2, prev, cur := buf[:lb+1], buf[row:row+lb+1], buf[2*row:2*row+lb+1]
+	for j := range prev {
+		prev[j] = uint8(j)
+	}
+	limit := uint8(k)
+	for i := 1; i <= la; i++ {
+		cur[0] = uint8(i)
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := uint8(1)
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > limit {
+			return -1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if d := prev[lb]; d <= limit {
+		return int(d)
+	}
+	return -1
 }
 
 // subsequence reports how many characters of s lie outside the shortest
@@ -123,7 +270,9 @@ func subsequence(w, s string) int {
 
 // Search ranks live entities against the query: every word must match the
 // name, title, a tag or the description, exactly, as a prefix, a substring
-// or fuzzily. It returns the best n (all when n <= 0).
+// or fuzzily (letters left out), or else a word of the name or title with
+// a typo or two ("chackout", "chekcout" find checkout-service), ranked
+// last. It returns the best n (all when n <= 0).
 func (c *Catalog) Search(q string, n int) []*Entity {
 	words := strings.Fields(strings.ToLower(q))
 	if len(words) == 0 {

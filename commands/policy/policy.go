@@ -78,8 +78,9 @@ var defaultYAML []byte
 func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
 
 // DefaultConfig is the default policy: everyone reads; engineers scaffold
-// for their own team; admins scaffold, mutate, delete and administer;
-// approvals come from a peer in the owning team or its manager, never the
+// for the teams they are direct members of (not the groups above them);
+// admins scaffold, mutate, delete and administer; approvals come from a
+// peer (a direct member of the owning team) or its manager, never the
 // requester.
 func DefaultConfig() Config {
 	cfg, err := ParseConfig(defaultYAML)

@@ -89,6 +89,12 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 	checkout := resourceOf(t, c, "checkout-service")
 	newPaymentsDB := bot.Resource{Kind: "resource", Name: "payments-cache", Owner: "payments"} // to be scaffolded
 	accessToPayments := WithRequester(payments, alice.ID)
+	// Owned by group:default/engineering, the parent of payments, checkout
+	// and platform; engineering's parent is the organisation "acme".
+	commerce := resourceOf(t, c, "domain:commerce")
+	accessToCommerce := WithRequester(commerce, alice.ID)
+	newEngineeringDB := bot.Resource{Kind: "resource", Name: "eng-cache", Owner: "engineering"}
+	newOrgDB := bot.Resource{Kind: "resource", Name: "acme-cache", Owner: "group:default/acme"}
 
 	cases := []struct {
 		name   string
@@ -100,6 +106,11 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 	}{
 		{"engineer scaffolds for own team", alice, bot.ActionScaffold, newPaymentsDB, true, "engineers-scaffold-for-own-team"},
 		{"engineer scaffolds for another team", carlos, bot.ActionScaffold, newPaymentsDB, false, "scaffold-only-for-own-team"},
+		{"engineer scaffolds for the parent group", alice, bot.ActionScaffold, newEngineeringDB, false, "scaffold-only-for-own-team"},
+		{"engineer scaffolds for the whole organisation", alice, bot.ActionScaffold, newOrgDB, false, "scaffold-only-for-own-team"},
+		{"member of the parent group scaffolds for it", helen, bot.ActionScaffold, newEngineeringDB, true, "engineers-scaffold-for-own-team"},
+		{"member of the parent group scaffolds for a sub-team", helen, bot.ActionScaffold, newPaymentsDB, false, "scaffold-only-for-own-team"},
+		{"admin scaffolds for the whole organisation", priya, bot.ActionScaffold, newOrgDB, true, "admins-administer"},
 		{"stranger scaffolds", nobody, bot.ActionScaffold, newPaymentsDB, false, "scaffold-only-for-own-team"},
 		{"admin scaffolds for any team", priya, bot.ActionScaffold, newPaymentsDB, true, "admins-administer"},
 		{"admin deletes an entity", priya, bot.ActionDelete, payments, true, "admins-administer"},
@@ -119,6 +130,9 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 		{"other team approves", carlos, bot.ActionApprove, accessToPayments, false, "approvers-are-peers-or-managers"},
 		{"admin of another team approves", priya, bot.ActionApprove, accessToPayments, false, "approvers-are-peers-or-managers"},
 		{"approval without a requester", bob, bot.ActionApprove, payments, false, "approvals-name-the-requester"},
+		{"sub-team member approves for the parent group", bob, bot.ActionApprove, accessToCommerce, false, "approvers-are-peers-or-managers"},
+		{"sub-team admin approves for the parent group", priya, bot.ActionApprove, accessToCommerce, false, "approvers-are-peers-or-managers"},
+		{"direct member of the parent group approves for it", helen, bot.ActionApprove, accessToCommerce, true, "peers-and-managers-approve"},
 		{"VP approves in a sub-team", helen, bot.ActionApprove, accessToPayments, false, "approvers-are-peers-or-managers"},
 	}
 	for _, tc := range cases {
@@ -183,7 +197,7 @@ func TestDenialAsTheUserSeesIt(t *testing.T) {
 	}
 	got := sent[0].Text()
 	want := ":no_entry: You may not scaffold resource payments-cache.\n" +
-		"Denied by rule \"scaffold-only-for-own-team\": Engineers may scaffold only for their own team; the owner must be one of your groups.\n" +
+		"Denied by rule \"scaffold-only-for-own-team\": Engineers may scaffold only for their own team; the owner must be a team you are a direct member of.\n" +
 		"  Rule `scaffold-only-for-own-team` · Ask the owning team group:default/payments (#team-payments) (manager <@U0PAYDANA>), or the platform admins (group:default/platform (#platform-help))."
 	if got != want {
 		t.Errorf("the user sees:\n%s\nwant:\n%s", got, want)
