@@ -10,7 +10,21 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/store"
 )
+
+// denyScaffold is testPolicy, except that nobody may scaffold for group.
+type denyScaffold struct {
+	testPolicy
+	group string
+}
+
+func (d denyScaffold) Decide(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
+	if action == bot.ActionScaffold && res.Ref == d.group {
+		return bot.Decision{Rule: "frozen", Reason: d.group + " is frozen."}
+	}
+	return d.testPolicy.Decide(ctx, u, action, res)
+}
 
 // noteTemplate takes free text (a description) and a folder, so tests can
 // try YAML injection and path traversal through parameters.
@@ -116,22 +130,76 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 
-	t.Run("scaffolding for another team is denied", func(t *testing.T) {
-		// Bob belongs to no team, so the owner is a text field he fills in.
-		f := e.form(userBob, "new-db")
-		if k := f.Field("owner").Kind; k != bot.FieldText {
-			t.Fatalf("owner field %s", k)
+	t.Run("the owner must be one of the user's own teams", func(t *testing.T) {
+		// Bob belongs to no team: the form says so instead of opening.
+		if out := e.reply(userBob, "new-db"); !strings.Contains(out, "You belong to no team in the catalog") {
+			t.Fatalf("bob: %s", out)
 		}
-		n := len(e.msgr.Sent())
-		if errs := e.submit(userBob, f, newDBValues("bobs-db")); errs != nil {
-			t.Fatal(errs)
+		// Jane is offered payments, not engineering (the department above
+		// it, which would put secret/engineering/… in her hands).
+		f := e.form(userJane, "new-db")
+		if o := f.Field("owner"); len(o.Options) != 1 || o.Options[0].Value != "group:default/payments" || o.Default != "group:default/payments" {
+			t.Fatalf("owner field %+v", o)
 		}
-		reply := e.msgr.Sent()[n:]
-		if len(reply) != 1 || !strings.Contains(reply[0].Text(), "🚫 You may not scaffold group:default/payments") {
-			t.Fatalf("reply %+v", reply)
+		// Submissions that do not come from the form (a forged modal, a
+		// stale one) are checked again: the parent group, another team.
+		for _, c := range []struct{ user, form, owner, want string }{
+			{userJane, "new-db", "group:default/engineering", "group:default/engineering is not one of your teams (payments)"},
+			{userJane, "new-db", "engineering", "group:default/engineering is not one of your teams (payments)"},
+			{userJane, "new-db", "group:default/checkout", "group:default/checkout is not one of your teams (payments)"},
+			{userJane, "new-db preview", "group:default/engineering", "not one of your teams"},
+			{userBob, "new-db", "group:default/payments", "you belong to no team in the catalog"},
+		} {
+			v := newDBValues("forged-db")
+			v["owner"] = []string{c.owner}
+			n := len(e.msgr.Sent())
+			if err := e.router.SubmitForm(e.ctx, e.request(c.user, ""), c.form, v); err != nil {
+				t.Fatal(err)
+			}
+			reply := e.msgr.Sent()[n:]
+			if len(reply) != 1 || !strings.Contains(reply[0].Text(), "owner") || !strings.Contains(reply[0].Text(), c.want) {
+				t.Fatalf("%s as %s via %s: %+v", c.owner, c.user, c.form, reply)
+			}
 		}
 		if len(e.runs()) != 0 {
-			t.Fatal("a denied submission created a run")
+			t.Fatal("a refused submission created a run")
+		}
+		if recs, _ := e.st.ListRecords(e.ctx, store.Query{Kind: KindPreview}); len(recs) != 0 {
+			t.Fatal("a refused dry run stored a preview")
+		}
+		// An admin may pick any team in the catalog (not a department).
+		f = e.form(userAdmin, "new-db")
+		var opts []string
+		for _, o := range f.Field("owner").Options {
+			opts = append(opts, o.Value)
+		}
+		if strings.Join(opts, ",") != "group:default/platform,group:default/checkout,group:default/payments" || f.Field("owner").Default != "group:default/platform" {
+			t.Fatalf("admin's owner options %v", opts)
+		}
+		v := newDBValues("forged-db")
+		v["owner"] = []string{"group:default/engineering"}
+		if errs := e.submit(userAdmin, f, v); !strings.Contains(errs["owner"], "not one of the choices") {
+			t.Fatalf("admin for a department: %v", errs)
+		}
+	})
+
+	t.Run("a dry run checks the scaffold policy", func(t *testing.T) {
+		// A policy that lets nobody scaffold for payments (a frozen team):
+		// jane may not preview for it either, and nothing is stored.
+		e2 := newEnv(t, envOptions{policy: denyScaffold{testPolicy{cat: e.cat}, "group:default/payments"}, cat: e.cat})
+		for _, cmd := range []string{"new-db --dry-run", "new-db"} {
+			f := e2.form(userJane, cmd)
+			n := len(e2.msgr.Sent())
+			if errs := e2.submit(userJane, f, newDBValues("frozen-db")); errs != nil {
+				t.Fatal(errs)
+			}
+			reply := e2.msgr.Sent()[n:]
+			if len(reply) != 1 || !strings.Contains(reply[0].Text(), "🚫 You may not scaffold group:default/payments") {
+				t.Fatalf("%s: %+v", cmd, reply)
+			}
+		}
+		if recs, _ := e2.st.ListRecords(e2.ctx, store.Query{Kind: KindPreview}); len(recs) != 0 || len(e2.runs()) != 0 {
+			t.Fatalf("a denied dry run stored %d previews, %d runs", len(recs), len(e2.runs()))
 		}
 	})
 
@@ -161,43 +229,46 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 
-	t.Run("path traversal fails the run before any side effect", func(t *testing.T) {
+	t.Run("path traversal is refused on its field before anything exists", func(t *testing.T) {
 		before := len(e.runs())
-		f := e.form(userJane, "new-note")
-		if errs := e.submit(userJane, f, bot.Values{"name": {"note-two"}, "dir": {"../../outside"}}); errs != nil {
-			t.Fatal(errs)
-		}
-		e.drain()
-		var r *Run
-		for _, x := range e.runs() {
-			if x.Name == "note-two" {
-				r = x
+		for _, form := range []string{"new-note", "new-note --dry-run"} {
+			f := e.form(userJane, form)
+			for _, dir := range []string{"../../outside", "../x", "notes/../../x", ".git/hooks"} {
+				errs := e.submit(userJane, f, bot.Values{"name": {"note-two"}, "dir": {dir}})
+				if len(errs) != 1 || !strings.Contains(errs["dir"], "this value cannot be used") || !strings.Contains(errs["dir"], "paths must") {
+					t.Fatalf("%s dir=%q: %v", form, dir, errs)
+				}
+			}
+			// The check is made again when the submission arrives (a
+			// forged modal skips the first one): refused, nothing created.
+			n := len(e.msgr.Sent())
+			if err := e.router.SubmitForm(e.ctx, e.request(userJane, ""), f.ID, bot.Values{"name": {"note-two"}, "dir": {"../../outside"}}); err != nil {
+				t.Fatal(err)
+			}
+			if reply := e.msgr.Sent()[n:]; len(reply) != 1 || !strings.Contains(reply[0].Text(), "*dir*: this value cannot be used") || !strings.Contains(reply[0].Text(), "must stay inside the output folder") {
+				t.Fatalf("forged %s: %+v", form, reply)
 			}
 		}
-		if r == nil || len(e.runs()) != before+1 {
-			t.Fatal("no run")
+		e.drain()
+		if len(e.runs()) != before {
+			t.Fatal("a run was created")
 		}
-		if r.State != RunFailed || r.current() != 0 || !strings.Contains(r.Error, "must stay inside the output folder") || !strings.Contains(r.Error, "Nothing was created") {
-			t.Fatalf("run %s: %s", r.State, r.Error)
+		if recs, _ := e.st.ListRecords(e.ctx, store.Query{Kind: KindPreview}); len(recs) != 0 {
+			t.Fatal("a preview was stored")
+		}
+		if b := git(t, repo, "branch", "--list", "plat/*note-two*"); b != "" {
+			t.Fatalf("a branch was created: %s", b)
 		}
 		lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pr, _ := lr.FindPullRequest(context.Background(), r.Branch()); pr != nil {
-			t.Fatal("a pull request was opened")
+		if prs, err := lr.PullRequests(context.Background()); err != nil || len(prs) != before {
+			t.Fatalf("pull requests %d (want %d): %v", len(prs), before, err)
 		}
-		if b := git(t, repo, "branch", "--list", r.Branch()); b != "" {
-			t.Fatal("a branch was created")
-		}
-		// The dry run reports the same problem without a run.
-		f = e.form(userJane, "new-note --dry-run")
-		if errs := e.submit(userJane, f, bot.Values{"name": {"note-three"}, "dir": {"../x"}}); errs != nil {
-			t.Fatal(errs)
-		}
-		e.drain()
-		if out := e.msgr.Last().Text(); !strings.Contains(out, "dry run of `new-note` failed") || !strings.Contains(out, "must stay inside") {
-			t.Fatalf("dry run: %s", out)
+		// A folder inside the output is fine.
+		if errs, err := e.router.ValidateForm(e.ctx, e.request(userJane, ""), "new-note", bot.Values{"name": {"note-two"}, "dir": {"notes/team"}}); errs != nil || err != nil {
+			t.Fatal(errs, err)
 		}
 	})
 

@@ -25,7 +25,7 @@ func (p *Paths) commands() []*bot.Command {
 		{
 			Name: "template approve", Usage: "<name> [--version <id>]", Action: bot.ActionAdmin,
 			Summary:  "Approve the current version of a golden-path template (admins)",
-			Help:     "Shows what changed since the last approved version and approves it: only approved versions appear in /plat help and run. Give --version (from `/plat template diff`) to approve exactly the version you reviewed.",
+			Help:     "Shows what changed since the last approved version and approves it: only approved versions appear in /plat help and run. Give --version (from `/plat template diff`, at least 8 characters) to approve exactly the version you reviewed.",
 			Resource: p.templateResource,
 			Handle:   p.cmdApprove,
 		},
@@ -117,7 +117,11 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 		if req.Flags.Has("dry-run") || req.Flags.Has("preview") || strings.HasSuffix(req.Command, " preview") {
 			formID = t.Name + " preview"
 		}
-		f := t.Form(p.identify(ctx, req.User), formID)
+		owners := p.ownerChoices(p.identify(ctx, req.User))
+		if t.ownerProperty() != nil && len(owners) == 0 {
+			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
+		}
+		f := t.form(formID, owners)
 		f.State = t.Hash
 		if formID != t.Name {
 			f.SubmitText = "Preview"
@@ -132,23 +136,36 @@ var catalogKindsForNames = []string{
 	catalog.KindComponent, catalog.KindResource, catalog.KindAPI, catalog.KindSystem, catalog.KindDomain,
 }
 
-// validate checks a submission beyond the form's field rules: JSON Schema
-// rules, DNS-1123 names, the owner, and that the name is not taken in the
-// catalog or by another run. It is fast and has no side effects.
+// validate checks a submission beyond the form's field rules (see check).
+// It is fast and has no side effects.
 func (p *Paths) validate(ctx context.Context, req *bot.Request, t *Template, v bot.Values) bot.FieldErrors {
+	errs, _ := p.check(ctx, req, t, v)
+	return errs
+}
+
+// check validates a submission: JSON Schema rules, DNS-1123 names, the
+// owner (one of the user's own teams), catalog references, names not
+// taken; then a dry run of the whole run in memory, so values a step would
+// fail on (a folder that leaves the output, a file that no longer parses)
+// are refused on their field before anything exists. A dry-run failure
+// that no single field explains is returned as the error.
+func (p *Paths) check(ctx context.Context, req *bot.Request, t *Template, v bot.Values) (bot.FieldErrors, error) {
+	id := p.identify(ctx, req.User)
+	if errs := p.fieldErrors(ctx, req, id, t, v); len(errs) > 0 {
+		return errs, nil
+	}
+	return p.planCheck(ctx, req, id, t, v)
+}
+
+func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) bot.FieldErrors {
 	errs := t.validateValues(v)
 	if errs == nil {
 		errs = bot.FieldErrors{}
 	}
 	if op := t.ownerProperty(); op != nil && errs[op.Name] == "" {
 		if owner := strings.TrimSpace(v.Get(op.Name)); owner != "" {
-			ref := catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
-			found := false
-			for _, g := range p.catalog.List(catalog.KindGroup) {
-				found = found || g.Ref() == ref
-			}
-			if !found {
-				errs[op.Name] = fmt.Sprintf("%s is not a group in the catalog", ref)
+			if msg := p.checkOwner(id, owner); msg != "" {
+				errs[op.Name] = msg
 			}
 		}
 	}
@@ -178,6 +195,86 @@ func (p *Paths) validate(ctx context.Context, req *bot.Request, t *Template, v b
 		return nil
 	}
 	return errs
+}
+
+// ownerChoices are the owning groups a user may pick: their own teams
+// (direct groups only), and for an admin also every team in the catalog
+// (the Groups of spec.type team).
+func (p *Paths) ownerChoices(id *catalog.Identity) []string {
+	var teams []string
+	if id.IsAdmin() {
+		for _, g := range p.catalog.List(catalog.KindGroup) {
+			if strings.EqualFold(g.Type(), "team") {
+				teams = append(teams, g.Ref())
+			}
+		}
+	}
+	return ownerChoices(id, teams)
+}
+
+// checkOwner says why the user may not name owner as the owning group (""
+// when they may): it must be one of the choices their form offers.
+func (p *Paths) checkOwner(id *catalog.Identity, owner string) string {
+	ref := catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
+	choices := p.ownerChoices(id)
+	if contains(choices, ref) {
+		return ""
+	}
+	if len(choices) == 0 {
+		return fmt.Sprintf("you belong to no team in the catalog, so you cannot create things for %s; ask the platform team to add you to your team", ref)
+	}
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		_, _, names[i] = catalog.ParseRef(c, catalog.KindGroup, catalog.DefaultNamespace)
+	}
+	return fmt.Sprintf("%s is not one of your teams (%s): you can create things only for a team you are a member of", ref, strings.Join(names, ", "))
+}
+
+// planCheck dry-runs the submission in memory. When that fails, the first
+// field whose value, left out (its default applies), makes the dry run
+// succeed is blamed for it; a failure no field explains is returned as is.
+func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) (bot.FieldErrors, error) {
+	err := p.tryPlan(ctx, req, id, t, v)
+	if err == nil {
+		return nil, nil
+	}
+	for _, prop := range t.properties() {
+		if _, given := v[prop.Name]; !given || prop.UIHidden {
+			continue
+		}
+		alt := make(bot.Values, len(v))
+		for k, x := range v {
+			if k != prop.Name {
+				alt[k] = x
+			}
+		}
+		if p.tryPlan(ctx, req, id, t, alt) == nil {
+			return bot.FieldErrors{prop.Name: "this value cannot be used: " + planProblem(err)}, nil
+		}
+	}
+	return nil, err
+}
+
+// tryPlan dry-runs the values (nil when no owner can be found: prepare
+// says why).
+func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) error {
+	params, owner := p.params(id, t, v)
+	if owner == "" {
+		return nil
+	}
+	_, err := p.Plan(ctx, t, p.newRun(req, id, t, params, owner))
+	return err
+}
+
+// planProblem is a dry-run failure without the advice meant for a failed
+// run ("Press Retry…").
+func planProblem(err error) string {
+	s := err.Error()
+	var se *stepError
+	if errors.As(err, &se) && se.hint != "" {
+		s = strings.Replace(s, se.Error(), se.msg, 1)
+	}
+	return s
 }
 
 // nameTaken says why a name cannot be used ("" when it can). The run the
@@ -211,28 +308,48 @@ func (p *Paths) nameTaken(ctx context.Context, name, self string) string {
 }
 
 // prepare turns a valid submission into parameters and the owning group,
-// and checks the user may scaffold for that group.
+// and checks the user may scaffold for that group. It is shared by the
+// real run, the dry run and "Create it".
 func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bot.Values) (*Template, map[string]any, string, error) {
 	t := p.approvedTemplate(name)
 	if t == nil {
 		return nil, nil, "", bot.Errorf("The golden path `%s` is not approved any more, so nothing was created. `/plat templates` lists those you can run.", name)
 	}
-	if errs := p.validate(ctx, req, t, v); len(errs) > 0 {
+	errs, planErr := p.check(ctx, req, t, v)
+	if len(errs) > 0 {
 		return nil, nil, "", errs
 	}
-	params := t.coerce(v)
-	owner := ""
-	if op := t.ownerProperty(); op != nil {
-		owner = toString(params[op.Name])
-	}
-	if owner == "" {
-		owner = p.identify(ctx, req.User).Team()
-	}
+	params, owner := p.params(p.identify(ctx, req.User), t, v)
 	if owner == "" {
 		return nil, nil, "", bot.Errorf("You belong to no team in the catalog, so I cannot tell who would own this. Ask the platform team to add you to a group.")
 	}
+	if err := p.router.Authorize(ctx, req, bot.ActionScaffold, bot.Resource{Kind: "group", Ref: owner, Owner: owner}); err != nil {
+		return nil, nil, "", err
+	}
+	if planErr != nil {
+		return nil, nil, "", bot.Errorf("`/plat %s` cannot run with these values, so nothing was created: %s. If the values look right, the template is wrong; tell its owners (%s).", t.Name, planProblem(planErr), t.Owner)
+	}
+	return t, params, owner, nil
+}
+
+// params turns submitted values into the run's parameters and its owning
+// group ("" when none can be found): the owner parameter, else the user's
+// team. Group and entity references are normalised.
+func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[string]any, string) {
+	params := t.coerce(v)
+	op := t.ownerProperty()
+	owner := ""
+	if op != nil {
+		owner = toString(params[op.Name])
+	}
+	if owner == "" {
+		owner = id.Team()
+	}
+	if owner == "" {
+		return params, ""
+	}
 	owner = catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
-	if op := t.ownerProperty(); op != nil {
+	if op != nil {
 		params[op.Name] = owner
 	}
 	for _, prop := range t.properties() {
@@ -240,16 +357,27 @@ func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bo
 			params[prop.Name] = catalog.NormalizeRef(s, prop.entityKind(), catalog.DefaultNamespace)
 		}
 	}
-	return t, params, owner, nil
+	return params, owner
+}
+
+// newRun is a new run of the template for the submission (not stored).
+func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *Template, params map[string]any, owner string) *Run {
+	r := &Run{
+		ID: newRunID(req), Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash,
+		Owner: owner, Requester: req.User, RequesterRef: id.UserRef, RequesterTeam: id.Team(),
+		Transport: req.Transport, Channel: req.Channel, ThreadTS: req.ThreadTS,
+		Params: params, Files: map[string]string{}, Created: p.now().UTC(),
+	}
+	if np := t.nameProperty(); np != nil {
+		r.Name = toString(params[np.Name])
+	}
+	return r
 }
 
 // submit starts a run for a valid submission.
 func (p *Paths) submit(ctx context.Context, req *bot.Request, name string, v bot.Values) error {
 	t, params, owner, err := p.prepare(ctx, req, name, v)
 	if err != nil {
-		return err
-	}
-	if err := p.router.Authorize(ctx, req, bot.ActionScaffold, bot.Resource{Kind: "group", Ref: owner, Owner: owner}); err != nil {
 		return err
 	}
 	_, err = p.startRun(ctx, req, t, params, owner)
@@ -376,6 +504,10 @@ func (p *Paths) cmdDiff(ctx context.Context, req *bot.Request) error {
 	return p.replyDiff(ctx, req, head, t.Name, diff)
 }
 
+// minVersionPrefix is the shortest --version prefix approve accepts: a
+// shorter one could match a version the admin never reviewed.
+const minVersionPrefix = 8
+
 func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	e, old, err := p.templateForReview(ctx, req)
 	if err != nil {
@@ -385,7 +517,11 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	if len(e.Problems) > 0 {
 		return bot.Errorf("Template `%s` cannot be approved until its owners (%s) fix this:\n• %s", t.Name, t.Owner, strings.Join(e.Problems, "\n• "))
 	}
-	if v := req.Flags["version"]; v != "" && !strings.HasPrefix(t.Hash, v) {
+	v := strings.ToLower(strings.TrimSpace(req.Flags["version"]))
+	if v != "" && len(v) < minVersionPrefix {
+		return bot.Errorf("`--version %s` is too short: give at least %d characters of the version you reviewed, as `/plat template diff %s` shows it (like `--version %s`).", v, minVersionPrefix, t.Name, shortHash(t.Hash))
+	}
+	if v != "" && !strings.HasPrefix(t.Hash, v) {
 		return bot.Errorf("Template `%s` is now at version `%s`, not `%s`: it changed since you reviewed it. Look again with `/plat template diff %s`.", t.Name, shortHash(t.Hash), v, t.Name)
 	}
 	if e.Approved != nil && e.Approved.Hash == t.Hash {
@@ -512,22 +648,16 @@ func (p *Paths) handleAction(ctx context.Context, req *bot.Request, a bot.Action
 	return bot.Errorf("This button is no longer supported.")
 }
 
-// previewRecord is a dry run's submission, kept so "Create it" can start
-// the real run from the same values.
-type previewRecord struct {
-	Template string     `json:"template"`
-	Hash     string     `json:"hash"`
-	Values   bot.Values `json:"values"`
-	User     string     `json:"user"`
-}
-
 func (p *Paths) createFromPreview(ctx context.Context, req *bot.Request, id string) error {
 	rec, err := p.store.GetRecord(ctx, KindPreview, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return bot.Errorf("That preview is gone; run the command again.")
+		return bot.Errorf("That preview expired or is gone; run the command again with `--dry-run`.")
 	}
 	if err != nil {
 		return fmt.Errorf("load preview %s: %w", id, err)
+	}
+	if rec.State != previewOpen {
+		return bot.Errorf("That preview expired or is gone; run the command again with `--dry-run`.")
 	}
 	var pr previewRecord
 	if err := json.Unmarshal(rec.Data, &pr); err != nil {
@@ -535,6 +665,12 @@ func (p *Paths) createFromPreview(ctx context.Context, req *bot.Request, id stri
 	}
 	if pr.User != req.User.ID {
 		return bot.Errorf("Only the person who made this preview can create it; run `/plat %s` yourself.", pr.Template)
+	}
+	if !p.now().Before(pr.expires(rec, p.cfg.PreviewTTL)) {
+		if err := p.dropPreview(ctx, id); err != nil {
+			p.log.Warn("drop expired preview", "preview", id, "err", err)
+		}
+		return bot.Errorf("That preview expired (\"Create it\" works for %s after a preview); preview again with `/plat %s --dry-run`.", humanDuration(p.cfg.PreviewTTL), pr.Template)
 	}
 	if t := p.approvedTemplate(pr.Template); t == nil || t.Hash != pr.Hash {
 		return bot.Errorf("The golden path `%s` changed since this preview; preview it again with `/plat %s --dry-run`.", pr.Template, pr.Template)

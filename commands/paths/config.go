@@ -35,6 +35,9 @@ type Config struct {
 	// StuckAfter is how long a running run may go without progress before
 	// /plat run retry may restart it (default 15m).
 	StuckAfter time.Duration `yaml:"stuck_after"`
+	// PreviewTTL is how long a dry run's "Create it" button works (default
+	// 1h); expired previews are deleted.
+	PreviewTTL time.Duration `yaml:"preview_ttl"`
 }
 
 // VaultConfig says where generated credentials go.
@@ -95,6 +98,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.StuckAfter <= 0 {
 		c.StuckAfter = 15 * time.Minute
+	}
+	if c.PreviewTTL <= 0 {
+		c.PreviewTTL = time.Hour
 	}
 }
 

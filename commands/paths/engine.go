@@ -42,16 +42,8 @@ func (p *Paths) enqueueStep(ctx context.Context, r *Run) error {
 // message and enqueues its first step. Starting the same submission twice
 // (a replayed job) finds the run it created.
 func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *Template, params map[string]any, owner string) (*Run, error) {
-	id := p.identify(ctx, req.User)
-	r := &Run{
-		ID: newRunID(req), Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash,
-		Owner: owner, Requester: req.User, RequesterRef: id.UserRef, RequesterTeam: id.Team(),
-		Transport: req.Transport, Channel: req.Channel, ThreadTS: req.ThreadTS,
-		Params: params, Files: map[string]string{}, Created: p.now().UTC(), State: RunRunning,
-	}
-	if np := t.nameProperty(); np != nil {
-		r.Name = toString(params[np.Name])
-	}
+	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
+	r.State = RunRunning
 	steps, err := expandSteps(t, r)
 	if err != nil {
 		return nil, &stepError{msg: "the template's steps could not be prepared: " + err.Error(), hint: "Tell the template's owners (" + t.Owner + ")."}
@@ -86,7 +78,13 @@ func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *Template, par
 	}
 	if r.Progress.Zero() {
 		if err := p.postProgress(ctx, r); err != nil {
+			// Neither the channel nor a DM worked: the answer to the
+			// submission is the last way to tell the user where the run is.
 			p.log.Warn("post progress", "run", r.ID, "err", err)
+			msg := fmt.Sprintf("⏳ Run `%s` started, but I could not post its progress, neither here nor by direct message. Follow it with `/plat run %s`; if it fails, `/plat run retry %s` resumes it.", r.ID, r.ID, r.ID)
+			if err := req.Reply(ctx, bot.Message{Text: msg}); err != nil {
+				p.log.Warn("tell the user where the run is", "run", r.ID, "err", err)
+			}
 		}
 	}
 	if r.State == RunRunning {
@@ -97,20 +95,35 @@ func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *Template, par
 	return r, nil
 }
 
-// postProgress posts the run's one progress message and records where it is.
+// postProgress posts the run's one progress message and records where it
+// is: in the channel (thread) the run was started from, or, when that
+// fails (the bot is not in the channel, the channel is archived), as a
+// direct message to the requester, so progress, links and Retry still
+// reach them; later updates edit whichever message was posted.
 func (p *Paths) postProgress(ctx context.Context, r *Run) error {
 	m := p.messenger(r)
 	if m == nil {
 		return fmt.Errorf("no messenger for transport %q", r.Transport)
 	}
-	msg := progressMessage(r, p.secrets.DevelopmentOnly())
+	devOnly := p.secrets.DevelopmentOnly()
 	var ref bot.MessageRef
 	var err error
 	if r.Channel == "" {
-		ref, err = m.DM(ctx, r.Requester.ID, msg)
+		ref, err = m.DM(ctx, r.Requester.ID, progressMessage(r, devOnly))
 	} else {
+		msg := progressMessage(r, devOnly)
 		msg.ThreadTS = r.ThreadTS
 		ref, err = m.Post(ctx, r.Channel, msg)
+		if err != nil {
+			p.log.Warn("cannot post progress in the channel; sending it by direct message", "run", r.ID, "channel", r.Channel, "err", err)
+			r.ProgressDM = true
+			var dmErr error
+			if ref, dmErr = m.DM(ctx, r.Requester.ID, progressMessage(r, devOnly)); dmErr != nil {
+				r.ProgressDM = false
+				return fmt.Errorf("post progress of run %s: in %s: %w; by direct message: %w", r.ID, r.Channel, err, dmErr)
+			}
+			err = nil
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("post progress of run %s: %w", r.ID, err)
@@ -547,6 +560,11 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 	ctxLine := fmt.Sprintf("Run `%s` · for %s · requested by %s · `/plat run %s`", r.ID, r.Owner, r.Requester.String(), r.ID)
 	if devOnly {
 		ctxLine += " · secrets go to the development-only local store"
+	}
+	if r.ProgressDM {
+		note := fmt.Sprintf("📬 I could not post in <#%s>, so this run's progress goes to the requester's direct messages. Invite me to the channel (`/invite @platbot`) to see future runs there.", r.Channel)
+		blocks = append(blocks, bot.Context{Text: note})
+		text += "\n" + note
 	}
 	blocks = append(blocks, bot.Context{Text: ctxLine})
 	if r.State == RunFailed {

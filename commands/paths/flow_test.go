@@ -47,48 +47,10 @@ var expectedFiles = []string{
 // checkNewDBFiles asserts the content of the files new-db renders.
 func checkNewDBFiles(t *testing.T, read func(path string) string) {
 	t.Helper()
-	var claim struct {
-		APIVersion string `yaml:"apiVersion"`
-		Kind       string `yaml:"kind"`
-		Metadata   struct {
-			Name        string            `yaml:"name"`
-			Namespace   string            `yaml:"namespace"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"metadata"`
-		Spec struct {
-			Size             string `yaml:"size"`
-			StorageGB        int    `yaml:"storageGB"`
-			HighAvailability bool   `yaml:"highAvailability"`
-		} `yaml:"spec"`
-	}
-	if err := yaml.Unmarshal([]byte(read("databases/orders-db/prod/postgres-instance.yaml")), &claim); err != nil {
-		t.Fatal(err)
-	}
-	if claim.APIVersion != "platform.example.com/v1" || claim.Kind != "PostgresInstance" || claim.Metadata.Name != "orders-db" ||
-		claim.Metadata.Namespace != "payments-prod" || claim.Spec.Size != "medium" || claim.Spec.StorageGB != 50 || !claim.Spec.HighAvailability {
-		t.Errorf("claim %+v", claim)
-	}
-	if claim.Metadata.Annotations["finops/cost-tag"] != "service=orders-db" || claim.Metadata.Labels["finops/team"] != "payments" ||
-		claim.Metadata.Annotations["finops/owner"] != "group:default/payments" {
-		t.Errorf("FinOps labels %v %v", claim.Metadata.Labels, claim.Metadata.Annotations)
-	}
-	var es struct {
-		APIVersion string `yaml:"apiVersion"`
-		Kind       string `yaml:"kind"`
-		Spec       struct {
-			Data []struct {
-				SecretKey string                         `yaml:"secretKey"`
-				RemoteRef struct{ Key, Property string } `yaml:"remoteRef"`
-			} `yaml:"data"`
-		} `yaml:"spec"`
-	}
-	if err := yaml.Unmarshal([]byte(read("databases/orders-db/dev/external-secret.yaml")), &es); err != nil {
-		t.Fatal(err)
-	}
-	if es.APIVersion != "external-secrets.io/v1beta1" || es.Kind != "ExternalSecret" || len(es.Spec.Data) != 2 ||
-		es.Spec.Data[1].RemoteRef.Key != "payments/orders-db/dev/db" || es.Spec.Data[1].RemoteRef.Property != "password" {
-		t.Errorf("external secret %+v", es)
+	for _, env := range []string{"dev", "prod"} {
+		dir := "databases/orders-db/" + env + "/"
+		checkClaim(t, dir+"postgres-instance.yaml", read(dir+"postgres-instance.yaml"), "orders-db", "payments", env, "medium", 50, true)
+		checkExternalSecret(t, dir+"external-secret.yaml", read(dir+"external-secret.yaml"), "orders-db", "payments", env)
 	}
 	var ent struct {
 		Kind     string `yaml:"kind"`
@@ -404,10 +366,19 @@ func TestTemplateGovernance(t *testing.T) {
 	if !strings.Contains(diff, "+  tier: gold") || !strings.Contains(diff, "--- a/skeleton/environment/postgres-instance.yaml") {
 		t.Fatalf("diff:\n%s", diff)
 	}
-	if out := e.reply(userAdmin, "template approve new-db --version 000000"); !strings.Contains(out, "changed since you reviewed it") {
+	if out := e.reply(userAdmin, "template approve new-db --version 00000000"); !strings.Contains(out, "changed since you reviewed it") {
 		t.Fatalf("wrong version approved: %s", out)
 	}
 	cur := e.paths.entry("new-db").Current.Hash
+	// A prefix shorter than 8 characters could match a version nobody reviewed.
+	for _, short := range []string{cur[:1], cur[:7]} {
+		if out := e.reply(userAdmin, "template approve new-db --version "+short); !strings.Contains(out, "too short") || !strings.Contains(out, "at least 8 characters") {
+			t.Fatalf("--version %s: %s", short, out)
+		}
+		if e.approved("new-db").Hash != v1 {
+			t.Fatalf("--version %s approved the change", short)
+		}
+	}
 	if out := e.reply(userAdmin, "template approve new-db --version "+cur[:12]); !strings.Contains(out, "+  tier: gold") {
 		t.Fatalf("approve v2:\n%s", out)
 	}

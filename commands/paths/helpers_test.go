@@ -61,7 +61,8 @@ func entity(kind, name, owner string, annotations map[string]string) *catalog.En
 	return e
 }
 
-// Users: jane (payments, also engineering), admin (platform, admin), bob (no team).
+// Users: jane (payments, and through it engineering), admin (platform,
+// admin), bob (no team).
 const (
 	userJane  = "U-jane"
 	userAdmin = "U-admin"
@@ -76,8 +77,11 @@ func newCatalog() *fakeCatalog {
 			Groups: []string{"group:default/platform"}, Roles: []string{"engineer", "admin"}},
 		userBob: {UserRef: "user:default/bob", Name: "Bob"},
 	}}
-	for _, g := range []string{"payments", "engineering", "platform"} {
-		c.add(entity(catalog.KindGroup, g, "", nil))
+	// engineering is the parent of the teams (jane is in it only through payments).
+	for _, g := range [][2]string{{"engineering", "department"}, {"payments", "team"}, {"platform", "team"}, {"checkout", "team"}} {
+		e := entity(catalog.KindGroup, g[0], "", nil)
+		e.Spec["type"] = g[1]
+		c.add(e)
 	}
 	c.add(entity(catalog.KindUser, "jane", "", map[string]string{"github.com/user-login": "jane-gh"}))
 	c.add(entity(catalog.KindComponent, "orders-service", "group:default/payments", nil))
@@ -118,6 +122,11 @@ type envOptions struct {
 	logger    *slog.Logger
 	// noApprove leaves new-db unapproved.
 	noApprove bool
+	// policy replaces testPolicy.
+	policy bot.Policy
+	// messenger, when set, is what the router sends through (wrapping msgr,
+	// which still records).
+	messenger bot.Messenger
 }
 
 type env struct {
@@ -173,8 +182,15 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.templates == "" {
 		o.templates = "../../examples/templates"
 	}
-	r := bot.NewRouter(bot.RouterOptions{Policy: testPolicy{cat: o.cat}, Audit: st, Queue: st, Logger: o.logger, Version: "test"})
-	r.SetMessenger(bot.TransportShell, o.msgr)
+	if o.policy == nil {
+		o.policy = testPolicy{cat: o.cat}
+	}
+	var m bot.Messenger = o.msgr
+	if o.messenger != nil {
+		m = o.messenger
+	}
+	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test"})
+	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data")}, Deps{
 		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger,
 	})
@@ -311,7 +327,7 @@ func (e *env) progress(r *Run) bot.Message {
 	e.t.Helper()
 	var last *bottest.Sent
 	for _, s := range e.msgr.Sent() {
-		if (s.Op == "post" || s.Op == "update") && s.Ref.TS == r.Progress.TS && s.Ref.Channel == r.Progress.Channel {
+		if (s.Op == "post" || s.Op == "dm" || s.Op == "update") && s.Ref.TS == r.Progress.TS && s.Ref.Channel == r.Progress.Channel {
 			s := s
 			last = &s
 		}

@@ -18,10 +18,17 @@ const maxFormTitle = 24
 // Form builds the chat form of the template's parameters for a user:
 // string → text (textarea → long text), enum → select, boolean → checkbox,
 // integer/number → number, array of enum → multi-select, other arrays →
-// one value per line, OwnerPicker → a select of the user's groups that
-// defaults to their team. Pages are flattened in order; hidden parameters
-// are left out (their defaults apply).
+// one value per line, OwnerPicker → a select of the user's own teams (their
+// direct groups, never the groups above them) that defaults to their team.
+// Pages are flattened in order; hidden parameters are left out (their
+// defaults apply).
 func (t *Template) Form(id *catalog.Identity, formID string) *bot.Form {
+	return t.form(formID, ownerChoices(id, nil))
+}
+
+// form builds the chat form with owners as the OwnerPicker's options (the
+// first is the default).
+func (t *Template) form(formID string, owners []string) *bot.Form {
 	title := t.Title
 	if utf8.RuneCountInString(title) > maxFormTitle {
 		title = string([]rune(title)[:maxFormTitle-1]) + "…"
@@ -31,7 +38,7 @@ func (t *Template) Form(id *catalog.Identity, formID string) *bot.Form {
 		if p.UIHidden {
 			continue
 		}
-		f.Fields = append(f.Fields, p.field(id))
+		f.Fields = append(f.Fields, p.field(owners))
 	}
 	return f
 }
@@ -43,25 +50,23 @@ func (p *Property) label() string {
 	return p.Name
 }
 
-func (p *Property) field(id *catalog.Identity) bot.Field {
+func (p *Property) field(owners []string) bot.Field {
 	fd := bot.Field{
 		ID: p.Name, Label: p.label(), Help: strings.TrimSpace(strings.Join(nonEmpty(p.Description, p.UIHelp), " ")),
 		Placeholder: p.Placeholder, Required: p.Required,
 	}
 	if p.UIField == "OwnerPicker" {
-		groups := ownerChoices(id)
-		if len(groups) == 0 {
-			fd.Kind = bot.FieldText
-			fd.Placeholder = "group:default/your-team"
-			fd.Help = strings.TrimSpace(fd.Help + " You belong to no group in the catalog, so name the owning group's ref.")
-			return fd
-		}
 		fd.Kind = bot.FieldSelect
-		for _, g := range groups {
+		for _, g := range owners {
 			_, _, name := catalog.ParseRef(g, catalog.KindGroup, catalog.DefaultNamespace)
 			fd.Options = append(fd.Options, bot.Option{Value: g, Label: name})
 		}
-		fd.Default = groups[0]
+		if len(owners) == 0 {
+			// Nothing to choose: the submission is refused with the reason.
+			fd.Help = strings.TrimSpace(fd.Help + " You belong to no team in the catalog; ask the platform team to add you to yours.")
+			return fd
+		}
+		fd.Default = owners[0]
 		return fd
 	}
 	switch p.Type {
@@ -144,29 +149,37 @@ func options(enum []any, names []string) []bot.Option {
 	return out
 }
 
-// ownerChoices are the groups a user may pick as owner: their team first,
-// then their other groups, sorted.
-func ownerChoices(id *catalog.Identity) []string {
+// ownerChoices are the groups a user may pick as owner: their direct
+// groups (spec.memberOf), their team first, then the others sorted. The
+// groups above those (Identity.Groups also holds every ancestor) are not
+// offered: a payments engineer creates things for payments, not for the
+// whole company. extra (the catalog's teams, for an admin) are added after.
+func ownerChoices(id *catalog.Identity, extra []string) []string {
 	if id == nil {
 		return nil
 	}
-	team := id.Team()
+	norm := func(g string) string { return catalog.NormalizeRef(g, catalog.KindGroup, catalog.DefaultNamespace) }
+	var first []string
+	if team := id.Team(); team != "" {
+		first = []string{norm(team)}
+	}
 	seen := map[string]bool{}
+	for _, g := range first {
+		seen[g] = true
+	}
 	var rest []string
-	for _, g := range append(append([]string(nil), id.DirectGroups...), id.Groups...) {
-		g = catalog.NormalizeRef(g, catalog.KindGroup, catalog.DefaultNamespace)
-		if seen[g] || g == catalog.NormalizeRef(team, catalog.KindGroup, catalog.DefaultNamespace) {
-			seen[g] = true
+	for _, g := range append(append([]string(nil), id.DirectGroups...), extra...) {
+		if strings.TrimSpace(g) == "" {
+			continue
+		}
+		if g = norm(g); seen[g] {
 			continue
 		}
 		seen[g] = true
 		rest = append(rest, g)
 	}
 	sort.Strings(rest)
-	if team != "" {
-		return append([]string{catalog.NormalizeRef(team, catalog.KindGroup, catalog.DefaultNamespace)}, rest...)
-	}
-	return rest
+	return append(first, rest...)
 }
 
 // validateValues checks the JSON Schema rules the form's declared field

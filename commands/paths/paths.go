@@ -7,7 +7,9 @@
 // side effect. Steps run in order as durable jobs; every action is
 // idempotent (deterministic branch names, check-before-create), so a retry,
 // or the automatic resume after a restart, never opens a second pull request
-// or writes Vault twice. Progress is one message updated in place.
+// or writes Vault twice. Progress is one message updated in place, in the
+// channel the run was started from or, when the bot cannot post there, in a
+// direct message to the requester.
 //
 // Actions: fetch:template (render a skeleton), catalog:register (add the new
 // entity to the change), vault:kv (generate credentials into Vault, or the
@@ -39,6 +41,8 @@ const (
 	KindVersion  = "paths.template.version"
 	KindPreview  = "paths.preview"
 	JobStep      = "paths.step"
+	// JobPreviewExpire deletes a dry run's stored submission once it expired.
+	JobPreviewExpire = "paths.preview.expire"
 	// ActionPrefix is the prefix of the feature's buttons (Retry, Create it).
 	ActionPrefix = "paths"
 )
@@ -147,13 +151,15 @@ func (p *Paths) Register(r *bot.Router) {
 	r.AddSource(p.templateCommands)
 	r.HandleAction(ActionPrefix, p.handleAction)
 	r.HandleJob(JobStep, p.runStepJob)
+	r.HandleJob(JobPreviewExpire, p.expirePreviewJob)
 	if err := p.Reload(context.Background()); err != nil {
 		p.log.Error("load templates", "err", err)
 	}
 }
 
 // Resume re-enqueues the current step of every run that was interrupted
-// (by a crash or a restart) and reloads the templates. Call it once the
+// (by a crash or a restart), posts the progress message of a run that has
+// none yet, prunes expired previews and reloads the templates. Call it once the
 // transports' messengers are bound.
 func (p *Paths) Resume(ctx context.Context) error {
 	if p.router == nil {
@@ -161,6 +167,11 @@ func (p *Paths) Resume(ctx context.Context) error {
 	}
 	if err := p.Reload(ctx); err != nil {
 		p.log.Error("load templates", "err", err)
+	}
+	if n, err := p.prunePreviews(ctx); err != nil {
+		p.log.Warn("resume: prune expired previews", "err", err)
+	} else if n > 0 {
+		p.log.Info("pruned expired previews", "count", n)
 	}
 	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, States: []string{RunRunning}})
 	if err != nil {

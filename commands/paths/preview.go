@@ -3,8 +3,10 @@ package paths
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/store"
@@ -70,35 +72,35 @@ func (p *Paths) Plan(ctx context.Context, t *Template, r *Run) (*Preview, error)
 }
 
 // preview answers "/plat <name> --dry-run": it shows every file and side
-// effect, keeps the submission so "Create it" can start the real run, and
-// changes nothing else.
+// effect, keeps the submission (for Config.PreviewTTL) so "Create it" can
+// start the real run, and changes nothing else. The user must be allowed
+// to scaffold for the owner, as for a real run.
 func (p *Paths) preview(ctx context.Context, req *bot.Request, name string, v bot.Values) error {
 	t, params, owner, err := p.prepare(ctx, req, name, v)
 	if err != nil {
 		return err
 	}
-	id := p.identify(ctx, req.User)
-	runID := newRunID(req)
-	r := &Run{
-		ID: runID, Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash, Owner: owner,
-		Requester: req.User, RequesterRef: id.UserRef, RequesterTeam: id.Team(), Params: params, Files: map[string]string{},
-	}
-	if np := t.nameProperty(); np != nil {
-		r.Name = toString(params[np.Name])
-	}
+	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
 	pv, err := p.Plan(ctx, t, r)
 	if err != nil {
 		return bot.Errorf("The dry run of `%s` failed, so a real run would fail too: %v", t.Name, err)
 	}
-	b, err := json.Marshal(previewRecord{Template: t.Name, Hash: t.Hash, Values: v, User: req.User.ID})
+	expires := p.now().Add(p.cfg.PreviewTTL).UTC()
+	b, err := json.Marshal(previewRecord{Template: t.Name, Hash: t.Hash, Values: v, User: req.User.ID, Expires: expires})
 	if err != nil {
 		return fmt.Errorf("encode preview: %w", err)
 	}
-	pid := "p" + runID[1:]
-	if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindPreview, ID: pid, State: "open", Owner: req.User.ID, Data: b}); err != nil {
+	pid := "p" + r.ID[1:]
+	if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindPreview, ID: pid, State: previewOpen, Owner: req.User.ID, Data: b}); err != nil {
 		return fmt.Errorf("store preview: %w", err)
 	}
-	msg, full := previewMessage(pv, pid, p.secrets.DevelopmentOnly())
+	if _, err := p.router.Enqueue(ctx, bot.JobSpec{
+		Kind: JobPreviewExpire, Payload: previewJob{Preview: pid}, RunAt: expires, DedupeKey: JobPreviewExpire + ":" + pid,
+	}); err != nil {
+		// Resume prunes it after the next restart.
+		p.log.Warn("enqueue preview expiry", "preview", pid, "err", err)
+	}
+	msg, full := previewMessage(pv, pid, p.secrets.DevelopmentOnly(), p.cfg.PreviewTTL)
 	if err := req.Reply(ctx, msg); err != nil {
 		return err
 	}
@@ -111,9 +113,115 @@ func (p *Paths) preview(ctx context.Context, req *bot.Request, name string, v bo
 	return nil
 }
 
+// Preview record states.
+const (
+	previewOpen    = "open"
+	previewExpired = "expired"
+)
+
+// previewRecord is a dry run's submission, kept so "Create it" can start
+// the real run from the same values until it expires.
+type previewRecord struct {
+	Template string     `json:"template"`
+	Hash     string     `json:"hash"`
+	Values   bot.Values `json:"values"`
+	User     string     `json:"user"`
+	Expires  time.Time  `json:"expires,omitzero"`
+}
+
+// expires is when the preview stops being usable (records from before
+// previews had an expiry count from their creation).
+func (pr *previewRecord) expires(rec *store.Record, ttl time.Duration) time.Time {
+	if !pr.Expires.IsZero() {
+		return pr.Expires
+	}
+	return rec.Created.Add(ttl)
+}
+
+// previewJob is the payload of a JobPreviewExpire job.
+type previewJob struct {
+	Preview string `json:"preview"`
+}
+
+// expirePreviewJob drops a preview once it expired.
+func (p *Paths) expirePreviewJob(ctx context.Context, payload json.RawMessage) error {
+	var j previewJob
+	if err := json.Unmarshal(payload, &j); err != nil {
+		return bot.Permanent(fmt.Errorf("decode preview expiry: %w", err))
+	}
+	return p.dropPreview(ctx, j.Preview)
+}
+
+// recordDeleter is implemented by stores that can delete records
+// (*store.Store does).
+type recordDeleter interface {
+	DeleteRecord(ctx context.Context, kind, id string) error
+}
+
+// dropPreview deletes a preview (or, in a store that cannot delete, marks
+// it expired and forgets its values). A missing preview is no error.
+func (p *Paths) dropPreview(ctx context.Context, id string) error {
+	if d, ok := p.store.(recordDeleter); ok {
+		return d.DeleteRecord(ctx, KindPreview, id)
+	}
+	_, err := p.store.TransitionRecord(ctx, KindPreview, id, []string{previewOpen}, previewExpired, func(rec *store.Record) error {
+		rec.Data = json.RawMessage(`{}`)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// prunePreviews drops every expired preview (those whose expiry job was
+// lost, or that were stored before previews expired). It returns how many.
+func (p *Paths) prunePreviews(ctx context.Context) (int, error) {
+	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindPreview})
+	if err != nil {
+		return 0, fmt.Errorf("list previews: %w", err)
+	}
+	n := 0
+	now := p.now()
+	for i := range recs {
+		rec := &recs[i]
+		var pr previewRecord
+		if rec.State == previewOpen && json.Unmarshal(rec.Data, &pr) == nil && now.Before(pr.expires(rec, p.cfg.PreviewTTL)) {
+			continue
+		}
+		if rec.State == previewExpired {
+			if _, ok := p.store.(recordDeleter); !ok {
+				continue // already pruned as far as this store allows
+			}
+		}
+		if err := p.dropPreview(ctx, rec.ID); err != nil {
+			return n, fmt.Errorf("drop preview %s: %w", rec.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// humanDuration writes a duration for people ("1 hour", "30 minutes").
+func humanDuration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
 // previewMessage renders a dry run. When the files do not fit, the second
 // result is the complete text to attach.
-func previewMessage(pv *Preview, previewID string, devOnly bool) (bot.Message, string) {
+func previewMessage(pv *Preview, previewID string, devOnly bool, ttl time.Duration) (bot.Message, string) {
 	t, r := pv.Template, pv.Run
 	head := fmt.Sprintf("Dry run of %s `%s` for %s — nothing was created", t.Title, r.Name, r.Owner)
 	var eff []string
@@ -144,7 +252,7 @@ func previewMessage(pv *Preview, previewID string, devOnly bool) (bot.Message, s
 		}
 		blocks = append(blocks, bot.Context{Text: "`" + n + "`"}, bot.Code{Text: shown})
 	}
-	ctxLine := "Nothing was written anywhere."
+	ctxLine := "Nothing was written anywhere. \"Create it\" works for " + humanDuration(ttl) + "; after that, preview again."
 	if devOnly {
 		ctxLine += " Secrets would go to the development-only local store."
 	}

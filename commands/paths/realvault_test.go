@@ -10,6 +10,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/integrations/testenv"
 	"github.com/platbot/platbot/integrations/vault"
 )
@@ -111,5 +112,132 @@ func TestNewDBOnRealVault(t *testing.T) {
 		if got := toString(role.Data["bound_service_account_namespaces"]); got != "payments-"+env {
 			t.Fatalf("%s role namespaces %s", env, got)
 		}
+	}
+}
+
+// crashAfterWrite passes writes to a real secret store and calls after
+// (set by the test) once a write returned: the moment to simulate a crash
+// between Vault storing a secret and the run recording it.
+type crashAfterWrite struct {
+	SecretStore
+	mu    sync.Mutex
+	after func(path string)
+}
+
+func (c *crashAfterWrite) WriteOnce(ctx context.Context, path string, data map[string]string, owner string) (bool, error) {
+	created, err := c.SecretStore.WriteOnce(ctx, path, data, owner)
+	c.mu.Lock()
+	after := c.after
+	c.mu.Unlock()
+	if err == nil && after != nil {
+		after(path)
+	}
+	return created, err
+}
+
+func (c *crashAfterWrite) setAfter(f func(path string)) {
+	c.mu.Lock()
+	c.after = f
+	c.mu.Unlock()
+}
+
+// TestCrashResume on a real Vault: the engine dies right after Vault
+// stored the prod credentials, and again right after GitHub created the
+// pull request, each time before the run recorded it. Engines resumed over
+// the same store finish the run with exactly one KV version per secret and
+// one pull request.
+func TestCrashResumeOnRealVault(t *testing.T) {
+	v := startRealVault(t)
+	ctx := context.Background()
+	c, err := vault.New(vault.Config{Addr: v.Addr, Token: v.RootToken, Timeout: 5 * time.Second, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := vaultapi.NewClient(&vaultapi.Config{Address: v.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetToken(v.RootToken)
+
+	gh := newGHFake(t)
+	sec := &crashAfterWrite{SecretStore: VaultSecrets(c, "secret", "")}
+	opts := envOptions{publisher: githubBackend(t, gh), secrets: sec, cat: newCatalog(), msgr: bottest.NewMessenger()}
+	const name = "ledger-db" // not used by the other real-Vault tests
+
+	e1 := newEnv(t, opts)
+	f := e1.form(userJane, "new-db")
+	if errs := e1.submit(userJane, f, newDBValues(name)); errs != nil {
+		t.Fatal(errs)
+	}
+	ctx1, crash1 := context.WithCancel(ctx)
+	defer crash1()
+	sec.setAfter(func(p string) {
+		if p == "payments/"+name+"/prod/db" {
+			crash1()
+		}
+	})
+	runUntilCancelled(t, e1, ctx1)
+	sec.setAfter(nil)
+	r := e1.onlyRun()
+	if r.State != RunRunning || r.Steps[r.current()].Key != "credentials[prod]" || r.Steps[r.current()].State != StepRunning {
+		t.Fatalf("after crash 1: %s at %+v", r.State, r.Steps[r.current()])
+	}
+	if md, err := raw.KVv2("secret").GetMetadata(ctx, "payments/"+name+"/prod/db"); err != nil || md.CurrentVersion != 1 {
+		t.Fatalf("the crash should come after the prod write: %v %v", md, err)
+	}
+	e1.st.Close()
+
+	opts.dbPath = e1.dbPath
+	e2 := newEnv(t, opts)
+	if err := e2.paths.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, crash2 := context.WithCancel(ctx)
+	defer crash2()
+	var once sync.Once
+	gh.setAfter(func(method, path string) {
+		if method == "POST" && path == "/repos/acme/gitops/pulls" {
+			once.Do(crash2)
+		}
+	})
+	runUntilCancelled(t, e2, ctx2)
+	gh.setAfter(nil)
+	r = e2.onlyRun()
+	if r.State != RunRunning || r.Steps[r.current()].ID != "publish" || len(gh.pullRequests()) != 1 {
+		t.Fatalf("after crash 2: %s at %s, %d PRs", r.State, r.Steps[r.current()].Key, len(gh.pullRequests()))
+	}
+	e2.st.Close()
+
+	e3 := newEnv(t, opts)
+	if err := e3.paths.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e3.drain()
+	r = e3.onlyRun()
+	if r.State != RunSucceeded {
+		t.Fatalf("after resume: %s %s", r.State, r.Error)
+	}
+	if n := len(gh.pullRequests()); n != 1 {
+		t.Fatalf("%d pull requests", n)
+	}
+	if n := gh.count("POST", "/repos/acme/gitops/pulls"); n != 1 {
+		t.Fatalf("pull request created %d times", n)
+	}
+	for _, env := range []string{"dev", "prod"} {
+		p := "payments/" + name + "/" + env + "/db"
+		md, err := raw.KVv2("secret").GetMetadata(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.CurrentVersion != 1 || len(md.Versions) != 1 || md.CustomMetadata[vault.MarkerKey] != r.ID+"/credentials["+env+"]" {
+			t.Fatalf("%s: version %d, %d versions, custom %v", p, md.CurrentVersion, len(md.Versions), md.CustomMetadata)
+		}
+		sec, err := raw.KVv2("secret").Get(ctx, p)
+		if err != nil || sec.Data["username"] != "ledger_db_app" || len(sec.Data["password"].(string)) != 32 {
+			t.Fatalf("%s: %v %v", p, sec, err)
+		}
+	}
+	if posts := opts.msgr.Ops("post"); len(posts) != 1 {
+		t.Fatalf("%d progress messages", len(posts))
 	}
 }

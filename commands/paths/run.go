@@ -53,6 +53,9 @@ type Run struct {
 	ThreadTS      string   `json:"thread_ts,omitempty"`
 	// Progress is the one message that shows the run, updated in place.
 	Progress bot.MessageRef `json:"progress"`
+	// ProgressDM says Progress is a direct message to the requester because
+	// posting in Channel failed.
+	ProgressDM bool `json:"progress_dm,omitempty"`
 
 	Params map[string]any `json:"params"`
 	Steps  []*Step        `json:"steps"`

@@ -111,7 +111,8 @@ func TestNewDBTemplate(t *testing.T) {
 	if sg := f.Field("storageGB"); *sg.Min != 10 || *sg.Max != 1000 || !sg.Integer || sg.Default != "20" {
 		t.Errorf("storageGB %+v", sg)
 	}
-	if o := f.Field("owner"); o.Default != "group:default/payments" || len(o.Options) != 2 || o.Options[0].Label != "payments" {
+	// Only jane's own team: not engineering, the department above it.
+	if o := f.Field("owner"); o.Default != "group:default/payments" || len(o.Options) != 1 || o.Options[0].Label != "payments" {
 		t.Errorf("owner %+v", o)
 	}
 	if e := f.Field("environments"); e.Default != "dev" || len(e.Options) != 3 || e.Options[2].Label != "Production" {
