@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/access"
@@ -112,6 +113,20 @@ func (f *features) register(ctx context.Context, app *App) error {
 	r.Register(f.catalog.Commands()...)
 	r.Register(f.policy.Commands()...)
 	r.HandleJob(catalog.JobRefresh, f.catalog.RefreshJob)
+	// A restart serves the saved snapshot at once; refresh it from the
+	// locations before anything else starts, so edits made while the bot
+	// was down show up now rather than at the next scheduled refresh.
+	app.startup = append(app.startup, func(ctx context.Context) error {
+		if !f.catalog.Restored() {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if _, err := f.catalog.Refresh(rctx); err != nil {
+			log.Warn("catalog: refresh at start failed; serving the saved snapshot", "err", err)
+		}
+		return nil
+	})
 	if err := s.Every(f.catalog.Config().Refresh, nil, catalog.JobRefresh, nil); err != nil {
 		return &ConfigError{File: cfg.path, Key: "catalog.refresh", Msg: err.Error()}
 	}
@@ -197,10 +212,12 @@ func (f *features) buildSecrets(ctx context.Context, app *App) error {
 	}
 	if f.secrets, err = secrets.New(scfg, secrets.Deps{
 		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: f.pub, Files: files, Logger: app.Log,
+		Metrics: app.Registry,
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
 	}
 	f.secrets.Register(app.Router)
+	app.startup = append(app.startup, f.secrets.Resume)
 	return nil
 }
 

@@ -194,3 +194,44 @@ func TestMigrateAuditVerifyAndExport(t *testing.T) {
 		t.Fatalf("tampering not detected: %d %q", code, out)
 	}
 }
+
+// TestRestartRefreshesTheCatalog: the bot serves the saved catalog at once
+// after a restart, but picks up edits made while it was down before it
+// answers anything.
+func TestRestartRefreshesTheCatalog(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("examples/catalog/checkout.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catDir := filepath.Join(dir, "catalog")
+	if err := os.MkdirAll(catDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"org.yaml", "people.yaml", "checkout.yaml"} {
+		b, err := os.ReadFile(filepath.Join("examples/catalog", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(catDir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgPath := filepath.Join(dir, "platbot.yaml")
+	if err := os.WriteFile(cfgPath, []byte("catalog:\n  locations:\n    - target: "+catDir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := testEnv(t, nil)
+	e["PLATBOT_CONFIG"] = cfgPath
+	if code, out, errOut := runBot(t, e, "/plat service checkout-service\n", "shell"); code != 0 || !strings.Contains(out, "Turns a basket into an order") {
+		t.Fatalf("first run: %d %s %s", code, out, errOut)
+	}
+	edited := strings.Replace(string(src), "Turns a basket into an order", "Edited while the bot was down", 1)
+	if err := os.WriteFile(filepath.Join(catDir, "checkout.yaml"), []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runBot(t, e, "/plat service checkout-service\n", "shell")
+	if code != 0 || !strings.Contains(out, "Edited while the bot was down") {
+		t.Fatalf("the restarted bot still serves the old catalog: %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -149,17 +149,18 @@ func DevSealer(dataDir string) (Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secrets: encode the development key: %w", err)
 	}
-	return &devSealer{key: key, der: der, path: p}, nil
+	return &devSealer{key: key, der: der}, nil
 }
 
 type devSealer struct {
-	key  *rsa.PrivateKey
-	der  []byte
-	path string
+	key *rsa.PrivateKey
+	der []byte
 }
 
+// Describe names the key in messages: never its file (a server path has
+// no place in Slack).
 func (d *devSealer) Describe() string {
-	return "the local " + DevLabel + " key " + d.path
+	return "a local development key (" + DevLabel + ")"
 }
 func (d *devSealer) PageLabel() string     { return "platbot's local " + DevLabel + " key" }
 func (d *devSealer) DevelopmentOnly() bool { return true }

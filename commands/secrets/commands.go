@@ -24,7 +24,8 @@ func (s *Secrets) commands() []*bot.Command {
 		Usage:   "[service] [environment] [NAME]",
 		Summary: "Add a secret to one of your team's services; you enter the value on a one-time page, never in Slack",
 		Help: "Opens a form for the secret's service, environment, name and description. I then DM you a one-time link " +
-			"(valid " + s.cfg.TokenTTL.String() + ", for you only) to a page where your browser encrypts the value for Vault. " +
+			"to a page where your browser encrypts the value for Vault. The link is yours: whoever opens it within " + durationWords(s.cfg.TokenTTL) +
+			" can set that one secret, once, so don't forward it. " +
 			"The value goes straight into Vault; a pull request adds the ExternalSecret and the env entry to the service's Deployment.",
 		Action: bot.ActionRead,
 		Handle: s.handleAdd,
@@ -64,7 +65,7 @@ func (s *Secrets) handleAdd(ctx context.Context, req *bot.Request) error {
 		if err != nil {
 			return err
 		}
-		if err := s.router.Authorize(ctx, req, bot.ActionScaffold, catalog.ResourceOf(e)); err != nil {
+		if err := s.mayManage(ctx, req, e); err != nil {
 			return err
 		}
 	}
@@ -76,7 +77,8 @@ func (s *Secrets) handleAdd(ctx context.Context, req *bot.Request) error {
 }
 
 // serviceOptions are the services the user may add secrets to: those owned
-// by their teams (all of them for admins).
+// by their own teams, not by the groups above them (all of them for
+// admins). submitAdd checks the same (mayManage).
 func (s *Secrets) serviceOptions(ctx context.Context, req *bot.Request) ([]bot.Option, error) {
 	id, err := s.cat.Identify(ctx, req.User)
 	if err != nil {
@@ -85,7 +87,7 @@ func (s *Secrets) serviceOptions(ctx context.Context, req *bot.Request) ([]bot.O
 	var opts []bot.Option
 	for _, e := range s.cat.List(catalog.KindComponent) {
 		owner := e.Owner()
-		if owner == "" || (!id.IsAdmin() && !id.InGroup(owner)) {
+		if owner == "" || !ownsDirectly(id, e) {
 			continue
 		}
 		_, _, team := catalog.ParseRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
@@ -182,9 +184,9 @@ func (s *Secrets) sendLink(ctx context.Context, req *bot.Request, op string, t T
 	ch := &Change{
 		ID: id, Op: op, Target: t, Description: desc, Requester: req.User,
 		Transport: req.Transport, Channel: req.Channel, Request: req.ID,
-		TokenHash: tokenHash(req.User.ID, token), Expires: now.Add(s.cfg.TokenTTL),
-		ExpectVersion: expect, DevOnly: s.devOnly(),
+		Expires: now.Add(s.cfg.TokenTTL), ExpectVersion: expect, DevOnly: s.devOnly(),
 	}
+	ch.TokenHash = tokenHash(ch, token)
 	data, err := json.Marshal(ch)
 	if err != nil {
 		return fmt.Errorf("encode change: %w", err)
@@ -213,7 +215,7 @@ func (s *Secrets) sendLink(ctx context.Context, req *bot.Request, op string, t T
 			"expires": ch.Expires.UTC().Format(time.RFC3339), "expect_version": expect, "store": s.storeLabel(),
 		},
 	})
-	link := s.cfg.PublicURL + "/seal/" + token
+	link := s.linkFor(token)
 	verb := "enter the value of"
 	if op == OpRotate {
 		verb = "enter the new value of"
@@ -222,8 +224,8 @@ func (s *Secrets) sendLink(ctx context.Context, req *bot.Request, op string, t T
 	blocks := []bot.Block{
 		bot.Section{Text: fmt.Sprintf("🔐 Here is your one-time link to %s %s:\n<%s|%s>", verb, what, link, link)},
 		bot.Actions{Buttons: []bot.Button{{ActionID: "secrets:open", Text: "Open the sealing page", URL: link, Style: bot.StylePrimary}}},
-		bot.Context{Text: fmt.Sprintf("It works once, for you only, until %s (%s). Your browser encrypts the value for %s; it never passes through Slack. Don't forward the link: whoever opens it can set the secret.",
-			ch.Expires.UTC().Format("15:04 MST"), s.cfg.TokenTTL, s.sealerLabel())},
+		bot.Context{Text: fmt.Sprintf("This link is yours: don't forward it — whoever opens it within %s can set this one secret, once (until %s). Your browser encrypts the value for %s; it never passes through Slack.",
+			durationWords(s.cfg.TokenTTL), ch.Expires.UTC().Format("15:04 MST"), s.sealerLabel())},
 	}
 	if s.devOnly() {
 		blocks = append(blocks, bot.Context{Text: "⚠️ " + DevLabel + ": no Vault is configured, so the value goes to the " + s.storeLabel() + ", encrypted with a local key. Not for production secrets."})
@@ -241,6 +243,12 @@ func (s *Secrets) sendLink(ctx context.Context, req *bot.Request, op string, t T
 		note = " (" + DevLabel + ": local store, no Vault)"
 	}
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📬 I sent you a DM with a one-time link to %s %s%s. Slack never sees the value.", verb, what, note)})
+}
+
+// linkFor is the one-time link of a token: Config.PublicURL (as the lead
+// set it, or the default) + Prefix + token. Every link is built here.
+func (s *Secrets) linkFor(token string) string {
+	return s.cfg.PublicURL + Prefix + token
 }
 
 func (s *Secrets) sealerLabel() string {
@@ -312,12 +320,16 @@ func newPassword(n int) (string, error) {
 }
 
 // regenerate writes a new random value for a generated secret (the key
-// Config.GeneratedKey; the others, like a username, are kept).
+// Config.GeneratedKey; the others, like a username, are kept). The change
+// is recorded in StateSealing and the intent audited before the write, so
+// Reconcile can settle an interruption; a retry of the same request settles
+// it at once.
 func (s *Secrets) regenerate(ctx context.Context, req *bot.Request, t Target, info *KVInfo) error {
 	id := changeID(req, OpRegenerate, t)
 	ch := &Change{
 		ID: id, Op: OpRegenerate, Target: t, Requester: req.User, Transport: req.Transport,
 		Channel: req.Channel, Request: req.ID, ExpectVersion: info.Version, DevOnly: s.kv.DevelopmentOnly(),
+		Claimed: s.now(), SecretCreated: info.Created,
 	}
 	data, err := json.Marshal(ch)
 	if err != nil {
@@ -327,59 +339,66 @@ func (s *Secrets) regenerate(ctx context.Context, req *bot.Request, t Target, in
 	if err != nil {
 		return fmt.Errorf("record change %s: %w", id, err)
 	}
+	// Whatever happens to the request from here, finish what was started.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sealTimeout)
+	defer cancel()
 	if !created {
+		// A retry of this request: pick up where the first attempt got.
 		rec, prev, err := s.loadChange(ctx, id)
 		if err != nil {
 			return err
 		}
-		if rec.State == StateSealed {
+		switch rec.State {
+		case StateSealed:
 			return s.replyRegenerated(ctx, req, prev)
+		case StateFailed:
+			return bot.Errorf("This rotation of `%s` (%s) did not complete (%s). Run `/plat secret rotate %s %s %s` again.", t.Name, t.Env, prev.Failure, t.Service, t.Env, t.Name)
 		}
-		ch.ExpectVersion = prev.ExpectVersion
+		written, other, err := s.written(ctx, prev)
+		if err != nil {
+			return fmt.Errorf("check the earlier attempt of change %s: %w", id, err)
+		}
+		if written || other != "" {
+			done, err := s.settle(ctx, id, false)
+			if err != nil {
+				return err
+			}
+			if done == nil || done.Version == 0 {
+				return bot.Errorf("`%s` (%s) changed while I was rotating it; nothing was written. Run `/plat secret list %s` and try again.", t.Name, t.Env, t.Service)
+			}
+			return s.replyRegenerated(ctx, req, done)
+		}
+		ch = prev
 	}
 	pw, err := newPassword(32)
 	if err != nil {
+		s.finishFailed(ctx, id, "could not generate a value")
 		return err
 	}
+	s.auditEvent(ctx, store.Event{
+		ActorID: req.User.ID, ActorName: req.User.Name, Action: "secrets.sealing", Target: auditTarget(t), Outcome: "started",
+		Details: map[string]any{"op": OpRegenerate, "service": t.ServiceRef, "env": t.Env, "name": t.Name,
+			"expect_version": ch.ExpectVersion, "key": s.cfg.GeneratedKey, "change": id, "store": s.storeLabel(), "via": "rotate command"},
+	})
 	v, err := s.kv.Patch(ctx, t.Path, map[string]string{s.cfg.GeneratedKey: pw}, ch.ExpectVersion)
 	if errors.Is(err, ErrVersionMismatch) {
 		s.finishFailed(ctx, id, "the secret changed meanwhile")
 		return bot.Errorf("`%s` (%s) changed while I was rotating it; nothing was written. Run `/plat secret list %s` and try again.", t.Name, t.Env, t.Service)
 	}
 	if err != nil {
+		// The write may have happened although its answer was lost.
+		if done, serr := s.settle(ctx, id, false); serr == nil && done != nil && done.Version > 0 {
+			return s.replyRegenerated(ctx, req, done)
+		}
 		return fmt.Errorf("write a new %s to %s in the %s: %w", s.cfg.GeneratedKey, t.Path, s.storeLabel(), err)
 	}
-	now := s.now()
-	rec, err := s.store.TransitionRecord(ctx, KindChange, id, []string{StateSealing}, StateSealed, func(r *store.Record) error {
-		ch.Version, ch.Done = v, now
-		b, err := json.Marshal(ch)
-		r.Data = b
-		return err
-	})
+	done, err := s.complete(ctx, id, v, false)
 	if err != nil {
-		return fmt.Errorf("record change %s: %w", id, err)
+		s.log.Error("value regenerated but the change could not be marked done; reconcile will", "change", id, "version", v, "err", err)
+		ch.Version = v
+		return s.replyRegenerated(ctx, req, ch)
 	}
-	if err := s.saveSecret(ctx, t, func(sec *Secret) {
-		sec.Version, sec.Generated, sec.RotatedBy, sec.Rotated, sec.LastChange, sec.DevOnly = v, true, req.User, now, id, s.kv.DevelopmentOnly()
-		if sec.Created.IsZero() {
-			sec.Created = info.Created
-		}
-	}); err != nil {
-		return fmt.Errorf("record secret %s: %w", t.Path, err)
-	}
-	s.auditEvent(ctx, store.Event{
-		ActorID: req.User.ID, ActorName: req.User.Name, Action: "secrets.regenerated", Target: auditTarget(t), Outcome: "ok",
-		Details: map[string]any{"op": OpRegenerate, "service": t.ServiceRef, "env": t.Env, "name": t.Name, "version": v,
-			"previous_version": ch.ExpectVersion, "key": s.cfg.GeneratedKey, "change": id, "store": s.storeLabel()},
-	})
-	if _, err := s.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{Change: id}, DedupeKey: JobPublish + ":" + id}); err != nil {
-		return fmt.Errorf("queue the pull request of change %s: %w", id, err)
-	}
-	c, err := decodeChange(rec)
-	if err != nil {
-		return err
-	}
-	return s.replyRegenerated(ctx, req, c)
+	return s.replyRegenerated(ctx, req, done)
 }
 
 func (s *Secrets) replyRegenerated(ctx context.Context, req *bot.Request, ch *Change) error {
@@ -389,9 +408,16 @@ func (s *Secrets) replyRegenerated(ctx context.Context, req *bot.Request, ch *Ch
 	return req.Reply(ctx, bot.Message{Text: text})
 }
 
-// finishFailed marks a change failed, whatever state it is in.
+// finishFailed marks a pending or sealing change failed.
 func (s *Secrets) finishFailed(ctx context.Context, id, why string) {
-	_, err := s.store.TransitionRecord(ctx, KindChange, id, []string{StatePending, StateSealing}, StateFailed, func(r *store.Record) error {
+	if err := s.failChange(ctx, id, []string{StatePending, StateSealing}, why); err != nil {
+		s.log.Warn("could not mark change failed", "change", id, "err", err)
+	}
+}
+
+// failChange moves a change from one of the states from to StateFailed.
+func (s *Secrets) failChange(ctx context.Context, id string, from []string, why string) error {
+	_, err := s.store.TransitionRecord(ctx, KindChange, id, from, StateFailed, func(r *store.Record) error {
 		c, err := decodeChange(r)
 		if err != nil {
 			return err
@@ -400,9 +426,7 @@ func (s *Secrets) finishFailed(ctx context.Context, id, why string) {
 		r.Data, err = json.Marshal(c)
 		return err
 	})
-	if err != nil {
-		s.log.Warn("could not mark change failed", "change", id, "err", err)
-	}
+	return err
 }
 
 // ---- /plat secret list ----
@@ -541,6 +565,20 @@ func (s *Secrets) list(ctx context.Context, e *catalog.Entity) ([]listed, error)
 
 // ---- /plat secret history ----
 
+// historyScanLimit caps how many audit events one query of
+// /plat secret history reads (newest first): the audit log cannot be
+// filtered by target in the query, so the cap bounds the work.
+var historyScanLimit = 5000
+
+// historyMaxLines is how many lines /plat secret history shows.
+const historyMaxLines = 30
+
+// historyEntry is one line of a secret's history.
+type historyEntry struct {
+	seq  int64
+	line string
+}
+
 func (s *Secrets) handleHistory(ctx context.Context, req *bot.Request) error {
 	if len(req.Args) < 2 {
 		return bot.Errorf("Usage: `/plat secret history <service> <NAME> [environment]`.")
@@ -556,13 +594,53 @@ func (s *Secrets) handleHistory(ctx context.Context, req *bot.Request) error {
 	if !existingNameRe.MatchString(name) {
 		return bot.Errorf("`%s` is not a secret name.", name)
 	}
-	prefix := "secret:" + teamOf(e) + "/" + e.Metadata.Name + "/"
-	events, err := s.store.AuditEvents(ctx, store.AuditFilter{Action: "secrets.*"}, 0)
+	entries, truncated, err := s.history(ctx, e, name, env)
 	if err != nil {
-		return fmt.Errorf("read the audit log: %w", err)
+		return err
 	}
-	var lines []string
+	if len(entries) == 0 {
+		text := fmt.Sprintf("The audit log has nothing about `%s` of %s yet.", name, e.Metadata.Name)
+		if truncated {
+			text = fmt.Sprintf("The newest %d events of the audit log have nothing about `%s` of %s; older ones are in `platbot audit`.", historyScanLimit, name, e.Metadata.Name)
+		}
+		return req.Reply(ctx, bot.Message{Text: text})
+	}
+	lines := make([]string, len(entries))
+	for i, en := range entries {
+		lines[i] = en.line
+	}
+	title := fmt.Sprintf("History of %s (%s), newest first", name, e.Metadata.Name)
+	foot := "From the audit log. Values are never recorded."
+	if truncated || len(entries) == historyMaxLines {
+		foot += " Older entries: `platbot audit`."
+	}
+	return req.Reply(ctx, bot.Message{
+		Text:   title + ":\n" + strings.Join(lines, "\n") + "\n" + foot,
+		Blocks: []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(lines, "\n")}, bot.Context{Text: foot}},
+	})
+}
+
+// history reads the audit trail of one secret (every environment, or env):
+// this feature's secrets.* events, and the golden paths' writes of the
+// path (a paths.step event of a vault:kv step, whose output names the
+// path). Each query reads at most historyScanLimit events, newest first;
+// truncated says a query hit the cap.
+func (s *Secrets) history(ctx context.Context, e *catalog.Entity, name, env string) ([]historyEntry, bool, error) {
+	team := teamOf(e)
+	prefix := "secret:" + team + "/" + e.Metadata.Name + "/"
+	kvPrefix := s.kv.Mount() + "/" + team + "/" + e.Metadata.Name + "/"
+	var out []historyEntry
+	truncated := false
+
+	events, err := s.store.AuditEvents(ctx, store.AuditFilter{Action: "secrets.*"}, historyScanLimit)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the audit log: %w", err)
+	}
+	truncated = truncated || len(events) >= historyScanLimit
 	for _, ev := range events {
+		if ev.Action == "secrets.sealing" {
+			continue // the intent; its outcome has its own event
+		}
 		rest, ok := strings.CutPrefix(ev.Target, prefix)
 		if !ok {
 			continue
@@ -571,28 +649,71 @@ func (s *Secrets) handleHistory(ctx context.Context, req *bot.Request) error {
 		if !ok || evName != name || (env != "" && evEnv != env) {
 			continue
 		}
-		lines = append(lines, historyLine(ev, evEnv))
-		if len(lines) == 30 {
-			break
+		out = append(out, historyEntry{seq: ev.Seq, line: historyLine(ev, evEnv)})
+	}
+
+	steps, err := s.store.AuditEvents(ctx, store.AuditFilter{Action: "paths.step"}, historyScanLimit)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the audit log: %w", err)
+	}
+	truncated = truncated || len(steps) >= historyScanLimit
+	for _, ev := range steps {
+		path, created, ok := pathsWrite(ev)
+		if !ok || !created {
+			continue
 		}
+		rest, ok := strings.CutPrefix(path, kvPrefix)
+		if !ok {
+			continue
+		}
+		evEnv, evName, ok := strings.Cut(rest, "/")
+		if !ok || evName != name || (env != "" && evEnv != env) {
+			continue
+		}
+		out = append(out, historyEntry{seq: ev.Seq, line: pathsHistoryLine(ev, evEnv)})
 	}
-	if len(lines) == 0 {
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("The audit log has nothing about `%s` of %s yet.", name, e.Metadata.Name)})
+	sort.Slice(out, func(i, j int) bool { return out[i].seq > out[j].seq })
+	if len(out) > historyMaxLines {
+		out = out[:historyMaxLines]
 	}
-	title := fmt.Sprintf("History of %s (%s), newest first", name, e.Metadata.Name)
-	return req.Reply(ctx, bot.Message{
-		Text:   title + ":\n" + strings.Join(lines, "\n"),
-		Blocks: []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(lines, "\n")}, bot.Context{Text: "From the audit log. Values are never recorded."}},
-	})
+	return out, truncated, nil
+}
+
+// pathsWrite reads a golden path's "paths.step" audit event: the KV path a
+// successful vault:kv step wrote (mount-qualified) and whether it created
+// the secret (false when the step found it already written).
+func pathsWrite(ev store.Event) (path string, created, ok bool) {
+	if ev.Outcome != "ok" || fmt.Sprint(ev.Details["action"]) != "vault:kv" {
+		return "", false, false
+	}
+	out, _ := ev.Details["output"].(map[string]any)
+	path, _ = out["path"].(string)
+	if path == "" {
+		return "", false, false
+	}
+	created = true
+	if c, isBool := out["created"].(bool); isBool {
+		created = c
+	}
+	return path, created, true
+}
+
+func who(ev store.Event) string {
+	if ev.ActorName == "" || ev.ActorName == ev.ActorID {
+		return ev.ActorID
+	}
+	return ev.ActorName + " (" + ev.ActorID + ")"
+}
+
+func pathsHistoryLine(ev store.Event, env string) string {
+	run := fmt.Sprint(ev.Details["run"])
+	tmpl := strings.TrimPrefix(ev.Target, "template:")
+	return fmt.Sprintf("• %s · `%s` · generated by golden path `%s` (run %s) for %s → version 1",
+		ev.Time.UTC().Format("2006-01-02 15:04:05 UTC"), env, tmpl, run, who(ev))
 }
 
 func historyLine(ev store.Event, env string) string {
-	who := ev.ActorName
-	if who == "" || who == ev.ActorID {
-		who = ev.ActorID
-	} else {
-		who += " (" + ev.ActorID + ")"
-	}
+	w := who(ev)
 	d := ev.Details
 	str := func(k string) string {
 		if v, ok := d[k]; ok && v != nil {
@@ -600,23 +721,34 @@ func historyLine(ev store.Event, env string) string {
 		}
 		return ""
 	}
+	recovered := ""
+	if str("recovered") == "true" {
+		recovered = " (recorded after an interruption)"
+	}
 	var what string
 	switch ev.Action {
 	case "secrets.link":
-		what = fmt.Sprintf("one-time link (%s) sent to %s", str("op"), who)
+		what = fmt.Sprintf("one-time link (%s) sent to %s", str("op"), w)
 	case "secrets.sealed":
-		what = fmt.Sprintf("value sealed by %s → version %s", who, str("version"))
+		what = fmt.Sprintf("value sealed through the link of %s → version %s%s", w, str("version"), recovered)
 	case "secrets.regenerated":
-		what = fmt.Sprintf("regenerated by %s → version %s", who, str("version"))
+		what = fmt.Sprintf("regenerated by %s → version %s%s", w, str("version"), recovered)
 	case "secrets.refused":
-		what = fmt.Sprintf("refused (%s) for the link of %s", str("reason"), who)
+		what = fmt.Sprintf("refused (%s) for the link of %s", str("reason"), w)
+		if ev.ActorID == "anonymous" {
+			what = fmt.Sprintf("refused (%s): a forged or damaged link", str("reason"))
+		}
+	case "secrets.reconciled":
+		what = fmt.Sprintf("an interrupted %s of %s wrote nothing", opNoun(str("op")), w)
 	case "secrets.pr":
 		what = "pull request " + str("url")
-		if str("url") == "" {
+		if ev.Outcome == "error" {
+			what = "the pull request could not be opened"
+		} else if str("url") == "" {
 			what = "no pull request needed"
 		}
 	default:
-		what = ev.Action + " by " + who
+		what = ev.Action + " by " + w
 	}
 	return fmt.Sprintf("• %s · `%s` · %s", ev.Time.UTC().Format("2006-01-02 15:04:05 UTC"), env, what)
 }

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,10 +10,25 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/vault"
 )
+
+// parseExternalSecret reads an ExternalSecret the way Kubernetes tooling
+// would, refusing fields platbot does not write.
+func parseExternalSecret(t *testing.T, text string) externalSecret {
+	t.Helper()
+	var es externalSecret
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&es); err != nil {
+		t.Fatalf("the ExternalSecret is not valid YAML of the expected shape: %v\n%s", err, text)
+	}
+	return es
+}
 
 // canary returns a value that must never show up outside the KV store.
 func canary(t *testing.T) string {
@@ -73,7 +89,7 @@ func testAddFlow(t *testing.T, e *env) {
 	}
 	// Only the hash of the token is stored.
 	rec, ch := e.change(token)
-	if strings.Contains(string(rec.Data), token[25:]) || ch.TokenHash != tokenHash(userJane, token) || rec.State != StatePending {
+	if strings.Contains(string(rec.Data), token[25:]) || ch.TokenHash != tokenHash(ch, token) || ch.Requester.ID != userJane || rec.State != StatePending {
 		t.Fatalf("change record holds the token or a wrong hash: %s", rec.Data)
 	}
 	if got := ch.Expires.Sub(rec.Created); got < 14*time.Minute || got > 16*time.Minute {
@@ -121,8 +137,15 @@ func testAddFlow(t *testing.T, e *env) {
 		t.Fatalf("deployment in the PR:\n%s\nwant:\n%s", dep, want)
 	}
 	es := e.git("show", branch+":apps/orders-service/dev/externalsecret-orders-service-stripe-api-key.yaml")
-	mustContain(t, "the ExternalSecret", es, "apiVersion: external-secrets.io/v1beta1", "kind: ExternalSecret", "namespace: payments-dev",
-		"key: payments/orders-service/dev/STRIPE_API_KEY", "property: value", "secretKey: STRIPE_API_KEY", "name: vault")
+	mustContain(t, "the ExternalSecret", es, "# Managed by platbot", "The value itself is never in this repository.")
+	got := parseExternalSecret(t, es)
+	if got.APIVersion != "external-secrets.io/v1beta1" || got.Kind != "ExternalSecret" || got.Metadata.Name != "orders-service-stripe-api-key" ||
+		got.Metadata.Namespace != "payments-dev" || got.Spec.SecretStoreRef != (esStoreRef{Kind: "ClusterSecretStore", Name: "vault"}) ||
+		got.Spec.Target.Name != "orders-service-stripe-api-key" || len(got.Spec.Data) != 1 ||
+		got.Spec.Data[0] != (esSecretData{SecretKey: "STRIPE_API_KEY", RemoteRef: esRemoteRef{Key: "payments/orders-service/dev/STRIPE_API_KEY", Property: "value"}}) ||
+		len(got.Metadata.Annotations) != 0 {
+		t.Fatalf("the ExternalSecret:\n%s", es)
+	}
 	done := e.msgr.Ops("dm")
 	mustContain(t, "the final DM", done[len(done)-1].Text(), "STRIPE_API_KEY", "version 1", "Pull request #")
 
@@ -138,7 +161,7 @@ func testAddFlow(t *testing.T, e *env) {
 		t.Fatalf("no Rotate button: %+v", e.msgr.Last().Msg.Blocks)
 	}
 	hist := e.reply(userBob, "secret history orders-service STRIPE_API_KEY")
-	mustContain(t, "the history", hist, "one-time link (add) sent to jane (U-jane)", "value sealed by jane (U-jane) → version 1", "pull request file://")
+	mustContain(t, "the history", hist, "one-time link (add) sent to jane (U-jane)", "value sealed through the link of jane (U-jane) → version 1", "pull request file://")
 
 	// Rotation: a fresh link from the button, a new version, and a PR that
 	// bumps the checksum annotation and the ExternalSecret's force-sync.
@@ -166,7 +189,9 @@ func testAddFlow(t *testing.T, e *env) {
 	dep = e.git("show", rch.PullRequest.Branch+":apps/orders-service/dev/deployment.yaml")
 	mustContain(t, "the rotated deployment", dep, `platbot.io/secrets-checksum: "`+checksum(rch.Target, 2)+`"`)
 	es = e.git("show", rch.PullRequest.Branch+":apps/orders-service/dev/externalsecret-orders-service-stripe-api-key.yaml")
-	mustContain(t, "the rotated ExternalSecret", es, `force-sync: "`+rch.ID+`"`)
+	if got := parseExternalSecret(t, es); got.Metadata.Annotations["force-sync"] != rch.ID {
+		t.Fatalf("the rotated ExternalSecret has no force-sync %s:\n%s", rch.ID, es)
+	}
 	list = e.reply(userBob, "secret list orders-service")
 	mustContain(t, "the list after rotation", list, "v2", "by jane (U-jane)")
 	hist = e.reply(userBob, "secret history orders-service STRIPE_API_KEY dev")
@@ -248,34 +273,73 @@ func TestRefusals(t *testing.T) {
 	})
 
 	t.Run("another user's token", func(t *testing.T) {
+		// Two real requests: jane's for her secret, bob's for his.
 		jlink, _ := e.add(userJane, "orders-service", "dev", "JANE_KEY", "")
 		blink, _ := e.add(userBob, "billing-service", "dev", "BOB_KEY", "")
 		jt, bt := tokenOf(jlink), tokenOf(blink)
-		// Jane's secret half on Bob's change: not valid.
-		forged := mustID(t, bt) + "." + strings.SplitN(jt, ".", 2)[1]
-		code, out := e.post(forged, e.encrypt(mustID(t, bt), "x"))
+		if jt == "" || bt == "" {
+			t.Fatal("no links")
+		}
+		janePath, bobPath := "payments/orders-service/dev/JANE_KEY", "billing/billing-service/dev/BOB_KEY"
+
+		// Bob's secret half with jane's change id: not a link of anyone's.
+		forged := mustID(t, jt) + "." + strings.SplitN(bt, ".", 2)[1]
+		code, out := e.post(forged, e.encrypt(mustID(t, jt), "bob's value for jane"))
 		if code != http.StatusNotFound || !strings.Contains(out["title"].(string), "not valid") {
-			t.Fatalf("forged token: %d %v", code, out)
+			t.Fatalf("bob's token on jane's change: %d %v", code, out)
 		}
 		code, page := e.do(http.MethodGet, "/seal/"+forged, "", nil)
-		if code != http.StatusNotFound || strings.Contains(page["_body"].(string), "billing") {
-			t.Fatalf("forged page: %d, it must not describe Bob's request: %s", code, page["_body"])
+		if code != http.StatusNotFound || strings.Contains(page["_body"].(string), "orders-service") || strings.Contains(page["_body"].(string), "JANE_KEY") {
+			t.Fatalf("forged page: %d, it must not describe jane's request: %s", code, page["_body"])
 		}
-		// A token issued to Jane does not verify as anyone else's.
-		_, ch := e.change(jt)
-		ch.Requester.ID = userBob
-		if ch.tokenMatches(jt) {
-			t.Fatal("a token verified for another user")
-		}
-		// A value encrypted on Jane's page, sent with Bob's link, is refused.
+		// Bob's token with a value encrypted on jane's page: refused.
 		code, out = e.post(bt, e.encrypt(mustID(t, jt), "jane's value"))
 		if code != http.StatusBadRequest || !strings.Contains(out["message"].(string), "another link") {
 			t.Fatalf("cross-link ciphertext: %d %v", code, out)
 		}
-		nothingWritten(t, "payments/orders-service/dev/JANE_KEY")
-		nothingWritten(t, "billing/billing-service/dev/BOB_KEY")
+		// The page cannot name the target: a submission has the ciphertext only.
+		body := fmt.Sprintf(`{"ciphertext":%q,"path":%q}`, e.encrypt(mustID(t, bt), "x"), janePath)
+		if code, out := e.do(http.MethodPost, "/seal/"+bt, "application/json", []byte(body)); code != http.StatusBadRequest {
+			t.Fatalf("a submission naming a path: %d %v", code, out)
+		}
+		nothingWritten(t, janePath)
+		nothingWritten(t, bobPath)
+
+		// Bob's link seals bob's secret, and only it.
+		bv := canary(t)
+		if code, out := e.post(bt, e.encrypt(mustID(t, bt), bv)); code != http.StatusOK {
+			t.Fatalf("bob's own seal: %d %v", code, out)
+		}
+		if got, v := e.value(bobPath); got != bv || v != 1 {
+			t.Fatalf("bob's secret: %q v%d", got, v)
+		}
+		nothingWritten(t, janePath)
+		// Jane's link is untouched by all of that.
+		jv := canary(t) + "-jane"
+		if code, out := e.post(jt, e.encrypt(mustID(t, jt), jv)); code != http.StatusOK {
+			t.Fatalf("jane's own seal: %d %v", code, out)
+		}
+		if got, _ := e.value(janePath); got != jv {
+			t.Fatal("jane's secret was not sealed through her link")
+		}
+
+		// The target is fixed when the link is issued: re-pointing a
+		// pending change at another secret (even in the database) breaks
+		// its link.
+		blink2, _ := e.add(userBob, "billing-service", "dev", "BOB_OTHER", "")
+		bt2 := tokenOf(blink2)
+		rec, ch := e.change(bt2)
+		ch.Target.Path, ch.Target.Team, ch.Target.Service, ch.Target.Name = "payments/orders-service/dev/HIJACKED", "payments", "orders-service", "HIJACKED"
+		rec.Data, _ = json.Marshal(ch)
+		if _, err := e.st.UpdateRecord(e.ctx, *rec); err != nil {
+			t.Fatal(err)
+		}
+		if code, out := e.post(bt2, e.encrypt(mustID(t, bt2), "x")); code != http.StatusNotFound {
+			t.Fatalf("a re-pointed change accepted its link: %d %v", code, out)
+		}
+		nothingWritten(t, "payments/orders-service/dev/HIJACKED")
 		if len(e.audit("secrets.refused")) == 0 {
-			t.Fatal("refusals are not audited")
+			t.Fatal("refusals of real links are not audited")
 		}
 	})
 

@@ -12,9 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/integrations/yamledit"
 	"github.com/platbot/platbot/store"
 )
@@ -24,10 +25,15 @@ type publishPayload struct {
 	Change string `json:"change"`
 }
 
+// publishMaxAttempts is how many times the pull request of a change is
+// tried before platbot gives up and tells the requester.
+const publishMaxAttempts = 5
+
 // publishJob opens the pull request of a sealed or regenerated change,
 // records it and tells the requester. It is idempotent: the publisher
 // reuses the change's branch, and a change whose pull request is recorded
-// is not published again.
+// is not published again. When it fails for good (publishMaxAttempts
+// failures, or a permanent error) the requester gets a DM saying so.
 func (s *Secrets) publishJob(ctx context.Context, payload json.RawMessage) error {
 	var p publishPayload
 	if err := json.Unmarshal(payload, &p); err != nil || p.Change == "" {
@@ -40,17 +46,17 @@ func (s *Secrets) publishJob(ctx context.Context, payload json.RawMessage) error
 	if err != nil {
 		return err
 	}
-	if rec.State != StateSealed || ch.Published {
+	if rec.State != StateSealed || ch.Published || ch.PublishFailure != "" {
 		return nil
 	}
 	change, notes, err := s.buildChange(ctx, ch)
 	if err != nil {
-		return fmt.Errorf("secrets: prepare the pull request of change %s: %w", ch.ID, err)
+		return s.publishFailed(ctx, ch, fmt.Errorf("secrets: prepare the pull request of change %s: %w", ch.ID, err))
 	}
-	var pr *paths.PullRequest
+	var pr *PullRequestInfo
 	if change != nil {
-		if pr, err = s.pub.Open(ctx, *change); err != nil {
-			return fmt.Errorf("secrets: open the pull request of change %s: %w", ch.ID, err)
+		if pr, err = s.openPR(ctx, *change); err != nil {
+			return s.publishFailed(ctx, ch, fmt.Errorf("secrets: open the pull request of change %s: %w", ch.ID, err))
 		}
 	}
 	_, err = s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StateSealed}, StateSealed, func(r *store.Record) error {
@@ -58,10 +64,7 @@ func (s *Secrets) publishJob(ctx context.Context, payload json.RawMessage) error
 		if err != nil {
 			return err
 		}
-		c.Published, c.Notes = true, notes
-		if pr != nil {
-			c.PullRequest = &PullRequestInfo{Number: pr.Number, URL: pr.URL, Branch: pr.Branch}
-		}
+		c.Published, c.Notes, c.PullRequest = true, notes, pr
 		r.Data, err = json.Marshal(c)
 		return err
 	})
@@ -84,16 +87,55 @@ func (s *Secrets) publishJob(ctx context.Context, payload json.RawMessage) error
 	return nil
 }
 
+// publishFailed counts a failed attempt at a change's pull request. Below
+// publishMaxAttempts it returns cause, so the worker retries; at the limit
+// (or for a permanent cause) it records the failure, audits it, tells the
+// requester and returns a permanent error.
+func (s *Secrets) publishFailed(ctx context.Context, ch *Change, cause error) error {
+	if ctx.Err() != nil {
+		return cause // shutting down: not the change's fault, retried later
+	}
+	var perm *bot.PermanentError
+	permanent := errors.As(cause, &perm)
+	attempts, gaveUp := 0, false
+	_, err := s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StateSealed}, StateSealed, func(r *store.Record) error {
+		c, err := decodeChange(r)
+		if err != nil {
+			return err
+		}
+		c.PublishAttempts++
+		attempts = c.PublishAttempts
+		if permanent || c.PublishAttempts >= publishMaxAttempts {
+			c.PublishFailure, gaveUp = cause.Error(), true
+		}
+		r.Data, err = json.Marshal(c)
+		return err
+	})
+	if err != nil {
+		s.log.Error("could not count a failed pull request attempt", "change", ch.ID, "err", err)
+		return cause
+	}
+	if !gaveUp {
+		return cause
+	}
+	s.log.Error("giving up on the pull request of a change", "change", ch.ID, "attempts", attempts, "err", cause)
+	s.auditEvent(ctx, store.Event{ActorID: ch.Requester.ID, ActorName: ch.Requester.Name, Action: "secrets.pr",
+		Target: auditTarget(ch.Target), Outcome: "error",
+		Details: map[string]any{"change": ch.ID, "op": ch.Op, "env": ch.Target.Env, "name": ch.Target.Name, "version": ch.Version,
+			"attempts": attempts, "error": cause.Error()}})
+	t := ch.Target
+	text := fmt.Sprintf("⚠️ *%s* for *%s* (`%s`) is stored as version %d in the %s, but I could not open the pull request that wires it into the cluster (%d attempt(s)). "+
+		"Until it is merged, the service does not get the new value. Ask the platform team to look at platbot's logs for change `%s`.",
+		t.Name, t.Service, t.Env, ch.Version, s.storeLabel(), attempts, ch.ID)
+	s.dm(ctx, ch, text)
+	if permanent {
+		return cause
+	}
+	return bot.Permanent(cause)
+}
+
 // tell DMs the requester how a change ended.
-func (s *Secrets) tell(ctx context.Context, ch *Change, pr *paths.PullRequest, notes []string) {
-	if s.router == nil {
-		return
-	}
-	m := s.router.Messenger(ch.Transport)
-	if m == nil {
-		s.log.Warn("no messenger to tell the requester about their secret", "transport", ch.Transport, "change", ch.ID)
-		return
-	}
+func (s *Secrets) tell(ctx context.Context, ch *Change, pr *PullRequestInfo, notes []string) {
 	t := ch.Target
 	verb := map[string]string{OpAdd: "added", OpRotate: "rotated", OpRegenerate: "regenerated"}[ch.Op]
 	head := fmt.Sprintf("✅ *%s* for *%s* (`%s`) %s: version %d in the %s at `%s/%s`.", t.Name, t.Service, t.Env, verb, ch.Version, s.storeLabel(), s.kv.Mount(), t.Path)
@@ -114,16 +156,14 @@ func (s *Secrets) tell(ctx context.Context, ch *Change, pr *paths.PullRequest, n
 	if s.kv.DevelopmentOnly() {
 		blocks = append(blocks, bot.Context{Text: "⚠️ " + DevLabel + ": stored in the local development store, not in Vault."})
 	}
-	if _, err := m.DM(ctx, ch.Requester.ID, bot.Message{Text: strings.Join(lines, "\n"), Blocks: blocks}); err != nil {
-		s.log.Warn("could not DM the requester about their secret", "change", ch.ID, "err", err)
-	}
+	s.dm(ctx, ch, strings.Join(lines, "\n"), blocks...)
 }
 
 // buildChange prepares a change's pull request: the ExternalSecret of a
 // sealed secret, the env entry in the Deployment, and for a rotation the
 // checksum annotation on the pod template. It returns nil when nothing
 // needs changing, with notes for the requester about what it could not do.
-func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*paths.Change, []string, error) {
+func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*prChange, []string, error) {
 	t := ch.Target
 	files := map[string]string{}
 	var notes []string
@@ -131,7 +171,11 @@ func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*paths.Change, [
 	vars := s.vars(t)
 
 	if ch.Op != OpRegenerate {
-		files[expand(s.cfg.ExternalSecretPath, vars)] = s.externalSecret(t, ch)
+		es, err := s.externalSecret(t, ch)
+		if err != nil {
+			return nil, nil, err
+		}
+		files[expand(s.cfg.ExternalSecretPath, vars)] = es
 	}
 	deployments := []string{expand(s.cfg.DeploymentPath, vars)}
 	if ch.Op == OpRegenerate {
@@ -184,7 +228,7 @@ func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*paths.Change, [
 	}
 	verb := map[string]string{OpAdd: "add", OpRotate: "rotate", OpRegenerate: "regenerate"}[ch.Op]
 	title := fmt.Sprintf("secret: %s %s of %s (%s)", verb, t.Name, t.Service, t.Env)
-	return &paths.Change{
+	return &prChange{
 		Branch:        "plat/secret-" + ch.ID,
 		Title:         title,
 		Body:          s.prBody(ch, files, notes),
@@ -237,25 +281,87 @@ func envSnippet(name, secretName string) string {
 	return fmt.Sprintf("- name: %s\n  valueFrom:\n    secretKeyRef:\n      name: %s\n      key: %s\n", name, secretName, name)
 }
 
+// The ExternalSecret (external-secrets.io/v1beta1) of a sealed secret, as
+// far as platbot writes it.
+type externalSecret struct {
+	APIVersion string             `yaml:"apiVersion"`
+	Kind       string             `yaml:"kind"`
+	Metadata   esMetadata         `yaml:"metadata"`
+	Spec       externalSecretSpec `yaml:"spec"`
+}
+
+type esMetadata struct {
+	Name        string            `yaml:"name"`
+	Namespace   string            `yaml:"namespace"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+type externalSecretSpec struct {
+	RefreshInterval string         `yaml:"refreshInterval"`
+	SecretStoreRef  esStoreRef     `yaml:"secretStoreRef"`
+	Target          esTarget       `yaml:"target"`
+	Data            []esSecretData `yaml:"data"`
+}
+
+type esStoreRef struct {
+	Kind string `yaml:"kind"`
+	Name string `yaml:"name"`
+}
+
+type esTarget struct {
+	Name           string `yaml:"name"`
+	CreationPolicy string `yaml:"creationPolicy"`
+}
+
+type esSecretData struct {
+	SecretKey string      `yaml:"secretKey"`
+	RemoteRef esRemoteRef `yaml:"remoteRef"`
+}
+
+type esRemoteRef struct {
+	Key      string `yaml:"key"`
+	Property string `yaml:"property"`
+}
+
 // externalSecret renders the ExternalSecret that copies a sealed secret
 // from Vault into a Kubernetes Secret. A rotation's carries a force-sync
 // annotation, so External Secrets refreshes as soon as it is merged.
-func (s *Secrets) externalSecret(t Target, ch *Change) string {
+func (s *Secrets) externalSecret(t Target, ch *Change) (string, error) {
 	name := k8sName(t)
-	ns := expand(s.cfg.NamespacePattern, s.vars(t))
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Managed by platbot (/plat secret %s). Copies %s from %s/%s (property \"value\")\n", ch.Op, t.Name, s.kv.Mount(), t.Path)
-	fmt.Fprintf(&b, "# into the Kubernetes Secret %s. The value itself is never in this repository.\n", name)
-	b.WriteString("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n")
-	fmt.Fprintf(&b, "  name: %s\n  namespace: %s\n", name, ns)
-	fmt.Fprintf(&b, "  labels:\n    app.kubernetes.io/name: %s\n    app.kubernetes.io/managed-by: platbot\n", t.Service)
-	if ch.Op == OpRotate {
-		fmt.Fprintf(&b, "  annotations:\n    force-sync: %q\n", ch.ID)
+	es := externalSecret{
+		APIVersion: "external-secrets.io/v1beta1",
+		Kind:       "ExternalSecret",
+		Metadata: esMetadata{
+			Name: name, Namespace: s.namespaceOf(t),
+			Labels: map[string]string{"app.kubernetes.io/name": t.Service, "app.kubernetes.io/managed-by": "platbot"},
+		},
+		Spec: externalSecretSpec{
+			RefreshInterval: s.cfg.RefreshInterval,
+			SecretStoreRef:  esStoreRef{Kind: "ClusterSecretStore", Name: s.cfg.SecretStoreRef},
+			Target:          esTarget{Name: name, CreationPolicy: "Owner"},
+			Data:            []esSecretData{{SecretKey: t.Name, RemoteRef: esRemoteRef{Key: t.Path, Property: "value"}}},
+		},
 	}
-	fmt.Fprintf(&b, "spec:\n  refreshInterval: %s\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: %s\n", s.cfg.RefreshInterval, s.cfg.SecretStoreRef)
-	fmt.Fprintf(&b, "  target:\n    name: %s\n    creationPolicy: Owner\n", name)
-	fmt.Fprintf(&b, "  data:\n    - secretKey: %s\n      remoteRef:\n        key: %s\n        property: value\n", t.Name, t.Path)
-	return b.String()
+	if ch.Op == OpRotate {
+		es.Metadata.Annotations = map[string]string{"force-sync": ch.ID}
+	}
+	var doc yaml.Node
+	if err := doc.Encode(es); err != nil {
+		return "", fmt.Errorf("encode the ExternalSecret of %s: %w", t.Path, err)
+	}
+	doc.HeadComment = fmt.Sprintf("Managed by platbot (/plat secret %s). Copies %s from %s/%s (property \"value\")\ninto the Kubernetes Secret %s. The value itself is never in this repository.",
+		ch.Op, t.Name, s.kv.Mount(), t.Path, name)
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return "", fmt.Errorf("encode the ExternalSecret of %s: %w", t.Path, err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("encode the ExternalSecret of %s: %w", t.Path, err)
+	}
+	return b.String(), nil
 }
 
 func (s *Secrets) prBody(ch *Change, files map[string]string, notes []string) string {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
@@ -152,7 +153,8 @@ func entity(kind, name, owner string, spec map[string]any) *catalog.Entity {
 	return e
 }
 
-// Users: jane (payments), bob (billing), ada (platform, admin), eve (unknown).
+// Users: jane (payments, a sub-team of commerce), bob (billing), ada
+// (platform, admin), eve (unknown).
 const (
 	userJane = "U-jane"
 	userBob  = "U-bob"
@@ -162,15 +164,17 @@ const (
 func newCatalog() *fakeCatalog {
 	return &fakeCatalog{
 		entities: []*catalog.Entity{
-			entity(catalog.KindGroup, "payments", "", nil),
+			entity(catalog.KindGroup, "commerce", "", nil),
+			entity(catalog.KindGroup, "payments", "", map[string]any{"parent": "group:default/commerce"}),
 			entity(catalog.KindGroup, "billing", "", nil),
+			entity(catalog.KindComponent, "storefront", "group:default/commerce", nil),
 			entity(catalog.KindComponent, "orders-service", "group:default/payments", nil),
 			entity(catalog.KindComponent, "refunds", "payments", nil),
 			entity(catalog.KindComponent, "billing-service", "group:default/billing", nil),
 			entity(catalog.KindResource, "orders-db", "group:default/payments", map[string]any{"dependencyOf": []any{"component:default/orders-service"}}),
 		},
 		ids: map[string]*catalog.Identity{
-			userJane: {UserRef: "user:default/jane", Name: "Jane", DirectGroups: []string{"group:default/payments"}, Groups: []string{"group:default/payments"}, Roles: []string{"engineer"}},
+			userJane: {UserRef: "user:default/jane", Name: "Jane", DirectGroups: []string{"group:default/payments"}, Groups: []string{"group:default/payments", "group:default/commerce"}, Roles: []string{"engineer"}},
 			userBob:  {UserRef: "user:default/bob", Name: "Bob", DirectGroups: []string{"group:default/billing"}, Groups: []string{"group:default/billing"}, Roles: []string{"engineer"}},
 			userAda:  {UserRef: "user:default/ada", Name: "Ada", DirectGroups: []string{"group:default/platform"}, Groups: []string{"group:default/platform"}, Roles: []string{"engineer", "admin"}},
 		},
@@ -223,6 +227,12 @@ type envOptions struct {
 	cfg      *Config
 	noFiles  bool
 	seedRepo map[string]string
+	// wrapStore, wrapKV and wrapPub interpose on the feature's store, KV
+	// store and publisher (to simulate crashes and failures).
+	wrapStore func(Store) Store
+	wrapKV    func(KV) KV
+	wrapPub   func(Publisher) Publisher
+	metrics   prometheus.Registerer
 }
 
 type env struct {
@@ -243,6 +253,9 @@ type env struct {
 	mount   string
 	vc      *vault.Client
 	seq     int
+	// remote is the client address of the next requests ("" = a new one
+	// for every request, so the per-address limit does not get in the way).
+	remote string
 }
 
 // syncBuffer is a goroutine-safe log sink.
@@ -329,7 +342,19 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.msgr = bottest.NewMessenger()
 	e.router = bot.NewRouter(bot.RouterOptions{Policy: testPolicy{cat: e.cat}, Audit: st, Queue: st, Logger: log, Version: "test"})
 	e.router.SetMessenger(bot.TransportShell, e.msgr)
-	deps := Deps{Store: st, Catalog: e.cat, KV: e.kv, Sealer: e.sealer, Publisher: paths.LocalPublisher(e.repo), Logger: log, Now: o.now}
+	var fst Store = st
+	if o.wrapStore != nil {
+		fst = o.wrapStore(st)
+	}
+	fkv := e.kv
+	if o.wrapKV != nil {
+		fkv = o.wrapKV(e.kv)
+	}
+	var pub Publisher = paths.LocalPublisher(e.repo)
+	if o.wrapPub != nil {
+		pub = o.wrapPub(pub)
+	}
+	deps := Deps{Store: fst, Catalog: e.cat, KV: fkv, Sealer: e.sealer, Publisher: pub, Logger: log, Now: o.now, Metrics: o.metrics}
 	if !o.noFiles {
 		deps.Files = LocalFiles(e.repo)
 	}
@@ -485,6 +510,11 @@ func (e *env) do(method, path, ctype string, body []byte) (int, map[string]any) 
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	e.seq++
+	req.RemoteAddr = fmt.Sprintf("198.51.100.%d:%d", e.seq%250+1, 40000+e.seq)
+	if e.remote != "" {
+		req.RemoteAddr = e.remote
 	}
 	rec := httptest.NewRecorder()
 	e.sec.Handler().ServeHTTP(rec, req)

@@ -92,23 +92,43 @@ type Change struct {
 	Transport string `json:"transport"`
 	Channel   string `json:"channel,omitempty"`
 	Request   string `json:"request,omitempty"`
-	// TokenHash binds the link's token to this change and its requester.
+	// TokenHash is the SHA-256 of the link's token together with what the
+	// link was issued for (see tokenHash): the change, the request, the
+	// requester, the operation, the secret's place, the version it replaces
+	// and the expiry. Changing any of them in the record breaks the link.
 	TokenHash string    `json:"token_hash,omitempty"`
 	Expires   time.Time `json:"expires,omitempty"`
 	// ExpectVersion is the version the write replaces (0 for a new secret).
 	ExpectVersion int `json:"expect_version"`
 	Attempts      int `json:"attempts,omitempty"`
+	// Claimed is when the change entered StateSealing (a submission was
+	// accepted, or a regeneration started); From is the client address of
+	// the submission. Reconcile uses them for changes left in StateSealing.
+	Claimed time.Time `json:"claimed,omitempty"`
+	From    string    `json:"from,omitempty"`
+	// SecretCreated is when the secret was first written (regenerations).
+	SecretCreated time.Time `json:"secret_created,omitempty"`
 	// Version is the version written; Done when.
 	Version int       `json:"version,omitempty"`
 	Done    time.Time `json:"done,omitempty"`
 	Failure string    `json:"failure,omitempty"`
 	DevOnly bool      `json:"development_only,omitempty"`
+	// Recovered marks a change that Reconcile completed after an
+	// interruption between the write and its bookkeeping.
+	Recovered bool `json:"recovered,omitempty"`
+	// Recorded is set once a sealed change's follow-ups are done: the
+	// secret's record, the audit event and the publish job.
+	Recorded bool `json:"recorded,omitempty"`
 	// PullRequest is the GitOps pull request (once opened), Notes what it
 	// could not do.
 	PullRequest *PullRequestInfo `json:"pull_request,omitempty"`
 	Notes       []string         `json:"notes,omitempty"`
 	// Published is set once the pull request step is done.
 	Published bool `json:"published,omitempty"`
+	// PublishAttempts counts failed attempts at the pull request;
+	// PublishFailure is set when platbot gave up on it.
+	PublishAttempts int    `json:"publish_attempts,omitempty"`
+	PublishFailure  string `json:"publish_failure,omitempty"`
 }
 
 // PullRequestInfo is a change's pull request.
@@ -138,8 +158,9 @@ func decodeSecret(r *store.Record) (*Secret, error) {
 
 // A token is "<change id>.<secret>": the change id (96 random bits, hex)
 // finds the record, the secret (256 random bits, base64url) proves the link
-// is the one sent. Only a hash of the token, bound to the requester's user
-// id, is stored.
+// is the one sent. The token is the capability: whoever holds it can set
+// the one secret its change names, once, until it expires. Only a hash of
+// it is stored, together with what it was issued for (see tokenHash).
 var tokenRe = regexp.MustCompile(`^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$`)
 
 func randomID() (string, error) {
@@ -158,11 +179,34 @@ func newToken(id string) (string, error) {
 	return id + "." + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// tokenHash binds a token to the user it was issued to.
-func tokenHash(userID, token string) string {
+// tokenBinding is what a link is issued for, fixed when it is issued.
+type tokenBinding struct {
+	Change        string `json:"change"`
+	Request       string `json:"request"`
+	Requester     string `json:"requester"`
+	Op            string `json:"op"`
+	Target        Target `json:"target"`
+	ExpectVersion int    `json:"expect_version"`
+	Expires       int64  `json:"expires"`
+}
+
+func (c *Change) binding() tokenBinding {
+	return tokenBinding{
+		Change: c.ID, Request: c.Request, Requester: c.Requester.ID, Op: c.Op, Target: c.Target,
+		ExpectVersion: c.ExpectVersion, Expires: c.Expires.UnixNano(),
+	}
+}
+
+// tokenHash is what the change records of its token: a hash of the token
+// and of everything the link was issued for. A token therefore opens only
+// the change whose id it carries, and only while that change still names
+// the request, requester, secret and version it was issued for: the target
+// is fixed at issue time, and the page has no say in it.
+func tokenHash(c *Change, token string) string {
+	b, _ := json.Marshal(c.binding()) // plain strings and numbers: cannot fail
 	h := sha256.New()
-	h.Write([]byte("platbot-seal-token:v1\x00"))
-	h.Write([]byte(userID))
+	h.Write([]byte("platbot-seal-token:v2\x00"))
+	h.Write(b)
 	h.Write([]byte{0})
 	h.Write([]byte(token))
 	return hex.EncodeToString(h.Sum(nil))
@@ -178,12 +222,16 @@ func parseToken(token string) (string, bool) {
 }
 
 // tokenMatches reports, in constant time, whether token is the one issued
-// for the change to its requester.
+// for the change as it is recorded.
 func (c *Change) tokenMatches(token string) bool {
 	if c.TokenHash == "" {
 		return false
 	}
-	want := tokenHash(c.Requester.ID, token)
+	id, ok := parseToken(token)
+	if !ok || id != c.ID {
+		return false
+	}
+	want := tokenHash(c, token)
 	return subtle.ConstantTimeCompare([]byte(want), []byte(c.TokenHash)) == 1
 }
 
@@ -211,18 +259,67 @@ func (s *Secrets) service(ref string) (*catalog.Entity, error) {
 }
 
 // target resolves and authorizes a secret's place for a request: the
-// service must exist, the user may "scaffold" for its owner (the default
-// policy: their own team's services), the environment is configured and
-// the name is well formed (strict for new secrets).
+// service must exist, the user may "scaffold" for its owner (the policy)
+// and belongs directly to the owning team (or is an admin), the
+// environment is configured and the name is well formed (strict for new
+// secrets).
 func (s *Secrets) target(ctx context.Context, req *bot.Request, serviceRef, env, name string, isNew bool) (Target, error) {
 	e, err := s.service(serviceRef)
 	if err != nil {
 		return Target{}, err
 	}
-	if err := s.router.Authorize(ctx, req, bot.ActionScaffold, catalog.ResourceOf(e)); err != nil {
+	if err := s.mayManage(ctx, req, e); err != nil {
 		return Target{}, err
 	}
 	return s.targetOf(e, env, name, isNew)
+}
+
+// mayManage checks that the requester may add or rotate the secrets of e:
+// the policy's "scaffold" on its owner, and membership of the owning team
+// itself. Membership through a sub-team does not count: a parent group's
+// services are not a sub-team's own (Identity.Groups holds every ancestor,
+// Identity.DirectGroups only the teams a person is in). Admins may manage
+// any service's secrets.
+func (s *Secrets) mayManage(ctx context.Context, req *bot.Request, e *catalog.Entity) error {
+	if err := s.router.Authorize(ctx, req, bot.ActionScaffold, catalog.ResourceOf(e)); err != nil {
+		return err
+	}
+	id, err := s.cat.Identify(ctx, req.User)
+	if err != nil {
+		return fmt.Errorf("identify %s: %w", req.User.ID, err)
+	}
+	if ownsDirectly(id, e) {
+		return nil
+	}
+	teams := make([]string, 0, len(id.DirectGroups))
+	for _, g := range id.DirectGroups {
+		_, _, n := catalog.ParseRef(g, catalog.KindGroup, catalog.DefaultNamespace)
+		teams = append(teams, n)
+	}
+	yours := "you are in no team in the catalog"
+	if len(teams) > 0 {
+		yours = "your teams: " + strings.Join(teams, ", ")
+	}
+	return bot.Errorf("🚫 `%s` is owned by %s, which is not one of your own teams (%s). Only members of the owning team (or platform admins) manage its secrets; ask one of them.",
+		e.Metadata.Name, e.Owner(), yours)
+}
+
+// ownsDirectly reports whether the identity is an admin or a direct member
+// of e's owner.
+func ownsDirectly(id *catalog.Identity, e *catalog.Entity) bool {
+	if id.IsAdmin() {
+		return true
+	}
+	owner := e.Owner()
+	if owner == "" {
+		return false
+	}
+	for _, g := range id.DirectGroups {
+		if catalog.NormalizeRef(g, catalog.KindGroup, catalog.DefaultNamespace) == owner {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Secrets) targetOf(e *catalog.Entity, env, name string, isNew bool) (Target, error) {
@@ -248,14 +345,58 @@ const nameHint = "use an environment-variable name: an upper-case letter, then u
 // auditTarget is how a secret is named in the audit log.
 func auditTarget(t Target) string { return "secret:" + t.Path }
 
-// k8sName is the Kubernetes Secret (and ExternalSecret) name of a target.
+// k8sName is the Kubernetes Secret (and ExternalSecret) name of a target:
+// "<service>-<name>" as a DNS-1123 label (lower case; anything but letters
+// and digits becomes '-'; at most 63 characters), so catalog names with
+// '_', '.' or upper case still give a valid name. When sanitising changed
+// more than case and '_' (which env-var names always need), or the name
+// had to be shortened, a short hash of the original keeps it unique.
 func k8sName(t Target) string {
-	n := strings.ToLower(strings.ReplaceAll(t.Name, "_", "-"))
-	out := strings.Trim(t.Service+"-"+n, "-")
-	if len(out) > 253 {
-		out = out[:253]
+	raw := t.Service + "-" + t.Name
+	simple := strings.ToLower(strings.ReplaceAll(raw, "_", "-"))
+	out := dnsLabel(raw)
+	if out == simple && len(out) <= 63 {
+		return out
 	}
-	return out
+	sum := sha256.Sum256([]byte(raw))
+	suffix := "-" + hex.EncodeToString(sum[:3])
+	if len(out) > 63-len(suffix) {
+		out = strings.TrimRight(out[:63-len(suffix)], "-")
+	}
+	return out + suffix
+}
+
+// dnsLabel turns s into a DNS-1123 label's characters: lower-case letters,
+// digits and single '-' between them ("secret" when nothing is left). The
+// caller bounds the length.
+func dnsLabel(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	if b.Len() == 0 {
+		return "secret"
+	}
+	return b.String()
+}
+
+// namespaceOf is the service's namespace (Config.NamespacePattern), as a
+// valid DNS-1123 label.
+func (s *Secrets) namespaceOf(t Target) string {
+	ns := dnsLabel(expand(s.cfg.NamespacePattern, s.vars(t)))
+	if len(ns) > 63 {
+		ns = strings.TrimRight(ns[:63], "-")
+	}
+	return ns
 }
 
 // ---- records ----

@@ -156,6 +156,14 @@ type submission struct {
 }
 
 func (s *Secrets) serveSeal(w http.ResponseWriter, r *http.Request, token string) {
+	if !s.limit.allow(clientAddr(remoteOf(r))) {
+		s.metrics.requests.WithLabelValues("rate_limited").Inc()
+		s.log.Debug("sealing page: too many submissions", "remote", remoteOf(r))
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, &refusal{status: http.StatusTooManyRequests, title: "Too many attempts",
+			msg: "Too many submissions came from your address in the last minute. Nothing was stored; the link still works. Wait a minute and try again."})
+		return
+	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		writeJSON(w, &refusal{status: http.StatusUnsupportedMediaType, title: "This page needs JavaScript",
@@ -187,6 +195,7 @@ func (s *Secrets) serveSeal(w http.ResponseWriter, r *http.Request, token string
 		writeJSON(w, refusalOf(err))
 		return
 	}
+	s.metrics.requests.WithLabelValues("sealed").Inc()
 	t := res.change.Target
 	msg := "Sealed: " + t.Name + " for " + t.Service + " (" + t.Env + ") is stored as version " + strconv.Itoa(res.version) +
 		" in the " + s.storeLabel() + ". platbot tells you in Slack when the pull request is open. You can close this page."

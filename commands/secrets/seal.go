@@ -36,11 +36,13 @@ func (r *refusal) Error() string { return r.title + ": " + r.msg }
 
 var errInvalidLink = &refusal{
 	status: http.StatusNotFound, title: "This link is not valid", reason: "invalid token",
-	msg: "It was not issued by platbot, was changed, or belongs to someone else: each link works only for the person it was sent to. Nothing was stored. Run /plat secret add (or press Rotate) in Slack to get a new one.",
+	msg: "It was not issued by platbot, was changed or cut short, or a newer link replaced it. Nothing was stored. Run /plat secret add (or press Rotate) in Slack to get a new one.",
 }
 
 // open finds the change a token belongs to and checks the token against
 // it. It does not check whether the link can still be used (see usable).
+// A token that does not parse or names no change returns a nil change: it
+// is nobody's link, so nothing about it is audited.
 func (s *Secrets) open(ctx context.Context, token string) (*store.Record, *Change, error) {
 	id, ok := parseToken(token)
 	if !ok {
@@ -69,18 +71,25 @@ func (s *Secrets) usable(rec *store.Record, ch *Change) *refusal {
 	case StateFailed:
 		return &refusal{status: http.StatusGone, title: "This link can no longer be used", reason: "failed link",
 			msg: "It was closed (" + ch.Failure + "). Nothing more will be stored through it. Get a new link in Slack: /plat secret add, or Rotate in /plat secret list " + ch.Target.Service + "."}
-	case StateSealing:
-		return &refusal{status: http.StatusConflict, title: "A value is being stored through this link", reason: "concurrent use",
-			msg: "Another submission through this link is being processed right now. Wait a moment and reload this page."}
-	case StatePending:
+	case StatePending, StateSealing:
 	default:
 		return &refusal{status: http.StatusGone, title: "This link can no longer be used", reason: "unknown state " + rec.State,
 			msg: "Get a new link in Slack."}
 	}
+	// Expiry first: a link left in "sealing" by an interruption must not
+	// look usable (or busy) forever.
 	if !s.now().Before(ch.Expires) {
 		return &refusal{status: http.StatusGone, title: "This link has expired", reason: "expired",
-			msg: fmt.Sprintf("It worked until %s (links work for %s). Nothing was stored. Get a new one in Slack: /plat secret add, or Rotate in /plat secret list %s.",
-				formatTime(ch.Expires), s.cfg.TokenTTL, ch.Target.Service)}
+			msg: fmt.Sprintf("It worked until %s (links work for %s). Get a new one in Slack: /plat secret add, or Rotate in /plat secret list %s. If you submitted a value and the page did not answer, platbot tells you in Slack whether it was stored.",
+				formatTime(ch.Expires), durationWords(s.cfg.TokenTTL), ch.Target.Service)}
+	}
+	if rec.State == StateSealing {
+		if s.now().Sub(ch.Claimed) > stuckAfter {
+			return &refusal{status: http.StatusConflict, title: "A submission through this link was interrupted", reason: "interrupted",
+				msg: "platbot is checking whether the value was stored and tells you in Slack. Reload this page in a few minutes."}
+		}
+		return &refusal{status: http.StatusConflict, title: "A value is being stored through this link", reason: "concurrent use",
+			msg: "Another submission through this link is being processed right now. Wait a moment and reload this page."}
 	}
 	return nil
 }
@@ -90,6 +99,15 @@ type sealed struct {
 	change  *Change
 	version int
 }
+
+// sealTimeout bounds the work after a link is claimed: decrypting, the KV
+// write and the bookkeeping. It runs detached from the HTTP request, so a
+// browser that goes away cannot leave the link half done.
+const sealTimeout = time.Minute
+
+// stuckAfter is how long a change may stay in StateSealing before
+// Reconcile settles it: longer than any seal or regeneration can take.
+const stuckAfter = 2 * sealTimeout
 
 // seal stores the value a ciphertext holds for the change a token names:
 // the token is checked and consumed (one submission at a time, at most
@@ -113,12 +131,14 @@ func (s *Secrets) seal(ctx context.Context, token, ciphertext, remote string) (*
 		return nil, r
 	}
 	// Claim the link: only one submission at a time, and it counts.
+	claimed := s.now()
 	rec, err = s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StatePending}, StateSealing, func(r *store.Record) error {
 		c, err := decodeChange(r)
 		if err != nil {
 			return err
 		}
 		c.Attempts++
+		c.Claimed, c.From = claimed, remote
 		r.Data, err = json.Marshal(c)
 		return err
 	})
@@ -131,7 +151,15 @@ func (s *Secrets) seal(ctx context.Context, token, ciphertext, remote string) (*
 	if err != nil {
 		return nil, fmt.Errorf("claim change %s: %w", ch.ID, err)
 	}
+	// From here on the link is "sealing": finish what was started even if
+	// the browser goes away. A crash is settled by Reconcile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sealTimeout)
+	defer cancel()
+	id := ch.ID
 	if ch, err = decodeChange(rec); err != nil {
+		if rerr := s.releaseID(ctx, id, true); rerr != nil {
+			s.log.Error("could not release a sealing link; reconcile will", "change", id, "err", rerr)
+		}
 		return nil, err
 	}
 
@@ -161,6 +189,13 @@ func (s *Secrets) seal(ctx context.Context, token, ciphertext, remote string) (*
 		return nil, r
 	}
 
+	// The intent goes on record before the write, so an interruption after
+	// it is visible in the audit log and Reconcile can settle it.
+	s.auditEvent(ctx, store.Event{
+		ActorID: ch.Requester.ID, ActorName: ch.Requester.Name, Action: "secrets.sealing", Target: auditTarget(ch.Target), Outcome: "started",
+		Details: map[string]any{"op": ch.Op, "service": ch.Target.ServiceRef, "env": ch.Target.Env, "name": ch.Target.Name,
+			"expect_version": ch.ExpectVersion, "change": ch.ID, "store": s.storeLabel(), "via": "sealing page", "remote": remote},
+	})
 	version, err := s.kv.Put(ctx, ch.Target.Path, map[string]string{"value": string(value)}, ch.ExpectVersion)
 	zero(plain)
 	if errors.Is(err, ErrVersionMismatch) {
@@ -172,47 +207,128 @@ func (s *Secrets) seal(ctx context.Context, token, ciphertext, remote string) (*
 		return nil, r
 	}
 	if err != nil {
-		s.release(ctx, ch, true)
 		s.log.Error("writing a sealed value failed", "change", ch.ID, "path", ch.Target.Path, "err", err)
+		// The write may have happened even though the answer was lost:
+		// settle from what the store holds now.
+		if done, serr := s.settle(ctx, ch.ID, false); serr == nil && done != nil && done.Version > 0 {
+			return &sealed{change: done, version: done.Version}, nil
+		} else if serr != nil {
+			s.release(ctx, ch, true)
+		}
 		return nil, &refusal{status: http.StatusServiceUnavailable, title: "The value could not be stored right now", reason: "store unavailable",
 			msg: "The secret store did not take it. Nothing was stored and the link still works: try again in a minute."}
 	}
-
-	now := s.now()
-	ch.Version, ch.Done = version, now
-	if _, err := s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StateSealing}, StateSealed, func(r *store.Record) error {
-		b, err := json.Marshal(ch)
-		r.Data = b
-		return err
-	}); err != nil {
-		// The value is stored; only our record of it is behind.
+	done, err := s.complete(ctx, ch.ID, version, false)
+	if err != nil {
+		// The value is stored; only our record of it is behind, which
+		// Reconcile catches up on.
 		s.log.Error("value stored but the change could not be marked sealed", "change", ch.ID, "version", version, "err", err)
+		ch.Version, ch.Done = version, s.now()
+		return &sealed{change: ch, version: version}, nil
 	}
+	return &sealed{change: done, version: version}, nil
+}
+
+// complete marks a change that is being sealed (or regenerated) as done at
+// version and runs its follow-ups. Whoever moves the change to StateSealed
+// does them, so they happen once however the change was completed.
+func (s *Secrets) complete(ctx context.Context, id string, version int, recovered bool) (*Change, error) {
+	now := s.now()
+	rec, err := s.store.TransitionRecord(ctx, KindChange, id, []string{StateSealing}, StateSealed, func(r *store.Record) error {
+		c, err := decodeChange(r)
+		if err != nil {
+			return err
+		}
+		c.Version, c.Done, c.Recovered = version, now, recovered
+		r.Data, err = json.Marshal(c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ch, err := decodeChange(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.followUp(ctx, ch); err != nil {
+		s.log.Error("a sealed change's follow-ups are incomplete; reconcile retries them", "change", ch.ID, "err", err)
+	}
+	return ch, nil
+}
+
+// followUp records a sealed change: the secret's record, the audit event
+// and the publish job, then marks the change Recorded. Reconcile runs it
+// again for a sealed change that is not Recorded (a crash in between), so
+// every step is idempotent but the audit event, which then says
+// "recovered".
+func (s *Secrets) followUp(ctx context.Context, ch *Change) error {
+	var errs []error
 	if err := s.saveSecret(ctx, ch.Target, func(sec *Secret) {
-		sec.Version, sec.LastChange, sec.DevOnly = version, ch.ID, s.kv.DevelopmentOnly()
+		sec.Version, sec.LastChange, sec.DevOnly = ch.Version, ch.ID, s.kv.DevelopmentOnly()
+		switch ch.Op {
+		case OpAdd:
+			sec.CreatedBy, sec.Created = ch.Requester, ch.Done
+		case OpRotate:
+			sec.RotatedBy, sec.Rotated = ch.Requester, ch.Done
+		case OpRegenerate:
+			sec.Generated, sec.RotatedBy, sec.Rotated = true, ch.Requester, ch.Done
+		}
+		if sec.Created.IsZero() {
+			sec.Created = ch.Done
+			if !ch.SecretCreated.IsZero() {
+				sec.Created = ch.SecretCreated
+			}
+		}
 		if ch.Description != "" {
 			sec.Description = ch.Description
 		}
-		if ch.Op == OpAdd || sec.Created.IsZero() {
-			sec.CreatedBy, sec.Created = ch.Requester, now
-		}
-		if ch.Op == OpRotate {
-			sec.RotatedBy, sec.Rotated = ch.Requester, now
-		}
 	}); err != nil {
-		s.log.Error("value stored but the secret's record could not be updated", "change", ch.ID, "err", err)
+		errs = append(errs, fmt.Errorf("record secret %s: %w", ch.Target.Path, err))
 	}
-	s.auditEvent(ctx, store.Event{
-		ActorID: ch.Requester.ID, ActorName: ch.Requester.Name, Action: "secrets.sealed", Target: auditTarget(ch.Target), Outcome: "ok",
-		Details: map[string]any{"op": ch.Op, "service": ch.Target.ServiceRef, "env": ch.Target.Env, "name": ch.Target.Name,
-			"version": version, "previous_version": ch.ExpectVersion, "change": ch.ID, "store": s.storeLabel(), "via": "sealing page", "remote": remote},
-	})
-	if s.router != nil {
-		if _, err := s.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{Change: ch.ID}, DedupeKey: JobPublish + ":" + ch.ID}); err != nil {
-			s.log.Error("could not queue the pull request of a sealed secret", "change", ch.ID, "err", err)
+	action, via := "secrets.sealed", "sealing page"
+	details := map[string]any{"op": ch.Op, "service": ch.Target.ServiceRef, "env": ch.Target.Env, "name": ch.Target.Name,
+		"version": ch.Version, "previous_version": ch.ExpectVersion, "change": ch.ID, "store": s.storeLabel()}
+	if ch.Op == OpRegenerate {
+		action, via = "secrets.regenerated", "rotate command"
+		details["key"] = s.cfg.GeneratedKey
+	} else {
+		details["remote"] = ch.From
+	}
+	details["via"] = via
+	if ch.Recovered {
+		details["recovered"] = true
+	}
+	s.auditEvent(ctx, store.Event{ActorID: ch.Requester.ID, ActorName: ch.Requester.Name, Action: action,
+		Target: auditTarget(ch.Target), Outcome: "ok", Details: details})
+	if err := s.enqueuePublish(ctx, ch.ID); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	_, err := s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StateSealed}, StateSealed, func(r *store.Record) error {
+		c, err := decodeChange(r)
+		if err != nil {
+			return err
 		}
+		c.Recorded = true
+		r.Data, err = json.Marshal(c)
+		return err
+	})
+	return err
+}
+
+// enqueuePublish queues a change's pull request (once per change).
+func (s *Secrets) enqueuePublish(ctx context.Context, id string) error {
+	if s.router == nil {
+		return errors.New("secrets: not registered with a router")
 	}
-	return &sealed{change: ch, version: version}, nil
+	_, err := s.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{Change: id},
+		DedupeKey: JobPublish + ":" + id, MaxAttempts: publishMaxAttempts + 2})
+	if err != nil {
+		return fmt.Errorf("queue the pull request of change %s: %w", id, err)
+	}
+	return nil
 }
 
 // badCiphertext counts an undecryptable submission: the link stays usable
@@ -234,7 +350,13 @@ func (s *Secrets) badCiphertext(ctx context.Context, ch *Change, remote string) 
 // release returns a claimed link to pending; refund gives the attempt back
 // (the failure was not the submitter's).
 func (s *Secrets) release(ctx context.Context, ch *Change, refund bool) {
-	_, err := s.store.TransitionRecord(ctx, KindChange, ch.ID, []string{StateSealing}, StatePending, func(r *store.Record) error {
+	if err := s.releaseID(ctx, ch.ID, refund); err != nil {
+		s.log.Error("could not release a sealing link; reconcile will", "change", ch.ID, "err", err)
+	}
+}
+
+func (s *Secrets) releaseID(ctx context.Context, id string, refund bool) error {
+	_, err := s.store.TransitionRecord(ctx, KindChange, id, []string{StateSealing}, StatePending, func(r *store.Record) error {
 		c, err := decodeChange(r)
 		if err != nil {
 			return err
@@ -242,33 +364,43 @@ func (s *Secrets) release(ctx context.Context, ch *Change, refund bool) {
 		if refund && c.Attempts > 0 {
 			c.Attempts--
 		}
+		c.Claimed = time.Time{}
 		r.Data, err = json.Marshal(c)
 		return err
 	})
-	if err != nil {
-		s.log.Error("could not release a sealing link", "change", ch.ID, "err", err)
-	}
+	return err
 }
 
-// refused audits a refused use of a link.
+// refused records a refused use of a link. A token that does not parse or
+// names no change (ch nil) is nobody's link: it is counted and logged at
+// debug level, never audited, so guessing cannot flood the audit log. A
+// refusal concerning a real change is audited.
 func (s *Secrets) refused(ctx context.Context, ch *Change, err error, remote string) {
-	var r *refusal
-	reason := "error"
-	if errors.As(err, &r) {
-		reason = r.reason
+	reason := refusalOf(err).reason
+	if reason == "" {
+		reason = "error"
 	}
-	ev := store.Event{Action: "secrets.refused", Outcome: "rejected", Details: map[string]any{"reason": reason, "remote": remote}}
-	if ch != nil && reason != "invalid token" {
-		ev.ActorID, ev.ActorName, ev.Target = ch.Requester.ID, ch.Requester.Name, auditTarget(ch.Target)
-		ev.Details["change"], ev.Details["env"], ev.Details["name"] = ch.ID, ch.Target.Env, ch.Target.Name
-	} else {
-		ev.ActorID = "anonymous"
-		if ch != nil {
-			ev.Details["change"] = ch.ID
+	if ch == nil {
+		if reason != errInvalidLink.reason {
+			s.log.Error("sealing link: could not look it up", "err", err)
+			return
 		}
+		s.metrics.requests.WithLabelValues("unknown_token").Inc()
+		s.log.Debug("sealing link refused: not a known link", "remote", remote)
+		return
+	}
+	s.metrics.requests.WithLabelValues("refused").Inc()
+	ev := store.Event{Action: "secrets.refused", Outcome: "rejected", Target: auditTarget(ch.Target),
+		Details: map[string]any{"reason": reason, "remote": remote, "change": ch.ID, "env": ch.Target.Env, "name": ch.Target.Name}}
+	if reason == "invalid token" {
+		// A real change id with a wrong secret half: not the requester's
+		// doing as far as anyone knows.
+		ev.ActorID = "anonymous"
+	} else {
+		ev.ActorID, ev.ActorName = ch.Requester.ID, ch.Requester.Name
 	}
 	s.auditEvent(ctx, ev)
-	s.log.Info("sealing link refused", "reason", reason, "remote", remote)
+	s.log.Info("sealing link refused", "reason", reason, "change", ch.ID, "remote", remote)
 }
 
 func zero(b []byte) {
@@ -287,9 +419,9 @@ type pageInfo struct {
 func (s *Secrets) page(ctx context.Context, token, remote string) (*pageInfo, error) {
 	rec, ch, err := s.open(ctx, token)
 	if err != nil {
-		// Only submissions are audited: a page view writes nothing, so
-		// guessing links cannot flood the audit log.
-		s.log.Info("sealing page refused", "reason", refusalOf(err).reason, "remote", remote)
+		// Page views are never audited: a GET writes nothing, so guessing
+		// links cannot flood the audit log.
+		s.log.Debug("sealing page refused", "reason", refusalOf(err).reason, "remote", remote)
 		return nil, err
 	}
 	if r := s.usable(rec, ch); r != nil {
@@ -312,6 +444,23 @@ func maxValueBytes(bits int, changeID string) int {
 		return 0
 	}
 	return n
+}
+
+// durationWords renders a link's lifetime for people ("15 minutes").
+func durationWords(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 // expiresIn renders the time left on a link.

@@ -33,9 +33,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/store"
 )
 
@@ -93,6 +94,10 @@ type Config struct {
 	RefreshInterval string `yaml:"refresh_interval"`
 	// TokenTTL is how long a one-time link works (default 15m).
 	TokenTTL time.Duration `yaml:"token_ttl"`
+	// SubmitsPerMinute caps the submissions (POST /seal/<token>) one
+	// client address may make per minute (default 10); more are answered
+	// 429. Behind a reverse proxy every client has the proxy's address.
+	SubmitsPerMinute int `yaml:"submits_per_minute"`
 	// ChecksumAnnotation, when true (the default), makes a rotation's pull
 	// request bump ChecksumAnnotationKey on the Deployment's pod template,
 	// so the pods restart and read the new value.
@@ -151,6 +156,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = 15 * time.Minute
+	}
+	if c.SubmitsPerMinute <= 0 {
+		c.SubmitsPerMinute = 10
 	}
 	if c.ChecksumAnnotationKey == "" {
 		c.ChecksumAnnotationKey = "platbot.io/secrets-checksum"
@@ -214,12 +222,6 @@ type Catalog interface {
 	Get(ref string) (*catalog.Entity, bool)
 	List(kind string) []*catalog.Entity
 	Identify(ctx context.Context, u bot.User) (*catalog.Identity, error)
-}
-
-// Publisher opens GitOps pull requests; the golden paths' publisher
-// (paths.NewPublisher) satisfies it.
-type Publisher interface {
-	Open(ctx context.Context, c paths.Change) (*paths.PullRequest, error)
 }
 
 // FileReader reads a file of the GitOps repository's base branch. A missing
@@ -316,6 +318,9 @@ type Deps struct {
 	// Audit defaults to the router given to Register.
 	Audit  Auditor
 	Logger *slog.Logger
+	// Metrics, when set, registers the sealing page's counter
+	// (platbot_secrets_seal_requests_total{outcome}).
+	Metrics prometheus.Registerer
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 }
@@ -333,6 +338,29 @@ type Secrets struct {
 	log    *slog.Logger
 	now    func() time.Time
 	router *bot.Router
+
+	limit   *limiter
+	metrics sealMetrics
+}
+
+// sealMetrics count what the sealing page's submissions came to.
+type sealMetrics struct {
+	// requests is platbot_secrets_seal_requests_total{outcome}: sealed,
+	// refused (a real link), unknown_token (nobody's link), rate_limited.
+	requests *prometheus.CounterVec
+}
+
+func newSealMetrics(reg prometheus.Registerer, log *slog.Logger) sealMetrics {
+	m := sealMetrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "platbot_secrets_seal_requests_total",
+		Help: "Submissions to the one-time secret sealing page, by outcome (sealed, refused, unknown_token, rate_limited).",
+	}, []string{"outcome"})}
+	if reg != nil {
+		if err := reg.Register(m.requests); err != nil {
+			log.Warn("secrets: sealing page metrics not registered", "err", err)
+		}
+	}
+	return m
 }
 
 // New returns the feature. Store, Catalog, KV, Sealer and Publisher are
@@ -358,17 +386,21 @@ func New(cfg Config, deps Deps) (*Secrets, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	log := deps.Logger.With("feature", "secrets")
 	return &Secrets{
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, kv: deps.KV, sealer: deps.Sealer,
 		pub: deps.Publisher, files: deps.Files, audit: deps.Audit,
-		log: deps.Logger.With("feature", "secrets"), now: deps.Now,
+		log: log, now: deps.Now,
+		limit:   newLimiter(cfg.SubmitsPerMinute, deps.Now),
+		metrics: newSealMetrics(deps.Metrics, log),
 	}, nil
 }
 
 // Config returns the effective configuration.
 func (s *Secrets) Config() Config { return s.cfg }
 
-// Register adds the commands, the Rotate button and the publish job.
+// Register adds the commands, the Rotate button and the jobs: JobPublish
+// and JobReconcile (which Resume starts; see there).
 func (s *Secrets) Register(r *bot.Router) {
 	s.router = r
 	if s.audit == nil {
@@ -377,6 +409,7 @@ func (s *Secrets) Register(r *bot.Router) {
 	r.Register(s.commands()...)
 	r.HandleAction("secrets", s.handleAction)
 	r.HandleJob(JobPublish, s.publishJob)
+	r.HandleJob(JobReconcile, s.reconcileJob)
 }
 
 // devOnly reports whether either backend is the development one.
@@ -399,7 +432,9 @@ func (s *Secrets) auditEvent(ctx context.Context, ev store.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = s.now()
 	}
-	s.audit.Audit(ctx, ev)
+	// An audit event must not be lost because the request that caused it
+	// ended (a browser that went away).
+	s.audit.Audit(context.WithoutCancel(ctx), ev)
 }
 
 func expand(pattern string, vars map[string]string) string {

@@ -21,6 +21,9 @@ import (
 // WebCrypto (RSA-OAEP, SHA-256) and only Vault can decrypt.
 const TransitKeyType = "rsa-4096"
 
+// minRSABits is the modulus size of TransitKeyType.
+const minRSABits = 4096
+
 // ErrBadCiphertext means Vault could not decrypt a ciphertext: it was
 // tampered with, made for another key or version, or is not in Vault's
 // "vault:v<N>:<base64>" form.
@@ -59,7 +62,7 @@ func transitPath(mount, what, name string) (string, error) {
 
 // EnsureTransitKey returns the transit key mount/keys/name, creating it as
 // an rsa-4096 key when it does not exist. An existing key of another type
-// is an error: it cannot be used for browser-side encryption.
+// (not RSA, or a smaller RSA key) is an error naming the key and its type.
 func (c *Client) EnsureTransitKey(ctx context.Context, mount, name string) (*TransitKey, error) {
 	k, err := c.ReadTransitKey(ctx, mount, name)
 	if err == nil {
@@ -80,7 +83,9 @@ func (c *Client) EnsureTransitKey(ctx context.Context, mount, name string) (*Tra
 }
 
 // ReadTransitKey reads mount/keys/name (GET transit/keys/<name>) and returns
-// its latest version's RSA public key. A missing key fails with ErrNotFound.
+// its latest version's RSA public key. A missing key fails with ErrNotFound;
+// a key that is not of TransitKeyType (an AES key, or rsa-2048/rsa-3072)
+// is refused with an error naming the key and its type.
 func (c *Client) ReadTransitKey(ctx context.Context, mount, name string) (*TransitKey, error) {
 	p, err := transitPath(mount, "keys", name)
 	if err != nil {
@@ -94,8 +99,11 @@ func (c *Client) ReadTransitKey(ctx context.Context, mount, name string) (*Trans
 		return nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
 	}
 	typ, _ := sec.Data["type"].(string)
-	if !strings.HasPrefix(typ, "rsa-") {
-		return nil, fmt.Errorf("vault: transit key %s is of type %q; browser-side encryption needs an RSA key (%s)", p, typ, TransitKeyType)
+	switch {
+	case !strings.HasPrefix(typ, "rsa-"):
+		return nil, fmt.Errorf("vault: transit key %s is of type %q; browser-side encryption needs an RSA key of type %s", p, typ, TransitKeyType)
+	case typ != TransitKeyType:
+		return nil, fmt.Errorf("vault: transit key %s is of type %q, smaller than the %s the sealing page requires; create a new %s key (or name one in transit_key) instead", p, typ, TransitKeyType, TransitKeyType)
 	}
 	latest, err := intOf(sec.Data["latest_version"])
 	if err != nil || latest < 1 {
@@ -110,6 +118,9 @@ func (c *Client) ReadTransitKey(ctx context.Context, mount, name string) (*Trans
 	pub, der, err := parseRSAPublicKey(pemText)
 	if err != nil {
 		return nil, fmt.Errorf("vault: transit key %s version %d: %w", p, latest, err)
+	}
+	if bits := pub.N.BitLen(); bits < minRSABits {
+		return nil, fmt.Errorf("vault: transit key %s (type %q) version %d has a %d-bit public key; the sealing page requires %d bits", p, typ, latest, bits, minRSABits)
 	}
 	return &TransitKey{Mount: strings.Trim(mount, "/"), Name: name, Type: typ, LatestVersion: latest, PublicKey: pub, PublicKeyDER: der}, nil
 }
