@@ -115,8 +115,9 @@ func TestRequestApproveDeliverExpire(t *testing.T) {
 	if !r.CleanedUp || h.cluster.exists(t, "prod-us", "payments", id) || h.cluster.bindingRole(t, "prod-us", "payments", id) != "" {
 		t.Fatal("credentials not revoked at the deadline")
 	}
-	if !strings.Contains(h.card(id), "⌛ *EXPIRED*") {
-		t.Errorf("card:\n%s", h.card(id))
+	// An ended grant shows a lock; ⌛ EXPIRED is for requests that lapsed.
+	if c := h.card(id); !strings.Contains(c, "🔒 *REVOKED* — expired at ") || strings.Contains(c, "⌛") {
+		t.Errorf("card:\n%s", c)
 	}
 	h.wantSent("dm", "", "ended at")
 	h.wantSent("post", payApprovals, "its tokens no longer work")
@@ -370,7 +371,7 @@ func TestRestartDuringGrantRevokesOnTime(t *testing.T) {
 	if h.cluster.exists(t, "prod-us", "payments", id) {
 		t.Fatal("not revoked at the deadline after a restart")
 	}
-	h.wantSent("update", payApprovals, "⌛ *EXPIRED*")
+	h.wantSent("update", payApprovals, "🔒 *REVOKED* — expired at")
 }
 
 func TestRestartAfterDeadlineRevokesAtOnce(t *testing.T) {
@@ -630,4 +631,25 @@ func TestTokenCanary(t *testing.T) {
 	if !strings.Contains(audit.String(), "system:serviceaccount:payments:platbot-"+id) {
 		t.Error("the audit export does not name the Kubernetes identity")
 	}
+}
+
+// TestDefaultPolicy: with the shipped default policy anyone in the catalog
+// may ask, a peer approves, and neither the requester nor an outsider can.
+func TestDefaultPolicy(t *testing.T) {
+	h := newHarness(t, withDefaultPolicy)
+	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.wantState(id, StatePending)
+
+	h.click(rita, payApprovals, ActionApprove, id)
+	h.wantSent("ephemeral", payApprovals, "You can't review your own")
+	h.click(olga, payApprovals, ActionApprove, id)
+	h.wantSent("ephemeral", payApprovals, "you are not in that team")
+	h.wantState(id, StatePending)
+
+	h.click(peter, payApprovals, ActionApprove, id)
+	h.wantState(id, StateApproved)
+	h.jobs()
+	h.wantState(id, StateActive)
+	h.run(rita, "access list")
+	h.wantSent("respond", "", id)
 }

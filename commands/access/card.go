@@ -18,9 +18,11 @@ func statusIcon(state string) string {
 		return "✅"
 	case StateDenied:
 		return "❌"
-	case StateLapsed, StateExpired:
+	case StateLapsed:
+		// A pending request nobody decided in time.
 		return "⌛"
-	case StateRevoked:
+	case StateExpired, StateRevoked:
+		// A grant ended, by its deadline or by hand: its credentials are gone.
 		return "🔒"
 	case StateFailed:
 		return "⚠️"
@@ -35,6 +37,9 @@ func statusLabel(state string) string {
 		return "APPROVED"
 	case StateLapsed:
 		return "EXPIRED"
+	case StateExpired:
+		// The grant ran out and its credentials were revoked.
+		return "REVOKED"
 	}
 	return strings.ToUpper(state)
 }
@@ -84,7 +89,7 @@ func statusText(r *AccessRequest, state string) string {
 	case StateLapsed:
 		s += " — nobody decided by " + stamp(r.PendingUntil)
 	case StateExpired:
-		s += " — access ended at " + stamp(r.EndedAt) + "; credentials revoked"
+		s += " — expired at " + stamp(r.EndedAt) + "; credentials revoked"
 	case StateRevoked:
 		s += " at " + stamp(r.EndedAt)
 		if r.EndedBy != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -283,6 +284,45 @@ func TestRealClusterLeastPrivilege(t *testing.T) {
 	})
 	if err := user.CoreV1().Pods("payments").Delete(ctx, "web", metav1.DeleteOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("exec level deleted a pod: %v", err)
+	}
+
+	// The edit level (platbot-edit) changes workloads but cannot mint
+	// credentials that outlive the grant.
+	edit := kube.Grant{Name: "platbot-ar-leastedit", Namespace: "payments", ClusterRole: "platbot-edit", ExpiresAt: time.Now().Add(time.Hour), RequestID: "ar-leastedit"}
+	eventually(t, "issue edit as platbot", 15*time.Second, func() error {
+		_, err := iss.Issue(ctx, edit)
+		return err
+	})
+	can := func(group, verb, resource, sub string) (bool, error) {
+		sar, err := admin.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: edit.Username(), Groups: []string{"system:serviceaccounts", "system:serviceaccounts:payments", "system:authenticated"},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: "payments", Group: group, Verb: verb, Resource: resource, Subresource: sub},
+		}}, metav1.CreateOptions{})
+		if err != nil {
+			return false, err
+		}
+		return sar.Status.Allowed, nil
+	}
+	eventually(t, "edit level may patch deployments", 15*time.Second, func() error {
+		if ok, err := can("apps", "patch", "deployments", ""); err != nil || !ok {
+			return fmt.Errorf("allowed %v, %v", ok, err)
+		}
+		return nil
+	})
+	for _, c := range []struct{ group, verb, resource, sub string }{
+		{"", "create", "serviceaccounts", "token"},
+		{"", "impersonate", "serviceaccounts", ""},
+		{"", "create", "serviceaccounts", ""},
+		{"rbac.authorization.k8s.io", "create", "rolebindings", ""},
+		{"", "create", "secrets", ""},
+		{"", "get", "secrets", ""},
+	} {
+		if ok, err := can(c.group, c.verb, c.resource, c.sub); err != nil || ok {
+			t.Errorf("edit level may %s %s/%s (err %v)", c.verb, c.resource, c.sub, err)
+		}
+	}
+	if err := iss.Revoke(ctx, edit); err != nil {
+		t.Fatalf("revoke edit as platbot: %v", err)
 	}
 
 	// A role outside the configured levels cannot be bound by platbot.

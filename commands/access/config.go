@@ -1,8 +1,11 @@
 package access
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -124,7 +127,7 @@ func FormatDuration(d time.Duration) string {
 //	  levels:                  # access level → ClusterRole
 //	    view: view
 //	    exec: platbot-exec
-//	    edit: edit
+//	    edit: platbot-edit      # not the built-in edit: see examples/access/rbac.yaml
 //	  environments:
 //	    - name: prod-us
 //	      kubeContext: prod-us
@@ -386,7 +389,10 @@ func (c *Config) Validate() error {
 }
 
 // DecodeConfig reads the "access" section of platbot.yaml and validates it.
-// An empty node gives an error: access needs environments and levels.
+// An empty node gives an error: access needs environments and levels. Keys
+// it does not know are errors too, naming the key, its line and the key
+// probably meant: a typo must not fall back to a default silently
+// ("approvalRequired: 3" would otherwise leave one approval enough).
 func DecodeConfig(n *yaml.Node) (Config, error) {
 	var c Config
 	if n == nil || n.Kind == 0 {
@@ -395,8 +401,151 @@ func DecodeConfig(n *yaml.Node) (Config, error) {
 	if err := n.Decode(&c); err != nil {
 		return c, fmt.Errorf("access config: %w", err)
 	}
+	if err := checkKnownKeys(n); err != nil {
+		return c, err
+	}
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// checkKnownKeys decodes n strictly (re-encoded, through a yaml.v3 Decoder
+// with KnownFields) and turns unknown keys into an error that names each,
+// where it is (its path, and its line in the original file) and the key
+// probably meant.
+func checkKnownKeys(n *yaml.Node) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("access config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var strict Config
+	err = dec.Decode(&strict)
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	// The decoder's lines are those of the re-encoded section: find the
+	// keys in the original node, which knows the file's lines.
+	var unknown []string
+	findUnknownKeys(n, reflect.TypeOf(Config{}), "access", &unknown)
+	if len(unknown) == 0 {
+		return fmt.Errorf("access config: %w", err)
+	}
+	return fmt.Errorf("access config: %s", strings.Join(unknown, "; "))
+}
+
+var yamlUnmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// findUnknownKeys walks n as the YAML of a value of type t and describes
+// every mapping key no field of a struct takes.
+func findUnknownKeys(n *yaml.Node, t reflect.Type, path string, out *[]string) {
+	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
+		if n.Kind == yaml.DocumentNode {
+			if len(n.Content) == 0 {
+				return
+			}
+			n = n.Content[0]
+		} else {
+			n = n.Alias
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n == nil || reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			fields[name] = f.Type
+			names = append(names, name)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q in %s (line %d)", k.Value, path, k.Line)
+				if c := closestKey(k.Value, names); c != "" {
+					msg += fmt.Sprintf(": did you mean %q?", c)
+				} else {
+					sort.Strings(names)
+					msg += ": known keys are " + strings.Join(names, ", ")
+				}
+				*out = append(*out, msg)
+				continue
+			}
+			findUnknownKeys(v, ft, path+"."+k.Value, out)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, item := range n.Content {
+			findUnknownKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), out)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			findUnknownKeys(n.Content[i+1], t.Elem(), path+"."+n.Content[i].Value, out)
+		}
+	}
+}
+
+// closestKey returns the known key a typo most likely meant ("" when none
+// is close): the same key in another case, else the nearest by edit
+// distance within a third of its length.
+func closestKey(key string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if strings.EqualFold(k, key) {
+			return k
+		}
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD > max(2, len(key)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }

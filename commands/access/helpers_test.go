@@ -25,6 +25,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/store"
 )
@@ -158,7 +159,13 @@ type harness struct {
 	cluster *cluster
 	logs    *syncBuffer
 	issuers map[string]Issuer
+	// realPolicy wires the shipped default policy instead of AllowAll.
+	realPolicy bool
 }
+
+// withDefaultPolicy makes the harness decide with the shipped default
+// policy over its catalog, as cmd/platbot wires it.
+func withDefaultPolicy(h *harness, _ *Config) { h.realPolicy = true }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -227,7 +234,15 @@ func (h *harness) start(cfg Config) {
 	h.st = st
 	h.t.Cleanup(func() { st.Close() })
 	h.m = bottest.NewMessenger()
-	h.r = bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Now: h.clock.Now, Logger: h.logger(), Policy: bot.AllowAll{}})
+	ropts := bot.RouterOptions{Audit: st, Queue: st, Now: h.clock.Now, Logger: h.logger(), Policy: bot.AllowAll{}}
+	if h.realPolicy {
+		eng, err := policy.New(policy.DefaultConfig(), h.cat, st, policy.WithLogger(h.logger()), policy.WithClock(h.clock.Now))
+		if err != nil {
+			h.t.Fatalf("policy: %v", err)
+		}
+		ropts.Policy, ropts.PolicyAudits, ropts.Denial = eng, true, policy.DenialMessage
+	}
+	h.r = bot.NewRouter(ropts)
 	h.r.SetMessenger(bot.TransportShell, h.m)
 	a, err := New(Deps{Config: cfg, Store: st, Catalog: h.cat, Issuers: h.issuers, Logger: h.logger(), Now: h.clock.Now})
 	if err != nil {

@@ -2,11 +2,14 @@ package access
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+	rbacv1 "k8s.io/api/rbac/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/store"
@@ -332,6 +335,59 @@ environments: [{name: a, maxDuration: forever, approvals: {default: C}}]`, "dura
 	}
 }
 
+// TestConfigUnknownKeys: a typo is an error naming the key, its line and
+// the key meant, never a silent default ("approvalRequired: 3" must not
+// leave one approval enough).
+func TestConfigUnknownKeys(t *testing.T) {
+	src := `# access section
+access:
+  levels: {view: view}
+  environments:
+    - name: prod-us
+      kubeContext: prod-us
+      approvalRequired: 3
+      approvals:
+        default: C1
+        team: {group:default/payments: C2}
+  pendingTtl: 12h
+`
+	var doc struct {
+		Access yaml.Node `yaml:"access"`
+	}
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, err := DecodeConfig(&doc.Access)
+	if err == nil {
+		t.Fatal("unknown keys accepted")
+	}
+	for _, want := range []string{
+		`unknown key "approvalRequired" in access.environments[0] (line 7): did you mean "approvalsRequired"?`,
+		`unknown key "team" in access.environments[0].approvals (line 10): did you mean "teams"?`,
+		`unknown key "pendingTtl" in access (line 11): did you mean "pendingTTL"?`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %s:\n%v", want, err)
+		}
+	}
+
+	// A key nothing resembles lists the known ones.
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("levels: {view: view}\nenvironments: [{name: a, approvals: {default: C}}]\nflavour: mint\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeConfig(n.Content[0]); err == nil || !strings.Contains(err.Error(), `unknown key "flavour" in access (line 3): known keys are `) {
+		t.Errorf("err = %v", err)
+	}
+	// Keys of maps (levels, approval teams) are data, not fields.
+	if err := yaml.Unmarshal([]byte("levels: {view: view, debug: platbot-debug}\nenvironments: [{name: a, approvals: {default: C, teams: {group:default/x: C9}}}]\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeConfig(n.Content[0]); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+}
+
 func TestDurations(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"30m": 30 * time.Minute, "8h": 8 * time.Hour, "14d": HardMaxDuration, "1d12h": 36 * time.Hour, "3600": time.Hour, " 1H ": time.Hour,
@@ -376,5 +432,84 @@ func TestExampleConfig(t *testing.T) {
 	us, _ := cfg.Env("prod-us")
 	if us.ChannelFor("group:default/payments") != "#payments-approvals" || us.ApprovalsRequired != 2 {
 		t.Errorf("prod-us = %+v", us)
+	}
+	if cfg.Levels["edit"] != "platbot-edit" {
+		t.Errorf("edit level = %q, want platbot-edit (not the built-in edit ClusterRole)", cfg.Levels["edit"])
+	}
+}
+
+// TestExampleRBAC: examples/access/rbac.yaml's platbot-edit grants nothing
+// that could outlive a revocation, and platbot may bind exactly the
+// ClusterRoles the example levels name.
+func TestExampleRBAC(t *testing.T) {
+	data, err := os.ReadFile("../../examples/access/rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]rbacv1.ClusterRole{}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var meta struct{ Kind string }
+		if err := sigsyaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Kind != "ClusterRole" {
+			continue
+		}
+		var r rbacv1.ClusterRole
+		if err := sigsyaml.UnmarshalStrict([]byte(doc), &r); err != nil {
+			t.Fatal(err)
+		}
+		roles[r.Name] = r
+	}
+	edit, ok := roles["platbot-edit"]
+	if !ok {
+		t.Fatal("rbac.yaml has no platbot-edit ClusterRole")
+	}
+	writes := []string{"create", "update", "patch", "delete", "deletecollection", "*"}
+	for _, r := range edit.Rules {
+		for _, res := range r.Resources {
+			switch {
+			case res == "*" || slices.Contains(r.Verbs, "*"):
+				t.Errorf("platbot-edit uses a wildcard: %+v", r)
+			case slices.Contains(r.Verbs, "impersonate") || slices.Contains(r.Verbs, "escalate") || slices.Contains(r.Verbs, "bind"):
+				t.Errorf("platbot-edit may impersonate, escalate or bind: %+v", r)
+			case strings.HasPrefix(res, "serviceaccounts"), res == "secrets":
+				t.Errorf("platbot-edit touches %s: %+v", res, r)
+			case (res == "roles" || res == "rolebindings") && slices.ContainsFunc(r.Verbs, func(v string) bool { return slices.Contains(writes, v) }):
+				t.Errorf("platbot-edit writes %s: %+v", res, r)
+			}
+		}
+	}
+
+	var doc struct {
+		Access yaml.Node `yaml:"access"`
+	}
+	b, err := os.ReadFile("../../examples/access/platbot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := DecodeConfig(&doc.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bindable []string
+	for _, r := range roles["platbot-access-issuer"].Rules {
+		if slices.Contains(r.Verbs, "bind") {
+			bindable = append(bindable, r.ResourceNames...)
+		}
+	}
+	for level, role := range cfg.Levels {
+		if !slices.Contains(bindable, role) {
+			t.Errorf("level %s: platbot may not bind ClusterRole %s (it may bind %v)", level, role, bindable)
+		}
+		if _, shipped := roles[role]; !shipped && role != "view" {
+			t.Errorf("level %s: ClusterRole %s is neither built in nor in rbac.yaml", level, role)
+		}
+	}
+	if slices.Contains(bindable, "edit") || slices.Contains(bindable, "admin") {
+		t.Errorf("platbot may bind a built-in role that mints tokens: %v", bindable)
 	}
 }

@@ -56,7 +56,7 @@ func (c *Costs) Register(r *bot.Router, s *bot.Scheduler) error {
 	if err := s.Every(c.cfg.Schedules.Alerts, c.loc, JobAlerts, func(time.Time) any { return alertsPayload{Exclude: own} }); err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
-	if err := s.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, nil); err != nil {
+	if err := s.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, func(at time.Time) any { return hygienePayload{At: at} }); err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
 	return nil
@@ -117,13 +117,24 @@ func (c *Costs) serviceResource(_ context.Context, req *bot.Request) (bot.Resour
 	return res, nil
 }
 
-// unavailable turns a data outage into the answer the user sees.
-func unavailable(err error) error {
+// unavailable turns a data outage into the answer the user sees. The
+// platform channel is told once per outage, from here as from the alert
+// job, so the answer says so only when it has been.
+func (c *Costs) unavailable(ctx context.Context, err error) error {
 	var ue *UnavailableError
-	if errors.As(err, &ue) {
-		return &bot.UserError{Msg: "⚠️ " + capitalize(ue.Error()) + ". Try again later; the platform team has been told."}
+	if !errors.As(err, &ue) {
+		return err
 	}
-	return err
+	if nerr := c.outageNotice(ctx, ue); nerr != nil {
+		c.log.Error("cost outage notice", "err", nerr)
+	}
+	msg := "⚠️ " + capitalize(ue.Error()) + ". Try again later"
+	if _, st, serr := c.sourceRecord(ctx); serr == nil && st.Notified && c.cfg.PlatformChannel != "" {
+		msg += "; the platform team has been told in " + c.cfg.PlatformChannel + "."
+	} else {
+		msg += ", and tell the platform team if it persists."
+	}
+	return &bot.UserError{Msg: msg}
 }
 
 func (c *Costs) handleService(ctx context.Context, req *bot.Request) error {
@@ -142,7 +153,7 @@ func (c *Costs) handleService(ctx context.Context, req *bot.Request) error {
 	}
 	l, err := c.ledger(ctx, d)
 	if err != nil {
-		return unavailable(err)
+		return c.unavailable(ctx, err)
 	}
 	r := l.report(l.seriesOf(s), c.cfg.FlatPercent)
 	r.Subject, r.Ref, r.Team, r.Budget = s.Name, s.Ref, s.Owner, s.Budget
@@ -171,7 +182,11 @@ func (c *Costs) handleService(ctx context.Context, req *bot.Request) error {
 
 // addRequests fills cost per 1,000 requests when a count is available.
 func (c *Costs) addRequests(ctx context.Context, l *Ledger, s *Service, r *Report) {
-	if c.deps.Requests == nil || r.Last30 <= 0 {
+	if c.deps.Requests == nil {
+		r.NoRequestCounter = true
+		return
+	}
+	if r.Last30 <= 0 {
 		return
 	}
 	last := l.lastDays(30)
@@ -236,7 +251,7 @@ func (c *Costs) handleTeam(ctx context.Context, req *bot.Request) error {
 	}
 	l, err := c.ledger(ctx, d)
 	if err != nil {
-		return unavailable(err)
+		return c.unavailable(ctx, err)
 	}
 	var ss []*series
 	var prefixes []string
@@ -285,7 +300,7 @@ func (c *Costs) handleTop(ctx context.Context, req *bot.Request) error {
 	d := c.directory()
 	l, err := c.ledger(ctx, d)
 	if err != nil {
-		return unavailable(err)
+		return c.unavailable(ctx, err)
 	}
 	lines := make([]ServiceSpend, 0, len(d.rollup))
 	for _, s := range d.rollup {
@@ -301,7 +316,7 @@ func (c *Costs) handleTop(ctx context.Context, req *bot.Request) error {
 func (c *Costs) handleUnallocated(ctx context.Context, req *bot.Request) error {
 	h, err := c.Hygiene(ctx)
 	if err != nil {
-		return unavailable(err)
+		return c.unavailable(ctx, err)
 	}
 	if err := req.Reply(ctx, c.hygieneMessage(h)); err != nil {
 		return fmt.Errorf("reply unallocated cost: %w", err)
@@ -316,7 +331,7 @@ func (c *Costs) handleRunAlerts(ctx context.Context, req *bot.Request) error {
 	}
 	posted, err := c.RunAlerts(ctx, team, nil)
 	if err != nil {
-		return unavailable(err)
+		return c.unavailable(ctx, err)
 	}
 	scope := "every team"
 	if team != "" {
@@ -336,7 +351,15 @@ func (c *Costs) alertsJob(ctx context.Context, payload json.RawMessage) error {
 	return err
 }
 
-func (c *Costs) hygieneJob(ctx context.Context, _ json.RawMessage) error { return c.postHygiene(ctx) }
+func (c *Costs) hygieneJob(ctx context.Context, payload json.RawMessage) error {
+	var p hygienePayload
+	if len(payload) > 0 && string(payload) != "null" {
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return bot.Permanent(fmt.Errorf("decode cost hygiene payload: %w", err))
+		}
+	}
+	return c.postHygiene(ctx, p.At)
+}
 
 // handleAction handles Snooze 7 days and Acknowledge.
 func (c *Costs) handleAction(ctx context.Context, req *bot.Request, a bot.Action) error {
@@ -357,8 +380,11 @@ func (c *Costs) handleAction(ctx context.Context, req *bot.Request, a bot.Action
 			return err
 		}
 		if attempt == 0 && c.router != nil {
+			// Members of the alert's team (and admins) may snooze or
+			// acknowledge it: the default policy allows scaffold on a
+			// resource owned by one of your teams.
 			res := bot.Resource{Kind: "cost-alert", Name: st.Subject, Ref: st.SubjectRef, Owner: st.Team}
-			if err := c.router.Authorize(ctx, req, bot.ActionMutate, res); err != nil {
+			if err := c.router.Authorize(ctx, req, bot.ActionScaffold, res); err != nil {
 				return err
 			}
 		}

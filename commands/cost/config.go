@@ -32,7 +32,7 @@ import (
 //	  timezone: Europe/Berlin
 //	  teams:
 //	    payments: {channel: "#payments", timezone: America/New_York}
-//	  requests:
+//	  requests:   # used with a Prometheus URL; default is the default
 //	    default: sum(increase(http_requests_total{service="{tag}"}[{window}]))
 //	    services:
 //	      reports-service: sum(increase(report_runs_total[{window}]))
@@ -110,6 +110,9 @@ type TeamConfig struct {
 // In a query "{window}" becomes the window ("30d"), "{service}" the
 // entity's name and "{tag}" its cost-tag value.
 type RequestsConfig struct {
+	// Default is the query of services without one of their own. When a
+	// Prometheus URL is set and Default is empty, DefaultRequestsQuery:
+	// sum(increase(http_requests_total{service="{tag}"}[{window}])).
 	Default  string            `yaml:"default"`
 	Services map[string]string `yaml:"services"`
 }

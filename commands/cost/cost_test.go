@@ -237,7 +237,7 @@ func TestUnallocatedHygiene(t *testing.T) {
 		"Services without a finops/cost-tag annotation* (1): search")
 
 	// The scheduled report goes to the platform channel.
-	if err := w.costs.postHygiene(context.Background()); err != nil {
+	if err := w.costs.postHygiene(context.Background(), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	posts := w.msgr.Ops("post")
@@ -439,13 +439,23 @@ func TestConcurrentRunsPostOnce(t *testing.T) {
 func TestOpenCostDownOrMalformed(t *testing.T) {
 	w := newWorld(t, Config{Alerts: []AlertRule{budgetRule(), {Type: RuleChange, Service: "*", Window: 7, Threshold: 1, Direction: "both"}}})
 	w.srv.SetMode(opencosttest.Down)
+	// The first to notice the outage, here a user, tells the platform
+	// channel, once; the reply says so.
 	out := w.run("cost checkout")
-	mustContain(t, out, "⚠️ Cost data unavailable since 2026-05-20 10:00 UTC: opencost: GET "+w.srv.Base()+"/allocation: 503 service unavailable. Try again later")
-	posts := w.alerts()
+	mustContain(t, out, "⚠️ Cost data unavailable since 2026-05-20 10:00 UTC: opencost: GET "+w.srv.Base()+"/allocation: 503 service unavailable. Try again later",
+		"the platform team has been told in #platform")
+	posts := w.msgr.Ops("post")
 	if len(posts) != 1 || posts[0].Channel != "#platform" {
 		t.Fatalf("outage posts = %+v", posts)
 	}
 	mustContain(t, posts[0].Text(), "Cost data unavailable since 2026-05-20 10:00 UTC", "Cost alerts are paused")
+	if n := len(w.alerts()); n != 0 {
+		t.Fatalf("outage notice repeated by the alert job: %d", n)
+	}
+	mustContain(t, w.run("cost payments"), "the platform team has been told in #platform")
+	if n := len(w.msgr.Ops("post")); n != 1 {
+		t.Fatalf("outage notice repeated by a second question: %d posts", n)
+	}
 
 	w.clock.Add(time.Hour)
 	if n := len(w.alerts()); n != 0 {

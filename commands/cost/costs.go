@@ -69,6 +69,8 @@ type Deps struct {
 	Logger    *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
+	// Sleep waits between posts to one channel (tests); a timer when nil.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Costs is the cost feature. Create it with New and Register it.
@@ -80,6 +82,7 @@ type Costs struct {
 	loc  *time.Location
 
 	router *bot.Router
+	pacer  *channelPacer
 
 	fetchMu sync.Mutex // one fetch at a time
 	mu      sync.Mutex
@@ -111,6 +114,7 @@ func New(cfg Config, deps Deps) (*Costs, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.pacer = newChannelPacer(PostInterval, c.now, deps.Sleep)
 	return c, nil
 }
 
@@ -153,7 +157,9 @@ func (e *UnavailableError) Error() string {
 const (
 	kindAlert  = "cost.alert"
 	kindSource = "cost.source"
-	sourceID   = "allocation"
+	// kindHygiene records the weekly hygiene report, one per ISO week.
+	kindHygiene = "cost.hygiene"
+	sourceID    = "allocation"
 )
 
 // sourceState is the persisted health of the allocation source, so "since"

@@ -152,6 +152,13 @@ func (c *Costs) deliver(ctx context.Context, l *Ledger, f *Finding) (bool, error
 		// A more severe level broke through the snooze: it no longer applies.
 		st.SnoozedUntil, st.SnoozedBy = time.Time{}, ""
 	}
+	// Pace posts to the channel (about one a second) before claiming the
+	// alert, so a long queue never outlasts the pending lease; the claim is
+	// a compare-and-swap on the record read above, so a run that posted it
+	// meanwhile wins.
+	if err := c.pacer.wait(ctx, channel); err != nil {
+		return false, fmt.Errorf("post cost alert %s to %s: %w", id, channel, err)
+	}
 	saved, err := c.saveAlert(ctx, rec, stateFiring, st)
 	if errors.Is(err, store.ErrConflict) {
 		return false, nil // another worker took it

@@ -90,7 +90,7 @@ func TestShellDefaultExampleData(t *testing.T) {
 	if err != nil || req == nil {
 		t.Fatalf("example requests: %v %v", req, err)
 	}
-	c, err := New(w.cfg, Deps{Source: src, Catalog: cat, Store: w.store, Requests: req, Now: w.clock.Now, Logger: w.costs.log})
+	c, err := New(w.cfg, Deps{Source: src, Catalog: cat, Store: w.store, Requests: req, Now: w.clock.Now, Logger: w.costs.log, Sleep: w.sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestShellDefaultExampleData(t *testing.T) {
 		{Type: RuleChange, Service: "*", Window: 7, Threshold: 50, MinSpend: 50},
 		{Type: RuleEfficiency, Service: "*", Window: 7, Below: 25, MinSpend: 50},
 	}
-	c, err = New(w.cfg, Deps{Source: src, Catalog: cat, Store: w.store, Now: w.clock.Now, Logger: w.costs.log})
+	c, err = New(w.cfg, Deps{Source: src, Catalog: cat, Store: w.store, Now: w.clock.Now, Logger: w.costs.log, Sleep: w.sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/integrations/opencost"
 	"github.com/platbot/platbot/integrations/opencost/opencosttest"
 	"github.com/platbot/platbot/store"
@@ -259,6 +261,32 @@ type world struct {
 	requests RequestCounter
 	costs    *Costs
 	router   *bot.Router
+	// policy, when set, is the router's policy (else it allows all).
+	policy bot.Policy
+	// catalog, when set, replaces cat (the example catalog, for instance).
+	catalog Catalog
+	// examples, when set, is the example cost data NewSource falls back to.
+	examples fs.FS
+	// logger, when set, receives the feature's logs (else discarded).
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	sleeps []time.Duration // the pacer's waits, in order
+}
+
+// sleep records a pacing wait instead of waiting.
+func (w *world) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.sleeps = append(w.sleeps, d)
+	w.mu.Unlock()
+	return nil
+}
+
+// waits returns the pacing waits so far.
+func (w *world) waits() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.sleeps...)
 }
 
 // baseDataset is the standard scenario, days counted back from testNow:
@@ -325,18 +353,30 @@ func (w *world) start() {
 	if cfg.OpenCost.Retries == nil {
 		cfg.OpenCost.Retries = &zero
 	}
-	src, _, err := NewSource(cfg, nil, w.clock.Now)
+	src, _, err := NewSource(cfg, w.examples, w.clock.Now)
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	var cat Catalog = w.cat
+	if w.catalog != nil {
+		cat = w.catalog
+	}
+	log := w.logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	c, err := New(cfg, Deps{
-		Source: src, Catalog: w.cat, Store: w.store, Requests: w.requests, Problems: w.problems,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.clock.Now,
+		Source: src, Catalog: cat, Store: w.store, Requests: w.requests, Problems: w.problems,
+		Logger: log, Now: w.clock.Now, Sleep: w.sleep,
 	})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	r := bot.NewRouter(bot.RouterOptions{Audit: w.audit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.clock.Now})
+	ropts := bot.RouterOptions{Audit: w.audit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.clock.Now}
+	if w.policy != nil {
+		ropts.Policy, ropts.PolicyAudits, ropts.Denial = w.policy, true, policy.DenialMessage
+	}
+	r := bot.NewRouter(ropts)
 	r.SetMessenger(bot.TransportShell, w.msgr)
 	if err := c.Register(r, nil); err != nil {
 		w.t.Fatal(err)

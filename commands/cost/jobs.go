@@ -95,7 +95,11 @@ func (c *Costs) outageNotice(ctx context.Context, ue *UnavailableError) error {
 		return nil
 	}
 	msg := bot.Message{Text: "⚠️ " + capitalize(ue.Error()) + ". Cost alerts are paused until it answers again; nothing is alerted on missing data."}
-	if _, err := m.Post(ctx, c.cfg.PlatformChannel, msg); err != nil {
+	err = c.pacer.wait(ctx, c.cfg.PlatformChannel)
+	if err == nil {
+		_, err = m.Post(ctx, c.cfg.PlatformChannel, msg)
+	}
+	if err != nil {
 		if again, st2, gerr := c.sourceRecord(ctx); gerr == nil && again != nil {
 			st2.Notified = false
 			c.saveSource(ctx, again, "down", st2)
@@ -120,6 +124,9 @@ func (c *Costs) recoveryNotice(ctx context.Context) error {
 		return nil
 	}
 	msg := bot.Message{Text: fmt.Sprintf("✅ Cost data is available again (it was unavailable since %s). Cost alerts resume.", st.Since.UTC().Format("2006-01-02 15:04 MST"))}
+	if err := c.pacer.wait(ctx, c.cfg.PlatformChannel); err != nil {
+		return fmt.Errorf("post cost recovery notice: %w", err)
+	}
 	if _, err := m.Post(ctx, c.cfg.PlatformChannel, msg); err != nil {
 		return fmt.Errorf("post cost recovery notice: %w", err)
 	}

@@ -27,6 +27,8 @@ func (c *Costs) reportMessage(r Report, footer string) bot.Message {
 	}
 	if r.HasRequests {
 		pairs = append(pairs, bot.Pair{Label: "Per 1,000 requests", Value: fmt.Sprintf("%s (%s requests in 30 days)", formatUnitCost(c.cfg.Currency, r.Per1K), formatCount(r.Requests))})
+	} else if r.NoRequestCounter {
+		pairs = append(pairs, bot.Pair{Label: "Per 1,000 requests", Value: "not configured (set PROMETHEUS_URL or cost.prometheus.url to count requests)"})
 	}
 	if r.Budget > 0 {
 		pairs = append(pairs, bot.Pair{Label: "Monthly budget", Value: fmt.Sprintf("%s — projected %s of it", c.money(r.Budget), formatPercent(r.Projected/r.Budget*100))})

@@ -142,6 +142,9 @@ type Report struct {
 	// Requests over the last 30 days and cost per 1,000 of them.
 	Requests, Per1K float64
 	HasRequests     bool
+	// NoRequestCounter says no request source is configured, so cost per
+	// 1,000 requests shows as "not configured".
+	NoRequestCounter bool
 	// Budget is the monthly budget (0 = none).
 	Budget float64
 	// Workloads are the biggest namespace/controller spends of the last 30 days.

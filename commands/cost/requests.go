@@ -118,9 +118,19 @@ func NewSource(cfg Config, examples fs.FS, now func() time.Time) (Source, string
 	return rec, fmt.Sprintf("example allocation data (%d recorded days, replayed up to today)", rec.Days()), nil
 }
 
+// DefaultRequestsQuery counts a service's requests when requests.default
+// is not set and a Prometheus URL is: the increase of the conventional
+// http_requests_total counter of the workloads labelled with the service's
+// cost-tag value, over the window.
+const DefaultRequestsQuery = `sum(increase(http_requests_total{service="{tag}"}[{window}]))`
+
 // NewRequestCounter builds the request counter the configuration asks for:
-// Prometheus when prometheus.url is set, else the example request rates in
-// examples when there are any, else nil (no cost per request).
+// Prometheus when prometheus.url is set (with requests.default, else
+// DefaultRequestsQuery, for services without a query of their own); else,
+// when the cost data itself is the example data (no opencost.url), the
+// example request rates in examples when there are any; else nil, and cost
+// per 1,000 requests shows as not configured. Example rates never go with
+// real cost data: they would make up a cost per request.
 func NewRequestCounter(cfg Config, examples fs.FS) (RequestCounter, error) {
 	if u := strings.TrimSpace(cfg.Prometheus.URL); u != "" {
 		var opts []prometheus.Option
@@ -131,9 +141,13 @@ func NewRequestCounter(cfg Config, examples fs.FS) (RequestCounter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cost: %w", err)
 		}
-		return &PrometheusRequests{Client: cl, Default: cfg.Requests.Default, Services: cfg.Requests.Services}, nil
+		def := strings.TrimSpace(cfg.Requests.Default)
+		if def == "" {
+			def = DefaultRequestsQuery
+		}
+		return &PrometheusRequests{Client: cl, Default: def, Services: cfg.Requests.Services}, nil
 	}
-	if examples == nil {
+	if strings.TrimSpace(cfg.OpenCost.URL) != "" || examples == nil {
 		return nil, nil
 	}
 	e, err := LoadExampleRequests(examples)

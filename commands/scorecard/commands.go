@@ -156,9 +156,10 @@ func (s *Scorecards) Commands() []*bot.Command {
 			Handle:  s.handleGate,
 		},
 		{
-			Name: "scorecard waive", Usage: "<service> <check> --days N --reason \"...\"", Action: bot.ActionMutate,
-			Summary:  "Ask the platform admins to waive a check for a while",
-			Help:     "An approved waiver counts the check as passing until it expires. Platform admins decide in the admin channel.",
+			Name: "scorecard waive", Usage: "<service> <check> --days N --reason \"...\"", Action: bot.ActionScaffold,
+			Summary: "Ask the platform admins to waive a check for a while",
+			Help: "Members of the team that owns the service may ask (and platform admins). " +
+				"An approved waiver counts the check as passing until it expires. Platform admins decide in the admin channel.",
 			Resource: s.serviceResource,
 			Handle:   s.handleWaive,
 		},
@@ -171,6 +172,9 @@ func (s *Scorecards) Commands() []*bot.Command {
 }
 
 // serviceResource makes the policy check of `waive` about the component.
+// The command needs bot.ActionScaffold with the component's owner as the
+// resource owner: the default policy allows that to members of the owning
+// team and to admins, while deciding a waiver stays bot.ActionAdmin.
 func (s *Scorecards) serviceResource(_ context.Context, req *bot.Request) (bot.Resource, error) {
 	e, err := s.findService(req.Arg(0))
 	if err != nil {

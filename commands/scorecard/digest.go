@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -52,9 +53,45 @@ type TeamDigest struct {
 func (s *Scorecards) RunDigest(ctx context.Context, o DigestOptions) error {
 	teams := s.digestTeamList()
 	if o.Team != "" {
-		teams = []string{catalog.NormalizeRef(o.Team, catalog.KindGroup, catalog.DefaultNamespace)}
+		team, err := s.digestTeam(o.Team)
+		if err != nil {
+			return err
+		}
+		teams = []string{team}
 	}
 	return s.digest(ctx, teams, o.Team == "", o.Now, deliveryOptions{dryRun: o.DryRun, out: o.Out, chartDir: o.ChartDir})
+}
+
+// digestTeam resolves a team named on the command line (name or group ref)
+// to its group ref. A team that is neither a catalog group nor the owner of
+// a scored service is an error that names it and suggests close names.
+func (s *Scorecards) digestTeam(name string) (string, error) {
+	ref := catalog.NormalizeRef(strings.TrimSpace(name), catalog.KindGroup, catalog.DefaultNamespace)
+	if g, ok := s.cat.Get(ref); (ok && g != nil) || len(s.teamServices(ref)) > 0 {
+		return ref, nil
+	}
+	known := map[string]bool{}
+	var names []string
+	add := func(ref string) {
+		if n := shortRef(ref); !known[n] {
+			known[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, t := range s.teams() {
+		add(t)
+	}
+	for _, g := range s.cat.List(catalog.KindGroup) {
+		add(g.Ref())
+	}
+	msg := fmt.Sprintf("scorecard digest: there is no team %q in the catalog", name)
+	if c := closest(shortRef(ref), names); c != "" {
+		msg += fmt.Sprintf("; did you mean %q?", c)
+	} else if len(names) > 0 {
+		sort.Strings(names)
+		msg += "; teams: " + strings.Join(names, ", ")
+	}
+	return "", errors.New(msg)
 }
 
 // deliveryOptions say where a digest goes.
@@ -412,6 +449,12 @@ func (s *Scorecards) printDigests(ds []*TeamDigest, o deliveryOptions) error {
 	dir := o.chartDir
 	if dir == "" {
 		dir = os.TempDir()
+	}
+	if len(ds) > 0 {
+		// A new install has no data folder yet.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("chart folder: %w", err)
+		}
 	}
 	for _, td := range ds {
 		ch := td.Channel

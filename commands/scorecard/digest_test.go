@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image/png"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +224,46 @@ func TestDigestDryRunWritesChart(t *testing.T) {
 	checkPNG(t, b)
 	if pts, _ := f.st.LatestPoints(context.Background(), SeriesGrade, time.Time{}); len(pts) != 0 {
 		t.Error("a dry run stored history")
+	}
+}
+
+// TestDigestDryRunCreatesChartDir: on a new install the data folder does
+// not exist yet; a dry run creates it rather than failing.
+func TestDigestDryRunCreatesChartDir(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	dir := filepath.Join(t.TempDir(), "data", "files")
+	var out bytes.Buffer
+	if err := f.s.RunDigest(context.Background(), DigestOptions{DryRun: true, Now: testNow, Out: &out, ChartDir: dir}); err != nil {
+		t.Fatalf("dry run into a missing folder: %v", err)
+	}
+	for _, team := range []string{"checkout", "payments", "reports"} {
+		b, err := os.ReadFile(filepath.Join(dir, "scorecard-"+team+"-2026-W49.png"))
+		if err != nil {
+			t.Fatalf("chart of %s: %v\n%s", team, err, out.String())
+		}
+		checkPNG(t, b)
+	}
+}
+
+// TestDigestUnknownTeam: naming a team that does not exist is an error that
+// names it and suggests the closest team, and nothing is posted.
+func TestDigestUnknownTeam(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	var out bytes.Buffer
+	err := f.s.RunDigest(context.Background(), DigestOptions{Team: "paymnts", Now: testNow, Out: &out})
+	if err == nil || !strings.Contains(err.Error(), `no team "paymnts"`) || !strings.Contains(err.Error(), `did you mean "payments"?`) {
+		t.Fatalf("unknown team: err = %v, output:\n%s", err, out.String())
+	}
+	err = f.s.RunDigest(context.Background(), DigestOptions{Team: "nosuch", DryRun: true, Now: testNow, Out: &out})
+	if err == nil || !strings.Contains(err.Error(), `no team "nosuch"`) || !strings.Contains(err.Error(), "checkout, payments, platform, reports") {
+		t.Fatalf("unknown team: err = %v", err)
+	}
+	if len(f.m.Sent()) != 0 || strings.Contains(out.String(), "skipped") {
+		t.Fatalf("an unknown team's digest ran: %d sent, output:\n%s", len(f.m.Sent()), out.String())
+	}
+	// A known team by its group ref still works.
+	if err := f.s.RunDigest(context.Background(), DigestOptions{Team: "group:default/payments", DryRun: true, Now: testNow, Out: &out, ChartDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -83,7 +83,9 @@
 // required checks: WebhookHandler receives GitHub pull_request events
 // (signed with GITHUB_WEBHOOK_SECRET), reads the pull request's changed
 // catalog files and sets the "platbot/scorecard" commit status. Waivers are
-// asked for with `/plat scorecard waive` and decided by platform admins with
+// asked for with `/plat scorecard waive` by members of the service's owning
+// team (the policy's scaffold action on a resource owned by that team, which
+// admins also hold) and decided by platform admins (the admin action) with
 // buttons (action prefix "scorecard"). RunDigest (and the cron entries
 // Register adds) posts each team's digest, with a PNG chart of the last 8
 // weeks, and the org roll-up, at most once per team and week.

@@ -234,8 +234,16 @@ type gatherer struct {
 
 	mu    sync.Mutex
 	cache map[string]cacheEntry
-	sf    singleflight.Group
+	// sweepAt is when the cache is next swept of expired entries.
+	sweepAt time.Time
+	// maxEntries caps the cache (maxCacheEntries).
+	maxEntries int
+	sf         singleflight.Group
 }
+
+// maxCacheEntries caps the fact cache; past it, inserting drops the
+// entries that expire soonest (expired ones are swept on insert anyway).
+const maxCacheEntries = 50000
 
 type cacheEntry struct {
 	val     any
@@ -246,7 +254,7 @@ type cacheEntry struct {
 func newGatherer(p Providers, cfg FactsConfig, now func() time.Time, log *slog.Logger) *gatherer {
 	return &gatherer{
 		p: p, timeout: cfg.Timeout, ttl: cfg.TTL, errTTL: min(cfg.TTL, time.Minute),
-		now: now, log: log, cache: map[string]cacheEntry{},
+		now: now, log: log, cache: map[string]cacheEntry{}, maxEntries: maxCacheEntries,
 	}
 }
 
@@ -327,12 +335,44 @@ func (g *gatherer) cached(ctx context.Context, src Source, ref string, fn func(c
 		if err != nil {
 			ttl = g.errTTL
 		}
-		g.mu.Lock()
-		g.cache[key] = cacheEntry{val: v, err: err, expires: g.now().Add(ttl)}
-		g.mu.Unlock()
+		g.store(key, cacheEntry{val: v, err: err, expires: g.now().Add(ttl)})
 		return v, err
 	})
 	return v, err
+}
+
+// store inserts an entry. Expired entries are dropped on insert (at most
+// once per error TTL, so inserting stays cheap), and the cache never grows
+// past maxEntries: services renamed or removed, and the gate's pull
+// request versions of entities, would otherwise stay cached forever.
+func (g *gatherer) store(key string, e cacheEntry) {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !now.Before(g.sweepAt) || len(g.cache) >= g.maxEntries {
+		for k, old := range g.cache {
+			if !now.Before(old.expires) {
+				delete(g.cache, k)
+			}
+		}
+		g.sweepAt = now.Add(max(g.errTTL, time.Second))
+	}
+	if _, ok := g.cache[key]; !ok && len(g.cache) >= g.maxEntries {
+		// Still full of live entries: drop the tenth that expires soonest.
+		type kv struct {
+			k string
+			t time.Time
+		}
+		all := make([]kv, 0, len(g.cache))
+		for k, old := range g.cache {
+			all = append(all, kv{k, old.expires})
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+		for _, x := range all[:max(1, len(all)/10)] {
+			delete(g.cache, x.k)
+		}
+	}
+	g.cache[key] = e
 }
 
 // fingerprint hashes the parts of a subject providers read: the entity's

@@ -16,6 +16,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/store"
 )
 
@@ -258,6 +259,12 @@ type fixtureOptions struct {
 	store     *memStore
 	messenger bot.Messenger
 	clock     *clock
+	// catalog replaces the static catalog of entities (the example catalog
+	// for tests of the real policy).
+	catalog Catalog
+	// policy replaces the permissive test policy; with it the router
+	// renders denials as the real wiring does.
+	policy bot.Policy
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -295,8 +302,12 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if cfg.PlatformChannel == "" {
 		cfg.PlatformChannel = "#platform"
 	}
+	var cat Catalog = newStaticCatalog(o.entities...)
+	if o.catalog != nil {
+		cat = o.catalog
+	}
 	s, err := New(Deps{
-		Config: cfg, Catalog: newStaticCatalog(o.entities...), Store: f.st, Providers: provs,
+		Config: cfg, Catalog: cat, Store: f.st, Providers: provs,
 		Messenger: msgr, Logger: quietLogger(), Now: f.clock.Now, WebhookSecret: "whsec",
 		Sleep: func(_ context.Context, d time.Duration) error {
 			f.mu.Lock()
@@ -309,8 +320,12 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	f.s = s
-	f.r = bot.NewRouter(bot.RouterOptions{Policy: adminPolicy{"U-ADMIN": true, "U-ADMIN2": true}, Audit: f.audit, Queue: f.q,
-		Logger: quietLogger(), Now: f.clock.Now})
+	ropts := bot.RouterOptions{Policy: adminPolicy{"U-ADMIN": true, "U-ADMIN2": true}, Audit: f.audit, Queue: f.q,
+		Logger: quietLogger(), Now: f.clock.Now}
+	if o.policy != nil {
+		ropts.Policy, ropts.PolicyAudits, ropts.Denial = o.policy, true, policy.DenialMessage
+	}
+	f.r = bot.NewRouter(ropts)
 	f.r.SetMessenger(bot.TransportShell, f.m)
 	if err := s.Register(f.r, nil); err != nil {
 		t.Fatal(err)

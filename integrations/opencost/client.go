@@ -86,7 +86,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("opencost: base url %q: want http(s)://host[:port][/path]", baseURL)
+		return nil, fmt.Errorf("opencost: base url %q: want http(s)://host[:port][/path]", Redact(baseURL))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
@@ -105,15 +105,42 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL is the API base the client calls.
-func (c *Client) BaseURL() string { return c.base.String() }
+// BaseURL is the API base the client calls, with any password in it
+// redacted (it is for messages and logs).
+func (c *Client) BaseURL() string { return c.base.Redacted() }
+
+// Redact returns raw with the password of its user info replaced by
+// "xxxxx" (url.URL.Redacted), for errors, replies and logs. Text that does
+// not parse as a URL with a host loses all of its user info (everything
+// before the last "@" of its authority) instead.
+func Redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	rest := raw[start:]
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
+		return raw[:start] + "xxxxx" + rest[i:]
+	}
+	return raw
+}
 
 // APIError is a non-success answer of the API: an HTTP status other than 200,
 // or a "code" other than 200 in the envelope.
 type APIError struct {
-	URL     string
-	Status  int // HTTP status
-	Code    int // the envelope's code, when the body had one
+	URL     string // the request URL, password redacted
+	Status  int    // HTTP status
+	Code    int    // the envelope's code, when the body had one
 	Message string
 }
 
@@ -147,7 +174,7 @@ func (e *APIError) Temporary() bool {
 
 // DecodeError is a body that is not a valid allocation response.
 type DecodeError struct {
-	URL string
+	URL string // the request URL, password redacted
 	Err error
 }
 
@@ -157,7 +184,8 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// AllocationURL is the request URL of q.
+// AllocationURL is the request URL of q. It carries the base URL's user
+// info, if any: pass it through Redact before showing it.
 func (c *Client) AllocationURL(q Query) string {
 	u := *c.base
 	u.Path += "/allocation"
@@ -187,9 +215,10 @@ func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, erro
 		return nil, errors.New("opencost: allocation query without a window")
 	}
 	u := c.AllocationURL(q)
+	shown := Redact(u)
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		sets, err := c.get(ctx, u)
+		sets, err := c.get(ctx, u, shown)
 		if err == nil {
 			return sets, nil
 		}
@@ -198,7 +227,7 @@ func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, erro
 			break
 		}
 		delay := c.backoff(attempt)
-		c.log.Warn("opencost: retrying", "url", u, "attempt", attempt+1, "delay", delay, "err", err)
+		c.log.Warn("opencost: retrying", "url", withoutQuery(shown), "attempt", attempt+1, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -213,12 +242,14 @@ func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, erro
 	return nil, fmt.Errorf("opencost: %w", lastErr)
 }
 
-func (c *Client) get(ctx context.Context, u string) ([]AllocationSet, error) {
+// get runs one attempt against u; shown is u as errors show it (redacted).
+func (c *Client) get(ctx context.Context, u, shown string) ([]AllocationSet, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+		// The parse error quotes u, user info and all: show it redacted.
+		return nil, fmt.Errorf("build request for %s: invalid URL", withoutQuery(shown))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
@@ -230,7 +261,7 @@ func (c *Client) get(ctx context.Context, u string) ([]AllocationSet, error) {
 	var env Response
 	decErr := json.NewDecoder(body).Decode(&env)
 	if resp.StatusCode != http.StatusOK {
-		apiErr := &APIError{URL: u, Status: resp.StatusCode}
+		apiErr := &APIError{URL: shown, Status: resp.StatusCode}
 		if decErr == nil {
 			apiErr.Code, apiErr.Message = env.Code, env.Message
 		}
@@ -244,13 +275,13 @@ func (c *Client) get(ctx context.Context, u string) ([]AllocationSet, error) {
 		if errors.As(decErr, &ne) {
 			return nil, fmt.Errorf("read body: %w", decErr)
 		}
-		return nil, &DecodeError{URL: u, Err: decErr}
+		return nil, &DecodeError{URL: shown, Err: decErr}
 	}
 	if env.Code != 0 && env.Code != http.StatusOK {
-		return nil, &APIError{URL: u, Status: resp.StatusCode, Code: env.Code, Message: env.Message}
+		return nil, &APIError{URL: shown, Status: resp.StatusCode, Code: env.Code, Message: env.Message}
 	}
 	if env.Data == nil {
-		return nil, &DecodeError{URL: u, Err: errors.New(`no "data" field`)}
+		return nil, &DecodeError{URL: shown, Err: errors.New(`no "data" field`)}
 	}
 	for _, set := range env.Data {
 		for name, a := range set {

@@ -70,7 +70,7 @@ func New(baseURL, token string, httpClient *http.Client) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("pagerduty: api url %q is not an absolute URL", baseURL)
+		return nil, fmt.Errorf("pagerduty: api url %q is not an absolute URL", redact(baseURL))
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: DefaultTimeout}
@@ -108,7 +108,8 @@ func (c *Client) get(ctx context.Context, path string, v any) error {
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return fmt.Errorf("build request: %w", err)
+			// The parse error quotes the URL, user info and all.
+			return fmt.Errorf("build request for %s: invalid URL", u.Redacted())
 		}
 		req.Header.Set("Accept", "application/vnd.pagerduty+json;version=2")
 		req.Header.Set("Content-Type", "application/json")
@@ -136,7 +137,7 @@ func (c *Client) get(ctx context.Context, path string, v any) error {
 					retryAfter = time.Duration(s) * time.Second
 				}
 			case resp.StatusCode/100 != 2:
-				return fmt.Errorf("status %d: %s", resp.StatusCode, snippet(body))
+				return fmt.Errorf("status %d: %s", resp.StatusCode, snippet([]byte(c.scrub(string(body)))))
 			default:
 				if err := json.Unmarshal(body, v); err != nil {
 					return fmt.Errorf("decode answer: %w", err)
@@ -161,6 +162,40 @@ func (c *Client) get(ctx context.Context, path string, v any) error {
 		case <-t.C:
 		}
 	}
+}
+
+// scrub removes the token from text that may echo it (an error body).
+func (c *Client) scrub(s string) string {
+	if c.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token, "[redacted]")
+}
+
+// redact returns raw with the password of its user info replaced by
+// "xxxxx" (url.URL.Redacted). Text that does not parse as a URL with a
+// host loses all of its user info (everything before the last "@" of its
+// authority) instead.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	rest := raw[start:]
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
+		return raw[:start] + "xxxxx" + rest[i:]
+	}
+	return raw
 }
 
 // snippet shortens an error body for a message.

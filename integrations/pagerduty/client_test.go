@@ -1,8 +1,10 @@
 package pagerduty
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -113,5 +115,56 @@ func TestNewRejectsRelativeURL(t *testing.T) {
 	c, err := New("", "t", nil)
 	if err != nil || c.base.String() != DefaultBaseURL {
 		t.Fatalf("default base = %v, %v", c, err)
+	}
+}
+
+// TestSecretsRedacted: neither the token nor a password in the API URL
+// (PAGERDUTY_API_URL) reaches an error or log line, even when PagerDuty
+// echoes the token back.
+func TestSecretsRedacted(t *testing.T) {
+	const token = "tok-s3cret-value"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/services/PECHO":
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":{"message":"bad header: ` + r.Header.Get("Authorization") + `"}}`))
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	base := strings.Replace(srv.URL, "http://", "http://admin:pw-s3cret@", 1)
+	c, err := New(base, token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.minDelay = time.Millisecond
+	var logs bytes.Buffer
+	c.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var msgs []string
+	for _, id := range []string{"PECHO", "PDOWN"} {
+		if _, err := c.GetService(context.Background(), id); err == nil {
+			t.Fatalf("%s: no error", id)
+		} else {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	srv.Close()
+	if _, err := c.GetService(context.Background(), "PGONE"); err == nil {
+		t.Fatal("connection refused: no error")
+	} else {
+		msgs = append(msgs, err.Error())
+	}
+	if _, err := New("admin:pw-s3cret@pagerduty", token, nil); err == nil {
+		t.Fatal("relative URL accepted")
+	} else {
+		msgs = append(msgs, err.Error())
+	}
+	msgs = append(msgs, logs.String())
+	all := strings.Join(msgs, "\n")
+	if strings.Contains(all, "s3cret") {
+		t.Fatalf("a secret leaked:\n%s", all)
+	}
+	if !strings.Contains(all, "bad header: Token token=[redacted]") {
+		t.Fatalf("the echoed error is gone:\n%s", all)
 	}
 }

@@ -78,7 +78,7 @@ func WithBackoff(first, limit time.Duration) Option {
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus: base url %q: want http(s)://host[:port][/path]", baseURL)
+		return nil, fmt.Errorf("prometheus: base url %q: want http(s)://host[:port][/path]", redact(baseURL))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
@@ -91,6 +91,36 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	return c, nil
+}
+
+// BaseURL is the server the client queries, with any password in it
+// redacted (it is for messages and logs).
+func (c *Client) BaseURL() string { return c.base.Redacted() }
+
+// redact returns raw with the password of its user info replaced by
+// "xxxxx" (url.URL.Redacted). Text that does not parse as a URL with a
+// host loses all of its user info (everything before the last "@" of its
+// authority) instead.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	rest := raw[start:]
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
+		return raw[:start] + "xxxxx" + rest[i:]
+	}
+	return raw
 }
 
 // Sample is one series' value of an instant vector.
@@ -195,7 +225,8 @@ func (c *Client) query(ctx context.Context, u string) (*Result, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		// The parse error quotes u, user info and all.
+		return nil, fmt.Errorf("build request for %s: invalid URL", c.BaseURL())
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)

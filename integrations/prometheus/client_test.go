@@ -1,8 +1,10 @@
 package prometheus
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -126,5 +128,54 @@ func TestQueryErrors(t *testing.T) {
 	}
 	if _, err := New("localhost:9090"); err == nil {
 		t.Error("bad base URL accepted")
+	}
+}
+
+// TestPasswordRedacted: a password in the base URL (PROMETHEUS_URL) reaches
+// no error or log line, whatever goes wrong.
+func TestPasswordRedacted(t *testing.T) {
+	f := &fakeProm{answer: func(q string) (int, string) {
+		return 400, `{"status":"error","errorType":"bad_data","error":"parse error"}`
+	}}
+	srv := httptest.NewServer(f)
+	base := strings.Replace(srv.URL, "http://", "http://admin:s3cret@", 1) + "/prom"
+	var logs bytes.Buffer
+	c, err := New(base, WithBackoff(time.Millisecond, 2*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.log = slog.New(slog.NewTextHandler(&logs, nil))
+	var msgs []string
+	if _, err := c.Query(context.Background(), "sum(", time.Time{}); err == nil {
+		t.Fatal("bad query: no error")
+	} else {
+		msgs = append(msgs, err.Error())
+	}
+	f.fail = 10
+	if _, err := c.Query(context.Background(), "up", time.Time{}); err == nil {
+		t.Fatal("server down: no error")
+	} else {
+		msgs = append(msgs, err.Error())
+	}
+	srv.Close()
+	if _, err := c.Query(context.Background(), "up", time.Time{}); err == nil {
+		t.Fatal("connection refused: no error")
+	} else {
+		msgs = append(msgs, err.Error())
+	}
+	for _, bad := range []string{"ftp://admin:s3cret@prometheus:9090", "http://admin:s3cret@prometheus:port"} {
+		if _, err := New(bad); err == nil {
+			t.Fatalf("New(%q) accepted", bad)
+		} else {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	msgs = append(msgs, c.BaseURL(), logs.String())
+	all := strings.Join(msgs, "\n")
+	if strings.Contains(all, "s3cret") {
+		t.Fatalf("the password leaked:\n%s", all)
+	}
+	if !strings.Contains(c.BaseURL(), "admin:xxxxx@127.0.0.1:") || !strings.Contains(logs.String(), "retrying") {
+		t.Fatalf("base URL or logs changed:\n%s", all)
 	}
 }
