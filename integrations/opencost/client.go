@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/platbot/platbot/integrations/httpclient"
 )
 
 // Client defaults.
@@ -31,54 +32,26 @@ const (
 // use. Every call is an idempotent GET: transport errors, timeouts, 429 and
 // 5xx answers are retried with exponential backoff and jitter.
 type Client struct {
-	base     *url.URL
-	hc       *http.Client
-	timeout  time.Duration
-	retries  int
-	minDelay time.Duration
-	maxDelay time.Duration
-	log      *slog.Logger
+	base *url.URL
+	set  httpclient.Settings
 }
 
-// Option configures a Client.
-type Option func(*Client)
+// Option configures a Client (see integrations/httpclient).
+type Option = httpclient.Option
 
-// WithHTTPClient uses hc (its Timeout, if any, still applies per attempt).
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
-
-// WithTimeout bounds each attempt (default DefaultTimeout).
-func WithTimeout(d time.Duration) Option {
-	return func(c *Client) {
-		if d > 0 {
-			c.timeout = d
-		}
-	}
-}
-
-// WithRetries sets how many times a failed call is retried (default
-// DefaultRetries; 0 disables retries).
-func WithRetries(n int) Option {
-	return func(c *Client) {
-		if n >= 0 {
-			c.retries = n
-		}
-	}
-}
-
-// WithBackoff sets the first retry delay and the cap (defaults 500ms, 10s).
-func WithBackoff(first, limit time.Duration) Option {
-	return func(c *Client) {
-		if first > 0 {
-			c.minDelay = first
-		}
-		if limit > 0 {
-			c.maxDelay = limit
-		}
-	}
-}
-
-// WithLogger logs retries to l.
-func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+// The options a Client takes.
+var (
+	// WithHTTPClient uses hc (its Timeout, if any, still applies per attempt).
+	WithHTTPClient = httpclient.WithHTTPClient
+	// WithTimeout bounds each attempt (default DefaultTimeout).
+	WithTimeout = httpclient.WithTimeout
+	// WithRetries sets how many times a failed call is retried (0 disables).
+	WithRetries = httpclient.WithRetries
+	// WithBackoff sets the first retry delay and its cap.
+	WithBackoff = httpclient.WithBackoff
+	// WithLogger logs retries to l.
+	WithLogger = httpclient.WithLogger
+)
 
 // New returns a client for the API at baseURL: the OpenCost service
 // ("http://opencost.opencost:9003") or a base path that ends before
@@ -90,18 +63,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{
-		base:     u,
-		hc:       &http.Client{},
-		timeout:  DefaultTimeout,
-		retries:  DefaultRetries,
-		minDelay: 500 * time.Millisecond,
-		maxDelay: 10 * time.Second,
-		log:      slog.Default().With("component", "opencost"),
-	}
-	for _, o := range opts {
-		o(c)
-	}
+	c := &Client{base: u, set: httpclient.Settings{
+		HTTP: &http.Client{}, Timeout: DefaultTimeout, Retries: DefaultRetries,
+		FirstDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second,
+		Log: slog.Default().With("component", "opencost"),
+	}}
+	c.set.Apply(opts)
 	return c, nil
 }
 
@@ -113,27 +80,7 @@ func (c *Client) BaseURL() string { return c.base.Redacted() }
 // "xxxxx" (url.URL.Redacted), for errors, replies and logs. Text that does
 // not parse as a URL with a host loses all of its user info (everything
 // before the last "@" of its authority) instead.
-func Redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-		return raw
-	}
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	rest := raw[start:]
-	end := len(rest)
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		end = i
-	}
-	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
-		return raw[:start] + "xxxxx" + rest[i:]
-	}
-	return raw
-}
+func Redact(raw string) string { return httpclient.Redact(raw) }
 
 // APIError is a non-success answer of the API: an HTTP status other than 200,
 // or a "code" other than 200 in the envelope.
@@ -223,11 +170,11 @@ func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, erro
 			return sets, nil
 		}
 		lastErr = err
-		if attempt >= c.retries || !retryable(err) || ctx.Err() != nil {
+		if attempt >= c.set.Retries || !retryable(err) || ctx.Err() != nil {
 			break
 		}
-		delay := c.backoff(attempt)
-		c.log.Warn("opencost: retrying", "url", withoutQuery(shown), "attempt", attempt+1, "delay", delay, "err", err)
+		delay := c.set.Backoff(attempt)
+		c.set.Log.Warn("opencost: retrying", "url", withoutQuery(shown), "attempt", attempt+1, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -236,15 +183,15 @@ func (c *Client) Allocation(ctx context.Context, q Query) ([]AllocationSet, erro
 		case <-t.C:
 		}
 	}
-	if c.retries > 0 && retryable(lastErr) {
-		return nil, fmt.Errorf("opencost: %w (after %d attempts)", lastErr, c.retries+1)
+	if c.set.Retries > 0 && retryable(lastErr) {
+		return nil, fmt.Errorf("opencost: %w (after %d attempts)", lastErr, c.set.Retries+1)
 	}
 	return nil, fmt.Errorf("opencost: %w", lastErr)
 }
 
 // get runs one attempt against u; shown is u as errors show it (redacted).
 func (c *Client) get(ctx context.Context, u, shown string) ([]AllocationSet, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.set.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -252,7 +199,7 @@ func (c *Client) get(ctx context.Context, u, shown string) ([]AllocationSet, err
 		return nil, fmt.Errorf("build request for %s: invalid URL", withoutQuery(shown))
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(req)
+	resp, err := c.set.HTTP.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -307,11 +254,4 @@ func retryable(err error) bool {
 	}
 	var de *DecodeError
 	return !errors.As(err, &de)
-}
-
-// backoff is minDelay·2^attempt with ±25% jitter, capped at maxDelay.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.minDelay << attempt
-	d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
-	return min(d, c.maxDelay)
 }

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/platbot/platbot/integrations/httpclient"
 )
 
 // DefaultBaseURL is PagerDuty's REST API.
@@ -172,31 +174,7 @@ func (c *Client) scrub(s string) string {
 	return strings.ReplaceAll(s, c.token, "[redacted]")
 }
 
-// redact returns raw with the password of its user info replaced by
-// "xxxxx" (url.URL.Redacted). Text that does not parse as a URL with a
-// host loses all of its user info (everything before the last "@" of its
-// authority) instead.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-		return raw
-	}
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	rest := raw[start:]
-	end := len(rest)
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		end = i
-	}
-	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
-		return raw[:start] + "xxxxx" + rest[i:]
-	}
-	return raw
-}
+func redact(raw string) string { return httpclient.Redact(raw) }
 
 // snippet shortens an error body for a message.
 func snippet(b []byte) string {

@@ -11,12 +11,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/platbot/platbot/integrations/httpclient"
 )
 
 // Client defaults.
@@ -28,50 +29,26 @@ const (
 
 // Client runs instant queries. It is safe for concurrent use.
 type Client struct {
-	base     *url.URL
-	hc       *http.Client
-	timeout  time.Duration
-	retries  int
-	minDelay time.Duration
-	maxDelay time.Duration
-	log      *slog.Logger
+	base *url.URL
+	set  httpclient.Settings
 }
 
-// Option configures a Client.
-type Option func(*Client)
+// Option configures a Client (see integrations/httpclient).
+type Option = httpclient.Option
 
-// WithHTTPClient uses hc.
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
-
-// WithTimeout bounds each attempt (default DefaultTimeout).
-func WithTimeout(d time.Duration) Option {
-	return func(c *Client) {
-		if d > 0 {
-			c.timeout = d
-		}
-	}
-}
-
-// WithRetries sets how many times a failed query is retried (0 disables).
-func WithRetries(n int) Option {
-	return func(c *Client) {
-		if n >= 0 {
-			c.retries = n
-		}
-	}
-}
-
-// WithBackoff sets the first retry delay and its cap (defaults 250ms, 5s).
-func WithBackoff(first, limit time.Duration) Option {
-	return func(c *Client) {
-		if first > 0 {
-			c.minDelay = first
-		}
-		if limit > 0 {
-			c.maxDelay = limit
-		}
-	}
-}
+// The options a Client takes.
+var (
+	// WithHTTPClient uses hc (its Timeout, if any, still applies per attempt).
+	WithHTTPClient = httpclient.WithHTTPClient
+	// WithTimeout bounds each attempt (default DefaultTimeout).
+	WithTimeout = httpclient.WithTimeout
+	// WithRetries sets how many times a failed call is retried (0 disables).
+	WithRetries = httpclient.WithRetries
+	// WithBackoff sets the first retry delay and its cap.
+	WithBackoff = httpclient.WithBackoff
+	// WithLogger logs retries to l.
+	WithLogger = httpclient.WithLogger
+)
 
 // New returns a client for the Prometheus server at baseURL
 // ("http://prometheus:9090", or a path prefix such as ".../prometheus").
@@ -82,14 +59,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
-	c := &Client{
-		base: u, hc: &http.Client{}, timeout: DefaultTimeout, retries: DefaultRetries,
-		minDelay: 250 * time.Millisecond, maxDelay: 5 * time.Second,
-		log: slog.Default().With("component", "prometheus"),
-	}
-	for _, o := range opts {
-		o(c)
-	}
+	c := &Client{base: u, set: httpclient.Settings{
+		HTTP: &http.Client{}, Timeout: DefaultTimeout, Retries: DefaultRetries,
+		FirstDelay: 250 * time.Millisecond, MaxDelay: 5 * time.Second,
+		Log: slog.Default().With("component", "prometheus"),
+	}}
+	c.set.Apply(opts)
 	return c, nil
 }
 
@@ -97,31 +72,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 // redacted (it is for messages and logs).
 func (c *Client) BaseURL() string { return c.base.Redacted() }
 
-// redact returns raw with the password of its user info replaced by
-// "xxxxx" (url.URL.Redacted). Text that does not parse as a URL with a
-// host loses all of its user info (everything before the last "@" of its
-// authority) instead.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-		return raw
-	}
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	rest := raw[start:]
-	end := len(rest)
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		end = i
-	}
-	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
-		return raw[:start] + "xxxxx" + rest[i:]
-	}
-	return raw
-}
+func redact(raw string) string { return httpclient.Redact(raw) }
 
 // Sample is one series' value of an instant vector.
 type Sample struct {
@@ -202,13 +153,11 @@ func (c *Client) Query(ctx context.Context, promql string, at time.Time) (*Resul
 		}
 		var ae *APIError
 		temporary := !errors.Is(err, context.Canceled) && (!errors.As(err, &ae) || ae.temporary())
-		if attempt >= c.retries || !temporary || ctx.Err() != nil {
+		if attempt >= c.set.Retries || !temporary || ctx.Err() != nil {
 			break
 		}
-		d := c.minDelay << attempt
-		d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
-		d = min(d, c.maxDelay)
-		c.log.Warn("prometheus: retrying", "attempt", attempt+1, "delay", d, "err", err)
+		d := c.set.Backoff(attempt)
+		c.set.Log.Warn("prometheus: retrying", "attempt", attempt+1, "delay", d, "err", err)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -221,7 +170,7 @@ func (c *Client) Query(ctx context.Context, promql string, at time.Time) (*Resul
 }
 
 func (c *Client) query(ctx context.Context, u string) (*Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.set.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -229,7 +178,7 @@ func (c *Client) query(ctx context.Context, u string) (*Result, error) {
 		return nil, fmt.Errorf("build request for %s: invalid URL", c.BaseURL())
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(req)
+	resp, err := c.set.HTTP.Do(req)
 	if err != nil {
 		return nil, err
 	}

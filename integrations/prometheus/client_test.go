@@ -144,7 +144,7 @@ func TestPasswordRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.log = slog.New(slog.NewTextHandler(&logs, nil))
+	c.set.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	var msgs []string
 	if _, err := c.Query(context.Background(), "sum(", time.Time{}); err == nil {
 		t.Fatal("bad query: no error")
