@@ -33,6 +33,10 @@ type Command struct {
 	Action string
 	// BoolFlags names flags that take no value ("dry-run", "break-glass").
 	BoolFlags []string
+	// Flags names flags that take a value ("days", "reason"). A flag the
+	// command declares in neither list is refused with a suggestion, so a
+	// typo like --dryrun never silently runs the real thing.
+	Flags []string
 	// Resource says what the policy check is about; nil means the command
 	// itself (Resource{Kind: "command", Name: Name}).
 	Resource func(ctx context.Context, req *Request) (Resource, error)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -419,6 +420,10 @@ func (r *Router) Run(ctx context.Context, req *Request) error {
 	if flags.Has("help") {
 		return req.Reply(ctx, r.CommandHelp(cmd.Name))
 	}
+	if msg := unknownFlag(cmd, flags); msg != "" {
+		r.metric(cmd.Name, "rejected")
+		return req.Reply(ctx, Message{Text: msg})
+	}
 	start := r.now()
 	if err := r.authorize(ctx, req, cmd); err != nil {
 		r.metric(cmd.Name, "denied")
@@ -439,6 +444,39 @@ func (r *Router) Run(ctx context.Context, req *Request) error {
 	}
 	r.finish(ctx, req, "command", cmd.Name, start, err)
 	return r.replyError(ctx, req, err)
+}
+
+// unknownFlag explains the first flag the command does not declare ("" when
+// all are known).
+func unknownFlag(cmd *Command, flags Flags) string {
+	known := append(append([]string{}, cmd.BoolFlags...), cmd.Flags...)
+	names := make([]string, 0, len(flags))
+	for f := range flags {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if f == "help" || slices.Contains(known, f) {
+			continue
+		}
+		msg := fmt.Sprintf("`/plat %s` has no flag `--%s`.", cmd.Name, f)
+		best, bestD := "", 3
+		for _, k := range known {
+			if d := levenshtein(f, k); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		switch {
+		case best != "":
+			msg += fmt.Sprintf(" Did you mean `--%s`?", best)
+		case len(known) == 0:
+			msg += " It takes no flags."
+		default:
+			msg += " Its flags: --" + strings.Join(known, ", --") + "."
+		}
+		return msg + " Nothing was done; `/plat help " + cmd.Name + "` explains it."
+	}
+	return ""
 }
 
 // Authorize checks policy for an action on a resource on behalf of a

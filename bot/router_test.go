@@ -57,7 +57,7 @@ func TestRouterHelpSuggestAndArgs(t *testing.T) {
 	r.Register(&bot.Command{Name: "catalog search", Usage: "<query>", Summary: "search the catalog", Handle: func(ctx context.Context, req *bot.Request) error {
 		got = req
 		return req.Replyf(ctx, "found %d words", len(req.Args))
-	}}, &bot.Command{Name: "scorecard waive", Summary: "waive a check", BoolFlags: []string{"dry-run"}, Handle: func(ctx context.Context, req *bot.Request) error {
+	}}, &bot.Command{Name: "scorecard waive", Summary: "waive a check", BoolFlags: []string{"dry-run"}, Flags: []string{"days", "reason"}, Handle: func(ctx context.Context, req *bot.Request) error {
 		got = req
 		return nil
 	}})
@@ -90,6 +90,14 @@ func TestRouterHelpSuggestAndArgs(t *testing.T) {
 	}
 	if got.Flags["days"] != "7" || got.Flags["reason"] != "known issue" || !got.Flags.Has("dry-run") || len(got.Args) != 2 {
 		t.Fatalf("flags = %v args = %v", got.Flags, got.Args)
+	}
+
+	got = nil
+	if err := r.Run(ctx, request(m, `scorecard waive svc check --dryrun`)); err != nil {
+		t.Fatal(err)
+	}
+	if got != nil || !strings.Contains(m.Last().Text(), "has no flag `--dryrun`. Did you mean `--dry-run`?") {
+		t.Fatalf("a mistyped flag ran the command or was not explained: %q", m.Last().Text())
 	}
 
 	if err := r.Run(ctx, request(m, "help catalog search")); err != nil {

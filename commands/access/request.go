@@ -42,6 +42,7 @@ func (a *Access) commands() []*bot.Command {
 				"See also `/plat access list`, `/plat access revoke <id>`, `/plat access extend <id>`.",
 			Action:    bot.ActionRead,
 			BoolFlags: []string{flagBreakGlass},
+			Flags:     []string{"reason"},
 			Handle:    a.handleRequest,
 			Form:      a.requestForm,
 			Validate:  a.validateRequest,
@@ -55,6 +56,7 @@ func (a *Access) commands() []*bot.Command {
 		},
 		{
 			Name:    "access revoke",
+			Flags:   []string{"reason"},
 			Usage:   "<id> [reason]",
 			Summary: "end an access grant now (requester, approvers, admins)",
 			Action:  bot.ActionRead,

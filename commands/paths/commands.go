@@ -23,7 +23,7 @@ func (p *Paths) commands() []*bot.Command {
 			Handle: p.cmdTemplates,
 		},
 		{
-			Name: "template approve", Usage: "<name> [--version <id>]", Action: bot.ActionAdmin,
+			Name: "template approve", Usage: "<name> [--version <id>]", Action: bot.ActionAdmin, Flags: []string{"version"},
 			Summary:  "Approve the current version of a golden-path template (admins)",
 			Help:     "Shows what changed since the last approved version and approves it: only approved versions appear in /plat help and run. Give --version (from `/plat template diff`, at least 8 characters) to approve exactly the version you reviewed.",
 			Resource: p.templateResource,

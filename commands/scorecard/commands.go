@@ -146,7 +146,7 @@ func (s *Scorecards) Commands() []*bot.Command {
 			Handle:  s.handleTeam,
 		},
 		{
-			Name: "scorecard org", Usage: "[--by team|lifecycle|system]", Action: bot.ActionRead,
+			Name: "scorecard org", Usage: "[--by team|lifecycle|system]", Action: bot.ActionRead, Flags: []string{"by"},
 			Summary: "Grade distribution across the organisation",
 			Handle:  s.handleOrg,
 		},
@@ -156,7 +156,7 @@ func (s *Scorecards) Commands() []*bot.Command {
 			Handle:  s.handleGate,
 		},
 		{
-			Name: "scorecard waive", Usage: "<service> <check> --days N --reason \"...\"", Action: bot.ActionScaffold,
+			Name: "scorecard waive", Usage: "<service> <check> --days N --reason \"...\"", Action: bot.ActionScaffold, Flags: []string{"days", "reason"},
 			Summary: "Ask the platform admins to waive a check for a while",
 			Help: "Members of the team that owns the service may ask (and platform admins). " +
 				"An approved waiver counts the check as passing until it expires. Platform admins decide in the admin channel.",
