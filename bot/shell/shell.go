@@ -9,6 +9,7 @@ package shell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,6 +63,7 @@ type Shell struct {
 	seq     int
 	buttons map[int]pressable
 	nextBtn int
+	shown   map[string]string // last printed text of each message, by channel/ts
 	lines   chan string
 	eof     chan struct{}
 }
@@ -84,7 +86,7 @@ func New(opts Options) *Shell {
 	if opts.FilesDir == "" {
 		opts.FilesDir = "platbot-files"
 	}
-	return &Shell{opts: opts, out: opts.Out, buttons: map[int]pressable{}, nextBtn: 1}
+	return &Shell{opts: opts, out: opts.Out, buttons: map[int]pressable{}, nextBtn: 1, shown: map[string]string{}}
 }
 
 // IsTerminal reports whether f is an interactive terminal.
@@ -146,6 +148,9 @@ func (s *Shell) runJobs(ctx context.Context) {
 	}
 }
 
+// errCancelled is returned by a prompt when the user types "cancel".
+var errCancelled = errors.New("form cancelled")
+
 var pressRe = regexp.MustCompile(`^(?:press|click)?\s*\[?(\d+)\]?$`)
 
 func (s *Shell) handleLine(ctx context.Context, line string) bool {
@@ -162,6 +167,11 @@ func (s *Shell) handleLine(ctx context.Context, line string) bool {
 		return false
 	}
 	text := line
+	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "/plat ") && text != "/plat" {
+		word, _, _ := strings.Cut(text, " ")
+		s.printf("! %s is not a platbot command: commands start with /plat (try /plat help)\n", word)
+		return false
+	}
 	switch {
 	case strings.HasPrefix(text, "/plat"):
 		text = strings.TrimSpace(strings.TrimPrefix(text, "/plat"))
@@ -310,6 +320,9 @@ func (s *Shell) Respond(_ context.Context, req *bot.Request, msg bot.Message) er
 // Post prints a new message in a channel (or thread).
 func (s *Shell) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
 	ref := s.ref(channel, msg.ThreadTS)
+	s.mu.Lock()
+	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.PlainText(msg))
+	s.mu.Unlock()
 	where := channel
 	if msg.ThreadTS != "" {
 		where += " (thread " + msg.ThreadTS + ")"
@@ -318,10 +331,49 @@ func (s *Shell) Post(_ context.Context, channel string, msg bot.Message) (bot.Me
 	return ref, nil
 }
 
-// Update prints the new version of a message.
+// Update prints what changed in a message: the lines that are new since
+// the version last printed (progress updates stay short), or the whole
+// message when it was never printed here.
 func (s *Shell) Update(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
-	s.render(fmt.Sprintf("[%s] message %s updated:", ref.Channel, ref.TS), ref, msg)
+	key := ref.Channel + "/" + ref.TS
+	text := readable(bot.PlainText(msg))
+	s.mu.Lock()
+	prev, seen := s.shown[key]
+	s.shown[key] = text
+	s.mu.Unlock()
+	if !seen || hasButtons(msg) {
+		s.render(fmt.Sprintf("[%s] message %s updated:", ref.Channel, ref.TS), ref, msg)
+		return nil
+	}
+	old := map[string]bool{}
+	for _, l := range strings.Split(prev, "\n") {
+		old[l] = true
+	}
+	var changed []string
+	for _, l := range strings.Split(text, "\n") {
+		if !old[l] {
+			changed = append(changed, "  "+l)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	s.printf("[%s] message %s updated:\n%s\n", ref.Channel, ref.TS, strings.Join(changed, "\n"))
 	return nil
+}
+
+func hasButtons(msg bot.Message) bool {
+	for _, b := range msg.Blocks {
+		switch v := b.(type) {
+		case bot.Actions:
+			return true
+		case bot.Section:
+			if v.Accessory != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Ephemeral prints a message only the user would see.
@@ -333,6 +385,9 @@ func (s *Shell) Ephemeral(_ context.Context, channel, userID string, msg bot.Mes
 // DM prints a direct message.
 func (s *Shell) DM(_ context.Context, userID string, msg bot.Message) (bot.MessageRef, error) {
 	ref := s.ref("@"+userID, "")
+	s.mu.Lock()
+	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.PlainText(msg))
+	s.mu.Unlock()
 	s.render(fmt.Sprintf("[DM to %s]:", userID), ref, msg)
 	return ref, nil
 }
@@ -364,7 +419,7 @@ func (s *Shell) Upload(_ context.Context, channel, threadTS string, f bot.File) 
 // OpenForm asks the form's fields one at a time, re-asking invalid answers,
 // then validates and submits it through the router like a modal submission.
 func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) error {
-	s.printf("== %s ==\n", form.Title)
+	s.printf("== %s ==  (type cancel at any prompt to leave the form)\n", form.Title)
 	if form.Intro != "" {
 		s.printf("%s\n", readable(form.Intro))
 	}
@@ -378,6 +433,10 @@ func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) 
 		for _, i := range ask {
 			fd := &form.Fields[i]
 			v, err := s.askField(ctx, fd, errs[fd.ID])
+			if errors.Is(err, errCancelled) {
+				s.printf("form cancelled: nothing was submitted\n")
+				return nil
+			}
 			if err != nil {
 				s.printf("form cancelled: input ended\n")
 				return nil
@@ -442,6 +501,9 @@ func (s *Shell) askField(ctx context.Context, fd *bot.Field, prevErr string) ([]
 			return nil, io.EOF
 		}
 		s.printf("\n")
+		if strings.EqualFold(line, "cancel") || strings.EqualFold(line, "/cancel") {
+			return nil, errCancelled
+		}
 		vals, msg := s.parseAnswer(fd, line)
 		if msg == "" {
 			msg = fd.Check(vals)

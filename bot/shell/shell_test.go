@@ -117,3 +117,50 @@ func TestShellUploadWritesFile(t *testing.T) {
 		t.Fatalf("path not printed: %q", out.String())
 	}
 }
+
+// TestShellCancelTyposAndShortUpdates: "cancel" leaves a form with nothing
+// submitted, a non-/plat slash command is explained, and an update prints
+// only what changed.
+func TestShellCancelTyposAndShortUpdates(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "db"), store.WithAuditKey([]byte("k-0123456789abcdef")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := bot.NewRouter(bot.RouterOptions{Policy: bot.AllowAll{}, Audit: st, Queue: st, Version: "test"})
+	submitted := false
+	r.Register(&bot.Command{
+		Name: "form", Summary: "a form",
+		Form: func(context.Context, *bot.Request) (*bot.Form, error) {
+			return &bot.Form{Title: "Form", Fields: []bot.Field{{ID: "a", Label: "A", Kind: bot.FieldText, Required: true}}}, nil
+		},
+		Submit: func(context.Context, *bot.Request, bot.Values) error { submitted = true; return nil },
+	}, &bot.Command{
+		Name: "progress", Summary: "progress",
+		Handle: func(ctx context.Context, req *bot.Request) error {
+			ref, err := req.Messenger().Post(ctx, "#c", bot.Message{Text: "step 1 running\nstep 2 waiting"})
+			if err != nil {
+				return err
+			}
+			return req.Messenger().Update(ctx, ref, bot.Message{Text: "step 1 done\nstep 2 waiting"})
+		},
+	})
+	var out bytes.Buffer
+	sh := shell.New(shell.Options{In: strings.NewReader("/plat form\ncancel\n/plt ping\n/plat progress\n"), Out: &out, Router: r, Jobs: r.Worker(), User: bot.User{ID: "U1"}, FilesDir: dir})
+	r.SetMessenger(bot.TransportShell, sh)
+	if err := sh.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if submitted || !strings.Contains(text, "form cancelled: nothing was submitted") {
+		t.Errorf("cancel did not leave the form:\n%s", text)
+	}
+	if !strings.Contains(text, "/plt is not a platbot command: commands start with /plat") {
+		t.Errorf("typo not explained:\n%s", text)
+	}
+	i := strings.Index(text, "updated:")
+	if i < 0 || !strings.Contains(text[i:], "step 1 done") || strings.Contains(text[i:], "step 2 waiting") {
+		t.Errorf("update should print only the changed line:\n%s", text)
+	}
+}

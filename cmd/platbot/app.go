@@ -109,6 +109,9 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...stor
 
 // buildApp wires everything that does not depend on the transport.
 func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) {
+	if err := checkDefaults(cfg); err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err

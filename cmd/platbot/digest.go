@@ -79,6 +79,12 @@ func cmdBench(ctx context.Context, cfg *Config, args []string, stdout, stderr io
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
+		for name, v := range map[string]int{"services": *services, "checks": *checks, "teams": *teams} {
+			if v < 1 || v > 1_000_000 {
+				fmt.Fprintf(stderr, "platbot bench scorecard: --%s %d: want a number from 1 to 1,000,000\n", name, v)
+				return errUsage
+			}
+		}
 		_, err := scorecard.Bench(ctx, scorecard.BenchOptions{Services: *services, Checks: *checks, Teams: *teams, Out: stdout})
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -313,6 +314,10 @@ func (f *features) buildPaths(ctx context.Context, app *App) error {
 	} else {
 		// One repository instance serves golden paths and secrets, so their
 		// branches and pull-request records never collide.
+		if _, lerr := exec.LookPath("git"); lerr != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", pc.GitOpsRepo)}
+		}
 		if f.repo, err = gitlocal.Open(ctx, pc.GitOpsRepo, gitlocal.Options{Base: pc.GitOpsBase, Logger: app.Log}); err != nil {
 			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", pc.GitOpsRepo, err)}
 		}
@@ -399,6 +404,27 @@ func (f *features) buildScorecards(app *App) error {
 	return nil
 }
 
+// checkDefaults refuses to start on the built-in defaults away from the
+// examples they read, before anything is created on disk.
+func checkDefaults(cfg *Config) error {
+	if cfg.path != "" {
+		return nil
+	}
+	if _, err := os.Stat("examples"); err != nil {
+		return fmt.Errorf("the embedded defaults (example catalog, templates, checks and cost data) live in the repository's examples/ folder, "+
+			"which is not in %s: run platbot from the repository root, or give it a platbot.yaml (PLATBOT_CONFIG) naming your own catalog and data", mustWd())
+	}
+	return nil
+}
+
+func mustWd() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "the current folder"
+	}
+	return wd
+}
+
 // kubeRESTConfig loads cluster access as kubectl does: the KUBECONFIG path
 // list (merged), else the in-cluster config inside a pod. It returns nil
 // when neither is there (the cluster facts are then "unknown").
@@ -421,41 +447,65 @@ func kubeRESTConfig(kubeconfig string) (*rest.Config, string, error) {
 	return nil, "", nil
 }
 
-// shellUser maps the shell's --as (a catalog user name or a Slack id) to a
-// chat user, so the shell speaks as someone the catalog knows.
-func (a *App) shellUser(ctx context.Context, as string) bot.User {
+// shellUser maps the shell's --as (a catalog user name, Slack id or email)
+// to a chat user, so the shell speaks as someone the catalog knows. An
+// unknown name is refused with a suggestion rather than silently becoming a
+// user with no roles.
+func (a *App) shellUser(ctx context.Context, as string) (bot.User, error) {
 	cat := a.feats.catalog
 	if as == "" {
 		as = defaultShellUser(cat)
+		if as == "" {
+			return bot.User{ID: "shell-user", Name: "shell-user"}, nil
+		}
 	}
 	e, ok := cat.Lookup(as, catalog.KindUser)
 	if !ok || e.Kind != catalog.KindUser {
+		ok = false
 		for _, u := range cat.List(catalog.KindUser) {
-			if u.Annotation(catalog.AnnotationSlackUserID) == as {
+			if u.Annotation(catalog.AnnotationSlackUserID) == as || strings.EqualFold(userEmail(u), as) {
 				e, ok = u, true
 				break
 			}
 		}
 	}
-	if !ok || e.Kind != catalog.KindUser {
-		a.Log.Warn("shell: --as names no catalog user; you act as an unknown user who may only read", "as", as)
-	}
-	if ok && e.Kind == catalog.KindUser {
-		u := bot.User{ID: e.Annotation(catalog.AnnotationSlackUserID), Name: e.Metadata.Name}
-		if p, ok := e.Spec["profile"].(map[string]any); ok {
-			if em, ok := p["email"].(string); ok {
-				u.Email = em
-			}
-			if dn, ok := p["displayName"].(string); ok && dn != "" {
-				u.Name = dn
+	if !ok {
+		msg := fmt.Sprintf("--as %s: no catalog user has that name, Slack id or email", as)
+		var close []string
+		for _, u := range cat.List(catalog.KindUser) {
+			if strings.HasPrefix(u.Metadata.Name, strings.ToLower(as)) {
+				close = append(close, u.Metadata.Name)
 			}
 		}
-		if u.ID == "" {
-			u.ID = e.Metadata.Name
+		if len(close) == 0 {
+			if s := cat.Suggest(as, catalog.KindUser); s != "" {
+				close = append(close, s)
+			}
 		}
-		return u
+		if len(close) > 0 {
+			msg += "; did you mean " + strings.Join(close, " or ") + "?"
+		}
+		return bot.User{}, fmt.Errorf("%s (users are listed by /plat team <team>, or in the catalog files)", msg)
 	}
-	return bot.User{ID: as, Name: as}
+	u := bot.User{ID: e.Annotation(catalog.AnnotationSlackUserID), Name: e.Metadata.Name, Email: userEmail(e)}
+	if p, ok := e.Spec["profile"].(map[string]any); ok {
+		if dn, ok := p["displayName"].(string); ok && dn != "" {
+			u.Name = dn
+		}
+	}
+	if u.ID == "" {
+		u.ID = e.Metadata.Name
+	}
+	return u, nil
+}
+
+func userEmail(e *catalog.Entity) string {
+	if p, ok := e.Spec["profile"].(map[string]any); ok {
+		if em, ok := p["email"].(string); ok {
+			return em
+		}
+	}
+	return ""
 }
 
 // defaultShellUser is the first member of the first non-admin team, so a
@@ -473,5 +523,5 @@ func defaultShellUser(cat *catalog.Catalog) string {
 			return ms[0].Metadata.Name
 		}
 	}
-	return "shell-user"
+	return ""
 }

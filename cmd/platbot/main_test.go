@@ -136,14 +136,14 @@ func TestMigrateAuditVerifyAndExport(t *testing.T) {
 	if code, out, _ := runBot(t, e, "", "migrate"); code != 0 || !strings.Contains(out, "up to date") {
 		t.Fatalf("second migrate: %d %q", code, out)
 	}
-	if code, _, errOut := runBot(t, e, "/plat ping\n/plat help\n/plat nope\n", "shell", "--as", "U0TEST"); code != 0 {
+	if code, _, errOut := runBot(t, e, "/plat ping\n/plat help\n/plat nope\n", "shell", "--as", "U0PAYBOB"); code != 0 {
 		t.Fatalf("shell: %d %s", code, errOut)
 	}
 	code, out, _ := runBot(t, e, "", "audit", "verify")
 	if code != 0 || !strings.Contains(out, "audit log OK") {
 		t.Fatalf("verify: %d %q", code, out)
 	}
-	code, out, _ = runBot(t, e, "", "audit", "export", "--since", "1h", "--actor", "U0TEST")
+	code, out, _ = runBot(t, e, "", "audit", "export", "--since", "1h", "--actor", "U0PAYBOB")
 	if code != 0 {
 		t.Fatalf("export: %d", code)
 	}
@@ -156,7 +156,7 @@ func TestMigrateAuditVerifyAndExport(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &ev); err != nil {
 			t.Fatalf("not JSON lines: %q", l)
 		}
-		if ev["actor_id"] != "U0TEST" {
+		if ev["actor_id"] != "U0PAYBOB" {
 			t.Fatalf("actor filter ignored: %v", ev)
 		}
 	}
@@ -233,5 +233,16 @@ func TestRestartRefreshesTheCatalog(t *testing.T) {
 	code, out, errOut := runBot(t, e, "/plat service checkout-service\n", "shell")
 	if code != 0 || !strings.Contains(out, "Edited while the bot was down") {
 		t.Fatalf("the restarted bot still serves the old catalog: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestShellRefusesUnknownUsers(t *testing.T) {
+	code, _, errOut := runBot(t, testEnv(t, nil), "/plat whoami\n", "shell", "--as", "alice")
+	if code == 0 || !strings.Contains(errOut, "did you mean alice.moreau?") {
+		t.Fatalf("unknown --as: %d %q", code, errOut)
+	}
+	code, out, errOut := runBot(t, testEnv(t, nil), "/plat whoami\n", "shell", "--as", "sam.patel@acme.example")
+	if code != 0 || !strings.Contains(out, "user:default/sam.patel") {
+		t.Fatalf("--as by email: %d %s %s", code, out, errOut)
 	}
 }

@@ -22,17 +22,25 @@ var errAuditBroken = errors.New("audit log verification failed")
 
 func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("shell", "shell [--as <user>]", stderr)
-	as := fs.String("as", cfg.Shell.User, "speak as this user: a catalog user name (e.g. alice) or a Slack user id")
+	as := fs.String("as", cfg.Shell.User, "speak as this user: a catalog user name (e.g. alice.moreau), Slack id or email; default the first member of the first team")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr, slog.LevelWarn)
+	// Listen first, so the one-time secret links name the port really served.
+	ln := listenLocal(cfg, stderr)
+	if ln != nil {
+		defer ln.Close()
+	}
 	app, err := buildApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	user := app.shellUser(ctx, *as)
+	user, err := app.shellUser(ctx, *as)
+	if err != nil {
+		return err
+	}
 	interactive := false
 	if f, ok := stdin.(*os.File); ok {
 		interactive = shell.IsTerminal(f)
@@ -46,22 +54,35 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 		return err
 	}
 	app.Sched.Start(ctx)
-	stop := app.serveLocalPages(ctx, stderr)
+	stop := app.serveLocalPages(ln)
 	defer stop()
 	return sh.Run(ctx)
 }
 
-// serveLocalPages serves the pages a shell user opens in a browser (the
-// one-time secret sealing page) on the loopback interface only, at the port
-// of PLATBOT_ADDR. It returns a function that stops the server.
-func (a *App) serveLocalPages(ctx context.Context, stderr io.Writer) func() {
-	_, port, err := net.SplitHostPort(a.Cfg.Addr)
+// listenLocal opens the loopback port the shell serves its browser pages
+// (the one-time secret sealing page) on: PLATBOT_ADDR's port, or any free
+// one when that is taken (another platbot shell, say). It records the real
+// address in cfg so links point at it; nil when nothing can listen.
+func listenLocal(cfg *Config, stderr io.Writer) net.Listener {
+	_, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		port = "8080"
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
 	if err != nil {
-		fmt.Fprintf(stderr, "platbot: cannot serve the secret sealing pages on 127.0.0.1:%s (%v); /plat secret links will not open until a platbot serves them\n", port, err)
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			fmt.Fprintf(stderr, "platbot: cannot serve the secret sealing pages (%v); /plat secret links will not open until a platbot serves them\n", err)
+			return nil
+		}
+	}
+	cfg.Addr = ln.Addr().String()
+	return ln
+}
+
+// serveLocalPages serves the shell's browser pages on ln. It returns a
+// function that stops the server.
+func (a *App) serveLocalPages(ln net.Listener) func() {
+	if ln == nil {
 		return func() {}
 	}
 	mux := http.NewServeMux()
@@ -140,8 +161,8 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout, stderr io
 		fs := newFlags("audit export", "audit export [--since T] [--until T] [--actor ID] [--action A]", stderr)
 		since := fs.String("since", "", "only events at or after this time")
 		until := fs.String("until", "", "only events before this time")
-		actor := fs.String("actor", "", "only events by this actor (Slack user id)")
-		action := fs.String("action", "", "only events of this action (e.g. command, policy)")
+		actor := fs.String("actor", "", "only events by this actor (a Slack user id, e.g. U0PAYALICE)")
+		action := fs.String("action", "", "only events of this action: exact (command, form.submit, policy) or a prefix with .* (access.*, paths.*)")
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
