@@ -7,6 +7,7 @@ import (
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/scorecard"
+	"github.com/platbot/platbot/commands/secrets"
 )
 
 // TestExampleConfigLoads keeps examples/platbot.yaml honest: every section
@@ -23,14 +24,18 @@ func TestExampleConfigLoads(t *testing.T) {
 		pc paths.Config
 		sc scorecard.Config
 		co cost.Config
+		se = secrets.DefaultConfig()
 	)
-	for name, dst := range map[string]any{"catalog": &cc, "paths": &pc, "scorecard": &sc, "cost": &co} {
+	for name, dst := range map[string]any{"catalog": &cc, "paths": &pc, "scorecard": &sc, "cost": &co, "secrets": &se} {
 		if err := cfg.Feature(name, dst); err != nil {
 			t.Errorf("section %s: %v", name, err)
 		}
 	}
 	if err := cc.Validate(); err != nil {
 		t.Errorf("catalog: %v", err)
+	}
+	if se.PublicURL != "https://platbot.example.com" {
+		t.Errorf("secrets section not read: %+v", se)
 	}
 	if len(co.Alerts) != 3 || sc.Digest.Schedule == "" {
 		t.Errorf("sections not read: cost alerts %d, digest schedule %q", len(co.Alerts), sc.Digest.Schedule)
