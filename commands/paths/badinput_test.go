@@ -109,7 +109,7 @@ func TestBadInput(t *testing.T) {
 			{"name", "orders_db", "lower-case letters"},
 			{"name", "-orders", "lower-case letters"},
 			{"name", `orders"db`, "lower-case letters"},
-			{"name", "orders\nkind: Secret", "one line"},
+			{"name", "orders\nkind: Secret", "lower-case letters"},
 			{"name", "legacy-db", "already exists in the catalog (resource:default/legacy-db, owned by group:default/payments)"},
 			{"name", "orders-service", "already exists in the catalog (component:default/orders-service"},
 			{"storageGB", "5", "at least 10"},
@@ -277,7 +277,7 @@ func TestBadInput(t *testing.T) {
 		if !strings.Contains(out, "cannot be approved") || !strings.Contains(out, `input.targetPath "../../outside" leaves the output folder`) {
 			t.Fatalf("approve escape: %s", out)
 		}
-		if out := e.reply(userJane, "escape"); !strings.Contains(out, "I don't know") {
+		if out := e.reply(userJane, "escape"); !strings.Contains(out, "`/plat escape` is a golden path waiting for an admin's approval") {
 			t.Fatalf("unapproved template ran: %s", out)
 		}
 		if out := e.reply(userAdmin, "templates"); !strings.Contains(out, "🛑 `escape` cannot be approved") {
@@ -286,7 +286,7 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("unapproved templates do not run", func(t *testing.T) {
-		if out := e.reply(userJane, "escape --dry-run"); !strings.Contains(out, "I don't know `/plat escape`") {
+		if out := e.reply(userJane, "escape --dry-run"); !strings.Contains(out, "`/plat escape` is a golden path waiting for an admin's approval") {
 			t.Fatalf("%s", out)
 		}
 		if out := e.reply(userJane, "template approve nope"); !strings.Contains(out, "may not admin") {

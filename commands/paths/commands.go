@@ -86,6 +86,27 @@ func (p *Paths) templateCommand(t *Template) *bot.Command {
 	}
 }
 
+// pendingCommand answers "/plat <name>" for a template that is known but
+// not (or no longer) approved: hidden from /plat help, it only says that an
+// admin's approval is missing, so the user is not told the command does not
+// exist.
+func (p *Paths) pendingCommand(name string) *bot.Command {
+	msg := pendingMessage(name)
+	return &bot.Command{
+		Name: name, Summary: "Golden path waiting for an admin's approval", Help: msg,
+		Action: bot.ActionRead, Hidden: true,
+		BoolFlags: []string{"dry-run", "preview"},
+		Resource:  p.templateCmdResource(name),
+		Handle: func(ctx context.Context, req *bot.Request) error {
+			return req.Reply(ctx, bot.Message{Text: msg})
+		},
+	}
+}
+
+func pendingMessage(name string) string {
+	return fmt.Sprintf("`/plat %s` is a golden path waiting for an admin's approval of its current version. An admin runs `/plat template approve %s` (`/plat template diff %s` shows what changed).", name, name, name)
+}
+
 // previewCommand receives the form of "/plat <name> --dry-run".
 func (p *Paths) previewCommand(t *Template) *bot.Command {
 	c := p.templateCommand(t)

@@ -319,8 +319,27 @@ func TestTemplateGovernance(t *testing.T) {
 	if help := e.reply(userJane, "help"); strings.Contains(help, "new-db") {
 		t.Fatalf("unapproved template in help:\n%s", help)
 	}
-	if out := e.reply(userJane, "new-db"); !strings.Contains(out, "I don't know `/plat new-db`") {
-		t.Fatalf("unapproved template ran: %s", out)
+	// Known but not approved: a hidden command that says so and does
+	// nothing else.
+	const waiting = "`/plat new-db` is a golden path waiting for an admin's approval of its current version. An admin runs `/plat template approve new-db` (`/plat template diff new-db` shows what changed)."
+	for _, cmd := range []string{"new-db", "new-db --dry-run"} {
+		n := len(e.msgr.Sent())
+		if out := e.reply(userJane, cmd); out != waiting {
+			t.Fatalf("/plat %s before approval: %s", cmd, out)
+		}
+		if sent := e.msgr.Sent()[n:]; len(sent) != 1 || sent[0].Form != nil {
+			t.Fatalf("/plat %s before approval did more than answer: %+v", cmd, sent)
+		}
+	}
+	if out := e.reply(userJane, "help new-db"); !strings.Contains(out, waiting) || strings.Contains(out, "There is no command") {
+		t.Fatalf("/plat help new-db before approval: %s", out)
+	}
+	if help := e.reply(userJane, "help"); strings.Contains(help, "new-db") {
+		t.Fatalf("the waiting template is listed in help:\n%s", help)
+	}
+	e.drain()
+	if runs := e.runs(); len(runs) != 0 || e.approved("new-db") != nil {
+		t.Fatalf("asking for the waiting template started %d runs or approved it", len(runs))
 	}
 	if out := e.reply(userJane, "templates"); strings.Contains(out, "new-db") {
 		t.Fatalf("non-admin sees the unapproved template:\n%s", out)
@@ -384,6 +403,17 @@ func TestTemplateGovernance(t *testing.T) {
 	}
 	if e.approved("new-db").Hash != cur {
 		t.Fatal("new version not approved")
+	}
+
+	// No longer approved: the command says so again instead of running.
+	if err := e.st.DeleteRecord(e.ctx, KindApproval, "new-db"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.paths.Reload(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.reply(userJane, "new-db"); out != waiting {
+		t.Fatalf("/plat new-db once no longer approved: %s", out)
 	}
 }
 

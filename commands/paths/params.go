@@ -2,6 +2,7 @@ package paths
 
 import (
 	"fmt"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,9 +39,42 @@ func (t *Template) form(formID string, owners []string) *bot.Form {
 		if p.UIHidden {
 			continue
 		}
-		f.Fields = append(f.Fields, p.field(owners))
+		fd := p.field(owners)
+		if p == t.nameProperty() && fd.Kind == bot.FieldText && fd.Pattern == "" {
+			// The run refuses a name that is not a DNS-1123 label anyway;
+			// say so at the prompt rather than after the whole form.
+			fd.Pattern, fd.PatternHint = dns1123Label, dns1123Hint
+			if fd.MaxLen == 0 || fd.MaxLen > 63 {
+				fd.MaxLen = 63
+			}
+		}
+		f.Fields = append(f.Fields, fd)
 	}
 	return f
+}
+
+// dns1123Label is a DNS-1123 label as a whole-string Field.Pattern, and
+// dns1123Hint says so in words.
+const (
+	dns1123Label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+	dns1123Hint  = "use lower-case letters, digits and '-', starting and ending with a letter or digit (like orders-db)"
+)
+
+// fieldPattern turns a JSON Schema pattern (matched anywhere in the text
+// unless anchored) into a bot.Field.Pattern (matched against the whole
+// text): a pattern anchored at both ends loses its ^ and $; any other is
+// wrapped so it may match anywhere. "" when it does not compile.
+func fieldPattern(pat string) string {
+	re, err := syntax.Parse(pat, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	if re.Op == syntax.OpConcat && len(re.Sub) >= 2 &&
+		re.Sub[0].Op == syntax.OpBeginText && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText &&
+		strings.HasPrefix(pat, "^") && strings.HasSuffix(pat, "$") && !strings.HasSuffix(pat, `\$`) {
+		return pat[1 : len(pat)-1]
+	}
+	return `(?s:.*?)(?:` + pat + `)(?s:.*)`
 }
 
 func (p *Property) label() string {
@@ -114,6 +148,13 @@ func (p *Property) field(owners []string) bot.Field {
 		}
 		if p.MaxLength != nil {
 			fd.MaxLen = *p.MaxLength
+		}
+		if p.pattern != nil {
+			fd.Pattern = fieldPattern(p.Pattern)
+			fd.PatternHint, _ = p.UIOptions["patternHint"].(string)
+			if fd.PatternHint == "" && fd.Pattern != "" {
+				fd.PatternHint = "must match the pattern " + p.Pattern
+			}
 		}
 		if p.UIField == "EntityNamePicker" && fd.MaxLen == 0 {
 			fd.MaxLen = 63

@@ -289,8 +289,11 @@ func (p *Paths) Reload(ctx context.Context) error {
 	}
 	for name, e := range st.entries {
 		st.names = append(st.names, name)
-		if e.Approved != nil {
+		switch {
+		case e.Approved != nil:
 			st.commands = append(st.commands, p.templateCommand(e.Approved), p.previewCommand(e.Approved))
+		case !reserved[name]:
+			st.commands = append(st.commands, p.pendingCommand(name))
 		}
 	}
 	sort.Strings(st.names)
@@ -301,8 +304,10 @@ func (p *Paths) Reload(ctx context.Context) error {
 }
 
 // templateCommands is the router's dynamic command source: the approved
-// templates. It is called on every lookup, so it returns the cached list and
-// refreshes it in the background when it is older than RefreshInterval.
+// templates, and a hidden placeholder for each known template that is not
+// approved (see pendingCommand). It is called on every lookup, so it
+// returns the cached list and refreshes it in the background when it is
+// older than RefreshInterval.
 func (p *Paths) templateCommands() []*bot.Command {
 	p.mu.Lock()
 	st := p.state

@@ -389,10 +389,27 @@ func dnsLabel(s string) string {
 	return b.String()
 }
 
-// namespaceOf is the service's namespace (Config.NamespacePattern), as a
-// valid DNS-1123 label.
+// namespaceOf is the service's Kubernetes namespace, as a valid DNS-1123
+// label: the catalog entity's backstage.io/kubernetes-namespace annotation
+// when it has one (that is where its Deployment runs), else
+// Config.NamespacePattern.
 func (s *Secrets) namespaceOf(t Target) string {
-	ns := dnsLabel(expand(s.cfg.NamespacePattern, s.vars(t)))
+	return s.namespaceFor(t.ServiceRef, s.vars(t))
+}
+
+// namespaceFor is namespaceOf for the component ref with the pattern's
+// variables vars.
+func (s *Secrets) namespaceFor(ref string, vars map[string]string) string {
+	ns := ""
+	if s.cat != nil && ref != "" {
+		if e, ok := s.cat.Get(ref); ok {
+			ns = strings.TrimSpace(e.Annotation(catalog.AnnotationNamespace))
+		}
+	}
+	if ns == "" {
+		ns = expand(s.cfg.NamespacePattern, vars)
+	}
+	ns = dnsLabel(ns)
 	if len(ns) > 63 {
 		ns = strings.TrimRight(ns[:63], "-")
 	}

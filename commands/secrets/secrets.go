@@ -85,7 +85,8 @@ type Config struct {
 	// default "{service}"; a pod with one container gets it regardless).
 	Container string `yaml:"container"`
 	// NamespacePattern is the service's Kubernetes namespace ({team},
-	// {env}; default "{team}-{env}", as the golden paths use).
+	// {env}; default "{team}-{env}", as the golden paths use) when its
+	// catalog entity has no backstage.io/kubernetes-namespace annotation.
 	NamespacePattern string `yaml:"namespace_pattern"`
 	// SecretStoreRef names the external-secrets ClusterSecretStore that
 	// reads Vault (default "vault"); RefreshInterval is the

@@ -1,0 +1,120 @@
+package paths
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/platbot/platbot/bot"
+)
+
+func formField(t *testing.T, f *bot.Form, id string) bot.Field {
+	t.Helper()
+	for _, fd := range f.Fields {
+		if fd.ID == id {
+			return fd
+		}
+	}
+	t.Fatalf("the form has no field %s", id)
+	return bot.Field{}
+}
+
+// The name is checked as it is typed (the shell asks again at once), not
+// only when the whole form is submitted.
+func TestNewDBNameFieldPattern(t *testing.T) {
+	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := formField(t, tpl.Form(jane, "new-db"), "name")
+	if fd.Pattern != `[a-z0-9]([-a-z0-9]*[a-z0-9])?` || fd.MinLen != 3 || fd.MaxLen != 40 {
+		t.Fatalf("name field: pattern %q, min %d, max %d", fd.Pattern, fd.MinLen, fd.MaxLen)
+	}
+	if !strings.Contains(fd.PatternHint, "lower-case letters, digits and '-'") {
+		t.Fatalf("pattern hint %q", fd.PatternHint)
+	}
+	for _, good := range []string{"orders-db", "db2", "a1-b2-c3"} {
+		if msg := fd.Check([]string{good}); msg != "" {
+			t.Errorf("%q refused: %s", good, msg)
+		}
+	}
+	for _, bad := range []string{"Orders_DB", "orders db", "-orders", "orders-", "orders\nkind: Secret", `orders"db`} {
+		if msg := fd.Check([]string{bad}); msg != fd.PatternHint {
+			t.Errorf("%q: %q, want the hint", bad, msg)
+		}
+	}
+	if msg := fd.Check([]string{"ab"}); !strings.Contains(msg, "at least 3") {
+		t.Errorf("too short: %q", msg)
+	}
+	if msg := fd.Check([]string{strings.Repeat("a", 41)}); !strings.Contains(msg, "at most 40") {
+		t.Errorf("too long: %q", msg)
+	}
+}
+
+// JSON Schema patterns match anywhere unless anchored; Field.Pattern must
+// match the whole text.
+func TestFieldPattern(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		match   []string
+		refuse  []string
+	}{
+		{`^[a-z]+$`, []string{"abc"}, []string{"ab1", ""}},
+		{`db$`, []string{"orders-db", "db"}, []string{"db-orders"}},
+		{`^a|b$`, []string{"a", "ax", "xb"}, []string{"xa", "bx"}},
+		{`[0-9]`, []string{"a1b"}, []string{"abc"}},
+		{`^cost\$$`, []string{"cost$"}, []string{"cost"}},
+	} {
+		fp := fieldPattern(c.pattern)
+		re := regexp.MustCompile("^(?:" + fp + ")$") // as bot.Field.Check does
+		for _, s := range c.match {
+			if !re.MatchString(s) {
+				t.Errorf("%s → %s refuses %q", c.pattern, fp, s)
+			}
+		}
+		for _, s := range c.refuse {
+			if re.MatchString(s) {
+				t.Errorf("%s → %s accepts %q", c.pattern, fp, s)
+			}
+		}
+	}
+	if got := fieldPattern(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`); got != `[a-z0-9]([-a-z0-9]*[a-z0-9])?` {
+		t.Errorf("anchors not stripped: %s", got)
+	}
+}
+
+// A name parameter without a pattern still gets the DNS-1123 check the run
+// applies, at the field.
+func TestNameFieldDefaultPattern(t *testing.T) {
+	fsys := fstest.MapFS{"t/template.yaml": {Data: []byte(`apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: t}
+spec:
+  owner: group:default/platform
+  parameters:
+    - properties:
+        name: {type: string, title: Name}
+        note: {type: string, pattern: 'x'}
+  steps:
+    - id: a
+      action: debug:log
+`)}}
+	tpl, err := LoadTemplate(fsys, "t/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := tpl.Form(jane, "t")
+	name := formField(t, f, "name")
+	if name.Pattern != dns1123Label || name.MaxLen != 63 || name.PatternHint == "" {
+		t.Fatalf("name field %+v", name)
+	}
+	if msg := name.Check([]string{"Bad_Name"}); msg != dns1123Hint {
+		t.Errorf("Bad_Name: %q", msg)
+	}
+	note := formField(t, f, "note")
+	if note.Check([]string{"a x b"}) != "" || note.Check([]string{"abc"}) == "" {
+		t.Errorf("unanchored pattern as a field: %q", note.Pattern)
+	}
+}
