@@ -235,7 +235,7 @@ func registerTestCommands(r *bot.Router) {
 			return req.Reply(ctx, bot.Message{Text: "HELLO", InChannel: true})
 		}},
 		&bot.Command{
-			Name: "new-db", Summary: "Create a database.", Usage: "<team>", Action: bot.ActionScaffold,
+			Name: "new-db", Summary: "Create a database.", Usage: "<team>", Action: bot.ActionScaffold, Flags: []string{"region"},
 			Form: newDBForm,
 			Validate: func(_ context.Context, _ *bot.Request, v bot.Values) bot.FieldErrors {
 				if v.Get("name") == "taken" {
