@@ -132,6 +132,9 @@ func (f *features) register(ctx context.Context, app *App) error {
 		return &ConfigError{File: cfg.path, Key: "catalog.refresh", Msg: err.Error()}
 	}
 
+	if f.costCfg.PlatformChannel == "" {
+		f.costCfg.PlatformChannel = f.adminChannel()
+	}
 	examples := os.DirFS("examples/cost")
 	src, desc, err := cost.NewSource(f.costCfg, examples, nil)
 	if err != nil {
@@ -347,6 +350,17 @@ func (f *features) buildScorecards(app *App) error {
 	if err := cfg.Feature("scorecard", &sc); err != nil {
 		return err
 	}
+	// Unset channels default to the platform team's own channel (the admin
+	// group's slack.com/channel annotation), so waivers and the org digest
+	// have somewhere to go out of the box.
+	if ch := f.adminChannel(); ch != "" {
+		if sc.AdminChannel == "" {
+			sc.AdminChannel = ch
+		}
+		if sc.PlatformChannel == "" {
+			sc.PlatformChannel = ch
+		}
+	}
 	var providers scorecard.Providers
 	var kubeReader *kube.FactsReader
 	if rc, where, err := kubeRESTConfig(cfg.Kube.Kubeconfig); err != nil {
@@ -402,6 +416,19 @@ func (f *features) buildScorecards(app *App) error {
 		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
 	}
 	return nil
+}
+
+// adminChannel is the Slack channel of the first admin group that names one
+// (annotation slack.com/channel), "" when none does.
+func (f *features) adminChannel() string {
+	for _, g := range f.catalog.Config().AdminGroups {
+		if e, ok := f.catalog.Lookup(g, catalog.KindGroup); ok {
+			if ch := e.Annotation(catalog.AnnotationSlackChannel); ch != "" {
+				return ch
+			}
+		}
+	}
+	return ""
 }
 
 // checkDefaults refuses to start on the built-in defaults away from the
