@@ -38,6 +38,12 @@ func startServe(t testing.TB) *servedBot { return startServeWith(t, "") }
 // startServeWith serves with a platbot.yaml holding configYAML ("" for none).
 func startServeWith(t testing.TB, configYAML string) *servedBot {
 	t.Helper()
+	return startServeEnv(t, configYAML, nil)
+}
+
+// startServeEnv is startServeWith with extra environment variables.
+func startServeEnv(t testing.TB, configYAML string, extra map[string]string) *servedBot {
+	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
 	e := testEnv(t, map[string]string{
@@ -46,6 +52,9 @@ func startServeWith(t testing.TB, configYAML string) *servedBot {
 		"SLACK_API_URL":        fake.APIURL(),
 	})
 	e["PLATBOT_GITOPS_REPO"] = filepath.Join(t.TempDir(), "gitops")
+	for k, v := range extra {
+		e[k] = v
+	}
 	if configYAML != "" {
 		p := filepath.Join(t.TempDir(), "platbot.yaml")
 		if err := os.WriteFile(p, []byte(configYAML), 0o600); err != nil {

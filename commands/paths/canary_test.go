@@ -54,7 +54,7 @@ func TestSecretCanary(t *testing.T) {
 	if errs := e.submit(userJane, f, newDBValues("orders-db")); errs != nil {
 		t.Fatal(errs)
 	}
-	gh.setFail(func(method, path string) (int, string) {
+	gh.SetFail(func(method, path string) (int, string) {
 		if method == "POST" && path == "/repos/acme/gitops/pulls" {
 			return 502, `{"message":"Bad Gateway"}`
 		}
@@ -69,7 +69,7 @@ func TestSecretCanary(t *testing.T) {
 	if r.State != RunFailed {
 		t.Fatalf("run %s", r.State)
 	}
-	gh.setFail(nil)
+	gh.SetFail(nil)
 	e.reply(userJane, "run retry "+r.ID)
 	e.drain()
 	e.reply(userJane, "run "+r.ID)
@@ -98,7 +98,7 @@ func TestSecretCanary(t *testing.T) {
 		}
 	}
 	var gb strings.Builder
-	for _, q := range gh.requests() {
+	for _, q := range gh.Requests() {
 		gb.WriteString(q.Method + " " + q.Path + "\n" + q.Body + "\n")
 	}
 	places["GitHub requests"] = gb.String()

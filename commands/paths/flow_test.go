@@ -182,13 +182,13 @@ func TestNewDBOnGitHubAndVault(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-db"
-	if n := gh.commitsAhead(branch); n != 1 {
+	if n := gh.CommitsAhead(branch); n != 1 {
 		t.Fatalf("%d commits on %s", n, branch)
 	}
-	if n := gh.count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
+	if n := gh.Count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
 		t.Fatalf("%d commits created", n)
 	}
-	files := gh.branchFiles(branch)
+	files := gh.BranchFiles(branch)
 	var names []string
 	for n := range files {
 		if n != "README.md" {
@@ -200,7 +200,7 @@ func TestNewDBOnGitHubAndVault(t *testing.T) {
 		t.Fatalf("files:\n%s", strings.Join(names, "\n"))
 	}
 	checkNewDBFiles(t, func(p string) string { return files[p] })
-	prs := gh.pullRequests()
+	prs := gh.PullRequests()
 	if len(prs) != 1 {
 		t.Fatalf("%d pull requests", len(prs))
 	}
@@ -260,8 +260,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 			t.Errorf("preview lacks %q", want)
 		}
 	}
-	if len(gh.requests()) != 0 || len(fv.Requests()) != 0 || len(e.runs()) != 0 {
-		t.Fatalf("a dry run had effects: %d GitHub, %d Vault requests, %d runs", len(gh.requests()), len(fv.Requests()), len(e.runs()))
+	if len(gh.Requests()) != 0 || len(fv.Requests()) != 0 || len(e.runs()) != 0 {
+		t.Fatalf("a dry run had effects: %d GitHub, %d Vault requests, %d runs", len(gh.Requests()), len(fv.Requests()), len(e.runs()))
 	}
 	// "Create it" starts the real run with the previewed values.
 	b := buttons(preview.Msg)
@@ -274,7 +274,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	e.click(userJane, b[0])
 	e.drain()
-	if r := e.onlyRun(); r.State != RunSucceeded || len(gh.pullRequests()) != 1 {
+	if r := e.onlyRun(); r.State != RunSucceeded || len(gh.PullRequests()) != 1 {
 		t.Fatalf("run from preview: %s %s", r.State, r.Error)
 	}
 }

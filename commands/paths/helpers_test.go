@@ -373,7 +373,7 @@ func vaultBackend(t testing.TB, fv *vaultfake.Server) SecretStore {
 // githubBackend is the GitHub publisher on the loopback fake.
 func githubBackend(t testing.TB, gh *ghFake) Publisher {
 	t.Helper()
-	c, err := github.New(gh.srv.URL, "test-token", nil)
+	c, err := github.New(strings.TrimSuffix(gh.URL(), "/"), "test-token", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

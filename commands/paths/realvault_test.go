@@ -60,7 +60,7 @@ func TestNewDBOnRealVault(t *testing.T) {
 	}
 
 	gh := newGHFake(t)
-	gh.setFail(func(method, path string) (int, string) {
+	gh.SetFail(func(method, path string) (int, string) {
 		if method == "POST" && path == "/repos/acme/gitops/pulls" {
 			return 503, `{"message":"Service Unavailable"}`
 		}
@@ -76,7 +76,7 @@ func TestNewDBOnRealVault(t *testing.T) {
 	if r.State != RunFailed || r.Steps[r.current()].ID != "publish" {
 		t.Fatalf("run %s at %s", r.State, r.Steps[r.current()].Key)
 	}
-	gh.setFail(nil)
+	gh.SetFail(nil)
 	e.reply(userJane, "run retry "+r.ID)
 	e.drain()
 	if r = e.onlyRun(); r.State != RunSucceeded {
@@ -195,16 +195,16 @@ func TestCrashResumeOnRealVault(t *testing.T) {
 	ctx2, crash2 := context.WithCancel(ctx)
 	defer crash2()
 	var once sync.Once
-	gh.setAfter(func(method, path string) {
+	gh.SetAfter(func(method, path string) {
 		if method == "POST" && path == "/repos/acme/gitops/pulls" {
 			once.Do(crash2)
 		}
 	})
 	runUntilCancelled(t, e2, ctx2)
-	gh.setAfter(nil)
+	gh.SetAfter(nil)
 	r = e2.onlyRun()
-	if r.State != RunRunning || r.Steps[r.current()].ID != "publish" || len(gh.pullRequests()) != 1 {
-		t.Fatalf("after crash 2: %s at %s, %d PRs", r.State, r.Steps[r.current()].Key, len(gh.pullRequests()))
+	if r.State != RunRunning || r.Steps[r.current()].ID != "publish" || len(gh.PullRequests()) != 1 {
+		t.Fatalf("after crash 2: %s at %s, %d PRs", r.State, r.Steps[r.current()].Key, len(gh.PullRequests()))
 	}
 	e2.st.Close()
 
@@ -217,10 +217,10 @@ func TestCrashResumeOnRealVault(t *testing.T) {
 	if r.State != RunSucceeded {
 		t.Fatalf("after resume: %s %s", r.State, r.Error)
 	}
-	if n := len(gh.pullRequests()); n != 1 {
+	if n := len(gh.PullRequests()); n != 1 {
 		t.Fatalf("%d pull requests", n)
 	}
-	if n := gh.count("POST", "/repos/acme/gitops/pulls"); n != 1 {
+	if n := gh.Count("POST", "/repos/acme/gitops/pulls"); n != 1 {
 		t.Fatalf("pull request created %d times", n)
 	}
 	for _, env := range []string{"dev", "prod"} {

@@ -64,16 +64,16 @@ func TestCrashResume(t *testing.T) {
 	}
 	ctx2, crash2 := context.WithCancel(context.Background())
 	var once sync.Once
-	gh.setAfter(func(method, path string) {
+	gh.SetAfter(func(method, path string) {
 		if method == "POST" && path == "/repos/acme/gitops/pulls" {
 			once.Do(crash2)
 		}
 	})
 	runUntilCancelled(t, e2, ctx2)
-	gh.setAfter(nil)
+	gh.SetAfter(nil)
 	r = e2.onlyRun()
-	if r.State != RunRunning || r.Steps[r.current()].ID != "publish" || len(gh.pullRequests()) != 1 {
-		t.Fatalf("after crash 2: %s at %s, %d PRs", r.State, r.Steps[r.current()].Key, len(gh.pullRequests()))
+	if r.State != RunRunning || r.Steps[r.current()].ID != "publish" || len(gh.PullRequests()) != 1 {
+		t.Fatalf("after crash 2: %s at %s, %d PRs", r.State, r.Steps[r.current()].Key, len(gh.PullRequests()))
 	}
 	e2.st.Close()
 
@@ -86,13 +86,13 @@ func TestCrashResume(t *testing.T) {
 	if r.State != RunSucceeded {
 		t.Fatalf("after resume: %s %s", r.State, r.Error)
 	}
-	if n := len(gh.pullRequests()); n != 1 {
+	if n := len(gh.PullRequests()); n != 1 {
 		t.Fatalf("%d pull requests", n)
 	}
-	if n := gh.count("POST", "/repos/acme/gitops/pulls"); n != 1 {
+	if n := gh.Count("POST", "/repos/acme/gitops/pulls"); n != 1 {
 		t.Fatalf("pull request created %d times", n)
 	}
-	if n := gh.count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
+	if n := gh.Count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
 		t.Fatalf("%d commits", n)
 	}
 	for _, env := range []string{"dev", "prod"} {
@@ -122,10 +122,10 @@ func TestFaults(t *testing.T) {
 			name: "github 500 on the pull request",
 			fail: func(gh *ghFake, _ *vaultfake.Server, on bool) {
 				if !on {
-					gh.setFail(nil)
+					gh.SetFail(nil)
 					return
 				}
-				gh.setFail(func(method, path string) (int, string) {
+				gh.SetFail(func(method, path string) (int, string) {
 					if method == "POST" && path == "/repos/acme/gitops/pulls" {
 						return 500, `{"message":"Internal Server Error"}`
 					}
@@ -139,10 +139,10 @@ func TestFaults(t *testing.T) {
 			name: "github 429 on the pull request",
 			fail: func(gh *ghFake, _ *vaultfake.Server, on bool) {
 				if !on {
-					gh.setFail(nil)
+					gh.SetFail(nil)
 					return
 				}
-				gh.setFail(func(method, path string) (int, string) {
+				gh.SetFail(func(method, path string) (int, string) {
 					if method == "POST" && path == "/repos/acme/gitops/pulls" {
 						return 429, `{"message":"Too Many Requests"}`
 					}
@@ -183,7 +183,7 @@ func TestFaults(t *testing.T) {
 				}
 			}
 			// Steps after the failed one did nothing.
-			if c.step == "credentials" && (len(gh.requests()) != 0 || len(gh.pullRequests()) != 0) {
+			if c.step == "credentials" && (len(gh.Requests()) != 0 || len(gh.PullRequests()) != 0) {
 				t.Fatalf("GitHub was called after the Vault step failed")
 			}
 			b := buttons(msg)
@@ -197,10 +197,10 @@ func TestFaults(t *testing.T) {
 			if r.State != RunSucceeded {
 				t.Fatalf("after retry: %s %s", r.State, r.Error)
 			}
-			if n := len(gh.pullRequests()); n != 1 {
+			if n := len(gh.PullRequests()); n != 1 {
 				t.Fatalf("%d pull requests", n)
 			}
-			if n := gh.count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
+			if n := gh.Count("POST", "/repos/acme/gitops/git/commits"); n != 1 {
 				t.Fatalf("%d commits (the branch should be reused)", n)
 			}
 			for _, env := range []string{"dev", "prod"} {

@@ -37,7 +37,7 @@ func TestWiringFromEnvironment(t *testing.T) {
 	}
 
 	gh := newGHFake(t)
-	env = map[string]string{"PLATBOT_GITOPS_REPO": "acme/gitops", "GITHUB_TOKEN": "gh-token", "GITHUB_API_URL": gh.srv.URL, "VAULT_ADDR": "http://127.0.0.1:8200", "VAULT_TOKEN": "t"}
+	env = map[string]string{"PLATBOT_GITOPS_REPO": "acme/gitops", "GITHUB_TOKEN": "gh-token", "GITHUB_API_URL": strings.TrimSuffix(gh.URL(), "/"), "VAULT_ADDR": "http://127.0.0.1:8200", "VAULT_TOKEN": "t"}
 	cfg = Config{DataDir: filepath.Join(dir, "data")}
 	cfg.ApplyEnv(getenv)
 	pub, err = NewPublisher(ctx, cfg, getenv, quietLogger())

@@ -1,0 +1,300 @@
+// Package githubfake is a loopback fake of the GitHub REST API shapes
+// platbot's pull-request publisher uses (repository, git data: blobs, trees,
+// commits, refs; pulls; issue labels and assignees). It keeps a small object
+// store, records every request with its body, and lets a test fail or
+// intercept requests. Point go-github (GITHUB_API_URL) at URL().
+package githubfake
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Server is a loopback fake of the GitHub REST API shapes golden paths use
+// (repository, git data, pulls, issue labels and assignees). It keeps a
+// small object store, records every request with its body, and lets a test
+// fail or intercept requests.
+type Server struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	refs  map[string]string
+	comm  map[string]commit
+	trees map[string]map[string]string
+	blobs map[string][]byte
+	pulls []*Pull
+	reqs  []Request
+	// fail may answer a request instead of the fake (code 0: no).
+	fail func(method, path string) (code int, body string)
+	// after is called once a request was handled, before it is answered,
+	// with no lock held (a test cancels a run there to simulate a crash).
+	after func(method, path string)
+}
+
+type Request struct{ Method, Path, Body string }
+
+type commit struct {
+	tree    string
+	parents []string
+	message string
+}
+
+type Pull struct {
+	Number                  int
+	Head, Base, Title, Body string
+	Labels, Assignees       []string
+}
+
+// New starts a fake with a repository whose main branch holds README.md;
+// it stops when the test ends.
+func New(t testing.TB) *Server {
+	f := &Server{
+		refs: map[string]string{"main": "c0"}, comm: map[string]commit{"c0": {tree: "t0", message: "init"}},
+		trees: map[string]map[string]string{"t0": {"README.md": "b0"}}, blobs: map[string][]byte{"b0": []byte("gitops\n")},
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// SetFail lets fn answer requests instead of the fake (code 0: let the fake answer).
+func (f *Server) SetFail(fn func(method, path string) (int, string)) {
+	f.mu.Lock()
+	f.fail = fn
+	f.mu.Unlock()
+}
+
+// SetAfter calls fn after each request is handled, before it is answered.
+func (f *Server) SetAfter(fn func(method, path string)) {
+	f.mu.Lock()
+	f.after = fn
+	f.mu.Unlock()
+}
+
+// Requests returns every request so far.
+func (f *Server) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Request(nil), f.reqs...)
+}
+
+// Count counts requests with this method and path.
+func (f *Server) Count(method, path string) int {
+	n := 0
+	for _, r := range f.Requests() {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// PullRequests returns the opened pull requests.
+func (f *Server) PullRequests() []Pull {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Pull
+	for _, p := range f.pulls {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// branchFiles returns path → content of the tree a branch points at.
+// BranchFiles returns the files on a branch by path.
+func (f *Server) BranchFiles(branch string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]string{}
+	for p, b := range f.trees[f.comm[f.refs[branch]].tree] {
+		out[p] = string(f.blobs[b])
+	}
+	return out
+}
+
+// commitsAhead counts the commits on branch that main does not have.
+// CommitsAhead counts the commits a branch has beyond main.
+func (f *Server) CommitsAhead(branch string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for c := f.refs[branch]; c != "" && c != f.refs["main"]; n++ {
+		ps := f.comm[c].parents
+		if len(ps) == 0 {
+			break
+		}
+		c = ps[0]
+	}
+	return n
+}
+
+func ghSHA(parts ...string) string {
+	h := sha1.Sum([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:])
+}
+
+func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v3")
+	code, out := f.handle(r, p, body)
+	f.mu.Lock()
+	after := f.after
+	f.mu.Unlock()
+	if after != nil {
+		after(r.Method, p)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprint(w, out)
+}
+
+func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs = append(f.reqs, Request{Method: r.Method, Path: p, Body: string(body)})
+	if f.fail != nil {
+		if code, msg := f.fail(r.Method, p); code != 0 {
+			return code, msg
+		}
+	}
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	const repo = "/repos/acme/gitops"
+	switch {
+	case r.Method == "GET" && p == repo:
+		return 200, js(map[string]any{"full_name": "acme/gitops", "default_branch": "main"})
+	case r.Method == "GET" && strings.HasPrefix(p, repo+"/git/ref/heads/"):
+		b, _ := url.PathUnescape(strings.TrimPrefix(p, repo+"/git/ref/heads/"))
+		s, ok := f.refs[b]
+		if !ok {
+			return 404, js(map[string]any{"message": "Not Found"})
+		}
+		return 200, js(map[string]any{"ref": "refs/heads/" + b, "object": map[string]any{"sha": s, "type": "commit"}})
+	case r.Method == "POST" && p == repo+"/git/refs":
+		var in struct{ Ref, SHA string }
+		_ = json.Unmarshal(body, &in)
+		b := strings.TrimPrefix(in.Ref, "refs/heads/")
+		if _, ok := f.refs[b]; ok {
+			return 422, js(map[string]any{"message": "Reference already exists"})
+		}
+		f.refs[b] = in.SHA
+		return 201, js(map[string]any{"ref": in.Ref, "object": map[string]any{"sha": in.SHA}})
+	case r.Method == "GET" && strings.HasPrefix(p, repo+"/git/commits/"):
+		s := strings.TrimPrefix(p, repo+"/git/commits/")
+		c, ok := f.comm[s]
+		if !ok {
+			return 404, js(map[string]any{"message": "Not Found"})
+		}
+		return 200, js(map[string]any{"sha": s, "tree": map[string]any{"sha": c.tree}, "message": c.message})
+	case r.Method == "POST" && p == repo+"/git/blobs":
+		var in struct{ Content, Encoding string }
+		_ = json.Unmarshal(body, &in)
+		data, _ := base64.StdEncoding.DecodeString(in.Content)
+		s := ghSHA("blob", string(data))
+		f.blobs[s] = data
+		return 201, js(map[string]any{"sha": s})
+	case r.Method == "POST" && p == repo+"/git/trees":
+		var in struct {
+			BaseTree string `json:"base_tree"`
+			Tree     []struct{ Path, Mode, Type, SHA string }
+		}
+		_ = json.Unmarshal(body, &in)
+		files := map[string]string{}
+		for k, v := range f.trees[in.BaseTree] {
+			files[k] = v
+		}
+		for _, e := range in.Tree {
+			files[e.Path] = e.SHA
+		}
+		var parts []string
+		for k, v := range files {
+			parts = append(parts, k+"="+v)
+		}
+		sort.Strings(parts)
+		s := ghSHA(append([]string{"tree"}, parts...)...)
+		f.trees[s] = files
+		return 201, js(map[string]any{"sha": s})
+	case r.Method == "POST" && p == repo+"/git/commits":
+		var in struct {
+			Message, Tree string
+			Parents       []string
+		}
+		_ = json.Unmarshal(body, &in)
+		s := ghSHA("commit", in.Message, in.Tree, strings.Join(in.Parents, ","), strconv.Itoa(len(f.comm)))
+		f.comm[s] = commit{tree: in.Tree, parents: in.Parents, message: in.Message}
+		return 201, js(map[string]any{"sha": s})
+	case r.Method == "GET" && p == repo+"/pulls":
+		head := r.URL.Query().Get("head")
+		out := []any{}
+		for _, pr := range f.pulls {
+			if head == "" || head == "acme:"+pr.Head {
+				out = append(out, f.pullJSON(pr))
+			}
+		}
+		return 200, js(out)
+	case r.Method == "POST" && p == repo+"/pulls":
+		var in struct{ Title, Head, Base, Body string }
+		_ = json.Unmarshal(body, &in)
+		for _, pr := range f.pulls {
+			if pr.Head == in.Head {
+				return 422, js(map[string]any{"message": "Validation Failed", "errors": []any{map[string]any{"message": "A pull request already exists for acme:" + in.Head + "."}}})
+			}
+		}
+		pr := &Pull{Number: len(f.pulls) + 1, Head: in.Head, Base: in.Base, Title: in.Title, Body: in.Body}
+		f.pulls = append(f.pulls, pr)
+		return 201, js(f.pullJSON(pr))
+	case r.Method == "POST" && strings.HasSuffix(p, "/labels"):
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, repo+"/issues/"), "/labels"))
+		var in []string
+		_ = json.Unmarshal(body, &in)
+		for _, pr := range f.pulls {
+			if pr.Number == n {
+				pr.Labels = appendNew(pr.Labels, in...)
+			}
+		}
+		return 200, "[]"
+	case r.Method == "POST" && strings.HasSuffix(p, "/assignees"):
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, repo+"/issues/"), "/assignees"))
+		var in struct{ Assignees []string }
+		_ = json.Unmarshal(body, &in)
+		for _, pr := range f.pulls {
+			if pr.Number == n {
+				pr.Assignees = appendNew(pr.Assignees, in.Assignees...)
+			}
+		}
+		return 201, js(map[string]any{"number": n})
+	}
+	return 404, js(map[string]any{"message": "no fake route for " + r.Method + " " + p})
+}
+
+func appendNew(l []string, xs ...string) []string {
+	for _, x := range xs {
+		if !slices.Contains(l, x) {
+			l = append(l, x)
+		}
+	}
+	return l
+}
+
+func (f *Server) pullJSON(pr *Pull) map[string]any {
+	return map[string]any{
+		"number": pr.Number, "state": "open", "title": pr.Title, "body": pr.Body,
+		"html_url": fmt.Sprintf("https://github.example/acme/gitops/pull/%d", pr.Number),
+		"head":     map[string]any{"ref": pr.Head, "sha": f.refs[pr.Head]},
+		"base":     map[string]any{"ref": pr.Base},
+	}
+}
+
+// URL is the API base to point go-github at (GITHUB_API_URL).
+func (f *Server) URL() string { return f.srv.URL + "/" }
