@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"bytes"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -50,4 +52,39 @@ func readable(s string) string {
 	s = strikeRe.ReplaceAllString(s, "$1$2")
 	s = shortcodes.Replace(s)
 	return entities.Replace(s)
+}
+
+// Readable renders Slack markup as plain terminal text (see readable).
+func Readable(s string) string { return readable(s) }
+
+// TextWriter writes to W with Slack markup turned into plain text, a line
+// at a time (call Flush at the end for an unterminated last line).
+type TextWriter struct {
+	W   io.Writer
+	buf []byte
+}
+
+// Write buffers p and writes every complete line, made readable.
+func (t *TextWriter) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	for {
+		i := bytes.IndexByte(t.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := io.WriteString(t.W, readable(string(t.buf[:i]))+"\n"); err != nil {
+			return len(p), err
+		}
+		t.buf = t.buf[i+1:]
+	}
+}
+
+// Flush writes what is left of an unterminated last line.
+func (t *TextWriter) Flush() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	_, err := io.WriteString(t.W, readable(string(t.buf)))
+	t.buf = nil
+	return err
 }

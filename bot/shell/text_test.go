@@ -1,6 +1,9 @@
 package shell
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestReadableText(t *testing.T) {
 	cases := map[string]string{
@@ -18,5 +21,17 @@ func TestReadableText(t *testing.T) {
 		if got := readable(in); got != want {
 			t.Errorf("readable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestTextWriter(t *testing.T) {
+	var b strings.Builder
+	w := &TextWriter{W: &b}
+	w.Write([]byte("*Top gaps*\n• <https://x.example|Runbook> for _pay"))
+	w.Write([]byte("ments_\nlast *line*"))
+	w.Flush()
+	want := "Top gaps\n• Runbook (https://x.example) for payments\nlast line"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
 	}
 }

@@ -34,8 +34,15 @@ func cmdDigest(ctx context.Context, cfg *Config, args []string, stdout, stderr i
 	if err := app.bindOneShotMessenger(ctx, stdout); err != nil {
 		return err
 	}
+	out := io.Writer(stdout)
+	if ok, _ := cfg.SlackConfigured(); !ok || *dry {
+		// Printed, not posted: plain text rather than Slack markup.
+		tw := &shell.TextWriter{W: stdout}
+		defer tw.Flush()
+		out = tw
+	}
 	return app.feats.score.RunDigest(ctx, scorecard.DigestOptions{
-		Team: *team, DryRun: *dry, Now: time.Now(), Out: stdout,
+		Team: *team, DryRun: *dry, Now: time.Now(), Out: out,
 		ChartDir: filepath.Join(cfg.DataDir, "files"),
 	})
 }
