@@ -62,7 +62,7 @@ module_version() {
 # inputs_hash MODDIR prints a hash of everything in the nested module that
 # influences the build, so a changed pin or patch triggers a rebuild.
 inputs_hash() {
-	(cd "$1" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
+	(cd "$1" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.patch' \) -print0 |
 		LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
@@ -135,10 +135,41 @@ ensure() {
 	printf '%s\n' "$bin"
 }
 
+# build_vault builds in a scratch copy of the nested module whose ./sdk is
+# the published github.com/hashicorp/vault/sdk (version named by the patch
+# file, sdk-<version>.patch) from the Go module proxy, with that patch
+# applied: the repository keeps one small patch, not a copy of the sdk.
 build_vault() {
 	local moddir="$1" out="$2"
+	local patch sdk_version work dir
+	local patches=("$moddir"/sdk-v*.patch)
+	patch="${patches[0]}"
+	[[ -f "$patch" ]] || {
+		printf 'build.sh: ERROR: no sdk-<version>.patch in %s\n' "$moddir" >&2
+		return 1
+	}
+	sdk_version="$(basename "$patch" .patch)"
+	sdk_version="${sdk_version#sdk-}"
+	work="$(dirname "$out")/src"
+	mkdir -p "$work" || return 1
+	cp "$moddir"/go.mod "$moddir"/go.sum "$moddir"/*.go "$work"/ || return 1
+	log "vault: fetching github.com/hashicorp/vault/sdk@$sdk_version and applying $(basename "$patch")"
+	dir="$(cd "$work" && GOWORK=off go mod download -json "github.com/hashicorp/vault/sdk@$sdk_version" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+	[[ -n "$dir" && -d "$dir" ]] || {
+		printf 'build.sh: ERROR: could not download github.com/hashicorp/vault/sdk@%s\n' "$sdk_version" >&2
+		return 1
+	}
+	cp -R "$dir" "$work/sdk" && chmod -R u+w "$work/sdk" || return 1
+	(cd "$work/sdk" && git apply -p1 "$patch") || {
+		printf 'build.sh: ERROR: %s does not apply to sdk %s\n' "$patch" "$sdk_version" >&2
+		return 1
+	}
 	log "vault: go build (module $moddir, -p $jobs)"
-	(cd "$moddir" && gobuild -o "$out/vault" .)
+	local rc=0
+	(cd "$work" && gobuild -o "$out/vault" .) || rc=$?
+	rm -rf "$work"
+	return "$rc"
 }
 
 build_kube() {
