@@ -239,14 +239,14 @@ func (l *loader) visit(loc string, p place, allowed map[string]bool, depth int, 
 		l.problem(SeverityError, loc, parentFile, parentLine, "", "%v", err)
 		return
 	}
-	var todo []place
+	var pending []place
 	for _, f := range files {
 		if key := f.String(); !l.visited[key] {
 			l.visited[key] = true
-			todo = append(todo, f)
+			pending = append(pending, f)
 		}
 	}
-	for _, pf := range l.parseAll(todo) {
+	for _, pf := range l.parseAll(pending) {
 		if l.ctx.Err() != nil {
 			return
 		}
