@@ -165,7 +165,8 @@ type Messenger interface {
 
 // Message is a transport-neutral rich message.
 type Message struct {
-	// Text is the notification text and the whole message when Blocks is empty.
+	// Text is the notification text and the whole message when Blocks is
+	// empty: Slack mrkdwn, user text in it wrapped in UserText (see text.go).
 	Text   string  `json:"text,omitempty"`
 	Blocks []Block `json:"-"`
 	// ThreadTS posts the message as a reply in that thread.
@@ -180,10 +181,11 @@ type Message struct {
 // Actions or Code.
 type Block interface{ block() }
 
-// Header is a large title line.
+// Header is a large title line, plain text.
 type Header struct{ Text string }
 
-// Section is a paragraph of markdown-ish text (Slack mrkdwn: *bold*, _it_, `code`, <url|label>).
+// Section is a paragraph of markdown-ish text (Slack mrkdwn: *bold*, _it_,
+// `code`, links made with Link, user text wrapped in UserText).
 type Section struct {
 	Text string
 	// Accessory is an optional button shown beside the text.
@@ -193,10 +195,10 @@ type Section struct {
 // Fields is a two-column list of label/value pairs.
 type Fields struct{ Pairs []Pair }
 
-// Pair is one label/value of Fields.
+// Pair is one label/value of Fields: the label plain text, the value mrkdwn.
 type Pair struct{ Label, Value string }
 
-// Context is small grey text.
+// Context is small grey mrkdwn text.
 type Context struct{ Text string }
 
 // Divider is a horizontal rule.
@@ -205,7 +207,7 @@ type Divider struct{}
 // Actions is a row of buttons.
 type Actions struct{ Buttons []Button }
 
-// Code is a preformatted block.
+// Code is a preformatted block of plain text.
 type Code struct{ Text string }
 
 func (Header) block()  {}
@@ -247,7 +249,11 @@ type Action struct {
 
 // PlainText renders a message as readable text: the shell's output, and the
 // fallback text of every Slack message.
-func PlainText(m Message) string {
+func PlainText(m Message) string { return flatten(m, func(s string) string { return s }) }
+
+// flatten writes a message's blocks as lines of text, passing the
+// plain-text parts (header, labels, button texts, code) through plain.
+func flatten(m Message, plain func(string) string) string {
 	if len(m.Blocks) == 0 {
 		return m.Text
 	}
@@ -255,15 +261,15 @@ func PlainText(m Message) string {
 	for _, bl := range m.Blocks {
 		switch v := bl.(type) {
 		case Header:
-			b.WriteString("== " + v.Text + " ==\n")
+			b.WriteString("== " + plain(v.Text) + " ==\n")
 		case Section:
 			b.WriteString(v.Text + "\n")
 			if v.Accessory != nil {
-				b.WriteString("  [" + v.Accessory.Text + "]\n")
+				b.WriteString("  [" + plain(v.Accessory.Text) + "]\n")
 			}
 		case Fields:
 			for _, p := range v.Pairs {
-				b.WriteString("  " + p.Label + ": " + p.Value + "\n")
+				b.WriteString("  " + plain(p.Label) + ": " + p.Value + "\n")
 			}
 		case Context:
 			b.WriteString("  " + v.Text + "\n")
@@ -271,11 +277,11 @@ func PlainText(m Message) string {
 			b.WriteString("----\n")
 		case Actions:
 			for _, bt := range v.Buttons {
-				b.WriteString("  [" + bt.Text + "]")
+				b.WriteString("  [" + plain(bt.Text) + "]")
 			}
 			b.WriteString("\n")
 		case Code:
-			b.WriteString(v.Text + "\n")
+			b.WriteString(plain(v.Text) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -16,6 +16,8 @@ func TestReadableText(t *testing.T) {
 		"results for _pay_":                        "results for pay",
 		"keep `snake_case_name` and file_name.go":  "keep `snake_case_name` and file_name.go",
 		"*Status:* ⏳ *PENDING* — 0 of 1 approvals": "Status: ⏳ PENDING — 0 of 1 approvals",
+		// User text arrives escaped (bot.UserText) and prints as typed, beside live bot markup.
+		"<@U0BOT>: &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil|trusted&gt; &amp;lt; done": "@U0BOT: <!channel> <!here> <@U123> <https://evil|trusted> &lt; done",
 	}
 	for in, want := range cases {
 		if got := readable(in); got != want {

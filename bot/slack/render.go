@@ -120,16 +120,15 @@ func mrkdwnText(s string) *goslack.TextBlockObject {
 }
 
 // escapeMrkdwn escapes the three characters Slack's mrkdwn treats as control
-// characters, so arbitrary text (code, user input) shows as typed.
-func escapeMrkdwn(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// characters, so plain text (code, labels) shows as typed. User text is
+// escaped once, by bot.UserText, before it reaches the renderer.
+func escapeMrkdwn(s string) string { return bot.EscapeMrkdwn(s) }
 
-// FallbackText is the top-level text of a message: bot.PlainText, cut to
+// FallbackText is the top-level text of a message: bot.MrkdwnText, cut to
 // Slack's limit. Slack shows it in notifications and where blocks cannot be
 // shown.
 func FallbackText(msg bot.Message) string {
-	t := bot.PlainText(msg)
+	t := bot.MrkdwnText(msg)
 	if strings.TrimSpace(t) == "" {
 		t = zeroWidthSpace
 	}
@@ -237,7 +236,7 @@ func renderFields(pairs []bot.Pair) []goslack.Block {
 	for _, p := range pairs {
 		t := p.Value
 		if p.Label != "" {
-			t = "*" + p.Label + "*\n" + p.Value
+			t = "*" + escapeMrkdwn(p.Label) + "*\n" + p.Value
 		}
 		if strings.TrimSpace(t) == "" {
 			t = zeroWidthSpace
@@ -301,8 +300,10 @@ func renderButton(b bot.Button, idx int) *goslack.ButtonBlockElement {
 		text = b.ActionID
 	}
 	el := goslack.NewButtonBlockElement(cutLen(id, MaxID), cutLen(b.Value, MaxButtonValue), plainText(text, MaxButtonText))
-	if b.URL != "" {
-		el.URL = cutLen(b.URL, MaxURL)
+	// Only an http(s) URL is linked (bot.LinkURL); any other is dropped, and
+	// the button stays an acknowledged no-op rather than failing the message.
+	if u, ok := bot.LinkURL(b.URL); ok && slackLen(u) <= MaxURL {
+		el.URL = u
 	}
 	switch b.Style {
 	case bot.StylePrimary:

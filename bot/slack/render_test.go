@@ -303,3 +303,66 @@ func TestSplitAndTruncate(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderUserTextEscapedOnce: user text reaches Slack escaped exactly
+// once, in blocks and in the notification text, while mentions and links
+// the bot built stay live and plain parts (headers, labels, code) are
+// escaped only where Slack parses them as mrkdwn.
+func TestRenderUserTextEscapedOnce(t *testing.T) {
+	const hostile = "<!channel> <!here> <@U123> <https://evil|trusted> & done"
+	const escaped = "&lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil|trusted&gt; &amp; done"
+	u := bot.UserText(hostile)
+	msg := bot.Message{Blocks: []bot.Block{
+		bot.Header{Text: "Q&A <!here>"},
+		bot.Section{Text: fmt.Sprintf("<@U0BOT> for %s: *Reason:* %s", bot.Link("https://wiki.example.com/a?x=1&y=2", "R&D wiki"), u)},
+		bot.Fields{Pairs: []bot.Pair{{Label: "Ticket & notes", Value: u.Mrkdwn()}}},
+		bot.Context{Text: "by <@U0BOT> · " + u.Mrkdwn()},
+		bot.Code{Text: hostile},
+		bot.Actions{Buttons: []bot.Button{{ActionID: "x", Text: "Deny", Confirm: fmt.Sprintf("Deny %s?", u)}}},
+	}}
+	blocks := roundTrip(t, RenderBlocks(msg))
+	if h := blocks[0].(*goslack.HeaderBlock).Text; h.Type != goslack.PlainTextType || h.Text != "Q&A <!here>" {
+		t.Fatalf("header is plain text as written, got %+v", h)
+	}
+	sec := blocks[1].(*goslack.SectionBlock).Text.Text
+	if want := "<@U0BOT> for <https://wiki.example.com/a?x=1&amp;y=2|R&amp;D wiki>: *Reason:* " + escaped; sec != want {
+		t.Fatalf("section =\n%q\nwant\n%q", sec, want)
+	}
+	if f := blocks[2].(*goslack.SectionBlock).Fields[0].Text; f != "*Ticket &amp; notes*\n"+escaped {
+		t.Fatalf("field = %q", f)
+	}
+	if c := blocks[3].(*goslack.ContextBlock).ContextElements.Elements[0].(*goslack.TextBlockObject).Text; c != "by <@U0BOT> · "+escaped {
+		t.Fatalf("context = %q", c)
+	}
+	if code := blocks[4].(*goslack.SectionBlock).Text.Text; code != "```\n"+escaped+"\n```" {
+		t.Fatalf("code = %q", code)
+	}
+	if cf := blocks[5].(*goslack.ActionBlock).Elements.ElementSet[0].(*goslack.ButtonBlockElement).Confirm.Text.Text; cf != "Deny "+escaped+"?" {
+		t.Fatalf("confirm = %q", cf)
+	}
+	fb := FallbackText(msg)
+	for _, live := range []string{"<!channel>", "<!here>", "<@U123>", "<https://evil", "&amp;amp;", "&amp;lt;"} {
+		if strings.Contains(fb, live) {
+			t.Errorf("fallback text holds %q:\n%s", live, fb)
+		}
+	}
+	for _, want := range []string{"== Q&amp;A &lt;!here&gt; ==", "<@U0BOT> for <https://wiki.example.com/a?x=1&amp;y=2|R&amp;D wiki>", escaped} {
+		if !strings.Contains(fb, want) {
+			t.Errorf("fallback text lacks %q:\n%s", want, fb)
+		}
+	}
+}
+
+func TestRenderButtonURLOnlyHTTP(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://example.com/docs": "https://example.com/docs",
+		"javascript:alert(1)":      "",
+		"https://evil|trusted":     "",
+		"ftp://example.com/x":      "",
+	} {
+		el := renderButton(bot.Button{Text: "Docs", URL: url}, 0)
+		if el.URL != want {
+			t.Errorf("button URL %q rendered as %q, want %q", url, el.URL, want)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Message text comes in two kinds, told apart by type:
+//
+//   - string: markup the bot wrote itself. Message.Text, Section.Text,
+//     Pair.Value, Context.Text and Button.Confirm are Slack mrkdwn, so
+//     "*bold*", "<@U123>" mentions of ids the bot resolved and links made
+//     with Link are meant. Header.Text, Pair.Label, Button.Text and Code.Text
+//     are plain text: the Slack renderer escapes them wherever they land in
+//     mrkdwn (code blocks, the notification text).
+//   - UserText: anything a person typed — a reason, a ticket field, a
+//     description, a name a team chose in the catalog. Formatted into a
+//     message it is escaped once, here, so it shows as typed and can never
+//     ping (<!channel>, <!here>, <@U…>) or show a link under a false label
+//     (<https://evil|trusted>).
+//
+// The rule for features: a value that did not come from the bot's own code
+// or configuration is wrapped in UserText before it reaches a message, and
+// links come only from Link.
+
+// UserText is text a person typed. Formatted with any fmt verb it writes
+// its Slack mrkdwn form (see Mrkdwn), so fmt.Sprintf("*Reason:* %s",
+// UserText(r.Reason)) is safe to post; concatenate with Mrkdwn(). A PR body
+// or other GitHub markdown takes Markdown() instead.
+type UserText string
+
+// Mrkdwn is the text escaped for Slack mrkdwn: "&", "<" and ">" become
+// entities, so Slack shows them and parses no mention, link or command.
+func (t UserText) Mrkdwn() string { return EscapeMrkdwn(string(t)) }
+
+// Format implements fmt.Formatter: every verb formats Mrkdwn(), so user
+// text interpolated into a message is escaped without the caller asking.
+func (t UserText) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), t.Mrkdwn())
+}
+
+// EscapeMrkdwn escapes the three characters Slack's mrkdwn treats as control
+// characters. It is the single escape of the message layer; features wrap
+// user text in UserText rather than calling it.
+func EscapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Markdown is the text for GitHub-flavoured markdown (a pull request body
+// or comment), shown as typed: "&", "<" and ">" become entities (no HTML,
+// no autolink brackets), markdown punctuation is backslash-escaped (no
+// [label](url) links, images, headings, tables, emphasis or code spans
+// that break out), and a word joiner (U+2060) follows every "@" so
+// "@user" and "@org/team" notify nobody.
+func (t UserText) Markdown() string { return markdownEscaper.Replace(string(t)) }
+
+var markdownEscaper = func() *strings.Replacer {
+	pairs := []string{"&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u2060"}
+	for _, c := range "\\`*_[](){}#+-=!|~" {
+		pairs = append(pairs, string(c), `\`+string(c))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// Link is a Slack mrkdwn link the bot builds: "<url|label>" when rawURL is
+// an absolute http or https URL with a host, else the label alone. The label
+// is plain text (escaped here); an empty label shows the URL. Characters
+// that would end the link early ("|", ">" and spaces) are never let through
+// from the URL: a URL holding them is not linked.
+func Link(rawURL, label string) string {
+	if label == "" {
+		label = rawURL
+	}
+	u, ok := LinkURL(rawURL)
+	if !ok {
+		return EscapeMrkdwn(label)
+	}
+	return "<" + EscapeMrkdwn(u) + "|" + EscapeMrkdwn(label) + ">"
+}
+
+// LinkURL reports whether rawURL may be linked or put on a button: an
+// absolute http(s) URL with a host and no space, control character, "|",
+// "<" or ">". It returns the URL trimmed of surrounding space.
+func LinkURL(rawURL string) (string, bool) {
+	s := strings.TrimSpace(rawURL)
+	if s == "" || strings.ContainsAny(s, "|<> \t\r\n") {
+		return "", false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", false
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return s, true
+}
+
+// MrkdwnText is the message as one mrkdwn text: PlainText with its
+// plain-text parts (header, labels, button texts, code) escaped. Slack shows
+// it in notifications and where blocks cannot be shown, and parses it, so a
+// header holding a team's title must not ping there either.
+func MrkdwnText(m Message) string { return flatten(m, EscapeMrkdwn) }
