@@ -56,6 +56,7 @@ type Catalog struct {
 	cfg       Config
 	gh        GitHubContents
 	snapshots Snapshots
+	audit     Auditor
 	log       *slog.Logger
 	now       func() time.Time
 

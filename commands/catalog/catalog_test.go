@@ -349,7 +349,7 @@ func TestConfigValidateAndEnv(t *testing.T) {
 			t.Fatalf("%s: %v", target, err)
 		}
 		if l := untyped.Locations[0]; l.Type != LocationGitHub || l.Repo != "acme/payments" || l.Ref != "main" || l.Path != "catalog/all.yaml" ||
-			l.locationName() != "url:https://github.com/acme/payments/blob/main/catalog/all.yaml" {
+			l.locationName(untyped.GitHubHost) != "url:https://github.com/acme/payments/blob/main/catalog/all.yaml" {
 			t.Errorf("untyped github URL location = %+v", l)
 		}
 	}

@@ -16,6 +16,8 @@ const (
 	DefaultRefresh = "@every 10m"
 	// DefaultAdminGroup is the group whose members are platform admins.
 	DefaultAdminGroup = "group:default/platform"
+	// DefaultGitHubHost is the host GitHub URLs in locations must name.
+	DefaultGitHubHost = "github.com"
 	// EnvCatalog names extra locations, comma-separated folders or files.
 	EnvCatalog = "PLATBOT_CATALOG"
 )
@@ -41,17 +43,33 @@ const (
 //	catalog:
 //	  refresh: "@every 10m"
 //	  adminGroups: [group:default/platform]
-//	  rules:
-//	    - allow: [Component, API, Resource, System, Domain, Group, User, Location]
+//	  organization:
+//	    - target: catalog/org.yaml
+//	    - target: catalog/people.yaml
 //	  locations:
-//	    - target: examples/catalog
+//	    - target: catalog
 //	    - repo: acme/payments
 //	      path: catalog-info.yaml
 //	      ref: main
-//	      rules:
-//	        - allow: [Template]
+//	      owner: payments
+//
+// Trust: only organisation sources may define identity and authority
+// (User and Group entities, and with them group parents, members,
+// slack.com/user-id and platbot.dev/manager). They are the Organization
+// locations; when Organization is not configured, every location in
+// Locations without an Owner is one (the single-list setup of the example
+// catalog). Files reached through a Location entity, and locations with an
+// Owner, are team sources: they may add only Component, API, Resource,
+// System and Template entities owned by that team (the Location entity's
+// spec.owner, or the location's Owner). See docs/catalog.md.
 type Config struct {
-	// Locations are where entities are read from.
+	// Organization are the organisation sources: the only locations that
+	// may add User and Group entities. Location entities in them are
+	// followed, and the files they name are team sources.
+	Organization []LocationConfig `yaml:"organization,omitempty" json:"organization,omitempty"`
+	// Locations are where the other entities are read from. While
+	// Organization is empty, those without an Owner are organisation
+	// sources too.
 	Locations []LocationConfig `yaml:"locations" json:"locations"`
 	// Rules say which kinds a location may contribute when it has no rules
 	// of its own (Backstage's catalog.rules). Empty allows every kind.
@@ -67,6 +85,11 @@ type Config struct {
 	ManagerFrom []string `yaml:"managerFrom,omitempty" json:"managerFrom,omitempty"`
 	// Refresh is the robfig/cron spec of the refresh schedule.
 	Refresh string `yaml:"refresh" json:"refresh"`
+	// GitHubHost is the host GitHub URLs in locations and Location
+	// entities must name (default github.com; the GitHub Enterprise host
+	// when GitHub is reached through one). URLs on any other host are
+	// refused.
+	GitHubHost string `yaml:"githubHost,omitempty" json:"githubHost,omitempty"`
 }
 
 // LocationConfig is one configured location: a local folder or file, or a
@@ -89,6 +112,10 @@ type LocationConfig struct {
 	// Rules restrict the kinds this location, and every file it leads to
 	// through Location entities, may contribute. Empty means Config.Rules.
 	Rules []KindRule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	// Owner makes the location a team source of that group (a bare name
+	// means a Group): it may add only Component, API, Resource, System and
+	// Template entities whose spec.owner is that group.
+	Owner string `yaml:"owner,omitempty" json:"owner,omitempty"`
 }
 
 // KindRule allows kinds, as an entry of Backstage's catalog.rules.
@@ -117,7 +144,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 			continue
 		}
 		l := LocationConfig{Target: t}
-		if owner, repo, ref, p, ok := parseGitHubURL(t); ok {
+		if _, owner, repo, ref, p, ok := parseGitHubURL(t); ok {
 			l = LocationConfig{Type: LocationGitHub, Target: t, Repo: owner + "/" + repo, Ref: ref, Path: p}
 		}
 		if slices.ContainsFunc(c.Locations, l.sameAs) {
@@ -155,45 +182,25 @@ func (c *Config) Validate() error {
 	if err := checkRules("rules", c.Rules); err != nil {
 		return err
 	}
+	c.GitHubHost = strings.ToLower(strings.TrimSpace(c.GitHubHost))
+	if c.GitHubHost == "" {
+		c.GitHubHost = DefaultGitHubHost
+	}
+	if strings.ContainsAny(c.GitHubHost, "/:@ ") {
+		return fmt.Errorf("catalog config: githubHost %q: want a host name such as %s", c.GitHubHost, DefaultGitHubHost)
+	}
+	c.Organization = slices.Clone(c.Organization)
+	for i := range c.Organization {
+		if err := c.Organization[i].validate(fmt.Sprintf("organization[%d]", i), c.GitHubHost); err != nil {
+			return err
+		}
+		if c.Organization[i].Owner != "" {
+			return fmt.Errorf("catalog config: organization[%d]: an organisation source has no owner; move it to locations to make it a team source of %q", i, c.Organization[i].Owner)
+		}
+	}
 	c.Locations = slices.Clone(c.Locations)
 	for i := range c.Locations {
-		l := &c.Locations[i]
-		_, _, _, _, isGitHubURL := parseGitHubURL(l.Target)
-		if l.Type == "" {
-			// A GitHub URL is recognised before the type defaults to file.
-			l.Type = LocationFile
-			if l.Repo != "" || isGitHubURL {
-				l.Type = LocationGitHub
-			}
-		}
-		switch l.Type {
-		case LocationFile:
-			switch {
-			case l.Target == "":
-				return fmt.Errorf("catalog config: locations[%d]: file location needs a target", i)
-			case isGitHubURL:
-				return fmt.Errorf("catalog config: locations[%d]: target %q is a GitHub URL, not a local path: set type %q or leave type out", i, l.Target, LocationGitHub)
-			case strings.Contains(l.Target, "://"):
-				return fmt.Errorf("catalog config: locations[%d]: target %q: want a local folder or file, or a %s URL", i, l.Target, gitHubURLForm)
-			}
-		case LocationGitHub:
-			if l.Repo == "" {
-				if owner, repo, ref, p, ok := parseGitHubURL(l.Target); ok {
-					l.Repo, l.Ref, l.Path = owner+"/"+repo, ref, p
-				} else if l.Target != "" {
-					return fmt.Errorf("catalog config: locations[%d]: target %q: want a %s URL, or repo and path", i, l.Target, gitHubURLForm)
-				}
-			}
-			if o, r, ok := strings.Cut(l.Repo, "/"); !ok || o == "" || r == "" || strings.Contains(r, "/") {
-				return fmt.Errorf("catalog config: locations[%d]: repo %q: want owner/name", i, l.Repo)
-			}
-			if l.Path == "" {
-				l.Path = "catalog-info.yaml"
-			}
-		default:
-			return fmt.Errorf("catalog config: locations[%d]: type %q: want %q or %q", i, l.Type, LocationFile, LocationGitHub)
-		}
-		if err := checkRules(fmt.Sprintf("locations[%d].rules", i), l.Rules); err != nil {
+		if err := c.Locations[i].validate(fmt.Sprintf("locations[%d]", i), c.GitHubHost); err != nil {
 			return err
 		}
 	}
@@ -214,6 +221,56 @@ func (c *Config) Validate() error {
 	}
 	c.Roles = roles
 	return nil
+}
+
+// validate checks one configured location (where names it, e.g.
+// "locations[2]") and fills its defaults.
+func (l *LocationConfig) validate(where, host string) error {
+	urlHost, _, _, _, _, isGitHubURL := parseGitHubURL(l.Target)
+	if l.Type == "" {
+		// A GitHub URL is recognised before the type defaults to file.
+		l.Type = LocationFile
+		if l.Repo != "" || isGitHubURL {
+			l.Type = LocationGitHub
+		}
+	}
+	switch l.Type {
+	case LocationFile:
+		switch {
+		case l.Target == "":
+			return fmt.Errorf("catalog config: %s: file location needs a target", where)
+		case isGitHubURL:
+			return fmt.Errorf("catalog config: %s: target %q is a GitHub URL, not a local path: set type %q or leave type out", where, l.Target, LocationGitHub)
+		case strings.Contains(l.Target, "://"):
+			return fmt.Errorf("catalog config: %s: target %q: want a local folder or file, or a %s URL", where, l.Target, gitHubURLForm)
+		}
+	case LocationGitHub:
+		if l.Repo == "" {
+			if _, owner, repo, ref, p, ok := parseGitHubURL(l.Target); ok {
+				l.Repo, l.Ref, l.Path = owner+"/"+repo, ref, p
+			} else if l.Target != "" {
+				return fmt.Errorf("catalog config: %s: target %q: want a %s URL, or repo and path", where, l.Target, gitHubURLForm)
+			}
+		}
+		if isGitHubURL && urlHost != host {
+			return fmt.Errorf("catalog config: %s: target %q is on %s, but GitHub locations must stay on %s (catalog.githubHost)", where, l.Target, urlHost, host)
+		}
+		if o, r, ok := strings.Cut(l.Repo, "/"); !ok || o == "" || r == "" || strings.Contains(r, "/") {
+			return fmt.Errorf("catalog config: %s: repo %q: want owner/name", where, l.Repo)
+		}
+		if l.Path == "" {
+			l.Path = "catalog-info.yaml"
+		}
+	default:
+		return fmt.Errorf("catalog config: %s: type %q: want %q or %q", where, l.Type, LocationFile, LocationGitHub)
+	}
+	if l.Owner != "" {
+		if _, _, name := ParseRef(l.Owner, KindGroup, DefaultNamespace); name == "" {
+			return fmt.Errorf("catalog config: %s: owner %q: want a group such as payments or group:default/payments", where, l.Owner)
+		}
+		l.Owner = NormalizeRef(l.Owner, KindGroup, DefaultNamespace)
+	}
+	return checkRules(where+".rules", l.Rules)
 }
 
 func checkRules(where string, rules []KindRule) error {
@@ -244,20 +301,21 @@ func allowedKinds(rules []KindRule) map[string]bool {
 // gitHubURLForm is the GitHub URL form locations accept.
 const gitHubURLForm = "https://github.com/{owner}/{repo}/blob/{ref}/{path}"
 
-// parseGitHubURL splits https://github.com/{owner}/{repo}/blob/{ref}/{path}
+// parseGitHubURL splits https://{host}/{owner}/{repo}/blob/{ref}/{path}
 // (or /tree/), ignoring a ?query or #fragment (as in a link to a line); it
-// reports false for anything else.
-func parseGitHubURL(u string) (owner, repo, ref, path string, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(u), "https://github.com/")
+// reports false for anything else. The host is returned in lower case for
+// the caller to check against Config.GitHubHost.
+func parseGitHubURL(u string) (host, owner, repo, ref, path string, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimSpace(u), "https://")
 	if !found {
-		return "", "", "", "", false
+		return "", "", "", "", "", false
 	}
 	if i := strings.IndexAny(rest, "?#"); i >= 0 {
 		rest = rest[:i]
 	}
-	parts := strings.SplitN(rest, "/", 5)
-	if len(parts) < 5 || (parts[2] != "blob" && parts[2] != "tree") || parts[0] == "" || parts[1] == "" || parts[3] == "" || parts[4] == "" {
-		return "", "", "", "", false
+	parts := strings.SplitN(rest, "/", 6)
+	if len(parts) < 6 || parts[0] == "" || (parts[3] != "blob" && parts[3] != "tree") || parts[1] == "" || parts[2] == "" || parts[4] == "" || parts[5] == "" {
+		return "", "", "", "", "", false
 	}
-	return parts[0], parts[1], parts[3], parts[4], true
+	return strings.ToLower(parts[0]), parts[1], parts[2], parts[4], parts[5], true
 }

@@ -82,7 +82,7 @@ func newGitHub(t *testing.T, files map[string]string) (*contentsAPI, *github.Cli
 func TestGitHubLocation(t *testing.T) {
 	fake, gh := newGitHub(t, map[string]string{
 		"acme/payments/catalog-info.yaml@main": group("payments") + "---\n" + component("payments-service", "payments") + "---\n" +
-			location("more", "./catalog/apis.yaml", "./catalog/gone.yaml", "../../escape.yaml"),
+			ownedLocation("more", "payments", "./catalog/apis.yaml", "./catalog/gone.yaml", "../../escape.yaml"),
 		"acme/payments/catalog/apis.yaml@main": "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: payments-api\nspec:\n  type: openapi\n  lifecycle: production\n  owner: payments\n  definition: \"openapi: 3.0.0\"\n",
 	})
 	c := newTestCatalog(t, []LocationConfig{{Repo: "acme/payments", Path: "catalog-info.yaml", Ref: "main"}}, WithGitHub(gh))
@@ -103,8 +103,8 @@ func TestGitHubLocation(t *testing.T) {
 		t.Errorf("managed-by-location = %q", api.Annotation(AnnotationManagedBy))
 	}
 	ps := c.Errors()
-	if len(ps) != 2 || !strings.Contains(ps[0].Message, "catalog/gone.yaml not found") || ps[0].Line != 25 ||
-		!strings.Contains(ps[1].Message, "leaves the repository") || ps[1].Line != 26 {
+	if len(ps) != 2 || !strings.Contains(ps[0].Message, "catalog/gone.yaml not found") || ps[0].Line != 26 ||
+		!strings.Contains(ps[1].Message, "leaves the repository") || ps[1].Line != 27 {
 		t.Errorf("problems:\n%s", problemsText(ps))
 	}
 	for _, r := range fake.requests {
@@ -131,7 +131,7 @@ func TestGitHubLocation(t *testing.T) {
 
 func TestGitHubFileGoneOrphansItsEntities(t *testing.T) {
 	fake, gh := newGitHub(t, map[string]string{
-		"acme/org/org.yaml@":            group("payments") + "---\n" + location("teams", "./teams/payments.yaml", "./teams/flaky.yaml"),
+		"acme/org/org.yaml@":            group("payments") + "---\n" + ownedLocation("teams", "payments", "./teams/payments.yaml", "./teams/flaky.yaml"),
 		"acme/org/teams/payments.yaml@": component("payments-service", "payments"),
 		"acme/org/teams/flaky.yaml@":    component("flaky-service", "payments"),
 	})

@@ -43,46 +43,58 @@ func (c *Catalog) Identify(_ context.Context, u bot.User) (*Identity, error) {
 		id.Email = m
 	}
 
-	// Direct groups: spec.memberOf in its order (the first is the primary
-	// team), then groups that list the user in spec.members.
-	for _, g := range specRefs(user, refField{field: "memberOf", kind: KindGroup, list: true}) {
-		if s.liveKind(g, KindGroup) {
-			id.DirectGroups = appendStringOnce(id.DirectGroups, g)
-		}
-	}
-	for _, r := range user.Relations {
-		if r.Type == RelationMemberOf && s.liveKind(r.TargetRef, KindGroup) {
-			id.DirectGroups = appendStringOnce(id.DirectGroups, r.TargetRef)
-		}
-	}
+	id.DirectGroups = s.directGroups(user)
 	id.Groups = s.ancestors(id.DirectGroups)
 
 	id.Manager = c.managerFor(s, user, id.Groups)
 	id.Manages = append([]string(nil), s.manages[ref]...)
 	sort.Strings(id.Manages)
+	id.Roles = c.rolesFor(id.Groups)
+	return id, nil
+}
 
-	id.Roles = []string{RoleEngineer}
-	for _, g := range id.Groups {
+// directGroups returns a user's live direct groups: spec.memberOf in its
+// order (the first is the primary team), then groups that list the user
+// in spec.members.
+func (s *snapshot) directGroups(user *Entity) []string {
+	var out []string
+	for _, g := range specRefs(user, refField{field: "memberOf", kind: KindGroup, list: true}) {
+		if s.liveKind(g, KindGroup) {
+			out = appendStringOnce(out, g)
+		}
+	}
+	for _, r := range user.Relations {
+		if r.Type == RelationMemberOf && s.liveKind(r.TargetRef, KindGroup) {
+			out = appendStringOnce(out, r.TargetRef)
+		}
+	}
+	return out
+}
+
+// rolesFor returns the roles of a user in the groups (with their
+// parents): admin first when held, engineer, then configured roles sorted.
+func (c *Catalog) rolesFor(groups []string) []string {
+	roles := []string{RoleEngineer}
+	for _, g := range groups {
 		if slices.Contains(c.cfg.AdminGroups, g) {
-			id.Roles = append([]string{RoleAdmin}, id.Roles...)
+			roles = append([]string{RoleAdmin}, roles...)
 			break
 		}
 	}
 	var extra []string
-	for role, groups := range c.cfg.Roles {
+	for role, gs := range c.cfg.Roles {
 		if role == RoleAdmin || role == RoleEngineer {
 			continue
 		}
-		for _, g := range id.Groups {
-			if slices.Contains(groups, g) {
+		for _, g := range groups {
+			if slices.Contains(gs, g) {
 				extra = append(extra, role)
 				break
 			}
 		}
 	}
 	sort.Strings(extra)
-	id.Roles = append(id.Roles, extra...)
-	return id, nil
+	return append(roles, extra...)
 }
 
 // userFor finds the live User entity of a chat user; an ambiguous match

@@ -20,9 +20,6 @@ import (
 // JobRefresh is the job kind whose handler is RefreshJob.
 const JobRefresh = "catalog.refresh"
 
-// maxDepth bounds how deep Location entities may nest.
-const maxDepth = 16
-
 // RefreshReport says what a refresh did.
 type RefreshReport struct {
 	Started  time.Time     `json:"started"`
@@ -42,6 +39,9 @@ type RefreshReport struct {
 	// Errors and Warnings count the problems found.
 	Errors   int `json:"errors"`
 	Warnings int `json:"warnings"`
+	// IdentityChanges is how many audit events recorded changes of
+	// identity and authority (see WithAuditor).
+	IdentityChanges int `json:"identity_changes,omitempty"`
 	// SaveError is set when the new state could not be persisted.
 	SaveError string `json:"save_error,omitempty"`
 }
@@ -73,6 +73,7 @@ type loaded struct {
 // so the YAML nodes can be dropped as soon as a file is parsed.
 type docLines struct {
 	refs    map[string][]int // spec ref field → line of each value
+	owner   int              // line of spec.owner
 	manager int              // line of the platbot.dev/manager annotation
 	targets []int            // a Location's spec.target, then spec.targets
 }
@@ -91,6 +92,7 @@ func (d *docLines) ref(field string, i int) int {
 type loader struct {
 	ctx      context.Context
 	gh       GitHubContents
+	host     string // Config.GitHubHost
 	prev     *snapshot
 	visited  map[string]bool
 	out      []loaded
@@ -98,6 +100,92 @@ type loader struct {
 	kept     []string
 	files    int
 	failed   int
+	// teams are the targets of Location entities, read after every
+	// configured location so that a team file never shadows an entity of
+	// an organisation or configured source.
+	teams []teamVisit
+}
+
+// teamKinds are the kinds a team source may add.
+var teamKinds = []string{KindComponent, KindAPI, KindResource, KindSystem, KindTemplate}
+
+// source is the trust a file is read with: that of the configured
+// location it was reached from, narrowed to a team when it was reached
+// through a Location entity (or the location has an owner).
+type source struct {
+	loc     string          // the configured location's name ("file:…", "url:…")
+	org     bool            // an organisation source: may add Users and Groups
+	team    string          // a team source: the owner ref every entity must have
+	via     string          // how a team source was reached, for problems
+	allowed map[string]bool // the location's rules; nil allows every kind
+	root    root            // where its Location entities' targets must stay
+}
+
+// teamVisit is a Location entity's target waiting to be read.
+type teamVisit struct {
+	src        *source
+	p          place
+	parentFile string
+	parentLine int
+	location   string // the Location entity's ref
+	unowned    bool   // the Location has no spec.owner
+}
+
+// refuse says why the source may not add e ("" when it may) and whether
+// the problem is at spec.owner (else at kind).
+func (s *source) refuse(e *Entity) (atOwner bool, msg string) {
+	if s.allowed != nil && !s.allowed[e.Kind] {
+		return false, fmt.Sprintf("location %s may not contribute a %s (its rules allow %s)", s.loc, e.Kind, kindList(s.allowed))
+	}
+	if s.team != "" {
+		if !slices.Contains(teamKinds, e.Kind) {
+			return false, fmt.Sprintf("a team file of %s (%s) may add only %s entities; this %s is not loaded", s.team, s.via, strings.Join(teamKinds, ", "), e.Kind)
+		}
+		if o := e.Owner(); o != s.team {
+			if o == "" {
+				o = "none"
+			}
+			return true, fmt.Sprintf("spec.owner is %s, but a team file of %s (%s) may add only entities owned by %s; not loaded", o, s.team, s.via, s.team)
+		}
+		return false, ""
+	}
+	if !s.org && (e.Kind == KindUser || e.Kind == KindGroup) {
+		return false, fmt.Sprintf("a %s may come only from an organisation source (catalog.organization); location %s is not one, so it is not loaded", e.Kind, s.loc)
+	}
+	return false, ""
+}
+
+// sources returns the configured locations with their trust, organisation
+// sources first.
+func (c *Catalog) sources() []struct {
+	lc  LocationConfig
+	src *source
+} {
+	type entry = struct {
+		lc  LocationConfig
+		src *source
+	}
+	var out []entry
+	add := func(lc LocationConfig, org bool) {
+		rules := lc.Rules
+		if len(rules) == 0 {
+			rules = c.cfg.Rules
+		}
+		src := &source{loc: lc.locationName(c.cfg.GitHubHost), org: org && lc.Owner == "", team: lc.Owner, allowed: allowedKinds(rules)}
+		if lc.Owner != "" {
+			src.via = "location " + src.loc + " has owner " + lc.Owner
+		}
+		out = append(out, entry{lc, src})
+	}
+	for _, lc := range c.cfg.Organization {
+		add(lc, true)
+	}
+	for _, lc := range c.cfg.Locations {
+		// Without organisation sources configured, the locations are
+		// (the single-list setup of the example catalog).
+		add(lc, len(c.cfg.Organization) == 0)
+	}
+	return out
 }
 
 func (l *loader) problem(sev, loc, file string, line int, entity, format string, args ...any) {
@@ -153,22 +241,23 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 	start := time.Now()
 	rep := RefreshReport{Started: c.now()}
 	prev := c.snap.Load()
-	l := &loader{ctx: ctx, gh: c.gh, prev: prev, visited: map[string]bool{}}
+	l := &loader{ctx: ctx, gh: c.gh, host: c.cfg.GitHubHost, prev: prev, visited: map[string]bool{}}
 
-	for _, lc := range c.cfg.Locations {
-		rules := lc.Rules
-		if len(rules) == 0 {
-			rules = c.cfg.Rules
-		}
-		loc := lc.locationName()
-		root, err := lc.rootPlace()
+	for _, s := range c.sources() {
+		start, err := s.lc.rootPlace(c.cfg.GitHubHost)
 		if err != nil {
 			l.files++
 			l.failed++
-			l.problem(SeverityError, loc, "", 0, "", "location: %v", err)
+			l.problem(SeverityError, s.src.loc, "", 0, "", "location: %v", err)
 			continue
 		}
-		l.visit(loc, root, allowedKinds(rules), 0, "", 0)
+		s.src.root = rootOf(start)
+		l.visit(s.src, start, "", 0)
+	}
+	// Location entities' targets, after every configured location. Team
+	// files add no Location entities, so this adds no further visits.
+	for i := 0; i < len(l.teams) && ctx.Err() == nil; i++ {
+		l.visitTeam(l.teams[i])
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("catalog refresh: %w", err)
@@ -188,6 +277,15 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 	}
 
 	next := l.finish(c.now())
+	audited, err := c.auditIdentity(ctx, prev, next)
+	if err != nil {
+		// Unrecorded changes of identity are not served.
+		rep.Duration = time.Since(start)
+		err = fmt.Errorf("catalog refresh: %w; serving the last good state", err)
+		c.log.Error("catalog: refresh failed", "err", err)
+		return rep, err
+	}
+	rep.IdentityChanges = audited
 	c.snap.Store(next)
 	c.restored.Store(false)
 	c.clearReported()
@@ -223,11 +321,7 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 
 // visit reads a place: a file, or a local folder or glob of files.
 // parentFile and parentLine say which Location entity led here.
-func (l *loader) visit(loc string, p place, allowed map[string]bool, depth int, parentFile string, parentLine int) {
-	if depth > maxDepth {
-		l.problem(SeverityError, loc, parentFile, parentLine, "", "Location entities nest deeper than %d levels; not following %s", maxDepth, p)
-		return
-	}
+func (l *loader) visit(src *source, p place, parentFile string, parentLine int) {
 	files, err := p.expand()
 	if err != nil && !errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(p.path, "*?[") {
 		// Unreadable but maybe there: merge keeps its last good entities.
@@ -236,22 +330,51 @@ func (l *loader) visit(loc string, p place, allowed map[string]bool, depth int, 
 	if err != nil {
 		l.files++
 		l.failed++
-		l.problem(SeverityError, loc, parentFile, parentLine, "", "%v", err)
+		l.problem(SeverityError, src.loc, parentFile, parentLine, "", "%v", err)
 		return
 	}
 	var pending []place
 	for _, f := range files {
-		if key := f.String(); !l.visited[key] {
-			l.visited[key] = true
-			pending = append(pending, f)
+		key := f.String()
+		if l.visited[key] {
+			continue
 		}
+		if parentFile != "" {
+			// A Location entity's target: symlinks may not lead out of
+			// the root.
+			if err := src.root.contains(f); err != nil {
+				l.problem(SeverityError, src.loc, parentFile, parentLine, "", "%v", err)
+				continue
+			}
+		}
+		l.visited[key] = true
+		pending = append(pending, f)
 	}
 	for _, pf := range l.parseAll(pending) {
 		if l.ctx.Err() != nil {
 			return
 		}
-		l.merge(loc, pf, allowed, depth, parentFile, parentLine)
+		l.merge(src, pf, parentFile, parentLine)
 	}
+}
+
+// visitTeam reads a Location entity's target. The target of a Location
+// without spec.owner is read by nobody: it is reported unless every file
+// it names was read already through another location.
+func (l *loader) visitTeam(t teamVisit) {
+	if t.unowned {
+		files, err := t.p.expand()
+		unread := err != nil
+		for _, f := range files {
+			unread = unread || !l.visited[f.String()]
+		}
+		if unread {
+			l.problem(SeverityError, t.src.loc, t.parentFile, t.parentLine, t.location,
+				"Location has no spec.owner, so its target %s is not read: set spec.owner to the group that owns the files it names", t.p)
+		}
+		return
+	}
+	l.visit(t.src, t.p, t.parentFile, t.parentLine)
 }
 
 // parsedFile is a file read and parsed, waiting to be merged in order.
@@ -326,7 +449,7 @@ func parseFile(ctx context.Context, gh GitHubContents, p place) parsedFile {
 
 // linesOf records where an entity's refs, manager and targets are written.
 func linesOf(e *Entity, root *yaml.Node) *docLines {
-	d := &docLines{manager: lineOf(root, "metadata", "annotations", AnnotationManager)}
+	d := &docLines{manager: lineOf(root, "metadata", "annotations", AnnotationManager), owner: lineOf(root, "spec", "owner")}
 	spec := mustField(root, "spec")
 	for _, rf := range refFields[e.Kind] {
 		_, v := field(spec, rf.field)
@@ -366,8 +489,8 @@ func mapSet(m map[string][]int, k string, v []int) map[string][]int {
 // merge adds a parsed file's entities in order, reporting its problems,
 // keeping last good versions where the file or a document is broken, and
 // following its Location entities.
-func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth int, parentFile string, parentLine int) {
-	p, file := pf.place, pf.file
+func (l *loader) merge(src *source, pf parsedFile, parentFile string, parentLine int) {
+	p, file, loc := pf.place, pf.file, src.loc
 	l.files++
 	if pf.err != nil {
 		l.failed++
@@ -382,7 +505,7 @@ func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth
 		kept := l.prev.byFile[file]
 		l.problem(SeverityError, loc, file, 0, "", "%v; keeping its %d entities from the last good read", pf.err, len(kept))
 		for _, e := range kept {
-			l.keep(loc, p, e, allowed, depth)
+			l.keep(src, p, e)
 		}
 		return
 	}
@@ -400,10 +523,16 @@ func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth
 		if e != nil && e.Metadata.Name != "" && e.Kind != "" {
 			ref = e.Ref()
 		}
-		if e != nil && len(errs) == 0 && allowed != nil && !allowed[e.Kind] {
-			// Not kept at a last good version: the rules say it does not belong here.
-			l.problem(SeverityError, loc, file, doc.kind, ref, "location %s may not contribute a %s (its rules allow %s)", loc, e.Kind, kindList(allowed))
-			continue
+		if e != nil && len(errs) == 0 {
+			if atOwner, msg := src.refuse(e); msg != "" {
+				// Not kept at a last good version: it does not belong here.
+				line := doc.kind
+				if atOwner && doc.lines != nil && doc.lines.owner > 0 {
+					line = doc.lines.owner
+				}
+				l.problem(SeverityError, loc, file, line, ref, "%s", msg)
+				continue
+			}
 		}
 		if len(errs) > 0 {
 			for _, le := range errs {
@@ -417,7 +546,7 @@ func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth
 				seen[ref] = true
 				if old := l.prevFrom(ref, file); old != nil {
 					l.problem(SeverityWarning, loc, file, doc.line, ref, "invalid; serving its last good version")
-					l.keep(loc, p, old, allowed, depth)
+					l.keep(src, p, old)
 				}
 			}
 			continue
@@ -432,7 +561,7 @@ func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth
 		e.Metadata.Annotations[AnnotationSourceFile] = e.Source.String()
 		l.out = append(l.out, loaded{e: e, lines: doc.lines})
 		if e.Kind == KindLocation {
-			l.follow(loc, p, e, doc.lines, allowed, depth)
+			l.follow(src, p, e, doc.lines)
 		}
 	}
 	if broken {
@@ -440,7 +569,7 @@ func (l *loader) merge(loc string, pf parsedFile, allowed map[string]bool, depth
 		// entity of this file the readable documents did not account for.
 		for _, e := range l.prev.byFile[file] {
 			if !seen[e.Ref()] {
-				l.keep(loc, p, e, allowed, depth)
+				l.keep(src, p, e)
 			}
 		}
 	}
@@ -454,34 +583,42 @@ func (l *loader) prevFrom(ref, file string) *Entity {
 	return nil
 }
 
-// keep serves an entity's last good version in this refresh.
-func (l *loader) keep(loc string, p place, old *Entity, allowed map[string]bool, depth int) {
+// keep serves an entity's last good version in this refresh, when the
+// source may still add it.
+func (l *loader) keep(src *source, p place, old *Entity) {
+	if _, msg := src.refuse(old); msg != "" {
+		l.problem(SeverityError, src.loc, old.Source.File, old.Source.Line, old.Ref(), "%s", msg)
+		return
+	}
 	cp := *old
 	l.out = append(l.out, loaded{e: &cp})
 	l.kept = append(l.kept, cp.Ref())
 	if cp.Kind == KindLocation {
-		l.follow(loc, p, &cp, nil, allowed, depth)
+		l.follow(src, p, &cp, nil)
 	}
 }
 
-// follow reads the targets of a Location entity found in file p.
-func (l *loader) follow(loc string, p place, e *Entity, lines *docLines, allowed map[string]bool, depth int) {
+// follow queues the targets of a Location entity found in file p, as team
+// sources of the Location's spec.owner confined to the root of src.
+func (l *loader) follow(src *source, p place, e *Entity, lines *docLines) {
 	var targets []string
 	if t := e.SpecString("target"); t != "" {
 		targets = append(targets, t)
 	}
 	targets = append(targets, e.SpecStrings("targets")...)
+	owner := e.Owner()
+	team := &source{loc: src.loc, team: owner, via: "brought in by Location " + e.Ref() + " at " + e.Source.String(), allowed: src.allowed, root: src.root}
 	for i, t := range targets {
 		line := e.Source.Line
 		if lines != nil && i < len(lines.targets) {
 			line = lines.targets[i]
 		}
-		np, err := p.resolve(t, e.SpecString("type"))
+		np, err := p.resolve(t, e.SpecString("type"), l.host, src.root)
 		if err != nil {
-			l.problem(SeverityError, loc, p.String(), line, e.Ref(), "%v", err)
+			l.problem(SeverityError, src.loc, p.String(), line, e.Ref(), "%v; not read", err)
 			continue
 		}
-		l.visit(loc, np, allowed, depth+1, p.String(), line)
+		l.teams = append(l.teams, teamVisit{src: team, p: np, parentFile: p.String(), parentLine: line, location: e.Ref(), unowned: owner == ""})
 	}
 }
 

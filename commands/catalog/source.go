@@ -22,6 +22,7 @@ type GitHubContents interface {
 type place struct {
 	kind  string // LocationFile or LocationGitHub
 	path  string // local: absolute path; github: path in the repository
+	host  string // github: the web host ("" means github.com)
 	owner string
 	repo  string
 	ref   string
@@ -36,7 +37,11 @@ func (p place) String() string {
 		if ref == "" {
 			ref = "HEAD"
 		}
-		return "https://github.com/" + p.owner + "/" + p.repo + "/blob/" + ref + "/" + p.path
+		host := p.host
+		if host == "" {
+			host = DefaultGitHubHost
+		}
+		return "https://" + host + "/" + p.owner + "/" + p.repo + "/blob/" + ref + "/" + p.path
 	}
 	if wd, err := os.Getwd(); err == nil {
 		if rel, err := filepath.Rel(wd, p.path); err == nil && !strings.HasPrefix(rel, "..") {
@@ -47,23 +52,23 @@ func (p place) String() string {
 }
 
 // locationName names a configured location as Backstage does ("type:target").
-func (l LocationConfig) locationName() string {
+func (l LocationConfig) locationName(host string) string {
 	if l.Type == LocationGitHub {
 		o, r, _ := strings.Cut(l.Repo, "/")
-		return "url:" + place{kind: LocationGitHub, owner: o, repo: r, ref: l.Ref, path: cleanRepoPath(l.Path)}.String()
+		return "url:" + place{kind: LocationGitHub, host: host, owner: o, repo: r, ref: l.Ref, path: cleanRepoPath(l.Path)}.String()
 	}
 	return "file:" + l.Target
 }
 
 // rootPlace is the place a configured location starts at.
-func (l LocationConfig) rootPlace() (place, error) {
+func (l LocationConfig) rootPlace(host string) (place, error) {
 	if l.Type == LocationGitHub {
 		o, r, _ := strings.Cut(l.Repo, "/")
 		p := cleanRepoPath(l.Path)
-		if p == "" {
+		if p == "" || p == ".." {
 			return place{}, fmt.Errorf("path %q leaves the repository", l.Path)
 		}
-		return place{kind: LocationGitHub, owner: o, repo: r, ref: l.Ref, path: p}, nil
+		return place{kind: LocationGitHub, host: host, owner: o, repo: r, ref: l.Ref, path: p}, nil
 	}
 	abs, err := filepath.Abs(l.Target)
 	if err != nil {
@@ -72,44 +77,123 @@ func (l LocationConfig) rootPlace() (place, error) {
 	return place{kind: LocationFile, path: abs}, nil
 }
 
+// root is the place a location's Location entities are confined to: for a
+// local location its folder (the folder a file or glob is in), with
+// symlinks resolved; for a GitHub location its repository at its ref.
+type root struct {
+	kind  string
+	dir   string // local: absolute folder, as configured
+	real  string // local: dir with symlinks resolved
+	host  string // github
+	owner string
+	repo  string
+	ref   string
+}
+
+// rootOf returns the root of a configured location's starting place.
+func rootOf(p place) root {
+	if p.kind == LocationGitHub {
+		return root{kind: LocationGitHub, host: p.host, owner: p.owner, repo: p.repo, ref: p.ref}
+	}
+	dir := p.path
+	if i := strings.IndexAny(dir, "*?["); i >= 0 {
+		dir = filepath.Dir(dir[:i] + "x")
+	} else if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		real = dir
+	}
+	return root{kind: LocationFile, dir: dir, real: real}
+}
+
+// String names the root in problems.
+func (r root) String() string {
+	if r.kind == LocationGitHub {
+		return place{kind: LocationGitHub, host: r.host, owner: r.owner, repo: r.repo, ref: r.ref}.String()
+	}
+	return place{kind: LocationFile, path: r.dir}.String()
+}
+
 // resolve returns the place a Location entity's target names, relative to
-// the file p that holds the Location. Targets in a GitHub file stay in that
-// repository unless they are github.com URLs; local files may name local
-// paths or github.com URLs.
-func (p place) resolve(target, typ string) (place, error) {
+// the file p that holds the Location, confined to the root r of the
+// configured location p was reached from: absolute paths and paths that
+// leave the root (by "..", or a glob) are refused; in a GitHub repository
+// they stay in it. A URL must be a GitHub URL on host (Config.GitHubHost).
+// Symlinks are checked when the files are read (see root.contains).
+func (p place) resolve(target, typ, host string, r root) (place, error) {
 	target = strings.TrimSpace(target)
-	if owner, repo, ref, fp, ok := parseGitHubURL(target); ok {
-		fp = cleanRepoPath(fp)
-		if fp == "" {
-			return place{}, fmt.Errorf("target %q names no file", target)
+	if h, owner, repo, ref, fp, ok := parseGitHubURL(target); ok {
+		if h != host {
+			return place{}, fmt.Errorf("target %q is on %s, but GitHub locations must stay on %s", target, h, host)
 		}
-		return place{kind: LocationGitHub, owner: owner, repo: repo, ref: ref, path: fp}, nil
+		fp = cleanRepoPath(fp)
+		if fp == "" || fp == ".." {
+			return place{}, fmt.Errorf("target %q names no file in its repository", target)
+		}
+		return place{kind: LocationGitHub, host: host, owner: owner, repo: repo, ref: ref, path: fp}, nil
 	}
 	if strings.Contains(target, "://") {
-		return place{}, fmt.Errorf("target %q: only local paths and https://github.com/ URLs are supported", target)
+		return place{}, fmt.Errorf("target %q: only relative paths and https://%s/ URLs are supported", target, host)
 	}
 	if typ != "" && typ != "file" && typ != "url" && typ != LocationGitHub {
 		return place{}, fmt.Errorf("location type %q is not supported (want file or url)", typ)
 	}
+	if target == "" {
+		return place{}, fmt.Errorf("target is empty")
+	}
+	if strings.HasPrefix(target, "/") || strings.HasPrefix(target, `\`) || filepath.IsAbs(target) || filepath.VolumeName(target) != "" {
+		return place{}, fmt.Errorf("target %q is an absolute path; a Location names files relative to its own file, inside %s", target, r)
+	}
 	switch p.kind {
 	case LocationGitHub:
-		var fp string
-		if strings.HasPrefix(target, "/") {
-			fp = cleanRepoPath(target)
-		} else {
-			fp = cleanRepoPath(path.Join(path.Dir(p.path), target))
+		fp := path.Clean(path.Join(path.Dir(p.path), target))
+		if fp == "." || fp == ".." || strings.HasPrefix(fp, "../") {
+			return place{}, fmt.Errorf("target %q leaves the repository %s", target, r)
 		}
-		if fp == "" || strings.HasPrefix(fp, "..") {
-			return place{}, fmt.Errorf("target %q leaves the repository %s/%s", target, p.owner, p.repo)
-		}
-		return place{kind: LocationGitHub, owner: p.owner, repo: p.repo, ref: p.ref, path: fp}, nil
+		return place{kind: LocationGitHub, host: p.host, owner: p.owner, repo: p.repo, ref: p.ref, path: fp}, nil
 	default:
-		t := filepath.FromSlash(target)
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(p.path), t)
+		t := filepath.Clean(filepath.Join(filepath.Dir(p.path), filepath.FromSlash(target)))
+		if !within(r.dir, t) {
+			what := "path"
+			if strings.ContainsAny(target, "*?[") {
+				what = "glob"
+			}
+			return place{}, fmt.Errorf("target %q: the %s leaves the location's root %s", target, what, r)
 		}
-		return place{kind: LocationFile, path: filepath.Clean(t)}, nil
+		return place{kind: LocationFile, path: t}, nil
 	}
+}
+
+// within reports whether the local path p lies inside the folder dir.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// contains checks that a file about to be read through a Location entity
+// lies inside the root once symlinks are resolved: a symlink out of the
+// root is refused. A file that does not exist passes (reading it reports
+// it missing).
+func (r root) contains(p place) error {
+	if r.kind == LocationGitHub {
+		if p.kind != LocationGitHub {
+			return fmt.Errorf("%s is outside the repository %s", p, r)
+		}
+		return nil
+	}
+	if p.kind != LocationFile {
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(p.path)
+	if err != nil {
+		return nil
+	}
+	if !within(r.real, real) {
+		return fmt.Errorf("%s is a symlink (or inside one) that leads out of the location's root %s; not read", p, r)
+	}
+	return nil
 }
 
 // expand turns a local folder or glob into its files; a file (or a GitHub

@@ -312,6 +312,7 @@ func (c *checker) spec(e *Entity, kind string) {
 		optStr("target")
 		list("targets", false)
 		optStr("type")
+		optStr("owner") // the team whose files the targets are (see source.refuse)
 	case KindTemplate:
 		str("type")
 		_, steps := field(mustField(c.root, "spec"), "steps")
