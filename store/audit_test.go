@@ -134,7 +134,7 @@ func TestVerifyAuditFindsInsertedRows(t *testing.T) {
 	}
 	// A forged row with a valid hash appended behind the store's back.
 	forged := auditRow{seq: 4, time: c.Now(), actorID: "U666", action: "access.grant", details: "{}", prevHash: last[0].Hash}
-	forged.hash = forged.sum()
+	forged.hash = forged.sum(s.rowKey) // an attacker holding the chain key
 	exec(t, s, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, '', ?, '', '', '', ?, ?, ?)`,
 		forged.seq, formatTime(forged.time), forged.actorID, forged.action, forged.details, forged.prevHash, forged.hash)
 	rep, err := s.VerifyAudit(ctx)
@@ -154,7 +154,7 @@ func TestVerifyAuditFindsInsertedRows(t *testing.T) {
 	exec(t, s2, `UPDATE audit SET seq = seq + 10 WHERE seq >= 2`)
 	exec(t, s2, `UPDATE audit SET seq = seq - 9 WHERE seq >= 12`)
 	spliced := auditRow{seq: 2, time: first[2].Time, action: "forged", details: "{}", prevHash: h1}
-	spliced.hash = spliced.sum()
+	spliced.hash = spliced.sum(s2.rowKey)
 	exec(t, s2, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, '', '', ?, '', '', '', ?, ?, ?)`,
 		spliced.seq, formatTime(spliced.time), spliced.action, spliced.details, spliced.prevHash, spliced.hash)
 	exec(t, s2, `UPDATE audit_head SET seq = 4`)
@@ -176,7 +176,7 @@ func TestAuditAfterDeletedTailKeepsGapVisible(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(ctx, path, WithAuditKey(testKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
+	s2, err := Open(ctx, path, WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestTwoWritersOnOneFileKeepOneChain(t *testing.T) {
 	// with its own writer, append to the same log.
 	ctx := context.Background()
 	a, _, path := openTest(t)
-	b, err := Open(ctx, path, WithAuditKey(testKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
+	b, err := Open(ctx, path, WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

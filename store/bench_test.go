@@ -26,7 +26,7 @@ func BenchmarkEnqueueAndAudit(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			opts := append([]Option{WithAuditKey(testKey), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, bc.opts...)
+			opts := append([]Option{WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, bc.opts...)
 			s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), opts...)
 			if err != nil {
 				b.Fatal(err)

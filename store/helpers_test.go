@@ -54,13 +54,24 @@ func (b *syncBuffer) String() string {
 
 var testKey = []byte("test-audit-key-0123456789abcdef")
 
-// openTest opens a store in a fresh temp folder with the test audit key and
-// a clock; it is closed when the test ends.
+// testChainKey keys the audit chain of test stores.
+var testChainKey = mustChainKey("test-audit-chain-key-0123456789a")
+
+func mustChainKey(key string) *FileChainKey {
+	k, err := NewFileChainKey([]byte(key))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// openTest opens a store in a fresh temp folder with the test audit and
+// chain keys and a clock; it is closed when the test ends.
 func openTest(t testing.TB, opts ...Option) (*Store, *clock, string) {
 	t.Helper()
 	c := newClock()
 	path := filepath.Join(t.TempDir(), "platbot.db")
-	all := append([]Option{WithAuditKey(testKey), WithClock(c.Now),
+	all := append([]Option{WithAuditKey(testKey), WithChainKey(testChainKey), WithClock(c.Now),
 		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))}, opts...)
 	s, err := Open(context.Background(), path, all...)
 	if err != nil {

@@ -57,6 +57,8 @@ type Store struct {
 	log      *slog.Logger
 	now      func() time.Time
 	auditKey []byte
+	chainKey ChainKey // keys the audit chain (nil: unkeyed, see WithChainKey)
+	rowKey   []byte   // derived from chainKey at Open
 	window   time.Duration
 	maxBatch int
 	manual   bool // WithoutAutoMigrate
@@ -76,6 +78,8 @@ type Store struct {
 	headRow  chainHead // audit_head row as last seen
 	prepared map[string]*sql.Stmt
 	stale    atomic.Bool // writer state must be reloaded (after Migrate)
+	// refuseAudit: the chain is keyed but this store has no chain key.
+	refuseAudit bool
 
 	batches atomic.Uint64
 	writes  atomic.Uint64
@@ -157,6 +161,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if s.chainKey != nil {
+		k, err := s.chainKey.MAC(ctx, []byte(rowKeyLabel))
+		if err != nil {
+			return nil, fmt.Errorf("open store: audit chain key %s: %w", s.chainKey.KeyID(), err)
+		}
+		s.rowKey = k
 	}
 
 	const common = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(ON)"

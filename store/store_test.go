@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -19,8 +22,8 @@ func TestOpenAppliesMigrations(t *testing.T) {
 	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 1 {
-		t.Errorf("schema version = %d, want 1", version)
+	if want := migrationVersions(t); version != want[len(want)-1] {
+		t.Errorf("schema version = %d, want %d", version, want[len(want)-1])
 	}
 	applied, err := s.Migrate(ctx)
 	if err != nil {
@@ -66,8 +69,8 @@ func TestMigrateWithoutAutoMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(applied, []int64{1}) {
-		t.Errorf("applied %v, want [1]", applied)
+	if want := migrationVersions(t); !slices.Equal(applied, want) {
+		t.Errorf("applied %v, want %v", applied, want)
 	}
 	if err := s.Audit(ctx, Event{Action: "migrated"}); err != nil {
 		t.Fatal(err)
@@ -75,6 +78,24 @@ func TestMigrateWithoutAutoMigrate(t *testing.T) {
 	if rep, err := s.VerifyAudit(ctx); err != nil || !rep.OK {
 		t.Errorf("verify = %v, %v", rep, err)
 	}
+}
+
+// migrationVersions lists the versions of the embedded migrations.
+func migrationVersions(t *testing.T) []int64 {
+	t.Helper()
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, e := range entries {
+		v, err := strconv.ParseInt(strings.SplitN(e.Name(), "_", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func TestOpenRejectsNonFilePaths(t *testing.T) {
@@ -100,7 +121,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(ctx, path, WithAuditKey(testKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
+	s2, err := Open(ctx, path, WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -320,6 +320,9 @@ func (s *Store) loadWriterState(ctx context.Context) error {
 		}
 		s.prepared[q] = st
 	}
+	if err := s.sealChain(ctx); err != nil {
+		return err
+	}
 	tip, row, err := s.loadHead(ctx, s.wdb)
 	if err != nil {
 		return err
