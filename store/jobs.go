@@ -252,6 +252,91 @@ func (s *Store) FailJob(ctx context.Context, id int64, owner, errText string) er
 	return nil
 }
 
+// RenewJobLease extends the lease of a job that owner is running to
+// now+lease and returns the new expiry. The worker calls it periodically (a
+// heartbeat) for as long as the job runs, so a job outliving one lease is
+// never claimed by a second worker. A job owner no longer holds (finished,
+// or taken over after its lease lapsed) fails with ErrConflict: that worker
+// has lost the job and must stop working on it.
+func (s *Store) RenewJobLease(ctx context.Context, id int64, owner string, now time.Time, lease time.Duration) (time.Time, error) {
+	if owner == "" || lease <= 0 {
+		return time.Time{}, errors.New("renew job lease: need an owner and a positive lease")
+	}
+	until := now.Add(lease).UTC()
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ?`,
+			formatTime(until), id, owner)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		j, err := scanJob(w.queryRow(sqlJobByID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("job %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("renew job lease: %w", err)
+	}
+	return until, nil
+}
+
+// JobLeaseOwners lists the distinct owners of running jobs' leases, so a
+// worker starting up can find those held by a process that is gone.
+func (s *Store) JobLeaseOwners(ctx context.Context) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running' ORDER BY lease_owner`)
+	if err != nil {
+		return nil, fmt.Errorf("job lease owners: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, fmt.Errorf("job lease owners: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("job lease owners: %w", err)
+	}
+	return out, nil
+}
+
+// ExpireJobLeases ends, as of now, the leases of running jobs held by the
+// given owners (worker processes known to be gone) and returns how many it
+// ended. The jobs become claimable at once, exactly as if their leases had
+// lapsed: ClaimJob runs them again, or fails those with no attempts left.
+func (s *Store) ExpireJobLeases(ctx context.Context, owners []string, now time.Time) (int64, error) {
+	ts := formatTime(now)
+	var total int64
+	err := s.write(ctx, func(w *wtx) error {
+		total = 0
+		for _, o := range owners {
+			res, err := w.exec(`UPDATE jobs SET lease_until = ? WHERE state = 'running' AND lease_owner = ? AND lease_until > ?`, ts, o, ts)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire job leases: %w", err)
+	}
+	return total, nil
+}
+
 // NextJobAt returns when the next job becomes claimable: the earliest RunAt
 // of queued jobs or LeaseUntil of running ones; ok is false when there are
 // none. A worker sleeps until then (or until notified).

@@ -250,3 +250,107 @@ func TestClaimPrefersInteractiveJobs(t *testing.T) {
 		t.Fatalf("then claimed %v, want the oldest background job", j)
 	}
 }
+
+// TestRenewJobLease: a lease renewed by its owner is not taken over when the
+// first lease would have lapsed; nobody else can renew it, and a finished or
+// taken-over job's lease cannot be renewed.
+func TestRenewJobLease(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	now := c.Now()
+	if _, err := s.Enqueue(ctx, Job{Kind: "long"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.ClaimJob(ctx, "w1", now, time.Minute)
+	if err != nil || j == nil {
+		t.Fatalf("claim = %+v, %v", j, err)
+	}
+	until, err := s.RenewJobLease(ctx, j.ID, "w1", now.Add(50*time.Second), time.Minute)
+	if err != nil || !until.Equal(now.Add(110*time.Second)) {
+		t.Fatalf("renew = %v, %v; want %v", until, err, now.Add(110*time.Second))
+	}
+	if got, _ := s.Job(ctx, j.ID); !got.LeaseUntil.Equal(until) {
+		t.Errorf("stored lease until %v, want %v", got.LeaseUntil, until)
+	}
+	// Past the first lease, but not the renewed one: nobody takes it over.
+	if other, err := s.ClaimJob(ctx, "w2", now.Add(90*time.Second), time.Minute); err != nil || other != nil {
+		t.Fatalf("claim of a renewed lease = %+v, %v; want nothing", other, err)
+	}
+	if _, err := s.RenewJobLease(ctx, j.ID, "w2", now.Add(90*time.Second), time.Minute); !errors.Is(err, ErrConflict) {
+		t.Errorf("renew by non-owner = %v, want ErrConflict", err)
+	}
+	if _, err := s.RenewJobLease(ctx, 999, "w1", now, time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Errorf("renew of missing job = %v, want ErrNotFound", err)
+	}
+	// Once the renewed lease lapses, w2 takes over and w1 has lost it.
+	b, err := s.ClaimJob(ctx, "w2", until, time.Minute)
+	if err != nil || b == nil || b.ID != j.ID || b.LeaseOwner != "w2" {
+		t.Fatalf("takeover = %+v, %v", b, err)
+	}
+	if _, err := s.RenewJobLease(ctx, j.ID, "w1", until, time.Minute); !errors.Is(err, ErrConflict) {
+		t.Errorf("renew by the previous owner = %v, want ErrConflict", err)
+	}
+	if err := s.CompleteJob(ctx, j.ID, "w2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RenewJobLease(ctx, j.ID, "w2", until, time.Minute); !errors.Is(err, ErrConflict) {
+		t.Errorf("renew of a done job = %v, want ErrConflict", err)
+	}
+}
+
+// TestExpireJobLeases: the jobs of a gone owner become claimable at once,
+// long before their lease ends; other owners' jobs keep their leases.
+func TestExpireJobLeases(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := openTest(t)
+	now := c.Now()
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.Enqueue(ctx, Job{Kind: k, RunAt: now.Add(-time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []int64
+	for _, owner := range []string{"dead", "alive", "dead"} {
+		j, err := s.ClaimJob(ctx, owner, now, 10*time.Minute)
+		if err != nil || j == nil {
+			t.Fatalf("claim = %+v, %v", j, err)
+		}
+		ids = append(ids, j.ID)
+	}
+	if _, err := s.Enqueue(ctx, Job{Kind: "queued"}); err != nil {
+		t.Fatal(err)
+	}
+	owners, err := s.JobLeaseOwners(ctx)
+	if err != nil || len(owners) != 2 || owners[0] != "alive" || owners[1] != "dead" {
+		t.Fatalf("JobLeaseOwners = %q, %v; want [alive dead]", owners, err)
+	}
+	at := now.Add(5 * time.Second)
+	n, err := s.ExpireJobLeases(ctx, []string{"dead", "nobody"}, at)
+	if err != nil || n != 2 {
+		t.Fatalf("ExpireJobLeases = %d, %v; want 2", n, err)
+	}
+	// Expiring again changes nothing.
+	if n, err := s.ExpireJobLeases(ctx, []string{"dead"}, at); err != nil || n != 0 {
+		t.Fatalf("second ExpireJobLeases = %d, %v; want 0", n, err)
+	}
+	var got []int64
+	for {
+		j, err := s.ClaimJob(ctx, "new", at, 10*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil || j.Kind == "queued" {
+			break
+		}
+		if j.Attempts != 2 {
+			t.Errorf("reclaimed job %d attempts = %d, want 2", j.ID, j.Attempts)
+		}
+		got = append(got, j.ID)
+	}
+	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[2] {
+		t.Errorf("reclaimed %v, want %v and %v", got, ids[0], ids[2])
+	}
+	if j, _ := s.Job(ctx, ids[1]); j.LeaseOwner != "alive" || !j.LeaseUntil.Equal(now.Add(10*time.Minute)) {
+		t.Errorf("live owner's job = %+v; want its lease untouched", j)
+	}
+}
