@@ -2,9 +2,19 @@ package bot
 
 import "github.com/prometheus/client_golang/prometheus"
 
+// UnknownCommand is the command label of everything that is not a
+// registered command or button family: a mistyped command, or text pasted
+// after /plat (people paste secrets there). Labels come from that closed set
+// only, never from what someone typed.
+const UnknownCommand = "unknown"
+
 // Metrics are the bot's Prometheus metrics.
 type Metrics struct {
-	Commands *prometheus.CounterVec   // platbot_commands_total{command,outcome}
+	// Commands is platbot_commands_total{command,outcome}. Its command
+	// label is a registered command's name, a button family (the action
+	// id's prefix before ':', as registered with Router.HandleAction) or
+	// UnknownCommand; count through CountCommand.
+	Commands *prometheus.CounterVec
 	Requests *prometheus.CounterVec   // platbot_slack_requests_total{endpoint,outcome}
 	Rejected *prometheus.CounterVec   // platbot_slack_rejected_total{reason}
 	AckTime  *prometheus.HistogramVec // platbot_slack_ack_seconds{endpoint}
@@ -31,4 +41,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.Commands, m.Requests, m.Rejected, m.AckTime)
 	}
 	return m
+}
+
+// CountCommand counts one command, form or button outcome under label,
+// which the caller takes from the closed set described at Commands.
+func (m *Metrics) CountCommand(label, outcome string) {
+	if m == nil {
+		return
+	}
+	if label == "" {
+		label = UnknownCommand
+	}
+	m.Commands.WithLabelValues(label, outcome).Inc()
 }

@@ -413,7 +413,7 @@ func (r *Router) Run(ctx context.Context, req *Request) error {
 			msg += " Did you mean " + quoteList(s) + "?"
 		}
 		msg += " Try `/plat help`."
-		r.metric(words[0], "unknown")
+		r.metric(UnknownCommand, "unknown")
 		return req.Reply(ctx, Message{Text: msg})
 	}
 	req.Command, req.Args, req.Flags = cmd.Name, args, flags
@@ -614,7 +614,7 @@ func (r *Router) Act(ctx context.Context, req *Request, a Action) error {
 	}
 	start := r.now()
 	err := h(ctx, req, a)
-	r.finish(ctx, req, "action", a.ID, start, err)
+	r.finishLabel(ctx, req, "action", a.ID, prefix, start, err, nil, nil)
 	return r.replyError(ctx, req, err)
 }
 
@@ -656,6 +656,12 @@ func (r *Router) finish(ctx context.Context, req *Request, kind, name string, st
 }
 
 func (r *Router) finishWith(ctx context.Context, req *Request, kind, name string, start time.Time, err error, extra map[string]any, sensitive map[string]string) {
+	r.finishLabel(ctx, req, kind, name, name, start, err, extra, sensitive)
+}
+
+// finishLabel audits a finished run under name and counts it under label
+// (a button's family rather than its full action id, which carries ids).
+func (r *Router) finishLabel(ctx context.Context, req *Request, kind, name, label string, start time.Time, err error, extra map[string]any, sensitive map[string]string) {
 	outcome := "ok"
 	var ue *UserError
 	var fe FieldErrors
@@ -677,16 +683,16 @@ func (r *Router) finishWith(ctx context.Context, req *Request, kind, name string
 		ActorID: req.User.ID, ActorName: req.User.Name,
 		Action: kind, Target: name, Outcome: outcome, Details: details, Sensitive: sensitive,
 	})
-	r.metric(name, outcome)
+	r.metric(label, outcome)
 	if outcome == "error" {
 		r.log.Error("command failed", "kind", kind, "name", name, "user", req.User.ID, "request", req.ID, "err", err)
 	}
 }
 
-func (r *Router) metric(name, outcome string) {
-	if r.opts.Metrics != nil {
-		r.opts.Metrics.Commands.WithLabelValues(name, outcome).Inc()
-	}
+// metric counts an outcome; label is a registered command's name, a
+// registered button family or UnknownCommand, never request text.
+func (r *Router) metric(label, outcome string) {
+	r.opts.Metrics.CountCommand(label, outcome)
 }
 
 // replyError tells the user what went wrong. It returns only a failure to

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/httpguard"
 )
 
 // The HTTP paths Slack is configured to call.
@@ -28,6 +28,13 @@ const (
 	// DefaultAckTimeout bounds the work done before answering, well inside
 	// Slack's 3-second limit.
 	DefaultAckTimeout = 2500 * time.Millisecond
+	// Default bounds on requests in flight per endpoint: a request beyond
+	// its endpoint's bound is answered 503 before its body is read. With
+	// the body limits they cap what request bodies can hold in memory at
+	// 512×64 KiB + 2×64×1 MiB.
+	DefaultMaxCommandsInFlight     = 512
+	DefaultMaxInteractionsInFlight = 64
+	DefaultMaxEventsInFlight       = 64
 )
 
 // Endpoint names (the endpoint label of the request metrics).
@@ -68,6 +75,16 @@ type HandlerOptions struct {
 	// AckTimeout bounds the work done before answering: form validation
 	// and the store write together (default DefaultAckTimeout).
 	AckTimeout time.Duration
+	// MaxInFlight, when positive, bounds the requests each endpoint serves
+	// at once (defaults: DefaultMaxCommandsInFlight,
+	// DefaultMaxInteractionsInFlight, DefaultMaxEventsInFlight). One more
+	// is answered 503 with Retry-After at once.
+	MaxInFlight int
+	// TeamID, when set, is the only Slack workspace served: a request
+	// from another team_id is refused before anything is queued or
+	// audited (a slash command gets an ephemeral explanation, an
+	// interaction 403, an event is dropped) and only counted.
+	TeamID string
 }
 
 // Handler is Slack's way in: the HTTP endpoints for slash commands,
@@ -85,6 +102,9 @@ type Handler struct {
 	maxInter   int64
 	maxEvent   int64
 	ackTimeout time.Duration
+	teamID     string
+	// inflight bounds each endpoint's requests at once, by path.
+	inflight map[string]*httpguard.Limit
 }
 
 // NewHandler returns a handler. It fails without a router; without a
@@ -102,6 +122,7 @@ func NewHandler(opts HandlerOptions) (*Handler, error) {
 		maxInter:   opts.MaxInteractionBody,
 		maxEvent:   opts.MaxEventBody,
 		ackTimeout: opts.AckTimeout,
+		teamID:     opts.TeamID,
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -122,6 +143,17 @@ func NewHandler(opts HandlerOptions) (*Handler, error) {
 		h.ackTimeout = DefaultAckTimeout
 	}
 	h.verifier = NewVerifier(opts.SigningSecret, h.now)
+	bound := func(def int) *httpguard.Limit {
+		if opts.MaxInFlight > 0 {
+			return httpguard.NewLimit(opts.MaxInFlight)
+		}
+		return httpguard.NewLimit(def)
+	}
+	h.inflight = map[string]*httpguard.Limit{
+		PathCommands:     bound(DefaultMaxCommandsInFlight),
+		PathInteractions: bound(DefaultMaxInteractionsInFlight),
+		PathEvents:       bound(DefaultMaxEventsInFlight),
+	}
 	return h, nil
 }
 
@@ -142,7 +174,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 			}
-			return h.processCommand(ctx, c)
+			return h.command(ctx, c)
 		})
 	case PathInteractions:
 		h.serve(w, r, EndpointInteractions, h.maxInter, func(ctx context.Context, _ *http.Request, body []byte) ack {
@@ -150,7 +182,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 			}
-			return h.processInteraction(ctx, ic)
+			return h.interaction(ctx, ic)
 		})
 	case PathEvents:
 		h.serve(w, r, EndpointEvents, h.maxEvent, func(ctx context.Context, r *http.Request, body []byte) ack {
@@ -158,16 +190,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 			}
-			return h.processEvent(ctx, ev, r.Header.Get(HeaderRetryNum))
+			return h.event(ctx, ev, r.Header.Get(HeaderRetryNum))
 		})
 	default:
 		http.NotFound(w, r)
 	}
 }
 
-// serve runs the checks every endpoint shares, in order: method, size,
-// signature. A request failing any of them is answered at once with no
-// side effect but a metric and a log line (never the body).
+// serve runs the checks every endpoint shares, in order: a free slot
+// among the endpoint's requests in flight, method, declared size,
+// signature headers (present, well formed, fresh) — all before a byte of
+// the body is read — then the body, at most limit bytes, through the
+// signature's HMAC as it arrives. A request failing any of them is
+// answered at once with no side effect but a metric and a log line (never
+// the body).
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, endpoint string, limit int64, process func(context.Context, *http.Request, []byte) ack) {
 	start := time.Now()
 	defer func() {
@@ -175,26 +211,41 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, endpoint string,
 			h.metrics.AckTime.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
 		}
 	}()
+	slots := h.inflight[r.URL.Path]
+	if !slots.TryAcquire() {
+		h.rejected(ReasonBusy)
+		h.count(endpoint, "rejected")
+		h.log.Warn("slack: request refused, too many in flight", "endpoint", endpoint, "limit", slots.Cap(), "remote", r.RemoteAddr)
+		httpguard.Busy(w)
+		return
+	}
+	defer slots.Release()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(w, r, endpoint, http.StatusMethodNotAllowed, ReasonMethod)
 		return
 	}
-	if r.ContentLength > limit {
+	if httpguard.Declared(r, limit) {
+		w.Header().Set("Connection", "close")
 		h.reject(w, r, endpoint, http.StatusRequestEntityTooLarge, ReasonTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	sig, err := h.verifier.Begin(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		w.Header().Set("Connection", "close")
+		h.reject(w, r, endpoint, http.StatusUnauthorized, rejectReason(err))
+		return
+	}
+	body, err := httpguard.ReadBody(w, r, limit, sig)
+	if err != nil {
+		if errors.Is(err, httpguard.ErrTooLarge) {
 			h.reject(w, r, endpoint, http.StatusRequestEntityTooLarge, ReasonTooLarge)
 			return
 		}
 		h.reject(w, r, endpoint, http.StatusBadRequest, ReasonMalformed)
 		return
 	}
-	if err := h.verifier.Verify(r.Header, body); err != nil {
+	if err := sig.Check(); err != nil {
 		h.reject(w, r, endpoint, http.StatusUnauthorized, rejectReason(err))
 		return
 	}
@@ -207,6 +258,51 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, endpoint string,
 	}
 	h.count(endpoint, a.outcome)
 	writeAck(w, a)
+}
+
+// otherTeamText is what a slash command from another workspace is told.
+const otherTeamText = "This platbot is installed for another Slack workspace, so it cannot take requests from this one. Nothing was run."
+
+// command, interaction and event are the way into processing for both
+// transports: a request from a workspace other than the configured one
+// stops here, before anything is queued or audited, counted under
+// platbot_slack_rejected_total{reason="other_team"}.
+func (h *Handler) command(ctx context.Context, c slashCommand) ack {
+	if h.otherTeam(c.TeamID) {
+		return ack{outcome: "rejected", body: map[string]string{"response_type": "ephemeral", "text": otherTeamText}}
+	}
+	return h.processCommand(ctx, c)
+}
+
+func (h *Handler) interaction(ctx context.Context, ic *interaction) ack {
+	team := ic.Team.ID
+	if team == "" {
+		team = ic.User.TeamID
+	}
+	if h.otherTeam(team) {
+		return ack{status: http.StatusForbidden, outcome: "rejected"}
+	}
+	return h.processInteraction(ctx, ic)
+}
+
+func (h *Handler) event(ctx context.Context, ev *eventEnvelope, retry string) ack {
+	// url_verification carries no team: it proves the endpoint to Slack.
+	if ev.Type != "url_verification" && h.otherTeam(ev.TeamID) {
+		// 200 with nothing done: Slack would retry any other answer.
+		return ack{outcome: "rejected"}
+	}
+	return h.processEvent(ctx, ev, retry)
+}
+
+// otherTeam reports (and counts) a request from a workspace other than the
+// configured one; a request naming no workspace counts as another one.
+func (h *Handler) otherTeam(team string) bool {
+	if h.teamID == "" || team == h.teamID {
+		return false
+	}
+	h.rejected(ReasonOtherTeam)
+	h.log.Warn("slack: request from another workspace refused", "team", team, "configured_team", h.teamID)
+	return true
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, endpoint string, status int, reason string) {

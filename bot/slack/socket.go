@@ -210,14 +210,14 @@ func (h *Handler) processEnvelope(ctx context.Context, smc *socketmode.Client, e
 		if c, err := parseCommandJSON(raw); err != nil {
 			a = ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 		} else {
-			a = h.processCommand(pctx, c)
+			a = h.command(pctx, c)
 		}
 	case socketmode.EventTypeInteractive:
 		endpoint = EndpointSocketInteractions
 		if ic, err := parseInteraction(raw); err != nil {
 			a = ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 		} else {
-			a = h.processInteraction(pctx, ic)
+			a = h.interaction(pctx, ic)
 		}
 	case socketmode.EventTypeEventsAPI:
 		endpoint = EndpointSocketEvents
@@ -228,7 +228,7 @@ func (h *Handler) processEnvelope(ctx context.Context, smc *socketmode.Client, e
 		if ev, err := parseEvent(raw); err != nil {
 			a = ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
 		} else {
-			a = h.processEvent(pctx, ev, retry)
+			a = h.event(pctx, ev, retry)
 		}
 	default:
 		return

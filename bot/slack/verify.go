@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ const (
 	ReasonTooLarge           = "too_large"
 	ReasonMalformed          = "malformed"
 	ReasonMethod             = "method_not_allowed"
+	ReasonBusy               = "busy"       // the endpoint's bound on requests in flight was reached
+	ReasonOtherTeam          = "other_team" // signed by Slack for a workspace other than the configured one
 )
 
 // VerifyError is why a request failed signature verification. Reason is one
@@ -69,43 +72,78 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 
 // VerifyValues is Verify with the two header values given directly.
 func (v *Verifier) VerifyValues(timestamp, signature string, body []byte) error {
+	s, err := v.Begin(timestamp, signature)
+	if err != nil {
+		return err
+	}
+	_, _ = s.Write(body)
+	return s.Check()
+}
+
+// Begin checks what can be checked before the body is read — a secret is
+// configured, both headers are present and well formed, the timestamp is
+// fresh — and returns the running signature to write the body into as it
+// arrives. A request failing here is refused without reading its body.
+func (v *Verifier) Begin(timestamp, signature string) (*Signing, error) {
 	if v == nil || len(v.secret) == 0 {
-		return &VerifyError{Reason: ReasonNoSecret}
+		return nil, &VerifyError{Reason: ReasonNoSecret}
 	}
 	if timestamp == "" {
-		return &VerifyError{Reason: ReasonMissingTimestamp}
+		return nil, &VerifyError{Reason: ReasonMissingTimestamp}
 	}
 	if signature == "" {
-		return &VerifyError{Reason: ReasonMissingSignature}
+		return nil, &VerifyError{Reason: ReasonMissingSignature}
 	}
 	ts, ok := parseTimestamp(timestamp)
 	if !ok {
-		return &VerifyError{Reason: ReasonMalformedTimestamp}
+		return nil, &VerifyError{Reason: ReasonMalformedTimestamp}
 	}
 	now := v.now()
 	if d := now.Sub(time.Unix(ts, 0)); d > MaxSignatureAge || d < -MaxSignatureAge {
-		return &VerifyError{Reason: ReasonStaleTimestamp}
+		return nil, &VerifyError{Reason: ReasonStaleTimestamp}
 	}
 	hexSig, ok := strings.CutPrefix(signature, "v0=")
 	if !ok || len(hexSig) != 2*sha256.Size {
-		return &VerifyError{Reason: ReasonMalformedSignature}
+		return nil, &VerifyError{Reason: ReasonMalformedSignature}
 	}
 	got, err := hex.DecodeString(hexSig)
 	if err != nil {
-		return &VerifyError{Reason: ReasonMalformedSignature}
+		return nil, &VerifyError{Reason: ReasonMalformedSignature}
 	}
-	if !hmac.Equal(got, sign(v.secret, timestamp, body)) {
+	return &Signing{mac: signer(v.secret, timestamp), want: got}, nil
+}
+
+// Signing is a request signature being checked while the body streams in:
+// write the body into it, then Check.
+type Signing struct {
+	mac  hash.Hash
+	want []byte
+}
+
+// Write adds body bytes to the running HMAC.
+func (s *Signing) Write(p []byte) (int, error) { return s.mac.Write(p) }
+
+// Check compares the signature of everything written with the header's, in
+// constant time.
+func (s *Signing) Check() error {
+	if !hmac.Equal(s.want, s.mac.Sum(nil)) {
 		return &VerifyError{Reason: ReasonBadSignature}
 	}
 	return nil
 }
 
-// sign computes the raw v0 signature of a body.
-func sign(secret []byte, timestamp string, body []byte) []byte {
+// signer is the HMAC of a request signed at timestamp, before its body.
+func signer(secret []byte, timestamp string) hash.Hash {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("v0:"))
 	mac.Write([]byte(timestamp))
 	mac.Write([]byte(":"))
+	return mac
+}
+
+// sign computes the raw v0 signature of a body.
+func sign(secret []byte, timestamp string, body []byte) []byte {
+	mac := signer(secret, timestamp)
 	mac.Write(body)
 	return mac.Sum(nil)
 }
