@@ -63,10 +63,15 @@ func newFeatures(ctx context.Context, app *App) (*features, error) {
 	for _, p := range cfg.CatalogPaths {
 		ccfg.Locations = append(ccfg.Locations, catalog.LocationConfig{Target: p})
 	}
+	if ccfg.GitHubHost == "" {
+		// GitHub URLs in locations must name the GitHub platbot talks to.
+		ccfg.GitHubHost = catalog.GitHubHostFor(cfg.GitHub.APIURL)
+	}
 	if err := ccfg.Validate(); err != nil {
 		return nil, &ConfigError{File: cfg.path, Key: "catalog", Msg: err.Error()}
 	}
-	opts := []catalog.Option{catalog.WithLogger(log), catalog.WithSnapshots(catalog.RecordSnapshots{Records: app.Store})}
+	// Every change of identity or authority a refresh sees is audited.
+	opts := []catalog.Option{catalog.WithLogger(log), catalog.WithSnapshots(catalog.RecordSnapshots{Records: app.Store}), catalog.WithAuditor(app.Store)}
 	if f.gh != nil {
 		opts = append(opts, catalog.WithGitHub(f.gh))
 	}

@@ -390,3 +390,43 @@ func TestConfigValidateAndEnv(t *testing.T) {
 		}
 	}
 }
+
+// examples/platbot.yaml names the example's organisation files explicitly;
+// the catalog it loads is the one of the single-list default.
+func TestExamplesWithOrganizationConfigured(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Organization = []LocationConfig{{Target: examplesDir + "/org.yaml"}, {Target: examplesDir + "/people.yaml"}}
+	cfg.Locations = []LocationConfig{{Target: examplesDir}}
+	c, err := New(cfg, WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ps := c.Errors(); len(ps) > 0 {
+		t.Fatalf("problems:\n%s", problemsText(ps))
+	}
+	def := examples(t)
+	refs := func(c *Catalog) []string {
+		var out []string
+		for _, e := range c.List("") {
+			out = append(out, e.Ref())
+		}
+		return out
+	}
+	if got, want := refs(c), refs(def); !slices.Equal(got, want) {
+		t.Errorf("entities differ:\n%v\n%v", got, want)
+	}
+	for _, u := range []string{"U0PLATPRIYA", "U0PAYBOB"} {
+		a, _ := c.Identify(t.Context(), botUser(u))
+		b, _ := def.Identify(t.Context(), botUser(u))
+		if !slices.Equal(a.Groups, b.Groups) || !slices.Equal(a.Roles, b.Roles) || a.UserRef == "" {
+			t.Errorf("%s: %+v vs %+v", u, a, b)
+		}
+	}
+	// The payments team's own file is a team file in both.
+	if e, ok := c.Get("payments-service"); !ok || !strings.HasSuffix(e.Source.File, "teams/payments/catalog-info.yaml") {
+		t.Errorf("payments-service = %v", e)
+	}
+}

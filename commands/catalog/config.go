@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -186,7 +187,7 @@ func (c *Config) Validate() error {
 	if c.GitHubHost == "" {
 		c.GitHubHost = DefaultGitHubHost
 	}
-	if strings.ContainsAny(c.GitHubHost, "/:@ ") {
+	if strings.ContainsAny(c.GitHubHost, "/@ ") {
 		return fmt.Errorf("catalog config: githubHost %q: want a host name such as %s", c.GitHubHost, DefaultGitHubHost)
 	}
 	c.Organization = slices.Clone(c.Organization)
@@ -296,6 +297,18 @@ func allowedKinds(rules []KindRule) map[string]bool {
 		}
 	}
 	return set
+}
+
+// GitHubHostFor returns the web host of the GitHub whose REST API is at
+// apiURL: github.com for "" and https://api.github.com, else the API URL's
+// host (GitHub Enterprise serves https://{host}/api/v3/). Use it to fill
+// Config.GitHubHost from the GitHub client's configuration.
+func GitHubHostFor(apiURL string) string {
+	u, err := url.Parse(strings.TrimSpace(apiURL))
+	if err != nil || u.Host == "" || strings.EqualFold(u.Hostname(), "api.github.com") {
+		return DefaultGitHubHost
+	}
+	return strings.ToLower(u.Host)
 }
 
 // gitHubURLForm is the GitHub URL form locations accept.

@@ -405,3 +405,16 @@ func TestLocationTargetsStayInTheirRepository(t *testing.T) {
 		t.Errorf("a configured github.com URL with githubHost ghe.example: %v", err)
 	}
 }
+
+func TestGitHubHostFor(t *testing.T) {
+	for api, want := range map[string]string{
+		"":                                "github.com",
+		"https://api.github.com/":         "github.com",
+		"https://ghe.example/api/v3/":     "ghe.example",
+		"https://GHE.example:8443/api/v3": "ghe.example:8443",
+	} {
+		if got := GitHubHostFor(api); got != want {
+			t.Errorf("GitHubHostFor(%q) = %q, want %q", api, got, want)
+		}
+	}
+}

@@ -56,6 +56,9 @@ func (r RefreshReport) String() string {
 	if len(r.Kept) > 0 {
 		s += fmt.Sprintf(", %d kept at their last good version", len(r.Kept))
 	}
+	if r.IdentityChanges > 0 {
+		s += fmt.Sprintf(", %d changes of identity or authority audited", r.IdentityChanges)
+	}
 	if r.SaveError != "" {
 		s += "; not persisted: " + r.SaveError
 	}
