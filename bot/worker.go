@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
@@ -25,6 +24,50 @@ type Queue interface {
 	NextJobAt(ctx context.Context) (time.Time, bool, error)
 }
 
+// LeaseKeeper is what a Queue whose leases expire (store.Store) implements
+// so that the worker can keep the leases of running jobs and reclaim those
+// of dead processes. A Queue without it is used as is: nothing renews or
+// reclaims its leases, which is only right when they never expire.
+type LeaseKeeper interface {
+	// RenewJobLease extends a running job's lease to now+lease; a job the
+	// owner no longer holds fails with store.ErrConflict.
+	RenewJobLease(ctx context.Context, id int64, owner string, now time.Time, lease time.Duration) (time.Time, error)
+	// JobLeaseOwners lists the owners of running jobs' leases.
+	JobLeaseOwners(ctx context.Context) ([]string, error)
+	// ExpireJobLeases ends the leases of those owners' running jobs now.
+	ExpireJobLeases(ctx context.Context, owners []string, now time.Time) (int64, error)
+}
+
+// Lease timing. A worker renews the lease of every job it runs (a
+// heartbeat), so a job that runs longer than one lease is never claimed by a
+// second worker, and a worker that lost a lease stops the job and does not
+// record its outcome (the store accepts it only from the lease owner).
+//
+//   - DefaultLease is twice the longest job step by default (a golden-path
+//     step's step_timeout, 5m, see commands/paths/config.go), so even a
+//     worker whose renewals cannot be written finishes its step before
+//     anyone else may take the job over.
+//   - DefaultHeartbeat renews every 30 s: twenty renewals fit in one lease,
+//     so a store that is briefly unwritable costs nothing. A worker that
+//     could not renew and whose lease would lapse before its next try
+//     cancels the job and puts it back in the queue.
+//   - After a crash, a worker starting on the same host reclaims at once the
+//     jobs leased by a process that is gone (its pid is not running, or runs
+//     a process with another start time): see process.gone in owner.go.
+//     Leases of another host (another replica) cannot be checked that way:
+//     such a job is taken over once its heartbeat has stopped for a whole
+//     lease, that is within DefaultLease.
+const (
+	DefaultLease     = 10 * time.Minute
+	DefaultHeartbeat = 30 * time.Second
+)
+
+// Errors a running job's context is cancelled with when its lease is lost.
+var (
+	errLeaseLost    = errors.New("job lease taken over by another worker")
+	errLeaseLapsing = errors.New("job lease could not be renewed before it lapses")
+)
+
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
 	Queue  Queue
@@ -32,9 +75,13 @@ type WorkerOptions struct {
 	Now    func() time.Time
 	// Concurrency is how many jobs run at once (default 8).
 	Concurrency int
-	// Lease is how long a claimed job is reserved (default 5 minutes); a job
-	// whose worker died is claimed again after it.
+	// Lease is how long a claimed job is reserved without a renewal
+	// (default DefaultLease). A job whose worker died on another host is
+	// claimed again after it; on the same host at the next start.
 	Lease time.Duration
+	// Heartbeat is how often a running job's lease is renewed (default
+	// DefaultHeartbeat, and at most a third of Lease: longer is lowered).
+	Heartbeat time.Duration
 	// MaxAttempts is the default for jobs that set none (default 5).
 	MaxAttempts int
 	// Poll caps how long an idle worker sleeps before looking again (default 5s).
@@ -46,11 +93,16 @@ type WorkerOptions struct {
 // a retry backs off exponentially.
 type Worker struct {
 	opts     WorkerOptions
+	proc     process
 	owner    string
 	mu       sync.RWMutex
 	handlers map[string]JobHandler
 	wake     chan struct{}
 	running  sync.WaitGroup
+
+	// inflight holds the ids of the jobs this worker is running.
+	inflightMu sync.Mutex
+	inflight   map[int64]bool
 }
 
 // NewWorker returns a worker over the queue.
@@ -65,7 +117,10 @@ func NewWorker(opts WorkerOptions) *Worker {
 		opts.Concurrency = 8
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 5 * time.Minute
+		opts.Lease = DefaultLease
+	}
+	if opts.Heartbeat <= 0 || opts.Heartbeat > opts.Lease/3 {
+		opts.Heartbeat = min(DefaultHeartbeat, opts.Lease/3)
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
@@ -73,12 +128,14 @@ func NewWorker(opts WorkerOptions) *Worker {
 	if opts.Poll <= 0 {
 		opts.Poll = 5 * time.Second
 	}
-	host, _ := os.Hostname()
+	proc := currentProcess()
 	return &Worker{
 		opts:     opts,
-		owner:    fmt.Sprintf("%s-%d-%d", host, os.Getpid(), rand.Uint32()),
+		proc:     proc,
+		owner:    proc.owner(fmt.Sprintf("%016x", rand.Uint64())),
 		handlers: map[string]JobHandler{},
 		wake:     make(chan struct{}, 1),
+		inflight: map[int64]bool{},
 	}
 }
 
@@ -123,10 +180,14 @@ func (w *Worker) Enqueue(ctx context.Context, spec JobSpec) (bool, error) {
 	return created, nil
 }
 
-// Run claims and runs jobs until ctx ends, then waits for running jobs.
+// Run first reclaims the jobs of dead worker processes (see Reclaim), then
+// claims and runs jobs until ctx ends, then waits for running jobs.
 func (w *Worker) Run(ctx context.Context) {
 	sem := make(chan struct{}, w.opts.Concurrency)
 	defer w.running.Wait()
+	if _, err := w.Reclaim(ctx); err != nil && ctx.Err() == nil {
+		w.opts.Logger.Error("reclaim job leases", "err", err)
+	}
 	for {
 		if ctx.Err() != nil {
 			return
@@ -151,6 +212,10 @@ func (w *Worker) Run(ctx context.Context) {
 			w.sleep(ctx, w.idleFor(ctx))
 			continue
 		}
+		if !w.begin(job) {
+			<-sem
+			continue
+		}
 		w.running.Add(1)
 		go func(j *store.Job) {
 			defer w.running.Done()
@@ -160,9 +225,13 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunDue runs every job that is due now, one at a time, and returns when
-// none is left (for the shell, tests and one-shot subcommands).
+// RunDue reclaims the jobs of dead worker processes (see Reclaim), runs
+// every job that is due now, one at a time, and returns when none is left
+// (for the shell, tests and one-shot subcommands).
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
+	if _, err := w.Reclaim(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	for {
 		job, err := w.opts.Queue.ClaimJob(ctx, w.owner, w.opts.Now(), w.opts.Lease)
@@ -172,9 +241,65 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 		if job == nil {
 			return n, nil
 		}
+		if !w.begin(job) {
+			continue
+		}
 		w.runOne(ctx, job)
 		n++
 	}
+}
+
+// Reclaim makes the jobs leased by worker processes of this host that are
+// gone (killed, crashed) claimable at once, instead of after their leases,
+// and returns how many. A lease whose holder may still run — this process,
+// a live process, another host — is left alone.
+func (w *Worker) Reclaim(ctx context.Context) (int64, error) {
+	lk, ok := w.opts.Queue.(LeaseKeeper)
+	if !ok {
+		return 0, nil
+	}
+	owners, err := lk.JobLeaseOwners(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reclaim job leases: %w", err)
+	}
+	var dead []string
+	for _, o := range owners {
+		if p, ok := parseOwner(o); ok && w.proc.gone(p) {
+			dead = append(dead, o)
+		}
+	}
+	if len(dead) == 0 {
+		return 0, nil
+	}
+	n, err := lk.ExpireJobLeases(ctx, dead, w.opts.Now())
+	if err != nil {
+		return 0, fmt.Errorf("reclaim job leases: %w", err)
+	}
+	if n > 0 {
+		w.opts.Logger.Warn("reclaimed jobs of worker processes that are gone", "jobs", n, "owners", dead)
+	}
+	return n, nil
+}
+
+// begin records that this worker runs job, or returns false when it already
+// does: the job was claimed again because its lease lapsed while its run
+// here goes on. That run keeps the job (its lease owner is the same) and
+// records the outcome, so the new claim is dropped rather than run twice.
+func (w *Worker) begin(j *store.Job) bool {
+	w.inflightMu.Lock()
+	defer w.inflightMu.Unlock()
+	if w.inflight[j.ID] {
+		w.opts.Logger.Warn("job claimed again while running here; its current run goes on", "job", j.ID, "kind", j.Kind)
+		return false
+	}
+	w.inflight[j.ID] = true
+	return true
+}
+
+func (w *Worker) end(id int64) {
+	w.inflightMu.Lock()
+	delete(w.inflight, id)
+	w.inflightMu.Unlock()
 }
 
 func (w *Worker) idleFor(ctx context.Context) time.Duration {
@@ -199,7 +324,57 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// keepLease renews j's lease every Heartbeat until stop is called (which
+// waits for the renewals to end). When the lease is lost, or is about to
+// lapse because renewals fail, it cancels the job's context with
+// errLeaseLost or errLeaseLapsing.
+func (w *Worker) keepLease(ctx context.Context, cancel context.CancelCauseFunc, j *store.Job, log *slog.Logger) (stop func()) {
+	lk, ok := w.opts.Queue.(LeaseKeeper)
+	if !ok {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(w.opts.Heartbeat)
+		defer t.Stop()
+		until := j.LeaseUntil
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			u, err := lk.RenewJobLease(ctx, j.ID, w.owner, w.opts.Now(), w.opts.Lease)
+			switch {
+			case err == nil:
+				until = u
+			case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+				log.Warn("job lease lost; stopping the job", "err", err)
+				cancel(errLeaseLost)
+				return
+			case ctx.Err() != nil:
+				return
+			default:
+				log.Warn("renew job lease", "err", err, "lease_until", until)
+				if !w.opts.Now().Add(w.opts.Heartbeat).Before(until) {
+					log.Error("job lease about to lapse; stopping the job")
+					cancel(errLeaseLapsing)
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 func (w *Worker) runOne(ctx context.Context, j *store.Job) {
+	defer w.end(j.ID)
 	w.mu.RLock()
 	h := w.handlers[j.Kind]
 	w.mu.RUnlock()
@@ -213,15 +388,32 @@ func (w *Worker) runOne(ctx context.Context, j *store.Job) {
 		}
 		return
 	}
-	err := safeRun(ctx, h, j.Payload)
+	jctx, cancel := context.WithCancelCause(ctx)
+	stop := w.keepLease(jctx, cancel, j, log)
+	err := safeRun(jctx, h, j.Payload)
+	stop()
+	cause := context.Cause(jctx)
+	cancel(nil)
+	if err != nil && errors.Is(cause, errLeaseLapsing) {
+		// Retried (with backoff) like any failure.
+		err = fmt.Errorf("stopped: its lease could not be renewed: %w", err)
+	}
 	switch {
 	case err == nil:
-		if cerr := w.opts.Queue.CompleteJob(fctx, j.ID, w.owner); cerr != nil {
+		// Accepted only while this worker still holds the lease.
+		cerr := w.opts.Queue.CompleteJob(fctx, j.ID, w.owner)
+		switch {
+		case errors.Is(cerr, store.ErrConflict) && errors.Is(cause, errLeaseLost):
+			log.Warn("job finished after its lease was taken over; the new owner records the outcome")
+		case cerr != nil:
 			log.Error("complete job", "err", cerr)
 		}
+	case errors.Is(cause, errLeaseLost):
+		// Another worker owns the job now; its outcome is theirs to record.
+		log.Warn("job stopped: its lease was taken over", "err", err)
 	case ctx.Err() != nil:
-		// Shutting down: leave the job to be claimed again after its lease,
-		// or sooner by the next start.
+		// Shutting down: put the job back for the next start (if this
+		// fails, the next start on this host reclaims it; see Reclaim).
 		if rerr := w.opts.Queue.RetryJob(fctx, j.ID, w.owner, "interrupted by shutdown", w.opts.Now()); rerr != nil {
 			log.Error("requeue job", "err", rerr)
 		}
