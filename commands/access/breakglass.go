@@ -53,7 +53,7 @@ func (a *Access) startBreakGlass(ctx context.Context, req *bot.Request, r *Acces
 	}
 	if first {
 		a.thread(ctx, r, fmt.Sprintf("🚨 *BREAK-GLASS* — %s took %s for %s without approval: _%s_\n%s must review this use afterwards.",
-			mention(r.Requester), what(r), FormatDuration(r.Duration), r.Reason, a.reviewers(r)), true)
+			mention(r.Requester), what(r), FormatDuration(r.Duration), bot.UserText(r.Reason), a.reviewers(r)), true)
 	}
 	if err := a.scheduleGrant(ctx, r); err != nil {
 		return err
@@ -185,7 +185,7 @@ func (a *Access) reviewForm(ctx context.Context, req *bot.Request) (*bot.Form, e
 		Title:      "Review break-glass",
 		SubmitText: "Record review",
 		Intro: fmt.Sprintf("`%s`: %s took %s for %s. Reason given: %s",
-			r.ID, mention(r.Requester), what(r), FormatDuration(r.Duration), r.Reason),
+			r.ID, mention(r.Requester), what(r), FormatDuration(r.Duration), bot.UserText(r.Reason)),
 		Fields: []bot.Field{
 			{ID: fieldVerdict, Label: "Was it justified?", Kind: bot.FieldSelect, Required: true, Options: []bot.Option{
 				{Value: VerdictJustified, Label: "Justified"},
@@ -247,7 +247,7 @@ func (a *Access) submitReview(ctx context.Context, req *bot.Request, v bot.Value
 	}
 	a.audit(ctx, req.User, "access.breakglass.review", "ok", out, map[string]any{"verdict": rv.Verdict, "note": rv.Note, "role": role})
 	a.announce(ctx, out, state,
-		fmt.Sprintf("📝 Follow-up review by %s (%s): *%s* — %s", mention(req.User), role, rv.Verdict, rv.Note),
-		fmt.Sprintf("📝 Your break-glass `%s` was reviewed by %s: *%s* — %s", out.ID, mention(req.User), rv.Verdict, rv.Note))
+		fmt.Sprintf("📝 Follow-up review by %s (%s): *%s* — %s", mention(req.User), role, rv.Verdict, bot.UserText(rv.Note)),
+		fmt.Sprintf("📝 Your break-glass `%s` was reviewed by %s: *%s* — %s", out.ID, mention(req.User), rv.Verdict, bot.UserText(rv.Note)))
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📝 Review of `%s` recorded. Thanks.", out.ID)})
 }

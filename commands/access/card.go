@@ -83,7 +83,7 @@ func statusText(r *AccessRequest, state string) string {
 		if r.Denial != nil {
 			s += " by " + mention(r.Denial.User) + " at " + stamp(r.Denial.At)
 			if r.Denial.Note != "" {
-				s += ": " + r.Denial.Note
+				s += ": " + bot.UserText(r.Denial.Note).Mrkdwn()
 			}
 		}
 	case StateLapsed:
@@ -96,7 +96,7 @@ func statusText(r *AccessRequest, state string) string {
 			s += " by " + mention(*r.EndedBy)
 		}
 		if r.EndReason != "" {
-			s += ": " + r.EndReason
+			s += ": " + bot.UserText(r.EndReason).Mrkdwn()
 		}
 	case StateFailed:
 		s += " — credentials could not be issued: " + r.Failure
@@ -115,7 +115,7 @@ func (a *Access) card(r *AccessRequest, state string) bot.Message {
 	}
 	ticket := "—"
 	if r.Ticket != "" {
-		ticket = "<" + r.Ticket + "|" + r.Ticket + ">"
+		ticket = bot.Link(r.Ticket, r.Ticket)
 	}
 	blocks := []bot.Block{
 		bot.Header{Text: title},
@@ -128,7 +128,7 @@ func (a *Access) card(r *AccessRequest, state string) bot.Message {
 			{Label: "Duration", Value: FormatDuration(r.Duration) + " from approval"},
 			{Label: "Ticket", Value: ticket},
 		}},
-		bot.Section{Text: "*Reason:* " + r.Reason},
+		bot.Section{Text: "*Reason:* " + bot.UserText(r.Reason).Mrkdwn()},
 	}
 	if len(r.Approvals) > 0 {
 		var lines []string
@@ -140,7 +140,7 @@ func (a *Access) card(r *AccessRequest, state string) bot.Message {
 	if r.BreakGlass {
 		if r.FollowUp != nil {
 			blocks = append(blocks, bot.Section{Text: fmt.Sprintf("*Follow-up review:* %s by %s at %s — %s",
-				r.FollowUp.Verdict, mention(r.FollowUp.User), stamp(r.FollowUp.At), r.FollowUp.Note)})
+				r.FollowUp.Verdict, mention(r.FollowUp.User), stamp(r.FollowUp.At), bot.UserText(r.FollowUp.Note))})
 		} else {
 			blocks = append(blocks, bot.Section{Text: "*Follow-up review:* 🔔 required — a peer or the manager of " + r.Owner + " must review this break-glass use."})
 		}

@@ -281,12 +281,12 @@ func (a *Access) ended(ctx context.Context, r *AccessRequest, state string) {
 			by = *r.EndedBy
 		}
 		a.audit(ctx, by, "access.revoked", "revoked", r, map[string]any{"ended_at": r.EndedAt.UTC().Format(time.RFC3339), "why": r.EndReason})
-		text := fmt.Sprintf("🔒 Revoked by %s: %s. `%s` was deleted; its tokens no longer work.", mention(by), r.EndReason, ident)
+		text := fmt.Sprintf("🔒 Revoked by %s: %s. `%s` was deleted; its tokens no longer work.", mention(by), bot.UserText(r.EndReason), ident)
 		if r.ApprovedAt.IsZero() {
-			text = fmt.Sprintf("🔒 Cancelled by %s before a decision: %s.", mention(by), r.EndReason)
+			text = fmt.Sprintf("🔒 Cancelled by %s before a decision: %s.", mention(by), bot.UserText(r.EndReason))
 		}
 		a.announce(ctx, r, state, text,
-			fmt.Sprintf("🔒 Your access `%s` (%s) was revoked by %s: %s.", r.ID, what(r), mention(by), r.EndReason))
+			fmt.Sprintf("🔒 Your access `%s` (%s) was revoked by %s: %s.", r.ID, what(r), mention(by), bot.UserText(r.EndReason)))
 	case StateFailed:
 		a.audit(ctx, system, "access.fail", "error", r, map[string]any{"failure": r.Failure})
 		a.announce(ctx, r, state,
