@@ -288,7 +288,7 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 	if exp := s.expiringWaivers(d.waivers, refs, d.now, s.cfg.Digest.ExpiringWithin); len(exp) > 0 {
 		lines := []string{fmt.Sprintf("*Waivers expiring within %d days*", int(s.cfg.Digest.ExpiringWithin.Hours()/24))}
 		for _, w := range exp {
-			lines = append(lines, fmt.Sprintf("• %s `%s` expires %s (`%s`: %s)", shortRef(w.Service), w.Check, w.Expires.In(loc).Format("2006-01-02"), w.ID, w.Reason))
+			lines = append(lines, fmt.Sprintf("• %s `%s` expires %s (`%s`: %s)", shortRef(w.Service), w.Check, w.Expires.In(loc).Format("2006-01-02"), w.ID, bot.UserText(w.Reason)))
 		}
 		blocks = append(blocks, sections(lines)...)
 		text = append(text, lines...)

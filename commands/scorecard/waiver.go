@@ -165,7 +165,7 @@ func waiverRequestMessage(w *Waiver, c *Check, buttons bool) bot.Message {
 		title = c.Title
 	}
 	text := fmt.Sprintf("Waiver request `%s`: <@%s> asks to waive *%s* (`%s`) for *%s* for %d days.\n>%s",
-		w.ID, w.Requester.ID, title, w.Check, shortRef(w.Service), w.Days, w.Reason)
+		w.ID, w.Requester.ID, title, w.Check, shortRef(w.Service), w.Days, bot.UserText(w.Reason))
 	blocks := []bot.Block{
 		bot.Header{Text: "Scorecard waiver request"},
 		bot.Section{Text: text},

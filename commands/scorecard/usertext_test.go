@@ -1,0 +1,30 @@
+package scorecard
+
+import (
+	"testing"
+
+	"github.com/platbot/platbot/bot/bottest"
+)
+
+// TestWaiverReasonNeverPings: a waiver reason typed as Slack markup reaches
+// the admin channel (request and decided update) as text, and the shell
+// prints it as typed.
+func TestWaiverReasonNeverPings(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.run(t, "U-DEV", `scorecard waive payments-service has-readme-runbook --days 10 --reason "`+bottest.Hostile+`"`)
+	approve, _, ref := lastButtons(t, f.m)
+	f.click(t, "U-ADMIN", approve, ref)
+	var post, update int
+	for _, s := range f.m.CarryingHostile() {
+		bottest.CheckHostile(t, s)
+		switch s.Op {
+		case "post":
+			post++
+		case "update":
+			update++
+		}
+	}
+	if post != 1 || update != 1 {
+		t.Fatalf("the reason is on %d request posts and %d updates, want 1 and 1", post, update)
+	}
+}
