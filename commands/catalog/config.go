@@ -125,7 +125,10 @@ type KindRule struct {
 }
 
 // DefaultConfig reads examples/catalog, makes group:default/platform the
-// admins and refreshes every 10 minutes.
+// admins and refreshes every 10 minutes. It sets no Organization, so the
+// example folder's own files (org.yaml, people.yaml, …) are the
+// organisation, and the payments team's file its Location entity brings
+// in is a team file.
 func DefaultConfig() Config {
 	return Config{
 		Locations:   []LocationConfig{{Target: DefaultLocation}},

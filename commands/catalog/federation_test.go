@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/platbot/platbot/bot/bottest"
 )
 
 // location returns a Location document without spec.owner.
@@ -416,5 +419,51 @@ func TestGitHubHostFor(t *testing.T) {
 		if got := GitHubHostFor(api); got != want {
 			t.Errorf("GitHubHostFor(%q) = %q, want %q", api, got, want)
 		}
+	}
+}
+
+// The scenario on the example catalog: the payments team edits its
+// own file (teams/payments/catalog-info.yaml) to declare a group under
+// platform with bob in it. An admin's reload shows the refusal, with file
+// and line, in /plat catalog errors, and bob is no admin.
+func TestExampleTeamFileCannotMakeAdmins(t *testing.T) {
+	files := map[string]string{}
+	for _, name := range []string{"org.yaml", "people.yaml", "systems.yaml", "platform.yaml", "checkout.yaml", "reports.yaml", "locations.yaml", "teams/payments/catalog-info.yaml"} {
+		b, err := os.ReadFile(filepath.Join(examplesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(b)
+	}
+	dir := writeFiles(t, files)
+	c := newTestCatalog(t, []LocationConfig{{Target: dir}})
+	if ps := c.Errors(); len(ps) > 0 {
+		t.Fatalf("the copied examples have problems:\n%s", problemsText(ps))
+	}
+	teamFile := files["teams/payments/catalog-info.yaml"] + "---\n" +
+		group("payments-admins") + "  parent: platform\n  members: [bob.okafor]\n"
+	if err := writeFile(dir, "teams/payments/catalog-info.yaml", teamFile); err != nil {
+		t.Fatal(err)
+	}
+	m := bottest.NewMessenger()
+	if err := run(t, c, m, "U0PLATPRIYA", "catalog reload"); err != nil {
+		t.Fatal(err)
+	}
+	m.Reset()
+	if err := run(t, c, m, "U0PLATPRIYA", "catalog errors"); err != nil {
+		t.Fatal(err)
+	}
+	want := dir + "/teams/payments/catalog-info.yaml:" + strconv.Itoa(lineWith(t, teamFile, "name: payments-admins")-2) +
+		": group:default/payments-admins: a team file of group:default/payments (brought in by Location location:default/payments-team at " +
+		dir + "/locations.yaml:6) may add only Component, API, Resource, System, Template entities; this Group is not loaded"
+	if text := m.AllText(); !strings.Contains(text, want) {
+		t.Errorf("catalog errors lacks\n%s\nin:\n%s", want, text)
+	}
+	id, _ := c.Identify(context.Background(), botUser("U0PAYBOB"))
+	if id.IsAdmin() || id.InGroup("platform") || len(c.Children("platform")) != 0 {
+		t.Errorf("bob = %+v; platform's children %v", id, c.Children("platform"))
+	}
+	if _, ok := c.Get("payments-service"); !ok {
+		t.Error("the rest of the team file no longer loads")
 	}
 }
