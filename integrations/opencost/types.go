@@ -7,6 +7,7 @@ package opencost
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("bad duration %q", s)
 	}
 	n, err := strconv.ParseFloat(s[:len(s)-1], 64)
-	if err != nil || n <= 0 {
+	if err != nil || !(n > 0) || math.IsInf(n, 0) {
 		return 0, fmt.Errorf("bad duration %q", s)
 	}
 	var unit time.Duration
@@ -165,7 +166,13 @@ func ParseDuration(s string) (time.Duration, error) {
 	default:
 		return 0, fmt.Errorf("bad duration %q: want a number followed by m, h, d or w", s)
 	}
-	return time.Duration(n * float64(unit)), nil
+	// Converting a float beyond int64 to a Duration is undefined (it comes
+	// out negative on amd64): refuse what a Duration cannot hold.
+	d := n * float64(unit)
+	if d < 1 || d >= float64(math.MaxInt64) {
+		return 0, fmt.Errorf("bad duration %q: want between 1ns and about 292 years", s)
+	}
+	return time.Duration(d), nil
 }
 
 // ParseWindow reads a window parameter relative to now: an RFC 3339 or
