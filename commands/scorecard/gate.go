@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/store"
@@ -92,23 +93,37 @@ func gateMessage(v GateVerdict) bot.Message {
 	return bot.Message{Text: head, Blocks: blocks}
 }
 
-// maxWebhookBody bounds a webhook delivery.
-const maxWebhookBody = 25 << 20
+// MaxWebhookBody bounds a webhook delivery. A pull_request event is tens of
+// kilobytes (a long description included); GitHub allows any event up to
+// 25 MB, which the gate never needs. A larger body is answered 413: by its
+// Content-Length before anything is read, or as soon as the limit is passed.
+const MaxWebhookBody = 2 << 20
+
+// MaxWebhooksInFlight bounds the deliveries served at once; one more is
+// answered 503 (GitHub shows it as a failed delivery to redeliver).
+const MaxWebhooksInFlight = 16
 
 // ValidSignature checks GitHub's X-Hub-Signature-256 ("sha256=<hex HMAC of
 // the body>") in constant time.
 func ValidSignature(secret, body []byte, header string) bool {
-	const prefix = "sha256="
-	if len(secret) == 0 || !strings.HasPrefix(header, prefix) {
-		return false
-	}
-	got, err := hex.DecodeString(strings.TrimPrefix(header, prefix))
-	if err != nil {
+	want, ok := parseSignature(header)
+	if len(secret) == 0 || !ok {
 		return false
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	return hmac.Equal(want, mac.Sum(nil))
+}
+
+// parseSignature reads an X-Hub-Signature-256 value: "sha256=" and 64 hex
+// digits.
+func parseSignature(header string) ([]byte, bool) {
+	h, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || len(h) != 2*sha256.Size {
+		return nil, false
+	}
+	b, err := hex.DecodeString(h)
+	return b, err == nil
 }
 
 // gateJobPayload is a pull request to gate.
@@ -139,11 +154,22 @@ type pullRequestEvent struct {
 // valid X-Hub-Signature-256 made with GITHUB_WEBHOOK_SECRET (else 401).
 // pull_request events (opened, synchronize, reopened, edited) on catalog
 // repositories are gated as a durable job (202); ping is answered; other
-// events are ignored.
+// events are ignored. At most MaxWebhooksInFlight deliveries are served at
+// once and none larger than MaxWebhookBody is read.
 func (s *Scorecards) WebhookHandler() http.Handler {
-	return http.HandlerFunc(s.serveWebhook)
+	return s.webhookHandler(httpguard.NewLimit(MaxWebhooksInFlight))
 }
 
+func (s *Scorecards) webhookHandler(l *httpguard.Limit) http.Handler {
+	return httpguard.Wrap(http.HandlerFunc(s.serveWebhook), l, func(r *http.Request) {
+		s.log.Warn("github webhook refused: too many deliveries in flight", "limit", l.Cap(), "remote", r.RemoteAddr)
+	})
+}
+
+// serveWebhook refuses what it can before reading the body — a declared
+// length over MaxWebhookBody, a missing or malformed signature — then
+// streams the body through the HMAC, keeping it only for a pull_request
+// event (the one payload it reads), and compares the signature at the end.
 func (s *Scorecards) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -155,17 +181,42 @@ func (s *Scorecards) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "webhook secret not configured", http.StatusServiceUnavailable)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
-	if err != nil || len(body) > maxWebhookBody {
-		http.Error(w, "unreadable or oversized body", http.StatusBadRequest)
+	if httpguard.Declared(r, MaxWebhookBody) {
+		w.Header().Set("Connection", "close")
+		s.log.Warn("github webhook refused: body over the limit", "remote", r.RemoteAddr, "content_length", r.ContentLength, "limit", MaxWebhookBody)
+		http.Error(w, fmt.Sprintf("body larger than %d bytes", MaxWebhookBody), http.StatusRequestEntityTooLarge)
 		return
 	}
-	if !ValidSignature(s.secret, body, r.Header.Get("X-Hub-Signature-256")) {
-		s.log.Warn("github webhook with a bad signature", "remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
+	want, ok := parseSignature(r.Header.Get("X-Hub-Signature-256"))
+	if !ok {
+		w.Header().Set("Connection", "close")
+		s.log.Warn("github webhook without a valid X-Hub-Signature-256", "remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")
+	mac := hmac.New(sha256.New, s.secret)
+	var body []byte
+	var err error
+	if event == "pull_request" {
+		body, err = httpguard.ReadBody(w, r, MaxWebhookBody, mac)
+	} else {
+		err = httpguard.Discard(w, r, MaxWebhookBody, mac)
+	}
+	switch {
+	case errors.Is(err, httpguard.ErrTooLarge):
+		s.log.Warn("github webhook refused: body over the limit", "remote", r.RemoteAddr, "limit", MaxWebhookBody)
+		http.Error(w, fmt.Sprintf("body larger than %d bytes", MaxWebhookBody), http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
+		http.Error(w, "unreadable body", http.StatusBadRequest)
+		return
+	}
+	if !hmac.Equal(want, mac.Sum(nil)) {
+		s.log.Warn("github webhook with a bad signature", "remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
 	switch event {
 	case "ping":
 		w.WriteHeader(http.StatusOK)

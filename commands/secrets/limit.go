@@ -1,7 +1,11 @@
 package secrets
 
 import (
+	"fmt"
 	"net"
+	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -11,6 +15,7 @@ import (
 // a minute. It bounds how fast anyone can guess links or make platbot
 // decrypt; what is refused costs no audit event and no store write.
 type limiter struct {
+	proxies   proxies // whose X-Forwarded-For is believed
 	mu        sync.Mutex
 	perMinute float64
 	now       func() time.Time
@@ -26,11 +31,11 @@ type bucket struct {
 // ones that have refilled are forgotten (and if that is not enough, all).
 const maxTracked = 10000
 
-func newLimiter(perMinute int, now func() time.Time) *limiter {
+func newLimiter(perMinute int, trusted proxies, now func() time.Time) *limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &limiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+	return &limiter{proxies: trusted, perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
 }
 
 // allow takes one submission from addr's bucket, reporting whether there
@@ -77,4 +82,76 @@ func clientAddr(remote string) string {
 		return h
 	}
 	return remote
+}
+
+// proxies are the address ranges of the reverse proxies in front of
+// platbot (the trusted_proxies setting). Only a request arriving from one
+// of them has its X-Forwarded-For read; anyone else could write any
+// address there and get a fresh per-address allowance with every request.
+type proxies []netip.Prefix
+
+// parseProxies reads trusted_proxies entries: CIDR ranges (10.0.0.0/8,
+// fd00::/8) or single addresses.
+func parseProxies(list []string) (proxies, error) {
+	var out proxies
+	for _, e := range list {
+		e = strings.TrimSpace(e)
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(e)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: trusted_proxies entry %q is neither an IP address nor a CIDR range like 10.0.0.0/8", e)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func (p proxies) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, r := range p {
+		if r.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// client names who sent a request: key is the address the per-address
+// limit counts (an IP without port), remote what the log and the audit
+// trail record. A request from a trusted proxy is attributed to the
+// nearest X-Forwarded-For hop that is not itself a trusted proxy, read
+// from the right (the end the proxies append to; whatever the client wrote
+// is further left and never reached while an untrusted hop comes first).
+func (p proxies) client(r *http.Request) (key, remote string) {
+	peer := clientAddr(r.RemoteAddr)
+	if len(p) == 0 {
+		return peer, r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !p.trusted(addr) {
+		return peer, r.RemoteAddr
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := addr
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(clientAddr(strings.TrimSpace(hops[i])))
+		if err != nil {
+			break // garbage a trusted proxy passed on: the hop that passed it is the client
+		}
+		client = hop.Unmap()
+		if !p.trusted(client) {
+			break
+		}
+	}
+	if client == addr {
+		return peer, r.RemoteAddr
+	}
+	return client.String(), client.String() + " via " + r.RemoteAddr
 }

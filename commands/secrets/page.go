@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/platbot/platbot/bot/httpguard"
 )
 
 //go:embed static/seal.js static/seal.css
@@ -23,6 +24,10 @@ const Prefix = "/seal/"
 // maxBody bounds a submission's body.
 const maxBody = 16 << 10
 
+// maxPageInFlight bounds the sealing page's requests served at once; one
+// more is answered 503 before anything is read.
+const maxPageInFlight = 64
+
 // contentSecurityPolicy lets the page run only its own script, talk only to
 // platbot, submit only to platbot, and never be framed.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
@@ -31,8 +36,12 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // Handler serves the sealing page: GET|HEAD /seal/<token> shows it,
 // POST /seal/<token> takes a ciphertext (JSON {"ciphertext": "vault:v1:…"}),
 // and /seal/static/ serves its script and style sheet. Mount it at Prefix.
+// At most maxPageInFlight requests are served at once.
 func (s *Secrets) Handler() http.Handler {
-	return http.HandlerFunc(s.serveHTTP)
+	return httpguard.Wrap(http.HandlerFunc(s.serveHTTP), s.inflight, func(r *http.Request) {
+		s.metrics.requests.WithLabelValues("busy").Inc()
+		s.log.Warn("sealing page: request refused, too many in flight", "limit", s.inflight.Cap(), "remote", r.RemoteAddr)
+	})
 }
 
 func (s *Secrets) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,10 +117,9 @@ func (s *Secrets) serveStatic(w http.ResponseWriter, r *http.Request, name strin
 	w.Write(b)
 }
 
-func remoteOf(r *http.Request) string { return r.RemoteAddr }
-
 func (s *Secrets) servePage(w http.ResponseWriter, r *http.Request, token string) {
-	info, err := s.page(r.Context(), token, remoteOf(r))
+	_, remote := s.limit.proxies.client(r)
+	info, err := s.page(r.Context(), token, remote)
 	if err != nil {
 		writePage(w, refusalOf(err))
 		return
@@ -156,9 +164,10 @@ type submission struct {
 }
 
 func (s *Secrets) serveSeal(w http.ResponseWriter, r *http.Request, token string) {
-	if !s.limit.allow(clientAddr(remoteOf(r))) {
+	key, remote := s.limit.proxies.client(r)
+	if !s.limit.allow(key) {
 		s.metrics.requests.WithLabelValues("rate_limited").Inc()
-		s.log.Debug("sealing page: too many submissions", "remote", remoteOf(r))
+		s.log.Debug("sealing page: too many submissions", "remote", remote)
 		w.Header().Set("Retry-After", "60")
 		writeJSON(w, &refusal{status: http.StatusTooManyRequests, title: "Too many attempts",
 			msg: "Too many submissions came from your address in the last minute. Nothing was stored; the link still works. Wait a minute and try again."})
@@ -170,10 +179,9 @@ func (s *Secrets) serveSeal(w http.ResponseWriter, r *http.Request, token string
 			msg: "The value is encrypted in your browser before it is sent, which needs JavaScript. Nothing was sent or stored."})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := httpguard.ReadBody(w, r, maxBody, nil)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, httpguard.ErrTooLarge) {
 			writeJSON(w, &refusal{status: http.StatusRequestEntityTooLarge, title: "Too large", msg: "The submission is larger than a sealed value can be. Nothing was stored."})
 			return
 		}
@@ -190,7 +198,7 @@ func (s *Secrets) serveSeal(w http.ResponseWriter, r *http.Request, token string
 		return
 	}
 	zero(body)
-	res, err := s.seal(r.Context(), token, sub.Ciphertext, remoteOf(r))
+	res, err := s.seal(r.Context(), token, sub.Ciphertext, remote)
 	if err != nil {
 		writeJSON(w, refusalOf(err))
 		return

@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/store"
 )
@@ -97,8 +98,14 @@ type Config struct {
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// SubmitsPerMinute caps the submissions (POST /seal/<token>) one
 	// client address may make per minute (default 10); more are answered
-	// 429. Behind a reverse proxy every client has the proxy's address.
+	// 429. Behind a reverse proxy every client has the proxy's address
+	// unless the proxy is listed in TrustedProxies.
 	SubmitsPerMinute int `yaml:"submits_per_minute"`
+	// TrustedProxies are the reverse proxies in front of platbot, as CIDR
+	// ranges or addresses (PLATBOT_TRUSTED_PROXIES, comma-separated). Only
+	// a request from one of them has its X-Forwarded-For believed for the
+	// per-address limit and the audit trail; by default nobody's is.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ChecksumAnnotation, when true (the default), makes a rotation's pull
 	// request bump ChecksumAnnotationKey on the Deployment's pod template,
 	// so the pods restart and read the new value.
@@ -200,6 +207,9 @@ func (c Config) Validate() error {
 	}
 	if !strings.Contains(c.ExternalSecretPath, "{secret}") {
 		return fmt.Errorf("secrets: external_secret_path %q must contain {secret}", c.ExternalSecretPath)
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	return nil
 }
@@ -340,21 +350,23 @@ type Secrets struct {
 	now    func() time.Time
 	router *bot.Router
 
-	limit   *limiter
-	metrics sealMetrics
+	limit    *limiter
+	inflight *httpguard.Limit // the sealing page's requests at once
+	metrics  sealMetrics
 }
 
 // sealMetrics count what the sealing page's submissions came to.
 type sealMetrics struct {
 	// requests is platbot_secrets_seal_requests_total{outcome}: sealed,
-	// refused (a real link), unknown_token (nobody's link), rate_limited.
+	// refused (a real link), unknown_token (nobody's link), rate_limited,
+	// busy (too many requests in flight).
 	requests *prometheus.CounterVec
 }
 
 func newSealMetrics(reg prometheus.Registerer, log *slog.Logger) sealMetrics {
 	m := sealMetrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "platbot_secrets_seal_requests_total",
-		Help: "Submissions to the one-time secret sealing page, by outcome (sealed, refused, unknown_token, rate_limited).",
+		Help: "Submissions to the one-time secret sealing page, by outcome (sealed, refused, unknown_token, rate_limited, busy).",
 	}, []string{"outcome"})}
 	if reg != nil {
 		if err := reg.Register(m.requests); err != nil {
@@ -388,12 +400,17 @@ func New(cfg Config, deps Deps) (*Secrets, error) {
 		deps.Now = time.Now
 	}
 	log := deps.Logger.With("feature", "secrets")
+	trusted, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	return &Secrets{
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, kv: deps.KV, sealer: deps.Sealer,
 		pub: deps.Publisher, files: deps.Files, audit: deps.Audit,
 		log: log, now: deps.Now,
-		limit:   newLimiter(cfg.SubmitsPerMinute, deps.Now),
-		metrics: newSealMetrics(deps.Metrics, log),
+		limit:    newLimiter(cfg.SubmitsPerMinute, trusted, deps.Now),
+		inflight: httpguard.NewLimit(maxPageInFlight),
+		metrics:  newSealMetrics(deps.Metrics, log),
 	}, nil
 }
 
