@@ -1,10 +1,14 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +134,119 @@ func FuzzParseInteraction(f *testing.F) {
 		}
 		if c, err := parseCommandJSON(body); err == nil {
 			check(t, h.processCommand(ctx, c))
+		}
+	})
+}
+
+// acceptLog is a router that accepts everything and remembers what was
+// queued, so a fuzz target can check what a delivery turned into.
+type acceptLog struct {
+	stubRouter
+	kinds []string
+	reqs  []*bot.Request
+}
+
+func (a *acceptLog) Accept(_ context.Context, kind string, payload any, req *bot.Request) (bool, error) {
+	if _, err := json.Marshal(payload); err != nil {
+		return false, err
+	}
+	a.kinds = append(a.kinds, kind)
+	a.reqs = append(a.reqs, req)
+	return true, nil
+}
+
+// FuzzSignedRequests posts arbitrary, correctly signed bodies to the three
+// HTTP endpoints, as Slack (or someone holding the signing secret) could.
+// Every answer must be 200, 400 or 413 with an empty or JSON body; a
+// url_verification is answered with exactly its challenge; a queued
+// command or event keeps the delivery's ids, its text is trimmed and taken
+// from what was written, and no bot message or message edit ever runs a
+// command.
+func FuzzSignedRequests(f *testing.F) {
+	paths := []string{PathCommands, PathInteractions, PathEvents}
+	event := func(id string, ev map[string]any) []byte {
+		b, _ := json.Marshal(map[string]any{"token": "legacy", "team_id": "T0FAKE", "api_app_id": "A0FAKE", "type": "event_callback", "event_id": id, "event_time": 1700000100, "event": ev})
+		return b
+	}
+	f.Add(uint8(0), slackfake.CommandBody(map[string]string{"user_id": "U0ALICE", "trigger_id": "13345224609.738474920.8088930838d88f008e0", "text": "  scorecard waive payments-service has-runbook --days 30 --reason \"known issue\" ", "response_url": "https://hooks.slack.com/commands/T0FAKE/1/x"}))
+	f.Add(uint8(0), []byte("command=%2Fplat&text=&user_id=U1&trigger_id=t"))
+	f.Add(uint8(1), slackfake.InteractionBody(blockActions("U0CAROL", "approve:42", "v", "1700000200.000100", "1700000100.000200")))
+	f.Add(uint8(1), slackfake.InteractionBody(map[string]any{"type": "shortcut", "callback_id": "plat new-db", "trigger_id": "t1", "user": map[string]any{"id": "U1"}}))
+	f.Add(uint8(2), []byte(`{"token":"legacy","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`))
+	f.Add(uint8(2), event("Ev0MENTION", map[string]any{"type": "app_mention", "user": "U0ALICE", "text": "<@U0BOT> ping now", "ts": "1700000100.000200", "channel": "C0DEV"}))
+	f.Add(uint8(2), event("Ev0DM", map[string]any{"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "/plat ping dm", "ts": "1700000101.000100", "channel": "D0ALICE"}))
+	f.Add(uint8(2), event("Ev0BOT", map[string]any{"type": "app_mention", "user": "U0BOT", "bot_id": "B0BOT", "text": "<@U0BOT> ping", "ts": "1", "channel": "C0DEV"}))
+	f.Add(uint8(2), event("Ev0EDIT", map[string]any{"type": "message", "subtype": "message_changed", "channel_type": "im", "user": "U1", "channel": "D1", "ts": "2"}))
+	now := time.Unix(1700000000, 0)
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		path := paths[int(which)%len(paths)]
+		rt := &acceptLog{}
+		h, err := NewHandler(HandlerOptions{Router: rt, SigningSecret: testSecret, Logger: discardLogger(), Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, slackfake.SignedRequest(testSecret, path, body, now))
+		switch rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("%s answered %d", path, rec.Code)
+		}
+		var answer map[string]any
+		if b := bytes.TrimSpace(rec.Body.Bytes()); len(b) > 0 && rec.Code == http.StatusOK {
+			if err := json.Unmarshal(b, &answer); err != nil {
+				t.Fatalf("%s answered a body that is not JSON: %q", path, b)
+			}
+		}
+		if rec.Code != http.StatusOK && len(rt.reqs) > 0 {
+			t.Fatalf("%s answered %d but queued %d jobs", path, rec.Code, len(rt.reqs))
+		}
+		switch path {
+		case PathEvents:
+			var ev struct {
+				Type, Challenge string
+				EventID         string `json:"event_id"`
+				Event           struct {
+					Type, Subtype, User, Text string
+					BotID                     string `json:"bot_id"`
+				}
+			}
+			if json.Unmarshal(body, &ev) != nil {
+				break
+			}
+			if ev.Type == "url_verification" && rec.Code == http.StatusOK && answer["challenge"] != ev.Challenge {
+				t.Fatalf("url_verification answered %v, want challenge %q", answer, ev.Challenge)
+			}
+			for _, req := range rt.reqs {
+				if ev.Event.BotID != "" || ev.Event.Subtype != "" || ev.Event.User == "" {
+					t.Fatalf("event %+v (a bot, an edit or nobody) queued a command", ev.Event)
+				}
+				if req.ID != ev.EventID || req.ID == "" || req.User.ID != ev.Event.User {
+					t.Fatalf("queued request %q by %q from event %q by %q", req.ID, req.User.ID, ev.EventID, ev.Event.User)
+				}
+				if req.Text != strings.TrimSpace(req.Text) || !strings.Contains(ev.Event.Text, req.Text) {
+					t.Fatalf("command line %q is not trimmed text from %q", req.Text, ev.Event.Text)
+				}
+			}
+		case PathCommands:
+			q, err := url.ParseQuery(string(body))
+			for _, req := range rt.reqs {
+				if err != nil {
+					t.Fatalf("a command queued from an unparseable form %q", body)
+				}
+				if req.ID == "" || req.ID != q.Get("trigger_id") || req.User.ID != q.Get("user_id") || req.User.ID == "" {
+					t.Fatalf("queued request %q by %q from trigger %q by %q", req.ID, req.User.ID, q.Get("trigger_id"), q.Get("user_id"))
+				}
+				if req.Text != strings.TrimSpace(q.Get("text")) {
+					t.Fatalf("command text %q, want %q trimmed", req.Text, q.Get("text"))
+				}
+			}
+		case PathInteractions:
+			for i, req := range rt.reqs {
+				if req.User.ID == "" {
+					t.Fatalf("interaction queued %s without a user", rt.kinds[i])
+				}
+			}
 		}
 	})
 }
