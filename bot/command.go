@@ -14,6 +14,8 @@ const (
 	ActionDelete   = "delete"
 	ActionApprove  = "approve"
 	ActionAdmin    = "admin"
+	// ActionBreakGlass is taking emergency access without an approval.
+	ActionBreakGlass = "break-glass"
 )
 
 // Command is one "/plat ..." command. Features declare commands and register

@@ -68,6 +68,7 @@ access:
       kubeContext: platbot-test
       approvalsRequired: 1
       maxDuration: 2h
+      namespaces: {allow: [payments]}
       approvals: {default: "#prod-approvals"}
 `, kube.Kubeconfig))
 

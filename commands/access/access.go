@@ -41,10 +41,14 @@ type Catalog interface {
 }
 
 // Issuer issues and revokes credentials on one environment's cluster.
-// *kube.Issuer satisfies it.
+// *kube.Issuer satisfies it, and *kube.DryRunIssuer in demo mode.
 type Issuer interface {
+	// CheckNamespace says whether access may be bound in namespace ns
+	// under rule (a refusal is a *kube.NamespaceError); saNamespace is
+	// where the environment's ServiceAccounts live ("" = ns).
+	CheckNamespace(ctx context.Context, ns, saNamespace string, rule kube.NamespaceRule) error
 	// Issue makes sure the grant's objects exist and mints a token; it is
-	// idempotent.
+	// idempotent. It refuses a namespace the grant's rule does not allow.
 	Issue(ctx context.Context, g kube.Grant) (*kube.Credentials, error)
 	// Revoke removes the grant's objects; it is idempotent.
 	Revoke(ctx context.Context, g kube.Grant) error
@@ -172,6 +176,17 @@ func KubeIssuers(cfg Config, log *slog.Logger) (map[string]Issuer, error) {
 		out[e.Name] = iss
 	}
 	return out, nil
+}
+
+// DryRunIssuers builds a kube.DryRunIssuer for every environment (demo
+// mode): requests run their whole course, and the requester is shown the
+// ServiceAccount, RoleBinding and expiry a real issuer would create.
+func DryRunIssuers(cfg Config, log *slog.Logger) map[string]Issuer {
+	out := make(map[string]Issuer, len(cfg.Environments))
+	for _, e := range cfg.Environments {
+		out[e.Name] = kube.NewDryRunIssuer(kube.Cluster{Name: e.Name, Server: e.Server}, log)
+	}
+	return out
 }
 
 // Config returns the validated configuration.
@@ -392,6 +407,17 @@ func (r *AccessRequest) grant() kube.Grant {
 		Requester:               r.Requester.ID,
 		RequesterRef:            r.RequesterRef,
 	}
+}
+
+// issueGrant is r's grant with the namespace rule its environment has now:
+// the rule is read from the configuration when credentials are issued, so
+// tightening it stops grants approved before the change.
+func (a *Access) issueGrant(r *AccessRequest) kube.Grant {
+	g := r.grant()
+	if env, ok := a.cfg.Env(r.Environment); ok {
+		g.Namespaces = env.Namespaces.Rule()
+	}
+	return g
 }
 
 // resource is what a review of r is about, for the policy engine: the

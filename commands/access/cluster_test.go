@@ -271,7 +271,14 @@ func TestRealClusterLeastPrivilege(t *testing.T) {
 	}
 	iss := kube.NewIssuer(tokenClient(t, tr.Status.Token), kube.Cluster{Name: "test", Server: realKube.Host, CAData: realKube.Config.TLSClientConfig.CAData})
 
-	g := kube.Grant{Name: "platbot-ar-leastpriv", Namespace: "payments", ClusterRole: "platbot-exec", ExpiresAt: time.Now().Add(time.Hour), RequestID: "ar-leastpriv"}
+	// examples/access/rbac.yaml lets platbot read Namespaces, for selectors
+	// (the API server labels every namespace with its name).
+	if err := iss.CheckNamespace(ctx, "payments", "", kube.NamespaceRule{Selector: "kubernetes.io/metadata.name=payments"}); err != nil {
+		t.Errorf("check a namespace selector as platbot: %v", err)
+	}
+
+	g := kube.Grant{Name: "platbot-ar-leastpriv", Namespace: "payments", ClusterRole: "platbot-exec", ExpiresAt: time.Now().Add(time.Hour), RequestID: "ar-leastpriv",
+		Namespaces: kube.NamespaceRule{Allow: []string{"payments"}}}
 	var creds *kube.Credentials
 	eventually(t, "issue exec as platbot", 15*time.Second, func() error {
 		creds, err = iss.Issue(ctx, g)
@@ -288,7 +295,8 @@ func TestRealClusterLeastPrivilege(t *testing.T) {
 
 	// The edit level (platbot-edit) changes workloads but cannot mint
 	// credentials that outlive the grant.
-	edit := kube.Grant{Name: "platbot-ar-leastedit", Namespace: "payments", ClusterRole: "platbot-edit", ExpiresAt: time.Now().Add(time.Hour), RequestID: "ar-leastedit"}
+	edit := kube.Grant{Name: "platbot-ar-leastedit", Namespace: "payments", ClusterRole: "platbot-edit", ExpiresAt: time.Now().Add(time.Hour), RequestID: "ar-leastedit",
+		Namespaces: kube.NamespaceRule{Allow: []string{"payments"}}}
 	eventually(t, "issue edit as platbot", 15*time.Second, func() error {
 		_, err := iss.Issue(ctx, edit)
 		return err
@@ -378,4 +386,85 @@ func applyExampleRBAC(t *testing.T, ctx context.Context, admin kubernetes.Interf
 			t.Fatalf("apply %s: %v", meta.Kind, err)
 		}
 	}
+}
+
+// TestRealClusterNamespaceSelector: an environment whose namespaces are
+// chosen by a label selector grants access only in a Namespace of the real
+// cluster carrying the labels, checked when the request is made and again
+// when it is issued.
+func TestRealClusterNamespaceSelector(t *testing.T) {
+	testenv.SkipOrFail(t, realKubeErr)
+	ctx := context.Background()
+	admin, err := kubernetes.NewForConfig(realKube.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepareCluster(t, ctx, admin)
+	setLabels := func(ns string, labels map[string]string) {
+		t.Helper()
+		obj, err := admin.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			obj, err = admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range obj.Labels {
+			if k != "kubernetes.io/metadata.name" {
+				delete(obj.Labels, k)
+			}
+		}
+		if obj.Labels == nil {
+			obj.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			obj.Labels[k] = v
+		}
+		if _, err := admin.CoreV1().Namespaces().Update(ctx, obj, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setLabels("payments", map[string]string{"platbot.dev/access": "allowed"})
+	setLabels("gateway", map[string]string{"team": "engineering"})
+	t.Cleanup(func() { setLabels("payments", nil) })
+
+	h := newHarness(t, func(h *harness, cfg *Config) {
+		iss, err := kube.NewIssuerFromKubeconfig(realKube.Kubeconfig, "platbot-test", kube.WithLogger(h.logger()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.issuers = map[string]Issuer{"prod-us": iss, "prod-eu": iss}
+		cfg.Levels = map[string]string{"view": testViewRole}
+		cfg.Environments[1].Levels = nil
+		cfg.Environments[0].Namespaces = Namespaces{Selector: "platbot.dev/access=allowed"}
+		h.clock.t = time.Now().UTC()
+	})
+
+	errs := h.submit(erin, "access gateway-api prod-us", values("gateway-api", "prod-us", "view", "1h", testReason))
+	if msg := errs[fieldService]; !strings.Contains(msg, "namespace `gateway`") || !strings.Contains(msg, `does not match this environment's namespace selector`) {
+		t.Fatalf("gateway: field errors %v", errs)
+	}
+
+	// Allowed when asked; the label is gone by the time it is approved.
+	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	setLabels("payments", nil)
+	h.click(peter, payApprovals, ActionApprove, id)
+	h.jobs()
+	r := h.wantState(id, StateFailed)
+	if !strings.Contains(r.Failure, `namespace "payments"`) || !strings.Contains(r.Failure, "selector") {
+		t.Fatalf("failure = %q", r.Failure)
+	}
+	rbs, err := admin.RbacV1().RoleBindings("payments").List(ctx, metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + kube.ManagedByPlatbot})
+	if err != nil || len(rbs.Items) != 0 {
+		t.Fatalf("rolebindings made in an unlabelled namespace: %v %v", rbs, err)
+	}
+
+	// Labelled again: a new request is issued and works.
+	setLabels("payments", map[string]string{"platbot.dev/access": "allowed"})
+	id = h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.click(peter, payApprovals, ActionApprove, id)
+	h.jobs()
+	h.wantState(id, StateActive)
+	h.run(rita, "access revoke "+id+" done")
+	h.wantState(id, StateRevoked)
 }

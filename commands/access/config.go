@@ -14,6 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/platbot/platbot/integrations/kube"
 )
 
 // Limits that no configuration can lift.
@@ -133,6 +135,9 @@ func FormatDuration(d time.Duration) string {
 //	      kubeContext: prod-us
 //	      approvalsRequired: 2
 //	      maxDuration: 8h
+//	      namespaces:          # where access may be bound (required)
+//	        allow: [payments, checkout]
+//	        # selector: platbot.dev/access=allowed   # or: labels on the Namespace
 //	      approvals:
 //	        default: C0PRODAPPROVALS
 //	        teams:
@@ -182,8 +187,27 @@ type Environment struct {
 	Levels []string `yaml:"levels,omitempty"`
 	// BreakGlass allows break-glass grants (default true).
 	BreakGlass *bool `yaml:"breakGlass,omitempty"`
+	// Namespaces are where access may be bound in this environment. A
+	// service's namespace comes from its catalog entry, which its team
+	// edits, so the platform says which namespaces are allowed; the system
+	// namespaces are refused whatever this says.
+	Namespaces Namespaces `yaml:"namespaces"`
 	// Approvals says where requests are posted.
 	Approvals Channels `yaml:"approvals"`
+}
+
+// Namespaces says in which namespaces of an environment access may be
+// bound: those Allow names, or those whose Namespace object matches the
+// label Selector (checked in the cluster when a request is made and again
+// when it is issued). Set one of them; with both, both must hold.
+type Namespaces struct {
+	Allow    []string `yaml:"allow,omitempty"`
+	Selector string   `yaml:"selector,omitempty"`
+}
+
+// Rule returns the rule the issuer enforces.
+func (n Namespaces) Rule() kube.NamespaceRule {
+	return kube.NamespaceRule{Allow: slices.Clone(n.Allow), Selector: strings.TrimSpace(n.Selector)}
 }
 
 // Channels says where a team's requests are posted.
@@ -383,6 +407,15 @@ func (c *Config) Validate() error {
 		e.Approvals.Teams = teams
 		if e.ServiceAccountNamespace != "" && len(validation.IsDNS1123Label(e.ServiceAccountNamespace)) > 0 {
 			return fmt.Errorf("%s: serviceAccountNamespace %q is not a namespace name", where, e.ServiceAccountNamespace)
+		}
+		for j, ns := range e.Namespaces.Allow {
+			e.Namespaces.Allow[j] = strings.TrimSpace(ns)
+		}
+		if err := e.Namespaces.Rule().Validate(); err != nil {
+			return fmt.Errorf("%s: namespaces: %w", where, err)
+		}
+		if e.ServiceAccountNamespace != "" && slices.Contains(e.Namespaces.Allow, e.ServiceAccountNamespace) {
+			return fmt.Errorf("%s: namespaces: allow: %q is the serviceAccountNamespace, where platbot never grants access", where, e.ServiceAccountNamespace)
 		}
 	}
 	return nil

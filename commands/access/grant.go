@@ -77,7 +77,7 @@ func (a *Access) issue(ctx context.Context, id string) error {
 	if err != nil {
 		return bot.Permanent(err)
 	}
-	creds, err := iss.Issue(ctx, r.grant())
+	creds, err := iss.Issue(ctx, a.issueGrant(r))
 	if err != nil {
 		if errors.Is(err, kube.ErrRejected) {
 			return a.fail(ctx, r, err)
@@ -104,15 +104,24 @@ func (a *Access) issue(ctx context.Context, id string) error {
 		for _, v := range r.Approvals {
 			approvers = append(approvers, v.User.ID)
 		}
-		a.audit(ctx, system, "access.grant", "ok", r, map[string]any{
+		details := map[string]any{
 			"approved_by":      approvers,
 			"approved_at":      r.ApprovedAt.UTC().Format(time.RFC3339),
 			"token_expires_at": creds.ExpiresAt.UTC().Format(time.RFC3339),
 			"credential_id":    creds.TokenID,
-		})
+		}
+		if creds.DryRun {
+			details["dry_run"] = true
+		}
+		a.audit(ctx, system, "access.grant", "ok", r, details)
 		a.refresh(ctx, r, StateActive)
-		a.thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
-			mention(r.Requester), r.KubeIdentity, r.KubeContext, stamp(r.ExpiresAt)), false)
+		if creds.DryRun {
+			a.thread(ctx, r, fmt.Sprintf("🧪 Dry run (demo mode): nothing was created in a cluster. %s was sent, by DM, the ServiceAccount `%s` and RoleBinding that would give them *%s* in `%s` until %s.",
+				mention(r.Requester), r.KubeIdentity, r.Level, r.Namespace, stamp(r.ExpiresAt)), false)
+		} else {
+			a.thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
+				mention(r.Requester), r.KubeIdentity, r.KubeContext, stamp(r.ExpiresAt)), false)
+		}
 	}
 	if err := a.deliver(ctx, r, creds, ""); err != nil {
 		return err
@@ -136,6 +145,9 @@ func (a *Access) deliver(ctx context.Context, r *AccessRequest, creds *kube.Cred
 	if err != nil {
 		return err
 	}
+	if creds.DryRun {
+		return a.deliverDryRun(ctx, m, r, creds, note)
+	}
 	name := "platbot-" + r.ID + ".kubeconfig"
 	intro := fmt.Sprintf("🔑 Your %s access to `%s` in *%s* is ready%s. It works until *%s*; platbot revokes it then.\n"+
 		"Identity: `%s` · namespace `%s`.\nUse it with `KUBECONFIG=%s kubectl get pods`. Keep it to yourself: anyone holding it acts as you.",
@@ -157,6 +169,25 @@ func (a *Access) deliver(ctx context.Context, r *AccessRequest, creds *kube.Cred
 		Blocks: []bot.Block{bot.Section{Text: "Save this as `" + name + "`:"}, bot.Code{Text: string(creds.Kubeconfig)}},
 	}); err != nil {
 		return fmt.Errorf("dm kubeconfig of %s to %s: %w", r.ID, r.Requester.ID, err)
+	}
+	return nil
+}
+
+// deliverDryRun tells the requester what a dry-run issuer would have
+// created: the ServiceAccount, the RoleBinding and when they expire.
+func (a *Access) deliverDryRun(ctx context.Context, m bot.Messenger, r *AccessRequest, creds *kube.Credentials, note string) error {
+	text := fmt.Sprintf("🧪 *Dry run (demo mode)*: your %s access to `%s` in *%s* is approved%s, but no cluster is connected, so nothing was created and there is no kubeconfig.\n"+
+		"platbot would create ServiceAccount `%s`, a RoleBinding in namespace `%s` to ClusterRole `%s`, and a token that expires at *%s*; platbot would revoke them then.",
+		r.Level, r.ServiceName, r.Environment, note, creds.Username, r.Namespace, r.ClusterRole, stamp(r.ExpiresAt))
+	if _, err := m.DM(ctx, r.Requester.ID, bot.Message{
+		Text: text,
+		Blocks: []bot.Block{
+			bot.Section{Text: text},
+			bot.Code{Text: string(creds.Objects)},
+			bot.Context{Text: "Demo mode runs prod access against a dry-run issuer. Configure an `access` section and KUBECONFIG (examples/access/platbot.yaml) for real credentials."},
+		},
+	}); err != nil {
+		return fmt.Errorf("dm dry run of %s to %s: %w", r.ID, r.Requester.ID, err)
 	}
 	return nil
 }
@@ -595,7 +626,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 		return bot.Permanent(err)
 	}
 	if !(g.Deliveries > 0 && g.DeliveredFor.Equal(g.ExpiresAt)) {
-		creds, err := iss.Issue(ctx, g.grant())
+		creds, err := iss.Issue(ctx, a.issueGrant(g))
 		if errors.Is(err, kube.ErrRejected) {
 			a.log.Error("extension: the cluster refused new credentials", "request", g.ID, "extension", x.ID, "err", err)
 			return bot.Permanent(fmt.Errorf("issue extended credentials for %s: %w", g.ID, err))

@@ -138,9 +138,11 @@ func testConfig() Config {
 		Levels:        map[string]string{"view": "view", "exec": "platbot-exec", "edit": "edit"},
 		Environments: []Environment{
 			{Name: "prod-us", KubeContext: "prod-us", ApprovalsRequired: 1, MaxDuration: Duration(8 * time.Hour),
-				Approvals: Channels{Default: euApprovals, Teams: map[string]string{"group:default/payments": payApprovals}}},
+				Namespaces: Namespaces{Allow: []string{"payments", "gateway"}},
+				Approvals:  Channels{Default: euApprovals, Teams: map[string]string{"group:default/payments": payApprovals}}},
 			{Name: "prod-eu", KubeContext: "prod-eu", ApprovalsRequired: 2, MaxDuration: Duration(4 * time.Hour),
-				Levels: []string{"view", "exec"}, Approvals: Channels{Default: euApprovals}},
+				Namespaces: Namespaces{Allow: []string{"payments", "gateway"}},
+				Levels:     []string{"view", "exec"}, Approvals: Channels{Default: euApprovals}},
 		},
 	}
 }
@@ -159,8 +161,10 @@ type harness struct {
 	cluster *cluster
 	logs    *syncBuffer
 	issuers map[string]Issuer
-	// realPolicy wires the shipped default policy instead of AllowAll.
+	// realPolicy wires the shipped default policy instead of AllowAll
+	// (policyCfg instead of the default, when set).
 	realPolicy bool
+	policyCfg  *policy.Config
 }
 
 // withDefaultPolicy makes the harness decide with the shipped default
@@ -236,7 +240,11 @@ func (h *harness) start(cfg Config) {
 	h.m = bottest.NewMessenger()
 	ropts := bot.RouterOptions{Audit: st, Queue: st, Now: h.clock.Now, Logger: h.logger(), Policy: bot.AllowAll{}}
 	if h.realPolicy {
-		eng, err := policy.New(policy.DefaultConfig(), h.cat, st, policy.WithLogger(h.logger()), policy.WithClock(h.clock.Now))
+		pcfg := policy.DefaultConfig()
+		if h.policyCfg != nil {
+			pcfg = *h.policyCfg
+		}
+		eng, err := policy.New(pcfg, h.cat, st, policy.WithLogger(h.logger()), policy.WithClock(h.clock.Now))
 		if err != nil {
 			h.t.Fatalf("policy: %v", err)
 		}

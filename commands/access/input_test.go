@@ -159,7 +159,7 @@ func TestBreakGlass(t *testing.T) {
 	if errs := h.a.validateRequest(h.ctx, bgReq, tooLong); !strings.Contains(errs[fieldDuration], "at most 1h") {
 		t.Fatalf("2h break-glass: %v", errs)
 	}
-	if errs := h.submit(olga, line, v); errs == nil || !strings.Contains(errs[fieldService], "for members of group:default/payments") {
+	if errs := h.submit(olga, line, v); errs == nil || !strings.Contains(errs[fieldService], "for direct members of group:default/payments") {
 		t.Fatalf("outsider break-glass: %v", errs)
 	}
 
@@ -268,12 +268,14 @@ environments:
     kubeContext: prod-us
     approvalsRequired: 2
     maxDuration: 14d
+    namespaces: {allow: [payments, checkout]}
     approvals:
       default: C1
       teams: {group:default/Payments: C2}
   - name: prod-eu
     aliases: [europe]
     kubeContext: eu
+    namespaces: {selector: "platbot.dev/access in (allowed)"}
     approvals: {default: C3}
     breakGlass: false
 `
@@ -294,6 +296,12 @@ environments:
 	}
 	if us.ChannelFor("group:default/payments") != "C2" || us.ChannelFor("group:default/other") != "C1" {
 		t.Error("approvals channel per team")
+	}
+	if r := us.Namespaces.Rule(); strings.Join(r.Allow, ",") != "payments,checkout" || r.Selector != "" {
+		t.Errorf("prod-us namespaces = %+v", r)
+	}
+	if r := eu.Namespaces.Rule(); len(r.Allow) != 0 || r.Selector != "platbot.dev/access in (allowed)" {
+		t.Errorf("prod-eu namespaces = %+v", r)
 	}
 	if eu.BreakGlassAllowed() || !us.BreakGlassAllowed() {
 		t.Error("breakGlass flag")
@@ -318,11 +326,19 @@ environments: [{name: a, maxDuration: 5m, approvals: {default: C}}]`, "below the
 		{`levels: {view: view}
 environments: [{name: a}]`, "approvals"},
 		{`levels: {view: view}
-environments: [{name: a, approvals: {default: C}}, {name: a, approvals: {default: C}}]`, "used twice"},
+environments: [{name: a, namespaces: {allow: [x]}, approvals: {default: C}}, {name: a, namespaces: {allow: [x]}, approvals: {default: C}}]`, "used twice"},
 		{`levels: {view: view}
 environments: [{name: a, levels: [edit], approvals: {default: C}}]`, "not one of the configured levels"},
 		{`levels: {view: view}
 environments: [{name: a, maxDuration: forever, approvals: {default: C}}]`, "duration"},
+		{`levels: {view: view}
+environments: [{name: a, approvals: {default: C}}]`, "environments[0] (a): namespaces: name the namespaces access may be bound in"},
+		{`levels: {view: view}
+environments: [{name: a, namespaces: {allow: [payments, kube-system]}, approvals: {default: C}}]`, `namespaces: allow: "kube-system" is a system namespace`},
+		{`levels: {view: view}
+environments: [{name: a, namespaces: {selector: "a in (b"}, approvals: {default: C}}]`, `namespaces: selector "a in (b"`},
+		{`levels: {view: view}
+environments: [{name: a, serviceAccountNamespace: access, namespaces: {allow: [access]}, approvals: {default: C}}]`, `"access" is the serviceAccountNamespace`},
 	} {
 		var n yaml.Node
 		if err := yaml.Unmarshal([]byte(bad.src), &n); err != nil {
@@ -380,7 +396,7 @@ access:
 		t.Errorf("err = %v", err)
 	}
 	// Keys of maps (levels, approval teams) are data, not fields.
-	if err := yaml.Unmarshal([]byte("levels: {view: view, debug: platbot-debug}\nenvironments: [{name: a, approvals: {default: C, teams: {group:default/x: C9}}}]\n"), &n); err != nil {
+	if err := yaml.Unmarshal([]byte("levels: {view: view, debug: platbot-debug}\nenvironments: [{name: a, namespaces: {allow: [x]}, approvals: {default: C, teams: {group:default/x: C9}}}]\n"), &n); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := DecodeConfig(n.Content[0]); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/store"
 )
 
@@ -146,7 +147,62 @@ func (a *Access) service(word string) (*catalog.Entity, string, error) {
 	if e.Owner() == "" {
 		return nil, "", bot.Errorf("`%s` has no owner in the catalog, so nobody can approve access to it.", e.Ref())
 	}
+	if slices.Contains(kube.SystemNamespaces, ns) {
+		return nil, "", bot.Errorf("`%s` names namespace `%s` (its `%s` annotation), a system namespace: platbot never grants access there. Ask %s to set the service's own namespace in catalog-info.yaml.",
+			e.Ref(), ns, catalog.AnnotationNamespace, e.Owner())
+	}
 	return e, ns, nil
+}
+
+// checkNamespace says whether env allows access to be bound in ns, the
+// namespace e's catalog entry names: the platform's rule for the
+// environment decides (see Namespaces), not the catalog. A refusal is a
+// UserError naming the namespace; a cluster outage is an error.
+func (a *Access) checkNamespace(ctx context.Context, env *Environment, e *catalog.Entity, ns string) error {
+	iss, err := a.issuer(env.Name)
+	if err != nil {
+		return err
+	}
+	err = iss.CheckNamespace(ctx, ns, env.ServiceAccountNamespace, env.Namespaces.Rule())
+	var ne *kube.NamespaceError
+	if errors.As(err, &ne) {
+		return bot.Errorf("platbot does not grant access in namespace `%s` (the `%s` annotation of %s) in %s: %s. Ask the platform team if it should.",
+			ne.Namespace, catalog.AnnotationNamespace, e.Metadata.Name, env.Name, ne.Why)
+	}
+	if err != nil {
+		return fmt.Errorf("check namespace %s in %s: %w", ns, env.Name, err)
+	}
+	return nil
+}
+
+// directMember reports whether who is a direct member of group (its
+// spec.memberOf): the members of a group above a team do not own the
+// team's services, nor does a team own its parent's.
+func directMember(who *catalog.Identity, group string) bool {
+	if who == nil || group == "" {
+		return false
+	}
+	g := catalog.NormalizeRef(group, catalog.KindGroup, catalog.DefaultNamespace)
+	return slices.ContainsFunc(who.DirectGroups, func(x string) bool { return strings.EqualFold(x, g) })
+}
+
+// breakGlassResource is what a break-glass decision is about, for the
+// policy engine: the service, its owner, and tags naming the requester,
+// environment and level.
+func breakGlassResource(e *catalog.Entity, env *Environment, level, requester string) bot.Resource {
+	return bot.Resource{
+		Kind:      strings.ToLower(e.Kind),
+		Name:      e.Metadata.Name,
+		Ref:       e.Ref(),
+		Owner:     e.Owner(),
+		Lifecycle: e.Lifecycle(),
+		Tags: []string{
+			"requester:" + requester,
+			"environment:" + env.Name,
+			"level:" + level,
+			"break-glass",
+		},
+	}
 }
 
 // requestForm builds the request form (or the break-glass form) for the
@@ -323,14 +379,37 @@ func (a *Access) checkRequest(ctx context.Context, req *bot.Request, v bot.Value
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if err := a.checkNamespace(ctx, d.env, d.entity, d.ns); err != nil {
+		var ue *bot.UserError
+		if errors.As(err, &ue) {
+			return nil, bot.FieldErrors{fieldService: ue.Msg}
+		}
+		return nil, err
+	}
 	who, err := a.cat.Identify(ctx, req.User)
 	if err != nil {
 		return nil, fmt.Errorf("identify %s: %w", req.User.ID, err)
 	}
 	d.who = who
-	if d.bg && (who == nil || !(who.InGroup(d.entity.Owner()) || who.IsAdmin())) {
-		return nil, bot.FieldErrors{fieldService: fmt.Sprintf("break-glass access to %s is for members of %s (and admins); request normal access instead",
-			d.entity.Metadata.Name, d.entity.Owner())}
+	if d.bg {
+		// The same rule as approving: the owners are the owning team's
+		// direct members. Then the policy decides (action break-glass), so
+		// admins can narrow it further with a rule.
+		if !directMember(who, d.entity.Owner()) && (who == nil || !who.IsAdmin()) {
+			return nil, bot.FieldErrors{fieldService: fmt.Sprintf("break-glass access to %s is for direct members of %s (and admins); members of a parent group are not its owners. Request normal access instead",
+				d.entity.Metadata.Name, d.entity.Owner())}
+		}
+		rt := a.rt()
+		if rt == nil {
+			return nil, errors.New("access: not registered with a router")
+		}
+		if err := rt.Authorize(ctx, req, bot.ActionBreakGlass, breakGlassResource(d.entity, d.env, d.level, req.User.ID)); err != nil {
+			var ue *bot.UserError
+			if errors.As(err, &ue) {
+				return nil, bot.FieldErrors{fieldService: ue.Msg}
+			}
+			return nil, err
+		}
 	}
 	return d, nil
 }

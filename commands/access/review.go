@@ -78,11 +78,11 @@ func (a *Access) eligibility(ctx context.Context, u bot.User, r *AccessRequest) 
 	// The requester's own manager counts when the requester is in the
 	// owning team (the catalog finds it through the team's parents when the
 	// team names none).
-	if req, err := a.cat.Identify(ctx, r.Requester); err == nil && req != nil && req.Manager != "" && req.InGroup(r.Owner) &&
+	if req, err := a.cat.Identify(ctx, r.Requester); err == nil && req != nil && req.Manager != "" && directMember(req, r.Owner) &&
 		catalog.NormalizeRef(req.Manager, catalog.KindUser, catalog.DefaultNamespace) == who.UserRef {
 		return "manager", "", nil
 	}
-	if who.InGroup(r.Owner) {
+	if directMember(who, r.Owner) {
 		return "peer", "", nil
 	}
 	return "", fmt.Sprintf("Only peers in %s or their manager can review `%s`; you are not in that team.", r.Owner, r.ID), nil

@@ -39,7 +39,7 @@ const (
 )
 
 // Actions lists the actions a rule may name ("*" means all of them).
-var Actions = []string{bot.ActionRead, bot.ActionScaffold, bot.ActionMutate, bot.ActionDelete, bot.ActionApprove, bot.ActionAdmin}
+var Actions = []string{bot.ActionRead, bot.ActionScaffold, bot.ActionMutate, bot.ActionDelete, bot.ActionApprove, bot.ActionAdmin, bot.ActionBreakGlass}
 
 // RequesterPrefix starts the resource tag that names who asked for what is
 // being approved: "requester:U123" (a Slack user id, or a catalog user ref).

@@ -134,6 +134,12 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 		{"sub-team admin approves for the parent group", priya, bot.ActionApprove, accessToCommerce, false, "approvers-are-peers-or-managers"},
 		{"direct member of the parent group approves for it", helen, bot.ActionApprove, accessToCommerce, true, "peers-and-managers-approve"},
 		{"VP approves in a sub-team", helen, bot.ActionApprove, accessToPayments, false, "approvers-are-peers-or-managers"},
+		{"team member breaks glass on own service", alice, bot.ActionBreakGlass, breakGlass(payments, alice), true, "break-glass-for-own-team"},
+		{"admin breaks glass", priya, bot.ActionBreakGlass, breakGlass(payments, priya), true, "break-glass-for-own-team"},
+		{"other team breaks glass", carlos, bot.ActionBreakGlass, breakGlass(payments, carlos), false, "break-glass-only-for-own-team"},
+		{"sub-team member breaks glass on the parent group's service", alice, bot.ActionBreakGlass, breakGlass(commerce, alice), false, "break-glass-only-for-own-team"},
+		{"manager outside the team breaks glass", dana, bot.ActionBreakGlass, breakGlass(checkout, dana), false, "break-glass-only-for-own-team"},
+		{"stranger breaks glass", nobody, bot.ActionBreakGlass, breakGlass(payments, nobody), false, "break-glass-only-for-own-team"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,6 +162,40 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 	}
 	if len(audit.events) != len(cases) {
 		t.Errorf("%d audit events for %d decisions", len(audit.events), len(cases))
+	}
+}
+
+// breakGlass is a break-glass request by u on res, tagged as the access
+// feature tags it.
+func breakGlass(res bot.Resource, u bot.User) bot.Resource {
+	res = WithRequester(res, u.ID)
+	res.Tags = append(res.Tags, "environment:prod-us", "level:edit", "break-glass")
+	return res
+}
+
+// TestBreakGlassIsGovernedByRules: break-glass is an action of its own, so
+// a rule can narrow it (here: nobody breaks glass in prod-eu).
+func TestBreakGlassIsGovernedByRules(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Rules = append([]Rule{{
+		Name: "no-break-glass-in-prod-eu", Effect: Deny, Actions: []string{bot.ActionBreakGlass},
+		When: `"environment:prod-eu" in resource.tags`, Description: "prod-eu is under a change freeze.",
+	}}, cfg.Rules...)
+	e, _, c := newEngine(t, cfg)
+	payments := resourceOf(t, c, "payments-service")
+	us := breakGlass(payments, alice)
+	eu := WithRequester(payments, alice.ID)
+	eu.Tags = append(eu.Tags, "environment:prod-eu", "level:edit", "break-glass")
+	if d := e.Decide(context.Background(), alice, bot.ActionBreakGlass, us); !d.Allow {
+		t.Fatalf("prod-us: %+v", d)
+	}
+	d := e.Decide(context.Background(), alice, bot.ActionBreakGlass, eu)
+	if d.Allow || d.Rule != "no-break-glass-in-prod-eu" || !strings.Contains(d.Reason, "change freeze") {
+		t.Fatalf("prod-eu: %+v", d)
+	}
+	// The rule applies to break-glass only: approving is untouched.
+	if d := e.Decide(context.Background(), bob, bot.ActionApprove, eu); !d.Allow {
+		t.Fatalf("approve in prod-eu: %+v", d)
 	}
 }
 

@@ -69,6 +69,10 @@ type Grant struct {
 	RequestID    string
 	Requester    string
 	RequesterRef string
+	// Namespaces says where the platform allows access to be bound; Issue
+	// refuses a Namespace it does not allow (see CheckNamespace). Revoke
+	// ignores it, so a grant can always be cleaned up.
+	Namespaces NamespaceRule
 }
 
 func (g Grant) saNamespace() string {
@@ -101,6 +105,12 @@ type Credentials struct {
 	Token string `json:"-"`
 	// Kubeconfig is a kubeconfig file using Token.
 	Kubeconfig []byte `json:"-"`
+	// DryRun is set by a DryRunIssuer: nothing was created, there is no
+	// token and no kubeconfig, and Objects shows what would have been made.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Objects is the YAML of the ServiceAccount and RoleBinding a dry run
+	// would have created.
+	Objects []byte `json:"-"`
 }
 
 // String describes the credentials without the token.
@@ -139,6 +149,9 @@ type Cluster struct {
 type Issuer struct {
 	cs      kubernetes.Interface
 	cluster Cluster
+	// own is the namespace platbot itself runs in ("" when unknown); it is
+	// refused like the system namespaces.
+	own     string
 	log     *slog.Logger
 	retries int
 	backoff time.Duration
@@ -182,6 +195,17 @@ func WithServer(url string) IssuerOption {
 	return func(i *Issuer) {
 		if url != "" {
 			i.cluster.Server = url
+		}
+	}
+}
+
+// WithOwnNamespace names the namespace platbot itself runs in, which the
+// issuer never binds access in (NewIssuerFromKubeconfig finds it from the
+// in-cluster service account, or the kubeconfig context's namespace).
+func WithOwnNamespace(ns string) IssuerOption {
+	return func(i *Issuer) {
+		if ns != "" {
+			i.own = ns
 		}
 	}
 }
@@ -234,11 +258,19 @@ func NewIssuerFromKubeconfig(path, kubeContext string, opts ...IssuerOption) (*I
 		}
 	}
 	name := kubeContext
-	if name == "" {
-		if raw, err := cc.RawConfig(); err == nil {
+	own := ""
+	if raw, err := cc.RawConfig(); err == nil {
+		if name == "" {
 			name = raw.CurrentContext
 		}
+		if c := raw.Contexts[name]; c != nil {
+			own = c.Namespace
+		}
 	}
+	if own == "" {
+		own = inClusterNamespace()
+	}
+	opts = append([]IssuerOption{WithOwnNamespace(own)}, opts...)
 	return NewIssuer(cs, Cluster{Name: name, Server: rc.Host, CAData: ca, Insecure: rc.TLSClientConfig.Insecure}, opts...), nil
 }
 
@@ -251,6 +283,9 @@ func (i *Issuer) Cluster() Cluster { return i.cluster }
 // retry finds the objects in place and mints another token.
 func (i *Issuer) Issue(ctx context.Context, g Grant) (*Credentials, error) {
 	if err := g.check(); err != nil {
+		return nil, err
+	}
+	if err := i.CheckNamespace(ctx, g.Namespace, g.ServiceAccountNamespace, g.Namespaces); err != nil {
 		return nil, err
 	}
 	if err := i.ensureServiceAccount(ctx, g); err != nil {
@@ -395,12 +430,33 @@ func (g Grant) meta() metav1.ObjectMeta {
 
 func managed(m metav1.ObjectMeta) bool { return m.Labels[LabelManagedBy] == ManagedByPlatbot }
 
+// serviceAccount is the ServiceAccount a grant makes.
+func (g Grant) serviceAccount() *corev1.ServiceAccount {
+	sa := &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: g.meta(),
+	}
+	sa.Namespace = g.saNamespace()
+	automount := false
+	sa.AutomountServiceAccountToken = &automount
+	return sa
+}
+
+// roleBinding is the RoleBinding a grant makes.
+func (g Grant) roleBinding() *rbacv1.RoleBinding {
+	rb := &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "RoleBinding"},
+		ObjectMeta: g.meta(),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: g.ClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: g.Name, Namespace: g.saNamespace()}},
+	}
+	rb.Namespace = g.Namespace
+	return rb
+}
+
 func (i *Issuer) ensureServiceAccount(ctx context.Context, g Grant) error {
 	sas := i.cs.CoreV1().ServiceAccounts(g.saNamespace())
-	want := &corev1.ServiceAccount{ObjectMeta: g.meta()}
-	want.Namespace = g.saNamespace()
-	automount := false
-	want.AutomountServiceAccountToken = &automount
+	want := g.serviceAccount()
 	err := i.retry(ctx, "create serviceaccount", func() error {
 		_, err := sas.Create(ctx, want, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
@@ -423,12 +479,7 @@ func (i *Issuer) ensureServiceAccount(ctx context.Context, g Grant) error {
 
 func (i *Issuer) ensureRoleBinding(ctx context.Context, g Grant) error {
 	rbs := i.cs.RbacV1().RoleBindings(g.Namespace)
-	want := &rbacv1.RoleBinding{
-		ObjectMeta: g.meta(),
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: g.ClusterRole},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: g.Name, Namespace: g.saNamespace()}},
-	}
-	want.Namespace = g.Namespace
+	want := g.roleBinding()
 	err := i.retry(ctx, "create rolebinding", func() error {
 		_, err := rbs.Create(ctx, want, metav1.CreateOptions{})
 		if !apierrors.IsAlreadyExists(err) {

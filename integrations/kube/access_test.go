@@ -68,6 +68,7 @@ func testGrant() Grant {
 		Name: "platbot-ar-abc", Namespace: "payments", ClusterRole: "view",
 		ExpiresAt: time.Unix(1_900_000_000, 0).Add(time.Hour), RequestID: "ar-abc",
 		Requester: "U123", RequesterRef: "user:default/rita",
+		Namespaces: NamespaceRule{Allow: []string{"payments"}},
 	}
 }
 
