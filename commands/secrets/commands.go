@@ -222,7 +222,7 @@ func (s *Secrets) sendLink(ctx context.Context, req *bot.Request, op string, t T
 	}
 	what := fmt.Sprintf("*%s* for *%s* (`%s`)", t.Name, t.Service, t.Env)
 	blocks := []bot.Block{
-		bot.Section{Text: fmt.Sprintf("🔐 Here is your one-time link to %s %s:\n<%s|%s>", verb, what, link, link)},
+		bot.Section{Text: fmt.Sprintf("🔐 Here is your one-time link to %s %s:\n%s", verb, what, bot.Link(link, link))},
 		bot.Actions{Buttons: []bot.Button{{ActionID: "secrets:open", Text: "Open the sealing page", URL: link, Style: bot.StylePrimary}}},
 		bot.Context{Text: fmt.Sprintf("This link is yours: don't forward it — whoever opens it within %s can set this one secret, once (until %s). Your browser encrypts the value for %s; it never passes through Slack.",
 			durationWords(s.cfg.TokenTTL), ch.Expires.UTC().Format("15:04 MST"), s.sealerLabel())},
@@ -511,7 +511,7 @@ func describeRow(r listed) string {
 	}
 	text := strings.Join(parts, " · ")
 	if r.sec != nil && r.sec.Description != "" {
-		text += "\n_" + r.sec.Description + "_"
+		text += "\n_" + bot.UserText(r.sec.Description).Mrkdwn() + "_"
 	}
 	return text
 }

@@ -376,7 +376,8 @@ func (s *Secrets) prBody(ch *Change, files map[string]string, notes []string) st
 		fmt.Fprintf(&b, "Restarts the pods that use the generated secret `%s` of **%s** in `%s`, which platbot just regenerated.\n\n", t.Name, t.Service, t.Env)
 	}
 	if ch.Description != "" {
-		fmt.Fprintf(&b, "> %s\n\n", ch.Description)
+		// Typed by the requester: escaped for GitHub markdown, quoted line by line.
+		fmt.Fprintf(&b, "> %s\n\n", strings.ReplaceAll(bot.UserText(ch.Description).Markdown(), "\n", "\n> "))
 	}
 	fmt.Fprintf(&b, "- Stored in: %s at `%s/%s`, version %d\n", s.storeLabel(), s.kv.Mount(), t.Path, ch.Version)
 	fmt.Fprintf(&b, "- Requested by: %s (platbot change `%s`)\n", ch.Requester.String(), ch.ID)

@@ -1,0 +1,44 @@
+package secrets
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/platbot/platbot/bot/bottest"
+)
+
+// TestDescriptionNeverPings: a secret description typed as Slack and
+// GitHub markup shows as text in `/plat secret list` (Slack and shell) and
+// in the pull request body, where it mentions nobody and links nothing.
+func TestDescriptionNeverPings(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	desc := bottest.Hostile + " @platform-team [trusted](https://evil)"
+	link, said := e.add(userJane, "component:default/orders-service", "dev", "STRIPE_API_KEY", desc)
+	if link == "" {
+		t.Fatalf("no link sent: %s", said)
+	}
+	token := tokenOf(link)
+	if code, out := e.post(token, e.encrypt(mustID(t, token), canary(t))); code != http.StatusOK {
+		t.Fatalf("seal: %d %v", code, out)
+	}
+	e.drain()
+
+	prs, err := e.repo.PullRequests(e.ctx)
+	if err != nil || len(prs) != 1 {
+		t.Fatalf("pull requests: %v %+v", err, prs)
+	}
+	body := prs[0].Body
+	want := "> &lt;\\!channel&gt; &lt;\\!here&gt; &lt;@\u2060U123&gt; &lt;https://evil\\|trusted&gt; &amp; done @\u2060platform\\-team \\[trusted\\]\\(https://evil\\)"
+	if !strings.Contains(body, want) {
+		t.Errorf("PR body does not quote the description escaped; want %q in:\n%s", want, body)
+	}
+	for _, live := range []string{"<!channel>", "<@U123>", "<https://evil", "@platform-team", "[trusted](https://evil)"} {
+		if strings.Contains(body, live) {
+			t.Errorf("PR body carries %q from the description:\n%s", live, body)
+		}
+	}
+
+	e.reply(userBob, "secret list orders-service")
+	bottest.CheckHostile(t, e.msgr.Last())
+}
