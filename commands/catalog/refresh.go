@@ -158,17 +158,16 @@ func (s *source) refuse(e *Entity) (atOwner bool, msg string) {
 	return false, ""
 }
 
-// sources returns the configured locations with their trust, organisation
-// sources first.
-func (c *Catalog) sources() []struct {
+// configured is a configured location with the trust it is read with.
+type configured struct {
 	lc  LocationConfig
 	src *source
-} {
-	type entry = struct {
-		lc  LocationConfig
-		src *source
-	}
-	var out []entry
+}
+
+// sources returns the configured locations with their trust, organisation
+// sources first.
+func (c *Catalog) sources() []configured {
+	var out []configured
 	add := func(lc LocationConfig, org bool) {
 		rules := lc.Rules
 		if len(rules) == 0 {
@@ -178,7 +177,7 @@ func (c *Catalog) sources() []struct {
 		if lc.Owner != "" {
 			src.via = "location " + src.loc + " has owner " + lc.Owner
 		}
-		out = append(out, entry{lc, src})
+		out = append(out, configured{lc, src})
 	}
 	for _, lc := range c.cfg.Organization {
 		add(lc, true)
