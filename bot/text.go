@@ -26,8 +26,8 @@ import (
 
 // UserText is text a person typed. Formatted with any fmt verb it writes
 // its Slack mrkdwn form (see Mrkdwn), so fmt.Sprintf("*Reason:* %s",
-// UserText(r.Reason)) is safe to post; concatenate with Mrkdwn(). A PR body
-// or other GitHub markdown takes Markdown() instead.
+// UserText(r.Reason)) is safe to post; concatenate with Mrkdwn(). A pull
+// request body or other GitHub markdown takes Markdown() instead.
 type UserText string
 
 // Mrkdwn is the text escaped for Slack mrkdwn: "&", "<" and ">" become
@@ -48,20 +48,29 @@ func EscapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Markdown is the text for GitHub-flavoured markdown (a pull request body
-// or comment), shown as typed: "&", "<" and ">" become entities (no HTML,
-// no autolink brackets), markdown punctuation is backslash-escaped (no
-// [label](url) links, images, headings, tables, emphasis or code spans
-// that break out), and a word joiner (U+2060) follows every "@" so
-// "@user" and "@org/team" notify nobody.
-func (t UserText) Markdown() string { return markdownEscaper.Replace(string(t)) }
-
-var markdownEscaper = func() *strings.Replacer {
-	pairs := []string{"&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u2060"}
-	for _, c := range "\\`*_[](){}#+-=!|~" {
-		pairs = append(pairs, string(c), `\`+string(c))
+// or comment), shown as typed wherever a template puts it, inside a code
+// span or not. A word joiner (U+2060), invisible, goes after every "@"
+// (so "@user" and "@org/team" notify nobody), "<" (no HTML, no <url>
+// autolink), "&" (no entity turning into an "@" or a "<") and "]" (no
+// [label](url) link or image, no [label]: url definition), and before a
+// line's first character when that would start a heading, quote, list,
+// table or code fence.
+func (t UserText) Markdown() string {
+	lines := strings.Split(markdownEscaper.Replace(string(t)), "\n")
+	for i, l := range lines {
+		if rest := strings.TrimLeft(l, " \t"); rest != "" && strings.ContainsRune(markdownLineStart, rune(rest[0])) {
+			lines[i] = l[:len(l)-len(rest)] + wordJoiner + rest
+		}
 	}
-	return strings.NewReplacer(pairs...)
-}()
+	return strings.Join(lines, "\n")
+}
+
+const (
+	wordJoiner        = "\u2060"
+	markdownLineStart = "#>-+*|=~`"
+)
+
+var markdownEscaper = strings.NewReplacer("@", "@"+wordJoiner, "<", "<"+wordJoiner, "&", "&"+wordJoiner, "]", "]"+wordJoiner)
 
 // Link is a Slack mrkdwn link the bot builds: "<url|label>" when rawURL is
 // an absolute http or https URL with a host, else the label alone. The label

@@ -33,16 +33,19 @@ func TestUserTextEscapesOnceWhereverFormatted(t *testing.T) {
 }
 
 func TestUserTextMarkdownForPullRequests(t *testing.T) {
-	got := bot.UserText("@platform-team see [docs](https://evil) <img src=x> & `x` # H").Markdown()
-	for _, bad := range []string{"@platform-team", "[docs](", "<img", "`x`", " # H"} {
-		if strings.Contains(got, bad) {
-			t.Errorf("Markdown keeps %q: %q", bad, got)
-		}
+	const wj = "\u2060"
+	in := "@platform-team see [docs](https://evil) ![x](https://evil/p.png) <a href=\"https://evil\">trusted</a> &#64;ceo `orders-db`\n# Approved\n  > quoted\n[t]: https://evil\n- item"
+	want := "@" + wj + "platform-team see [docs]" + wj + "(https://evil) ![x]" + wj + "(https://evil/p.png) <" + wj + "a href=\"https://evil\">trusted<" + wj +
+		"/a> &" + wj + "#64;ceo `orders-db`\n" + wj + "# Approved\n  " + wj + "> quoted\n[t]" + wj + ": https://evil\n" + wj + "- item"
+	if got := bot.UserText(in).Markdown(); got != want {
+		t.Fatalf("Markdown =\n%q\nwant\n%q", got, want)
 	}
-	for _, keep := range []string{"@\u2060platform\\-team", `\[docs\]\(https://evil\)`, `&lt;img src\=x&gt;`, "&amp;", "\\`x\\`", `\# H`} {
-		if !strings.Contains(got, keep) {
-			t.Errorf("Markdown lacks %q: %q", keep, got)
-		}
+	// Plain words, inside a template's code span or not, are unchanged.
+	if got := bot.UserText("orders-db, 20 GB (small)").Markdown(); got != "orders-db, 20 GB (small)" {
+		t.Fatalf("plain text changed: %q", got)
+	}
+	if got := bot.UserText(hostile).Markdown(); strings.Contains(got, "<!") || strings.Contains(got, "<@") || strings.Contains(got, "<https") {
+		t.Fatalf("hostile text keeps markup: %q", got)
 	}
 }
 

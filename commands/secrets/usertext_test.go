@@ -29,11 +29,12 @@ func TestDescriptionNeverPings(t *testing.T) {
 		t.Fatalf("pull requests: %v %+v", err, prs)
 	}
 	body := prs[0].Body
-	want := "> &lt;\\!channel&gt; &lt;\\!here&gt; &lt;@\u2060U123&gt; &lt;https://evil\\|trusted&gt; &amp; done @\u2060platform\\-team \\[trusted\\]\\(https://evil\\)"
+	const wj = "\u2060"
+	want := "> <" + wj + "!channel> <" + wj + "!here> <" + wj + "@" + wj + "U123> <" + wj + "https://evil|trusted> &" + wj + " done @" + wj + "platform-team [trusted]" + wj + "(https://evil)"
 	if !strings.Contains(body, want) {
 		t.Errorf("PR body does not quote the description escaped; want %q in:\n%s", want, body)
 	}
-	for _, live := range []string{"<!channel>", "<@U123>", "<https://evil", "@platform-team", "[trusted](https://evil)"} {
+	for _, live := range []string{"<!channel>", "<!here>", "<@", "<https://evil", "@platform-team", "[trusted](https://evil)"} {
 		if strings.Contains(body, live) {
 			t.Errorf("PR body carries %q from the description:\n%s", live, body)
 		}
