@@ -88,9 +88,14 @@ func auditKey(cfg *Config) ([]byte, error) {
 	return k, nil
 }
 
-// openStore opens the database with the audit key.
+// openStore opens the database with the audit key and the audit chain's
+// key (see auditchain.go).
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...store.Option) (*store.Store, error) {
 	key, err := auditKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := loadChainKey(ctx, cfg, log, true)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +104,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...stor
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	opts := append([]store.Option{store.WithAuditKey(key), store.WithLogger(log)}, extra...)
+	opts := append([]store.Option{store.WithAuditKey(key), store.WithChainKey(chain), store.WithLogger(log)}, extra...)
 	st, err := store.Open(ctx, cfg.DB, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
@@ -134,6 +139,10 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
 	app.Router.Register(core.Commands(app.Router, version, time.Now)...)
 	if err := feats.register(ctx, app); err != nil {
+		app.Close()
+		return nil, err
+	}
+	if err := app.startAnchoring(); err != nil {
 		app.Close()
 		return nil, err
 	}

@@ -74,6 +74,23 @@ type AuditConfig struct {
 	// HMACKey keys the digests of sensitive audit fields (PLATBOT_AUDIT_KEY);
 	// when empty a key is generated into the data folder on first start.
 	HMACKey string `yaml:"hmac_key"`
+	// ChainKeyFile holds the key of the audit hash chain
+	// (PLATBOT_AUDIT_CHAIN_KEY_FILE; default <data_dir>/audit-chain.key,
+	// generated 0600 on first start). See docs/audit.md.
+	ChainKeyFile string `yaml:"chain_key_file"`
+	// VaultTransitKey, when set, keys the chain with this Vault transit key
+	// instead of the file (PLATBOT_AUDIT_VAULT_TRANSIT_KEY), on
+	// VaultTransitMount (default "transit").
+	VaultTransitKey   string `yaml:"vault_transit_key"`
+	VaultTransitMount string `yaml:"vault_transit_mount"`
+	// AnchorFile receives the signed chain head as JSON lines
+	// (PLATBOT_AUDIT_ANCHOR_FILE; default <data_dir>/audit-anchors.jsonl,
+	// "off" to turn it off); AnchorChannel is a Slack channel that also
+	// receives them (PLATBOT_AUDIT_ANCHOR_CHANNEL); AnchorEvery is how often
+	// (default 5m).
+	AnchorFile    string `yaml:"anchor_file"`
+	AnchorChannel string `yaml:"anchor_channel"`
+	AnchorEvery   string `yaml:"anchor_every"`
 }
 
 // LogConfig configures logging.
@@ -281,6 +298,10 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.PagerDuty.Token, "PAGERDUTY_TOKEN")
 	set(&cfg.PagerDuty.APIURL, "PAGERDUTY_API_URL")
 	set(&cfg.Audit.HMACKey, "PLATBOT_AUDIT_KEY")
+	set(&cfg.Audit.ChainKeyFile, "PLATBOT_AUDIT_CHAIN_KEY_FILE")
+	set(&cfg.Audit.VaultTransitKey, "PLATBOT_AUDIT_VAULT_TRANSIT_KEY")
+	set(&cfg.Audit.AnchorFile, "PLATBOT_AUDIT_ANCHOR_FILE")
+	set(&cfg.Audit.AnchorChannel, "PLATBOT_AUDIT_ANCHOR_CHANNEL")
 	if v := getenv("PLATBOT_CATALOG"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {

@@ -119,10 +119,12 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 	return nil
 }
 
-const auditUsage = `audit verify | audit export [--since T] [--until T] [--actor ID] [--action A]
+const auditUsage = `audit verify [--anchors FILE] | audit export [--since T] [--until T] [--actor ID] [--action A]
 
-  verify   walk the whole hash chain; exit 1 naming the first row that was
-           edited, deleted or inserted out of order
+  verify   walk the whole hash chain with the chain key and compare it with
+           the anchors (default the anchor file, audit.anchor_file); exit 1
+           naming the first row that was edited, deleted or inserted out of
+           order, or rewritten or truncated below an anchor (docs/audit.md)
   export   write events as JSON lines to standard output; T is RFC 3339
            (2026-11-01T00:00:00Z), a date (2026-11-01) or a duration ago (24h, 7d)`
 
@@ -138,25 +140,12 @@ func cmdAudit(ctx context.Context, cfg *Config, args []string, stdout, stderr io
 	log := newLogger(cfg, stderr, slog.LevelWarn)
 	switch sub {
 	case "verify":
-		fs := newFlags("audit verify", "audit verify", stderr)
+		fs := newFlags("audit verify", "audit verify [--anchors FILE]", stderr)
+		anchorsFile := fs.String("anchors", anchorFilePath(cfg), "anchors to check the log against: the anchor file, or a copy kept elsewhere (JSON lines)")
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		st, err := openStore(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		rep, err := st.VerifyAudit(ctx)
-		if err != nil {
-			return fmt.Errorf("verify: %w", err)
-		}
-		if !rep.OK {
-			fmt.Fprintln(stdout, rep.String())
-			return errAuditBroken
-		}
-		fmt.Fprintf(stdout, "audit log OK: %d rows, hash chain intact\n", rep.Rows)
-		return nil
+		return auditVerify(ctx, cfg, log, *anchorsFile, stdout, stderr)
 	case "export":
 		fs := newFlags("audit export", "audit export [--since T] [--until T] [--actor ID] [--action A]", stderr)
 		since := fs.String("since", "", "only events at or after this time")
