@@ -21,6 +21,10 @@ type Config struct {
 	DB string `yaml:"db"`
 	// Addr is the HTTP listen address of serve (PLATBOT_ADDR).
 	Addr string `yaml:"addr"`
+	// MetricsAddr, when set, is a second listen address serving /metrics,
+	// /healthz and /readyz (PLATBOT_METRICS_ADDR); /metrics then leaves
+	// the main address, which keeps /healthz and /readyz.
+	MetricsAddr string `yaml:"metrics_addr"`
 	// DataDir holds local state besides the database: the development secret
 	// store and its key, the audit HMAC key when none is configured, files
 	// the shell writes.
@@ -41,6 +45,9 @@ type Config struct {
 	// CatalogPaths are extra catalog locations, folders or files, from
 	// PLATBOT_CATALOG (the catalog section can list more).
 	CatalogPaths []string `yaml:"-"`
+	// TrustedProxies, from PLATBOT_TRUSTED_PROXIES (comma-separated), replace
+	// secrets.trusted_proxies.
+	TrustedProxies []string `yaml:"-"`
 
 	// Each feature's own section, decoded by the feature (see Feature).
 	Catalog   yaml.Node `yaml:"catalog"`
@@ -67,6 +74,9 @@ type SlackConfig struct {
 	SigningSecret string `yaml:"signing_secret"`
 	AppToken      string `yaml:"app_token"`
 	APIURL        string `yaml:"api_url"`
+	// TeamID, when set, is the only workspace served (SLACK_TEAM_ID):
+	// requests from any other team_id are refused.
+	TeamID string `yaml:"team_id"`
 }
 
 // AuditConfig configures the audit log.
@@ -281,6 +291,15 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	}
 	set(&cfg.DB, "PLATBOT_DB")
 	set(&cfg.Addr, "PLATBOT_ADDR")
+	set(&cfg.MetricsAddr, "PLATBOT_METRICS_ADDR")
+	set(&cfg.Slack.TeamID, "SLACK_TEAM_ID")
+	if v := getenv("PLATBOT_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cfg.TrustedProxies = append(cfg.TrustedProxies, p)
+			}
+		}
+	}
 	set(&cfg.DataDir, "PLATBOT_DATA_DIR")
 	set(&cfg.Slack.BotToken, "SLACK_BOT_TOKEN")
 	set(&cfg.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
@@ -330,6 +349,9 @@ func (c *Config) validate() error {
 	}
 	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
 		return errf("slack.signing_secret", "the HTTP transport needs the signing secret to verify requests (SLACK_SIGNING_SECRET), or set slack.app_token for Socket Mode")
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		return errf("metrics_addr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "debug", "info", "warn", "error":

@@ -201,6 +201,9 @@ func (f *features) buildSecrets(ctx context.Context, app *App) error {
 		}
 	}
 	scfg.DataDir = cfg.DataDir
+	if len(cfg.TrustedProxies) > 0 {
+		scfg.TrustedProxies = cfg.TrustedProxies
+	}
 	if scfg.KVMount == "" {
 		scfg.KVMount = cfg.Vault.KVMount
 	}
