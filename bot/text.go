@@ -73,15 +73,20 @@ const (
 var markdownEscaper = strings.NewReplacer("@", "@"+wordJoiner, "<", "<"+wordJoiner, "&", "&"+wordJoiner, "]", "]"+wordJoiner)
 
 // Link is a Slack mrkdwn link the bot builds: "<url|label>" when rawURL is
-// an absolute http or https URL with a host, else the label alone. The label
-// is plain text (escaped here); an empty label shows the URL. Characters
-// that would end the link early ("|", ">" and spaces) are never let through
-// from the URL: a URL holding them is not linked.
+// an absolute http or https URL with a host (see LinkURL) or a file: URL
+// with a path (the local GitOps repository the shell publishes to), else
+// the label alone. The label is plain text (escaped here); an empty label
+// shows the URL. Characters that would end the link early ("|", ">" and
+// spaces) are never let through from the URL: a URL holding them is not
+// linked.
 func Link(rawURL, label string) string {
 	if label == "" {
 		label = rawURL
 	}
 	u, ok := LinkURL(rawURL)
+	if !ok {
+		u, ok = checkURL(rawURL, func(u *url.URL) bool { return u.Scheme == "file" && u.Path != "" })
+	}
 	if !ok {
 		return EscapeMrkdwn(label)
 	}
@@ -92,6 +97,10 @@ func Link(rawURL, label string) string {
 // absolute http(s) URL with a host and no space, control character, "|",
 // "<" or ">". It returns the URL trimmed of surrounding space.
 func LinkURL(rawURL string) (string, bool) {
+	return checkURL(rawURL, func(u *url.URL) bool { return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" })
+}
+
+func checkURL(rawURL string, ok func(*url.URL) bool) (string, bool) {
 	s := strings.TrimSpace(rawURL)
 	if s == "" || strings.ContainsAny(s, "|<> \t\r\n") {
 		return "", false
@@ -102,7 +111,7 @@ func LinkURL(rawURL string) (string, bool) {
 		}
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || !ok(u) {
 		return "", false
 	}
 	return s, true

@@ -57,6 +57,8 @@ func TestLinkOnlyFromValidatedURLs(t *testing.T) {
 		{"https://evil|trusted", "https://evil|trusted", "https://evil|trusted"},
 		{"https://x.example/><!channel>", "t", "t"},
 		{"javascript:alert(1)", "click", "click"},
+		{"file:///srv/gitops?branch=plat/r1-x", "pull request", "<file:///srv/gitops?branch=plat/r1-x|pull request>"},
+		{"file://", "no path", "no path"},
 		{"https://", "no host", "no host"},
 		{"/relative/path", "rel", "rel"},
 		{"https://x.example/a b", "<!here>", "&lt;!here&gt;"},
