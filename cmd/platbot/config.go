@@ -42,9 +42,13 @@ type Config struct {
 	// GitHub, or a local git repository path (PLATBOT_GITOPS_REPO); default
 	// <data_dir>/gitops, created on first use.
 	GitOpsRepo string `yaml:"gitops_repo"`
-	// CatalogPaths are extra catalog locations, folders or files, from
-	// PLATBOT_CATALOG (the catalog section can list more).
+	// CatalogPaths are catalog locations, folders or files, from
+	// PLATBOT_CATALOG (the catalog section can list more); they replace the
+	// default examples/catalog.
 	CatalogPaths []string `yaml:"-"`
+	// Demo is demo mode (PLATBOT_DEMO, serve --demo; the shell's default):
+	// example data, labelled as such (see demo.go).
+	Demo demoMode `yaml:"-"`
 	// TrustedProxies, from PLATBOT_TRUSTED_PROXIES (comma-separated), replace
 	// secrets.trusted_proxies.
 	TrustedProxies []string `yaml:"-"`
@@ -317,6 +321,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.PagerDuty.Token, "PAGERDUTY_TOKEN")
 	set(&cfg.PagerDuty.APIURL, "PAGERDUTY_API_URL")
 	set(&cfg.Audit.HMACKey, "PLATBOT_AUDIT_KEY")
+	cfg.Demo.parse(getenv("PLATBOT_DEMO"))
 	set(&cfg.Audit.ChainKeyFile, "PLATBOT_AUDIT_CHAIN_KEY_FILE")
 	set(&cfg.Audit.VaultTransitKey, "PLATBOT_AUDIT_VAULT_TRANSIT_KEY")
 	set(&cfg.Audit.AnchorFile, "PLATBOT_AUDIT_ANCHOR_FILE")
@@ -340,6 +345,9 @@ func (c *Config) validate() error {
 	}
 	if c.Slack.BotToken != "" && !strings.HasPrefix(c.Slack.BotToken, "xoxb-") {
 		return errf("slack.bot_token", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")
+	}
+	if err := c.Demo.check(c.path); err != nil {
+		return err
 	}
 	if c.Slack.AppToken != "" && !strings.HasPrefix(c.Slack.AppToken, "xapp-") {
 		return errf("slack.app_token", "expected an app-level token starting with xapp- (SLACK_APP_TOKEN)")

@@ -56,12 +56,9 @@ func newFeatures(ctx context.Context, app *App) (*features, error) {
 		}
 	}
 
-	ccfg := catalog.DefaultConfig()
-	if err := cfg.Feature("catalog", &ccfg); err != nil {
+	ccfg, err := catalogConfig(cfg)
+	if err != nil {
 		return nil, err
-	}
-	for _, p := range cfg.CatalogPaths {
-		ccfg.Locations = append(ccfg.Locations, catalog.LocationConfig{Target: p})
 	}
 	if ccfg.GitHubHost == "" {
 		// GitHub URLs in locations must name the GitHub platbot talks to.
@@ -237,6 +234,9 @@ func (f *features) buildSecrets(ctx context.Context, app *App) error {
 // environments; without one the commands explain how to turn it on.
 func (f *features) buildAccess(app *App) error {
 	cfg := app.Cfg
+	if cfg.Access.Kind == 0 && cfg.Demo.on {
+		return f.buildDemoAccess(app)
+	}
 	if cfg.Access.Kind == 0 {
 		app.Router.Register(accessNotConfigured()...)
 		app.Router.HandleAction("access", func(ctx context.Context, req *bot.Request, a bot.Action) error {
@@ -311,6 +311,9 @@ func (f *features) buildPaths(ctx context.Context, app *App) error {
 		cfg.GitOpsRepo = filepath.Join(cfg.DataDir, "gitops")
 	}
 	pc.DataDir = cfg.DataDir
+	if cfg.Demo.on {
+		pc.DemoApproveDir = demoTemplatesDir
+	}
 	if pc.Vault.Mount == "" {
 		pc.Vault.Mount = cfg.Vault.KVMount
 	}

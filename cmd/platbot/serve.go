@@ -17,10 +17,15 @@ import (
 func cmdServe(ctx context.Context, cfg *Config, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "serve [--addr :8080]", stderr)
 	addr := fs.String("addr", cfg.Addr, "HTTP listen address (PLATBOT_ADDR)")
+	demo := fs.Bool("demo", cfg.Demo.on, "serve the example data under examples/, every message labelled as demo data (PLATBOT_DEMO=1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.Addr = *addr
+	cfg.Demo.on = *demo
+	if err := checkServeSources(cfg); err != nil {
+		return err
+	}
 	log := newLogger(cfg, stderr, slog.LevelInfo)
 	app, err := buildApp(ctx, cfg, log)
 	if err != nil {

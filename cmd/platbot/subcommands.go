@@ -26,6 +26,9 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if !cfg.Demo.set {
+		cfg.Demo.on = true // the shell's default: try every flow on the examples
+	}
 	log := newLogger(cfg, stderr, slog.LevelWarn)
 	// Listen first, so the one-time secret links name the port really served.
 	ln := listenLocal(cfg, stderr)
@@ -45,11 +48,19 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 	if f, ok := stdin.(*os.File); ok {
 		interactive = shell.IsTerminal(f)
 	}
+	note, err := demoNote(cfg)
+	if err != nil {
+		return err
+	}
+	var router shell.Router = app.Router
+	if note != "" {
+		router = demoRouter{Router: app.Router, note: note}
+	}
 	sh := shell.New(shell.Options{
-		In: stdin, Out: stdout, Router: app.Router, Jobs: app.Router.Worker(), User: user,
+		In: stdin, Out: stdout, Router: router, Jobs: app.Router.Worker(), User: user,
 		FilesDir: cfg.DataDir + "/files", Interactive: interactive,
 	})
-	app.Router.SetMessenger(bot.TransportShell, sh)
+	app.Router.SetMessenger(bot.TransportShell, labelled(sh, note))
 	if err := app.Start(ctx); err != nil {
 		return err
 	}

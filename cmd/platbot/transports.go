@@ -41,7 +41,11 @@ func (a *App) mountTransports(ctx context.Context, mux *http.ServeMux) (func(con
 	if err != nil {
 		return nil, err
 	}
-	a.Router.SetMessenger(bot.TransportSlack, m)
+	note, err := demoNote(a.Cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Router.SetMessenger(bot.TransportSlack, labelled(m, note))
 	h, err := slack.NewHandler(slack.HandlerOptions{
 		Router: a.Router, SigningSecret: a.Cfg.Slack.SigningSecret, Metrics: a.Metrics, Logger: a.Log,
 		TeamID: a.Cfg.Slack.TeamID,

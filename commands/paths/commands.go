@@ -148,6 +148,9 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 			f.SubmitText = "Preview"
 			f.Intro = strings.TrimSpace("Dry run: nothing will be created. " + f.Intro)
 		}
+		if e := p.entry(name); e != nil && e.Demo {
+			f.Intro = strings.TrimSpace(strings.ReplaceAll(DemoNote, "<name>", t.Name) + "\n" + f.Intro)
+		}
 		return f, nil
 	}
 }
@@ -426,6 +429,9 @@ func (p *Paths) cmdTemplates(ctx context.Context, req *bot.Request) error {
 			if admin && e.status() == "changed" {
 				line += " · ⚠️ _changed since approval: `/plat template diff " + t.Name + "`_"
 			}
+			if e.Demo {
+				line += " · 🧪 _example template: counts as approved in demo mode_"
+			}
 			lines = append(lines, line)
 			sections = append(sections, bot.Section{Text: line, Accessory: &bot.Button{
 				ActionID: ActionPrefix + ":preview:" + t.Name, Text: "Preview", Value: t.Name,
@@ -495,7 +501,7 @@ func (p *Paths) templateForReview(ctx context.Context, req *bot.Request) (*entry
 		return nil, nil, bot.Errorf("Template `%s` cannot be loaded from %s: %s", name, e.Source, strings.Join(e.Problems, "; "))
 	}
 	var old map[string][]byte
-	if e.Approved != nil {
+	if e.Approved != nil && !e.Demo {
 		old = e.Approved.Files
 	}
 	return e, old, nil
@@ -545,7 +551,7 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	if v != "" && !strings.HasPrefix(t.Hash, v) {
 		return bot.Errorf("Template `%s` is now at version `%s`, not `%s`: it changed since you reviewed it. Look again with `/plat template diff %s`.", t.Name, shortHash(t.Hash), v, t.Name)
 	}
-	if e.Approved != nil && e.Approved.Hash == t.Hash {
+	if e.Approved != nil && e.Approved.Hash == t.Hash && !e.Demo {
 		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Template `%s` version `%s` is already approved.", t.Name, shortHash(t.Hash))})
 	}
 	prev := ""

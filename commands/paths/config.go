@@ -38,6 +38,11 @@ type Config struct {
 	// PreviewTTL is how long a dry run's "Create it" button works (default
 	// 1h); expired previews are deleted.
 	PreviewTTL time.Duration `yaml:"preview_ttl"`
+	// DemoApproveDir is set in demo mode only (never from the file): the
+	// templates whose files are under this folder (the shipped examples)
+	// count as approved until an admin approves a version of them, and say
+	// so wherever they are shown.
+	DemoApproveDir string `yaml:"-"`
 }
 
 // VaultConfig says where generated credentials go.

@@ -122,6 +122,8 @@ type envOptions struct {
 	logger    *slog.Logger
 	// noApprove leaves new-db unapproved.
 	noApprove bool
+	// demoDir is Config.DemoApproveDir (demo mode).
+	demoDir string
 	// policy replaces testPolicy.
 	policy bot.Policy
 	// messenger, when set, is what the router sends through (wrapping msgr,
@@ -191,7 +193,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test"})
 	r.SetMessenger(bot.TransportShell, m)
-	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data")}, Deps{
+	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
 		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger,
 	})
 	if err != nil {

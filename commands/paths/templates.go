@@ -195,6 +195,9 @@ type entry struct {
 	Approval *approval
 	// Approved is the approved version, which is what runs.
 	Approved *Template
+	// Demo says Approved is a shipped example template that counts as
+	// approved because platbot runs in demo mode (no admin approved it).
+	Demo bool
 }
 
 // status says where a template stands.
@@ -287,11 +290,20 @@ func (p *Paths) Reload(ctx context.Context) error {
 			e.Approved = nil
 		}
 	}
+	for _, e := range st.entries {
+		if e.Approval == nil && e.Current != nil && len(e.Problems) == 0 && p.demoApproved(e.Source) {
+			e.Approved, e.Demo = e.Current, true
+		}
+	}
 	for name, e := range st.entries {
 		st.names = append(st.names, name)
 		switch {
 		case e.Approved != nil:
-			st.commands = append(st.commands, p.templateCommand(e.Approved), p.previewCommand(e.Approved))
+			cmd := p.templateCommand(e.Approved)
+			if e.Demo {
+				cmd.Summary += " (example template: counts as approved in demo mode)"
+			}
+			st.commands = append(st.commands, cmd, p.previewCommand(e.Approved))
 		case !reserved[name]:
 			st.commands = append(st.commands, p.pendingCommand(name))
 		}
@@ -302,6 +314,23 @@ func (p *Paths) Reload(ctx context.Context) error {
 	p.mu.Unlock()
 	return nil
 }
+
+// demoApproved reports whether a template loaded from source counts as
+// approved in demo mode: its files are under DemoApproveDir.
+func (p *Paths) demoApproved(source string) bool {
+	if p.cfg.DemoApproveDir == "" || source == "" {
+		return false
+	}
+	dir, err := filepath.Abs(p.cfg.DemoApproveDir)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(dir, source)
+	return err == nil && rel != "." && !filepath.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// DemoNote is what a demo-approved template says about itself.
+const DemoNote = "🧪 Demo mode: this shipped example template counts as approved; no admin approved it. Outside demo mode an admin approves it first (`/plat template approve <name>`)."
 
 // templateCommands is the router's dynamic command source: the approved
 // templates, and a hidden placeholder for each known template that is not
