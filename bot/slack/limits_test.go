@@ -245,3 +245,43 @@ func TestOtherWorkspaceIsRefused(t *testing.T) {
 		t.Fatalf("jobs = %+v, want the configured workspace's command", jobs)
 	}
 }
+
+// TestSocketModeRefusesOtherWorkspace: the workspace check covers Socket
+// Mode too — the envelope is acknowledged with the ephemeral refusal and
+// nothing is queued.
+func TestSocketModeRefusesOtherWorkspace(t *testing.T) {
+	e := newEnv(t)
+	h, err := NewHandler(HandlerOptions{Router: e.router, Metrics: e.metrics, Logger: discardLogger(), TeamID: "T0HOME"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunSocketMode(ctx, "xapp-test-token", "xoxb-test-token", e.fake.APIURL(), h) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunSocketMode = %v", err)
+		}
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if err := e.fake.WaitSocket(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cmd := map[string]string{"command": "/plat", "text": "ping", "user_id": "U0MALLORY", "team_id": "T0FAKE",
+		"trigger_id": "trig-sock-other", "response_url": e.fake.ResponseURL("sock-other")}
+	ack, err := e.fake.SendEnvelope(wctx, slackfake.EnvelopeSlashCommands, cmd, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ack), "another Slack workspace") {
+		t.Fatalf("ack = %s, want the refusal", ack)
+	}
+	if n := len(e.q.Jobs()); n != 0 {
+		t.Fatalf("%d jobs queued for another workspace", n)
+	}
+	if got := e.counter("platbot_slack_rejected_total", "reason", ReasonOtherTeam); got != 1 {
+		t.Fatalf("other_team count = %v, want 1", got)
+	}
+}
