@@ -25,6 +25,16 @@ var gradeColors = [5]color.RGBA{
 	{R: 0xd6, G: 0x2d, B: 0x20, A: 0xff}, // E/F red
 }
 
+// unknownColor is the bar colour of "?" (no counted check known).
+var unknownColor = color.RGBA{R: 0x9a, G: 0x9a, B: 0x9a, A: 0xff}
+
+// incompleteColor is a grade's colour faded toward white: the bar part of
+// the services whose grade is incomplete.
+func incompleteColor(c color.RGBA) color.RGBA {
+	fade := func(v uint8) uint8 { return uint8((int(v) + 2*0xff) / 3) }
+	return color.RGBA{R: fade(c.R), G: fade(c.G), B: fade(c.B), A: 0xff}
+}
+
 // Chart size: 576×288 pixels at vgimg's 96 dpi.
 const (
 	chartWidth  = 6 * vg.Inch
@@ -57,14 +67,60 @@ func (p *pngPool) Get() *png.EncoderBuffer {
 
 func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
 
-// weekDist is how many services had each grade (A..F) in one week.
+// weekDist is how many services had each grade in one week.
 type weekDist struct {
-	Label  string
-	Counts [5]int
+	Label string
+	// Counts are the complete letter grades A..F, Incomplete the letter
+	// grades with an unknown counted check, Unknown the "?" grades.
+	Counts     [5]int
+	Incomplete [5]int
+	Unknown    int
+}
+
+func (w *weekDist) add(g Grade, incomplete bool) {
+	switch k := 4 - g.Rank(); {
+	case k >= 0 && k < 5 && incomplete:
+		w.Incomplete[k]++
+	case k >= 0 && k < 5:
+		w.Counts[k]++
+	case g == GradeUnknown:
+		w.Unknown++
+	}
+}
+
+func (w *weekDist) total() int {
+	t := w.Unknown
+	for k := range w.Counts {
+		t += w.Counts[k] + w.Incomplete[k]
+	}
+	return t
+}
+
+// chartSeries is one stacked bar series of the grade chart.
+type chartSeries struct {
+	label string
+	color color.RGBA
+	count func(w *weekDist) int
+	// always is set for the letter grades, which stay in the legend even
+	// when no service has them.
+	always bool
+}
+
+// gradeSeries lists the bar series bottom-up: each letter grade, then its
+// incomplete part (a faded bar, "A (incomplete)"), and "?" on top.
+func gradeSeries() []chartSeries {
+	var out []chartSeries
+	for k := 0; k < 5; k++ {
+		out = append(out,
+			chartSeries{label: string(Grades[k]), color: gradeColors[k], always: true, count: func(w *weekDist) int { return w.Counts[k] }},
+			chartSeries{label: Grades[k].Label(true), color: incompleteColor(gradeColors[k]), count: func(w *weekDist) int { return w.Incomplete[k] }})
+	}
+	return append(out, chartSeries{label: "? (no check known)", color: unknownColor, count: func(w *weekDist) int { return w.Unknown }})
 }
 
 // gradeChart draws the grade distribution over weeks as stacked bars (A at
-// the bottom) and returns it as a PNG.
+// the bottom) and returns it as a PNG. Incomplete grades are drawn faded
+// and "?" grey, each with its legend entry when some week has one.
 func gradeChart(title string, weeks []weekDist) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
@@ -80,32 +136,37 @@ func gradeChart(title string, weeks []weekDist) ([]byte, error) {
 	var prev *plotter.BarChart
 	maxTotal := 0
 	for i := range weeks {
-		t := 0
-		for _, n := range weeks[i].Counts {
-			t += n
-		}
-		maxTotal = max(maxTotal, t)
+		maxTotal = max(maxTotal, weeks[i].total())
 	}
-	for k := 0; k < 5; k++ {
+	entries := 0
+	for _, sr := range gradeSeries() {
 		vals := make(plotter.Values, len(weeks))
-		for i, w := range weeks {
-			vals[i] = float64(w.Counts[k])
+		shown := sr.always
+		for i := range weeks {
+			n := sr.count(&weeks[i])
+			vals[i] = float64(n)
+			shown = shown || n > 0
+		}
+		if !shown {
+			continue
 		}
 		bc, err := plotter.NewBarChart(vals, vg.Points(22))
 		if err != nil {
 			return nil, fmt.Errorf("grade chart: %w", err)
 		}
-		bc.Color = gradeColors[k]
+		bc.Color = sr.color
 		bc.LineStyle.Width = 0
 		if prev != nil {
 			bc.StackOn(prev)
 		}
 		p.Add(bc)
-		p.Legend.Add(string(Grades[k]), bc)
+		p.Legend.Add(sr.label, bc)
+		entries++
 		prev = bc
 	}
-	// Head room above the bars for the legend (top right).
-	p.Y.Max = math.Max(float64(maxTotal)*1.7, float64(maxTotal)+3)
+	// Head room above the bars for the legend (top right), more for each
+	// entry past the five grades.
+	p.Y.Max = math.Max(float64(maxTotal)*(1+0.14*float64(entries)), float64(maxTotal)+0.6*float64(entries))
 	p.Y.Tick.Marker = intTicks{}
 	p.NominalX(labels...)
 	grid := plotter.NewGrid()

@@ -28,6 +28,7 @@ import (
 //	    phase: highlighted from 2027-01-01
 //	    howToFix: Add a "## Runbook" section to README.md.
 //	    link: https://wiki.example.com/runbooks
+//	    unknownAs: fail                  # or pass: how the gate takes it when unknown
 type CheckSpec struct {
 	ID       string        `yaml:"id"`
 	Title    string        `yaml:"title"`
@@ -37,6 +38,11 @@ type CheckSpec struct {
 	Phase    PhaseSchedule `yaml:"phase,omitempty"`
 	HowToFix string        `yaml:"howToFix"`
 	Link     string        `yaml:"link,omitempty"`
+	// UnknownAs is how the production gate takes the check while its facts
+	// are unknown: "fail" (the default: an unknown required check blocks
+	// production) or "pass" (an admin's decision that it may go unread).
+	// Grades show the service as incomplete either way.
+	UnknownAs string `yaml:"unknownAs,omitempty"`
 	// Where says where the check was read from (set by the loader).
 	Where string `yaml:"-"`
 	// decodeErr is set when the YAML of the check could not be decoded.
@@ -50,6 +56,8 @@ type Check struct {
 	filter cel.Program
 	// reads is the bit set of gathered sources the rule reads.
 	reads uint8
+	// unknownAs is UnknownAs checked: StatusFail or StatusPass.
+	unknownAs Status
 }
 
 // Reads lists the gathered sources the rule reads.
@@ -198,11 +206,14 @@ func compileCheck(rEnv, fEnv *cel.Env, sp CheckSpec) (*Check, error) {
 	case strings.TrimSpace(sp.Rule) == "":
 		return nil, fmt.Errorf("no rule")
 	}
+	unknownAs, err := parseUnknownAs(sp.UnknownAs)
+	if err != nil {
+		return nil, err
+	}
 	if sp.Title == "" {
 		sp.Title = sp.ID
 	}
-	c := &Check{CheckSpec: sp}
-	var err error
+	c := &Check{CheckSpec: sp, unknownAs: unknownAs}
 	ast, iss := rEnv.Compile(sp.Rule)
 	if iss.Err() != nil {
 		return nil, fmt.Errorf("rule: %w", iss.Err())
@@ -231,6 +242,18 @@ func compileCheck(rEnv, fEnv *cel.Env, sp CheckSpec) (*Check, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseUnknownAs reads a check's unknownAs: "pass" or "fail" (any case),
+// "fail" when empty.
+func parseUnknownAs(v string) (Status, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", string(StatusFail):
+		return StatusFail, nil
+	case string(StatusPass):
+		return StatusPass, nil
+	}
+	return "", fmt.Errorf("unknownAs %q is not pass or fail", v)
 }
 
 // activation resolves rule variables to one service's facts without

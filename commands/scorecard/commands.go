@@ -152,7 +152,7 @@ func (s *Scorecards) Commands() []*bot.Command {
 		},
 		{
 			Name: "scorecard gate", Usage: "<service>", Action: bot.ActionRead,
-			Summary: "Would the service pass the production gate (grade ≥ B on required checks)?",
+			Summary: "Would the service pass the production gate (grade ≥ B on required checks, none unknown)?",
 			Handle:  s.handleGate,
 		},
 		{
@@ -291,6 +291,9 @@ func (s *Scorecards) handleChecks(ctx context.Context, req *bot.Request) error {
 		line := fmt.Sprintf("• `%s` *%s* · %s · %s", c.ID, c.Title, c.Severity, c.Phase.At(now))
 		if next, ok := c.Phase.Next(now); ok {
 			line += fmt.Sprintf(" (%s from %s)", next.Phase, next.From.Format("2006-01-02"))
+		}
+		if c.unknownAs == StatusPass {
+			line += " · unknownAs: pass (the gate lets it pass while unknown)"
 		}
 		line += "\n      `" + c.Rule + "`"
 		if c.Filter != "" {

@@ -117,9 +117,11 @@ type GateConfig struct {
 	Repos []string `yaml:"repos,omitempty"`
 	// TargetURL is linked from the commit status ("" = none).
 	TargetURL string `yaml:"targetURL,omitempty"`
-	// FailOnUnknown fails the gate when a required check is unknown
-	// (default: unknown checks do not count, and the status says so).
-	FailOnUnknown bool `yaml:"failOnUnknown,omitempty"`
+	// FailOnUnknown is no longer a choice: an unknown required check always
+	// fails the gate unless the check itself says `unknownAs: pass`. true
+	// is accepted (it is what happens); false is refused by Validate so a
+	// config that relied on it learns what changed.
+	FailOnUnknown *bool `yaml:"failOnUnknown,omitempty"`
 }
 
 // Defaults.
@@ -229,6 +231,10 @@ func (c Config) Validate() error {
 	var problems []string
 	if _, err := ParseGrade(string(c.Gate.MinGrade)); err != nil {
 		problems = append(problems, "gate.minGrade: "+err.Error())
+	}
+	if c.Gate.FailOnUnknown != nil && !*c.Gate.FailOnUnknown {
+		problems = append(problems, "gate.failOnUnknown: false is no longer supported: an unknown required check fails the gate; "+
+			"to let one check pass while unknown, set `unknownAs: pass` on that check, and remove gate.failOnUnknown")
 	}
 	check := func(where, spec, tz string) {
 		if spec != "" {

@@ -259,9 +259,9 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 		text = append(text, tbl)
 		g := &rollup{}
 		for _, r := range rs {
-			g.add(r.Grade)
+			g.add(r)
 		}
-		summary := fmt.Sprintf("GPA %.1f · %d of %d services at B or better", g.GPA(), g.Counts[0]+g.Counts[1], g.Total)
+		summary := fmt.Sprintf("GPA %.1f · %d of %d services at B or better · %s", g.GPA(), g.Counts[0]+g.Counts[1], g.Total, g.incompleteText())
 		blocks = append(blocks, bot.Section{Text: summary})
 		text = append(text, summary)
 		mv := []string{"*Movers since last week*"}
@@ -308,18 +308,14 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 		wd := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(end))}
 		for ref := range refs {
 			if p, ok := h[ref]; ok {
-				if i := 4 - p.Grade.Rank(); i >= 0 && i < 5 {
-					wd.Counts[i]++
-				}
+				wd.add(p.Grade, p.Incomplete)
 			}
 		}
 		weeks = append(weeks, wd)
 	}
 	cur := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(local))}
 	for _, r := range rs {
-		if i := 4 - r.Grade.Rank(); i >= 0 && i < 5 {
-			cur.Counts[i]++
-		}
+		cur.add(r.Grade, r.Incomplete)
 	}
 	weeks = append(weeks, cur)
 	if td.Chart, err = gradeChart(fmt.Sprintf("%s — grades by week", s.teamTitle(team)), weeks); err != nil {
@@ -512,8 +508,10 @@ func orgDigestMessage(d *digestData, week string) bot.Message {
 	}
 	var movers []string
 	for _, r := range d.results {
-		if b, ok := d.before[r.Ref]; ok && Arrow(r.Grade, b.Grade) != "" {
-			movers = append(movers, mover{Name: r.Name, From: b.Grade, To: r.Grade}.String())
+		if b, ok := d.before[r.Ref]; ok {
+			if m, moved := newMover(r, b); moved {
+				movers = append(movers, m.String())
+			}
 		}
 	}
 	if len(movers) > 0 {

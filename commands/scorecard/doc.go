@@ -40,8 +40,9 @@
 // NewTrivyProvider), and ExampleFacts serves examples/scorecard/facts.yaml
 // for the shell default. When a provider fails, times out or is missing,
 // its source is unknown, and a check whose rule reads an unknown source is
-// "unknown": shown with the reason, never counted as failed. Which sources a
-// rule reads is found statically from its checked syntax tree.
+// "unknown": shown with the reason, never counted as failed, and never as
+// passed either (see the grading rule). Which sources a rule reads is found
+// statically from its checked syntax tree.
 //
 // # The grading rule
 //
@@ -61,14 +62,20 @@
 //	D  8–15
 //	F  16 or more
 //
-// and a failing critical check caps the grade at D whatever the sum. The
-// rule depends on nothing but the results, so the same facts always give the
-// same grade. With the example facts: checkout-service has no gap (A);
+// and a failing critical check caps the grade at D whatever the sum. An
+// unknown counted check makes the grade incomplete: the letter comes from
+// the known checks and is shown as "A (incomplete)" (Result.Incomplete,
+// Result.Label); with no counted check known the grade is GradeUnknown, "?".
+// The rule depends on nothing but the results, so the same facts always
+// give the same grade. With the example facts: checkout-service has no gap (A);
 // payments-service lacks a runbook (medium, 2: B); reports-service has no
 // on-call, a stale deploy and 2 critical CVEs (4+2+8 = 14: D).
 //
 // The production gate uses the same rule over required checks only
-// (Result.RequiredGrade).
+// (Result.RequiredGrade), and an unknown required check fails it ("unknown:
+// <checks>") unless the check is configured `unknownAs: pass`, which counts
+// it as passing for the gate while unknown. Any other unknownAs than pass
+// or fail keeps the check from loading.
 //
 // # Phases
 //

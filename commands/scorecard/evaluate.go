@@ -30,10 +30,20 @@ type CheckResult struct {
 	// WaivedUntil and WaiverID are set for a waived check.
 	WaivedUntil time.Time `json:"waived_until,omitzero"`
 	WaiverID    string    `json:"waiver_id,omitempty"`
+	// UnknownAs is how the production gate takes the check when it is
+	// unknown: StatusFail (the default) or StatusPass (the check's
+	// `unknownAs: pass`).
+	UnknownAs Status `json:"unknown_as,omitempty"`
 }
 
 // Gap reports whether the result is an open gap: a counted check that fails.
 func (c CheckResult) Gap() bool { return c.Phase.Counts() && c.Status == StatusFail }
+
+// Blocking reports whether the check, being unknown, holds a service back
+// from production: it is required and not marked `unknownAs: pass`.
+func (c CheckResult) Blocking() bool {
+	return c.Phase == PhaseRequired && c.Status == StatusUnknown && c.UnknownAs != StatusPass
+}
 
 // Result is a service's scorecard at one time.
 type Result struct {
@@ -46,12 +56,37 @@ type Result struct {
 	Type      string    `json:"type,omitempty"`
 	At        time.Time `json:"at"`
 	// Grade counts highlighted and required checks; Demerits are its points.
+	// It is GradeUnknown ("?") when every counted check is unknown.
 	Grade    Grade `json:"grade"`
 	Demerits int   `json:"demerits"`
-	// RequiredGrade counts required checks only: the production gate.
-	RequiredGrade    Grade         `json:"required_grade"`
-	RequiredDemerits int           `json:"required_demerits"`
-	Checks           []CheckResult `json:"checks"`
+	// Incomplete is set when some counted check is unknown: the grade
+	// counts only the known ones and is shown as "A (incomplete)".
+	Incomplete bool `json:"incomplete,omitempty"`
+	// RequiredGrade counts required checks only: the production gate. A
+	// check with `unknownAs: pass` counts as passing here while unknown.
+	RequiredGrade    Grade `json:"required_grade"`
+	RequiredDemerits int   `json:"required_demerits"`
+	// RequiredIncomplete is set when some required check is unknown.
+	RequiredIncomplete bool          `json:"required_incomplete,omitempty"`
+	Checks             []CheckResult `json:"checks"`
+}
+
+// Label is the grade as shown: "B", "B (incomplete)" or "?".
+func (r *Result) Label() string { return r.Grade.Label(r.Incomplete) }
+
+// RequiredLabel is the grade on required checks as shown.
+func (r *Result) RequiredLabel() string { return r.RequiredGrade.Label(r.RequiredIncomplete) }
+
+// Unknowns returns the counted checks that are unknown, most severe first.
+func (r *Result) Unknowns() []CheckResult {
+	var out []CheckResult
+	for _, c := range r.Checks {
+		if c.Phase.Counts() && c.Status == StatusUnknown {
+			out = append(out, c)
+		}
+	}
+	sortBySeverity(out)
+	return out
 }
 
 // Count returns how many checks have the status.
@@ -94,20 +129,36 @@ func sortBySeverity(cs []CheckResult) {
 }
 
 // grade applies the grading rule to the counted checks (required ones only
-// when requiredOnly).
-func grade(checks []CheckResult, requiredOnly bool) (Grade, int) {
-	demerits, critical := 0, false
+// when requiredOnly). Unknown checks cost nothing but make the grade
+// incomplete; with no known counted check but some unknown, the grade is
+// GradeUnknown. For the required grade (the gate's), a check with
+// `unknownAs: pass` counts as a known pass while unknown.
+func grade(checks []CheckResult, requiredOnly bool) (g Grade, demerits int, incomplete bool) {
+	critical, known := false, false
 	for i := range checks {
 		c := &checks[i]
-		if !c.Phase.Counts() || (requiredOnly && c.Phase != PhaseRequired) || c.Status != StatusFail {
+		if !c.Phase.Counts() || (requiredOnly && c.Phase != PhaseRequired) {
 			continue
 		}
-		demerits += c.Severity.Weight()
-		if c.Severity == SeverityCritical {
-			critical = true
+		switch c.Status {
+		case StatusUnknown:
+			incomplete = true
+			if requiredOnly && c.UnknownAs == StatusPass {
+				known = true
+			}
+			continue
+		case StatusFail:
+			demerits += c.Severity.Weight()
+			if c.Severity == SeverityCritical {
+				critical = true
+			}
 		}
+		known = true
 	}
-	return GradeFor(demerits, critical), demerits
+	if incomplete && !known {
+		return GradeUnknown, 0, true
+	}
+	return GradeFor(demerits, critical), demerits, incomplete
 }
 
 // waiverIndex holds approved, unexpired waivers by entity ref and check id.
@@ -162,13 +213,13 @@ func (cs *CheckSet) evaluate(f *Facts, a *activation, now time.Time, waivers wai
 			out.Checks = append(out.Checks, r)
 		}
 	}
-	out.Grade, out.Demerits = grade(out.Checks, false)
-	out.RequiredGrade, out.RequiredDemerits = grade(out.Checks, true)
+	out.Grade, out.Demerits, out.Incomplete = grade(out.Checks, false)
+	out.RequiredGrade, out.RequiredDemerits, out.RequiredIncomplete = grade(out.Checks, true)
 }
 
 func (c *Check) result(st Status, now time.Time, reason string) CheckResult {
 	return CheckResult{
 		ID: c.ID, Title: c.Title, Severity: c.Severity, Phase: c.Phase.At(now), Status: st,
-		Reason: reason, HowToFix: c.HowToFix, Link: c.Link,
+		Reason: reason, HowToFix: c.HowToFix, Link: c.Link, UnknownAs: c.unknownAs,
 	}
 }

@@ -24,47 +24,73 @@ import (
 )
 
 // GateVerdict says whether a service may be in production: its grade on
-// required checks must be at least the configured minimum (B).
+// required checks must be at least the configured minimum (B), and no
+// required check may be unknown unless it says `unknownAs: pass`.
 type GateVerdict struct {
-	Service  string        `json:"service"`
-	Ref      string        `json:"ref"`
-	Grade    Grade         `json:"grade"`
-	MinGrade Grade         `json:"min_grade"`
-	Pass     bool          `json:"pass"`
-	Gaps     []CheckResult `json:"gaps,omitempty"`
-	Unknown  []CheckResult `json:"unknown,omitempty"`
+	Service  string `json:"service"`
+	Ref      string `json:"ref"`
+	Grade    Grade  `json:"grade"`
+	MinGrade Grade  `json:"min_grade"`
+	// Incomplete is set when some required check is unknown.
+	Incomplete bool          `json:"incomplete,omitempty"`
+	Pass       bool          `json:"pass"`
+	Gaps       []CheckResult `json:"gaps,omitempty"`
+	// Unknown are the required checks that are unknown and block: an
+	// unknown check is not a pass.
+	Unknown []CheckResult `json:"unknown,omitempty"`
+	// UnknownAllowed are the required checks that are unknown but marked
+	// `unknownAs: pass`: shown, not blocking.
+	UnknownAllowed []CheckResult `json:"unknown_allowed,omitempty"`
 }
 
-// Summary is the verdict in one line (a commit status description).
+func checkIDs(cs []CheckResult) string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// Summary is the verdict in one line (a commit status description): the
+// grade, the gaps when it is too low, and "unknown: <checks>" for the
+// unknown required checks that block.
 func (v GateVerdict) Summary() string {
+	s := fmt.Sprintf("%s: grade %s on required checks", v.Service, v.Grade.Label(v.Incomplete))
 	if v.Pass {
-		s := fmt.Sprintf("%s: grade %s on required checks", v.Service, v.Grade)
-		if len(v.Unknown) > 0 {
-			s += fmt.Sprintf(" (%d unknown)", len(v.Unknown))
+		if len(v.UnknownAllowed) > 0 {
+			s += " (unknown, passed by unknownAs: " + checkIDs(v.UnknownAllowed) + ")"
 		}
 		return s
 	}
-	var ids []string
-	for _, g := range v.Gaps {
-		ids = append(ids, g.ID)
-	}
-	if len(v.Unknown) > 0 && len(ids) == 0 {
-		for _, u := range v.Unknown {
-			ids = append(ids, u.ID+" (unknown)")
+	if !v.Grade.AtLeast(v.MinGrade) {
+		s += ", needs " + string(v.MinGrade)
+		if len(v.Gaps) > 0 {
+			s += ": " + checkIDs(v.Gaps)
 		}
 	}
-	return fmt.Sprintf("%s: grade %s on required checks, needs %s: %s", v.Service, v.Grade, v.MinGrade, strings.Join(ids, ", "))
+	if len(v.Unknown) > 0 {
+		s += "; unknown: " + checkIDs(v.Unknown)
+	}
+	return s
 }
 
-// Gate judges a scored service.
+// Gate judges a scored service. Its grade on required checks must reach the
+// minimum, and every required check must be known: an unknown one fails
+// the gate unless the check is configured `unknownAs: pass`.
 func (s *Scorecards) Gate(r *Result) GateVerdict {
-	v := GateVerdict{Service: r.Name, Ref: r.Ref, Grade: r.RequiredGrade, MinGrade: s.cfg.Gate.MinGrade, Gaps: r.RequiredGaps()}
+	v := GateVerdict{Service: r.Name, Ref: r.Ref, Grade: r.RequiredGrade, MinGrade: s.cfg.Gate.MinGrade,
+		Incomplete: r.RequiredIncomplete, Gaps: r.RequiredGaps()}
 	for _, c := range r.Checks {
-		if c.Phase == PhaseRequired && c.Status == StatusUnknown {
+		switch {
+		case c.Blocking():
 			v.Unknown = append(v.Unknown, c)
+		case c.Phase == PhaseRequired && c.Status == StatusUnknown:
+			v.UnknownAllowed = append(v.UnknownAllowed, c)
 		}
 	}
-	v.Pass = v.Grade.AtLeast(v.MinGrade) && !(s.cfg.Gate.FailOnUnknown && len(v.Unknown) > 0)
+	sortBySeverity(v.Unknown)
+	sortBySeverity(v.UnknownAllowed)
+	v.Pass = v.Grade.AtLeast(v.MinGrade) && len(v.Unknown) == 0
 	return v
 }
 
@@ -77,9 +103,13 @@ func (s *Scorecards) handleGate(ctx context.Context, req *bot.Request) error {
 }
 
 func gateMessage(v GateVerdict) bot.Message {
-	head := fmt.Sprintf("✅ %s may be in production: grade %s on required checks (needs %s).", v.Service, v.Grade, v.MinGrade)
+	grade := v.Grade.Label(v.Incomplete)
+	head := fmt.Sprintf("✅ %s may be in production: grade %s on required checks (needs %s).", v.Service, grade, v.MinGrade)
 	if !v.Pass {
-		head = fmt.Sprintf("⛔ %s may not be in production: grade %s on required checks (needs %s).", v.Service, v.Grade, v.MinGrade)
+		head = fmt.Sprintf("⛔ %s may not be in production: grade %s on required checks (needs %s).", v.Service, grade, v.MinGrade)
+		if len(v.Unknown) > 0 {
+			head += fmt.Sprintf(" Unknown: %s — an unknown required check is not a pass.", checkIDs(v.Unknown))
+		}
 	}
 	lines := []string{head}
 	for _, g := range v.Gaps {
@@ -88,8 +118,15 @@ func gateMessage(v GateVerdict) bot.Message {
 	for _, u := range v.Unknown {
 		lines = append(lines, checkLine(u))
 	}
+	if len(v.UnknownAllowed) > 0 {
+		lines = append(lines, "*Unknown, passed by the check's `unknownAs: pass`:*")
+		for _, u := range v.UnknownAllowed {
+			lines = append(lines, checkLine(u))
+		}
+	}
 	blocks := sections(lines)
-	blocks = append(blocks, bot.Context{Text: "Gate: no lifecycle: production without grade ≥ " + string(v.MinGrade) + " on required checks."})
+	blocks = append(blocks, bot.Context{Text: "Gate: no lifecycle: production without grade ≥ " + string(v.MinGrade) +
+		" on required checks and every required check known (unless the check says `unknownAs: pass`)."})
 	return bot.Message{Text: head, Blocks: blocks}
 }
 

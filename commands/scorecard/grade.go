@@ -47,8 +47,22 @@ const (
 	GradeF Grade = "F"
 )
 
-// Grades lists the grades from best to worst.
+// GradeUnknown is the grade of a service none of whose counted checks could
+// be read: every one is unknown, so there is nothing to grade. It has no
+// rank and never passes the gate.
+const GradeUnknown Grade = "?"
+
+// Grades lists the letter grades from best to worst.
 var Grades = []Grade{GradeA, GradeB, GradeC, GradeD, GradeF}
+
+// Label renders a grade for people: "A", "A (incomplete)" when some counted
+// check behind it is unknown, or "?" when none is known.
+func (g Grade) Label(incomplete bool) string {
+	if incomplete && g.Rank() >= 0 {
+		return string(g) + " (incomplete)"
+	}
+	return string(g)
+}
 
 // Rank is 4 for A down to 0 for F (-1 for an invalid grade), so grades
 // compare as numbers and average as a GPA.
@@ -104,7 +118,7 @@ func GradeFor(demerits int, criticalFailing bool) Grade {
 }
 
 // Arrow compares a grade with last week's: "↑", "↓" or "" when unchanged
-// or unknown.
+// or either is not a letter (no history, or "?").
 func Arrow(now, before Grade) string {
 	if before.Rank() < 0 || now.Rank() < 0 {
 		return ""

@@ -35,28 +35,54 @@ func TestGradeTable(t *testing.T) {
 	c := func(sev Severity, ph Phase, st Status) CheckResult {
 		return CheckResult{ID: string(sev) + string(ph) + string(st), Severity: sev, Phase: ph, Status: st}
 	}
+	unknownAsPass := func(cr CheckResult) CheckResult { cr.UnknownAs = StatusPass; return cr }
 	tests := []struct {
 		name          string
 		checks        []CheckResult
 		want, wantReq Grade
 		demerits      int
+		// incomplete and reqIncomplete: some counted (required) check is unknown.
+		incomplete, reqIncomplete bool
 	}{
-		{"all pass", res(c(SeverityCritical, PhaseRequired, StatusPass), c(SeverityHigh, PhaseRequired, StatusPass)), GradeA, GradeA, 0},
-		{"one low gap", res(c(SeverityLow, PhaseRequired, StatusFail)), GradeA, GradeA, 1},
-		{"one medium gap", res(c(SeverityMedium, PhaseRequired, StatusFail)), GradeB, GradeB, 2},
-		{"one high gap", res(c(SeverityHigh, PhaseHighlighted, StatusFail)), GradeC, GradeA, 4},
-		{"critical caps", res(c(SeverityCritical, PhaseRequired, StatusFail)), GradeD, GradeD, 8},
-		{"unknown does not count", res(c(SeverityCritical, PhaseRequired, StatusUnknown)), GradeA, GradeA, 0},
-		{"waived counts as pass", res(c(SeverityCritical, PhaseRequired, StatusWaived)), GradeA, GradeA, 0},
-		{"visible does not count", res(c(SeverityCritical, PhaseVisible, StatusFail)), GradeA, GradeA, 0},
-		{"many gaps fail", res(c(SeverityCritical, PhaseRequired, StatusFail), c(SeverityCritical, PhaseHighlighted, StatusFail)), GradeF, GradeD, 16},
+		{"all pass", res(c(SeverityCritical, PhaseRequired, StatusPass), c(SeverityHigh, PhaseRequired, StatusPass)), GradeA, GradeA, 0, false, false},
+		{"one low gap", res(c(SeverityLow, PhaseRequired, StatusFail)), GradeA, GradeA, 1, false, false},
+		{"one medium gap", res(c(SeverityMedium, PhaseRequired, StatusFail)), GradeB, GradeB, 2, false, false},
+		{"one high gap", res(c(SeverityHigh, PhaseHighlighted, StatusFail)), GradeC, GradeA, 4, false, false},
+		{"critical caps", res(c(SeverityCritical, PhaseRequired, StatusFail)), GradeD, GradeD, 8, false, false},
+		// Until unknown checks were made incomplete, this row was A/A: an
+		// unknown check passed silently.
+		{"only unknown is ?", res(c(SeverityCritical, PhaseRequired, StatusUnknown)), GradeUnknown, GradeUnknown, 0, true, true},
+		{"unknown beside a pass is incomplete", res(c(SeverityCritical, PhaseRequired, StatusUnknown), c(SeverityHigh, PhaseRequired, StatusPass)), GradeA, GradeA, 0, true, true},
+		{"unknown beside a gap is incomplete", res(c(SeverityHigh, PhaseRequired, StatusUnknown), c(SeverityMedium, PhaseRequired, StatusFail)), GradeB, GradeB, 2, true, true},
+		{"unknownAs pass is known to the gate only", res(unknownAsPass(c(SeverityCritical, PhaseRequired, StatusUnknown))), GradeUnknown, GradeA, 0, true, true},
+		{"unknown highlighted check leaves the required grade complete", res(c(SeverityHigh, PhaseHighlighted, StatusUnknown), c(SeverityHigh, PhaseRequired, StatusPass)), GradeA, GradeA, 0, true, false},
+		{"unknown visible check does not count", res(c(SeverityHigh, PhaseVisible, StatusUnknown), c(SeverityHigh, PhaseRequired, StatusPass)), GradeA, GradeA, 0, false, false},
+		{"waived counts as pass", res(c(SeverityCritical, PhaseRequired, StatusWaived)), GradeA, GradeA, 0, false, false},
+		{"visible does not count", res(c(SeverityCritical, PhaseVisible, StatusFail)), GradeA, GradeA, 0, false, false},
+		{"many gaps fail", res(c(SeverityCritical, PhaseRequired, StatusFail), c(SeverityCritical, PhaseHighlighted, StatusFail)), GradeF, GradeD, 16, false, false},
 	}
 	for _, tt := range tests {
-		g, d := grade(tt.checks, false)
-		rg, _ := grade(tt.checks, true)
-		if g != tt.want || rg != tt.wantReq || d != tt.demerits {
-			t.Errorf("%s: grade %s (%d demerits), required %s; want %s (%d), %s", tt.name, g, d, rg, tt.want, tt.demerits, tt.wantReq)
+		g, d, inc := grade(tt.checks, false)
+		rg, _, rinc := grade(tt.checks, true)
+		if g != tt.want || rg != tt.wantReq || d != tt.demerits || inc != tt.incomplete || rinc != tt.reqIncomplete {
+			t.Errorf("%s: grade %s (%d demerits, incomplete %v), required %s (incomplete %v); want %s (%d, %v), %s (%v)",
+				tt.name, g, d, inc, rg, rinc, tt.want, tt.demerits, tt.incomplete, tt.wantReq, tt.reqIncomplete)
 		}
+	}
+}
+
+func TestGradeLabel(t *testing.T) {
+	for _, tt := range []struct {
+		g          Grade
+		incomplete bool
+		want       string
+	}{{GradeA, false, "A"}, {GradeA, true, "A (incomplete)"}, {GradeD, true, "D (incomplete)"}, {GradeUnknown, true, "?"}} {
+		if got := tt.g.Label(tt.incomplete); got != tt.want {
+			t.Errorf("%s.Label(%v) = %q, want %q", tt.g, tt.incomplete, got, tt.want)
+		}
+	}
+	if GradeUnknown.AtLeast(GradeF) || Arrow(GradeUnknown, GradeA) != "" {
+		t.Error(`"?" must rank below every letter and never move`)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 const maxSection = 2800
 
 // GradeRule is the grading rule in one line, shown under scorecards.
-const GradeRule = "Grade: demerits of failing counted checks (low 1 · medium 2 · high 4 · critical 8) → A 0–1 · B 2–3 · C 4–7 · D 8–15 · F 16+; a failing critical check caps the grade at D."
+const GradeRule = "Grade: demerits of failing counted checks (low 1 · medium 2 · high 4 · critical 8) → A 0–1 · B 2–3 · C 4–7 · D 8–15 · F 16+; a failing critical check caps the grade at D. " +
+	"An unknown counted check is no pass: the grade is marked (incomplete), and is ? when no counted check is known."
 
 func statusIcon(st Status) string {
 	switch st {
@@ -107,7 +108,7 @@ func sections(lines []string) []bot.Block {
 
 // serviceMessage renders `/plat scorecard <service>`.
 func serviceMessage(r *Result, before *historyValue) bot.Message {
-	title := fmt.Sprintf("%s — grade %s", r.Name, r.Grade)
+	title := fmt.Sprintf("%s — grade %s", r.Name, r.Label())
 	meta := []string{}
 	if r.Owner != "" {
 		meta = append(meta, "*owner* "+shortRef(r.Owner))
@@ -120,7 +121,11 @@ func serviceMessage(r *Result, before *historyValue) bot.Message {
 	}
 	counts := fmt.Sprintf("%d passing · %d failing · %d unknown · %d waived · %d demerits",
 		r.Count(StatusPass), r.Count(StatusFail), r.Count(StatusUnknown), r.Count(StatusWaived), r.Demerits)
-	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(meta, " · ") + "\n" + counts}, bot.Divider{}}
+	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(meta, " · ") + "\n" + counts}}
+	if note := incompleteNote(r); note != "" {
+		blocks = append(blocks, bot.Section{Text: note})
+	}
+	blocks = append(blocks, bot.Divider{})
 	var lines []string
 	for _, c := range orderedChecks(r.Checks) {
 		lines = append(lines, checkLine(c))
@@ -131,10 +136,27 @@ func serviceMessage(r *Result, before *historyValue) bot.Message {
 	blocks = append(blocks, sections(lines)...)
 	ctx := GradeRule
 	if before != nil {
-		ctx = fmt.Sprintf("Last week: %s %s · ", before.Grade, Arrow(r.Grade, before.Grade)) + ctx
+		ctx = fmt.Sprintf("Last week: %s %s · ", before.label(), Arrow(r.Grade, before.Grade)) + ctx
 	}
 	blocks = append(blocks, bot.Context{Text: ctx})
 	return bot.Message{Text: title, Blocks: blocks}
+}
+
+// incompleteNote explains an incomplete grade ("" when it is complete).
+func incompleteNote(r *Result) string {
+	if !r.Incomplete {
+		return ""
+	}
+	unk := r.Unknowns()
+	ids := make([]string, len(unk))
+	for i, c := range unk {
+		ids[i] = "`" + c.ID + "`"
+	}
+	if r.Grade == GradeUnknown {
+		return fmt.Sprintf("⚠️ *Grade unknown:* no counted check could be read (%s is unknown).", strings.Join(ids, ", "))
+	}
+	return fmt.Sprintf("⚠️ *Incomplete:* %d counted %s unknown (%s); the grade counts only the checks that could be read.",
+		len(unk), map[bool]string{true: "check is", false: "checks are"}[len(unk) == 1], strings.Join(ids, ", "))
 }
 
 // table renders rows as an aligned monospace table.
@@ -187,14 +209,21 @@ func codeBlocks(text string) []bot.Block {
 	return out
 }
 
-// mover is a change of grade since last week.
+// mover is a change of grade since last week; From and To are labels
+// ("B (incomplete)").
 type mover struct {
 	Name     string
-	From, To Grade
+	Arrow    string
+	From, To string
+}
+
+func newMover(r *Result, before historyValue) (mover, bool) {
+	a := Arrow(r.Grade, before.Grade)
+	return mover{Name: r.Name, Arrow: a, From: before.label(), To: r.Label()}, a != ""
 }
 
 func (m mover) String() string {
-	return fmt.Sprintf("%s %s %s → %s", Arrow(m.To, m.From), m.Name, m.From, m.To)
+	return fmt.Sprintf("%s %s %s → %s", m.Arrow, m.Name, m.From, m.To)
 }
 
 // servicesTable renders a team's services with grades and last week's.
@@ -205,13 +234,13 @@ func servicesTable(rs []*Result, before map[string]historyValue) (string, []move
 		last := "–"
 		change := ""
 		if b, ok := before[r.Ref]; ok {
-			last = string(b.Grade)
-			change = Arrow(r.Grade, b.Grade)
-			if change != "" {
-				movers = append(movers, mover{Name: r.Name, From: b.Grade, To: r.Grade})
+			last = b.label()
+			if m, moved := newMover(r, b); moved {
+				change = m.Arrow
+				movers = append(movers, m)
 			}
 		}
-		rows = append(rows, []string{r.Name, strings.TrimSpace(string(r.Grade) + " " + change), last,
+		rows = append(rows, []string{r.Name, strings.TrimSpace(r.Label() + " " + change), last,
 			fmt.Sprint(len(r.Gaps())), fmt.Sprint(r.Count(StatusUnknown))})
 	}
 	return table([]string{"service", "grade", "last week", "gaps", "unknown"}, rows), movers
@@ -262,27 +291,64 @@ func gapLines(rs []*Result, n int) []string {
 // rollup is the grade distribution of one group of services.
 type rollup struct {
 	Name   string
-	Counts [5]int // by grade, A..F
-	Total  int
+	Counts [5]int // by letter grade, A..F, incomplete ones included
+	// Unknown counts the services graded "?" (no counted check known).
+	Unknown int
+	// Incomplete counts the services with an unknown counted check, the
+	// "?" ones included.
+	Incomplete int
+	Total      int
 }
 
-func (r *rollup) add(g Grade) {
-	if k := 4 - g.Rank(); k >= 0 && k < 5 {
+func (r *rollup) add(res *Result) {
+	r.addGrade(res.Grade, res.Incomplete)
+}
+
+func (r *rollup) addGrade(g Grade, incomplete bool) {
+	switch k := 4 - g.Rank(); {
+	case k >= 0 && k < 5:
 		r.Counts[k]++
-		r.Total++
+	case g == GradeUnknown:
+		r.Unknown++
+	default:
+		return
 	}
+	if incomplete || g == GradeUnknown {
+		r.Incomplete++
+	}
+	r.Total++
 }
 
-// GPA is the mean grade rank (A=4 … F=0).
+func (r *rollup) merge(o *rollup) {
+	for k := range r.Counts {
+		r.Counts[k] += o.Counts[k]
+	}
+	r.Unknown += o.Unknown
+	r.Incomplete += o.Incomplete
+	r.Total += o.Total
+}
+
+// GPA is the mean grade rank (A=4 … F=0) of the services with a letter
+// grade ("?" is not averaged).
 func (r *rollup) GPA() float64 {
-	if r.Total == 0 {
+	graded := r.Total - r.Unknown
+	if graded == 0 {
 		return 0
 	}
 	sum := 0
 	for k, n := range r.Counts {
 		sum += (4 - k) * n
 	}
-	return float64(sum) / float64(r.Total)
+	return float64(sum) / float64(graded)
+}
+
+// incompleteText says how many services are incomplete, for summaries.
+func (r *rollup) incompleteText() string {
+	s := fmt.Sprintf("%d incomplete (unknown checks)", r.Incomplete)
+	if r.Unknown > 0 {
+		s += fmt.Sprintf(", %d of them graded ?", r.Unknown)
+	}
+	return s
 }
 
 // AtLeastB is the share of services graded B or better.
@@ -321,7 +387,7 @@ func rollupBy(rs []*Result, by string) []*rollup {
 			g = &rollup{Name: key}
 			groups[key] = g
 		}
-		g.add(r.Grade)
+		g.add(r)
 	}
 	out := make([]*rollup, 0, len(groups))
 	for _, g := range groups {
@@ -341,19 +407,16 @@ func rollupTable(by string, groups []*rollup) string {
 	total := &rollup{Name: "all"}
 	for _, g := range groups {
 		rows = append(rows, rollupRow(g))
-		for k := range g.Counts {
-			total.Counts[k] += g.Counts[k]
-		}
-		total.Total += g.Total
+		total.merge(g)
 	}
 	rows = append(rows, rollupRow(total))
-	return table([]string{by, "services", "A", "B", "C", "D", "F", "GPA", "≥B"}, rows)
+	return table([]string{by, "services", "A", "B", "C", "D", "F", "GPA", "≥B", "?", "incomplete"}, rows)
 }
 
 func rollupRow(g *rollup) []string {
 	return []string{g.Name, fmt.Sprint(g.Total), fmt.Sprint(g.Counts[0]), fmt.Sprint(g.Counts[1]),
 		fmt.Sprint(g.Counts[2]), fmt.Sprint(g.Counts[3]), fmt.Sprint(g.Counts[4]),
-		fmt.Sprintf("%.1f", g.GPA()), fmt.Sprintf("%.0f%%", 100*g.AtLeastB())}
+		fmt.Sprintf("%.1f", g.GPA()), fmt.Sprintf("%.0f%%", 100*g.AtLeastB()), fmt.Sprint(g.Unknown), fmt.Sprint(g.Incomplete)}
 }
 
 // orgMessage renders the org roll-up by the given dimensions.
@@ -367,7 +430,12 @@ func orgMessage(rs []*Result, dims []string, now time.Time) bot.Message {
 		blocks = append(blocks, codeBlocks(t)...)
 		text = append(text, "By "+d+":\n"+t)
 	}
-	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%d services · %s · GPA: A=4 … F=0", len(rs), now.Format("2006-01-02 15:04 MST"))})
+	all := &rollup{}
+	for _, r := range rs {
+		all.add(r)
+	}
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%d services · %s · %s · GPA: A=4 … F=0 over letter grades; incomplete: some counted check unknown, ?: none known",
+		len(rs), all.incompleteText(), now.Format("2006-01-02 15:04 MST"))})
 	return bot.Message{Text: title + "\n" + strings.Join(text, "\n"), Blocks: blocks}
 }
 
@@ -380,11 +448,11 @@ func teamMessage(team string, rs []*Result, before map[string]historyValue, topG
 	tbl, movers := servicesTable(rs, before)
 	g := &rollup{}
 	for _, r := range rs {
-		g.add(r.Grade)
+		g.add(r)
 	}
 	blocks := []bot.Block{bot.Header{Text: title}}
 	blocks = append(blocks, codeBlocks(tbl)...)
-	summary := fmt.Sprintf("GPA %.1f · %d of %d at B or better", g.GPA(), g.Counts[0]+g.Counts[1], g.Total)
+	summary := fmt.Sprintf("GPA %.1f · %d of %d at B or better · %s", g.GPA(), g.Counts[0]+g.Counts[1], g.Total, g.incompleteText())
 	if len(movers) > 0 {
 		var ms []string
 		for _, m := range movers {

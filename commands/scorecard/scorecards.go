@@ -278,10 +278,12 @@ func (s *Scorecards) ScoreAll(ctx context.Context, now time.Time) ([]*Result, er
 	return s.scoreEntities(ctx, s.scored(), now)
 }
 
-// historyValue is what a grade point stores.
+// historyValue is what a grade point stores. Points recorded before
+// incomplete grades were tracked read as complete.
 type historyValue struct {
 	Grade         Grade    `json:"grade"`
 	Demerits      int      `json:"demerits"`
+	Incomplete    bool     `json:"incomplete,omitempty"`
 	RequiredGrade Grade    `json:"required_grade"`
 	Owner         string   `json:"owner,omitempty"`
 	Lifecycle     string   `json:"lifecycle,omitempty"`
@@ -289,12 +291,16 @@ type historyValue struct {
 	Gaps          []string `json:"gaps,omitempty"`
 }
 
+// label is the recorded grade as shown ("B (incomplete)", "?").
+func (v historyValue) label() string { return v.Grade.Label(v.Incomplete) }
+
 // recordHistory stores each result as a point of SeriesGrade, one per
 // service per day (a re-run the same day replaces it).
 func (s *Scorecards) recordHistory(ctx context.Context, results []*Result, now time.Time) error {
 	day := now.UTC().Truncate(24 * time.Hour)
 	for _, r := range results {
-		v := historyValue{Grade: r.Grade, Demerits: r.Demerits, RequiredGrade: r.RequiredGrade, Owner: r.Owner, Lifecycle: r.Lifecycle, System: r.System}
+		v := historyValue{Grade: r.Grade, Demerits: r.Demerits, Incomplete: r.Incomplete, RequiredGrade: r.RequiredGrade,
+			Owner: r.Owner, Lifecycle: r.Lifecycle, System: r.System}
 		for _, g := range r.Gaps() {
 			v.Gaps = append(v.Gaps, g.ID)
 		}
