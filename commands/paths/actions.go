@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 )
 
@@ -58,9 +59,43 @@ type StepContext struct {
 	Effects []string
 	// DryRun is set while planning.
 	DryRun bool
+	// rawInput is the step's input as the template wrote it, and scope what
+	// its expressions read: markdownInput renders text from them.
+	rawInput map[string]any
+	scope    evalScope
 }
 
 func (sc *StepContext) str(key string) string { return strings.TrimSpace(toString(sc.Input[key])) }
+
+// markdownInput is the step's input key as GitHub markdown: the template's
+// own words stay markdown, and every value an expression puts in
+// (parameters people typed, earlier outputs) is bot.UserText, escaped with
+// Markdown, so it can mention nobody and add no link, HTML or heading.
+// Without the template's text (a context built elsewhere) all of the
+// evaluated input is escaped.
+func (sc *StepContext) markdownInput(key string) string {
+	raw, ok := sc.rawInput[key].(string)
+	if !ok || sc.scope == nil {
+		return bot.UserText(sc.str(key)).Markdown()
+	}
+	t, err := parseText(raw)
+	if err != nil {
+		return bot.UserText(sc.str(key)).Markdown()
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := p.expr.eval(sc.scope)
+		if err != nil {
+			return bot.UserText(sc.str(key)).Markdown()
+		}
+		b.WriteString(bot.UserText(toString(v)).Markdown())
+	}
+	return strings.TrimSpace(b.String())
+}
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository).
 type Publisher interface {
@@ -454,7 +489,7 @@ func contains(l []string, s string) bool {
 // then everything the path creates, listed from the files themselves.
 func (a publishPR) body(sc *StepContext, files map[string]string) string {
 	var b strings.Builder
-	if d := strings.TrimSpace(sc.str("description")); d != "" {
+	if d := sc.markdownInput("description"); d != "" {
 		b.WriteString(d + "\n\n")
 	}
 	b.WriteString("## What this creates\n\n")
@@ -466,21 +501,21 @@ func (a publishPR) body(sc *StepContext, files map[string]string) string {
 	for _, n := range names {
 		docs := describeYAML(n, files[n])
 		if len(docs) == 0 {
-			fmt.Fprintf(&b, "- `%s`\n", n)
+			fmt.Fprintf(&b, "- `%s`\n", bot.UserText(n).Markdown())
 			continue
 		}
 		for _, d := range docs {
-			fmt.Fprintf(&b, "- %s — `%s`\n", d, n)
+			fmt.Fprintf(&b, "- %s — `%s`\n", bot.UserText(d).Markdown(), bot.UserText(n).Markdown())
 		}
 	}
 	if len(sc.Effects) > 0 {
 		b.WriteString("\n## Also part of this run\n\n")
 		for _, e := range sc.Effects {
-			b.WriteString("- " + e + "\n")
+			b.WriteString("- " + bot.UserText(e).Markdown() + "\n")
 		}
 	}
 	fmt.Fprintf(&b, "\n---\nOpened by platbot: golden path `%s` (version %s), run `%s`, requested by %s for %s.\n",
-		sc.Template.Name, shortHash(sc.Template.Hash), sc.Run.ID, sc.Run.Requester.String(), sc.Run.Owner)
+		sc.Template.Name, shortHash(sc.Template.Hash), sc.Run.ID, bot.UserText(sc.Run.Requester.String()).Markdown(), sc.Run.Owner)
 	return b.String()
 }
 

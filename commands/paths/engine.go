@@ -220,7 +220,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if input == nil {
 		input = map[string]any{}
 	}
-	sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i)}
+	sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), rawInput: spec.Input, scope: scope}
 	if sc.Files == nil {
 		sc.Files = map[string]string{}
 	}
@@ -509,9 +509,10 @@ func sentence(s string) string {
 
 // progressMessage renders a run: ⏳ / ✅ / ❌ per step, then the links.
 func progressMessage(r *Run, devOnly bool) bot.Message {
-	title := fmt.Sprintf("%s `%s`", r.TemplateTitle, r.Name)
+	// Run names, step names and outputs hold parameters people typed.
+	title := fmt.Sprintf("%s `%s`", bot.UserText(r.TemplateTitle), bot.UserText(r.Name))
 	if r.Name == "" {
-		title = r.TemplateTitle
+		title = bot.UserText(r.TemplateTitle).Mrkdwn()
 	}
 	var head string
 	switch r.State {
@@ -526,7 +527,7 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 	}
 	var lines []string
 	for _, s := range r.Steps {
-		line := stepIcon(r, s) + " " + s.Name
+		line := stepIcon(r, s) + " " + bot.UserText(s.Name).Mrkdwn()
 		if s.State == StepRunning {
 			line += " _(running)_"
 		}
@@ -536,7 +537,7 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 			}
 		}
 		if s.State == StepFailed {
-			line += "\n      " + sentence(s.Error)
+			line += "\n      " + bot.UserText(sentence(s.Error)).Mrkdwn()
 		}
 		lines = append(lines, line)
 	}
@@ -549,15 +550,15 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 		var ls []string
 		for _, l := range r.Links {
 			if l.URL != "" {
-				ls = append(ls, fmt.Sprintf("<%s|%s>", l.URL, l.Title))
+				ls = append(ls, bot.Link(l.URL, l.Title))
 			} else {
-				ls = append(ls, fmt.Sprintf("%s: `%s`", l.Title, l.Text))
+				ls = append(ls, fmt.Sprintf("%s: `%s`", bot.UserText(l.Title), bot.UserText(l.Text)))
 			}
 		}
 		blocks = append(blocks, bot.Section{Text: "🔗 " + strings.Join(ls, " · ")})
 		text += "\n🔗 " + strings.Join(ls, " · ")
 	}
-	ctxLine := fmt.Sprintf("Run `%s` · for %s · requested by %s · `/plat run %s`", r.ID, r.Owner, r.Requester.String(), r.ID)
+	ctxLine := fmt.Sprintf("Run `%s` · for %s · requested by %s · `/plat run %s`", r.ID, r.Owner, bot.UserText(r.Requester.String()), r.ID)
 	if devOnly {
 		ctxLine += " · secrets go to the development-only local store"
 	}
@@ -583,16 +584,16 @@ func stepSummary(s *Step) string {
 	case ActionFetchTemplate:
 		return fmt.Sprintf("%d file(s)", len(toStrings(o["files"])))
 	case ActionCatalogRegister:
-		return "`" + toString(o["entityRef"]) + "`"
+		return "`" + bot.UserText(toString(o["entityRef"])).Mrkdwn() + "`"
 	case ActionVaultKV:
-		d := "`" + toString(o["path"]) + "`"
+		d := "`" + bot.UserText(toString(o["path"])).Mrkdwn() + "`"
 		if toString(o["label"]) == "development-only" {
 			d += " (development-only local store)"
 		}
 		return d
 	case ActionPublishPR:
 		if u := toString(o["remoteUrl"]); u != "" {
-			return "<" + u + "|pull request>"
+			return bot.Link(u, "pull request")
 		}
 	}
 	return ""

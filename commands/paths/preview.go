@@ -57,7 +57,7 @@ func (p *Paths) Plan(ctx context.Context, t *Template, r *Run) (*Preview, error)
 		if a == nil {
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
 		}
-		sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true}
+		sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, rawInput: spec.Input, scope: scope}
 		pl, err := a.Plan(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
@@ -223,17 +223,25 @@ func humanDuration(d time.Duration) string {
 // result is the complete text to attach.
 func previewMessage(pv *Preview, previewID string, devOnly bool, ttl time.Duration) (bot.Message, string) {
 	t, r := pv.Template, pv.Run
+	// The run's name, effects and file names hold parameters people typed:
+	// user text in Slack, plain in the attached file.
 	head := fmt.Sprintf("Dry run of %s `%s` for %s — nothing was created", t.Title, r.Name, r.Owner)
-	var eff []string
+	var eff, effMd []string
 	for i, e := range pv.Effects {
 		eff = append(eff, fmt.Sprintf("%d. %s", i+1, e))
+		effMd = append(effMd, fmt.Sprintf("%d. %s", i+1, bot.UserText(e)))
 	}
 	names := sortedFiles(pv.Files)
+	namesMd := make([]string, len(names))
+	for i, n := range names {
+		namesMd[i] = bot.UserText(n).Mrkdwn()
+	}
+	headMd := bot.UserText(head).Mrkdwn()
 	blocks := []bot.Block{
 		bot.Header{Text: "Dry run: " + t.Name},
-		bot.Section{Text: "*" + head + "*"},
-		bot.Section{Text: "*It would:*\n" + strings.Join(eff, "\n")},
-		bot.Section{Text: fmt.Sprintf("*Files (%d):*\n%s", len(names), "• `"+strings.Join(names, "`\n• `")+"`")},
+		bot.Section{Text: "*" + headMd + "*"},
+		bot.Section{Text: "*It would:*\n" + strings.Join(effMd, "\n")},
+		bot.Section{Text: fmt.Sprintf("*Files (%d):*\n%s", len(names), "• `"+strings.Join(namesMd, "`\n• `")+"`")},
 	}
 	var full strings.Builder
 	full.WriteString(head + "\n\nIt would:\n" + strings.Join(eff, "\n") + "\n")
@@ -250,7 +258,7 @@ func previewMessage(pv *Preview, previewID string, devOnly bool, ttl time.Durati
 		if len(shown) > maxCode {
 			shown, truncated = shown[:maxCode]+"\n…", true
 		}
-		blocks = append(blocks, bot.Context{Text: "`" + n + "`"}, bot.Code{Text: shown})
+		blocks = append(blocks, bot.Context{Text: "`" + bot.UserText(n).Mrkdwn() + "`"}, bot.Code{Text: shown})
 	}
 	ctxLine := "Nothing was written anywhere. \"Create it\" works for " + humanDuration(ttl) + "; after that, preview again."
 	if devOnly {
@@ -263,7 +271,7 @@ func previewMessage(pv *Preview, previewID string, devOnly bool, ttl time.Durati
 		bot.Context{Text: ctxLine},
 		bot.Actions{Buttons: []bot.Button{{ActionID: ActionPrefix + ":create:" + previewID, Text: "Create it", Value: previewID, Style: bot.StylePrimary}}},
 	)
-	msg := bot.Message{Text: head + "\nIt would:\n" + strings.Join(eff, "\n") + "\nFiles: " + strings.Join(names, ", "), Blocks: blocks}
+	msg := bot.Message{Text: headMd + "\nIt would:\n" + strings.Join(effMd, "\n") + "\nFiles: " + strings.Join(namesMd, ", "), Blocks: blocks}
 	if truncated {
 		return msg, full.String()
 	}
