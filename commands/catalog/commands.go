@@ -122,9 +122,9 @@ func (c *Catalog) handleService(ctx context.Context, req *bot.Request) error {
 
 func (c *Catalog) notFound(what, name string, kinds ...string) error {
 	if s := c.Suggest(name, kinds...); s != "" {
-		return bot.Errorf("no %s named %s — did you mean %s?", what, name, s)
+		return bot.Errorf("no %s named %s — did you mean %s?", what, bot.UserText(name), s)
 	}
-	return bot.Errorf("no %s named %s. Try /plat catalog search %s", what, name, name)
+	return bot.Errorf("no %s named %s. Try /plat catalog search %s", what, bot.UserText(name), bot.UserText(name))
 }
 
 // ServiceCard renders an entity as a card: header, description, facts,
@@ -168,7 +168,7 @@ func (c *Catalog) ServiceCard(e *Entity) []bot.Block {
 	if ann := shownAnnotations(e); ann != "" {
 		blocks = append(blocks, bot.Context{Text: ann})
 	}
-	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%s · from %s", e.Ref(), e.Source)})
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%s · from %s", e.Ref(), esc(e.Source.String()))})
 	if !e.Orphan {
 		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{{
 			ActionID: ActionRequestAccess, Text: "Request prod access", Value: e.Ref(), Style: bot.StylePrimary,
@@ -310,7 +310,7 @@ func (c *Catalog) TeamCard(g *Entity) []bot.Block {
 	if len(others) > 0 {
 		blocks = append(blocks, bot.Context{Text: "Also owns: " + esc(strings.Join(others, ", "))})
 	}
-	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%s · from %s", ref, g.Source)})
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%s · from %s", ref, esc(g.Source.String()))})
 	return blocks
 }
 
@@ -340,7 +340,7 @@ func (c *Catalog) handleSearch(ctx context.Context, req *bot.Request) error {
 	}
 	hits := c.Search(q, searchResults)
 	if len(hits) == 0 {
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Nothing in the catalog matches %q.", q)})
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Nothing in the catalog matches “%s”.", bot.UserText(q))})
 	}
 	var b strings.Builder
 	for i, e := range hits {
@@ -501,11 +501,9 @@ func (c *Catalog) WhoamiCard(u bot.User, id *Identity) []bot.Block {
 	return append(blocks, bot.Fields{Pairs: pairs})
 }
 
-// esc escapes Slack mrkdwn control characters in catalog text, so a
+// esc shows catalog text, typed by teams, as user text (bot.UserText), so a
 // description cannot ping a channel or forge a link.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func esc(s string) string { return bot.UserText(s).Mrkdwn() }
 
 func orNone(s string) string {
 	if s == "" {
@@ -521,15 +519,16 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// link renders an http(s) URL as a Slack link; anything else as text.
+// link renders an http(s) URL as a Slack link (bot.Link); anything else
+// as text.
 func link(url, title string) string {
 	if title == "" {
 		title = url
 	}
-	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") || strings.ContainsAny(url, "<>| ") {
+	if _, ok := bot.LinkURL(url); !ok {
 		return esc(title) + " (" + esc(url) + ")"
 	}
-	return "<" + url + "|" + strings.NewReplacer("|", "/", "<", "", ">", "").Replace(title) + ">"
+	return bot.Link(url, title)
 }
 
 func repoLink(slug string) string {
