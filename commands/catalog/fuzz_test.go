@@ -72,3 +72,33 @@ func FuzzCatalogFile(f *testing.F) {
 		}
 	})
 }
+
+// TestSyntaxErrorLines pins the line of a syntax error in a later
+// document: parser problems (reported 0-based by yaml.v3, at the construct
+// they are in) and scanner problems (reported 1-based, where they are) both
+// land on the right file line.
+// The fuzz target found the scanner case one line too far (its input is
+// testdata/fuzz/FuzzCatalogFile/regression-scanner-error-line).
+func TestSyntaxErrorLines(t *testing.T) {
+	for _, c := range []struct {
+		data string
+		line int
+	}{
+		{"a: 1\n---\nb: 2\nc: &\n", 4},                   // scanner: anchor without a name
+		{"a: 1\n---\nb: 2\nc: !<\n", 4},                  // scanner: tag URI
+		{"a: 1\n---\nb:\n  - x\n c: d\n", 3},             // parser: expected key, in the mapping at "b:"
+		{"a: 1\n---\nb: [1, 2\nc: 3\n", 3},               // parser: unclosed flow sequence
+		{"000000\n---\n0000000000: 0\n0000: 0\n0: &", 5}, // the fuzzer's input, no final newline
+	} {
+		docs := splitDocuments([]byte(c.data))
+		var got []int
+		for _, d := range docs {
+			if d.err != nil {
+				got = append(got, errorLine(d.err.Error()))
+			}
+		}
+		if len(got) != 1 || got[0] != c.line {
+			t.Errorf("%q: syntax error lines %v, want [%d]", c.data, got, c.line)
+		}
+	}
+}

@@ -60,9 +60,7 @@ func splitDocuments(data []byte) []document {
 		var n yaml.Node
 		if err := yaml.Unmarshal(chunk, &n); err != nil {
 			by := startLine - 1
-			// yaml.v3 reports parser errors ("did not find expected ...") at
-			// the 0-based line of the construct they are in; make it 1-based.
-			if strings.Contains(err.Error(), "did not find expected") {
+			if isParserError(err.Error()) {
 				by++
 			}
 			docs = append(docs, document{line: startLine, err: shiftError(err, by)})
@@ -98,6 +96,29 @@ func splitDocuments(data []byte) []document {
 	}
 	flush(len(data))
 	return docs
+}
+
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. The parser gives the 0-based line of the construct it is in,
+// the scanner a 1-based one (yaml.v3 decode.go, (*parser).fail): "did not
+// find expected key" needs one more line, "did not find expected
+// alphabetic or numeric character" (a scanner problem) does not.
+var yamlParserProblems = []string{
+	"did not find expected <document start>", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found undefined tag handle", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document",
+}
+
+// isParserError reports whether a yaml.v3 error message is a parser's.
+func isParserError(msg string) bool {
+	for _, p := range yamlParserProblems {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func isMarker(l []byte, m string) bool {
