@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -55,6 +56,28 @@ func BenchmarkEnqueueAndAudit(b *testing.B) {
 			st := s.Stats()
 			if batches := st.Batches - start.Batches; batches > 0 {
 				b.ReportMetric(float64(st.Writes-start.Writes)/float64(batches), "writes/batch")
+			}
+		})
+	}
+}
+
+// BenchmarkAuditRowHash is the per-row cost of chaining: unkeyed SHA-256
+// (rows before the chain's boundary) against the keyed HMAC-SHA256 every
+// new row gets. Run with: go test -run '^$' -bench AuditRowHash ./store/
+func BenchmarkAuditRowHash(b *testing.B) {
+	r := auditRow{seq: 123456, actorID: "U123", actorName: "ada", action: "command.received", target: "/plat new-db",
+		outcome: "queued", details: `{"channel":"C1","request":123456}`, prevHash: strings.Repeat("ab", 32)}
+	rowKey, err := testChainKey.MAC(context.Background(), []byte(rowKeyLabel))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		key  []byte
+	}{{"unkeyed", nil}, {"keyed", rowKey}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				_ = r.sum(bc.key)
 			}
 		})
 	}

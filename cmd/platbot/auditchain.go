@@ -48,8 +48,8 @@ func anchorFilePath(cfg *Config) string {
 
 // loadChainKey returns the audit chain's key: the Vault transit key named
 // by audit.vault_transit_key when set (the row key is then derived by Vault
-// at start and anchors are signed by Vault), else the key file, generated
-// on first start when create is true.
+// at start and anchors are signed by Vault), else the key file. Either is
+// created on first start when create is true, never when it is false.
 func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create bool) (store.ChainKey, error) {
 	if name := cfg.Audit.VaultTransitKey; name != "" {
 		if cfg.Vault.Addr == "" {
@@ -59,7 +59,11 @@ func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create boo
 		if err != nil {
 			return nil, fmt.Errorf("audit chain key: %w", err)
 		}
-		k, err := vc.EnsureHMACKey(ctx, cfg.Audit.VaultTransitMount, name, 1)
+		ensure := vc.EnsureHMACKey
+		if !create {
+			ensure = vc.ReadHMACKey
+		}
+		k, err := ensure(ctx, cfg.Audit.VaultTransitMount, name, 1)
 		if err != nil {
 			return nil, fmt.Errorf("audit chain key: %w", err)
 		}

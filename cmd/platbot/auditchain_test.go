@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -11,13 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/integrations/testenv"
 )
 
 // seededLog runs migrate and a shell session, which writes audit rows and,
 // when the shell closes, an anchor of the head.
-func seededLog(t *testing.T) map[string]string {
+func seededLog(t *testing.T, extra map[string]string) map[string]string {
 	t.Helper()
-	e := testEnv(t, nil)
+	e := testEnv(t, extra)
 	if code, _, errOut := runBot(t, e, "", "migrate"); code != 0 {
 		t.Fatalf("migrate: %d %s", code, errOut)
 	}
@@ -25,7 +28,7 @@ func seededLog(t *testing.T) map[string]string {
 		t.Fatalf("shell: %d %s", code, errOut)
 	}
 	code, out, errOut := runBot(t, e, "", "audit", "verify")
-	if code != 0 || !strings.Contains(out, "audit log OK") || !strings.Contains(out, "keyed with file:") || !strings.Contains(out, "anchors; the newest is of seq") {
+	if code != 0 || !strings.Contains(out, "audit log OK") || !strings.Contains(out, "keyed with ") || !strings.Contains(out, "anchors; the newest is of seq") {
 		t.Fatalf("verify before tampering: %d %q %q", code, out, errOut)
 	}
 	return e
@@ -101,7 +104,7 @@ func unkeyedRewrite(t *testing.T, db *sql.DB, from int64) {
 }
 
 func TestAuditVerifyCatchesAConsistentRewrite(t *testing.T) {
-	e := seededLog(t)
+	e := seededLog(t, nil)
 	db := openRaw(t, e)
 	if _, err := db.Exec(`UPDATE audit SET outcome = 'ok-forged' WHERE seq = 2`); err != nil {
 		t.Fatal(err)
@@ -115,7 +118,7 @@ func TestAuditVerifyCatchesAConsistentRewrite(t *testing.T) {
 }
 
 func TestAuditVerifyCatchesTruncationBelowAnAnchor(t *testing.T) {
-	e := seededLog(t)
+	e := seededLog(t, nil)
 	db := openRaw(t, e)
 	var last int64
 	if err := db.QueryRow(`SELECT max(seq) FROM audit`).Scan(&last); err != nil || last < 3 {
@@ -141,7 +144,7 @@ func TestAuditVerifyCatchesTruncationBelowAnAnchor(t *testing.T) {
 }
 
 func TestAuditChainKeyFileMustBePrivate(t *testing.T) {
-	e := seededLog(t)
+	e := seededLog(t, nil)
 	key := filepath.Join(e["PLATBOT_DATA_DIR"], "audit-chain.key")
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
@@ -161,5 +164,33 @@ func TestAuditChainKeyFileMustBePrivate(t *testing.T) {
 	}
 	if _, err := os.Stat(key); !os.IsNotExist(err) {
 		t.Errorf("verify created a key file: %v", err)
+	}
+}
+
+// TestAuditChainKeyInVault keys the chain with a real Vault's transit key:
+// no key file is written, and a rewrite without Vault is caught.
+func TestAuditChainKeyInVault(t *testing.T) {
+	v, err := testenv.StartVault(context.Background())
+	if err != nil {
+		testenv.SkipOrFail(t, err)
+		return
+	}
+	defer v.Stop()
+	e := seededLog(t, map[string]string{"VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken, "PLATBOT_AUDIT_VAULT_TRANSIT_KEY": "platbot-audit"})
+	code, out, errOut := runBot(t, e, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "keyed with vault-transit:transit/platbot-audit@v1") {
+		t.Fatalf("verify: %d %q %q", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(e["PLATBOT_DATA_DIR"], "audit-chain.key")); !os.IsNotExist(err) {
+		t.Errorf("a chain key file was written although the key is in Vault: %v", err)
+	}
+	db := openRaw(t, e)
+	if _, err := db.Exec(`UPDATE audit SET outcome = 'ok-forged' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	unkeyedRewrite(t, db, 2)
+	db.Close()
+	if code, out, errOut := runBot(t, e, "", "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at seq 2 (edited)") {
+		t.Fatalf("consistent rewrite not caught: %d %q %q", code, out, errOut)
 	}
 }

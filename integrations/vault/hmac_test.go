@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,9 @@ func TestTransitHMACRealVault(t *testing.T) {
 	c := realClient(t)
 	ctx := context.Background()
 
+	if _, err := c.ReadHMACKey(ctx, "transit", "platbot-audit-test", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing key: err = %v, want ErrNotFound", err)
+	}
 	k, err := c.EnsureHMACKey(ctx, "transit", "platbot-audit-test", 0)
 	if err != nil {
 		t.Fatal(err)

@@ -250,6 +250,25 @@ type HMACKey struct {
 // 0), creating the key (Vault's default type, aes256-gcm96) when it does not
 // exist. A version above the key's latest is an error.
 func (c *Client) EnsureHMACKey(ctx context.Context, mount, name string, version int) (*HMACKey, error) {
+	k, err := c.ReadHMACKey(ctx, mount, name, version)
+	if !errors.Is(err, ErrNotFound) {
+		return k, err
+	}
+	p, err := transitPath(mount, "keys", name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": "aes256-gcm96"}); err != nil {
+		return nil, c.wrap("create transit key "+p, err)
+	}
+	c.log.Info("created transit key", "key", p, "type", "aes256-gcm96")
+	return c.ReadHMACKey(ctx, mount, name, version)
+}
+
+// ReadHMACKey returns the existing transit key mount/keys/name as an
+// HMACKey at version (1 when 0). A missing key fails with ErrNotFound; a
+// version above the key's latest is an error.
+func (c *Client) ReadHMACKey(ctx context.Context, mount, name string, version int) (*HMACKey, error) {
 	if version <= 0 {
 		version = 1
 	}
@@ -262,16 +281,7 @@ func (c *Client) EnsureHMACKey(ctx context.Context, mount, name string, version 
 		return nil, c.wrap("read transit key "+p, err)
 	}
 	if sec == nil || sec.Data == nil {
-		if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": "aes256-gcm96"}); err != nil {
-			return nil, c.wrap("create transit key "+p, err)
-		}
-		c.log.Info("created transit key", "key", p, "type", "aes256-gcm96")
-		if sec, err = c.api.Logical().ReadWithContext(ctx, p); err != nil {
-			return nil, c.wrap("read transit key "+p, err)
-		}
-		if sec == nil || sec.Data == nil {
-			return nil, fmt.Errorf("vault: transit key %s: %w after creating it", p, ErrNotFound)
-		}
+		return nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
 	}
 	latest, err := intOf(sec.Data["latest_version"])
 	if err != nil || latest < 1 {
