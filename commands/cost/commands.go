@@ -237,13 +237,13 @@ func (c *Costs) handleTeam(ctx context.Context, req *bot.Request) error {
 	svcs := d.ofTeam(ref)
 	if len(svcs) == 0 {
 		if _, ok := c.deps.Catalog.Get(ref); !ok {
-			return bot.Errorf("I can't find the team `%s` in the catalog.", arg)
+			return bot.Errorf("I can't find the team `%s` in the catalog.", bot.UserText(arg))
 		}
 		var untagged []string
 		for _, e := range c.deps.Catalog.OwnedBy(ref) {
 			untagged = append(untagged, "`"+e.Metadata.Name+"`")
 		}
-		msg := fmt.Sprintf("`%s` owns no service with a `%s` annotation, so there is no cost to show.", ref, catalog.AnnotationCostTag)
+		msg := fmt.Sprintf("`%s` owns no service with a `%s` annotation, so there is no cost to show.", bot.UserText(ref), catalog.AnnotationCostTag)
 		if len(untagged) > 0 {
 			msg += " Its entities: " + strings.Join(untagged, ", ") + "."
 		}
@@ -293,7 +293,7 @@ func (c *Costs) handleTop(ctx context.Context, req *bot.Request) error {
 	if a := req.Arg(0); a != "" {
 		v, err := strconv.Atoi(a)
 		if err != nil || v < 1 || v > 50 {
-			return bot.Errorf("`%s` is not a count: use `/plat cost top [n]` with n from 1 to 50.", a)
+			return bot.Errorf("`%s` is not a count: use `/plat cost top [n]` with n from 1 to 50.", bot.UserText(a))
 		}
 		n = v
 	}

@@ -264,7 +264,7 @@ func (d *directory) find(cat Catalog, arg string) (*Service, error) {
 			names = append(names, "`"+s.Name+"`")
 		}
 	}
-	msg := fmt.Sprintf("I can't find a service called `%s` in the catalog.", arg)
+	msg := fmt.Sprintf("I can't find a service called `%s` in the catalog.", bot.UserText(arg))
 	if len(names) > 0 {
 		msg += " Did you mean " + strings.Join(names, ", ") + "?"
 	}
