@@ -194,3 +194,39 @@ func TestAuditChainKeyInVault(t *testing.T) {
 		t.Fatalf("consistent rewrite not caught: %d %q %q", code, out, errOut)
 	}
 }
+
+// TestServePostsAnchorsToTheAuditChannel: serve anchors the head to the
+// audit channel as well as the anchor file, and the posted anchor verifies
+// the log.
+func TestServePostsAnchorsToTheAuditChannel(t *testing.T) {
+	b := startServeEnv(t, "audit:\n  anchor_every: 1s\n", map[string]string{"PLATBOT_AUDIT_ANCHOR_CHANNEL": "C0AUDIT"})
+	if r := b.reply(b.command("U0PAYBOB", "ping")); r == "" {
+		t.Fatal("no reply to ping")
+	}
+	var posted string
+	deadline := time.Now().Add(20 * time.Second)
+	for posted == "" && time.Now().Before(deadline) {
+		for _, c := range b.slack.Calls("chat.postMessage") {
+			if c.Channel() == "C0AUDIT" && !c.Failed() {
+				posted = c.Text()
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, line, ok := strings.Cut(strings.Trim(posted, "`"), "platbot audit anchor ")
+	if !ok {
+		t.Fatalf("no anchor posted to the audit channel: %q", posted)
+	}
+	copyFile := filepath.Join(t.TempDir(), "from-channel.jsonl")
+	if err := os.WriteFile(copyFile, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runBot(t, b.env, "", "audit", "verify", "--anchors", copyFile)
+	if code != 0 || !strings.Contains(out, "agrees with 1 anchors") {
+		t.Fatalf("verify against the channel's anchor: %d %q %q", code, out, errOut)
+	}
+	file, err := os.ReadFile(filepath.Join(b.env["PLATBOT_DATA_DIR"], "audit-anchors.jsonl"))
+	if err != nil || !strings.Contains(string(file), line) {
+		t.Errorf("the anchor file lacks the posted anchor %s: %q, %v", line, file, err)
+	}
+}
