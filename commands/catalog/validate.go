@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -29,52 +31,212 @@ func canonicalKind(k string) string {
 	return ""
 }
 
-// Backstage's validators (catalog-model KubernetesValidatorFunctions and
-// CommonValidatorFunctions).
+// Backstage's validators: KubernetesValidatorFunctions and
+// CommonValidatorFunctions in its catalog-model package, combined as its
+// makeValidator combines them (tags have their own rule there). The table
+// test in backstage_validators_test.go holds their published test vectors.
 var (
 	objectNameRE = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
-	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]+(?:-+[a-z0-9]+)*$`)
+	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	tagRE        = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
-	apiVersionRE = regexp.MustCompile(`^[a-z0-9.-]+/[a-z0-9]+$`)
+	kindRE       = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
+	versionRE    = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
 )
 
 // Messages of the naming rules, in Backstage's words.
 const (
-	nameRule      = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
-	namespaceRule = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
-	tagRule       = "a string that is sequences of [a-z0-9+#:] separated by [-], at most 63 characters in total"
+	nameRule       = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
+	namespaceRule  = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
+	tagRule        = "a string that is sequences of [a-z0-9+#:] separated by [-], at most 63 characters in total"
+	kindRule       = "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 characters in total"
+	keyRule        = "[prefix/]name, the prefix a DNS subdomain (dot-separated sequences of [a-z0-9] separated by single [-], at most 253 characters) and the name " + nameRule
+	apiVersionRule = "[prefix/]version, the prefix a DNS subdomain (dot-separated sequences of [a-z0-9] separated by single [-], at most 253 characters) and the version a sequence of [a-zA-Z0-9], at most 63 characters"
+	urlRule        = "a string that is a valid url"
 )
 
 // ValidName reports whether s is a valid entity name (Backstage's
 // isValidObjectName).
 func ValidName(s string) bool { return len(s) >= 1 && len(s) <= 63 && objectNameRE.MatchString(s) }
 
-// ValidNamespace reports whether s is a valid namespace (a DNS label).
-func ValidNamespace(s string) bool { return len(s) >= 1 && len(s) <= 63 && dnsLabelRE.MatchString(s) }
+// ValidNamespace reports whether s is a valid namespace: a DNS label
+// (Backstage's isValidNamespace, which is isValidDnsLabel).
+func ValidNamespace(s string) bool { return validDNSLabel(s) }
 
-// ValidTag reports whether s is a valid tag.
+// ValidTag reports whether s is a valid tag (Backstage's isValidTag).
 func ValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && tagRE.MatchString(s) }
 
+// validKind is Backstage's isValidKind: the format of any kind, known or not.
+func validKind(s string) bool { return len(s) >= 1 && len(s) <= 63 && kindRE.MatchString(s) }
+
+// validDNSLabel is RFC 1123's label: sequences of [a-z0-9] separated by
+// single dashes, at most 63 characters.
+func validDNSLabel(s string) bool { return len(s) >= 1 && len(s) <= 63 && dnsLabelRE.MatchString(s) }
+
+// validDNSSubdomain is RFC 1123's subdomain: dot-separated DNS labels, at
+// most 253 characters.
 func validDNSSubdomain(s string) bool {
 	if len(s) < 1 || len(s) > 253 {
 		return false
 	}
 	for _, p := range strings.Split(s, ".") {
-		if !ValidNamespace(p) {
+		if !validDNSLabel(p) {
 			return false
 		}
 	}
 	return true
 }
 
-// validKey checks a label or annotation key: [prefix/]name with a DNS
-// subdomain prefix.
-func validKey(k string) bool {
-	prefix, name, found := strings.Cut(k, "/")
-	if !found {
-		return ValidName(k)
+// validPrefixAndOrSuffix is Backstage's isValidPrefixAndOrSuffix: s is
+// either a suffix or prefix/suffix, with exactly one separator at most.
+func validPrefixAndOrSuffix(s string, prefix, suffix func(string) bool) bool {
+	parts := strings.Split(s, "/")
+	switch len(parts) {
+	case 1:
+		return suffix(parts[0])
+	case 2:
+		return prefix(parts[0]) && suffix(parts[1])
 	}
-	return validDNSSubdomain(prefix) && ValidName(name)
+	return false
+}
+
+// validAPIVersion is Backstage's isValidApiVersion: [DNS subdomain/]version.
+// Which versions a kind accepts is checked separately.
+func validAPIVersion(s string) bool {
+	return validPrefixAndOrSuffix(s, validDNSSubdomain, func(v string) bool {
+		return len(v) >= 1 && len(v) <= 63 && versionRE.MatchString(v)
+	})
+}
+
+// validKey checks a label or annotation key: [prefix/]name with a DNS
+// subdomain prefix (Backstage's isValidLabelKey and isValidAnnotationKey).
+func validKey(k string) bool { return validPrefixAndOrSuffix(k, validDNSSubdomain, ValidName) }
+
+// validLabelValue is Backstage's isValidLabelValue: empty or a name.
+func validLabelValue(v string) bool { return v == "" || ValidName(v) }
+
+// validString is Backstage's isValidString: not blank.
+func validString(s string) bool { return strings.TrimSpace(s) != "" }
+
+var (
+	urlSchemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+	urlPortRE   = regexp.MustCompile(`^[0-9]*$`)
+)
+
+// validURL is Backstage's isValidUrl, which accepts what the WHATWG URL
+// parser (JavaScript's new URL) parses without a base: surrounding spaces
+// and control characters are ignored; a scheme is required; the special
+// schemes (http, https, ws, wss, ftp) need a host, and a host, where
+// there is one, holds no forbidden host character; a port is a number up
+// to 65535. IDNA mapping and IPv4 number forms are not checked.
+func validURL(s string) bool {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	s = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
+	m := urlSchemeRE.FindString(s)
+	if m == "" {
+		return false
+	}
+	scheme, rest := strings.ToLower(m[:len(m)-1]), s[len(m):]
+	var auth string
+	switch scheme {
+	case "http", "https", "ws", "wss", "ftp", "file":
+		rest = strings.TrimLeft(rest, "/\\")
+		if i := strings.IndexAny(rest, "/\\?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		auth = rest
+	default:
+		if !strings.HasPrefix(rest, "//") {
+			return true // an opaque path such as mailto:x
+		}
+		auth = rest[2:]
+		if i := strings.IndexAny(auth, "/?#"); i >= 0 {
+			auth = auth[:i]
+		}
+	}
+	if i := strings.LastIndex(auth, "@"); i >= 0 {
+		auth = auth[i+1:]
+	}
+	host, port := auth, ""
+	if strings.HasPrefix(host, "[") {
+		end := strings.Index(host, "]")
+		if end < 0 || !strings.Contains(host[1:end], ":") || net.ParseIP(host[1:end]) == nil {
+			return false
+		}
+		switch after := host[end+1:]; {
+		case after == "":
+		case after[0] == ':':
+			port = after[1:]
+		default:
+			return false
+		}
+		host = host[:end+1]
+	} else if i := strings.LastIndex(host, ":"); i >= 0 {
+		host, port = host[:i], host[i+1:]
+	}
+	if !urlPortRE.MatchString(port) {
+		return false
+	}
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n > 65535) {
+		return false
+	}
+	if host == "" {
+		switch scheme {
+		case "http", "https", "ws", "wss", "ftp":
+			return false
+		}
+		return port == ""
+	}
+	if !strings.HasPrefix(host, "[") && strings.ContainsAny(host, " #/:<>?@[\\]^|\x00\x7f") {
+		return false
+	}
+	return true
+}
+
+// yaml12CoreNonString matches the plain scalars that YAML 1.2's core
+// schema, which Backstage reads catalog files with, resolves to null,
+// booleans, integers or floats.
+var yaml12CoreNonString = regexp.MustCompile(`^(?:` +
+	`~|[Nn]ull|NULL|` +
+	`[Tt]rue|TRUE|[Ff]alse|FALSE|` +
+	`0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+|` +
+	`[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|` +
+	`[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|` +
+	`[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)` +
+	`)?$`)
+
+// isString reports whether a YAML value is a string as Backstage reads it
+// (YAML 1.2 core schema): quoted and block scalars are, a plain scalar is
+// unless it reads as null, a boolean or a number, and an explicit tag
+// decides for itself. yaml.v3 resolves more plain scalars than that
+// (timestamps, 0b and 1_000 numbers), so its resolved tag is not used.
+func isString(n *yaml.Node) bool {
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch {
+	case n == nil || n.Kind != yaml.ScalarNode:
+		return false
+	case n.Style&yaml.TaggedStyle != 0:
+		return !slices.Contains([]string{"!!null", "!!bool", "!!int", "!!float"}, n.Tag)
+	case n.Style != 0:
+		return true
+	}
+	return !yaml12CoreNonString.MatchString(n.Value)
+}
+
+// describe renders a YAML value for a message: a scalar as written, a
+// mapping or list by its kind.
+func describe(n *yaml.Node) string {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode {
+		if n.Value == "" {
+			return "empty (null)"
+		}
+		return n.Value
+	}
+	return "a " + nodeKind(n)
 }
 
 // refField describes a spec field that refers to other entities.
@@ -144,19 +306,28 @@ func (c *checker) addf(line int, format string, args ...any) {
 func validate(e *Entity, root *yaml.Node) []lineError {
 	c := &checker{root: root}
 	kind := canonicalKind(e.Kind)
+	_, kn := field(root, "kind")
 	switch {
-	case e.Kind == "":
+	case e.Kind == "" && (kn == nil || isString(kn)):
 		c.addf(lineOf(root, "kind"), "kind is required")
+	case !isString(kn):
+		c.addf(lineOf(root, "kind"), "kind must be a string, not %s", describe(kn))
+		kind = ""
+	case !validKind(e.Kind):
+		c.addf(lineOf(root, "kind"), "kind %q is not valid; expected %s", e.Kind, kindRule)
 	case kind == "":
 		c.addf(lineOf(root, "kind"), "unknown kind %q (platbot knows %s)", e.Kind, strings.Join(Kinds, ", "))
 	case kind != e.Kind:
 		c.addf(lineOf(root, "kind"), "kind %q must be spelled %q", e.Kind, kind)
 	}
+	_, av := field(root, "apiVersion")
 	switch {
-	case e.APIVersion == "":
+	case e.APIVersion == "" && (av == nil || isString(av)):
 		c.addf(lineOf(root, "apiVersion"), "apiVersion is required")
-	case !apiVersionRE.MatchString(e.APIVersion):
-		c.addf(lineOf(root, "apiVersion"), "apiVersion %q is not of the form group/version", e.APIVersion)
+	case !isString(av):
+		c.addf(lineOf(root, "apiVersion"), "apiVersion must be a string, not %s", describe(av))
+	case !validAPIVersion(e.APIVersion):
+		c.addf(lineOf(root, "apiVersion"), "apiVersion %q is not valid; expected %s", e.APIVersion, apiVersionRule)
 	case kind == KindTemplate && !slices.Contains(templateAPIVersions, e.APIVersion):
 		c.addf(lineOf(root, "apiVersion"), "apiVersion %q is not one of %s for a Template", e.APIVersion, strings.Join(templateAPIVersions, ", "))
 	case kind != "" && kind != KindTemplate && !slices.Contains(catalogAPIVersions, e.APIVersion):
@@ -189,46 +360,88 @@ func (c *checker) metadata(e *Entity) {
 		return
 	}
 	m := e.Metadata
+	_, name := field(mv, "name")
 	switch {
-	case m.Name == "":
+	case name == nil || (m.Name == "" && isString(name)):
 		c.addf(lineOf(c.root, "metadata", "name"), "metadata.name is required")
+	case !isString(name):
+		c.addf(name.Line, "metadata.name must be a string, not %s", describe(name))
 	case !ValidName(m.Name):
-		c.addf(lineOf(c.root, "metadata", "name"), "metadata.name %q is not valid; expected %s", m.Name, nameRule)
+		c.addf(name.Line, "metadata.name %q is not valid; expected %s", m.Name, nameRule)
 	}
-	if m.Namespace != "" && !ValidNamespace(m.Namespace) {
-		c.addf(lineOf(c.root, "metadata", "namespace"), "metadata.namespace %q is not valid; expected %s", m.Namespace, namespaceRule)
-	}
-	for k, v := range m.Labels {
-		if !validKey(k) {
-			c.addf(lineOf(c.root, "metadata", "labels", k), "label key %q is not valid; expected [prefix/]%s", k, nameRule)
-		}
-		if v != "" && !ValidName(v) {
-			c.addf(lineOf(c.root, "metadata", "labels", k), "label %q value %q is not valid; expected %s", k, v, nameRule)
+	if _, ns := field(mv, "namespace"); ns != nil {
+		switch {
+		case !isString(ns):
+			c.addf(ns.Line, "metadata.namespace must be a string, not %s", describe(ns))
+		case !ValidNamespace(ns.Value):
+			c.addf(ns.Line, "metadata.namespace %q is not valid; expected %s", ns.Value, namespaceRule)
 		}
 	}
-	for k := range m.Annotations {
-		if !validKey(k) {
-			c.addf(lineOf(c.root, "metadata", "annotations", k), "annotation key %q is not valid; expected [prefix/]%s", k, nameRule)
-		}
-	}
-	_, tags := field(mv, "tags")
-	for i, t := range m.Tags {
-		if !ValidTag(t) {
-			line := lineOf(c.root, "metadata", "tags")
-			if tags != nil && i < len(tags.Content) {
-				line = tags.Content[i].Line
+	c.pairs(mv, "labels", "label", validLabelValue, nameRule+", or empty")
+	c.pairs(mv, "annotations", "annotation", nil, "")
+	if _, tags := field(mv, "tags"); tags != nil && tags.Kind == yaml.SequenceNode {
+		for _, t := range tags.Content {
+			switch {
+			case !isString(t):
+				c.addf(t.Line, "tag must be a string, not %s", describe(t))
+			case !ValidTag(t.Value):
+				c.addf(t.Line, "tag %q is not valid; expected %s", t.Value, tagRule)
 			}
-			c.addf(line, "tag %q is not valid; expected %s", t, tagRule)
 		}
 	}
-	_, links := field(mv, "links")
-	for i, l := range m.Links {
-		if l.URL == "" {
-			line := lineOf(c.root, "metadata", "links")
-			if links != nil && i < len(links.Content) {
-				line = links.Content[i].Line
-			}
-			c.addf(line, "links[%d].url is required", i)
+	if _, links := field(mv, "links"); links != nil && links.Kind == yaml.SequenceNode {
+		for i, l := range links.Content {
+			c.link(i, l)
+		}
+	}
+}
+
+// pairs checks the keys of metadata.labels or metadata.annotations, and
+// that each value is a string accepted by valid (any string when nil).
+func (c *checker) pairs(mv *yaml.Node, field_, what string, valid func(string) bool, rule string) {
+	_, m := field(mv, field_)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if !validKey(k.Value) {
+			c.addf(k.Line, "%s key %q is not valid; expected %s", what, k.Value, keyRule)
+		}
+		switch {
+		case !isString(v):
+			c.addf(v.Line, "%s %q value must be a string, not %s", what, k.Value, describe(v))
+		case valid != nil && !valid(v.Value):
+			c.addf(v.Line, "%s %q value %q is not valid; expected %s", what, k.Value, v.Value, rule)
+		}
+	}
+}
+
+// link checks metadata.links[i]: a url Backstage's isValidUrl accepts, an
+// optional non-blank title and an optional icon that is a valid name.
+func (c *checker) link(i int, l *yaml.Node) {
+	if l.Kind != yaml.MappingNode {
+		c.addf(l.Line, "links[%d] must be a mapping with a url, not %s", i, describe(l))
+		return
+	}
+	_, u := field(l, "url")
+	switch {
+	case u == nil:
+		c.addf(l.Line, "links[%d].url is required", i)
+	case !isString(u):
+		c.addf(u.Line, "links[%d].url must be a string, not %s", i, describe(u))
+	case !validURL(u.Value):
+		c.addf(u.Line, "links[%d].url %q is not valid; expected %s", i, u.Value, urlRule)
+	}
+	if _, t := field(l, "title"); t != nil && (!isString(t) || !validString(t.Value)) {
+		c.addf(t.Line, "links[%d].title must be a non-empty string, not %s", i, describe(t))
+	}
+	if _, ic := field(l, "icon"); ic != nil {
+		switch {
+		case !isString(ic):
+			c.addf(ic.Line, "links[%d].icon must be a string, not %s", i, describe(ic))
+		case !ValidName(ic.Value):
+			c.addf(ic.Line, "links[%d].icon %q is not valid; expected %s", i, ic.Value, nameRule)
 		}
 	}
 }

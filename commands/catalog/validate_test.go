@@ -159,7 +159,7 @@ func TestValidationProblemsCarryFileAndLine(t *testing.T) {
 		{SeverityError, 36, `unknown kind "Environment"`},
 		{SeverityError, 45, `metadata.namespace "Team_A" is not valid`},
 		{SeverityError, 48, `tag "Not-OK" is not valid`},
-		{SeverityError, 54, `apiVersion "v1" is not of the form group/version`},
+		{SeverityError, 54, `apiVersion "v1" is not one of backstage.io/v1alpha1, backstage.io/v1beta1 for a API`},
 		{SeverityError, 58, "spec.definition is required for an API"},
 		{SeverityError, 67, "spec.children is required for a Group (use [] for none)"},
 		{SeverityError, 74, "spec.target or spec.targets is required for a Location"},
@@ -223,7 +223,7 @@ func TestNameRules(t *testing.T) {
 			t.Errorf("ValidName(%q) = %v", name, !ok)
 		}
 	}
-	for ns, ok := range map[string]bool{"default": true, "team-a": true, "a--b": true, "Team": false, "a_b": false, "-a": false} {
+	for ns, ok := range map[string]bool{"default": true, "team-a": true, "a--b": false, "Team": false, "a_b": false, "-a": false} {
 		if ValidNamespace(ns) != ok {
 			t.Errorf("ValidNamespace(%q) = %v", ns, !ok)
 		}
