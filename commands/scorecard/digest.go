@@ -299,7 +299,7 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 			text = append(text, sec.Text)
 		}
 	}
-	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Chart: grade distribution over the last %d weeks. %s", s.cfg.Digest.Weeks, GradeRule)})
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Chart: grade distribution over the last %d weeks (faded: incomplete; grey: ?). %s", s.cfg.Digest.Weeks, GradeRule)})
 	td.Message = bot.Message{Text: strings.Join(text, "\n"), Blocks: blocks}
 
 	weeks := make([]weekDist, 0, len(d.history)+1)
