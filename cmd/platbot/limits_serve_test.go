@@ -9,11 +9,30 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/platbot/platbot/bot/slack/slackfake"
 )
+
+// lockedBuffer collects what serve writes to stderr from its goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // freeAddr is a loopback address with a port nobody listens on now.
 func freeAddr(t *testing.T) string {
@@ -51,14 +70,17 @@ func TestServeMetricsAddrAndWorkspace(t *testing.T) {
 		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret, "SLACK_API_URL": fake.APIURL(),
 		"PLATBOT_ADDR": addr, "PLATBOT_METRICS_ADDR": metricsAddr, "SLACK_TEAM_ID": "T0TEST",
 		"PLATBOT_GITOPS_REPO": t.TempDir() + "/gitops",
+		// The examples stand in for the catalog and the other sources.
+		"PLATBOT_DEMO": "1",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, io.Discard, env(e)) }()
+	stderr := &lockedBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, stderr, env(e)) }()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d", code)
+			t.Errorf("serve exited %d:\n%s", code, stderr)
 		}
 	})
 	b := &servedBot{t: t, url: "http://" + addr, slack: fake, env: e}
