@@ -111,7 +111,7 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, mac io.Writer
 	// truthful Content-Length costs one allocation; without one, start
 	// small and double, never past limit+1.
 	size := int64(minRead)
-	if r.ContentLength > 0 {
+	if r.ContentLength >= 0 {
 		size = r.ContentLength + 1
 	}
 	buf := make([]byte, 0, min(size, limit+1))
