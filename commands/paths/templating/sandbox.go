@@ -1,0 +1,515 @@
+package templating
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// renderState is the per-render state that filters, globals, loops and the
+// output writer consult: the deadline and the size bound.
+type renderState struct {
+	ctx      context.Context
+	maxBytes int
+
+	mu       sync.Mutex
+	stopped  bool
+	limitErr error
+}
+
+// check returns an error once the render must stop: its context is done or
+// a limit was hit.
+func (s *renderState) check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limitErr != nil {
+		return s.limitErr
+	}
+	if s.stopped {
+		return fmt.Errorf("%w: rendering stopped", ErrLimit)
+	}
+	if err := s.ctx.Err(); err != nil {
+		s.limitErr = fmt.Errorf("%w: rendering took too long (%v)", ErrLimit, err)
+		return s.limitErr
+	}
+	return nil
+}
+
+func (s *renderState) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
+// fail records a limit error so that the render reports it rather than the
+// engine's wrapping of it.
+func (s *renderState) fail(format string, args ...any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limitErr == nil {
+		s.limitErr = fmt.Errorf("%w: "+format, append([]any{ErrLimit}, args...)...)
+	}
+	return s.limitErr
+}
+
+// checkSize refuses a string of n bytes built while rendering.
+func (s *renderState) checkSize(n int) error {
+	if n > s.maxBytes {
+		return s.fail("a value of %d bytes was built, more than the %d allowed", n, s.maxBytes)
+	}
+	return s.check()
+}
+
+func stateOf(e *exec.Evaluator) *renderState {
+	if e == nil || e.Environment == nil || e.Environment.Context == nil {
+		return nil
+	}
+	v, ok := e.Environment.Context.Get(stateKey)
+	if !ok {
+		return nil
+	}
+	st, _ := v.(*renderState)
+	return st
+}
+
+// limitedWriter collects the output up to the size bound and stops the
+// render when the bound is passed or the deadline is reached.
+type limitedWriter struct {
+	st *renderState
+	b  strings.Builder
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if err := w.st.check(); err != nil {
+		return 0, err
+	}
+	if w.b.Len()+len(p) > w.st.maxBytes {
+		return 0, w.st.fail("the output passed %d bytes", w.st.maxBytes)
+	}
+	return w.b.Write(p)
+}
+
+// sandboxLoader serves the one template being rendered and refuses every
+// other name, so no template text can come from a file.
+type sandboxLoader struct {
+	name string
+	src  string
+}
+
+func (l *sandboxLoader) Read(path string) (io.Reader, error) {
+	if path != l.name {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
+	}
+	return strings.NewReader(l.src), nil
+}
+
+func (l *sandboxLoader) Resolve(path string) (string, error) {
+	if path != l.name {
+		return "", fmt.Errorf("templates cannot load other templates (%q)", path)
+	}
+	return path, nil
+}
+
+func (l *sandboxLoader) Inherit(from string) (loaders.Loader, error) {
+	return nil, fmt.Errorf("templates cannot load other templates (%q)", from)
+}
+
+// refusedTags are parsed into a clear error: they would read other
+// templates (include, import, from, extends) or allow unbounded recursion
+// (macro, call).
+var refusedTags = map[string]string{
+	"include": "templates cannot include other files",
+	"import":  "templates cannot import other files",
+	"from":    "templates cannot import other files",
+	"extends": "templates cannot extend other files",
+	"macro":   "macros are not supported",
+	"call":    "macros are not supported",
+}
+
+func refusedTag(name, why string) parser.ControlStructureParser {
+	return func(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+		line := 0
+		if t := p.Current(); t != nil {
+			line = t.Line
+		}
+		return nil, fmt.Errorf("line %d: {%% %s %%} is refused: %s (rendering is sandboxed)", line, name, why)
+	}
+}
+
+// guardedFor checks the deadline each time a loop starts, so that nested
+// loops without output still stop in time.
+type guardedFor struct {
+	Inner exec.ControlStructure
+}
+
+func (g *guardedFor) Position() *tokens.Token { return g.Inner.Position() }
+func (g *guardedFor) String() string          { return g.Inner.String() }
+
+func (g *guardedFor) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) error {
+	if st := stateOf(&exec.Evaluator{Environment: r.Environment}); st != nil {
+		if err := st.check(); err != nil {
+			return err
+		}
+	}
+	return g.Inner.Execute(r, tag)
+}
+
+func controlStructures() *exec.ControlStructureSet {
+	keep := []string{"autoescape", "block", "filter", "for", "if", "raw", "set", "with"}
+	m := map[string]parser.ControlStructureParser{}
+	for _, name := range keep {
+		p, ok := builtins.ControlStructures.Get(name)
+		if !ok {
+			continue
+		}
+		if name == "for" {
+			inner := p
+			p = func(pp *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+				cs, err := inner(pp, args)
+				if err != nil {
+					return nil, err
+				}
+				ecs, ok := cs.(exec.ControlStructure)
+				if !ok {
+					return nil, errors.New("for: unexpected parse result")
+				}
+				return &guardedFor{Inner: ecs}, nil
+			}
+		}
+		m[name] = p
+	}
+	m["raw"] = rawParser
+	for name, why := range refusedTags {
+		m[name] = refusedTag(name, why)
+	}
+	return exec.NewControlStructureSet(m)
+}
+
+// rawBlock is {% raw %}: its text is written as it is. gonja's own raw
+// parser fails on an empty block.
+type rawBlock struct {
+	Location *tokens.Token
+	Text     string
+}
+
+func (b *rawBlock) Position() *tokens.Token { return b.Location }
+func (b *rawBlock) String() string          { return "raw" }
+
+func (b *rawBlock) Execute(r *exec.Renderer, _ *nodes.ControlStructureBlock) error {
+	_, err := io.WriteString(r.Output, b.Text)
+	return err
+}
+
+func rawParser(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+	b := &rawBlock{Location: p.Current()}
+	if !args.End() {
+		return nil, args.Error("raw takes no arguments", args.Current())
+	}
+	wrapper, _, err := p.WrapUntil("endraw")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range wrapper.Nodes {
+		d, ok := n.(*nodes.Data)
+		if !ok {
+			return nil, p.Error("raw can only contain text", n.Position())
+		}
+		b.Text += d.Data.Val
+	}
+	return b, nil
+}
+
+// lex returns the tokens of src (whitespace skipped), ending with the EOF
+// or error token.
+func (e *Engine) lex(src string) (out []*tokens.Token) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = []*tokens.Token{{Type: tokens.Error, Val: fmt.Sprintf("the engine failed to read the template: %v", p)}}
+		}
+	}()
+	s := tokens.LexAll(src, e.cfg)
+	for s.Current() != nil && !s.End() {
+		t := s.Next()
+		if t.Type == tokens.Data && t.Val == "" {
+			continue
+		}
+		out = append(out, t)
+	}
+	if c := s.Current(); c != nil {
+		out = append(out, c)
+	}
+	return out
+}
+
+// checkTags bounds bracket nesting and tag length before parsing.
+func (e *Engine) checkTags(src string) error {
+	depth, count := 0, 0
+	for _, t := range e.lex(src) {
+		switch t.Type {
+		case tokens.Error:
+			if strings.HasPrefix(t.Val, "the engine failed") {
+				return errors.New(t.Val)
+			}
+		case tokens.VariableBegin, tokens.BlockBegin:
+			depth, count = 0, 0
+		case tokens.LeftParenthesis, tokens.LeftBracket, tokens.LeftBrace:
+			depth++
+			if depth > maxNesting {
+				return fmt.Errorf("line %d: brackets nest more than %d deep", t.Line, maxNesting)
+			}
+		case tokens.RightParenthesis, tokens.RightBracket, tokens.RightBrace:
+			depth--
+		}
+		count++
+		if count > maxTagTokens {
+			return fmt.Errorf("line %d: a tag has more than %d tokens", t.Line, maxTagTokens)
+		}
+	}
+	return nil
+}
+
+// parse builds the template with the sandbox loader and the engine's
+// environment, then rewrites its tree (see rewrite).
+func (e *Engine) parse(name string, src string) (tpl *exec.Template, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tpl, err = nil, &Error{Template: name, Msg: fmt.Sprintf("the engine failed to parse the template: %v", p)}
+		}
+	}()
+	loader := &sandboxLoader{name: name, src: src}
+	tpl, err = exec.NewTemplate(name, e.cfg, loader, e.env)
+	if err != nil {
+		msg := err.Error()
+		// gonja quotes the whole template source in parse errors; keep the
+		// reason only.
+		if i := strings.Index(msg, "': "); strings.HasPrefix(msg, "failed to parse template '") && i > 0 {
+			msg = msg[strings.LastIndex(msg, "': ")+3:]
+		}
+		return nil, &Error{Template: name, Line: lineOf(errors.New(msg)), Msg: leadingLine.ReplaceAllString(msg, "")}
+	}
+	if err := rewrite(tpl.Root(), e.env.Filters); err != nil {
+		return nil, &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), "")}
+	}
+	return tpl, nil
+}
+
+// rewrite adapts the parsed tree to Nunjucks semantics, in place:
+//
+//   - arithmetic and concatenation (+ - * / // % ** ~) become calls of
+//     __binop, which follows JavaScript's operators and bounds string sizes;
+//   - attribute and item lookups (a.b, a[b]) become calls of __member, which
+//     yields undefined on undefined, as Nunjucks' memberLookup does, and
+//     knows .length;
+//   - every {{ }} output passes through __output, which writes values as
+//     Nunjucks does (true, 1, a,b; undefined and null as nothing).
+//
+// gonja keeps some expressions in unexported fields of its control
+// structures (set, with, filter), so the walk reaches fields through
+// reflect and unsafe; it only ever replaces a nodes.Node in a field,
+// slice element or map value of a Node type.
+func rewrite(root *nodes.Template, filters *exec.FilterSet) error {
+	w := &walker{seen: map[uintptr]bool{}, filters: filters}
+	w.walk(reflect.ValueOf(root))
+	return w.err
+}
+
+type walker struct {
+	seen    map[uintptr]bool
+	filters *exec.FilterSet
+	err     error
+}
+
+var (
+	nodeType   = reflect.TypeFor[nodes.Node]()
+	exprType   = reflect.TypeFor[nodes.Expression]()
+	tokenType  = reflect.TypeFor[*tokens.Token]()
+	evalOpsSet = map[tokens.Type]string{
+		tokens.Addition:      "+",
+		tokens.Subtraction:   "-",
+		tokens.Multiply:      "*",
+		tokens.Division:      "/",
+		tokens.FloorDivision: "//",
+		tokens.Modulo:        "%",
+		tokens.Power:         "**",
+		tokens.Tilde:         "~",
+	}
+)
+
+// settable returns v made settable when it is addressable.
+func settable(v reflect.Value) reflect.Value {
+	if v.CanSet() || !v.CanAddr() {
+		return v
+	}
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+}
+
+func (w *walker) walk(v reflect.Value) {
+	if w.err != nil || !v.IsValid() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		if v.CanSet() && (v.Type() == nodeType || v.Type() == exprType) {
+			w.walkSlot(v)
+			return
+		}
+		w.walk(v.Elem())
+	case reflect.Pointer:
+		if v.IsNil() || v.Type() == tokenType {
+			return
+		}
+		p := v.Pointer()
+		if w.seen[p] {
+			return
+		}
+		w.seen[p] = true
+		// Nunjucks refuses an unknown filter when it compiles the template.
+		if fc, ok := v.Interface().(*nodes.FilterCall); ok && !w.filters.Exists(fc.Name) {
+			line := 0
+			if fc.Token != nil {
+				line = fc.Token.Line
+			}
+			w.err = fmt.Errorf("line %d: filter not found: %s", line, fc.Name)
+			return
+		}
+		// Nunjucks reads a bare name as an object key ({ defaultKind: "x" }),
+		// as JavaScript does; Jinja would look the name up.
+		if pair, ok := v.Interface().(*nodes.Pair); ok {
+			if k, ok := pair.Key.(*nodes.Name); ok {
+				pair.Key = strNode(k.Name, k.Name.Val)
+			}
+		}
+		w.walk(v.Elem())
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			w.walk(settable(v.Field(i)))
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			w.walk(settable(v.Index(i)))
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		type kv struct{ k, v reflect.Value }
+		var updates []kv
+		for iter.Next() {
+			val := reflect.New(v.Type().Elem()).Elem()
+			val.Set(iter.Value())
+			w.walk(val)
+			updates = append(updates, kv{iter.Key(), val})
+		}
+		if v.CanSet() {
+			for _, u := range updates {
+				v.SetMapIndex(u.k, u.v)
+			}
+		}
+	}
+}
+
+// walkSlot rewrites the node held by an interface slot of type Node or
+// Expression after rewriting its children.
+func (w *walker) walkSlot(slot reflect.Value) {
+	n, ok := slot.Interface().(nodes.Node)
+	if !ok || n == nil {
+		return
+	}
+	switch t := n.(type) {
+	case *nodes.Call:
+		if w.seen[reflect.ValueOf(t).Pointer()] {
+			return
+		}
+		w.seen[reflect.ValueOf(t).Pointer()] = true
+		// A method call (x.replace(...)) keeps its attribute lookup: gonja
+		// resolves methods from it. Its receiver is rewritten.
+		switch f := t.Func.(type) {
+		case *nodes.GetAttribute:
+			w.seen[reflect.ValueOf(f).Pointer()] = true
+			w.walk(settable(reflect.ValueOf(f).Elem().FieldByName("Node")))
+		case *nodes.GetItem:
+			w.seen[reflect.ValueOf(f).Pointer()] = true
+			w.walk(settable(reflect.ValueOf(f).Elem().FieldByName("Node")))
+			w.walk(settable(reflect.ValueOf(f).Elem().FieldByName("Arg")))
+		default:
+			w.walk(settable(reflect.ValueOf(t).Elem().FieldByName("Func")))
+		}
+		w.walk(reflect.ValueOf(&t.Args).Elem())
+		w.walk(reflect.ValueOf(&t.Kwargs).Elem())
+		// Parent is the receiver of a method call; keep it intact.
+		return
+	case *nodes.BinaryExpression:
+		w.walk(reflect.ValueOf(t))
+		op, ok := evalOpsSet[t.Operator.Token.Type]
+		if !ok {
+			return
+		}
+		slot.Set(reflect.ValueOf(callNode(t.Operator.Token, "__binop", strNode(t.Operator.Token, op), t.Left, t.Right)))
+		return
+	case *nodes.GetAttribute:
+		w.walk(reflect.ValueOf(t))
+		var key nodes.Expression
+		if t.Attribute != "" {
+			key = strNode(t.Location, t.Attribute)
+		} else {
+			key = &nodes.Integer{Location: t.Location, Val: t.Index}
+		}
+		slot.Set(reflect.ValueOf(callNode(t.Location, "__member", t.Node, key)))
+		return
+	case *nodes.GetItem:
+		w.walk(reflect.ValueOf(t))
+		if t.Arg == nil {
+			return
+		}
+		slot.Set(reflect.ValueOf(callNode(t.Location, "__member", t.Node, t.Arg)))
+		return
+	case *nodes.Output:
+		if w.seen[reflect.ValueOf(t).Pointer()] {
+			return
+		}
+		w.walk(reflect.ValueOf(t))
+		t.Expression = outputFilter(t.Expression)
+		if t.Alternative != nil {
+			t.Alternative = outputFilter(t.Alternative)
+		}
+		return
+	}
+	w.walk(reflect.ValueOf(n))
+}
+
+func outputFilter(x nodes.Expression) nodes.Expression {
+	return &nodes.FilteredExpression{
+		Expression: x,
+		Filters:    []*nodes.FilterCall{{Token: x.Position(), Name: "__output", Kwargs: map[string]nodes.Expression{}}},
+	}
+}
+
+func strNode(at *tokens.Token, s string) *nodes.String {
+	return &nodes.String{Location: at, Val: s}
+}
+
+func callNode(at *tokens.Token, fn string, args ...nodes.Expression) *nodes.Call {
+	name := &tokens.Token{Type: tokens.Name, Val: fn}
+	if at != nil {
+		name.Line, name.Col, name.Pos = at.Line, at.Col, at.Pos
+	}
+	return &nodes.Call{
+		Location: name,
+		Func:     &nodes.Name{Name: name},
+		Args:     args,
+		Kwargs:   map[string]nodes.Expression{},
+	}
+}
