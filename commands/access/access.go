@@ -253,7 +253,7 @@ func (a *Access) loadUser(ctx context.Context, id string) (*AccessRequest, strin
 	}
 	r, st, err := a.load(ctx, id)
 	if errors.Is(err, errNotFound) {
-		return nil, "", bot.Errorf("There is no access request `%s`. `/plat access list` shows yours.", id)
+		return nil, "", bot.Errorf("There is no access request `%s`. `/plat access list` shows yours.", bot.UserText(id))
 	}
 	return r, st, err
 }

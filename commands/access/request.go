@@ -137,7 +137,7 @@ func (a *Access) handleRequest(ctx context.Context, req *bot.Request) error {
 func (a *Access) service(word string) (*catalog.Entity, string, error) {
 	e, ok := a.cat.Get(word)
 	if !ok {
-		return nil, "", bot.Errorf("There is no service `%s` in the catalog. Use the name shown by `/plat catalog search`.", word)
+		return nil, "", bot.Errorf("There is no service `%s` in the catalog. Use the name shown by `/plat catalog search`.", bot.UserText(word))
 	}
 	ns := e.Annotation(catalog.AnnotationNamespace)
 	if ns == "" {

@@ -83,6 +83,19 @@ func TestUserTextNeverPings(t *testing.T) {
 	bottest.CheckHostile(t, h.wantSent("dm", "D-"+rita, "was reviewed by"))
 	bottest.CheckHostile(t, h.wantSent("update", payApprovals, "Follow-up review"))
 
+	// Ids and service names typed on the command line are echoed as text.
+	h.run(rita, "access revoke <!channel>")
+	h.run(rita, "access <!here> prod-us")
+	wire := allWire(h.m)
+	for _, want := range []string{"There is no access request `&lt;!channel&gt;`", "There is no service `&lt;!here&gt;`"} {
+		if !strings.Contains(wire, want) {
+			t.Errorf("no answer %q", want)
+		}
+	}
+	if strings.Contains(wire, "<!channel>") || strings.Contains(wire, "<!here>") {
+		t.Errorf("an answer carries live markup:\n%s", wire)
+	}
+
 	// Nothing the feature sent anywhere carries the markup live.
 	carrying := h.m.CarryingHostile()
 	if len(carrying) < 10 {
@@ -93,4 +106,15 @@ func TestUserTextNeverPings(t *testing.T) {
 			t.Errorf("%s to %s carries live markup:\n%s", s.Op, s.Channel, w)
 		}
 	}
+}
+
+// allWire joins what Slack would receive for every recorded message.
+func allWire(m *bottest.Messenger) string {
+	var b strings.Builder
+	for _, s := range m.Sent() {
+		if s.Form == nil {
+			b.WriteString(s.Wire())
+		}
+	}
+	return b.String()
 }

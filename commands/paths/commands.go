@@ -495,7 +495,7 @@ func (p *Paths) templateForReview(ctx context.Context, req *bot.Request) (*entry
 		p.mu.RLock()
 		names := p.state.names
 		p.mu.RUnlock()
-		return nil, nil, bot.Errorf("There is no template `%s`. Known: %s.", name, strings.Join(names, ", "))
+		return nil, nil, bot.Errorf("There is no template `%s`. Known: %s.", bot.UserText(name), strings.Join(names, ", "))
 	}
 	if e.Current == nil {
 		return nil, nil, bot.Errorf("Template `%s` cannot be loaded from %s: %s", name, e.Source, strings.Join(e.Problems, "; "))

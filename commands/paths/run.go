@@ -318,7 +318,7 @@ func (p *Paths) findRun(ctx context.Context, id string) (*Run, error) {
 	}
 	r, err := p.loadRun(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, bot.Errorf("There is no run `%s`. `/plat runs` lists yours.", id)
+		return nil, bot.Errorf("There is no run `%s`. `/plat runs` lists yours.", bot.UserText(id))
 	}
 	return r, err
 }

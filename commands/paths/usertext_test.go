@@ -115,4 +115,10 @@ func TestParametersNeverPing(t *testing.T) {
 			t.Errorf("PR body carries %q from a parameter:\n%s", live, pr.Body)
 		}
 	}
+
+	// A run id typed as markup is named as text.
+	e.command(userJane, "run <!channel>")
+	if wire := e.msgr.Last().Wire(); !strings.Contains(wire, "There is no run `&lt;!channel&gt;`") || strings.Contains(wire, "<!channel>") {
+		t.Errorf("/plat run <!channel> answered:\n%s", wire)
+	}
 }

@@ -208,7 +208,7 @@ func (s *Scorecards) findService(arg string) (*catalog.Entity, error) {
 		}
 		names = append(names, e.Metadata.Name)
 	}
-	msg := fmt.Sprintf("I can't find a component called `%s` in the catalog.", arg)
+	msg := fmt.Sprintf("I can't find a component called `%s` in the catalog.", bot.UserText(arg))
 	if close := closest(arg, names); close != "" {
 		msg += fmt.Sprintf(" Did you mean `%s`?", close)
 	}

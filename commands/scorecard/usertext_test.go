@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/bot/bottest"
@@ -26,5 +27,20 @@ func TestWaiverReasonNeverPings(t *testing.T) {
 	}
 	if post != 1 || update != 1 {
 		t.Fatalf("the reason is on %d request posts and %d updates, want 1 and 1", post, update)
+	}
+}
+
+// TestTypedNamesEchoedAsText: a service or check name typed as Slack
+// markup is named in the answer as text.
+func TestTypedNamesEchoedAsText(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	for line, want := range map[string]string{
+		"scorecard <!channel>": "`&lt;!channel&gt;`",
+		`scorecard waive payments-service <!here> --days 3 --reason "because"`: "There is no check `&lt;!here&gt;`",
+	} {
+		f.run(t, "U-DEV", line)
+		if wire := f.m.Last().Wire(); !strings.Contains(wire, want) || strings.Contains(wire, "<!channel>") || strings.Contains(wire, "<!here>") {
+			t.Errorf("/plat %s answered:\n%s", line, wire)
+		}
 	}
 }

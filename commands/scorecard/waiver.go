@@ -107,7 +107,7 @@ func (s *Scorecards) handleWaive(ctx context.Context, req *bot.Request) error {
 	checkID := req.Arg(1)
 	c, ok := s.checks.Get(checkID)
 	if !ok {
-		msg := fmt.Sprintf("There is no check `%s`.", checkID)
+		msg := fmt.Sprintf("There is no check `%s`.", bot.UserText(checkID))
 		if close := closest(checkID, s.checks.IDs()); close != "" {
 			msg += fmt.Sprintf(" Did you mean `%s`?", close)
 		}

@@ -592,7 +592,7 @@ func (s *Secrets) handleHistory(ctx context.Context, req *bot.Request) error {
 	}
 	name, env := req.Arg(1), req.Arg(2)
 	if !existingNameRe.MatchString(name) {
-		return bot.Errorf("`%s` is not a secret name.", name)
+		return bot.Errorf("`%s` is not a secret name.", bot.UserText(name))
 	}
 	entries, truncated, err := s.history(ctx, e, name, env)
 	if err != nil {

@@ -325,14 +325,14 @@ func ownsDirectly(id *catalog.Identity, e *catalog.Entity) bool {
 func (s *Secrets) targetOf(e *catalog.Entity, env, name string, isNew bool) (Target, error) {
 	env = strings.TrimSpace(env)
 	if !slices.Contains(s.cfg.Environments, env) {
-		return Target{}, bot.Errorf("`%s` is not an environment here; choose one of %s.", env, strings.Join(s.cfg.Environments, ", "))
+		return Target{}, bot.Errorf("`%s` is not an environment here; choose one of %s.", bot.UserText(env), strings.Join(s.cfg.Environments, ", "))
 	}
 	name = strings.TrimSpace(name)
 	if isNew && !nameRe.MatchString(name) {
-		return Target{}, bot.Errorf("`%s` is not a valid secret name: %s", name, nameHint)
+		return Target{}, bot.Errorf("`%s` is not a valid secret name: %s", bot.UserText(name), nameHint)
 	}
 	if !isNew && !existingNameRe.MatchString(name) {
-		return Target{}, bot.Errorf("`%s` is not a secret name.", name)
+		return Target{}, bot.Errorf("`%s` is not a secret name.", bot.UserText(name))
 	}
 	_, _, team := catalog.ParseRef(e.Owner(), catalog.KindGroup, catalog.DefaultNamespace)
 	t := Target{Service: e.Metadata.Name, ServiceRef: e.Ref(), Team: team, Owner: e.Owner(), Env: env, Name: name}

@@ -42,4 +42,16 @@ func TestDescriptionNeverPings(t *testing.T) {
 
 	e.reply(userBob, "secret list orders-service")
 	bottest.CheckHostile(t, e.msgr.Last())
+
+	// A secret name or environment typed as markup is named as text.
+	for line, want := range map[string]string{
+		"secret rotate orders-service dev <!channel>":  "`&lt;!channel&gt;` is not a secret name.",
+		"secret rotate orders-service <!here> API_KEY": "`&lt;!here&gt;` is not an environment here",
+		"secret history orders-service <!channel> dev": "`&lt;!channel&gt;` is not a secret name.",
+	} {
+		e.reply(userJane, line)
+		if wire := e.msgr.Last().Wire(); !strings.Contains(wire, want) || strings.Contains(wire, "<!channel>") || strings.Contains(wire, "<!here>") {
+			t.Errorf("/plat %s answered:\n%s", line, wire)
+		}
+	}
 }
