@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -110,9 +111,25 @@ func TestShellDemoRunsEveryFlow(t *testing.T) {
 		"/plat new-db", "cancel",
 		"/plat access payments-service", "", "", "", "read the payout worker logs for INC-4300", "", "",
 	}, "\n") + "\n"
-	code, out, errOut := runBot(t, testEnv(t, nil), script, "shell", "--as", "alice.moreau")
+	e := testEnv(t, nil)
+	code, out, errOut := runBot(t, e, script, "shell", "--as", "alice.moreau")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	// A peer approves the normal request from their own session; the
+	// dry-run issuer then shows alice what it would create.
+	m := regexp.MustCompile("Request `(ar-[a-z0-9]+)` for \\*?view\\*? access").FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no request confirmed:\n%s", out)
+	}
+	code, out2, errOut := runBot(t, e, "/plat access approve "+m[1]+"\n", "shell", "--as", "bob.okafor")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out2)
+	}
+	for _, want := range []string{"Your approval of `" + m[1] + "`", "Dry run (demo mode): your view access to `payments-service`", "ClusterRole `view`"} {
+		if !strings.Contains(out2, want) {
+			t.Errorf("approving session lacks %q:\n%s", want, out2)
+		}
 	}
 	for _, want := range []string{
 		demoLabel,
@@ -140,7 +157,7 @@ func TestShellDemoRunsEveryFlow(t *testing.T) {
 
 	// Demo mode off: example data is not labelled, access is not
 	// configured, new-db waits for an admin.
-	e := testEnv(t, map[string]string{"PLATBOT_DEMO": "0"})
+	e = testEnv(t, map[string]string{"PLATBOT_DEMO": "0"})
 	code, out, errOut = runBot(t, e, "/plat service payments-service\n/plat access payments-service\n/plat new-db\n", "shell", "--as", "alice.moreau")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -63,8 +63,8 @@ func (a *Access) startBreakGlass(ctx context.Context, req *bot.Request, r *Acces
 		return err
 	}
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf(
-		"🚨 Break-glass `%s`: %s until %s. Your kubeconfig arrives by DM. This was announced in %s and must be reviewed by your team.",
-		r.ID, what(r), stamp(r.ExpiresAt), channelLink(env.ChannelFor(r.Owner)))})
+		"🚨 Break-glass `%s`: %s until %s. %s This was announced in %s and must be reviewed by your team.",
+		r.ID, what(r), stamp(r.ExpiresAt), a.arrives(r), channelLink(env.ChannelFor(r.Owner)))})
 }
 
 // reviewers names who should review a break-glass use, with mentions.
@@ -73,11 +73,15 @@ func (a *Access) reviewers(r *AccessRequest) string {
 	if r.Manager != "" {
 		ms = append(ms, "<@"+r.Manager+">")
 	}
-	for i, p := range r.Peers {
-		if i == 8 {
+	n := 0
+	for _, p := range r.Peers {
+		if n == 8 {
 			break
 		}
-		ms = append(ms, "<@"+p+">")
+		if p != r.Manager {
+			ms = append(ms, "<@"+p+">")
+			n++
+		}
 	}
 	if len(ms) == 0 {
 		return "A peer in " + r.Owner + " or their manager"

@@ -173,6 +173,15 @@ func (a *Access) deliver(ctx context.Context, r *AccessRequest, creds *kube.Cred
 	return nil
 }
 
+// arrives says what the requester of r receives by DM: a kubeconfig, or,
+// from a dry-run issuer (demo mode), what would have been created.
+func (a *Access) arrives(r *AccessRequest) string {
+	if _, dry := a.issuers[r.Environment].(*kube.DryRunIssuer); dry {
+		return "Dry run (demo mode): what platbot would create in the cluster arrives by DM; nothing is created."
+	}
+	return "Your kubeconfig arrives by DM."
+}
+
 // deliverDryRun tells the requester what a dry-run issuer would have
 // created: the ServiceAccount, the RoleBinding and when they expire.
 func (a *Access) deliverDryRun(ctx context.Context, m bot.Messenger, r *AccessRequest, creds *kube.Credentials, note string) error {

@@ -74,6 +74,20 @@ func (a *Access) commands() []*bot.Command {
 			Submit:   a.submitExtend,
 		},
 		{
+			Name:    "access approve",
+			Usage:   "<id>",
+			Summary: "approve an access request, as its Approve button does (peers in the owning team or its manager)",
+			Action:  bot.ActionRead,
+			Handle:  a.handleDecide(true),
+		},
+		{
+			Name:    "access deny",
+			Usage:   "<id>",
+			Summary: "deny an access request, as its Deny button does (peers in the owning team or its manager)",
+			Action:  bot.ActionRead,
+			Handle:  a.handleDecide(false),
+		},
+		{
 			Name:     "access review",
 			Usage:    "<id>",
 			Summary:  "record the follow-up review of a break-glass grant",

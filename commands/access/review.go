@@ -41,6 +41,33 @@ func (a *Access) act(ctx context.Context, req *bot.Request, act bot.Action) erro
 	return bot.Errorf("This button is no longer supported. Run `/plat access` again.")
 }
 
+// handleDecide is "/plat access approve|deny <id>": the Approve and Deny
+// buttons as commands, for transports where the card is not at hand (a
+// second shell session, a reviewer who only has the id). The same checks
+// run; a recorded decision is confirmed to the reviewer.
+func (a *Access) handleDecide(approve bool) func(context.Context, *bot.Request) error {
+	return func(ctx context.Context, req *bot.Request) error {
+		id := strings.ToLower(strings.TrimSpace(req.Arg(0)))
+		if id == "" || len(req.Args) > 1 {
+			return bot.Errorf("Usage: `/plat access approve <id>` or `/plat access deny <id>`; the id is on the request's card, e.g. `ar-k3j9x2mq7d`.")
+		}
+		if err := a.review(ctx, req, id, approve); err != nil {
+			return err
+		}
+		r, state, err := a.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case approve && r.ApprovedBy(req.User.ID):
+			return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("👍 Your approval of `%s` (%s) is recorded; it is %s %s.", r.ID, what(r), statusIcon(state), statusLabel(state))})
+		case !approve && r.Denial != nil && r.Denial.User.ID == req.User.ID:
+			return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("❌ You denied `%s` (%s).", r.ID, what(r))})
+		}
+		return nil // refused: review explained why
+	}
+}
+
 // refuse explains a refused click to the clicker only (ephemeral where the
 // transport has a channel) and audits the refusal.
 func (a *Access) refuse(ctx context.Context, req *bot.Request, r *AccessRequest, action, why string) error {
@@ -191,8 +218,8 @@ func (a *Access) approved(ctx context.Context, r *AccessRequest) error {
 	}
 	a.announce(ctx, r, StateApproved,
 		fmt.Sprintf("✅ Approved by %s. Issuing credentials; access ends at %s.", strings.Join(names, ", "), stamp(r.ExpiresAt)),
-		fmt.Sprintf("✅ Your request `%s` for %s was approved by %s. Your kubeconfig follows in a moment; access ends at %s.",
-			r.ID, what(r), strings.Join(names, ", "), stamp(r.ExpiresAt)))
+		fmt.Sprintf("✅ Your request `%s` for %s was approved by %s. %s Access ends at %s.",
+			r.ID, what(r), strings.Join(names, ", "), a.arrives(r), stamp(r.ExpiresAt)))
 	return a.scheduleGrant(ctx, r)
 }
 

@@ -215,3 +215,34 @@ func TestDryRunIssuerShowsWhatItWouldCreate(t *testing.T) {
 		t.Fatalf("field errors %v", errs)
 	}
 }
+
+// TestApproveAndDenyByCommand: the card's buttons as commands, with the
+// same checks, for a reviewer without the card at hand (another shell
+// session).
+func TestApproveAndDenyByCommand(t *testing.T) {
+	h := newHarness(t, withDefaultPolicy)
+	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.run(rita, "access approve "+id)
+	h.wantSent("ephemeral", "C-GENERAL", "can't review your own")
+	h.run(olga, "access approve "+id)
+	h.wantSent("ephemeral", "C-GENERAL", "Only peers in group:default/payments or their manager")
+	h.wantState(id, StatePending)
+	if got := h.sent("respond", "", "is recorded"); len(got) != 0 {
+		t.Fatalf("a refused approval was confirmed: %+v", got)
+	}
+
+	h.run(peter, "access approve "+strings.ToUpper(id))
+	h.wantSent("respond", "", "Your approval of `"+id+"`")
+	h.wantState(id, StateApproved)
+	h.jobs()
+	h.wantState(id, StateActive)
+	h.wantSent("upload", "D-"+rita, "")
+
+	id2 := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.run(paula, "access deny "+id2)
+	h.wantSent("respond", "", "You denied `"+id2+"`")
+	h.wantState(id2, StateDenied)
+
+	h.run(peter, "access approve")
+	h.wantSent("respond", "", "Usage: `/plat access approve <id>`")
+}
