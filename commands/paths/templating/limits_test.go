@@ -26,7 +26,11 @@ func TestLimits(t *testing.T) {
 		{"indent width", small, `${{ "x\ny" | indent(1000000000) }}`},
 		{"range length", small, `${{ range(1000000000) | length }}`},
 		{"template size", small, strings.Repeat("x", 8193)},
+		{"plain text output size", small, strings.Repeat("x", 5000)},
 		{"bracket nesting", small, "${{ " + strings.Repeat("(", 100) + "1" + strings.Repeat(")", 100) + " }}"},
+		{"bracket nesting in a block", small, "{% if " + strings.Repeat("[", 100) + "1" + strings.Repeat("]", 100) + " %}{% endif %}"},
+		{"block nesting", New(Options{}), strings.Repeat("{% if true %}", 200) + strings.Repeat("{% endif %}", 200)},
+		{"tag length", New(Options{}), "${{ " + strings.Repeat("not ", 5000) + "1 }}"},
 		{"time", New(Options{Timeout: 50 * time.Millisecond}), `{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}`},
 	}
 	for _, c := range cases {
@@ -48,6 +52,21 @@ func TestCancelledContextStopsRender(t *testing.T) {
 	_, err := New(Options{}).RenderString(ctx, "t", "${{ 1 }}", nil)
 	if !errors.Is(err, ErrLimit) {
 		t.Fatalf("cancelled context: %v", err)
+	}
+}
+
+// Brackets inside string literals and text outside tags do not count
+// towards the nesting bound.
+func TestNestingBoundCountsTagBracketsOnly(t *testing.T) {
+	e := New(Options{})
+	deepText := strings.Repeat("{[(", 100)
+	out, err := e.RenderString(context.Background(), "t", deepText+`${{ "`+deepText+`" | length }}{% if "((((" %}ok{% endif %}`, nil)
+	if err != nil || out != deepText+"300ok" {
+		t.Fatalf("%q %v", out, err)
+	}
+	out, err = e.RenderString(context.Background(), "t", strings.Repeat("{% if true %}", 50)+"x"+strings.Repeat("{% endif %}", 50), nil)
+	if err != nil || out != "x" {
+		t.Fatalf("50 nested blocks: %q %v", out, err)
 	}
 }
 

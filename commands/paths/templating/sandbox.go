@@ -253,28 +253,104 @@ func (e *Engine) lex(src string) (out []*tokens.Token) {
 	return out
 }
 
-// checkTags bounds bracket nesting and tag length before parsing.
+// checkTags bounds, before parsing, what would drive gonja's
+// recursive-descent parser and renderer deep: bracket nesting inside a tag,
+// the length of a tag and the nesting of blocks. It is a byte scan (no
+// lexing), so it costs little on every render.
 func (e *Engine) checkTags(src string) error {
-	depth, count := 0, 0
-	for _, t := range e.lex(src) {
-		switch t.Type {
-		case tokens.Error:
-			if strings.HasPrefix(t.Val, "the engine failed") {
-				return errors.New(t.Val)
+	vs, ve := e.cfg.VariableStartString, e.cfg.VariableEndString
+	bs, be := e.cfg.BlockStartString, e.cfg.BlockEndString
+	cs, ce := e.cfg.CommentStartString, e.cfg.CommentEndString
+	delims := [3][2]string{{vs, ve}, {bs, be}, {cs, ce}}
+	// at[k] is the next position of delims[k]'s start at or after i (-1:
+	// none left), so that each search runs once over the text.
+	at := [3]int{-2, -2, -2}
+	line, blocks, i := 1, 0, 0
+	for i < len(src) {
+		next, end, kind := -1, "", 0
+		for k, d := range delims {
+			if at[k] == -2 || (at[k] >= 0 && at[k] < i) {
+				at[k] = -1
+				if j := strings.Index(src[i:], d[0]); j >= 0 {
+					at[k] = i + j
+				}
 			}
-		case tokens.VariableBegin, tokens.BlockBegin:
-			depth, count = 0, 0
-		case tokens.LeftParenthesis, tokens.LeftBracket, tokens.LeftBrace:
-			depth++
-			if depth > maxNesting {
-				return fmt.Errorf("line %d: brackets nest more than %d deep", t.Line, maxNesting)
+			if at[k] >= 0 && (next < 0 || at[k]-i < next) {
+				next, end, kind = at[k]-i, d[1], k
 			}
-		case tokens.RightParenthesis, tokens.RightBracket, tokens.RightBrace:
-			depth--
 		}
-		count++
-		if count > maxTagTokens {
-			return fmt.Errorf("line %d: a tag has more than %d tokens", t.Line, maxTagTokens)
+		if next < 0 {
+			return nil
+		}
+		line += strings.Count(src[i:i+next], "\n")
+		i += next
+		start := i
+		if kind == 2 {
+			k := strings.Index(src[i:], end)
+			if k < 0 {
+				return nil
+			}
+			line += strings.Count(src[i:i+k], "\n")
+			i += k + len(end)
+			continue
+		}
+		if kind == 0 {
+			i += len(vs)
+		} else {
+			i += len(bs)
+		}
+		depth, quote := 0, byte(0)
+		for i < len(src) {
+			c := src[i]
+			if c == '\n' {
+				line++
+			}
+			if quote != 0 {
+				if c == '\\' {
+					i++
+				} else if c == quote {
+					quote = 0
+				}
+				i++
+				continue
+			}
+			if depth == 0 && strings.HasPrefix(src[i:], end) {
+				i += len(end)
+				break
+			}
+			switch c {
+			case '"', '\'':
+				quote = c
+			case '(', '[', '{':
+				depth++
+				if depth > maxNesting {
+					return fmt.Errorf("line %d: brackets nest more than %d deep", line, maxNesting)
+				}
+			case ')', ']', '}':
+				if depth > 0 {
+					depth--
+				}
+			}
+			i++
+		}
+		if i-start > maxTagBytes {
+			return fmt.Errorf("line %d: a tag is longer than %d bytes", line, maxTagBytes)
+		}
+		if kind == 1 {
+			words := strings.Fields(strings.Trim(src[start+len(bs):min(i, len(src))], "-+ \t\r\n%}"))
+			if len(words) == 0 {
+				continue
+			}
+			switch w := words[0]; {
+			case strings.HasPrefix(w, "end"):
+				blocks--
+			case w == "if" || w == "for" || w == "with" || w == "filter" || w == "raw" || w == "block" || w == "autoescape" || w == "macro" || w == "call" ||
+				(w == "set" && !strings.Contains(src[start:i], "=")):
+				blocks++
+				if blocks > maxBlocks {
+					return fmt.Errorf("line %d: blocks nest more than %d deep", line, maxBlocks)
+				}
+			}
 		}
 	}
 	return nil
@@ -378,6 +454,19 @@ func (w *walker) walk(v reflect.Value) {
 			return
 		}
 		w.seen[p] = true
+		if v.CanInterface() {
+			switch n := v.Interface().(type) {
+			case *nodes.Data, *nodes.Name, *nodes.String, *nodes.Integer, *nodes.Float, *nodes.Bool, *nodes.None, *nodes.Comment:
+				return // leaves: nothing to rewrite inside
+			case *nodes.Wrapper:
+				w.walk(reflect.ValueOf(&n.Nodes).Elem())
+				return
+			case *nodes.Template:
+				w.walk(reflect.ValueOf(&n.Nodes).Elem())
+				w.walk(reflect.ValueOf(&n.Blocks).Elem())
+				return
+			}
+		}
 		// Nunjucks refuses an unknown filter when it compiles the template.
 		if fc, ok := v.Interface().(*nodes.FilterCall); ok && !w.filters.Exists(fc.Name) {
 			line := 0

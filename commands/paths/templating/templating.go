@@ -21,10 +21,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -68,8 +70,10 @@ const (
 	// maxNesting bounds how deeply brackets nest inside one tag, so that a
 	// hostile template cannot drive the recursive-descent parser deep.
 	maxNesting = 64
-	// maxTagTokens bounds the tokens of one ${{ }} or {% %} tag.
-	maxTagTokens = 4096
+	// maxTagBytes bounds the length of one ${{ }} or {% %} tag.
+	maxTagBytes = 16384
+	// maxBlocks bounds how deeply {% %} blocks nest.
+	maxBlocks = 100
 	// maxRange bounds the list that range() builds.
 	maxRange = 100000
 	// stateKey names the per-render state in the gonja context.
@@ -81,7 +85,18 @@ type Engine struct {
 	opts Options
 	cfg  *config.Config
 	env  *exec.Environment
+
+	// cache holds parsed and rewritten templates by source text: a
+	// skeleton's files and names are rendered again for every run and
+	// preview. A parsed template is only read while rendering.
+	mu         sync.Mutex
+	cache      map[string]*exec.Template
+	cacheBytes int
 }
+
+// maxCacheBytes bounds the source text the parse cache holds; past it the
+// cache starts over.
+const maxCacheBytes = 16 << 20
 
 // New returns an Engine with opts' limits and mode.
 func New(opts Options) *Engine {
@@ -281,10 +296,20 @@ func (e *Engine) render(ctx context.Context, name, src string, data map[string]a
 	if len(src) > e.opts.MaxTemplateBytes {
 		return "", &Error{Template: name, Msg: fmt.Sprintf("%v: the template has %d bytes, more than the %d allowed", ErrLimit, len(src), e.opts.MaxTemplateBytes), limit: true}
 	}
+	if !strings.Contains(src, e.cfg.VariableStartString) && !strings.Contains(src, e.cfg.BlockStartString) && !strings.Contains(src, e.cfg.CommentStartString) {
+		// No tag: the text renders as itself (most skeleton files and names).
+		if len(src) > e.opts.MaxOutputBytes {
+			return "", &Error{Template: name, Msg: fmt.Sprintf("%v: the output passed %d bytes", ErrLimit, e.opts.MaxOutputBytes), limit: true}
+		}
+		if err := ctx.Err(); err != nil {
+			return "", &Error{Template: name, Msg: fmt.Sprintf("%v: rendering was cancelled (%v)", ErrLimit, err), limit: true}
+		}
+		return src, nil
+	}
 	if err := e.checkTags(src); err != nil {
 		return "", &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), ""), limit: !strings.HasPrefix(err.Error(), "the engine failed")}
 	}
-	tpl, err := e.parse(name, src)
+	tpl, err := e.parsed(name, src)
 	if err != nil {
 		return "", err
 	}
@@ -332,6 +357,28 @@ func (e *Engine) render(ctx context.Context, name, src string, data map[string]a
 
 // filterNoise matches gonja's quoting of a filter call node in errors.
 var filterNoise = regexp.MustCompile(`unable to evaluate filter &\{[^}]*\}: `)
+
+// parsed returns the template for src from the cache or parses it.
+func (e *Engine) parsed(name, src string) (*exec.Template, error) {
+	e.mu.Lock()
+	tpl, ok := e.cache[src]
+	e.mu.Unlock()
+	if ok {
+		return tpl, nil
+	}
+	tpl, err := e.parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.cache == nil || e.cacheBytes+len(src) > maxCacheBytes {
+		e.cache, e.cacheBytes = map[string]*exec.Template{}, 0
+	}
+	e.cache[src] = tpl
+	e.cacheBytes += len(src)
+	e.mu.Unlock()
+	return tpl, nil
+}
 
 var lineRE = regexp.MustCompile(`(?i)\bline[ =:]*(\d+)`)
 
@@ -399,6 +446,9 @@ func redact(err error, secrets []string) error {
 // numbers, booleans, nil) as Backstage does with JSON.stringify, and collects
 // the strings under "secrets" for redaction.
 func normalizeValues(values Values) (map[string]any, []string, error) {
+	if data, ok := plainCopy(map[string]any(values)).(map[string]any); ok {
+		return data, secretStrings(data), nil
+	}
 	raw, err := json.Marshal(map[string]any(values))
 	if err != nil {
 		return nil, nil, fmt.Errorf("template values are not JSON data: %w", err)
@@ -413,6 +463,70 @@ func normalizeValues(values Values) (map[string]any, []string, error) {
 	if data == nil {
 		data = map[string]any{}
 	}
+	return data, secretStrings(data), nil
+}
+
+// errNotPlain marks a value that plainCopy cannot copy without JSON.
+type errNotPlain struct{}
+
+// plainCopy copies JSON-like Go data (the maps, lists and scalars that
+// YAML and JSON decoding produce) the way the JSON round trip would, and
+// returns errNotPlain{} for anything else (structs, other map types).
+func plainCopy(v any) any {
+	switch t := v.(type) {
+	case nil, string, bool:
+		return t
+	case int:
+		if t > 1<<53 || t < -(1<<53) {
+			return numberValue(float64(t))
+		}
+		return t
+	case int64:
+		return plainCopy(int(t))
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return errNotPlain{}
+		}
+		return numberValue(t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, c := range t {
+			cc := plainCopy(c)
+			if _, bad := cc.(errNotPlain); bad {
+				return cc
+			}
+			out[k] = cc
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, c := range t {
+			cc := plainCopy(c)
+			if _, bad := cc.(errNotPlain); bad {
+				return cc
+			}
+			out[i] = cc
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(t))
+		for k, c := range t {
+			out[k] = c
+		}
+		return out
+	case []string:
+		out := make([]any, len(t))
+		for i, c := range t {
+			out[i] = c
+		}
+		return out
+	}
+	return errNotPlain{}
+}
+
+// secretStrings collects the strings under "secrets", longest first so that
+// a secret containing another is replaced whole.
+func secretStrings(data map[string]any) []string {
 	var secrets []string
 	var collect func(any)
 	collect = func(x any) {
@@ -432,9 +546,8 @@ func normalizeValues(values Values) (map[string]any, []string, error) {
 		}
 	}
 	collect(data["secrets"])
-	// Longer first so that a secret containing another is replaced whole.
 	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	return data, secrets, nil
+	return secrets
 }
 
 // plainJSON turns json.Number into int (whole numbers that a float64 holds

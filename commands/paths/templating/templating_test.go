@@ -3,8 +3,10 @@ package templating
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -425,17 +427,21 @@ spec:
 	}
 }
 
+// One Engine renders the same (cached) template concurrently with
+// different values; each render sees its own values and loop state.
 func TestConcurrentRenders(t *testing.T) {
 	e := New(Options{})
+	const tmpl = `{% set n = parameters.i * 2 %}{% for t in parameters.tags %}${{ t | upper }}${{ loop.index }}{% endfor %}-${{ n }}`
 	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for i := 0; i < 16; i++ {
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := render(t, e, `{% for t in parameters.tags %}${{ t | upper }}{% endfor %}`)
-			if err == nil && out != "GOGRPC" {
-				err = errors.New("got " + out)
+			vals := Values{"parameters": map[string]any{"i": i, "tags": []any{"a", strconv.Itoa(i)}}}
+			out, err := e.RenderString(context.Background(), "t", tmpl, vals)
+			if want := "A1" + strconv.Itoa(i) + "2-" + strconv.Itoa(2*i); err == nil && out != want {
+				err = fmt.Errorf("got %q want %q", out, want)
 			}
 			if err != nil {
 				errs <- err
@@ -446,5 +452,23 @@ func TestConcurrentRenders(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// Values are JSON data as Backstage's JSON.stringify of the context makes
+// them: structs by their JSON names, whole floats as integers; something
+// JSON cannot hold is an error.
+func TestValuesAreJSONData(t *testing.T) {
+	e := New(Options{})
+	type owner struct {
+		Name string `json:"name"`
+	}
+	vals := Values{"parameters": map[string]any{"owner": owner{Name: "team-a"}, "n": 4.0, "names": []string{"a", "b"}, "labels": map[string]string{"k": "v"}}}
+	out, err := e.RenderString(context.Background(), "t", "${{ parameters.owner.name }} ${{ parameters.n }} ${{ parameters.names | join }} ${{ parameters.labels.k }}", vals)
+	if err != nil || out != "team-a 4 ab v" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if _, err := e.RenderString(context.Background(), "t", "x", Values{"parameters": map[string]any{"c": make(chan int)}}); err == nil || !strings.Contains(err.Error(), "not JSON data") {
+		t.Fatalf("channel value: %v", err)
 	}
 }
