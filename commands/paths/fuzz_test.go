@@ -3,6 +3,7 @@ package paths
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -86,4 +87,23 @@ func FuzzLoadTemplate(f *testing.F) {
 		params := tpl.coerce(v)
 		tpl.retype(params)
 	})
+}
+
+// TestDuplicateParameterRefused: a parameter declared on two pages (or
+// twice on one) would make two form fields with one id, which Slack
+// refuses; the template does not load, and says which parameter. Found by
+// checking FuzzLoadTemplate's unique-field property (regression seed:
+// testdata/fuzz/FuzzLoadTemplate/regression-duplicate-parameter).
+func TestDuplicateParameterRefused(t *testing.T) {
+	for name, params := range map[string]string{
+		"two pages": "    - properties: {n: {type: string}}\n    - properties: {n: {type: integer}}\n",
+		"one page":  "    - properties: {n: {type: string}, m: {type: string}, n: {type: integer}}\n",
+	} {
+		m := "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: dup}\nspec:\n  owner: platform\n  parameters:\n" + params + "  steps: []\n"
+		_, err := LoadTemplate(fstest.MapFS{"t/template.yaml": {Data: []byte(m)}}, "t/template.yaml", "")
+		var te *TemplateError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "parameter n is declared 2 times") || strings.Contains(err.Error(), "parameter m") {
+			t.Errorf("%s: err = %v, want the duplicate parameter n named", name, err)
+		}
+	}
 }

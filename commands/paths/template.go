@@ -276,11 +276,35 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	}
 	pages, perr := parsePages(&doc.Spec.Parameters)
 	problems = append(problems, perr...)
+	problems = append(problems, duplicateParameters(pages)...)
 	t.Pages = pages
 	if len(problems) > 0 {
 		return nil, &TemplateError{Template: t.Name, Problems: problems}
 	}
 	return t, nil
+}
+
+// duplicateParameters reports parameters declared more than once (on two
+// pages, or twice on one): each parameter is one form field, and a form
+// cannot hold two fields of the same id.
+func duplicateParameters(pages []Page) []string {
+	where := map[string][]int{}
+	var order []string
+	for i, pg := range pages {
+		for _, p := range pg.Properties {
+			if where[p.Name] == nil {
+				order = append(order, p.Name)
+			}
+			where[p.Name] = append(where[p.Name], i+1)
+		}
+	}
+	var probs []string
+	for _, name := range order {
+		if pgs := where[name]; len(pgs) > 1 {
+			probs = append(probs, fmt.Sprintf("parameter %s is declared %d times (pages %v); declare each parameter once", name, len(pgs), pgs))
+		}
+	}
+	return probs
 }
 
 // parsePages reads spec.parameters: one page (an object) or a list of pages.
