@@ -139,6 +139,8 @@ func TestRenderString(t *testing.T) {
 		{"object literal", `${{ { "a": 1, b: [true, none] } | dump }}`, `{"a":1,"b":[true,null]}`},
 		{"keeps trailing newline", "a: ${{ parameters.name }}\n", "a: prx\n"},
 		{"empty raw", `a{% raw %}{% endraw %}b`, `ab`},
+		// Nunjucks' tests (nunjucks/src/tests.js).
+		{"tests", `${{ parameters.missing is defined }} ${{ parameters.name is defined }} ${{ parameters.missing is undefined }} ${{ parameters.replicas is number }} ${{ parameters.name is string }} ${{ parameters.replicas is divisibleby(3) }}`, `false true true true true true`},
 		{"variable whitespace control", "a  ${{- parameters.replicas -}}  b", "a3b"},
 		{"elif", `{% if parameters.enabled %}a{% elif parameters.replicas == 3 %}b{% else %}c{% endif %}`, `b`},
 		{"with and filter blocks", `{% with x = parameters.name %}{% filter upper %}${{ x }}{% endfilter %}{% endwith %}`, `PRX`},
