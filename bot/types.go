@@ -247,8 +247,9 @@ type Action struct {
 	Message MessageRef `json:"message"`
 }
 
-// PlainText renders a message as readable text: the shell's output (Slack's
-// notification text is MrkdwnText).
+// PlainText renders a message as text, its mrkdwn parts as written. The
+// shell prints MrkdwnText made readable, and Slack's notification text is
+// MrkdwnText.
 func PlainText(m Message) string { return flatten(m, func(s string) string { return s }) }
 
 // flatten writes a message's blocks as lines of text, passing the

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/shell"
 	"github.com/platbot/platbot/bot/slack"
 )
@@ -37,7 +38,12 @@ func (s Sent) Wire() string {
 }
 
 // Shell is the message as the shell prints it.
-func (s Sent) Shell() string { return shell.Readable(s.Text()) }
+func (s Sent) Shell() string {
+	if s.Form != nil || s.File != nil {
+		return shell.Readable(s.Text())
+	}
+	return shell.Readable(bot.MrkdwnText(s.Msg))
+}
 
 // CarryingHostile returns the recorded messages that hold Hostile in any
 // form (raw or escaped).

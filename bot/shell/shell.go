@@ -269,7 +269,7 @@ func (s *Shell) ref(channel, thread string) bot.MessageRef {
 
 // render prints a message and numbers its buttons.
 func (s *Shell) render(prefix string, ref bot.MessageRef, msg bot.Message) {
-	text := readable(bot.PlainText(msg))
+	text := readable(bot.MrkdwnText(msg))
 	var buttons []string
 	s.mu.Lock()
 	for _, b := range msg.Blocks {
@@ -290,7 +290,7 @@ func (s *Shell) render(prefix string, ref bot.MessageRef, msg bot.Message) {
 		}
 	}
 	s.mu.Unlock()
-	// Drop the bracketed button labels PlainText adds; print numbered ones.
+	// Drop the bracketed button labels the text has; print numbered ones.
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
 		if t := strings.TrimSpace(l); strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") && len(buttons) > 0 {
@@ -321,7 +321,7 @@ func (s *Shell) Respond(_ context.Context, req *bot.Request, msg bot.Message) er
 func (s *Shell) Post(_ context.Context, channel string, msg bot.Message) (bot.MessageRef, error) {
 	ref := s.ref(channel, msg.ThreadTS)
 	s.mu.Lock()
-	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.PlainText(msg))
+	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.MrkdwnText(msg))
 	s.mu.Unlock()
 	where := channel
 	if msg.ThreadTS != "" {
@@ -336,7 +336,7 @@ func (s *Shell) Post(_ context.Context, channel string, msg bot.Message) (bot.Me
 // message when it was never printed here.
 func (s *Shell) Update(_ context.Context, ref bot.MessageRef, msg bot.Message) error {
 	key := ref.Channel + "/" + ref.TS
-	text := readable(bot.PlainText(msg))
+	text := readable(bot.MrkdwnText(msg))
 	s.mu.Lock()
 	prev, seen := s.shown[key]
 	s.shown[key] = text
@@ -386,7 +386,7 @@ func (s *Shell) Ephemeral(_ context.Context, channel, userID string, msg bot.Mes
 func (s *Shell) DM(_ context.Context, userID string, msg bot.Message) (bot.MessageRef, error) {
 	ref := s.ref("@"+userID, "")
 	s.mu.Lock()
-	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.PlainText(msg))
+	s.shown[ref.Channel+"/"+ref.TS] = readable(bot.MrkdwnText(msg))
 	s.mu.Unlock()
 	s.render(fmt.Sprintf("[DM to %s]:", userID), ref, msg)
 	return ref, nil

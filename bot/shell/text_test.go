@@ -1,8 +1,12 @@
 package shell
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/platbot/platbot/bot"
 )
 
 func TestReadableText(t *testing.T) {
@@ -35,5 +39,26 @@ func TestTextWriter(t *testing.T) {
 	want := "Top gaps\n• Runbook (https://x.example) for payments\nlast line"
 	if b.String() != want {
 		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}
+
+// TestShellPrintsTextAsTyped: user text, a header and code print exactly as
+// written, while the bot's own mentions and links are made readable.
+func TestShellPrintsTextAsTyped(t *testing.T) {
+	const hostile = "<!channel> <!here> <@U123> <https://evil|trusted> & done"
+	var out bytes.Buffer
+	sh := New(Options{In: strings.NewReader(""), Out: &out, FilesDir: t.TempDir()})
+	msg := bot.Message{Blocks: []bot.Block{
+		bot.Header{Text: "<!here> R&D"},
+		bot.Section{Text: "<@U0BOT> " + bot.Link("https://wiki.example.com/a?x=1&y=2", "R&D wiki") + " *Reason:* " + bot.UserText(hostile).Mrkdwn()},
+		bot.Code{Text: "a &amp; b < c <@U9>"},
+	}}
+	if _, err := sh.Post(context.Background(), "#c", msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"== <!here> R&D ==", "@U0BOT R&D wiki (https://wiki.example.com/a?x=1&y=2) Reason: " + hostile, "a &amp; b < c <@U9>"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("shell output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
