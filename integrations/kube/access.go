@@ -200,8 +200,8 @@ func WithServer(url string) IssuerOption {
 }
 
 // WithOwnNamespace names the namespace platbot itself runs in, which the
-// issuer never binds access in (NewIssuerFromKubeconfig finds it from the
-// in-cluster service account, or the kubeconfig context's namespace).
+// issuer never binds access in (NewIssuerFromKubeconfig finds it, inside a
+// pod, from the pod's service account).
 func WithOwnNamespace(ns string) IssuerOption {
 	return func(i *Issuer) {
 		if ns != "" {
@@ -258,19 +258,14 @@ func NewIssuerFromKubeconfig(path, kubeContext string, opts ...IssuerOption) (*I
 		}
 	}
 	name := kubeContext
-	own := ""
-	if raw, err := cc.RawConfig(); err == nil {
-		if name == "" {
+	if name == "" {
+		if raw, err := cc.RawConfig(); err == nil {
 			name = raw.CurrentContext
 		}
-		if c := raw.Contexts[name]; c != nil {
-			own = c.Namespace
-		}
 	}
-	if own == "" {
-		own = inClusterNamespace()
-	}
-	opts = append([]IssuerOption{WithOwnNamespace(own)}, opts...)
+	// A kubeconfig context's namespace is only kubectl's default, often
+	// "default"; where platbot runs is known inside a pod only.
+	opts = append([]IssuerOption{WithOwnNamespace(inClusterNamespace())}, opts...)
 	return NewIssuer(cs, Cluster{Name: name, Server: rc.Host, CAData: ca, Insecure: rc.TLSClientConfig.Insecure}, opts...), nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // wantRefused checks that err refuses namespace ns, names it, and says why.
@@ -157,24 +154,6 @@ func TestNamespaceRuleValidate(t *testing.T) {
 	if err := (NamespaceRule{Allow: []string{"payments"}, Selector: "team in (payments,search)"}).Validate(); err != nil {
 		t.Errorf("good rule: %v", err)
 	}
-}
-
-func TestNewIssuerFromKubeconfigKnowsItsOwnNamespace(t *testing.T) {
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:6443"}
-	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: "t"}
-	cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u", Namespace: "platform-bots"}
-	cfg.CurrentContext = "ops"
-	p := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, p); err != nil {
-		t.Fatal(err)
-	}
-	iss, err := NewIssuerFromKubeconfig(p, "ops", WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = iss.CheckNamespace(context.Background(), "platform-bots", "", NamespaceRule{Allow: []string{"platform-bots"}})
-	wantRefused(t, err, "platform-bots", "platbot itself runs in")
 }
 
 func TestDryRunIssuerShowsWhatItWouldCreate(t *testing.T) {
