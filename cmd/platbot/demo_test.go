@@ -166,3 +166,17 @@ func TestShellDemoRunsEveryFlow(t *testing.T) {
 		t.Fatalf("PLATBOT_DEMO=0:\n%s", out)
 	}
 }
+
+// TestServeDemoLabelsEveryReply: serve --demo (PLATBOT_DEMO=1) on the
+// examples labels what it sends to Slack; without demo mode (a test that
+// builds the app directly) nothing is labelled.
+func TestServeDemoLabelsEveryReply(t *testing.T) {
+	b := startServeEnv(t, "", map[string]string{"PLATBOT_DEMO": "1"})
+	if r := b.reply(b.command("U0PAYALICE", "service payments-service")); !strings.Contains(r, demoLabel) {
+		t.Fatalf("demo reply lacks the label:\n%s", r)
+	}
+	plain := startServe(t)
+	if r := plain.reply(plain.command("U0PAYALICE", "ping")); strings.Contains(r, "Demo mode") {
+		t.Fatalf("labelled outside demo mode:\n%s", r)
+	}
+}
