@@ -77,8 +77,9 @@ func FuzzCatalogFile(f *testing.F) {
 // document: parser problems (reported 0-based by yaml.v3, at the construct
 // they are in) and scanner problems (reported 1-based, where they are) both
 // land on the right file line.
-// The fuzz target found the scanner case one line too far (its input is
-// testdata/fuzz/FuzzCatalogFile/regression-scanner-error-line).
+// The fuzz target found the scanner case one line too far, and a problem
+// at the end of the input past the last line (regression-scanner-error-line
+// and regression-error-at-end-of-input in testdata/fuzz/FuzzCatalogFile).
 func TestSyntaxErrorLines(t *testing.T) {
 	for _, c := range []struct {
 		data string
@@ -89,6 +90,8 @@ func TestSyntaxErrorLines(t *testing.T) {
 		{"a: 1\n---\nb:\n  - x\n c: d\n", 3},             // parser: expected key, in the mapping at "b:"
 		{"a: 1\n---\nb: [1, 2\nc: 3\n", 3},               // parser: unclosed flow sequence
 		{"000000\n---\n0000000000: 0\n0000: 0\n0: &", 5}, // the fuzzer's input, no final newline
+		{"a: 1\n---\nb: 2\nc: {", 4},                     // parser, at the end of the input: its last line
+		{"a: 1\n---\nb: 2\nc: {\n\n", 4},
 	} {
 		docs := splitDocuments([]byte(c.data))
 		var got []int

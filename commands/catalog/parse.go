@@ -63,7 +63,10 @@ func splitDocuments(data []byte) []document {
 			if isParserError(err.Error()) {
 				by++
 			}
-			docs = append(docs, document{line: startLine, err: shiftError(err, by)})
+			// A problem at the end of the input (an unclosed "{") is
+			// reported on the line after the last: keep it on the last.
+			last := startLine + bytes.Count(bytes.TrimRight(chunk, "\r\n"), []byte("\n"))
+			docs = append(docs, document{line: startLine, err: shiftError(err, by, last)})
 			return
 		}
 		if n.Kind == 0 || len(n.Content) == 0 {
@@ -137,11 +140,12 @@ func shiftLines(n *yaml.Node, by int) {
 
 var lineRE = regexp.MustCompile(`line (\d+)`)
 
-// shiftError rewrites "line N" in a yaml error to a file line.
-func shiftError(err error, by int) error {
+// shiftError rewrites "line N" in a yaml error to a file line, at most
+// last.
+func shiftError(err error, by, last int) error {
 	msg := lineRE.ReplaceAllStringFunc(err.Error(), func(s string) string {
 		n, _ := strconv.Atoi(s[5:])
-		return "line " + strconv.Itoa(n+by)
+		return "line " + strconv.Itoa(min(n+by, last))
 	})
 	return errors.New(msg)
 }
