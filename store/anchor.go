@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/hmac"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -149,7 +148,7 @@ func (s *Store) MakeAnchor(ctx context.Context) (a Anchor, ok bool, err error) {
 	if s.chainKey == nil {
 		return a, false, fmt.Errorf("anchor: %w", ErrNoChainKey)
 	}
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.rdb.BeginTx(ctx, s.readTxOptions())
 	if err != nil {
 		return a, false, fmt.Errorf("anchor: %w", err)
 	}

@@ -161,6 +161,9 @@ func (s *Store) auditRow(e Event) (*auditRow, error) {
 
 // appendAudit chains r onto the head and inserts it.
 func (w *wtx) appendAudit(r *auditRow) error {
+	if err := w.lockAudit(); err != nil {
+		return err
+	}
 	row := *r // a batch may run twice; never change the caller's copy
 	row.seq = w.head.seq + 1
 	if row.time.Before(w.head.time) {
@@ -335,7 +338,7 @@ func (r *VerifyReport) fail(seq int64, p Problem, detail string) {
 // for a keyed log verified without its key (ErrNoChainKey).
 func (s *Store) VerifyAudit(ctx context.Context, anchors ...Anchor) (VerifyReport, error) {
 	var rep VerifyReport
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.rdb.BeginTx(ctx, s.readTxOptions())
 	if err != nil {
 		return rep, fmt.Errorf("verify audit: %w", err)
 	}

@@ -74,6 +74,12 @@ func (s *Store) sealChain(ctx context.Context) error {
 		return fmt.Errorf("audit chain: seal: %w", err)
 	}
 	defer tx.Rollback()
+	if s.pool != nil {
+		// Other processes append while this one seals: hold the audit lock.
+		if _, err := tx.ExecContext(ctx, sqlLockAudit, auditLockID); err != nil {
+			return fmt.Errorf("audit chain: seal: %w", err)
+		}
+	}
 	if c, err = readChain(ctx, tx); err != nil || c.isSealed() || !c.present {
 		return err // another process sealed it first
 	}

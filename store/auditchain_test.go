@@ -83,6 +83,10 @@ func wantBroken(t *testing.T, rep VerifyReport, p Problem, seq int64, detail str
 }
 
 func TestConsistentRewriteWithoutTheKeyIsCaught(t *testing.T) {
+	forEachEngine(t, testConsistentRewriteWithoutTheKeyIsCaught)
+}
+
+func testConsistentRewriteWithoutTheKeyIsCaught(t *testing.T, e engine) {
 	for _, tc := range []struct {
 		name string
 		key  []byte
@@ -91,7 +95,7 @@ func TestConsistentRewriteWithoutTheKeyIsCaught(t *testing.T) {
 		{"a guessed key", []byte("not-the-chain-key-0123456789abcd")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, c, _ := openTest(t)
+			s, c, _ := e.open(t)
 			auditN(t, s, c, 5)
 			if rep := verify(t, s); !rep.OK || !rep.Keyed || rep.Boundary != 0 || rep.KeyID != testChainKey.KeyID() {
 				t.Fatalf("before: %+v", rep)
@@ -163,9 +167,13 @@ func TestResealAfterRewriteIsCaughtByAnchors(t *testing.T) {
 }
 
 func TestAnchorsCatchTruncationAndKeyHolders(t *testing.T) {
+	forEachEngine(t, testAnchorsCatchTruncationAndKeyHolders)
+}
+
+func testAnchorsCatchTruncationAndKeyHolders(t *testing.T, e engine) {
 	t.Run("truncation below an anchor", func(t *testing.T) {
 		ctx := context.Background()
-		s, c, _ := openTest(t)
+		s, c, _ := e.open(t)
 		auditN(t, s, c, 5)
 		anchors := readAnchors(t, anchorTo(t, s))
 		if len(anchors) != 1 || anchors[0].Seq != 5 || anchors[0].KeyID != testChainKey.KeyID() {
@@ -184,7 +192,7 @@ func TestAnchorsCatchTruncationAndKeyHolders(t *testing.T) {
 		wantBroken(t, verify(t, s, anchors...), ProblemDeleted, 4, "seq 5 was anchored at")
 	})
 	t.Run("rewrite by someone holding the row key", func(t *testing.T) {
-		s, c, _ := openTest(t)
+		s, c, _ := e.open(t)
 		auditN(t, s, c, 5)
 		anchors := readAnchors(t, anchorTo(t, s))
 		dropAuditTriggers(t, s)
@@ -196,7 +204,7 @@ func TestAnchorsCatchTruncationAndKeyHolders(t *testing.T) {
 		wantBroken(t, verify(t, s, anchors...), ProblemEdited, 5, "differs from the one anchored")
 	})
 	t.Run("forged anchors", func(t *testing.T) {
-		s, c, _ := openTest(t)
+		s, c, _ := e.open(t)
 		auditN(t, s, c, 3)
 		anchors := readAnchors(t, anchorTo(t, s))
 		if rep := verify(t, s, anchors...); !rep.OK || rep.Anchors != 1 || rep.Anchor.Seq != 3 {
@@ -432,9 +440,11 @@ func TestChainKeyFile(t *testing.T) {
 
 // A store with a chain key on a fresh database keys every row; the key
 // derivation goes through ChainKey.MAC once, so a remote key is asked once.
-func TestChainKeyAskedOnceAtOpen(t *testing.T) {
+func TestChainKeyAskedOnceAtOpen(t *testing.T) { forEachEngine(t, testChainKeyAskedOnceAtOpen) }
+
+func testChainKeyAskedOnceAtOpen(t *testing.T, e engine) {
 	counting := &countingKey{ChainKey: testChainKey}
-	s, c, _ := openTest(t, WithChainKey(counting))
+	s, c, _ := e.open(t, WithChainKey(counting))
 	auditN(t, s, c, 20)
 	if counting.calls != 1 {
 		t.Errorf("chain key asked %d times for 20 rows, want once (at Open)", counting.calls)

@@ -153,11 +153,15 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease
 	}
 	ts := formatTime(now)
 	until := now.Add(lease)
+	candidate := sqlClaimCandidate
+	if s.pool != nil {
+		candidate = sqlClaimCandidatePG
+	}
 	var claimed *Job
 	err := s.write(ctx, func(w *wtx) error {
 		claimed = nil
 		for range maxExpiredPerClaim {
-			j, err := scanJob(w.queryRow(sqlClaimCandidate, ts, ts))
+			j, err := scanJob(w.queryRow(candidate, ts, ts))
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
 			}

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-func TestEnqueueDefaultsAndDedupe(t *testing.T) {
+func TestEnqueueDefaultsAndDedupe(t *testing.T) { forEachEngine(t, testEnqueueDefaultsAndDedupe) }
+
+func testEnqueueDefaultsAndDedupe(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	created, err := s.Enqueue(ctx, Job{Kind: "command", Payload: json.RawMessage(`{"a":1}`), DedupeKey: "req-1"})
 	if err != nil || !created {
 		t.Fatalf("Enqueue = %v, %v", created, err)
@@ -47,8 +49,12 @@ func TestEnqueueDefaultsAndDedupe(t *testing.T) {
 }
 
 func TestEnqueueAndAuditAuditsOnlyNewJobs(t *testing.T) {
+	forEachEngine(t, testEnqueueAndAuditAuditsOnlyNewJobs)
+}
+
+func testEnqueueAndAuditAuditsOnlyNewJobs(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t)
+	s, _, _ := e.open(t)
 	ev := Event{ActorID: "U1", Action: "command.received", Target: "/plat new-db"}
 	for i, want := range []bool{true, false, false} {
 		created, err := s.EnqueueAndAudit(ctx, Job{Kind: "command", DedupeKey: "command:req-9"}, ev)
@@ -73,9 +79,11 @@ func TestEnqueueAndAuditAuditsOnlyNewJobs(t *testing.T) {
 	}
 }
 
-func TestJobLifecycle(t *testing.T) {
+func TestJobLifecycle(t *testing.T) { forEachEngine(t, testJobLifecycle) }
+
+func testJobLifecycle(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	now := c.Now()
 	mustEnqueue := func(j Job) {
 		t.Helper()
@@ -151,9 +159,11 @@ func TestJobLifecycle(t *testing.T) {
 	}
 }
 
-func TestExpiredLeaseIsTakenOver(t *testing.T) {
+func TestExpiredLeaseIsTakenOver(t *testing.T) { forEachEngine(t, testExpiredLeaseIsTakenOver) }
+
+func testExpiredLeaseIsTakenOver(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	now := c.Now()
 	if _, err := s.Enqueue(ctx, Job{Kind: "k", MaxAttempts: 2}); err != nil {
 		t.Fatal(err)
@@ -186,8 +196,12 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 }
 
 func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
+	forEachEngine(t, testConcurrentClaimsNeverShareAJob)
+}
+
+func testConcurrentClaimsNeverShareAJob(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	const jobs = 50
 	for range jobs {
 		if _, err := s.Enqueue(ctx, Job{Kind: "k"}); err != nil {
@@ -229,8 +243,10 @@ func TestConcurrentClaimsNeverShareAJob(t *testing.T) {
 
 // TestClaimPrefersInteractiveJobs: a user's command waiting behind due
 // background work is claimed first.
-func TestClaimPrefersInteractiveJobs(t *testing.T) {
-	s, c, _ := openTest(t)
+func TestClaimPrefersInteractiveJobs(t *testing.T) { forEachEngine(t, testClaimPrefersInteractiveJobs) }
+
+func testClaimPrefersInteractiveJobs(t *testing.T, e engine) {
+	s, c, _ := e.open(t)
 	ctx := context.Background()
 	now := c.Now()
 	for i, k := range []string{"scorecard.digest", "paths.step", "bot.command"} {
@@ -254,9 +270,11 @@ func TestClaimPrefersInteractiveJobs(t *testing.T) {
 // TestRenewJobLease: a lease renewed by its owner is not taken over when the
 // first lease would have lapsed; nobody else can renew it, and a finished or
 // taken-over job's lease cannot be renewed.
-func TestRenewJobLease(t *testing.T) {
+func TestRenewJobLease(t *testing.T) { forEachEngine(t, testRenewJobLease) }
+
+func testRenewJobLease(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	now := c.Now()
 	if _, err := s.Enqueue(ctx, Job{Kind: "long"}); err != nil {
 		t.Fatal(err)
@@ -300,9 +318,11 @@ func TestRenewJobLease(t *testing.T) {
 
 // TestExpireJobLeases: the jobs of a gone owner become claimable at once,
 // long before their lease ends; other owners' jobs keep their leases.
-func TestExpireJobLeases(t *testing.T) {
+func TestExpireJobLeases(t *testing.T) { forEachEngine(t, testExpireJobLeases) }
+
+func testExpireJobLeases(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	now := c.Now()
 	for _, k := range []string{"a", "b", "c"} {
 		if _, err := s.Enqueue(ctx, Job{Kind: k, RunAt: now.Add(-time.Minute)}); err != nil {

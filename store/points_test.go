@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-func TestPoints(t *testing.T) {
+func TestPoints(t *testing.T) { forEachEngine(t, testPoints) }
+
+func testPoints(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	t0 := c.Now()
 	add := func(key string, at time.Time, v string) {
 		t.Helper()

@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-func TestRecordCRUD(t *testing.T) {
+func TestRecordCRUD(t *testing.T) { forEachEngine(t, testRecordCRUD) }
+
+func testRecordCRUD(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	r := Record{Kind: "access.request", ID: "r1", State: "pending", Owner: "U1", Key: "svc-a", Data: json.RawMessage(`{"reason":"deploy"}`)}
 	created, err := s.PutRecord(ctx, r)
 	if err != nil || !created {
@@ -63,9 +65,11 @@ func TestRecordCRUD(t *testing.T) {
 	}
 }
 
-func TestListRecords(t *testing.T) {
+func TestListRecords(t *testing.T) { forEachEngine(t, testListRecords) }
+
+func testListRecords(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	start := c.Now()
 	for i, r := range []Record{
 		{ID: "a", State: "pending", Owner: "U1", Key: "svc-1"},
@@ -115,9 +119,11 @@ func TestListRecords(t *testing.T) {
 	}
 }
 
-func TestTransitionRecord(t *testing.T) {
+func TestTransitionRecord(t *testing.T) { forEachEngine(t, testTransitionRecord) }
+
+func testTransitionRecord(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t)
+	s, _, _ := e.open(t)
 	if _, err := s.PutRecord(ctx, Record{Kind: "req", ID: "1", State: "pending", Data: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +155,11 @@ func TestTransitionRecord(t *testing.T) {
 	}
 }
 
-func TestTransitionRaceHasOneWinner(t *testing.T) {
+func TestTransitionRaceHasOneWinner(t *testing.T) { forEachEngine(t, testTransitionRaceHasOneWinner) }
+
+func testTransitionRaceHasOneWinner(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t)
+	s, _, _ := e.open(t)
 	for i := range 20 {
 		id := fmt.Sprintf("req-%d", i)
 		if _, err := s.PutRecord(ctx, Record{Kind: "access.request", ID: id, State: "pending"}); err != nil {
@@ -187,9 +195,11 @@ func TestTransitionRaceHasOneWinner(t *testing.T) {
 	}
 }
 
-func TestOnce(t *testing.T) {
+func TestOnce(t *testing.T) { forEachEngine(t, testOnce) }
+
+func testOnce(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t)
+	s, _, _ := e.open(t)
 	for i, want := range []bool{true, false} {
 		first, err := s.Once(ctx, "grant-42-revoked")
 		if err != nil || first != want {

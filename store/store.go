@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -44,11 +45,16 @@ const (
 	queueLength     = 1024
 )
 
-// Store is platbot's durable state on SQLite. It is safe for concurrent use.
+// Store is platbot's durable state on SQLite or PostgreSQL. It is safe for concurrent use.
 // Reads use a pool of connections; every write goes through one writer
 // goroutine that commits queued writes together (see Write).
 type Store struct {
-	path     string
+	// path is the SQLite file, or the PostgreSQL DSN with its password
+	// masked.
+	path string
+	// pool is non-nil on PostgreSQL; rdb and wdb are then one *sql.DB on
+	// it (see store/postgres.go).
+	pool     *pgxpool.Pool
 	rdb      *sql.DB // read pool (query_only)
 	cdb      *sql.DB // the background checkpointer's connection
 	cpStop   chan struct{}
@@ -143,31 +149,22 @@ func withMaxBatch(n int) Option {
 // Open opens (creating if needed) the SQLite database at path, applies
 // pending migrations and starts the writer. path is a file name; a new file
 // is created readable by its owner only.
+//
+// A PostgreSQL connection string instead of a path (see IsPostgres) opens
+// the PostgreSQL store: the same Store on a pgxpool pool.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opts...)
+	}
 	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open store: %q: want a plain file path", path)
 	}
-	s := &Store{
-		path:       path,
-		log:        slog.Default(),
-		now:        time.Now,
-		maxBatch:   defaultMaxBatch,
-		reqs:       make(chan *request, queueLength),
-		writerDone: make(chan struct{}),
-		prepared:   map[string]*sql.Stmt{},
-	}
-	for _, o := range opts {
-		o(s)
+	s, err := newStore(ctx, path, opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if s.chainKey != nil {
-		k, err := s.chainKey.MAC(ctx, []byte(rowKeyLabel))
-		if err != nil {
-			return nil, fmt.Errorf("open store: audit chain key %s: %w", s.chainKey.KeyID(), err)
-		}
-		s.rowKey = k
 	}
 
 	const common = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(ON)"
@@ -233,6 +230,30 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// newStore applies opts to a new Store and derives its row key.
+func newStore(ctx context.Context, path string, opts []Option) (*Store, error) {
+	s := &Store{
+		path:       path,
+		log:        slog.Default(),
+		now:        time.Now,
+		maxBatch:   defaultMaxBatch,
+		reqs:       make(chan *request, queueLength),
+		writerDone: make(chan struct{}),
+		prepared:   map[string]*sql.Stmt{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.chainKey != nil {
+		k, err := s.chainKey.MAC(ctx, []byte(rowKeyLabel))
+		if err != nil {
+			return nil, fmt.Errorf("open store: audit chain key %s: %w", s.chainKey.KeyID(), err)
+		}
+		s.rowKey = k
+	}
+	return s, nil
+}
+
 // createPrivate creates path with mode 0600 if it does not exist, so the
 // database (and the -wal and -shm files SQLite gives the same mode) is not
 // world-readable.
@@ -262,7 +283,13 @@ func (s *Store) Close() error {
 		}
 		errs = append(errs, s.closeCheckpointer())
 		// s.migrator.Close would close wdb too; closing wdb is enough.
-		errs = append(errs, s.rdb.Close(), s.wdb.Close())
+		errs = append(errs, s.wdb.Close())
+		if s.rdb != s.wdb {
+			errs = append(errs, s.rdb.Close())
+		}
+		if s.pool != nil {
+			s.pool.Close()
+		}
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("close store: %w", err)
 		}

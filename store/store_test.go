@@ -138,8 +138,10 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-func TestClosedStoreRejectsWrites(t *testing.T) {
-	s, _, _ := openTest(t)
+func TestClosedStoreRejectsWrites(t *testing.T) { forEachEngine(t, testClosedStoreRejectsWrites) }
+
+func testClosedStoreRejectsWrites(t *testing.T, e engine) {
+	s, _, _ := e.open(t)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ type wtx struct {
 	headRow   chainHead // the audit_head row as last read or written
 	headDirty bool      // audit rows were appended: write audit_head
 	stmts     map[string]*sql.Stmt
+	// auditLocked: this transaction holds the PostgreSQL audit lock
+	// (see lockAudit).
+	auditLocked bool
 }
 
 // Savepoint statements, prepared with the other writer statements.
@@ -267,23 +270,30 @@ func (s *Store) runBatch(reqs []*request) ([]error, error) {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("write: %s: %w", what, err)
 	}
-	if err := w.syncHead(); err != nil {
-		return fail("audit head", err)
+	if s.pool == nil {
+		// On PostgreSQL the head is re-read when the audit lock is taken.
+		if err := w.syncHead(); err != nil {
+			return fail("audit head", err)
+		}
 	}
-	if len(reqs) == 1 {
-		// No neighbours to protect: the transaction is the savepoint.
+	if len(reqs) == 1 && s.pool == nil {
+		// No neighbours to protect: the transaction is the savepoint. (On
+		// PostgreSQL a closure that ends the transaction would go unnoticed,
+		// as COMMIT outside one only warns; releasing its savepoint fails.)
 		if results[0] = w.call(reqs[0].fn); results[0] != nil {
 			_ = tx.Rollback()
 			return results, nil
 		}
 	} else {
 		for i, r := range reqs {
-			saved := w.head
+			// Rolling back to the savepoint also releases a lock taken
+			// after it, and undoes what was read under it.
+			saved, savedRow, savedLocked := w.head, w.headRow, w.auditLocked
 			if _, err := w.exec(sqlSavepoint); err != nil {
 				return fail("savepoint", err)
 			}
 			if results[i] = w.call(r.fn); results[i] != nil {
-				w.head = saved
+				w.head, w.headRow, w.auditLocked = saved, savedRow, savedLocked
 				if _, err := w.exec(sqlRollbackTo); err != nil {
 					return fail("rollback to savepoint", err)
 				}
@@ -314,6 +324,9 @@ func (s *Store) loadWriterState(ctx context.Context) error {
 		delete(s.prepared, q)
 	}
 	for _, q := range writerSQL {
+		if s.pool != nil {
+			break // pgx prepares and caches statements per connection itself
+		}
 		st, err := s.wdb.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)

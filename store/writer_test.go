@@ -12,8 +12,12 @@ import (
 )
 
 func TestWriteGroupCommitIsolatesFailures(t *testing.T) {
+	forEachEngine(t, testWriteGroupCommitIsolatesFailures)
+}
+
+func testWriteGroupCommitIsolatesFailures(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t, WithBatchWindow(200*time.Millisecond))
+	s, _, _ := e.open(t, WithBatchWindow(200*time.Millisecond))
 	exec(t, s, `CREATE TABLE scratch (n INTEGER PRIMARY KEY)`)
 	before := s.Stats()
 
@@ -82,8 +86,12 @@ func TestWriteGroupCommitIsolatesFailures(t *testing.T) {
 }
 
 func TestWriteFailedAuditLeavesChainIntact(t *testing.T) {
+	forEachEngine(t, testWriteFailedAuditLeavesChainIntact)
+}
+
+func testWriteFailedAuditLeavesChainIntact(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t, WithBatchWindow(100*time.Millisecond))
+	s, _, _ := e.open(t, WithBatchWindow(100*time.Millisecond))
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() {
@@ -114,8 +122,12 @@ func TestWriteFailedAuditLeavesChainIntact(t *testing.T) {
 }
 
 func TestWriteWithdrawnWhenContextEndsBeforeItRuns(t *testing.T) {
+	forEachEngine(t, testWriteWithdrawnWhenContextEndsBeforeItRuns)
+}
+
+func testWriteWithdrawnWhenContextEndsBeforeItRuns(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t)
+	s, _, _ := e.open(t)
 	exec(t, s, `CREATE TABLE scratch (n INTEGER)`)
 
 	started, release := make(chan struct{}), make(chan struct{})
@@ -150,8 +162,12 @@ func TestWriteWithdrawnWhenContextEndsBeforeItRuns(t *testing.T) {
 }
 
 func TestBrokenBatchIsRetriedOneByOne(t *testing.T) {
+	forEachEngine(t, testBrokenBatchIsRetriedOneByOne)
+}
+
+func testBrokenBatchIsRetriedOneByOne(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, _ := openTest(t, WithBatchWindow(100*time.Millisecond))
+	s, _, _ := e.open(t, WithBatchWindow(100*time.Millisecond))
 	exec(t, s, `CREATE TABLE scratch (n INTEGER PRIMARY KEY)`)
 	const n = 8
 	errs := make([]error, n)

@@ -186,6 +186,12 @@ type process struct {
 
 // startProcess starts bin with args, env and its output appended to logPath.
 func startProcess(name, bin string, args, env []string, dir, logPath string) (*process, error) {
+	return startProcessAs(name, bin, args, env, dir, logPath, nil)
+}
+
+// startProcessAs is startProcess running the server as cred's user (nil:
+// this process's user).
+func startProcessAs(name, bin string, args, env []string, dir, logPath string, cred *syscall.Credential) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s log: %w", name, err)
@@ -196,6 +202,7 @@ func startProcess(name, bin string, args, env []string, dir, logPath string) (*p
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr.Credential = cred
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s (%s): %w", name, bin, err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -289,4 +290,37 @@ func requiredVersion(path, module string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	return "", fmt.Errorf("%s does not require %s", path, module)
+}
+
+func TestPostgres(t *testing.T) {
+	ctx := context.Background()
+	pg, err := StartPostgres(ctx)
+	SkipOrFail(t, err)
+	dir := pg.Dir()
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one int
+	if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("SELECT 1 = %d, %v", one, err)
+	}
+	var addrs string
+	if err := c.QueryRow(ctx, "SHOW listen_addresses").Scan(&addrs); err != nil || addrs != "" {
+		t.Errorf("listen_addresses = %q, %v; want no TCP listener", addrs, err)
+	}
+	c.Close(ctx)
+	if err := pg.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("cluster directory %s still exists after Stop (%v)", dir, err)
+	}
+	if _, err := pgx.Connect(ctx, dsn); err == nil {
+		t.Error("the cluster still accepts connections after Stop")
+	}
 }
