@@ -558,13 +558,13 @@ func TestAccessComponent(t *testing.T) {
 }
 
 // TestNamespaceOverlay: an overlay that moves platbot to another namespace
-// moves the bindings' subjects with it.
+// moves the Namespace object and the bindings' subjects with it.
 func TestNamespaceOverlay(t *testing.T) {
 	m := decode(t, render(t, "/overlay", map[string]string{
 		"overlay/kustomization.yaml": "namespace: bots\nresources: [../deploy]\ncomponents: [../deploy/access]\n",
 	}))
-	if m.serviceAccount.Namespace != "bots" {
-		t.Fatalf("ServiceAccount in %q, want bots", m.serviceAccount.Namespace)
+	if m.serviceAccount.Namespace != "bots" || m.namespace.Name != "bots" {
+		t.Fatalf("ServiceAccount in %q, Namespace object %q: want both bots", m.serviceAccount.Namespace, m.namespace.Name)
 	}
 	checkSubjects(t, m.roleBinding.Subjects, m.serviceAccount)
 	checkSubjects(t, m.clusterBinding.Subjects, m.serviceAccount)
