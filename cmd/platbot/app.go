@@ -99,7 +99,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...stor
 	if err != nil {
 		return nil, err
 	}
-	if dir := filepath.Dir(cfg.DB); dir != "." {
+	if dir := filepath.Dir(cfg.DB); dir != "." && !store.IsPostgres(cfg.DB) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
@@ -107,7 +107,7 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, extra ...stor
 	opts := append([]store.Option{store.WithAuditKey(key), store.WithChainKey(chain), store.WithLogger(log)}, extra...)
 	st, err := store.Open(ctx, cfg.DB, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
+		return nil, fmt.Errorf("open database (PLATBOT_DB): %w", err)
 	}
 	return st, nil
 }

@@ -11,13 +11,16 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/platbot/platbot/store"
 )
 
 // Config is platbot's configuration: the YAML file (PLATBOT_CONFIG, default
 // platbot.yaml when present) with the environment variables of DESIGN.md
 // applied on top.
 type Config struct {
-	// DB is the SQLite path (PLATBOT_DB).
+	// DB is the SQLite path, or a PostgreSQL URL or key/value connection
+	// string (PLATBOT_DB).
 	DB string `yaml:"db"`
 	// Addr is the HTTP listen address of serve (PLATBOT_ADDR).
 	Addr string `yaml:"addr"`
@@ -338,10 +341,10 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 func (c *Config) validate() error {
 	errf := func(key, msg string) error { return &ConfigError{File: c.path, Key: key, Msg: msg} }
 	if c.DB == "" {
-		return errf("db", "must name a SQLite file (or set PLATBOT_DB)")
+		return errf("db", "must name a SQLite file or a PostgreSQL database (or set PLATBOT_DB)")
 	}
-	if strings.Contains(c.DB, "://") {
-		return errf("db", fmt.Sprintf("%q looks like a URL; this build stores its state in SQLite only: name a file such as /data/platbot.db (PLATBOT_DB)", redactDSN(c.DB)))
+	if strings.Contains(c.DB, "://") && !store.IsPostgres(c.DB) {
+		return errf("db", fmt.Sprintf("%q is a URL but not a PostgreSQL one: name a SQLite file such as /data/platbot.db or a postgres://user:password@host/dbname URL (PLATBOT_DB)", redactDSN(c.DB)))
 	}
 	if c.Slack.BotToken != "" && !strings.HasPrefix(c.Slack.BotToken, "xoxb-") {
 		return errf("slack.bot_token", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")

@@ -97,7 +97,7 @@ func TestConfigErrorsNameFileKeyAndExpectation(t *testing.T) {
 		{"unknown nested key", "db: x.db\nslack:\n  bot_tokn: xoxb-1\n", nil, []string{"platbot.yaml line 3", "slack.bot_tokn", `unknown key "bot_tokn"`}},
 		{"wrong type names the key", "db: x.db\naddr: [1, 2]\n", nil, []string{"line 2", "addr", "cannot unmarshal"}},
 		{"feature section typo", "db: x.db\n\ncatalog:\n  refresh: \"@every 5m\"\n  locatons:\n    - target: examples/catalog\n", nil, []string{"platbot.yaml line 5", "catalog.locatons", `unknown key "locatons"`}},
-		{"postgres url", "", map[string]string{"PLATBOT_DB": "postgres://u:pw@localhost/db"}, []string{"db", "SQLite only", "u:***@"}},
+		{"other database url", "", map[string]string{"PLATBOT_DB": "mysql://u:pw@localhost/db"}, []string{"db", "not a PostgreSQL one", "postgres://", "u:***@"}},
 		{"bad token", "slack:\n  bot_token: abc\n  signing_secret: s\n", nil, []string{"slack.bot_token", "xoxb-"}},
 		{"missing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"slack.signing_secret", "SLACK_SIGNING_SECRET"}},
 		{"bad log level", "log:\n  level: loud\n", nil, []string{"log.level", "debug, info, warn or error"}},

@@ -120,13 +120,13 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 	defer st.Close()
 	applied, err := st.Migrate(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", cfg.DB, err)
+		return fmt.Errorf("migrate %s: %w", store.RedactDSN(cfg.DB), err)
 	}
 	if len(applied) == 0 {
-		fmt.Fprintf(stdout, "%s is up to date\n", cfg.DB)
+		fmt.Fprintf(stdout, "%s is up to date\n", store.RedactDSN(cfg.DB))
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s: applied migrations %v\n", cfg.DB, applied)
+	fmt.Fprintf(stdout, "%s: applied migrations %v\n", store.RedactDSN(cfg.DB), applied)
 	return nil
 }
 
