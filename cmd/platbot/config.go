@@ -16,8 +16,8 @@ import (
 )
 
 // Config is platbot's configuration: the YAML file (PLATBOT_CONFIG, default
-// platbot.yaml when present) with the environment variables of DESIGN.md
-// applied on top.
+// platbot.yaml when present) with the environment variables listed under
+// "Configuration" in README.md applied on top.
 type Config struct {
 	// DB is the SQLite path, or a PostgreSQL URL or key/value connection
 	// string (PLATBOT_DB).

@@ -6,7 +6,8 @@ import (
 )
 
 // Config configures golden paths (the "paths" section of platbot.yaml; the
-// environment variables of DESIGN.md override it through ApplyEnv).
+// environment variables listed under "Configuration" in README.md override
+// it through ApplyEnv).
 type Config struct {
 	// GitOpsRepo is where pull requests go: "owner/name" on GitHub, or a
 	// local folder path holding (or to hold) a git repository
