@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -58,29 +59,72 @@ type repo struct {
 	files []string        // the paths of every file, sorted
 }
 
+// indexRepo lists the repository's files: the ones git tracks or would
+// track (git-ignored local state such as .platbot/ is left out), or, where
+// root is not a git work tree, every file outside hidden folders.
 func indexRepo(root string) (*repo, error) {
-	r := &repo{paths: map[string]bool{}, bases: map[string]bool{}}
+	files, err := gitFiles(root)
+	if err != nil {
+		files, err = walkFiles(root)
+		if err != nil {
+			return nil, err
+		}
+	}
+	r := &repo{paths: map[string]bool{".": true}, bases: map[string]bool{}}
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f))); err != nil {
+			continue // deleted in the work tree
+		}
+		r.files = append(r.files, f)
+		r.bases[path.Base(f)] = true
+		for p := f; p != "."; p = path.Dir(p) {
+			r.paths[p] = true
+		}
+	}
+	slices.Sort(r.files)
+	return r, nil
+}
+
+// gitFiles lists tracked and untracked, not ignored, files under root.
+func gitFiles(root string) ([]string, error) {
+	cmd := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git ls-files: %w", err)
+	}
+	var files []string
+	for _, f := range strings.Split(string(out), "\x00") {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("git ls-files: no files under %s", root)
+	}
+	return files, nil
+}
+
+// walkFiles lists the files under root outside hidden folders.
+func walkFiles(root string) ([]string, error) {
+	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() && d.Name() == ".git" {
+		if d.IsDir() && p != root && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
 		}
-		r.paths[rel] = true
 		if !d.IsDir() {
-			r.bases[d.Name()] = true
-			r.files = append(r.files, rel)
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
 		}
 		return nil
 	})
-	slices.Sort(r.files)
-	return r, err
+	return files, err
 }
 
 // inside resolves a reference made from folder dir and reports whether it
@@ -293,5 +337,40 @@ func f() {} // skeleton/README.md is written by the template
 		if s := bad[0].String(); !strings.HasPrefix(s, "a/a.go:3: ") {
 			t.Errorf("report %q does not start with file:line", s)
 		}
+	}
+}
+
+// TestScanRefsSkipsIgnored checks that git-ignored local state (like a
+// shell's .platbot/ folder, whose rendered pull requests hold Markdown of
+// their own) is not read, while an untracked file that is not ignored is.
+// The ignored folder is not hidden, so only the git listing leaves it out.
+func TestScanRefsSkipsIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	root := t.TempDir()
+	files := map[string]string{
+		".gitignore":            "/state/\n",
+		"state/gitops/notes.md": "See DESIGN.md.\n",
+		"new.md":                "See STYLE.md.\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("git", "init", "-q", root).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	bad, err := scanRefs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 1 || bad[0].file != "new.md" || bad[0].ref != "STYLE.md" {
+		t.Errorf("found %v, want only new.md's STYLE.md", bad)
 	}
 }
