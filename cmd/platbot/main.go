@@ -42,7 +42,8 @@ Usage: platbot [command] [flags]
 Commands:
   serve          serve Slack: HTTP endpoints, or Socket Mode when SLACK_APP_TOKEN is set
   shell          chat with the bot in this terminal (the default without Slack credentials)
-  migrate        apply database migrations and exit
+  migrate        apply database migrations and exit; with --from platbot.db
+                 --to postgres://... copy a SQLite installation to PostgreSQL
   audit verify   check the audit log's hash chain; exits 1 naming the first bad row
   audit export   write audit events as JSON lines (--since, --until, --actor, --action)
   digest         run the scorecard digest now (--now, --team, --dry-run)

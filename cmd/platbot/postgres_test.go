@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,5 +48,41 @@ func TestPostgresUnreachable(t *testing.T) {
 	}
 	if strings.Contains(errOut, "s3cret-pw") {
 		t.Errorf("stderr shows the password: %q", errOut)
+	}
+}
+
+// TestMigrateSQLiteToPostgres: "platbot migrate --from platbot.db --to
+// <postgres>" copies a SQLite installation, whose log then verifies on
+// PostgreSQL with its anchors; a second copy is refused.
+func TestMigrateSQLiteToPostgres(t *testing.T) {
+	ctx := context.Background()
+	pg, err := testenv.StartPostgres(ctx)
+	testenv.SkipOrFail(t, err)
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := seededLog(t, nil)
+	code, out, errOut := runBot(t, e, "", "migrate", "--from", e["PLATBOT_DB"], "--to", dsn)
+	if code != 0 || !strings.Contains(out, "copied ") || !strings.Contains(out, "source audit log OK") || !strings.Contains(out, "target audit log OK") {
+		t.Fatalf("migrate --from --to: %d %q %q", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, pg.Password()) {
+		t.Errorf("output shows the database password: %q %q", out, errOut)
+	}
+	onPG := maps.Clone(e)
+	onPG["PLATBOT_DB"] = dsn
+	code, out, errOut = runBot(t, onPG, "", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit log OK") || !strings.Contains(out, "anchors; the newest is of seq") {
+		t.Errorf("audit verify on PostgreSQL after the copy: %d %q %q", code, out, errOut)
+	}
+	code, _, errOut = runBot(t, e, "", "migrate", "--from", e["PLATBOT_DB"], "--to", dsn)
+	if code == 0 || !strings.Contains(errOut, "new, empty database") {
+		t.Errorf("second copy: %d %q", code, errOut)
+	}
+	code, _, errOut = runBot(t, e, "", "migrate", "--to", dsn)
+	if code == 0 || !strings.Contains(errOut, "--from and --to go together") {
+		t.Errorf("--to alone: %d %q", code, errOut)
 	}
 }

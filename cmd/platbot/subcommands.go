@@ -108,9 +108,14 @@ func (a *App) serveLocalPages(ln net.Listener) func() {
 }
 
 func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("migrate", "migrate", stderr)
+	fs := newFlags("migrate", "migrate [--from <sqlite file> --to <postgres://...>]", stderr)
+	from := fs.String("from", "", "copy the store at this SQLite file (or DSN) ...")
+	to := fs.String("to", "", "... into this new, empty PostgreSQL database (URL or key/value DSN)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *from != "" || *to != "" {
+		return cmdMigrateCopy(ctx, cfg, *from, *to, stdout, stderr)
 	}
 	log := newLogger(cfg, stderr, slog.LevelWarn)
 	st, err := openStore(ctx, cfg, log, store.WithoutAutoMigrate())
