@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -16,8 +15,15 @@ import (
 // BenchmarkEnqueueAndAudit measures the Slack ack path: many concurrent
 // requests each enqueueing a job and its audit event. "group" is the store
 // as configured; "tx-per-call" commits every call on its own, for
-// comparison. Run with: go test -run '^$' -bench EnqueueAndAudit ./store/
+// comparison; each on both engines. Run with:
+// go test -run '^$' -bench EnqueueAndAudit ./store/
 func BenchmarkEnqueueAndAudit(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) { benchmarkEnqueueAndAudit(b, e) })
+	}
+}
+
+func benchmarkEnqueueAndAudit(b *testing.B, e engine) {
 	for _, bc := range []struct {
 		name string
 		opts []Option
@@ -28,7 +34,7 @@ func BenchmarkEnqueueAndAudit(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
 			opts := append([]Option{WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, bc.opts...)
-			s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), opts...)
+			s, err := Open(ctx, e.dsn(b), opts...)
 			if err != nil {
 				b.Fatal(err)
 			}

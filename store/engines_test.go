@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -23,7 +24,7 @@ type engine struct {
 }
 
 var engines = []engine{
-	{name: "sqlite", open: openTest, dsn: func(t testing.TB) string { return t.TempDir() + "/platbot.db" }},
+	{name: "sqlite", open: openTest, dsn: func(t testing.TB) string { return filepath.Join(t.TempDir(), "platbot.db") }},
 	{name: "postgres", open: openPostgresTest, dsn: postgresDSN},
 }
 
