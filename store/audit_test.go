@@ -186,8 +186,12 @@ func testVerifyAuditFindsInsertedRows(t *testing.T, e engine) {
 }
 
 func TestAuditAfterDeletedTailKeepsGapVisible(t *testing.T) {
+	forEachEngine(t, testAuditAfterDeletedTailKeepsGapVisible)
+}
+
+func testAuditAfterDeletedTailKeepsGapVisible(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, path := openTest(t)
+	s, c, path := e.open(t)
 	auditN(t, s, c, 4)
 	dropAuditTriggers(t, s)
 	exec(t, s, `DELETE FROM audit WHERE seq = 4`)

@@ -109,10 +109,14 @@ func testConsistentRewriteWithoutTheKeyIsCaught(t *testing.T, e engine) {
 }
 
 func TestAttackerWithoutTheKeyCannotMoveTheBoundary(t *testing.T) {
+	forEachEngine(t, testAttackerWithoutTheKeyCannotMoveTheBoundary)
+}
+
+func testAttackerWithoutTheKeyCannotMoveTheBoundary(t *testing.T, e engine) {
 	ctx := context.Background()
 
 	// Moving the boundary up, so edited rows below it count as unkeyed.
-	s, c, _ := openTest(t)
+	s, c, _ := e.open(t)
 	auditN(t, s, c, 5)
 	dropAuditTriggers(t, s)
 	exec(t, s, `UPDATE audit SET outcome = 'denied' WHERE seq = 3`)
@@ -125,7 +129,7 @@ func TestAttackerWithoutTheKeyCannotMoveTheBoundary(t *testing.T) {
 	wantBroken(t, verify(t, s), ProblemBoundary, 0, "was not sealed with this chain key")
 
 	// Deleting the record.
-	s2, c2, path := openTest(t)
+	s2, c2, path := e.open(t)
 	auditN(t, s2, c2, 2)
 	exec(t, s2, `DELETE FROM audit_chain`)
 	wantBroken(t, verify(t, s2), ProblemBoundary, 0, "audit_chain record")
@@ -142,10 +146,14 @@ func TestAttackerWithoutTheKeyCannotMoveTheBoundary(t *testing.T) {
 }
 
 func TestResealAfterRewriteIsCaughtByAnchors(t *testing.T) {
+	forEachEngine(t, testResealAfterRewriteIsCaughtByAnchors)
+}
+
+func testResealAfterRewriteIsCaughtByAnchors(t *testing.T, e engine) {
 	// The attacker rewrites the whole log unkeyed and resets the boundary
 	// record to pending, so the next start seals it at the forged head.
 	ctx := context.Background()
-	s, c, path := openTest(t)
+	s, c, path := e.open(t)
 	auditN(t, s, c, 4)
 	anchors := anchorTo(t, s)
 	dropAuditTriggers(t, s)
@@ -224,8 +232,12 @@ func testAnchorsCatchTruncationAndKeyHolders(t *testing.T, e engine) {
 }
 
 func TestUnkeyedChainIsMigrated(t *testing.T) {
+	forEachEngine(t, testUnkeyedChainIsMigrated)
+}
+
+func testUnkeyedChainIsMigrated(t *testing.T, e engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
+	path := e.dsn(t)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 
 	// A database as the previous version left it: schema version 1 and an
@@ -307,8 +319,12 @@ func TestUnkeyedChainIsMigrated(t *testing.T) {
 }
 
 func TestKeyedChainNeedsTheKey(t *testing.T) {
+	forEachEngine(t, testKeyedChainNeedsTheKey)
+}
+
+func testKeyedChainNeedsTheKey(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, c, path := openTest(t)
+	s, c, path := e.open(t)
 	auditN(t, s, c, 2)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

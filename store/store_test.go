@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,8 +57,12 @@ func TestOpenAppliesMigrations(t *testing.T) {
 }
 
 func TestMigrateWithoutAutoMigrate(t *testing.T) {
+	forEachEngine(t, testMigrateWithoutAutoMigrate)
+}
+
+func testMigrateWithoutAutoMigrate(t *testing.T, e engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := e.dsn(t)
 	s, err := Open(ctx, path, WithoutAutoMigrate(), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +111,12 @@ func TestOpenRejectsNonFilePaths(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	forEachEngine(t, testReopenKeepsData)
+}
+
+func testReopenKeepsData(t *testing.T, e engine) {
 	ctx := context.Background()
-	s, _, path := openTest(t)
+	s, _, path := e.open(t)
 	for range 3 {
 		if err := s.Audit(ctx, Event{Action: "a"}); err != nil {
 			t.Fatal(err)
