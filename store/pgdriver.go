@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,12 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pgConn{conn.(*stdlib.Conn)}, nil
+	pc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("postgres: unexpected driver connection %T", conn)
+	}
+	return &pgConn{pc}, nil
 }
 
 func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
@@ -53,7 +59,7 @@ func (p *pgConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, err
 	return p.c.PrepareContext(ctx, rebind(q))
 }
 func (p *pgConn) Close() error              { return p.c.Close() }
-func (p *pgConn) Begin() (driver.Tx, error) { return p.c.Begin() } //nolint:staticcheck // driver.Conn requires it
+func (p *pgConn) Begin() (driver.Tx, error) { return p.c.Begin() }
 func (p *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	return p.c.BeginTx(ctx, opts)
 }

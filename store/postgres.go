@@ -180,8 +180,9 @@ func explainPostgresError(cfg *pgxpool.Config, err error) error {
 		}
 		return fmt.Errorf("%s: %w", where, err)
 	}
+	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "connect") {
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("cannot reach %s: is the server running, and are the host and port in PLATBOT_DB right? %w", where, err)
 	}
 	return fmt.Errorf("%s: %w", where, err)

@@ -152,3 +152,17 @@ func TestPostgresReplicas(t *testing.T) {
 		}
 	}
 }
+
+func TestRebind(t *testing.T) {
+	for q, want := range map[string]string{
+		`SELECT 1`:                                          `SELECT 1`,
+		`UPDATE t SET a = ?, b = ? WHERE c = ?`:             `UPDATE t SET a = $1, b = $2 WHERE c = $3`,
+		`SELECT '?', "a?b", ? -- why?` + "\n" + `, ?`:       `SELECT '?', "a?b", $1 -- why?` + "\n" + `, $2`,
+		`SELECT 'it''s ?', ? /* ? */ , ?`:                   `SELECT 'it''s ?', $1 /* ? */ , $2`,
+		`SELECT ? FROM t WHERE x LIKE 'bot.%' AND y IN (?)`: `SELECT $1 FROM t WHERE x LIKE 'bot.%' AND y IN ($2)`,
+	} {
+		if got := rebind(q); got != want {
+			t.Errorf("rebind(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
