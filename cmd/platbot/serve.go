@@ -26,6 +26,11 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stderr io.Writer)
 	if err := checkServeSources(cfg); err != nil {
 		return err
 	}
+	lock, err := lockDB(cfg.DB, "serve")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	log := newLogger(cfg, stderr, slog.LevelInfo)
 	app, err := buildApp(ctx, cfg, log)
 	if err != nil {

@@ -29,6 +29,11 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 	if !cfg.Demo.set {
 		cfg.Demo.on = true // the shell's default: try every flow on the examples
 	}
+	lock, err := lockDB(cfg.DB, "shell")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	log := newLogger(cfg, stderr, slog.LevelWarn)
 	// Listen first, so the one-time secret links name the port really served.
 	ln := listenLocal(cfg, stderr)
@@ -117,6 +122,11 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 	if *from != "" || *to != "" {
 		return cmdMigrateCopy(ctx, cfg, *from, *to, stdout, stderr)
 	}
+	lock, err := lockDB(cfg.DB, "migrate")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	log := newLogger(cfg, stderr, slog.LevelWarn)
 	st, err := openStore(ctx, cfg, log, store.WithoutAutoMigrate())
 	if err != nil {
