@@ -209,3 +209,19 @@ func TestSecondProcessOnTheSameSQLiteRefusesToStart(t *testing.T) {
 		t.Fatalf("shell after the first was killed: %v\n%s", err, out)
 	}
 }
+
+func TestMigrateCopyRefusesASourceInUse(t *testing.T) {
+	e := testEnv(t, nil)
+	if code, _, errOut := runBot(t, e, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut)
+	}
+	held, err := lockDB(e["PLATBOT_DB"], "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	code, _, errOut := runBot(t, e, "", "migrate", "--from", e["PLATBOT_DB"], "--to", "postgres://platbot@127.0.0.1:1/platbot")
+	if code == 0 || !strings.Contains(errOut, "--from: "+e["PLATBOT_DB"]+" is in use by another platbot process") || !strings.Contains(errOut, "mode serve)") {
+		t.Fatalf("copying a database in use: exit %d, stderr %q", code, errOut)
+	}
+}

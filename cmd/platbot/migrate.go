@@ -34,6 +34,12 @@ func cmdMigrateCopy(ctx context.Context, cfg *Config, from, to string, stdout, s
 		}
 		return st, nil
 	}
+	// The copy is of the installation as it stands: none may run on it.
+	lock, err := lockDB(from, "migrate")
+	if err != nil {
+		return fmt.Errorf("migrate: --from: %w", err)
+	}
+	defer lock.Release()
 	src, err := open("--from", from)
 	if err != nil {
 		return err
