@@ -17,8 +17,8 @@
 #
 # works. Environment:
 #   PLATBOT_TOOLS_CACHE  cache root (default $HOME/.cache/platbot-tools)
-#   PLATBOT_TOOLS_JOBS   go build -p value (default 1, or nproc when CI=true)
-#   PLATBOT_TOOLS_NICE   niceness of the build (default 19)
+#   PLATBOT_TOOLS_JOBS   go build -p value (default: all cores)
+#   PLATBOT_TOOLS_NICE   niceness of the build (default 10)
 #   GOCACHE, GOMODCACHE, GOPROXY, ... are passed to go unchanged.
 set -euo pipefail
 
@@ -28,12 +28,8 @@ if [[ -z "${PLATBOT_TOOLS_CACHE:-}" && -z "${HOME:-}" ]]; then
 	exit 1
 fi
 cache_root="${PLATBOT_TOOLS_CACHE:-$HOME/.cache/platbot-tools}"
-if [[ "${CI:-}" == "true" ]]; then
-	jobs="${PLATBOT_TOOLS_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-else
-	jobs="${PLATBOT_TOOLS_JOBS:-1}"
-fi
-niceness="${PLATBOT_TOOLS_NICE:-19}"
+jobs="${PLATBOT_TOOLS_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+niceness="${PLATBOT_TOOLS_NICE:-10}"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() {
@@ -72,6 +68,17 @@ gobuild() {
 	GOWORK=off nice -n "$niceness" go build -mod=readonly -p "$jobs" -trimpath -buildvcs=false "$@"
 }
 
+# expected_minutes NAME prints how long a cold build of NAME takes on two
+# otherwise idle cores with an empty Go build cache (module downloads
+# included), so that the one progress line per tool sets expectations.
+expected_minutes() {
+	case "$1" in
+	vault) echo "8-12" ;;
+	kube) echo "6-9" ;;
+	*) echo "several" ;;
+	esac
+}
+
 # ensure NAME VERSION MODDIR BINARIES... builds into the cache unless already
 # there, calling build_NAME MODDIR OUTDIR VERSION to do the actual build.
 ensure() {
@@ -103,7 +110,7 @@ ensure() {
 	if [[ $missing == 0 ]]; then
 		log "$name $version: build inputs changed, rebuilding"
 	else
-		log "$name $version: not built yet, building into $bin (this takes several minutes)"
+		log "$name $version: not built yet, building into $bin with -p $jobs (expect $(expected_minutes "$name") min on 2 idle cores; only the first run pays this)"
 	fi
 
 	# Builds happen in a scratch directory that is moved into place when
