@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/platbot/platbot/bot"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Backstage's own example catalog (testdata/backstage, Apache-2.0, see its

@@ -14,7 +14,7 @@ import (
 	"path"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/httpguard"
