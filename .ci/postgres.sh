@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Debian's postgresql server binaries (initdb, postgres) for the
-# store tests when they are missing, the way .ci/install-chromium.sh installs
-# chromium. No cluster is created or started here and the package's own
+# store tests when they are missing, the way .ci/install-debian.sh installs
+# chromium and etcd. No cluster is created or started here and the package's own
 # cluster is not used: each test run initdb's a throwaway cluster into a
 # temporary directory, as an unprivileged user, listening only on a Unix
 # socket there, and removes it afterwards (integrations/testenv/postgres.go).

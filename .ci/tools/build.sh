@@ -74,7 +74,7 @@ gobuild() {
 expected_minutes() {
 	case "$1" in
 	vault) echo "8-12" ;;
-	kube) echo "6-9" ;;
+	kube) echo "5-8" ;;
 	*) echo "several" ;;
 	esac
 }
@@ -190,11 +190,7 @@ build_kube() {
 		ldflags+=" -X $pkg.gitTreeState=clean"
 	done
 	log "kube: go build kube-apiserver $version (module $moddir, -p $jobs)"
-	(cd "$moddir" && gobuild -ldflags "${ldflags# }" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) || return 1
-	local etcd_version
-	etcd_version="$(module_version "$moddir" go.etcd.io/etcd/server/v3)" || return 1
-	log "kube: go build etcd $etcd_version"
-	(cd "$moddir" && gobuild -o "$out/etcd" go.etcd.io/etcd/server/v3)
+	(cd "$moddir" && gobuild -ldflags "${ldflags# }" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
 }
 
 build_tool() {
@@ -205,7 +201,7 @@ build_tool() {
 		;;
 	kube)
 		version="$(module_version "$here/kube" k8s.io/kubernetes)" || exit 1
-		ensure kube "$version" "$here/kube" kube-apiserver etcd
+		ensure kube "$version" "$here/kube" kube-apiserver
 		;;
 	*)
 		die "unknown tool '$1' (want vault, kube or all)"

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -44,16 +45,17 @@ type Kube struct {
 }
 
 // StartKube starts etcd and kube-apiserver on free loopback ports and waits
-// until the API server is ready (/readyz). The binaries are
-// $PLATBOT_ETCD_BIN and $PLATBOT_KUBE_APISERVER_BIN, or the ones cached by
-// `.ci/tools/build.sh kube`; when missing, the error wraps ErrNotBuilt. The
-// caller must call Stop.
+// until the API server is ready (/readyz). kube-apiserver is
+// $PLATBOT_KUBE_APISERVER_BIN or the one cached by `.ci/tools/build.sh kube`;
+// etcd is $PLATBOT_ETCD_BIN or Debian's etcd-server (.ci/install-debian.sh).
+// When either is missing, the error wraps ErrNotBuilt. The caller must call
+// Stop.
 func StartKube(ctx context.Context) (*Kube, error) {
 	apiserverBin, err := findBinary(EnvKubeAPIServerBin, "kube", KubeVersion, "kube-apiserver")
 	if err != nil {
 		return nil, err
 	}
-	etcdBin, err := findBinary(EnvEtcdBin, "kube", KubeVersion, "etcd")
+	etcdBin, err := findEtcd()
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +72,29 @@ func StartKube(ctx context.Context) (*Kube, error) {
 			return nil, fmt.Errorf("starting kube control plane: %w", err)
 		}
 	}
+}
+
+// debianEtcd is where Debian's etcd-server package installs etcd.
+const debianEtcd = "/usr/bin/etcd"
+
+// findEtcd returns $PLATBOT_ETCD_BIN when set, else Debian's etcd, else an
+// etcd on PATH. etcd is not built from source: the package is the same
+// server, and building it cost the first test run minutes.
+func findEtcd() (string, error) {
+	if p := os.Getenv(EnvEtcdBin); p != "" {
+		if err := checkExecutable(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", EnvEtcdBin, p, err)
+		}
+		return p, nil
+	}
+	if checkExecutable(debianEtcd) == nil {
+		return debianEtcd, nil
+	}
+	if p, err := exec.LookPath("etcd"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: etcd not found at %s or on PATH: run `.ci/install-debian.sh` (Debian's etcd-server) or set %s",
+		ErrNotBuilt, debianEtcd, EnvEtcdBin)
 }
 
 // startKube makes one attempt at starting the control plane; retry reports

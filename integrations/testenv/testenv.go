@@ -2,11 +2,14 @@
 // control plane made of etcd and kube-apiserver) on loopback addresses for
 // platbot's integration tests.
 //
-// The server binaries are not downloaded at test time: they are built from
-// the Go module proxy by `.ci/tools/build.sh` and cached outside the
-// repository, keyed by version, in
+// The server binaries are not downloaded at test time: Vault and
+// kube-apiserver are built from the Go module proxy by `.ci/tools/build.sh`
+// and cached outside the repository, keyed by version, in
 //
 //	${PLATBOT_TOOLS_CACHE:-$HOME/.cache/platbot-tools}/<name>-<version>/bin/
+//
+// etcd and PostgreSQL are Debian's packages (.ci/install-debian.sh,
+// .ci/postgres.sh).
 //
 // When a binary has not been built, the Start functions return an error that
 // wraps ErrNotBuilt; SkipOrFail turns that into a skip on a developer's
@@ -75,7 +78,8 @@ const (
 	// EnvKubeAPIServerBin is the path of a kube-apiserver binary to use
 	// instead of the cached one.
 	EnvKubeAPIServerBin = "PLATBOT_KUBE_APISERVER_BIN"
-	// EnvEtcdBin is the path of an etcd binary to use instead of the cached one.
+	// EnvEtcdBin is the path of an etcd binary to use instead of Debian's
+	// /usr/bin/etcd.
 	EnvEtcdBin = "PLATBOT_ETCD_BIN"
 )
 
