@@ -37,7 +37,7 @@ const postgresUser = "platbot"
 
 // findPostgres returns the directory of initdb and postgres: $PLATBOT_POSTGRES_BIN,
 // or the newest of Debian's postgresql packages. When neither exists the
-// error wraps ErrNotBuilt (.ci/postgres.sh installs the package).
+// error wraps ErrNotBuilt (.ci/install-debian.sh installs the package).
 func findPostgres() (string, error) {
 	if dir := os.Getenv(EnvPostgresBin); dir != "" {
 		if err := checkExecutable(filepath.Join(dir, "initdb")); err != nil {
@@ -52,7 +52,7 @@ func findPostgres() (string, error) {
 			return d, nil
 		}
 	}
-	return "", fmt.Errorf("%w: PostgreSQL's initdb not found in /usr/lib/postgresql/*/bin: run `bash .ci/postgres.sh` (installs Debian's postgresql) or set %s",
+	return "", fmt.Errorf("%w: PostgreSQL's initdb not found in /usr/lib/postgresql/*/bin: run `bash .ci/install-debian.sh` (installs Debian's postgresql) or set %s",
 		ErrNotBuilt, EnvPostgresBin)
 }
 

@@ -8,8 +8,7 @@
 //
 //	${PLATBOT_TOOLS_CACHE:-$HOME/.cache/platbot-tools}/<name>-<version>/bin/
 //
-// etcd and PostgreSQL are Debian's packages (.ci/install-debian.sh,
-// .ci/postgres.sh).
+// etcd and PostgreSQL are Debian's packages (.ci/install-debian.sh).
 //
 // When a binary has not been built, the Start functions return an error that
 // wraps ErrNotBuilt; SkipOrFail turns that into a skip on a developer's

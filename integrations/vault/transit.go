@@ -60,6 +60,36 @@ func transitPath(mount, what, name string) (string, error) {
 	return mount + "/" + what + "/" + name, nil
 }
 
+// readKey reads mount/keys/name (GET transit/keys/<name>) and returns its
+// path and Vault's data about it; a missing key fails with ErrNotFound.
+func (c *Client) readKey(ctx context.Context, mount, name string) (string, map[string]any, error) {
+	p, err := transitPath(mount, "keys", name)
+	if err != nil {
+		return "", nil, err
+	}
+	sec, err := c.api.Logical().ReadWithContext(ctx, p)
+	if err != nil {
+		return "", nil, c.wrap("read transit key "+p, err)
+	}
+	if sec == nil || sec.Data == nil {
+		return "", nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
+	}
+	return p, sec.Data, nil
+}
+
+// createKey creates the transit key mount/keys/name of type typ.
+func (c *Client) createKey(ctx context.Context, mount, name, typ string) error {
+	p, err := transitPath(mount, "keys", name)
+	if err != nil {
+		return err
+	}
+	if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": typ}); err != nil {
+		return c.wrap("create transit key "+p, err)
+	}
+	c.log.Info("created transit key", "key", p, "type", typ)
+	return nil
+}
+
 // EnsureTransitKey returns the transit key mount/keys/name, creating it as
 // an rsa-4096 key when it does not exist. An existing key of another type
 // (not RSA, or a smaller RSA key) is an error naming the key and its type.
@@ -71,14 +101,9 @@ func (c *Client) EnsureTransitKey(ctx context.Context, mount, name string) (*Tra
 	if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	p, err := transitPath(mount, "keys", name)
-	if err != nil {
+	if err := c.createKey(ctx, mount, name, TransitKeyType); err != nil {
 		return nil, err
 	}
-	if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": TransitKeyType}); err != nil {
-		return nil, c.wrap("create transit key "+p, err)
-	}
-	c.log.Info("created transit key", "key", p, "type", TransitKeyType)
 	return c.ReadTransitKey(ctx, mount, name)
 }
 
@@ -87,29 +112,22 @@ func (c *Client) EnsureTransitKey(ctx context.Context, mount, name string) (*Tra
 // a key that is not of TransitKeyType (an AES key, or rsa-2048/rsa-3072)
 // is refused with an error naming the key and its type.
 func (c *Client) ReadTransitKey(ctx context.Context, mount, name string) (*TransitKey, error) {
-	p, err := transitPath(mount, "keys", name)
+	p, data, err := c.readKey(ctx, mount, name)
 	if err != nil {
 		return nil, err
 	}
-	sec, err := c.api.Logical().ReadWithContext(ctx, p)
-	if err != nil {
-		return nil, c.wrap("read transit key "+p, err)
-	}
-	if sec == nil || sec.Data == nil {
-		return nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
-	}
-	typ, _ := sec.Data["type"].(string)
+	typ, _ := data["type"].(string)
 	switch {
 	case !strings.HasPrefix(typ, "rsa-"):
 		return nil, fmt.Errorf("vault: transit key %s is of type %q; browser-side encryption needs an RSA key of type %s", p, typ, TransitKeyType)
 	case typ != TransitKeyType:
 		return nil, fmt.Errorf("vault: transit key %s is of type %q, smaller than the %s the sealing page requires; create a new %s key (or name one in transit_key) instead", p, typ, TransitKeyType, TransitKeyType)
 	}
-	latest, err := intOf(sec.Data["latest_version"])
+	latest, err := intOf(data["latest_version"])
 	if err != nil || latest < 1 {
 		return nil, fmt.Errorf("vault: transit key %s: no usable latest_version in Vault's answer", p)
 	}
-	keys, _ := sec.Data["keys"].(map[string]any)
+	keys, _ := data["keys"].(map[string]any)
 	entry, _ := keys[strconv.Itoa(latest)].(map[string]any)
 	pemText, _ := entry["public_key"].(string)
 	if pemText == "" {
@@ -254,14 +272,9 @@ func (c *Client) EnsureHMACKey(ctx context.Context, mount, name string, version 
 	if !errors.Is(err, ErrNotFound) {
 		return k, err
 	}
-	p, err := transitPath(mount, "keys", name)
-	if err != nil {
+	if err := c.createKey(ctx, mount, name, "aes256-gcm96"); err != nil {
 		return nil, err
 	}
-	if _, err := c.api.Logical().WriteWithContext(ctx, p, map[string]any{"type": "aes256-gcm96"}); err != nil {
-		return nil, c.wrap("create transit key "+p, err)
-	}
-	c.log.Info("created transit key", "key", p, "type", "aes256-gcm96")
 	return c.ReadHMACKey(ctx, mount, name, version)
 }
 
@@ -272,18 +285,11 @@ func (c *Client) ReadHMACKey(ctx context.Context, mount, name string, version in
 	if version <= 0 {
 		version = 1
 	}
-	p, err := transitPath(mount, "keys", name)
+	p, data, err := c.readKey(ctx, mount, name)
 	if err != nil {
 		return nil, err
 	}
-	sec, err := c.api.Logical().ReadWithContext(ctx, p)
-	if err != nil {
-		return nil, c.wrap("read transit key "+p, err)
-	}
-	if sec == nil || sec.Data == nil {
-		return nil, fmt.Errorf("vault: transit key %s: %w", p, ErrNotFound)
-	}
-	latest, err := intOf(sec.Data["latest_version"])
+	latest, err := intOf(data["latest_version"])
 	if err != nil || latest < 1 {
 		return nil, fmt.Errorf("vault: transit key %s: no usable latest_version in Vault's answer", p)
 	}
