@@ -35,15 +35,21 @@ func (l *lockedBuffer) String() string {
 }
 
 // freeAddr is a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
+// freeAddrs returns n distinct loopback addresses that were free a moment
+// ago: every listener is held until all are chosen, so two calls cannot
+// hand out the same port.
+func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return addrs
 }
 
 func get(t *testing.T, u string) (int, string) {
@@ -65,7 +71,8 @@ func get(t *testing.T, u string) (int, string) {
 func TestServeMetricsAddrAndWorkspace(t *testing.T) {
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	addr, metricsAddr := addrs[0], addrs[1]
 	e := testEnv(t, map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret, "SLACK_API_URL": fake.APIURL(),
 		"PLATBOT_ADDR": addr, "PLATBOT_METRICS_ADDR": metricsAddr, "SLACK_TEAM_ID": "T0TEST",
