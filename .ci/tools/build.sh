@@ -73,8 +73,8 @@ gobuild() {
 # included), so that the one progress line per tool sets expectations.
 expected_minutes() {
 	case "$1" in
-	vault) echo "8-12" ;;
-	kube) echo "5-8" ;;
+	vault) echo "about 10" ;;
+	kube) echo "about 8" ;;
 	*) echo "several" ;;
 	esac
 }
@@ -110,7 +110,7 @@ ensure() {
 	if [[ $missing == 0 ]]; then
 		log "$name $version: build inputs changed, rebuilding"
 	else
-		log "$name $version: not built yet, building into $bin with -p $jobs (expect $(expected_minutes "$name") min on 2 idle cores; only the first run pays this)"
+		log "$name $version: not built yet, building into $bin with -p $jobs (expect $(expected_minutes "$name") minutes on 2 idle cores; only the first run pays this)"
 	fi
 
 	# Builds happen in a scratch directory that is moved into place when
