@@ -1,10 +1,10 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
 )
 
@@ -61,7 +61,7 @@ func FuzzCatalogFile(f *testing.F) {
 				t.Fatalf("live entity %s cannot be found by its ref", e.Ref())
 			}
 		}
-		lines := bytes.Count(data, []byte("\n")) + 1
+		lines := yamlLines(data)
 		for _, p := range c.Errors() {
 			if p.Message == "" {
 				t.Fatalf("problem without a message: %+v", p)
@@ -71,6 +71,14 @@ func FuzzCatalogFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// yamlLines counts a file's lines as yaml.v3 does: LF, CR, CRLF, and the
+// Unicode breaks NEL, LS and PS each end a line.
+func yamlLines(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return 1 + strings.Count(s, "\n") + strings.Count(s, "\r") +
+		strings.Count(s, "\u0085") + strings.Count(s, "\u2028") + strings.Count(s, "\u2029")
 }
 
 // TestSyntaxErrorLines pins the line of a syntax error in a later

@@ -23,6 +23,7 @@ type document struct {
 // when that fails does it fall back to splitDocuments, which isolates the
 // broken document. Node lines are file lines.
 func parseDocuments(data []byte) []document {
+	data = normalizeBreaks(data)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []document
 	for {
@@ -99,6 +100,18 @@ func splitDocuments(data []byte) []document {
 	}
 	flush(len(data))
 	return docs
+}
+
+// normalizeBreaks turns CRLF and lone CR line ends into LF, as YAML does
+// when it reads them (YAML 1.2, section 5.4), so that the file's lines are
+// the ones the YAML parser reports and an editor shows, whichever line
+// ends the file was saved with.
+func normalizeBreaks(data []byte) []byte {
+	if !bytes.ContainsRune(data, '\r') {
+		return data
+	}
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 }
 
 // yamlParserProblems are the problems yaml.v3's parser (not its scanner)
