@@ -430,3 +430,21 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 	}
 	return strings.TrimSpace(commit), nil
 }
+
+// ReadFile returns the content of the file at p on the base branch
+// (git show <base>:<p>). A file that is not there is an error wrapping
+// fs.ErrNotExist.
+func (r *Repo) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if err := CheckPath(p); err != nil {
+		return nil, fmt.Errorf("gitlocal: read %s: %w", p, err)
+	}
+	out, err := r.git(ctx, nil, nil, "show", r.opts.Base+":"+p)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "does not exist") || strings.Contains(msg, "exists on disk, but not in") || strings.Contains(msg, "invalid object name") {
+			return nil, fmt.Errorf("gitlocal: read %s at %s in %s: %w", p, r.opts.Base, r.dir, fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("gitlocal: read %s at %s in %s: %w", p, r.opts.Base, r.dir, err)
+	}
+	return []byte(out), nil
+}

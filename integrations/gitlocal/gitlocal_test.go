@@ -2,7 +2,9 @@ package gitlocal
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -157,5 +159,34 @@ func TestFolderInsideAnotherRepoGetsItsOwn(t *testing.T) {
 	}
 	if pr, _ := r2.FindPullRequest(ctx, "plat/r1-x"); pr == nil || pr.Base != "trunk" {
 		t.Fatalf("record lost: %+v", pr)
+	}
+}
+
+func TestReadFileReadsTheBaseBranchOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "gitops")
+	r, err := Open(ctx, dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.OpenPullRequest(ctx, spec("plat/r1-new-db")); err != nil {
+		t.Fatal(err)
+	}
+	// The file is on the pull request's branch, not yet on main.
+	if _, err := r.ReadFile(ctx, "databases/orders-db/dev/claim.yaml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("file only on a branch: err = %v, want fs.ErrNotExist", err)
+	}
+	gitOut(t, dir, "update-ref", "refs/heads/main", "plat/r1-new-db")
+	b, err := r.ReadFile(ctx, "databases/orders-db/dev/claim.yaml")
+	if err != nil || string(b) != "kind: PostgresInstance\n" {
+		t.Fatalf("after merge: %q %v", b, err)
+	}
+	if _, err := r.ReadFile(ctx, "databases/nothing.yaml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: err = %v, want fs.ErrNotExist", err)
+	}
+	for _, bad := range []string{"../etc/passwd", "/abs", ".git/config"} {
+		if _, err := r.ReadFile(ctx, bad); err == nil || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(%q) = %v, want a path error", bad, err)
+		}
 	}
 }
