@@ -1,0 +1,770 @@
+// Package approval is platbot's approval lifecycle, written once for every
+// feature that asks people to approve something: a request is saved
+// pending, a card with Approve and Deny buttons is posted, each click is
+// checked again (who may decide, never the requester, the policy engine),
+// counted (N of M different approvers) and recorded with a compare-and-swap
+// on the request's store record, so racing clicks produce exactly one
+// outcome; every decision updates the card, replies in its thread, DMs the
+// requester and is audited; a refused click is explained to the clicker
+// only and audited; a request nobody decides in time lapses by a durable
+// job.
+//
+// A feature keeps its own request type T and embeds a Ballot in it (the
+// lifecycle's fields: requester, approvals, denial, card, deadline), so the
+// stored JSON stays the feature's own. It builds a Flow[T] with New, giving
+// hooks for what is specific to it: who may decide, how the card looks,
+// what is said, and what happens once approved. The Flow then also serves
+// the feature's later state changes (Update, Announce, Refresh, Thread, DM).
+//
+// The package knows the store and bot, never a feature or an integration.
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/store"
+)
+
+// Store is the part of the store the lifecycle uses; *store.Store
+// satisfies it.
+type Store interface {
+	PutRecord(ctx context.Context, r store.Record) (bool, error)
+	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
+}
+
+// Router is the part of bot.Router the lifecycle uses; *bot.Router
+// satisfies it.
+type Router interface {
+	Authorize(ctx context.Context, req *bot.Request, action string, res bot.Resource) error
+	Audit(ctx context.Context, ev store.Event)
+	Enqueue(ctx context.Context, spec bot.JobSpec) (bool, error)
+	Messenger(transport string) bot.Messenger
+}
+
+// Default state names; Config.States may rename them.
+const (
+	StatePending  = "pending"
+	StateApproved = "approved"
+	StateDenied   = "denied"
+	StateLapsed   = "lapsed"
+)
+
+// System is the actor of what the lifecycle does on its own (lapsing).
+var System = bot.User{ID: "platbot", Name: "platbot"}
+
+// Vote is one reviewer's decision.
+type Vote struct {
+	User    bot.User  `json:"user"`
+	UserRef string    `json:"user_ref,omitempty"`
+	Role    string    `json:"role,omitempty"`
+	At      time.Time `json:"at"`
+	Note    string    `json:"note,omitempty"`
+}
+
+// Ballot is the lifecycle's part of a request. Embed it in the feature's
+// request type: its fields are then stored inline in the request's JSON.
+type Ballot struct {
+	Requester bot.User `json:"requester"`
+	// Transport is where the request came from; messages sent outside a
+	// request (jobs) go through its messenger.
+	Transport string `json:"transport"`
+	// Required is how many different approvers must approve (at least 1).
+	Required  int    `json:"required"`
+	Approvals []Vote `json:"approvals,omitempty"`
+	Denial    *Vote  `json:"denial,omitempty"`
+	// PendingUntil is when an undecided request lapses (zero: never).
+	PendingUntil time.Time `json:"pending_until,omitempty"`
+	// Card is the request's message with the buttons.
+	Card bot.MessageRef `json:"card,omitempty"`
+}
+
+// ApprovedBy reports whether the user approved.
+func (b *Ballot) ApprovedBy(userID string) bool {
+	return slices.ContainsFunc(b.Approvals, func(v Vote) bool { return v.User.ID == userID })
+}
+
+// Outcome is what a decision or the lapse job did to a request.
+type Outcome string
+
+// Outcomes.
+const (
+	// Counted is one more approval; the request still needs more.
+	Counted Outcome = "counted"
+	// Approved is the approval that completed the request.
+	Approved Outcome = "approved"
+	// Denied is a denial.
+	Denied Outcome = "denied"
+	// Lapsed is a request nobody decided by its PendingUntil.
+	Lapsed Outcome = "lapsed"
+)
+
+// Event describes an outcome to the Texts hook.
+type Event struct {
+	Outcome Outcome
+	// By decided (System for a lapse), in Role.
+	By   bot.User
+	Role string
+}
+
+// Texts are what an outcome says: in the card's thread, and to the
+// requester by DM ("" sends none).
+type Texts struct {
+	Thread string
+	DM     string
+}
+
+// Eligibility is the MayDecide hook's answer about one clicker.
+type Eligibility struct {
+	// Role is recorded on the vote ("peer", "manager", "admin").
+	Role string
+	// UserRef is the clicker's catalog ref, recorded on the vote.
+	UserRef string
+	// Refusal, when set, refuses the click: it is shown to the clicker
+	// only and audited.
+	Refusal string
+}
+
+// States names the states of the lifecycle in the feature's records.
+type States struct {
+	Pending, Approved, Denied, Lapsed string
+}
+
+// Config is a feature's approval flow. Kind, Noun, ID, Ballot, MayDecide,
+// Card, Channel and Texts are required.
+type Config[T any] struct {
+	// Kind is the store record kind of the requests.
+	Kind string
+	// Noun names a request in error texts ("access request").
+	Noun string
+	// States are the state names; empty ones default to the State* constants.
+	States States
+	// ID returns a request's id; Ballot its embedded Ballot.
+	ID     func(*T) string
+	Ballot func(*T) *Ballot
+	// Key, when set, is stored as the record's key (for store.Query.Key).
+	Key func(*T) string
+
+	// NotFound is the error shown for an unknown (or empty) id; a generic
+	// UserError naming Noun when nil.
+	NotFound func(id string) error
+	// StateText describes a state in a sentence ("✅ APPROVED"); the state
+	// itself when nil.
+	StateText func(state string) string
+	// SelfRefusal is what the requester is told when they click on their
+	// own request; a generic text when nil.
+	SelfRefusal func(r *T) string
+
+	// MayDecide says whether req's user may decide r now (checked again on
+	// every click: membership may have changed since the card was posted).
+	// An error is an outage, not a refusal.
+	MayDecide func(ctx context.Context, req *bot.Request, r *T) (Eligibility, error)
+	// PolicyAction and Resource, when Resource is set, are also checked
+	// with Router.Authorize after MayDecide; a denial refuses the click.
+	PolicyAction string
+	Resource     func(r *T) bot.Resource
+
+	// Card renders the request's card in a state. It must show the
+	// buttons ApproveButton and DenyButton make while pending.
+	Card func(r *T, state string) bot.Message
+	// Channel is where the card is posted.
+	Channel func(r *T) (string, error)
+	// Prepare, when set, runs once before the card is first posted and
+	// returns a change to r (e.g. the requester's history for the card);
+	// the change is applied to the posted card and stored with its ref.
+	Prepare func(ctx context.Context, r *T) func(*T)
+	// AlsoShownAt are further copies of the card that Refresh updates.
+	AlsoShownAt func(r *T) []bot.MessageRef
+	// Texts says what an outcome says in the thread and to the requester.
+	Texts func(r *T, ev Event) Texts
+
+	// OnApprove, when set, changes r as the approval that completes it is
+	// recorded (inside the compare-and-swap: it may run more than once and
+	// must only change r).
+	OnApprove func(r *T, now time.Time)
+	// Approved, when set, runs after an approval completed r and was
+	// announced (issue, schedule expiry). Its error is the click's.
+	Approved func(ctx context.Context, r *T) error
+
+	// DecideAction and LapseAction are the audit actions of decisions
+	// (and refused clicks) and of lapses.
+	DecideAction, LapseAction string
+	// AuditTarget and AuditDetails describe r in audit events.
+	AuditTarget  func(r *T) string
+	AuditDetails func(r *T) map[string]any
+
+	// LapseJob is the job kind of the lapse ("" = requests never lapse);
+	// register Flow.RunLapse for it. JobAttempts bounds its tries.
+	LapseJob    string
+	JobAttempts int
+}
+
+// Deps are what New needs besides the Config.
+type Deps struct {
+	Store Store
+	// Messenger, when set, sends messages outside a request; otherwise
+	// the router's messenger of the request's transport (or Slack's).
+	Messenger bot.Messenger
+	// Logger is slog.Default() when nil; Now is time.Now when nil.
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Flow runs one feature's approvals. Create it with New and give it the
+// router with SetRouter once the feature registers.
+type Flow[T any] struct {
+	cfg  Config[T]
+	st   Store
+	msgr bot.Messenger
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu     sync.RWMutex
+	router Router
+}
+
+// New checks cfg and returns its Flow.
+func New[T any](cfg Config[T], d Deps) (*Flow[T], error) {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Kind": cfg.Kind != "", "Noun": cfg.Noun != "", "ID": cfg.ID != nil, "Ballot": cfg.Ballot != nil,
+		"MayDecide": cfg.MayDecide != nil, "Card": cfg.Card != nil, "Channel": cfg.Channel != nil, "Texts": cfg.Texts != nil,
+		"Store": d.Store != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("approval flow %q: missing %s", cfg.Kind, strings.Join(missing, ", "))
+	}
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&cfg.States.Pending, StatePending)
+	def(&cfg.States.Approved, StateApproved)
+	def(&cfg.States.Denied, StateDenied)
+	def(&cfg.States.Lapsed, StateLapsed)
+	def(&cfg.DecideAction, cfg.Kind+".decide")
+	def(&cfg.LapseAction, cfg.Kind+".lapse")
+	if cfg.StateText == nil {
+		cfg.StateText = func(s string) string { return s }
+	}
+	if cfg.NotFound == nil {
+		noun := cfg.Noun
+		cfg.NotFound = func(id string) error { return bot.Errorf("There is no %s `%s`.", noun, bot.UserText(id)) }
+	}
+	if cfg.SelfRefusal == nil {
+		noun := cfg.Noun
+		cfg.SelfRefusal = func(*T) string { return fmt.Sprintf("You can't decide your own %s; someone else must.", noun) }
+	}
+	if cfg.JobAttempts == 0 {
+		cfg.JobAttempts = 25
+	}
+	f := &Flow[T]{cfg: cfg, st: d.Store, msgr: d.Messenger, log: d.Logger, now: d.Now}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	f.log = f.log.With("component", "approval", "kind", cfg.Kind)
+	if f.now == nil {
+		f.now = time.Now
+	}
+	return f, nil
+}
+
+// SetRouter gives the flow the router (audit, policy, jobs, messengers).
+func (f *Flow[T]) SetRouter(r Router) {
+	f.mu.Lock()
+	f.router = r
+	f.mu.Unlock()
+}
+
+func (f *Flow[T]) rt() Router {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.router
+}
+
+// ErrNotFound is wrapped when a request id is unknown.
+var ErrNotFound = errors.New("no such request")
+
+// ErrNoChange, returned by an Update decide function, leaves the record as
+// it is.
+var ErrNoChange = errors.New("no change")
+
+// errStale aborts a transition whose record changed after it was read.
+var errStale = errors.New("request changed meanwhile")
+
+// Save stores r in state unless a request with its id exists (then created
+// is false and nothing changes), so a retried submission is harmless. The
+// record's owner is the requester.
+func (f *Flow[T]) Save(ctx context.Context, r *T, state string) (created bool, err error) {
+	id := f.cfg.ID(r)
+	data, err := json.Marshal(r)
+	if err != nil {
+		return false, fmt.Errorf("encode %s %s: %w", f.cfg.Noun, id, err)
+	}
+	rec := store.Record{Kind: f.cfg.Kind, ID: id, State: state, Owner: f.cfg.Ballot(r).Requester.ID, Data: data}
+	if f.cfg.Key != nil {
+		rec.Key = f.cfg.Key(r)
+	}
+	created, err = f.st.PutRecord(ctx, rec)
+	if err != nil {
+		return false, fmt.Errorf("save %s %s: %w", f.cfg.Noun, id, err)
+	}
+	return created, nil
+}
+
+// Load returns a request and its state; an unknown id wraps ErrNotFound.
+func (f *Flow[T]) Load(ctx context.Context, id string) (*T, string, error) {
+	rec, err := f.st.GetRecord(ctx, f.cfg.Kind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", fmt.Errorf("%s %s: %w", f.cfg.Noun, id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("load %s %s: %w", f.cfg.Noun, id, err)
+	}
+	r, err := f.decode(rec)
+	if err != nil {
+		return nil, "", fmt.Errorf("load %s %s: %w", f.cfg.Noun, id, err)
+	}
+	return r, rec.State, nil
+}
+
+// LoadUser is Load for an id a user typed or a button carried: an empty or
+// unknown id is Config.NotFound's error.
+func (f *Flow[T]) LoadUser(ctx context.Context, id string) (*T, string, error) {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return nil, "", f.cfg.NotFound(id)
+	}
+	r, st, err := f.Load(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", f.cfg.NotFound(id)
+	}
+	return r, st, err
+}
+
+func (f *Flow[T]) decode(rec *store.Record) (*T, error) {
+	r := new(T)
+	if err := json.Unmarshal(rec.Data, r); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", f.cfg.Noun, err)
+	}
+	return r, nil
+}
+
+// Update reads a request, lets decide change it and name its next state,
+// and writes the result with a compare-and-swap on the record's version:
+// when another writer got there first, it reads again and decides again.
+// decide may therefore run more than once and must only change r. Update
+// returns the request as written and its new state; when decide returns
+// ErrNoChange, the request as read and its state, with a nil error.
+func (f *Flow[T]) Update(ctx context.Context, id string, decide func(state string, r *T) (string, error)) (*T, string, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		rec, err := f.st.GetRecord(ctx, f.cfg.Kind, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", fmt.Errorf("%s %s: %w", f.cfg.Noun, id, ErrNotFound)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
+		}
+		r, err := f.decode(rec)
+		if err != nil {
+			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
+		}
+		to, err := decide(rec.State, r)
+		if errors.Is(err, ErrNoChange) {
+			return r, rec.State, nil
+		}
+		if err != nil {
+			return r, rec.State, err
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			return nil, "", fmt.Errorf("encode %s %s: %w", f.cfg.Noun, id, err)
+		}
+		out, err := f.st.TransitionRecord(ctx, f.cfg.Kind, id, []string{rec.State}, to, func(n *store.Record) error {
+			if n.Version != rec.Version {
+				return errStale
+			}
+			n.Data = data
+			return nil
+		})
+		if err == nil {
+			return r, out.State, nil
+		}
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, errStale) {
+			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
+		}
+	}
+	return nil, "", fmt.Errorf("update %s %s: gave up after repeated concurrent changes", f.cfg.Noun, id)
+}
+
+// Messenger returns the messenger for messages about r outside a request.
+func (f *Flow[T]) Messenger(r *T) (bot.Messenger, error) {
+	if f.msgr != nil {
+		return f.msgr, nil
+	}
+	b := f.cfg.Ballot(r)
+	if rt := f.rt(); rt != nil {
+		if m := rt.Messenger(b.Transport); m != nil {
+			return m, nil
+		}
+		if m := rt.Messenger(bot.TransportSlack); m != nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no messenger for transport %q", f.cfg.Noun, b.Transport)
+}
+
+// PostCard posts r's card once (a retry that finds it posted leaves it)
+// and stores where it is; r is set to the request as stored.
+func (f *Flow[T]) PostCard(ctx context.Context, r *T) error {
+	id := f.cfg.ID(r)
+	cur, state, err := f.Load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !f.cfg.Ballot(cur).Card.Zero() {
+		*r = *cur
+		return nil
+	}
+	ch, err := f.cfg.Channel(cur)
+	if err != nil {
+		return err
+	}
+	change := func(*T) {}
+	if f.cfg.Prepare != nil {
+		if c := f.cfg.Prepare(ctx, cur); c != nil {
+			change = c
+		}
+	}
+	change(cur)
+	m, err := f.Messenger(cur)
+	if err != nil {
+		return err
+	}
+	ref, err := m.Post(ctx, ch, f.cfg.Card(cur, state))
+	if err != nil {
+		return fmt.Errorf("post %s %s to %s: %w", f.cfg.Noun, id, ch, err)
+	}
+	out, _, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
+		if !f.cfg.Ballot(x).Card.Zero() {
+			return "", ErrNoChange
+		}
+		change(x)
+		f.cfg.Ballot(x).Card = ref
+		return st, nil
+	})
+	if err != nil {
+		return err
+	}
+	*r = *out
+	return nil
+}
+
+// ScheduleLapse queues r's lapse at its PendingUntil (once per request).
+func (f *Flow[T]) ScheduleLapse(ctx context.Context, r *T) error {
+	if f.cfg.LapseJob == "" {
+		return nil
+	}
+	id := f.cfg.ID(r)
+	return f.enqueue(ctx, f.cfg.LapseJob, lapsePayload{ID: id}, f.cfg.Ballot(r).PendingUntil, f.cfg.LapseJob+":"+id)
+}
+
+// Open posts r's card and schedules its lapse: a saved pending request
+// becomes decidable. Both steps are idempotent.
+func (f *Flow[T]) Open(ctx context.Context, r *T) error {
+	if err := f.PostCard(ctx, r); err != nil {
+		return err
+	}
+	return f.ScheduleLapse(ctx, r)
+}
+
+func (f *Flow[T]) enqueue(ctx context.Context, kind string, payload any, runAt time.Time, key string) error {
+	rt := f.rt()
+	if rt == nil {
+		return fmt.Errorf("%s: not registered with a router", f.cfg.Noun)
+	}
+	if _, err := rt.Enqueue(ctx, bot.JobSpec{Kind: kind, Payload: payload, RunAt: runAt, DedupeKey: key, MaxAttempts: f.cfg.JobAttempts}); err != nil {
+		return fmt.Errorf("schedule %s: %w", key, err)
+	}
+	return nil
+}
+
+// ApproveButton and DenyButton are the card's buttons for request id, with
+// the action ids the feature handles (see Flow.Decide).
+func ApproveButton(actionID, id string) bot.Button {
+	return bot.Button{ActionID: actionID, Text: "Approve", Value: id, Style: bot.StylePrimary}
+}
+
+// DenyButton: see ApproveButton. confirm, when set, asks first.
+func DenyButton(actionID, id, confirm string) bot.Button {
+	return bot.Button{ActionID: actionID, Text: "Deny", Value: id, Style: bot.StyleDanger, Confirm: confirm}
+}
+
+// Decide records req's user's approval (approve) or denial of request id,
+// from a button click or a command. The click is checked now: the request
+// must be pending, the clicker not its requester, MayDecide and the policy
+// must allow. The decision is a compare-and-swap from pending, so of
+// concurrent clicks exactly one decides; the others are told it was decided
+// a moment ago. A refusal is explained to the clicker only (ephemeral where
+// the transport has a channel, else returned as a bot.UserError).
+func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, approve bool) error {
+	r, state, err := f.LoadUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	id = f.cfg.ID(r)
+	pending := f.cfg.States.Pending
+	if state != pending {
+		return f.refuse(ctx, req, nil, fmt.Sprintf("`%s` is already %s.", id, f.cfg.StateText(state)))
+	}
+	if req.User.ID == f.cfg.Ballot(r).Requester.ID {
+		return f.refuse(ctx, req, r, f.cfg.SelfRefusal(r))
+	}
+	el, err := f.cfg.MayDecide(ctx, req, r)
+	if err != nil {
+		return err
+	}
+	if el.Refusal != "" {
+		return f.refuse(ctx, req, r, el.Refusal)
+	}
+	if f.cfg.Resource != nil {
+		rt := f.rt()
+		if rt == nil {
+			return fmt.Errorf("%s: not registered with a router", f.cfg.Noun)
+		}
+		if err := rt.Authorize(ctx, req, f.cfg.PolicyAction, f.cfg.Resource(r)); err != nil {
+			return f.refuse(ctx, req, r, userText(err))
+		}
+	}
+	now := f.now()
+	vote := Vote{User: req.User, UserRef: el.UserRef, Role: el.Role, At: now}
+	var lost string // why this click did not count, when another won
+	out, to, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
+		lost = ""
+		b := f.cfg.Ballot(x)
+		if st != pending {
+			lost = fmt.Sprintf("`%s` was %s a moment ago; your click did not change it.", id, f.cfg.StateText(st))
+			return "", ErrNoChange
+		}
+		if !approve {
+			d := vote
+			b.Denial = &d
+			return f.cfg.States.Denied, nil
+		}
+		if b.ApprovedBy(req.User.ID) {
+			lost = fmt.Sprintf("You already approved `%s`; it needs %d more approval(s) from someone else.", id, b.Required-len(b.Approvals))
+			return "", ErrNoChange
+		}
+		b.Approvals = append(b.Approvals, vote)
+		if len(b.Approvals) < b.Required {
+			return pending, nil
+		}
+		if f.cfg.OnApprove != nil {
+			f.cfg.OnApprove(x, now)
+		}
+		return f.cfg.States.Approved, nil
+	})
+	if err != nil {
+		return err
+	}
+	if lost != "" {
+		return f.refuse(ctx, req, nil, lost)
+	}
+	b := f.cfg.Ballot(out)
+	ev := Event{By: req.User, Role: el.Role}
+	switch to {
+	case f.cfg.States.Denied:
+		ev.Outcome = Denied
+		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", out, map[string]any{"role": el.Role})
+	case pending:
+		ev.Outcome = Counted
+		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+	default:
+		ev.Outcome = Approved
+		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+	}
+	t := f.cfg.Texts(out, ev)
+	f.Announce(ctx, out, to, t.Thread, t.DM)
+	if ev.Outcome == Approved && f.cfg.Approved != nil {
+		return f.cfg.Approved(ctx, out)
+	}
+	return nil
+}
+
+// refuse explains a refused click to the clicker only and, when r is set
+// (a refusal of this clicker, not of a request already decided), audits it.
+func (f *Flow[T]) refuse(ctx context.Context, req *bot.Request, r *T, why string) error {
+	if r != nil {
+		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", r, map[string]any{"why": why})
+	}
+	if req.Channel != "" && req.Messenger() != nil {
+		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: why}); err == nil {
+			return nil
+		}
+	}
+	return bot.Errorf("%s", why)
+}
+
+// lapsePayload is the lapse job's payload.
+type lapsePayload struct {
+	ID string `json:"id"`
+}
+
+// RunLapse is the handler of Config.LapseJob.
+func (f *Flow[T]) RunLapse(ctx context.Context, payload json.RawMessage) error {
+	var p lapsePayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return bot.Permanent(fmt.Errorf("decode %s payload: %w", f.cfg.LapseJob, err))
+	}
+	return f.Lapse(ctx, p.ID)
+}
+
+// Lapse ends request id if it is still pending past its PendingUntil, and
+// says so everywhere; otherwise (too early, decided, lapsed already) it
+// does nothing. An unknown id is a
+// permanent error (a job for it never succeeds).
+func (f *Flow[T]) Lapse(ctx context.Context, id string) error {
+	now := f.now()
+	lapsed := false // this call lapsed it (not an earlier one)
+	out, to, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
+		lapsed = false
+		if st != f.cfg.States.Pending || now.Before(f.cfg.Ballot(x).PendingUntil) {
+			return "", ErrNoChange
+		}
+		lapsed = true
+		return f.cfg.States.Lapsed, nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return bot.Permanent(err)
+	}
+	if err != nil || !lapsed {
+		return err
+	}
+	b := f.cfg.Ballot(out)
+	f.audit(ctx, System, f.cfg.LapseAction, "expired", out, map[string]any{"approvals": len(b.Approvals), "required": b.Required})
+	t := f.cfg.Texts(out, Event{Outcome: Lapsed, By: System})
+	f.Announce(ctx, out, to, t.Thread, t.DM)
+	return nil
+}
+
+// Announce shows a state change everywhere: the card, its thread and (when
+// dmText is set) a DM to the requester. Failures are logged: the state
+// change stands.
+func (f *Flow[T]) Announce(ctx context.Context, r *T, state, threadText, dmText string) {
+	f.Refresh(ctx, r, state)
+	f.Thread(ctx, r, threadText, false)
+	if dmText != "" {
+		f.DM(ctx, r, bot.Message{Text: dmText})
+	}
+}
+
+// Refresh edits the card (and its AlsoShownAt copies) to show state.
+func (f *Flow[T]) Refresh(ctx context.Context, r *T, state string) {
+	id := f.cfg.ID(r)
+	m, err := f.Messenger(r)
+	if err != nil {
+		f.log.Error("update card", "request", id, "err", err)
+		return
+	}
+	msg := f.cfg.Card(r, state)
+	refs := []bot.MessageRef{f.cfg.Ballot(r).Card}
+	if f.cfg.AlsoShownAt != nil {
+		refs = append(refs, f.cfg.AlsoShownAt(r)...)
+	}
+	for _, ref := range refs {
+		if ref.Zero() {
+			continue
+		}
+		if err := m.Update(ctx, ref, msg); err != nil {
+			f.log.Error("update card", "request", id, "channel", ref.Channel, "err", err)
+		}
+	}
+}
+
+// Thread replies in the card's thread (also in the channel when broadcast).
+func (f *Flow[T]) Thread(ctx context.Context, r *T, text string, broadcast bool) {
+	card := f.cfg.Ballot(r).Card
+	if card.Zero() || text == "" {
+		return
+	}
+	id := f.cfg.ID(r)
+	m, err := f.Messenger(r)
+	if err != nil {
+		f.log.Error("reply in thread", "request", id, "err", err)
+		return
+	}
+	if _, err := m.Post(ctx, card.Channel, bot.Message{Text: text, ThreadTS: card.TS, Broadcast: broadcast}); err != nil {
+		f.log.Error("reply in thread", "request", id, "err", err)
+	}
+}
+
+// DM sends the requester a direct message.
+func (f *Flow[T]) DM(ctx context.Context, r *T, msg bot.Message) {
+	id, to := f.cfg.ID(r), f.cfg.Ballot(r).Requester.ID
+	m, err := f.Messenger(r)
+	if err != nil {
+		f.log.Error("dm requester", "request", id, "err", err)
+		return
+	}
+	if _, err := m.DM(ctx, to, msg); err != nil {
+		f.log.Error("dm requester", "request", id, "user", to, "err", err)
+	}
+}
+
+// Audit records an event about r: outcome "allow" or "deny" is recorded as
+// the decision (with outcome "ok"), anything else as the outcome. The
+// details are Config.AuditDetails(r) with extra on top.
+func (f *Flow[T]) Audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
+	f.audit(ctx, actor, action, outcome, r, extra)
+}
+
+func (f *Flow[T]) audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
+	rt := f.rt()
+	if rt == nil {
+		return
+	}
+	d := map[string]any{}
+	if f.cfg.AuditDetails != nil {
+		d = f.cfg.AuditDetails(r)
+	}
+	if _, ok := d["request"]; !ok {
+		d["request"] = f.cfg.ID(r)
+	}
+	for k, v := range extra {
+		d[k] = v
+	}
+	ev := store.Event{Time: f.now(), ActorID: actor.ID, ActorName: actor.Name, Action: action, Outcome: outcome, Details: d}
+	if f.cfg.AuditTarget != nil {
+		ev.Target = f.cfg.AuditTarget(r)
+	}
+	switch outcome {
+	case "allow", "deny":
+		ev.Decision, ev.Outcome = outcome, "ok"
+	}
+	rt.Audit(ctx, ev)
+	f.log.Info(action, "request", f.cfg.ID(r), "actor", actor.ID, "outcome", outcome, "target", ev.Target)
+}
+
+// userText returns the message of a bot.UserError, else the error text.
+func userText(err error) string {
+	var ue *bot.UserError
+	if errors.As(err, &ue) {
+		return ue.Msg
+	}
+	return err.Error()
+}
