@@ -7,7 +7,10 @@
 // skip the approval, are announced loudly and nag until reviewed. Every step
 // is audited with the Kubernetes identity that was issued.
 //
-// The lifecycle is written once against bot.Messenger, so it runs the same
+// The approval of a request (card, clicks, N-of-M, lapse, announcements)
+// is bot/approval's lifecycle; access adds who may review (peers and the
+// manager of the owning team) and what an approval starts (credentials and
+// their expiry). Everything runs against bot.Messenger, so it runs the same
 // from Slack and from the shell. Every state change is a compare-and-swap
 // on the request's store record, so concurrent clicks produce exactly one
 // outcome. Tokens live only in the DM to the requester: never in the store,
@@ -25,6 +28,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/store"
@@ -97,9 +101,10 @@ type Access struct {
 	st      Store
 	cat     Catalog
 	issuers map[string]Issuer
-	msgr    bot.Messenger
 	log     *slog.Logger
 	now     func() time.Time
+	// flow runs the approval of requests and keeps their records.
+	flow *approval.Flow[AccessRequest]
 
 	mu     sync.RWMutex
 	router Router
@@ -150,7 +155,6 @@ func New(d Deps) (*Access, error) {
 		st:      d.Store,
 		cat:     d.Catalog,
 		issuers: d.Issuers,
-		msgr:    d.Messenger,
 		log:     d.Logger,
 		now:     d.Now,
 	}
@@ -161,6 +165,11 @@ func New(d Deps) (*Access, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	flow, err := approval.New(a.approvalConfig(), approval.Deps{Store: d.Store, Messenger: d.Messenger, Logger: a.log, Now: a.now})
+	if err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+	a.flow = flow
 	return a, nil
 }
 
@@ -199,7 +208,7 @@ func (a *Access) Register(r *bot.Router) {
 	r.Register(a.commands()...)
 	r.HandleAction("access", a.act)
 	r.HandleJob(JobIssue, a.jobIssue)
-	r.HandleJob(JobLapse, a.jobLapse)
+	r.HandleJob(JobLapse, a.flow.RunLapse)
 	r.HandleJob(JobExpire, a.jobExpire)
 	r.HandleJob(JobWarn, a.jobWarn)
 	r.HandleJob(JobCleanup, a.jobCleanup)
@@ -210,6 +219,7 @@ func (a *Access) setRouter(r Router) {
 	a.mu.Lock()
 	a.router = r
 	a.mu.Unlock()
+	a.flow.SetRouter(r)
 }
 
 func (a *Access) rt() Router {
@@ -226,105 +236,10 @@ func (a *Access) lock(id string) func() {
 	return mu.Unlock
 }
 
-// errNotFound is wrapped when a request id is unknown.
-var errNotFound = errors.New("no such access request")
-
-// load returns a request and its state.
-func (a *Access) load(ctx context.Context, id string) (*AccessRequest, string, error) {
-	rec, err := a.st.GetRecord(ctx, RecordKind, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", fmt.Errorf("access request %s: %w", id, errNotFound)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("load access request %s: %w", id, err)
-	}
-	r, err := decode(rec.Data)
-	if err != nil {
-		return nil, "", fmt.Errorf("load access request %s: %w", id, err)
-	}
-	return r, rec.State, nil
-}
-
-// loadUser is load for a user-typed id: an unknown id is a UserError.
+// loadUser loads a request by an id a user typed or a button carried: an
+// unknown id is a UserError.
 func (a *Access) loadUser(ctx context.Context, id string) (*AccessRequest, string, error) {
-	id = strings.ToLower(strings.TrimSpace(id))
-	if id == "" {
-		return nil, "", bot.Errorf("Which request? Give its id, e.g. `ar-k3j9x2mq7d` (see `/plat access list`).")
-	}
-	r, st, err := a.load(ctx, id)
-	if errors.Is(err, errNotFound) {
-		return nil, "", bot.Errorf("There is no access request `%s`. `/plat access list` shows yours.", bot.UserText(id))
-	}
-	return r, st, err
-}
-
-// errStale aborts a transition whose record changed after it was read.
-var errStale = errors.New("access request changed meanwhile")
-
-// errNoChange from an update function means "leave the record as it is".
-var errNoChange = errors.New("no change")
-
-// update reads a request, lets decide change it and name its next state,
-// and writes the result with a compare-and-swap on the record's version:
-// when another writer got there first, it reads again and decides again.
-// decide may therefore run more than once and must only change r. It
-// returns the request as written and its new state; when decide returns
-// errNoChange, the request as read and its state, with a nil error.
-func (a *Access) update(ctx context.Context, id string, decide func(state string, r *AccessRequest) (string, error)) (*AccessRequest, string, error) {
-	for attempt := 0; attempt < 20; attempt++ {
-		rec, err := a.st.GetRecord(ctx, RecordKind, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", fmt.Errorf("access request %s: %w", id, errNotFound)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
-		}
-		r, err := decode(rec.Data)
-		if err != nil {
-			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
-		}
-		to, err := decide(rec.State, r)
-		if errors.Is(err, errNoChange) {
-			return r, rec.State, nil
-		}
-		if err != nil {
-			return r, rec.State, err
-		}
-		data, err := encode(r)
-		if err != nil {
-			return nil, "", err
-		}
-		out, err := a.st.TransitionRecord(ctx, RecordKind, id, []string{rec.State}, to, func(n *store.Record) error {
-			if n.Version != rec.Version {
-				return errStale
-			}
-			n.Data = data
-			return nil
-		})
-		if err == nil {
-			return r, out.State, nil
-		}
-		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, errStale) {
-			return nil, "", fmt.Errorf("update access request %s: %w", id, err)
-		}
-	}
-	return nil, "", fmt.Errorf("update access request %s: gave up after repeated concurrent changes", id)
-}
-
-// messenger returns the messenger for messages about r outside a request.
-func (a *Access) messenger(r *AccessRequest) (bot.Messenger, error) {
-	if a.msgr != nil {
-		return a.msgr, nil
-	}
-	if rt := a.rt(); rt != nil {
-		if m := rt.Messenger(r.Transport); m != nil {
-			return m, nil
-		}
-		if m := rt.Messenger(bot.TransportSlack); m != nil {
-			return m, nil
-		}
-	}
-	return nil, fmt.Errorf("access: no messenger for transport %q", r.Transport)
+	return a.flow.LoadUser(ctx, strings.ToLower(strings.TrimSpace(id)))
 }
 
 // enqueue schedules a job, logging (not failing on) a lost race with an
@@ -343,10 +258,13 @@ func (a *Access) enqueue(ctx context.Context, kind string, p jobPayload, runAt t
 
 // audit records an access event with the request's facts.
 func (a *Access) audit(ctx context.Context, actor bot.User, action, outcome string, r *AccessRequest, extra map[string]any) {
-	rt := a.rt()
-	if rt == nil {
-		return
-	}
+	a.flow.Audit(ctx, actor, action, outcome, r, extra)
+	a.log.Info(action, "request", r.ID, "actor", actor.ID, "outcome", outcome, "service", r.Service,
+		"environment", r.Environment, "level", r.Level, "kube_identity", r.KubeIdentity)
+}
+
+// auditDetails are the facts of r every access audit event carries.
+func auditDetails(r *AccessRequest) map[string]any {
 	d := map[string]any{
 		"request":     r.ID,
 		"requester":   r.Requester.ID,
@@ -376,24 +294,11 @@ func (a *Access) audit(ctx context.Context, actor bot.User, action, outcome stri
 	if !r.ExpiresAt.IsZero() {
 		d["expires_at"] = r.ExpiresAt.UTC().Format(time.RFC3339)
 	}
-	for k, v := range extra {
-		d[k] = v
-	}
-	ev := store.Event{
-		Time: a.now(), ActorID: actor.ID, ActorName: actor.Name,
-		Action: action, Target: r.Service, Outcome: outcome, Details: d,
-	}
-	switch outcome {
-	case "allow", "deny":
-		ev.Decision, ev.Outcome = outcome, "ok"
-	}
-	rt.Audit(ctx, ev)
-	a.log.Info(action, "request", r.ID, "actor", actor.ID, "outcome", outcome, "service", r.Service,
-		"environment", r.Environment, "level", r.Level, "kube_identity", r.KubeIdentity)
+	return d
 }
 
 // system is the actor of things platbot does on its own.
-var system = bot.User{ID: "platbot", Name: "platbot"}
+var system = approval.System
 
 // grant returns the kube grant of a request.
 func (r *AccessRequest) grant() kube.Grant {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 )
 
 // Follow-up review verdicts of a break-glass grant.
@@ -23,12 +24,12 @@ func (a *Access) startBreakGlass(ctx context.Context, req *bot.Request, r *Acces
 	if created {
 		a.audit(ctx, req.User, "access.breakglass", "ok", r, map[string]any{"approved_at": r.ApprovedAt.UTC().Format(time.RFC3339)})
 	}
-	if err := a.postCard(ctx, r); err != nil {
+	if err := a.flow.PostCard(ctx, r); err != nil {
 		return err
 	}
 	env, _ := a.cfg.Env(r.Environment)
 	if team := a.teamChannel(r.Owner); team != "" && env != nil && team != env.ChannelFor(r.Owner) && r.TeamPost.Zero() {
-		m, err := a.messenger(r)
+		m, err := a.flow.Messenger(r)
 		if err != nil {
 			return err
 		}
@@ -36,9 +37,9 @@ func (a *Access) startBreakGlass(ctx context.Context, req *bot.Request, r *Acces
 		if err != nil {
 			a.log.Error("post break-glass to the team channel", "request", r.ID, "channel", team, "err", err)
 		} else {
-			if out, _, err := a.update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+			if out, _, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 				if !x.TeamPost.Zero() {
-					return "", errNoChange
+					return "", approval.ErrNoChange
 				}
 				x.TeamPost = ref
 				return st, nil
@@ -52,7 +53,7 @@ func (a *Access) startBreakGlass(ctx context.Context, req *bot.Request, r *Acces
 		return fmt.Errorf("break-glass %s: %w", r.ID, err)
 	}
 	if first {
-		a.thread(ctx, r, fmt.Sprintf("🚨 *BREAK-GLASS* — %s took %s for %s without approval: _%s_\n%s must review this use afterwards.",
+		a.flow.Thread(ctx, r, fmt.Sprintf("🚨 *BREAK-GLASS* — %s took %s for %s without approval: _%s_\n%s must review this use afterwards.",
 			mention(r.Requester), what(r), FormatDuration(r.Duration), bot.UserText(r.Reason), a.reviewers(r)), true)
 	}
 	if err := a.scheduleGrant(ctx, r); err != nil {
@@ -100,7 +101,7 @@ func (a *Access) jobNag(ctx context.Context, payload json.RawMessage) error {
 // nag reminds the team of an unreviewed break-glass grant and schedules
 // the next reminder, until someone reviews it.
 func (a *Access) nag(ctx context.Context, id string, n int) error {
-	r, _, err := a.load(ctx, id)
+	r, _, err := a.flow.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (a *Access) nag(ctx context.Context, id string, n int) error {
 	}
 	if r.Card.Zero() {
 		a.log.Warn("break-glass without a card; cannot remind", "request", id)
-	} else if m, err := a.messenger(r); err == nil {
+	} else if m, err := a.flow.Messenger(r); err == nil {
 		msg := bot.Message{
 			Text:      fmt.Sprintf("🔔 Reminder %d: break-glass `%s` by %s still needs its follow-up review.", n, r.ID, mention(r.Requester)),
 			ThreadTS:  r.Card.TS,
@@ -134,9 +135,9 @@ func (a *Access) nag(ctx context.Context, id string, n int) error {
 			}
 		}
 	}
-	if _, _, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+	if _, _, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
 		if x.Nags >= n {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		x.Nags = n
 		return st, nil
@@ -170,7 +171,7 @@ func (a *Access) handleReview(ctx context.Context, req *bot.Request) error {
 		return err
 	}
 	if why != "" {
-		return a.refuse(ctx, req, r, "access.breakglass.review", why)
+		return a.flow.Refuse(ctx, req, r, "access.breakglass.review", why)
 	}
 	f, err := a.reviewForm(ctx, req)
 	if err != nil {
@@ -235,7 +236,7 @@ func (a *Access) submitReview(ctx context.Context, req *bot.Request, v bot.Value
 	if who, err := a.cat.Identify(ctx, req.User); err == nil && who != nil {
 		rv.UserRef = who.UserRef
 	}
-	out, state, err := a.update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+	out, state, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 		if x.FollowUp != nil {
 			return "", bot.Errorf("`%s` was already reviewed by %s a moment ago.", x.ID, mention(x.FollowUp.User))
 		}
@@ -250,7 +251,7 @@ func (a *Access) submitReview(ctx context.Context, req *bot.Request, v bot.Value
 		return fmt.Errorf("record review of %s: %w", r.ID, err)
 	}
 	a.audit(ctx, req.User, "access.breakglass.review", "ok", out, map[string]any{"verdict": rv.Verdict, "note": rv.Note, "role": role})
-	a.announce(ctx, out, state,
+	a.flow.Announce(ctx, out, state,
 		fmt.Sprintf("📝 Follow-up review by %s (%s): *%s* — %s", mention(req.User), role, rv.Verdict, bot.UserText(rv.Note)),
 		fmt.Sprintf("📝 Your break-glass `%s` was reviewed by %s: *%s* — %s", out.ID, mention(req.User), rv.Verdict, bot.UserText(rv.Note)))
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📝 Review of `%s` recorded. Thanks.", out.ID)})

@@ -1,12 +1,12 @@
 package access
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 )
 
 // statusIcon is the emoji of a state.
@@ -152,8 +152,8 @@ func (a *Access) card(r *AccessRequest, state string) bot.Message {
 	switch {
 	case state == StatePending:
 		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{
-			{ActionID: ActionApprove, Text: "Approve", Value: r.ID, Style: bot.StylePrimary},
-			{ActionID: ActionDeny, Text: "Deny", Value: r.ID, Style: bot.StyleDanger, Confirm: "Deny this access request?"},
+			approval.ApproveButton(ActionApprove, r.ID),
+			approval.DenyButton(ActionDeny, r.ID, "Deny this access request?"),
 		}})
 	case r.BreakGlass && r.FollowUp == nil:
 		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{
@@ -204,62 +204,6 @@ func whoCanApprove(r *AccessRequest) string {
 		s += fmt.Sprintf(" Needs %d different approvers.", r.Required)
 	}
 	return s
-}
-
-// refresh edits the card (and a break-glass team announcement) to show
-// the current state. Failures are logged: the state change stands.
-func (a *Access) refresh(ctx context.Context, r *AccessRequest, state string) {
-	m, err := a.messenger(r)
-	if err != nil {
-		a.log.Error("update access card", "request", r.ID, "err", err)
-		return
-	}
-	msg := a.card(r, state)
-	for _, ref := range []bot.MessageRef{r.Card, r.TeamPost} {
-		if ref.Zero() {
-			continue
-		}
-		if err := m.Update(ctx, ref, msg); err != nil {
-			a.log.Error("update access card", "request", r.ID, "channel", ref.Channel, "err", err)
-		}
-	}
-}
-
-// thread replies in the card's thread.
-func (a *Access) thread(ctx context.Context, r *AccessRequest, text string, broadcast bool) {
-	if r.Card.Zero() {
-		return
-	}
-	m, err := a.messenger(r)
-	if err != nil {
-		a.log.Error("reply in access thread", "request", r.ID, "err", err)
-		return
-	}
-	if _, err := m.Post(ctx, r.Card.Channel, bot.Message{Text: text, ThreadTS: r.Card.TS, Broadcast: broadcast}); err != nil {
-		a.log.Error("reply in access thread", "request", r.ID, "err", err)
-	}
-}
-
-// dm tells the requester.
-func (a *Access) dm(ctx context.Context, r *AccessRequest, msg bot.Message) {
-	m, err := a.messenger(r)
-	if err != nil {
-		a.log.Error("dm requester", "request", r.ID, "err", err)
-		return
-	}
-	if _, err := m.DM(ctx, r.Requester.ID, msg); err != nil {
-		a.log.Error("dm requester", "request", r.ID, "user", r.Requester.ID, "err", err)
-	}
-}
-
-// announce shows a state change everywhere: the card, its thread and a DM
-// to the requester.
-func (a *Access) announce(ctx context.Context, r *AccessRequest, state, threadText, dmText string) {
-	a.refresh(ctx, r, state)
-	a.thread(ctx, r, threadText, false)
-	if dmText != "" {
-		a.dm(ctx, r, bot.Message{Text: dmText})
-	}
 }
 
 // what names a request in a sentence: "view on `checkout` in prod-us".

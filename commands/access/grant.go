@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/integrations/kube"
 )
 
@@ -26,7 +27,7 @@ func decodePayload(kind string, payload json.RawMessage) (jobPayload, error) {
 
 // permanentIfGone stops retrying a job whose request does not exist.
 func permanentIfGone(err error) error {
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, approval.ErrNotFound) {
 		return bot.Permanent(err)
 	}
 	return err
@@ -55,7 +56,7 @@ func (a *Access) issuer(env string) (Issuer, error) {
 func (a *Access) issue(ctx context.Context, id string) error {
 	unlock := a.lock(id)
 	defer unlock()
-	r, state, err := a.load(ctx, id)
+	r, state, err := a.flow.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -85,9 +86,9 @@ func (a *Access) issue(ctx context.Context, id string) error {
 		return fmt.Errorf("issue credentials for %s: %w", id, err)
 	}
 	if state == StateApproved {
-		out, to, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+		out, to, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
 			if st != StateApproved {
-				return "", errNoChange
+				return "", approval.ErrNoChange
 			}
 			x.KubeIdentity = creds.Username
 			return StateActive, nil
@@ -114,21 +115,21 @@ func (a *Access) issue(ctx context.Context, id string) error {
 			details["dry_run"] = true
 		}
 		a.audit(ctx, system, "access.grant", "ok", r, details)
-		a.refresh(ctx, r, StateActive)
+		a.flow.Refresh(ctx, r, StateActive)
 		if creds.DryRun {
-			a.thread(ctx, r, fmt.Sprintf("🧪 Dry run (demo mode): nothing was created in a cluster. %s was sent, by DM, the ServiceAccount `%s` and RoleBinding that would give them *%s* in `%s` until %s.",
+			a.flow.Thread(ctx, r, fmt.Sprintf("🧪 Dry run (demo mode): nothing was created in a cluster. %s was sent, by DM, the ServiceAccount `%s` and RoleBinding that would give them *%s* in `%s` until %s.",
 				mention(r.Requester), r.KubeIdentity, r.Level, r.Namespace, stamp(r.ExpiresAt)), false)
 		} else {
-			a.thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
+			a.flow.Thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
 				mention(r.Requester), r.KubeIdentity, r.KubeContext, stamp(r.ExpiresAt)), false)
 		}
 	}
 	if err := a.deliver(ctx, r, creds, ""); err != nil {
 		return err
 	}
-	_, _, err = a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+	_, _, err = a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
 		if st != StateActive {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		x.Deliveries++
 		x.DeliveredFor = x.ExpiresAt
@@ -141,7 +142,7 @@ func (a *Access) issue(ctx context.Context, id string) error {
 // file uploaded into the DM (or, when the transport cannot upload, a code
 // block in the DM). Never anywhere else.
 func (a *Access) deliver(ctx context.Context, r *AccessRequest, creds *kube.Credentials, note string) error {
-	m, err := a.messenger(r)
+	m, err := a.flow.Messenger(r)
 	if err != nil {
 		return err
 	}
@@ -208,9 +209,9 @@ func (a *Access) fail(ctx context.Context, r *AccessRequest, cause error) error 
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	_, to, err := a.update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+	_, to, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 		if !contains(live, st) {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		x.Failure = msg
 		x.EndedAt = now
@@ -238,15 +239,15 @@ func (a *Access) jobExpire(ctx context.Context, payload json.RawMessage) error {
 // a deadline that an extension moved does nothing.
 func (a *Access) expire(ctx context.Context, id string, deadline time.Time) error {
 	now := a.now()
-	_, _, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+	_, _, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
 		if !contains(live, st) || x.ExtendsID != "" {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		if !deadline.IsZero() && x.ExpiresAt.After(deadline) {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		if now.Before(x.ExpiresAt) {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		x.EndedAt = now
 		x.EndReason = "deadline reached"
@@ -275,7 +276,7 @@ func (a *Access) cleanup(ctx context.Context, id string) error {
 }
 
 func (a *Access) cleanupLocked(ctx context.Context, id string) error {
-	r, state, err := a.load(ctx, id)
+	r, state, err := a.flow.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -292,9 +293,9 @@ func (a *Access) cleanupLocked(ctx context.Context, id string) error {
 		}
 	}
 	marked := false
-	out, state, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+	out, state, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
 		if x.CleanedUp {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		x.CleanedUp, marked = true, true
 		return st, nil
@@ -312,7 +313,7 @@ func (a *Access) ended(ctx context.Context, r *AccessRequest, state string) {
 	switch state {
 	case StateExpired:
 		a.audit(ctx, system, "access.expire", "revoked", r, map[string]any{"ended_at": r.EndedAt.UTC().Format(time.RFC3339)})
-		a.announce(ctx, r, state,
+		a.flow.Announce(ctx, r, state,
 			fmt.Sprintf("⌛ Access ended at its deadline (%s). `%s` was deleted; its tokens no longer work.", stamp(r.EndedAt), ident),
 			fmt.Sprintf("⌛ Your access `%s` (%s) ended at %s; its kubeconfig no longer works.", r.ID, what(r), stamp(r.EndedAt)))
 	case StateRevoked:
@@ -325,11 +326,11 @@ func (a *Access) ended(ctx context.Context, r *AccessRequest, state string) {
 		if r.ApprovedAt.IsZero() {
 			text = fmt.Sprintf("🔒 Cancelled by %s before a decision: %s.", mention(by), bot.UserText(r.EndReason))
 		}
-		a.announce(ctx, r, state, text,
+		a.flow.Announce(ctx, r, state, text,
 			fmt.Sprintf("🔒 Your access `%s` (%s) was revoked by %s: %s.", r.ID, what(r), mention(by), bot.UserText(r.EndReason)))
 	case StateFailed:
 		a.audit(ctx, system, "access.fail", "error", r, map[string]any{"failure": r.Failure})
-		a.announce(ctx, r, state,
+		a.flow.Announce(ctx, r, state,
 			"⚠️ Credentials could not be issued: "+r.Failure+". Nothing is left in the cluster.",
 			fmt.Sprintf("⚠️ Your approved request `%s` (%s) could not be issued: %s. The platform team has the details.", r.ID, what(r), r.Failure))
 	}
@@ -345,7 +346,7 @@ func (a *Access) jobWarn(ctx context.Context, payload json.RawMessage) error {
 
 // warn tells the requester their access ends soon and offers an extension.
 func (a *Access) warn(ctx context.Context, id string, deadline time.Time) error {
-	r, state, err := a.load(ctx, id)
+	r, state, err := a.flow.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -357,7 +358,7 @@ func (a *Access) warn(ctx context.Context, id string, deadline time.Time) error 
 		return err
 	}
 	left := FormatDuration(deadline.Sub(a.now()))
-	a.dm(ctx, r, bot.Message{
+	a.flow.DM(ctx, r, bot.Message{
 		Text: fmt.Sprintf("⏰ Your access `%s` (%s) ends in %s, at %s.", r.ID, what(r), left, stamp(deadline)),
 		Blocks: []bot.Block{
 			bot.Section{Text: fmt.Sprintf("⏰ Your access `%s` (%s) ends in *%s*, at %s.", r.ID, what(r), left, stamp(deadline))},
@@ -365,7 +366,7 @@ func (a *Access) warn(ctx context.Context, id string, deadline time.Time) error 
 			bot.Actions{Buttons: []bot.Button{{ActionID: ActionExtend, Text: "Extend", Value: r.ID, Style: bot.StylePrimary}}},
 		},
 	})
-	a.thread(ctx, r, fmt.Sprintf("⏰ Ends in %s; %s was offered an extension.", left, mention(r.Requester)), false)
+	a.flow.Thread(ctx, r, fmt.Sprintf("⏰ Ends in %s; %s was offered an extension.", left, mention(r.Requester)), false)
 	return nil
 }
 
@@ -394,7 +395,7 @@ func (a *Access) handleRevoke(ctx context.Context, req *bot.Request) error {
 		reason = "no reason given"
 	}
 	now := a.now()
-	out, to, err := a.update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+	out, to, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 		switch {
 		case st == StatePending:
 		case contains(live, st) && x.ExtendsID == "":
@@ -567,18 +568,15 @@ func (a *Access) submitExtend(ctx context.Context, req *bot.Request, v bot.Value
 	x.Deliveries, x.DeliveredFor, x.Extensions, x.ExtendedTo = 0, time.Time{}, nil, time.Time{}
 	x.Recent, x.Peers, x.Manager = nil, nil, ""
 	x.Nags = 0
-	created, err := a.create(ctx, &x, StatePending)
+	created, err := a.flow.Save(ctx, &x, StatePending)
 	if err != nil {
 		return err
 	}
 	if created {
 		a.audit(ctx, req.User, "access.extend.request", "ok", &x, map[string]any{"grant_expires_at": g.ExpiresAt.UTC().Format(time.RFC3339)})
-		a.thread(ctx, g, fmt.Sprintf("⏱️ %s asked to extend this grant by %s: `%s`.", mention(req.User), FormatDuration(d), x.ID), false)
+		a.flow.Thread(ctx, g, fmt.Sprintf("⏱️ %s asked to extend this grant by %s: `%s`.", mention(req.User), FormatDuration(d), x.ID), false)
 	}
-	if err := a.postCard(ctx, &x); err != nil {
-		return err
-	}
-	if err := a.enqueue(ctx, JobLapse, jobPayload{ID: x.ID}, x.PendingUntil, JobLapse+":"+x.ID); err != nil {
+	if err := a.flow.Open(ctx, &x); err != nil {
 		return err
 	}
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📨 Extension `%s` of `%s` by %s is posted in %s for approval.",
@@ -594,21 +592,21 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 	unlock := a.lock(x.ExtendsID)
 	defer unlock()
 	now := a.now()
-	g, gstate, err := a.update(ctx, x.ExtendsID, func(st string, p *AccessRequest) (string, error) {
+	g, gstate, err := a.flow.Update(ctx, x.ExtendsID, func(st string, p *AccessRequest) (string, error) {
 		if !contains(live, st) || !now.Before(p.ExpiresAt) {
 			return "", errGrantEnded
 		}
 		if slices.Contains(p.Extensions, x.ID) {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		p.ExpiresAt = p.ExpiresAt.Add(x.Duration)
 		p.Extensions = append(p.Extensions, x.ID)
 		return st, nil
 	})
 	if errors.Is(err, errGrantEnded) {
-		out, to, uerr := a.update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
+		out, to, uerr := a.flow.Update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
 			if st != StateApproved {
-				return "", errNoChange
+				return "", approval.ErrNoChange
 			}
 			e.Failure = errGrantEnded.Error()
 			e.EndedAt = now
@@ -619,7 +617,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 			return uerr
 		}
 		a.audit(ctx, system, "access.extend", "error", out, map[string]any{"failure": out.Failure})
-		a.announce(ctx, out, to, "⚠️ "+out.Failure+"; nothing was extended.",
+		a.flow.Announce(ctx, out, to, "⚠️ "+out.Failure+"; nothing was extended.",
 			fmt.Sprintf("⚠️ Your extension `%s` could not be applied: %s. Request access again with `/plat access %s %s`.",
 				out.ID, out.Failure, out.ServiceName, out.Environment))
 		return nil
@@ -646,7 +644,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 		if err := a.deliver(ctx, g, creds, " (extended by "+FormatDuration(x.Duration)+")"); err != nil {
 			return err
 		}
-		if _, _, err := a.update(ctx, g.ID, func(st string, p *AccessRequest) (string, error) {
+		if _, _, err := a.flow.Update(ctx, g.ID, func(st string, p *AccessRequest) (string, error) {
 			p.Deliveries++
 			p.DeliveredFor = p.ExpiresAt
 			return st, nil
@@ -654,9 +652,9 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 			return err
 		}
 	}
-	out, to, err := a.update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
+	out, to, err := a.flow.Update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
 		if st != StateApproved {
-			return "", errNoChange
+			return "", approval.ErrNoChange
 		}
 		e.ExtendedTo = g.ExpiresAt
 		e.KubeIdentity = g.KubeIdentity
@@ -672,10 +670,10 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 	a.audit(ctx, system, "access.extend", "ok", g, map[string]any{
 		"extension": out.ID, "extended_by": FormatDuration(out.Duration), "approved_by": approvers, "why": out.Reason,
 	})
-	a.refresh(ctx, out, to)
-	a.thread(ctx, out, fmt.Sprintf("✅ `%s` now ends at %s.", g.ID, stamp(g.ExpiresAt)), false)
-	a.refresh(ctx, g, gstate)
-	a.thread(ctx, g, fmt.Sprintf("⏱️ Extended by %s until %s (approved in `%s`); a new kubeconfig was sent to %s.",
+	a.flow.Refresh(ctx, out, to)
+	a.flow.Thread(ctx, out, fmt.Sprintf("✅ `%s` now ends at %s.", g.ID, stamp(g.ExpiresAt)), false)
+	a.flow.Refresh(ctx, g, gstate)
+	a.flow.Thread(ctx, g, fmt.Sprintf("⏱️ Extended by %s until %s (approved in `%s`); a new kubeconfig was sent to %s.",
 		FormatDuration(out.Duration), stamp(g.ExpiresAt), out.ID, mention(g.Requester)), false)
 	return nil
 }

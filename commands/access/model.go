@@ -5,11 +5,11 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 )
 
 // RecordKind is the store record kind of access requests (and the grants
@@ -46,7 +46,8 @@ var live = []string{StateApproved, StateActive}
 // ended are the final states of a grant whose cluster objects must be gone.
 var ended = []string{StateExpired, StateRevoked, StateFailed}
 
-// Review is one reviewer's decision, or a break-glass follow-up review.
+// Review is the follow-up review of a break-glass grant. (Approvals and
+// denials are approval.Votes.)
 type Review struct {
 	User    bot.User  `json:"user"`
 	UserRef string    `json:"user_ref,omitempty"`
@@ -60,11 +61,12 @@ type Review struct {
 // environment, and, once approved, the grant it became. It is persisted as
 // a store record; it never holds a token.
 type AccessRequest struct {
-	ID           string   `json:"id"`
-	Requester    bot.User `json:"requester"`
-	RequesterRef string   `json:"requester_ref,omitempty"`
-	// Transport is where the request came from; jobs answer through it.
-	Transport string `json:"transport"`
+	// Ballot holds the requester, the transport, the approvals required
+	// and given, the denial, the lapse time and the card (stored inline).
+	approval.Ballot
+
+	ID           string `json:"id"`
+	RequesterRef string `json:"requester_ref,omitempty"`
 	// Service is the catalog ref of the service, Owner its owning group.
 	Service     string `json:"service"`
 	ServiceName string `json:"service_name"`
@@ -88,13 +90,7 @@ type AccessRequest struct {
 	Peers   []string  `json:"peers,omitempty"`
 	Manager string    `json:"manager,omitempty"`
 
-	Required  int      `json:"required"`
-	Approvals []Review `json:"approvals,omitempty"`
-	Denial    *Review  `json:"denial,omitempty"`
-
-	Created      time.Time      `json:"created"`
-	PendingUntil time.Time      `json:"pending_until,omitempty"`
-	Card         bot.MessageRef `json:"card,omitempty"`
+	Created time.Time `json:"created"`
 	// TeamPost is the break-glass announcement in the team's channel.
 	TeamPost bot.MessageRef `json:"team_post,omitempty"`
 
@@ -147,11 +143,6 @@ type jobPayload struct {
 	Deadline time.Time `json:"deadline,omitempty"`
 	// N numbers recurring reminders.
 	N int `json:"n,omitempty"`
-}
-
-// ApprovedBy reports whether the user approved.
-func (r *AccessRequest) ApprovedBy(userID string) bool {
-	return slices.ContainsFunc(r.Approvals, func(v Review) bool { return v.User.ID == userID })
 }
 
 // Kind describes the request in words.

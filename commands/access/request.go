@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/store"
@@ -463,9 +464,8 @@ func (a *Access) submitRequest(ctx context.Context, req *bot.Request, v bot.Valu
 	now := a.now()
 	owner := d.entity.Owner()
 	r := &AccessRequest{
+		Ballot:      approval.Ballot{Requester: req.User, Transport: req.Transport, Required: d.env.ApprovalsRequired},
 		ID:          requestID("ar-", req.ID+"|"+req.User.ID+"|"+canonical(v)),
-		Requester:   req.User,
-		Transport:   req.Transport,
 		Service:     d.entity.Ref(),
 		ServiceName: d.entity.Metadata.Name,
 		Owner:       owner,
@@ -477,7 +477,6 @@ func (a *Access) submitRequest(ctx context.Context, req *bot.Request, v bot.Valu
 		Reason:      d.reason,
 		Ticket:      d.ticket,
 		BreakGlass:  d.bg,
-		Required:    d.env.ApprovalsRequired,
 		Created:     now,
 		KubeContext: d.env.KubeContext,
 		SANamespace: d.env.ServiceAccountNamespace,
@@ -495,14 +494,14 @@ func (a *Access) submitRequest(ctx context.Context, req *bot.Request, v bot.Valu
 		r.PendingUntil = now.Add(a.cfg.PendingTTL.D())
 	}
 	r.KubeIdentity = r.grant().Username()
-	created, err := a.create(ctx, r, state)
+	created, err := a.flow.Save(ctx, r, state)
 	if err != nil {
 		return err
 	}
 	if !created {
 		// A retried submission: carry on where it stopped.
 		want := r
-		if r, state, err = a.load(ctx, r.ID); err != nil {
+		if r, state, err = a.flow.Load(ctx, r.ID); err != nil {
 			return err
 		}
 		if r.Requester.ID != want.Requester.ID || r.Service != want.Service {
@@ -515,30 +514,12 @@ func (a *Access) submitRequest(ctx context.Context, req *bot.Request, v bot.Valu
 	return a.startRequest(ctx, req, r, state, created)
 }
 
-// create persists a new request in state; created is false when it exists.
-func (a *Access) create(ctx context.Context, r *AccessRequest, state string) (bool, error) {
-	data, err := encode(r)
-	if err != nil {
-		return false, err
-	}
-	created, err := a.st.PutRecord(ctx, store.Record{
-		Kind: RecordKind, ID: r.ID, State: state, Owner: r.Requester.ID, Key: r.Service, Data: data,
-	})
-	if err != nil {
-		return false, fmt.Errorf("save access request %s: %w", r.ID, err)
-	}
-	return created, nil
-}
-
 // startRequest posts a pending request and schedules its lapse.
 func (a *Access) startRequest(ctx context.Context, req *bot.Request, r *AccessRequest, state string, created bool) error {
 	if created {
 		a.audit(ctx, req.User, "access.request", "ok", r, map[string]any{"pending_until": r.PendingUntil.UTC().Format(time.RFC3339)})
 	}
-	if err := a.postCard(ctx, r); err != nil {
-		return err
-	}
-	if err := a.enqueue(ctx, JobLapse, jobPayload{ID: r.ID}, r.PendingUntil, JobLapse+":"+r.ID); err != nil {
+	if err := a.flow.Open(ctx, r); err != nil {
 		return err
 	}
 	env, _ := a.cfg.Env(r.Environment)
@@ -551,47 +532,6 @@ func (a *Access) startRequest(ctx context.Context, req *bot.Request, r *AccessRe
 			"You'll get a DM when it is decided; it lapses at %s if nobody does.",
 		r.ID, r.Level, r.ServiceName, r.Environment, FormatDuration(r.Duration), channelLink(env.ChannelFor(r.Owner)),
 		need, r.Owner, stamp(r.PendingUntil))})
-}
-
-// postCard posts the request's root message once (a retry that finds the
-// card posted leaves it) and remembers where it is.
-func (a *Access) postCard(ctx context.Context, r *AccessRequest) error {
-	cur, state, err := a.load(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	if !cur.Card.Zero() {
-		*r = *cur
-		return nil
-	}
-	env, ok := a.cfg.Env(cur.Environment)
-	if !ok {
-		return fmt.Errorf("access request %s: environment %q is no longer configured", r.ID, cur.Environment)
-	}
-	ch := env.ChannelFor(cur.Owner)
-	cur.Recent = a.recent(ctx, cur)
-	cur.Peers, cur.Manager = a.approvers(cur.Owner, cur.Requester.ID)
-	m, err := a.messenger(cur)
-	if err != nil {
-		return err
-	}
-	ref, err := m.Post(ctx, ch, a.card(cur, state))
-	if err != nil {
-		return fmt.Errorf("post access request %s to %s: %w", r.ID, ch, err)
-	}
-	out, _, err := a.update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
-		if !x.Card.Zero() {
-			return "", errNoChange
-		}
-		x.Card = ref
-		x.Recent, x.Peers, x.Manager = cur.Recent, cur.Peers, cur.Manager
-		return st, nil
-	})
-	if err != nil {
-		return err
-	}
-	*r = *out
-	return nil
 }
 
 // recent summarises the requester's latest other requests.

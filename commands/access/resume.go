@@ -41,10 +41,10 @@ func (a *Access) Resume(ctx context.Context) error {
 		}
 		switch {
 		case rec.State == StatePending && !now.Before(r.PendingUntil):
-			note(r.ID, a.lapse(ctx, r.ID))
+			note(r.ID, a.flow.Lapse(ctx, r.ID))
 			lapsed++
 		case rec.State == StatePending:
-			note(r.ID, a.enqueue(ctx, JobLapse, jobPayload{ID: r.ID}, r.PendingUntil, JobLapse+":"+r.ID))
+			note(r.ID, a.flow.ScheduleLapse(ctx, r))
 		case r.ExtendsID != "":
 			// An approved extension not yet applied.
 			note(r.ID, a.enqueue(ctx, JobIssue, jobPayload{ID: r.ID}, now, JobIssue+":"+r.ID+":"+boot))

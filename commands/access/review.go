@@ -2,13 +2,14 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 )
 
@@ -16,9 +17,9 @@ import (
 func (a *Access) act(ctx context.Context, req *bot.Request, act bot.Action) error {
 	switch act.ID {
 	case ActionApprove:
-		return a.review(ctx, req, act.Value, true)
+		return a.flow.Decide(ctx, req, normID(act.Value), true)
 	case ActionDeny:
-		return a.review(ctx, req, act.Value, false)
+		return a.flow.Decide(ctx, req, normID(act.Value), false)
 	case ActionRequest:
 		// The catalog's "Request prod access" button: its value is the
 		// service's entity ref.
@@ -47,14 +48,14 @@ func (a *Access) act(ctx context.Context, req *bot.Request, act bot.Action) erro
 // run; a recorded decision is confirmed to the reviewer.
 func (a *Access) handleDecide(approve bool) func(context.Context, *bot.Request) error {
 	return func(ctx context.Context, req *bot.Request) error {
-		id := strings.ToLower(strings.TrimSpace(req.Arg(0)))
+		id := normID(req.Arg(0))
 		if id == "" || len(req.Args) > 1 {
 			return bot.Errorf("Usage: `/plat access approve <id>` or `/plat access deny <id>`; the id is on the request's card, e.g. `ar-k3j9x2mq7d`.")
 		}
-		if err := a.review(ctx, req, id, approve); err != nil {
+		if err := a.flow.Decide(ctx, req, id, approve); err != nil {
 			return err
 		}
-		r, state, err := a.load(ctx, id)
+		r, state, err := a.flow.Load(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -68,18 +69,122 @@ func (a *Access) handleDecide(approve bool) func(context.Context, *bot.Request) 
 	}
 }
 
-// refuse explains a refused click to the clicker only (ephemeral where the
-// transport has a channel) and audits the refusal.
-func (a *Access) refuse(ctx context.Context, req *bot.Request, r *AccessRequest, action, why string) error {
-	if r != nil {
-		a.audit(ctx, req.User, action, "deny", r, map[string]any{"why": why})
+// normID is a request id as typed or carried by a button.
+func normID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// approvalConfig is the approval of access requests: bot/approval runs the
+// lifecycle; access says who may review, what the card and the messages
+// say, and what an approval starts.
+func (a *Access) approvalConfig() approval.Config[AccessRequest] {
+	return approval.Config[AccessRequest]{
+		Kind:   RecordKind,
+		Noun:   "access request",
+		States: approval.States{Pending: StatePending, Approved: StateApproved, Denied: StateDenied, Lapsed: StateLapsed},
+		ID:     func(r *AccessRequest) string { return r.ID },
+		Ballot: func(r *AccessRequest) *approval.Ballot { return &r.Ballot },
+		Key:    func(r *AccessRequest) string { return r.Service },
+		NotFound: func(id string) error {
+			if id == "" {
+				return bot.Errorf("Which request? Give its id, e.g. `ar-k3j9x2mq7d` (see `/plat access list`).")
+			}
+			return bot.Errorf("There is no access request `%s`. `/plat access list` shows yours.", bot.UserText(id))
+		},
+		StateText:    func(state string) string { return statusIcon(state) + " " + statusLabel(state) },
+		SelfRefusal:  selfRefusal,
+		MayDecide:    a.mayDecide,
+		PolicyAction: bot.ActionApprove,
+		Resource: func(r *AccessRequest) bot.Resource {
+			e, _ := a.cat.Get(r.Service)
+			return r.resource(e)
+		},
+		Card:    a.card,
+		Channel: a.cardChannel,
+		Prepare: func(ctx context.Context, r *AccessRequest) func(*AccessRequest) {
+			recent := a.recent(ctx, r)
+			peers, manager := a.approvers(r.Owner, r.Requester.ID)
+			return func(x *AccessRequest) { x.Recent, x.Peers, x.Manager = recent, peers, manager }
+		},
+		AlsoShownAt: func(r *AccessRequest) []bot.MessageRef { return []bot.MessageRef{r.TeamPost} },
+		Texts:       a.texts,
+		OnApprove: func(r *AccessRequest, now time.Time) {
+			r.ApprovedAt = now
+			r.ExpiresAt = now.Add(r.Duration)
+		},
+		Approved:     a.approved,
+		DecideAction: "access.review",
+		LapseAction:  "access.lapse",
+		AuditTarget:  func(r *AccessRequest) string { return r.Service },
+		AuditDetails: auditDetails,
+		LapseJob:     JobLapse,
+		JobAttempts:  jobAttempts,
 	}
-	if req.Channel != "" && req.Messenger() != nil {
-		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: why}); err == nil {
-			return nil
+}
+
+// cardChannel is the approvals channel of r's owner in r's environment.
+func (a *Access) cardChannel(r *AccessRequest) (string, error) {
+	env, ok := a.cfg.Env(r.Environment)
+	if !ok {
+		return "", fmt.Errorf("access request %s: environment %q is no longer configured", r.ID, r.Environment)
+	}
+	return env.ChannelFor(r.Owner), nil
+}
+
+// selfRefusal is what a requester is told who tries to review their own
+// request.
+func selfRefusal(r *AccessRequest) string {
+	return fmt.Sprintf("You can't review your own %s (`%s`): a peer in %s or their manager must.", r.Kind(), r.ID, r.Owner)
+}
+
+// mayDecide is who may approve or deny r: its eligible reviewers (the
+// policy is checked by the lifecycle after).
+func (a *Access) mayDecide(ctx context.Context, req *bot.Request, r *AccessRequest) (approval.Eligibility, error) {
+	role, why, err := a.eligibility(ctx, req.User, r)
+	if err != nil || why != "" {
+		return approval.Eligibility{Refusal: why}, err
+	}
+	el := approval.Eligibility{Role: role}
+	if who, err := a.cat.Identify(ctx, req.User); err == nil && who != nil {
+		el.UserRef = who.UserRef
+	}
+	return el, nil
+}
+
+// texts are what the card's thread and the requester are told of an
+// outcome.
+func (a *Access) texts(r *AccessRequest, ev approval.Event) approval.Texts {
+	switch ev.Outcome {
+	case approval.Denied:
+		return approval.Texts{
+			Thread: fmt.Sprintf("❌ %s (%s) denied this request.", mention(ev.By), ev.Role),
+			DM:     fmt.Sprintf("❌ Your request `%s` for %s was denied by %s.", r.ID, what(r), mention(ev.By)),
+		}
+	case approval.Counted:
+		return approval.Texts{
+			Thread: fmt.Sprintf("👍 %s (%s) approved — %d of %d approvals.", mention(ev.By), ev.Role, len(r.Approvals), r.Required),
+			DM:     fmt.Sprintf("👍 %s approved your request `%s` for %s (%d of %d approvals).", mention(ev.By), r.ID, what(r), len(r.Approvals), r.Required),
+		}
+	case approval.Lapsed:
+		return approval.Texts{
+			Thread: fmt.Sprintf("⌛ Nobody decided by %s; this request expired.", stamp(r.PendingUntil)),
+			DM: fmt.Sprintf("⌛ Your request `%s` for %s expired: it was not approved by %s. Run `/plat access %s %s` to ask again.",
+				r.ID, what(r), stamp(r.PendingUntil), r.ServiceName, r.Environment),
 		}
 	}
-	return bot.Errorf("%s", why)
+	var names []string
+	for _, v := range r.Approvals {
+		names = append(names, mention(v.User))
+	}
+	if r.ExtendsID != "" {
+		return approval.Texts{
+			Thread: fmt.Sprintf("✅ Approved by %s. Extending `%s`.", strings.Join(names, ", "), r.ExtendsID),
+			DM:     fmt.Sprintf("✅ Your extension `%s` of `%s` was approved by %s; a new kubeconfig follows.", r.ID, r.ExtendsID, strings.Join(names, ", ")),
+		}
+	}
+	return approval.Texts{
+		Thread: fmt.Sprintf("✅ Approved by %s. Issuing credentials; access ends at %s.", strings.Join(names, ", "), stamp(r.ExpiresAt)),
+		DM: fmt.Sprintf("✅ Your request `%s` for %s was approved by %s. %s Access ends at %s.",
+			r.ID, what(r), strings.Join(names, ", "), a.arrives(r), stamp(r.ExpiresAt)),
+	}
 }
 
 // eligibility says whether u may review requests on r's service: "peer"
@@ -87,7 +192,7 @@ func (a *Access) refuse(ctx context.Context, req *bot.Request, r *AccessRequest,
 // team); "" with the reason otherwise.
 func (a *Access) eligibility(ctx context.Context, u bot.User, r *AccessRequest) (role string, why string, err error) {
 	if u.ID == r.Requester.ID {
-		return "", fmt.Sprintf("You can't review your own %s (`%s`): a peer in %s or their manager must.", r.Kind(), r.ID, r.Owner), nil
+		return "", selfRefusal(r), nil
 	}
 	who, err := a.cat.Identify(ctx, u)
 	if err != nil {
@@ -129,97 +234,14 @@ func (a *Access) checkReviewer(ctx context.Context, req *bot.Request, r *AccessR
 	return role, "", nil
 }
 
-// review records an approval or a denial from a button click. The click is
-// checked again now (team membership may have changed since the card was
-// posted), and the decision is a compare-and-swap, so of concurrent clicks
-// exactly one decides.
-func (a *Access) review(ctx context.Context, req *bot.Request, id string, approve bool) error {
-	r, state, err := a.loadUser(ctx, id)
-	if err != nil {
-		return err
-	}
-	action := "access.review"
-	if state != StatePending {
-		return a.refuse(ctx, req, nil, action, fmt.Sprintf("`%s` is already %s %s.", r.ID, statusIcon(state), statusLabel(state)))
-	}
-	role, why, err := a.checkReviewer(ctx, req, r)
-	if err != nil {
-		return err
-	}
-	if why != "" {
-		return a.refuse(ctx, req, r, action, why)
-	}
-	now := a.now()
-	rv := Review{User: req.User, Role: role, At: now}
-	if who, err := a.cat.Identify(ctx, req.User); err == nil && who != nil {
-		rv.UserRef = who.UserRef
-	}
-	var lost string // why this click did not count, when another won
-	out, to, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
-		lost = ""
-		if st != StatePending {
-			lost = fmt.Sprintf("`%s` was %s %s a moment ago; your click did not change it.", x.ID, statusIcon(st), statusLabel(st))
-			return "", errNoChange
-		}
-		if !approve {
-			d := rv
-			x.Denial = &d
-			return StateDenied, nil
-		}
-		if x.ApprovedBy(req.User.ID) {
-			lost = fmt.Sprintf("You already approved `%s`; it needs %d more approval(s) from someone else.", x.ID, x.Required-len(x.Approvals))
-			return "", errNoChange
-		}
-		x.Approvals = append(x.Approvals, rv)
-		if len(x.Approvals) < x.Required {
-			return StatePending, nil
-		}
-		x.ApprovedAt = now
-		x.ExpiresAt = now.Add(x.Duration)
-		return StateApproved, nil
-	})
-	if err != nil {
-		return err
-	}
-	if lost != "" {
-		return a.refuse(ctx, req, nil, action, lost)
-	}
-	switch to {
-	case StateDenied:
-		a.audit(ctx, req.User, action, "deny", out, map[string]any{"role": role})
-		a.announce(ctx, out, to,
-			fmt.Sprintf("❌ %s (%s) denied this request.", mention(req.User), role),
-			fmt.Sprintf("❌ Your request `%s` for %s was denied by %s.", out.ID, what(out), mention(req.User)))
-		return nil
-	case StatePending:
-		a.audit(ctx, req.User, action, "allow", out, map[string]any{"role": role, "approvals": len(out.Approvals), "required": out.Required})
-		a.announce(ctx, out, to,
-			fmt.Sprintf("👍 %s (%s) approved — %d of %d approvals.", mention(req.User), role, len(out.Approvals), out.Required),
-			fmt.Sprintf("👍 %s approved your request `%s` for %s (%d of %d approvals).", mention(req.User), out.ID, what(out), len(out.Approvals), out.Required))
-		return nil
-	}
-	a.audit(ctx, req.User, action, "allow", out, map[string]any{"role": role, "approvals": len(out.Approvals), "required": out.Required})
-	return a.approved(ctx, out)
-}
-
-// approved starts an approved request's life as a grant: its clock runs
-// from now, credentials are issued by a job, and its expiry and warning are
-// scheduled.
+// approved starts an approved request's life as a grant (the lifecycle
+// has announced it): its clock runs from the approval, credentials are
+// issued by a job, and its expiry and warning are scheduled. An extension
+// is applied by the issuing job.
 func (a *Access) approved(ctx context.Context, r *AccessRequest) error {
-	var names []string
-	for _, v := range r.Approvals {
-		names = append(names, mention(v.User))
-	}
 	if r.ExtendsID != "" {
-		a.announce(ctx, r, StateApproved,
-			fmt.Sprintf("✅ Approved by %s. Extending `%s`.", strings.Join(names, ", "), r.ExtendsID),
-			fmt.Sprintf("✅ Your extension `%s` of `%s` was approved by %s; a new kubeconfig follows.", r.ID, r.ExtendsID, strings.Join(names, ", ")))
 		return a.enqueue(ctx, JobIssue, jobPayload{ID: r.ID}, a.now(), JobIssue+":"+r.ID)
 	}
-	a.announce(ctx, r, StateApproved,
-		fmt.Sprintf("✅ Approved by %s. Issuing credentials; access ends at %s.", strings.Join(names, ", "), stamp(r.ExpiresAt)),
-		fmt.Sprintf("✅ Your request `%s` for %s was approved by %s. %s Access ends at %s.",
-			r.ID, what(r), strings.Join(names, ", "), a.arrives(r), stamp(r.ExpiresAt)))
 	return a.scheduleGrant(ctx, r)
 }
 
@@ -242,37 +264,6 @@ func (a *Access) scheduleDeadline(ctx context.Context, r *AccessRequest) error {
 		errWarn = a.enqueue(ctx, JobWarn, jobPayload{ID: r.ID, Deadline: dl}, warnAt, JobWarn+":"+key)
 	}
 	return errors.Join(errExp, errWarn)
-}
-
-// jobLapse expires a request nobody decided in time.
-func (a *Access) jobLapse(ctx context.Context, payload json.RawMessage) error {
-	var p jobPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return bot.Permanent(fmt.Errorf("decode %s payload: %w", JobLapse, err))
-	}
-	return a.lapse(ctx, p.ID)
-}
-
-func (a *Access) lapse(ctx context.Context, id string) error {
-	now := a.now()
-	out, to, err := a.update(ctx, id, func(st string, x *AccessRequest) (string, error) {
-		if st != StatePending || now.Before(x.PendingUntil) {
-			return "", errNoChange
-		}
-		return StateLapsed, nil
-	})
-	if errors.Is(err, errNotFound) {
-		return bot.Permanent(err)
-	}
-	if err != nil || to != StateLapsed {
-		return err
-	}
-	a.audit(ctx, system, "access.lapse", "expired", out, map[string]any{"approvals": len(out.Approvals), "required": out.Required})
-	a.announce(ctx, out, to,
-		fmt.Sprintf("⌛ Nobody decided by %s; this request expired.", stamp(out.PendingUntil)),
-		fmt.Sprintf("⌛ Your request `%s` for %s expired: it was not approved by %s. Run `/plat access %s %s` to ask again.",
-			out.ID, what(out), stamp(out.PendingUntil), out.ServiceName, out.Environment))
-	return nil
 }
 
 // isAdmin reports whether the user holds the admin role.
