@@ -228,7 +228,7 @@ func (r *Router) Suggest(text string) []string {
 		seen[c.Name] = true
 		cw := strings.Fields(c.Name)
 		typed := strings.Join(words[:min(len(words), len(cw))], " ")
-		d := levenshtein(typed, c.Name)
+		d := EditDistance(typed, c.Name)
 		if strings.HasPrefix(c.Name, words[0]) && len(words[0]) >= 2 {
 			d = min(d, 1)
 		}
@@ -462,7 +462,7 @@ func unknownFlag(cmd *Command, flags Flags) string {
 		msg := fmt.Sprintf("`/plat %s` has no flag `--%s`.", cmd.Name, f)
 		best, bestD := "", 3
 		for _, k := range known {
-			if d := levenshtein(f, k); d < bestD {
+			if d := EditDistance(f, k); d < bestD {
 				best, bestD = k, d
 			}
 		}

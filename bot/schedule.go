@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -17,6 +19,7 @@ type Scheduler struct {
 	c   *cron.Cron
 	w   *Worker
 	log *slog.Logger
+	now func() time.Time
 }
 
 // NewScheduler returns a scheduler feeding the worker.
@@ -24,7 +27,7 @@ func NewScheduler(w *Worker, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Scheduler{c: cron.New(), w: w, log: log}
+	return &Scheduler{c: cron.New(), w: w, log: log, now: time.Now}
 }
 
 // Every schedules a job kind on a standard five-field cron spec (or a
@@ -42,20 +45,23 @@ func (s *Scheduler) Every(spec string, loc *time.Location, kind string, payload 
 	if err != nil {
 		return fmt.Errorf("schedule %s: bad cron spec %q: %w", kind, spec, err)
 	}
-	s.c.Schedule(sched, cron.FuncJob(func() {
-		at := time.Now().In(loc).Truncate(time.Minute)
-		var p any
-		if payload != nil {
-			p = payload(at)
-		}
-		_, err := s.w.Enqueue(context.Background(), JobSpec{
-			Kind: kind, Payload: p, DedupeKey: fmt.Sprintf("cron:%s:%s", kind, at.UTC().Format(time.RFC3339)),
-		})
-		if err != nil {
-			s.log.Error("scheduled job not enqueued", "kind", kind, "err", err)
-		}
-	}))
+	s.c.Schedule(sched, cron.FuncJob(func() { s.fire(s.now(), loc, kind, payload) }))
 	return nil
+}
+
+// fire enqueues one run of a cron entry for the minute of now.
+func (s *Scheduler) fire(now time.Time, loc *time.Location, kind string, payload func(at time.Time) any) {
+	at := now.In(loc).Truncate(time.Minute)
+	var p any
+	if payload != nil {
+		p = payload(at)
+	}
+	_, err := s.w.Enqueue(context.Background(), JobSpec{
+		Kind: kind, Payload: p, DedupeKey: fmt.Sprintf("cron:%s:%s", kind, at.UTC().Format(time.RFC3339)),
+	})
+	if err != nil {
+		s.log.Error("scheduled job not enqueued", "kind", kind, "err", err)
+	}
 }
 
 // Start runs the scheduler until ctx ends.
@@ -65,4 +71,99 @@ func (s *Scheduler) Start(ctx context.Context) {
 		<-ctx.Done()
 		<-s.c.Stop().Done()
 	}()
+}
+
+// TeamSchedule is one team's own cron entry of a PerTeam job. An empty Spec
+// or a nil Location takes the PerTeam default.
+type TeamSchedule struct {
+	Team     string
+	Spec     string
+	Location *time.Location
+}
+
+// TeamRun is the payload of a PerTeam job: the scheduled time and whom it
+// is for. A team's own entry names the Team; the default entry has no Team
+// and Excludes the teams that have entries of their own.
+type TeamRun struct {
+	At      time.Time `json:"at"`
+	Team    string    `json:"team,omitempty"`
+	Exclude []string  `json:"exclude,omitempty"`
+}
+
+// PerTeam is a job that runs per team on cron: one default entry covers
+// every team without a schedule of its own, and each team in Teams gets an
+// entry of its own (another time, or the same time in its own zone). Each
+// team entry has a job kind of its own, so the scheduler's per-minute
+// de-duplication cannot merge teams whose entries fire in the same minute.
+type PerTeam struct {
+	// Kind is the job kind of the default entry.
+	Kind string
+	// Spec and Location are the default cron spec and zone (UTC when nil).
+	Spec     string
+	Location *time.Location
+	// Teams are the teams with an entry of their own.
+	Teams []TeamSchedule
+	// TeamKind names a team entry's job kind; Kind + "@" + team when nil.
+	TeamKind func(team string) string
+	// Run does the work of one entry.
+	Run func(ctx context.Context, run TeamRun) error
+}
+
+// KindOf is the job kind of team's own entry ("" is the default entry's).
+func (p PerTeam) KindOf(team string) string {
+	switch {
+	case team == "":
+		return p.Kind
+	case p.TeamKind != nil:
+		return p.TeamKind(team)
+	}
+	return p.Kind + "@" + team
+}
+
+// Register adds the job handlers (the default kind and each team's) to r
+// and, when s is not nil, the cron entries to s. Run receives the decoded
+// TeamRun; an undecodable payload fails the job permanently.
+func (p PerTeam) Register(r *Router, s *Scheduler) error {
+	if p.Kind == "" || p.Run == nil {
+		return errors.New("per-team job: need a kind and a run function")
+	}
+	handle := func(ctx context.Context, payload json.RawMessage) error {
+		var run TeamRun
+		if len(payload) > 0 {
+			if err := json.Unmarshal(payload, &run); err != nil {
+				return Permanent(fmt.Errorf("decode %s payload: %w", p.Kind, err))
+			}
+		}
+		return p.Run(ctx, run)
+	}
+	seen := map[string]bool{}
+	own := make([]string, 0, len(p.Teams))
+	for _, t := range p.Teams {
+		if t.Team == "" || seen[t.Team] {
+			return fmt.Errorf("per-team job %s: team %q is empty or listed twice", p.Kind, t.Team)
+		}
+		seen[t.Team] = true
+		own = append(own, t.Team)
+	}
+	r.HandleJob(p.Kind, handle)
+	for _, t := range p.Teams {
+		r.HandleJob(p.KindOf(t.Team), handle)
+	}
+	if s == nil {
+		return nil
+	}
+	for _, t := range p.Teams {
+		spec, loc := t.Spec, t.Location
+		if spec == "" {
+			spec = p.Spec
+		}
+		if loc == nil {
+			loc = p.Location
+		}
+		team := t.Team
+		if err := s.Every(spec, loc, p.KindOf(team), func(at time.Time) any { return TeamRun{At: at, Team: team} }); err != nil {
+			return fmt.Errorf("team %s: %w", team, err)
+		}
+	}
+	return s.Every(p.Spec, p.Location, p.Kind, func(at time.Time) any { return TeamRun{At: at, Exclude: own} })
 }

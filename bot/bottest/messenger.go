@@ -1,7 +1,12 @@
-// Package bottest holds test helpers for features: a recording Messenger that
-// implements bot.Messenger in memory. Tests that must prove the Slack wire
-// format drive the Slack HTTP transport against the fake Slack Web API in
-// bot/slack/slackfake instead.
+// Package bottest is the test kit of features and of the bot itself: a
+// recording Messenger (bot.Messenger in memory), the one fake Clock of the
+// test tree and a LogBuffer (both from bot/bottest/stdtest, which the
+// store's in-package tests use directly), a recording Auditor, an
+// allow/deny recording Policy, and a Harness that wires a router over a
+// real store with all of them, driven like a transport (Run, Click,
+// RunJobs). The fake catalog is commands/catalog/catalogtest. Tests that
+// must prove the Slack wire format drive the Slack HTTP transport against
+// the fake Slack Web API in bot/slack/slackfake instead.
 package bottest
 
 import (
