@@ -350,6 +350,25 @@ func TestPendingRequestExpires(t *testing.T) {
 	h.wantSent("ephemeral", payApprovals, "already ⌛ EXPIRED")
 }
 
+// TestLapseAnnouncedOnce: a pending request that Resume lapsed is not
+// announced a second time when its queued lapse job runs afterwards.
+func TestLapseAnnouncedOnce(t *testing.T) {
+	h := newHarness(t)
+	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.clock.Advance(25 * time.Hour)
+	h.restart() // Resume lapses it; the lapse job is still queued
+	h.wantState(id, StateLapsed)
+	if h.jobs() == 0 {
+		t.Fatal("the queued lapse job did not run")
+	}
+	if n := len(h.sent("dm", "", "expired: it was not approved")); n != 1 {
+		t.Errorf("%d lapse DMs; want 1", n)
+	}
+	if n := len(h.sent("post", payApprovals, "Nobody decided by")); n != 1 {
+		t.Errorf("%d lapse thread replies; want 1", n)
+	}
+}
+
 func TestRestartDuringGrantRevokesOnTime(t *testing.T) {
 	h := newHarness(t)
 	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
