@@ -17,6 +17,7 @@ import (
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
+	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
@@ -372,7 +373,7 @@ func (f *features) buildScorecards(app *App) error {
 			sc.PlatformChannel = ch
 		}
 	}
-	var providers scorecard.Providers
+	var providers facts.Providers
 	var kubeReader *kube.FactsReader
 	if rc, where, err := kubeRESTConfig(cfg.Kube.Kubeconfig); err != nil {
 		return &ConfigError{File: cfg.path, Key: "kube.kubeconfig", Msg: err.Error()}
@@ -392,28 +393,28 @@ func (f *features) buildScorecards(app *App) error {
 		}
 	}
 	if f.gh == nil && pd == nil && kubeReader == nil {
-		ef, err := scorecard.LoadExampleFacts("examples/scorecard/facts.yaml", nil)
+		ef, err := facts.LoadExampleFacts("examples/scorecard/facts.yaml", nil)
 		if err != nil {
 			return fmt.Errorf("scorecard example facts: %w", err)
 		}
 		providers = ef.Providers()
 	} else {
 		if f.gh != nil {
-			providers.Repo = scorecard.NewGitHubRepoProvider(f.gh)
+			providers.Repo = facts.NewGitHubRepoProvider(f.gh)
 		}
 		if pd != nil {
-			providers.OnCall = scorecard.NewPagerDutyProvider(pd)
+			providers.OnCall = facts.NewPagerDutyProvider(pd)
 		}
-		var ghDeploys scorecard.GitHubDeployments
+		var ghDeploys facts.GitHubDeployments
 		if f.gh != nil {
 			ghDeploys = f.gh
 		}
-		var argo scorecard.ArgoSyncs
+		var argo facts.ArgoSyncs
 		if kubeReader != nil {
 			argo = kubeReader
-			providers.Vulns = scorecard.NewTrivyProvider(kubeReader)
+			providers.Vulns = facts.NewTrivyProvider(kubeReader)
 		}
-		providers.Deploys = scorecard.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
+		providers.Deploys = facts.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
 	}
 	deps := scorecard.Deps{
 		Config: sc, Catalog: f.catalog, Store: app.Store, Providers: providers,

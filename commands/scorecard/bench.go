@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
@@ -44,26 +46,26 @@ type BenchResult struct {
 // benchRuleTemplates are the rule shapes of the synthetic checks; %d makes
 // each copy a distinct program.
 var benchRuleTemplates = []struct {
-	sev  Severity
+	sev  grade.Severity
 	rule string
 }{
-	{SeverityMedium, `github.readme.contains("## Runbook") || %d < 0`},
-	{SeverityHigh, `oncall.confirmed || %d < 0`},
-	{SeverityMedium, `deploys.last >= now - duration("%dh")`},
-	{SeverityCritical, `vulns.critical <= %d`},
-	{SeverityLow, `github.codeowners || %d < 0`},
-	{SeverityLow, `size(github.workflows) > %d`},
-	{SeverityMedium, `vulns.high < %d`},
-	{SeverityLow, `entity.lifecycle != "production" || oncall.confirmed || %d < 0`},
-	{SeverityMedium, `github.last_commit >= now - duration("%dh")`},
-	{SeverityLow, `"tier-%d" in entity.tags || entity.type == "service"`},
-	{SeverityLow, `owner.found && owner.ref.startsWith("group:") && %d >= 0`},
-	{SeverityMedium, `vulns.medium + vulns.high < %d`},
-	{SeverityLow, `size(github.readme) > %d`},
+	{grade.SeverityMedium, `github.readme.contains("## Runbook") || %d < 0`},
+	{grade.SeverityHigh, `oncall.confirmed || %d < 0`},
+	{grade.SeverityMedium, `deploys.last >= now - duration("%dh")`},
+	{grade.SeverityCritical, `vulns.critical <= %d`},
+	{grade.SeverityLow, `github.codeowners || %d < 0`},
+	{grade.SeverityLow, `size(github.workflows) > %d`},
+	{grade.SeverityMedium, `vulns.high < %d`},
+	{grade.SeverityLow, `entity.lifecycle != "production" || oncall.confirmed || %d < 0`},
+	{grade.SeverityMedium, `github.last_commit >= now - duration("%dh")`},
+	{grade.SeverityLow, `"tier-%d" in entity.tags || entity.type == "service"`},
+	{grade.SeverityLow, `owner.found && owner.ref.startsWith("group:") && %d >= 0`},
+	{grade.SeverityMedium, `vulns.medium + vulns.high < %d`},
+	{grade.SeverityLow, `size(github.readme) > %d`},
 }
 
-func benchChecks(m int) []CheckSpec {
-	specs := make([]CheckSpec, m)
+func benchChecks(m int) []grade.CheckSpec {
+	specs := make([]grade.CheckSpec, m)
 	for i := range specs {
 		t := benchRuleTemplates[i%len(benchRuleTemplates)]
 		n := 24 * (10 + i)
@@ -74,9 +76,9 @@ func benchChecks(m int) []CheckSpec {
 		} else if i%len(benchRuleTemplates) == 6 || i%len(benchRuleTemplates) == 11 {
 			n = 3 + i%5
 		}
-		specs[i] = CheckSpec{
+		specs[i] = grade.CheckSpec{
 			ID: fmt.Sprintf("bench-%02d", i), Title: fmt.Sprintf("Synthetic check %d", i), Severity: t.sev,
-			Rule: fmt.Sprintf(t.rule, n), Phase: PhaseSchedule{{Phase: PhaseRequired}},
+			Rule: fmt.Sprintf(t.rule, n), Phase: grade.PhaseSchedule{{Phase: grade.PhaseRequired}},
 			HowToFix: "Fix synthetic gap " + fmt.Sprint(i) + ".",
 		}
 		if i%9 == 8 {
@@ -87,13 +89,13 @@ func benchChecks(m int) []CheckSpec {
 }
 
 // benchWorld builds n components owned by t teams, with varied facts.
-func benchWorld(n, t int, now time.Time) ([]*catalog.Entity, []*Facts) {
+func benchWorld(n, t int, now time.Time) ([]*catalog.Entity, []*grade.Facts) {
 	var ents []*catalog.Entity
 	for g := 0; g < t; g++ {
 		ents = append(ents, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindGroup,
 			Metadata: catalog.Metadata{Name: fmt.Sprintf("team-%03d", g)}, Spec: map[string]any{"type": "team"}})
 	}
-	facts := make([]*Facts, n)
+	world := make([]*grade.Facts, n)
 	lifecycles := []string{"production", "experimental", "deprecated"}
 	for i := 0; i < n; i++ {
 		typ := "service"
@@ -106,35 +108,35 @@ func benchWorld(n, t int, now time.Time) ([]*catalog.Entity, []*Facts) {
 			Spec: map[string]any{"type": typ, "lifecycle": lifecycles[i%3], "owner": fmt.Sprintf("team-%03d", i%t),
 				"system": fmt.Sprintf("system-%02d", i%17)}}
 		ents = append(ents, e)
-		f := &Facts{}
-		f.Entity, f.Owner = entityFacts(Subject{Entity: e, Owner: ents[i%t]})
-		f.GitHub = RepoFacts{Slug: "acme/x", Readme: "# svc\n\nSome text.\n" + map[bool]string{true: "## Runbook\nsteps\n"}[i%4 != 0],
+		f := &grade.Facts{}
+		f.Entity, f.Owner = facts.CatalogFacts(facts.Subject{Entity: e, Owner: ents[i%t]})
+		f.GitHub = grade.RepoFacts{Slug: "acme/x", Readme: "# svc\n\nSome text.\n" + map[bool]string{true: "## Runbook\nsteps\n"}[i%4 != 0],
 			HasReadme: true, Codeowners: i%6 != 0, Workflows: []string{"ci.yml"}[:i%2],
 			LastCommit: now.Add(-time.Duration(i%90) * 24 * time.Hour)}
-		f.OnCall = OnCallFacts{ServiceID: "P1", Confirmed: i%7 != 0}
-		f.Deploys = DeployFacts{Last: now.Add(-time.Duration(i%60) * 24 * time.Hour), Source: "github"}
-		f.Vulns = VulnFacts{Critical: map[bool]int{true: 2}[i%11 == 0], High: i % 6, Medium: i % 4, Reports: 1}
+		f.OnCall = grade.OnCallFacts{ServiceID: "P1", Confirmed: i%7 != 0}
+		f.Deploys = grade.DeployFacts{Last: now.Add(-time.Duration(i%60) * 24 * time.Hour), Source: "github"}
+		f.Vulns = grade.VulnFacts{Critical: map[bool]int{true: 2}[i%11 == 0], High: i % 6, Medium: i % 4, Reports: 1}
 		if i%97 == 0 {
-			f.SetUnknown(SourceVulns, "synthetic outage")
+			f.SetUnknown(grade.SourceVulns, "synthetic outage")
 		}
-		facts[i] = f
+		world[i] = f
 	}
-	return ents, facts
+	return ents, world
 }
 
 // benchProviders serve the synthetic facts from memory.
-type benchProviders map[string]*Facts
+type benchProviders map[string]*grade.Facts
 
-func (b benchProviders) RepoFacts(_ context.Context, s Subject) (RepoFacts, error) {
+func (b benchProviders) RepoFacts(_ context.Context, s facts.Subject) (grade.RepoFacts, error) {
 	return b[s.Entity.Ref()].GitHub, nil
 }
-func (b benchProviders) OnCallFacts(_ context.Context, s Subject) (OnCallFacts, error) {
+func (b benchProviders) OnCallFacts(_ context.Context, s facts.Subject) (grade.OnCallFacts, error) {
 	return b[s.Entity.Ref()].OnCall, nil
 }
-func (b benchProviders) DeployFacts(_ context.Context, s Subject) (DeployFacts, error) {
+func (b benchProviders) DeployFacts(_ context.Context, s facts.Subject) (grade.DeployFacts, error) {
 	return b[s.Entity.Ref()].Deploys, nil
 }
-func (b benchProviders) VulnFacts(_ context.Context, s Subject) (VulnFacts, error) {
+func (b benchProviders) VulnFacts(_ context.Context, s facts.Subject) (grade.VulnFacts, error) {
 	return b[s.Entity.Ref()].Vulns, nil
 }
 
@@ -159,23 +161,22 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	defer runtime.GOMAXPROCS(prev)
 
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	cs := CompileChecks(benchChecks(o.Checks))
+	cs := grade.CompileChecks(benchChecks(o.Checks))
 	if len(cs.Errors) > 0 {
 		return BenchResult{}, fmt.Errorf("bench: synthetic checks: %w", cs.Errors[0])
 	}
-	ents, facts := benchWorld(o.Services, o.Teams, now)
+	ents, world := benchWorld(o.Services, o.Teams, now)
 	res := BenchResult{Services: o.Services, Checks: o.Checks, Teams: o.Teams}
 
 	// Grade every service: one warm-up pass (the first touch of the facts
 	// and of the interpreter's code), then the median of five timed passes,
 	// as a benchmark harness would.
-	results := make([]Result, len(facts))
-	a := &activation{now: nowValue(now)}
+	results := make([]grade.Result, len(world))
+	ev := cs.Evaluator(now, nil)
 	gradeAll := func() int {
 		n := 0
-		for i, f := range facts {
-			a.f = f
-			cs.evaluate(f, a, now, nil, &results[i])
+		for i, f := range world {
+			ev.Evaluate(f, &results[i])
 			n += len(results[i].Checks)
 		}
 		return n
@@ -196,14 +197,14 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 
 	// Digest: history for the chart's earlier weeks, then render each team.
 	st := newMemStore(func() time.Time { return now })
-	rs := make([]*Result, len(results))
+	rs := make([]*grade.Result, len(results))
 	for i := range results {
 		rs[i] = &results[i]
 	}
 	for w := 7; w >= 1; w-- {
 		at := now.Add(-time.Duration(w) * 7 * 24 * time.Hour).Truncate(24 * time.Hour)
 		for i, r := range rs {
-			g := Grades[(i+w)%5]
+			g := grade.Grades[(i+w)%5]
 			b, _ := json.Marshal(historyValue{Grade: g, Owner: r.Owner})
 			if err := st.AppendPoint(ctx, store.Point{Series: SeriesGrade, Key: r.Ref, At: at, Value: b}); err != nil {
 				return res, err
@@ -211,10 +212,10 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 		}
 	}
 	byRef := benchProviders{}
-	for _, f := range facts {
+	for _, f := range world {
 		byRef[f.Entity.Ref] = f
 	}
-	s, err := New(Deps{Catalog: newStaticCatalog(ents...), Store: st, Providers: Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
+	s, err := New(Deps{Catalog: newStaticCatalog(ents...), Store: st, Providers: facts.Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
 		Config: Config{NoDefaultChecks: true, Checks: benchChecks(o.Checks)}})
 	if err != nil {

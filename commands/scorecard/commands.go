@@ -292,7 +292,7 @@ func (s *Scorecards) handleChecks(ctx context.Context, req *bot.Request) error {
 		if next, ok := c.Phase.Next(now); ok {
 			line += fmt.Sprintf(" (%s from %s)", next.Phase, next.From.Format("2006-01-02"))
 		}
-		if c.unknownAs == StatusPass {
+		if c.UnknownPasses() {
 			line += " · unknownAs: pass (the gate lets it pass while unknown)"
 		}
 		line += "\n      `" + c.Rule + "`"

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
 
 // Config configures scorecards. It is the `scorecard:` section of
@@ -39,7 +40,7 @@ import (
 type Config struct {
 	// Checks are inline checks; they replace defaults and file checks of the
 	// same id.
-	Checks CheckList `yaml:"checks,omitempty"`
+	Checks grade.CheckList `yaml:"checks,omitempty"`
 	// CheckFiles are YAML files or folders of checks (e.g. a folder kept
 	// beside the catalog).
 	CheckFiles []string `yaml:"checkFiles,omitempty"`
@@ -109,7 +110,7 @@ type WaiverConfig struct {
 type GateConfig struct {
 	// MinGrade is the least grade on required checks a production entity
 	// needs (default B).
-	MinGrade Grade `yaml:"minGrade,omitempty"`
+	MinGrade grade.Grade `yaml:"minGrade,omitempty"`
 	// Context is the commit status context (default "platbot/scorecard").
 	Context string `yaml:"context,omitempty"`
 	// Repos are the catalog repositories ("owner/name") whose pull requests
@@ -132,23 +133,6 @@ const (
 	DefaultWaiverMaxDays  = 90
 	DefaultExpiringWithin = 14 * 24 * time.Hour
 )
-
-// CheckList is a list of checks that decodes item by item, so one bad check
-// in a config file is reported by CompileChecks without hiding the others.
-type CheckList []CheckSpec
-
-// UnmarshalYAML decodes each check on its own.
-func (cl *CheckList) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("line %d: checks must be a list", n.Line)
-	}
-	specs, errs := decodeCheckList(n)
-	for _, e := range errs {
-		specs = append(specs, CheckSpec{ID: e.ID, decodeErr: e.Err})
-	}
-	*cl = specs
-	return nil
-}
 
 // ParseConfig parses the scorecard section of a config file.
 func ParseConfig(b []byte) (Config, error) {
@@ -212,7 +196,7 @@ func (c Config) withDefaults() Config {
 		c.Waivers.MaxDays = DefaultWaiverMaxDays
 	}
 	if c.Gate.MinGrade == "" {
-		c.Gate.MinGrade = GradeB
+		c.Gate.MinGrade = grade.GradeB
 	}
 	if c.Gate.Context == "" {
 		c.Gate.Context = DefaultGateContext
@@ -229,7 +213,7 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var problems []string
-	if _, err := ParseGrade(string(c.Gate.MinGrade)); err != nil {
+	if _, err := grade.ParseGrade(string(c.Gate.MinGrade)); err != nil {
 		problems = append(problems, "gate.minGrade: "+err.Error())
 	}
 	if c.Gate.FailOnUnknown != nil && !*c.Gate.FailOnUnknown {

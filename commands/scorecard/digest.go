@@ -16,6 +16,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/chart"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
@@ -153,8 +155,8 @@ func (s *Scorecards) defaultScheduleTeams() []string {
 // last week's grades, the weekly history for charts, and the waivers.
 type digestData struct {
 	now     time.Time
-	results []*Result
-	byTeam  map[string][]*Result
+	results []*grade.Result
+	byTeam  map[string][]*grade.Result
 	before  map[string]historyValue
 	history []map[string]gradePoint // weeks before this one, oldest first
 	waivers waiverIndex
@@ -175,8 +177,8 @@ func (s *Scorecards) loadDigestData(ctx context.Context, at time.Time, record bo
 	return s.digestDataFor(ctx, rs, at, record)
 }
 
-func (s *Scorecards) digestDataFor(ctx context.Context, rs []*Result, at time.Time, record bool) (*digestData, error) {
-	d := &digestData{now: at, results: rs, byTeam: map[string][]*Result{}}
+func (s *Scorecards) digestDataFor(ctx context.Context, rs []*grade.Result, at time.Time, record bool) (*digestData, error) {
+	d := &digestData{now: at, results: rs, byTeam: map[string][]*grade.Result{}}
 	for _, r := range rs {
 		d.byTeam[r.Owner] = append(d.byTeam[r.Owner], r)
 	}
@@ -302,23 +304,23 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Chart: grade distribution over the last %d weeks (faded: incomplete; grey: ?). %s", s.cfg.Digest.Weeks, GradeRule)})
 	td.Message = bot.Message{Text: strings.Join(text, "\n"), Blocks: blocks}
 
-	weeks := make([]weekDist, 0, len(d.history)+1)
+	weeks := make([]chart.Week, 0, len(d.history)+1)
 	for k, h := range d.history {
 		end := d.now.Add(-time.Duration(len(d.history)-k) * 7 * 24 * time.Hour).In(loc)
-		wd := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(end))}
+		wd := chart.Week{Label: fmt.Sprintf("W%02d", isoWeekNum(end))}
 		for ref := range refs {
 			if p, ok := h[ref]; ok {
-				wd.add(p.Grade, p.Incomplete)
+				wd.Add(p.Grade, p.Incomplete)
 			}
 		}
 		weeks = append(weeks, wd)
 	}
-	cur := weekDist{Label: fmt.Sprintf("W%02d", isoWeekNum(local))}
+	cur := chart.Week{Label: fmt.Sprintf("W%02d", isoWeekNum(local))}
 	for _, r := range rs {
-		cur.add(r.Grade, r.Incomplete)
+		cur.Add(r.Grade, r.Incomplete)
 	}
 	weeks = append(weeks, cur)
-	if td.Chart, err = gradeChart(fmt.Sprintf("%s — grades by week", s.teamTitle(team)), weeks); err != nil {
+	if td.Chart, err = chart.Render(fmt.Sprintf("%s — grades by week", s.teamTitle(team)), weeks); err != nil {
 		return nil, err
 	}
 	return td, nil

@@ -14,6 +14,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/scorecard/chart"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
@@ -21,12 +23,12 @@ import (
 // checkout A, payments A, reports F.
 func seedHistory(t *testing.T, st *memStore) {
 	t.Helper()
-	last := map[string]Grade{"checkout-service": GradeA, "payments-service": GradeA, "reports-service": GradeF}
+	last := map[string]grade.Grade{"checkout-service": grade.GradeA, "payments-service": grade.GradeA, "reports-service": grade.GradeF}
 	for w := 7; w >= 1; w-- {
 		at := testNow.Add(-time.Duration(w) * 7 * 24 * time.Hour).Truncate(24 * time.Hour)
 		for name, g := range last {
 			if w > 1 {
-				g = Grades[(w+len(name))%5]
+				g = grade.Grades[(w+len(name))%5]
 			}
 			b, _ := json.Marshal(historyValue{Grade: g})
 			if err := st.AppendPoint(context.Background(), store.Point{Series: SeriesGrade, Key: "component:default/" + name, At: at, Value: b}); err != nil {
@@ -88,7 +90,8 @@ func checkPNG(t *testing.T, b []byte) {
 	}
 	// Some bar of a grade colour is drawn.
 	found := false
-	for _, c := range gradeColors {
+	for _, g := range grade.Grades {
+		c := chart.Color(g, false)
 		if colours[[3]uint32{uint32(c.R), uint32(c.G), uint32(c.B)}] > 20 {
 			found = true
 		}

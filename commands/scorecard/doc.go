@@ -2,17 +2,24 @@
 // written in CEL, keeps the grades as history, gates production on them,
 // and posts a weekly digest to each team.
 //
+// The grading engine (checks, phases, the facts document and the grading
+// rule) is package grade, which is pure; gathering facts and the providers
+// are package facts; the digest's chart is package chart. This package is
+// the feature on top of them: commands, digests, the production gate,
+// waivers, the bench command and the wiring. The subpackages never import
+// it.
+//
 // # Checks
 //
-// A check (CheckSpec) has an id, a title, a severity (low, medium, high,
-// critical), a rule, how to fix it, an optional filter and a phase. Checks
-// come from the four built-in ones (DefaultChecksYAML: has-readme-runbook,
-// has-on-call, deploys-recently, no-critical-cves), from check files or
-// folders (Config.CheckFiles, e.g. a folder kept beside the catalog), and
-// inline in the config; a later check replaces an earlier one of the same
-// id. Rules are compiled and type-checked once, at load: a bad rule is
-// reported with its id and the CEL error (logged, and listed by
-// `/plat scorecard checks`) and every other check still runs.
+// A check (grade.CheckSpec) has an id, a title, a severity (low, medium,
+// high, critical), a rule, how to fix it, an optional filter and a phase.
+// Checks come from the four built-in ones (grade.DefaultChecksYAML:
+// has-readme-runbook, has-on-call, deploys-recently, no-critical-cves),
+// from check files or folders (Config.CheckFiles, e.g. a folder kept
+// beside the catalog), and inline in the config; a later check replaces an
+// earlier one of the same id. Rules are compiled and type-checked once, at
+// load: a bad rule is reported with its id and the CEL error (logged, and
+// listed by `/plat scorecard checks`) and every other check still runs.
 //
 // A rule is a CEL expression that must be a bool, over the typed facts
 // document:
@@ -35,7 +42,7 @@
 // Each source but the catalog is gathered by a provider behind an interface
 // (RepoProvider, OnCallProvider, DeployProvider, VulnProvider), with a
 // timeout and a TTL cache. Adapters over integrations/github,
-// integrations/pagerduty and integrations/kube are in this package
+// integrations/pagerduty and integrations/kube are in package facts
 // (NewGitHubRepoProvider, NewPagerDutyProvider, NewDeployProvider,
 // NewTrivyProvider), and ExampleFacts serves examples/scorecard/facts.yaml
 // for the shell default. When a provider fails, times out or is missing,

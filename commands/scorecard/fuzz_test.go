@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 )
 
@@ -32,15 +34,15 @@ func FuzzScorecardConfig(f *testing.F) {
 	f.Add([]byte("checks:\n  - id: has-owner-channel\n    severity: low\n    rule: owner.slackChannel != \"\"\n    filter: entity.lifecycle == \"production\"\n    phase: highlighted from 2027-01-01\n  - id: ' spaced '\n    severity: urgent\n    rule: 1\n  - id: a:b\n    rule: true\n    phase: [1]\n"))
 	f.Add([]byte("digest: {schedule: '0 9 * * MON', timezone: Europe/Paris}\ngate: {minGrade: Z}\nrefresh: nonsense\n"))
 	f.Add([]byte("- id: bare\n  severity: high\n  rule: vulns.critical == 0 && deploys.last >= now - duration(\"720h\")\n"))
-	ef, err := LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
+	ef, err := facts.LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
 	if err != nil {
 		f.Fatal(err)
 	}
 	provs := ef.Providers()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The same bytes as a check file.
-		specs, errs := ParseChecks(data)
-		cs := CompileChecks(specs)
+		specs, errs := grade.ParseChecks(data)
+		cs := grade.CompileChecks(specs)
 		checkSet(t, cs, len(specs))
 		_ = errs
 
@@ -69,7 +71,7 @@ func FuzzScorecardConfig(f *testing.F) {
 		}
 		for _, c := range r.Checks {
 			switch c.Status {
-			case StatusPass, StatusFail, StatusUnknown, StatusWaived:
+			case grade.StatusPass, grade.StatusFail, grade.StatusUnknown, grade.StatusWaived:
 			default:
 				t.Fatalf("check %s has status %q", c.ID, c.Status)
 			}
@@ -82,7 +84,7 @@ func FuzzScorecardConfig(f *testing.F) {
 
 // checkSet checks the invariants of compiled checks; specs is how many
 // specs were compiled (-1 when unknown).
-func checkSet(t *testing.T, cs *CheckSet, specs int) {
+func checkSet(t *testing.T, cs *grade.CheckSet, specs int) {
 	t.Helper()
 	if specs >= 0 && len(cs.Checks) > specs {
 		t.Fatalf("%d checks from %d specs", len(cs.Checks), specs)

@@ -19,6 +19,8 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/store"
 )
@@ -27,23 +29,23 @@ import (
 // required checks must be at least the configured minimum (B), and no
 // required check may be unknown unless it says `unknownAs: pass`.
 type GateVerdict struct {
-	Service  string `json:"service"`
-	Ref      string `json:"ref"`
-	Grade    Grade  `json:"grade"`
-	MinGrade Grade  `json:"min_grade"`
+	Service  string      `json:"service"`
+	Ref      string      `json:"ref"`
+	Grade    grade.Grade `json:"grade"`
+	MinGrade grade.Grade `json:"min_grade"`
 	// Incomplete is set when some required check is unknown.
-	Incomplete bool          `json:"incomplete,omitempty"`
-	Pass       bool          `json:"pass"`
-	Gaps       []CheckResult `json:"gaps,omitempty"`
+	Incomplete bool                `json:"incomplete,omitempty"`
+	Pass       bool                `json:"pass"`
+	Gaps       []grade.CheckResult `json:"gaps,omitempty"`
 	// Unknown are the required checks that are unknown and block: an
 	// unknown check is not a pass.
-	Unknown []CheckResult `json:"unknown,omitempty"`
+	Unknown []grade.CheckResult `json:"unknown,omitempty"`
 	// UnknownAllowed are the required checks that are unknown but marked
 	// `unknownAs: pass`: shown, not blocking.
-	UnknownAllowed []CheckResult `json:"unknown_allowed,omitempty"`
+	UnknownAllowed []grade.CheckResult `json:"unknown_allowed,omitempty"`
 }
 
-func checkIDs(cs []CheckResult) string {
+func checkIDs(cs []grade.CheckResult) string {
 	ids := make([]string, len(cs))
 	for i, c := range cs {
 		ids[i] = c.ID
@@ -77,19 +79,19 @@ func (v GateVerdict) Summary() string {
 // Gate judges a scored service. Its grade on required checks must reach the
 // minimum, and every required check must be known: an unknown one fails
 // the gate unless the check is configured `unknownAs: pass`.
-func (s *Scorecards) Gate(r *Result) GateVerdict {
+func (s *Scorecards) Gate(r *grade.Result) GateVerdict {
 	v := GateVerdict{Service: r.Name, Ref: r.Ref, Grade: r.RequiredGrade, MinGrade: s.cfg.Gate.MinGrade,
 		Incomplete: r.RequiredIncomplete, Gaps: r.RequiredGaps()}
 	for _, c := range r.Checks {
 		switch {
 		case c.Blocking():
 			v.Unknown = append(v.Unknown, c)
-		case c.Phase == PhaseRequired && c.Status == StatusUnknown:
+		case c.Phase == grade.PhaseRequired && c.Status == grade.StatusUnknown:
 			v.UnknownAllowed = append(v.UnknownAllowed, c)
 		}
 	}
-	sortBySeverity(v.Unknown)
-	sortBySeverity(v.UnknownAllowed)
+	grade.SortBySeverity(v.Unknown)
+	grade.SortBySeverity(v.UnknownAllowed)
 	v.Pass = v.Grade.AtLeast(v.MinGrade) && len(v.Unknown) == 0
 	return v
 }
@@ -277,7 +279,7 @@ func (s *Scorecards) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ignored\n"))
 		return
 	}
-	owner, repo, ok := splitSlug(ev.Repository.FullName)
+	owner, repo, ok := facts.SplitSlug(ev.Repository.FullName)
 	number := ev.PullRequest.Number
 	if number == 0 {
 		number = ev.Number

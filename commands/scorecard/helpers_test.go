@@ -17,6 +17,8 @@ import (
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/policy"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
@@ -254,7 +256,7 @@ type fixture struct {
 
 type fixtureOptions struct {
 	entities  []*catalog.Entity
-	providers *Providers
+	providers *facts.Providers
 	config    Config
 	store     *memStore
 	messenger bot.Messenger
@@ -281,11 +283,11 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if o.entities == nil {
 		o.entities = seedEntities()
 	}
-	provs := Providers{}
+	provs := facts.Providers{}
 	if o.providers != nil {
 		provs = *o.providers
 	} else {
-		ef, err := LoadExampleFacts(exampleFactsPath, f.clock.Now)
+		ef, err := facts.LoadExampleFacts(exampleFactsPath, f.clock.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +372,7 @@ func (f *fixture) click(t *testing.T, user string, b bot.Button, msg bot.Message
 	return strings.Join(out, "\n")
 }
 
-func (f *fixture) score(t *testing.T, name string) *Result {
+func (f *fixture) score(t *testing.T, name string) *grade.Result {
 	t.Helper()
 	r, err := f.s.Score(context.Background(), name)
 	if err != nil {
@@ -379,7 +381,7 @@ func (f *fixture) score(t *testing.T, name string) *Result {
 	return r
 }
 
-func statusOf(r *Result, id string) Status {
+func statusOf(r *grade.Result, id string) grade.Status {
 	for _, c := range r.Checks {
 		if c.ID == id {
 			return c.Status
@@ -388,7 +390,7 @@ func statusOf(r *Result, id string) Status {
 	return ""
 }
 
-func gapIDs(r *Result) []string {
+func gapIDs(r *grade.Result) []string {
 	var out []string
 	for _, g := range r.Gaps() {
 		out = append(out, g.ID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/policy"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
 
 // People of examples/catalog.
@@ -60,7 +61,7 @@ func TestWaiverWithDefaultPolicy(t *testing.T) {
 	if out := f.click(t, exampleBob, approve, ref); !strings.Contains(out, "You may not") {
 		t.Fatalf("non-admin approve: %q", out)
 	}
-	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") == StatusWaived {
+	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") == grade.StatusWaived {
 		t.Fatal("a non-admin's click waived the check")
 	}
 
@@ -68,7 +69,7 @@ func TestWaiverWithDefaultPolicy(t *testing.T) {
 	if out := f.click(t, examplePriya, approve, ref); out != "" {
 		t.Fatalf("admin approve replied %q", out)
 	}
-	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") != StatusWaived {
+	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") != grade.StatusWaived {
 		t.Fatalf("after an admin's approval: %s", statusOf(r, "has-readme-runbook"))
 	}
 

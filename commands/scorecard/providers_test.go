@@ -16,6 +16,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
@@ -23,17 +25,17 @@ import (
 
 // The integrations satisfy the interfaces scorecards declare.
 var (
-	_ GateGitHub        = (*github.Client)(nil)
-	_ GitHubRepos       = (*github.Client)(nil)
-	_ GitHubDeployments = (*github.Client)(nil)
-	_ PagerDutyServices = (*pagerduty.Client)(nil)
-	_ ArgoSyncs         = (*kube.FactsReader)(nil)
-	_ VulnReports       = (*kube.FactsReader)(nil)
+	_ GateGitHub              = (*github.Client)(nil)
+	_ facts.GitHubRepos       = (*github.Client)(nil)
+	_ facts.GitHubDeployments = (*github.Client)(nil)
+	_ facts.PagerDutyServices = (*pagerduty.Client)(nil)
+	_ facts.ArgoSyncs         = (*kube.FactsReader)(nil)
+	_ facts.VulnReports       = (*kube.FactsReader)(nil)
 )
 
-func subject(name, owner string) Subject {
+func subject(name, owner string) facts.Subject {
 	ents := seedEntities()
-	var s Subject
+	var s facts.Subject
 	for _, e := range ents {
 		if e.Metadata.Name == name {
 			s.Entity = e
@@ -76,7 +78,7 @@ func TestPagerDutyProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPagerDutyProvider(pd)
+	p := facts.NewPagerDutyProvider(pd)
 	ctx := context.Background()
 
 	f, err := p.OnCallFacts(ctx, subject("checkout-service", "checkout"))
@@ -106,12 +108,12 @@ func TestPagerDutyProvider(t *testing.T) {
 func TestPagerDutyDownMakesCheckUnknown(t *testing.T) {
 	down := true
 	pd, _ := pagerduty.New(fakePagerDuty(t, &down), "pd-token", nil)
-	ef, _ := LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
+	ef, _ := facts.LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
 	provs := ef.Providers()
-	provs.OnCall = NewPagerDutyProvider(pd)
+	provs.OnCall = facts.NewPagerDutyProvider(pd)
 	f := newFixture(t, fixtureOptions{providers: &provs})
 	r := f.score(t, "checkout-service")
-	if statusOf(r, "has-on-call") != StatusUnknown || r.Grade != GradeA {
+	if statusOf(r, "has-on-call") != grade.StatusUnknown || r.Grade != grade.GradeA {
 		t.Fatalf("has-on-call with PagerDuty down = %s, grade %s", statusOf(r, "has-on-call"), r.Grade)
 	}
 }
@@ -165,8 +167,8 @@ func TestClusterFactsThroughDynamicFake(t *testing.T) {
 	)
 	reader := kube.NewFactsReader(dyn)
 	gh := fakeDeployments{"acme/payments-service": testNow.Add(-3 * 24 * time.Hour), "acme/reports-service": testNow.Add(-50 * 24 * time.Hour)}
-	deploys := NewDeployProvider(gh, reader, "production")
-	vulns := NewTrivyProvider(reader)
+	deploys := facts.NewDeployProvider(gh, reader, "production")
+	vulns := facts.NewTrivyProvider(reader)
 	ctx := context.Background()
 
 	d, err := deploys.DeployFacts(ctx, subject("checkout-service", "checkout"))
@@ -181,32 +183,32 @@ func TestClusterFactsThroughDynamicFake(t *testing.T) {
 	if err != nil || v.Critical != 2 || v.High != 6 || v.Reports != 2 {
 		t.Fatalf("reports vulns: %+v %v", v, err)
 	}
-	if _, err := vulns.VulnFacts(ctx, subject("payments-service", "payments")); !errors.Is(err, ErrUnknown) {
+	if _, err := vulns.VulnFacts(ctx, subject("payments-service", "payments")); !errors.Is(err, facts.ErrUnknown) {
 		t.Fatalf("no reports in the namespace: err %v, want ErrUnknown", err)
 	}
 	noNS := subject("checkout-service", "checkout")
 	delete(noNS.Entity.Metadata.Annotations, catalog.AnnotationNamespace)
-	if _, err := vulns.VulnFacts(ctx, noNS); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "kubernetes-namespace") {
+	if _, err := vulns.VulnFacts(ctx, noNS); !errors.Is(err, facts.ErrUnknown) || !strings.Contains(err.Error(), "kubernetes-namespace") {
 		t.Fatalf("no namespace annotation: %v", err)
 	}
 
 	// Grade with them: reports-service fails deploys-recently and
 	// no-critical-cves from cluster facts.
-	ef, _ := LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
+	ef, _ := facts.LoadExampleFacts(exampleFactsPath, func() time.Time { return testNow })
 	provs := ef.Providers()
 	provs.Deploys, provs.Vulns = deploys, vulns
 	f := newFixture(t, fixtureOptions{providers: &provs})
 	r := f.score(t, "reports-service")
-	if statusOf(r, "deploys-recently") != StatusFail || statusOf(r, "no-critical-cves") != StatusFail || r.Grade != GradeD {
+	if statusOf(r, "deploys-recently") != grade.StatusFail || statusOf(r, "no-critical-cves") != grade.StatusFail || r.Grade != grade.GradeD {
 		t.Fatalf("reports-service with cluster facts: %+v", r)
 	}
-	if r := f.score(t, "checkout-service"); r.Grade != GradeA {
+	if r := f.score(t, "checkout-service"); r.Grade != grade.GradeA {
 		t.Fatalf("checkout-service with cluster facts: %s %v", r.Grade, gapIDs(r))
 	}
 
 	// A typed nil reader is "not configured", not a crash.
 	var noKube *kube.FactsReader
-	if d, err := NewDeployProvider(gh, noKube, "production").DeployFacts(ctx, subject("payments-service", "payments")); err != nil || d.Source != "github" {
+	if d, err := facts.NewDeployProvider(gh, noKube, "production").DeployFacts(ctx, subject("payments-service", "payments")); err != nil || d.Source != "github" {
 		t.Fatalf("GitHub only: %+v %v", d, err)
 	}
 
@@ -219,7 +221,7 @@ func TestClusterFactsThroughDynamicFake(t *testing.T) {
 	}
 	f2 := newFixture(t, fixtureOptions{providers: &provs})
 	r = f2.score(t, "reports-service")
-	if statusOf(r, "deploys-recently") != StatusUnknown || statusOf(r, "no-critical-cves") != StatusUnknown {
+	if statusOf(r, "deploys-recently") != grade.StatusUnknown || statusOf(r, "no-critical-cves") != grade.StatusUnknown {
 		t.Fatalf("cluster down: %s %s", statusOf(r, "deploys-recently"), statusOf(r, "no-critical-cves"))
 	}
 }
@@ -246,7 +248,7 @@ func TestGitHubRepoProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewGitHubRepoProvider(c)
+	p := facts.NewGitHubRepoProvider(c)
 	f, err := p.RepoFacts(context.Background(), subject("checkout-service", "checkout"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
 
 // maxSection keeps a section under Slack's 3000-character limit.
@@ -16,25 +17,25 @@ const maxSection = 2800
 const GradeRule = "Grade: demerits of failing counted checks (low 1 · medium 2 · high 4 · critical 8) → A 0–1 · B 2–3 · C 4–7 · D 8–15 · F 16+; a failing critical check caps the grade at D. " +
 	"An unknown counted check is no pass: the grade is marked (incomplete), and is ? when no counted check is known."
 
-func statusIcon(st Status) string {
+func statusIcon(st grade.Status) string {
 	switch st {
-	case StatusPass:
+	case grade.StatusPass:
 		return "✅"
-	case StatusFail:
+	case grade.StatusFail:
 		return "❌"
-	case StatusWaived:
+	case grade.StatusWaived:
 		return "🏳️"
 	}
 	return "❔"
 }
 
-func statusOrder(st Status) int {
+func statusOrder(st grade.Status) int {
 	switch st {
-	case StatusFail:
+	case grade.StatusFail:
 		return 0
-	case StatusUnknown:
+	case grade.StatusUnknown:
 		return 1
-	case StatusWaived:
+	case grade.StatusWaived:
 		return 2
 	}
 	return 3
@@ -42,8 +43,8 @@ func statusOrder(st Status) int {
 
 // orderedChecks sorts a copy of the results: failing (most severe first),
 // unknown, waived, passing; declared order otherwise.
-func orderedChecks(cs []CheckResult) []CheckResult {
-	out := append([]CheckResult(nil), cs...)
+func orderedChecks(cs []grade.CheckResult) []grade.CheckResult {
+	out := append([]grade.CheckResult(nil), cs...)
 	sort.SliceStable(out, func(i, j int) bool {
 		oi, oj := statusOrder(out[i].Status), statusOrder(out[j].Status)
 		if oi != oj {
@@ -54,7 +55,7 @@ func orderedChecks(cs []CheckResult) []CheckResult {
 	return out
 }
 
-func fixText(c CheckResult) string {
+func fixText(c grade.CheckResult) string {
 	fix := c.HowToFix
 	if c.Link != "" {
 		if fix != "" {
@@ -66,19 +67,19 @@ func fixText(c CheckResult) string {
 }
 
 // checkLine renders one check of a scorecard.
-func checkLine(c CheckResult) string {
+func checkLine(c grade.CheckResult) string {
 	line := fmt.Sprintf("%s *%s* `%s` · %s · %s", statusIcon(c.Status), c.Title, c.ID, c.Severity, c.Phase)
-	if c.Phase == PhaseVisible {
+	if c.Phase == grade.PhaseVisible {
 		line += " (not counted yet)"
 	}
 	switch c.Status {
-	case StatusFail:
+	case grade.StatusFail:
 		if fix := fixText(c); fix != "" {
 			line += "\n      ↳ How to fix: " + fix
 		}
-	case StatusUnknown:
+	case grade.StatusUnknown:
 		line += "\n      ↳ Unknown: " + c.Reason
-	case StatusWaived:
+	case grade.StatusWaived:
 		line += fmt.Sprintf("\n      ↳ Waived until %s (`%s`)", c.WaivedUntil.Format("2006-01-02"), c.WaiverID)
 	}
 	return line
@@ -107,7 +108,7 @@ func sections(lines []string) []bot.Block {
 }
 
 // serviceMessage renders `/plat scorecard <service>`.
-func serviceMessage(r *Result, before *historyValue) bot.Message {
+func serviceMessage(r *grade.Result, before *historyValue) bot.Message {
 	title := fmt.Sprintf("%s — grade %s", r.Name, r.Label())
 	meta := []string{}
 	if r.Owner != "" {
@@ -120,7 +121,7 @@ func serviceMessage(r *Result, before *historyValue) bot.Message {
 		meta = append(meta, "*system* "+shortRef(r.System))
 	}
 	counts := fmt.Sprintf("%d passing · %d failing · %d unknown · %d waived · %d demerits",
-		r.Count(StatusPass), r.Count(StatusFail), r.Count(StatusUnknown), r.Count(StatusWaived), r.Demerits)
+		r.Count(grade.StatusPass), r.Count(grade.StatusFail), r.Count(grade.StatusUnknown), r.Count(grade.StatusWaived), r.Demerits)
 	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: strings.Join(meta, " · ") + "\n" + counts}}
 	if note := incompleteNote(r); note != "" {
 		blocks = append(blocks, bot.Section{Text: note})
@@ -136,14 +137,14 @@ func serviceMessage(r *Result, before *historyValue) bot.Message {
 	blocks = append(blocks, sections(lines)...)
 	ctx := GradeRule
 	if before != nil {
-		ctx = fmt.Sprintf("Last week: %s %s · ", before.label(), Arrow(r.Grade, before.Grade)) + ctx
+		ctx = fmt.Sprintf("Last week: %s %s · ", before.label(), grade.Arrow(r.Grade, before.Grade)) + ctx
 	}
 	blocks = append(blocks, bot.Context{Text: ctx})
 	return bot.Message{Text: title, Blocks: blocks}
 }
 
 // incompleteNote explains an incomplete grade ("" when it is complete).
-func incompleteNote(r *Result) string {
+func incompleteNote(r *grade.Result) string {
 	if !r.Incomplete {
 		return ""
 	}
@@ -152,7 +153,7 @@ func incompleteNote(r *Result) string {
 	for i, c := range unk {
 		ids[i] = "`" + c.ID + "`"
 	}
-	if r.Grade == GradeUnknown {
+	if r.Grade == grade.GradeUnknown {
 		return fmt.Sprintf("⚠️ *Grade unknown:* no counted check could be read (%s is unknown).", strings.Join(ids, ", "))
 	}
 	return fmt.Sprintf("⚠️ *Incomplete:* %d counted %s unknown (%s); the grade counts only the checks that could be read.",
@@ -217,8 +218,8 @@ type mover struct {
 	From, To string
 }
 
-func newMover(r *Result, before historyValue) (mover, bool) {
-	a := Arrow(r.Grade, before.Grade)
+func newMover(r *grade.Result, before historyValue) (mover, bool) {
+	a := grade.Arrow(r.Grade, before.Grade)
 	return mover{Name: r.Name, Arrow: a, From: before.label(), To: r.Label()}, a != ""
 }
 
@@ -227,7 +228,7 @@ func (m mover) String() string {
 }
 
 // servicesTable renders a team's services with grades and last week's.
-func servicesTable(rs []*Result, before map[string]historyValue) (string, []mover) {
+func servicesTable(rs []*grade.Result, before map[string]historyValue) (string, []mover) {
 	var rows [][]string
 	var movers []mover
 	for _, r := range rs {
@@ -241,16 +242,16 @@ func servicesTable(rs []*Result, before map[string]historyValue) (string, []move
 			}
 		}
 		rows = append(rows, []string{r.Name, strings.TrimSpace(r.Label() + " " + change), last,
-			fmt.Sprint(len(r.Gaps())), fmt.Sprint(r.Count(StatusUnknown))})
+			fmt.Sprint(len(r.Gaps())), fmt.Sprint(r.Count(grade.StatusUnknown))})
 	}
 	return table([]string{"service", "grade", "last week", "gaps", "unknown"}, rows), movers
 }
 
 // gapLines lists the top n open gaps across results: by severity, then by
 // how many services share them.
-func gapLines(rs []*Result, n int) []string {
+func gapLines(rs []*grade.Result, n int) []string {
 	type gap struct {
-		c        CheckResult
+		c        grade.CheckResult
 		services []string
 	}
 	byID := map[string]*gap{}
@@ -300,20 +301,20 @@ type rollup struct {
 	Total      int
 }
 
-func (r *rollup) add(res *Result) {
+func (r *rollup) add(res *grade.Result) {
 	r.addGrade(res.Grade, res.Incomplete)
 }
 
-func (r *rollup) addGrade(g Grade, incomplete bool) {
+func (r *rollup) addGrade(g grade.Grade, incomplete bool) {
 	switch k := 4 - g.Rank(); {
 	case k >= 0 && k < 5:
 		r.Counts[k]++
-	case g == GradeUnknown:
+	case g == grade.GradeUnknown:
 		r.Unknown++
 	default:
 		return
 	}
-	if incomplete || g == GradeUnknown {
+	if incomplete || g == grade.GradeUnknown {
 		r.Incomplete++
 	}
 	r.Total++
@@ -367,7 +368,7 @@ const (
 )
 
 // rollupBy groups results by a dimension, sorted by name ("(none)" last).
-func rollupBy(rs []*Result, by string) []*rollup {
+func rollupBy(rs []*grade.Result, by string) []*rollup {
 	groups := map[string]*rollup{}
 	for _, r := range rs {
 		var key string
@@ -420,7 +421,7 @@ func rollupRow(g *rollup) []string {
 }
 
 // orgMessage renders the org roll-up by the given dimensions.
-func orgMessage(rs []*Result, dims []string, now time.Time) bot.Message {
+func orgMessage(rs []*grade.Result, dims []string, now time.Time) bot.Message {
 	title := "Scorecards — organisation"
 	blocks := []bot.Block{bot.Header{Text: title}}
 	var text []string
@@ -440,7 +441,7 @@ func orgMessage(rs []*Result, dims []string, now time.Time) bot.Message {
 }
 
 // teamMessage renders `/plat scorecard team <team>`.
-func teamMessage(team string, rs []*Result, before map[string]historyValue, topGaps int) bot.Message {
+func teamMessage(team string, rs []*grade.Result, before map[string]historyValue, topGaps int) bot.Message {
 	title := "Scorecards — team " + shortRef(team)
 	if len(rs) == 0 {
 		return bot.Message{Text: title + ": the team owns no components."}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/store"
 )
@@ -59,7 +61,7 @@ type Deps struct {
 	Config    Config
 	Catalog   Catalog
 	Store     Store
-	Providers Providers
+	Providers facts.Providers
 	// GitHub serves the production gate; nil turns the webhook's gating off
 	// (it answers 503).
 	GitHub GateGitHub
@@ -80,10 +82,10 @@ type Deps struct {
 // Scorecards is the scorecard feature.
 type Scorecards struct {
 	cfg     Config
-	checks  *CheckSet
+	checks  *grade.CheckSet
 	cat     Catalog
 	st      Store
-	g       *gatherer
+	g       *facts.Gatherer
 	gh      GateGitHub
 	secret  []byte
 	msgr    bot.Messenger
@@ -121,11 +123,11 @@ func New(d Deps) (*Scorecards, error) {
 		d.Now = time.Now
 	}
 	log := d.Logger.With("feature", "scorecard")
-	var specs []CheckSpec
+	var specs []grade.CheckSpec
 	if !cfg.NoDefaultChecks {
-		specs = append(specs, DefaultChecks()...)
+		specs = append(specs, grade.DefaultChecks()...)
 	}
-	fileSpecs, fileErrs := LoadCheckFiles(cfg.CheckFiles)
+	fileSpecs, fileErrs := grade.LoadCheckFiles(cfg.CheckFiles)
 	specs = append(specs, fileSpecs...)
 	for _, c := range cfg.Checks {
 		if c.Where == "" {
@@ -133,7 +135,7 @@ func New(d Deps) (*Scorecards, error) {
 		}
 		specs = append(specs, c)
 	}
-	cs := CompileChecks(specs)
+	cs := grade.CompileChecks(specs)
 	cs.Errors = append(fileErrs, cs.Errors...)
 	for _, e := range cs.Errors {
 		log.Error("scorecard check not loaded", "check", e.ID, "where", e.Where, "err", e.Err)
@@ -141,14 +143,14 @@ func New(d Deps) (*Scorecards, error) {
 	s := &Scorecards{
 		cfg: cfg, checks: cs, cat: d.Catalog, st: d.Store, gh: d.GitHub,
 		secret: []byte(d.WebhookSecret), msgr: d.Messenger, cost: d.Cost, log: log, now: d.Now,
-		g:       newGatherer(d.Providers, cfg.Facts, d.Now, log),
+		g:       facts.NewGatherer(d.Providers, cfg.Facts.Timeout, cfg.Facts.TTL, d.Now, log),
 		limiter: newChannelLimiter(cfg.Digest.PostInterval, d.Now, d.Sleep),
 	}
 	return s, nil
 }
 
 // Checks returns the loaded checks and the ones that failed to load.
-func (s *Scorecards) Checks() *CheckSet { return s.checks }
+func (s *Scorecards) Checks() *grade.CheckSet { return s.checks }
 
 // Config returns the effective configuration (defaults filled in).
 func (s *Scorecards) Config() Config { return s.cfg }
@@ -229,12 +231,12 @@ func (s *Scorecards) owner(e *catalog.Entity) *catalog.Entity {
 
 // scoreEntities gathers facts for entities (concurrently, bounded) and
 // grades them at now.
-func (s *Scorecards) scoreEntities(ctx context.Context, entities []*catalog.Entity, now time.Time) ([]*Result, error) {
+func (s *Scorecards) scoreEntities(ctx context.Context, entities []*catalog.Entity, now time.Time) ([]*grade.Result, error) {
 	waivers, err := s.loadWaivers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	facts := make([]*Facts, len(entities))
+	gathered := make([]*grade.Facts, len(entities))
 	sem := make(chan struct{}, s.cfg.Facts.Concurrency)
 	var wg sync.WaitGroup
 	for i, e := range entities {
@@ -243,25 +245,24 @@ func (s *Scorecards) scoreEntities(ctx context.Context, entities []*catalog.Enti
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			facts[i] = s.g.Gather(ctx, Subject{Entity: e, Owner: s.owner(e)})
+			gathered[i] = s.g.Gather(ctx, facts.Subject{Entity: e, Owner: s.owner(e)})
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("score services: %w", err)
 	}
-	out := make([]*Result, len(entities))
-	a := &activation{now: nowValue(now)}
-	for i, f := range facts {
-		a.f = f
-		out[i] = &Result{}
-		s.checks.evaluate(f, a, now, waivers, out[i])
+	out := make([]*grade.Result, len(entities))
+	ev := s.checks.Evaluator(now, waivers)
+	for i, f := range gathered {
+		out[i] = &grade.Result{}
+		ev.Evaluate(f, out[i])
 	}
 	return out, nil
 }
 
 // Score grades one service now.
-func (s *Scorecards) Score(ctx context.Context, service string) (*Result, error) {
+func (s *Scorecards) Score(ctx context.Context, service string) (*grade.Result, error) {
 	e, err := s.findService(service)
 	if err != nil {
 		return nil, err
@@ -274,21 +275,21 @@ func (s *Scorecards) Score(ctx context.Context, service string) (*Result, error)
 }
 
 // ScoreAll grades every service at now.
-func (s *Scorecards) ScoreAll(ctx context.Context, now time.Time) ([]*Result, error) {
+func (s *Scorecards) ScoreAll(ctx context.Context, now time.Time) ([]*grade.Result, error) {
 	return s.scoreEntities(ctx, s.scored(), now)
 }
 
 // historyValue is what a grade point stores. Points recorded before
 // incomplete grades were tracked read as complete.
 type historyValue struct {
-	Grade         Grade    `json:"grade"`
-	Demerits      int      `json:"demerits"`
-	Incomplete    bool     `json:"incomplete,omitempty"`
-	RequiredGrade Grade    `json:"required_grade"`
-	Owner         string   `json:"owner,omitempty"`
-	Lifecycle     string   `json:"lifecycle,omitempty"`
-	System        string   `json:"system,omitempty"`
-	Gaps          []string `json:"gaps,omitempty"`
+	Grade         grade.Grade `json:"grade"`
+	Demerits      int         `json:"demerits"`
+	Incomplete    bool        `json:"incomplete,omitempty"`
+	RequiredGrade grade.Grade `json:"required_grade"`
+	Owner         string      `json:"owner,omitempty"`
+	Lifecycle     string      `json:"lifecycle,omitempty"`
+	System        string      `json:"system,omitempty"`
+	Gaps          []string    `json:"gaps,omitempty"`
 }
 
 // label is the recorded grade as shown ("B (incomplete)", "?").
@@ -296,7 +297,7 @@ func (v historyValue) label() string { return v.Grade.Label(v.Incomplete) }
 
 // recordHistory stores each result as a point of SeriesGrade, one per
 // service per day (a re-run the same day replaces it).
-func (s *Scorecards) recordHistory(ctx context.Context, results []*Result, now time.Time) error {
+func (s *Scorecards) recordHistory(ctx context.Context, results []*grade.Result, now time.Time) error {
 	day := now.UTC().Truncate(24 * time.Hour)
 	for _, r := range results {
 		v := historyValue{Grade: r.Grade, Demerits: r.Demerits, Incomplete: r.Incomplete, RequiredGrade: r.RequiredGrade,

@@ -13,20 +13,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platbot/platbot/commands/scorecard/chart"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 )
 
 // outage serves the example facts, except that GitHub cannot be read for
 // the services in github and no source at all for those in all.
 type outage struct {
-	p           Providers
+	p           facts.Providers
 	mu          sync.Mutex
 	github, all map[string]bool
 }
 
 func newOutage(t *testing.T, clk *clock, github, all []string) *outage {
 	t.Helper()
-	ef, err := LoadExampleFacts(exampleFactsPath, clk.Now)
+	ef, err := facts.LoadExampleFacts(exampleFactsPath, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,45 +50,45 @@ func (o *outage) set(github, all []string) {
 	}
 }
 
-func (o *outage) down(s Subject, src Source) error {
+func (o *outage) down(s facts.Subject, src grade.Source) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if n := s.Entity.Metadata.Name; o.all[n] || (src == SourceGitHub && o.github[n]) {
+	if n := s.Entity.Metadata.Name; o.all[n] || (src == grade.SourceGitHub && o.github[n]) {
 		return fmt.Errorf("503 service unavailable")
 	}
 	return nil
 }
 
-func (o *outage) RepoFacts(ctx context.Context, s Subject) (RepoFacts, error) {
-	if err := o.down(s, SourceGitHub); err != nil {
-		return RepoFacts{}, err
+func (o *outage) RepoFacts(ctx context.Context, s facts.Subject) (grade.RepoFacts, error) {
+	if err := o.down(s, grade.SourceGitHub); err != nil {
+		return grade.RepoFacts{}, err
 	}
 	return o.p.Repo.RepoFacts(ctx, s)
 }
 
-func (o *outage) OnCallFacts(ctx context.Context, s Subject) (OnCallFacts, error) {
-	if err := o.down(s, SourceOnCall); err != nil {
-		return OnCallFacts{}, err
+func (o *outage) OnCallFacts(ctx context.Context, s facts.Subject) (grade.OnCallFacts, error) {
+	if err := o.down(s, grade.SourceOnCall); err != nil {
+		return grade.OnCallFacts{}, err
 	}
 	return o.p.OnCall.OnCallFacts(ctx, s)
 }
 
-func (o *outage) DeployFacts(ctx context.Context, s Subject) (DeployFacts, error) {
-	if err := o.down(s, SourceDeploys); err != nil {
-		return DeployFacts{}, err
+func (o *outage) DeployFacts(ctx context.Context, s facts.Subject) (grade.DeployFacts, error) {
+	if err := o.down(s, grade.SourceDeploys); err != nil {
+		return grade.DeployFacts{}, err
 	}
 	return o.p.Deploys.DeployFacts(ctx, s)
 }
 
-func (o *outage) VulnFacts(ctx context.Context, s Subject) (VulnFacts, error) {
-	if err := o.down(s, SourceVulns); err != nil {
-		return VulnFacts{}, err
+func (o *outage) VulnFacts(ctx context.Context, s facts.Subject) (grade.VulnFacts, error) {
+	if err := o.down(s, grade.SourceVulns); err != nil {
+		return grade.VulnFacts{}, err
 	}
 	return o.p.Vulns.VulnFacts(ctx, s)
 }
 
-func (o *outage) providers() *Providers {
-	return &Providers{Repo: o, OnCall: o, Deploys: o, Vulns: o}
+func (o *outage) providers() *facts.Providers {
+	return &facts.Providers{Repo: o, OnCall: o, Deploys: o, Vulns: o}
 }
 
 // allUnknown is the order the gate names checkout-service's four unknown
@@ -154,10 +157,10 @@ func TestUnknownNeverPasses(t *testing.T) {
 	f, fake := unknownGateFixture(t, Config{}, []string{"payments-service"}, []string{"checkout-service"})
 
 	r := f.score(t, "checkout-service")
-	if r.Count(StatusPass) != 0 || r.Count(StatusUnknown) != 4 {
-		t.Fatalf("checkout-service: %d passing, %d unknown; want 0 and 4", r.Count(StatusPass), r.Count(StatusUnknown))
+	if r.Count(grade.StatusPass) != 0 || r.Count(grade.StatusUnknown) != 4 {
+		t.Fatalf("checkout-service: %d passing, %d unknown; want 0 and 4", r.Count(grade.StatusPass), r.Count(grade.StatusUnknown))
 	}
-	if r.Grade == GradeA || r.Grade != GradeUnknown || !r.Incomplete || r.RequiredGrade != GradeUnknown || r.Label() != "?" {
+	if r.Grade == grade.GradeA || r.Grade != grade.GradeUnknown || !r.Incomplete || r.RequiredGrade != grade.GradeUnknown || r.Label() != "?" {
 		t.Fatalf("checkout-service with nothing known: grade %s (incomplete %v), required %s", r.Grade, r.Incomplete, r.RequiredGrade)
 	}
 	out := f.run(t, "U1", "scorecard checkout-service")
@@ -188,7 +191,7 @@ func TestUnknownNeverPasses(t *testing.T) {
 	// One unknown check beside three passing ones: A, but incomplete, and
 	// the gate names the unknown check.
 	p := f.score(t, "payments-service")
-	if p.Grade != GradeA || !p.Incomplete || p.Label() != "A (incomplete)" {
+	if p.Grade != grade.GradeA || !p.Incomplete || p.Label() != "A (incomplete)" {
 		t.Fatalf("payments-service with GitHub down: %s (incomplete %v)", p.Grade, p.Incomplete)
 	}
 	out = f.run(t, "U1", "scorecard payments-service")
@@ -280,7 +283,7 @@ func TestUnknownAsPassLetsGatePass(t *testing.T) {
 // TestUnknownAsValidated: unknownAs takes pass or fail (default fail); any
 // other value keeps the check from loading, reported with its id.
 func TestUnknownAsValidated(t *testing.T) {
-	specs, perrs := ParseChecks([]byte(`checks:
+	specs, perrs := grade.ParseChecks([]byte(`checks:
   - id: lenient
     severity: low
     rule: github.codeowners
@@ -297,17 +300,17 @@ func TestUnknownAsValidated(t *testing.T) {
     rule: github.codeowners
     unknownAs: maybe
 `))
-	cs := CompileChecks(specs)
+	cs := grade.CompileChecks(specs)
 	if len(perrs) > 0 || len(cs.Errors) != 1 {
 		t.Fatalf("errors: %v %v", perrs, cs.Errors)
 	}
 	if msg := cs.Errors[0].Error(); !strings.Contains(msg, "vague") || !strings.Contains(msg, `unknownAs "maybe" is not pass or fail`) {
 		t.Fatalf("error = %q", msg)
 	}
-	for id, want := range map[string]Status{"lenient": StatusPass, "strict": StatusFail, "default": StatusFail} {
+	for id, want := range map[string]bool{"lenient": true, "strict": false, "default": false} {
 		c, ok := cs.Get(id)
-		if !ok || c.unknownAs != want {
-			t.Errorf("%s: loaded %v, unknownAs %q; want %q", id, ok, c.unknownAs, want)
+		if !ok || c.UnknownPasses() != want {
+			t.Errorf("%s: loaded %v, unknown passes %v; want %v", id, ok, ok && c.UnknownPasses(), want)
 		}
 	}
 
@@ -367,14 +370,14 @@ func TestDigestCountsIncomplete(t *testing.T) {
 			t.Errorf("payments digest lacks %q:\n%s", want, text)
 		}
 	}
-	if !hasColour(t, pay[1].File.Content, incompleteColor(gradeColors[0])) {
+	if !hasColour(t, pay[1].File.Content, chart.Color(grade.GradeA, true)) {
 		t.Error("the payments chart does not draw the incomplete A")
 	}
 	chk := postsTo(f.m, "#team-checkout")
 	if text := chk[0].Text(); !strings.Contains(text, "checkout-service  ?") || !strings.Contains(text, "1 incomplete (unknown checks), 1 of them graded ?") {
 		t.Errorf("checkout digest:\n%s", text)
 	}
-	if !hasColour(t, chk[1].File.Content, unknownColor) {
+	if !hasColour(t, chk[1].File.Content, chart.Color(grade.GradeUnknown, false)) {
 		t.Error("the checkout chart does not draw the ? grade")
 	}
 	if text := postsTo(f.m, "#team-reports")[0].Text(); !strings.Contains(text, "· 0 incomplete (unknown checks)") {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
@@ -60,6 +61,19 @@ func decodeWaiver(r *store.Record) (*Waiver, error) {
 	}
 	w.State = r.State
 	return &w, nil
+}
+
+// waiverIndex holds approved, unexpired waivers by entity ref and check id.
+type waiverIndex map[string]map[string]*Waiver
+
+// Waived implements grade.Waivers: an approved waiver of check on ref that
+// has not expired at now.
+func (w waiverIndex) Waived(ref, check string, now time.Time) (id string, until time.Time, ok bool) {
+	wv := w[ref][check]
+	if wv == nil || !now.Before(wv.Expires) {
+		return "", time.Time{}, false
+	}
+	return wv.ID, wv.Expires, true
 }
 
 // loadWaivers returns the approved waivers (expired ones are filtered at
@@ -159,7 +173,7 @@ func (s *Scorecards) handleWaive(ctx context.Context, req *bot.Request) error {
 		s.cfg.AdminChannel, c.ID, e.Metadata.Name, days, w.ID)})
 }
 
-func waiverRequestMessage(w *Waiver, c *Check, buttons bool) bot.Message {
+func waiverRequestMessage(w *Waiver, c *grade.Check, buttons bool) bot.Message {
 	title := w.Check
 	if c != nil {
 		title = c.Title

@@ -8,6 +8,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
 
 // lastButtons returns the Approve and Deny buttons of the latest waiver
@@ -33,7 +34,7 @@ func lastButtons(t *testing.T, m *bottest.Messenger) (approve, deny bot.Button, 
 func TestWaiverApprovalAndExpiry(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	ctx := context.Background()
-	if r := f.score(t, "payments-service"); r.Grade != GradeB {
+	if r := f.score(t, "payments-service"); r.Grade != grade.GradeB {
 		t.Fatalf("before: %s", r.Grade)
 	}
 
@@ -60,7 +61,7 @@ func TestWaiverApprovalAndExpiry(t *testing.T) {
 	if out := f.click(t, "U-DEV2", approve, ref); !strings.Contains(out, "You may not admin") {
 		t.Fatalf("non-admin approve: %q", out)
 	}
-	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") != StatusFail {
+	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") != grade.StatusFail {
 		t.Fatal("a non-admin's click waived the check")
 	}
 
@@ -81,7 +82,7 @@ func TestWaiverApprovalAndExpiry(t *testing.T) {
 		t.Fatalf("requester DM = %+v", dms)
 	}
 	r := f.score(t, "payments-service")
-	if statusOf(r, "has-readme-runbook") != StatusWaived || r.Grade != GradeA {
+	if statusOf(r, "has-readme-runbook") != grade.StatusWaived || r.Grade != grade.GradeA {
 		t.Fatalf("after approval: %s %s", statusOf(r, "has-readme-runbook"), r.Grade)
 	}
 	if out := f.run(t, "U-DEV", "scorecard payments-service"); !strings.Contains(out, "Waived until 2026-12-10") {
@@ -97,7 +98,7 @@ func TestWaiverApprovalAndExpiry(t *testing.T) {
 	// job marks it and tells the requester.
 	f.clock.Set(testNow.Add(10*24*time.Hour + time.Minute))
 	r = f.score(t, "payments-service")
-	if statusOf(r, "has-readme-runbook") != StatusFail || r.Grade != GradeB {
+	if statusOf(r, "has-readme-runbook") != grade.StatusFail || r.Grade != grade.GradeB {
 		t.Fatalf("after expiry: %s %s", statusOf(r, "has-readme-runbook"), r.Grade)
 	}
 	f.m.Reset()
@@ -125,7 +126,7 @@ func TestWaiverDeniedAndSelfApproval(t *testing.T) {
 	if dms := f.m.Ops("dm"); len(dms) != 1 || !strings.Contains(dms[0].Text(), "denied") {
 		t.Fatalf("deny DM = %+v", dms)
 	}
-	if r := f.score(t, "reports-service"); statusOf(r, "no-critical-cves") != StatusFail {
+	if r := f.score(t, "reports-service"); statusOf(r, "no-critical-cves") != grade.StatusFail {
 		t.Fatal("a denied waiver waived the check")
 	}
 	acts := strings.Join(f.audit.actions(), " ")

@@ -1,4 +1,4 @@
-package scorecard
+package grade
 
 // DefaultChecksYAML are the four checks platbot ships with. They are
 // required: they count towards the grade and gate production.

@@ -1,4 +1,4 @@
-package scorecard
+package facts
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
@@ -48,7 +49,8 @@ type VulnReports interface {
 	VulnerabilitySummary(ctx context.Context, namespace, labelSelector string) (kube.VulnSummary, error)
 }
 
-func splitSlug(slug string) (owner, repo string, ok bool) {
+// SplitSlug splits a github.com/project-slug annotation ("owner/repo").
+func SplitSlug(slug string) (owner, repo string, ok bool) {
 	owner, repo, ok = strings.Cut(strings.TrimSpace(slug), "/")
 	return owner, repo, ok && owner != "" && repo != "" && !strings.Contains(repo, "/")
 }
@@ -60,17 +62,17 @@ func NewGitHubRepoProvider(c GitHubRepos) RepoProvider { return githubRepoProvid
 
 type githubRepoProvider struct{ c GitHubRepos }
 
-func (p githubRepoProvider) RepoFacts(ctx context.Context, s Subject) (RepoFacts, error) {
+func (p githubRepoProvider) RepoFacts(ctx context.Context, s Subject) (grade.RepoFacts, error) {
 	slug := s.Entity.Annotation(catalog.AnnotationGitHubSlug)
-	owner, repo, ok := splitSlug(slug)
+	owner, repo, ok := SplitSlug(slug)
 	if !ok {
-		return RepoFacts{Slug: slug, Workflows: []string{}}, nil
+		return grade.RepoFacts{Slug: slug, Workflows: []string{}}, nil
 	}
 	f, err := p.c.RepoFacts(ctx, owner, repo)
 	if err != nil {
-		return RepoFacts{}, fmt.Errorf("read repository %s: %w", slug, err)
+		return grade.RepoFacts{}, fmt.Errorf("read repository %s: %w", slug, err)
 	}
-	out := RepoFacts{
+	out := grade.RepoFacts{
 		Slug: slug, DefaultBranch: f.DefaultBranch, Readme: f.Readme, HasReadme: f.HasReadme,
 		Codeowners: f.HasCodeowners, Workflows: f.Workflows, LastCommit: f.LastCommit,
 	}
@@ -88,8 +90,8 @@ func NewPagerDutyProvider(c PagerDutyServices) OnCallProvider { return pagerDuty
 
 type pagerDutyProvider struct{ c PagerDutyServices }
 
-func (p pagerDutyProvider) OnCallFacts(ctx context.Context, s Subject) (OnCallFacts, error) {
-	var f OnCallFacts
+func (p pagerDutyProvider) OnCallFacts(ctx context.Context, s Subject) (grade.OnCallFacts, error) {
+	var f grade.OnCallFacts
 	if id := s.Entity.Annotation(catalog.AnnotationPagerDuty); id != "" {
 		f.ServiceID, f.DeclaredOn = id, "service"
 	} else if s.Owner != nil && s.Owner.Annotation(catalog.AnnotationPagerDuty) != "" {
@@ -104,7 +106,7 @@ func (p pagerDutyProvider) OnCallFacts(ctx context.Context, s Subject) (OnCallFa
 		return f, nil
 	}
 	if err != nil {
-		return OnCallFacts{}, fmt.Errorf("confirm PagerDuty service %s: %w", f.ServiceID, err)
+		return grade.OnCallFacts{}, fmt.Errorf("confirm PagerDuty service %s: %w", f.ServiceID, err)
 	}
 	f.Name, f.Status, f.Confirmed = svc.Name, svc.Status, !svc.Disabled()
 	return f, nil
@@ -141,10 +143,10 @@ type deployProvider struct {
 	env  string
 }
 
-func (p deployProvider) DeployFacts(ctx context.Context, s Subject) (DeployFacts, error) {
-	var f DeployFacts
+func (p deployProvider) DeployFacts(ctx context.Context, s Subject) (grade.DeployFacts, error) {
+	var f grade.DeployFacts
 	var errs []error
-	if owner, repo, ok := splitSlug(s.Entity.Annotation(catalog.AnnotationGitHubSlug)); ok && p.gh != nil {
+	if owner, repo, ok := SplitSlug(s.Entity.Annotation(catalog.AnnotationGitHubSlug)); ok && p.gh != nil {
 		at, found, err := p.gh.LastDeployment(ctx, owner, repo, p.env)
 		switch {
 		case err != nil:
@@ -167,7 +169,7 @@ func (p deployProvider) DeployFacts(ctx context.Context, s Subject) (DeployFacts
 		}
 	}
 	if len(errs) > 0 {
-		return DeployFacts{}, errors.Join(errs...)
+		return grade.DeployFacts{}, errors.Join(errs...)
 	}
 	return f, nil
 }
@@ -180,17 +182,17 @@ func NewTrivyProvider(r VulnReports) VulnProvider { return trivyProvider{r} }
 
 type trivyProvider struct{ r VulnReports }
 
-func (p trivyProvider) VulnFacts(ctx context.Context, s Subject) (VulnFacts, error) {
+func (p trivyProvider) VulnFacts(ctx context.Context, s Subject) (grade.VulnFacts, error) {
 	ns := s.Entity.Annotation(catalog.AnnotationNamespace)
 	if ns == "" {
-		return VulnFacts{}, fmt.Errorf("no %s annotation: %w", catalog.AnnotationNamespace, ErrUnknown)
+		return grade.VulnFacts{}, fmt.Errorf("no %s annotation: %w", catalog.AnnotationNamespace, ErrUnknown)
 	}
 	sum, err := p.r.VulnerabilitySummary(ctx, ns, s.Entity.Annotation(AnnotationLabelSelector))
 	if err != nil {
-		return VulnFacts{}, fmt.Errorf("read vulnerability reports: %w", err)
+		return grade.VulnFacts{}, fmt.Errorf("read vulnerability reports: %w", err)
 	}
 	if sum.Reports == 0 {
-		return VulnFacts{}, fmt.Errorf("no vulnerability reports in namespace %s yet: %w", ns, ErrUnknown)
+		return grade.VulnFacts{}, fmt.Errorf("no vulnerability reports in namespace %s yet: %w", ns, ErrUnknown)
 	}
-	return VulnFacts{Critical: sum.Critical, High: sum.High, Medium: sum.Medium, Low: sum.Low, Reports: sum.Reports}, nil
+	return grade.VulnFacts{Critical: sum.Critical, High: sum.High, Medium: sum.Medium, Low: sum.Low, Reports: sum.Reports}, nil
 }

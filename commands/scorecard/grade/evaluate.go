@@ -1,4 +1,4 @@
-package scorecard
+package grade
 
 import (
 	"sort"
@@ -85,7 +85,7 @@ func (r *Result) Unknowns() []CheckResult {
 			out = append(out, c)
 		}
 	}
-	sortBySeverity(out)
+	SortBySeverity(out)
 	return out
 }
 
@@ -108,7 +108,7 @@ func (r *Result) Gaps() []CheckResult {
 			out = append(out, c)
 		}
 	}
-	sortBySeverity(out)
+	SortBySeverity(out)
 	return out
 }
 
@@ -120,11 +120,13 @@ func (r *Result) RequiredGaps() []CheckResult {
 			out = append(out, c)
 		}
 	}
-	sortBySeverity(out)
+	SortBySeverity(out)
 	return out
 }
 
-func sortBySeverity(cs []CheckResult) {
+// SortBySeverity orders check results most severe first, keeping the
+// order of equally severe ones.
+func SortBySeverity(cs []CheckResult) {
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Severity.Weight() > cs[j].Severity.Weight() })
 }
 
@@ -161,23 +163,38 @@ func grade(checks []CheckResult, requiredOnly bool) (g Grade, demerits int, inco
 	return GradeFor(demerits, critical), demerits, incomplete
 }
 
-// waiverIndex holds approved, unexpired waivers by entity ref and check id.
-type waiverIndex map[string]map[string]*Waiver
+// Waivers finds the approved waivers that cover failing checks.
+type Waivers interface {
+	// Waived returns the id and expiry of an approved waiver that covers
+	// check on the entity ref at now (ok is false when none does).
+	Waived(ref, check string, now time.Time) (id string, until time.Time, ok bool)
+}
 
-func (w waiverIndex) find(ref, check string, now time.Time) *Waiver {
-	if w == nil {
-		return nil
-	}
-	wv := w[ref][check]
-	if wv == nil || !now.Before(wv.Expires) {
-		return nil
-	}
-	return wv
+// Evaluator grades services against a CheckSet at one time. It reuses one
+// activation, so a run over many services allocates only the results. An
+// Evaluator is not safe for concurrent use.
+type Evaluator struct {
+	cs      *CheckSet
+	a       activation
+	now     time.Time
+	waivers Waivers
+}
+
+// Evaluator returns an evaluator of the checks at now; waivers may be nil.
+func (cs *CheckSet) Evaluator(now time.Time, waivers Waivers) *Evaluator {
+	return &Evaluator{cs: cs, a: activation{now: nowValue(now)}, now: now, waivers: waivers}
+}
+
+// Evaluate scores one service's facts against the checks into out, reusing
+// out.Checks' storage.
+func (e *Evaluator) Evaluate(f *Facts, out *Result) {
+	e.a.f = f
+	e.cs.evaluate(f, &e.a, e.now, e.waivers, out)
 }
 
 // evaluate scores one service's facts against the checks into out, reusing
 // out.Checks' storage. a must already point at f and hold now.
-func (cs *CheckSet) evaluate(f *Facts, a *activation, now time.Time, waivers waiverIndex, out *Result) {
+func (cs *CheckSet) evaluate(f *Facts, a *activation, now time.Time, waivers Waivers, out *Result) {
 	out.Ref, out.Name, out.Title = f.Entity.Ref, f.Entity.Name, f.Entity.Title
 	out.Owner, out.Lifecycle, out.System, out.Type = f.Entity.Owner, f.Entity.Lifecycle, f.Entity.System, f.Entity.Type
 	out.At = now
@@ -207,8 +224,10 @@ func (cs *CheckSet) evaluate(f *Facts, a *activation, now time.Time, waivers wai
 			out.Checks = append(out.Checks, c.result(StatusPass, now, ""))
 		default:
 			r := c.result(StatusFail, now, "")
-			if wv := waivers.find(out.Ref, c.ID, now); wv != nil {
-				r.Status, r.WaivedUntil, r.WaiverID = StatusWaived, wv.Expires, wv.ID
+			if waivers != nil {
+				if id, until, ok := waivers.Waived(out.Ref, c.ID, now); ok {
+					r.Status, r.WaivedUntil, r.WaiverID = StatusWaived, until, id
+				}
 			}
 			out.Checks = append(out.Checks, r)
 		}

@@ -1,4 +1,4 @@
-package scorecard
+package facts
 
 import (
 	"context"
@@ -15,136 +15,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
-
-// Source names a group of facts and the provider that gathers it. In a rule
-// each source is a variable: entity, owner, github, oncall, deploys, vulns
-// (and now, the evaluation time).
-type Source string
-
-// Sources.
-const (
-	SourceCatalog Source = "catalog" // the entity and owner variables
-	SourceGitHub  Source = "github"
-	SourceOnCall  Source = "oncall"
-	SourceDeploys Source = "deploys"
-	SourceVulns   Source = "vulns"
-)
-
-// gatheredSources are the sources that come from outside systems and can
-// therefore be unknown.
-var gatheredSources = []Source{SourceGitHub, SourceOnCall, SourceDeploys, SourceVulns}
-
-func (s Source) bit() uint8 {
-	switch s {
-	case SourceGitHub:
-		return 1
-	case SourceOnCall:
-		return 2
-	case SourceDeploys:
-		return 4
-	case SourceVulns:
-		return 8
-	}
-	return 0
-}
-
-// EntityFacts is the rule variable `entity`: the catalog entity being scored.
-type EntityFacts struct {
-	Ref         string            `cel:"ref"`
-	Kind        string            `cel:"kind"`
-	Namespace   string            `cel:"namespace"`
-	Name        string            `cel:"name"`
-	Title       string            `cel:"title"`
-	Type        string            `cel:"type"`
-	Lifecycle   string            `cel:"lifecycle"`
-	Owner       string            `cel:"owner"`
-	System      string            `cel:"system"`
-	Tags        []string          `cel:"tags"`
-	Labels      map[string]string `cel:"labels"`
-	Annotations map[string]string `cel:"annotations"`
-}
-
-// OwnerFacts is the rule variable `owner`: the entity's owning group.
-type OwnerFacts struct {
-	Ref         string            `cel:"ref"`
-	Name        string            `cel:"name"`
-	Found       bool              `cel:"found"` // the owner exists in the catalog
-	Annotations map[string]string `cel:"annotations"`
-}
-
-// RepoFacts is the rule variable `github`: the entity's repository (the
-// github.com/project-slug annotation), read through the contents API.
-type RepoFacts struct {
-	Slug          string    `cel:"slug" yaml:"slug"`
-	DefaultBranch string    `cel:"default_branch" yaml:"defaultBranch"`
-	Readme        string    `cel:"readme" yaml:"readme"`
-	HasReadme     bool      `cel:"has_readme" yaml:"hasReadme"`
-	Codeowners    bool      `cel:"codeowners" yaml:"codeowners"`
-	Workflows     []string  `cel:"workflows" yaml:"workflows"`
-	LastCommit    time.Time `cel:"last_commit" yaml:"-"`
-}
-
-// OnCallFacts is the rule variable `oncall`.
-type OnCallFacts struct {
-	// ServiceID is the pagerduty.com/service-id annotation of the entity, or
-	// else of its owner ("" when neither has one).
-	ServiceID string `cel:"service_id" yaml:"serviceId"`
-	// DeclaredOn is "service" or "owner": where the annotation was found.
-	DeclaredOn string `cel:"declared_on" yaml:"declaredOn"`
-	// Confirmed is set when PagerDuty knows the service and it is not disabled.
-	Confirmed bool   `cel:"confirmed" yaml:"confirmed"`
-	Name      string `cel:"name" yaml:"name"`
-	Status    string `cel:"status" yaml:"status"`
-}
-
-// DeployFacts is the rule variable `deploys`.
-type DeployFacts struct {
-	// Last is the newest successful deployment (the zero time, year 1, when
-	// none is known: compare it, do not subtract it).
-	Last time.Time `cel:"last" yaml:"-"`
-	// Source is "github", "argocd" or "" (none found).
-	Source string `cel:"source" yaml:"source"`
-}
-
-// VulnFacts is the rule variable `vulns`: the Trivy Operator's reports for
-// the entity's namespace.
-type VulnFacts struct {
-	Critical int `cel:"critical" yaml:"critical"`
-	High     int `cel:"high" yaml:"high"`
-	Medium   int `cel:"medium" yaml:"medium"`
-	Low      int `cel:"low" yaml:"low"`
-	Reports  int `cel:"reports" yaml:"reports"`
-}
-
-// Facts is the typed document a check's rule reads.
-type Facts struct {
-	Entity  EntityFacts
-	Owner   OwnerFacts
-	GitHub  RepoFacts
-	OnCall  OnCallFacts
-	Deploys DeployFacts
-	Vulns   VulnFacts
-	// Unknown maps each source that could not be read to the reason. A check
-	// whose rule reads an unknown source is "unknown", never failed.
-	Unknown map[Source]string
-}
-
-// SetUnknown marks a source as unknown.
-func (f *Facts) SetUnknown(s Source, reason string) {
-	if f.Unknown == nil {
-		f.Unknown = map[Source]string{}
-	}
-	f.Unknown[s] = reason
-}
-
-func (f *Facts) unknownMask() uint8 {
-	var m uint8
-	for s := range f.Unknown {
-		m |= s.bit()
-	}
-	return m
-}
 
 // Subject is what a provider gathers facts about.
 type Subject struct {
@@ -166,36 +38,37 @@ type Providers struct {
 
 // RepoProvider gathers the `github` facts.
 type RepoProvider interface {
-	RepoFacts(ctx context.Context, s Subject) (RepoFacts, error)
+	RepoFacts(ctx context.Context, s Subject) (grade.RepoFacts, error)
 }
 
 // OnCallProvider gathers the `oncall` facts.
 type OnCallProvider interface {
-	OnCallFacts(ctx context.Context, s Subject) (OnCallFacts, error)
+	OnCallFacts(ctx context.Context, s Subject) (grade.OnCallFacts, error)
 }
 
 // DeployProvider gathers the `deploys` facts.
 type DeployProvider interface {
-	DeployFacts(ctx context.Context, s Subject) (DeployFacts, error)
+	DeployFacts(ctx context.Context, s Subject) (grade.DeployFacts, error)
 }
 
 // VulnProvider gathers the `vulns` facts.
 type VulnProvider interface {
-	VulnFacts(ctx context.Context, s Subject) (VulnFacts, error)
+	VulnFacts(ctx context.Context, s Subject) (grade.VulnFacts, error)
 }
 
 // ErrUnknown may be wrapped by a provider to say it cannot know (rather than
 // that its source failed), e.g. "no kubernetes namespace annotation".
 var ErrUnknown = errors.New("unknown")
 
-// entityFacts builds the catalog facts of a subject.
-func entityFacts(s Subject) (EntityFacts, OwnerFacts) {
+// CatalogFacts builds the catalog facts of a subject: the rule variables
+// entity and owner.
+func CatalogFacts(s Subject) (grade.EntityFacts, grade.OwnerFacts) {
 	e := s.Entity
 	ns := e.Metadata.Namespace
 	if ns == "" {
 		ns = catalog.DefaultNamespace
 	}
-	ef := EntityFacts{
+	ef := grade.EntityFacts{
 		Ref: e.Ref(), Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name, Title: e.DisplayName(),
 		Type: e.Type(), Lifecycle: e.Lifecycle(), Owner: e.Owner(), System: e.SpecString("system"),
 		Tags: e.Metadata.Tags, Labels: e.Metadata.Labels, Annotations: e.Metadata.Annotations,
@@ -209,7 +82,7 @@ func entityFacts(s Subject) (EntityFacts, OwnerFacts) {
 	if ef.Annotations == nil {
 		ef.Annotations = map[string]string{}
 	}
-	of := OwnerFacts{Ref: ef.Owner, Annotations: map[string]string{}}
+	of := grade.OwnerFacts{Ref: ef.Owner, Annotations: map[string]string{}}
 	if s.Owner != nil {
 		of.Found = true
 		of.Name = s.Owner.Metadata.Name
@@ -222,9 +95,9 @@ func entityFacts(s Subject) (EntityFacts, OwnerFacts) {
 	return ef, of
 }
 
-// gatherer runs the providers of each source with a timeout, caches their
+// Gatherer runs the providers of each source with a timeout, caches their
 // answers for a TTL, and turns failures into unknown facts.
-type gatherer struct {
+type Gatherer struct {
 	p       Providers
 	timeout time.Duration
 	ttl     time.Duration
@@ -251,27 +124,29 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-func newGatherer(p Providers, cfg FactsConfig, now func() time.Time, log *slog.Logger) *gatherer {
-	return &gatherer{
-		p: p, timeout: cfg.Timeout, ttl: cfg.TTL, errTTL: min(cfg.TTL, time.Minute),
+// NewGatherer returns a gatherer over the providers: each call is bounded
+// by timeout, answers are cached for ttl (failures for at most a minute).
+func NewGatherer(p Providers, timeout, ttl time.Duration, now func() time.Time, log *slog.Logger) *Gatherer {
+	return &Gatherer{
+		p: p, timeout: timeout, ttl: ttl, errTTL: min(ttl, time.Minute),
 		now: now, log: log, cache: map[string]cacheEntry{}, maxEntries: maxCacheEntries,
 	}
 }
 
 // Gather collects the facts of one subject. It never fails: a source whose
 // provider fails, times out or is missing is marked unknown.
-func (g *gatherer) Gather(ctx context.Context, s Subject) *Facts {
-	f := &Facts{}
-	f.Entity, f.Owner = entityFacts(s)
+func (g *Gatherer) Gather(ctx context.Context, s Subject) *grade.Facts {
+	f := &grade.Facts{}
+	f.Entity, f.Owner = CatalogFacts(s)
 	ref := f.Entity.Ref
 	// The cache key covers what providers read, so a pull request's version
 	// of an entity (the gate) does not get the catalog version's answers.
 	key := ref + "|" + fingerprint(s)
 	p := g.p
-	gatherInto(ctx, g, f, SourceGitHub, key, p.Repo != nil, func(ctx context.Context) (RepoFacts, error) { return p.Repo.RepoFacts(ctx, s) }, &f.GitHub)
-	gatherInto(ctx, g, f, SourceOnCall, key, p.OnCall != nil, func(ctx context.Context) (OnCallFacts, error) { return p.OnCall.OnCallFacts(ctx, s) }, &f.OnCall)
-	gatherInto(ctx, g, f, SourceDeploys, key, p.Deploys != nil, func(ctx context.Context) (DeployFacts, error) { return p.Deploys.DeployFacts(ctx, s) }, &f.Deploys)
-	gatherInto(ctx, g, f, SourceVulns, key, p.Vulns != nil, func(ctx context.Context) (VulnFacts, error) { return p.Vulns.VulnFacts(ctx, s) }, &f.Vulns)
+	gatherInto(ctx, g, f, grade.SourceGitHub, key, p.Repo != nil, func(ctx context.Context) (grade.RepoFacts, error) { return p.Repo.RepoFacts(ctx, s) }, &f.GitHub)
+	gatherInto(ctx, g, f, grade.SourceOnCall, key, p.OnCall != nil, func(ctx context.Context) (grade.OnCallFacts, error) { return p.OnCall.OnCallFacts(ctx, s) }, &f.OnCall)
+	gatherInto(ctx, g, f, grade.SourceDeploys, key, p.Deploys != nil, func(ctx context.Context) (grade.DeployFacts, error) { return p.Deploys.DeployFacts(ctx, s) }, &f.Deploys)
+	gatherInto(ctx, g, f, grade.SourceVulns, key, p.Vulns != nil, func(ctx context.Context) (grade.VulnFacts, error) { return p.Vulns.VulnFacts(ctx, s) }, &f.Vulns)
 	if f.GitHub.Workflows == nil {
 		f.GitHub.Workflows = []string{}
 	}
@@ -280,7 +155,7 @@ func (g *gatherer) Gather(ctx context.Context, s Subject) *Facts {
 
 // gatherInto fills dst from one source's provider (through the cache), or
 // marks the source unknown when the provider is missing or fails.
-func gatherInto[T any](ctx context.Context, g *gatherer, f *Facts, src Source, key string, configured bool, fn func(context.Context) (T, error), dst *T) {
+func gatherInto[T any](ctx context.Context, g *Gatherer, f *grade.Facts, src grade.Source, key string, configured bool, fn func(context.Context) (T, error), dst *T) {
 	if !configured {
 		f.SetUnknown(src, "no "+string(src)+" provider is configured")
 		return
@@ -292,7 +167,7 @@ func gatherInto[T any](ctx context.Context, g *gatherer, f *Facts, src Source, k
 	g.note(f, src, f.Entity.Ref, err)
 }
 
-func (g *gatherer) note(f *Facts, src Source, ref string, err error) {
+func (g *Gatherer) note(f *grade.Facts, src grade.Source, ref string, err error) {
 	if err == nil {
 		return
 	}
@@ -311,7 +186,7 @@ func (g *gatherer) note(f *Facts, src Source, ref string, err error) {
 
 // cached answers from the cache or runs fn with the provider timeout, once
 // for concurrent callers of the same key.
-func (g *gatherer) cached(ctx context.Context, src Source, ref string, fn func(context.Context) (any, error)) (any, error) {
+func (g *Gatherer) cached(ctx context.Context, src grade.Source, ref string, fn func(context.Context) (any, error)) (any, error) {
 	key := string(src) + "|" + ref
 	now := g.now()
 	g.mu.Lock()
@@ -345,7 +220,7 @@ func (g *gatherer) cached(ctx context.Context, src Source, ref string, fn func(c
 // once per error TTL, so inserting stays cheap), and the cache never grows
 // past maxEntries: services renamed or removed, and the gate's pull
 // request versions of entities, would otherwise stay cached forever.
-func (g *gatherer) store(key string, e cacheEntry) {
+func (g *Gatherer) store(key string, e cacheEntry) {
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -398,18 +273,4 @@ func fingerprint(s Subject) string {
 		write(s.Owner.Metadata.Annotations)
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
-}
-
-// unknownReasons renders the unknown sources a rule reads, sorted.
-func unknownReasons(f *Facts, mask uint8) string {
-	var parts []string
-	for _, s := range gatheredSources {
-		if mask&s.bit() != 0 {
-			if r, ok := f.Unknown[s]; ok {
-				parts = append(parts, string(s)+": "+r)
-			}
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, "; ")
 }

@@ -1,4 +1,4 @@
-package scorecard
+package grade
 
 import (
 	"fmt"
@@ -59,6 +59,10 @@ type Check struct {
 	// unknownAs is UnknownAs checked: StatusFail or StatusPass.
 	unknownAs Status
 }
+
+// UnknownPasses reports whether the check is configured `unknownAs: pass`:
+// the production gate lets it pass while its facts are unknown.
+func (c *Check) UnknownPasses() bool { return c.unknownAs == StatusPass }
 
 // Reads lists the gathered sources the rule reads.
 func (c *Check) Reads() []Source {
@@ -139,8 +143,8 @@ func envs() (*cel.Env, *cel.Env, error) {
 		)
 		catalogVars := []cel.EnvOption{
 			native, ext.Strings(), ext.Lists(), ext.Sets(),
-			cel.Variable("entity", cel.ObjectType("scorecard.EntityFacts")),
-			cel.Variable("owner", cel.ObjectType("scorecard.OwnerFacts")),
+			cel.Variable("entity", cel.ObjectType("grade.EntityFacts")),
+			cel.Variable("owner", cel.ObjectType("grade.OwnerFacts")),
 		}
 		filterEnv, envErr = cel.NewEnv(catalogVars...)
 		if envErr != nil {
@@ -148,10 +152,10 @@ func envs() (*cel.Env, *cel.Env, error) {
 			return
 		}
 		ruleEnv, envErr = cel.NewEnv(append(catalogVars,
-			cel.Variable("github", cel.ObjectType("scorecard.RepoFacts")),
-			cel.Variable("oncall", cel.ObjectType("scorecard.OnCallFacts")),
-			cel.Variable("deploys", cel.ObjectType("scorecard.DeployFacts")),
-			cel.Variable("vulns", cel.ObjectType("scorecard.VulnFacts")),
+			cel.Variable("github", cel.ObjectType("grade.RepoFacts")),
+			cel.Variable("oncall", cel.ObjectType("grade.OnCallFacts")),
+			cel.Variable("deploys", cel.ObjectType("grade.DeployFacts")),
+			cel.Variable("vulns", cel.ObjectType("grade.VulnFacts")),
 			cel.Variable("now", cel.TimestampType),
 		)...)
 		if envErr != nil {
@@ -401,4 +405,21 @@ func decodeCheckList(list *yaml.Node) ([]CheckSpec, []CheckError) {
 		specs = append(specs, sp)
 	}
 	return specs, errs
+}
+
+// CheckList is a list of checks that decodes item by item, so one bad check
+// in a config file is reported by CompileChecks without hiding the others.
+type CheckList []CheckSpec
+
+// UnmarshalYAML decodes each check on its own.
+func (cl *CheckList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: checks must be a list", n.Line)
+	}
+	specs, errs := decodeCheckList(n)
+	for _, e := range errs {
+		specs = append(specs, CheckSpec{ID: e.ID, decodeErr: e.Err})
+	}
+	*cl = specs
+	return nil
 }

@@ -1,4 +1,4 @@
-package scorecard
+package chart
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/platbot/platbot/commands/scorecard/grade"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -33,6 +34,19 @@ var unknownColor = color.RGBA{R: 0x9a, G: 0x9a, B: 0x9a, A: 0xff}
 func incompleteColor(c color.RGBA) color.RGBA {
 	fade := func(v uint8) uint8 { return uint8((int(v) + 2*0xff) / 3) }
 	return color.RGBA{R: fade(c.R), G: fade(c.G), B: fade(c.B), A: 0xff}
+}
+
+// Color is the bar colour of grade g, faded when the grade is incomplete;
+// GradeUnknown is grey.
+func Color(g grade.Grade, incomplete bool) color.RGBA {
+	k := 4 - g.Rank()
+	if k < 0 || k >= 5 {
+		return unknownColor
+	}
+	if incomplete {
+		return incompleteColor(gradeColors[k])
+	}
+	return gradeColors[k]
 }
 
 // Chart size: 576×288 pixels at vgimg's 96 dpi.
@@ -67,8 +81,8 @@ func (p *pngPool) Get() *png.EncoderBuffer {
 
 func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
 
-// weekDist is how many services had each grade in one week.
-type weekDist struct {
+// Week is how many services had each grade in one week.
+type Week struct {
 	Label string
 	// Counts are the complete letter grades A..F, Incomplete the letter
 	// grades with an unknown counted check, Unknown the "?" grades.
@@ -77,18 +91,20 @@ type weekDist struct {
 	Unknown    int
 }
 
-func (w *weekDist) add(g Grade, incomplete bool) {
+// Add counts one service with grade g.
+func (w *Week) Add(g grade.Grade, incomplete bool) {
 	switch k := 4 - g.Rank(); {
 	case k >= 0 && k < 5 && incomplete:
 		w.Incomplete[k]++
 	case k >= 0 && k < 5:
 		w.Counts[k]++
-	case g == GradeUnknown:
+	case g == grade.GradeUnknown:
 		w.Unknown++
 	}
 }
 
-func (w *weekDist) total() int {
+// Total is how many services the week counts.
+func (w *Week) Total() int {
 	t := w.Unknown
 	for k := range w.Counts {
 		t += w.Counts[k] + w.Incomplete[k]
@@ -100,7 +116,7 @@ func (w *weekDist) total() int {
 type chartSeries struct {
 	label string
 	color color.RGBA
-	count func(w *weekDist) int
+	count func(w *Week) int
 	// always is set for the letter grades, which stay in the legend even
 	// when no service has them.
 	always bool
@@ -112,16 +128,16 @@ func gradeSeries() []chartSeries {
 	var out []chartSeries
 	for k := 0; k < 5; k++ {
 		out = append(out,
-			chartSeries{label: string(Grades[k]), color: gradeColors[k], always: true, count: func(w *weekDist) int { return w.Counts[k] }},
-			chartSeries{label: Grades[k].Label(true), color: incompleteColor(gradeColors[k]), count: func(w *weekDist) int { return w.Incomplete[k] }})
+			chartSeries{label: string(grade.Grades[k]), color: gradeColors[k], always: true, count: func(w *Week) int { return w.Counts[k] }},
+			chartSeries{label: grade.Grades[k].Label(true), color: incompleteColor(gradeColors[k]), count: func(w *Week) int { return w.Incomplete[k] }})
 	}
-	return append(out, chartSeries{label: "? (no check known)", color: unknownColor, count: func(w *weekDist) int { return w.Unknown }})
+	return append(out, chartSeries{label: "? (no check known)", color: unknownColor, count: func(w *Week) int { return w.Unknown }})
 }
 
-// gradeChart draws the grade distribution over weeks as stacked bars (A at
+// Render draws the grade distribution over weeks as stacked bars (A at
 // the bottom) and returns it as a PNG. Incomplete grades are drawn faded
 // and "?" grey, each with its legend entry when some week has one.
-func gradeChart(title string, weeks []weekDist) ([]byte, error) {
+func Render(title string, weeks []Week) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = "services"
@@ -136,7 +152,7 @@ func gradeChart(title string, weeks []weekDist) ([]byte, error) {
 	var prev *plotter.BarChart
 	maxTotal := 0
 	for i := range weeks {
-		maxTotal = max(maxTotal, weeks[i].total())
+		maxTotal = max(maxTotal, weeks[i].Total())
 	}
 	entries := 0
 	for _, sr := range gradeSeries() {

@@ -1,4 +1,4 @@
-package scorecard
+package facts
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/scorecard/grade"
 )
 
 // ExampleFacts is a provider of every gathered source that reads a YAML file
@@ -32,16 +33,16 @@ type ExampleFacts struct {
 
 type exampleService struct {
 	GitHub *struct {
-		RepoFacts         `yaml:",inline"`
+		grade.RepoFacts   `yaml:",inline"`
 		LastCommitDaysAgo *int `yaml:"lastCommitDaysAgo"`
 	} `yaml:"github"`
-	OnCall  *OnCallFacts `yaml:"oncall"`
+	OnCall  *grade.OnCallFacts `yaml:"oncall"`
 	Deploys *struct {
 		LastDaysAgo *int   `yaml:"lastDaysAgo"`
 		Source      string `yaml:"source"`
 	} `yaml:"deploys"`
-	Vulns       *VulnFacts `yaml:"vulns"`
-	Unavailable []Source   `yaml:"unavailable"`
+	Vulns       *grade.VulnFacts `yaml:"vulns"`
+	Unavailable []grade.Source   `yaml:"unavailable"`
 }
 
 // LoadExampleFacts reads an example facts file; now is the clock the
@@ -80,7 +81,7 @@ func (x *ExampleFacts) Providers() Providers {
 	return Providers{Repo: x, OnCall: x, Deploys: x, Vulns: x}
 }
 
-func (x *ExampleFacts) lookup(s Subject, src Source) (exampleService, error) {
+func (x *ExampleFacts) lookup(s Subject, src grade.Source) (exampleService, error) {
 	svc, ok := x.services[s.Entity.Ref()]
 	if !ok {
 		svc, ok = x.services[s.Entity.Metadata.Name]
@@ -103,18 +104,18 @@ func (x *ExampleFacts) daysAgo(n *int) time.Time {
 	return x.now().Add(-time.Duration(*n) * 24 * time.Hour)
 }
 
-func missing(src Source, s Subject) error {
+func missing(src grade.Source, s Subject) error {
 	return fmt.Errorf("no example %s facts for %s: %w", src, s.Entity.Metadata.Name, ErrUnknown)
 }
 
 // RepoFacts implements RepoProvider.
-func (x *ExampleFacts) RepoFacts(_ context.Context, s Subject) (RepoFacts, error) {
-	svc, err := x.lookup(s, SourceGitHub)
+func (x *ExampleFacts) RepoFacts(_ context.Context, s Subject) (grade.RepoFacts, error) {
+	svc, err := x.lookup(s, grade.SourceGitHub)
 	if err != nil {
-		return RepoFacts{}, err
+		return grade.RepoFacts{}, err
 	}
 	if svc.GitHub == nil {
-		return RepoFacts{}, missing(SourceGitHub, s)
+		return grade.RepoFacts{}, missing(grade.SourceGitHub, s)
 	}
 	f := svc.GitHub.RepoFacts
 	f.HasReadme = f.HasReadme || f.Readme != ""
@@ -129,37 +130,37 @@ func (x *ExampleFacts) RepoFacts(_ context.Context, s Subject) (RepoFacts, error
 }
 
 // OnCallFacts implements OnCallProvider.
-func (x *ExampleFacts) OnCallFacts(_ context.Context, s Subject) (OnCallFacts, error) {
-	svc, err := x.lookup(s, SourceOnCall)
+func (x *ExampleFacts) OnCallFacts(_ context.Context, s Subject) (grade.OnCallFacts, error) {
+	svc, err := x.lookup(s, grade.SourceOnCall)
 	if err != nil {
-		return OnCallFacts{}, err
+		return grade.OnCallFacts{}, err
 	}
 	if svc.OnCall == nil {
-		return OnCallFacts{}, missing(SourceOnCall, s)
+		return grade.OnCallFacts{}, missing(grade.SourceOnCall, s)
 	}
 	return *svc.OnCall, nil
 }
 
 // DeployFacts implements DeployProvider.
-func (x *ExampleFacts) DeployFacts(_ context.Context, s Subject) (DeployFacts, error) {
-	svc, err := x.lookup(s, SourceDeploys)
+func (x *ExampleFacts) DeployFacts(_ context.Context, s Subject) (grade.DeployFacts, error) {
+	svc, err := x.lookup(s, grade.SourceDeploys)
 	if err != nil {
-		return DeployFacts{}, err
+		return grade.DeployFacts{}, err
 	}
 	if svc.Deploys == nil {
-		return DeployFacts{}, missing(SourceDeploys, s)
+		return grade.DeployFacts{}, missing(grade.SourceDeploys, s)
 	}
-	return DeployFacts{Last: x.daysAgo(svc.Deploys.LastDaysAgo), Source: svc.Deploys.Source}, nil
+	return grade.DeployFacts{Last: x.daysAgo(svc.Deploys.LastDaysAgo), Source: svc.Deploys.Source}, nil
 }
 
 // VulnFacts implements VulnProvider.
-func (x *ExampleFacts) VulnFacts(_ context.Context, s Subject) (VulnFacts, error) {
-	svc, err := x.lookup(s, SourceVulns)
+func (x *ExampleFacts) VulnFacts(_ context.Context, s Subject) (grade.VulnFacts, error) {
+	svc, err := x.lookup(s, grade.SourceVulns)
 	if err != nil {
-		return VulnFacts{}, err
+		return grade.VulnFacts{}, err
 	}
 	if svc.Vulns == nil {
-		return VulnFacts{}, missing(SourceVulns, s)
+		return grade.VulnFacts{}, missing(grade.SourceVulns, s)
 	}
 	return *svc.Vulns, nil
 }
