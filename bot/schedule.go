@@ -120,21 +120,23 @@ func (p PerTeam) KindOf(team string) string {
 	return p.Kind + "@" + team
 }
 
+// Handle is the job handler of every entry: it decodes the TeamRun and
+// calls Run. An undecodable payload fails the job permanently.
+func (p PerTeam) Handle(ctx context.Context, payload json.RawMessage) error {
+	var run TeamRun
+	if len(payload) > 0 {
+		if err := json.Unmarshal(payload, &run); err != nil {
+			return Permanent(fmt.Errorf("decode %s payload: %w", p.Kind, err))
+		}
+	}
+	return p.Run(ctx, run)
+}
+
 // Register adds the job handlers (the default kind and each team's) to r
-// and, when s is not nil, the cron entries to s. Run receives the decoded
-// TeamRun; an undecodable payload fails the job permanently.
+// and, when s is not nil, the cron entries to s.
 func (p PerTeam) Register(r *Router, s *Scheduler) error {
 	if p.Kind == "" || p.Run == nil {
 		return errors.New("per-team job: need a kind and a run function")
-	}
-	handle := func(ctx context.Context, payload json.RawMessage) error {
-		var run TeamRun
-		if len(payload) > 0 {
-			if err := json.Unmarshal(payload, &run); err != nil {
-				return Permanent(fmt.Errorf("decode %s payload: %w", p.Kind, err))
-			}
-		}
-		return p.Run(ctx, run)
 	}
 	seen := map[string]bool{}
 	own := make([]string, 0, len(p.Teams))
@@ -145,9 +147,9 @@ func (p PerTeam) Register(r *Router, s *Scheduler) error {
 		seen[t.Team] = true
 		own = append(own, t.Team)
 	}
-	r.HandleJob(p.Kind, handle)
+	r.HandleJob(p.Kind, p.Handle)
 	for _, t := range p.Teams {
-		r.HandleJob(p.KindOf(t.Team), handle)
+		r.HandleJob(p.KindOf(t.Team), p.Handle)
 	}
 	if s == nil {
 		return nil

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,5 +89,12 @@ func TestPerTeamRejects(t *testing.T) {
 	}
 	if err := (bot.PerTeam{Spec: "@daily", Run: run}).Register(r, nil); err == nil {
 		t.Fatal("no kind: no error")
+	}
+	var perm *bot.PermanentError
+	if err := twice.Handle(context.Background(), []byte(`{`)); !errors.As(err, &perm) {
+		t.Fatalf("undecodable payload: %v, want a permanent error", err)
+	}
+	if err := twice.Handle(context.Background(), []byte(`null`)); err != nil {
+		t.Fatalf("null payload: %v", err)
 	}
 }

@@ -13,34 +13,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/store"
 )
-
-// fakeClock is a settable clock for the workers (lease times); the
-// heartbeat ticker itself runs on real time.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
 
 // waitFor polls cond until it holds; it fails the test after a minute, which
 // no step here comes near.
@@ -79,7 +59,7 @@ func onlyJob(t *testing.T, st *store.Store) *store.Job {
 func TestLongJobIsNotRunTwice(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
-	clk := &fakeClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	const lease = time.Minute
 	var runs atomic.Int32
 	started, release := make(chan struct{}), make(chan struct{})
@@ -116,7 +96,7 @@ func TestLongJobIsNotRunTwice(t *testing.T) {
 
 	// Five lease lengths pass while the job runs.
 	for range 10 {
-		now := clk.Add(lease / 2)
+		now := clk.Advance(lease / 2)
 		waitFor(t, "the running job's lease renewed past "+now.String(), func() bool {
 			return !mustJob(t, st, id).LeaseUntil.Before(now.Add(lease))
 		})
@@ -132,7 +112,7 @@ func TestLongJobIsNotRunTwice(t *testing.T) {
 	if j.State != store.JobDone || j.Attempts != 1 || runs.Load() != 1 {
 		t.Fatalf("job = %s after %d attempts, handler ran %d times; want done, 1, 1", j.State, j.Attempts, runs.Load())
 	}
-	clk.Add(10 * lease)
+	clk.Advance(10 * lease)
 	if n, err := w2.RunDue(ctx); err != nil || n != 0 {
 		t.Fatalf("second worker ran %d jobs (%v) after the job was done", n, err)
 	}
@@ -144,7 +124,7 @@ func TestLongJobIsNotRunTwice(t *testing.T) {
 func TestWorkerThatLostItsLeaseStops(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
-	clk := &fakeClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	w := bot.NewWorker(bot.WorkerOptions{Queue: st, Now: clk.Now, Lease: time.Minute, Heartbeat: 5 * time.Millisecond})
 	started := make(chan struct{})
 	w.Handle("step", func(ctx context.Context, _ json.RawMessage) error {
@@ -205,7 +185,7 @@ func (failingRenewals) RenewJobLease(context.Context, int64, string, time.Time, 
 func TestJobStopsBeforeItsLeaseLapses(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
-	clk := &fakeClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	const lease, beat = time.Minute, 5 * time.Millisecond
 	w := bot.NewWorker(bot.WorkerOptions{Queue: failingRenewals{st}, Now: clk.Now, Lease: lease, Heartbeat: beat})
 	started := make(chan struct{})
@@ -223,14 +203,14 @@ func TestJobStopsBeforeItsLeaseLapses(t *testing.T) {
 	go func() { _, err := w.RunDue(ctx); done <- err }()
 	<-started
 	// Still more than a heartbeat left: the job goes on despite failures.
-	clk.Add(lease - 2*beat)
+	clk.Advance(lease - 2*beat)
 	time.Sleep(10 * beat)
 	select {
 	case <-done:
 		t.Fatal("job stopped while its lease had time left")
 	default:
 	}
-	clk.Add(beat) // one heartbeat left
+	clk.Advance(beat) // one heartbeat left
 	select {
 	case err := <-done:
 		if err != nil {
@@ -414,7 +394,7 @@ func TestKilledWorkerJobResumesAtRestart(t *testing.T) {
 func TestJobClaimedAgainWhileRunningHereIsNotRunTwice(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "db"))
-	clk := &fakeClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	// No renewal happens during the test: the heartbeat is 20 s.
 	w := bot.NewWorker(bot.WorkerOptions{Queue: st, Now: clk.Now, Lease: time.Minute, Heartbeat: 20 * time.Second})
 	var runs atomic.Int32

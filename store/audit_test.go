@@ -14,13 +14,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest/stdtest"
 )
 
 // auditN appends n events a1..an, one second apart.
-func auditN(t *testing.T, s *Store, c *clock, n int) {
+func auditN(t *testing.T, s *Store, c *stdtest.Clock, n int) {
 	t.Helper()
 	for i := 1; i <= n; i++ {
-		c.Add(time.Second)
+		c.Advance(time.Second)
 		err := s.Audit(context.Background(), Event{
 			ActorID: "U1", ActorName: "ada", Action: fmt.Sprintf("a%d", i), Target: "svc",
 			Outcome: "ok", Details: map[string]any{"n": i, "z": "last", "a": "first"},
@@ -264,7 +266,7 @@ func TestSensitiveValuesNeverStoredRaw(t *testing.T) {
 
 func testSensitiveValuesNeverStoredRaw(t *testing.T, e engine) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &stdtest.LogBuffer{}
 	s, c, path := e.open(t, WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	const canary = "CANARY-s3cr3t-7f1e9a"
 	auditN(t, s, c, 2)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest/stdtest"
 )
 
 // rewriteChain does what someone who can write the database file does to
@@ -249,10 +251,10 @@ func testUnkeyedChainIsMigrated(t *testing.T, e engine) {
 	if _, err := old.migrator.UpTo(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	c := newClock()
+	c := stdtest.NewClock(time.Time{})
 	prev := ""
 	for i := int64(1); i <= 4; i++ {
-		r := auditRow{seq: i, time: c.Add(time.Second), actorID: "U1", action: fmt.Sprintf("old%d", i), details: "{}", prevHash: prev}
+		r := auditRow{seq: i, time: c.Advance(time.Second), actorID: "U1", action: fmt.Sprintf("old%d", i), details: "{}", prevHash: prev}
 		r.hash = r.sum(nil)
 		if _, err := old.wdb.ExecContext(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, '', ?, '', '', '', ?, ?, ?)`,
 			r.seq, formatTime(r.time), r.actorID, r.action, r.details, r.prevHash, r.hash); err != nil {
@@ -273,7 +275,7 @@ func testUnkeyedChainIsMigrated(t *testing.T, e engine) {
 	}
 	defer s.Close()
 	for i := range 2 {
-		c.Add(time.Second)
+		c.Advance(time.Second)
 		if err := s.Audit(ctx, Event{Action: fmt.Sprintf("new%d", i)}); err != nil {
 			t.Fatal(err)
 		}

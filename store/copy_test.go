@@ -20,7 +20,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 		if _, err := src.EnqueueAndAudit(ctx, Job{Kind: kind, Payload: json.RawMessage(`{"n":1}`), DedupeKey: kind}, Event{Action: "enqueue", Target: kind}); err != nil {
 			t.Fatal(err)
 		}
-		c.Add(time.Duration(i) * time.Second)
+		c.Advance(time.Duration(i) * time.Second)
 	}
 	if _, err := src.ClaimJob(ctx, "w1", c.Now(), time.Minute); err != nil {
 		t.Fatal(err)

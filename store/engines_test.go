@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/platbot/platbot/bot/bottest/stdtest"
 	"github.com/platbot/platbot/integrations/testenv"
 )
 
@@ -18,7 +20,7 @@ type engine struct {
 	name string
 	// open opens a store on a fresh, empty database and closes it when
 	// the test ends; it returns the database's path or DSN.
-	open func(t testing.TB, opts ...Option) (*Store, *clock, string)
+	open func(t testing.TB, opts ...Option) (*Store, *stdtest.Clock, string)
 	// dsn returns a fresh, empty database's path or DSN.
 	dsn func(t testing.TB) string
 }
@@ -65,10 +67,10 @@ func postgresDSN(t testing.TB) string {
 }
 
 // openPostgresTest is openTest on a new PostgreSQL database.
-func openPostgresTest(t testing.TB, opts ...Option) (*Store, *clock, string) {
+func openPostgresTest(t testing.TB, opts ...Option) (*Store, *stdtest.Clock, string) {
 	t.Helper()
 	dsn := postgresDSN(t)
-	c := newClock()
+	c := stdtest.NewClock(time.Time{})
 	all := append([]Option{WithAuditKey(testKey), WithChainKey(testChainKey), WithClock(c.Now),
 		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))}, opts...)
 	s, err := Open(context.Background(), dsn, all...)

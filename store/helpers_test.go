@@ -6,51 +6,11 @@ import (
 	"database/sql"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest/stdtest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 var testKey = []byte("test-audit-key-0123456789abcdef")
 
@@ -67,9 +27,9 @@ func mustChainKey(key string) *FileChainKey {
 
 // openTest opens a store in a fresh temp folder with the test audit and
 // chain keys and a clock; it is closed when the test ends.
-func openTest(t testing.TB, opts ...Option) (*Store, *clock, string) {
+func openTest(t testing.TB, opts ...Option) (*Store, *stdtest.Clock, string) {
 	t.Helper()
-	c := newClock()
+	c := stdtest.NewClock(time.Time{})
 	path := filepath.Join(t.TempDir(), "platbot.db")
 	all := append([]Option{WithAuditKey(testKey), WithChainKey(testChainKey), WithClock(c.Now),
 		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))}, opts...)

@@ -153,7 +153,7 @@ func testJobLifecycle(t *testing.T, e engine) {
 	if err != nil || len(done) != 2 {
 		t.Errorf("finished jobs = %d, %v", len(done), err)
 	}
-	c.Add(48 * time.Hour)
+	c.Advance(48 * time.Hour)
 	if n, err := s.PruneJobs(ctx, c.Now().Add(-24*time.Hour)); err != nil || n != 2 {
 		t.Errorf("PruneJobs = %d, %v; want 2", n, err)
 	}

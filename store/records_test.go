@@ -21,7 +21,7 @@ func testRecordCRUD(t *testing.T, e engine) {
 	if err != nil || !created {
 		t.Fatalf("PutRecord = %v, %v", created, err)
 	}
-	c.Add(time.Second)
+	c.Advance(time.Second)
 	created, err = s.PutRecord(ctx, Record{Kind: "access.request", ID: "r1", State: "approved"})
 	if err != nil || created {
 		t.Fatalf("second PutRecord = %v, %v; want false", created, err)
@@ -77,7 +77,7 @@ func testListRecords(t *testing.T, e engine) {
 		{ID: "c", State: "pending", Owner: "U2", Key: "svc-2"},
 		{ID: "d", State: "denied", Owner: "U1", Key: "svc-2"},
 	} {
-		c.Add(time.Minute)
+		c.Advance(time.Minute)
 		r.Kind = "req"
 		if _, err := s.PutRecord(ctx, r); err != nil {
 			t.Fatal(i, err)

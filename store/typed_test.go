@@ -43,7 +43,7 @@ func testTyped(t *testing.T, e engine) {
 	if _, err := tickets.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing: %v, want ErrNotFound", err)
 	}
-	c.Add(time.Second)
+	c.Advance(time.Second)
 	got.Value.Votes = 2
 	upd, err := tickets.Update(ctx, got)
 	if err != nil || upd.Version != 2 || upd.Value.Votes != 2 || upd.Value.Title != "slow build" {

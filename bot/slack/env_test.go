@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,36 +9,18 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest/stdtest"
 	"github.com/platbot/platbot/bot/slack/slackfake"
 	"github.com/platbot/platbot/store"
 )
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -82,14 +63,14 @@ type testEnv struct {
 	h       *Handler
 	metrics *bot.Metrics
 	reg     *prometheus.Registry
-	logs    *syncBuffer
+	logs    *stdtest.LogBuffer
 	now     time.Time
 }
 
 // newEnv builds the transport over the real store on a temporary file.
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stdtest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "platbot.db"), store.WithLogger(logger))
 	if err != nil {
@@ -103,13 +84,13 @@ func newEnv(t *testing.T) *testEnv {
 // test can inject.
 func newMemEnv(t *testing.T) (*testEnv, *memQueue) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stdtest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	q := newMemQueue()
 	return newEnvWith(t, q, q, q, logs, logger), q
 }
 
-func newEnvWith(t *testing.T, q bot.Queue, audit bot.Auditor, insp inspector, logs *syncBuffer, logger *slog.Logger) *testEnv {
+func newEnvWith(t *testing.T, q bot.Queue, audit bot.Auditor, insp inspector, logs *stdtest.LogBuffer, logger *slog.Logger) *testEnv {
 	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)

@@ -7,36 +7,16 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/platbot/platbot/store"
+	"github.com/platbot/platbot/bot/bottest"
 )
 
-// recordingAuditor keeps audit events; while fail is set it refuses them.
-type recordingAuditor struct {
-	mu     sync.Mutex
-	events []store.Event
-	fail   error
-}
-
-func (a *recordingAuditor) Audit(_ context.Context, e store.Event) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.fail != nil {
-		return a.fail
-	}
-	a.events = append(a.events, e)
-	return nil
-}
-
-// take returns the events recorded since the last call, one line each:
+// take returns the events aud recorded since the last call, one line each:
 // "action target outcome key=value…".
-func (a *recordingAuditor) take() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func take(aud *bottest.Auditor) []string {
 	var out []string
-	for _, e := range a.events {
+	for _, e := range aud.Take() {
 		var kv []string
 		for k, v := range e.Details {
 			if k != "source" {
@@ -50,7 +30,6 @@ func (a *recordingAuditor) take() []string {
 			out = append(out, "unexpected actor "+e.ActorID)
 		}
 	}
-	a.events = nil
 	return out
 }
 
@@ -69,10 +48,10 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 		"org.yaml":            org("payments", "U0PRIYA", "", "dana"),
 		"teams/payments.yaml": component("payments-service", "payments"),
 	})
-	aud := &recordingAuditor{}
+	aud := bottest.NewAuditor()
 	c := newTestCatalog(t, []LocationConfig{{Target: dir + "/org.yaml"}}, WithAuditor(aud))
 	// The first load has nothing to compare with: one baseline.
-	if got := aud.take(); !slices.Equal(got, []string{
+	if got := take(aud); !slices.Equal(got, []string{
 		"catalog.identity.baseline ok admin_groups=[group:default/platform] admins=[user:default/priya] groups=3 users=3",
 	}) {
 		t.Errorf("first load audited %q", got)
@@ -94,7 +73,7 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 		"catalog.identity group:default/payments parent-added parent=group:default/engineering",
 		"catalog.identity group:default/payments manager-changed from=user:default/dana to=user:default/bob",
 	}
-	if got := aud.take(); !slices.Equal(got, want) || rep.IdentityChanges != len(want) {
+	if got := take(aud); !slices.Equal(got, want) || rep.IdentityChanges != len(want) {
 		t.Errorf("audited (%d):\n%s\nwant:\n%s", rep.IdentityChanges, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
@@ -102,7 +81,7 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := aud.take(); len(got) != 0 {
+	if got := take(aud); len(got) != 0 {
 		t.Errorf("an unchanged refresh audited %q", got)
 	}
 
@@ -114,7 +93,7 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := aud.take(); len(got) != 0 {
+	if got := take(aud); len(got) != 0 {
 		t.Errorf("a refused team file audited %q", got)
 	}
 
@@ -123,14 +102,14 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 	if err := writeFile(dir, "org.yaml", org("payments", "U0PRIYA2", "engineering", "bob")); err != nil {
 		t.Fatal(err)
 	}
-	aud.fail = errors.New("disk full")
+	aud.FailWith(errors.New("disk full"))
 	if _, err := c.Refresh(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("refresh with the audit log down: %v", err)
 	}
 	if id, _ := c.Identify(context.Background(), botUser("U0BOB")); !id.IsAdmin() {
 		t.Errorf("bob's unrecorded loss of admin was served: %+v", id)
 	}
-	aud.fail = nil
+	aud.FailWith(nil)
 	if _, err := c.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +117,7 @@ func TestRefreshAuditsIdentityChanges(t *testing.T) {
 		"catalog.identity user:default/bob group-removed group=group:default/platform",
 		"catalog.identity user:default/bob role-revoked role=admin",
 	}
-	if got := aud.take(); !slices.Equal(got, want) {
+	if got := take(aud); !slices.Equal(got, want) {
 		t.Errorf("audited:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if id, _ := c.Identify(context.Background(), botUser("U0BOB")); id.IsAdmin() {

@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"github.com/lithammer/fuzzysearch/fuzzy"
+
+	"github.com/platbot/platbot/bot"
 )
 
 // searchDoc is an entity's searchable text, lower-cased once per refresh.
@@ -337,7 +339,7 @@ func (c *Catalog) Suggest(name string, kinds ...string) string {
 	for _, k := range kinds {
 		for _, e := range s.byKind[canonicalKind(k)] {
 			cand := strings.ToLower(e.Metadata.Name)
-			d := fuzzy.LevenshteinDistance(name, cand)
+			d := bot.EditDistance(name, cand)
 			if fuzzy.Match(name, cand) || strings.Contains(name, cand) {
 				d = min(d, absInt(len(cand)-len(name))/2+1)
 			}
