@@ -48,7 +48,7 @@ type Router interface {
 	Authorize(ctx context.Context, req *bot.Request, action string, res bot.Resource) error
 	Audit(ctx context.Context, ev store.Event)
 	Enqueue(ctx context.Context, spec bot.JobSpec) (bool, error)
-	Messenger(transport string) bot.Messenger
+	Outbound(transport string) bot.Messenger
 }
 
 // Default state names; Config.States may rename them.
@@ -212,7 +212,7 @@ type Config[T any] struct {
 type Deps struct {
 	Store Store
 	// Messenger, when set, sends messages outside a request; otherwise
-	// the router's messenger of the request's transport (or Slack's).
+	// Router.Outbound of the request's transport.
 	Messenger bot.Messenger
 	// Logger is slog.Default() when nil; Now is time.Now when nil.
 	Logger *slog.Logger
@@ -419,10 +419,7 @@ func (f *Flow[T]) Messenger(r *T) (bot.Messenger, error) {
 	}
 	b := f.cfg.Ballot(r)
 	if rt := f.rt(); rt != nil {
-		if m := rt.Messenger(b.Transport); m != nil {
-			return m, nil
-		}
-		if m := rt.Messenger(bot.TransportSlack); m != nil {
+		if m := rt.Outbound(b.Transport); m != nil {
 			return m, nil
 		}
 	}
@@ -606,11 +603,13 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	return nil
 }
 
-// refuse explains a refused click to the clicker only and, when r is set
-// (a refusal of this clicker, not of a request already decided), audits it.
-func (f *Flow[T]) refuse(ctx context.Context, req *bot.Request, r *T, why string) error {
+// Refuse explains a refused click or command to its user only (ephemeral
+// where the transport has a channel, else the returned bot.UserError) and
+// audits it as a denial of action on r. Features use it for their own
+// checks around a request (a follow-up review) so refusals look alike.
+func (f *Flow[T]) Refuse(ctx context.Context, req *bot.Request, r *T, action, why string) error {
 	if r != nil {
-		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", r, map[string]any{"why": why})
+		f.audit(ctx, req.User, action, "deny", r, map[string]any{"why": why})
 	}
 	if req.Channel != "" && req.Messenger() != nil {
 		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: why}); err == nil {
@@ -618,6 +617,12 @@ func (f *Flow[T]) refuse(ctx context.Context, req *bot.Request, r *T, why string
 		}
 	}
 	return bot.Errorf("%s", why)
+}
+
+// refuse refuses a click on a decision; r is nil when the request was
+// decided already (nothing about this clicker to audit).
+func (f *Flow[T]) refuse(ctx context.Context, req *bot.Request, r *T, why string) error {
+	return f.Refuse(ctx, req, r, f.cfg.DecideAction, why)
 }
 
 // lapsePayload is the lapse job's payload.
@@ -728,15 +733,23 @@ func (f *Flow[T]) DM(ctx context.Context, r *T, msg bot.Message) {
 
 // Audit records an event about r: outcome "allow" or "deny" is recorded as
 // the decision (with outcome "ok"), anything else as the outcome. The
-// details are Config.AuditDetails(r) with extra on top.
+// details are Config.AuditDetails(r) with extra on top. The lifecycle's
+// own events are also logged; these are not (the feature logs them with
+// its own fields).
 func (f *Flow[T]) Audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
-	f.audit(ctx, actor, action, outcome, r, extra)
+	f.record(ctx, actor, action, outcome, r, extra)
 }
 
 func (f *Flow[T]) audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
+	if ev, ok := f.record(ctx, actor, action, outcome, r, extra); ok {
+		f.log.Info(action, "request", f.cfg.ID(r), "actor", actor.ID, "outcome", outcome, "target", ev.Target)
+	}
+}
+
+func (f *Flow[T]) record(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) (store.Event, bool) {
 	rt := f.rt()
 	if rt == nil {
-		return
+		return store.Event{}, false
 	}
 	d := map[string]any{}
 	if f.cfg.AuditDetails != nil {
@@ -757,7 +770,7 @@ func (f *Flow[T]) audit(ctx context.Context, actor bot.User, action, outcome str
 		ev.Decision, ev.Outcome = outcome, "ok"
 	}
 	rt.Audit(ctx, ev)
-	f.log.Info(action, "request", f.cfg.ID(r), "actor", actor.ID, "outcome", outcome, "target", ev.Target)
+	return ev, true
 }
 
 // userText returns the message of a bot.UserError, else the error text.

@@ -72,7 +72,8 @@ type Router interface {
 	Authorize(ctx context.Context, req *bot.Request, action string, res bot.Resource) error
 	Audit(ctx context.Context, ev store.Event)
 	Enqueue(ctx context.Context, spec bot.JobSpec) (bool, error)
-	Messenger(transport string) bot.Messenger
+	// Outbound is the messenger for messages outside a request.
+	Outbound(transport string) bot.Messenger
 }
 
 // Deps are what New needs.

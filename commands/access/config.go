@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/kube"
 )
 
@@ -514,7 +515,7 @@ func findUnknownKeys(n *yaml.Node, t reflect.Type, path string, out *[]string) {
 			ft, ok := fields[k.Value]
 			if !ok {
 				msg := fmt.Sprintf("unknown key %q in %s (line %d)", k.Value, path, k.Line)
-				if c := closestKey(k.Value, names); c != "" {
+				if c := bot.Closest(k.Value, names); c != "" {
 					msg += fmt.Sprintf(": did you mean %q?", c)
 				} else {
 					sort.Strings(names)
@@ -540,45 +541,4 @@ func findUnknownKeys(n *yaml.Node, t reflect.Type, path string, out *[]string) {
 			findUnknownKeys(n.Content[i+1], t.Elem(), path+"."+n.Content[i].Value, out)
 		}
 	}
-}
-
-// closestKey returns the known key a typo most likely meant ("" when none
-// is close): the same key in another case, else the nearest by edit
-// distance within a third of its length.
-func closestKey(key string, known []string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if strings.EqualFold(k, key) {
-			return k
-		}
-		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD > max(2, len(key)/3) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
