@@ -30,7 +30,10 @@ type HarnessOptions struct {
 // feature with the harness's pieces, registers it on Router, and drives it
 // with Run, Click and RunJobs the way a transport would.
 type Harness struct {
-	T         testing.TB
+	T testing.TB
+	// Options are the options the router was built with; change them and
+	// call Restart to rebuild it (another policy, for instance).
+	Options   HarnessOptions
 	Clock     *Clock
 	Store     *store.Store
 	Messenger *Messenger
@@ -58,17 +61,25 @@ func NewHarness(t testing.TB, opts HarnessOptions) *Harness {
 			t.Errorf("harness: close store: %v", err)
 		}
 	})
-	h.Store = st
+	h.Store, h.Options = st, opts
+	h.Restart()
+	return h
+}
+
+// Restart replaces Router with a new one over the same store, clock,
+// messenger, auditor and logs, built from Options: what a restarted bot
+// has. Features register on the new Router again.
+func (h *Harness) Restart() *bot.Router {
 	var pol bot.Policy = h.Policy
-	if opts.Policy != nil {
-		pol = opts.Policy
+	if h.Options.Policy != nil {
+		pol = h.Options.Policy
 	}
 	h.Router = bot.NewRouter(bot.RouterOptions{
-		Policy: pol, Audit: h.Audit, Queue: st, Logger: h.Logs.Logger(), Now: h.Clock.Now,
-		PolicyAudits: opts.PolicyAudits, Denial: opts.Denial,
+		Policy: pol, Audit: h.Audit, Queue: h.Store, Logger: h.Logs.Logger(), Now: h.Clock.Now,
+		PolicyAudits: h.Options.PolicyAudits, Denial: h.Options.Denial,
 	})
 	h.Router.SetMessenger(bot.TransportShell, h.Messenger)
-	return h
+	return h.Router
 }
 
 // Run sends "/plat <text>" from user through the router, as the shell

@@ -122,6 +122,20 @@ func TestHarness(t *testing.T) {
 	if out := h.Run("U1", "card"); !strings.Contains(out, "test-deny") {
 		t.Fatalf("denied Run = %q", out)
 	}
+	// A restart builds a new router over the same store: the job queue and
+	// its de-duplication survive, commands must be registered again.
+	old := h.Router
+	h.Options.Policy = bot.AllowAll{}
+	if r := h.Restart(); r == old || h.Router != r {
+		t.Fatal("Restart kept the old router")
+	}
+	h.Router.HandleJob("test.later", func(context.Context, json.RawMessage) error { return nil })
+	if created, err := h.Router.Enqueue(context.Background(), bot.JobSpec{Kind: "test.later", DedupeKey: "once"}); err != nil || !created {
+		t.Fatalf("Enqueue after restart = %v, %v", created, err)
+	}
+	if created, err := h.Router.Enqueue(context.Background(), bot.JobSpec{Kind: "test.later", DedupeKey: "once"}); err != nil || created {
+		t.Fatalf("second Enqueue = %v, %v; want a duplicate", created, err)
+	}
 	if got := bottest.FindButton(card.Msg, "Stop"); got != nil {
 		t.Fatalf("FindButton found a missing button: %+v", got)
 	}

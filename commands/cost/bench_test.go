@@ -97,7 +97,7 @@ func benchRules() []AlertRule {
 // fires), and the hygiene report.
 func BenchmarkCostsAndAlerts10k(b *testing.B) {
 	cat, sets := benchData(10000)
-	c, err := New(Config{Alerts: benchRules()}, Deps{Source: setsSource{sets}, Catalog: cat, Store: newMemStore(time.Now), Now: func() time.Time { return testNow }})
+	c, err := New(Config{Alerts: benchRules()}, Deps{Source: setsSource{sets}, Catalog: cat, Store: bottest.NewHarness(b, bottest.HarnessOptions{Start: testNow}).Store, Now: func() time.Time { return testNow }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,14 +127,15 @@ func BenchmarkCostsAndAlerts10k(b *testing.B) {
 	b.ReportMetric(float64(fired), "alerts")
 }
 
-// BenchmarkRunAlerts10k is the alert job end to end over in-memory fakes:
+// BenchmarkRunAlerts10k is the alert job end to end over a real (SQLite)
+// store, the fake catalog and a recording messenger:
 // evaluation, de-duplication reads and writes, and posting. The first
 // iteration posts every alert; later ones find them all already posted.
 func BenchmarkRunAlerts10k(b *testing.B) {
 	cat, sets := benchData(10000)
 	msgr := bottest.NewMessenger()
 	c, err := New(Config{Alerts: benchRules(), PlatformChannel: "#platform"}, Deps{
-		Source: setsSource{sets}, Catalog: cat, Store: newMemStore(time.Now), Messenger: msgr,
+		Source: setsSource{sets}, Catalog: cat, Store: bottest.NewHarness(b, bottest.HarnessOptions{Start: testNow}).Store, Messenger: msgr,
 		Now: func() time.Time { return testNow }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Sleep: func(context.Context, time.Duration) error { return nil }, // pacing is not what is measured
 	})

@@ -23,38 +23,16 @@ func (c *Costs) Register(r *bot.Router, s *bot.Scheduler) error {
 	c.router = r
 	r.Register(c.Commands()...)
 	r.HandleAction("cost", c.handleAction)
-	r.HandleJob(JobAlerts, c.alertsJob)
 	r.HandleJob(JobHygiene, c.hygieneJob)
+	alerts, err := c.alertJobs()
+	if err != nil {
+		return err
+	}
+	if err := alerts.Register(r, s); err != nil {
+		return fmt.Errorf("cost: %w", err)
+	}
 	if s == nil {
 		return nil
-	}
-	keys := make([]string, 0, len(c.cfg.Teams))
-	for k := range c.cfg.Teams {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var own []string
-	for _, k := range keys {
-		tz := c.cfg.Teams[k].Timezone
-		if tz == "" {
-			continue
-		}
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			return fmt.Errorf("cost: team %s: %w", k, err)
-		}
-		ref := catalog.NormalizeRef(k, catalog.KindGroup, catalog.DefaultNamespace)
-		// A kind per team keeps the scheduler's per-minute de-duplication
-		// from merging teams whose mornings coincide.
-		kind := JobAlerts + "@" + ref
-		r.HandleJob(kind, c.alertsJob)
-		if err := s.Every(c.cfg.Schedules.Alerts, loc, kind, func(time.Time) any { return alertsPayload{Team: ref} }); err != nil {
-			return fmt.Errorf("cost: %w", err)
-		}
-		own = append(own, ref)
-	}
-	if err := s.Every(c.cfg.Schedules.Alerts, c.loc, JobAlerts, func(time.Time) any { return alertsPayload{Exclude: own} }); err != nil {
-		return fmt.Errorf("cost: %w", err)
 	}
 	if err := s.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, func(at time.Time) any { return hygienePayload{At: at} }); err != nil {
 		return fmt.Errorf("cost: %w", err)
@@ -340,15 +318,34 @@ func (c *Costs) handleRunAlerts(ctx context.Context, req *bot.Request) error {
 	return req.Replyf(ctx, "Cost alerts evaluated for %s: %d new alert%s posted (conditions already posted, acknowledged or snoozed are not repeated).", scope, posted, plural(posted))
 }
 
-func (c *Costs) alertsJob(ctx context.Context, payload json.RawMessage) error {
-	var p alertsPayload
-	if len(payload) > 0 && string(payload) != "null" {
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return bot.Permanent(fmt.Errorf("decode cost alerts payload: %w", err))
-		}
+// alertJobs is the alert job: one cron entry in the default time zone for
+// every team without a zone of its own, and one per team with a zone (job
+// kind JobAlerts + "@" + team ref), each running RunAlerts for its teams.
+func (c *Costs) alertJobs() (bot.PerTeam, error) {
+	keys := make([]string, 0, len(c.cfg.Teams))
+	for k := range c.cfg.Teams {
+		keys = append(keys, k)
 	}
-	_, err := c.RunAlerts(ctx, p.Team, p.Exclude)
-	return err
+	sort.Strings(keys)
+	var own []bot.TeamSchedule
+	for _, k := range keys {
+		tz := c.cfg.Teams[k].Timezone
+		if tz == "" {
+			continue
+		}
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return bot.PerTeam{}, fmt.Errorf("cost: team %s: %w", k, err)
+		}
+		own = append(own, bot.TeamSchedule{Team: catalog.NormalizeRef(k, catalog.KindGroup, catalog.DefaultNamespace), Location: loc})
+	}
+	return bot.PerTeam{
+		Kind: JobAlerts, Spec: c.cfg.Schedules.Alerts, Location: c.loc, Teams: own,
+		Run: func(ctx context.Context, run bot.TeamRun) error {
+			_, err := c.RunAlerts(ctx, run.Team, run.Exclude)
+			return err
+		},
+	}, nil
 }
 
 func (c *Costs) hygieneJob(ctx context.Context, payload json.RawMessage) error {

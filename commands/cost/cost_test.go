@@ -283,8 +283,8 @@ func TestBudgetAlert(t *testing.T) {
 	if strings.Join(ids, ",") != "cost:snooze,cost:ack," {
 		t.Errorf("buttons = %q", ids)
 	}
-	if !strings.Contains(strings.Join(w.audit.actions(), ","), "cost.alert") {
-		t.Errorf("alert not audited: %v", w.audit.actions())
+	if !strings.Contains(strings.Join(w.audit.Actions(), ","), "cost.alert") {
+		t.Errorf("alert not audited: %v", w.audit.Actions())
 	}
 }
 
@@ -344,17 +344,17 @@ func TestSnoozeAndDedupSurviveRestart(t *testing.T) {
 		t.Error("snoozed message still has the snooze button")
 	}
 	mustContain(t, w.click("U3", first[0], "Snooze 7 days"), "Already snoozed by <@U2>")
-	rec := w.store.get(t, kindAlert, alertID("budget/service=checkout/4000", "component:default/checkout"))
+	rec := w.record(kindAlert, alertID("budget/service=checkout/4000", "component:default/checkout"))
 	if rec.State != stateSnoozed {
 		t.Errorf("record state = %s", rec.State)
 	}
 
-	w.clock.Add(3 * 24 * time.Hour)
+	w.clock.Advance(3 * 24 * time.Hour)
 	w.start()
 	if n := len(w.alerts()); n != 0 {
 		t.Fatalf("snoozed alert posted %d after restart", n)
 	}
-	w.clock.Add(5 * 24 * time.Hour) // 8 days after the snooze: it has ended
+	w.clock.Advance(5 * 24 * time.Hour) // 8 days after the snooze: it has ended
 	w.start()
 	again := w.alerts()
 	if len(again) != 1 {
@@ -386,8 +386,8 @@ func TestSnoozeAndDedupSurviveRestart(t *testing.T) {
 	if n := len(w.alerts()); n != 0 {
 		t.Fatalf("snoozed escalation repeated: %d", n)
 	}
-	if !strings.Contains(strings.Join(w.audit.actions(), ","), "cost.alert.snooze") {
-		t.Errorf("snooze not audited: %v", w.audit.actions())
+	if !strings.Contains(strings.Join(w.audit.Actions(), ","), "cost.alert.snooze") {
+		t.Errorf("snooze not audited: %v", w.audit.Actions())
 	}
 }
 
@@ -405,7 +405,7 @@ func TestResolvedConditionFiresAgain(t *testing.T) {
 	if n := len(w.alerts()); n != 0 {
 		t.Fatalf("posted %d with no change", n)
 	}
-	if st := w.store.get(t, kindAlert, id).State; st != stateResolved {
+	if st := w.record(kindAlert, id).State; st != stateResolved {
 		t.Fatalf("state = %s, want resolved", st)
 	}
 	w.srv.SetDataset(baseDataset(testNow))
@@ -413,7 +413,7 @@ func TestResolvedConditionFiresAgain(t *testing.T) {
 	if n := len(w.alerts()); n != 1 {
 		t.Fatalf("returning condition posted %d", n)
 	}
-	if st := w.store.get(t, kindAlert, id).State; st != stateFiring {
+	if st := w.record(kindAlert, id).State; st != stateFiring {
 		t.Errorf("state = %s", st)
 	}
 }
@@ -457,7 +457,7 @@ func TestOpenCostDownOrMalformed(t *testing.T) {
 		t.Fatalf("outage notice repeated by a second question: %d posts", n)
 	}
 
-	w.clock.Add(time.Hour)
+	w.clock.Advance(time.Hour)
 	if n := len(w.alerts()); n != 0 {
 		t.Fatalf("outage notice repeated: %d", n)
 	}
@@ -647,10 +647,14 @@ func TestAlertsCommandAndJob(t *testing.T) {
 	w := newWorld(t, Config{Alerts: []AlertRule{budgetRule()}})
 	mustContain(t, w.run("cost alerts money"), "Cost alerts evaluated for group:default/money: 0 new alerts posted")
 	mustContain(t, w.run("cost alerts"), "Cost alerts evaluated for every team: 1 new alert posted")
-	if err := w.costs.alertsJob(context.Background(), []byte(`{"exclude":["group:default/shop"]}`)); err != nil {
+	alerts, err := w.costs.alertJobs()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.costs.alertsJob(context.Background(), []byte(`{`)); err == nil {
+	if err := alerts.Handle(context.Background(), []byte(`{"exclude":["group:default/shop"]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := alerts.Handle(context.Background(), []byte(`{`)); err == nil {
 		t.Error("bad payload accepted")
 	}
 }

@@ -82,7 +82,7 @@ type Costs struct {
 	loc  *time.Location
 
 	router *bot.Router
-	pacer  *channelPacer
+	pacer  *bot.Pacer
 
 	fetchMu sync.Mutex // one fetch at a time
 	mu      sync.Mutex
@@ -114,7 +114,7 @@ func New(cfg Config, deps Deps) (*Costs, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.pacer = newChannelPacer(PostInterval, c.now, deps.Sleep)
+	c.pacer = bot.NewPacer(bot.PostInterval, c.now, deps.Sleep)
 	return c, nil
 }
 
@@ -311,13 +311,7 @@ func (c *Costs) messenger() bot.Messenger {
 	if c.deps.Messenger != nil {
 		return c.deps.Messenger
 	}
-	if c.router == nil {
-		return nil
-	}
-	if m := c.router.Messenger(bot.TransportSlack); m != nil {
-		return m
-	}
-	return c.router.Messenger(bot.TransportShell)
+	return c.router.Outbound("")
 }
 
 // teamChannel is where a team's alerts go: the configured channel, the

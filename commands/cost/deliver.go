@@ -156,7 +156,7 @@ func (c *Costs) deliver(ctx context.Context, l *Ledger, f *Finding) (bool, error
 	// alert, so a long queue never outlasts the pending lease; the claim is
 	// a compare-and-swap on the record read above, so a run that posted it
 	// meanwhile wins.
-	if err := c.pacer.wait(ctx, channel); err != nil {
+	if err := c.pacer.Wait(ctx, channel); err != nil {
 		return false, fmt.Errorf("post cost alert %s to %s: %w", id, channel, err)
 	}
 	saved, err := c.saveAlert(ctx, rec, stateFiring, st)

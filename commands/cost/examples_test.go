@@ -133,6 +133,6 @@ func TestShellDefaultExampleData(t *testing.T) {
 	mustContain(t, all, "#team-checkout == 📈 promotions-service: spend changed", "legacy-checkout: low efficiency", "legacy-reports-batch: low efficiency")
 
 	// Shifting the clock by a day still finds data (the profile is replayed).
-	w.clock.Add(24 * time.Hour)
+	w.clock.Advance(24 * time.Hour)
 	mustContain(t, w.run("cost checkout-service"), "Last 30 days: $")
 }

@@ -3,13 +3,10 @@ package cost
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image/png"
 	"io"
 	"io/fs"
 	"log/slog"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -23,84 +20,6 @@ import (
 	"github.com/platbot/platbot/integrations/opencost/opencosttest"
 	"github.com/platbot/platbot/store"
 )
-
-// memStore is an in-memory Store with the real store's semantics:
-// PutRecord is create-if-absent, UpdateRecord compare-and-swaps Version.
-type memStore struct {
-	mu   sync.Mutex
-	recs map[string]store.Record
-	now  func() time.Time
-}
-
-func newMemStore(now func() time.Time) *memStore {
-	return &memStore{recs: map[string]store.Record{}, now: now}
-}
-
-func (m *memStore) PutRecord(_ context.Context, r store.Record) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := r.Kind + "/" + r.ID
-	if _, ok := m.recs[k]; ok {
-		return false, nil
-	}
-	r.Version, r.Created, r.Updated = 1, m.now(), m.now()
-	r.Data = slices.Clone(r.Data)
-	m.recs[k] = r
-	return true, nil
-}
-
-func (m *memStore) GetRecord(_ context.Context, kind, id string) (*store.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.recs[kind+"/"+id]
-	if !ok {
-		return nil, fmt.Errorf("get record %s/%s: %w", kind, id, store.ErrNotFound)
-	}
-	r.Data = slices.Clone(r.Data)
-	return &r, nil
-}
-
-func (m *memStore) UpdateRecord(_ context.Context, r store.Record) (*store.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := r.Kind + "/" + r.ID
-	cur, ok := m.recs[k]
-	if !ok {
-		return nil, fmt.Errorf("update record %s: %w", k, store.ErrNotFound)
-	}
-	if cur.Version != r.Version {
-		return nil, fmt.Errorf("update record %s: version %d is stale: %w", k, r.Version, store.ErrConflict)
-	}
-	cur.State, cur.Owner, cur.Key, cur.Data = r.State, r.Owner, r.Key, slices.Clone(r.Data)
-	cur.Version++
-	cur.Updated = m.now()
-	m.recs[k] = cur
-	out := cur
-	return &out, nil
-}
-
-func (m *memStore) ListRecords(_ context.Context, q store.Query) ([]store.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []store.Record
-	for _, r := range m.recs {
-		if r.Kind != q.Kind || (len(q.States) > 0 && !slices.Contains(q.States, r.State)) || (q.Owner != "" && r.Owner != q.Owner) || (q.Key != "" && r.Key != q.Key) {
-			continue
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-func (m *memStore) get(t *testing.T, kind, id string) store.Record {
-	t.Helper()
-	r, err := m.GetRecord(context.Background(), kind, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *r
-}
 
 // fakeCatalog serves a fixed set of entities.
 type fakeCatalog struct{ entities []*catalog.Entity }
@@ -171,29 +90,6 @@ func (p *problemLog) all() []catalog.Problem {
 	return append([]catalog.Problem(nil), p.ps...)
 }
 
-// auditLog records audit events.
-type auditLog struct {
-	mu  sync.Mutex
-	evs []store.Event
-}
-
-func (a *auditLog) Audit(_ context.Context, ev store.Event) error {
-	a.mu.Lock()
-	a.evs = append(a.evs, ev)
-	a.mu.Unlock()
-	return nil
-}
-
-func (a *auditLog) actions() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for _, e := range a.evs {
-		out = append(out, e.Action)
-	}
-	return out
-}
-
 func component(name, owner, costTag string, annotations ...string) *catalog.Entity {
 	e := &catalog.Entity{
 		APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
@@ -229,33 +125,17 @@ func group(name, channel string, annotations ...string) *catalog.Entity {
 // The test clock: 20 May 2026, 10:00 UTC — 19 complete days of the month.
 var testNow = time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// world is a test installation: fake OpenCost, catalog, store, router.
+// world is a test installation: fake OpenCost and catalog, and the kit's
+// harness (real store, fake clock, recording messenger and auditor).
 type world struct {
 	t        *testing.T
-	clock    *clock
+	h        *bottest.Harness
+	clock    *bottest.Clock
 	srv      *opencosttest.Server
 	cat      *fakeCatalog
-	store    *memStore
+	store    *store.Store
 	problems *problemLog
-	audit    *auditLog
+	audit    *bottest.Auditor
 	msgr     *bottest.Messenger
 	cfg      Config
 	requests RequestCounter
@@ -330,8 +210,8 @@ func baseCatalog() *fakeCatalog {
 
 func newWorld(t *testing.T, cfg Config) *world {
 	t.Helper()
-	w := &world{t: t, clock: &clock{t: testNow}, cat: baseCatalog(), problems: &problemLog{}, audit: &auditLog{}, msgr: bottest.NewMessenger(), cfg: cfg}
-	w.store = newMemStore(w.clock.Now)
+	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: testNow})
+	w := &world{t: t, h: h, clock: h.Clock, cat: baseCatalog(), store: h.Store, problems: &problemLog{}, audit: h.Audit, msgr: h.Messenger, cfg: cfg}
 	w.srv = opencosttest.New(baseDataset(testNow), "", w.clock.Now)
 	t.Cleanup(w.srv.Close)
 	if w.cfg.PlatformChannel == "" {
@@ -372,12 +252,10 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	ropts := bot.RouterOptions{Audit: w.audit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: w.clock.Now}
 	if w.policy != nil {
-		ropts.Policy, ropts.PolicyAudits, ropts.Denial = w.policy, true, policy.DenialMessage
+		w.h.Options = bottest.HarnessOptions{Policy: w.policy, PolicyAudits: true, Denial: policy.DenialMessage}
 	}
-	r := bot.NewRouter(ropts)
-	r.SetMessenger(bot.TransportShell, w.msgr)
+	r := w.h.Restart()
 	if err := c.Register(r, nil); err != nil {
 		w.t.Fatal(err)
 	}
@@ -388,17 +266,17 @@ func (w *world) start() {
 // returns what was answered.
 func (w *world) run(text string) string {
 	w.t.Helper()
-	before := len(w.msgr.Sent())
-	req := w.msgr.NewRequest("U1", "")
-	req.Text, req.Command, req.Args = text, "", nil
-	if err := w.router.Run(context.Background(), req); err != nil {
-		w.t.Fatalf("run %q: %v", text, err)
+	return w.h.Run("U1", text)
+}
+
+// record returns a stored record, failing the test when it is missing.
+func (w *world) record(kind, id string) store.Record {
+	w.t.Helper()
+	r, err := w.store.GetRecord(context.Background(), kind, id)
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, s := range w.msgr.Sent()[before:] {
-		b.WriteString(s.Text() + "\n")
-	}
-	return b.String()
+	return *r
 }
 
 // alerts runs the alert job and returns the posts it made.
@@ -414,29 +292,7 @@ func (w *world) alerts() []bottest.Sent {
 // click presses a button of a recorded message as user.
 func (w *world) click(user string, sent bottest.Sent, text string) string {
 	w.t.Helper()
-	var btn *bot.Button
-	for _, b := range sent.Msg.Blocks {
-		if a, ok := b.(bot.Actions); ok {
-			for i := range a.Buttons {
-				if a.Buttons[i].Text == text {
-					btn = &a.Buttons[i]
-				}
-			}
-		}
-	}
-	if btn == nil {
-		w.t.Fatalf("no %q button on %q", text, sent.Text())
-	}
-	before := len(w.msgr.Sent())
-	req := w.msgr.NewRequest(user, "")
-	if err := w.router.Act(context.Background(), req, bot.Action{ID: btn.ActionID, Value: btn.Value, Message: sent.Ref}); err != nil {
-		w.t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, s := range w.msgr.Sent()[before:] {
-		b.WriteString(s.Op + ": " + s.Text() + "\n")
-	}
-	return b.String()
+	return w.h.Click(user, sent, text)
 }
 
 // checkPNG decodes a PNG and checks it is not blank.

@@ -167,7 +167,7 @@ func (c *Costs) postHygiene(ctx context.Context, at time.Time) error {
 	if err != nil || !claimed {
 		return err
 	}
-	if err := c.pacer.wait(ctx, channel); err != nil {
+	if err := c.pacer.Wait(ctx, channel); err != nil {
 		c.markHygiene(ctx, week, hygieneFailed, hygienePost{Channel: channel, Error: err.Error()})
 		return fmt.Errorf("post cost hygiene to %s: %w", channel, err)
 	}

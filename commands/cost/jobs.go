@@ -13,18 +13,12 @@ import (
 
 // Job kinds.
 const (
-	// JobAlerts evaluates the alert rules (payload alertsPayload).
+	// JobAlerts evaluates the alert rules (payload bot.TeamRun); a team
+	// with a time zone of its own has the kind JobAlerts + "@" + its ref.
 	JobAlerts = "cost.alerts"
 	// JobHygiene posts the hygiene report to the platform channel.
 	JobHygiene = "cost.hygiene"
 )
-
-// alertsPayload scopes an alerts run to one team, or to every team but the
-// excluded ones (those with a schedule in their own time zone).
-type alertsPayload struct {
-	Team    string   `json:"team,omitempty"`
-	Exclude []string `json:"exclude,omitempty"`
-}
 
 // RunAlerts evaluates the alert rules for team (every team when "", minus
 // exclude) and posts what is news. When cost data is unavailable it posts
@@ -95,7 +89,7 @@ func (c *Costs) outageNotice(ctx context.Context, ue *UnavailableError) error {
 		return nil
 	}
 	msg := bot.Message{Text: "⚠️ " + capitalize(ue.Error()) + ". Cost alerts are paused until it answers again; nothing is alerted on missing data."}
-	err = c.pacer.wait(ctx, c.cfg.PlatformChannel)
+	err = c.pacer.Wait(ctx, c.cfg.PlatformChannel)
 	if err == nil {
 		_, err = m.Post(ctx, c.cfg.PlatformChannel, msg)
 	}
@@ -124,7 +118,7 @@ func (c *Costs) recoveryNotice(ctx context.Context) error {
 		return nil
 	}
 	msg := bot.Message{Text: fmt.Sprintf("✅ Cost data is available again (it was unavailable since %s). Cost alerts resume.", st.Since.UTC().Format("2006-01-02 15:04 MST"))}
-	if err := c.pacer.wait(ctx, c.cfg.PlatformChannel); err != nil {
+	if err := c.pacer.Wait(ctx, c.cfg.PlatformChannel); err != nil {
 		return fmt.Errorf("post cost recovery notice: %w", err)
 	}
 	if _, err := m.Post(ctx, c.cfg.PlatformChannel, msg); err != nil {

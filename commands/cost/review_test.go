@@ -72,14 +72,14 @@ func TestAlertButtonsWithDefaultPolicy(t *testing.T) {
 
 	out := w.click(exampleErik, *alert, "Snooze 7 days")
 	mustContain(t, out, "You may not scaffold", "scaffold-only-for-own-team")
-	if rec := w.store.get(t, kindAlert, id); rec.State != stateFiring {
+	if rec := w.record(kindAlert, id); rec.State != stateFiring {
 		t.Fatalf("another team's click changed the alert to %s", rec.State)
 	}
 
 	mustContain(t, w.click(exampleAlice, *alert, "Snooze 7 days"), "😴 Snoozed by <@"+exampleAlice+">")
 	mustContain(t, w.click(exampleBob, *alert, "Snooze 7 days"), "Already snoozed by <@"+exampleAlice+">")
 	mustContain(t, w.click(examplePriya, *alert, "Acknowledge"), "✅ Acknowledged by <@"+examplePriya+">")
-	acts := strings.Join(w.audit.actions(), " ")
+	acts := strings.Join(w.audit.Actions(), " ")
 	for _, want := range []string{"cost.alert.snooze", "cost.alert.acknowledge"} {
 		if !strings.Contains(acts, want) {
 			t.Errorf("audit lacks %s: %s", want, acts)
@@ -120,37 +120,6 @@ func TestAlertsPacedPerChannel(t *testing.T) {
 
 }
 
-// TestChannelPacer: the pacer books one slot per interval per channel,
-// waits only for the channel's own slots, and stops waiting when the
-// context ends.
-func TestChannelPacer(t *testing.T) {
-	now := testNow
-	var waits []time.Duration
-	p := newChannelPacer(time.Second, func() time.Time { return now }, func(ctx context.Context, d time.Duration) error {
-		waits = append(waits, d)
-		now = now.Add(d) // the wait passes
-		return ctx.Err()
-	})
-	ctx := context.Background()
-	for _, ch := range []string{"#a", "#a", "#b", "#a"} {
-		if err := p.wait(ctx, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(waits) != 2 || waits[0] != time.Second || waits[1] != time.Second {
-		t.Fatalf("waits = %v, want two 1s waits for #a", waits)
-	}
-	now = now.Add(time.Minute)
-	if err := p.wait(ctx, "#a"); err != nil || len(waits) != 2 {
-		t.Fatalf("after a quiet minute: %v, waits %v", err, waits)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := p.wait(cctx, "#a"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled wait = %v", err)
-	}
-}
-
 // TestHygieneOncePerWeek: a retried or repeated hygiene job posts the
 // week's report once, audits it, and posts again the next week; a failed
 // post is retried.
@@ -176,8 +145,8 @@ func TestHygieneOncePerWeek(t *testing.T) {
 	if n := len(w.msgr.Ops("post")); n != 1 {
 		t.Fatalf("hygiene posted %d times in one week", n)
 	}
-	if n := strings.Count(strings.Join(w.audit.actions(), " "), "cost.hygiene"); n != 1 {
-		t.Fatalf("hygiene audited %d times: %v", n, w.audit.actions())
+	if n := strings.Count(strings.Join(w.audit.Actions(), " "), "cost.hygiene"); n != 1 {
+		t.Fatalf("hygiene audited %d times: %v", n, w.audit.Actions())
 	}
 	if err := w.costs.postHygiene(ctx, at.Add(7*24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -186,7 +155,7 @@ func TestHygieneOncePerWeek(t *testing.T) {
 		t.Fatalf("next week's report: %d posts", n)
 	}
 	week := isoWeek(at.In(w.costs.loc))
-	if rec := w.store.get(t, kindHygiene, week); rec.State != hygieneSent {
+	if rec := w.record(kindHygiene, week); rec.State != hygieneSent {
 		t.Fatalf("week %s is %s", week, rec.State)
 	}
 }
