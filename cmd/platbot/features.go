@@ -19,10 +19,13 @@ import (
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
+	"github.com/platbot/platbot/integrations/vault"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -39,10 +42,16 @@ type features struct {
 	paths   *paths.Paths
 	access  *access.Access
 	secrets *secrets.Secrets
-	pub     paths.Publisher
-	base    string         // the GitOps base branch ("" = default)
-	repo    *gitlocal.Repo // the local GitOps repository, when one is used
-	gh      *github.Client
+	// pathsCfg is the paths section, decoded once: its gitops_base,
+	// github_api_url and vault.addr also shape the shared clients.
+	pathsCfg paths.Config
+
+	// The outside systems' clients, each built once from the configuration
+	// and handed to every feature that uses it (see buildClients).
+	gh     *github.Client    // GitHub, when a token or API URL is configured
+	gitops *gitops.Publisher // the GitOps repository: GitHub or local git
+	vault  *vault.Client     // Vault, when VAULT_ADDR is set
+	dev    *devsecrets.Store // the development-only secret store, without Vault
 }
 
 // newFeatures builds the features that the router itself depends on (the
@@ -50,9 +59,18 @@ type features struct {
 func newFeatures(ctx context.Context, app *App) (*features, error) {
 	cfg, log := app.Cfg, app.Log
 	f := &features{}
+	if err := cfg.Feature("paths", &f.pathsCfg); err != nil {
+		return nil, err
+	}
+	// The one GitHub client: catalog locations, template files, scorecard
+	// facts and the GitOps pull requests all go through it.
+	apiURL := cfg.GitHub.APIURL
+	if apiURL == "" {
+		apiURL = f.pathsCfg.GitHubAPIURL
+	}
 	var err error
-	if cfg.GitHub.Token != "" || cfg.GitHub.APIURL != "" {
-		if f.gh, err = github.New(cfg.GitHub.APIURL, cfg.GitHub.Token, nil); err != nil {
+	if cfg.GitHub.Token != "" || apiURL != "" {
+		if f.gh, err = github.New(apiURL, cfg.GitHub.Token, nil); err != nil {
 			return nil, fmt.Errorf("github client: %w", err)
 		}
 	}
@@ -164,7 +182,10 @@ func (f *features) register(ctx context.Context, app *App) error {
 		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
 	}
 
-	if err := f.buildPaths(ctx, app); err != nil {
+	if err := f.buildClients(ctx, app); err != nil {
+		return err
+	}
+	if err := f.buildPaths(app); err != nil {
 		return err
 	}
 	f.paths.Register(r)
@@ -173,13 +194,14 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildAccess(app); err != nil {
 		return err
 	}
-	return f.buildSecrets(ctx, app)
+	return f.buildSecrets(app)
 }
 
-// buildSecrets wires self-service secrets: Vault transit + KV when VAULT_ADDR
-// is set, else the development-only store and a local sealing key; pull
-// requests through the golden paths' publisher.
-func (f *features) buildSecrets(ctx context.Context, app *App) error {
+// buildSecrets wires self-service secrets over the shared clients: Vault
+// transit + KV when VAULT_ADDR is set, else the development-only store and
+// a local sealing key; pull requests and manifests through the GitOps
+// publisher.
+func (f *features) buildSecrets(app *App) error {
 	cfg := app.Cfg
 	def := secrets.DefaultConfig()
 	scfg := def
@@ -205,23 +227,12 @@ func (f *features) buildSecrets(ctx context.Context, app *App) error {
 	if scfg.KVMount == "" {
 		scfg.KVMount = cfg.Vault.KVMount
 	}
-	kv, sealer, err := secrets.NewBackends(scfg, cfg.env, app.Log)
+	kv, sealer, err := secrets.NewBackends(scfg, f.vault, f.dev, app.Log)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
 	}
-	var files secrets.FileReader
-	if f.repo == nil {
-		if f.gh == nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: "a GitHub repository needs GITHUB_TOKEN"}
-		}
-		if files, err = secrets.GitHubFiles(f.gh, cfg.GitOpsRepo, f.base); err != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
-		}
-	} else {
-		files = secrets.LocalFiles(f.repo)
-	}
 	if f.secrets, err = secrets.New(scfg, secrets.Deps{
-		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: f.pub, Files: files, Logger: app.Log,
+		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: secretsPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
 		Metrics: app.Registry,
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
@@ -280,37 +291,63 @@ func accessNotConfigured() []*bot.Command {
 	}
 }
 
-// env answers the environment variables features read, from the merged
-// configuration (file and environment), so a value set in platbot.yaml
-// counts as much as one set in the environment.
-func (c *Config) env(key string) string {
-	switch key {
-	case "PLATBOT_GITOPS_REPO":
-		return c.GitOpsRepo
-	case "GITHUB_TOKEN":
-		return c.GitHub.Token
-	case "GITHUB_API_URL":
-		return c.GitHub.APIURL
-	case "VAULT_ADDR":
-		return c.Vault.Addr
-	case "VAULT_TOKEN":
-		return c.Vault.Token
-	}
-	return os.Getenv(key)
-}
-
-// buildPaths wires the golden paths: the GitOps target (GitHub owner/name,
-// or a local git repository, by default <data_dir>/gitops) and the secret
-// store (Vault, or the encrypted development store in the data folder).
-func (f *features) buildPaths(ctx context.Context, app *App) error {
-	cfg := app.Cfg
-	var pc paths.Config
-	if err := cfg.Feature("paths", &pc); err != nil {
-		return err
-	}
+// buildClients builds, once, the clients of the outside systems that golden
+// paths, secrets and every later feature change things through: the GitOps
+// publisher (GitHub owner/name through the one GitHub client, or a local git
+// repository, by default <data_dir>/gitops) and the secret store (Vault, or
+// the encrypted development-only store in the data folder).
+func (f *features) buildClients(ctx context.Context, app *App) error {
+	cfg, pc, log := app.Cfg, f.pathsCfg, app.Log
 	if cfg.GitOpsRepo == "" {
 		cfg.GitOpsRepo = filepath.Join(cfg.DataDir, "gitops")
 	}
+	target := cfg.GitOpsRepo
+	if gitops.IsGitHubRepo(target) {
+		if cfg.GitHub.Token == "" || f.gh == nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+				"PLATBOT_GITOPS_REPO=%s names a GitHub repository but GITHUB_TOKEN is not set", target)}
+		}
+		var err error
+		if f.gitops, err = gitops.GitHub(f.gh, target, github.PullRequestOptions{Base: pc.GitOpsBase}); err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+		}
+		log.Info("GitOps changes open pull requests on GitHub", "repo", target)
+	} else {
+		// One repository instance serves every feature, so their branches
+		// and pull-request records never collide.
+		if _, lerr := exec.LookPath("git"); lerr != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", target)}
+		}
+		repo, err := gitlocal.Open(ctx, target, gitlocal.Options{Base: pc.GitOpsBase, Logger: log})
+		if err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", target, err)}
+		}
+		f.gitops = gitops.Local(repo)
+		log.Info("GitOps changes open pull requests as branches of a local git repository", "repo", repo.Dir())
+	}
+
+	addr := cfg.Vault.Addr
+	if addr == "" {
+		addr = pc.Vault.Addr
+	}
+	if addr != "" {
+		var err error
+		if f.vault, err = vault.New(vault.Config{Addr: addr, Token: cfg.Vault.Token, Namespace: os.Getenv("VAULT_NAMESPACE"), Logger: log}); err != nil {
+			return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+		}
+		return nil
+	}
+	var err error
+	if f.dev, err = devsecrets.Open(cfg.DataDir); err != nil {
+		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildPaths wires the golden paths over the shared clients.
+func (f *features) buildPaths(app *App) error {
+	cfg, pc := app.Cfg, f.pathsCfg
 	pc.DataDir = cfg.DataDir
 	if cfg.Demo.on {
 		pc.DemoApproveDir = demoTemplatesDir
@@ -318,34 +355,13 @@ func (f *features) buildPaths(ctx context.Context, app *App) error {
 	if pc.Vault.Mount == "" {
 		pc.Vault.Mount = cfg.Vault.KVMount
 	}
-	pc.ApplyEnv(cfg.env)
-	f.base = pc.GitOpsBase
-	var pub paths.Publisher
-	var err error
-	if paths.IsGitHubRepo(pc.GitOpsRepo) {
-		if pub, err = paths.NewPublisher(ctx, pc, cfg.env, app.Log); err != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
-		}
-	} else {
-		// One repository instance serves golden paths and secrets, so their
-		// branches and pull-request records never collide.
-		if _, lerr := exec.LookPath("git"); lerr != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
-				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", pc.GitOpsRepo)}
-		}
-		if f.repo, err = gitlocal.Open(ctx, pc.GitOpsRepo, gitlocal.Options{Base: pc.GitOpsBase, Logger: app.Log}); err != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", pc.GitOpsRepo, err)}
-		}
-		pub = paths.LocalPublisher(f.repo)
-	}
-	f.pub = pub
-	sec, err := paths.NewSecretStore(pc, cfg.env, app.Log)
+	sec, err := paths.NewSecretStore(pc, f.vault, f.dev, app.Log)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 	}
-	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pub, Secrets: sec, Logger: app.Log}
+	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log}
 	if f.gh != nil {
-		deps.GitHub = f.gh
+		deps.GitHub = pathsGitHubFiles{f.gh}
 	}
 	if f.paths, err = paths.New(pc, deps); err != nil {
 		return &ConfigError{File: cfg.path, Key: "paths", Msg: err.Error()}

@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Config configures golden paths (the "paths" section of platbot.yaml; the
-// environment variables listed under "Configuration" in README.md override
-// it through ApplyEnv).
+// Config configures golden paths (the "paths" section of platbot.yaml).
+// GitOpsRepo, GitOpsBase, GitHubAPIURL and Vault.Addr are read by
+// cmd/platbot, which builds the GitOps publisher, the GitHub client and the
+// Vault client once for every feature; the environment variables listed
+// under "Configuration" in README.md override them there.
 type Config struct {
 	// GitOpsRepo is where pull requests go: "owner/name" on GitHub, or a
 	// local folder path holding (or to hold) a git repository
@@ -107,20 +109,6 @@ func (c *Config) applyDefaults() {
 	}
 	if c.PreviewTTL <= 0 {
 		c.PreviewTTL = time.Hour
-	}
-}
-
-// ApplyEnv overrides the configuration with PLATBOT_GITOPS_REPO,
-// GITHUB_API_URL and VAULT_ADDR when they are set.
-func (c *Config) ApplyEnv(getenv func(string) string) {
-	if v := getenv("PLATBOT_GITOPS_REPO"); v != "" {
-		c.GitOpsRepo = v
-	}
-	if v := getenv("GITHUB_API_URL"); v != "" {
-		c.GitHubAPIURL = v
-	}
-	if v := getenv("VAULT_ADDR"); v != "" {
-		c.Vault.Addr = v
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/integrations/devsecrets"
-	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/vault/vaultfake"
 	"github.com/platbot/platbot/store"
@@ -577,11 +576,11 @@ func (f *fakeGitHubFiles) GetFile(_ context.Context, owner, repo, p, ref string)
 	return []byte(c), nil
 }
 
-func (f *fakeGitHubFiles) ListDir(_ context.Context, owner, repo, dir, ref string) ([]github.Entry, error) {
+func (f *fakeGitHubFiles) ListDir(_ context.Context, owner, repo, dir, ref string) ([]DirEntry, error) {
 	f.calls++
 	prefix := owner + "/" + repo + "@" + ref + ":" + dir + "/"
 	seen := map[string]bool{}
-	var out []github.Entry
+	var out []DirEntry
 	for k := range f.files {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
@@ -596,7 +595,7 @@ func (f *fakeGitHubFiles) ListDir(_ context.Context, owner, repo, dir, ref strin
 		if isDir {
 			typ = "dir"
 		}
-		out = append(out, github.Entry{Name: name, Path: dir + "/" + name, Type: typ})
+		out = append(out, DirEntry{Path: dir + "/" + name, Type: typ})
 	}
 	return out, nil
 }
@@ -629,7 +628,7 @@ func TestTemplateFromGitHubLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(Config{TemplatesDir: filepath.Join(dir, "none")}, Deps{Store: st, Catalog: cat, Publisher: LocalPublisher(repo), Secrets: DevSecrets(ds, ""), GitHub: gf, Logger: quietLogger()})
+	p, err := New(Config{TemplatesDir: filepath.Join(dir, "none")}, Deps{Store: st, Catalog: cat, Publisher: localPublisher(repo), Secrets: DevSecrets(ds, ""), GitHub: gf, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -652,7 +651,7 @@ func TestTemplateFromGitHubLocation(t *testing.T) {
 		t.Fatalf("reload read GitHub again (%d calls) %v", gf.calls-calls, err)
 	}
 	// Without GitHub access the template is listed as broken, with the reason.
-	p2, _ := New(Config{TemplatesDir: filepath.Join(dir, "none")}, Deps{Store: st, Catalog: cat, Publisher: LocalPublisher(repo), Secrets: DevSecrets(ds, ""), Logger: quietLogger()})
+	p2, _ := New(Config{TemplatesDir: filepath.Join(dir, "none")}, Deps{Store: st, Catalog: cat, Publisher: localPublisher(repo), Secrets: DevSecrets(ds, ""), Logger: quietLogger()})
 	p2.Register(bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Logger: quietLogger()}))
 	if e := p2.entry("new-note"); e == nil || !strings.Contains(strings.Join(e.Problems, ";"), "no GitHub access configured") {
 		t.Fatalf("entry without GitHub: %+v", e)

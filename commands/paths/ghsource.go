@@ -7,16 +7,23 @@ import (
 	"path"
 	"strings"
 	"testing/fstest"
-
-	"github.com/platbot/platbot/integrations/github"
 )
 
-// GitHubFiles reads files and folders from GitHub repositories
-// (*github.Client satisfies it). With it, templates delivered by GitHub
-// catalog locations are read, skeleton included, from their repository.
+// GitHubFiles reads files and folders from GitHub repositories; cmd/platbot
+// adapts the one GitHub client (integrations/github) to it. With it,
+// templates delivered by GitHub catalog locations are read, skeleton
+// included, from their repository.
 type GitHubFiles interface {
 	GetFile(ctx context.Context, owner, repo, filePath, ref string) ([]byte, error)
-	ListDir(ctx context.Context, owner, repo, dirPath, ref string) ([]github.Entry, error)
+	ListDir(ctx context.Context, owner, repo, dirPath, ref string) ([]DirEntry, error)
+}
+
+// DirEntry is one item of a folder listing.
+type DirEntry struct {
+	// Path is the item's path in the repository.
+	Path string
+	// Type is "file", "dir", "symlink" or "submodule".
+	Type string
 }
 
 // githubFile is a file named by a GitHub URL

@@ -17,6 +17,7 @@ import (
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/vault"
 	"github.com/platbot/platbot/integrations/vault/vaultfake"
 	"github.com/platbot/platbot/store"
@@ -172,7 +173,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.publisher = LocalPublisher(repo)
+		o.publisher = localPublisher(repo)
 	}
 	if o.secrets == nil {
 		ds, err := devsecrets.Open(filepath.Join(dir, "data"))
@@ -379,9 +380,29 @@ func githubBackend(t testing.TB, gh *ghFake) Publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prs, err := c.PullRequests("acme/gitops", github.PullRequestOptions{Attempts: 3, MinDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond})
+	p, err := gitops.GitHub(c, "acme/gitops", github.PullRequestOptions{Attempts: 3, MinDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return GitHubPublisher(prs)
+	return gitopsPublisher{p}
+}
+
+// localPublisher is the publisher of a local git repository.
+func localPublisher(repo *gitlocal.Repo) Publisher { return gitopsPublisher{gitops.Local(repo)} }
+
+// gitopsPublisher is the one GitOps publisher seen through this feature's
+// Publisher, as cmd/platbot adapts it.
+type gitopsPublisher struct{ p *gitops.Publisher }
+
+func (g gitopsPublisher) Describe() string { return g.p.Describe() }
+
+func (g gitopsPublisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
+	pr, err := g.p.Open(ctx, gitops.Change{
+		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
+		Files: c.Files, Labels: c.Labels, Assignees: c.Assignees,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note}, nil
 }

@@ -17,8 +17,10 @@
 // one pull request, on GitHub or in a local git repository).
 //
 // Outside systems are reached through the interfaces declared here
-// (Publisher, SecretStore, Catalog, Store); wiring.go builds them from the
-// configuration.
+// (Publisher, SecretStore, GitHubFiles, Catalog, Store). cmd/platbot builds
+// each outside client once and adapts it: the GitOps publisher
+// (integrations/gitops), the GitHub client; wiring.go puts the secret store
+// over the injected Vault client or development store.
 package paths
 
 import (

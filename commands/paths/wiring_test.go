@@ -2,54 +2,57 @@ package paths
 
 import (
 	"context"
+	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/platbot/platbot/integrations/devsecrets"
+	"github.com/platbot/platbot/integrations/vault"
 )
 
-func TestIsGitHubRepo(t *testing.T) {
-	for s, want := range map[string]bool{
-		"acme/gitops": true, "acme-corp/platform.gitops": true,
-		"./gitops": false, "/srv/gitops": false, "gitops": false, "a/b/c": false, ".platbot/gitops": false,
-		"testdata/backstage": false, // an existing folder
-	} {
-		if got := IsGitHubRepo(s); got != want {
-			t.Errorf("IsGitHubRepo(%q) = %v", s, got)
-		}
-	}
-}
-
-func TestWiringFromEnvironment(t *testing.T) {
-	ctx := context.Background()
+// The secret store is put over the clients cmd/platbot injects: Vault when
+// there is a Vault client, else the development-only store.
+func TestSecretStoreOverInjectedClients(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"PLATBOT_GITOPS_REPO": filepath.Join(dir, "gitops")}
-	getenv := func(k string) string { return env[k] }
-	cfg := Config{DataDir: filepath.Join(dir, "data")}
-	cfg.ApplyEnv(getenv)
-
-	pub, err := NewPublisher(ctx, cfg, getenv, quietLogger())
-	if err != nil || !strings.Contains(pub.Describe(), "local git repository "+filepath.Join(dir, "gitops")) {
-		t.Fatalf("local publisher: %v %v", pub, err)
+	dev, err := devsecrets.Open(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	sec, err := NewSecretStore(cfg, getenv, quietLogger())
+	sec, err := NewSecretStore(Config{}, nil, dev, quietLogger())
 	if err != nil || !sec.DevelopmentOnly() || !strings.Contains(sec.Describe(), "development-only") || sec.Mount() != "secret" {
 		t.Fatalf("dev secrets: %v %v", sec, err)
 	}
-
-	gh := newGHFake(t)
-	env = map[string]string{"PLATBOT_GITOPS_REPO": "acme/gitops", "GITHUB_TOKEN": "gh-token", "GITHUB_API_URL": strings.TrimSuffix(gh.URL(), "/"), "VAULT_ADDR": "http://127.0.0.1:8200", "VAULT_TOKEN": "t"}
-	cfg = Config{DataDir: filepath.Join(dir, "data")}
-	cfg.ApplyEnv(getenv)
-	pub, err = NewPublisher(ctx, cfg, getenv, quietLogger())
-	if err != nil || pub.Describe() != "GitHub acme/gitops" {
-		t.Fatalf("GitHub publisher: %v %v", pub, err)
+	vc, err := vault.New(vault.Config{Addr: "http://127.0.0.1:8200", Token: "t", Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sec, err = NewSecretStore(cfg, getenv, quietLogger())
-	if err != nil || sec.DevelopmentOnly() || sec.Describe() != "Vault at http://127.0.0.1:8200" {
+	sec, err = NewSecretStore(Config{Vault: VaultConfig{Mount: "kv"}}, vc, dev, quietLogger())
+	if err != nil || sec.DevelopmentOnly() || sec.Describe() != "Vault at http://127.0.0.1:8200" || sec.Mount() != "kv" {
 		t.Fatalf("vault: %v %v", sec, err)
 	}
-	delete(env, "GITHUB_TOKEN")
-	if _, err := NewPublisher(ctx, cfg, getenv, quietLogger()); err == nil || !strings.Contains(err.Error(), "GITHUB_TOKEN") {
-		t.Fatalf("missing token: %v", err)
+	if _, err := NewSecretStore(Config{}, nil, nil, quietLogger()); err == nil {
+		t.Fatal("no store at all must be refused")
+	}
+}
+
+// A Vault nobody answers is ErrSecretUnavailable (the shared Vault error
+// classification), with the client's own text.
+func TestVaultSecretsClassifiesUnavailable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	vc, err := vault.New(vault.Config{Addr: addr, Token: "t", MaxRetries: -1, Timeout: 2 * time.Second, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = VaultSecrets(vc, "secret", "").PutPolicy(context.Background(), "p", `path "x" {}`)
+	if !errors.Is(err, ErrSecretUnavailable) || !errors.Is(err, vault.ErrUnavailable) || !strings.HasPrefix(err.Error(), "vault: ") {
+		t.Fatalf("err = %v, want ErrSecretUnavailable with Vault's text", err)
 	}
 }

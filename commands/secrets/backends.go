@@ -52,19 +52,14 @@ func anyMap(data map[string]string) map[string]any {
 	return out
 }
 
-func mapVault(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, vault.ErrVersionMismatch):
-		return errors.Join(ErrVersionMismatch, err)
-	case errors.Is(err, vault.ErrNotFound):
-		return errors.Join(ErrNotFound, err)
-	case errors.Is(err, vault.ErrBadCiphertext):
-		return errors.Join(ErrBadCiphertext, err)
-	}
-	return err
+// vaultClasses are the Vault errors this feature tells apart.
+var vaultClasses = map[error]error{
+	vault.ErrVersionMismatch: ErrVersionMismatch,
+	vault.ErrNotFound:        ErrNotFound,
+	vault.ErrBadCiphertext:   ErrBadCiphertext,
 }
+
+func mapVault(err error) error { return vault.Classify(err, vaultClasses) }
 
 func (v *vaultKV) Put(ctx context.Context, path string, data map[string]string, cas int) (int, error) {
 	n, err := v.c.PutKV(ctx, v.mount, path, anyMap(data), cas)

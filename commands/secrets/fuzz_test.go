@@ -22,6 +22,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/store"
 )
 
@@ -70,7 +71,11 @@ func newFuzzSealer(f *testing.F) *fuzzSealer {
 	cfg := DefaultConfig()
 	cfg.DataDir = dataDir
 	var sealer Sealer
-	fs.kv, sealer, err = NewBackends(cfg, func(string) string { return "" }, log)
+	dev, err := devsecrets.Open(dataDir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fs.kv, sealer, err = NewBackends(cfg, nil, dev, log)
 	if err != nil {
 		f.Fatal(err)
 	}

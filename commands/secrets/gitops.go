@@ -55,7 +55,7 @@ func (s *Secrets) publishJob(ctx context.Context, payload json.RawMessage) error
 	}
 	var pr *PullRequestInfo
 	if change != nil {
-		if pr, err = s.openPR(ctx, *change); err != nil {
+		if pr, err = s.pub.Open(ctx, *change); err != nil {
 			return s.publishFailed(ctx, ch, fmt.Errorf("secrets: open the pull request of change %s: %w", ch.ID, err))
 		}
 	}
@@ -163,7 +163,7 @@ func (s *Secrets) tell(ctx context.Context, ch *Change, pr *PullRequestInfo, not
 // sealed secret, the env entry in the Deployment, and for a rotation the
 // checksum annotation on the pod template. It returns nil when nothing
 // needs changing, with notes for the requester about what it could not do.
-func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*prChange, []string, error) {
+func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*PRChange, []string, error) {
 	t := ch.Target
 	files := map[string]string{}
 	var notes []string
@@ -228,7 +228,7 @@ func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*prChange, []str
 	}
 	verb := map[string]string{OpAdd: "add", OpRotate: "rotate", OpRegenerate: "regenerate"}[ch.Op]
 	title := fmt.Sprintf("secret: %s %s of %s (%s)", verb, t.Name, t.Service, t.Env)
-	return &prChange{
+	return &PRChange{
 		Branch:        "plat/secret-" + ch.ID,
 		Title:         title,
 		Body:          s.prBody(ch, files, notes),

@@ -28,9 +28,9 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/testenv"
 	"github.com/platbot/platbot/integrations/vault"
 	"github.com/platbot/platbot/store"
@@ -321,7 +321,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 		e.kv, e.sealer = VaultKV(e.vc, cfg.KVMount), VaultSealer(e.vc, cfg.TransitMount, cfg.TransitKey)
 	} else {
 		seedDevKey(t, e.dataDir)
-		e.kv, e.sealer, err = NewBackends(cfg, func(string) string { return "" }, log)
+		dev, err := devsecrets.Open(e.dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.kv, e.sealer, err = NewBackends(cfg, nil, dev, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,13 +354,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.wrapKV != nil {
 		fkv = o.wrapKV(e.kv)
 	}
-	var pub Publisher = paths.LocalPublisher(e.repo)
+	gp := gitops.Local(e.repo)
+	var pub Publisher = gitopsPublisher{gp}
 	if o.wrapPub != nil {
 		pub = o.wrapPub(pub)
 	}
 	deps := Deps{Store: fst, Catalog: e.cat, KV: fkv, Sealer: e.sealer, Publisher: pub, Logger: log, Now: o.now, Metrics: o.metrics}
 	if !o.noFiles {
-		deps.Files = LocalFiles(e.repo)
+		deps.Files = gp
 	}
 	e.sec, err = New(cfg, deps)
 	if err != nil {
@@ -364,6 +369,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.sec.Register(e.router)
 	return e
+}
+
+// gitopsPublisher is the one GitOps publisher seen through this feature's
+// Publisher, as cmd/platbot adapts it.
+type gitopsPublisher struct{ p *gitops.Publisher }
+
+func (g gitopsPublisher) Open(ctx context.Context, c PRChange) (*PullRequestInfo, error) {
+	pr, err := g.p.Open(ctx, gitops.Change{Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: c.Files, Labels: c.Labels})
+	if err != nil {
+		return nil, err
+	}
+	return &PullRequestInfo{Number: pr.Number, URL: pr.URL, Branch: pr.Branch}, nil
 }
 
 // commit puts files on the GitOps repository's main branch.

@@ -18,7 +18,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/store"
 )
@@ -320,7 +319,7 @@ func TestRegenerateInterrupted(t *testing.T) {
 // failingPublisher never manages to open a pull request.
 type failingPublisher struct{}
 
-func (failingPublisher) Open(context.Context, paths.Change) (*paths.PullRequest, error) {
+func (failingPublisher) Open(context.Context, PRChange) (*PullRequestInfo, error) {
 	return nil, errors.New("GitHub answered 502")
 }
 

@@ -236,8 +236,8 @@ type Catalog interface {
 }
 
 // FileReader reads a file of the GitOps repository's base branch. A missing
-// file is an error wrapping fs.ErrNotExist. LocalFiles and GitHubFiles
-// implement it.
+// file is an error wrapping fs.ErrNotExist. cmd/platbot passes the one
+// GitOps publisher (integrations/gitops), which reads GitHub or local git.
 type FileReader interface {
 	ReadFile(ctx context.Context, path string) ([]byte, error)
 }
@@ -320,7 +320,8 @@ type Deps struct {
 	// backends; see NewBackends.
 	KV     KV
 	Sealer Sealer
-	// Publisher opens the GitOps pull requests (the golden paths' one).
+	// Publisher opens the GitOps pull requests (the one GitOps publisher
+	// every feature shares, adapted by cmd/platbot).
 	Publisher Publisher
 	// Files reads the current manifests from the GitOps repository; nil
 	// means pull requests add the ExternalSecret only and say what to add
