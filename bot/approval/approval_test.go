@@ -38,26 +38,19 @@ const (
 	channel    = "C-LEAVE"
 )
 
-// denyMallory is a policy that refuses approvals by mallory.
-type denyMallory struct{}
-
-func (denyMallory) Decide(_ context.Context, u bot.User, action string, _ bot.Resource) bot.Decision {
-	if u.ID == "mallory" && action == bot.ActionApprove {
-		return bot.Decision{Allow: false, Rule: "no-mallory", Reason: "mallory may not approve"}
-	}
-	return bot.Decision{Allow: true, Rule: "default"}
-}
-
 type harness struct {
-	t    *testing.T
-	ctx  context.Context
-	st   *store.Store
-	m    *bottest.Messenger
-	flow *approval.Flow[leave]
-	// now is the clock, in Unix nanoseconds.
-	now      atomic.Int64
+	t        *testing.T
+	ctx      context.Context
+	st       *store.Store
+	m        *bottest.Messenger
+	flow     *approval.Flow[leave]
+	clock    *bottest.Clock
+	policy   *bottest.Policy
 	approved atomic.Int32
 	team     map[string]bool
+	// arrive, when set, holds every clicker in MayDecide until all have
+	// come, so their compare-and-swaps really race.
+	arrive *sync.WaitGroup
 }
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -65,16 +58,24 @@ var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), team: map[string]bool{"ann": true, "bob": true, "cid": true, "dan": true, "mallory": true}}
-	h.now.Store(start.UnixNano())
+	h.clock = bottest.NewClock(start)
+	// The policy refuses approvals by mallory.
+	h.policy = bottest.NewPolicy()
+	h.policy.DecideWith(func(_ context.Context, u bot.User, action string, _ bot.Resource) bot.Decision {
+		if u.ID == "mallory" && action == bot.ActionApprove {
+			return bot.Decision{Allow: false, Rule: "no-mallory", Reason: "mallory may not approve"}
+		}
+		return bot.Decision{Allow: true, Rule: "default"}
+	})
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.Open(h.ctx, filepath.Join(t.TempDir(), "platbot.db"), store.WithAuditKey([]byte("test-audit-key")), store.WithClock(h.clock), store.WithLogger(log))
+	st, err := store.Open(h.ctx, filepath.Join(t.TempDir(), "platbot.db"), store.WithAuditKey([]byte("test-audit-key")), store.WithClock(h.clock.Now), store.WithLogger(log))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	h.st = st
 	h.m = bottest.NewMessenger()
-	r := bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Now: h.clock, Logger: log, Policy: denyMallory{}})
+	r := bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Now: h.clock.Now, Logger: log, Policy: h.policy})
 	r.SetMessenger(bot.TransportShell, h.m)
 	h.flow, err = approval.New(approval.Config[leave]{
 		Kind:   kind,
@@ -90,6 +91,10 @@ func newHarness(t *testing.T) *harness {
 		MayDecide: func(_ context.Context, req *bot.Request, l *leave) (approval.Eligibility, error) {
 			if !h.team[req.User.ID] {
 				return approval.Eligibility{Refusal: "Only " + l.Team + " decides " + l.ID + "."}, nil
+			}
+			if h.arrive != nil {
+				h.arrive.Done()
+				h.arrive.Wait()
 			}
 			return approval.Eligibility{Role: "peer", UserRef: "user:default/" + req.User.ID}, nil
 		},
@@ -123,7 +128,7 @@ func newHarness(t *testing.T) *harness {
 		AuditTarget:  func(l *leave) string { return "team:" + l.Team },
 		AuditDetails: func(l *leave) map[string]any { return map[string]any{"days": l.Days} },
 		LapseJob:     jobLapse,
-	}, approval.Deps{Store: st, Logger: log, Now: h.clock})
+	}, approval.Deps{Store: st, Logger: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatalf("approval.New: %v", err)
 	}
@@ -131,15 +136,13 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func (h *harness) clock() time.Time { return time.Unix(0, h.now.Load()).UTC() }
-
 // open saves and opens a pending request by requester needing required
 // approvals.
 func (h *harness) open(id, requester string, required int) *leave {
 	h.t.Helper()
 	l := &leave{ID: id, Team: "crew", Days: 3, Ballot: approval.Ballot{
 		Requester: bot.User{ID: requester}, Transport: bot.TransportShell, Required: required,
-		PendingUntil: h.clock().Add(24 * time.Hour),
+		PendingUntil: h.clock.Now().Add(24 * time.Hour),
 	}}
 	created, err := h.flow.Save(h.ctx, l, approval.StatePending)
 	if err != nil || !created {
@@ -258,7 +261,7 @@ func TestApproveAnnouncesEverywhereAndAudits(t *testing.T) {
 		got.Approvals[0].Role != "peer" || got.Approvals[0].UserRef != "user:default/ann" {
 		t.Fatalf("state %s approvals %+v", st, got.Approvals)
 	}
-	if !got.Granted.Equal(h.clock()) {
+	if !got.Granted.Equal(h.clock.Now()) {
 		t.Errorf("OnApprove did not run: granted %s", got.Granted)
 	}
 	if n := h.approved.Load(); n != 1 {
@@ -328,6 +331,11 @@ func TestRefusedByMayDecideAndByPolicy(t *testing.T) {
 	}
 	if _, st := h.state("lv-1"); st != approval.StatePending {
 		t.Fatalf("state = %s", st)
+	}
+	// The policy was asked about mallory only: eve was refused before.
+	seen := h.policy.Seen()
+	if len(seen) != 1 || seen[0].User.ID != "mallory" || seen[0].Action != bot.ActionApprove || seen[0].Resource.Name != "lv-1" {
+		t.Errorf("policy decisions = %+v; want one about mallory approving lv-1", seen)
 	}
 	var whys []string
 	for _, ev := range h.audits("leave.decide") {
@@ -420,6 +428,8 @@ func TestRacingClicksDecideOnce(t *testing.T) {
 			for i := range 4 {
 				id := fmt.Sprintf("lv-race-%d", i)
 				l := h.open(id, "zoe", required)
+				h.arrive = &sync.WaitGroup{}
+				h.arrive.Add(len(clickers))
 				var wg sync.WaitGroup
 				errs := make(chan error, len(clickers))
 				for j, u := range clickers {
@@ -430,6 +440,7 @@ func TestRacingClicksDecideOnce(t *testing.T) {
 					}()
 				}
 				wg.Wait()
+				h.arrive = nil
 				close(errs)
 				for err := range errs {
 					if err != nil {
@@ -503,7 +514,7 @@ func TestLapse(t *testing.T) {
 	if _, st := h.state("lv-4"); st != approval.StatePending {
 		t.Fatalf("lapsed before its time: %s", st)
 	}
-	h.now.Store(l.PendingUntil.UnixNano())
+	h.clock.Set(l.PendingUntil)
 	if err := h.flow.RunLapse(h.ctx, []byte(`{"id":"lv-4"}`)); err != nil {
 		t.Fatalf("lapse: %v", err)
 	}
