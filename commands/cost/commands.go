@@ -358,25 +358,26 @@ func (c *Costs) hygieneJob(ctx context.Context, payload json.RawMessage) error {
 	return c.postHygiene(ctx, p.At)
 }
 
-// handleAction handles Snooze 7 days and Acknowledge.
+// handleAction handles Snooze 7 days and Acknowledge. The change is a
+// compare-and-swap retried on a lost race (store.Typed.Modify); the clicker
+// is authorized once, on the first read.
 func (c *Costs) handleAction(ctx context.Context, req *bot.Request, a bot.Action) error {
 	if a.ID != ActionSnooze && a.ID != ActionAck {
 		return bot.Errorf("This button is no longer supported.")
 	}
 	id := a.Value
-	for attempt := 0; ; attempt++ {
-		rec, err := c.deps.Store.GetRecord(ctx, kindAlert, id)
-		if errors.Is(err, store.ErrNotFound) {
+	var (
+		authorized bool
+		already    string // the reply when the click changes nothing
+		verb       string
+		loc        *time.Location
+	)
+	it, err := c.alerts().Modify(ctx, id, func(it *store.Item[alertState], exists bool) error {
+		if !exists {
 			return bot.Errorf("This cost alert is no longer tracked.")
 		}
-		if err != nil {
-			return fmt.Errorf("cost alert %s: %w", id, err)
-		}
-		st, err := decodeAlert(rec)
-		if err != nil {
-			return err
-		}
-		if attempt == 0 && c.router != nil {
+		st := &it.Value
+		if !authorized && c.router != nil {
 			// Members of the alert's team (and admins) may snooze or
 			// acknowledge it: the default policy allows scaffold on a
 			// resource owned by one of your teams.
@@ -384,44 +385,55 @@ func (c *Costs) handleAction(ctx context.Context, req *bot.Request, a bot.Action
 			if err := c.router.Authorize(ctx, req, bot.ActionScaffold, res); err != nil {
 				return err
 			}
+			authorized = true
 		}
-		loc := c.teamLocation(st.Team)
+		loc = c.teamLocation(st.Team)
 		now := c.now()
-		state := rec.State
-		var verb string
 		switch a.ID {
 		case ActionSnooze:
 			if now.Before(st.SnoozedUntil) {
-				return req.Replyf(ctx, "Already snoozed by %s until %s.", mention(st.SnoozedBy), st.SnoozedUntil.In(loc).Format("Mon 2 Jan 15:04 MST"))
+				already = fmt.Sprintf("Already snoozed by %s until %s.", mention(st.SnoozedBy), st.SnoozedUntil.In(loc).Format("Mon 2 Jan 15:04 MST"))
+				return store.ErrNoChange
 			}
-			st.SnoozedUntil, st.SnoozedBy, state, verb = now.Add(SnoozeFor), req.User.ID, stateSnoozed, "snooze"
+			st.SnoozedUntil, st.SnoozedBy, it.State, verb = now.Add(SnoozeFor), req.User.ID, stateSnoozed, "snooze"
 		case ActionAck:
-			if rec.State == stateAcked {
-				return req.Replyf(ctx, "Already acknowledged by %s.", mention(st.AckedBy))
+			if it.State == stateAcked {
+				already = fmt.Sprintf("Already acknowledged by %s.", mention(st.AckedBy))
+				return store.ErrNoChange
 			}
-			st.AckedBy, st.AckedAt, state, verb = req.User.ID, now, stateAcked, "acknowledge"
+			st.AckedBy, st.AckedAt, it.State, verb = req.User.ID, now, stateAcked, "acknowledge"
 		}
-		if _, err := c.saveAlert(ctx, rec, state, st); err != nil {
-			if errors.Is(err, store.ErrConflict) && attempt < 3 {
-				continue
-			}
-			return fmt.Errorf("%s cost alert %s: %w", verb, id, err)
-		}
-		ref := a.Message
-		if ref.Zero() {
-			ref = st.Message
-		}
-		if m := req.Messenger(); m != nil && !ref.Zero() {
-			if err := m.Update(ctx, ref, alertMessage(id, st, state, loc)); err != nil {
-				c.log.Warn("cost alert message not updated", "alert", id, "err", err)
-			}
-		}
-		c.audit(ctx, store.Event{
-			ActorID: req.User.ID, ActorName: req.User.Name, Action: "cost.alert." + verb, Target: st.SubjectRef, Outcome: "ok",
-			Details: map[string]any{"rule": st.Rule, "until": st.SnoozedUntil, "request": req.ID},
-		})
+		it.Owner, it.Key = st.Team, st.SubjectRef
 		return nil
+	})
+	if err != nil {
+		var ue *bot.UserError
+		if errors.As(err, &ue) {
+			return err
+		}
+		if verb == "" {
+			return fmt.Errorf("cost alert %s: %w", id, err)
+		}
+		return fmt.Errorf("%s cost alert %s: %w", verb, id, err)
 	}
+	if already != "" {
+		return req.Reply(ctx, bot.Message{Text: already})
+	}
+	st := &it.Value
+	ref := a.Message
+	if ref.Zero() {
+		ref = st.Message
+	}
+	if m := req.Messenger(); m != nil && !ref.Zero() {
+		if err := m.Update(ctx, ref, alertMessage(id, st, it.State, loc)); err != nil {
+			c.log.Warn("cost alert message not updated", "alert", id, "err", err)
+		}
+	}
+	c.audit(ctx, store.Event{
+		ActorID: req.User.ID, ActorName: req.User.Name, Action: "cost.alert." + verb, Target: st.SubjectRef, Outcome: "ok",
+		Details: map[string]any{"rule": st.Rule, "until": st.SnoozedUntil, "request": req.ID},
+	})
+	return nil
 }
 
 func fileSafe(s string) string {

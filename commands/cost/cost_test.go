@@ -737,3 +737,44 @@ func TestShouldPost(t *testing.T) {
 		}
 	}
 }
+
+// TestRacingClicksAcknowledgeOnce: two people pressing Acknowledge at the
+// same moment make one acknowledgement (one audit row); the other is told
+// who acknowledged it.
+func TestRacingClicksAcknowledgeOnce(t *testing.T) {
+	w := newWorld(t, Config{Alerts: []AlertRule{budgetRule()}})
+	posts := w.alerts()
+	if len(posts) != 1 {
+		t.Fatalf("posts = %d", len(posts))
+	}
+	btn := bottest.FindButton(posts[0].Msg, "Acknowledge")
+	if btn == nil {
+		t.Fatal("no Acknowledge button")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, u := range []string{"U4", "U5"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := w.msgr.NewRequest(u, "")
+			errs <- w.router.Act(context.Background(), req, bot.Action{ID: btn.ActionID, Value: btn.Value, Message: posts[0].Ref})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(strings.Join(w.audit.Actions(), ","), "cost.alert.acknowledge"); n != 1 {
+		t.Fatalf("acknowledged %d times: %v", n, w.audit.Actions())
+	}
+	if n := strings.Count(w.msgr.AllText(), "Already acknowledged by"); n != 1 {
+		t.Fatalf("%d 'already acknowledged' replies:\n%s", n, w.msgr.AllText())
+	}
+	if st := w.record(kindAlert, btn.Value).State; st != stateAcked {
+		t.Fatalf("state = %q", st)
+	}
+}

@@ -40,25 +40,15 @@ type RequestCounter interface {
 	Requests(ctx context.Context, s *Service, start, end time.Time) (n float64, ok bool, err error)
 }
 
-// Store persists alert and data-source state (*store.Store satisfies it).
-// PutRecord creates a record only if absent; UpdateRecord is a
-// compare-and-swap on Version failing with store.ErrConflict; GetRecord
-// fails with store.ErrNotFound.
-type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (created bool, err error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
-	UpdateRecord(ctx context.Context, r store.Record) (*store.Record, error)
-	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
-}
-
 // Deps are what the cost feature needs from the rest of platbot.
 type Deps struct {
 	// Source is required.
 	Source Source
 	// Catalog is required.
 	Catalog Catalog
-	// Store is required: alert de-duplication and snoozes live there.
-	Store Store
+	// Store is required: alert de-duplication and snoozes live there
+	// (*store.Store).
+	Store store.Records
 	// Requests, when set, enables cost per 1,000 requests.
 	Requests RequestCounter
 	// Problems, when set, receives malformed cost annotations.

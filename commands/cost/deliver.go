@@ -64,6 +64,11 @@ type renderedAlert struct {
 	Dashboard string     `json:"dashboard,omitempty"`
 }
 
+// alerts are the alert records, typed.
+func (c *Costs) alerts() store.Typed[alertState] {
+	return store.RecordsOf[alertState](c.deps.Store, kindAlert)
+}
+
 func decodeAlert(rec *store.Record) (*alertState, error) {
 	if rec == nil {
 		return nil, nil

@@ -22,11 +22,11 @@ import (
 
 // The real store and catalog satisfy the interfaces this package declares.
 var (
-	_ Store    = (*store.Store)(nil)
-	_ Catalog  = (*catalog.Catalog)(nil)
-	_ Problems = (*catalog.Catalog)(nil)
-	_ Source   = (*opencost.Client)(nil)
-	_ Source   = (*opencost.Recorded)(nil)
+	_ store.Records = (*store.Store)(nil)
+	_ Catalog       = (*catalog.Catalog)(nil)
+	_ Problems      = (*catalog.Catalog)(nil)
+	_ Source        = (*opencost.Client)(nil)
+	_ Source        = (*opencost.Recorded)(nil)
 	// The scorecard digest's optional cost hook.
 	_ interface {
 		CostSummary(ctx context.Context, team string) (bot.Section, bool)
