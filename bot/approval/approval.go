@@ -163,6 +163,9 @@ type Config[T any] struct {
 	// SelfRefusal is what the requester is told when they click on their
 	// own request; a generic text when nil.
 	SelfRefusal func(r *T) string
+	// RefuseAsError returns every refusal as a bot.UserError (the router
+	// answers the clicker with it) instead of an ephemeral message.
+	RefuseAsError bool
 
 	// MayDecide says whether req's user may decide r now (checked again on
 	// every click: membership may have changed since the card was posted).
@@ -604,14 +607,15 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 }
 
 // Refuse explains a refused click or command to its user only (ephemeral
-// where the transport has a channel, else the returned bot.UserError) and
+// where the transport has a channel and Config.RefuseAsError is not set,
+// else the returned bot.UserError) and
 // audits it as a denial of action on r. Features use it for their own
 // checks around a request (a follow-up review) so refusals look alike.
 func (f *Flow[T]) Refuse(ctx context.Context, req *bot.Request, r *T, action, why string) error {
 	if r != nil {
 		f.audit(ctx, req.User, action, "deny", r, map[string]any{"why": why})
 	}
-	if req.Channel != "" && req.Messenger() != nil {
+	if !f.cfg.RefuseAsError && req.Channel != "" && req.Messenger() != nil {
 		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: why}); err == nil {
 			return nil
 		}

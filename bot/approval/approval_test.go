@@ -55,7 +55,7 @@ type harness struct {
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...func(*approval.Config[leave])) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), team: map[string]bool{"ann": true, "bob": true, "cid": true, "dan": true, "mallory": true}}
 	h.clock = bottest.NewClock(start)
@@ -77,7 +77,7 @@ func newHarness(t *testing.T) *harness {
 	h.m = bottest.NewMessenger()
 	r := bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Now: h.clock.Now, Logger: log, Policy: h.policy})
 	r.SetMessenger(bot.TransportShell, h.m)
-	h.flow, err = approval.New(approval.Config[leave]{
+	cfg := approval.Config[leave]{
 		Kind:   kind,
 		Noun:   "leave request",
 		ID:     func(l *leave) string { return l.ID },
@@ -128,7 +128,11 @@ func newHarness(t *testing.T) *harness {
 		AuditTarget:  func(l *leave) string { return "team:" + l.Team },
 		AuditDetails: func(l *leave) map[string]any { return map[string]any{"days": l.Days} },
 		LapseJob:     jobLapse,
-	}, approval.Deps{Store: st, Logger: log, Now: h.clock.Now})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.flow, err = approval.New(cfg, approval.Deps{Store: st, Logger: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatalf("approval.New: %v", err)
 	}
@@ -311,6 +315,30 @@ func TestSelfApprovalRefusedAndAudited(t *testing.T) {
 	}
 	if len(h.m.Ops("dm")) != 0 || len(h.m.Ops("update")) != 0 {
 		t.Errorf("a refusal announced something: %+v", h.m.Sent())
+	}
+}
+
+// TestRefuseAsError: with RefuseAsError a refusal is the click's error
+// (the router answers with it), never an ephemeral message, and is still
+// audited.
+func TestRefuseAsError(t *testing.T) {
+	h := newHarness(t, func(c *approval.Config[leave]) { c.RefuseAsError = true })
+	h.open("lv-1", "zoe", 1)
+	var ue *bot.UserError
+	if err := h.click("zoe", "lv-1", true); !errors.As(err, &ue) || !strings.Contains(ue.Msg, "your own leave") {
+		t.Fatalf("self-approval = %v; want the refusal as a UserError", err)
+	}
+	if err := h.click("ann", "lv-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.click("bob", "lv-1", false); !errors.As(err, &ue) || ue.Msg != "`lv-1` is already APPROVED." {
+		t.Fatalf("late click = %v", err)
+	}
+	if eph := h.m.Ops("ephemeral"); len(eph) != 0 {
+		t.Errorf("ephemerals = %+v; want none", eph)
+	}
+	if evs := h.audits("leave.decide"); len(evs) != 2 || evs[1].Details["why"] == nil {
+		t.Errorf("audit = %+v; want the approval and the audited self-approval", evs)
 	}
 }
 
