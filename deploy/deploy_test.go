@@ -720,8 +720,10 @@ func credentialKeys(conf map[string]any, prefix string) []string {
 		case map[string]any:
 			out = append(out, credentialKeys(v, key)...)
 		case string:
-			lk := strings.ToLower(k)
-			if v != "" && (k == "db" || strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.HasSuffix(lk, "hmac_key")) {
+			// Keys are camelCase (hmacKey); the old snake_case spelling
+			// (hmac_key) is still read, so both count.
+			lk := strings.ReplaceAll(strings.ToLower(k), "_", "")
+			if v != "" && (k == "db" || strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.HasSuffix(lk, "hmackey")) {
 				out = append(out, key)
 			}
 		}

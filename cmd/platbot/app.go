@@ -53,10 +53,16 @@ func newLogger(cfg *Config, w io.Writer, defaultLevel slog.Level) *slog.Logger {
 		}
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
+	var log *slog.Logger
 	if strings.ToLower(cfg.Log.Format) == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		log = slog.New(slog.NewJSONHandler(w, opts))
+	} else {
+		log = slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Every subcommand makes its logger here, right after loading the
+	// config: the old keys the file used are reported once, at start.
+	cfg.logDeprecations(log)
+	return log
 }
 
 // auditKey returns the configured audit HMAC key, or the one generated into

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -27,11 +25,11 @@ type Config struct {
 	// MetricsAddr, when set, is a second listen address serving /metrics,
 	// /healthz and /readyz (PLATBOT_METRICS_ADDR); /metrics then leaves
 	// the main address, which keeps /healthz and /readyz.
-	MetricsAddr string `yaml:"metrics_addr"`
+	MetricsAddr string `yaml:"metricsAddr"`
 	// DataDir holds local state besides the database: the development secret
 	// store and its key, the audit HMAC key when none is configured, files
 	// the shell writes.
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"dataDir"`
 
 	Slack  SlackConfig  `yaml:"slack"`
 	Audit  AuditConfig  `yaml:"audit"`
@@ -43,8 +41,8 @@ type Config struct {
 
 	// GitOpsRepo is where golden paths open pull requests: owner/name on
 	// GitHub, or a local git repository path (PLATBOT_GITOPS_REPO); default
-	// <data_dir>/gitops, created on first use.
-	GitOpsRepo string `yaml:"gitops_repo"`
+	// <dataDir>/gitops, created on first use.
+	GitOpsRepo string `yaml:"gitOpsRepo"`
 	// CatalogPaths are catalog locations, folders or files, from
 	// PLATBOT_CATALOG (the catalog section can list more); they replace the
 	// default examples/catalog.
@@ -53,7 +51,7 @@ type Config struct {
 	// example data, labelled as such (see demo.go).
 	Demo demoMode `yaml:"-"`
 	// TrustedProxies, from PLATBOT_TRUSTED_PROXIES (comma-separated), replace
-	// secrets.trusted_proxies.
+	// secrets.trustedProxies.
 	TrustedProxies []string `yaml:"-"`
 
 	// Each feature's own section, decoded by the feature (see Feature).
@@ -65,49 +63,52 @@ type Config struct {
 	Access    yaml.Node `yaml:"access"`
 	Secrets   yaml.Node `yaml:"secrets"`
 
-	OpenCostURL   string          `yaml:"opencost_url"`
-	PrometheusURL string          `yaml:"prometheus_url"`
+	OpenCostURL   string          `yaml:"openCostURL"`
+	PrometheusURL string          `yaml:"prometheusURL"`
 	PagerDuty     PagerDutyConfig `yaml:"pagerduty"`
 
 	// path is the file the config came from ("" for built-in defaults);
 	// raw is its content, for errors that point at the right line.
 	path string
 	raw  []byte
+	// deprecated are the old snake_case keys the file used (see
+	// config_keys.go), logged once by newLogger.
+	deprecated []keyDeprecation
 }
 
 // SlackConfig holds Slack credentials and the API base.
 type SlackConfig struct {
-	BotToken      string `yaml:"bot_token"`
-	SigningSecret string `yaml:"signing_secret"`
-	AppToken      string `yaml:"app_token"`
-	APIURL        string `yaml:"api_url"`
+	BotToken      string `yaml:"botToken"`
+	SigningSecret string `yaml:"signingSecret"`
+	AppToken      string `yaml:"appToken"`
+	APIURL        string `yaml:"apiURL"`
 	// TeamID, when set, is the only workspace served (SLACK_TEAM_ID):
 	// requests from any other team_id are refused.
-	TeamID string `yaml:"team_id"`
+	TeamID string `yaml:"teamID"`
 }
 
 // AuditConfig configures the audit log.
 type AuditConfig struct {
 	// HMACKey keys the digests of sensitive audit fields (PLATBOT_AUDIT_KEY);
 	// when empty a key is generated into the data folder on first start.
-	HMACKey string `yaml:"hmac_key"`
+	HMACKey string `yaml:"hmacKey"`
 	// ChainKeyFile holds the key of the audit hash chain
-	// (PLATBOT_AUDIT_CHAIN_KEY_FILE; default <data_dir>/audit-chain.key,
+	// (PLATBOT_AUDIT_CHAIN_KEY_FILE; default <dataDir>/audit-chain.key,
 	// generated 0600 on first start). See docs/audit.md.
-	ChainKeyFile string `yaml:"chain_key_file"`
+	ChainKeyFile string `yaml:"chainKeyFile"`
 	// VaultTransitKey, when set, keys the chain with this Vault transit key
 	// instead of the file (PLATBOT_AUDIT_VAULT_TRANSIT_KEY), on
 	// VaultTransitMount (default "transit").
-	VaultTransitKey   string `yaml:"vault_transit_key"`
-	VaultTransitMount string `yaml:"vault_transit_mount"`
+	VaultTransitKey   string `yaml:"vaultTransitKey"`
+	VaultTransitMount string `yaml:"vaultTransitMount"`
 	// AnchorFile receives the signed chain head as JSON lines
-	// (PLATBOT_AUDIT_ANCHOR_FILE; default <data_dir>/audit-anchors.jsonl,
+	// (PLATBOT_AUDIT_ANCHOR_FILE; default <dataDir>/audit-anchors.jsonl,
 	// "off" to turn it off); AnchorChannel is a Slack channel that also
 	// receives them (PLATBOT_AUDIT_ANCHOR_CHANNEL); AnchorEvery is how often
 	// (default 5m).
-	AnchorFile    string `yaml:"anchor_file"`
-	AnchorChannel string `yaml:"anchor_channel"`
-	AnchorEvery   string `yaml:"anchor_every"`
+	AnchorFile    string `yaml:"anchorFile"`
+	AnchorChannel string `yaml:"anchorChannel"`
+	AnchorEvery   string `yaml:"anchorEvery"`
 }
 
 // LogConfig configures logging.
@@ -125,8 +126,8 @@ type ShellConfig struct {
 // GitHubConfig holds GitHub access.
 type GitHubConfig struct {
 	Token         string `yaml:"token"`
-	APIURL        string `yaml:"api_url"`
-	WebhookSecret string `yaml:"webhook_secret"`
+	APIURL        string `yaml:"apiURL"`
+	WebhookSecret string `yaml:"webhookSecret"`
 }
 
 // VaultConfig holds Vault access (VAULT_ADDR, VAULT_TOKEN).
@@ -134,7 +135,7 @@ type VaultConfig struct {
 	Addr  string `yaml:"addr"`
 	Token string `yaml:"token"`
 	// KVMount is the KV v2 mount for golden-path and self-service secrets.
-	KVMount string `yaml:"kv_mount"`
+	KVMount string `yaml:"kvMount"`
 }
 
 // KubeConfig holds cluster access (KUBECONFIG).
@@ -145,7 +146,7 @@ type KubeConfig struct {
 // PagerDutyConfig holds PagerDuty REST API access.
 type PagerDutyConfig struct {
 	Token  string `yaml:"token"`
-	APIURL string `yaml:"api_url"`
+	APIURL string `yaml:"apiURL"`
 }
 
 // ConfigError names the file, the key and what was expected.
@@ -195,10 +196,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
+		cfg.path, cfg.raw = path, data
 		if err := decodeConfig(path, data, cfg); err != nil {
 			return nil, err
 		}
-		cfg.path, cfg.raw = path, data
 	case errors.Is(err, os.ErrNotExist) && !explicit:
 		// No file: built-in defaults.
 	default:
@@ -213,16 +214,26 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 
 var lineRe = regexp.MustCompile(`line (\d+): (.*)`)
 
+// decodeConfig parses the file, checks every key (renaming the old
+// snake_case ones, see config_keys.go) and decodes it into cfg.
 func decodeConfig(path string, data []byte, cfg *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return yamlError(path, data, "", err)
+	}
+	if root.Kind == 0 {
+		return nil
+	}
+	k := &keyChecker{file: path}
+	if err := k.check(&root, reflect.TypeFor[Config](), ""); err != nil {
+		return err
+	}
+	cfg.deprecated = k.deprecated
+	if err := root.Decode(cfg); err != nil {
 		return yamlError(path, data, "", err)
 	}
 	return nil
 }
-
-var unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 // yamlError turns a yaml.v3 decoding error into a ConfigError naming the
 // file, the line and the dotted key at that line.
@@ -239,9 +250,7 @@ func yamlError(path string, data []byte, section string, err error) error {
 	fmt.Sscanf(m[1], "%d", &line)
 	msg := m[2]
 	key := keyAtLine(data, line)
-	if u := unknownFieldRe.FindStringSubmatch(msg); u != nil {
-		msg = fmt.Sprintf("unknown key %q (see examples/platbot.yaml for the keys this section takes)", u[1])
-	} else if strings.Contains(msg, "cannot unmarshal") {
+	if strings.Contains(msg, "cannot unmarshal") {
 		msg += " (check the value's type against examples/platbot.yaml)"
 	}
 	if key == "" {
@@ -347,22 +356,22 @@ func (c *Config) validate() error {
 		return errf("db", fmt.Sprintf("%q is a URL but not a PostgreSQL one: name a SQLite file such as /data/platbot.db or a postgres://user:password@host/dbname URL (PLATBOT_DB)", redactDSN(c.DB)))
 	}
 	if c.Slack.BotToken != "" && !strings.HasPrefix(c.Slack.BotToken, "xoxb-") {
-		return errf("slack.bot_token", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")
+		return errf("slack.botToken", "expected a bot token starting with xoxb- (SLACK_BOT_TOKEN)")
 	}
 	if err := c.Demo.check(c.path); err != nil {
 		return err
 	}
 	if c.Slack.AppToken != "" && !strings.HasPrefix(c.Slack.AppToken, "xapp-") {
-		return errf("slack.app_token", "expected an app-level token starting with xapp- (SLACK_APP_TOKEN)")
+		return errf("slack.appToken", "expected an app-level token starting with xapp- (SLACK_APP_TOKEN)")
 	}
 	if c.Slack.AppToken != "" && c.Slack.BotToken == "" {
-		return errf("slack.bot_token", "Socket Mode (slack.app_token) also needs the bot token (SLACK_BOT_TOKEN)")
+		return errf("slack.botToken", "Socket Mode (slack.appToken) also needs the bot token (SLACK_BOT_TOKEN)")
 	}
 	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
-		return errf("slack.signing_secret", "the HTTP transport needs the signing secret to verify requests (SLACK_SIGNING_SECRET), or set slack.app_token for Socket Mode")
+		return errf("slack.signingSecret", "the HTTP transport needs the signing secret to verify requests (SLACK_SIGNING_SECRET), or set slack.appToken for Socket Mode")
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
-		return errf("metrics_addr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
+		return errf("metricsAddr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "debug", "info", "warn", "error":
@@ -403,8 +412,8 @@ func (c *Config) SlackConfigured() (bool, string) {
 
 // Feature decodes a feature's section ("catalog", "policy", "paths",
 // "scorecard", "cost", "access", "secrets") into dst, rejecting unknown keys
-// and naming the file, key and line on error. A missing section leaves dst
-// unchanged.
+// with the key probably meant and naming the file, key and line on error. A
+// missing section leaves dst unchanged.
 func (c *Config) Feature(name string, dst any) error {
 	var n *yaml.Node
 	switch name {
@@ -428,17 +437,14 @@ func (c *Config) Feature(name string, dst any) error {
 	if n.Kind == 0 {
 		return nil
 	}
-	// Decode the section from the original file, so errors carry the
-	// file's own line numbers: a struct with the section under its key and
-	// every other top-level key swallowed by an inline map.
-	wrapper := reflect.New(reflect.StructOf([]reflect.StructField{
-		{Name: "Section", Type: reflect.TypeOf(dst), Tag: reflect.StructTag(`yaml:"` + name + `"`)},
-		{Name: "Rest", Type: reflect.TypeOf(map[string]yaml.Node{}), Tag: `yaml:",inline"`},
-	}))
-	wrapper.Elem().Field(0).Set(reflect.ValueOf(dst))
-	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(wrapper.Interface()); err != nil && !errors.Is(err, io.EOF) {
+	// LoadConfig checked the section's keys against its feature's type; a
+	// caller decoding into another type gets that type's keys checked. The
+	// section's nodes carry the file's own line numbers.
+	k := &keyChecker{file: c.path}
+	if err := k.check(n, reflect.TypeOf(dst), name); err != nil {
+		return err
+	}
+	if err := n.Decode(dst); err != nil {
 		return yamlError(c.path, c.raw, name, err)
 	}
 	return nil

@@ -160,7 +160,7 @@ func TestServeConfigForLimits(t *testing.T) {
 	if cfg.MetricsAddr != "127.0.0.1:9090" || cfg.Slack.TeamID != "T0HOME" || fmt.Sprint(cfg.TrustedProxies) != "[10.0.0.0/8 192.0.2.1]" {
 		t.Fatalf("config = %q %q %q", cfg.MetricsAddr, cfg.Slack.TeamID, cfg.TrustedProxies)
 	}
-	if _, err := LoadConfig(env(testEnv(t, map[string]string{"PLATBOT_ADDR": ":8080", "PLATBOT_METRICS_ADDR": ":8080"}))); err == nil || !strings.Contains(err.Error(), "metrics_addr") {
+	if _, err := LoadConfig(env(testEnv(t, map[string]string{"PLATBOT_ADDR": ":8080", "PLATBOT_METRICS_ADDR": ":8080"}))); err == nil || !strings.Contains(err.Error(), "metricsAddr") {
 		t.Fatalf("same address twice: %v", err)
 	}
 	cfg, err = LoadConfig(env(testEnv(t, map[string]string{"PLATBOT_TRUSTED_PROXIES": "proxy.internal"})))

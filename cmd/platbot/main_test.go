@@ -98,8 +98,8 @@ func TestConfigErrorsNameFileKeyAndExpectation(t *testing.T) {
 		{"wrong type names the key", "db: x.db\naddr: [1, 2]\n", nil, []string{"line 2", "addr", "cannot unmarshal"}},
 		{"feature section typo", "db: x.db\n\ncatalog:\n  refresh: \"@every 5m\"\n  locatons:\n    - target: examples/catalog\n", nil, []string{"platbot.yaml line 5", "catalog.locatons", `unknown key "locatons"`}},
 		{"other database url", "", map[string]string{"PLATBOT_DB": "mysql://u:pw@localhost/db"}, []string{"db", "not a PostgreSQL one", "postgres://", "u:***@"}},
-		{"bad token", "slack:\n  bot_token: abc\n  signing_secret: s\n", nil, []string{"slack.bot_token", "xoxb-"}},
-		{"missing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"slack.signing_secret", "SLACK_SIGNING_SECRET"}},
+		{"bad token", "slack:\n  bot_token: abc\n  signing_secret: s\n", nil, []string{"slack.botToken", "xoxb-"}},
+		{"missing secret", "", map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, []string{"slack.signingSecret", "SLACK_SIGNING_SECRET"}},
 		{"bad log level", "log:\n  level: loud\n", nil, []string{"log.level", "debug, info, warn or error"}},
 	}
 	for _, c := range cases {

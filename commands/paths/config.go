@@ -14,33 +14,33 @@ type Config struct {
 	// GitOpsRepo is where pull requests go: "owner/name" on GitHub, or a
 	// local folder path holding (or to hold) a git repository
 	// (PLATBOT_GITOPS_REPO). Default: <data_dir>/gitops.
-	GitOpsRepo string `yaml:"gitops_repo"`
+	GitOpsRepo string `yaml:"gitOpsRepo"`
 	// GitOpsBase is the branch pull requests target ("" = the repository's
 	// default branch on GitHub, "main" locally).
-	GitOpsBase string `yaml:"gitops_base"`
+	GitOpsBase string `yaml:"gitOpsBase"`
 	// TemplatesDir holds template folders (<name>/template.yaml), read besides
 	// the catalog's Template entities. Default examples/templates.
-	TemplatesDir string `yaml:"templates_dir"`
+	TemplatesDir string `yaml:"templatesDir"`
 	// DataDir holds the local development secret store and, by default,
 	// the local GitOps repository. Default .platbot.
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"dataDir"`
 	// GitHubAPIURL is the GitHub API base (GITHUB_API_URL; "" = github.com).
-	GitHubAPIURL string      `yaml:"github_api_url"`
+	GitHubAPIURL string      `yaml:"githubAPIURL"`
 	Vault        VaultConfig `yaml:"vault"`
 	// Labels are added to every pull request (default platbot, golden-path).
 	Labels []string `yaml:"labels"`
 	// RefreshInterval is how often templates are reloaded from their
 	// locations in the background (default 1m).
-	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	RefreshInterval time.Duration `yaml:"refreshInterval"`
 	// StepTimeout bounds one step's work (default 5m); a step that takes
 	// longer fails and can be retried.
-	StepTimeout time.Duration `yaml:"step_timeout"`
+	StepTimeout time.Duration `yaml:"stepTimeout"`
 	// StuckAfter is how long a running run may go without progress before
 	// /plat run retry may restart it (default 15m).
-	StuckAfter time.Duration `yaml:"stuck_after"`
+	StuckAfter time.Duration `yaml:"stuckAfter"`
 	// PreviewTTL is how long a dry run's "Create it" button works (default
 	// 1h); expired previews are deleted.
-	PreviewTTL time.Duration `yaml:"preview_ttl"`
+	PreviewTTL time.Duration `yaml:"previewTTL"`
 	// DemoApproveDir is set in demo mode only (never from the file): the
 	// templates whose files are under this folder (the shipped examples)
 	// count as approved until an admin approves a version of them, and say
@@ -60,17 +60,17 @@ type VaultConfig struct {
 	// only one whose policy may read that environment's secrets ({team},
 	// {service}, {env}; default "{team}-{service}-{env}", so a dev workload
 	// can never read prod credentials).
-	RolePattern string `yaml:"role_pattern"`
+	RolePattern string `yaml:"rolePattern"`
 	// PolicyPattern names the read policy of one secret ({team}, {service},
 	// {env}, {name}; default "{team}-{service}-{env}-{name}-read").
-	PolicyPattern string `yaml:"policy_pattern"`
+	PolicyPattern string `yaml:"policyPattern"`
 	// AuthMount, when set, is a Kubernetes auth mount whose role (named by
 	// RolePattern) gets the policy attached, created when missing and bound
 	// to the service account named after the service in NamespacePattern.
-	AuthMount string `yaml:"auth_mount"`
+	AuthMount string `yaml:"authMount"`
 	// NamespacePattern is the Kubernetes namespace of the service per
 	// environment (default "{team}-{env}").
-	NamespacePattern string `yaml:"namespace_pattern"`
+	NamespacePattern string `yaml:"namespacePattern"`
 }
 
 func (c *Config) applyDefaults() {

@@ -63,59 +63,59 @@ type Config struct {
 	// one-time links are <PublicURL>/seal/<token> (default
 	// http://localhost:8080). It must be https in production: browsers
 	// offer WebCrypto only to secure origins (and localhost).
-	PublicURL string `yaml:"public_url"`
+	PublicURL string `yaml:"publicURL"`
 	// KVMount is the Vault KV v2 mount (default "secret").
-	KVMount string `yaml:"kv_mount"`
+	KVMount string `yaml:"kvMount"`
 	// TransitMount and TransitKey name the Vault transit key the page
 	// encrypts to (default "transit" and "platbot-seal"; created as
 	// rsa-4096 when missing).
-	TransitMount string `yaml:"transit_mount"`
-	TransitKey   string `yaml:"transit_key"`
+	TransitMount string `yaml:"transitMount"`
+	TransitKey   string `yaml:"transitKey"`
 	// Environments are the environments a secret can be added to (default
 	// dev, staging, prod).
 	Environments []string `yaml:"environments"`
 	// DeploymentPath locates a service's Deployment manifest in the GitOps
 	// repository ({service}, {env}, {team}; default
 	// "apps/{service}/{env}/deployment.yaml").
-	DeploymentPath string `yaml:"deployment_path"`
+	DeploymentPath string `yaml:"deploymentPath"`
 	// ExternalSecretPath is where the ExternalSecret of a secret goes
 	// ({service}, {env}, {team}, {secret} = the Kubernetes Secret's name;
 	// default "apps/{service}/{env}/externalsecret-{secret}.yaml").
-	ExternalSecretPath string `yaml:"external_secret_path"`
+	ExternalSecretPath string `yaml:"externalSecretPath"`
 	// Container names the container that gets the env entry ({service};
 	// default "{service}"; a pod with one container gets it regardless).
 	Container string `yaml:"container"`
 	// NamespacePattern is the service's Kubernetes namespace ({team},
 	// {env}; default "{team}-{env}", as the golden paths use) when its
 	// catalog entity has no backstage.io/kubernetes-namespace annotation.
-	NamespacePattern string `yaml:"namespace_pattern"`
+	NamespacePattern string `yaml:"namespacePattern"`
 	// SecretStoreRef names the external-secrets ClusterSecretStore that
 	// reads Vault (default "vault"); RefreshInterval is the
 	// ExternalSecret's refresh interval (default "1h").
-	SecretStoreRef  string `yaml:"secret_store_ref"`
-	RefreshInterval string `yaml:"refresh_interval"`
+	SecretStoreRef  string `yaml:"secretStoreRef"`
+	RefreshInterval string `yaml:"refreshInterval"`
 	// TokenTTL is how long a one-time link works (default 15m).
-	TokenTTL time.Duration `yaml:"token_ttl"`
+	TokenTTL time.Duration `yaml:"tokenTTL"`
 	// SubmitsPerMinute caps the submissions (POST /seal/<token>) one
 	// client address may make per minute (default 10); more are answered
 	// 429. Behind a reverse proxy every client has the proxy's address
 	// unless the proxy is listed in TrustedProxies.
-	SubmitsPerMinute int `yaml:"submits_per_minute"`
+	SubmitsPerMinute int `yaml:"submitsPerMinute"`
 	// TrustedProxies are the reverse proxies in front of platbot, as CIDR
 	// ranges or addresses (PLATBOT_TRUSTED_PROXIES, comma-separated). Only
 	// a request from one of them has its X-Forwarded-For believed for the
 	// per-address limit and the audit trail; by default nobody's is.
-	TrustedProxies []string `yaml:"trusted_proxies"`
+	TrustedProxies []string `yaml:"trustedProxies"`
 	// ChecksumAnnotation, when true (the default), makes a rotation's pull
 	// request bump ChecksumAnnotationKey on the Deployment's pod template,
 	// so the pods restart and read the new value.
-	ChecksumAnnotation    bool   `yaml:"checksum_annotation"`
-	ChecksumAnnotationKey string `yaml:"checksum_annotation_key"`
+	ChecksumAnnotation    bool   `yaml:"checksumAnnotation"`
+	ChecksumAnnotationKey string `yaml:"checksumAnnotationKey"`
 	// GeneratedKey is the key a generated secret's rotation regenerates
 	// (default "password", as the new-db golden path writes it).
-	GeneratedKey string `yaml:"generated_key"`
+	GeneratedKey string `yaml:"generatedKey"`
 	// DataDir holds the development-only store and key (default .platbot).
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"dataDir"`
 	// Labels are put on every pull request (default platbot, secrets).
 	Labels []string `yaml:"labels"`
 }
