@@ -1,14 +1,20 @@
 package scorecard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/scorecard/facts"
@@ -93,7 +99,7 @@ func benchWorld(n, t int, now time.Time) ([]*catalog.Entity, []*grade.Facts) {
 	var ents []*catalog.Entity
 	for g := 0; g < t; g++ {
 		ents = append(ents, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindGroup,
-			Metadata: catalog.Metadata{Name: fmt.Sprintf("team-%03d", g)}, Spec: map[string]any{"type": "team"}})
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("team-%03d", g)}, Spec: map[string]any{"type": "team", "children": []any{}}})
 	}
 	world := make([]*grade.Facts, n)
 	lifecycles := []string{"production", "experimental", "deprecated"}
@@ -143,7 +149,9 @@ func (b benchProviders) VulnFacts(_ context.Context, s facts.Subject) (grade.Vul
 // Bench grades a synthetic catalog with facts in memory on one core, then
 // renders every team's digest, and reports the figures. The CEL programs
 // are compiled once; evaluation reuses one activation and allocates only
-// the results.
+// the results. The digests read the catalog and the grade history as serve
+// does: from a real catalog and a SQLite store in a temporary folder,
+// removed at the end.
 func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	if o.Services <= 0 {
 		o.Services = 10000
@@ -195,27 +203,35 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	res.GradeTime, res.GradeCPU = times[passes/2], cpus[passes/2]
 	res.EvalsPerSecond = float64(o.Services*o.Checks) / res.GradeTime.Seconds()
 
-	// Digest: history for the chart's earlier weeks, then render each team.
-	st := newMemStore(func() time.Time { return now })
+	// Digest: the synthetic catalog and the history of the chart's earlier
+	// weeks go into a real catalog and store in a temporary folder, then
+	// each team's digest is rendered.
+	dir, err := os.MkdirTemp("", "platbot-bench-")
+	if err != nil {
+		return res, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	cat, err := benchCatalog(ctx, dir, ents)
+	if err != nil {
+		return res, err
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, "bench.db"), store.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		return res, fmt.Errorf("bench: %w", err)
+	}
+	defer st.Close()
 	rs := make([]*grade.Result, len(results))
 	for i := range results {
 		rs[i] = &results[i]
 	}
-	for w := 7; w >= 1; w-- {
-		at := now.Add(-time.Duration(w) * 7 * 24 * time.Hour).Truncate(24 * time.Hour)
-		for i, r := range rs {
-			g := grade.Grades[(i+w)%5]
-			b, _ := json.Marshal(historyValue{Grade: g, Owner: r.Owner})
-			if err := st.AppendPoint(ctx, store.Point{Series: SeriesGrade, Key: r.Ref, At: at, Value: b}); err != nil {
-				return res, err
-			}
-		}
+	if err := benchHistory(ctx, st, rs, now); err != nil {
+		return res, err
 	}
 	byRef := benchProviders{}
 	for _, f := range world {
 		byRef[f.Entity.Ref] = f
 	}
-	s, err := New(Deps{Catalog: newStaticCatalog(ents...), Store: st, Providers: facts.Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
+	s, err := New(Deps{Catalog: cat, Store: st, Providers: facts.Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
 		Config: Config{NoDefaultChecks: true, Checks: benchChecks(o.Checks)}})
 	if err != nil {
@@ -242,4 +258,60 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	fmt.Fprintf(o.Out, "digest:  %d teams rendered (messages + %d-week PNG charts, %d KiB) in %v, CPU %v\n",
 		o.Teams, s.cfg.Digest.Weeks, res.ChartBytes/1024, res.DigestTime.Round(time.Millisecond), res.DigestCPU.Round(time.Millisecond))
 	return res, nil
+}
+
+// benchCatalog writes the synthetic entities to a catalog file in dir and
+// loads a catalog from it.
+func benchCatalog(ctx context.Context, dir string, ents []*catalog.Entity) (*catalog.Catalog, error) {
+	var b bytes.Buffer
+	for _, e := range ents {
+		y, err := yaml.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("bench: catalog %s: %w", e.Ref(), err)
+		}
+		b.WriteString("---\n")
+		b.Write(y)
+	}
+	file := filepath.Join(dir, "catalog-info.yaml")
+	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	cfg := catalog.DefaultConfig()
+	cfg.Locations = []catalog.LocationConfig{{Type: "file", Target: file}}
+	cat, err := catalog.New(cfg, catalog.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		return nil, fmt.Errorf("bench: catalog: %w", err)
+	}
+	rep, err := cat.Refresh(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bench: catalog: %w", err)
+	}
+	if rep.Entities != len(ents) {
+		return nil, fmt.Errorf("bench: catalog holds %d of the %d synthetic entities (%s)", rep.Entities, len(ents), rep)
+	}
+	return cat, nil
+}
+
+// benchHistory stores a grade point per service for each of the seven
+// weeks before now, so the charts have history to draw. The points are
+// appended concurrently, so the store's writer commits them in batches.
+func benchHistory(ctx context.Context, st *store.Store, rs []*grade.Result, now time.Time) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(256)
+	for w := 7; w >= 1; w-- {
+		at := now.Add(-time.Duration(w) * 7 * 24 * time.Hour).Truncate(24 * time.Hour)
+		for i, r := range rs {
+			b, err := json.Marshal(historyValue{Grade: grade.Grades[(i+w)%5], Owner: r.Owner})
+			if err != nil {
+				return fmt.Errorf("bench: history: %w", err)
+			}
+			eg.Go(func() error {
+				return st.AppendPoint(ctx, store.Point{Series: SeriesGrade, Key: r.Ref, At: at, Value: b})
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return fmt.Errorf("bench: history: %w", err)
+	}
+	return nil
 }

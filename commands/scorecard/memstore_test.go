@@ -16,7 +16,7 @@ import (
 
 // memStore is an in-memory Store with the semantics of *store.Store
 // (create-only PutRecord, compare-and-swap transitions, one point per
-// series, key and time). The benchmark uses it, and so do the tests.
+// series, key and time), for the tests.
 type memStore struct {
 	mu      sync.Mutex
 	records map[string]store.Record // kind + "\x00" + id
@@ -147,7 +147,7 @@ func (m *memStore) LatestPoints(_ context.Context, series string, before time.Ti
 	return out, nil
 }
 
-// staticCatalog is a fixed in-memory Catalog (benchmark and tests).
+// staticCatalog is a fixed in-memory Catalog for the tests.
 type staticCatalog struct {
 	byRef      map[string]*catalog.Entity
 	byKind     map[string][]*catalog.Entity
