@@ -20,6 +20,15 @@ type Records interface {
 
 var _ Records = (*Store)(nil)
 
+// CAS is the part of Records that Modify needs: read, create-if-absent and
+// compare-and-swap. A feature that only replaces one record declares this
+// much and calls Modify.
+type CAS interface {
+	PutRecord(ctx context.Context, r Record) (created bool, err error)
+	GetRecord(ctx context.Context, kind, id string) (*Record, error)
+	UpdateRecord(ctx context.Context, r Record) (*Record, error)
+}
+
 // Item is a record with its Data decoded: Record carries the metadata (and
 // Data as stored), Value the decoded JSON.
 type Item[T any] struct {
@@ -49,7 +58,12 @@ func (t Typed[T]) Kind() string { return t.kind }
 const MaxAttempts = 3
 
 // decode fills an Item from a stored record.
-func (t Typed[T]) decode(r *Record) (*Item[T], error) {
+func (t Typed[T]) decode(r *Record) (*Item[T], error) { return decodeItem[T](r) }
+
+// encode sets r's Kind and Data from v.
+func (t Typed[T]) encode(r *Record, v T) error { return encodeItem(t.kind, r, v) }
+
+func decodeItem[T any](r *Record) (*Item[T], error) {
 	it := &Item[T]{Record: *r}
 	if len(r.Data) > 0 && string(r.Data) != "null" {
 		if err := json.Unmarshal(r.Data, &it.Value); err != nil {
@@ -59,13 +73,12 @@ func (t Typed[T]) decode(r *Record) (*Item[T], error) {
 	return it, nil
 }
 
-// encode sets r's Kind and Data from v.
-func (t Typed[T]) encode(r *Record, v T) error {
+func encodeItem[T any](kind string, r *Record, v T) error {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode record %s/%s: %w", t.kind, r.ID, err)
+		return fmt.Errorf("encode record %s/%s: %w", kind, r.ID, err)
 	}
-	r.Kind, r.Data = t.kind, data
+	r.Kind, r.Data = kind, data
 	return nil
 }
 
@@ -163,21 +176,35 @@ func (t Typed[T]) Delete(ctx context.Context, id string) error {
 // error.
 var ErrNoChange = errors.New("no change")
 
-// Modify is the compare-and-swap retry loop: it loads record id (exists is
-// false and the item zero but for its ID when there is none), lets change
-// edit it, and writes it back, creating it if it was absent. When another
-// writer got there first (a stale Version, or a create that lost), it
-// reloads and calls change again, up to MaxAttempts times; then it fails
-// with an error wrapping ErrConflict. An error from change ends Modify with
-// that error (ErrNoChange: with no error and no write). change may run more
-// than once, so it should only edit the item.
+// Modify is the compare-and-swap retry loop on record id of t's kind; see
+// the package function Modify.
 func (t Typed[T]) Modify(ctx context.Context, id string, change func(it *Item[T], exists bool) error) (*Item[T], error) {
+	return Modify(ctx, t.recs, t.kind, id, change)
+}
+
+// Modify is the compare-and-swap retry loop, written once: it loads record
+// kind/id (exists is false and the item zero but for Kind and ID when there
+// is none), lets change edit it, and writes it back, creating it if it was
+// absent. When another writer got there first (a stale Version, or a
+// create that lost), it reloads and calls change again, up to MaxAttempts
+// times; then it fails with an error wrapping ErrConflict. An error from
+// change ends Modify with that error (ErrNoChange: with no error and no
+// write, returning the item as stored, nil when absent). change may run
+// more than once, so it should only edit the item.
+func Modify[T any](ctx context.Context, recs CAS, kind, id string, change func(it *Item[T], exists bool) error) (*Item[T], error) {
+	get := func() (*Item[T], error) {
+		r, err := recs.GetRecord(ctx, kind, id)
+		if err != nil {
+			return nil, err
+		}
+		return decodeItem[T](r)
+	}
 	for range MaxAttempts {
-		cur, err := t.Get(ctx, id)
+		cur, err := get()
 		exists := err == nil
 		switch {
 		case errors.Is(err, ErrNotFound):
-			cur = &Item[T]{Record: Record{Kind: t.kind, ID: id}}
+			cur = &Item[T]{Record: Record{Kind: kind, ID: id}}
 		case err != nil:
 			return nil, err
 		}
@@ -187,28 +214,32 @@ func (t Typed[T]) Modify(ctx context.Context, id string, change func(it *Item[T]
 				if !exists {
 					return nil, nil
 				}
-				return t.decode(&loaded) // as stored, whatever change did
+				return decodeItem[T](&loaded) // as stored, whatever change did
 			}
 			return nil, err
 		}
-		cur.Kind, cur.ID = t.kind, id
+		next := cur.Record
+		next.Kind, next.ID = kind, id
+		if err := encodeItem(kind, &next, cur.Value); err != nil {
+			return nil, err
+		}
 		if !exists {
-			created, err := t.Put(ctx, cur.Record, cur.Value)
+			created, err := recs.PutRecord(ctx, next)
 			if err != nil {
 				return nil, err
 			}
 			if created {
-				return t.Get(ctx, id)
+				return get()
 			}
 			continue // created meanwhile by another writer: change that
 		}
-		out, err := t.Update(ctx, cur)
+		out, err := recs.UpdateRecord(ctx, next)
 		if err == nil {
-			return out, nil
+			return decodeItem[T](out)
 		}
 		if !errors.Is(err, ErrConflict) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("modify record %s/%s: changed by others %d times in a row: %w", t.kind, id, MaxAttempts, ErrConflict)
+	return nil, fmt.Errorf("modify record %s/%s: changed by others %d times in a row: %w", kind, id, MaxAttempts, ErrConflict)
 }

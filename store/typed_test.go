@@ -188,6 +188,30 @@ func testTypedModify(t *testing.T, e engine) {
 	}
 }
 
+// casOnly has nothing but the three methods Modify needs.
+type casOnly struct{ CAS }
+
+// TestModifyOverCAS: the package function works over the three CAS methods
+// alone (what a feature replacing one record declares).
+func TestModifyOverCAS(t *testing.T) { forEachEngine(t, testModifyOverCAS) }
+
+func testModifyOverCAS(t *testing.T, e engine) {
+	ctx := context.Background()
+	s, _, _ := e.open(t)
+	for want := 1; want <= 2; want++ {
+		out, err := Modify(ctx, casOnly{s}, "test.ticket", "t1", func(it *Item[ticket], exists bool) error {
+			if exists != (want > 1) {
+				t.Errorf("exists = %v on write %d", exists, want)
+			}
+			it.Value.Votes++
+			return nil
+		})
+		if err != nil || out.Value.Votes != want || out.Version != int64(want) || out.Kind != "test.ticket" {
+			t.Fatalf("Modify %d = %+v, %v", want, out, err)
+		}
+	}
+}
+
 // racingRecords runs race before each of its first times writes, standing
 // in for another replica writing between a read and a write.
 type racingRecords struct {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -14,7 +15,7 @@ const (
 	SnapshotRecordID   = "current"
 )
 
-// Records is the part of *store.Store that RecordSnapshots uses.
+// Records is the part of *store.Store that RecordSnapshots uses (store.CAS).
 type Records interface {
 	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
 	PutRecord(ctx context.Context, r store.Record) (bool, error)
@@ -28,34 +29,17 @@ type RecordSnapshots struct {
 	Records Records
 }
 
-// SaveSnapshot replaces the stored state with data.
+// SaveSnapshot replaces the stored state with data (a compare-and-swap,
+// retried when another replica saved meanwhile: store.Modify).
 func (r RecordSnapshots) SaveSnapshot(ctx context.Context, data []byte) error {
-	rec := store.Record{Kind: SnapshotRecordKind, ID: SnapshotRecordID, State: "saved", Data: data}
-	for attempt := 0; attempt < 3; attempt++ {
-		cur, err := r.Records.GetRecord(ctx, SnapshotRecordKind, SnapshotRecordID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			created, err := r.Records.PutRecord(ctx, rec)
-			if err != nil {
-				return fmt.Errorf("save catalog snapshot: %w", err)
-			}
-			if created {
-				return nil
-			}
-			continue // another writer created it first: update it
-		case err != nil:
-			return fmt.Errorf("save catalog snapshot: %w", err)
-		}
-		rec.Version = cur.Version
-		_, err = r.Records.UpdateRecord(ctx, rec)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("save catalog snapshot: %w", err)
-		}
+	_, err := store.Modify(ctx, r.Records, SnapshotRecordKind, SnapshotRecordID, func(it *store.Item[json.RawMessage], _ bool) error {
+		it.State, it.Value = "saved", json.RawMessage(data)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save catalog snapshot: %w", err)
 	}
-	return fmt.Errorf("save catalog snapshot: lost the race three times: %w", store.ErrConflict)
+	return nil
 }
 
 // LoadSnapshot returns the stored state, or nil when there is none.
