@@ -212,7 +212,7 @@ func (s *Scorecards) teamRef(ctx context.Context, req *bot.Request) (string, err
 			names = append(names, shortRef(t))
 		}
 		msg := fmt.Sprintf("I can't find a team called `%s`.", arg)
-		if c := closest(arg, names); c != "" {
+		if c := bot.Closest(arg, names); c != "" {
 			msg += fmt.Sprintf(" Did you mean `%s`?", c)
 		}
 		return "", bot.Errorf("%s", msg)

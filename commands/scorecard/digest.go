@@ -87,7 +87,7 @@ func (s *Scorecards) digestTeam(name string) (string, error) {
 		add(g.Ref())
 	}
 	msg := fmt.Sprintf("scorecard digest: there is no team %q in the catalog", name)
-	if c := closest(shortRef(ref), names); c != "" {
+	if c := bot.Closest(shortRef(ref), names); c != "" {
 		msg += fmt.Sprintf("; did you mean %q?", c)
 	} else if len(names) > 0 {
 		sort.Strings(names)
@@ -573,7 +573,7 @@ func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post 
 			return ref, false, nil
 		}
 	}
-	if err := s.limiter.wait(ctx, channel); err != nil {
+	if err := s.limiter.Wait(ctx, channel); err != nil {
 		s.markPart(ctx, key, partFailed, partData{Error: err.Error()})
 		return ref, false, err
 	}
@@ -595,45 +595,4 @@ func (s *Scorecards) markPart(ctx context.Context, key, state string, pd partDat
 	if err != nil {
 		s.log.Error("digest part state not saved", "part", key, "state", state, "err", err)
 	}
-}
-
-// channelLimiter spaces posts to one channel by at least interval.
-type channelLimiter struct {
-	interval time.Duration
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
-	mu       sync.Mutex
-	next     map[string]time.Time
-}
-
-func newChannelLimiter(interval time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *channelLimiter {
-	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
-	}
-	return &channelLimiter{interval: interval, now: now, sleep: sleep, next: map[string]time.Time{}}
-}
-
-// wait blocks until a post to channel is allowed and books the slot.
-func (l *channelLimiter) wait(ctx context.Context, channel string) error {
-	l.mu.Lock()
-	now := l.now()
-	slot := l.next[channel]
-	if slot.Before(now) {
-		slot = now
-	}
-	l.next[channel] = slot.Add(l.interval)
-	l.mu.Unlock()
-	if d := slot.Sub(now); d > 0 {
-		return l.sleep(ctx, d)
-	}
-	return nil
 }

@@ -92,7 +92,7 @@ type Scorecards struct {
 	cost    CostSummarizer
 	log     *slog.Logger
 	now     func() time.Time
-	limiter *channelLimiter
+	limiter *bot.Pacer
 
 	mu     sync.RWMutex
 	router *bot.Router
@@ -144,7 +144,7 @@ func New(d Deps) (*Scorecards, error) {
 		cfg: cfg, checks: cs, cat: d.Catalog, st: d.Store, gh: d.GitHub,
 		secret: []byte(d.WebhookSecret), msgr: d.Messenger, cost: d.Cost, log: log, now: d.Now,
 		g:       facts.NewGatherer(d.Providers, cfg.Facts.Timeout, cfg.Facts.TTL, d.Now, log),
-		limiter: newChannelLimiter(cfg.Digest.PostInterval, d.Now, d.Sleep),
+		limiter: bot.NewPacer(cfg.Digest.PostInterval, d.Now, d.Sleep),
 	}
 	return s, nil
 }
@@ -211,7 +211,7 @@ func (s *Scorecards) findService(arg string) (*catalog.Entity, error) {
 		names = append(names, e.Metadata.Name)
 	}
 	msg := fmt.Sprintf("I can't find a component called `%s` in the catalog.", bot.UserText(arg))
-	if close := closest(arg, names); close != "" {
+	if close := bot.Closest(arg, names); close != "" {
 		msg += fmt.Sprintf(" Did you mean `%s`?", close)
 	}
 	return nil, bot.Errorf("%s", msg)
@@ -338,39 +338,4 @@ func (s *Scorecards) gradesAt(ctx context.Context, t time.Time) (map[string]hist
 // previous weekly run), for movers.
 func (s *Scorecards) lastWeek(ctx context.Context, now time.Time) (map[string]historyValue, error) {
 	return s.gradesAt(ctx, now.Add(-6*24*time.Hour))
-}
-
-// closest returns the name nearest to s by edit distance (or "").
-func closest(s string, names []string) string {
-	best, bestD := "", 1<<30
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if bestD > max(2, len(s)/3) {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -122,7 +122,7 @@ func (s *Scorecards) handleWaive(ctx context.Context, req *bot.Request) error {
 	c, ok := s.checks.Get(checkID)
 	if !ok {
 		msg := fmt.Sprintf("There is no check `%s`.", bot.UserText(checkID))
-		if close := closest(checkID, s.checks.IDs()); close != "" {
+		if close := bot.Closest(checkID, s.checks.IDs()); close != "" {
 			msg += fmt.Sprintf(" Did you mean `%s`?", close)
 		}
 		return bot.Errorf("%s Checks: %s.", msg, strings.Join(s.checks.IDs(), ", "))
