@@ -13,6 +13,7 @@ import (
 
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/integrations/opencost"
 )
 
@@ -38,10 +39,10 @@ func (s setsSource) Allocation(context.Context, opencost.Query) ([]opencost.Allo
 // annotation, and one allocation response of 61 daily steps (60 days and
 // today) aggregated by label:service,namespace,controller, plus unallocated
 // workloads. About 5% of services jump in the last week and 5% are idle.
-func benchData(n int) (*fakeCatalog, []opencost.AllocationSet) {
-	cat := &fakeCatalog{}
+func benchData(tb testing.TB, n int) (*catalogtest.Catalog, []opencost.AllocationSet) {
+	var ents []*catalog.Entity
 	for t := 0; t < 200; t++ {
-		cat.entities = append(cat.entities, group(fmt.Sprintf("team-%03d", t), fmt.Sprintf("#team-%03d", t)))
+		ents = append(ents, group(fmt.Sprintf("team-%03d", t), fmt.Sprintf("#team-%03d", t)))
 	}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("svc-%05d", i)
@@ -49,8 +50,9 @@ func benchData(n int) (*fakeCatalog, []opencost.AllocationSet) {
 		if i%10 == 0 {
 			ann = []string{catalog.AnnotationBudget, fmt.Sprint(2500 + i%7*200)}
 		}
-		cat.entities = append(cat.entities, component(name, fmt.Sprintf("team-%03d", i%200), "service="+name, ann...))
+		ents = append(ents, component(name, fmt.Sprintf("team-%03d", i%200), "service="+name, ann...))
 	}
+	cat := catalogtest.FromEntities(tb, ents...)
 	start := testNow.Truncate(24*time.Hour).AddDate(0, 0, -60)
 	sets := make([]opencost.AllocationSet, 61)
 	for d := range sets {
@@ -96,7 +98,7 @@ func benchRules() []AlertRule {
 // services and 200 teams (with the contributors of every alert that
 // fires), and the hygiene report.
 func BenchmarkCostsAndAlerts10k(b *testing.B) {
-	cat, sets := benchData(10000)
+	cat, sets := benchData(b, 10000)
 	c, err := New(Config{Alerts: benchRules()}, Deps{Source: setsSource{sets}, Catalog: cat, Store: bottest.NewHarness(b, bottest.HarnessOptions{Start: testNow}).Store, Now: func() time.Time { return testNow }})
 	if err != nil {
 		b.Fatal(err)
@@ -132,7 +134,7 @@ func BenchmarkCostsAndAlerts10k(b *testing.B) {
 // evaluation, de-duplication reads and writes, and posting. The first
 // iteration posts every alert; later ones find them all already posted.
 func BenchmarkRunAlerts10k(b *testing.B) {
-	cat, sets := benchData(10000)
+	cat, sets := benchData(b, 10000)
 	msgr := bottest.NewMessenger()
 	c, err := New(Config{Alerts: benchRules(), PlatformChannel: "#platform"}, Deps{
 		Source: setsSource{sets}, Catalog: cat, Store: bottest.NewHarness(b, bottest.HarnessOptions{Start: testNow}).Store, Messenger: msgr,
@@ -160,7 +162,7 @@ func BenchmarkRunAlerts10k(b *testing.B) {
 // BenchmarkDecodeAllocation10k decodes one allocation response of 10,000
 // services (one accumulated step) through the client's envelope type.
 func BenchmarkDecodeAllocation10k(b *testing.B) {
-	_, sets := benchData(10000)
+	_, sets := benchData(b, 10000)
 	raw, err := json.Marshal(opencost.Response{Code: 200, Data: sets[:1]})
 	if err != nil {
 		b.Fatal(err)

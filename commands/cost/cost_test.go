@@ -164,7 +164,7 @@ func TestTeamTopAndSummary(t *testing.T) {
 	// A database sharing checkout's tag counts once, for checkout.
 	db := component("checkout-db", "shop", "service=checkout")
 	db.Kind = catalog.KindResource
-	w.cat.entities = append(w.cat.entities, db, component("cart", "shop", "service=cart"))
+	w.cat.AddEntities(db, component("cart", "shop", "service=cart"))
 	w.srv.Dataset().Add(opencosttest.Workload{Namespace: "shop", Kind: "deployment", Name: "cart", Labels: map[string]string{"service": "cart"}, CPU: 10}.Rows(testNow.AddDate(0, 0, -70), 80, nil)...)
 
 	out := w.run("cost team shop")
@@ -207,7 +207,7 @@ func TestUnallocatedHygiene(t *testing.T) {
 	w := newWorld(t, Config{})
 	// worker is tagged by another key (app=worker): its workload has no
 	// service label, but it is claimed, so it is not reported.
-	w.cat.entities = append(w.cat.entities, component("worker", "shop", "app=worker"))
+	w.cat.AddEntities(component("worker", "shop", "app=worker"))
 	w.srv.Dataset().Add(opencosttest.Workload{Namespace: "jobs", Kind: "deployment", Name: "worker", Labels: map[string]string{"app": "worker"}, CPU: 4}.Rows(testNow.AddDate(0, 0, -70), 80, nil)...)
 
 	h, err := w.costs.Hygiene(context.Background())
@@ -498,7 +498,7 @@ func TestGapInDataAlertsNothing(t *testing.T) {
 
 func TestMalformedAnnotationsAreCatalogProblems(t *testing.T) {
 	w := newWorld(t, Config{})
-	w.cat.entities = append(w.cat.entities,
+	w.cat.AddEntities(
 		component("reports", "shop", "service=reports", catalog.AnnotationBudget, "5k"),
 		component("broken", "shop", "reports"),
 		group("money2", "", catalog.AnnotationBudget, "-10"),
@@ -514,7 +514,7 @@ func TestMalformedAnnotationsAreCatalogProblems(t *testing.T) {
 		byEntity[p.Entity] = p
 	}
 	p := byEntity["component:default/reports"]
-	if !strings.Contains(p.Message, `finops/monthly-budget: "5k" is not a positive monthly amount`) || p.File != "test/reports.yaml" || p.Severity != catalog.SeverityWarning {
+	if !strings.Contains(p.Message, `finops/monthly-budget: "5k" is not a positive monthly amount`) || p.File != entityFile(t, w.cat, "reports") || p.Severity != catalog.SeverityWarning {
 		t.Errorf("budget problem = %+v", p)
 	}
 	mustContain(t, byEntity["component:default/broken"].Message, "finops/cost-tag", `"reports" is not key=value`)
@@ -777,4 +777,14 @@ func TestRacingClicksAcknowledgeOnce(t *testing.T) {
 	if st := w.record(kindAlert, btn.Value).State; st != stateAcked {
 		t.Fatalf("state = %q", st)
 	}
+}
+
+// entityFile is the file the catalog read an entity from.
+func entityFile(t *testing.T, cat Catalog, ref string) string {
+	t.Helper()
+	e, ok := cat.Get(ref)
+	if !ok || e.Source.File == "" {
+		t.Fatalf("%s: not in the catalog, or from no file", ref)
+	}
+	return e.Source.File
 }

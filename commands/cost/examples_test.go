@@ -1,18 +1,12 @@
 package cost
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"io"
-	"io/fs"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
@@ -33,37 +27,19 @@ var (
 	} = (*Costs)(nil)
 )
 
-// exampleCatalog reads the entities of examples/catalog.
-func exampleCatalog(t *testing.T) *fakeCatalog {
+// exampleCatalog is the real catalog over examples/catalog.
+func exampleCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	cat := &fakeCatalog{}
-	err := filepath.WalkDir("../../examples/catalog", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || (!strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml")) {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var e catalog.Entity
-			if err := dec.Decode(&e); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				return err
-			}
-			if e.Kind != "" {
-				e.Source = catalog.Source{File: path}
-				cat.entities = append(cat.entities, &e)
-			}
-		}
-		return nil
-	})
+	cfg := catalog.DefaultConfig()
+	cfg.Locations = []catalog.LocationConfig{{Target: "../../examples/catalog"}}
+	cat, err := catalog.New(cfg, catalog.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err == nil {
+		_, err = cat.Refresh(context.Background())
+	}
 	if err != nil {
 		t.Skipf("example catalog not readable: %v", err)
 	}
-	if len(cat.entities) == 0 {
+	if cat.Len() == 0 {
 		t.Skip("example catalog is empty")
 	}
 	return cat
@@ -79,7 +55,7 @@ func TestShellDefaultExampleData(t *testing.T) {
 	}
 	examples := os.DirFS("../../examples/cost")
 	w := newWorld(t, Config{})
-	w.cat = cat
+	w.catalog = cat
 	w.cfg.OpenCost.URL = ""
 	src, desc, err := NewSource(w.cfg, examples, w.clock.Now)
 	if err != nil {

@@ -15,56 +15,12 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/integrations/opencost"
 	"github.com/platbot/platbot/integrations/opencost/opencosttest"
 	"github.com/platbot/platbot/store"
 )
-
-// fakeCatalog serves a fixed set of entities.
-type fakeCatalog struct{ entities []*catalog.Entity }
-
-func (f *fakeCatalog) Get(ref string) (*catalog.Entity, bool) {
-	want := catalog.NormalizeRef(ref, catalog.KindComponent, catalog.DefaultNamespace)
-	for _, e := range f.entities {
-		if e.Ref() == want {
-			return e, true
-		}
-	}
-	if !strings.Contains(ref, ":") {
-		var hits []*catalog.Entity
-		for _, e := range f.entities {
-			if strings.EqualFold(e.Metadata.Name, ref) {
-				hits = append(hits, e)
-			}
-		}
-		if len(hits) == 1 {
-			return hits[0], true
-		}
-	}
-	return nil, false
-}
-
-func (f *fakeCatalog) List(kind string) []*catalog.Entity {
-	var out []*catalog.Entity
-	for _, e := range f.entities {
-		if kind == "" || e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (f *fakeCatalog) OwnedBy(group string) []*catalog.Entity {
-	ref := catalog.NormalizeRef(group, catalog.KindGroup, catalog.DefaultNamespace)
-	var out []*catalog.Entity
-	for _, e := range f.entities {
-		if e.Owner() == ref {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // problemLog records reported catalog problems.
 type problemLog struct {
@@ -95,7 +51,6 @@ func component(name, owner, costTag string, annotations ...string) *catalog.Enti
 		APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
 		Metadata: catalog.Metadata{Name: name, Annotations: map[string]string{}},
 		Spec:     map[string]any{"type": "service", "lifecycle": "production", "owner": owner},
-		Source:   catalog.Source{Location: "file:test", File: "test/" + name + ".yaml", Line: 1},
 	}
 	if costTag != "" {
 		e.Metadata.Annotations[catalog.AnnotationCostTag] = costTag
@@ -110,8 +65,7 @@ func group(name, channel string, annotations ...string) *catalog.Entity {
 	e := &catalog.Entity{
 		APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindGroup,
 		Metadata: catalog.Metadata{Name: name, Annotations: map[string]string{}},
-		Spec:     map[string]any{"type": "team"},
-		Source:   catalog.Source{File: "test/org.yaml", Line: 3},
+		Spec:     map[string]any{"type": "team", "children": []any{}},
 	}
 	if channel != "" {
 		e.Metadata.Annotations[catalog.AnnotationSlackChannel] = channel
@@ -132,7 +86,7 @@ type world struct {
 	h        *bottest.Harness
 	clock    *bottest.Clock
 	srv      *opencosttest.Server
-	cat      *fakeCatalog
+	cat      *catalogtest.Catalog
 	store    *store.Store
 	problems *problemLog
 	audit    *bottest.Auditor
@@ -198,20 +152,21 @@ func baseDataset(now time.Time) *opencost.Dataset {
 	return ds
 }
 
-func baseCatalog() *fakeCatalog {
-	return &fakeCatalog{entities: []*catalog.Entity{
+// baseCatalog is a real catalog holding the standard scenario's entities.
+func baseCatalog(t testing.TB) *catalogtest.Catalog {
+	return catalogtest.FromEntities(t,
 		component("checkout", "shop", "service=checkout"),
 		component("payments", "money", "service=payments"),
 		component("search", "shop", ""),
 		group("shop", "#team-shop"),
 		group("money", ""),
-	}}
+	)
 }
 
 func newWorld(t *testing.T, cfg Config) *world {
 	t.Helper()
 	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: testNow})
-	w := &world{t: t, h: h, clock: h.Clock, cat: baseCatalog(), store: h.Store, problems: &problemLog{}, audit: h.Audit, msgr: h.Messenger, cfg: cfg}
+	w := &world{t: t, h: h, clock: h.Clock, cat: baseCatalog(t), store: h.Store, problems: &problemLog{}, audit: h.Audit, msgr: h.Messenger, cfg: cfg}
 	w.srv = opencosttest.New(baseDataset(testNow), "", w.clock.Now)
 	t.Cleanup(w.srv.Close)
 	if w.cfg.PlatformChannel == "" {
