@@ -37,8 +37,8 @@ func loadYAML(t *testing.T, content string) (*Config, string, error) {
 
 var camelKey = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 
-// snakeCaseSections still have snake_case keys, converted by their
-// feature's change together with the tests that write them.
+// snakeCaseSections still have snake_case keys, to be converted together
+// with the feature's own tests that write them (cost's ParseConfig tests).
 var snakeCaseSections = map[string]bool{"cost": true}
 
 // TestConfigKeysAreCamelCase: every key of platbot.yaml, top level and
@@ -82,6 +82,11 @@ func TestConfigKeysAreCamelCase(t *testing.T) {
 	}
 	if bad := walk(reflect.TypeFor[Config](), ""); len(bad) > 0 {
 		t.Errorf("keys that are not explicit camelCase yaml tags:\n%s", strings.Join(bad, "\n"))
+	}
+	for name := range snakeCaseSections {
+		if bad := walk(sectionTypes[name], name); len(bad) == 0 {
+			t.Errorf("section %s is camelCase now: remove it from snakeCaseSections", name)
+		}
 	}
 	for name := range sectionTypes {
 		if !hasSectionField(reflect.TypeFor[Config](), name) {
