@@ -17,27 +17,10 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// auditLog records audit events; fail makes Audit return an error.
-type auditLog struct {
-	mu     sync.Mutex
-	events []store.Event
-	fail   error
-}
-
-func (a *auditLog) Audit(_ context.Context, e store.Event) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.fail != nil {
-		return a.fail
-	}
-	a.events = append(a.events, e)
-	return nil
-}
-
-func (a *auditLog) last() store.Event {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.events[len(a.events)-1]
+// last is the last event audit recorded.
+func last(audit *bottest.Auditor) store.Event {
+	evs := audit.Events()
+	return evs[len(evs)-1]
 }
 
 // exampleCatalog is the repository's example organisation.
@@ -52,10 +35,10 @@ func exampleCatalog(t testing.TB) *catalog.Catalog {
 	return c
 }
 
-func newEngine(t testing.TB, cfg Config) (*Engine, *auditLog, *catalog.Catalog) {
+func newEngine(t testing.TB, cfg Config) (*Engine, *bottest.Auditor, *catalog.Catalog) {
 	t.Helper()
 	c := exampleCatalog(t)
-	audit := &auditLog{}
+	audit := bottest.NewAuditor()
 	e, err := New(cfg, c, audit, WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
@@ -153,15 +136,15 @@ func TestDefaultPolicyDecisionTable(t *testing.T) {
 			if !d.Allow && d.AskWhom == "" {
 				t.Error("a denial must say whom to ask")
 			}
-			ev := audit.last()
+			ev := last(audit)
 			if ev.ActorID != tc.user.ID || ev.Action != "policy."+tc.action || ev.Details["rule"] != tc.rule ||
 				(ev.Decision == Allow) != tc.allow || ev.Target == "" {
 				t.Errorf("audit event = %+v", ev)
 			}
 		})
 	}
-	if len(audit.events) != len(cases) {
-		t.Errorf("%d audit events for %d decisions", len(audit.events), len(cases))
+	if len(audit.Events()) != len(cases) {
+		t.Errorf("%d audit events for %d decisions", len(audit.Events()), len(cases))
 	}
 }
 
@@ -365,7 +348,8 @@ func TestFailClosed(t *testing.T) {
 	}
 
 	// Audit down: changes are refused, reads still pass.
-	audit := &auditLog{fail: errors.New("disk full")}
+	audit := bottest.NewAuditor()
+	audit.FailWith(errors.New("disk full"))
 	e, _ = New(DefaultConfig(), c, audit, WithLogger(quiet))
 	if d := e.Decide(ctx, priya, bot.ActionDelete, payments); d.Allow || d.Rule != RuleAuditUnavailable {
 		t.Errorf("unaudited delete: %+v", d)
@@ -447,8 +431,8 @@ func TestConcurrentDecisions(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(audit.events) != 400 {
-		t.Errorf("%d audit events", len(audit.events))
+	if len(audit.Events()) != 400 {
+		t.Errorf("%d audit events", len(audit.Events()))
 	}
 }
 
