@@ -322,3 +322,21 @@ func dropTopLevelKey(t *testing.T, data []byte, key string) []byte {
 	}
 	return out
 }
+
+// TestOldKeyWarnsOnceAtStart: a subcommand run on a file with an old key
+// does its work and says once, on stderr, which key to write instead.
+func TestOldKeyWarnsOnceAtStart(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "platbot.yaml")
+	if err := os.WriteFile(p, []byte("log:\n  level: info\nslack:\n  team_id: T0HOME\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := testEnv(t, nil)
+	e["PLATBOT_CONFIG"] = p
+	code, _, errOut := runBot(t, e, "", "migrate")
+	if code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut)
+	}
+	if n := strings.Count(errOut, "is deprecated"); n != 1 || !strings.Contains(errOut, "write slack.teamID") || !strings.Contains(errOut, "platbot.yaml:4") {
+		t.Errorf("want one warning naming slack.teamID at platbot.yaml:4, got %d in:\n%s", n, errOut)
+	}
+}
