@@ -18,9 +18,10 @@ type HarnessOptions struct {
 	Start time.Time
 	// Policy replaces the recording Policy as the router's policy.
 	Policy bot.Policy
-	// PolicyAudits and Denial are passed to bot.RouterOptions.
+	// PolicyAudits, Denial and Version are passed to bot.RouterOptions.
 	PolicyAudits bool
 	Denial       func(action string, res bot.Resource, d bot.Decision) bot.Message
+	Version      string
 }
 
 // Harness is a bot wired like a real one for feature tests: a router over
@@ -76,7 +77,7 @@ func (h *Harness) Restart() *bot.Router {
 	}
 	h.Router = bot.NewRouter(bot.RouterOptions{
 		Policy: pol, Audit: h.Audit, Queue: h.Store, Logger: h.Logs.Logger(), Now: h.Clock.Now,
-		PolicyAudits: h.Options.PolicyAudits, Denial: h.Options.Denial,
+		PolicyAudits: h.Options.PolicyAudits, Denial: h.Options.Denial, Version: h.Options.Version,
 	})
 	h.Router.SetMessenger(bot.TransportShell, h.Messenger)
 	return h.Router

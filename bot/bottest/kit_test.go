@@ -80,7 +80,10 @@ func TestPolicy(t *testing.T) {
 // reaches it, the router's audit, and a policy denial.
 func TestHarness(t *testing.T) {
 	start := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
-	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: start})
+	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: start, Version: "v1.2.3"})
+	if h.Router.Version() != "v1.2.3" || !h.Clock.Now().Equal(start) {
+		t.Fatalf("harness: version %q, clock %v", h.Router.Version(), h.Clock.Now())
+	}
 	var ran []string
 	h.Router.HandleJob("test.later", func(_ context.Context, p json.RawMessage) error {
 		ran = append(ran, string(p))
