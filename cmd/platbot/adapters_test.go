@@ -63,3 +63,26 @@ func TestGitHubGitOpsRepoWithoutTokenIsAConfigError(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// One Vault client per configuration: the features get the client the
+// audit chain key would use, not one of their own.
+func TestFeaturesShareTheOneVaultClient(t *testing.T) {
+	e := testEnv(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": "t"})
+	cfg, err := LoadConfig(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := buildApp(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	vc, err := cfg.vaultClient(log)
+	if err != nil || vc == nil || vc.Addr() != "http://127.0.0.1:1" {
+		t.Fatalf("vaultClient = %v, %v", vc, err)
+	}
+	if app.feats.vault != vc || app.feats.dev != nil {
+		t.Fatalf("features hold Vault client %p (dev store %v), want the configuration's %p", app.feats.vault, app.feats.dev, vc)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/integrations/vault"
 	"github.com/platbot/platbot/store"
 )
 
@@ -55,7 +54,7 @@ func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create boo
 		if cfg.Vault.Addr == "" {
 			return nil, &ConfigError{File: cfg.path, Key: "audit.vault_transit_key", Msg: "needs Vault: set VAULT_ADDR and VAULT_TOKEN (vault.addr, vault.token)"}
 		}
-		vc, err := vault.New(vault.Config{Addr: cfg.Vault.Addr, Token: cfg.Vault.Token, Logger: log})
+		vc, err := cfg.vaultClient(log)
 		if err != nil {
 			return nil, fmt.Errorf("audit chain key: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/platbot/platbot/integrations/vault"
 	"github.com/platbot/platbot/store"
 )
 
@@ -74,6 +75,9 @@ type Config struct {
 	// deprecated are the old snake_case keys the file used (see
 	// config_keys.go), logged once by newLogger.
 	deprecated []keyDeprecation
+	// vault is the one Vault client, built on first use (vaultClient in
+	// features.go): the audit chain key and the features share it.
+	vault *vault.Client
 }
 
 // SlackConfig holds Slack credentials and the API base.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -332,8 +333,12 @@ func (f *features) buildClients(ctx context.Context, app *App) error {
 		addr = pc.Vault.Addr
 	}
 	if addr != "" {
+		if cfg.Vault.Addr == "" {
+			// Only the paths section names Vault: it becomes the one address.
+			cfg.Vault.Addr = addr
+		}
 		var err error
-		if f.vault, err = vault.New(vault.Config{Addr: addr, Token: cfg.Vault.Token, Namespace: os.Getenv("VAULT_NAMESPACE"), Logger: log}); err != nil {
+		if f.vault, err = cfg.vaultClient(log); err != nil {
 			return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 		}
 		return nil
@@ -343,6 +348,21 @@ func (f *features) buildClients(ctx context.Context, app *App) error {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 	}
 	return nil
+}
+
+// vaultClient returns the one Vault client of this configuration (nil
+// without vault.addr), built on first use from vault.addr, vault.token and
+// VAULT_NAMESPACE: the audit chain key and the features share it.
+func (c *Config) vaultClient(log *slog.Logger) (*vault.Client, error) {
+	if c.vault != nil || c.Vault.Addr == "" {
+		return c.vault, nil
+	}
+	vc, err := vault.New(vault.Config{Addr: c.Vault.Addr, Token: c.Vault.Token, Namespace: os.Getenv("VAULT_NAMESPACE"), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	c.vault = vc
+	return vc, nil
 }
 
 // buildPaths wires the golden paths over the shared clients.
