@@ -4,10 +4,11 @@
 //
 // The grading engine (checks, phases, the facts document and the grading
 // rule) is package grade, which is pure; gathering facts and the providers
-// are package facts; the digest's chart is package chart. This package is
-// the feature on top of them: commands, digests, the production gate,
-// waivers, the bench command and the wiring. The subpackages never import
-// it.
+// are package facts; the digest's chart is package chart; package webhook
+// authenticates GitHub's webhook deliveries and hands the pull requests to
+// gate over. This package is the feature on top of them: commands,
+// digests, the production gate, waivers, the bench command and the wiring.
+// The subpackages never import it.
 //
 // # Checks
 //

@@ -3,9 +3,6 @@ package scorecard
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +16,8 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
+	"github.com/platbot/platbot/commands/scorecard/webhook"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/store"
 )
@@ -132,39 +129,6 @@ func gateMessage(v GateVerdict) bot.Message {
 	return bot.Message{Text: head, Blocks: blocks}
 }
 
-// MaxWebhookBody bounds a webhook delivery. A pull_request event is tens of
-// kilobytes (a long description included); GitHub allows any event up to
-// 25 MB, which the gate never needs. A larger body is answered 413: by its
-// Content-Length before anything is read, or as soon as the limit is passed.
-const MaxWebhookBody = 2 << 20
-
-// MaxWebhooksInFlight bounds the deliveries served at once; one more is
-// answered 503 (GitHub shows it as a failed delivery to redeliver).
-const MaxWebhooksInFlight = 16
-
-// ValidSignature checks GitHub's X-Hub-Signature-256 ("sha256=<hex HMAC of
-// the body>") in constant time.
-func ValidSignature(secret, body []byte, header string) bool {
-	want, ok := parseSignature(header)
-	if len(secret) == 0 || !ok {
-		return false
-	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return hmac.Equal(want, mac.Sum(nil))
-}
-
-// parseSignature reads an X-Hub-Signature-256 value: "sha256=" and 64 hex
-// digits.
-func parseSignature(header string) ([]byte, bool) {
-	h, ok := strings.CutPrefix(header, "sha256=")
-	if !ok || len(h) != 2*sha256.Size {
-		return nil, false
-	}
-	b, err := hex.DecodeString(h)
-	return b, err == nil
-}
-
 // gateJobPayload is a pull request to gate.
 type gateJobPayload struct {
 	Owner    string `json:"owner"`
@@ -174,144 +138,33 @@ type gateJobPayload struct {
 	Delivery string `json:"delivery,omitempty"`
 }
 
-// pullRequestEvent is the part of GitHub's pull_request event the gate reads.
-type pullRequestEvent struct {
-	Action      string `json:"action"`
-	Number      int    `json:"number"`
-	PullRequest struct {
-		Number int `json:"number"`
-		Head   struct {
-			SHA string `json:"sha"`
-		} `json:"head"`
-	} `json:"pull_request"`
-	Repository struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
-}
-
-// WebhookHandler serves POST /github/webhook. Every delivery must carry a
-// valid X-Hub-Signature-256 made with GITHUB_WEBHOOK_SECRET (else 401).
-// pull_request events (opened, synchronize, reopened, edited) on catalog
-// repositories are gated as a durable job (202); ping is answered; other
-// events are ignored. At most MaxWebhooksInFlight deliveries are served at
-// once and none larger than MaxWebhookBody is read.
+// WebhookHandler serves POST /github/webhook (see package webhook): every
+// delivery must carry a valid X-Hub-Signature-256 made with
+// GITHUB_WEBHOOK_SECRET; pull_request events on catalog repositories are
+// gated as a durable job.
 func (s *Scorecards) WebhookHandler() http.Handler {
-	return s.webhookHandler(httpguard.NewLimit(MaxWebhooksInFlight))
+	return s.webhookHandler(httpguard.NewLimit(webhook.MaxInFlight))
 }
 
 func (s *Scorecards) webhookHandler(l *httpguard.Limit) http.Handler {
-	return httpguard.Wrap(http.HandlerFunc(s.serveWebhook), l, func(r *http.Request) {
-		s.log.Warn("github webhook refused: too many deliveries in flight", "limit", l.Cap(), "remote", r.RemoteAddr)
-	})
+	rc := &webhook.Receiver{Secret: s.secret, Gated: s.gatedRepo, Submit: s.submitGate, Log: s.log}
+	return rc.Handler(l)
 }
 
-// serveWebhook refuses what it can before reading the body — a declared
-// length over MaxWebhookBody, a missing or malformed signature — then
-// streams the body through the HMAC, keeping it only for a pull_request
-// event (the one payload it reads), and compares the signature at the end.
-func (s *Scorecards) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if len(s.secret) == 0 {
-		s.log.Error("github webhook refused: no webhook secret is configured (GITHUB_WEBHOOK_SECRET)")
-		http.Error(w, "webhook secret not configured", http.StatusServiceUnavailable)
-		return
-	}
-	if httpguard.Declared(r, MaxWebhookBody) {
-		w.Header().Set("Connection", "close")
-		s.log.Warn("github webhook refused: body over the limit", "remote", r.RemoteAddr, "content_length", r.ContentLength, "limit", MaxWebhookBody)
-		http.Error(w, fmt.Sprintf("body larger than %d bytes", MaxWebhookBody), http.StatusRequestEntityTooLarge)
-		return
-	}
-	want, ok := parseSignature(r.Header.Get("X-Hub-Signature-256"))
-	if !ok {
-		w.Header().Set("Connection", "close")
-		s.log.Warn("github webhook without a valid X-Hub-Signature-256", "remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	event := r.Header.Get("X-GitHub-Event")
-	mac := hmac.New(sha256.New, s.secret)
-	var body []byte
-	var err error
-	if event == "pull_request" {
-		body, err = httpguard.ReadBody(w, r, MaxWebhookBody, mac)
-	} else {
-		err = httpguard.Discard(w, r, MaxWebhookBody, mac)
-	}
-	switch {
-	case errors.Is(err, httpguard.ErrTooLarge):
-		s.log.Warn("github webhook refused: body over the limit", "remote", r.RemoteAddr, "limit", MaxWebhookBody)
-		http.Error(w, fmt.Sprintf("body larger than %d bytes", MaxWebhookBody), http.StatusRequestEntityTooLarge)
-		return
-	case err != nil:
-		http.Error(w, "unreadable body", http.StatusBadRequest)
-		return
-	}
-	if !hmac.Equal(want, mac.Sum(nil)) {
-		s.log.Warn("github webhook with a bad signature", "remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	switch event {
-	case "ping":
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("pong\n"))
-		return
-	case "pull_request":
-	default:
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte("ignored\n"))
-		return
-	}
-	var ev pullRequestEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		http.Error(w, "bad pull_request payload", http.StatusBadRequest)
-		return
-	}
-	switch ev.Action {
-	case "opened", "synchronize", "reopened", "edited", "ready_for_review":
-	default:
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte("ignored\n"))
-		return
-	}
-	owner, repo, ok := facts.SplitSlug(ev.Repository.FullName)
-	number := ev.PullRequest.Number
-	if number == 0 {
-		number = ev.Number
-	}
-	if !ok || number == 0 || ev.PullRequest.Head.SHA == "" {
-		http.Error(w, "pull_request payload lacks repository, number or head sha", http.StatusBadRequest)
-		return
-	}
-	if !s.gatedRepo(ev.Repository.FullName) {
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte("not a catalog repository\n"))
-		return
-	}
+// submitGate queues the gating of a pull request a delivery named (or runs
+// it at once when the feature is not registered with a router).
+func (s *Scorecards) submitGate(ctx context.Context, pr webhook.PullRequest) error {
 	if s.gh == nil {
-		http.Error(w, "gate has no GitHub client", http.StatusServiceUnavailable)
-		return
+		return webhook.Unavailable("gate has no GitHub client")
 	}
-	p := gateJobPayload{Owner: owner, Repo: repo, Number: number, SHA: ev.PullRequest.Head.SHA, Delivery: r.Header.Get("X-GitHub-Delivery")}
-	ctx := r.Context()
+	p := gateJobPayload{Owner: pr.Owner, Repo: pr.Repo, Number: pr.Number, SHA: pr.SHA, Delivery: pr.Delivery}
 	if rt := s.getRouter(); rt != nil {
-		_, err = rt.Enqueue(ctx, bot.JobSpec{Kind: JobGate, Payload: p,
-			DedupeKey: fmt.Sprintf("scorecard.gate:%s/%s#%d@%s", owner, repo, number, p.SHA)})
-	} else {
-		_, err = s.GatePullRequest(ctx, p.Owner, p.Repo, p.Number, p.SHA)
+		_, err := rt.Enqueue(ctx, bot.JobSpec{Kind: JobGate, Payload: p,
+			DedupeKey: fmt.Sprintf("scorecard.gate:%s/%s#%d@%s", p.Owner, p.Repo, p.Number, p.SHA)})
+		return err
 	}
-	if err != nil {
-		s.log.Error("github webhook: gate not run", "repo", ev.Repository.FullName, "pr", number, "err", err)
-		http.Error(w, "could not gate the pull request", http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = w.Write([]byte("queued\n"))
+	_, err := s.GatePullRequest(ctx, p.Owner, p.Repo, p.Number, p.SHA)
+	return err
 }
 
 func (s *Scorecards) gatedRepo(fullName string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/bot/httpguard/guardtest"
+	"github.com/platbot/platbot/commands/scorecard/webhook"
 )
 
 func hookHeader(event, signature string) http.Header {
@@ -20,7 +21,7 @@ func hookHeader(event, signature string) http.Header {
 
 // TestWebhookRefusesHugeBodiesWithBoundedMemory: a 30 MB delivery is
 // answered 413 — by its Content-Length before a byte is read, or, sent
-// chunked, as soon as it passes MaxWebhookBody — and what the process
+// chunked, as soon as it passes webhook.MaxBody — and what the process
 // allocated meanwhile stays far below what was sent.
 func TestWebhookRefusesHugeBodiesWithBoundedMemory(t *testing.T) {
 	f, fake := gateFixture(t)
@@ -33,8 +34,8 @@ func TestWebhookRefusesHugeBodiesWithBoundedMemory(t *testing.T) {
 		chunked bool
 		max     uint64
 	}{
-		{false, 1 << 20},                     // refused from the header: nothing read
-		{true, 3*MaxWebhookBody + (1 << 20)}, // read up to the limit, then refused
+		{false, 1 << 20},                      // refused from the header: nothing read
+		{true, 3*webhook.MaxBody + (1 << 20)}, // read up to the limit, then refused
 	} {
 		var status int
 		alloc := guardtest.Allocated(func() {
@@ -60,7 +61,7 @@ func TestWebhookForgedSignatureIsNotBuffered(t *testing.T) {
 	f, fake := gateFixture(t)
 	srv := httptest.NewServer(f.s.WebhookHandler())
 	t.Cleanup(srv.Close)
-	const size = MaxWebhookBody - 1024
+	const size = webhook.MaxBody - 1024
 	body := guardtest.Body{Prefix: []byte(`{"zen":"`), Size: size, Chunked: true}
 
 	var status int

@@ -49,8 +49,8 @@ type VulnReports interface {
 	VulnerabilitySummary(ctx context.Context, namespace, labelSelector string) (kube.VulnSummary, error)
 }
 
-// SplitSlug splits a github.com/project-slug annotation ("owner/repo").
-func SplitSlug(slug string) (owner, repo string, ok bool) {
+// splitSlug splits a github.com/project-slug annotation ("owner/repo").
+func splitSlug(slug string) (owner, repo string, ok bool) {
 	owner, repo, ok = strings.Cut(strings.TrimSpace(slug), "/")
 	return owner, repo, ok && owner != "" && repo != "" && !strings.Contains(repo, "/")
 }
@@ -64,7 +64,7 @@ type githubRepoProvider struct{ c GitHubRepos }
 
 func (p githubRepoProvider) RepoFacts(ctx context.Context, s Subject) (grade.RepoFacts, error) {
 	slug := s.Entity.Annotation(catalog.AnnotationGitHubSlug)
-	owner, repo, ok := SplitSlug(slug)
+	owner, repo, ok := splitSlug(slug)
 	if !ok {
 		return grade.RepoFacts{Slug: slug, Workflows: []string{}}, nil
 	}
@@ -146,7 +146,7 @@ type deployProvider struct {
 func (p deployProvider) DeployFacts(ctx context.Context, s Subject) (grade.DeployFacts, error) {
 	var f grade.DeployFacts
 	var errs []error
-	if owner, repo, ok := SplitSlug(s.Entity.Annotation(catalog.AnnotationGitHubSlug)); ok && p.gh != nil {
+	if owner, repo, ok := splitSlug(s.Entity.Annotation(catalog.AnnotationGitHubSlug)); ok && p.gh != nil {
 		at, found, err := p.gh.LastDeployment(ctx, owner, repo, p.env)
 		switch {
 		case err != nil:
