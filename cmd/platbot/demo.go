@@ -297,12 +297,14 @@ func (f *features) buildDemoAccess(app *App) error {
 	if err != nil {
 		return fmt.Errorf("demo mode: %s: %w", demoAccessFile, err)
 	}
-	if f.access, err = access.New(access.Deps{
-		Config: acfg, Store: app.Store, Catalog: f.catalog, Issuers: access.DryRunIssuers(acfg, app.Log), Logger: app.Log,
+	if f.access, err = access.New(acfg, access.Deps{
+		Store: app.Store, Catalog: f.catalog, Issuers: access.DryRunIssuers(acfg, app.Log), Logger: app.Log,
 	}); err != nil {
 		return fmt.Errorf("demo mode: access: %w", err)
 	}
-	f.access.Register(app.Router)
+	if err := bot.NewRegistry(app.Router, nil).Install(f.access); err != nil {
+		return fmt.Errorf("demo mode: %w", err)
+	}
 	app.startup = append(app.startup, f.access.Resume)
 	return nil
 }

@@ -268,10 +268,12 @@ func (f *features) buildAccess(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "access.environments", Msg: err.Error()}
 	}
-	if f.access, err = access.New(access.Deps{Config: acfg, Store: app.Store, Catalog: f.catalog, Issuers: issuers, Logger: app.Log}); err != nil {
+	if f.access, err = access.New(acfg, access.Deps{Store: app.Store, Catalog: f.catalog, Issuers: issuers, Logger: app.Log}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "access", Msg: err.Error()}
 	}
-	f.access.Register(app.Router)
+	if err := bot.NewRegistry(app.Router, nil).Install(f.access); err != nil {
+		return err
+	}
 	app.startup = append(app.startup, f.access.Resume)
 	return nil
 }

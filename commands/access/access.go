@@ -76,10 +76,8 @@ type Router interface {
 	Outbound(transport string) bot.Messenger
 }
 
-// Deps are what New needs.
+// Deps are what New needs besides the configuration.
 type Deps struct {
-	// Config is the access configuration (validated by New).
-	Config Config
 	// Store persists requests and grants.
 	Store Store
 	// Catalog resolves services, owners and identities.
@@ -95,8 +93,8 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Access is the access feature. Create it with New, then Register it with
-// the router and call Resume once the router's worker runs.
+// Access is the access feature. Create it with New, install it in a
+// bot.Registry and call Resume once the router's worker runs.
 type Access struct {
 	cfg     Config
 	st      Store
@@ -138,21 +136,24 @@ const (
 // (Resume starts the failed ones again).
 const jobAttempts = 25
 
-// New returns the feature. Every environment needs an issuer.
-func New(d Deps) (*Access, error) {
-	if err := d.Config.Validate(); err != nil {
+var _ bot.Feature = (*Access)(nil)
+
+// New returns the feature over cfg (validated here, defaults filled in).
+// Every environment needs an issuer.
+func New(cfg Config, d Deps) (*Access, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if d.Store == nil || d.Catalog == nil {
 		return nil, errors.New("access: need a store and a catalog")
 	}
-	for _, e := range d.Config.Environments {
+	for _, e := range cfg.Environments {
 		if d.Issuers[e.Name] == nil {
 			return nil, fmt.Errorf("access: no issuer for environment %q", e.Name)
 		}
 	}
 	a := &Access{
-		cfg:     d.Config,
+		cfg:     cfg,
 		st:      d.Store,
 		cat:     d.Catalog,
 		issuers: d.Issuers,
@@ -202,18 +203,22 @@ func DryRunIssuers(cfg Config, log *slog.Logger) map[string]Issuer {
 // Config returns the validated configuration.
 func (a *Access) Config() Config { return a.cfg }
 
-// Register adds the access commands, the "access" buttons and the grant jobs
-// to the router.
-func (a *Access) Register(r *bot.Router) {
-	a.setRouter(r)
-	r.Register(a.commands()...)
-	r.HandleAction("access", a.act)
-	r.HandleJob(JobIssue, a.jobIssue)
-	r.HandleJob(JobLapse, a.flow.RunLapse)
-	r.HandleJob(JobExpire, a.jobExpire)
-	r.HandleJob(JobWarn, a.jobWarn)
-	r.HandleJob(JobCleanup, a.jobCleanup)
-	r.HandleJob(JobNag, a.jobNag)
+// Name is the feature's name and configuration section.
+func (a *Access) Name() string { return "access" }
+
+// Register adds the access commands, the "access" buttons and the grant
+// jobs, and keeps the router to enqueue, authorize, audit and post later.
+func (a *Access) Register(reg *bot.Registry) error {
+	a.setRouter(reg.Router())
+	reg.Commands(a.commands()...)
+	reg.Action("access", a.act)
+	reg.Job(JobIssue, a.jobIssue)
+	reg.Job(JobLapse, a.flow.RunLapse)
+	reg.Job(JobExpire, a.jobExpire)
+	reg.Job(JobWarn, a.jobWarn)
+	reg.Job(JobCleanup, a.jobCleanup)
+	reg.Job(JobNag, a.jobNag)
+	return nil
 }
 
 func (a *Access) setRouter(r Router) {

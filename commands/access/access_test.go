@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/store"
 )
 
@@ -194,15 +195,21 @@ func TestSelfApprovalAndOutsidersRefused(t *testing.T) {
 
 func TestPolicyEngineIsConsulted(t *testing.T) {
 	h := newHarness(t)
-	pol := &recordingPolicy{deny: true}
+	pol := bottest.NewPolicy()
+	pol.Deny(bot.ActionApprove)
 	h.r = bot.NewRouter(bot.RouterOptions{Audit: h.st, Queue: h.st, Now: h.clock.Now, Policy: pol, Logger: h.logger()})
 	h.r.SetMessenger(bot.TransportShell, h.m)
-	h.a.Register(h.r)
+	h.install()
 	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
 	h.click(peter, payApprovals, ActionApprove, id)
 	h.wantState(id, StatePending)
 	h.wantSent("ephemeral", payApprovals, "You may not approve")
-	res := pol.last(bot.ActionApprove)
+	var res bot.Resource
+	for _, d := range pol.Seen() {
+		if d.Action == bot.ActionApprove {
+			res = d.Resource
+		}
+	}
 	if res.Owner != "group:default/payments" || res.Ref != "component:default/payments-api" {
 		t.Errorf("resource = %+v", res)
 	}
@@ -213,7 +220,7 @@ func TestPolicyEngineIsConsulted(t *testing.T) {
 	if !hasTag {
 		t.Errorf("resource tags %v lack requester:%s", res.Tags, rita)
 	}
-	pol.setDeny(false)
+	pol.Allow(bot.ActionApprove)
 	h.click(peter, payApprovals, ActionApprove, id)
 	h.wantState(id, StateApproved)
 }

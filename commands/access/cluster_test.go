@@ -122,7 +122,7 @@ func TestRealClusterGrantRevokeExpire(t *testing.T) {
 		cfg.Levels = map[string]string{"view": testViewRole, "edit": "edit"}
 		cfg.Environments[1].Levels = nil
 		// Real time for the token; the fake clock drives platbot's jobs.
-		h.clock.t = time.Now().UTC()
+		h.clock.Set(time.Now().UTC())
 	})
 
 	// Request, approve, deliver.
@@ -437,7 +437,7 @@ func TestRealClusterNamespaceSelector(t *testing.T) {
 		cfg.Levels = map[string]string{"view": testViewRole}
 		cfg.Environments[1].Levels = nil
 		cfg.Environments[0].Namespaces = Namespaces{Selector: "platbot.dev/access=allowed"}
-		h.clock.t = time.Now().UTC()
+		h.clock.Set(time.Now().UTC())
 	})
 
 	errs := h.submit(erin, "access gateway-api prod-us", values("gateway-api", "prod-us", "view", "1h", testReason))

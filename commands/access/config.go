@@ -164,6 +164,18 @@ type Config struct {
 	Kubeconfig string `yaml:"kubeconfig"`
 }
 
+// DefaultConfig is the configuration before platbot.yaml's access section
+// is applied: the default durations, and no levels or environments (New
+// refuses a configuration without them).
+func DefaultConfig() Config {
+	return Config{
+		PendingTTL:      Duration(DefaultPendingTTL),
+		WarnBefore:      Duration(DefaultWarnBefore),
+		DefaultDuration: Duration(DefaultDuration),
+		BreakGlassNag:   Duration(DefaultBreakGlassNag),
+	}
+}
+
 // Environment is one cluster access can be requested to.
 type Environment struct {
 	// Name is what users type and pick ("prod-us").
@@ -428,7 +440,7 @@ func (c *Config) Validate() error {
 // probably meant: a typo must not fall back to a default silently
 // ("approvalRequired: 3" would otherwise leave one approval enough).
 func DecodeConfig(n *yaml.Node) (Config, error) {
-	var c Config
+	c := DefaultConfig()
 	if n == nil || n.Kind == 0 {
 		return c, errors.New("access config: missing (configure access.levels and access.environments)")
 	}

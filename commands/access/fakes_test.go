@@ -6,49 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/kube"
 )
-
-// recordingPolicy records every decision and denies approvals when told.
-type recordingPolicy struct {
-	mu   sync.Mutex
-	deny bool
-	seen []struct {
-		action string
-		res    bot.Resource
-	}
-}
-
-func (p *recordingPolicy) Decide(_ context.Context, _ bot.User, action string, res bot.Resource) bot.Decision {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.seen = append(p.seen, struct {
-		action string
-		res    bot.Resource
-	}{action, res})
-	if p.deny && action == bot.ActionApprove {
-		return bot.Decision{Allow: false, Rule: "test-deny", Reason: "The test policy says no."}
-	}
-	return bot.Decision{Allow: true, Rule: "test-allow"}
-}
-
-func (p *recordingPolicy) setDeny(d bool) {
-	p.mu.Lock()
-	p.deny = d
-	p.mu.Unlock()
-}
-
-func (p *recordingPolicy) last(action string) bot.Resource {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := len(p.seen) - 1; i >= 0; i-- {
-		if p.seen[i].action == action {
-			return p.seen[i].res
-		}
-	}
-	return bot.Resource{}
-}
 
 // flakyIssuer is an Issuer whose cluster can be down or refuse.
 type flakyIssuer struct {

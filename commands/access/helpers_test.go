@@ -1,7 +1,6 @@
 package access
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -44,24 +43,6 @@ const (
 	teamChannel  = "C-PAYMENTS"
 	testReason   = "debug stuck payouts in INC-4211"
 )
-
-// clock is a settable time source shared by the store, router and feature.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // cluster is a fake Kubernetes cluster per environment: client-go fake
 // clientsets that mint JWT-shaped tokens, each recorded.
@@ -152,14 +133,14 @@ type harness struct {
 	t       *testing.T
 	ctx     context.Context
 	path    string
-	clock   *clock
+	clock   *bottest.Clock // shared by the store, router, issuers and feature
 	st      *store.Store
 	m       *bottest.Messenger
 	r       *bot.Router
 	a       *Access
 	cat     *catalog.Catalog
 	cluster *cluster
-	logs    *syncBuffer
+	logs    *bottest.LogBuffer
 	issuers map[string]Issuer
 	// realPolicy wires the shipped default policy instead of AllowAll
 	// (policyCfg instead of the default, when set).
@@ -171,23 +152,6 @@ type harness struct {
 // policy over its catalog, as cmd/platbot wires it.
 func withDefaultPolicy(h *harness, _ *Config) { h.realPolicy = true }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type option func(*harness, *Config)
 
 func newHarness(t *testing.T, opts ...option) *harness {
@@ -196,9 +160,9 @@ func newHarness(t *testing.T, opts ...option) *harness {
 		t:       t,
 		ctx:     context.Background(),
 		path:    filepath.Join(t.TempDir(), "platbot.db"),
-		clock:   &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)},
+		clock:   bottest.NewClock(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)),
 		cluster: newCluster("prod-us", "prod-eu"),
-		logs:    &syncBuffer{},
+		logs:    &bottest.LogBuffer{},
 	}
 	cfg := testConfig()
 	for _, o := range opts {
@@ -223,9 +187,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	return h
 }
 
-func (h *harness) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+func (h *harness) logger() *slog.Logger { return h.logs.Logger() }
 
 // start opens the store and builds a router and the feature over it, as a
 // fresh platbot process would.
@@ -252,12 +214,21 @@ func (h *harness) start(cfg Config) {
 	}
 	h.r = bot.NewRouter(ropts)
 	h.r.SetMessenger(bot.TransportShell, h.m)
-	a, err := New(Deps{Config: cfg, Store: st, Catalog: h.cat, Issuers: h.issuers, Logger: h.logger(), Now: h.clock.Now})
+	a, err := New(cfg, Deps{Store: st, Catalog: h.cat, Issuers: h.issuers, Logger: h.logger(), Now: h.clock.Now})
 	if err != nil {
 		h.t.Fatalf("access.New: %v", err)
 	}
-	a.Register(h.r)
 	h.a = a
+	h.install()
+}
+
+// install registers the feature with the harness's router, as cmd/platbot
+// installs features.
+func (h *harness) install() {
+	h.t.Helper()
+	if err := bot.NewRegistry(h.r, nil).Install(h.a); err != nil {
+		h.t.Fatalf("install access: %v", err)
+	}
 }
 
 // restart simulates a new platbot process over the same store file.
