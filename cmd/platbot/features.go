@@ -179,7 +179,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildScorecards(app); err != nil {
 		return err
 	}
-	if err := f.score.Register(r, s); err != nil {
+	if err := bot.NewRegistry(r, s).Install(f.score); err != nil {
 		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
 	}
 
@@ -455,14 +455,14 @@ func (f *features) buildScorecards(app *App) error {
 		providers.Deploys = facts.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
 	}
 	deps := scorecard.Deps{
-		Config: sc, Catalog: f.catalog, Store: app.Store, Providers: providers,
+		Catalog: f.catalog, Store: app.Store, Providers: providers,
 		WebhookSecret: cfg.GitHub.WebhookSecret, Cost: f.cost, Logger: app.Log,
 	}
 	if f.gh != nil {
 		deps.GitHub = f.gh
 	}
 	var err error
-	if f.score, err = scorecard.New(deps); err != nil {
+	if f.score, err = scorecard.New(sc, deps); err != nil {
 		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
 	}
 	return nil

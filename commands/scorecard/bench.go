@@ -231,9 +231,9 @@ func Bench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	for _, f := range world {
 		byRef[f.Entity.Ref] = f
 	}
-	s, err := New(Deps{Catalog: cat, Store: st, Providers: facts.Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
-		Config: Config{NoDefaultChecks: true, Checks: benchChecks(o.Checks)}})
+	s, err := New(Config{NoDefaultChecks: true, Checks: benchChecks(o.Checks)}, Deps{Catalog: cat, Store: st,
+		Providers: facts.Providers{Repo: byRef, OnCall: byRef, Deploys: byRef, Vulns: byRef},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
 	if err != nil {
 		return res, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,69 +27,64 @@ const (
 	JobGate       = "scorecard.gate"
 )
 
-// digestJob is the payload of digest jobs: the scheduled time fixes the
-// week, so a retry on another day still digests the same week.
+// digestJob is the payload of the refresh and org digest jobs: the
+// scheduled time fixes the week, so a retry on another day still digests
+// the same week. (Team digests run as bot.PerTeam jobs, whose bot.TeamRun
+// payload has the same "at".)
 type digestJob struct {
 	At time.Time `json:"at"`
 }
 
 // Register adds the scorecard commands, the waiver buttons (prefix
 // "scorecard"), the jobs, and the cron entries: the daily history refresh,
-// the org digest, one digest entry for the teams on the default schedule,
-// and one per team with a schedule of its own. sch may be nil (no cron).
-func (s *Scorecards) Register(r *bot.Router, sch *bot.Scheduler) error {
+// the org digest, and the team digests as one per-team job (bot.PerTeam):
+// one entry for the teams on the default schedule and one per team with a
+// schedule of its own.
+func (s *Scorecards) Register(reg *bot.Registry) error {
+	r := reg.Router()
 	s.mu.Lock()
 	s.router = r
 	s.mu.Unlock()
+	s.waivers.SetRouter(waiverAudit{r})
 
-	r.Register(s.Commands()...)
-	r.HandleAction(ActionPrefix, s.handleAction)
-	r.HandleJob(JobRefresh, s.refreshJob)
-	r.HandleJob(JobWaiverExpire, s.expireWaiver)
-	r.HandleJob(JobGate, s.gateJob)
-	r.HandleJob(JobDigestOrg, func(ctx context.Context, p json.RawMessage) error {
+	reg.Commands(s.Commands()...)
+	reg.Action(ActionPrefix, s.handleAction)
+	reg.Job(JobRefresh, s.refreshJob)
+	reg.Job(JobWaiverExpire, s.expireWaiver)
+	reg.Job(JobGate, s.gateJob)
+	reg.Job(JobDigestOrg, func(ctx context.Context, p json.RawMessage) error {
 		at, err := decodeDigestJob(p)
 		if err != nil {
 			return err
 		}
 		return s.digest(ctx, nil, true, at, deliveryOptions{})
 	})
-	r.HandleJob(JobDigestDefault, func(ctx context.Context, p json.RawMessage) error {
-		at, err := decodeDigestJob(p)
-		if err != nil {
-			return err
-		}
-		return s.digest(ctx, s.defaultScheduleTeams(), false, at, deliveryOptions{})
-	})
-	for team := range s.cfg.Teams {
-		r.HandleJob(JobDigestTeam+team, func(ctx context.Context, p json.RawMessage) error {
-			at, err := decodeDigestJob(p)
-			if err != nil {
-				return err
-			}
-			return s.digest(ctx, []string{team}, false, at, deliveryOptions{})
-		})
-	}
-	if sch == nil {
-		return nil
-	}
 	payload := func(at time.Time) any { return digestJob{At: at} }
 	defLoc, err := time.LoadLocation(s.cfg.Digest.Timezone)
 	if err != nil {
 		return fmt.Errorf("scorecard: digest time zone: %w", err)
 	}
-	if err := sch.Every(s.cfg.Refresh, defLoc, JobRefresh, payload); err != nil {
-		return fmt.Errorf("scorecard: %w", err)
-	}
-	if err := sch.Every(s.cfg.Digest.Schedule, defLoc, JobDigestDefault, payload); err != nil {
+	if err := reg.Every(s.cfg.Refresh, defLoc, JobRefresh, payload); err != nil {
 		return fmt.Errorf("scorecard: %w", err)
 	}
 	if s.cfg.PlatformChannel != "" {
-		if err := sch.Every(s.cfg.Digest.Schedule, defLoc, JobDigestOrg, payload); err != nil {
+		if err := reg.Every(s.cfg.Digest.Schedule, defLoc, JobDigestOrg, payload); err != nil {
 			return fmt.Errorf("scorecard: %w", err)
 		}
 	}
-	for team, tc := range s.cfg.Teams {
+	digests := bot.PerTeam{
+		Kind: JobDigestDefault, Spec: s.cfg.Digest.Schedule, Location: defLoc,
+		TeamKind: func(team string) string { return JobDigestTeam + team },
+		Run: func(ctx context.Context, run bot.TeamRun) error {
+			teams := []string{run.Team}
+			if run.Team == "" {
+				teams = s.defaultScheduleTeams()
+			}
+			return s.digest(ctx, teams, false, run.At, deliveryOptions{})
+		},
+	}
+	for _, team := range slices.Sorted(maps.Keys(s.cfg.Teams)) {
+		tc := s.cfg.Teams[team]
 		if tc.Skip || !tc.ownSchedule() {
 			continue
 		}
@@ -95,9 +92,10 @@ func (s *Scorecards) Register(r *bot.Router, sch *bot.Scheduler) error {
 		if err != nil {
 			return err
 		}
-		if err := sch.Every(spec, loc, JobDigestTeam+team, payload); err != nil {
-			return fmt.Errorf("scorecard: team %s: %w", team, err)
-		}
+		digests.Teams = append(digests.Teams, bot.TeamSchedule{Team: team, Spec: spec, Location: loc})
+	}
+	if err := reg.PerTeam(digests); err != nil {
+		return fmt.Errorf("scorecard: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/scorecard/chart"
 	"github.com/platbot/platbot/commands/scorecard/grade"
@@ -42,7 +43,7 @@ func seedHistory(t *testing.T, st *memStore) {
 func approvedWaiver(t *testing.T, st *memStore, id, service, check string, expires time.Time) {
 	t.Helper()
 	w := Waiver{ID: id, Service: "component:default/" + service, Check: check, Days: 14, Reason: "vendor patch pending",
-		Requester: bot.User{ID: "U-DEV"}, Expires: expires}
+		Ballot: approval.Ballot{Requester: bot.User{ID: "U-DEV"}}, Expires: expires}
 	b, _ := json.Marshal(w)
 	if _, err := st.PutRecord(context.Background(), store.Record{Kind: KindWaiver, ID: id, State: WaiverApproved, Key: w.Service, Data: b}); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func checkPNG(t *testing.T, b []byte) {
 }
 
 func TestDigest(t *testing.T) {
-	st := newMemStore(newClock(testNow).Now)
+	st := newMemStore(bottest.NewClock(testNow).Now)
 	seedHistory(t, st)
 	approvedWaiver(t, st, "w-1", "reports-service", "deploys-recently", testNow.Add(5*24*time.Hour))
 	approvedWaiver(t, st, "w-2", "reports-service", "has-readme-runbook", testNow.Add(40*24*time.Hour))
@@ -283,7 +284,7 @@ func (flakyMessenger) Upload(context.Context, string, string, bot.File) error {
 // process over the same store, then a retried job: every part is posted
 // exactly once.
 func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
-	st := newMemStore(newClock(testNow).Now)
+	st := newMemStore(bottest.NewClock(testNow).Now)
 	ctx := context.Background()
 
 	first := newFixture(t, fixtureOptions{store: st})
@@ -352,7 +353,7 @@ func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
 // TestDigestPartInFlightIsNotRepeated: a part a crashed run left "sending"
 // may already be in Slack, so it is never posted again.
 func TestDigestPartInFlightIsNotRepeated(t *testing.T) {
-	st := newMemStore(newClock(testNow).Now)
+	st := newMemStore(bottest.NewClock(testNow).Now)
 	if _, err := st.PutRecord(context.Background(), store.Record{Kind: KindDigestPart, ID: "team|group:default/checkout|2026-W49|summary", State: partSending}); err != nil {
 		t.Fatal(err)
 	}
@@ -381,8 +382,25 @@ func TestRegisterWithScheduler(t *testing.T) {
 	}
 	f := newFixture(t, fixtureOptions{config: cfg})
 	sch := bot.NewScheduler(f.r.Worker(), quietLogger())
-	if err := f.s.Register(f.r, sch); err != nil {
+	reg := bot.NewRegistry(f.r, sch)
+	if err := reg.Install(f.s); err != nil {
 		t.Fatal(err)
+	}
+	// The team digests are one per-team job: the default entry, and an entry
+	// of its own for each team with its own schedule or zone.
+	var got []string
+	for _, e := range reg.Schedules() {
+		got = append(got, e.Kind+" "+e.Spec+" "+e.Loc.String())
+	}
+	want := []string{
+		JobDigestDefault + " 0 9 * * 1 UTC",
+		JobDigestOrg + " 0 9 * * 1 UTC",
+		JobDigestTeam + "group:default/payments 0 9 * * 1 Europe/Berlin",
+		JobDigestTeam + "group:default/reports 30 8 * * 2 UTC",
+		JobRefresh + " 0 5 * * * UTC",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("schedules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if got := f.s.defaultScheduleTeams(); len(got) != 0 {
 		t.Fatalf("default-schedule teams = %v (payments and reports have their own, checkout is skipped)", got)
@@ -391,7 +409,7 @@ func TestRegisterWithScheduler(t *testing.T) {
 		t.Fatalf("reports channel = %q", ch)
 	}
 	// The per-team job digests that team only.
-	if _, err := f.r.Enqueue(context.Background(), bot.JobSpec{Kind: JobDigestTeam + "group:default/reports", Payload: digestJob{At: testNow}}); err != nil {
+	if _, err := f.r.Enqueue(context.Background(), bot.JobSpec{Kind: JobDigestTeam + "group:default/reports", Payload: bot.TeamRun{At: testNow, Team: "group:default/reports"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.r.Worker().RunDue(context.Background()); err != nil {
@@ -400,10 +418,10 @@ func TestRegisterWithScheduler(t *testing.T) {
 	if len(postsTo(f.m, "#reports-digest")) != 2 || len(f.m.Sent()) != 2 {
 		t.Fatalf("team job posted %d: %+v", len(f.m.Sent()), f.m.Sent())
 	}
-	if _, err := New(Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil), Config: Config{Digest: DigestConfig{Schedule: "every monday"}}}); err == nil {
+	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil)}); err == nil {
 		t.Fatal("a bad cron spec was accepted")
 	}
-	if _, err := New(Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil), Config: Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}}); err == nil {
+	if _, err := New(Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}, Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil)}); err == nil {
 		t.Fatal("a bad time zone was accepted")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
@@ -55,8 +56,8 @@ func FuzzScorecardConfig(f *testing.F) {
 		// would take most of the budget.
 		cfg.NoDefaultChecks = true
 		verr := cfg.Validate()
-		clk := newClock(testNow)
-		s, err := New(Deps{Config: cfg, Catalog: newStaticCatalog(seedEntities()...), Store: newMemStore(clk.Now),
+		clk := bottest.NewClock(testNow)
+		s, err := New(cfg, Deps{Catalog: newStaticCatalog(seedEntities()...), Store: newMemStore(clk.Now),
 			Providers: provs, Logger: quietLogger(), Now: clk.Now})
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Validate says %v but New says %v", verr, err)
@@ -141,14 +142,14 @@ func FuzzGitHubWebhook(f *testing.F) {
 	f.Add("pull_request", []byte(`{"action":"opened","number":1e3}`), true)
 	f.Fuzz(func(t *testing.T, event string, body []byte, signed bool) {
 		q := newMemQueue()
-		clk := newClock(testNow)
-		s, err := New(Deps{Config: Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Catalog: newStaticCatalog(seedEntities()...),
+		clk := bottest.NewClock(testNow)
+		s, err := New(Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Deps{Catalog: newStaticCatalog(seedEntities()...),
 			Store: newMemStore(clk.Now), GitHub: noGitHub{}, Logger: quietLogger(), Now: clk.Now, WebhookSecret: "whsec"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := bot.NewRouter(bot.RouterOptions{Policy: bot.AllowAll{}, Audit: &recAuditor{}, Queue: q, Logger: quietLogger(), Now: clk.Now})
-		if err := s.Register(r, nil); err != nil {
+		r := bot.NewRouter(bot.RouterOptions{Policy: bot.AllowAll{}, Audit: bottest.NewAuditor(), Queue: q, Logger: quietLogger(), Now: clk.Now})
+		if err := bot.NewRegistry(r, nil).Install(s); err != nil {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest(http.MethodPost, "/github/webhook", strings.NewReader(string(body)))

@@ -238,7 +238,7 @@ func TestWebhookGate(t *testing.T) {
 		t.Fatalf("checkout status = %v", st)
 	}
 
-	acts := strings.Join(f.audit.actions(), " ")
+	acts := strings.Join(outcomes(f.audit), " ")
 	if !strings.Contains(acts, "scorecard.gate/failure") || !strings.Contains(acts, "scorecard.gate/success") {
 		t.Errorf("gate decisions not audited: %s", acts)
 	}

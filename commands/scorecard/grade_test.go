@@ -3,6 +3,7 @@ package scorecard
 import (
 	"context"
 	"errors"
+	"github.com/platbot/platbot/bot/bottest"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -126,7 +127,7 @@ checks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock(testNow)
+	clk := bottest.NewClock(testNow)
 	f := newFixture(t, fixtureOptions{config: cfg, clock: clk})
 	steps := []struct {
 		at        time.Time

@@ -27,26 +27,6 @@ var testNow = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 
 const exampleFactsPath = "../../examples/scorecard/facts.yaml"
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 func group(name, channel, pagerduty string) *catalog.Entity {
 	ann := map[string]string{}
 	if channel != "" {
@@ -206,24 +186,10 @@ func (q *memQueue) kinds(state string) []string {
 	return out
 }
 
-// recAuditor records audit events.
-type recAuditor struct {
-	mu     sync.Mutex
-	events []store.Event
-}
-
-func (a *recAuditor) Audit(_ context.Context, ev store.Event) error {
-	a.mu.Lock()
-	a.events = append(a.events, ev)
-	a.mu.Unlock()
-	return nil
-}
-
-func (a *recAuditor) actions() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// outcomes returns every recorded audit event as "action/outcome".
+func outcomes(a *bottest.Auditor) []string {
 	var out []string
-	for _, e := range a.events {
+	for _, e := range a.Events() {
 		out = append(out, e.Action+"/"+e.Outcome)
 	}
 	return out
@@ -248,8 +214,8 @@ type fixture struct {
 	m      *bottest.Messenger
 	r      *bot.Router
 	q      *memQueue
-	audit  *recAuditor
-	clock  *clock
+	audit  *bottest.Auditor
+	clock  *bottest.Clock
 	sleeps []time.Duration
 	mu     sync.Mutex
 }
@@ -260,7 +226,7 @@ type fixtureOptions struct {
 	config    Config
 	store     *memStore
 	messenger bot.Messenger
-	clock     *clock
+	clock     *bottest.Clock
 	// catalog replaces the static catalog of entities (the example catalog
 	// for tests of the real policy).
 	catalog Catalog
@@ -273,9 +239,9 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
-	f := &fixture{clock: o.clock, st: o.store, m: bottest.NewMessenger(), q: newMemQueue(), audit: &recAuditor{}}
+	f := &fixture{clock: o.clock, st: o.store, m: bottest.NewMessenger(), q: newMemQueue(), audit: bottest.NewAuditor()}
 	if f.clock == nil {
-		f.clock = newClock(testNow)
+		f.clock = bottest.NewClock(testNow)
 	}
 	if f.st == nil {
 		f.st = newMemStore(f.clock.Now)
@@ -308,8 +274,8 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if o.catalog != nil {
 		cat = o.catalog
 	}
-	s, err := New(Deps{
-		Config: cfg, Catalog: cat, Store: f.st, Providers: provs,
+	s, err := New(cfg, Deps{
+		Catalog: cat, Store: f.st, Providers: provs,
 		Messenger: msgr, Logger: quietLogger(), Now: f.clock.Now, WebhookSecret: "whsec",
 		Sleep: func(_ context.Context, d time.Duration) error {
 			f.mu.Lock()
@@ -329,7 +295,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	}
 	f.r = bot.NewRouter(ropts)
 	f.r.SetMessenger(bot.TransportShell, f.m)
-	if err := s.Register(f.r, nil); err != nil {
+	if err := bot.NewRegistry(f.r, nil).Install(s); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"context"
+	"github.com/platbot/platbot/bot/bottest"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func realPolicyFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit := &recAuditor{}
+	audit := bottest.NewAuditor()
 	eng, err := policy.New(policy.DefaultConfig(), cat, audit, policy.WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
@@ -56,19 +57,20 @@ type CostSummarizer interface {
 	CostSummary(ctx context.Context, team string) (section bot.Section, ok bool)
 }
 
-// Deps are what New needs. Catalog and Store are required.
+// Deps are what New needs besides the Config. Catalog and Store are
+// required.
 type Deps struct {
-	Config    Config
 	Catalog   Catalog
 	Store     Store
 	Providers facts.Providers
 	// GitHub serves the production gate; nil turns the webhook's gating off
 	// (it answers 503).
 	GitHub GateGitHub
-	// WebhookSecret verifies X-Hub-Signature-256 (GITHUB_WEBHOOK_SECRET).
+	// WebhookSecret verifies X-Hub-Signature-256 (GITHUB_WEBHOOK_SECRET);
+	// it is secret material, so it is handed in rather than configured.
 	WebhookSecret string
-	// Messenger posts scheduled digests and job output; when nil the
-	// router's Slack messenger is used, else its shell messenger.
+	// Messenger posts scheduled digests, waiver cards and job output; when
+	// nil, Router.Outbound chooses (Slack, else the shell).
 	Messenger bot.Messenger
 	// Cost is optional.
 	Cost   CostSummarizer
@@ -93,6 +95,8 @@ type Scorecards struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *bot.Pacer
+	// waivers runs the approval of waivers and keeps their records.
+	waivers *approval.Flow[Waiver]
 
 	mu     sync.RWMutex
 	router *bot.Router
@@ -105,17 +109,22 @@ const (
 	SeriesGrade    = "scorecard.grade"
 )
 
+var _ bot.Feature = (*Scorecards)(nil)
+
+// DefaultConfig is the configuration with every default filled in.
+func DefaultConfig() Config { return Config{}.withDefaults() }
+
 // New builds the feature: it validates the config, loads and compiles the
 // checks (bad ones are logged and listed by `/plat scorecard checks`; the
-// others run) and sets up fact gathering.
-func New(d Deps) (*Scorecards, error) {
+// others run) and sets up fact gathering and the waivers' approval.
+func New(cfg Config, d Deps) (*Scorecards, error) {
 	if d.Catalog == nil || d.Store == nil {
 		return nil, errors.New("scorecard: Catalog and Store are required")
 	}
-	if err := d.Config.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg := d.Config.withDefaults()
+	cfg = cfg.withDefaults()
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -146,8 +155,21 @@ func New(d Deps) (*Scorecards, error) {
 		g:       facts.NewGatherer(d.Providers, cfg.Facts.Timeout, cfg.Facts.TTL, d.Now, log),
 		limiter: bot.NewPacer(cfg.Digest.PostInterval, d.Now, d.Sleep),
 	}
+	flow, err := approval.New(s.waiverApproval(), approval.Deps{Store: d.Store, Messenger: d.Messenger, Logger: log, Now: d.Now})
+	if err != nil {
+		return nil, fmt.Errorf("scorecard: %w", err)
+	}
+	s.waivers = flow
 	return s, nil
 }
+
+// Name is the feature's name and configuration section.
+func (s *Scorecards) Name() string { return "scorecard" }
+
+// Resume does nothing: waivers expire by durable jobs and digests are
+// posted at most once per week by their records, so a restart has nothing
+// to pick up.
+func (s *Scorecards) Resume(context.Context) error { return nil }
 
 // Checks returns the loaded checks and the ones that failed to load.
 func (s *Scorecards) Checks() *grade.CheckSet { return s.checks }
@@ -166,13 +188,7 @@ func (s *Scorecards) messenger() bot.Messenger {
 	if s.msgr != nil {
 		return s.msgr
 	}
-	if r := s.getRouter(); r != nil {
-		if m := r.Messenger(bot.TransportSlack); m != nil {
-			return m
-		}
-		return r.Messenger(bot.TransportShell)
-	}
-	return nil
+	return s.getRouter().Outbound(bot.TransportSlack)
 }
 
 func (s *Scorecards) audit(ctx context.Context, ev store.Event) {

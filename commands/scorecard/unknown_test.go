@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/platbot/platbot/bot/bottest"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ type outage struct {
 	github, all map[string]bool
 }
 
-func newOutage(t *testing.T, clk *clock, github, all []string) *outage {
+func newOutage(t *testing.T, clk *bottest.Clock, github, all []string) *outage {
 	t.Helper()
 	ef, err := facts.LoadExampleFacts(exampleFactsPath, clk.Now)
 	if err != nil {
@@ -122,7 +123,7 @@ func unknownGateFixture(t *testing.T, cfg Config, github_, all []string) (*fixtu
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock(testNow)
+	clk := bottest.NewClock(testNow)
 	cfg.Gate.Repos = []string{"acme/catalog"}
 	f := newFixture(t, fixtureOptions{entities: ents, config: cfg, clock: clk, providers: newOutage(t, clk, github_, all).providers()})
 	f.s.gh = gh
@@ -351,7 +352,7 @@ func TestUnknownAsValidated(t *testing.T) {
 // incomplete per team and in the org roll-up, shows their grades as such,
 // draws them in the chart, and keeps the mark in history for next week.
 func TestDigestCountsIncomplete(t *testing.T) {
-	clk := newClock(testNow)
+	clk := bottest.NewClock(testNow)
 	st := newMemStore(clk.Now)
 	seedHistory(t, st)
 	out := newOutage(t, clk, []string{"payments-service"}, []string{"checkout-service"})

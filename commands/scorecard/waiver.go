@@ -13,15 +13,17 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
 )
 
-// Waiver states.
+// Waiver states: a waiver is decided by the approval lifecycle
+// (bot/approval); an approved one expires after its days.
 const (
-	WaiverPending  = "pending"
-	WaiverApproved = "approved"
-	WaiverDenied   = "denied"
+	WaiverPending  = approval.StatePending
+	WaiverApproved = approval.StateApproved
+	WaiverDenied   = approval.StateDenied
 	WaiverExpired  = "expired"
 )
 
@@ -32,34 +34,79 @@ const (
 	actionDeny    = "scorecard:deny"
 )
 
+// Audit actions of waivers.
+const (
+	auditRequest = "scorecard.waiver.request"
+	auditDecide  = "scorecard.waiver.decide"
+	auditExpire  = "scorecard.waiver.expire"
+)
+
 // JobWaiverExpire is the job that marks a waiver expired at its deadline.
 const JobWaiverExpire = "scorecard.waiver.expire"
 
 // Waiver lets one check of one service count as a pass for a while, once a
-// platform admin approves it.
+// platform admin approves it. The embedded Ballot is the approval's part:
+// the requester, the deciding admin's vote and the request's card in the
+// admin channel.
 type Waiver struct {
 	ID        string    `json:"id"`
 	Service   string    `json:"service"` // entity ref
 	Check     string    `json:"check"`
 	Days      int       `json:"days"`
 	Reason    string    `json:"reason"`
-	Requester bot.User  `json:"requester"`
 	Requested time.Time `json:"requested"`
-	// Approver, Decided and Expires are set by the decision.
-	Approver bot.User  `json:"approver,omitzero"`
-	Decided  time.Time `json:"decided,omitzero"`
-	Expires  time.Time `json:"expires,omitzero"`
-	// Message is the approval request in the admin channel.
-	Message bot.MessageRef `json:"message,omitzero"`
-	State   string         `json:"-"`
+	// Expires is set by the approval.
+	Expires time.Time `json:"expires,omitzero"`
+	approval.Ballot
 }
+
+// legacyWaiver holds the fields waivers were stored with before they ran on
+// the approval lifecycle: the card was "message", the decision "approver"
+// and "decided".
+type legacyWaiver struct {
+	Message  bot.MessageRef `json:"message"`
+	Approver bot.User       `json:"approver"`
+	Decided  time.Time      `json:"decided"`
+}
+
+// UnmarshalJSON reads a waiver in its stored form, also one stored before
+// the approval lifecycle: its card and decision move into the Ballot, so a
+// pending one is still decided on its card and an approved one shows who
+// approved it.
+func (w *Waiver) UnmarshalJSON(b []byte) error {
+	type plain Waiver
+	if err := json.Unmarshal(b, (*plain)(w)); err != nil {
+		return err
+	}
+	var old legacyWaiver
+	if err := json.Unmarshal(b, &old); err != nil {
+		return err
+	}
+	if w.Card.Zero() {
+		w.Card = old.Message
+	}
+	if old.Approver.ID != "" && len(w.Approvals) == 0 && w.Denial == nil {
+		v := approval.Vote{User: old.Approver, Role: waiverRole, At: old.Decided}
+		if w.Expires.IsZero() {
+			w.Denial = &v
+		} else {
+			w.Approvals = []approval.Vote{v}
+		}
+	}
+	if w.Required == 0 {
+		w.Required = 1
+	}
+	return nil
+}
+
+// waiverRole is the role recorded on a waiver decision.
+const waiverRole = "admin"
 
 func decodeWaiver(r *store.Record) (*Waiver, error) {
 	var w Waiver
 	if err := json.Unmarshal(r.Data, &w); err != nil {
 		return nil, fmt.Errorf("decode waiver %s: %w", r.ID, err)
 	}
-	w.State = r.State
 	return &w, nil
 }
 
@@ -106,6 +153,47 @@ func newWaiverID() string {
 	return "w-" + hex.EncodeToString(b[:])
 }
 
+// waiverApproval is the approval of waivers: bot/approval runs the
+// lifecycle (one decision, from pending, never by the requester, only by
+// platform admins: bot.ActionAdmin); scorecards say what the card and the
+// messages say, and schedule the expiry of an approved waiver.
+func (s *Scorecards) waiverApproval() approval.Config[Waiver] {
+	return approval.Config[Waiver]{
+		Kind:   KindWaiver,
+		Noun:   "waiver request",
+		States: approval.States{Pending: WaiverPending, Approved: WaiverApproved, Denied: WaiverDenied},
+		ID:     func(w *Waiver) string { return w.ID },
+		Ballot: func(w *Waiver) *approval.Ballot { return &w.Ballot },
+		Key:    func(w *Waiver) string { return w.Service },
+		NotFound: func(id string) error {
+			return bot.Errorf("Waiver request `%s` no longer exists.", bot.UserText(id))
+		},
+		SelfRefusal: func(*Waiver) string {
+			return "🚫 You asked for this waiver, so another platform admin must decide it."
+		},
+		RefuseAsError: true,
+		MayDecide: func(context.Context, *bot.Request, *Waiver) (approval.Eligibility, error) {
+			return approval.Eligibility{Role: waiverRole}, nil
+		},
+		PolicyAction: bot.ActionAdmin,
+		Resource: func(w *Waiver) bot.Resource {
+			return bot.Resource{Kind: "scorecard-waiver", Name: w.ID, Ref: w.Service}
+		},
+		Card:    s.waiverCard,
+		Channel: func(*Waiver) (string, error) { return s.cfg.AdminChannel, nil },
+		Texts:   waiverTexts,
+		OnApprove: func(w *Waiver, now time.Time) {
+			w.Expires = now.Add(time.Duration(w.Days) * 24 * time.Hour)
+		},
+		Approved:     s.waiverApproved,
+		DecideAction: auditDecide,
+		AuditTarget:  func(w *Waiver) string { return w.Service },
+		AuditDetails: func(w *Waiver) map[string]any {
+			return map[string]any{"waiver": w.ID, "check": w.Check, "requester": w.Requester.ID}
+		},
+	}
+}
+
 // handleWaive runs `/plat scorecard waive <service> <check> --days N --reason "..."`:
 // it records a pending waiver and asks the platform admins in the admin
 // channel, with Approve and Deny buttons.
@@ -138,37 +226,19 @@ func (s *Scorecards) handleWaive(ctx context.Context, req *bot.Request) error {
 	if s.cfg.AdminChannel == "" {
 		return bot.Errorf("No admin channel is configured for waiver approvals (scorecard.adminChannel). Ask the platform team.")
 	}
-	now := s.now()
 	w := &Waiver{
-		ID: newWaiverID(), Service: e.Ref(), Check: c.ID, Days: days, Reason: reason,
-		Requester: req.User, Requested: now,
+		ID: newWaiverID(), Service: e.Ref(), Check: c.ID, Days: days, Reason: reason, Requested: s.now(),
+		Ballot: approval.Ballot{Requester: req.User, Transport: req.Transport, Required: 1},
 	}
-	b, _ := json.Marshal(w)
-	if _, err := s.st.PutRecord(ctx, store.Record{Kind: KindWaiver, ID: w.ID, State: WaiverPending, Owner: req.User.ID, Key: w.Service, Data: b}); err != nil {
-		return fmt.Errorf("save waiver request: %w", err)
+	if _, err := s.waivers.Save(ctx, w, WaiverPending); err != nil {
+		return err
 	}
-	m := req.Messenger()
-	ref, err := m.Post(ctx, s.cfg.AdminChannel, waiverRequestMessage(w, c, true))
-	if err != nil {
+	if err := s.waivers.PostCard(ctx, w); err != nil {
 		return fmt.Errorf("ask admins about waiver %s: %w", w.ID, err)
 	}
-	if _, err := s.st.TransitionRecord(ctx, KindWaiver, w.ID, []string{WaiverPending}, WaiverPending, func(r *store.Record) error {
-		w.Message = ref
-		r.Data, _ = json.Marshal(w)
-		return nil
-	}); err != nil {
-		s.log.Warn("waiver message ref not saved", "waiver", w.ID, "err", err)
-	}
-	if _, err := m.Post(ctx, s.cfg.AdminChannel, bot.Message{
-		ThreadTS: ref.Thread(),
-		Text:     fmt.Sprintf("Platform admins: approve or deny above. Approving lets `%s` count as passing for %s for %d days.", c.ID, e.Metadata.Name, days),
-	}); err != nil {
-		s.log.Warn("waiver thread note not posted", "waiver", w.ID, "err", err)
-	}
-	s.audit(ctx, store.Event{
-		ActorID: req.User.ID, ActorName: req.User.Name, Action: "scorecard.waiver.request", Target: w.Service,
-		Outcome: "pending", Details: map[string]any{"waiver": w.ID, "check": c.ID, "days": days},
-	})
+	s.waivers.Thread(ctx, w, fmt.Sprintf("Platform admins: approve or deny above. Approving lets `%s` count as passing for %s for %d days.",
+		c.ID, e.Metadata.Name, days), false)
+	s.waivers.Audit(ctx, req.User, auditRequest, WaiverPending, w, map[string]any{"days": days})
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("🙋 Asked the platform admins in %s to waive `%s` for *%s* for %d days (request `%s`). I'll DM you their decision.",
 		s.cfg.AdminChannel, c.ID, e.Metadata.Name, days, w.ID)})
 }
@@ -186,108 +256,91 @@ func waiverRequestMessage(w *Waiver, c *grade.Check, buttons bool) bot.Message {
 	}
 	if buttons {
 		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{
-			{ActionID: actionApprove, Text: "Approve", Value: w.ID, Style: bot.StylePrimary},
-			{ActionID: actionDeny, Text: "Deny", Value: w.ID, Style: bot.StyleDanger},
+			approval.ApproveButton(actionApprove, w.ID),
+			approval.DenyButton(actionDeny, w.ID, ""),
 		}})
 	}
 	return bot.Message{Text: text, Blocks: blocks}
 }
 
-// handleAction decides a waiver from its Approve or Deny button. Only
-// platform admins may (Router.Authorize with bot.ActionAdmin), never the
-// requester; the decision is a compare-and-swap from pending, so two clicks
-// decide once.
+// waiverCard is the request's card in the admin channel: with the buttons
+// while pending, with the verdict once decided.
+func (s *Scorecards) waiverCard(w *Waiver, state string) bot.Message {
+	c, _ := s.checks.Get(w.Check)
+	msg := waiverRequestMessage(w, c, state == WaiverPending)
+	if v := waiverVerdict(w); v != "" && state != WaiverPending {
+		msg.Blocks = append(msg.Blocks, bot.Context{Text: v})
+	}
+	return msg
+}
+
+// waiverVerdict is the decision in a sentence ("" while undecided).
+func waiverVerdict(w *Waiver) string {
+	switch {
+	case w.Denial != nil:
+		return fmt.Sprintf("❌ Denied by <@%s>.", w.Denial.User.ID)
+	case len(w.Approvals) > 0:
+		return fmt.Sprintf("✅ Approved by <@%s> until %s.", w.Approvals[0].User.ID, w.Expires.Format("2006-01-02"))
+	}
+	return ""
+}
+
+// waiverTexts are what the card's thread and the requester are told of a
+// decision (a waiver needs one approval and does not lapse).
+func waiverTexts(w *Waiver, ev approval.Event) approval.Texts {
+	switch ev.Outcome {
+	case approval.Approved:
+		return approval.Texts{Thread: waiverVerdict(w), DM: fmt.Sprintf("Your waiver of `%s` for *%s* was approved by <@%s>: it counts as passing until %s.",
+			w.Check, shortRef(w.Service), ev.By.ID, w.Expires.Format("2006-01-02"))}
+	case approval.Denied:
+		return approval.Texts{Thread: waiverVerdict(w), DM: fmt.Sprintf("Your waiver of `%s` for *%s* was denied by <@%s>.",
+			w.Check, shortRef(w.Service), ev.By.ID)}
+	}
+	return approval.Texts{}
+}
+
+// handleAction decides a waiver from its Approve or Deny button.
 func (s *Scorecards) handleAction(ctx context.Context, req *bot.Request, a bot.Action) error {
-	var to string
 	switch a.ID {
 	case actionApprove:
-		to = WaiverApproved
+		return s.waivers.Decide(ctx, req, a.Value, true)
 	case actionDeny:
-		to = WaiverDenied
-	default:
-		return bot.Errorf("This button is no longer supported.")
+		return s.waivers.Decide(ctx, req, a.Value, false)
 	}
-	rec, err := s.st.GetRecord(ctx, KindWaiver, a.Value)
-	if errors.Is(err, store.ErrNotFound) {
-		return bot.Errorf("Waiver request `%s` no longer exists.", a.Value)
-	}
-	if err != nil {
-		return fmt.Errorf("load waiver %s: %w", a.Value, err)
-	}
-	w, err := decodeWaiver(rec)
-	if err != nil {
-		return err
-	}
+	return bot.Errorf("This button is no longer supported.")
+}
+
+// waiverApproved schedules the expiry of an approved waiver (announced by
+// the lifecycle). A failure to schedule is logged: the evaluation ignores
+// the waiver past its deadline anyway.
+func (s *Scorecards) waiverApproved(ctx context.Context, w *Waiver) error {
 	r := s.getRouter()
 	if r == nil {
-		return errors.New("scorecard: waiver decisions need Register to have been called")
+		return nil
 	}
-	res := bot.Resource{Kind: "scorecard-waiver", Name: w.ID, Ref: w.Service}
-	if err := r.Authorize(ctx, req, bot.ActionAdmin, res); err != nil {
-		return err
-	}
-	if req.User.ID == w.Requester.ID {
-		return bot.Errorf("🚫 You asked for this waiver, so another platform admin must decide it.")
-	}
-	now := s.now()
-	updated, err := s.st.TransitionRecord(ctx, KindWaiver, w.ID, []string{WaiverPending}, to, func(rec *store.Record) error {
-		w.Approver, w.Decided = req.User, now
-		if to == WaiverApproved {
-			w.Expires = now.Add(time.Duration(w.Days) * 24 * time.Hour)
-		}
-		b, err := json.Marshal(w)
-		rec.Data = b
-		return err
-	})
-	if errors.Is(err, store.ErrConflict) {
-		cur, _ := s.st.GetRecord(ctx, KindWaiver, w.ID)
-		state := "decided"
-		if cur != nil {
-			state = cur.State
-		}
-		return bot.Errorf("Waiver request `%s` was already %s.", w.ID, state)
-	}
-	if err != nil {
-		return fmt.Errorf("decide waiver %s: %w", w.ID, err)
-	}
-	w.State = updated.State
-	s.audit(ctx, store.Event{
-		ActorID: req.User.ID, ActorName: req.User.Name, Action: "scorecard.waiver.decide", Target: w.Service,
-		Decision: map[bool]string{true: "allow", false: "deny"}[to == WaiverApproved], Outcome: to,
-		Details: map[string]any{"waiver": w.ID, "check": w.Check, "requester": w.Requester.ID},
-	})
-	c, _ := s.checks.Get(w.Check)
-	m := req.Messenger()
-	verdict := fmt.Sprintf("❌ Denied by <@%s>.", req.User.ID)
-	if to == WaiverApproved {
-		verdict = fmt.Sprintf("✅ Approved by <@%s> until %s.", req.User.ID, w.Expires.Format("2006-01-02"))
-	}
-	msg := waiverRequestMessage(w, c, false)
-	msg.Blocks = append(msg.Blocks, bot.Context{Text: verdict})
-	ref := a.Message
-	if ref.Zero() {
-		ref = w.Message
-	}
-	if !ref.Zero() {
-		if err := m.Update(ctx, ref, msg); err != nil {
-			s.log.Warn("waiver request message not updated", "waiver", w.ID, "err", err)
-		}
-		if _, err := m.Post(ctx, ref.Channel, bot.Message{ThreadTS: ref.Thread(), Text: verdict}); err != nil {
-			s.log.Warn("waiver decision not posted in thread", "waiver", w.ID, "err", err)
-		}
-	}
-	dm := fmt.Sprintf("Your waiver of `%s` for *%s* was denied by <@%s>.", w.Check, shortRef(w.Service), req.User.ID)
-	if to == WaiverApproved {
-		dm = fmt.Sprintf("Your waiver of `%s` for *%s* was approved by <@%s>: it counts as passing until %s.",
-			w.Check, shortRef(w.Service), req.User.ID, w.Expires.Format("2006-01-02"))
-		if _, err := r.Enqueue(ctx, bot.JobSpec{Kind: JobWaiverExpire, Payload: map[string]string{"id": w.ID}, RunAt: w.Expires, DedupeKey: "scorecard.waiver.expire:" + w.ID}); err != nil {
-			s.log.Warn("waiver expiry not scheduled", "waiver", w.ID, "err", err)
-		}
-	}
-	if _, err := m.DM(ctx, w.Requester.ID, bot.Message{Text: dm}); err != nil {
-		s.log.Warn("waiver decision DM not sent", "waiver", w.ID, "err", err)
+	if _, err := r.Enqueue(ctx, bot.JobSpec{Kind: JobWaiverExpire, Payload: map[string]string{"id": w.ID}, RunAt: w.Expires, DedupeKey: JobWaiverExpire + ":" + w.ID}); err != nil {
+		s.log.Warn("waiver expiry not scheduled", "waiver", w.ID, "err", err)
 	}
 	return nil
+}
+
+// waiverAudit is the router the waiver lifecycle audits through: decisions
+// keep the audit rows waivers always had, the waiver's new state
+// (approved, denied) as the outcome beside the decision, where the
+// lifecycle records "ok". Refused clicks (details "why") stay as the
+// lifecycle records them.
+type waiverAudit struct{ *bot.Router }
+
+func (r waiverAudit) Audit(ctx context.Context, ev store.Event) {
+	if _, refused := ev.Details["why"]; ev.Action == auditDecide && !refused {
+		switch ev.Decision {
+		case "allow":
+			ev.Outcome = WaiverApproved
+		case "deny":
+			ev.Outcome = WaiverDenied
+		}
+	}
+	r.Router.Audit(ctx, ev)
 }
 
 // expireWaiver marks an approved waiver expired (the evaluation already
@@ -300,24 +353,25 @@ func (s *Scorecards) expireWaiver(ctx context.Context, payload json.RawMessage) 
 	if err := json.Unmarshal(payload, &p); err != nil || p.ID == "" {
 		return bot.Permanent(fmt.Errorf("decode waiver expiry: %v", err))
 	}
-	rec, err := s.st.TransitionRecord(ctx, KindWaiver, p.ID, []string{WaiverApproved}, WaiverExpired, nil)
-	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+	expired := false // this run expired it
+	w, _, err := s.waivers.Update(ctx, p.ID, func(state string, _ *Waiver) (string, error) {
+		expired = state == WaiverApproved
+		if !expired {
+			return "", approval.ErrNoChange
+		}
+		return WaiverExpired, nil
+	})
+	if errors.Is(err, approval.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("expire waiver %s: %w", p.ID, err)
 	}
-	w, err := decodeWaiver(rec)
-	if err != nil {
-		return bot.Permanent(err)
+	if !expired {
+		return nil
 	}
-	s.audit(ctx, store.Event{ActorID: "platbot", Action: "scorecard.waiver.expire", Target: w.Service, Outcome: WaiverExpired,
-		Details: map[string]any{"waiver": w.ID, "check": w.Check}})
-	if m := s.messenger(); m != nil {
-		if _, err := m.DM(ctx, w.Requester.ID, bot.Message{Text: fmt.Sprintf("Your waiver of `%s` for *%s* has expired; the check counts again.", w.Check, shortRef(w.Service))}); err != nil {
-			s.log.Warn("waiver expiry DM not sent", "waiver", w.ID, "err", err)
-		}
-	}
+	s.waivers.Audit(ctx, approval.System, auditExpire, WaiverExpired, w, nil)
+	s.waivers.DM(ctx, w, bot.Message{Text: fmt.Sprintf("Your waiver of `%s` for *%s* has expired; the check counts again.", w.Check, shortRef(w.Service))})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/scorecard/grade"
+	"github.com/platbot/platbot/store"
 )
 
 // lastButtons returns the Approve and Deny buttons of the latest waiver
@@ -129,7 +131,7 @@ func TestWaiverDeniedAndSelfApproval(t *testing.T) {
 	if r := f.score(t, "reports-service"); statusOf(r, "no-critical-cves") != grade.StatusFail {
 		t.Fatal("a denied waiver waived the check")
 	}
-	acts := strings.Join(f.audit.actions(), " ")
+	acts := strings.Join(outcomes(f.audit), " ")
 	for _, want := range []string{"scorecard.waiver.request/pending", "scorecard.waiver.decide/denied"} {
 		if !strings.Contains(acts, want) {
 			t.Errorf("audit lacks %s: %s", want, acts)
@@ -153,5 +155,82 @@ func TestWaiveValidation(t *testing.T) {
 	}
 	if len(f.m.Ops("post")) != 0 {
 		t.Error("an invalid waiver request reached the admins")
+	}
+}
+
+// TestWaiverStoredBeforeTheLifecycle: waivers stored before waivers ran on
+// bot/approval kept their card in "message" and their decision in
+// "approver" and "decided". A pending one is still decided on its card; an
+// approved one still waives and names its approver; a denied one reads as
+// denied.
+func TestWaiverStoredBeforeTheLifecycle(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	card, err := f.m.Post(ctx, "#platform-admins", bot.Message{Text: "Waiver request `w-old1`"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(id, state, data string) {
+		t.Helper()
+		if _, err := f.st.PutRecord(ctx, store.Record{Kind: KindWaiver, ID: id, State: state, Owner: "U-DEV",
+			Key: "component:default/payments-service", Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("w-old1", WaiverPending, `{"id":"w-old1","service":"component:default/payments-service","check":"has-readme-runbook","days":10,`+
+		`"reason":"wiki","requester":{"id":"U-DEV","name":"U-DEV"},"requested":"2026-11-29T09:00:00Z",`+
+		`"message":{"channel":"`+card.Channel+`","ts":"`+card.TS+`"}}`)
+	put("w-old2", WaiverApproved, `{"id":"w-old2","service":"component:default/reports-service","check":"no-critical-cves","days":30,`+
+		`"reason":"vendor","requester":{"id":"U-DEV"},"requested":"2026-11-20T09:00:00Z","approver":{"id":"U-ADMIN"},`+
+		`"decided":"2026-11-20T10:00:00Z","expires":"2026-12-20T10:00:00Z","message":{"channel":"#platform-admins","ts":"1.1"}}`)
+	put("w-old3", WaiverDenied, `{"id":"w-old3","service":"component:default/reports-service","check":"has-on-call","days":3,`+
+		`"reason":"no","requester":{"id":"U-DEV"},"requested":"2026-11-20T09:00:00Z","approver":{"id":"U-ADMIN2"},"decided":"2026-11-20T10:00:00Z"}`)
+
+	// The old approved waiver still waives its check and names its approver.
+	if r := f.score(t, "reports-service"); statusOf(r, "no-critical-cves") != grade.StatusWaived {
+		t.Fatalf("old approved waiver: %s", statusOf(r, "no-critical-cves"))
+	}
+	w2, _, err := f.s.waivers.Load(ctx, "w-old2")
+	if err != nil || len(w2.Approvals) != 1 || w2.Approvals[0].User.ID != "U-ADMIN" || w2.Card.TS != "1.1" || waiverVerdict(w2) != "✅ Approved by <@U-ADMIN> until 2026-12-20." {
+		t.Fatalf("old approved waiver read as %+v (%v)", w2, err)
+	}
+	w3, _, err := f.s.waivers.Load(ctx, "w-old3")
+	if err != nil || w3.Denial == nil || w3.Denial.User.ID != "U-ADMIN2" || len(w3.Approvals) != 0 {
+		t.Fatalf("old denied waiver read as %+v (%v)", w3, err)
+	}
+
+	// The old pending one is decided on the card it was stored with (the
+	// click carries no message, so only the stored ref can say where).
+	f.m.Reset()
+	approve := bot.Button{ActionID: "scorecard:approve", Value: "w-old1"}
+	if out := f.click(t, "U-DEV", approve, bot.MessageRef{}); !strings.Contains(out, "another platform admin must decide") {
+		t.Fatalf("self-approval of an old waiver: %q", out)
+	}
+	if out := f.click(t, "U-ADMIN", approve, bot.MessageRef{}); out != "" {
+		t.Fatalf("admin approve of an old waiver replied %q", out)
+	}
+	ups := f.m.Ops("update")
+	if len(ups) != 1 || ups[0].Ref != card || !strings.Contains(ups[0].Text(), "Approved by <@U-ADMIN> until 2026-12-10") {
+		t.Fatalf("old waiver's card not updated in place: %+v", ups)
+	}
+	var threaded bool
+	for _, p := range f.m.Ops("post") {
+		threaded = threaded || (p.Channel == card.Channel && p.Msg.ThreadTS == card.TS && strings.Contains(p.Text(), "Approved by <@U-ADMIN>"))
+	}
+	if !threaded {
+		t.Errorf("no verdict in the old card's thread: %+v", f.m.Ops("post"))
+	}
+	if dms := f.m.Ops("dm"); len(dms) != 1 || dms[0].User != "U-DEV" || !strings.Contains(dms[0].Text(), "approved") {
+		t.Fatalf("requester DM = %+v", dms)
+	}
+	if r := f.score(t, "payments-service"); statusOf(r, "has-readme-runbook") != grade.StatusWaived {
+		t.Fatalf("old waiver approved now: %s", statusOf(r, "has-readme-runbook"))
+	}
+	if got := f.q.kinds(store.JobQueued); !slices.Contains(got, JobWaiverExpire) {
+		t.Fatalf("no expiry scheduled for the old waiver: %v", got)
+	}
+	// A second click decides nothing.
+	if out := f.click(t, "U-ADMIN2", approve, card); !strings.Contains(out, "already approved") {
+		t.Fatalf("second decision of an old waiver: %q", out)
 	}
 }
