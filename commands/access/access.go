@@ -248,6 +248,20 @@ func (a *Access) loadUser(ctx context.Context, id string) (*AccessRequest, strin
 	return a.flow.LoadUser(ctx, strings.ToLower(strings.TrimSpace(id)))
 }
 
+// move is flow.Update that also says whether this call wrote the change.
+// A job that runs twice (a retry, a restart, or the same job on two
+// replicas at once) finds the work already done: Update then returns the
+// state the other run wrote, so only the run that moved announces, audits
+// or cleans up.
+func (a *Access) move(ctx context.Context, id string, decide func(state string, r *AccessRequest) (string, error)) (out *AccessRequest, to string, moved bool, err error) {
+	out, to, err = a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+		next, err := decide(st, x)
+		moved = err == nil // decide runs again after a lost compare-and-swap
+		return next, err
+	})
+	return out, to, moved && err == nil, err
+}
+
 // enqueue schedules a job, logging (not failing on) a lost race with an
 // identical job.
 func (a *Access) enqueue(ctx context.Context, kind string, p jobPayload, runAt time.Time, key string) error {

@@ -86,19 +86,23 @@ func (a *Access) issue(ctx context.Context, id string) error {
 		return fmt.Errorf("issue credentials for %s: %w", id, err)
 	}
 	if state == StateApproved {
-		out, to, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+		out, to, moved, err := a.move(ctx, id, func(st string, x *AccessRequest) (string, error) {
 			if st != StateApproved {
 				return "", approval.ErrNoChange
 			}
 			x.KubeIdentity = creds.Username
 			return StateActive, nil
 		})
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if to != StateActive {
+		case to != StateActive:
 			// Revoked or expired while we issued: remove what we made.
 			return a.cleanupLocked(ctx, id)
+		case !moved:
+			// Another replica started the grant and delivers it (its
+			// job retries until it has).
+			return nil
 		}
 		r = out
 		var approvers []string
@@ -209,7 +213,7 @@ func (a *Access) fail(ctx context.Context, r *AccessRequest, cause error) error 
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	_, to, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+	_, _, moved, err := a.move(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 		if !contains(live, st) {
 			return "", approval.ErrNoChange
 		}
@@ -217,13 +221,10 @@ func (a *Access) fail(ctx context.Context, r *AccessRequest, cause error) error 
 		x.EndedAt = now
 		return StateFailed, nil
 	})
-	if err != nil {
+	if err != nil || !moved {
 		return err
 	}
 	a.log.Error("access could not be issued", "request", r.ID, "err", cause)
-	if to != StateFailed {
-		return nil
-	}
 	return a.cleanupLocked(ctx, r.ID)
 }
 
@@ -292,15 +293,14 @@ func (a *Access) cleanupLocked(ctx context.Context, id string) error {
 			return fmt.Errorf("revoke %s in %s: %w", r.ID, r.Environment, err)
 		}
 	}
-	marked := false
-	out, state, err := a.flow.Update(ctx, id, func(st string, x *AccessRequest) (string, error) {
+	out, state, moved, err := a.move(ctx, id, func(st string, x *AccessRequest) (string, error) {
 		if x.CleanedUp {
 			return "", approval.ErrNoChange
 		}
-		x.CleanedUp, marked = true, true
+		x.CleanedUp = true
 		return st, nil
 	})
-	if err != nil || !marked {
+	if err != nil || !moved {
 		return err
 	}
 	a.ended(ctx, out, state)
@@ -604,7 +604,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 		return st, nil
 	})
 	if errors.Is(err, errGrantEnded) {
-		out, to, uerr := a.flow.Update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
+		out, to, moved, uerr := a.move(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
 			if st != StateApproved {
 				return "", approval.ErrNoChange
 			}
@@ -613,7 +613,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 			e.CleanedUp = true // an extension owns no cluster objects
 			return StateFailed, nil
 		})
-		if uerr != nil || to != StateFailed {
+		if uerr != nil || !moved {
 			return uerr
 		}
 		a.audit(ctx, system, "access.extend", "error", out, map[string]any{"failure": out.Failure})
@@ -652,7 +652,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 			return err
 		}
 	}
-	out, to, err := a.flow.Update(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
+	out, to, moved, err := a.move(ctx, x.ID, func(st string, e *AccessRequest) (string, error) {
 		if st != StateApproved {
 			return "", approval.ErrNoChange
 		}
@@ -660,7 +660,7 @@ func (a *Access) applyExtension(ctx context.Context, x *AccessRequest, state str
 		e.KubeIdentity = g.KubeIdentity
 		return StateApplied, nil
 	})
-	if err != nil || to != StateApplied {
+	if err != nil || !moved {
 		return err
 	}
 	var approvers []string
