@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/secrets"
 )
@@ -38,8 +39,9 @@ func loadYAML(t *testing.T, content string) (*Config, string, error) {
 var camelKey = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 
 // snakeCaseSections still have snake_case keys, to be converted together
-// with the feature's own tests that write them (cost's ParseConfig tests).
-var snakeCaseSections = map[string]bool{"cost": true}
+// with the feature's own tests that write them. It is empty: every section
+// is camelCase.
+var snakeCaseSections = map[string]bool{}
 
 // TestConfigKeysAreCamelCase: every key of platbot.yaml, top level and
 // feature sections, is an explicit camelCase yaml tag.
@@ -185,6 +187,36 @@ secrets:
 	newLogger(cfg, &again, 0)
 	if again.Len() > 0 {
 		t.Errorf("warned twice: %s", again.String())
+	}
+}
+
+// TestConfigSnakeCaseCostKeyWarnsOnce: the cost section's old keys are
+// read too, each with one warning naming the camelCase key.
+func TestConfigSnakeCaseCostKeyWarnsOnce(t *testing.T) {
+	cfg, logs, err := loadYAML(t, `db: x.db
+cost:
+  platform_channel: "#platform"
+  alerts:
+    - {type: change, service: "*", threshold: 25, minSpend: 50}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cost.DefaultConfig()
+	if err := cfg.Feature("cost", &cc); err != nil {
+		t.Fatal(err)
+	}
+	if cc.PlatformChannel != "#platform" || len(cc.Alerts) != 1 || cc.Alerts[0].MinSpend != 50 {
+		t.Errorf("cost section not read: %+v", cc)
+	}
+	out := strings.TrimSpace(logs)
+	if strings.Count(out, "\n") != 0 || strings.Count(out, "is deprecated") != 1 {
+		t.Fatalf("want exactly one warning, got:\n%s", logs)
+	}
+	for _, w := range []string{"level=WARN", "cost.platform_channel", "write cost.platformChannel", "platbot.yaml:3"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("warning %q lacks %q", out, w)
+		}
 	}
 }
 

@@ -172,7 +172,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
 	}
-	if err := f.cost.Register(r, s); err != nil {
+	if err := f.cost.Register(bot.NewRegistry(r, s)); err != nil {
 		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
 	}
 

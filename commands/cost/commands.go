@@ -15,30 +15,36 @@ import (
 	"github.com/platbot/platbot/store"
 )
 
+var _ bot.Feature = (*Costs)(nil)
+
+// Name is the feature's name and configuration section.
+func (c *Costs) Name() string { return "cost" }
+
 // Register adds the cost commands, the Snooze/Acknowledge buttons (action
-// prefix "cost") and the jobs to the router, and, when s is not nil, the
-// alert schedule (in each configured team's time zone, and in the default
-// one for every other team) and the weekly hygiene report.
-func (c *Costs) Register(r *bot.Router, s *bot.Scheduler) error {
-	c.router = r
-	r.Register(c.Commands()...)
-	r.HandleAction("cost", c.handleAction)
-	r.HandleJob(JobHygiene, c.hygieneJob)
+// prefix "cost"), the jobs, the alert schedule (in each configured team's
+// time zone, and in the default one for every other team) and the weekly
+// hygiene report.
+func (c *Costs) Register(reg *bot.Registry) error {
+	c.router = reg.Router()
+	reg.Commands(c.Commands()...)
+	reg.Action("cost", c.handleAction)
+	reg.Job(JobHygiene, c.hygieneJob)
 	alerts, err := c.alertJobs()
 	if err != nil {
 		return err
 	}
-	if err := alerts.Register(r, s); err != nil {
+	if err := reg.PerTeam(alerts); err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
-	if s == nil {
-		return nil
-	}
-	if err := s.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, func(at time.Time) any { return hygienePayload{At: at} }); err != nil {
+	if err := reg.Every(c.cfg.Schedules.Hygiene, c.loc, JobHygiene, func(at time.Time) any { return hygienePayload{At: at} }); err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
 	return nil
 }
+
+// Resume does nothing: alerts and the hygiene report are durable jobs and
+// records, picked up by the worker and the next scheduled run.
+func (c *Costs) Resume(context.Context) error { return nil }
 
 // Commands returns the /plat cost commands.
 func (c *Costs) Commands() []*bot.Command {

@@ -19,16 +19,16 @@ import (
 //	cost:
 //	  opencost:
 //	    url: http://opencost.opencost:9003   # OPENCOST_URL overrides
-//	    base_path: ""                        # "/model" for Kubecost
+//	    basePath: ""                         # "/model" for Kubecost
 //	    timeout: 60s
 //	    retries: 3
-//	    share_idle: false
+//	    shareIdle: false
 //	    filter: 'cluster:"prod"'
 //	  prometheus:
 //	    url: http://prometheus.monitoring:9090   # PROMETHEUS_URL overrides
-//	  dashboard_url: https://opencost.example.com/allocation?filter={tag}
+//	  dashboardURL: https://opencost.example.com/allocation?filter={tag}
 //	  currency: "$"
-//	  platform_channel: "#platform"
+//	  platformChannel: "#platform"
 //	  timezone: Europe/Berlin
 //	  teams:
 //	    payments: {channel: "#payments", timezone: America/New_York}
@@ -39,23 +39,23 @@ import (
 //	  schedules:
 //	    alerts: "0 9 * * 1-5"
 //	    hygiene: "0 9 * * 1"
-//	  budget_thresholds: [80, 100]
+//	  budgetThresholds: [80, 100]
 //	  alerts:
 //	    - {type: budget, service: checkout-service, budget: 5000, thresholds: [80, 100]}
-//	    - {type: change, service: "*", window: 7d, baseline: 28d, threshold: 25, min_spend: 50}
-//	    - {type: efficiency, team: payments, window: 7d, below: 40, min_spend: 200}
+//	    - {type: change, service: "*", window: 7d, baseline: 28d, threshold: 25, minSpend: 50}
+//	    - {type: efficiency, team: payments, window: 7d, below: 40, minSpend: 200}
 type Config struct {
 	OpenCost   OpenCostConfig   `yaml:"opencost"`
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	// DashboardURL is linked from reports and alerts. "{service}", "{tag}"
 	// and "{team}" are replaced with the subject's name, cost-tag value and
 	// team name.
-	DashboardURL string `yaml:"dashboard_url"`
+	DashboardURL string `yaml:"dashboardURL"`
 	// Currency is the symbol amounts are shown with (default "$").
 	Currency string `yaml:"currency"`
 	// PlatformChannel receives hygiene findings (unallocated cost, services
 	// without a cost tag), outage notices, and alerts of teams without a channel.
-	PlatformChannel string `yaml:"platform_channel"`
+	PlatformChannel string `yaml:"platformChannel"`
 	// Timezone is the default time zone of schedules (default UTC).
 	Timezone string `yaml:"timezone"`
 	// Teams override a team's channel and time zone; keys are group refs or names.
@@ -67,16 +67,16 @@ type Config struct {
 	// BudgetThresholds are the percentages of a budget that alert when the
 	// month's projected spend crosses them, for budgets from catalog
 	// annotations and rules that set none (default 80, 100).
-	BudgetThresholds []float64 `yaml:"budget_thresholds"`
+	BudgetThresholds []float64 `yaml:"budgetThresholds"`
 	// Alerts are the alert rules.
 	Alerts []AlertRule `yaml:"alerts"`
 	// FlatPercent is the trend band shown as → (default 2: ±2%).
-	FlatPercent float64 `yaml:"flat_percent"`
+	FlatPercent float64 `yaml:"flatPercent"`
 	// CacheTTL is how long fetched cost data is reused (default 10m).
-	CacheTTL Duration `yaml:"cache_ttl"`
+	CacheTTL Duration `yaml:"cacheTTL"`
 	// DefaultTagKey is the label queried even when no entity has a cost tag,
 	// so unallocated cost is still reported (default "service").
-	DefaultTagKey string `yaml:"default_tag_key"`
+	DefaultTagKey string `yaml:"defaultTagKey"`
 }
 
 // OpenCostConfig says where allocation data comes from.
@@ -85,11 +85,11 @@ type OpenCostConfig struct {
 	// data under examples/cost.
 	URL string `yaml:"url"`
 	// BasePath is appended to URL before /allocation ("/model" for Kubecost).
-	BasePath    string   `yaml:"base_path"`
+	BasePath    string   `yaml:"basePath"`
 	Timeout     Duration `yaml:"timeout"`
 	Retries     *int     `yaml:"retries"`
-	IncludeIdle bool     `yaml:"include_idle"`
-	ShareIdle   bool     `yaml:"share_idle"`
+	IncludeIdle bool     `yaml:"includeIdle"`
+	ShareIdle   bool     `yaml:"shareIdle"`
 	// Filter is passed to every allocation query.
 	Filter string `yaml:"filter"`
 }
@@ -163,7 +163,7 @@ type AlertRule struct {
 	Below float64 `yaml:"below"`
 	// MinSpend is the spend floor over Window under which a change or
 	// efficiency rule stays quiet.
-	MinSpend float64 `yaml:"min_spend"`
+	MinSpend float64 `yaml:"minSpend"`
 }
 
 // MaxWindowDays caps a rule's window and its baseline.
@@ -230,15 +230,9 @@ func ParseConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
-// ApplyEnv lets OPENCOST_URL and PROMETHEUS_URL override the file.
-func (c *Config) ApplyEnv(getenv func(string) string) {
-	if v := getenv("OPENCOST_URL"); v != "" {
-		c.OpenCost.URL = v
-	}
-	if v := getenv("PROMETHEUS_URL"); v != "" {
-		c.Prometheus.URL = v
-	}
-}
+// DefaultConfig is the cost section when platbot.yaml has none: the example
+// data, alerts at nine and the hygiene report on Mondays, in UTC.
+func DefaultConfig() Config { return Config{}.withDefaults() }
 
 // withDefaults returns c with defaults filled in.
 func (c Config) withDefaults() Config {
@@ -293,7 +287,7 @@ func (c Config) Validate() error {
 	}
 	for _, t := range c.BudgetThresholds {
 		if t <= 0 {
-			bad("budget_thresholds", "thresholds are positive percentages, got %v", t)
+			bad("budgetThresholds", "thresholds are positive percentages, got %v", t)
 		}
 	}
 	seen := map[string]bool{}
@@ -346,7 +340,7 @@ func (r AlertRule) validate() error {
 		return fmt.Errorf("type %q: want budget, change or efficiency", r.Type)
 	}
 	if r.MinSpend < 0 {
-		return errors.New("min_spend must not be negative")
+		return errors.New("minSpend must not be negative")
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ package cost
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -254,39 +253,29 @@ func (c *Costs) noteSuccess(ctx context.Context) {
 	}
 }
 
-func (c *Costs) sourceRecord(ctx context.Context) (*store.Record, sourceState, error) {
-	var st sourceState
-	rec, err := c.deps.Store.GetRecord(ctx, kindSource, sourceID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, st, nil
-	}
-	if err != nil {
-		return nil, st, fmt.Errorf("read cost source state: %w", err)
-	}
-	if len(rec.Data) > 0 {
-		if err := json.Unmarshal(rec.Data, &st); err != nil {
-			return rec, st, fmt.Errorf("decode cost source state: %w", err)
-		}
-	}
-	return rec, st, nil
+// sources are the allocation source's health records, typed (one, sourceID).
+func (c *Costs) sources() store.Typed[sourceState] {
+	return store.RecordsOf[sourceState](c.deps.Store, kindSource)
 }
 
-// saveSource writes the source state; losing a race is fine (the winner
-// wrote the same news).
-func (c *Costs) saveSource(ctx context.Context, rec *store.Record, state string, st sourceState) bool {
-	data, _ := json.Marshal(st)
-	var err error
-	if rec == nil {
-		var created bool
-		created, err = c.deps.Store.PutRecord(ctx, store.Record{Kind: kindSource, ID: sourceID, State: state, Data: data})
-		if err == nil && !created {
-			err = store.ErrConflict
-		}
-	} else {
-		next := *rec
-		next.State, next.Data = state, data
-		_, err = c.deps.Store.UpdateRecord(ctx, next)
+// sourceRecord reads the source's recorded health: nil when none is recorded.
+func (c *Costs) sourceRecord(ctx context.Context) (*store.Item[sourceState], sourceState, error) {
+	it, err := c.sources().Get(ctx, sourceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, sourceState{}, nil
 	}
+	if err != nil {
+		return nil, sourceState{}, fmt.Errorf("read cost source state: %w", err)
+	}
+	return it, it.Value, nil
+}
+
+// saveSource writes the source state if the record is still as read (rec);
+// losing a race is fine (the winner wrote the same news).
+func (c *Costs) saveSource(ctx context.Context, rec *store.Item[sourceState], state string, st sourceState) bool {
+	_, err := c.sources().Modify(ctx, sourceID, asRead(rec, func(it *store.Item[sourceState]) {
+		it.State, it.Value = state, st
+	}))
 	if err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			c.log.Error("save cost source state", "err", err)
@@ -294,6 +283,20 @@ func (c *Costs) saveSource(ctx context.Context, rec *store.Record, state string,
 		return false
 	}
 	return true
+}
+
+// asRead is a store.Modify change that applies edit only while the record
+// is as the caller read it (still absent when read is nil). A writer that
+// lost the race gets store.ErrConflict instead of a retry: its decision was
+// made on a record that is no longer there.
+func asRead[T any](read *store.Item[T], edit func(it *store.Item[T])) func(it *store.Item[T], exists bool) error {
+	return func(it *store.Item[T], exists bool) error {
+		if exists != (read != nil) || exists && it.Version != read.Version {
+			return store.ErrConflict
+		}
+		edit(it)
+		return nil
+	}
 }
 
 // messenger is where scheduled posts go.

@@ -2,7 +2,6 @@ package cost
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -69,17 +68,6 @@ func (c *Costs) alerts() store.Typed[alertState] {
 	return store.RecordsOf[alertState](c.deps.Store, kindAlert)
 }
 
-func decodeAlert(rec *store.Record) (*alertState, error) {
-	if rec == nil {
-		return nil, nil
-	}
-	var st alertState
-	if err := json.Unmarshal(rec.Data, &st); err != nil {
-		return nil, fmt.Errorf("decode alert %s: %w", rec.ID, err)
-	}
-	return &st, nil
-}
-
 // shouldPost decides whether a condition that holds is news. It is, unless
 // the same condition (rule, subject, budget month) was already posted and
 // nothing got worse; a snooze silences everything but a more severe level
@@ -114,20 +102,17 @@ func shouldPost(st *alertState, state string, f *Finding, now time.Time) bool {
 func (c *Costs) deliver(ctx context.Context, l *Ledger, f *Finding) (bool, error) {
 	id := alertID(f.RuleID, f.SubjectRef)
 	now := c.now()
-	rec, err := c.deps.Store.GetRecord(ctx, kindAlert, id)
+	rec, err := c.alerts().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		rec, err = nil, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("alert %s: %w", id, err)
 	}
-	prev, err := decodeAlert(rec)
-	if err != nil {
-		return false, err
-	}
+	var prev *alertState
 	state := ""
 	if rec != nil {
-		state = rec.State
+		prev, state = &rec.Value, rec.State
 	}
 	if !shouldPost(prev, state, f, now) {
 		if state == stateResolved {
@@ -143,7 +128,7 @@ func (c *Costs) deliver(ctx context.Context, l *Ledger, f *Finding) (bool, error
 	channel := c.teamChannel(f.Team)
 	m := c.messenger()
 	if channel == "" || m == nil {
-		c.log.Warn("cost alert has nowhere to go: set the team's channel (cost.teams or slack.com/channel) or cost.platform_channel", "alert", id, "team", f.Team)
+		c.log.Warn("cost alert has nowhere to go: set the team's channel (cost.teams or slack.com/channel) or cost.platformChannel", "alert", id, "team", f.Team)
 		return false, nil
 	}
 	l.explain(f)
@@ -195,27 +180,14 @@ func (c *Costs) deliver(ctx context.Context, l *Ledger, f *Finding) (bool, error
 	return true, nil
 }
 
-// saveAlert creates the record (rec nil) or compare-and-swaps it.
-func (c *Costs) saveAlert(ctx context.Context, rec *store.Record, state string, st *alertState) (*store.Record, error) {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return nil, fmt.Errorf("encode alert: %w", err)
-	}
+// saveAlert creates the record (rec nil) or replaces it, if it is still as
+// read (compare-and-swap): a writer that lost the race gets
+// store.ErrConflict.
+func (c *Costs) saveAlert(ctx context.Context, rec *store.Item[alertState], state string, st *alertState) (*store.Item[alertState], error) {
 	id := alertID(st.Rule, st.SubjectRef)
-	if rec == nil {
-		r := store.Record{Kind: kindAlert, ID: id, State: state, Owner: st.Team, Key: st.SubjectRef, Data: data}
-		created, err := c.deps.Store.PutRecord(ctx, r)
-		if err != nil {
-			return nil, fmt.Errorf("save alert %s: %w", id, err)
-		}
-		if !created {
-			return nil, fmt.Errorf("save alert %s: created meanwhile: %w", id, store.ErrConflict)
-		}
-		return c.deps.Store.GetRecord(ctx, kindAlert, id)
-	}
-	next := *rec
-	next.State, next.Owner, next.Key, next.Data = state, st.Team, st.SubjectRef, data
-	out, err := c.deps.Store.UpdateRecord(ctx, next)
+	out, err := c.alerts().Modify(ctx, id, asRead(rec, func(it *store.Item[alertState]) {
+		it.State, it.Owner, it.Key, it.Value = state, st.Team, st.SubjectRef, *st
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("save alert %s: %w", id, err)
 	}

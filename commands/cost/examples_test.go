@@ -70,7 +70,7 @@ func TestShellDefaultExampleData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Register(w.router, nil); err != nil {
+	if err := c.Register(bot.NewRegistry(w.router, nil)); err != nil {
 		t.Fatal(err)
 	}
 	w.costs = c

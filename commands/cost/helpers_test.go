@@ -211,7 +211,7 @@ func (w *world) start() {
 		w.h.Options = bottest.HarnessOptions{Policy: w.policy, PolicyAudits: true, Denial: policy.DenialMessage}
 	}
 	r := w.h.Restart()
-	if err := c.Register(r, nil); err != nil {
+	if err := c.Register(bot.NewRegistry(r, nil)); err != nil {
 		w.t.Fatal(err)
 	}
 	w.costs, w.router = c, r

@@ -24,7 +24,7 @@ type HygieneReport struct {
 	Groups []UnclaimedCost
 	// Untagged are the Components without a finops/cost-tag annotation.
 	Untagged []string
-	// Idle is idle cluster capacity (with include_idle).
+	// Idle is idle cluster capacity (with includeIdle).
 	Idle float64
 	AsOf time.Time
 }
@@ -140,7 +140,7 @@ func isoWeek(t time.Time) string {
 // since it may have reached Slack.
 func (c *Costs) postHygiene(ctx context.Context, at time.Time) error {
 	if c.cfg.PlatformChannel == "" {
-		c.log.Info("cost hygiene report skipped: no cost.platform_channel")
+		c.log.Info("cost hygiene report skipped: no cost.platformChannel")
 		return nil
 	}
 	m := c.messenger()

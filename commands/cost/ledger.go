@@ -112,7 +112,7 @@ type Ledger struct {
 	AsOf time.Time
 	// Days is the number of daily buckets, today included.
 	Days int
-	// Idle is idle cost over the whole ledger (only with include_idle).
+	// Idle is idle cost over the whole ledger (only with includeIdle).
 	Idle float64
 
 	order  []string                      // aggregation keys in query order

@@ -89,7 +89,7 @@ func (e *ExampleRequests) Requests(_ context.Context, s *Service, start, end tim
 }
 
 // NewSource builds the allocation source the configuration asks for: the
-// OpenCost (or Kubecost, with base_path "/model") client when opencost.url
+// OpenCost (or Kubecost, with basePath "/model") client when opencost.url
 // is set, else the recorded example responses in examples (the shell's
 // default: examples/cost). It also says what it chose, for the log.
 func NewSource(cfg Config, examples fs.FS, now func() time.Time) (Source, string, error) {
