@@ -189,7 +189,9 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildPaths(app); err != nil {
 		return err
 	}
-	f.paths.Register(r)
+	if err := bot.NewRegistry(r, s).Install(f.paths); err != nil {
+		return &ConfigError{File: cfg.path, Key: "paths", Msg: err.Error()}
+	}
 	app.startup = append(app.startup, f.paths.Resume)
 
 	if err := f.buildAccess(app); err != nil {
@@ -218,7 +220,7 @@ func (f *features) buildSecrets(app *App) error {
 		}
 		scfg.PublicURL = "http://localhost:" + port
 		if ok, _ := cfg.SlackConfigured(); ok {
-			app.Log.Warn("secrets.public_url is not set: one-time secret links point at " + scfg.PublicURL + ", which only works on this machine")
+			app.Log.Warn("secrets.publicURL is not set: one-time secret links point at " + scfg.PublicURL + ", which only works on this machine")
 		}
 	}
 	scfg.DataDir = cfg.DataDir
@@ -238,7 +240,9 @@ func (f *features) buildSecrets(app *App) error {
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
 	}
-	f.secrets.Register(app.Router)
+	if err := bot.NewRegistry(app.Router, nil).Install(f.secrets); err != nil {
+		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
 	app.startup = append(app.startup, f.secrets.Resume)
 	return nil
 }

@@ -167,7 +167,7 @@ func TestServeConfigForLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := buildApp(context.Background(), cfg, newLogger(cfg, io.Discard, 0)); err == nil || !strings.Contains(err.Error(), `trusted_proxies entry "proxy.internal"`) {
+	if _, err := buildApp(context.Background(), cfg, newLogger(cfg, io.Discard, 0)); err == nil || !strings.Contains(err.Error(), `trustedProxies entry "proxy.internal"`) {
 		t.Fatalf("a host name as a trusted proxy: %v", err)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/store"
 )
 
 // ---- /plat templates, template approve, template diff ----
@@ -160,14 +158,9 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	if e.Approval != nil {
 		prev = e.Approval.Hash
 	}
-	if _, err := p.approve(ctx, t, req.User); err != nil {
+	if err := p.approve(ctx, req, t, prev, e.Source); err != nil {
 		return err
 	}
-	p.auditEvent(ctx, store.Event{
-		ActorID: req.User.ID, ActorName: req.User.Name, Action: "paths.template.approve",
-		Target: catalog.NormalizeRef(t.Name, catalog.KindTemplate, catalog.DefaultNamespace), Decision: "allow", Outcome: "ok",
-		Details: map[string]any{"version": t.Hash, "previous": prev, "owner": t.Owner, "source": e.Source},
-	})
 	if err := p.Reload(ctx); err != nil {
 		return err
 	}

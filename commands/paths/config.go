@@ -13,7 +13,7 @@ import (
 type Config struct {
 	// GitOpsRepo is where pull requests go: "owner/name" on GitHub, or a
 	// local folder path holding (or to hold) a git repository
-	// (PLATBOT_GITOPS_REPO). Default: <data_dir>/gitops.
+	// (PLATBOT_GITOPS_REPO). Default: <dataDir>/gitops.
 	GitOpsRepo string `yaml:"gitOpsRepo"`
 	// GitOpsBase is the branch pull requests target ("" = the repository's
 	// default branch on GitHub, "main" locally).
@@ -71,6 +71,13 @@ type VaultConfig struct {
 	// NamespacePattern is the Kubernetes namespace of the service per
 	// environment (default "{team}-{env}").
 	NamespacePattern string `yaml:"namespacePattern"`
+}
+
+// DefaultConfig returns the defaults; decode the "paths" section over it.
+func DefaultConfig() Config {
+	var c Config
+	c.applyDefaults()
+	return c
 }
 
 func (c *Config) applyDefaults() {

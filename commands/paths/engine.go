@@ -148,7 +148,7 @@ func (p *Paths) messenger(r *Run) bot.Messenger {
 	if p.router == nil {
 		return nil
 	}
-	return p.router.Messenger(r.Transport)
+	return p.router.Outbound(r.Transport)
 }
 
 // runStepJob runs the current step of a run: the durable job behind every step.

@@ -632,8 +632,7 @@ func TestTemplateFromGitHubLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Logger: quietLogger()})
-	p.Register(r)
+	install(t, p, bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Logger: quietLogger()}))
 	e := p.entry("new-note")
 	if e == nil || e.Current == nil || len(e.Problems) > 0 {
 		t.Fatalf("entry %+v", e)
@@ -652,7 +651,7 @@ func TestTemplateFromGitHubLocation(t *testing.T) {
 	}
 	// Without GitHub access the template is listed as broken, with the reason.
 	p2, _ := New(Config{TemplatesDir: filepath.Join(dir, "none")}, Deps{Store: st, Catalog: cat, Publisher: localPublisher(repo), Secrets: DevSecrets(ds, ""), Logger: quietLogger()})
-	p2.Register(bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Logger: quietLogger()}))
+	install(t, p2, bot.NewRouter(bot.RouterOptions{Audit: st, Queue: st, Logger: quietLogger()}))
 	if e := p2.entry("new-note"); e == nil || !strings.Contains(strings.Join(e.Problems, ";"), "no GitHub access configured") {
 		t.Fatalf("entry without GitHub: %+v", e)
 	}

@@ -200,7 +200,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Register(r)
+	install(t, p, r)
 	e := &env{t: t, ctx: ctx, dir: dir, dbPath: o.dbPath, st: st, router: r, msgr: o.msgr, paths: p, cat: o.cat}
 	if !o.noApprove {
 		if e.approved("new-db") == nil {
@@ -211,6 +211,15 @@ func newEnv(t testing.TB, o envOptions) *env {
 		}
 	}
 	return e
+}
+
+// install registers the feature with r as cmd/platbot does, through a
+// bot.Registry.
+func install(t testing.TB, f bot.Feature, r *bot.Router) {
+	t.Helper()
+	if err := bot.NewRegistry(r, nil).Install(f); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *env) approved(name string) *Template { return e.paths.approvedTemplate(name) }

@@ -17,7 +17,7 @@
 // one pull request, on GitHub or in a local git repository).
 //
 // Outside systems are reached through the interfaces declared here
-// (Publisher, SecretStore, GitHubFiles, Catalog, Store). cmd/platbot builds
+// (Publisher, SecretStore, GitHubFiles, Catalog). cmd/platbot builds
 // each outside client once and adapts it: the GitOps publisher
 // (integrations/gitops), the GitHub client; wiring.go puts the secret store
 // over the injected Vault client or development store.
@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/store"
 )
@@ -49,15 +50,6 @@ const (
 	ActionPrefix = "paths"
 )
 
-// Store is the subset of *store.Store the feature uses.
-type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (bool, error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
-	UpdateRecord(ctx context.Context, r store.Record) (*store.Record, error)
-	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
-	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
-}
-
 // Catalog is what the feature reads from the software catalog.
 type Catalog interface {
 	// List returns the entities of a kind.
@@ -66,22 +58,16 @@ type Catalog interface {
 	Identify(ctx context.Context, u bot.User) (*catalog.Identity, error)
 }
 
-// Auditor records audit events (*bot.Router satisfies it).
-type Auditor interface {
-	Audit(ctx context.Context, ev store.Event)
-}
-
 // Deps are the feature's dependencies.
 type Deps struct {
-	Store   Store
+	// Store keeps runs, template approvals and versions, and previews.
+	Store   store.Records
 	Catalog Catalog
 	// Publisher opens the GitOps pull requests (GitHub or local git).
 	Publisher Publisher
 	// Secrets stores generated credentials (Vault or the local development store).
 	Secrets SecretStore
-	// Audit defaults to the router given to Register.
-	Audit  Auditor
-	Logger *slog.Logger
+	Logger  *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 	// Templates overrides how templates are found (tests); by default they
@@ -95,15 +81,16 @@ type Deps struct {
 // Paths is the golden-path feature.
 type Paths struct {
 	cfg     Config
-	store   Store
+	store   store.Records
 	catalog Catalog
 	pub     Publisher
 	secrets SecretStore
-	audit   Auditor
 	log     *slog.Logger
 	now     func() time.Time
 	source  TemplateSource
 	actions map[string]Action
+	// approvals are the templates' approvals (record KindApproval).
+	approvals *approval.Flow[templateApproval]
 
 	router *bot.Router
 
@@ -113,7 +100,10 @@ type Paths struct {
 	loading  bool
 }
 
-// New returns the feature; call Register to add its commands to a router.
+var _ bot.Feature = (*Paths)(nil)
+
+// New returns the feature; install it with bot.Registry.Install (or call
+// Register) to add its commands to a router.
 func New(cfg Config, deps Deps) (*Paths, error) {
 	if deps.Store == nil || deps.Catalog == nil || deps.Publisher == nil || deps.Secrets == nil {
 		return nil, errors.New("paths: Store, Catalog, Publisher and Secrets are required")
@@ -127,9 +117,14 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	}
 	p := &Paths{
 		cfg: cfg, store: deps.Store, catalog: deps.Catalog, pub: deps.Publisher, secrets: deps.Secrets,
-		audit: deps.Audit, log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates,
+		log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates,
 		state: &templateState{},
 	}
+	flow, err := approval.New(templateApprovalConfig(), approval.Deps{Store: deps.Store, Logger: p.log, Now: p.now})
+	if err != nil {
+		return nil, fmt.Errorf("paths: %w", err)
+	}
+	p.approvals = flow
 	if p.source == nil {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
@@ -142,21 +137,24 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	return p, nil
 }
 
+// Name is the feature's name.
+func (p *Paths) Name() string { return "paths" }
+
 // Register adds the feature's commands, dynamic template commands, buttons
-// and step jobs to the router, and loads the templates.
-func (p *Paths) Register(r *bot.Router) {
-	p.router = r
-	if p.audit == nil {
-		p.audit = r
-	}
-	r.Register(p.commands()...)
-	r.AddSource(p.templateCommands)
-	r.HandleAction(ActionPrefix, p.handleAction)
-	r.HandleJob(JobStep, p.runStepJob)
-	r.HandleJob(JobPreviewExpire, p.expirePreviewJob)
+// and step jobs, keeps the router (jobs, policy, audit, messengers) and
+// loads the templates.
+func (p *Paths) Register(reg *bot.Registry) error {
+	p.router = reg.Router()
+	p.approvals.SetRouter(p.router)
+	reg.Commands(p.commands()...)
+	reg.CommandSource(p.templateCommands)
+	reg.Action(ActionPrefix, p.handleAction)
+	reg.Job(JobStep, p.runStepJob)
+	reg.Job(JobPreviewExpire, p.expirePreviewJob)
 	if err := p.Reload(context.Background()); err != nil {
 		p.log.Error("load templates", "err", err)
 	}
+	return nil
 }
 
 // Resume re-enqueues the current step of every run that was interrupted
@@ -199,13 +197,13 @@ func (p *Paths) Resume(ctx context.Context) error {
 }
 
 func (p *Paths) auditEvent(ctx context.Context, ev store.Event) {
-	if p.audit == nil {
+	if p.router == nil {
 		return
 	}
 	if ev.Time.IsZero() {
 		ev.Time = p.now()
 	}
-	p.audit.Audit(ctx, ev)
+	p.router.Audit(ctx, ev)
 }
 
 // identify resolves a user; an unknown user gets an empty identity.

@@ -158,22 +158,6 @@ func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProbl
 	return out, probs
 }
 
-// approval is the stored approval of a template (record KindApproval, id = name).
-type approval struct {
-	Name       string    `json:"name"`
-	Hash       string    `json:"hash"`
-	ApprovedBy bot.User  `json:"approved_by"`
-	ApprovedAt time.Time `json:"approved_at"`
-	// History lists earlier approved versions, oldest first.
-	History []approvalEntry `json:"history,omitempty"`
-}
-
-type approvalEntry struct {
-	Hash string    `json:"hash"`
-	By   string    `json:"by"`
-	At   time.Time `json:"at"`
-}
-
 // version is a stored template version (record KindVersion, id name@hash):
 // the exact files an admin approved and runs use.
 type version struct {
@@ -192,7 +176,7 @@ type entry struct {
 	// Problems stop Current from being approved.
 	Problems []string
 	Source   string
-	Approval *approval
+	Approval *templateApproval
 	// Approved is the approved version, which is what runs.
 	Approved *Template
 	// Demo says Approved is a shipped example template that counts as
@@ -228,9 +212,9 @@ func (p *Paths) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("paths: list approvals: %w", err)
 	}
-	approvals := map[string]*approval{}
+	approvals := map[string]*templateApproval{}
 	for _, rec := range recs {
-		var a approval
+		var a templateApproval
 		if err := json.Unmarshal(rec.Data, &a); err != nil {
 			p.log.Error("bad approval record", "template", rec.ID, "err", err)
 			continue
@@ -413,48 +397,4 @@ func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*Template, 
 	}
 	t.Source = v.Source
 	return t, nil
-}
-
-// approve records t as the approved version of its template.
-func (p *Paths) approve(ctx context.Context, t *Template, by bot.User) (*approval, error) {
-	v := version{Name: t.Name, Hash: t.Hash, Manifest: t.ManifestPath, Files: t.Files, Source: t.Source}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode template version: %w", err)
-	}
-	if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindVersion, ID: t.Name + "@" + t.Hash, Key: t.Name, Data: b}); err != nil {
-		return nil, fmt.Errorf("store template version: %w", err)
-	}
-	now := p.now().UTC()
-	rec, err := p.store.GetRecord(ctx, KindApproval, t.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		a := &approval{Name: t.Name, Hash: t.Hash, ApprovedBy: by, ApprovedAt: now}
-		ab, _ := json.Marshal(a)
-		created, err := p.store.PutRecord(ctx, store.Record{Kind: KindApproval, ID: t.Name, State: "approved", Owner: by.ID, Key: t.Owner, Data: ab})
-		if err != nil {
-			return nil, fmt.Errorf("store approval: %w", err)
-		}
-		if created {
-			return a, nil
-		}
-		rec, err = p.store.GetRecord(ctx, KindApproval, t.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read approval: %w", err)
-	}
-	var a approval
-	if err := json.Unmarshal(rec.Data, &a); err != nil {
-		return nil, fmt.Errorf("decode approval: %w", err)
-	}
-	a.History = append(a.History, approvalEntry{Hash: a.Hash, By: a.ApprovedBy.ID, At: a.ApprovedAt})
-	a.Hash, a.ApprovedBy, a.ApprovedAt = t.Hash, by, now
-	rec.Data, _ = json.Marshal(a)
-	rec.Owner, rec.Key = by.ID, t.Owner
-	if _, err := p.store.UpdateRecord(ctx, *rec); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, bot.Errorf("Someone approved %s at the same moment; look again with `/plat templates`.", t.Name)
-		}
-		return nil, fmt.Errorf("store approval: %w", err)
-	}
-	return &a, nil
 }

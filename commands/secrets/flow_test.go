@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/vault"
 )
@@ -215,22 +215,9 @@ func TestAddAndRotateRealVault(t *testing.T) {
 	}
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestRefusals(t *testing.T) {
-	clk := &clock{t: time.Now()}
-	e := newEnv(t, envOptions{now: clk.now})
+	clk := bottest.NewClock(time.Now())
+	e := newEnv(t, envOptions{now: clk.Now})
 	const path = "payments/orders-service/dev/API_TOKEN"
 	nothingWritten := func(t *testing.T, p string) {
 		t.Helper()
@@ -259,8 +246,8 @@ func TestRefusals(t *testing.T) {
 		link, _ := e.add(userJane, "orders-service", "dev", "API_TOKEN", "")
 		token := tokenOf(link)
 		ct := e.encrypt(mustID(t, token), canary(t))
-		clk.add(16 * time.Minute)
-		defer clk.add(-16 * time.Minute)
+		clk.Advance(16 * time.Minute)
+		defer clk.Advance(-16 * time.Minute)
 		code, page := e.do(http.MethodGet, "/seal/"+token, "", nil)
 		if code != http.StatusGone || !strings.Contains(page["_body"].(string), "expired") {
 			t.Fatalf("expired page: %d %s", code, page["_body"])

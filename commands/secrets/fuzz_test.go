@@ -37,7 +37,7 @@ type fuzzSealer struct {
 	sec    *Secrets
 	kv     KV
 	msgr   *bottest.Messenger
-	logs   *syncBuffer
+	logs   *bottest.LogBuffer
 	target Target
 	seq    int
 }
@@ -60,7 +60,7 @@ func newFuzzSealer(f *testing.F) *fuzzSealer {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		f.Fatal(err)
 	}
-	fs := &fuzzSealer{logs: &syncBuffer{}, msgr: bottest.NewMessenger()}
+	fs := &fuzzSealer{logs: &bottest.LogBuffer{}, msgr: bottest.NewMessenger()}
 	log := slog.New(slog.NewTextHandler(fs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(dir, "platbot.db"), store.WithAuditKey([]byte("0123456789abcdef0123456789abcdef")), store.WithLogger(log))
@@ -79,14 +79,14 @@ func newFuzzSealer(f *testing.F) *fuzzSealer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	cat := newCatalog()
+	cat := newCatalog(f)
 	fs.sec, err = New(cfg, Deps{Store: st, Catalog: cat, KV: fs.kv, Sealer: sealer, Publisher: failingPublisher{}, Logger: log})
 	if err != nil {
 		f.Fatal(err)
 	}
-	r := bot.NewRouter(bot.RouterOptions{Policy: testPolicy{cat: cat}, Audit: st, Queue: st, Logger: log, Version: "test"})
+	r := bot.NewRouter(bot.RouterOptions{Policy: teamPolicy(cat), Audit: st, Queue: st, Logger: log, Version: "test"})
 	r.SetMessenger(bot.TransportShell, fs.msgr)
-	fs.sec.Register(r)
+	install(f, fs.sec, r)
 	svc, ok := cat.Get("orders-service")
 	if !ok {
 		f.Fatal("no orders-service in the test catalog")

@@ -186,7 +186,7 @@ func (s *Secrets) buildChange(ctx context.Context, ch *Change) (*PRChange, []str
 		src, err := s.readFile(ctx, dp)
 		if errors.Is(err, fs.ErrNotExist) {
 			if ch.Op == OpAdd {
-				notes = append(notes, fmt.Sprintf("No Deployment manifest at `%s` (deployment_path), so add this env entry to the service by hand:\n```\n%s```", dp, envSnippet(t.Name, secretName)))
+				notes = append(notes, fmt.Sprintf("No Deployment manifest at `%s` (deploymentPath), so add this env entry to the service by hand:\n```\n%s```", dp, envSnippet(t.Name, secretName)))
 			}
 			continue
 		}

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +27,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -98,50 +98,7 @@ func seedDevKey(t *testing.T, dataDir string) {
 
 // ---- a catalog ----
 
-type fakeCatalog struct {
-	entities []*catalog.Entity
-	ids      map[string]*catalog.Identity
-}
-
-func (c *fakeCatalog) Get(ref string) (*catalog.Entity, bool) {
-	for _, e := range c.entities {
-		if e.Ref() == catalog.NormalizeRef(ref, catalog.KindComponent, catalog.DefaultNamespace) {
-			return e, true
-		}
-	}
-	if strings.Contains(ref, ":") {
-		return nil, false
-	}
-	var found *catalog.Entity
-	for _, e := range c.entities {
-		if e.Metadata.Name == ref {
-			if found != nil {
-				return nil, false
-			}
-			found = e
-		}
-	}
-	return found, found != nil
-}
-
-func (c *fakeCatalog) List(kind string) []*catalog.Entity {
-	var out []*catalog.Entity
-	for _, e := range c.entities {
-		if kind == "" || e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (c *fakeCatalog) Identify(_ context.Context, u bot.User) (*catalog.Identity, error) {
-	if id, ok := c.ids[u.ID]; ok {
-		cp := *id
-		return &cp, nil
-	}
-	return &catalog.Identity{SlackID: u.ID}, nil
-}
-
+// entity builds an entity for the test catalog.
 func entity(kind, name, owner string, spec map[string]any) *catalog.Entity {
 	e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: kind, Metadata: catalog.Metadata{Name: name, Namespace: "default"}, Spec: map[string]any{}}
 	for k, v := range spec {
@@ -161,42 +118,48 @@ const (
 	userAda  = "U-ada"
 )
 
-func newCatalog() *fakeCatalog {
-	return &fakeCatalog{
-		entities: []*catalog.Entity{
-			entity(catalog.KindGroup, "commerce", "", nil),
-			entity(catalog.KindGroup, "payments", "", map[string]any{"parent": "group:default/commerce"}),
-			entity(catalog.KindGroup, "billing", "", nil),
-			entity(catalog.KindComponent, "storefront", "group:default/commerce", nil),
-			entity(catalog.KindComponent, "orders-service", "group:default/payments", nil),
-			entity(catalog.KindComponent, "refunds", "payments", nil),
-			entity(catalog.KindComponent, "billing-service", "group:default/billing", nil),
-			entity(catalog.KindResource, "orders-db", "group:default/payments", map[string]any{"dependencyOf": []any{"component:default/orders-service"}}),
-		},
-		ids: map[string]*catalog.Identity{
-			userJane: {UserRef: "user:default/jane", Name: "Jane", DirectGroups: []string{"group:default/payments"}, Groups: []string{"group:default/payments", "group:default/commerce"}, Roles: []string{"engineer"}},
-			userBob:  {UserRef: "user:default/bob", Name: "Bob", DirectGroups: []string{"group:default/billing"}, Groups: []string{"group:default/billing"}, Roles: []string{"engineer"}},
-			userAda:  {UserRef: "user:default/ada", Name: "Ada", DirectGroups: []string{"group:default/platform"}, Groups: []string{"group:default/platform"}, Roles: []string{"engineer", "admin"}},
-		},
+// newCatalog is a real catalog (catalogtest) of catalogEntities.
+func newCatalog(t testing.TB) *catalogtest.Catalog {
+	t.Helper()
+	return catalogtest.FromEntities(t, catalogEntities()...)
+}
+
+// catalogEntities are the teams, services and users above.
+func catalogEntities() []*catalog.Entity {
+	payments := catalogtest.Group("payments")
+	payments.Spec["parent"] = "group:default/commerce"
+	commerce := catalogtest.Group("commerce")
+	commerce.Spec["children"] = []any{"group:default/payments"}
+	svc := func(name, owner string) *catalog.Entity { return catalogtest.Component(name, owner) }
+	db := entity(catalog.KindResource, "orders-db", "group:default/payments", map[string]any{"type": "database", "dependencyOf": []any{"component:default/orders-service"}})
+	return []*catalog.Entity{
+		commerce, payments, catalogtest.Group("billing"), catalogtest.Group("platform"),
+		svc("storefront", "group:default/commerce"), svc("orders-service", "group:default/payments"),
+		svc("refunds", "payments"), svc("billing-service", "group:default/billing"), db,
+		catalogtest.User("jane", userJane, "payments"), catalogtest.User("bob", userBob, "billing"),
+		catalogtest.User("ada", userAda, "platform"),
 	}
 }
 
-// testPolicy is the default policy's shape: everyone reads; scaffold needs
-// the resource's owner among the user's groups, or the admin role.
-type testPolicy struct{ cat *fakeCatalog }
-
-func (p testPolicy) Decide(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
-	id, _ := p.cat.Identify(ctx, u)
-	switch action {
-	case bot.ActionRead:
-		return bot.Decision{Allow: true, Rule: "everyone-reads"}
-	case bot.ActionScaffold:
-		if id.IsAdmin() || (res.Owner != "" && id.InGroup(res.Owner)) {
-			return bot.Decision{Allow: true, Rule: "engineers-scaffold-for-own-team"}
+// teamPolicy is the kit's recording policy deciding as the default
+// policy does: everyone reads; scaffold needs the resource's owner among
+// the user's groups, or the admin role.
+func teamPolicy(cat Catalog) *bottest.Policy {
+	p := bottest.NewPolicy()
+	p.DecideWith(func(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
+		id, _ := cat.Identify(ctx, u)
+		switch action {
+		case bot.ActionRead:
+			return bot.Decision{Allow: true, Rule: "everyone-reads"}
+		case bot.ActionScaffold:
+			if id.IsAdmin() || (res.Owner != "" && id.InGroup(res.Owner)) {
+				return bot.Decision{Allow: true, Rule: "engineers-scaffold-for-own-team"}
+			}
+			return bot.Decision{Rule: "scaffold-only-for-own-team", Reason: "Engineers may scaffold only for their own team.", AskWhom: "a member of " + res.Owner}
 		}
-		return bot.Decision{Rule: "scaffold-only-for-own-team", Reason: "Engineers may scaffold only for their own team.", AskWhom: "a member of " + res.Owner}
-	}
-	return bot.Decision{Rule: "admins-only"}
+		return bot.Decision{Rule: "admins-only"}
+	})
+	return p
 }
 
 // ---- the environment ----
@@ -245,35 +208,17 @@ type env struct {
 	router  *bot.Router
 	msgr    *bottest.Messenger
 	sec     *Secrets
-	cat     *fakeCatalog
+	cat     *catalogtest.Catalog
 	repo    *gitlocal.Repo
 	kv      KV
 	sealer  Sealer
-	logs    *syncBuffer
+	logs    *bottest.LogBuffer
 	mount   string
 	vc      *vault.Client
 	seq     int
 	// remote is the client address of the next requests ("" = a new one
 	// for every request, so the per-address limit does not get in the way).
 	remote string
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var mountSeq struct {
@@ -285,7 +230,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	e := &env{t: t, ctx: ctx, dir: dir, dataDir: filepath.Join(dir, "data"), dbPath: filepath.Join(dir, "platbot.db"), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: ctx, dir: dir, dataDir: filepath.Join(dir, "data"), dbPath: filepath.Join(dir, "platbot.db"), logs: &bottest.LogBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := store.Open(ctx, e.dbPath, store.WithAuditKey([]byte("0123456789abcdef0123456789abcdef")), store.WithLogger(log))
 	if err != nil {
@@ -342,9 +287,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.commit(seed)
 
-	e.cat = newCatalog()
+	e.cat = newCatalog(t)
 	e.msgr = bottest.NewMessenger()
-	e.router = bot.NewRouter(bot.RouterOptions{Policy: testPolicy{cat: e.cat}, Audit: st, Queue: st, Logger: log, Version: "test"})
+	e.router = bot.NewRouter(bot.RouterOptions{Policy: teamPolicy(e.cat), Audit: st, Queue: st, Logger: log, Version: "test"})
 	e.router.SetMessenger(bot.TransportShell, e.msgr)
 	var fst Store = st
 	if o.wrapStore != nil {
@@ -367,7 +312,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sec.Register(e.router)
+	install(t, e.sec, e.router)
 	return e
 }
 
@@ -645,4 +590,11 @@ func mustContain(t *testing.T, what, got string, wants ...string) {
 	}
 }
 
-var _ io.Writer = (*syncBuffer)(nil)
+// install registers the feature with r as cmd/platbot does, through a
+// bot.Registry.
+func install(t testing.TB, f bot.Feature, r *bot.Router) {
+	t.Helper()
+	if err := bot.NewRegistry(r, nil).Install(f); err != nil {
+		t.Fatal(err)
+	}
+}

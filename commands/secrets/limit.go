@@ -85,12 +85,12 @@ func clientAddr(remote string) string {
 }
 
 // proxies are the address ranges of the reverse proxies in front of
-// platbot (the trusted_proxies setting). Only a request arriving from one
+// platbot (the trustedProxies setting). Only a request arriving from one
 // of them has its X-Forwarded-For read; anyone else could write any
 // address there and get a fresh per-address allowance with every request.
 type proxies []netip.Prefix
 
-// parseProxies reads trusted_proxies entries: CIDR ranges (10.0.0.0/8,
+// parseProxies reads trustedProxies entries: CIDR ranges (10.0.0.0/8,
 // fd00::/8) or single addresses.
 func parseProxies(list []string) (proxies, error) {
 	var out proxies
@@ -102,7 +102,7 @@ func parseProxies(list []string) (proxies, error) {
 		}
 		a, err := netip.ParseAddr(e)
 		if err != nil {
-			return nil, fmt.Errorf("secrets: trusted_proxies entry %q is neither an IP address nor a CIDR range like 10.0.0.0/8", e)
+			return nil, fmt.Errorf("secrets: trustedProxies entry %q is neither an IP address nor a CIDR range like 10.0.0.0/8", e)
 		}
 		a = a.Unmap()
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/bot/httpguard"
 	"github.com/platbot/platbot/bot/httpguard/guardtest"
 )
@@ -51,7 +52,7 @@ func submitFrom(t *testing.T, e *env, token, peer string, xff ...string) int {
 func TestForwardedForIsBelievedOnlyFromTrustedProxies(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1"}
-	e := newEnv(t, envOptions{cfg: &cfg, now: (&clock{t: time.Now()}).now})
+	e := newEnv(t, envOptions{cfg: &cfg, now: bottest.NewClock(time.Now()).Now})
 
 	// A direct client rotating X-Forwarded-For is still one address.
 	for i := range 10 {
@@ -93,7 +94,7 @@ func TestTrustedProxiesConfig(t *testing.T) {
 	}
 	c := DefaultConfig()
 	c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"}
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `trusted_proxies entry "proxy.internal"`) {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `trustedProxies entry "proxy.internal"`) {
 		t.Fatalf("a host name: %v", err)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 )
 
 // The ExternalSecret lands in the namespace the catalog entity names with
@@ -11,9 +12,7 @@ import (
 // without it in namespace_pattern's.
 func TestExternalSecretNamespaceFromAnnotation(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	svc := entity(catalog.KindComponent, "payments-service", "group:default/payments", nil)
-	svc.Metadata.Annotations = map[string]string{catalog.AnnotationNamespace: "payments"}
-	e.cat.entities = append(e.cat.entities, svc)
+	e.cat.AddEntities(catalogtest.Component("payments-service", "group:default/payments", catalog.AnnotationNamespace+"=payments"))
 
 	for _, tc := range []struct {
 		service, env, want string
@@ -43,6 +42,7 @@ func TestExternalSecretNamespaceFromAnnotation(t *testing.T) {
 	}
 
 	// A custom pattern still gives way to the annotation.
+	svc, _ := e.cat.Get("payments-service")
 	e.sec.cfg.NamespacePattern = "{team}-{service}-{env}"
 	tg, err := e.sec.targetOf(svc, "staging", "STRIPE_API_KEY", true)
 	if err != nil {
@@ -51,7 +51,8 @@ func TestExternalSecretNamespaceFromAnnotation(t *testing.T) {
 	if got := e.sec.namespaceOf(tg); got != "payments" {
 		t.Errorf("with a custom pattern: %q, want payments", got)
 	}
-	svc.Metadata.Annotations = nil
+	// The annotation is taken away in the catalog.
+	e.cat.Set(catalogtest.YAML(t, append(catalogEntities(), catalogtest.Component("payments-service", "group:default/payments"))...))
 	if got := e.sec.namespaceOf(tg); got != "payments-payments-service-staging" {
 		t.Errorf("without the annotation: %q, want the pattern's payments-payments-service-staging", got)
 	}

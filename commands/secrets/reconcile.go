@@ -241,7 +241,7 @@ func (s *Secrets) dm(ctx context.Context, ch *Change, text string, blocks ...bot
 	if s.router == nil {
 		return
 	}
-	m := s.router.Messenger(ch.Transport)
+	m := s.router.Outbound(ch.Transport)
 	if m == nil {
 		s.log.Warn("no messenger to tell the requester about their secret", "transport", ch.Transport, "change", ch.ID)
 		return

@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/store"
 )
@@ -102,9 +103,9 @@ func queuedKinds(t *testing.T, e *env) []string {
 }
 
 func TestSealInterruptedAfterWrite(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := bottest.NewClock(time.Now())
 	cs := &crashStore{}
-	e := newEnv(t, envOptions{now: clk.now, wrapStore: func(s Store) Store { cs.Store = s; return cs }})
+	e := newEnv(t, envOptions{now: clk.Now, wrapStore: func(s Store) Store { cs.Store = s; return cs }})
 	token := pendingLink(t, e, "CRASHED_KEY")
 	id := mustID(t, token)
 	const path = "payments/orders-service/dev/CRASHED_KEY"
@@ -144,7 +145,7 @@ func TestSealInterruptedAfterWrite(t *testing.T) {
 		t.Fatalf("a fresh claim was settled: %s", rec.State)
 	}
 
-	clk.add(stuckAfter + time.Second)
+	clk.Advance(stuckAfter + time.Second)
 	code, page = e.do(http.MethodGet, "/seal/"+token, "", nil)
 	if code != http.StatusConflict || !strings.Contains(page["_body"].(string), "interrupted") {
 		t.Fatalf("page of an interrupted seal: %d %s", code, page["_body"])
@@ -186,9 +187,9 @@ func TestSealInterruptedAfterWrite(t *testing.T) {
 }
 
 func TestSealInterruptedBeforeWrite(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := bottest.NewClock(time.Now())
 	hk := &hookKV{}
-	e := newEnv(t, envOptions{now: clk.now, wrapKV: func(k KV) KV { hk.KV = k; return hk }})
+	e := newEnv(t, envOptions{now: clk.Now, wrapKV: func(k KV) KV { hk.KV = k; return hk }})
 	crash := func(context.Context) { panic("simulated crash before the KV write") }
 
 	// Within the link's lifetime: released, and the link works again.
@@ -201,7 +202,7 @@ func TestSealInterruptedBeforeWrite(t *testing.T) {
 	if rec, _ := e.change(token); rec.State != StateSealing {
 		t.Fatalf("state %s, want sealing", rec.State)
 	}
-	clk.add(stuckAfter + time.Second)
+	clk.Advance(stuckAfter + time.Second)
 	if err := e.sec.Resume(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestSealInterruptedBeforeWrite(t *testing.T) {
 	hk.beforePut = crash
 	e.post(token, e.encrypt(mustID(t, token), "lost"))
 	hk.beforePut = nil
-	clk.add(e.sec.cfg.TokenTTL + time.Minute)
+	clk.Advance(e.sec.cfg.TokenTTL + time.Minute)
 	code, page := e.do(http.MethodGet, "/seal/"+token, "", nil)
 	if code != http.StatusGone || !strings.Contains(page["_body"].(string), "expired") {
 		t.Fatalf("page of an expired, stuck link: %d %s", code, page["_body"])
@@ -272,9 +273,9 @@ func TestSealSurvivesDisconnect(t *testing.T) {
 }
 
 func TestRegenerateInterrupted(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := bottest.NewClock(time.Now())
 	cs := &crashStore{}
-	e := newEnv(t, envOptions{now: clk.now, wrapStore: func(s Store) Store { cs.Store = s; return cs }})
+	e := newEnv(t, envOptions{now: clk.Now, wrapStore: func(s Store) Store { cs.Store = s; return cs }})
 	ds, err := devsecrets.Open(e.dataDir)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +296,7 @@ func TestRegenerateInterrupted(t *testing.T) {
 	if len(e.audit("secrets.sealing")) != 1 || len(e.audit("secrets.regenerated")) != 0 {
 		t.Fatal("want the intent audited and nothing else")
 	}
-	clk.add(stuckAfter + time.Second)
+	clk.Advance(stuckAfter + time.Second)
 	if err := e.sec.Resume(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -403,9 +404,9 @@ func TestParentGroupService(t *testing.T) {
 }
 
 func TestAuditFloodAndRateLimit(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := bottest.NewClock(time.Now())
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, envOptions{now: clk.now, metrics: reg})
+	e := newEnv(t, envOptions{now: clk.Now, metrics: reg})
 	unknown := func() string {
 		id, _ := randomID()
 		tok, _ := newToken(id)
@@ -458,7 +459,7 @@ func TestAuditFloodAndRateLimit(t *testing.T) {
 	if code, _ := e.post(unknown(), "vault:v1:AAAA"); code != http.StatusNotFound {
 		t.Fatalf("another address: %d", code)
 	}
-	clk.add(time.Minute)
+	clk.Advance(time.Minute)
 	e.remote = "203.0.113.9:5555"
 	if code, out := e.post(token, e.encrypt(mustID(t, token), "v")); code != http.StatusOK {
 		t.Fatalf("a minute later: %d %v", code, out)

@@ -189,10 +189,10 @@ func (c Config) Validate() error {
 	c.applyDefaults()
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("secrets: public_url %q must be an http(s) URL like https://platbot.example.com", c.PublicURL)
+		return fmt.Errorf("secrets: publicURL %q must be an http(s) URL like https://platbot.example.com", c.PublicURL)
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return fmt.Errorf("secrets: public_url %q must use https: browsers encrypt only on secure pages (https, or localhost)", c.PublicURL)
+		return fmt.Errorf("secrets: publicURL %q must use https: browsers encrypt only on secure pages (https, or localhost)", c.PublicURL)
 	}
 	for _, e := range c.Environments {
 		if !envNameRe.MatchString(e) {
@@ -200,13 +200,13 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.TokenTTL > 24*time.Hour {
-		return fmt.Errorf("secrets: token_ttl %s is too long for a one-time link (at most 24h)", c.TokenTTL)
+		return fmt.Errorf("secrets: tokenTTL %s is too long for a one-time link (at most 24h)", c.TokenTTL)
 	}
 	if !strings.Contains(c.DeploymentPath, "{service}") {
-		return fmt.Errorf("secrets: deployment_path %q must contain {service}", c.DeploymentPath)
+		return fmt.Errorf("secrets: deploymentPath %q must contain {service}", c.DeploymentPath)
 	}
 	if !strings.Contains(c.ExternalSecretPath, "{secret}") {
-		return fmt.Errorf("secrets: external_secret_path %q must contain {secret}", c.ExternalSecretPath)
+		return fmt.Errorf("secrets: externalSecretPath %q must contain {secret}", c.ExternalSecretPath)
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return err
@@ -218,13 +218,10 @@ func isLoopbackHost(h string) bool {
 	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
 }
 
-// Store is what the feature keeps in platbot's database (*store.Store).
+// Store is what the feature keeps in platbot's database, and the audit log
+// /plat secret history reads (*store.Store).
 type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (bool, error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
-	UpdateRecord(ctx context.Context, r store.Record) (*store.Record, error)
-	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
-	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+	store.Records
 	AuditEvents(ctx context.Context, f store.AuditFilter, limit int) ([]store.Event, error)
 }
 
@@ -240,11 +237,6 @@ type Catalog interface {
 // GitOps publisher (integrations/gitops), which reads GitHub or local git.
 type FileReader interface {
 	ReadFile(ctx context.Context, path string) ([]byte, error)
-}
-
-// Auditor records audit events (*bot.Router satisfies it).
-type Auditor interface {
-	Audit(ctx context.Context, ev store.Event)
 }
 
 // Errors the backends return (wrapped).
@@ -326,9 +318,7 @@ type Deps struct {
 	// Files reads the current manifests from the GitOps repository; nil
 	// means pull requests add the ExternalSecret only and say what to add
 	// to the Deployment by hand.
-	Files FileReader
-	// Audit defaults to the router given to Register.
-	Audit  Auditor
+	Files  FileReader
 	Logger *slog.Logger
 	// Metrics, when set, registers the sealing page's counter
 	// (platbot_secrets_seal_requests_total{outcome}).
@@ -346,7 +336,6 @@ type Secrets struct {
 	sealer Sealer
 	pub    Publisher
 	files  FileReader
-	audit  Auditor
 	log    *slog.Logger
 	now    func() time.Time
 	router *bot.Router
@@ -407,7 +396,7 @@ func New(cfg Config, deps Deps) (*Secrets, error) {
 	}
 	return &Secrets{
 		cfg: cfg, store: deps.Store, cat: deps.Catalog, kv: deps.KV, sealer: deps.Sealer,
-		pub: deps.Publisher, files: deps.Files, audit: deps.Audit,
+		pub: deps.Publisher, files: deps.Files,
 		log: log, now: deps.Now,
 		limit:    newLimiter(cfg.SubmitsPerMinute, trusted, deps.Now),
 		inflight: httpguard.NewLimit(maxPageInFlight),
@@ -418,17 +407,21 @@ func New(cfg Config, deps Deps) (*Secrets, error) {
 // Config returns the effective configuration.
 func (s *Secrets) Config() Config { return s.cfg }
 
+var _ bot.Feature = (*Secrets)(nil)
+
+// Name is the feature's name.
+func (s *Secrets) Name() string { return "secrets" }
+
 // Register adds the commands, the Rotate button and the jobs: JobPublish
-// and JobReconcile (which Resume starts; see there).
-func (s *Secrets) Register(r *bot.Router) {
-	s.router = r
-	if s.audit == nil {
-		s.audit = r
-	}
-	r.Register(s.commands()...)
-	r.HandleAction("secrets", s.handleAction)
-	r.HandleJob(JobPublish, s.publishJob)
-	r.HandleJob(JobReconcile, s.reconcileJob)
+// and JobReconcile (which Resume starts; see there). The feature keeps the
+// router to enqueue jobs, authorize, audit and reach the messengers.
+func (s *Secrets) Register(reg *bot.Registry) error {
+	s.router = reg.Router()
+	reg.Commands(s.commands()...)
+	reg.Action("secrets", s.handleAction)
+	reg.Job(JobPublish, s.publishJob)
+	reg.Job(JobReconcile, s.reconcileJob)
+	return nil
 }
 
 // devOnly reports whether either backend is the development one.
@@ -444,7 +437,7 @@ func (s *Secrets) storeLabel() string {
 }
 
 func (s *Secrets) auditEvent(ctx context.Context, ev store.Event) {
-	if s.audit == nil {
+	if s.router == nil {
 		s.log.Error("audit event dropped: the feature is not registered with a router", "action", ev.Action)
 		return
 	}
@@ -453,7 +446,7 @@ func (s *Secrets) auditEvent(ctx context.Context, ev store.Event) {
 	}
 	// An audit event must not be lost because the request that caused it
 	// ended (a browser that went away).
-	s.audit.Audit(context.WithoutCancel(ctx), ev)
+	s.router.Audit(context.WithoutCancel(ctx), ev)
 }
 
 func expand(pattern string, vars map[string]string) string {
