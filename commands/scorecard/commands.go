@@ -2,130 +2,13 @@ package scorecard
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/store"
 )
-
-// Job kinds.
-const (
-	JobRefresh   = "scorecard.refresh"
-	JobDigestOrg = "scorecard.digest.org"
-	// JobDigestDefault digests every team without a schedule of its own.
-	JobDigestDefault = "scorecard.digest.default"
-	// JobDigestTeam prefixes the digest job of a team with its own schedule
-	// ("scorecard.digest.team:group:default/payments").
-	JobDigestTeam = "scorecard.digest.team:"
-	JobGate       = "scorecard.gate"
-)
-
-// digestJob is the payload of the refresh and org digest jobs: the
-// scheduled time fixes the week, so a retry on another day still digests
-// the same week. (Team digests run as bot.PerTeam jobs, whose bot.TeamRun
-// payload has the same "at".)
-type digestJob struct {
-	At time.Time `json:"at"`
-}
-
-// Register adds the scorecard commands, the waiver buttons (prefix
-// "scorecard"), the jobs, and the cron entries: the daily history refresh,
-// the org digest, and the team digests as one per-team job (bot.PerTeam):
-// one entry for the teams on the default schedule and one per team with a
-// schedule of its own.
-func (s *Scorecards) Register(reg *bot.Registry) error {
-	r := reg.Router()
-	s.mu.Lock()
-	s.router = r
-	s.mu.Unlock()
-	s.waivers.SetRouter(waiverAudit{r})
-
-	reg.Commands(s.Commands()...)
-	reg.Action(ActionPrefix, s.handleAction)
-	reg.Job(JobRefresh, s.refreshJob)
-	reg.Job(JobWaiverExpire, s.expireWaiver)
-	reg.Job(JobGate, s.gateJob)
-	reg.Job(JobDigestOrg, func(ctx context.Context, p json.RawMessage) error {
-		at, err := decodeDigestJob(p)
-		if err != nil {
-			return err
-		}
-		return s.digest(ctx, nil, true, at, deliveryOptions{})
-	})
-	payload := func(at time.Time) any { return digestJob{At: at} }
-	defLoc, err := time.LoadLocation(s.cfg.Digest.Timezone)
-	if err != nil {
-		return fmt.Errorf("scorecard: digest time zone: %w", err)
-	}
-	if err := reg.Every(s.cfg.Refresh, defLoc, JobRefresh, payload); err != nil {
-		return fmt.Errorf("scorecard: %w", err)
-	}
-	if s.cfg.PlatformChannel != "" {
-		if err := reg.Every(s.cfg.Digest.Schedule, defLoc, JobDigestOrg, payload); err != nil {
-			return fmt.Errorf("scorecard: %w", err)
-		}
-	}
-	digests := bot.PerTeam{
-		Kind: JobDigestDefault, Spec: s.cfg.Digest.Schedule, Location: defLoc,
-		TeamKind: func(team string) string { return JobDigestTeam + team },
-		Run: func(ctx context.Context, run bot.TeamRun) error {
-			teams := []string{run.Team}
-			if run.Team == "" {
-				teams = s.defaultScheduleTeams()
-			}
-			return s.digest(ctx, teams, false, run.At, deliveryOptions{})
-		},
-	}
-	for _, team := range slices.Sorted(maps.Keys(s.cfg.Teams)) {
-		tc := s.cfg.Teams[team]
-		if tc.Skip || !tc.ownSchedule() {
-			continue
-		}
-		spec, loc, err := s.teamSchedule(team)
-		if err != nil {
-			return err
-		}
-		digests.Teams = append(digests.Teams, bot.TeamSchedule{Team: team, Spec: spec, Location: loc})
-	}
-	if err := reg.PerTeam(digests); err != nil {
-		return fmt.Errorf("scorecard: %w", err)
-	}
-	return nil
-}
-
-func (tc TeamConfig) ownSchedule() bool { return tc.Schedule != "" || tc.Timezone != "" }
-
-// teamSchedule returns a team's digest cron spec and zone.
-func (s *Scorecards) teamSchedule(team string) (string, *time.Location, error) {
-	tc := s.cfg.Teams[team]
-	spec, tz := s.cfg.Digest.Schedule, s.cfg.Digest.Timezone
-	if tc.Schedule != "" {
-		spec = tc.Schedule
-	}
-	if tc.Timezone != "" {
-		tz = tc.Timezone
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return "", nil, fmt.Errorf("scorecard: team %s: time zone %q: %w", team, tz, err)
-	}
-	return spec, loc, nil
-}
-
-func decodeDigestJob(p json.RawMessage) (time.Time, error) {
-	var j digestJob
-	if err := json.Unmarshal(p, &j); err != nil {
-		return time.Time{}, bot.Permanent(fmt.Errorf("decode digest job: %w", err))
-	}
-	return j.At, nil
-}
 
 // Commands returns the scorecard commands.
 func (s *Scorecards) Commands() []*bot.Command {
@@ -235,7 +118,7 @@ func (s *Scorecards) teams() []string {
 			out = append(out, o)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -312,24 +195,4 @@ func (s *Scorecards) handleChecks(ctx context.Context, req *bot.Request) error {
 	}
 	blocks = append(blocks, bot.Context{Text: GradeRule})
 	return req.Reply(ctx, bot.Message{Text: text, Blocks: blocks})
-}
-
-// refreshJob grades every service and records the grades as history.
-func (s *Scorecards) refreshJob(ctx context.Context, p json.RawMessage) error {
-	at, err := decodeDigestJob(p)
-	if err != nil {
-		return err
-	}
-	if at.IsZero() {
-		at = s.now()
-	}
-	rs, err := s.ScoreAll(ctx, at)
-	if err != nil {
-		return err
-	}
-	if err := s.recordHistory(ctx, rs, at); err != nil {
-		return err
-	}
-	s.audit(ctx, store.Event{ActorID: "platbot", Action: "scorecard.refresh", Outcome: "ok", Details: map[string]any{"services": len(rs)}})
-	return nil
 }

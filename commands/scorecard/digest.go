@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -90,7 +90,7 @@ func (s *Scorecards) digestTeam(name string) (string, error) {
 	if c := bot.Closest(shortRef(ref), names); c != "" {
 		msg += fmt.Sprintf("; did you mean %q?", c)
 	} else if len(names) > 0 {
-		sort.Strings(names)
+		slices.Sort(names)
 		msg += "; teams: " + strings.Join(names, ", ")
 	}
 	return "", errors.New(msg)

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -394,11 +394,11 @@ func (s *Scorecards) expiringWaivers(idx waiverIndex, refs map[string]bool, now 
 }
 
 func sortWaivers(ws []*Waiver) {
-	sort.Slice(ws, func(i, j int) bool {
-		if !ws[i].Expires.Equal(ws[j].Expires) {
-			return ws[i].Expires.Before(ws[j].Expires)
+	slices.SortFunc(ws, func(a, b *Waiver) int {
+		if c := a.Expires.Compare(b.Expires); c != 0 {
+			return c
 		}
-		return ws[i].ID < ws[j].ID
+		return strings.Compare(a.ID, b.ID)
 	})
 }
 
