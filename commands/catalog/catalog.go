@@ -109,7 +109,7 @@ func New(cfg Config, opts ...Option) (*Catalog, error) {
 
 // Load makes a new catalog and loads it (see (*Catalog).Load). When only
 // the loading fails, the catalog is returned with the error: it is empty
-// but usable, and StartRefresher may fill it later.
+// but usable, and a scheduled refresh may fill it later.
 func Load(ctx context.Context, cfg Config, opts ...Option) (*Catalog, error) {
 	c, err := New(cfg, opts...)
 	if err != nil {
@@ -122,7 +122,7 @@ func Load(ctx context.Context, cfg Config, opts ...Option) (*Catalog, error) {
 }
 
 // Load serves the last good state persisted in Snapshots when there is one
-// (returning at once: StartRefresher then refreshes in the background), and
+// (returning at once: Resume then refreshes it), and
 // otherwise refreshes from the locations now.
 func (c *Catalog) Load(ctx context.Context) error {
 	if c.snapshots != nil {

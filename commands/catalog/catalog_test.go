@@ -313,18 +313,13 @@ func TestSuggest(t *testing.T) {
 
 func TestConfigValidateAndEnv(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.ApplyEnv(func(k string) string {
-		if k == EnvCatalog {
-			return " extra/one.yaml, examples/catalog ,extra/two,"
-		}
-		return ""
-	})
+	cfg.AddLocations(strings.Split(" extra/one.yaml, examples/catalog ,extra/two,", ",")...)
 	var targets []string
 	for _, l := range cfg.Locations {
 		targets = append(targets, l.Target)
 	}
 	if !slices.Equal(targets, []string{"examples/catalog", "extra/one.yaml", "extra/two"}) {
-		t.Errorf("locations after PLATBOT_CATALOG = %v", targets)
+		t.Errorf("locations after AddLocations = %v", targets)
 	}
 
 	gh := Config{Locations: []LocationConfig{{Target: "https://github.com/acme/payments/blob/main/catalog/all.yaml", Type: LocationGitHub}}, AdminGroups: []string{"platform"}}
@@ -355,17 +350,12 @@ func TestConfigValidateAndEnv(t *testing.T) {
 	}
 	env := DefaultConfig()
 	env.Locations = append(env.Locations, LocationConfig{Repo: "acme/checkout", Ref: "v2", Path: "catalog-info.yaml"})
-	env.ApplyEnv(func(k string) string {
-		if k == EnvCatalog {
-			return "https://github.com/acme/payments/blob/main/catalog/all.yaml, extra/local, https://github.com/acme/checkout/blob/v2/catalog-info.yaml"
-		}
-		return ""
-	})
+	env.AddLocations("https://github.com/acme/payments/blob/main/catalog/all.yaml", "extra/local", "https://github.com/acme/checkout/blob/v2/catalog-info.yaml")
 	if err := env.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if len(env.Locations) != 4 {
-		t.Fatalf("locations after PLATBOT_CATALOG = %+v", env.Locations)
+		t.Fatalf("locations after AddLocations = %+v", env.Locations)
 	}
 	if l := env.Locations[2]; l.Type != LocationGitHub || l.Repo != "acme/payments" || l.Ref != "main" || l.Path != "catalog/all.yaml" {
 		t.Errorf("PLATBOT_CATALOG github URL = %+v", l)

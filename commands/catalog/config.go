@@ -19,8 +19,6 @@ const (
 	DefaultAdminGroup = "group:default/platform"
 	// DefaultGitHubHost is the host GitHub URLs in locations must name.
 	DefaultGitHubHost = "github.com"
-	// EnvCatalog names extra locations, comma-separated folders or files.
-	EnvCatalog = "PLATBOT_CATALOG"
 )
 
 // Location types.
@@ -138,11 +136,12 @@ func DefaultConfig() Config {
 	}
 }
 
-// ApplyEnv adds the locations named by PLATBOT_CATALOG (comma-separated
-// folders or files, or https://github.com/{owner}/{repo}/blob/{ref}/{path}
-// URLs) to the configured ones. Pass os.Getenv.
-func (c *Config) ApplyEnv(getenv func(string) string) {
-	for _, t := range strings.Split(getenv(EnvCatalog), ",") {
+// AddLocations adds locations to the configured ones: folders or files, or
+// https://github.com/{owner}/{repo}/blob/{ref}/{path} URLs (as
+// PLATBOT_CATALOG lists them, comma-separated). Blank targets and places
+// already configured are skipped.
+func (c *Config) AddLocations(targets ...string) {
+	for _, t := range targets {
 		t = strings.TrimSpace(t)
 		if t == "" {
 			continue

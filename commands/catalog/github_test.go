@@ -180,12 +180,7 @@ func TestGitHubURLTargetsAreReadFromGitHub(t *testing.T) {
 	})
 	cfg := DefaultConfig()
 	cfg.Locations = []LocationConfig{{Target: "https://github.com/acme/payments/blob/main/catalog/all.yaml"}}
-	cfg.ApplyEnv(func(k string) string {
-		if k == EnvCatalog {
-			return "https://github.com/acme/checkout/blob/v2/catalog-info.yaml"
-		}
-		return ""
-	})
+	cfg.AddLocations("https://github.com/acme/checkout/blob/v2/catalog-info.yaml")
 	c, err := New(cfg, WithGitHub(gh), WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)

@@ -2,23 +2,13 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/robfig/cron/v3"
-	"go.yaml.in/yaml/v3"
 )
-
-// JobRefresh is the job kind whose handler is RefreshJob.
-const JobRefresh = "catalog.refresh"
 
 // RefreshReport says what a refresh did.
 type RefreshReport struct {
@@ -70,25 +60,6 @@ func (r RefreshReport) String() string {
 type loaded struct {
 	e     *Entity
 	lines *docLines
-}
-
-// docLines keeps the few line numbers problems found after parsing need,
-// so the YAML nodes can be dropped as soon as a file is parsed.
-type docLines struct {
-	refs    map[string][]int // spec ref field → line of each value
-	owner   int              // line of spec.owner
-	manager int              // line of the platbot.dev/manager annotation
-	targets []int            // a Location's spec.target, then spec.targets
-}
-
-func (d *docLines) ref(field string, i int) int {
-	if d == nil {
-		return 0
-	}
-	if ls := d.refs[field]; len(ls) > 0 {
-		return ls[min(i, len(ls)-1)]
-	}
-	return 0
 }
 
 // loader reads every location once for one refresh.
@@ -234,8 +205,8 @@ func (c *Catalog) LastRefreshError() (time.Time, error) {
 }
 
 // Restored reports whether the served state came from a saved snapshot
-// (see WithSnapshots) and no refresh has succeeded since. A caller that
-// does not run StartRefresher can use it to refresh at startup.
+// (see WithSnapshots) and no refresh has succeeded since; Resume then
+// refreshes it.
 func (c *Catalog) Restored() bool { return c.restored.Load() }
 
 // refresh is Refresh with refreshMu held.
@@ -377,115 +348,6 @@ func (l *loader) visitTeam(t teamVisit) {
 		return
 	}
 	l.visit(t.src, t.p, t.parentFile, t.parentLine)
-}
-
-// parsedFile is a file read and parsed, waiting to be merged in order.
-type parsedFile struct {
-	place place
-	file  string
-	err   error // the file could not be read
-	docs  []parsedDoc
-}
-
-// parsedDoc is one document of a file: an entity with its problems, or a
-// syntax error.
-type parsedDoc struct {
-	line   int
-	syntax error
-	e      *Entity
-	errs   []lineError
-	lines  *docLines
-	kind   int // line of the kind field
-}
-
-// parseAll reads and parses files concurrently; results keep their order.
-func (l *loader) parseAll(files []place) []parsedFile {
-	out := make([]parsedFile, len(files))
-	if len(files) == 1 {
-		out[0] = parseFile(l.ctx, l.gh, files[0])
-		return out
-	}
-	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 4))
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = parseFile(l.ctx, l.gh, f)
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// parseFile reads a file and decodes and validates its documents. It has
-// no side effects, so files are parsed in parallel.
-func parseFile(ctx context.Context, gh GitHubContents, p place) parsedFile {
-	pf := parsedFile{place: p, file: p.String()}
-	data, err := p.read(ctx, gh)
-	if err != nil {
-		pf.err = err
-		return pf
-	}
-	for _, doc := range parseDocuments(data) {
-		if doc.err != nil {
-			line := errorLine(doc.err.Error())
-			if line == 0 {
-				line = doc.line
-			}
-			pf.docs = append(pf.docs, parsedDoc{line: line, syntax: doc.err})
-			continue
-		}
-		pd := parsedDoc{line: doc.root.Line, kind: lineOf(doc.root, "kind")}
-		pd.e, pd.errs = decodeEntity(doc.root)
-		if pd.e != nil {
-			pd.errs = append(pd.errs, validate(pd.e, doc.root)...)
-			pd.lines = linesOf(pd.e, doc.root)
-		}
-		pf.docs = append(pf.docs, pd)
-	}
-	return pf
-}
-
-// linesOf records where an entity's refs, manager and targets are written.
-func linesOf(e *Entity, root *yaml.Node) *docLines {
-	d := &docLines{manager: lineOf(root, "metadata", "annotations", AnnotationManager), owner: lineOf(root, "spec", "owner")}
-	spec := mustField(root, "spec")
-	for _, rf := range refFields[e.Kind] {
-		_, v := field(spec, rf.field)
-		switch {
-		case v == nil:
-		case v.Kind == yaml.SequenceNode:
-			ls := make([]int, len(v.Content))
-			for i, it := range v.Content {
-				ls[i] = it.Line
-			}
-			d.refs = mapSet(d.refs, rf.field, ls)
-		default:
-			d.refs = mapSet(d.refs, rf.field, []int{v.Line})
-		}
-	}
-	if e.Kind == KindLocation {
-		if _, v := field(spec, "target"); v != nil {
-			d.targets = append(d.targets, v.Line)
-		}
-		if _, v := field(spec, "targets"); v != nil && v.Kind == yaml.SequenceNode {
-			for _, it := range v.Content {
-				d.targets = append(d.targets, it.Line)
-			}
-		}
-	}
-	return d
-}
-
-func mapSet(m map[string][]int, k string, v []int) map[string][]int {
-	if m == nil {
-		m = make(map[string][]int, 4)
-	}
-	m[k] = v
-	return m
 }
 
 // merge adds a parsed file's entities in order, reporting its problems,
@@ -753,55 +615,4 @@ func (p place) locationRef() string {
 		return "url:" + p.String()
 	}
 	return "file:" + p.String()
-}
-
-// RefreshJob is a bot.JobHandler for JobRefresh: the lead's scheduler can
-// enqueue it instead of running StartRefresher.
-func (c *Catalog) RefreshJob(ctx context.Context, _ json.RawMessage) error {
-	_, err := c.Refresh(ctx)
-	return err
-}
-
-// StartRefresher refreshes the catalog on the cron spec (Config.Refresh
-// when spec is ""), skipping a run while the last one is still going, until
-// ctx ends. When the served state was restored from a saved snapshot it
-// also refreshes once at once, in the background.
-func (c *Catalog) StartRefresher(ctx context.Context, spec string) error {
-	if spec == "" {
-		spec = c.cfg.Refresh
-	}
-	logger := cronLogger{c.log}
-	cr := cron.New(cron.WithChain(cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
-	if _, err := cr.AddFunc(spec, func() { c.refreshLogged(ctx) }); err != nil {
-		return fmt.Errorf("catalog refresher: schedule %q: %w", spec, err)
-	}
-	cr.Start()
-	if c.restored.Load() {
-		go c.refreshLogged(ctx)
-	}
-	go func() {
-		<-ctx.Done()
-		<-cr.Stop().Done()
-	}()
-	return nil
-}
-
-func (c *Catalog) refreshLogged(ctx context.Context) {
-	if ctx.Err() != nil {
-		return
-	}
-	if _, err := c.Refresh(ctx); err != nil {
-		c.log.Error("catalog: scheduled refresh failed", "err", err)
-	}
-}
-
-// cronLogger adapts slog to cron.Logger.
-type cronLogger struct{ l *slog.Logger }
-
-// Info logs cron chatter at debug level.
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
-
-// Error logs a cron error.
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }

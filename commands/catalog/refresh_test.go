@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 )
 
@@ -173,9 +174,11 @@ func TestFailedRefreshIsKeptAndShown(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "org.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	// The scheduled refresh fails: not only logged, but kept.
+	// The scheduled refresh fails: not only returned to the worker, but kept.
 	now = failedAt
-	c.refreshLogged(context.Background())
+	if err := c.RefreshJob(context.Background(), nil); err == nil {
+		t.Fatal("the refresh job succeeded without its file")
+	}
 	at, err := c.LastRefreshError()
 	if err == nil || !at.Equal(failedAt) || !strings.Contains(err.Error(), "none of 1 files could be read") {
 		t.Fatalf("LastRefreshError = %v, %v", at, err)
@@ -300,32 +303,74 @@ func DefaultConfigWith(target string) Config {
 	return cfg
 }
 
-func TestStartRefresher(t *testing.T) {
+// TestRegisterSchedulesRefresh: the catalog registers its commands, the
+// refresh job and its schedule through the registry, and a bad schedule is
+// refused with the job named.
+func TestRegisterSchedulesRefresh(t *testing.T) {
+	c := examples(t)
+	r := bot.NewRouter(bot.RouterOptions{})
+	reg := bot.NewRegistry(r, nil)
+	if err := reg.Install(c); err != nil {
+		t.Fatal(err)
+	}
+	if got := reg.Schedules(); len(got) != 1 || got[0].Kind != JobRefresh || got[0].Spec != DefaultRefresh || got[0].Feature != "catalog" {
+		t.Errorf("schedules = %+v", got)
+	}
+	var names []string
+	for _, cmd := range r.Commands() {
+		names = append(names, cmd.Name)
+	}
+	if !slices.Contains(names, "service") || !slices.Contains(names, "catalog reload") || !slices.Contains(names, "whoami") {
+		t.Errorf("commands = %v", names)
+	}
+	c.cfg.Refresh = "every ten minutes"
+	err := c.Register(bot.NewRegistry(bot.NewRouter(bot.RouterOptions{}), nil))
+	if err == nil || !strings.Contains(err.Error(), JobRefresh) || !strings.Contains(err.Error(), "bad cron spec") {
+		t.Errorf("bad schedule: %v", err)
+	}
+}
+
+// TestResumeRefreshesRestoredSnapshot: a catalog served from a saved
+// snapshot refreshes from its locations on Resume; one refreshed by this
+// process does not; a refresh that fails keeps the snapshot, is logged and
+// does not fail the start.
+func TestResumeRefreshesRestoredSnapshot(t *testing.T) {
+	ctx := context.Background()
 	snaps := &MemorySnapshots{}
 	_ = newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
-	c, err := Load(context.Background(), DefaultConfigWith(examplesDir), WithSnapshots(snaps), WithLogger(quiet))
+	c, err := Load(ctx, DefaultConfigWith(examplesDir), WithSnapshots(snaps), WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := c.Refreshed()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := c.StartRefresher(ctx, "not a spec"); err == nil {
-		t.Error("bad cron spec accepted")
+	if !c.Restored() {
+		t.Fatal("not served from the snapshot")
 	}
-	// Restored from a snapshot: the refresher catches up at once.
-	if err := c.StartRefresher(ctx, "@every 1h"); err != nil {
+	before := c.Refreshed()
+	if err := c.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for (c.Refreshed().Equal(before) || c.Restored()) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if c.Restored() || c.Refreshed().Equal(before) {
+		t.Error("Resume did not refresh a restored catalog")
 	}
-	if c.Refreshed().Equal(before) || c.Restored() {
-		t.Error("no catch-up refresh after a restore")
+	after := c.Refreshed()
+	if err := c.Resume(ctx); err != nil || !c.Refreshed().Equal(after) {
+		t.Errorf("Resume refreshed a catalog this process refreshed: %v", err)
 	}
-	if err := c.RefreshJob(ctx, nil); err != nil {
-		t.Errorf("RefreshJob: %v", err)
+
+	var logs bottest.LogBuffer
+	gone, err := Load(ctx, DefaultConfigWith(filepath.Join(t.TempDir(), "missing")), WithSnapshots(snaps), WithLogger(logs.Logger()))
+	if err != nil || !gone.Restored() {
+		t.Fatalf("load from the snapshot: %v", err)
+	}
+	n := gone.Len()
+	if err := gone.Resume(ctx); err != nil {
+		t.Fatalf("a failed refresh failed the start: %v", err)
+	}
+	if !gone.Restored() || gone.Len() != n || n == 0 {
+		t.Errorf("the saved snapshot is no longer served: restored %v, %d of %d entities", gone.Restored(), gone.Len(), n)
+	}
+	if !strings.Contains(logs.String(), "refresh at start failed; serving the saved snapshot") {
+		t.Errorf("failure not logged:\n%s", logs.String())
 	}
 }
 
