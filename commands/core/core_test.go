@@ -23,7 +23,18 @@ func TestHelpAndPing(t *testing.T) {
 	m := bottest.NewMessenger()
 	r.SetMessenger(bot.TransportShell, m)
 	received := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	r.Register(core.Commands(r, "v9.9.9", func() time.Time { return received.Add(42 * time.Millisecond) })...)
+	// The version ping shows is the router's, and help is the router's.
+	c, err := core.New(core.DefaultConfig(), core.Deps{Now: func() time.Time { return received.Add(42 * time.Millisecond) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := bot.NewRegistry(r, nil)
+	if err := reg.Install(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	run := func(text string) string {
 		req := &bot.Request{ID: "r-" + text, Transport: bot.TransportShell, User: bot.User{ID: "U1"}, Text: text, Received: received}

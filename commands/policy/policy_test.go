@@ -398,12 +398,11 @@ func TestRequesterTags(t *testing.T) {
 
 func TestPolicyCommandListsRules(t *testing.T) {
 	e, _, _ := newEngine(t, DefaultConfig())
-	m := bottest.NewMessenger()
-	cmds := e.Commands()
-	if err := cmds[0].Handle(context.Background(), m.NewRequest(alice.ID, "policy")); err != nil {
+	h := bottest.NewHarness(t, bottest.HarnessOptions{Policy: e})
+	if err := bot.NewRegistry(h.Router, nil).Install(e); err != nil {
 		t.Fatal(err)
 	}
-	text := m.AllText()
+	text := h.Run(alice.ID, "policy")
 	for _, want := range []string{"1. approvals-name-the-requester deny [approve]", "everyone-reads allow [read]", "otherwise: deny (default)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("policy listing lacks %q:\n%s", want, text)
