@@ -528,14 +528,7 @@ func (a *Access) checkExtend(ctx context.Context, req *bot.Request, v bot.Values
 
 func (a *Access) validateExtend(ctx context.Context, req *bot.Request, v bot.Values) bot.FieldErrors {
 	_, _, err := a.checkExtend(ctx, req, v)
-	var fe bot.FieldErrors
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return fe
-	}
-	return bot.FieldErrors{fieldDuration: userText(err)}
+	return fieldErrors(err, fieldDuration)
 }
 
 // submitExtend posts an extension request for approval.

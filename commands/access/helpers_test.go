@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/store"
@@ -168,14 +170,11 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	for _, o := range opts {
 		o(h, &cfg)
 	}
-	cat, err := catalog.Load(h.ctx, catalog.Config{
-		Locations:   []catalog.LocationConfig{{Target: "testdata/catalog"}},
-		AdminGroups: []string{"group:default/platform"},
-	}, catalog.WithLogger(slog.New(slog.DiscardHandler)))
+	org, err := os.ReadFile("testdata/catalog/org.yaml")
 	if err != nil {
-		t.Fatalf("catalog: %v", err)
+		t.Fatal(err)
 	}
-	h.cat = cat
+	h.cat = catalogtest.NewWith(t, catalogtest.Options{Config: catalog.Config{AdminGroups: []string{"group:default/platform"}}}, string(org)).Catalog
 	if h.issuers == nil {
 		h.issuers = map[string]Issuer{}
 		for env, cs := range h.cluster.cs {

@@ -444,6 +444,12 @@ func checkReason(s string) string {
 
 func (a *Access) validateRequest(ctx context.Context, req *bot.Request, v bot.Values) bot.FieldErrors {
 	_, err := a.checkRequest(ctx, req, v)
+	return fieldErrors(err, fieldService)
+}
+
+// fieldErrors turns the error of a form's check into its field errors: its
+// own when it has them, else the error's text under field.
+func fieldErrors(err error, field string) bot.FieldErrors {
 	var fe bot.FieldErrors
 	switch {
 	case err == nil:
@@ -451,7 +457,7 @@ func (a *Access) validateRequest(ctx context.Context, req *bot.Request, v bot.Va
 	case errors.As(err, &fe):
 		return fe
 	}
-	return bot.FieldErrors{fieldService: userText(err)}
+	return bot.FieldErrors{field: userText(err)}
 }
 
 // submitRequest creates the request from a valid submission: a pending
