@@ -9,21 +9,21 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/store"
 )
 
-// denyScaffold is testPolicy, except that nobody may scaffold for group.
-type denyScaffold struct {
-	testPolicy
-	group string
-}
-
-func (d denyScaffold) Decide(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
-	if action == bot.ActionScaffold && res.Ref == d.group {
-		return bot.Decision{Rule: "frozen", Reason: d.group + " is frozen."}
-	}
-	return d.testPolicy.Decide(ctx, u, action, res)
+// denyScaffold is teamPolicy, except that nobody may scaffold for group.
+func denyScaffold(cat Catalog, group string) *bottest.Policy {
+	p := bottest.NewPolicy()
+	p.DecideWith(func(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
+		if action == bot.ActionScaffold && res.Ref == group {
+			return bot.Decision{Rule: "frozen", Reason: group + " is frozen."}
+		}
+		return teamDecision(ctx, cat, u, action, res)
+	})
+	return p
 }
 
 // noteTemplate takes free text (a description) and a folder, so tests can
@@ -186,7 +186,7 @@ func TestBadInput(t *testing.T) {
 	t.Run("a dry run checks the scaffold policy", func(t *testing.T) {
 		// A policy that lets nobody scaffold for payments (a frozen team):
 		// jane may not preview for it either, and nothing is stored.
-		e2 := newEnv(t, envOptions{policy: denyScaffold{testPolicy{cat: e.cat}, "group:default/payments"}, cat: e.cat})
+		e2 := newEnv(t, envOptions{policy: denyScaffold(e.cat, "group:default/payments"), cat: e.cat})
 		for _, cmd := range []string{"new-db --dry-run", "new-db"} {
 			f := e2.form(userJane, cmd)
 			n := len(e2.msgr.Sent())

@@ -1,43 +1,24 @@
 package paths
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/integrations/vault/vaultfake"
 	"github.com/platbot/platbot/store"
 )
-
-// lockedBuffer collects logs from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The generated database passwords must appear nowhere but in Vault: not in
 // logs (debug level, every component), the store (database and WAL files,
 // records, jobs), audit events, chat messages, or what was sent to GitHub.
 func TestSecretCanary(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &bottest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	old := slog.Default()
 	slog.SetDefault(logger)

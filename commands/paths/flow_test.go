@@ -473,11 +473,9 @@ func TestTemplateFromCatalogAndPreviewButton(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cat := newCatalog()
-	tmpl := entity("Template", "new-note", "group:default/payments", nil)
-	tmpl.APIVersion = TemplateAPIVersion
+	tmpl := templateEntity("new-note", "group:default/payments")
 	tmpl.Source = catalogSource(filepath.Join(teamDir, "catalog/new-note.yaml"))
-	cat.add(tmpl)
+	cat := withTemplates{newCatalog(t), []*catalog.Entity{tmpl}}
 	e := newEnv(t, envOptions{cat: cat})
 	if out := e.reply(userAdmin, "templates"); !strings.Contains(out, "⏸️ `new-note`") {
 		t.Fatalf("catalog template not offered for approval:\n%s", out)
@@ -609,11 +607,9 @@ func TestTemplateFromGitHubLocation(t *testing.T) {
 		"payments/paths@main:templates/new-note/skeleton/docs/README.md":          "# ${{ values.name }}\n",
 		"payments/paths@main:templates/unrelated/big.bin":                         "not read",
 	}}
-	cat := newCatalog()
-	tmpl := entity("Template", "new-note", "group:default/payments", nil)
-	tmpl.APIVersion = TemplateAPIVersion
+	tmpl := templateEntity("new-note", "group:default/payments")
 	tmpl.Source = catalog.Source{Location: "url:https://github.com/payments/paths", File: "https://github.com/payments/paths/blob/main/templates/new-note/template.yaml"}
-	cat.add(tmpl)
+	cat := withTemplates{newCatalog(t), []*catalog.Entity{tmpl}}
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "db"), store.WithLogger(quietLogger()))
 	if err != nil {

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
@@ -25,43 +25,6 @@ import (
 
 // ---- a catalog ----
 
-type fakeCatalog struct {
-	mu       sync.Mutex
-	entities map[string][]*catalog.Entity
-	ids      map[string]*catalog.Identity
-}
-
-func (c *fakeCatalog) List(kind string) []*catalog.Entity {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]*catalog.Entity(nil), c.entities[kind]...)
-}
-
-func (c *fakeCatalog) Identify(_ context.Context, u bot.User) (*catalog.Identity, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok := c.ids[u.ID]; ok {
-		cp := *id
-		return &cp, nil
-	}
-	return &catalog.Identity{}, nil
-}
-
-func (c *fakeCatalog) add(e *catalog.Entity) {
-	c.mu.Lock()
-	c.entities[e.Kind] = append(c.entities[e.Kind], e)
-	c.mu.Unlock()
-}
-
-func entity(kind, name, owner string, annotations map[string]string) *catalog.Entity {
-	e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: kind, Metadata: catalog.Metadata{Name: name, Annotations: annotations}, Spec: map[string]any{}}
-	if owner != "" {
-		e.Spec["owner"] = owner
-	}
-	e.Source = catalog.Source{Location: "file:test", File: "test/" + name + ".yaml"}
-	return e
-}
-
 // Users: jane (payments, and through it engineering), admin (platform,
 // admin), bob (no team).
 const (
@@ -70,33 +33,63 @@ const (
 	userBob   = "U-bob"
 )
 
-func newCatalog() *fakeCatalog {
-	c := &fakeCatalog{entities: map[string][]*catalog.Entity{}, ids: map[string]*catalog.Identity{
-		userJane: {UserRef: "user:default/jane", Name: "Jane", DirectGroups: []string{"group:default/payments"},
-			Groups: []string{"group:default/payments", "group:default/engineering"}, Roles: []string{"engineer"}},
-		userAdmin: {UserRef: "user:default/admin", Name: "Ada", DirectGroups: []string{"group:default/platform"},
-			Groups: []string{"group:default/platform"}, Roles: []string{"engineer", "admin"}},
-		userBob: {UserRef: "user:default/bob", Name: "Bob"},
-	}}
+// newCatalog is a real catalog (catalogtest) of the teams, users and
+// entities the tests name.
+func newCatalog(t testing.TB) *catalogtest.Catalog {
+	t.Helper()
 	// engineering is the parent of the teams (jane is in it only through payments).
-	for _, g := range [][2]string{{"engineering", "department"}, {"payments", "team"}, {"platform", "team"}, {"checkout", "team"}} {
-		e := entity(catalog.KindGroup, g[0], "", nil)
-		e.Spec["type"] = g[1]
-		c.add(e)
+	engineering := catalogtest.Group("engineering")
+	engineering.Spec["type"] = "department"
+	var ents []*catalog.Entity
+	ents = append(ents, engineering)
+	for _, name := range []string{"payments", "platform", "checkout"} {
+		g := catalogtest.Group(name)
+		g.Spec["parent"] = "group:default/engineering"
+		ents = append(ents, g)
 	}
-	c.add(entity(catalog.KindUser, "jane", "", map[string]string{"github.com/user-login": "jane-gh"}))
-	c.add(entity(catalog.KindComponent, "orders-service", "group:default/payments", nil))
-	c.add(entity(catalog.KindSystem, "orders", "group:default/payments", nil))
-	c.add(entity(catalog.KindResource, "legacy-db", "group:default/payments", nil))
-	return c
+	engineering.Spec["children"] = []any{"group:default/payments", "group:default/platform", "group:default/checkout"}
+	jane := catalogtest.User("jane", userJane, "payments")
+	jane.Metadata.Annotations["github.com/user-login"] = "jane-gh"
+	jane.Spec["profile"] = map[string]any{"displayName": "Jane"}
+	admin := catalogtest.User("admin", userAdmin, "platform")
+	admin.Spec["profile"] = map[string]any{"displayName": "Ada"}
+	bob := catalogtest.User("bob", userBob)
+	bob.Spec["profile"] = map[string]any{"displayName": "Bob"}
+	legacy := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindResource, Metadata: catalog.Metadata{Name: "legacy-db"},
+		Spec: map[string]any{"type": "database", "owner": "group:default/payments"}}
+	ents = append(ents, jane, admin, bob,
+		catalogtest.Component("orders-service", "group:default/payments"),
+		catalogtest.System("orders", "group:default/payments"), legacy)
+	return catalogtest.FromEntities(t, ents...)
+}
+
+// withTemplates is a catalog that also lists templates whose source is a
+// folder or repository the test catalog does not read (the real catalog
+// sets an entity's source to the file it read it from).
+type withTemplates struct {
+	*catalogtest.Catalog
+	templates []*catalog.Entity
+}
+
+func (c withTemplates) List(kind string) []*catalog.Entity {
+	if kind == catalog.KindTemplate {
+		return append(c.Catalog.List(kind), c.templates...)
+	}
+	return c.Catalog.List(kind)
+}
+
+// templateEntity is a Template entity owned by owner.
+func templateEntity(name, owner string) *catalog.Entity {
+	return &catalog.Entity{APIVersion: TemplateAPIVersion, Kind: catalog.KindTemplate, Metadata: catalog.Metadata{Name: name},
+		Spec: map[string]any{"owner": owner}}
 }
 
 // ---- a policy: admin needs the admin role, scaffold needs membership ----
 
-type testPolicy struct{ cat *fakeCatalog }
-
-func (p testPolicy) Decide(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
-	id, _ := p.cat.Identify(ctx, u)
+// teamDecision decides as the default policy does for the actions the
+// feature asks about.
+func teamDecision(ctx context.Context, cat Catalog, u bot.User, action string, res bot.Resource) bot.Decision {
+	id, _ := cat.Identify(ctx, u)
 	switch action {
 	case bot.ActionAdmin:
 		if !id.IsAdmin() {
@@ -110,6 +103,15 @@ func (p testPolicy) Decide(ctx context.Context, u bot.User, action string, res b
 	return bot.Decision{Allow: true, Rule: "test"}
 }
 
+// teamPolicy is the kit's recording policy deciding with teamDecision.
+func teamPolicy(cat Catalog) *bottest.Policy {
+	p := bottest.NewPolicy()
+	p.DecideWith(func(ctx context.Context, u bot.User, action string, res bot.Resource) bot.Decision {
+		return teamDecision(ctx, cat, u, action, res)
+	})
+	return p
+}
+
 // ---- the environment ----
 
 type envOptions struct {
@@ -118,14 +120,14 @@ type envOptions struct {
 	publisher Publisher
 	secrets   SecretStore
 	templates string
-	cat       *fakeCatalog
+	cat       Catalog
 	msgr      *bottest.Messenger
 	logger    *slog.Logger
 	// noApprove leaves new-db unapproved.
 	noApprove bool
 	// demoDir is Config.DemoApproveDir (demo mode).
 	demoDir string
-	// policy replaces testPolicy.
+	// policy replaces teamPolicy.
 	policy bot.Policy
 	// messenger, when set, is what the router sends through (wrapping msgr,
 	// which still records).
@@ -141,7 +143,7 @@ type env struct {
 	router *bot.Router
 	msgr   *bottest.Messenger
 	paths  *Paths
-	cat    *fakeCatalog
+	cat    Catalog
 	seq    int
 }
 
@@ -163,7 +165,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	if o.cat == nil {
-		o.cat = newCatalog()
+		o.cat = newCatalog(t)
 	}
 	if o.msgr == nil {
 		o.msgr = bottest.NewMessenger()
@@ -186,7 +188,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		o.templates = "../../examples/templates"
 	}
 	if o.policy == nil {
-		o.policy = testPolicy{cat: o.cat}
+		o.policy = teamPolicy(o.cat)
 	}
 	var m bot.Messenger = o.msgr
 	if o.messenger != nil {

@@ -161,7 +161,7 @@ func TestCrashResumeOnRealVault(t *testing.T) {
 
 	gh := newGHFake(t)
 	sec := &crashAfterWrite{SecretStore: VaultSecrets(c, "secret", "")}
-	opts := envOptions{publisher: githubBackend(t, gh), secrets: sec, cat: newCatalog(), msgr: bottest.NewMessenger()}
+	opts := envOptions{publisher: githubBackend(t, gh), secrets: sec, cat: newCatalog(t), msgr: bottest.NewMessenger()}
 	const name = "ledger-db" // not used by the other real-Vault tests
 
 	e1 := newEnv(t, opts)

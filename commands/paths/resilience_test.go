@@ -30,7 +30,7 @@ func TestCrashResume(t *testing.T) {
 	gh := newGHFake(t)
 	fv := vaultfake.New()
 	defer fv.Close()
-	cat := newCatalog()
+	cat := newCatalog(t)
 	msgr := bottest.NewMessenger()
 	pub, sec := githubBackend(t, gh), vaultBackend(t, fv)
 	opts := envOptions{publisher: pub, secrets: sec, cat: cat, msgr: msgr}
