@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/platbot/platbot/commands/catalog"
 )
 
 func TestServiceCommand(t *testing.T) {
@@ -48,7 +47,7 @@ func TestTeamAndOrgCommands(t *testing.T) {
 		t.Errorf("team typo: %s", out)
 	}
 	// Without an argument: the requester's team from the catalog.
-	f.s.cat.(*staticCatalog).identities["U-REP"] = &catalog.Identity{DirectGroups: []string{"group:default/reports"}}
+	f.cat.AddEntities(catalogtest.User("rep", "U-REP", "reports"))
 	if out := f.run(t, "U-REP", "scorecard team"); !strings.Contains(out, "team reports") || !strings.Contains(out, "reports-service") {
 		t.Errorf("own team: %s", out)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/scorecard/chart"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/store"
@@ -418,10 +419,10 @@ func TestRegisterWithScheduler(t *testing.T) {
 	if len(postsTo(f.m, "#reports-digest")) != 2 || len(f.m.Sent()) != 2 {
 		t.Fatalf("team job posted %d: %+v", len(f.m.Sent()), f.m.Sent())
 	}
-	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil)}); err == nil {
+	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: catalogtest.New(t), Store: newMemStore(nil)}); err == nil {
 		t.Fatal("a bad cron spec was accepted")
 	}
-	if _, err := New(Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}, Deps{Catalog: newStaticCatalog(), Store: newMemStore(nil)}); err == nil {
+	if _, err := New(Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}, Deps{Catalog: catalogtest.New(t), Store: newMemStore(nil)}); err == nil {
 		t.Fatal("a bad time zone was accepted")
 	}
 }

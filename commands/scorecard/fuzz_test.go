@@ -13,6 +13,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
@@ -40,6 +41,7 @@ func FuzzScorecardConfig(f *testing.F) {
 		f.Fatal(err)
 	}
 	provs := ef.Providers()
+	seed := catalogtest.FromEntities(f, seedEntities()...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The same bytes as a check file.
 		specs, errs := grade.ParseChecks(data)
@@ -57,7 +59,7 @@ func FuzzScorecardConfig(f *testing.F) {
 		cfg.NoDefaultChecks = true
 		verr := cfg.Validate()
 		clk := bottest.NewClock(testNow)
-		s, err := New(cfg, Deps{Catalog: newStaticCatalog(seedEntities()...), Store: newMemStore(clk.Now),
+		s, err := New(cfg, Deps{Catalog: seed, Store: newMemStore(clk.Now),
 			Providers: provs, Logger: quietLogger(), Now: clk.Now})
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Validate says %v but New says %v", verr, err)
@@ -140,10 +142,11 @@ func FuzzGitHubWebhook(f *testing.F) {
 	f.Add("push", []byte(`{"ref":"refs/heads/main"}`), true)
 	f.Add("pull_request", []byte(prEvent(12, "sha-12", "acme/catalog")), false)
 	f.Add("pull_request", []byte(`{"action":"opened","number":1e3}`), true)
+	seed := catalogtest.FromEntities(f, seedEntities()...)
 	f.Fuzz(func(t *testing.T, event string, body []byte, signed bool) {
 		q := newMemQueue()
 		clk := bottest.NewClock(testNow)
-		s, err := New(Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Deps{Catalog: newStaticCatalog(seedEntities()...),
+		s, err := New(Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Deps{Catalog: seed,
 			Store: newMemStore(clk.Now), GitHub: noGitHub{}, Logger: quietLogger(), Now: clk.Now, WebhookSecret: "whsec"})
 		if err != nil {
 			t.Fatal(err)

@@ -3,12 +3,13 @@ package scorecard
 import (
 	"context"
 	"errors"
-	"github.com/platbot/platbot/bot/bottest"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest"
 
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
@@ -41,8 +42,7 @@ func TestSeedTable(t *testing.T) {
 // TestSeedTableOnExamplesCatalog grades the real examples/catalog with the
 // example facts and the example checks file.
 func TestSeedTableOnExamplesCatalog(t *testing.T) {
-	ents := loadExampleCatalog(t)
-	f := newFixture(t, fixtureOptions{entities: ents, config: Config{CheckFiles: []string{"../../examples/scorecard/checks.yaml"}}})
+	f := newFixture(t, fixtureOptions{catalog: exampleCatalog(t), config: Config{CheckFiles: []string{"../../examples/scorecard/checks.yaml"}}})
 	if len(f.s.Checks().Errors) > 0 {
 		t.Fatalf("example checks: %v", f.s.Checks().Errors)
 	}

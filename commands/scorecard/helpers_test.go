@@ -3,10 +3,7 @@ package scorecard
 import (
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +13,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
@@ -28,15 +26,14 @@ var testNow = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 const exampleFactsPath = "../../examples/scorecard/facts.yaml"
 
 func group(name, channel, pagerduty string) *catalog.Entity {
-	ann := map[string]string{}
+	var ann []string
 	if channel != "" {
-		ann[catalog.AnnotationSlackChannel] = channel
+		ann = append(ann, catalog.AnnotationSlackChannel+"="+channel)
 	}
 	if pagerduty != "" {
-		ann[catalog.AnnotationPagerDuty] = pagerduty
+		ann = append(ann, catalog.AnnotationPagerDuty+"="+pagerduty)
 	}
-	return &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindGroup,
-		Metadata: catalog.Metadata{Name: name, Annotations: ann}, Spec: map[string]any{"type": "team"}}
+	return catalogtest.Group(name, ann...)
 }
 
 func component(name, owner, lifecycle, system string) *catalog.Entity {
@@ -61,29 +58,16 @@ func seedEntities() []*catalog.Entity {
 	}
 }
 
-// loadExampleCatalog parses every YAML file under examples/catalog.
-func loadExampleCatalog(t *testing.T) []*catalog.Entity {
+// exampleCatalog loads examples/catalog as cmd/platbot does.
+func exampleCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	root := "../../examples/catalog"
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("examples/catalog not present: %v", err)
-	}
-	var out []*catalog.Entity
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out = append(out, parseEntities(b)...)
-		return nil
-	})
+	cfg := catalog.DefaultConfig()
+	cfg.Locations = []catalog.LocationConfig{{Target: "../../examples/catalog"}}
+	cat, err := catalog.Load(context.Background(), cfg, catalog.WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return cat
 }
 
 // memQueue is an in-memory bot.Queue.
@@ -209,12 +193,15 @@ func (p adminPolicy) Decide(_ context.Context, u bot.User, action string, _ bot.
 // fixture is a Scorecards wired to fakes the way the lead wires the real
 // ones.
 type fixture struct {
-	s      *Scorecards
-	st     *memStore
-	m      *bottest.Messenger
-	r      *bot.Router
-	q      *memQueue
-	audit  *bottest.Auditor
+	s     *Scorecards
+	st    *memStore
+	m     *bottest.Messenger
+	r     *bot.Router
+	q     *memQueue
+	audit *bottest.Auditor
+	// cat is the catalog of the fixture's entities (a real catalog; unused
+	// when fixtureOptions.catalog replaces it).
+	cat    *catalogtest.Catalog
 	clock  *bottest.Clock
 	sleeps []time.Duration
 	mu     sync.Mutex
@@ -227,7 +214,7 @@ type fixtureOptions struct {
 	store     *memStore
 	messenger bot.Messenger
 	clock     *bottest.Clock
-	// catalog replaces the static catalog of entities (the example catalog
+	// catalog replaces the catalog of entities (the example catalog
 	// for tests of the real policy).
 	catalog Catalog
 	// policy replaces the permissive test policy; with it the router
@@ -270,9 +257,10 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if cfg.PlatformChannel == "" {
 		cfg.PlatformChannel = "#platform"
 	}
-	var cat Catalog = newStaticCatalog(o.entities...)
-	if o.catalog != nil {
-		cat = o.catalog
+	cat := o.catalog
+	if cat == nil {
+		f.cat = catalogtest.FromEntities(t, o.entities...)
+		cat = f.cat
 	}
 	s, err := New(cfg, Deps{
 		Catalog: cat, Store: f.st, Providers: provs,

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/store"
 )
 
@@ -145,34 +143,4 @@ func (m *memStore) LatestPoints(_ context.Context, series string, before time.Ti
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
-}
-
-// staticCatalog is a fixed in-memory Catalog for the tests.
-type staticCatalog struct {
-	byRef      map[string]*catalog.Entity
-	byKind     map[string][]*catalog.Entity
-	identities map[string]*catalog.Identity
-}
-
-func newStaticCatalog(entities ...*catalog.Entity) *staticCatalog {
-	c := &staticCatalog{byRef: map[string]*catalog.Entity{}, byKind: map[string][]*catalog.Entity{}, identities: map[string]*catalog.Identity{}}
-	for _, e := range entities {
-		c.byRef[e.Ref()] = e
-		c.byKind[strings.ToLower(e.Kind)] = append(c.byKind[strings.ToLower(e.Kind)], e)
-	}
-	return c
-}
-
-func (c *staticCatalog) Get(ref string) (*catalog.Entity, bool) {
-	e, ok := c.byRef[strings.ToLower(ref)]
-	return e, ok
-}
-
-func (c *staticCatalog) List(kind string) []*catalog.Entity { return c.byKind[strings.ToLower(kind)] }
-
-func (c *staticCatalog) Identify(_ context.Context, u bot.User) (*catalog.Identity, error) {
-	if id, ok := c.identities[u.ID]; ok {
-		return id, nil
-	}
-	return &catalog.Identity{}, nil
 }

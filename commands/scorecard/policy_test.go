@@ -1,12 +1,11 @@
 package scorecard
 
 import (
-	"context"
-	"github.com/platbot/platbot/bot/bottest"
 	"strings"
 	"testing"
 
-	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/bot/bottest"
+
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 )
@@ -24,12 +23,7 @@ const (
 // shipped default policy, as cmd/platbot does.
 func realPolicyFixture(t *testing.T) *fixture {
 	t.Helper()
-	cfg := catalog.DefaultConfig()
-	cfg.Locations = []catalog.LocationConfig{{Target: "../../examples/catalog"}}
-	cat, err := catalog.Load(context.Background(), cfg, catalog.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := exampleCatalog(t)
 	audit := bottest.NewAuditor()
 	eng, err := policy.New(policy.DefaultConfig(), cat, audit, policy.WithLogger(quietLogger()))
 	if err != nil {

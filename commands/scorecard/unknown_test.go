@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/platbot/platbot/bot/bottest"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot/bottest"
 
 	"github.com/platbot/platbot/commands/scorecard/chart"
 	"github.com/platbot/platbot/commands/scorecard/facts"
