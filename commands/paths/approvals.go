@@ -2,7 +2,6 @@ package paths
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -84,11 +83,7 @@ func templateApprovalConfig() approval.Config[templateApproval] {
 // read) is refused rather than overwritten.
 func (p *Paths) approve(ctx context.Context, req *bot.Request, t *Template, prev, source string) error {
 	v := version{Name: t.Name, Hash: t.Hash, Manifest: t.ManifestPath, Files: t.Files, Source: t.Source}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode template version: %w", err)
-	}
-	if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindVersion, ID: t.Name + "@" + t.Hash, Key: t.Name, Data: b}); err != nil {
+	if _, err := p.versions().Put(ctx, store.Record{ID: t.Name + "@" + t.Hash, Key: t.Name}, v); err != nil {
 		return fmt.Errorf("store template version: %w", err)
 	}
 	now := p.now().UTC()
@@ -106,6 +101,7 @@ func (p *Paths) approve(ctx context.Context, req *bot.Request, t *Template, prev
 			return concurrent
 		}
 	} else {
+		var err error
 		a, _, err = p.approvals.Update(ctx, t.Name, func(state string, x *templateApproval) (string, error) {
 			if x.Hash != prev {
 				return "", concurrent
@@ -120,4 +116,9 @@ func (p *Paths) approve(ctx context.Context, req *bot.Request, t *Template, prev
 	}
 	p.approvals.Audit(ctx, by, actionApprove, "allow", a, map[string]any{"version": t.Hash, "previous": prev, "owner": t.Owner, "source": source})
 	return nil
+}
+
+// versions are the stored template versions.
+func (p *Paths) versions() store.Typed[version] {
+	return store.RecordsOf[version](p.store, KindVersion)
 }

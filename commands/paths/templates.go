@@ -380,14 +380,11 @@ func (p *Paths) runTemplate(ctx context.Context, r *Run) (*Template, error) {
 }
 
 func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*Template, error) {
-	rec, err := p.store.GetRecord(ctx, KindVersion, name+"@"+hash)
+	it, err := p.versions().Get(ctx, name+"@"+hash)
 	if err != nil {
 		return nil, fmt.Errorf("template %s version %s: %w", name, shortHash(hash), err)
 	}
-	var v version
-	if err := json.Unmarshal(rec.Data, &v); err != nil {
-		return nil, fmt.Errorf("template %s version %s: %w", name, shortHash(hash), err)
-	}
+	v := it.Value
 	t, err := templateFromFiles(v.Files, v.Manifest, name)
 	if err != nil {
 		return nil, err
