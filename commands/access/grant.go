@@ -99,34 +99,15 @@ func (a *Access) issue(ctx context.Context, id string) error {
 		case to != StateActive:
 			// Revoked or expired while we issued: remove what we made.
 			return a.cleanupLocked(ctx, id)
-		case !moved:
-			// Another replica started the grant and delivers it (its
-			// job retries until it has).
+		case moved:
+			a.started(ctx, out, creds)
+		case out.Deliveries > 0 && out.DeliveredFor.Equal(out.ExpiresAt):
+			// Another run (a replica running the same job) started the
+			// grant and delivered it. One that has not delivered yet
+			// may have stopped, so this run delivers too.
 			return nil
 		}
 		r = out
-		var approvers []string
-		for _, v := range r.Approvals {
-			approvers = append(approvers, v.User.ID)
-		}
-		details := map[string]any{
-			"approved_by":      approvers,
-			"approved_at":      r.ApprovedAt.UTC().Format(time.RFC3339),
-			"token_expires_at": creds.ExpiresAt.UTC().Format(time.RFC3339),
-			"credential_id":    creds.TokenID,
-		}
-		if creds.DryRun {
-			details["dry_run"] = true
-		}
-		a.audit(ctx, system, "access.grant", "ok", r, details)
-		a.flow.Refresh(ctx, r, StateActive)
-		if creds.DryRun {
-			a.flow.Thread(ctx, r, fmt.Sprintf("🧪 Dry run (demo mode): nothing was created in a cluster. %s was sent, by DM, the ServiceAccount `%s` and RoleBinding that would give them *%s* in `%s` until %s.",
-				mention(r.Requester), r.KubeIdentity, r.Level, r.Namespace, stamp(r.ExpiresAt)), false)
-		} else {
-			a.flow.Thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
-				mention(r.Requester), r.KubeIdentity, r.KubeContext, stamp(r.ExpiresAt)), false)
-		}
 	}
 	if err := a.deliver(ctx, r, creds, ""); err != nil {
 		return err
@@ -140,6 +121,32 @@ func (a *Access) issue(ctx context.Context, id string) error {
 		return st, nil
 	})
 	return err
+}
+
+// started audits and announces a grant this run moved to active.
+func (a *Access) started(ctx context.Context, r *AccessRequest, creds *kube.Credentials) {
+	var approvers []string
+	for _, v := range r.Approvals {
+		approvers = append(approvers, v.User.ID)
+	}
+	details := map[string]any{
+		"approved_by":      approvers,
+		"approved_at":      r.ApprovedAt.UTC().Format(time.RFC3339),
+		"token_expires_at": creds.ExpiresAt.UTC().Format(time.RFC3339),
+		"credential_id":    creds.TokenID,
+	}
+	if creds.DryRun {
+		details["dry_run"] = true
+	}
+	a.audit(ctx, system, "access.grant", "ok", r, details)
+	a.flow.Refresh(ctx, r, StateActive)
+	if creds.DryRun {
+		a.flow.Thread(ctx, r, fmt.Sprintf("🧪 Dry run (demo mode): nothing was created in a cluster. %s was sent, by DM, the ServiceAccount `%s` and RoleBinding that would give them *%s* in `%s` until %s.",
+			mention(r.Requester), r.KubeIdentity, r.Level, r.Namespace, stamp(r.ExpiresAt)), false)
+		return
+	}
+	a.flow.Thread(ctx, r, fmt.Sprintf("🔑 Credentials sent to %s by DM. Kubernetes identity `%s` (context %s) until %s.",
+		mention(r.Requester), r.KubeIdentity, r.KubeContext, stamp(r.ExpiresAt)), false)
 }
 
 // deliver sends a kubeconfig to the requester by DM: a message, then the
@@ -213,7 +220,7 @@ func (a *Access) fail(ctx context.Context, r *AccessRequest, cause error) error 
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	_, _, moved, err := a.move(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
+	_, to, err := a.flow.Update(ctx, r.ID, func(st string, x *AccessRequest) (string, error) {
 		if !contains(live, st) {
 			return "", approval.ErrNoChange
 		}
@@ -221,10 +228,15 @@ func (a *Access) fail(ctx context.Context, r *AccessRequest, cause error) error 
 		x.EndedAt = now
 		return StateFailed, nil
 	})
-	if err != nil || !moved {
+	if err != nil {
 		return err
 	}
 	a.log.Error("access could not be issued", "request", r.ID, "err", cause)
+	if to != StateFailed {
+		return nil
+	}
+	// Also when another run failed it first: cleanupLocked removes what is
+	// left and announces the end once (its CleanedUp mark decides).
 	return a.cleanupLocked(ctx, r.ID)
 }
 

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"sync"
 	"testing"
@@ -40,11 +41,12 @@ func (h *hookIssuer) Issue(ctx context.Context, g kube.Grant) (*kube.Credentials
 // secondReplica starts another platbot process's access feature over the
 // harness's store and cluster, posting to the same messenger, and makes the
 // harness's own replica run do, on its next Issue in env, before it issues.
-func (h *harness) secondReplica(env string, do func(b *Access)) *Access {
+// msgr, when not nil, is the messenger of the second replica's jobs.
+func (h *harness) secondReplica(env string, msgr bot.Messenger, do func(b *Access)) *Access {
 	h.t.Helper()
 	r := bot.NewRouter(bot.RouterOptions{Audit: h.st, Queue: h.st, Now: h.clock.Now, Logger: h.logger(), Policy: bot.AllowAll{}})
 	r.SetMessenger(bot.TransportShell, h.m)
-	b, err := New(h.a.cfg, Deps{Store: h.st, Catalog: h.cat, Issuers: maps.Clone(h.issuers), Logger: h.logger(), Now: h.clock.Now})
+	b, err := New(h.a.cfg, Deps{Store: h.st, Catalog: h.cat, Issuers: maps.Clone(h.issuers), Messenger: msgr, Logger: h.logger(), Now: h.clock.Now})
 	if err != nil {
 		h.t.Fatalf("second replica: %v", err)
 	}
@@ -73,12 +75,13 @@ func (h *harness) auditCount(action, id string) int {
 
 // TestIssueOnTwoReplicasAnnouncesOnce: the issue job of one approved
 // request running on two replicas at once starts the grant once: one
-// "credentials sent" reply in the thread and one access.grant audit event.
+// "credentials sent" reply in the thread, one access.grant audit event and
+// one kubeconfig.
 func TestIssueOnTwoReplicasAnnouncesOnce(t *testing.T) {
 	h := newHarness(t)
 	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
 	h.click(peter, payApprovals, ActionApprove, id)
-	h.secondReplica("prod-us", func(b *Access) {
+	h.secondReplica("prod-us", nil, func(b *Access) {
 		if err := b.issue(h.ctx, id); err != nil {
 			t.Errorf("second replica: issue: %v", err)
 		}
@@ -93,8 +96,13 @@ func TestIssueOnTwoReplicasAnnouncesOnce(t *testing.T) {
 	if n := h.auditCount("access.grant", id); n != 1 {
 		t.Errorf("%d access.grant audit events; want 1", n)
 	}
-	if n := len(h.sent("dm", "D-"+rita, "is ready")) + len(h.sent("dm", rita, "is ready")); n == 0 {
-		t.Errorf("the kubeconfig was not delivered:\n%s", h.dump())
+	// The replica that started the grant delivered it; the other, finding
+	// it delivered, sends no second kubeconfig.
+	if n := len(h.sent("dm", "", "is ready")); n != 1 {
+		t.Errorf("%d \"is ready\" DMs; want 1:\n%s", n, h.dump())
+	}
+	if n := len(h.sent("upload", "D-"+rita, "")); n != 1 {
+		t.Errorf("%d kubeconfigs uploaded; want 1", n)
 	}
 }
 
@@ -114,7 +122,7 @@ func TestExtensionOnTwoReplicasAnnouncesOnce(t *testing.T) {
 	}
 	ext := h.lastID()
 	h.click(paula, payApprovals, ActionApprove, ext)
-	h.secondReplica("prod-us", func(b *Access) {
+	h.secondReplica("prod-us", nil, func(b *Access) {
 		if err := b.issue(h.ctx, ext); err != nil {
 			t.Errorf("second replica: apply extension: %v", err)
 		}
@@ -133,5 +141,40 @@ func TestExtensionOnTwoReplicasAnnouncesOnce(t *testing.T) {
 	}
 	if n := h.auditCount("access.extend", id); n != 1 {
 		t.Errorf("%d access.extend audit events; want 1", n)
+	}
+}
+
+// noDMs is a messenger whose direct messages fail: a replica that stops
+// between starting a grant and delivering it.
+type noDMs struct{ bot.Messenger }
+
+func (noDMs) DM(context.Context, string, bot.Message) (bot.MessageRef, error) {
+	return bot.MessageRef{}, errors.New("slack: connection reset")
+}
+
+// TestIssueDeliversWhenTheOtherReplicaDidNot: when the replica that
+// started the grant could not deliver it, the other run of the job does.
+func TestIssueDeliversWhenTheOtherReplicaDidNot(t *testing.T) {
+	h := newHarness(t)
+	id := h.request(rita, "payments-api", "prod-us", "view", "1h")
+	h.click(peter, payApprovals, ActionApprove, id)
+	h.secondReplica("prod-us", noDMs{h.m}, func(b *Access) {
+		if err := b.issue(h.ctx, id); err == nil {
+			t.Error("second replica: delivered without DMs")
+		}
+	})
+	h.jobs()
+	r := h.wantState(id, StateActive)
+	if r.Deliveries != 1 || !r.DeliveredFor.Equal(r.ExpiresAt) {
+		t.Errorf("deliveries %d for %v; want 1 for %v", r.Deliveries, r.DeliveredFor, r.ExpiresAt)
+	}
+	if n := len(h.sent("dm", "", "is ready")); n != 1 {
+		t.Errorf("%d \"is ready\" DMs; want 1:\n%s", n, h.dump())
+	}
+	if n := len(h.sent("post", payApprovals, "Credentials sent to <@"+rita+">")); n != 1 {
+		t.Errorf("%d \"credentials sent\" thread replies; want 1", n)
+	}
+	if n := h.auditCount("access.grant", id); n != 1 {
+		t.Errorf("%d access.grant audit events; want 1", n)
 	}
 }
