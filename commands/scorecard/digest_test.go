@@ -23,7 +23,7 @@ import (
 
 // seedHistory records grades for the weeks before testNow: last week
 // checkout A, payments A, reports F.
-func seedHistory(t *testing.T, st *memStore) {
+func seedHistory(t *testing.T, st Store) {
 	t.Helper()
 	last := map[string]grade.Grade{"checkout-service": grade.GradeA, "payments-service": grade.GradeA, "reports-service": grade.GradeF}
 	for w := 7; w >= 1; w-- {
@@ -41,7 +41,7 @@ func seedHistory(t *testing.T, st *memStore) {
 }
 
 // approvedWaiver stores an approved waiver directly.
-func approvedWaiver(t *testing.T, st *memStore, id, service, check string, expires time.Time) {
+func approvedWaiver(t *testing.T, st Store, id, service, check string, expires time.Time) {
 	t.Helper()
 	w := Waiver{ID: id, Service: "component:default/" + service, Check: check, Days: 14, Reason: "vendor patch pending",
 		Ballot: approval.Ballot{Requester: bot.User{ID: "U-DEV"}}, Expires: expires}
@@ -104,11 +104,12 @@ func checkPNG(t *testing.T, b []byte) {
 }
 
 func TestDigest(t *testing.T) {
-	st := newMemStore(bottest.NewClock(testNow).Now)
+	h := newHarness(t)
+	st := h.Store
 	seedHistory(t, st)
 	approvedWaiver(t, st, "w-1", "reports-service", "deploys-recently", testNow.Add(5*24*time.Hour))
 	approvedWaiver(t, st, "w-2", "reports-service", "has-readme-runbook", testNow.Add(40*24*time.Hour))
-	f := newFixture(t, fixtureOptions{store: st})
+	f := newFixture(t, fixtureOptions{harness: h})
 	f.s.cost = fakeCost{}
 	var out bytes.Buffer
 	if err := f.s.RunDigest(context.Background(), DigestOptions{Now: testNow, Out: &out}); err != nil {
@@ -285,10 +286,10 @@ func (flakyMessenger) Upload(context.Context, string, string, bot.File) error {
 // process over the same store, then a retried job: every part is posted
 // exactly once.
 func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
-	st := newMemStore(bottest.NewClock(testNow).Now)
+	h := newHarness(t)
 	ctx := context.Background()
 
-	first := newFixture(t, fixtureOptions{store: st})
+	first := newFixture(t, fixtureOptions{harness: h})
 	flaky := flakyMessenger{bottest.NewMessenger()}
 	first.s.msgr = flaky
 	if err := first.s.RunDigest(ctx, DigestOptions{Now: testNow}); err == nil {
@@ -299,7 +300,7 @@ func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
 	}
 
 	// "Restart": a new instance over the same store.
-	second := newFixture(t, fixtureOptions{store: st})
+	second := newFixture(t, fixtureOptions{harness: h})
 	var out bytes.Buffer
 	if err := second.s.RunDigest(ctx, DigestOptions{Now: testNow.Add(3 * time.Hour), Out: &out}); err != nil {
 		t.Fatal(err)
@@ -326,7 +327,7 @@ func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
 	}
 
 	// A retried scheduled job for the same week posts nothing.
-	third := newFixture(t, fixtureOptions{store: st})
+	third := newFixture(t, fixtureOptions{harness: h})
 	for _, kind := range []string{JobDigestDefault, JobDigestOrg} {
 		if _, err := third.r.Enqueue(ctx, bot.JobSpec{Kind: kind, Payload: digestJob{At: testNow}}); err != nil {
 			t.Fatal(err)
@@ -354,11 +355,12 @@ func TestDigestExactlyOnceAcrossRestart(t *testing.T) {
 // TestDigestPartInFlightIsNotRepeated: a part a crashed run left "sending"
 // may already be in Slack, so it is never posted again.
 func TestDigestPartInFlightIsNotRepeated(t *testing.T) {
-	st := newMemStore(bottest.NewClock(testNow).Now)
+	h := newHarness(t)
+	st := h.Store
 	if _, err := st.PutRecord(context.Background(), store.Record{Kind: KindDigestPart, ID: "team|group:default/checkout|2026-W49|summary", State: partSending}); err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, fixtureOptions{store: st})
+	f := newFixture(t, fixtureOptions{harness: h})
 	if err := f.s.RunDigest(context.Background(), DigestOptions{Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
@@ -419,10 +421,10 @@ func TestRegisterWithScheduler(t *testing.T) {
 	if len(postsTo(f.m, "#reports-digest")) != 2 || len(f.m.Sent()) != 2 {
 		t.Fatalf("team job posted %d: %+v", len(f.m.Sent()), f.m.Sent())
 	}
-	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: catalogtest.New(t), Store: newMemStore(nil)}); err == nil {
+	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: catalogtest.New(t), Store: newHarness(t).Store}); err == nil {
 		t.Fatal("a bad cron spec was accepted")
 	}
-	if _, err := New(Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}, Deps{Catalog: catalogtest.New(t), Store: newMemStore(nil)}); err == nil {
+	if _, err := New(Config{Teams: map[string]TeamConfig{"x": {Timezone: "Mars/Olympus"}}}, Deps{Catalog: catalogtest.New(t), Store: newHarness(t).Store}); err == nil {
 		t.Fatal("a bad time zone was accepted")
 	}
 }

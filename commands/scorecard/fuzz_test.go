@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/store"
 )
 
 // FuzzScorecardConfig reads an arbitrary scorecard section of platbot.yaml
@@ -42,6 +44,7 @@ func FuzzScorecardConfig(f *testing.F) {
 	}
 	provs := ef.Providers()
 	seed := catalogtest.FromEntities(f, seedEntities()...)
+	h := newHarness(f) // grading only reads the store
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The same bytes as a check file.
 		specs, errs := grade.ParseChecks(data)
@@ -58,9 +61,8 @@ func FuzzScorecardConfig(f *testing.F) {
 		// would take most of the budget.
 		cfg.NoDefaultChecks = true
 		verr := cfg.Validate()
-		clk := bottest.NewClock(testNow)
-		s, err := New(cfg, Deps{Catalog: seed, Store: newMemStore(clk.Now),
-			Providers: provs, Logger: quietLogger(), Now: clk.Now})
+		s, err := New(cfg, Deps{Catalog: seed, Store: h.Store,
+			Providers: provs, Logger: quietLogger(), Now: h.Clock.Now})
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Validate says %v but New says %v", verr, err)
 		}
@@ -144,15 +146,16 @@ func FuzzGitHubWebhook(f *testing.F) {
 	f.Add("pull_request", []byte(`{"action":"opened","number":1e3}`), true)
 	seed := catalogtest.FromEntities(f, seedEntities()...)
 	f.Fuzz(func(t *testing.T, event string, body []byte, signed bool) {
-		q := newMemQueue()
-		clk := bottest.NewClock(testNow)
+		// Each delivery gets a queue of its own: a store in a folder
+		// named without the fuzzer's "#" (which a store path refuses).
+		h := fuzzHarness(t)
+		q := queueView{h.Store}
 		s, err := New(Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Deps{Catalog: seed,
-			Store: newMemStore(clk.Now), GitHub: noGitHub{}, Logger: quietLogger(), Now: clk.Now, WebhookSecret: "whsec"})
+			Store: h.Store, GitHub: noGitHub{}, Logger: quietLogger(), Now: h.Clock.Now, WebhookSecret: "whsec"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := bot.NewRouter(bot.RouterOptions{Policy: bot.AllowAll{}, Audit: bottest.NewAuditor(), Queue: q, Logger: quietLogger(), Now: clk.Now})
-		if err := bot.NewRegistry(r, nil).Install(s); err != nil {
+		if err := bot.NewRegistry(h.Router, nil).Install(s); err != nil {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest(http.MethodPost, "/github/webhook", strings.NewReader(string(body)))
@@ -188,11 +191,37 @@ func FuzzGitHubWebhook(f *testing.F) {
 			t.Fatalf("%s delivery queued %v", event, jobs)
 		}
 		var p gateJobPayload
-		if err := json.Unmarshal(q.jobs[0].Payload, &p); err != nil {
+		queued, err := h.Store.Jobs(context.Background(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(queued[0].Payload, &p); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.EqualFold(p.Owner+"/"+p.Repo, "acme/catalog") || p.Number == 0 || p.SHA == "" {
 			t.Fatalf("queued gate %+v from %s", p, body)
 		}
 	})
+}
+
+// fuzzHarness is the kit's harness for one fuzz input: the router over a
+// real store in a temporary folder of its own (the input's t.TempDir is
+// named after the input, "seed#0", which a store path refuses).
+func fuzzHarness(t *testing.T) *bottest.Harness {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "scorecard-fuzz-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	clk := bottest.NewClock(testNow)
+	st, err := store.Open(context.Background(), filepath.Join(dir, "platbot.db"), store.WithClock(clk.Now), store.WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	h := &bottest.Harness{T: t, Clock: clk, Store: st, Messenger: bottest.NewMessenger(), Audit: bottest.NewAuditor(),
+		Policy: bottest.NewPolicy(), Logs: &bottest.LogBuffer{}}
+	h.Restart()
+	return h
 }

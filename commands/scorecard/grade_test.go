@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/platbot/platbot/bot/bottest"
-
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 )
@@ -127,8 +125,7 @@ checks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := bottest.NewClock(testNow)
-	f := newFixture(t, fixtureOptions{config: cfg, clock: clk})
+	f := newFixture(t, fixtureOptions{config: cfg})
 	steps := []struct {
 		at        time.Time
 		phase     grade.Phase
@@ -141,7 +138,7 @@ checks:
 		{time.Date(2027, 3, 2, 9, 0, 0, 0, time.UTC), grade.PhaseRequired, grade.GradeC, false, 1},
 	}
 	for _, st := range steps {
-		clk.Set(st.at)
+		f.clock.Set(st.at)
 		r := f.score(t, "payments-service")
 		var runbook grade.CheckResult
 		for _, c := range r.Checks {

@@ -2,8 +2,10 @@ package scorecard
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -70,104 +72,30 @@ func exampleCatalog(t *testing.T) *catalog.Catalog {
 	return cat
 }
 
-// memQueue is an in-memory bot.Queue.
-type memQueue struct {
-	mu     sync.Mutex
-	jobs   []*store.Job
-	dedupe map[string]bool
-	nextID int64
-}
+// queueView lists the jobs of a store's queue.
+type queueView struct{ st *store.Store }
 
-func newMemQueue() *memQueue { return &memQueue{dedupe: map[string]bool{}} }
-
-func (q *memQueue) Enqueue(_ context.Context, j store.Job) (bool, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if j.DedupeKey != "" {
-		if q.dedupe[j.DedupeKey] {
-			return false, nil
-		}
-		q.dedupe[j.DedupeKey] = true
+// kinds returns the kinds of the jobs in state ("" = every job), sorted.
+func (q queueView) kinds(state string) []string {
+	var states []string
+	if state != "" {
+		states = []string{state}
 	}
-	q.nextID++
-	j.ID, j.State = q.nextID, store.JobQueued
-	if j.MaxAttempts == 0 {
-		j.MaxAttempts = 5
+	jobs, err := q.st.Jobs(context.Background(), states, 0)
+	if err != nil {
+		panic(fmt.Sprintf("list jobs: %v", err))
 	}
-	q.jobs = append(q.jobs, &j)
-	return true, nil
-}
-
-func (q *memQueue) EnqueueAndAudit(ctx context.Context, j store.Job, _ store.Event) (bool, error) {
-	return q.Enqueue(ctx, j)
-}
-
-func (q *memQueue) ClaimJob(_ context.Context, owner string, now time.Time, _ time.Duration) (*store.Job, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, j := range q.jobs {
-		if j.State == store.JobQueued && !j.RunAt.After(now) {
-			j.State, j.LeaseOwner = store.JobRunning, owner
-			j.Attempts++
-			c := *j
-			return &c, nil
-		}
-	}
-	return nil, nil
-}
-
-func (q *memQueue) set(id int64, state string, at time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, j := range q.jobs {
-		if j.ID == id {
-			j.State = state
-			if !at.IsZero() {
-				j.RunAt = at
-			}
-		}
-	}
-}
-
-func (q *memQueue) CompleteJob(_ context.Context, id int64, _ string) error {
-	q.set(id, store.JobDone, time.Time{})
-	return nil
-}
-
-func (q *memQueue) RetryJob(_ context.Context, id int64, _, _ string, at time.Time) error {
-	q.set(id, store.JobQueued, at)
-	return nil
-}
-
-func (q *memQueue) FailJob(_ context.Context, id int64, _, _ string) error {
-	q.set(id, store.JobFailed, time.Time{})
-	return nil
-}
-
-func (q *memQueue) NextJobAt(context.Context) (time.Time, bool, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var next time.Time
-	found := false
-	for _, j := range q.jobs {
-		if j.State == store.JobQueued && (!found || j.RunAt.Before(next)) {
-			next, found = j.RunAt, true
-		}
-	}
-	return next, found, nil
-}
-
-func (q *memQueue) kinds(state string) []string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	var out []string
-	for _, j := range q.jobs {
-		if state == "" || j.State == state {
-			out = append(out, j.Kind)
-		}
+	for _, j := range jobs {
+		out = append(out, j.Kind)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
+}
+
+// newHarness is the kit's harness at testNow.
+func newHarness(t testing.TB) *bottest.Harness {
+	return bottest.NewHarness(t, bottest.HarnessOptions{Start: testNow})
 }
 
 // outcomes returns every recorded audit event as "action/outcome".
@@ -179,25 +107,27 @@ func outcomes(a *bottest.Auditor) []string {
 	return out
 }
 
-// adminPolicy allows everything except bot.ActionAdmin, which only the
-// listed users hold.
-type adminPolicy map[string]bool
-
-func (p adminPolicy) Decide(_ context.Context, u bot.User, action string, _ bot.Resource) bot.Decision {
-	if action == bot.ActionAdmin && !p[u.ID] {
-		return bot.Decision{Allow: false, Rule: "admins-only", AskWhom: "the platform admins"}
+// adminsOnly decides as the platform's policy does about admins: only the
+// listed users hold bot.ActionAdmin; everything else is allowed.
+func adminsOnly(admins ...string) func(context.Context, bot.User, string, bot.Resource) bot.Decision {
+	return func(_ context.Context, u bot.User, action string, _ bot.Resource) bot.Decision {
+		if action == bot.ActionAdmin && !slices.Contains(admins, u.ID) {
+			return bot.Decision{Allow: false, Rule: "admins-only", AskWhom: "the platform admins"}
+		}
+		return bot.Decision{Allow: true, Rule: "test"}
 	}
-	return bot.Decision{Allow: true, Rule: "test"}
 }
 
-// fixture is a Scorecards wired to fakes the way the lead wires the real
-// ones.
+// fixture is a Scorecards wired on the kit's harness (a real store and
+// queue, the fake clock, a recording messenger and auditor) the way
+// cmd/platbot wires the real ones.
 type fixture struct {
+	h     *bottest.Harness
 	s     *Scorecards
-	st    *memStore
+	st    *store.Store
 	m     *bottest.Messenger
 	r     *bot.Router
-	q     *memQueue
+	q     queueView
 	audit *bottest.Auditor
 	// cat is the catalog of the fixture's entities (a real catalog; unused
 	// when fixtureOptions.catalog replaces it).
@@ -211,9 +141,10 @@ type fixtureOptions struct {
 	entities  []*catalog.Entity
 	providers *facts.Providers
 	config    Config
-	store     *memStore
-	messenger bot.Messenger
-	clock     *bottest.Clock
+	// harness is one made by the test (to share its clock or store with
+	// fakes, or with an earlier fixture: the new one is then a restarted
+	// bot over the same store, with a new messenger).
+	harness *bottest.Harness
 	// catalog replaces the catalog of entities (the example catalog
 	// for tests of the real policy).
 	catalog Catalog
@@ -226,13 +157,18 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
-	f := &fixture{clock: o.clock, st: o.store, m: bottest.NewMessenger(), q: newMemQueue(), audit: bottest.NewAuditor()}
-	if f.clock == nil {
-		f.clock = bottest.NewClock(testNow)
+	h := o.harness
+	if h == nil {
+		h = newHarness(t)
+	} else {
+		h.Messenger = bottest.NewMessenger()
 	}
-	if f.st == nil {
-		f.st = newMemStore(f.clock.Now)
+	h.Policy.DecideWith(adminsOnly("U-ADMIN", "U-ADMIN2"))
+	if o.policy != nil {
+		h.Options.Policy, h.Options.PolicyAudits, h.Options.Denial = o.policy, true, policy.DenialMessage
 	}
+	h.Restart()
+	f := &fixture{h: h, clock: h.Clock, st: h.Store, m: h.Messenger, r: h.Router, q: queueView{h.Store}, audit: h.Audit}
 	if o.entities == nil {
 		o.entities = seedEntities()
 	}
@@ -245,10 +181,6 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 			t.Fatal(err)
 		}
 		provs = ef.Providers()
-	}
-	var msgr bot.Messenger = f.m
-	if o.messenger != nil {
-		msgr = o.messenger
 	}
 	cfg := o.config
 	if cfg.AdminChannel == "" {
@@ -264,7 +196,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	}
 	s, err := New(cfg, Deps{
 		Catalog: cat, Store: f.st, Providers: provs,
-		Messenger: msgr, Logger: quietLogger(), Now: f.clock.Now, WebhookSecret: "whsec",
+		Messenger: f.m, Logger: h.Logs.Logger(), Now: f.clock.Now, WebhookSecret: "whsec",
 		Sleep: func(_ context.Context, d time.Duration) error {
 			f.mu.Lock()
 			f.sleeps = append(f.sleeps, d)
@@ -276,13 +208,6 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	f.s = s
-	ropts := bot.RouterOptions{Policy: adminPolicy{"U-ADMIN": true, "U-ADMIN2": true}, Audit: f.audit, Queue: f.q,
-		Logger: quietLogger(), Now: f.clock.Now}
-	if o.policy != nil {
-		ropts.Policy, ropts.PolicyAudits, ropts.Denial = o.policy, true, policy.DenialMessage
-	}
-	f.r = bot.NewRouter(ropts)
-	f.r.SetMessenger(bot.TransportShell, f.m)
 	if err := bot.NewRegistry(f.r, nil).Install(s); err != nil {
 		t.Fatal(err)
 	}

@@ -124,9 +124,9 @@ func unknownGateFixture(t *testing.T, cfg Config, github_, all []string) (*fixtu
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := bottest.NewClock(testNow)
+	h := newHarness(t)
 	cfg.Gate.Repos = []string{"acme/catalog"}
-	f := newFixture(t, fixtureOptions{entities: ents, config: cfg, clock: clk, providers: newOutage(t, clk, github_, all).providers()})
+	f := newFixture(t, fixtureOptions{entities: ents, config: cfg, harness: h, providers: newOutage(t, h.Clock, github_, all).providers()})
 	f.s.gh = gh
 	return f, fake
 }
@@ -353,11 +353,10 @@ func TestUnknownAsValidated(t *testing.T) {
 // incomplete per team and in the org roll-up, shows their grades as such,
 // draws them in the chart, and keeps the mark in history for next week.
 func TestDigestCountsIncomplete(t *testing.T) {
-	clk := bottest.NewClock(testNow)
-	st := newMemStore(clk.Now)
-	seedHistory(t, st)
-	out := newOutage(t, clk, []string{"payments-service"}, []string{"checkout-service"})
-	f := newFixture(t, fixtureOptions{store: st, clock: clk, providers: out.providers()})
+	h := newHarness(t)
+	seedHistory(t, h.Store)
+	out := newOutage(t, h.Clock, []string{"payments-service"}, []string{"checkout-service"})
+	f := newFixture(t, fixtureOptions{harness: h, providers: out.providers()})
 	if err := f.s.RunDigest(context.Background(), DigestOptions{Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +401,7 @@ func TestDigestCountsIncomplete(t *testing.T) {
 
 	// History keeps the mark: next week, with GitHub back, payments-service
 	// moves from "A (incomplete)" to B.
-	pts, _ := st.LatestPoints(context.Background(), SeriesGrade, testNow)
+	pts, _ := h.Store.LatestPoints(context.Background(), SeriesGrade, testNow)
 	got := map[string]string{}
 	for _, p := range pts {
 		var v historyValue
@@ -414,7 +413,7 @@ func TestDigestCountsIncomplete(t *testing.T) {
 	}
 	out.set(nil, nil)
 	next := testNow.Add(7 * 24 * time.Hour)
-	clk.Set(next)
+	h.Clock.Set(next)
 	if err := f.s.RunDigest(context.Background(), DigestOptions{Now: next, Team: "payments"}); err != nil {
 		t.Fatal(err)
 	}
