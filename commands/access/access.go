@@ -60,20 +60,10 @@ type Issuer interface {
 
 // Store is the part of the store access uses; *store.Store satisfies it.
 type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (bool, error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
-	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
+	// approval.Store keeps the requests' records.
+	approval.Store
 	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
 	Once(ctx context.Context, key string) (bool, error)
-}
-
-// Router is the part of bot.Router access uses once registered.
-type Router interface {
-	Authorize(ctx context.Context, req *bot.Request, action string, res bot.Resource) error
-	Audit(ctx context.Context, ev store.Event)
-	Enqueue(ctx context.Context, spec bot.JobSpec) (bool, error)
-	// Outbound is the messenger for messages outside a request.
-	Outbound(transport string) bot.Messenger
 }
 
 // Deps are what New needs besides the configuration.
@@ -106,7 +96,7 @@ type Access struct {
 	flow *approval.Flow[AccessRequest]
 
 	mu     sync.RWMutex
-	router Router
+	router approval.Router
 
 	// locks serialise the work on one grant inside this process (issuing,
 	// ending), so a duplicate job waits and then finds the work done.
@@ -221,14 +211,14 @@ func (a *Access) Register(reg *bot.Registry) error {
 	return nil
 }
 
-func (a *Access) setRouter(r Router) {
+func (a *Access) setRouter(r approval.Router) {
 	a.mu.Lock()
 	a.router = r
 	a.mu.Unlock()
 	a.flow.SetRouter(r)
 }
 
-func (a *Access) rt() Router {
+func (a *Access) rt() approval.Router {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.router
