@@ -247,14 +247,14 @@ func (s *Scorecards) Register(reg *bot.Registry) error {
 	payload := func(at time.Time) any { return digestJob{At: at} }
 	defLoc, err := time.LoadLocation(s.cfg.Digest.Timezone)
 	if err != nil {
-		return fmt.Errorf("scorecard: digest time zone: %w", err)
+		return fmt.Errorf("digest time zone: %w", err)
 	}
 	if err := reg.Every(s.cfg.Refresh, defLoc, JobRefresh, payload); err != nil {
-		return fmt.Errorf("scorecard: %w", err)
+		return err
 	}
 	if s.cfg.PlatformChannel != "" {
 		if err := reg.Every(s.cfg.Digest.Schedule, defLoc, JobDigestOrg, payload); err != nil {
-			return fmt.Errorf("scorecard: %w", err)
+			return err
 		}
 	}
 	digests := bot.PerTeam{
@@ -280,7 +280,7 @@ func (s *Scorecards) Register(reg *bot.Registry) error {
 		digests.Teams = append(digests.Teams, bot.TeamSchedule{Team: team, Spec: spec, Location: loc})
 	}
 	if err := reg.PerTeam(digests); err != nil {
-		return fmt.Errorf("scorecard: %w", err)
+		return err
 	}
 	return nil
 }
