@@ -95,6 +95,22 @@ func TestWaiverApprovalAndExpiry(t *testing.T) {
 	if out := f.click(t, "U-ADMIN2", deny, ref); !strings.Contains(out, "already approved") {
 		t.Fatalf("second decision: %q", out)
 	}
+	// The decision is audited as waiver decisions always were (the new
+	// state as the outcome); the refused clicks as the lifecycle audits
+	// them (a denial with the reason the clicker was given).
+	var decided, refused int
+	for _, e := range f.audit.Events() {
+		switch {
+		case e.Action != "scorecard.waiver.decide":
+		case e.Outcome == WaiverApproved && e.Decision == "allow" && e.Target == "component:default/payments-service":
+			decided++
+		case e.Outcome == "ok" && e.Decision == "deny" && e.Details["why"] != nil:
+			refused++
+		}
+	}
+	if decided != 1 || refused != 1 {
+		t.Errorf("decide audit: %d decisions, %d refusals; want 1 and 1: %v", decided, refused, outcomes(f.audit))
+	}
 
 	// After ten days the waiver has expired and the gap is back; the expiry
 	// job marks it and tells the requester.
