@@ -11,13 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/store"
 )
 
@@ -143,7 +141,6 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	feats.routerOptions(&ropts)
 	app.Router = bot.NewRouter(ropts)
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
-	app.Router.Register(core.Commands(app.Router, version, time.Now)...)
 	if err := feats.register(ctx, app); err != nil {
 		app.Close()
 		return nil, err

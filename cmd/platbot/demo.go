@@ -302,9 +302,5 @@ func (f *features) buildDemoAccess(app *App) error {
 	}); err != nil {
 		return fmt.Errorf("demo mode: access: %w", err)
 	}
-	if err := bot.NewRegistry(app.Router, nil).Install(f.access); err != nil {
-		return fmt.Errorf("demo mode: %w", err)
-	}
-	app.startup = append(app.startup, f.access.Resume)
 	return nil
 }

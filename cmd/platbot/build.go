@@ -1,0 +1,286 @@
+package main
+
+// One build function per feature: decode its section of platbot.yaml into
+// its typed Config, apply the environment and the defaults that depend on
+// other sections, and construct it over the shared clients (clients.go).
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/access"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/core"
+	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/scorecard"
+	"github.com/platbot/platbot/commands/scorecard/facts"
+	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/kube"
+	"github.com/platbot/platbot/integrations/pagerduty"
+
+	"k8s.io/client-go/dynamic"
+)
+
+// buildCore wires ping and help.
+func (f *features) buildCore(app *App) error {
+	var err error
+	f.core, err = core.New(core.DefaultConfig(), core.Deps{})
+	return err
+}
+
+// buildCost wires cost reports and alerts: OpenCost and Prometheus when
+// configured (OPENCOST_URL and PROMETHEUS_URL override the section), else
+// the example data.
+func (f *features) buildCost(app *App) error {
+	cfg, log := app.Cfg, app.Log
+	cc := cost.DefaultConfig()
+	if err := cfg.Feature("cost", &cc); err != nil {
+		return err
+	}
+	if cfg.OpenCostURL != "" {
+		cc.OpenCost.URL = cfg.OpenCostURL
+	}
+	if cfg.PrometheusURL != "" {
+		cc.Prometheus.URL = cfg.PrometheusURL
+	}
+	if cc.PlatformChannel == "" {
+		cc.PlatformChannel = f.adminChannel()
+	}
+	examples := os.DirFS("examples/cost")
+	src, desc, err := cost.NewSource(cc, examples, nil)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+	log.Debug("cost data source", "source", desc)
+	reqs, err := cost.NewRequestCounter(cc, examples)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost.prometheus", Msg: err.Error()}
+	}
+	if f.cost, err = cost.New(cc, cost.Deps{
+		Source: src, Catalog: f.catalog, Store: app.Store, Requests: reqs, Problems: f.catalog, Logger: log,
+	}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "cost", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildScorecards wires the scorecard feature. With no outside system
+// configured (the shell default) facts come from examples/scorecard; with
+// any configured, each fact source is the real system or "unknown".
+func (f *features) buildScorecards(app *App) error {
+	cfg := app.Cfg
+	var sc scorecard.Config
+	if err := cfg.Feature("scorecard", &sc); err != nil {
+		return err
+	}
+	// Unset channels default to the platform team's own channel (the admin
+	// group's slack.com/channel annotation), so waivers and the org digest
+	// have somewhere to go out of the box.
+	if ch := f.adminChannel(); ch != "" {
+		if sc.AdminChannel == "" {
+			sc.AdminChannel = ch
+		}
+		if sc.PlatformChannel == "" {
+			sc.PlatformChannel = ch
+		}
+	}
+	var providers facts.Providers
+	var kubeReader *kube.FactsReader
+	if rc, where, err := kubeRESTConfig(cfg.Kube.Kubeconfig); err != nil {
+		return &ConfigError{File: cfg.path, Key: "kube.kubeconfig", Msg: err.Error()}
+	} else if rc != nil {
+		app.Log.Debug("scorecard cluster facts", "from", where)
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("kubernetes dynamic client: %w", err)
+		}
+		kubeReader = kube.NewFactsReader(dyn)
+	}
+	var pd *pagerduty.Client
+	if cfg.PagerDuty.Token != "" {
+		var err error
+		if pd, err = pagerduty.New(cfg.PagerDuty.APIURL, cfg.PagerDuty.Token, nil); err != nil {
+			return &ConfigError{File: cfg.path, Key: "pagerduty", Msg: err.Error()}
+		}
+	}
+	if f.gh == nil && pd == nil && kubeReader == nil {
+		ef, err := facts.LoadExampleFacts("examples/scorecard/facts.yaml", nil)
+		if err != nil {
+			return fmt.Errorf("scorecard example facts: %w", err)
+		}
+		providers = ef.Providers()
+	} else {
+		if f.gh != nil {
+			providers.Repo = facts.NewGitHubRepoProvider(f.gh)
+		}
+		if pd != nil {
+			providers.OnCall = facts.NewPagerDutyProvider(pd)
+		}
+		var ghDeploys facts.GitHubDeployments
+		if f.gh != nil {
+			ghDeploys = f.gh
+		}
+		var argo facts.ArgoSyncs
+		if kubeReader != nil {
+			argo = kubeReader
+			providers.Vulns = facts.NewTrivyProvider(kubeReader)
+		}
+		providers.Deploys = facts.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
+	}
+	deps := scorecard.Deps{
+		Catalog: f.catalog, Store: app.Store, Providers: providers,
+		WebhookSecret: cfg.GitHub.WebhookSecret, Cost: f.cost, Logger: app.Log,
+	}
+	if f.gh != nil {
+		deps.GitHub = f.gh
+	}
+	var err error
+	if f.score, err = scorecard.New(sc, deps); err != nil {
+		return &ConfigError{File: cfg.path, Key: "scorecard", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildPaths wires the golden paths over the shared clients.
+func (f *features) buildPaths(app *App) error {
+	cfg, pc := app.Cfg, f.pathsCfg
+	pc.DataDir = cfg.DataDir
+	if cfg.Demo.on {
+		pc.DemoApproveDir = demoTemplatesDir
+	}
+	if pc.Vault.Mount == "" {
+		pc.Vault.Mount = cfg.Vault.KVMount
+	}
+	sec, err := paths.NewSecretStore(pc, f.vault, f.dev, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+	}
+	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log}
+	if f.gh != nil {
+		deps.GitHub = pathsGitHubFiles{f.gh}
+	}
+	if f.paths, err = paths.New(pc, deps); err != nil {
+		return &ConfigError{File: cfg.path, Key: "paths", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildAccess wires prod access when the access section configures
+// environments; without one the commands explain how to turn it on.
+func (f *features) buildAccess(app *App) error {
+	cfg := app.Cfg
+	if cfg.Access.Kind == 0 && cfg.Demo.on {
+		return f.buildDemoAccess(app)
+	}
+	if cfg.Access.Kind == 0 {
+		return nil // list installs accessOff
+	}
+	acfg := access.DefaultConfig()
+	if err := cfg.Feature("access", &acfg); err != nil {
+		return err
+	}
+	if err := acfg.Validate(); err != nil {
+		return &ConfigError{File: cfg.path, Key: "access", Line: cfg.Access.Line, Msg: err.Error()}
+	}
+	if acfg.Kubeconfig == "" {
+		acfg.Kubeconfig = cfg.Kube.Kubeconfig
+	}
+	issuers, err := access.KubeIssuers(acfg, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "access.environments", Msg: err.Error()}
+	}
+	if f.access, err = access.New(acfg, access.Deps{Store: app.Store, Catalog: f.catalog, Issuers: issuers, Logger: app.Log}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "access", Msg: err.Error()}
+	}
+	return nil
+}
+
+const accessHelp = "Prod access is not configured on this platbot: an admin adds an `access` section " +
+	"(environments with their kube contexts, levels, approval channels — see examples/access/platbot.yaml) " +
+	"and KUBECONFIG, then restarts it."
+
+// accessOff is the access feature of a platbot without an access section:
+// its commands and buttons say how to turn it on.
+type accessOff struct{}
+
+func (accessOff) Name() string                 { return "access" }
+func (accessOff) Resume(context.Context) error { return nil }
+
+func (accessOff) Register(reg *bot.Registry) error {
+	reg.Commands(accessNotConfigured()...)
+	reg.Action("access", func(ctx context.Context, req *bot.Request, a bot.Action) error {
+		return req.Reply(ctx, bot.Message{Text: accessHelp})
+	})
+	return nil
+}
+
+// accessNotConfigured are accessOff's commands.
+func accessNotConfigured() []*bot.Command {
+	explain := func(ctx context.Context, req *bot.Request) error {
+		return req.Reply(ctx, bot.Message{Text: accessHelp})
+	}
+	return []*bot.Command{
+		{Name: "access", Usage: "<service> [env] [--break-glass]", Summary: "request short-lived prod access (not configured here)", Action: bot.ActionRead, BoolFlags: []string{"break-glass"}, Handle: explain},
+		{Name: "access list", Summary: "your active and recent grants (not configured here)", Action: bot.ActionRead, Handle: explain},
+	}
+}
+
+// buildSecrets wires self-service secrets over the shared clients: Vault
+// transit + KV when VAULT_ADDR is set, else the development-only store and
+// a local sealing key; pull requests and manifests through the GitOps
+// publisher.
+func (f *features) buildSecrets(app *App) error {
+	cfg := app.Cfg
+	def := secrets.DefaultConfig()
+	scfg := def
+	if err := cfg.Feature("secrets", &scfg); err != nil {
+		return err
+	}
+	if scfg.PublicURL == def.PublicURL {
+		// Not configured: links point at this machine's listen port, which
+		// is right for the shell and a laptop; serve says so.
+		port := "8080"
+		if _, p, err := net.SplitHostPort(cfg.Addr); err == nil && p != "" && p != "0" {
+			port = p
+		}
+		scfg.PublicURL = "http://localhost:" + port
+		if ok, _ := cfg.SlackConfigured(); ok {
+			app.Log.Warn("secrets.publicURL is not set: one-time secret links point at " + scfg.PublicURL + ", which only works on this machine")
+		}
+	}
+	scfg.DataDir = cfg.DataDir
+	if len(cfg.TrustedProxies) > 0 {
+		scfg.TrustedProxies = cfg.TrustedProxies
+	}
+	if scfg.KVMount == "" {
+		scfg.KVMount = cfg.Vault.KVMount
+	}
+	kv, sealer, err := secrets.NewBackends(scfg, f.vault, f.dev, app.Log)
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	if f.secrets, err = secrets.New(scfg, secrets.Deps{
+		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: secretsPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
+		Metrics: app.Registry,
+	}); err != nil {
+		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	return nil
+}
+
+// adminChannel is the Slack channel of the first admin group that names one
+// (annotation slack.com/channel), "" when none does.
+func (f *features) adminChannel() string {
+	for _, g := range f.catalog.Config().AdminGroups {
+		if e, ok := f.catalog.Lookup(g, catalog.KindGroup); ok {
+			if ch := e.Annotation(catalog.AnnotationSlackChannel); ch != "" {
+				return ch
+			}
+		}
+	}
+	return ""
+}

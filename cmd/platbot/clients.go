@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/platbot/platbot/integrations/devsecrets"
+	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/gitops"
+	"github.com/platbot/platbot/integrations/vault"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// buildClients builds, once, the clients of the outside systems that golden
+// paths, secrets and every later feature change things through: the GitOps
+// publisher (GitHub owner/name through the one GitHub client, or a local git
+// repository, by default <data_dir>/gitops) and the secret store (Vault, or
+// the encrypted development-only store in the data folder).
+func (f *features) buildClients(ctx context.Context, app *App) error {
+	cfg, pc, log := app.Cfg, f.pathsCfg, app.Log
+	if cfg.GitOpsRepo == "" {
+		cfg.GitOpsRepo = filepath.Join(cfg.DataDir, "gitops")
+	}
+	target := cfg.GitOpsRepo
+	if gitops.IsGitHubRepo(target) {
+		if cfg.GitHub.Token == "" || f.gh == nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+				"PLATBOT_GITOPS_REPO=%s names a GitHub repository but GITHUB_TOKEN is not set", target)}
+		}
+		var err error
+		if f.gitops, err = gitops.GitHub(f.gh, target, github.PullRequestOptions{Base: pc.GitOpsBase}); err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+		}
+		log.Info("GitOps changes open pull requests on GitHub", "repo", target)
+	} else {
+		// One repository instance serves every feature, so their branches
+		// and pull-request records never collide.
+		if _, lerr := exec.LookPath("git"); lerr != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", target)}
+		}
+		repo, err := gitlocal.Open(ctx, target, gitlocal.Options{Base: pc.GitOpsBase, Logger: log})
+		if err != nil {
+			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", target, err)}
+		}
+		f.gitops = gitops.Local(repo)
+		log.Info("GitOps changes open pull requests as branches of a local git repository", "repo", repo.Dir())
+	}
+
+	addr := cfg.Vault.Addr
+	if addr == "" {
+		addr = pc.Vault.Addr
+	}
+	if addr != "" {
+		if cfg.Vault.Addr == "" {
+			// Only the paths section names Vault: it becomes the one address.
+			cfg.Vault.Addr = addr
+		}
+		var err error
+		if f.vault, err = cfg.vaultClient(log); err != nil {
+			return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+		}
+		return nil
+	}
+	var err error
+	if f.dev, err = devsecrets.Open(cfg.DataDir); err != nil {
+		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
+	}
+	return nil
+}
+
+// vaultClient returns the one Vault client of this configuration (nil
+// without vault.addr), built on first use from vault.addr, vault.token and
+// VAULT_NAMESPACE: the audit chain key and the features share it.
+func (c *Config) vaultClient(log *slog.Logger) (*vault.Client, error) {
+	if c.vault != nil || c.Vault.Addr == "" {
+		return c.vault, nil
+	}
+	vc, err := vault.New(vault.Config{Addr: c.Vault.Addr, Token: c.Vault.Token, Namespace: os.Getenv("VAULT_NAMESPACE"), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	c.vault = vc
+	return vc, nil
+}
+
+// kubeRESTConfig loads cluster access as kubectl does: the KUBECONFIG path
+// list (merged), else the in-cluster config inside a pod. It returns nil
+// when neither is there (the cluster facts are then "unknown").
+func kubeRESTConfig(kubeconfig string) (*rest.Config, string, error) {
+	if kubeconfig != "" {
+		rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(kubeconfig)}
+		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot load %s: %v", kubeconfig, err)
+		}
+		return rc, kubeconfig, nil
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		rc, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("in-cluster config: %v", err)
+		}
+		return rc, "in-cluster", nil
+	}
+	return nil, "", nil
+}
