@@ -54,8 +54,12 @@ func RecordsOf[T any](recs Records, kind string) Typed[T] {
 func (t Typed[T]) Kind() string { return t.kind }
 
 // MaxAttempts is how many times Modify tries before giving up on a record
-// other writers keep changing.
-const MaxAttempts = 3
+// other writers keep changing. An attempt is lost only to another writer's
+// successful write since the read, so N writers changing one record at
+// once all succeed when N <= MaxAttempts. The busiest record is an approval
+// card that many reviewers click at the same moment (bot/approval), which
+// is why this is well above the two or three writers a record usually sees.
+const MaxAttempts = 16
 
 // decode fills an Item from a stored record.
 func (t Typed[T]) decode(r *Record) (*Item[T], error) { return decodeItem[T](r) }

@@ -119,9 +119,6 @@ var ErrNotFound = errors.New("no such request")
 // it is.
 var ErrNoChange = errors.New("no change")
 
-// errStale aborts a transition whose record changed after it was read.
-var errStale = errors.New("request changed meanwhile")
-
 // Save stores r in state unless a request with its id exists (then created
 // is false and nothing changes), so a retried submission is harmless. The
 // record's owner is the requester.
@@ -181,51 +178,51 @@ func (f *Flow[T]) decode(rec *store.Record) (*T, error) {
 }
 
 // Update reads a request, lets decide change it and name its next state,
-// and writes the result with a compare-and-swap on the record's version:
-// when another writer got there first, it reads again and decides again.
-// decide may therefore run more than once and must only change r. Update
-// returns the request as written and its new state; when decide returns
-// ErrNoChange, the request as read and its state, with a nil error.
+// and writes the result with a compare-and-swap on the record's version
+// (store.Modify): when another writer got there first, it reads again and
+// decides again, up to store.MaxAttempts times. decide may therefore run
+// more than once and must only change r. Update returns the request as
+// written and its new state; when decide returns ErrNoChange, the request
+// as stored and its state, with a nil error. An error from decide is
+// returned as it is.
 func (f *Flow[T]) Update(ctx context.Context, id string, decide func(state string, r *T) (string, error)) (*T, string, error) {
-	for attempt := 0; attempt < 20; attempt++ {
-		rec, err := f.st.GetRecord(ctx, f.cfg.Kind, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", fmt.Errorf("%s %s: %w", f.cfg.Noun, id, ErrNotFound)
+	it, err := store.Modify(ctx, f.st, f.cfg.Kind, id, func(it *store.Item[T], exists bool) error {
+		if !exists {
+			return errMissing
 		}
-		if err != nil {
-			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
+		to, err := decide(it.State, &it.Value)
+		switch {
+		case errors.Is(err, ErrNoChange):
+			return store.ErrNoChange
+		case err != nil:
+			return decideError{err}
 		}
-		r, err := f.decode(rec)
-		if err != nil {
-			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
-		}
-		to, err := decide(rec.State, r)
-		if errors.Is(err, ErrNoChange) {
-			return r, rec.State, nil
-		}
-		if err != nil {
-			return r, rec.State, err
-		}
-		data, err := json.Marshal(r)
-		if err != nil {
-			return nil, "", fmt.Errorf("encode %s %s: %w", f.cfg.Noun, id, err)
-		}
-		out, err := f.st.TransitionRecord(ctx, f.cfg.Kind, id, []string{rec.State}, to, func(n *store.Record) error {
-			if n.Version != rec.Version {
-				return errStale
-			}
-			n.Data = data
-			return nil
-		})
-		if err == nil {
-			return r, out.State, nil
-		}
-		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, errStale) {
-			return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
-		}
+		it.State = to
+		return nil
+	})
+	var de decideError
+	switch {
+	case errors.As(err, &de):
+		return nil, "", de.err
+	case errors.Is(err, errMissing):
+		return nil, "", fmt.Errorf("%s %s: %w", f.cfg.Noun, id, ErrNotFound)
+	case errors.Is(err, store.ErrConflict):
+		return nil, "", fmt.Errorf("update %s %s: gave up: %w", f.cfg.Noun, id, err)
+	case err != nil:
+		return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
 	}
-	return nil, "", fmt.Errorf("update %s %s: gave up after repeated concurrent changes", f.cfg.Noun, id)
+	return &it.Value, it.State, nil
 }
+
+// errMissing ends Update's compare-and-swap loop on a record that is not
+// there (store.Modify would create it).
+var errMissing = errors.New("missing")
+
+// decideError carries an Update decide function's own error through
+// store.Modify, so it is returned as it is, not as a store error.
+type decideError struct{ err error }
+
+func (e decideError) Error() string { return e.err.Error() }
 
 // Messenger returns the messenger for messages about r outside a request.
 func (f *Flow[T]) Messenger(r *T) (bot.Messenger, error) {

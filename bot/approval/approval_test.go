@@ -44,6 +44,7 @@ type harness struct {
 	st       *store.Store
 	m        *bottest.Messenger
 	flow     *approval.Flow[leave]
+	cfg      approval.Config[leave]
 	clock    *bottest.Clock
 	policy   *bottest.Policy
 	approved atomic.Int32
@@ -132,6 +133,7 @@ func newHarness(t *testing.T, opts ...func(*approval.Config[leave])) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	h.cfg = cfg
 	h.flow, err = approval.New(cfg, approval.Deps{Store: st, Logger: log, Now: h.clock.Now})
 	if err != nil {
 		t.Fatalf("approval.New: %v", err)
@@ -603,5 +605,77 @@ func TestUpdateNoChangeAndNew(t *testing.T) {
 	}
 	if _, err := approval.New(approval.Config[leave]{Kind: "x"}, approval.Deps{}); err == nil || !strings.Contains(err.Error(), "MayDecide") {
 		t.Errorf("New without hooks = %v; want it to name what is missing", err)
+	}
+}
+
+// racingStore lets another writer change the record before each of its
+// first times compare-and-swaps, standing in for clicks on other replicas.
+type racingStore struct {
+	approval.Store
+	race  func()
+	times int
+}
+
+func (r *racingStore) UpdateRecord(ctx context.Context, rec store.Record) (*store.Record, error) {
+	if r.times > 0 {
+		r.times--
+		r.race()
+	}
+	return r.Store.UpdateRecord(ctx, rec)
+}
+
+// TestUpdateRetriesUpToStoreMaxAttempts: Update is store.Modify's
+// compare-and-swap loop: a change lost to other writers is decided again
+// on top of theirs, so none is lost, and a record others keep changing
+// fails after store.MaxAttempts tries with an error wrapping
+// store.ErrConflict.
+func TestUpdateRetriesUpToStoreMaxAttempts(t *testing.T) {
+	h := newHarness(t)
+	h.open("lv-6", "zoe", 1)
+	other := func() {
+		if _, _, err := h.flow.Update(h.ctx, "lv-6", func(st string, l *leave) (string, error) { l.Days++; return st, nil }); err != nil {
+			t.Errorf("other writer: %v", err)
+		}
+	}
+	racing := &racingStore{Store: h.st, race: other, times: 10}
+	flow, err := approval.New(h.cfg, approval.Deps{Store: racing, Logger: slog.New(slog.DiscardHandler), Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ten other writers win in a row (ten clicks at once): this change
+	// still lands, after theirs.
+	calls := 0
+	l, st, err := flow.Update(h.ctx, "lv-6", func(st string, l *leave) (string, error) {
+		calls++
+		l.Seen = fmt.Sprintf("days %d", l.Days)
+		return approval.StateDenied, nil
+	})
+	if err != nil || st != approval.StateDenied || l.Days != 13 || l.Seen != "days 13" || calls != 11 {
+		t.Fatalf("after ten lost races: %+v %s %v, %d calls; want denied with 13 days, decided 11 times", l, st, err, calls)
+	}
+	if got, st := h.state("lv-6"); st != approval.StateDenied || got.Days != 13 || got.Seen != "days 13" {
+		t.Fatalf("stored: %+v %s", got, st)
+	}
+
+	// A record that changes under every attempt: Update gives up.
+	h.open("lv-7", "zoe", 1)
+	racing.times = 1000
+	racing.race = func() {
+		if _, _, err := h.flow.Update(h.ctx, "lv-7", func(st string, l *leave) (string, error) { l.Days++; return st, nil }); err != nil {
+			t.Errorf("other writer: %v", err)
+		}
+	}
+	calls = 0
+	_, _, err = flow.Update(h.ctx, "lv-7", func(st string, l *leave) (string, error) { calls++; return st, nil })
+	if !errors.Is(err, store.ErrConflict) || calls != store.MaxAttempts || !strings.Contains(err.Error(), "update leave request lv-7: gave up") {
+		t.Fatalf("always losing: %v after %d calls; want a gave-up error wrapping store.ErrConflict after %d", err, calls, store.MaxAttempts)
+	}
+
+	// decide's own error is returned as it is, never retried.
+	mine := bot.Errorf("not now")
+	calls = 0
+	_, _, err = h.flow.Update(h.ctx, "lv-7", func(string, *leave) (string, error) { calls++; return "", mine })
+	if err != mine || calls != 1 {
+		t.Fatalf("decide's error = %v after %d calls; want it as it is, once", err, calls)
 	}
 }

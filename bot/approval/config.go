@@ -14,12 +14,11 @@ import (
 	"github.com/platbot/platbot/store"
 )
 
-// Store is the part of the store the lifecycle uses; *store.Store
+// Store is the part of the store the lifecycle uses: read, create-if-absent
+// and compare-and-swap (store.CAS, what store.Modify needs); *store.Store
 // satisfies it.
 type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (bool, error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
-	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
+	store.CAS
 }
 
 // Router is the part of bot.Router the lifecycle uses; *bot.Router

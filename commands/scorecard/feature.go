@@ -37,8 +37,8 @@ type Catalog interface {
 // Store is the part of *store.Store scorecards use: records for waivers and
 // digest progress, points for grade history.
 type Store interface {
-	PutRecord(ctx context.Context, r store.Record) (bool, error)
-	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	// approval.Store keeps the waivers' records.
+	approval.Store
 	TransitionRecord(ctx context.Context, kind, id string, from []string, to string, mutate func(*store.Record) error) (*store.Record, error)
 	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
 	AppendPoint(ctx context.Context, p store.Point) error
