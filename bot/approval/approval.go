@@ -396,16 +396,20 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	}
 	b := f.cfg.Ballot(out)
 	ev := Event{By: req.User, Role: el.Role}
+	outcome := "ok"
+	if f.cfg.DecisionOutcome != nil {
+		outcome = f.cfg.DecisionOutcome(to)
+	}
 	switch to {
 	case f.cfg.States.Denied:
 		ev.Outcome = Denied
-		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", out, map[string]any{"role": el.Role})
+		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", outcome, out, map[string]any{"role": el.Role})
 	case pending:
 		ev.Outcome = Counted
-		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
 	default:
 		ev.Outcome = Approved
-		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
 	}
 	t := f.cfg.Texts(out, ev)
 	f.Announce(ctx, out, to, t.Thread, t.DM)
@@ -422,7 +426,7 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 // checks around a request (a follow-up review) so refusals look alike.
 func (f *Flow[T]) Refuse(ctx context.Context, req *bot.Request, r *T, action, why string) error {
 	if r != nil {
-		f.audit(ctx, req.User, action, "deny", r, map[string]any{"why": why})
+		f.audit(ctx, req.User, action, "deny", "ok", r, map[string]any{"why": why})
 	}
 	if !f.cfg.RefuseAsError && req.Channel != "" && req.Messenger() != nil {
 		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: why}); err == nil {
@@ -474,7 +478,7 @@ func (f *Flow[T]) Lapse(ctx context.Context, id string) error {
 		return err
 	}
 	b := f.cfg.Ballot(out)
-	f.audit(ctx, System, f.cfg.LapseAction, "expired", out, map[string]any{"approvals": len(b.Approvals), "required": b.Required})
+	f.audit(ctx, System, f.cfg.LapseAction, "", "expired", out, map[string]any{"approvals": len(b.Approvals), "required": b.Required})
 	t := f.cfg.Texts(out, Event{Outcome: Lapsed, By: System})
 	f.Announce(ctx, out, to, t.Thread, t.DM)
 	return nil
@@ -550,16 +554,23 @@ func (f *Flow[T]) DM(ctx context.Context, r *T, msg bot.Message) {
 // own events are also logged; these are not (the feature logs them with
 // its own fields).
 func (f *Flow[T]) Audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
-	f.record(ctx, actor, action, outcome, r, extra)
+	decision := ""
+	switch outcome {
+	case "allow", "deny":
+		decision, outcome = outcome, "ok"
+	}
+	f.record(ctx, actor, action, decision, outcome, r, extra)
 }
 
-func (f *Flow[T]) audit(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) {
-	if ev, ok := f.record(ctx, actor, action, outcome, r, extra); ok {
-		f.log.Info(action, "request", f.cfg.ID(r), "actor", actor.ID, "outcome", outcome, "target", ev.Target)
+// audit records and logs one of the lifecycle's own events: a decision
+// (allow or deny, "" for none) and its outcome.
+func (f *Flow[T]) audit(ctx context.Context, actor bot.User, action, decision, outcome string, r *T, extra map[string]any) {
+	if ev, ok := f.record(ctx, actor, action, decision, outcome, r, extra); ok {
+		f.log.Info(action, "request", f.cfg.ID(r), "actor", actor.ID, "decision", decision, "outcome", outcome, "target", ev.Target)
 	}
 }
 
-func (f *Flow[T]) record(ctx context.Context, actor bot.User, action, outcome string, r *T, extra map[string]any) (store.Event, bool) {
+func (f *Flow[T]) record(ctx context.Context, actor bot.User, action, decision, outcome string, r *T, extra map[string]any) (store.Event, bool) {
 	rt := f.rt()
 	if rt == nil {
 		return store.Event{}, false
@@ -574,13 +585,9 @@ func (f *Flow[T]) record(ctx context.Context, actor bot.User, action, outcome st
 	for k, v := range extra {
 		d[k] = v
 	}
-	ev := store.Event{Time: f.now(), ActorID: actor.ID, ActorName: actor.Name, Action: action, Outcome: outcome, Details: d}
+	ev := store.Event{Time: f.now(), ActorID: actor.ID, ActorName: actor.Name, Action: action, Decision: decision, Outcome: outcome, Details: d}
 	if f.cfg.AuditTarget != nil {
 		ev.Target = f.cfg.AuditTarget(r)
-	}
-	switch outcome {
-	case "allow", "deny":
-		ev.Decision, ev.Outcome = outcome, "ok"
 	}
 	rt.Audit(ctx, ev)
 	return ev, true

@@ -679,3 +679,34 @@ func TestUpdateRetriesUpToStoreMaxAttempts(t *testing.T) {
 		t.Fatalf("decide's error = %v after %d calls; want it as it is, once", err, calls)
 	}
 }
+
+// TestDecisionOutcome: with Config.DecisionOutcome a decision's audit row
+// carries the request's new state as its outcome (beside the decision), a
+// counted approval the state it stays in; refused clicks keep "ok".
+func TestDecisionOutcome(t *testing.T) {
+	h := newHarness(t, func(c *approval.Config[leave]) { c.DecisionOutcome = approval.DecisionState })
+	h.open("lv-8", "zoe", 2)
+	h.open("lv-9", "zoe", 1)
+	for _, c := range []struct {
+		user, id string
+		approve  bool
+	}{{"zoe", "lv-8", true}, {"ann", "lv-8", true}, {"bob", "lv-8", true}, {"cid", "lv-9", false}} {
+		if err := h.click(c.user, c.id, c.approve); err != nil {
+			t.Fatalf("%s on %s: %v", c.user, c.id, err)
+		}
+	}
+	var got []string
+	for _, ev := range h.audits("leave.decide") {
+		got = append(got, fmt.Sprintf("%s %s %s/%s", ev.Details["request"], ev.ActorID, ev.Decision, ev.Outcome))
+	}
+	slices.Sort(got)
+	want := []string{
+		"lv-8 ann allow/pending",
+		"lv-8 bob allow/approved",
+		"lv-8 zoe deny/ok", // her own request: refused
+		"lv-9 cid deny/denied",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit rows = %q, want %q", got, want)
+	}
+}

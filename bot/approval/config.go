@@ -180,6 +180,11 @@ type Config[T any] struct {
 	// DecideAction and LapseAction are the audit actions of decisions
 	// (and refused clicks) and of lapses.
 	DecideAction, LapseAction string
+	// DecisionOutcome, when set, is the audit outcome of a decision that
+	// moved the request to state (DecisionState returns the state itself);
+	// the decision, allow or deny, is recorded beside it. When nil the
+	// outcome is "ok". Refused clicks are recorded with "ok" either way.
+	DecisionOutcome func(state string) string
 	// AuditTarget and AuditDetails describe r in audit events.
 	AuditTarget  func(r *T) string
 	AuditDetails func(r *T) map[string]any
@@ -189,6 +194,10 @@ type Config[T any] struct {
 	LapseJob    string
 	JobAttempts int
 }
+
+// DecisionState is a Config.DecisionOutcome that audits a decision's
+// outcome as the request's new state ("approved", "denied").
+func DecisionState(state string) string { return state }
 
 // Deps are what New needs besides the Config.
 type Deps struct {

@@ -230,7 +230,7 @@ func (s *Scorecards) Register(reg *bot.Registry) error {
 	s.mu.Lock()
 	s.router = r
 	s.mu.Unlock()
-	s.waivers.SetRouter(waiverAudit{r})
+	s.waivers.SetRouter(r)
 
 	reg.Commands(s.Commands()...)
 	reg.Action(ActionPrefix, s.handleAction)

@@ -187,7 +187,10 @@ func (s *Scorecards) waiverApproval() approval.Config[Waiver] {
 		},
 		Approved:     s.waiverApproved,
 		DecideAction: auditDecide,
-		AuditTarget:  func(w *Waiver) string { return w.Service },
+		// Decisions keep the audit rows waivers always had: the waiver's
+		// new state (approved, denied) as the outcome beside the decision.
+		DecisionOutcome: approval.DecisionState,
+		AuditTarget:     func(w *Waiver) string { return w.Service },
 		AuditDetails: func(w *Waiver) map[string]any {
 			return map[string]any{"waiver": w.ID, "check": w.Check, "requester": w.Requester.ID}
 		},
@@ -322,25 +325,6 @@ func (s *Scorecards) waiverApproved(ctx context.Context, w *Waiver) error {
 		s.log.Warn("waiver expiry not scheduled", "waiver", w.ID, "err", err)
 	}
 	return nil
-}
-
-// waiverAudit is the router the waiver lifecycle audits through: decisions
-// keep the audit rows waivers always had, the waiver's new state
-// (approved, denied) as the outcome beside the decision, where the
-// lifecycle records "ok". Refused clicks (details "why") stay as the
-// lifecycle records them.
-type waiverAudit struct{ *bot.Router }
-
-func (r waiverAudit) Audit(ctx context.Context, ev store.Event) {
-	if _, refused := ev.Details["why"]; ev.Action == auditDecide && !refused {
-		switch ev.Decision {
-		case "allow":
-			ev.Outcome = WaiverApproved
-		case "deny":
-			ev.Outcome = WaiverDenied
-		}
-	}
-	r.Router.Audit(ctx, ev)
 }
 
 // expireWaiver marks an approved waiver expired (the evaluation already
