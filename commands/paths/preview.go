@@ -3,7 +3,6 @@ package paths
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -113,11 +112,8 @@ func (p *Paths) preview(ctx context.Context, req *bot.Request, name string, v bo
 	return nil
 }
 
-// Preview record states.
-const (
-	previewOpen    = "open"
-	previewExpired = "expired"
-)
+// previewOpen is the state of a stored preview.
+const previewOpen = "open"
 
 // previewRecord is a dry run's submission, kept so "Create it" can start
 // the real run from the same values until it expires.
@@ -152,26 +148,9 @@ func (p *Paths) expirePreviewJob(ctx context.Context, payload json.RawMessage) e
 	return p.dropPreview(ctx, j.Preview)
 }
 
-// recordDeleter is implemented by stores that can delete records
-// (*store.Store does).
-type recordDeleter interface {
-	DeleteRecord(ctx context.Context, kind, id string) error
-}
-
-// dropPreview deletes a preview (or, in a store that cannot delete, marks
-// it expired and forgets its values). A missing preview is no error.
+// dropPreview deletes a preview. A missing preview is no error.
 func (p *Paths) dropPreview(ctx context.Context, id string) error {
-	if d, ok := p.store.(recordDeleter); ok {
-		return d.DeleteRecord(ctx, KindPreview, id)
-	}
-	_, err := p.store.TransitionRecord(ctx, KindPreview, id, []string{previewOpen}, previewExpired, func(rec *store.Record) error {
-		rec.Data = json.RawMessage(`{}`)
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-		return nil
-	}
-	return err
+	return p.store.DeleteRecord(ctx, KindPreview, id)
 }
 
 // prunePreviews drops every expired preview (those whose expiry job was
@@ -188,11 +167,6 @@ func (p *Paths) prunePreviews(ctx context.Context) (int, error) {
 		var pr previewRecord
 		if rec.State == previewOpen && json.Unmarshal(rec.Data, &pr) == nil && now.Before(pr.expires(rec, p.cfg.PreviewTTL)) {
 			continue
-		}
-		if rec.State == previewExpired {
-			if _, ok := p.store.(recordDeleter); !ok {
-				continue // already pruned as far as this store allows
-			}
 		}
 		if err := p.dropPreview(ctx, rec.ID); err != nil {
 			return n, fmt.Errorf("drop preview %s: %w", rec.ID, err)
