@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
@@ -96,13 +95,6 @@ func describeRow(r listed) string {
 		text += "\n_" + bot.UserText(r.sec.Description).Mrkdwn() + "_"
 	}
 	return text
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "at an unknown time"
-	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // list returns the secrets of a service in every configured environment,

@@ -446,6 +446,14 @@ func maxValueBytes(bits int, changeID string) int {
 	return n
 }
 
+// formatTime renders a moment for people, in UTC ("2025-03-01 14:05 UTC").
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
 // durationWords renders a link's lifetime for people ("15 minutes").
 func durationWords(d time.Duration) string {
 	switch {
