@@ -619,3 +619,14 @@ func (e *stepError) Error() string {
 }
 
 func (e *stepError) Unwrap() error { return e.err }
+
+// planProblem is a dry-run failure without the advice meant for a failed
+// run ("Press Retry…").
+func planProblem(err error) string {
+	s := err.Error()
+	var se *stepError
+	if errors.As(err, &se) && se.hint != "" {
+		s = strings.Replace(s, se.Error(), se.msg, 1)
+	}
+	return s
+}

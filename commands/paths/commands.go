@@ -2,7 +2,6 @@ package paths
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -285,17 +284,6 @@ func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Ident
 	}
 	_, err := p.Plan(ctx, t, p.newRun(req, id, t, params, owner))
 	return err
-}
-
-// planProblem is a dry-run failure without the advice meant for a failed
-// run ("Press Retry…").
-func planProblem(err error) string {
-	s := err.Error()
-	var se *stepError
-	if errors.As(err, &se) && se.hint != "" {
-		s = strings.Replace(s, se.Error(), se.msg, 1)
-	}
-	return s
 }
 
 // nameTaken says why a name cannot be used ("" when it can). The run the
