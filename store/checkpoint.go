@@ -20,7 +20,11 @@ const (
 )
 
 func (s *Store) openCheckpointer(ctx context.Context) error {
-	db, err := sql.Open("sqlite", s.path+"?_pragma=busy_timeout(5000)")
+	uri, err := sqliteURI(s.path)
+	if err != nil {
+		return fmt.Errorf("open checkpointer: %w", err)
+	}
+	db, err := sql.Open("sqlite", uri+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		return fmt.Errorf("open checkpointer: %w", err)
 	}

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -156,8 +158,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if IsPostgres(path) {
 		return openPostgres(ctx, path, opts...)
 	}
-	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open store: %q: want a plain file path", path)
+	}
+	uri, err := sqliteURI(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s, err := newStore(ctx, path, opts)
 	if err != nil {
@@ -168,7 +174,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 
 	const common = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(ON)"
-	wdb, err := sql.Open("sqlite", path+"?"+common+
+	wdb, err := sql.Open("sqlite", uri+"?"+common+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"+
 		fmt.Sprintf("&_pragma=journal_size_limit(%d)", journalSizeLimit)+"&_txlock=immediate")
 	if err != nil {
@@ -211,7 +217,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 
-	rdb, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	rdb, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -228,6 +234,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	go s.run()
 	return s, nil
+}
+
+// sqliteURI is the SQLite URI ("file:/abs/path") of the database file at
+// path, for the driver's DSN. A plain path cannot be used there: the driver
+// cuts the DSN at its first "?" for parameters, and SQLite reads "?" and "#"
+// in a URI as the start of its query and fragment. In the URI the path is
+// absolute and percent-encoded, so a file name with "?", "#" or "%" (a
+// folder named "seed#0") opens exactly the file named.
+func sqliteURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", path, err)
+	}
+	return "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath(), nil
 }
 
 // newStore applies opts to a new Store and derives its row key.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,11 +103,59 @@ func migrationVersions(t *testing.T) []int64 {
 }
 
 func TestOpenRejectsNonFilePaths(t *testing.T) {
-	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+	for _, p := range []string{"", ":memory:", "file:x.db", "file:x.db?mode=ro"} {
 		if s, err := Open(context.Background(), p); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestOpenPathWithURICharacters: a path with "#", "?" or "%" in it (a
+// fuzz input's temporary folder is named "seed#0") opens the file of that
+// name, created readable by its owner only, and reopens it with its data.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "seed#0")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "plat?bot%20#1.db")
+	for i := range 2 {
+		s, err := Open(ctx, path, WithAuditKey(testKey), WithChainKey(testChainKey), WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
+		if err != nil {
+			t.Fatalf("Open(%q): %v", path, err)
+		}
+		if i == 0 {
+			if _, err := s.PutRecord(ctx, Record{Kind: "k", ID: "1"}); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := s.GetRecord(ctx, "k", "1"); err != nil {
+			t.Errorf("reopened: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the named file: %v, %v", fi, err)
+	}
+	// Nothing was made elsewhere (a file cut at the "?" or "#").
+	var names []string
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if n := e.Name(); n != "seed#0" && !strings.HasPrefix(n, "plat?bot%20#1.db") {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) != 0 {
+		t.Fatalf("files beside the store: %q", names)
 	}
 }
 

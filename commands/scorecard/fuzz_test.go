@@ -7,18 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 	"github.com/platbot/platbot/integrations/github"
-	"github.com/platbot/platbot/store"
 )
 
 // FuzzScorecardConfig reads an arbitrary scorecard section of platbot.yaml
@@ -146,9 +143,9 @@ func FuzzGitHubWebhook(f *testing.F) {
 	f.Add("pull_request", []byte(`{"action":"opened","number":1e3}`), true)
 	seed := catalogtest.FromEntities(f, seedEntities()...)
 	f.Fuzz(func(t *testing.T, event string, body []byte, signed bool) {
-		// Each delivery gets a queue of its own: a store in a folder
-		// named without the fuzzer's "#" (which a store path refuses).
-		h := fuzzHarness(t)
+		// Each delivery gets a queue of its own: the kit's harness in the
+		// input's temporary folder ("seed#0").
+		h := newHarness(t)
 		q := queueView{h.Store}
 		s, err := New(Config{Gate: GateConfig{Repos: []string{"acme/catalog"}}}, Deps{Catalog: seed,
 			Store: h.Store, GitHub: noGitHub{}, Logger: quietLogger(), Now: h.Clock.Now, WebhookSecret: "whsec"})
@@ -202,26 +199,4 @@ func FuzzGitHubWebhook(f *testing.F) {
 			t.Fatalf("queued gate %+v from %s", p, body)
 		}
 	})
-}
-
-// fuzzHarness is the kit's harness for one fuzz input: the router over a
-// real store in a temporary folder of its own (the input's t.TempDir is
-// named after the input, "seed#0", which a store path refuses).
-func fuzzHarness(t *testing.T) *bottest.Harness {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "scorecard-fuzz-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	clk := bottest.NewClock(testNow)
-	st, err := store.Open(context.Background(), filepath.Join(dir, "platbot.db"), store.WithClock(clk.Now), store.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	h := &bottest.Harness{T: t, Clock: clk, Store: st, Messenger: bottest.NewMessenger(), Audit: bottest.NewAuditor(),
-		Policy: bottest.NewPolicy(), Logs: &bottest.LogBuffer{}}
-	h.Restart()
-	return h
 }
