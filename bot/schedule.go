@@ -120,14 +120,29 @@ func (p PerTeam) KindOf(team string) string {
 	return p.Kind + "@" + team
 }
 
-// Handle is the job handler of every entry: it decodes the TeamRun and
-// calls Run. An undecodable payload fails the job permanently.
+// Handle is the job handler of the default entry: it decodes the TeamRun
+// and calls Run. An undecodable payload fails the job permanently.
 func (p PerTeam) Handle(ctx context.Context, payload json.RawMessage) error {
+	return p.handle(ctx, payload, "")
+}
+
+// handleTeam returns the job handler of team's own entry: Handle, with the
+// run's Team set to team when the payload names none. A job of a team's
+// kind is that team's even when queued with a bare {"at": ...} payload, as
+// scorecard's team digests were before they were a PerTeam job.
+func (p PerTeam) handleTeam(team string) func(ctx context.Context, payload json.RawMessage) error {
+	return func(ctx context.Context, payload json.RawMessage) error { return p.handle(ctx, payload, team) }
+}
+
+func (p PerTeam) handle(ctx context.Context, payload json.RawMessage, team string) error {
 	var run TeamRun
 	if len(payload) > 0 {
 		if err := json.Unmarshal(payload, &run); err != nil {
-			return Permanent(fmt.Errorf("decode %s payload: %w", p.Kind, err))
+			return Permanent(fmt.Errorf("decode %s payload: %w", p.KindOf(team), err))
 		}
+	}
+	if run.Team == "" {
+		run.Team = team
 	}
 	return p.Run(ctx, run)
 }
@@ -149,7 +164,7 @@ func (p PerTeam) Register(r *Router, s *Scheduler) error {
 	}
 	r.HandleJob(p.Kind, p.Handle)
 	for _, t := range p.Teams {
-		r.HandleJob(p.KindOf(t.Team), p.Handle)
+		r.HandleJob(p.KindOf(t.Team), p.handleTeam(t.Team))
 	}
 	if s == nil {
 		return nil

@@ -65,6 +65,22 @@ func TestPerTeam(t *testing.T) {
 	if !slices.Equal(runs, want) {
 		t.Fatalf("runs = %q, want %q", runs, want)
 	}
+	// Jobs queued with a bare {"at": ...} payload (before the payload
+	// named the team): a team's kind runs for that team, the default kind
+	// for the default entry's teams.
+	runs = nil
+	for _, kind := range []string{p.KindOf("group:default/shop"), p.Kind} {
+		if _, err := r.Enqueue(context.Background(), bot.JobSpec{Kind: kind, Payload: map[string]any{"at": now.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := r.Worker().RunDue(context.Background()); err != nil || n != 2 {
+		t.Fatalf("RunDue = %d, %v; want the 2 old-shape jobs", n, err)
+	}
+	slices.Sort(runs)
+	if want := []string{"07:00 team= exclude=", "07:00 team=group:default/shop exclude="}; !slices.Equal(runs, want) {
+		t.Fatalf("old-shape runs = %q, want %q", runs, want)
+	}
 	if got := p.KindOf("group:default/shop"); got != "test.alerts@group:default/shop" {
 		t.Fatalf("KindOf = %q", got)
 	}

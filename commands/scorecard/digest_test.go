@@ -421,6 +421,19 @@ func TestRegisterWithScheduler(t *testing.T) {
 	if len(postsTo(f.m, "#reports-digest")) != 2 || len(f.m.Sent()) != 2 {
 		t.Fatalf("team job posted %d: %+v", len(f.m.Sent()), f.m.Sent())
 	}
+	// A team digest job queued before team digests were a per-team job
+	// has the team's kind and a payload without the team ({"at": ...}):
+	// it still digests that team (here the next week's).
+	f.m.Reset()
+	if _, err := f.r.Enqueue(context.Background(), bot.JobSpec{Kind: JobDigestTeam + "group:default/reports", Payload: digestJob{At: testNow.Add(7 * 24 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.r.Worker().RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(postsTo(f.m, "#reports-digest")) != 2 || len(f.m.Sent()) != 2 {
+		t.Fatalf("old-shape team job posted %d: %+v", len(f.m.Sent()), f.m.Sent())
+	}
 	if _, err := New(Config{Digest: DigestConfig{Schedule: "every monday"}}, Deps{Catalog: catalogtest.New(t), Store: newHarness(t).Store}); err == nil {
 		t.Fatal("a bad cron spec was accepted")
 	}
