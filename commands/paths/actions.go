@@ -16,6 +16,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
 )
 
 // Action names.
@@ -62,10 +63,10 @@ type StepContext struct {
 	// rawInput is the step's input as the template wrote it, and scope what
 	// its expressions read: markdownInput renders text from them.
 	rawInput map[string]any
-	scope    evalScope
+	scope    expr.Scope
 }
 
-func (sc *StepContext) str(key string) string { return strings.TrimSpace(toString(sc.Input[key])) }
+func (sc *StepContext) str(key string) string { return strings.TrimSpace(expr.ToString(sc.Input[key])) }
 
 // markdownInput is the step's input key as GitHub markdown: the template's
 // own words stay markdown, and every value an expression puts in
@@ -78,23 +79,15 @@ func (sc *StepContext) markdownInput(key string) string {
 	if !ok || sc.scope == nil {
 		return bot.UserText(sc.str(key)).Markdown()
 	}
-	t, err := parseText(raw)
+	t, err := expr.ParseText(raw)
 	if err != nil {
 		return bot.UserText(sc.str(key)).Markdown()
 	}
-	var b strings.Builder
-	for _, p := range t.parts {
-		if p.expr == nil {
-			b.WriteString(p.text)
-			continue
-		}
-		v, err := p.expr.eval(sc.scope)
-		if err != nil {
-			return bot.UserText(sc.str(key)).Markdown()
-		}
-		b.WriteString(bot.UserText(toString(v)).Markdown())
+	out, err := t.RenderEscaped(sc.scope, func(v string) string { return bot.UserText(v).Markdown() })
+	if err != nil {
+		return bot.UserText(sc.str(key)).Markdown()
 	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(out)
 }
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository).
@@ -165,12 +158,12 @@ func (fetchTemplate) Check(t *Template, s StepSpec) []string {
 	switch {
 	case u == "":
 		return []string{"input.url is missing (a folder beside the template, like ./skeleton)"}
-	case hasExpr(u) || strings.Contains(u, "://"):
+	case expr.Has(u) || strings.Contains(u, "://"):
 		return []string{fmt.Sprintf("input.url %q must be a fixed folder beside the template (remote skeletons are not supported)", u)}
 	case path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../"):
 		return []string{fmt.Sprintf("input.url %q leaves the template's folder", u)}
 	}
-	if tp, ok := s.Input["targetPath"].(string); ok && !hasExpr(tp) {
+	if tp, ok := s.Input["targetPath"].(string); ok && !expr.Has(tp) {
 		if c := path.Clean(strings.TrimPrefix(tp, "./")); path.IsAbs(tp) || c == ".." || strings.HasPrefix(c, "../") {
 			return []string{fmt.Sprintf("input.targetPath %q leaves the output folder", tp)}
 		}
@@ -207,7 +200,7 @@ func (fetchTemplate) Run(_ context.Context, sc *StepContext) (map[string]any, er
 		target = ""
 	}
 	var copyRaw []string
-	for _, g := range toStrings(sc.Input["copyWithoutRender"]) {
+	for _, g := range expr.ToStrings(sc.Input["copyWithoutRender"]) {
 		copyRaw = append(copyRaw, g)
 	}
 	rendered, err := renderSkeleton(sc.Template.Files, sc.str("url"), target, values, copyRaw)
@@ -372,7 +365,7 @@ func (a vaultKV) Run(ctx context.Context, sc *StepContext) (map[string]any, erro
 		user = strings.ReplaceAll(t.service, "-", "_") + "_app"
 	}
 	length := 32
-	if n, ok := toInt(sc.Input["passwordLength"]); ok && n >= 16 && n <= 128 {
+	if n, ok := expr.ToInt(sc.Input["passwordLength"]); ok && n >= 16 && n <= 128 {
 		length = int(n)
 	}
 	pw, err := password(length)
@@ -463,7 +456,7 @@ func (a publishPR) change(sc *StepContext) (Change, error) {
 		branch = "plat/" + sc.Run.ID + "-" + strings.Trim(b, "-")
 	}
 	labels := append([]string(nil), a.p.cfg.Labels...)
-	for _, l := range toStrings(sc.Input["labels"]) {
+	for _, l := range expr.ToStrings(sc.Input["labels"]) {
 		if l != "" && !contains(labels, l) {
 			labels = append(labels, l)
 		}

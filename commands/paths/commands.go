@@ -7,6 +7,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/store"
 )
 
@@ -349,7 +350,7 @@ func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[str
 	op := t.ownerProperty()
 	owner := ""
 	if op != nil {
-		owner = toString(params[op.Name])
+		owner = expr.ToString(params[op.Name])
 	}
 	if owner == "" {
 		owner = id.Team()
@@ -378,7 +379,7 @@ func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *Template, para
 		Params: params, Files: map[string]string{}, Created: p.now().UTC(),
 	}
 	if np := t.nameProperty(); np != nil {
-		r.Name = toString(params[np.Name])
+		r.Name = expr.ToString(params[np.Name])
 	}
 	return r
 }

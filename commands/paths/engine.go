@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/store"
 )
 
@@ -187,11 +188,11 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	scope := r.scope(t, i, nil)
 
 	if spec.If != nil {
-		cond, err := evalValue(spec.If, scope)
+		cond, err := expr.Eval(spec.If, scope)
 		if err != nil {
 			return p.fail(ctx, r, i, &stepError{msg: "its condition could not be evaluated: " + err.Error()})
 		}
-		if !truthy(cond) {
+		if !expr.Truthy(cond) {
 			s.State, s.Finished = StepSkipped, p.now().UTC()
 			if err := p.save(ctx, r); err != nil {
 				return err
@@ -212,7 +213,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	p.updateProgress(ctx, r)
 	log.Info("step started", "attempt", s.Attempts)
 
-	in, err := evalValue(spec.Input, scope)
+	in, err := expr.Eval(spec.Input, scope)
 	if err != nil {
 		return p.fail(ctx, r, i, &stepError{msg: "its input could not be evaluated: " + err.Error(), hint: "This is a problem in the template; tell its owners (" + t.Owner + ")."})
 	}
@@ -320,7 +321,7 @@ func auditOutput(out map[string]any) map[string]any {
 	keep := map[string]any{}
 	for k, v := range out {
 		if k == "files" {
-			keep["files"] = len(toStrings(v))
+			keep["files"] = len(expr.ToStrings(v))
 			continue
 		}
 		keep[k] = v
@@ -345,9 +346,9 @@ func effectOf(action string, o map[string]any) []string {
 	switch action {
 	case ActionVaultKV:
 		return []string{fmt.Sprintf("Generated credentials are stored at `%s` in the %s, readable only by role `%s` (policy `%s`).",
-			toString(o["path"]), toString(o["store"]), toString(o["role"]), toString(o["policy"]))}
+			expr.ToString(o["path"]), expr.ToString(o["store"]), expr.ToString(o["role"]), expr.ToString(o["policy"]))}
 	case ActionCatalogRegister:
-		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", toString(o["entityRef"]), toString(o["catalogInfoPath"]))}
+		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", expr.ToString(o["entityRef"]), expr.ToString(o["catalogInfoPath"]))}
 	}
 	return nil
 }
@@ -357,17 +358,17 @@ func outputLinks(t *Template, r *Run) []Link {
 	sc := r.scope(t, len(r.Steps), nil)
 	var out []Link
 	for _, l := range t.Links {
-		v, err := evalValue(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef}, sc)
+		v, err := expr.Eval(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef}, sc)
 		if err != nil {
 			continue
 		}
 		m := v.(map[string]any)
-		link := Link{Title: toString(m["title"])}
+		link := Link{Title: expr.ToString(m["title"])}
 		switch {
-		case toString(m["url"]) != "":
-			link.URL = toString(m["url"])
-		case toString(m["entityRef"]) != "":
-			link.Text = toString(m["entityRef"])
+		case expr.ToString(m["url"]) != "":
+			link.URL = expr.ToString(m["url"])
+		case expr.ToString(m["entityRef"]) != "":
+			link.Text = expr.ToString(m["entityRef"])
 		default:
 			continue
 		}
@@ -582,17 +583,17 @@ func stepSummary(s *Step) string {
 	o := s.Output
 	switch s.Action {
 	case ActionFetchTemplate:
-		return fmt.Sprintf("%d file(s)", len(toStrings(o["files"])))
+		return fmt.Sprintf("%d file(s)", len(expr.ToStrings(o["files"])))
 	case ActionCatalogRegister:
-		return "`" + bot.UserText(toString(o["entityRef"])).Mrkdwn() + "`"
+		return "`" + bot.UserText(expr.ToString(o["entityRef"])).Mrkdwn() + "`"
 	case ActionVaultKV:
-		d := "`" + bot.UserText(toString(o["path"])).Mrkdwn() + "`"
-		if toString(o["label"]) == "development-only" {
+		d := "`" + bot.UserText(expr.ToString(o["path"])).Mrkdwn() + "`"
+		if expr.ToString(o["label"]) == "development-only" {
 			d += " (development-only local store)"
 		}
 		return d
 	case ActionPublishPR:
-		if u := toString(o["remoteUrl"]); u != "" {
+		if u := expr.ToString(o["remoteUrl"]); u != "" {
 			return bot.Link(u, "pull request")
 		}
 	}

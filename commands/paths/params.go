@@ -11,6 +11,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
 )
 
 // Slack limits a modal's title to 24 characters.
@@ -116,7 +117,7 @@ func (p *Property) field(owners []string) bot.Field {
 		fd.Integer = p.Type == "integer"
 		fd.Min, fd.Max = p.Minimum, p.Maximum
 		if p.Default != nil {
-			fd.Default = toString(p.Default)
+			fd.Default = expr.ToString(p.Default)
 		}
 	case "array":
 		if len(p.Items.Enum) > 0 {
@@ -131,7 +132,7 @@ func (p *Property) field(owners []string) bot.Field {
 			if fd.Kind == bot.FieldLongText {
 				sep = "\n"
 			}
-			fd.Default = strings.Join(toStrings(l), sep)
+			fd.Default = strings.Join(expr.ToStrings(l), sep)
 		}
 	default:
 		switch {
@@ -163,7 +164,7 @@ func (p *Property) field(owners []string) bot.Field {
 			fd.Placeholder = "github.com?owner=acme&repo=my-service"
 		}
 		if p.Default != nil {
-			fd.Default = toString(p.Default)
+			fd.Default = expr.ToString(p.Default)
 		}
 	}
 	return fd
@@ -182,7 +183,7 @@ func nonEmpty(ss ...string) []string {
 func options(enum []any, names []string) []bot.Option {
 	out := make([]bot.Option, len(enum))
 	for i, e := range enum {
-		out[i] = bot.Option{Value: toString(e), Label: toString(e)}
+		out[i] = bot.Option{Value: expr.ToString(e), Label: expr.ToString(e)}
 		if i < len(names) && names[i] != "" {
 			out[i].Label = names[i]
 		}
@@ -304,16 +305,16 @@ func (p *Property) validate(vals []string) string {
 			return fmt.Sprintf("%q is not a number", nonBlank[0])
 		}
 		if p.Minimum != nil && f < *p.Minimum {
-			return "must be at least " + toString(*p.Minimum)
+			return "must be at least " + expr.ToString(*p.Minimum)
 		}
 		if p.Maximum != nil && f > *p.Maximum {
-			return "must be at most " + toString(*p.Maximum)
+			return "must be at most " + expr.ToString(*p.Maximum)
 		}
 		if p.ExclMinimum != nil && f <= *p.ExclMinimum {
-			return "must be more than " + toString(*p.ExclMinimum)
+			return "must be more than " + expr.ToString(*p.ExclMinimum)
 		}
 		if p.ExclMaximum != nil && f >= *p.ExclMaximum {
-			return "must be less than " + toString(*p.ExclMaximum)
+			return "must be less than " + expr.ToString(*p.ExclMaximum)
 		}
 		return ""
 	case "boolean":
@@ -331,7 +332,7 @@ func (p *Property) validate(vals []string) string {
 	if len(p.Enum) > 0 {
 		ok := false
 		for _, e := range p.Enum {
-			ok = ok || toString(e) == s
+			ok = ok || expr.ToString(e) == s
 		}
 		if !ok {
 			return fmt.Sprintf("%q is not one of the choices", s)
@@ -419,13 +420,13 @@ func (t *Template) retype(params map[string]any) {
 		}
 		switch p.Type {
 		case "integer":
-			if i, ok := toInt(v); ok {
+			if i, ok := expr.ToInt(v); ok {
 				params[p.Name] = i
 			}
 		case "array":
 			if l, ok := v.([]any); ok && p.Items.Type == "integer" {
 				for i, e := range l {
-					if n, ok := toInt(e); ok {
+					if n, ok := expr.ToInt(e); ok {
 						l[i] = n
 					}
 				}

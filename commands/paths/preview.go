@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/store"
 )
 
@@ -35,16 +36,16 @@ func (p *Paths) Plan(ctx context.Context, t *Template, r *Run) (*Preview, error)
 		spec := t.Steps[s.Index]
 		scope := r.scope(t, i, planned)
 		if spec.If != nil {
-			cond, err := evalValue(spec.If, scope)
+			cond, err := expr.Eval(spec.If, scope)
 			if err != nil {
 				return nil, fmt.Errorf("step %s condition: %w", s.Name, err)
 			}
-			if !truthy(cond) {
+			if !expr.Truthy(cond) {
 				pv.Effects = append(pv.Effects, fmt.Sprintf("%s: skipped (its condition is false)", s.Name))
 				continue
 			}
 		}
-		in, err := evalValue(spec.Input, scope)
+		in, err := expr.Eval(spec.Input, scope)
 		if err != nil {
 			return nil, fmt.Errorf("step %s input: %w", s.Name, err)
 		}

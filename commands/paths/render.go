@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/commands/paths/expr"
 )
 
 // Skeleton rendering (fetch:template). A skeleton is a folder of files
@@ -30,7 +32,7 @@ import (
 // renderSkeleton renders the files of the template folder dir into target.
 func renderSkeleton(files map[string][]byte, dir, target string, values map[string]any, copyRaw []string) (map[string]string, error) {
 	dir = path.Clean(strings.TrimPrefix(dir, "./"))
-	scope := evalScope{"values": values}
+	scope := expr.Scope{"values": values}
 	out := map[string]string{}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -72,11 +74,11 @@ func renderSkeleton(files map[string][]byte, dir, target string, values map[stri
 			}
 			out[full] = s
 		default:
-			t, err := parseText(string(content))
+			t, err := expr.ParseText(string(content))
 			if err != nil {
 				return nil, fmt.Errorf("file %s: %w", rel, err)
 			}
-			s, err := t.text(scope)
+			s, err := t.Render(scope)
 			if err != nil {
 				return nil, fmt.Errorf("file %s: %w", rel, err)
 			}
@@ -87,17 +89,17 @@ func renderSkeleton(files map[string][]byte, dir, target string, values map[stri
 }
 
 // renderPath renders each segment of a relative path; "" drops the file.
-func renderPath(rel string, scope evalScope) (string, error) {
+func renderPath(rel string, scope expr.Scope) (string, error) {
 	segs := strings.Split(rel, "/")
 	for i, s := range segs {
-		if !hasExpr(s) {
+		if !expr.Has(s) {
 			continue
 		}
-		t, err := parseText(s)
+		t, err := expr.ParseText(s)
 		if err != nil {
 			return "", err
 		}
-		r, err := t.text(scope)
+		r, err := t.Render(scope)
 		if err != nil {
 			return "", err
 		}
@@ -151,7 +153,7 @@ func isYAML(name string) bool {
 }
 
 // renderYAML renders a YAML file structurally (see the package comment).
-func renderYAML(content []byte, scope evalScope) (string, error) {
+func renderYAML(content []byte, scope expr.Scope) (string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	var docs []*yaml.Node
 	for {
@@ -182,7 +184,7 @@ func renderYAML(content []byte, scope evalScope) (string, error) {
 	return b.String(), nil
 }
 
-func renderNode(n *yaml.Node, scope evalScope) error {
+func renderNode(n *yaml.Node, scope expr.Scope) error {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
@@ -210,12 +212,12 @@ func renderNode(n *yaml.Node, scope evalScope) error {
 				continue
 			}
 			kept = append(kept, k, val)
-			if hasExpr(k.Value) {
-				t, err := parseText(k.Value)
+			if expr.Has(k.Value) {
+				t, err := expr.ParseText(k.Value)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", k.Line, err)
 				}
-				s, err := t.text(scope)
+				s, err := t.Render(scope)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", k.Line, err)
 				}
@@ -227,22 +229,22 @@ func renderNode(n *yaml.Node, scope evalScope) error {
 		}
 		n.Content = kept
 	case yaml.ScalarNode:
-		if !hasExpr(n.Value) {
+		if !expr.Has(n.Value) {
 			return nil
 		}
-		t, err := parseText(n.Value)
+		t, err := expr.ParseText(n.Value)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n.Line, err)
 		}
-		if !t.single() {
-			s, err := t.text(scope)
+		if !t.Single() {
+			s, err := t.Render(scope)
 			if err != nil {
 				return fmt.Errorf("line %d: %w", n.Line, err)
 			}
 			setString(n, s)
 			return nil
 		}
-		v, err := t.value(scope)
+		v, err := t.Value(scope)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n.Line, err)
 		}
@@ -262,15 +264,15 @@ func renderNode(n *yaml.Node, scope evalScope) error {
 // undefined reports whether n is a scalar that is exactly one expression
 // whose value is undefined: such a mapping entry or list item is left out
 // (system: ${{ values.system if values.system }}).
-func undefined(n *yaml.Node, scope evalScope) bool {
-	if n.Kind != yaml.ScalarNode || !hasExpr(n.Value) {
+func undefined(n *yaml.Node, scope expr.Scope) bool {
+	if n.Kind != yaml.ScalarNode || !expr.Has(n.Value) {
 		return false
 	}
-	t, err := parseText(n.Value)
-	if err != nil || !t.single() {
+	t, err := expr.ParseText(n.Value)
+	if err != nil || !t.Single() {
 		return false
 	}
-	v, err := t.value(scope)
+	v, err := t.Value(scope)
 	return err == nil && v == nil
 }
 

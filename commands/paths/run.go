@@ -13,6 +13,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/store"
 )
 
@@ -132,7 +133,7 @@ func (r *Run) team() string {
 // scope is what the expressions of step i see (i < 0: before any step).
 // outputs, when set, replaces the recorded step outputs (a dry run's
 // planned outputs).
-func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) evalScope {
+func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) expr.Scope {
 	steps := map[string]any{}
 	for j, s := range r.Steps {
 		if i >= 0 && j >= i {
@@ -167,7 +168,7 @@ func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) evalScop
 			agg[k] = append(l, v)
 		}
 	}
-	sc := evalScope{
+	sc := expr.Scope{
 		"parameters": r.Params,
 		"steps":      steps,
 		"user": map[string]any{
@@ -197,7 +198,7 @@ func expandSteps(t *Template, r *Run) ([]*Step, error) {
 			out = append(out, &Step{Key: s.ID, ID: s.ID, Index: i, Name: name, Action: s.Action, State: StepPending})
 			continue
 		}
-		items, err := evalValue(s.Each, base)
+		items, err := expr.Eval(s.Each, base)
 		if err != nil {
 			return nil, fmt.Errorf("step %s each: %w", s.ID, err)
 		}
@@ -222,7 +223,7 @@ func expandSteps(t *Template, r *Run) ([]*Step, error) {
 				return nil, err
 			}
 			out = append(out, &Step{
-				Key: s.ID + "[" + toString(e["value"]) + "]", ID: s.ID, Index: i, Name: name,
+				Key: s.ID + "[" + expr.ToString(e["value"]) + "]", ID: s.ID, Index: i, Name: name,
 				Action: s.Action, Each: e, State: StepPending,
 			})
 		}
@@ -230,24 +231,24 @@ func expandSteps(t *Template, r *Run) ([]*Step, error) {
 	return out, nil
 }
 
-func renderName(s StepSpec, sc evalScope) (string, error) {
+func renderName(s StepSpec, sc expr.Scope) (string, error) {
 	name := s.Name
 	if name == "" {
 		name = s.ID
 	}
-	if !hasExpr(name) {
+	if !expr.Has(name) {
 		if s.Each != nil {
 			if v, ok := sc["each"].(map[string]any); ok {
-				return name + " (" + toString(v["value"]) + ")", nil
+				return name + " (" + expr.ToString(v["value"]) + ")", nil
 			}
 		}
 		return name, nil
 	}
-	t, err := parseText(name)
+	t, err := expr.ParseText(name)
 	if err != nil {
 		return "", fmt.Errorf("step %s name: %w", s.ID, err)
 	}
-	return t.text(sc)
+	return t.Render(sc)
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
 )
 
 // TemplateAPIVersion is the Backstage software-template format platbot reads.
@@ -502,7 +503,7 @@ func (t *Template) skeletonDirs() []string {
 		}
 		u, _ := s.Input["url"].(string)
 		d := path.Clean(strings.TrimPrefix(u, "./"))
-		if u == "" || hasExpr(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
+		if u == "" || expr.Has(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
 			continue // reported by check
 		}
 		if !seen[d] {
@@ -596,7 +597,7 @@ func (t *Template) check(actions map[string]Action) []string {
 			}
 		}
 		check := func(what string, v any, allowSteps, allowEach bool) {
-			rs, err := exprRefs(v)
+			rs, err := expr.Refs(v)
 			if err != nil {
 				probs = append(probs, fmt.Sprintf("%s %s: %v", where, what, err))
 				return
@@ -631,7 +632,7 @@ func (t *Template) check(actions map[string]Action) []string {
 		earlier[s.ID] = true
 	}
 	for i, l := range t.Links {
-		rs, err := exprRefs(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef})
+		rs, err := expr.Refs(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef})
 		if err != nil {
 			probs = append(probs, fmt.Sprintf("output link %d: %v", i+1, err))
 			continue

@@ -1,4 +1,4 @@
-package paths
+package expr
 
 import (
 	"encoding/json"
@@ -20,7 +20,7 @@ var filterNames = map[string][2]int{
 	"parseEntityRef": {0, 1}, "pick": {1, 1}, "projectSlug": {0, 0},
 }
 
-func (n filterNode) eval(s evalScope) (any, error) {
+func (n filterNode) eval(s Scope) (any, error) {
 	v, err := n.x.eval(s)
 	if err != nil {
 		return nil, err
@@ -33,13 +33,13 @@ func (n filterNode) eval(s evalScope) (any, error) {
 	}
 	switch n.name {
 	case "lower":
-		return strings.ToLower(toString(v)), nil
+		return strings.ToLower(ToString(v)), nil
 	case "upper":
-		return strings.ToUpper(toString(v)), nil
+		return strings.ToUpper(ToString(v)), nil
 	case "trim":
-		return strings.TrimSpace(toString(v)), nil
+		return strings.TrimSpace(ToString(v)), nil
 	case "title":
-		words := strings.Fields(toString(v))
+		words := strings.Fields(ToString(v))
 		for i, w := range words {
 			r := []rune(w)
 			r[0] = unicode.ToUpper(r[0])
@@ -55,16 +55,16 @@ func (n filterNode) eval(s evalScope) (any, error) {
 	case "join":
 		sep := ","
 		if len(args) > 0 {
-			sep = toString(args[0])
+			sep = ToString(args[0])
 		}
-		return strings.Join(toStrings(v), sep), nil
+		return strings.Join(ToStrings(v), sep), nil
 	case "default":
 		if v == nil || v == "" {
 			return args[0], nil
 		}
 		return v, nil
 	case "replace":
-		return strings.ReplaceAll(toString(v), toString(args[0]), toString(args[1])), nil
+		return strings.ReplaceAll(ToString(v), ToString(args[0]), ToString(args[1])), nil
 	case "length":
 		switch c := v.(type) {
 		case []any:
@@ -72,7 +72,7 @@ func (n filterNode) eval(s evalScope) (any, error) {
 		case map[string]any:
 			return int64(len(c)), nil
 		}
-		return int64(len([]rune(toString(v)))), nil
+		return int64(len([]rune(ToString(v)))), nil
 	case "first", "last":
 		l, ok := v.([]any)
 		if !ok || len(l) == 0 {
@@ -83,15 +83,15 @@ func (n filterNode) eval(s evalScope) (any, error) {
 		}
 		return l[len(l)-1], nil
 	case "string":
-		return toString(v), nil
+		return ToString(v), nil
 	case "int":
-		i, ok := toInt(v)
+		i, ok := ToInt(v)
 		if !ok {
-			return nil, fmt.Errorf("int: %q is not a number", toString(v))
+			return nil, fmt.Errorf("int: %q is not a number", ToString(v))
 		}
 		return i, nil
 	case "parseRepoUrl":
-		return parseRepoURL(toString(v))
+		return parseRepoURL(ToString(v))
 	case "parseEntityRef":
 		kind := catalog.KindGroup
 		if len(args) > 0 {
@@ -101,16 +101,16 @@ func (n filterNode) eval(s evalScope) (any, error) {
 				}
 			}
 		}
-		k, ns, name := catalog.ParseRef(toString(v), kind, catalog.DefaultNamespace)
+		k, ns, name := catalog.ParseRef(ToString(v), kind, catalog.DefaultNamespace)
 		return map[string]any{"kind": strings.ToLower(k), "namespace": ns, "name": name}, nil
 	case "pick":
 		return index(v, args[0]), nil
 	case "projectSlug":
-		m, err := parseRepoURL(toString(v))
+		m, err := parseRepoURL(ToString(v))
 		if err != nil {
 			return nil, err
 		}
-		return toString(m["owner"]) + "/" + toString(m["repo"]), nil
+		return ToString(m["owner"]) + "/" + ToString(m["repo"]), nil
 	}
 	return nil, fmt.Errorf("unknown filter %q", n.name)
 }
@@ -131,5 +131,3 @@ func parseRepoURL(s string) (map[string]any, error) {
 	}
 	return out, nil
 }
-
-// truthy is Nunjucks truthiness.

@@ -1,4 +1,4 @@
-package paths
+package expr
 
 import (
 	"reflect"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestExpressions(t *testing.T) {
-	scope := evalScope{
+	scope := Scope{
 		"parameters": map[string]any{
 			"name": "orders-db", "size": "small", "storageGB": int64(20), "ha": true, "empty": "",
 			"envs": []any{"dev", "prod"}, "owner": "group:default/payments", "repoUrl": "github.com?owner=acme&repo=svc",
@@ -45,7 +45,7 @@ func TestExpressions(t *testing.T) {
 		{"plain text", "plain text"},
 	}
 	for _, c := range cases {
-		got, err := evalValue(c.in, scope)
+		got, err := Eval(c.in, scope)
 		if err != nil {
 			t.Errorf("%s: %v", c.in, err)
 			continue
@@ -64,14 +64,14 @@ func TestExpressionErrors(t *testing.T) {
 		"${{ parameters.name | replace('a') }}",
 		"${{ a b }}",
 	} {
-		if _, err := evalValue(in, evalScope{}); err == nil {
+		if _, err := Eval(in, Scope{}); err == nil {
 			t.Errorf("%s: no error", in)
 		}
 	}
 }
 
 func TestExprRefs(t *testing.T) {
-	rs, err := exprRefs(map[string]any{
+	rs, err := Refs(map[string]any{
 		"a": "${{ parameters.x | default(parameters.y) }}",
 		"b": []any{"${{ steps.s1.output.url if each.value else user.ref }}"},
 	})
@@ -82,6 +82,34 @@ func TestExprRefs(t *testing.T) {
 	for _, want := range []string{"parameters.x", "parameters.y", "steps.s1.output.url", "each.value", "user.ref"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("refs %q lack %s", got, want)
+		}
+	}
+}
+
+func TestRenderEscaped(t *testing.T) {
+	tx, err := ParseText("**${{ parameters.name }}** and ${{ parameters.x | upper }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := Scope{"parameters": map[string]any{"name": "*a*", "x": "b"}}
+	got, err := tx.RenderEscaped(scope, func(v string) string { return "<" + v + ">" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "**<*a*>** and <B>"; got != want {
+		t.Errorf("RenderEscaped = %q, want %q", got, want)
+	}
+	plain, err := tx.RenderEscaped(scope, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "***a*** and B"; plain != want {
+		t.Errorf("RenderEscaped(nil) = %q, want %q", plain, want)
+	}
+	bad, err := ParseText("${{ parameters.name | replace(1) }}")
+	if err == nil {
+		if _, err = bad.RenderEscaped(scope, nil); err == nil {
+			t.Error("a filter with too few arguments renders without error")
 		}
 	}
 }

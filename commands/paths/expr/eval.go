@@ -1,4 +1,4 @@
-package paths
+package expr
 
 import (
 	"encoding/json"
@@ -11,13 +11,13 @@ import (
 
 // ---- evaluation ----
 
-// evalScope is what expressions may refer to: parameters, steps, each,
+// Scope is what expressions may refer to: parameters, steps, each,
 // user, run, template (steps and run inputs) or values (skeleton files).
-type evalScope map[string]any
+type Scope map[string]any
 
 // exprNode is a parsed expression.
 type exprNode interface {
-	eval(s evalScope) (any, error)
+	eval(s Scope) (any, error)
 }
 
 type (
@@ -39,9 +39,9 @@ type (
 	}
 )
 
-func (n litNode) eval(evalScope) (any, error) { return n.v, nil }
+func (n litNode) eval(Scope) (any, error) { return n.v, nil }
 
-func (n listNode) eval(s evalScope) (any, error) {
+func (n listNode) eval(s Scope) (any, error) {
 	out := make([]any, 0, len(n.items))
 	for _, it := range n.items {
 		v, err := it.eval(s)
@@ -53,7 +53,7 @@ func (n listNode) eval(s evalScope) (any, error) {
 	return out, nil
 }
 
-func (n pathNode) eval(s evalScope) (any, error) {
+func (n pathNode) eval(s Scope) (any, error) {
 	root := n.parts[0].(litNode).v.(string)
 	cur, ok := s[root]
 	if !ok {
@@ -76,19 +76,19 @@ func (n pathNode) eval(s evalScope) (any, error) {
 func index(v any, k any) any {
 	switch c := v.(type) {
 	case map[string]any:
-		return c[toString(k)]
+		return c[ToString(k)]
 	case map[string]string:
-		if s, ok := c[toString(k)]; ok {
+		if s, ok := c[ToString(k)]; ok {
 			return s
 		}
 		return nil
 	case []any:
-		i, ok := toInt(k)
+		i, ok := ToInt(k)
 		if ok && i >= 0 && int(i) < len(c) {
 			return c[i]
 		}
 	case []string:
-		i, ok := toInt(k)
+		i, ok := ToInt(k)
 		if ok && i >= 0 && int(i) < len(c) {
 			return c[i]
 		}
@@ -96,27 +96,27 @@ func index(v any, k any) any {
 	return nil
 }
 
-func (n notNode) eval(s evalScope) (any, error) {
+func (n notNode) eval(s Scope) (any, error) {
 	v, err := n.x.eval(s)
 	if err != nil {
 		return nil, err
 	}
-	return !truthy(v), nil
+	return !Truthy(v), nil
 }
 
-func (n binaryNode) eval(s evalScope) (any, error) {
+func (n binaryNode) eval(s Scope) (any, error) {
 	l, err := n.l.eval(s)
 	if err != nil {
 		return nil, err
 	}
 	switch n.op {
 	case "and":
-		if !truthy(l) {
+		if !Truthy(l) {
 			return l, nil
 		}
 		return n.r.eval(s)
 	case "or":
-		if truthy(l) {
+		if Truthy(l) {
 			return l, nil
 		}
 		return n.r.eval(s)
@@ -127,7 +127,7 @@ func (n binaryNode) eval(s evalScope) (any, error) {
 	}
 	switch n.op {
 	case "~":
-		return toString(l) + toString(r), nil
+		return ToString(l) + ToString(r), nil
 	case "==":
 		return equal(l, r), nil
 	case "!=":
@@ -142,9 +142,9 @@ func (n binaryNode) eval(s evalScope) (any, error) {
 			}
 			return false, nil
 		case string:
-			return strings.Contains(c, toString(l)), nil
+			return strings.Contains(c, ToString(l)), nil
 		case map[string]any:
-			_, ok := c[toString(l)]
+			_, ok := c[ToString(l)]
 			return ok, nil
 		}
 		return false, nil
@@ -167,12 +167,12 @@ func (n binaryNode) eval(s evalScope) (any, error) {
 	return nil, fmt.Errorf("unknown operator %s", n.op)
 }
 
-func (n ifNode) eval(s evalScope) (any, error) {
+func (n ifNode) eval(s Scope) (any, error) {
 	c, err := n.cond.eval(s)
 	if err != nil {
 		return nil, err
 	}
-	if truthy(c) {
+	if Truthy(c) {
 		return n.then.eval(s)
 	}
 	if n.els == nil {
@@ -181,7 +181,9 @@ func (n ifNode) eval(s evalScope) (any, error) {
 	return n.els.eval(s)
 }
 
-func truthy(v any) bool {
+// Truthy is Nunjucks truthiness: nil, false, "", an empty list or map and
+// zero are false; everything else is true.
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -224,7 +226,9 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-func toInt(v any) (int64, bool) {
+// ToInt reads a whole number from a number or a decimal string; ok is false
+// for anything else (a fraction, text, nil).
+func ToInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case string:
 		i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
@@ -237,8 +241,8 @@ func toInt(v any) (int64, bool) {
 	return int64(f), true
 }
 
-// toString writes a value as template text.
-func toString(v any) string {
+// ToString writes a value as template text.
+func ToString(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -253,7 +257,7 @@ func toString(v any) string {
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case []any:
-		return strings.Join(toStrings(x), ",")
+		return strings.Join(ToStrings(x), ",")
 	case []string:
 		return strings.Join(x, ",")
 	case map[string]any:
@@ -263,12 +267,14 @@ func toString(v any) string {
 	return fmt.Sprint(v)
 }
 
-func toStrings(v any) []string {
+// ToStrings writes each element of a list as template text; a single value
+// is a list of one, nil is none.
+func ToStrings(v any) []string {
 	switch x := v.(type) {
 	case []any:
 		out := make([]string, len(x))
 		for i, e := range x {
-			out[i] = toString(e)
+			out[i] = ToString(e)
 		}
 		return out
 	case []string:
@@ -276,5 +282,5 @@ func toStrings(v any) []string {
 	case nil:
 		return nil
 	}
-	return []string{toString(v)}
+	return []string{ToString(v)}
 }

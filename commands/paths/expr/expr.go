@@ -1,4 +1,8 @@
-package paths
+// Package expr is the ${{ ... }} expression language of Backstage software
+// templates: it parses text holding expressions, evaluates them against a
+// Scope, and lists the values they read. It knows nothing about templates,
+// steps or Slack.
+package expr
 
 import (
 	"fmt"
@@ -33,14 +37,14 @@ type tmplPart struct {
 	src  string
 }
 
-// textTemplate is a string with ${{ }} expressions, parsed once.
-type textTemplate struct {
+// Text is a string with ${{ }} expressions, parsed once.
+type Text struct {
 	parts []tmplPart
 }
 
-// parseText parses a string holding ${{ }} expressions.
-func parseText(s string) (*textTemplate, error) {
-	t := &textTemplate{}
+// ParseText parses a string holding ${{ }} expressions.
+func ParseText(s string) (*Text, error) {
+	t := &Text{}
 	for {
 		i := strings.Index(s, "${{")
 		if i < 0 {
@@ -66,29 +70,37 @@ func parseText(s string) (*textTemplate, error) {
 	}
 }
 
-// hasExpr reports whether s holds a ${{ }} expression.
-func hasExpr(s string) bool { return strings.Contains(s, "${{") }
+// Has reports whether s holds a ${{ }} expression.
+func Has(s string) bool { return strings.Contains(s, "${{") }
 
-// single reports whether the template is exactly one expression.
-func (t *textTemplate) single() bool {
+// Single reports whether the text is exactly one expression.
+func (t *Text) Single() bool {
 	return len(t.parts) == 1 && t.parts[0].expr != nil
 }
 
-// value evaluates the template: the typed value of a single expression,
-// else the text.
-func (t *textTemplate) value(s evalScope) (any, error) {
-	if t.single() {
+// Value evaluates the text: the typed value of a single expression, else
+// the text with every expression written as text.
+func (t *Text) Value(s Scope) (any, error) {
+	if t.Single() {
 		v, err := t.parts[0].expr.eval(s)
 		if err != nil {
 			return nil, fmt.Errorf("${{ %s }}: %w", t.parts[0].src, err)
 		}
 		return v, nil
 	}
-	return t.text(s)
+	return t.Render(s)
 }
 
-// text evaluates the template as text.
-func (t *textTemplate) text(s evalScope) (string, error) {
+// Render evaluates the text with every expression written as text.
+func (t *Text) Render(s Scope) (string, error) {
+	return t.RenderEscaped(s, nil)
+}
+
+// RenderEscaped evaluates the text like Render, passing each expression's
+// value (as text) through escape while the literal text around them stays
+// as written: a template's own markdown stays markdown while the values put
+// into it are escaped. A nil escape writes values unchanged.
+func (t *Text) RenderEscaped(s Scope, escape func(string) string) (string, error) {
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.expr == nil {
@@ -99,65 +111,70 @@ func (t *textTemplate) text(s evalScope) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("${{ %s }}: %w", p.src, err)
 		}
-		b.WriteString(toString(v))
+		if escape != nil {
+			b.WriteString(escape(ToString(v)))
+		} else {
+			b.WriteString(ToString(v))
+		}
 	}
 	return b.String(), nil
 }
 
-// refs lists the dotted paths an expression tree reads ("parameters.name",
-// "steps.publish.output.remoteUrl"), for checking a template before approval.
-func refs(n exprNode, out *[]string) {
+// collectRefs appends the dotted paths an expression tree reads
+// ("parameters.name", "steps.publish.output.remoteUrl"), for checking a
+// template before approval.
+func collectRefs(n exprNode, out *[]string) {
 	switch x := n.(type) {
 	case pathNode:
 		var parts []string
 		for _, p := range x.parts {
 			if l, ok := p.(litNode); ok {
-				parts = append(parts, toString(l.v))
+				parts = append(parts, ToString(l.v))
 			} else {
-				refs(p, out)
+				collectRefs(p, out)
 				break
 			}
 		}
 		*out = append(*out, strings.Join(parts, "."))
 	case listNode:
 		for _, it := range x.items {
-			refs(it, out)
+			collectRefs(it, out)
 		}
 	case notNode:
-		refs(x.x, out)
+		collectRefs(x.x, out)
 	case binaryNode:
-		refs(x.l, out)
-		refs(x.r, out)
+		collectRefs(x.l, out)
+		collectRefs(x.r, out)
 	case ifNode:
-		refs(x.then, out)
-		refs(x.cond, out)
+		collectRefs(x.then, out)
+		collectRefs(x.cond, out)
 		if x.els != nil {
-			refs(x.els, out)
+			collectRefs(x.els, out)
 		}
 	case filterNode:
-		refs(x.x, out)
+		collectRefs(x.x, out)
 		for _, a := range x.args {
-			refs(a, out)
+			collectRefs(a, out)
 		}
 	}
 }
 
-// evalValue evaluates every string inside v (maps, lists, strings).
-func evalValue(v any, s evalScope) (any, error) {
+// Eval evaluates every string inside v (maps, lists, strings).
+func Eval(v any, s Scope) (any, error) {
 	switch x := v.(type) {
 	case string:
-		if !hasExpr(x) {
+		if !Has(x) {
 			return x, nil
 		}
-		t, err := parseText(x)
+		t, err := ParseText(x)
 		if err != nil {
 			return nil, err
 		}
-		return t.value(s)
+		return t.Value(s)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := evalValue(e, s)
+			r, err := Eval(e, s)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -167,7 +184,7 @@ func evalValue(v any, s evalScope) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := evalValue(e, s)
+			r, err := Eval(e, s)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
@@ -178,23 +195,23 @@ func evalValue(v any, s evalScope) (any, error) {
 	return v, nil
 }
 
-// exprRefs lists the paths read by every expression inside v.
-func exprRefs(v any) ([]string, error) {
+// Refs lists the paths read by every expression inside v.
+func Refs(v any) ([]string, error) {
 	var out []string
 	var walk func(v any) error
 	walk = func(v any) error {
 		switch x := v.(type) {
 		case string:
-			if !hasExpr(x) {
+			if !Has(x) {
 				return nil
 			}
-			t, err := parseText(x)
+			t, err := ParseText(x)
 			if err != nil {
 				return err
 			}
 			for _, p := range t.parts {
 				if p.expr != nil {
-					refs(p.expr, &out)
+					collectRefs(p.expr, &out)
 				}
 			}
 		case map[string]any:
