@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/forms"
 )
 
 // Action names.
@@ -295,7 +297,8 @@ func (vaultKV) Check(_ *Template, s StepSpec) []string {
 	return probs
 }
 
-var secretSegment = dns1123
+// secretSegment is one segment of a secret's path: a DNS-1123 label.
+var secretSegment = regexp.MustCompile(`^` + forms.DNSLabelPattern + `$`)
 
 type secretTarget struct {
 	team, service, env, name string

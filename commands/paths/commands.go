@@ -8,6 +8,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/store"
 )
 
@@ -136,7 +137,7 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 			formID = t.Name + " preview"
 		}
 		owners := p.ownerChoices(p.identify(ctx, req.User))
-		if t.ownerProperty() != nil && len(owners) == 0 {
+		if t.Pages.OwnerProperty() != nil && len(owners) == 0 {
 			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
 		}
 		f := t.form(formID, owners)
@@ -179,23 +180,23 @@ func (p *Paths) check(ctx context.Context, req *bot.Request, t *Template, v bot.
 }
 
 func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) bot.FieldErrors {
-	errs := t.validateValues(v)
+	errs := t.Pages.Validate(v)
 	if errs == nil {
 		errs = bot.FieldErrors{}
 	}
-	if op := t.ownerProperty(); op != nil && errs[op.Name] == "" {
+	if op := t.Pages.OwnerProperty(); op != nil && errs[op.Name] == "" {
 		if owner := strings.TrimSpace(v.Get(op.Name)); owner != "" {
 			if msg := p.checkOwner(id, owner); msg != "" {
 				errs[op.Name] = msg
 			}
 		}
 	}
-	for _, prop := range t.properties() {
+	for _, prop := range t.Pages.Properties() {
 		val := strings.TrimSpace(v.Get(prop.Name))
 		if prop.UIField != "EntityPicker" || val == "" || errs[prop.Name] != "" {
 			continue
 		}
-		ref := catalog.NormalizeRef(val, prop.entityKind(), catalog.DefaultNamespace)
+		ref := catalog.NormalizeRef(val, prop.EntityKind(), catalog.DefaultNamespace)
 		kind, _, _ := catalog.ParseRef(ref, "", "")
 		found := false
 		for _, e := range p.catalog.List(catalogKind(kind)) {
@@ -205,7 +206,7 @@ func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.I
 			errs[prop.Name] = fmt.Sprintf("%s is not in the catalog", ref)
 		}
 	}
-	if np := t.nameProperty(); np != nil && errs[np.Name] == "" {
+	if np := t.Pages.NameProperty(); np != nil && errs[np.Name] == "" {
 		if name := strings.TrimSpace(v.Get(np.Name)); name != "" {
 			if msg := p.nameTaken(ctx, name, newRunID(req)); msg != "" {
 				errs[np.Name] = msg
@@ -230,7 +231,7 @@ func (p *Paths) ownerChoices(id *catalog.Identity) []string {
 			}
 		}
 	}
-	return ownerChoices(id, teams)
+	return forms.OwnerChoices(id, teams)
 }
 
 // checkOwner says why the user may not name owner as the owning group (""
@@ -259,7 +260,7 @@ func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Ide
 	if err == nil {
 		return nil, nil
 	}
-	for _, prop := range t.properties() {
+	for _, prop := range t.Pages.Properties() {
 		if _, given := v[prop.Name]; !given || prop.UIHidden {
 			continue
 		}
@@ -346,8 +347,8 @@ func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bo
 // group ("" when none can be found): the owner parameter, else the user's
 // team. Group and entity references are normalised.
 func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[string]any, string) {
-	params := t.coerce(v)
-	op := t.ownerProperty()
+	params := t.Pages.Coerce(v)
+	op := t.Pages.OwnerProperty()
 	owner := ""
 	if op != nil {
 		owner = expr.ToString(params[op.Name])
@@ -362,9 +363,9 @@ func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[str
 	if op != nil {
 		params[op.Name] = owner
 	}
-	for _, prop := range t.properties() {
+	for _, prop := range t.Pages.Properties() {
 		if s, ok := params[prop.Name].(string); ok && prop.UIField == "EntityPicker" && s != "" {
-			params[prop.Name] = catalog.NormalizeRef(s, prop.entityKind(), catalog.DefaultNamespace)
+			params[prop.Name] = catalog.NormalizeRef(s, prop.EntityKind(), catalog.DefaultNamespace)
 		}
 	}
 	return params, owner
@@ -378,7 +379,7 @@ func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *Template, para
 		Transport: req.Transport, Channel: req.Channel, ThreadTS: req.ThreadTS,
 		Params: params, Files: map[string]string{}, Created: p.now().UTC(),
 	}
-	if np := t.nameProperty(); np != nil {
+	if np := t.Pages.NameProperty(); np != nil {
 		r.Name = expr.ToString(params[np.Name])
 	}
 	return r

@@ -2,12 +2,12 @@ package paths
 
 import (
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/forms"
 )
 
 func formField(t *testing.T, f *bot.Form, id string) bot.Field {
@@ -53,38 +53,6 @@ func TestNewDBNameFieldPattern(t *testing.T) {
 	}
 }
 
-// JSON Schema patterns match anywhere unless anchored; Field.Pattern must
-// match the whole text.
-func TestFieldPattern(t *testing.T) {
-	for _, c := range []struct {
-		pattern string
-		match   []string
-		refuse  []string
-	}{
-		{`^[a-z]+$`, []string{"abc"}, []string{"ab1", ""}},
-		{`db$`, []string{"orders-db", "db"}, []string{"db-orders"}},
-		{`^a|b$`, []string{"a", "ax", "xb"}, []string{"xa", "bx"}},
-		{`[0-9]`, []string{"a1b"}, []string{"abc"}},
-		{`^cost\$$`, []string{"cost$"}, []string{"cost"}},
-	} {
-		fp := fieldPattern(c.pattern)
-		re := regexp.MustCompile("^(?:" + fp + ")$") // as bot.Field.Check does
-		for _, s := range c.match {
-			if !re.MatchString(s) {
-				t.Errorf("%s → %s refuses %q", c.pattern, fp, s)
-			}
-		}
-		for _, s := range c.refuse {
-			if re.MatchString(s) {
-				t.Errorf("%s → %s accepts %q", c.pattern, fp, s)
-			}
-		}
-	}
-	if got := fieldPattern(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`); got != `[a-z0-9]([-a-z0-9]*[a-z0-9])?` {
-		t.Errorf("anchors not stripped: %s", got)
-	}
-}
-
 // A name parameter without a pattern still gets the DNS-1123 check the run
 // applies, at the field.
 func TestNameFieldDefaultPattern(t *testing.T) {
@@ -107,10 +75,10 @@ spec:
 	}
 	f := tpl.Form(jane, "t")
 	name := formField(t, f, "name")
-	if name.Pattern != dns1123Label || name.MaxLen != 63 || name.PatternHint == "" {
+	if name.Pattern != forms.DNSLabelPattern || name.MaxLen != 63 || name.PatternHint == "" {
 		t.Fatalf("name field %+v", name)
 	}
-	if msg := name.Check([]string{"Bad_Name"}); msg != dns1123Hint {
+	if msg := name.Check([]string{"Bad_Name"}); msg != forms.DNSLabelHint {
 		t.Errorf("Bad_Name: %q", msg)
 	}
 	note := formField(t, f, "note")

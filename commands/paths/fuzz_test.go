@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/forms"
 )
 
 // FuzzLoadTemplate feeds an arbitrary template.yaml (next to a small
@@ -53,7 +54,7 @@ func FuzzLoadTemplate(f *testing.F) {
 			}
 			return
 		}
-		if !dns1123.MatchString(tpl.Name) || len(tpl.Name) > 63 {
+		if !forms.IsDNSLabel(tpl.Name) {
 			t.Fatalf("template loaded with name %q", tpl.Name)
 		}
 		if tpl.Owner == "" {
@@ -75,17 +76,17 @@ func FuzzLoadTemplate(f *testing.F) {
 			seen[fd.ID] = true
 		}
 		v := bot.Values{}
-		for _, p := range tpl.properties() {
+		for _, p := range tpl.Pages.Properties() {
 			v[p.Name] = []string{value}
 		}
-		errs := tpl.validateValues(v)
+		errs := tpl.Pages.Validate(v)
 		for k, msg := range errs {
 			if msg == "" {
 				t.Fatalf("field %s has an empty error", k)
 			}
 		}
-		params := tpl.coerce(v)
-		tpl.retype(params)
+		params := tpl.Pages.Coerce(v)
+		tpl.Pages.Retype(params)
 	})
 }
 

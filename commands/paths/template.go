@@ -9,14 +9,15 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/forms"
 )
 
 // TemplateAPIVersion is the Backstage software-template format platbot reads.
@@ -39,7 +40,7 @@ type Template struct {
 	Owner string
 	Type  string
 	Tags  []string
-	Pages []Page
+	Pages forms.Pages
 	Steps []StepSpec
 	// Links are output.links, shown to the user when a run finishes.
 	Links []LinkSpec
@@ -53,45 +54,6 @@ type Template struct {
 	Hash string
 	// Source says where the template was found (for admins).
 	Source string
-}
-
-// Page is one page of parameters.
-type Page struct {
-	Title       string
-	Description string
-	Properties  []*Property
-}
-
-// Property is one parameter: a JSON Schema property with Backstage's ui:
-// extensions.
-type Property struct {
-	Name        string
-	Type        string // string, integer, number, boolean, array
-	Title       string
-	Description string
-	Default     any
-	Enum        []any
-	EnumNames   []string
-	Pattern     string
-	MinLength   *int
-	MaxLength   *int
-	Minimum     *float64
-	Maximum     *float64
-	ExclMinimum *float64
-	ExclMaximum *float64
-	Items       *Property
-	UniqueItems bool
-	MinItems    *int
-	MaxItems    *int
-	Required    bool
-	UIField     string
-	UIWidget    string
-	UIHelp      string
-	UIHidden    bool
-	UIOptions   map[string]any
-	Placeholder string
-
-	pattern *regexp.Regexp
 }
 
 // StepSpec is one entry of spec.steps.
@@ -147,8 +109,6 @@ type TemplateError struct {
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("template %s: %s", e.Template, strings.Join(e.Problems, "; "))
 }
-
-var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // LoadTemplate reads the Template named name (or the first Template when
 // name is "") from the file manifest within fsys, with the skeleton files
@@ -264,7 +224,7 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	if doc.APIVersion != TemplateAPIVersion {
 		problems = append(problems, fmt.Sprintf("apiVersion is %q; platbot reads %s", doc.APIVersion, TemplateAPIVersion))
 	}
-	if !dns1123.MatchString(t.Name) || len(t.Name) > 63 {
+	if !forms.IsDNSLabel(t.Name) {
 		problems = append(problems, fmt.Sprintf("metadata.name %q must be lower-case letters, digits and '-' (it becomes /plat %s)", t.Name, t.Name))
 	}
 	if t.Title == "" {
@@ -275,9 +235,8 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	} else {
 		t.Owner = catalog.NormalizeRef(doc.Spec.Owner, catalog.KindGroup, doc.Metadata.Namespace)
 	}
-	pages, perr := parsePages(&doc.Spec.Parameters)
+	pages, perr := forms.Parse(&doc.Spec.Parameters)
 	problems = append(problems, perr...)
-	problems = append(problems, duplicateParameters(pages)...)
 	t.Pages = pages
 	if len(problems) > 0 {
 		return nil, &TemplateError{Template: t.Name, Problems: problems}
@@ -285,212 +244,17 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	return t, nil
 }
 
-// duplicateParameters reports parameters declared more than once (on two
-// pages, or twice on one): each parameter is one form field, and a form
-// cannot hold two fields of the same id.
-func duplicateParameters(pages []Page) []string {
-	where := map[string][]int{}
-	var order []string
-	for i, pg := range pages {
-		for _, p := range pg.Properties {
-			if where[p.Name] == nil {
-				order = append(order, p.Name)
-			}
-			where[p.Name] = append(where[p.Name], i+1)
-		}
-	}
-	var probs []string
-	for _, name := range order {
-		if pgs := where[name]; len(pgs) > 1 {
-			probs = append(probs, fmt.Sprintf("parameter %s is declared %d times (pages %v); declare each parameter once", name, len(pgs), pgs))
-		}
-	}
-	return probs
+// Form builds the chat form of the template's parameters for a user (see
+// forms.Pages.Form): the OwnerPicker offers the user's own teams (their
+// direct groups, never the groups above them) and defaults to their team.
+func (t *Template) Form(id *catalog.Identity, formID string) *bot.Form {
+	return t.form(formID, forms.OwnerChoices(id, nil))
 }
 
-// parsePages reads spec.parameters: one page (an object) or a list of pages.
-func parsePages(n *yaml.Node) ([]Page, []string) {
-	switch n.Kind {
-	case 0:
-		return nil, nil
-	case yaml.MappingNode:
-		p, probs := parsePage(n)
-		return []Page{p}, probs
-	case yaml.SequenceNode:
-		var pages []Page
-		var probs []string
-		for _, c := range n.Content {
-			if c.Kind != yaml.MappingNode {
-				probs = append(probs, fmt.Sprintf("parameters line %d: a page must be an object", c.Line))
-				continue
-			}
-			p, pp := parsePage(c)
-			pages = append(pages, p)
-			probs = append(probs, pp...)
-		}
-		return pages, probs
-	}
-	return nil, []string{"spec.parameters must be an object or a list of pages"}
-}
-
-func mapGet(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func parsePage(n *yaml.Node) (Page, []string) {
-	var p Page
-	var probs []string
-	if v := mapGet(n, "title"); v != nil {
-		p.Title = v.Value
-	}
-	if v := mapGet(n, "description"); v != nil {
-		p.Description = v.Value
-	}
-	var required []string
-	if v := mapGet(n, "required"); v != nil {
-		_ = v.Decode(&required)
-	}
-	props := mapGet(n, "properties")
-	if props == nil {
-		return p, probs
-	}
-	var order []string
-	if v := mapGet(n, "ui:order"); v != nil {
-		_ = v.Decode(&order)
-	}
-	for i := 0; i+1 < len(props.Content); i += 2 {
-		name := props.Content[i].Value
-		prop, pp := parseProperty(name, props.Content[i+1])
-		probs = append(probs, pp...)
-		for _, r := range required {
-			if r == name {
-				prop.Required = true
-			}
-		}
-		p.Properties = append(p.Properties, prop)
-	}
-	if len(order) > 0 {
-		pos := map[string]int{}
-		for i, o := range order {
-			pos[o] = i
-		}
-		sort.SliceStable(p.Properties, func(i, j int) bool {
-			pi, iok := pos[p.Properties[i].Name]
-			pj, jok := pos[p.Properties[j].Name]
-			if !iok {
-				pi = len(order)
-			}
-			if !jok {
-				pj = len(order)
-			}
-			return pi < pj
-		})
-	}
-	return p, probs
-}
-
-// propDoc is the YAML shape of a JSON Schema property.
-type propDoc struct {
-	Type        any            `yaml:"type"`
-	Title       string         `yaml:"title"`
-	Description string         `yaml:"description"`
-	Default     any            `yaml:"default"`
-	Enum        []any          `yaml:"enum"`
-	EnumNames   []string       `yaml:"enumNames"`
-	Pattern     string         `yaml:"pattern"`
-	MinLength   *int           `yaml:"minLength"`
-	MaxLength   *int           `yaml:"maxLength"`
-	Minimum     *float64       `yaml:"minimum"`
-	Maximum     *float64       `yaml:"maximum"`
-	ExclMinimum *float64       `yaml:"exclusiveMinimum"`
-	ExclMaximum *float64       `yaml:"exclusiveMaximum"`
-	Items       yaml.Node      `yaml:"items"`
-	UniqueItems bool           `yaml:"uniqueItems"`
-	MinItems    *int           `yaml:"minItems"`
-	MaxItems    *int           `yaml:"maxItems"`
-	Const       any            `yaml:"const"`
-	UIField     string         `yaml:"ui:field"`
-	UIWidget    string         `yaml:"ui:widget"`
-	UIHelp      string         `yaml:"ui:help"`
-	UIOptions   map[string]any `yaml:"ui:options"`
-	UIPlace     string         `yaml:"ui:placeholder"`
-	UIHidden    bool           `yaml:"ui:hidden"`
-}
-
-func parseProperty(name string, n *yaml.Node) (*Property, []string) {
-	var d propDoc
-	if err := n.Decode(&d); err != nil {
-		return &Property{Name: name, Type: "string"}, []string{fmt.Sprintf("parameter %s: %v", name, err)}
-	}
-	p := &Property{
-		Name: name, Title: d.Title, Description: d.Description, Default: d.Default,
-		Enum: d.Enum, EnumNames: d.EnumNames, Pattern: d.Pattern, MinLength: d.MinLength, MaxLength: d.MaxLength,
-		Minimum: d.Minimum, Maximum: d.Maximum, ExclMinimum: d.ExclMinimum, ExclMaximum: d.ExclMaximum,
-		UniqueItems: d.UniqueItems, MinItems: d.MinItems, MaxItems: d.MaxItems,
-		UIField: d.UIField, UIWidget: d.UIWidget, UIHelp: d.UIHelp, UIOptions: d.UIOptions, Placeholder: d.UIPlace,
-		UIHidden: d.UIHidden || d.UIWidget == "hidden",
-	}
-	var probs []string
-	switch t := d.Type.(type) {
-	case string:
-		p.Type = t
-	case nil:
-		p.Type = "string"
-		if len(d.Enum) > 0 {
-			if _, ok := d.Enum[0].(bool); ok {
-				p.Type = "boolean"
-			}
-		}
-	case []any:
-		// ["string", "null"]: the first non-null type.
-		for _, x := range t {
-			if s, _ := x.(string); s != "" && s != "null" {
-				p.Type = s
-				break
-			}
-		}
-	}
-	switch p.Type {
-	case "string", "integer", "number", "boolean":
-	case "array":
-		if d.Items.Kind == yaml.MappingNode {
-			var iprobs []string
-			p.Items, iprobs = parseProperty(name+"[]", &d.Items)
-			probs = append(probs, iprobs...)
-		}
-		if p.Items == nil {
-			p.Items = &Property{Type: "string"}
-		}
-	case "object":
-		probs = append(probs, fmt.Sprintf("parameter %s: objects are not supported in chat forms; flatten it into separate parameters", name))
-	default:
-		probs = append(probs, fmt.Sprintf("parameter %s: type %q is not supported", name, p.Type))
-	}
-	if d.Const != nil && p.Default == nil {
-		p.Default = d.Const
-	}
-	if len(p.EnumNames) > 0 && len(p.EnumNames) != len(p.Enum) {
-		probs = append(probs, fmt.Sprintf("parameter %s: enumNames has %d entries for %d enum values", name, len(p.EnumNames), len(p.Enum)))
-	}
-	if d.Pattern != "" {
-		re, err := regexp.Compile(d.Pattern)
-		if err != nil {
-			probs = append(probs, fmt.Sprintf("parameter %s: pattern %q is not supported (%v)", name, d.Pattern, err))
-		}
-		p.pattern = re
-	}
-	if p.UIWidget == "password" || strings.EqualFold(p.UIField, "Secret") || strings.EqualFold(p.UIField, "SecretInput") {
-		probs = append(probs, fmt.Sprintf("parameter %s asks for a secret; platbot never takes secrets in forms (they would be stored with the run) — generate it in a step or use /plat secret add", name))
-	}
-	return p, probs
+// form builds the chat form with owners as the OwnerPicker's options (the
+// first is the default).
+func (t *Template) form(formID string, owners []string) *bot.Form {
+	return t.Pages.Form(formID, t.Title, t.Description, owners)
 }
 
 // skeletonDirs lists the local folders fetch:template steps render.
@@ -515,59 +279,13 @@ func (t *Template) skeletonDirs() []string {
 	return out
 }
 
-// properties returns every parameter in form order.
-func (t *Template) properties() []*Property {
-	var out []*Property
-	for _, p := range t.Pages {
-		out = append(out, p.Properties...)
-	}
-	return out
-}
-
-// property returns a parameter by name.
-func (t *Template) property(name string) *Property {
-	for _, p := range t.properties() {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
-// ownerProperty is the parameter naming the owning team (ui:field
-// OwnerPicker), nil when the template has none.
-func (t *Template) ownerProperty() *Property {
-	for _, p := range t.properties() {
-		if p.UIField == "OwnerPicker" {
-			return p
-		}
-	}
-	return nil
-}
-
-// nameProperty is the parameter naming what the run creates: the
-// EntityNamePicker, else a parameter called "name".
-func (t *Template) nameProperty() *Property {
-	for _, p := range t.properties() {
-		if p.UIField == "EntityNamePicker" {
-			return p
-		}
-	}
-	for _, p := range t.properties() {
-		if p.Name == "name" || p.Name == "component_id" {
-			return p
-		}
-	}
-	return nil
-}
-
 // check reports every problem that would stop the template from running
 // correctly: unknown actions, bad expressions, references to parameters or
 // steps that do not exist, skeleton folders outside the template.
 func (t *Template) check(actions map[string]Action) []string {
 	var probs []string
 	params := map[string]bool{}
-	for _, p := range t.properties() {
+	for _, p := range t.Pages.Properties() {
 		params[p.Name] = true
 	}
 	if len(t.Steps) == 0 {
@@ -645,20 +363,4 @@ func (t *Template) check(actions map[string]Action) []string {
 		}
 	}
 	return probs
-}
-
-// entityKind is the default kind of an EntityPicker's value: its
-// ui:options catalogFilter.kind or allowedKinds, else Component.
-func (p *Property) entityKind() string {
-	if f, ok := p.UIOptions["catalogFilter"].(map[string]any); ok {
-		if k, ok := f["kind"].(string); ok && k != "" {
-			return k
-		}
-	}
-	if l, ok := p.UIOptions["allowedKinds"].([]any); ok && len(l) > 0 {
-		if k, ok := l[0].(string); ok {
-			return k
-		}
-	}
-	return catalog.KindComponent
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/forms"
 )
 
 var jane = &catalog.Identity{
@@ -118,7 +119,7 @@ func TestNewDBTemplate(t *testing.T) {
 	if e := f.Field("environments"); e.Default != "dev" || len(e.Options) != 3 || e.Options[2].Label != "Production" {
 		t.Errorf("environments %+v", e)
 	}
-	if len([]rune(f.Title)) > maxFormTitle {
+	if len([]rune(f.Title)) > forms.MaxTitle {
 		t.Errorf("title %q too long for Slack", f.Title)
 	}
 	// Every skeleton file is part of the approved version.
@@ -174,7 +175,7 @@ func TestValidateValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok := bot.Values{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "highAvailability": {"false"}, "environments": {"dev", "prod"}}
-	if errs := tpl.validateValues(ok); errs != nil {
+	if errs := tpl.Pages.Validate(ok); errs != nil {
 		t.Fatalf("valid values rejected: %v", errs)
 	}
 	for _, c := range []struct {
@@ -200,12 +201,12 @@ func TestValidateValues(t *testing.T) {
 		} else {
 			v[c.field] = []string{c.value}
 		}
-		errs := tpl.validateValues(v)
+		errs := tpl.Pages.Validate(v)
 		if !strings.Contains(errs[c.field], c.want) {
 			t.Errorf("%s=%q: got %q, want %q", c.field, v[c.field], errs[c.field], c.want)
 		}
 	}
-	params := tpl.coerce(ok)
+	params := tpl.Pages.Coerce(ok)
 	if params["storageGB"] != int64(20) || params["highAvailability"] != false || len(params["environments"].([]any)) != 2 {
 		t.Fatalf("coerced %#v", params)
 	}

@@ -366,7 +366,7 @@ func (p *Paths) runTemplate(ctx context.Context, r *Run) (*Template, error) {
 	if e := p.entry(r.Template); e != nil {
 		for _, t := range []*Template{e.Approved, e.Current} {
 			if t != nil && t.Hash == r.TemplateHash {
-				t.retype(r.Params)
+				t.Pages.Retype(r.Params)
 				return t, nil
 			}
 		}
@@ -375,7 +375,7 @@ func (p *Paths) runTemplate(ctx context.Context, r *Run) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.retype(r.Params)
+	t.Pages.Retype(r.Params)
 	return t, nil
 }
 
