@@ -19,11 +19,12 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 // Action names.
 const (
-	ActionFetchTemplate   = "fetch:template"
+	ActionFetchTemplate   = template.ActionFetchTemplate
 	ActionCatalogRegister = "catalog:register"
 	ActionVaultKV         = "vault:kv"
 	ActionPublishPR       = "publish:github:pull-request"
@@ -34,7 +35,7 @@ const (
 // must then find its earlier work instead of doing it twice.
 type Action interface {
 	// Check reports problems with a step's static input (before approval).
-	Check(t *Template, s StepSpec) []string
+	Check(t *template.Template, s template.StepSpec) []string
 	// Plan describes the step's side effects without doing any and returns
 	// the outputs it would have (dry run).
 	Plan(ctx context.Context, sc *StepContext) (Plan, error)
@@ -52,7 +53,7 @@ type Plan struct {
 type StepContext struct {
 	Run      *Run
 	Step     *Step
-	Template *Template
+	Template *template.Template
 	// Input is the step's input with its expressions evaluated.
 	Input map[string]any
 	// Files is the run's working set of rendered files; actions may add to it.
@@ -154,7 +155,7 @@ var (
 
 type fetchTemplate struct{}
 
-func (fetchTemplate) Check(t *Template, s StepSpec) []string {
+func (fetchTemplate) Check(t *template.Template, s template.StepSpec) []string {
 	u, _ := s.Input["url"].(string)
 	d := path.Clean(strings.TrimPrefix(u, "./"))
 	switch {
@@ -229,7 +230,7 @@ func (fetchTemplate) Run(_ context.Context, sc *StepContext) (map[string]any, er
 
 type catalogRegister struct{ p *Paths }
 
-func (catalogRegister) Check(_ *Template, s StepSpec) []string {
+func (catalogRegister) Check(_ *template.Template, s template.StepSpec) []string {
 	if _, ok := s.Input["catalogInfoPath"]; !ok {
 		return []string{"input.catalogInfoPath is missing (the rendered catalog-info.yaml to add to the pull request)"}
 	}
@@ -287,7 +288,7 @@ func (a catalogRegister) Run(ctx context.Context, sc *StepContext) (map[string]a
 
 type vaultKV struct{ p *Paths }
 
-func (vaultKV) Check(_ *Template, s StepSpec) []string {
+func (vaultKV) Check(_ *template.Template, s template.StepSpec) []string {
 	var probs []string
 	for _, k := range []string{"team", "service", "environment"} {
 		if _, ok := s.Input[k]; !ok {
@@ -422,7 +423,7 @@ func password(n int) (string, error) {
 
 type publishPR struct{ p *Paths }
 
-func (publishPR) Check(_ *Template, s StepSpec) []string {
+func (publishPR) Check(_ *template.Template, s template.StepSpec) []string {
 	if _, ok := s.Input["title"]; !ok {
 		return []string{"input.title is missing"}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -81,7 +82,7 @@ func templateApprovalConfig() approval.Config[templateApproval] {
 // req's user, and audits it; prev is the version approved before it ("" for
 // none). A version that another admin approved meanwhile (since prev was
 // read) is refused rather than overwritten.
-func (p *Paths) approve(ctx context.Context, req *bot.Request, t *Template, prev, source string) error {
+func (p *Paths) approve(ctx context.Context, req *bot.Request, t *template.Template, prev, source string) error {
 	v := version{Name: t.Name, Hash: t.Hash, Manifest: t.ManifestPath, Files: t.Files, Source: t.Source}
 	if _, err := p.versions().Put(ctx, store.Record{ID: t.Name + "@" + t.Hash, Key: t.Name}, v); err != nil {
 		return fmt.Errorf("store template version: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -60,7 +61,7 @@ func (p *Paths) templateResource(_ context.Context, req *bot.Request) (bot.Resou
 }
 
 // templateCommand is the slash command of an approved template.
-func (p *Paths) templateCommand(t *Template) *bot.Command {
+func (p *Paths) templateCommand(t *template.Template) *bot.Command {
 	summary := t.Description
 	if summary == "" {
 		summary = t.Title
@@ -106,7 +107,7 @@ func pendingMessage(name string) string {
 }
 
 // previewCommand receives the form of "/plat <name> --dry-run".
-func (p *Paths) previewCommand(t *Template) *bot.Command {
+func (p *Paths) previewCommand(t *template.Template) *bot.Command {
 	c := p.templateCommand(t)
 	c.Name, c.Hidden, c.Usage = t.Name+" preview", true, ""
 	c.Summary = "Preview " + t.Name + " without doing anything"
@@ -140,7 +141,7 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 		if t.Pages.OwnerProperty() != nil && len(owners) == 0 {
 			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
 		}
-		f := t.form(formID, owners)
+		f := t.FormFor(formID, owners)
 		f.State = t.Hash
 		if formID != t.Name {
 			f.SubmitText = "Preview"
@@ -160,7 +161,7 @@ var catalogKindsForNames = []string{
 
 // validate checks a submission beyond the form's field rules (see check).
 // It is fast and has no side effects.
-func (p *Paths) validate(ctx context.Context, req *bot.Request, t *Template, v bot.Values) bot.FieldErrors {
+func (p *Paths) validate(ctx context.Context, req *bot.Request, t *template.Template, v bot.Values) bot.FieldErrors {
 	errs, _ := p.check(ctx, req, t, v)
 	return errs
 }
@@ -171,7 +172,7 @@ func (p *Paths) validate(ctx context.Context, req *bot.Request, t *Template, v b
 // fail on (a folder that leaves the output, a file that no longer parses)
 // are refused on their field before anything exists. A dry-run failure
 // that no single field explains is returned as the error.
-func (p *Paths) check(ctx context.Context, req *bot.Request, t *Template, v bot.Values) (bot.FieldErrors, error) {
+func (p *Paths) check(ctx context.Context, req *bot.Request, t *template.Template, v bot.Values) (bot.FieldErrors, error) {
 	id := p.identify(ctx, req.User)
 	if errs := p.fieldErrors(ctx, req, id, t, v); len(errs) > 0 {
 		return errs, nil
@@ -179,7 +180,7 @@ func (p *Paths) check(ctx context.Context, req *bot.Request, t *Template, v bot.
 	return p.planCheck(ctx, req, id, t, v)
 }
 
-func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) bot.FieldErrors {
+func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.Identity, t *template.Template, v bot.Values) bot.FieldErrors {
 	errs := t.Pages.Validate(v)
 	if errs == nil {
 		errs = bot.FieldErrors{}
@@ -255,7 +256,7 @@ func (p *Paths) checkOwner(id *catalog.Identity, owner string) string {
 // planCheck dry-runs the submission in memory. When that fails, the first
 // field whose value, left out (its default applies), makes the dry run
 // succeed is blamed for it; a failure no field explains is returned as is.
-func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) (bot.FieldErrors, error) {
+func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Identity, t *template.Template, v bot.Values) (bot.FieldErrors, error) {
 	err := p.tryPlan(ctx, req, id, t, v)
 	if err == nil {
 		return nil, nil
@@ -279,7 +280,7 @@ func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Ide
 
 // tryPlan dry-runs the values (nil when no owner can be found: prepare
 // says why).
-func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Identity, t *Template, v bot.Values) error {
+func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Identity, t *template.Template, v bot.Values) error {
 	params, owner := p.params(id, t, v)
 	if owner == "" {
 		return nil
@@ -321,7 +322,7 @@ func (p *Paths) nameTaken(ctx context.Context, name, self string) string {
 // prepare turns a valid submission into parameters and the owning group,
 // and checks the user may scaffold for that group. It is shared by the
 // real run, the dry run and "Create it".
-func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bot.Values) (*Template, map[string]any, string, error) {
+func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bot.Values) (*template.Template, map[string]any, string, error) {
 	t := p.approvedTemplate(name)
 	if t == nil {
 		return nil, nil, "", bot.Errorf("The golden path `%s` is not approved any more, so nothing was created. `/plat templates` lists those you can run.", name)
@@ -346,7 +347,7 @@ func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bo
 // params turns submitted values into the run's parameters and its owning
 // group ("" when none can be found): the owner parameter, else the user's
 // team. Group and entity references are normalised.
-func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[string]any, string) {
+func (p *Paths) params(id *catalog.Identity, t *template.Template, v bot.Values) (map[string]any, string) {
 	params := t.Pages.Coerce(v)
 	op := t.Pages.OwnerProperty()
 	owner := ""
@@ -372,7 +373,7 @@ func (p *Paths) params(id *catalog.Identity, t *Template, v bot.Values) (map[str
 }
 
 // newRun is a new run of the template for the submission (not stored).
-func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *Template, params map[string]any, owner string) *Run {
+func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *template.Template, params map[string]any, owner string) *Run {
 	r := &Run{
 		ID: newRunID(req), Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash,
 		Owner: owner, Requester: req.User, RequesterRef: id.UserRef, RequesterTeam: id.Team(),

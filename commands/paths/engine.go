@@ -11,6 +11,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -42,7 +43,7 @@ func (p *Paths) enqueueStep(ctx context.Context, r *Run) error {
 // startRun persists a new run with all its steps, posts its progress
 // message and enqueues its first step. Starting the same submission twice
 // (a replayed job) finds the run it created.
-func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *Template, params map[string]any, owner string) (*Run, error) {
+func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *template.Template, params map[string]any, owner string) (*Run, error) {
 	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
 	r.State = RunRunning
 	steps, err := expandSteps(t, r)
@@ -354,7 +355,7 @@ func effectOf(action string, o map[string]any) []string {
 }
 
 // outputLinks evaluates the template's output.links for a finished run.
-func outputLinks(t *Template, r *Run) []Link {
+func outputLinks(t *template.Template, r *Run) []Link {
 	sc := r.scope(t, len(r.Steps), nil)
 	var out []Link
 	for _, l := range t.Links {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 func formField(t *testing.T, f *bot.Form, id string) bot.Field {
@@ -24,7 +25,7 @@ func formField(t *testing.T, f *bot.Form, id string) bot.Field {
 // The name is checked as it is typed (the shell asks again at once), not
 // only when the whole form is submitted.
 func TestNewDBNameFieldPattern(t *testing.T) {
-	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
+	tpl, err := template.Load(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ spec:
     - id: a
       action: debug:log
 `)}}
-	tpl, err := LoadTemplate(fsys, "t/template.yaml", "")
+	tpl, err := template.Load(fsys, "t/template.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}

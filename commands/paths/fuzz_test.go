@@ -3,16 +3,16 @@ package paths
 import (
 	"errors"
 	"os"
-	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 // FuzzLoadTemplate feeds an arbitrary template.yaml (next to a small
-// skeleton) through LoadTemplate, the pre-approval check of its steps and
+// skeleton) through template.Load, the pre-approval check of its steps and
 // their ${{ }} expressions, the form it renders, and the validation and
 // coercion of a submission that gives every parameter the same arbitrary
 // value. Nothing may panic; a template that loads has a name usable as a
@@ -43,11 +43,11 @@ func FuzzLoadTemplate(f *testing.F) {
 			"tpl/content/README.md":               {Data: []byte("readme\n")},
 			"tpl/skeleton/database/database.yaml": {Data: []byte("name: ${{ values.name }}\n")},
 		}
-		tpl, err := LoadTemplate(fsys, "tpl/template.yaml", "")
+		tpl, err := template.Load(fsys, "tpl/template.yaml", "")
 		if err != nil {
-			var te *TemplateError
+			var te *template.Error
 			if errors.As(err, &te) && len(te.Problems) == 0 {
-				t.Fatalf("TemplateError without problems: %v", err)
+				t.Fatalf("template.Error without problems: %v", err)
 			}
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -60,10 +60,10 @@ func FuzzLoadTemplate(f *testing.F) {
 		if tpl.Owner == "" {
 			t.Fatal("template loaded without an owner")
 		}
-		if tpl.Hash != hashFiles(tpl.Files) || string(tpl.Files[tpl.ManifestPath]) != string(manifest) {
+		if tpl.Hash != template.HashFiles(tpl.Files) || string(tpl.Files[tpl.ManifestPath]) != string(manifest) {
 			t.Fatalf("hash %s does not cover the files %v", tpl.Hash, len(tpl.Files))
 		}
-		_ = tpl.check(actions)
+		_ = template.Check(tpl, actions)
 		form := tpl.Form(jane, tpl.Name)
 		if form == nil {
 			t.Fatal("no form")
@@ -88,23 +88,4 @@ func FuzzLoadTemplate(f *testing.F) {
 		params := tpl.Pages.Coerce(v)
 		tpl.Pages.Retype(params)
 	})
-}
-
-// TestDuplicateParameterRefused: a parameter declared on two pages (or
-// twice on one) would make two form fields with one id, which Slack
-// refuses; the template does not load, and says which parameter. Found by
-// checking FuzzLoadTemplate's unique-field property (regression seed:
-// testdata/fuzz/FuzzLoadTemplate/regression-duplicate-parameter).
-func TestDuplicateParameterRefused(t *testing.T) {
-	for name, params := range map[string]string{
-		"two pages": "    - properties: {n: {type: string}}\n    - properties: {n: {type: integer}}\n",
-		"one page":  "    - properties: {n: {type: string}, m: {type: string}, n: {type: integer}}\n",
-	} {
-		m := "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: dup}\nspec:\n  owner: platform\n  parameters:\n" + params + "  steps: []\n"
-		_, err := LoadTemplate(fstest.MapFS{"t/template.yaml": {Data: []byte(m)}}, "t/template.yaml", "")
-		var te *TemplateError
-		if !errors.As(err, &te) || !strings.Contains(err.Error(), "parameter n is declared 2 times") || strings.Contains(err.Error(), "parameter m") {
-			t.Errorf("%s: err = %v, want the duplicate parameter n named", name, err)
-		}
-	}
 }

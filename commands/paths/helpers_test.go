@@ -14,6 +14,7 @@ import (
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
@@ -80,7 +81,7 @@ func (c withTemplates) List(kind string) []*catalog.Entity {
 
 // templateEntity is a Template entity owned by owner.
 func templateEntity(name, owner string) *catalog.Entity {
-	return &catalog.Entity{APIVersion: TemplateAPIVersion, Kind: catalog.KindTemplate, Metadata: catalog.Metadata{Name: name},
+	return &catalog.Entity{APIVersion: template.APIVersion, Kind: catalog.KindTemplate, Metadata: catalog.Metadata{Name: name},
 		Spec: map[string]any{"owner": owner}}
 }
 
@@ -224,7 +225,7 @@ func install(t testing.TB, f bot.Feature, r *bot.Router) {
 	}
 }
 
-func (e *env) approved(name string) *Template { return e.paths.approvedTemplate(name) }
+func (e *env) approved(name string) *template.Template { return e.paths.approvedTemplate(name) }
 
 func (e *env) request(user, text string) *bot.Request {
 	e.seq++

@@ -34,6 +34,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -77,6 +78,15 @@ type Deps struct {
 	// locations (with their skeletons) from their repositories.
 	GitHub GitHubFiles
 }
+
+// GitHubFiles reads files and folders from GitHub repositories; cmd/platbot
+// adapts the one GitHub client (integrations/github) to it. With it,
+// templates delivered by GitHub catalog locations are read, skeleton
+// included, from their repository (template.LoadGitHub).
+type GitHubFiles = template.GitHubFiles
+
+// DirEntry is one item of a GitHubFiles folder listing.
+type DirEntry = template.DirEntry
 
 // Paths is the golden-path feature.
 type Paths struct {

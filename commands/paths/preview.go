@@ -9,13 +9,14 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
 // Preview is a dry run: every file a run would render and every side
 // effect it would have, computed without doing any of them.
 type Preview struct {
-	Template *Template
+	Template *template.Template
 	Run      *Run
 	// Effects are the side effects in step order ("skip" notes included).
 	Effects []string
@@ -23,7 +24,7 @@ type Preview struct {
 }
 
 // Plan computes a dry run of the template for the parameters.
-func (p *Paths) Plan(ctx context.Context, t *Template, r *Run) (*Preview, error) {
+func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Preview, error) {
 	steps, err := expandSteps(t, r)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 )
 
 // Skeleton rendering (fetch:template). A skeleton is a folder of files
-// written with Backstage's ${{ values.x }} expressions (see expr.go); the
+// written with Backstage's ${{ values.x }} expressions (see commands/paths/expr); the
 // step's input.values are what the files see as "values".
 //
 //   - File and folder names may hold expressions. A name that renders empty

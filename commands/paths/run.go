@@ -14,6 +14,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -133,7 +134,7 @@ func (r *Run) team() string {
 // scope is what the expressions of step i see (i < 0: before any step).
 // outputs, when set, replaces the recorded step outputs (a dry run's
 // planned outputs).
-func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) expr.Scope {
+func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any) expr.Scope {
 	steps := map[string]any{}
 	for j, s := range r.Steps {
 		if i >= 0 && j >= i {
@@ -186,7 +187,7 @@ func (r *Run) scope(t *Template, i int, outputs map[int]map[string]any) expr.Sco
 
 // expandSteps lists a run's steps: one per template step, one per item of
 // an "each" step. Names are rendered now; inputs when each step runs.
-func expandSteps(t *Template, r *Run) ([]*Step, error) {
+func expandSteps(t *template.Template, r *Run) ([]*Step, error) {
 	var out []*Step
 	for i, s := range t.Steps {
 		base := r.scope(t, -1, nil)
@@ -231,7 +232,7 @@ func expandSteps(t *Template, r *Run) ([]*Step, error) {
 	return out, nil
 }
 
-func renderName(s StepSpec, sc expr.Scope) (string, error) {
+func renderName(s template.StepSpec, sc expr.Scope) (string, error) {
 	name := s.Name
 	if name == "" {
 		name = s.ID

@@ -9,6 +9,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 var jane = &catalog.Identity{
@@ -35,7 +36,7 @@ func TestBackstageTemplatesParameters(t *testing.T) {
 			map[string]bot.FieldKind{"owner": bot.FieldSelect}, []string{"component_id", "owner", "java_package_name", "repoUrl"}},
 	} {
 		t.Run(c.dir, func(t *testing.T) {
-			tpl, err := LoadTemplate(fsys, c.dir+"/template.yaml", "")
+			tpl, err := template.Load(fsys, c.dir+"/template.yaml", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +69,7 @@ func TestBackstageTemplatesParameters(t *testing.T) {
 				t.Errorf("files %v", tpl.Files)
 			}
 			// Steps using actions platbot lacks block approval, with a clear reason.
-			probs := strings.Join(tpl.check(testActions()), "\n")
+			probs := strings.Join(template.Check(tpl, testActions()), "\n")
 			if c.dir != "pull-request" && !strings.Contains(probs, "publish:github, which platbot does not have") {
 				t.Errorf("problems %q", probs)
 			}
@@ -85,11 +86,11 @@ func testActions() map[string]Action {
 }
 
 func TestNewDBTemplate(t *testing.T) {
-	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
+	tpl, err := template.Load(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if probs := tpl.check(testActions()); len(probs) > 0 {
+	if probs := template.Check(tpl, testActions()); len(probs) > 0 {
 		t.Fatalf("new-db has problems: %v", probs)
 	}
 	if tpl.Owner != "group:default/platform" {
@@ -152,63 +153,20 @@ spec:
     - id: c
       action: debug:log
 `)}, "t/skel/a.txt": {Data: []byte("a")}}
-	_, err := LoadTemplate(fsys, "t/template.yaml", "")
+	_, err := template.Load(fsys, "t/template.yaml", "")
 	if err == nil || !strings.Contains(err.Error(), "never takes secrets in forms") {
 		t.Fatalf("password parameter: %v", err)
 	}
 	fsys["t/template.yaml"].Data = []byte(strings.Replace(string(fsys["t/template.yaml"].Data), "token: {type: string, ui:widget: password}", "token: {type: string}", 1))
-	tpl, err := LoadTemplate(fsys, "t/template.yaml", "")
+	tpl, err := template.Load(fsys, "t/template.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs := strings.Join(tpl.check(testActions()), "\n")
+	probs := strings.Join(template.Check(tpl, testActions()), "\n")
 	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "debug:log, which platbot does not have"} {
 		if !strings.Contains(probs, want) {
 			t.Errorf("problems lack %q:\n%s", want, probs)
 		}
-	}
-}
-
-func TestValidateValues(t *testing.T) {
-	tpl, err := LoadTemplate(os.DirFS("../../examples/templates"), "new-db/template.yaml", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok := bot.Values{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "highAvailability": {"false"}, "environments": {"dev", "prod"}}
-	if errs := tpl.Pages.Validate(ok); errs != nil {
-		t.Fatalf("valid values rejected: %v", errs)
-	}
-	for _, c := range []struct {
-		field, value string
-		values       []string
-		want         string
-	}{
-		{field: "name", value: "Orders_DB", want: "use lower-case letters"},
-		{field: "name", value: "-x-", want: "use lower-case letters"},
-		{field: "name", value: "a\"b\nc: d", want: "one line of text"},
-		{field: "name", value: "x", want: "at least 3 characters"},
-		{field: "storageGB", value: "5", want: "at least 10"},
-		{field: "storageGB", value: "1001", want: "at most 1000"},
-		{field: "environments", values: []string{"dev", "dev"}, want: "listed twice"},
-		{field: "environments", values: []string{"qa"}, want: "not one of the choices"},
-	} {
-		v := bot.Values{}
-		for k, x := range ok {
-			v[k] = x
-		}
-		if c.values != nil {
-			v[c.field] = c.values
-		} else {
-			v[c.field] = []string{c.value}
-		}
-		errs := tpl.Pages.Validate(v)
-		if !strings.Contains(errs[c.field], c.want) {
-			t.Errorf("%s=%q: got %q, want %q", c.field, v[c.field], errs[c.field], c.want)
-		}
-	}
-	params := tpl.Pages.Coerce(ok)
-	if params["storageGB"] != int64(20) || params["highAvailability"] != false || len(params["environments"].([]any)) != 2 {
-		t.Fatalf("coerced %#v", params)
 	}
 }
 

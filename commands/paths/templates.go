@@ -15,6 +15,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -22,7 +23,7 @@ import (
 type TemplateSource interface {
 	// Templates returns every template found, and a problem for each one
 	// that is there but cannot be loaded.
-	Templates(ctx context.Context) ([]*Template, []LoadProblem)
+	Templates(ctx context.Context) ([]*template.Template, []LoadProblem)
 }
 
 // LoadProblem is a template that could not be loaded.
@@ -55,20 +56,20 @@ type defaultSource struct {
 const githubCacheTTL = 5 * time.Minute
 
 type cachedTemplate struct {
-	t   *Template
+	t   *template.Template
 	err error
 	at  time.Time
 }
 
 // githubTemplate reads (or reuses) a template from GitHub.
-func (s *defaultSource) githubTemplate(ctx context.Context, gf githubFile, url, name string) (*Template, error) {
+func (s *defaultSource) githubTemplate(ctx context.Context, gf template.GitHubFile, url, name string) (*template.Template, error) {
 	s.mu.Lock()
 	c, ok := s.cache[url]
 	s.mu.Unlock()
 	if ok && time.Since(c.at) < githubCacheTTL {
 		return c.t, c.err
 	}
-	t, err := loadGitHubTemplate(ctx, s.github, gf, name)
+	t, err := template.LoadGitHub(ctx, s.github, gf, name)
 	s.mu.Lock()
 	if s.cache == nil {
 		s.cache = map[string]cachedTemplate{}
@@ -78,11 +79,11 @@ func (s *defaultSource) githubTemplate(ctx context.Context, gf githubFile, url, 
 	return t, err
 }
 
-func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProblem) {
-	var out []*Template
+func (s *defaultSource) Templates(ctx context.Context) ([]*template.Template, []LoadProblem) {
+	var out []*template.Template
 	var probs []LoadProblem
 	seen := map[string]string{}
-	add := func(t *Template, src string) {
+	add := func(t *template.Template, src string) {
 		if prev, dup := seen[t.Name]; dup {
 			if prev != src {
 				probs = append(probs, LoadProblem{Name: t.Name, Source: src, Err: fmt.Errorf("a template named %s is already defined in %s", t.Name, prev)})
@@ -98,7 +99,7 @@ func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProbl
 		var manifest string
 		var err error
 		src := e.Source.String()
-		if gf, ok := parseGitHubFile(e.Source.File); ok && s.github != nil {
+		if gf, ok := template.ParseGitHubURL(e.Source.File); ok && s.github != nil {
 			t, err := s.githubTemplate(ctx, gf, e.Source.File, e.Metadata.Name)
 			if err != nil {
 				probs = append(probs, LoadProblem{Name: e.Metadata.Name, Source: e.Source.File, Err: err})
@@ -109,7 +110,7 @@ func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProbl
 		}
 		if tf, ok := s.catalog.(TemplateFiles); ok {
 			fsys, manifest, err = tf.TemplateFS(e)
-		} else if _, ok := parseGitHubFile(e.Source.File); ok {
+		} else if _, ok := template.ParseGitHubURL(e.Source.File); ok {
 			err = errors.New("it comes from GitHub, and platbot has no GitHub access configured (GITHUB_TOKEN)")
 		} else if e.Source.File != "" {
 			abs, aerr := filepath.Abs(e.Source.File)
@@ -122,8 +123,8 @@ func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProbl
 			err = errors.New("the catalog does not say which file it came from")
 		}
 		if err == nil {
-			var t *Template
-			if t, err = LoadTemplate(fsys, manifest, e.Metadata.Name); err == nil {
+			var t *template.Template
+			if t, err = template.Load(fsys, manifest, e.Metadata.Name); err == nil {
 				if abs, aerr := filepath.Abs(e.Source.File); aerr == nil {
 					src = abs
 				}
@@ -147,7 +148,7 @@ func (s *defaultSource) Templates(ctx context.Context) ([]*Template, []LoadProbl
 				continue
 			}
 			abs, _ := filepath.Abs(manifest)
-			t, err := LoadTemplate(os.DirFS(filepath.Join(s.dir, d.Name())), "template.yaml", "")
+			t, err := template.Load(os.DirFS(filepath.Join(s.dir, d.Name())), "template.yaml", "")
 			if err != nil {
 				probs = append(probs, LoadProblem{Name: d.Name(), Source: abs, Err: err})
 				continue
@@ -172,13 +173,13 @@ type version struct {
 type entry struct {
 	Name string
 	// Current is the template as found now (nil when it cannot be loaded).
-	Current *Template
+	Current *template.Template
 	// Problems stop Current from being approved.
 	Problems []string
 	Source   string
 	Approval *templateApproval
 	// Approved is the approved version, which is what runs.
-	Approved *Template
+	Approved *template.Template
 	// Demo says Approved is a shipped example template that counts as
 	// approved because platbot runs in demo mode (no admin approved it).
 	Demo bool
@@ -235,7 +236,7 @@ func (p *Paths) Reload(ctx context.Context) error {
 	}
 	for _, t := range found {
 		e := &entry{Name: t.Name, Current: t, Source: t.Source}
-		e.Problems = t.check(p.actions)
+		e.Problems = template.Check(t, p.actions)
 		if reserved[t.Name] {
 			e.Problems = append(e.Problems, fmt.Sprintf("the name %s is taken by a platbot command; rename the template", t.Name))
 		}
@@ -352,7 +353,7 @@ func (p *Paths) entry(name string) *entry {
 }
 
 // approvedTemplate returns the approved version of a template.
-func (p *Paths) approvedTemplate(name string) *Template {
+func (p *Paths) approvedTemplate(name string) *template.Template {
 	if e := p.entry(name); e != nil {
 		return e.Approved
 	}
@@ -362,9 +363,9 @@ func (p *Paths) approvedTemplate(name string) *Template {
 // runTemplate returns the template version a run started with, and
 // restores the types of the run's parameters (JSON turns integers into
 // floats).
-func (p *Paths) runTemplate(ctx context.Context, r *Run) (*Template, error) {
+func (p *Paths) runTemplate(ctx context.Context, r *Run) (*template.Template, error) {
 	if e := p.entry(r.Template); e != nil {
-		for _, t := range []*Template{e.Approved, e.Current} {
+		for _, t := range []*template.Template{e.Approved, e.Current} {
 			if t != nil && t.Hash == r.TemplateHash {
 				t.Pages.Retype(r.Params)
 				return t, nil
@@ -379,13 +380,13 @@ func (p *Paths) runTemplate(ctx context.Context, r *Run) (*Template, error) {
 	return t, nil
 }
 
-func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*Template, error) {
+func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*template.Template, error) {
 	it, err := p.versions().Get(ctx, name+"@"+hash)
 	if err != nil {
 		return nil, fmt.Errorf("template %s version %s: %w", name, shortHash(hash), err)
 	}
 	v := it.Value
-	t, err := templateFromFiles(v.Files, v.Manifest, name)
+	t, err := template.FromFiles(v.Files, v.Manifest, name)
 	if err != nil {
 		return nil, err
 	}

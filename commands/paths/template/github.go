@@ -1,4 +1,4 @@
-package paths
+package template
 
 import (
 	"context"
@@ -26,37 +26,37 @@ type DirEntry struct {
 	Type string
 }
 
-// githubFile is a file named by a GitHub URL
+// GitHubFile is a file named by a GitHub URL
 // (https://github.com/<owner>/<repo>/blob/<ref>/<path>), as the catalog
 // records the source of an entity read from a GitHub location.
-type githubFile struct {
+type GitHubFile struct {
 	owner, repo, ref, path string
 }
 
-func parseGitHubFile(u string) (githubFile, bool) {
+func ParseGitHubURL(u string) (GitHubFile, bool) {
 	rest, ok := strings.CutPrefix(u, "https://github.com/")
 	if !ok {
-		return githubFile{}, false
+		return GitHubFile{}, false
 	}
 	parts := strings.SplitN(rest, "/", 5)
 	if len(parts) != 5 || parts[2] != "blob" || parts[4] == "" {
-		return githubFile{}, false
+		return GitHubFile{}, false
 	}
 	ref := parts[3]
 	if ref == "HEAD" {
 		ref = ""
 	}
-	return githubFile{owner: parts[0], repo: parts[1], ref: ref, path: parts[4]}, true
+	return GitHubFile{owner: parts[0], repo: parts[1], ref: ref, path: parts[4]}, true
 }
 
-// loadGitHubTemplate reads a template and the skeleton folders its
+// LoadGitHub reads a template and the skeleton folders its
 // fetch:template steps use from GitHub.
-func loadGitHubTemplate(ctx context.Context, gh GitHubFiles, f githubFile, name string) (*Template, error) {
+func LoadGitHub(ctx context.Context, gh GitHubFiles, f GitHubFile, name string) (*Template, error) {
 	raw, err := gh.GetFile(ctx, f.owner, f.repo, f.path, f.ref)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.path, err)
 	}
-	t, err := parseTemplate(raw, name)
+	t, err := parse(raw, name)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +96,8 @@ func loadGitHubTemplate(ctx context.Context, gh GitHubFiles, f githubFile, name 
 	}
 	for _, d := range t.skeletonDirs() {
 		if err := walk(path.Join(base, d), 0); err != nil {
-			return nil, &TemplateError{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", d, err)}}
+			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", d, err)}}
 		}
 	}
-	return LoadTemplate(fsys, f.path, name)
+	return Load(fsys, f.path, name)
 }

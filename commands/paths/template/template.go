@@ -1,4 +1,10 @@
-package paths
+// Package template is the Backstage software template (a Template entity,
+// scaffolder.backstage.io/v1beta3) as platbot reads it: parse and load one
+// with the skeleton files it uses (from a folder or from GitHub), hash the
+// exact version, and check its steps and their ${{ }} expressions before an
+// admin approves it. It does not run steps: the actions that do are the
+// feature's, and Check asks them about their own input.
+package template
 
 import (
 	"bytes"
@@ -20,8 +26,13 @@ import (
 	"github.com/platbot/platbot/commands/paths/forms"
 )
 
-// TemplateAPIVersion is the Backstage software-template format platbot reads.
-const TemplateAPIVersion = "scaffolder.backstage.io/v1beta3"
+// APIVersion is the Backstage software-template format platbot reads.
+const APIVersion = "scaffolder.backstage.io/v1beta3"
+
+// ActionFetchTemplate is Backstage's action that renders a skeleton folder
+// of the template: the folders its steps name are part of the template's
+// files (see Load).
+const ActionFetchTemplate = "fetch:template"
 
 // Limits on what a template may bring along.
 const (
@@ -31,7 +42,7 @@ const (
 
 // Template is a golden path: a Backstage Template entity
 // (scaffolder.backstage.io/v1beta3) with its skeleton files. Its parameters
-// become a form; its steps run in order as a Run.
+// become a form (see Form); its steps run in order.
 type Template struct {
 	Name        string
 	Title       string
@@ -99,27 +110,27 @@ type templateDoc struct {
 	} `yaml:"spec"`
 }
 
-// TemplateError lists what is wrong with a template, for its owners and
+// Error lists what is wrong with a template, for its owners and
 // the admins who would approve it.
-type TemplateError struct {
+type Error struct {
 	Template string
 	Problems []string
 }
 
-func (e *TemplateError) Error() string {
+func (e *Error) Error() string {
 	return fmt.Sprintf("template %s: %s", e.Template, strings.Join(e.Problems, "; "))
 }
 
-// LoadTemplate reads the Template named name (or the first Template when
+// Load reads the Template named name (or the first Template when
 // name is "") from the file manifest within fsys, with the skeleton files
 // its fetch:template steps use. The result is complete: Files and Hash
 // describe everything that runs.
-func LoadTemplate(fsys fs.FS, manifest, name string) (*Template, error) {
+func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 	raw, err := fs.ReadFile(fsys, manifest)
 	if err != nil {
 		return nil, fmt.Errorf("read template %s: %w", manifest, err)
 	}
-	t, err := parseTemplate(raw, name)
+	t, err := parse(raw, name)
 	if err != nil {
 		return nil, err
 	}
@@ -152,31 +163,31 @@ func LoadTemplate(fsys fs.FS, manifest, name string) (*Template, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, &TemplateError{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", dir, err)}}
+			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", dir, err)}}
 		}
 	}
-	t.Hash = hashFiles(t.Files)
+	t.Hash = HashFiles(t.Files)
 	return t, nil
 }
 
-// templateFromFiles rebuilds an approved version from its stored files.
-func templateFromFiles(files map[string][]byte, manifest, name string) (*Template, error) {
+// FromFiles rebuilds an approved version from its stored files.
+func FromFiles(files map[string][]byte, manifest, name string) (*Template, error) {
 	raw, ok := files[manifest]
 	if !ok {
 		return nil, fmt.Errorf("template %s: stored version has no %s", name, manifest)
 	}
-	t, err := parseTemplate(raw, name)
+	t, err := parse(raw, name)
 	if err != nil {
 		return nil, err
 	}
 	t.ManifestPath = manifest
 	t.Files = files
-	t.Hash = hashFiles(files)
+	t.Hash = HashFiles(files)
 	return t, nil
 }
 
-// hashFiles is sha256 over the sorted paths and contents.
-func hashFiles(files map[string][]byte) string {
+// HashFiles is sha256 over the sorted paths and contents.
+func HashFiles(files map[string][]byte) string {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -191,9 +202,9 @@ func hashFiles(files map[string][]byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// parseTemplate parses one Template document of a (possibly multi-document)
+// parse parses one Template document of a (possibly multi-document)
 // YAML file.
-func parseTemplate(raw []byte, name string) (*Template, error) {
+func parse(raw []byte, name string) (*Template, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	for {
 		var doc templateDoc
@@ -221,8 +232,8 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 		Type: doc.Spec.Type, Tags: doc.Metadata.Tags, Steps: doc.Spec.Steps, Links: doc.Spec.Output.Links,
 	}
 	var problems []string
-	if doc.APIVersion != TemplateAPIVersion {
-		problems = append(problems, fmt.Sprintf("apiVersion is %q; platbot reads %s", doc.APIVersion, TemplateAPIVersion))
+	if doc.APIVersion != APIVersion {
+		problems = append(problems, fmt.Sprintf("apiVersion is %q; platbot reads %s", doc.APIVersion, APIVersion))
 	}
 	if !forms.IsDNSLabel(t.Name) {
 		problems = append(problems, fmt.Sprintf("metadata.name %q must be lower-case letters, digits and '-' (it becomes /plat %s)", t.Name, t.Name))
@@ -239,7 +250,7 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	problems = append(problems, perr...)
 	t.Pages = pages
 	if len(problems) > 0 {
-		return nil, &TemplateError{Template: t.Name, Problems: problems}
+		return nil, &Error{Template: t.Name, Problems: problems}
 	}
 	return t, nil
 }
@@ -248,12 +259,12 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 // forms.Pages.Form): the OwnerPicker offers the user's own teams (their
 // direct groups, never the groups above them) and defaults to their team.
 func (t *Template) Form(id *catalog.Identity, formID string) *bot.Form {
-	return t.form(formID, forms.OwnerChoices(id, nil))
+	return t.FormFor(formID, forms.OwnerChoices(id, nil))
 }
 
-// form builds the chat form with owners as the OwnerPicker's options (the
+// FormFor builds the chat form with owners as the OwnerPicker's options (the
 // first is the default).
-func (t *Template) form(formID string, owners []string) *bot.Form {
+func (t *Template) FormFor(formID string, owners []string) *bot.Form {
 	return t.Pages.Form(formID, t.Title, t.Description, owners)
 }
 
@@ -268,7 +279,7 @@ func (t *Template) skeletonDirs() []string {
 		u, _ := s.Input["url"].(string)
 		d := path.Clean(strings.TrimPrefix(u, "./"))
 		if u == "" || expr.Has(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
-			continue // reported by check
+			continue // reported by Check
 		}
 		if !seen[d] {
 			seen[d] = true
@@ -279,10 +290,18 @@ func (t *Template) skeletonDirs() []string {
 	return out
 }
 
-// check reports every problem that would stop the template from running
-// correctly: unknown actions, bad expressions, references to parameters or
-// steps that do not exist, skeleton folders outside the template.
-func (t *Template) check(actions map[string]Action) []string {
+// StepChecker is an action as Check sees it: it reports problems with a
+// step's static input (before approval).
+type StepChecker interface {
+	Check(t *Template, s StepSpec) []string
+}
+
+// Check reports every problem that would stop the template from running
+// correctly: steps using none of actions (the actions platbot has, by
+// name), what the actions find wrong with their steps' input (skeleton
+// folders outside the template, for one), bad expressions, references to
+// parameters or steps that do not exist.
+func Check[A StepChecker](t *Template, actions map[string]A) []string {
 	var probs []string
 	params := map[string]bool{}
 	for _, p := range t.Pages.Properties() {
