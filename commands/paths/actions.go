@@ -19,6 +19,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
 )
 
@@ -206,7 +207,7 @@ func (fetchTemplate) Run(_ context.Context, sc *StepContext) (map[string]any, er
 	for _, g := range expr.ToStrings(sc.Input["copyWithoutRender"]) {
 		copyRaw = append(copyRaw, g)
 	}
-	rendered, err := renderSkeleton(sc.Template.Files, sc.str("url"), target, values, copyRaw)
+	rendered, err := skeleton.Render(sc.Template.Files, sc.str("url"), target, values, copyRaw)
 	if err != nil {
 		return nil, &stepError{msg: "the files could not be rendered: " + err.Error(), hint: "Nothing was created. Check the values you entered; if they look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}
 	}
@@ -438,7 +439,7 @@ func (a publishPR) change(sc *StepContext) (Change, error) {
 		if prefix != "" && prefix != "." {
 			full = path.Join(prefix, n)
 		}
-		if err := checkOutputPath(full); err != nil {
+		if err := skeleton.CheckOutputPath(full); err != nil {
 			return Change{}, &stepError{msg: fmt.Sprintf("file %s: %v", full, err)}
 		}
 		files[full] = c
@@ -518,7 +519,7 @@ func (a publishPR) body(sc *StepContext, files map[string]string) string {
 
 // describeYAML lists "Kind namespace/name" of each document of a YAML file.
 func describeYAML(name, content string) []string {
-	if !isYAML(name) {
+	if !skeleton.IsYAML(name) {
 		return nil
 	}
 	var out []string

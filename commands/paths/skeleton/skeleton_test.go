@@ -1,4 +1,4 @@
-package paths
+package skeleton
 
 import (
 	"strings"
@@ -27,7 +27,7 @@ spec:
 `),
 	}
 	evil := "x\"\nmetadata: {name: pwned}\n  injected: true\n# "
-	out, err := renderSkeleton(files, "./skel", "out", map[string]any{
+	out, err := Render(files, "./skel", "out", map[string]any{
 		"name": evil, "team": "a: b", "storage": int64(20), "ha": true, "size": "it's 'small'",
 		"envs": []any{"dev", "prod"},
 	}, nil)
@@ -80,7 +80,7 @@ func TestRenderNamesAndConfinement(t *testing.T) {
 		"other/not-in-skeleton.txt":              []byte("ignored"),
 		"skel/nested/${{ values.env }}/file.txt": []byte("x"),
 	}
-	out, err := renderSkeleton(files, "skel", "", map[string]any{"name": "svc", "env": "dev"}, []string{"raw/*"})
+	out, err := Render(files, "skel", "", map[string]any{"name": "svc", "env": "dev"}, []string{"raw/*"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestRenderNamesAndConfinement(t *testing.T) {
 		{map[string][]byte{"skel/x": []byte("x")}, "/abs", nil},
 		{map[string][]byte{"skel/${{ values.name }}/config": []byte("x")}, "", map[string]any{"name": ".git"}},
 	} {
-		if out, err := renderSkeleton(c.files, "skel", c.target, c.values, nil); err == nil {
+		if out, err := Render(c.files, "skel", c.target, c.values, nil); err == nil {
 			t.Errorf("rendered %v to %v", c.files, out)
 		}
 	}

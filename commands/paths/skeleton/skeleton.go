@@ -1,4 +1,19 @@
-package paths
+// Package skeleton renders a template's skeleton folder (Backstage's
+// fetch:template). A skeleton is a folder of files written with Backstage's
+// ${{ values.x }} expressions (see commands/paths/expr); the step's
+// input.values are what the files see as "values".
+//
+//   - File and folder names may hold expressions. A name that renders empty
+//     drops the file (a conditional file). The rendered path must stay inside
+//     the output: no absolute paths, no "..", nothing in .git.
+//   - .yaml and .yml files are parsed as YAML first and expressions are
+//     evaluated inside each key and scalar, which is then set as a typed
+//     value and marshalled again. So ${{ values.storageGB }} stays a number,
+//     and a value holding quotes, colons or newlines is always one quoted
+//     scalar: a parameter can never inject YAML structure.
+//   - Other files are text with the expressions substituted.
+//   - Files matching input.copyWithoutRender (path globs) are copied as is.
+package skeleton
 
 import (
 	"bytes"
@@ -14,23 +29,10 @@ import (
 	"github.com/platbot/platbot/commands/paths/expr"
 )
 
-// Skeleton rendering (fetch:template). A skeleton is a folder of files
-// written with Backstage's ${{ values.x }} expressions (see commands/paths/expr); the
-// step's input.values are what the files see as "values".
-//
-//   - File and folder names may hold expressions. A name that renders empty
-//     drops the file (a conditional file). The rendered path must stay inside
-//     the output: no absolute paths, no "..", nothing in .git.
-//   - .yaml and .yml files are parsed as YAML first and expressions are
-//     evaluated inside each key and scalar, which is then set as a typed
-//     value and marshalled again. So ${{ values.storageGB }} stays a number,
-//     and a value holding quotes, colons or newlines is always one quoted
-//     scalar: a parameter can never inject YAML structure.
-//   - Other files are text with the expressions substituted.
-//   - Files matching input.copyWithoutRender (path globs) are copied as is.
-
-// renderSkeleton renders the files of the template folder dir into target.
-func renderSkeleton(files map[string][]byte, dir, target string, values map[string]any, copyRaw []string) (map[string]string, error) {
+// Render renders the files of the template folder dir (paths relative to
+// the template's folder) into target: the rendered files by output path.
+// Files matching a copyRaw glob are copied as they are.
+func Render(files map[string][]byte, dir, target string, values map[string]any, copyRaw []string) (map[string]string, error) {
 	dir = path.Clean(strings.TrimPrefix(dir, "./"))
 	scope := expr.Scope{"values": values}
 	out := map[string]string{}
@@ -57,7 +59,7 @@ func renderSkeleton(files map[string][]byte, dir, target string, values map[stri
 		if target != "" {
 			full = path.Join(target, rendered)
 		}
-		if err := checkOutputPath(full); err != nil {
+		if err := CheckOutputPath(full); err != nil {
 			return nil, fmt.Errorf("file %s renders to %q: %w", rel, full, err)
 		}
 		if _, dup := out[full]; dup {
@@ -67,7 +69,7 @@ func renderSkeleton(files map[string][]byte, dir, target string, values map[stri
 		switch {
 		case matchAny(copyRaw, rel):
 			out[full] = string(content)
-		case isYAML(rel):
+		case IsYAML(rel):
 			s, err := renderYAML(content, scope)
 			if err != nil {
 				return nil, fmt.Errorf("file %s: %w", rel, err)
@@ -114,8 +116,9 @@ func renderPath(rel string, scope expr.Scope) (string, error) {
 	return strings.Join(segs, "/"), nil
 }
 
-// checkOutputPath confines a rendered path to the output folder.
-func checkOutputPath(p string) error {
+// CheckOutputPath confines a rendered path to the output folder: relative,
+// clean, not into .git, no control characters.
+func CheckOutputPath(p string) error {
 	switch {
 	case p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.ContainsRune(p, 0):
 		return errors.New("paths must be relative")
@@ -138,6 +141,7 @@ func checkOutputPath(p string) error {
 	return nil
 }
 
+// matchAny reports whether rel matches one of the globs.
 func matchAny(globs []string, rel string) bool {
 	for _, g := range globs {
 		g = strings.TrimPrefix(g, "./")
@@ -148,7 +152,8 @@ func matchAny(globs []string, rel string) bool {
 	return false
 }
 
-func isYAML(name string) bool {
+// IsYAML reports whether a file is rendered as YAML (by its name).
+func IsYAML(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
 
