@@ -67,7 +67,7 @@ func templateApprovalConfig() approval.Config[templateApproval] {
 			return approval.Eligibility{Role: "admin"}, nil
 		},
 		Card: func(a *templateApproval, state string) bot.Message {
-			return bot.Message{Text: fmt.Sprintf("Template `%s` version `%s`: %s by %s.", a.Name, shortHash(a.Hash), state, a.ApprovedBy.Name)}
+			return bot.Message{Text: fmt.Sprintf("Template `%s` version `%s`: %s by %s.", a.Name, template.ShortHash(a.Hash), state, a.ApprovedBy.Name)}
 		},
 		Channel: func(*templateApproval) (string, error) { return "", errNoCard },
 		Texts:   func(*templateApproval, approval.Event) approval.Texts { return approval.Texts{} },

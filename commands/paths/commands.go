@@ -3,10 +3,12 @@ package paths
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/commands/paths/template"
@@ -240,7 +242,7 @@ func (p *Paths) ownerChoices(id *catalog.Identity) []string {
 func (p *Paths) checkOwner(id *catalog.Identity, owner string) string {
 	ref := catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
 	choices := p.ownerChoices(id)
-	if contains(choices, ref) {
+	if slices.Contains(choices, ref) {
 		return ""
 	}
 	if len(choices) == 0 {
@@ -272,7 +274,7 @@ func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Ide
 			}
 		}
 		if p.tryPlan(ctx, req, id, t, alt) == nil {
-			return bot.FieldErrors{prop.Name: "this value cannot be used: " + planProblem(err)}, nil
+			return bot.FieldErrors{prop.Name: "this value cannot be used: " + actions.PlanProblem(err)}, nil
 		}
 	}
 	return nil, err
@@ -339,7 +341,7 @@ func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bo
 		return nil, nil, "", err
 	}
 	if planErr != nil {
-		return nil, nil, "", bot.Errorf("`/plat %s` cannot run with these values, so nothing was created: %s. If the values look right, the template is wrong; tell its owners (%s).", t.Name, planProblem(planErr), t.Owner)
+		return nil, nil, "", bot.Errorf("`/plat %s` cannot run with these values, so nothing was created: %s. If the values look right, the template is wrong; tell its owners (%s).", t.Name, actions.PlanProblem(planErr), t.Owner)
 	}
 	return t, params, owner, nil
 }

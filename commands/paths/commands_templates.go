@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 // ---- /plat templates, template approve, template diff ----
@@ -113,7 +114,7 @@ func (p *Paths) cmdDiff(ctx context.Context, req *bot.Request) error {
 		return err
 	}
 	t := e.Current
-	head := fmt.Sprintf("Template `%s` version `%s` (from %s)", t.Name, shortHash(t.Hash), e.Source)
+	head := fmt.Sprintf("Template `%s` version `%s` (from %s)", t.Name, template.ShortHash(t.Hash), e.Source)
 	if e.Approved != nil && e.Approved.Hash == t.Hash {
 		return req.Reply(ctx, bot.Message{Text: head + " is the approved version; nothing changed."})
 	}
@@ -121,12 +122,12 @@ func (p *Paths) cmdDiff(ctx context.Context, req *bot.Request) error {
 	if old == nil {
 		head += " has never been approved. Everything is new"
 	} else {
-		head += fmt.Sprintf(" differs from approved version `%s`", shortHash(e.Approved.Hash))
+		head += fmt.Sprintf(" differs from approved version `%s`", template.ShortHash(e.Approved.Hash))
 	}
 	if len(e.Problems) > 0 {
 		head += ".\n🛑 It cannot be approved yet: " + strings.Join(e.Problems, "; ")
 	} else {
-		head += fmt.Sprintf(".\nApprove it with `/plat template approve %s --version %s`", t.Name, shortHash(t.Hash))
+		head += fmt.Sprintf(".\nApprove it with `/plat template approve %s --version %s`", t.Name, template.ShortHash(t.Hash))
 	}
 	return p.replyDiff(ctx, req, head, t.Name, diff)
 }
@@ -146,13 +147,13 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	}
 	v := strings.ToLower(strings.TrimSpace(req.Flags["version"]))
 	if v != "" && len(v) < minVersionPrefix {
-		return bot.Errorf("`--version %s` is too short: give at least %d characters of the version you reviewed, as `/plat template diff %s` shows it (like `--version %s`).", v, minVersionPrefix, t.Name, shortHash(t.Hash))
+		return bot.Errorf("`--version %s` is too short: give at least %d characters of the version you reviewed, as `/plat template diff %s` shows it (like `--version %s`).", v, minVersionPrefix, t.Name, template.ShortHash(t.Hash))
 	}
 	if v != "" && !strings.HasPrefix(t.Hash, v) {
-		return bot.Errorf("Template `%s` is now at version `%s`, not `%s`: it changed since you reviewed it. Look again with `/plat template diff %s`.", t.Name, shortHash(t.Hash), v, t.Name)
+		return bot.Errorf("Template `%s` is now at version `%s`, not `%s`: it changed since you reviewed it. Look again with `/plat template diff %s`.", t.Name, template.ShortHash(t.Hash), v, t.Name)
 	}
 	if e.Approved != nil && e.Approved.Hash == t.Hash && !e.Demo {
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Template `%s` version `%s` is already approved.", t.Name, shortHash(t.Hash))})
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Template `%s` version `%s` is already approved.", t.Name, template.ShortHash(t.Hash))})
 	}
 	prev := ""
 	if e.Approval != nil {
@@ -164,12 +165,12 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	if err := p.Reload(ctx); err != nil {
 		return err
 	}
-	p.log.Info("template approved", "template", t.Name, "version", shortHash(t.Hash), "by", req.User.ID)
-	head := fmt.Sprintf("✅ Approved template `%s` version `%s` (owner %s). `/plat %s` now runs this version.", t.Name, shortHash(t.Hash), t.Owner, t.Name)
+	p.log.Info("template approved", "template", t.Name, "version", template.ShortHash(t.Hash), "by", req.User.ID)
+	head := fmt.Sprintf("✅ Approved template `%s` version `%s` (owner %s). `/plat %s` now runs this version.", t.Name, template.ShortHash(t.Hash), t.Owner, t.Name)
 	if old == nil {
 		head += " It had never been approved; this is everything it contains"
 	} else {
-		head += fmt.Sprintf(" Changes since version `%s`", shortHash(prev))
+		head += fmt.Sprintf(" Changes since version `%s`", template.ShortHash(prev))
 	}
 	return p.replyDiff(ctx, req, head, t.Name, diffFiles(old, t.Files))
 }

@@ -118,12 +118,3 @@ func (c *Config) applyDefaults() {
 		c.PreviewTTL = time.Hour
 	}
 }
-
-// expand fills {team}, {service}, {env} and {name} into a naming pattern.
-func expand(pattern string, vars map[string]string) string {
-	out := pattern
-	for k, v := range vars {
-		out = strings.ReplaceAll(out, "{"+k+"}", v)
-	}
-	return out
-}

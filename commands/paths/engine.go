@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
@@ -48,7 +49,7 @@ func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *template.Temp
 	r.State = RunRunning
 	steps, err := expandSteps(t, r)
 	if err != nil {
-		return nil, &stepError{msg: "the template's steps could not be prepared: " + err.Error(), hint: "Tell the template's owners (" + t.Owner + ")."}
+		return nil, &actions.StepError{Msg: "the template's steps could not be prepared: " + err.Error(), Hint: "Tell the template's owners (" + t.Owner + ")."}
 	}
 	r.Steps = steps
 	rec, err := p.record(r)
@@ -181,7 +182,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	}
 	t, err := p.runTemplate(ctx, r)
 	if err != nil {
-		return p.fail(ctx, r, i, &stepError{msg: err.Error(), hint: "The template version this run started with is gone; start a new run."})
+		return p.fail(ctx, r, i, &actions.StepError{Msg: err.Error(), Hint: "The template version this run started with is gone; start a new run."})
 	}
 	s := r.Steps[i]
 	spec := t.Steps[s.Index]
@@ -191,7 +192,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if spec.If != nil {
 		cond, err := expr.Eval(spec.If, scope)
 		if err != nil {
-			return p.fail(ctx, r, i, &stepError{msg: "its condition could not be evaluated: " + err.Error()})
+			return p.fail(ctx, r, i, &actions.StepError{Msg: "its condition could not be evaluated: " + err.Error()})
 		}
 		if !expr.Truthy(cond) {
 			s.State, s.Finished = StepSkipped, p.now().UTC()
@@ -205,7 +206,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 
 	action := p.actions[s.Action]
 	if action == nil {
-		return p.fail(ctx, r, i, &stepError{msg: "platbot has no action " + s.Action})
+		return p.fail(ctx, r, i, &actions.StepError{Msg: "platbot has no action " + s.Action})
 	}
 	s.State, s.Attempts, s.Started, s.Error = StepRunning, s.Attempts+1, p.now().UTC(), ""
 	if err := p.save(ctx, r); err != nil {
@@ -216,13 +217,13 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 
 	in, err := expr.Eval(spec.Input, scope)
 	if err != nil {
-		return p.fail(ctx, r, i, &stepError{msg: "its input could not be evaluated: " + err.Error(), hint: "This is a problem in the template; tell its owners (" + t.Owner + ")."})
+		return p.fail(ctx, r, i, &actions.StepError{Msg: "its input could not be evaluated: " + err.Error(), Hint: "This is a problem in the template; tell its owners (" + t.Owner + ")."})
 	}
 	input, _ := in.(map[string]any)
 	if input == nil {
 		input = map[string]any{}
 	}
-	sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), rawInput: spec.Input, scope: scope}
+	sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), RawInput: spec.Input, Scope: scope}
 	if sc.Files == nil {
 		sc.Files = map[string]string{}
 	}
@@ -238,7 +239,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	}
 	if err != nil {
 		if timedOut {
-			err = &stepError{msg: fmt.Sprintf("it did not finish within %s", p.cfg.StepTimeout), hint: "Press Retry to try again; what it already did is reused.", err: err}
+			err = &actions.StepError{Msg: fmt.Sprintf("it did not finish within %s", p.cfg.StepTimeout), Hint: "Press Retry to try again; what it already did is reused.", Err: err}
 		}
 		return p.fail(ctx, r, i, err)
 	}
@@ -283,7 +284,7 @@ func (p *Paths) finish(ctx context.Context, r *Run) error {
 func (p *Paths) fail(ctx context.Context, r *Run, i int, cause error) error {
 	s := r.Steps[i]
 	msg := cause.Error()
-	var se *stepError
+	var se *actions.StepError
 	if !errors.As(cause, &se) {
 		msg += ". Press Retry to try this step again; if it keeps failing, tell the platform team (reference: run " + r.ID + ")."
 	}
@@ -345,10 +346,10 @@ func effectsOf(r *Run, before int) []string {
 
 func effectOf(action string, o map[string]any) []string {
 	switch action {
-	case ActionVaultKV:
+	case actions.VaultKV:
 		return []string{fmt.Sprintf("Generated credentials are stored at `%s` in the %s, readable only by role `%s` (policy `%s`).",
 			expr.ToString(o["path"]), expr.ToString(o["store"]), expr.ToString(o["role"]), expr.ToString(o["policy"]))}
-	case ActionCatalogRegister:
+	case actions.CatalogRegister:
 		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", expr.ToString(o["entityRef"]), expr.ToString(o["catalogInfoPath"]))}
 	}
 	return nil
@@ -583,17 +584,17 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 func stepSummary(s *Step) string {
 	o := s.Output
 	switch s.Action {
-	case ActionFetchTemplate:
+	case actions.FetchTemplate:
 		return fmt.Sprintf("%d file(s)", len(expr.ToStrings(o["files"])))
-	case ActionCatalogRegister:
+	case actions.CatalogRegister:
 		return "`" + bot.UserText(expr.ToString(o["entityRef"])).Mrkdwn() + "`"
-	case ActionVaultKV:
+	case actions.VaultKV:
 		d := "`" + bot.UserText(expr.ToString(o["path"])).Mrkdwn() + "`"
 		if expr.ToString(o["label"]) == "development-only" {
 			d += " (development-only local store)"
 		}
 		return d
-	case ActionPublishPR:
+	case actions.PublishPR:
 		if u := expr.ToString(o["remoteUrl"]); u != "" {
 			return bot.Link(u, "pull request")
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -133,7 +134,7 @@ func TestNewDBLocalGit(t *testing.T) {
 		t.Fatalf("pull request record: %v", err)
 	}
 	if !strings.Contains(pr.Body, "## What this creates") || !strings.Contains(pr.Body, "PostgresInstance `payments-prod/orders-db`") ||
-		!strings.Contains(pr.Body, "development-only") || !contains(pr.Labels, "new-db") || !contains(pr.Assignees, "jane-gh") {
+		!strings.Contains(pr.Body, "development-only") || !slices.Contains(pr.Labels, "new-db") || !slices.Contains(pr.Assignees, "jane-gh") {
 		t.Fatalf("pull request %+v", pr)
 	}
 

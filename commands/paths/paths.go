@@ -34,6 +34,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
@@ -79,6 +80,27 @@ type Deps struct {
 	GitHub GitHubFiles
 }
 
+// Publisher opens GitOps pull requests (GitHub, or a local git repository);
+// the publish:github:pull-request step uses it (see actions.Publisher).
+type Publisher = actions.Publisher
+
+// Change is one pull request's content.
+type Change = actions.Change
+
+// PullRequest is an opened pull request.
+type PullRequest = actions.PullRequest
+
+// SecretStore keeps generated credentials (Vault, or the local
+// development-only store); the vault:kv step uses it (see
+// actions.SecretStore).
+type SecretStore = actions.SecretStore
+
+// Errors a SecretStore returns (wrapped).
+var (
+	ErrSecretExists      = actions.ErrSecretExists
+	ErrSecretUnavailable = actions.ErrSecretUnavailable
+)
+
 // GitHubFiles reads files and folders from GitHub repositories; cmd/platbot
 // adapts the one GitHub client (integrations/github) to it. With it,
 // templates delivered by GitHub catalog locations are read, skeleton
@@ -98,7 +120,7 @@ type Paths struct {
 	log     *slog.Logger
 	now     func() time.Time
 	source  TemplateSource
-	actions map[string]Action
+	actions map[string]actions.Action
 	// approvals are the templates' approvals (record KindApproval).
 	approvals *approval.Flow[templateApproval]
 
@@ -138,12 +160,10 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	if p.source == nil {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
-	p.actions = map[string]Action{
-		ActionFetchTemplate:   fetchTemplate{},
-		ActionCatalogRegister: catalogRegister{p: p},
-		ActionVaultKV:         vaultKV{p: p},
-		ActionPublishPR:       publishPR{p: p},
-	}
+	p.actions = actions.New(actions.Deps{
+		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
+		Vault: actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
+	})
 	return p, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
@@ -58,7 +59,7 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 		if a == nil {
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
 		}
-		sc := &StepContext{Run: r, Step: s, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, rawInput: spec.Input, scope: scope}
+		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope}
 		pl, err := a.Plan(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)

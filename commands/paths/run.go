@@ -13,6 +13,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
@@ -120,6 +121,11 @@ func (r *Run) current() int {
 		}
 	}
 	return -1
+}
+
+// info is what the run's steps' actions know of it.
+func (r *Run) info() actions.Run {
+	return actions.Run{ID: r.ID, Branch: r.Branch(), Requester: r.Requester.String(), RequesterRef: r.RequesterRef, Owner: r.Owner}
 }
 
 // Branch is the run's deterministic GitOps branch: plat/<run-id>-<path>.
@@ -340,14 +346,6 @@ func (r *Run) stepsDone() int {
 		}
 	}
 	return n
-}
-
-// shortHash abbreviates a template version.
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // itoa is strconv.Itoa.

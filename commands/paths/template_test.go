@@ -8,6 +8,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/commands/paths/template"
 )
@@ -77,12 +78,8 @@ func TestBackstageTemplatesParameters(t *testing.T) {
 	}
 }
 
-func testActions() map[string]Action {
-	p := &Paths{}
-	return map[string]Action{
-		ActionFetchTemplate: fetchTemplate{}, ActionCatalogRegister: catalogRegister{p: p},
-		ActionVaultKV: vaultKV{p: p}, ActionPublishPR: publishPR{p: p},
-	}
+func testActions() map[string]actions.Action {
+	return actions.New(actions.Deps{})
 }
 
 func TestNewDBTemplate(t *testing.T) {

@@ -266,7 +266,7 @@ func (p *Paths) Reload(ctx context.Context) error {
 		} else {
 			t, err := p.loadVersion(ctx, name, a.Hash)
 			if err != nil {
-				p.log.Error("load approved template version", "template", name, "version", shortHash(a.Hash), "err", err)
+				p.log.Error("load approved template version", "template", name, "version", template.ShortHash(a.Hash), "err", err)
 				continue
 			}
 			e.Approved = t
@@ -383,7 +383,7 @@ func (p *Paths) runTemplate(ctx context.Context, r *Run) (*template.Template, er
 func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*template.Template, error) {
 	it, err := p.versions().Get(ctx, name+"@"+hash)
 	if err != nil {
-		return nil, fmt.Errorf("template %s version %s: %w", name, shortHash(hash), err)
+		return nil, fmt.Errorf("template %s version %s: %w", name, template.ShortHash(hash), err)
 	}
 	v := it.Value
 	t, err := template.FromFiles(v.Files, v.Manifest, name)
@@ -391,7 +391,7 @@ func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*template.T
 		return nil, err
 	}
 	if t.Hash != hash {
-		return nil, fmt.Errorf("template %s version %s: stored files do not match their hash", name, shortHash(hash))
+		return nil, fmt.Errorf("template %s version %s: stored files do not match their hash", name, template.ShortHash(hash))
 	}
 	t.Source = v.Source
 	return t, nil

@@ -186,6 +186,15 @@ func FromFiles(files map[string][]byte, manifest, name string) (*Template, error
 	return t, nil
 }
 
+// ShortHash abbreviates a version (a Hash) for people: its first 12
+// characters.
+func ShortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
 // HashFiles is sha256 over the sorted paths and contents.
 func HashFiles(files map[string][]byte) string {
 	names := make([]string, 0, len(files))

@@ -1,0 +1,175 @@
+// Package actions holds the steps a golden path can run: fetch:template
+// (render a skeleton), catalog:register, vault:kv (generate credentials
+// into the secret store) and publish:github:pull-request (one GitOps pull
+// request with everything). Each checks its step before approval, plans it
+// for a dry run and runs it idempotently, over the small interfaces it
+// declares (Publisher, SecretStore, Catalog). Running the steps of a run in
+// order, as jobs, is the feature's.
+package actions
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/template"
+)
+
+// Action names.
+const (
+	FetchTemplate   = template.ActionFetchTemplate
+	CatalogRegister = "catalog:register"
+	VaultKV         = "vault:kv"
+	PublishPR       = "publish:github:pull-request"
+)
+
+// Catalog is what catalog:register and the pull request's assignee need of
+// the software catalog.
+type Catalog interface {
+	// List returns the entities of a kind.
+	List(kind string) []*catalog.Entity
+}
+
+// VaultNames are the naming patterns of what vault:kv writes ({team},
+// {service}, {env}, {name} are filled in).
+type VaultNames struct {
+	// Role names the service's role in one environment.
+	Role string
+	// Policy names the read policy of one secret.
+	Policy string
+	// Namespace is the service's Kubernetes namespace in one environment.
+	Namespace string
+}
+
+// Deps are what the actions work with. Only Check may be used on actions
+// built without them.
+type Deps struct {
+	Catalog   Catalog
+	Publisher Publisher
+	Secrets   SecretStore
+	// Labels are put on every pull request (the template may add more).
+	Labels []string
+	Vault  VaultNames
+}
+
+// New returns every action platbot has, by name.
+func New(d Deps) map[string]Action {
+	return map[string]Action{
+		FetchTemplate:   fetchTemplate{},
+		CatalogRegister: catalogRegister{d: d},
+		VaultKV:         vaultKV{d: d},
+		PublishPR:       publishPR{d: d},
+	}
+}
+
+// Run is what an action knows of the run its step belongs to.
+type Run struct {
+	ID string
+	// Branch is the run's GitOps branch.
+	Branch string
+	// Requester names who asked, for people; RequesterRef is their catalog
+	// User ("" when the catalog does not know them).
+	Requester    string
+	RequesterRef string
+	// Owner is the owning group the run creates things for.
+	Owner string
+}
+
+// Action is one kind of step. Run must be idempotent for the same run and
+// step: it may be called again after a crash, a restart or a retry, and
+// must then find its earlier work instead of doing it twice.
+type Action interface {
+	// Check reports problems with a step's static input (before approval).
+	Check(t *template.Template, s template.StepSpec) []string
+	// Plan describes the step's side effects without doing any and returns
+	// the outputs it would have (dry run).
+	Plan(ctx context.Context, sc *StepContext) (Plan, error)
+	// Run does the step and returns its outputs.
+	Run(ctx context.Context, sc *StepContext) (map[string]any, error)
+}
+
+// Plan is what a step would do.
+type Plan struct {
+	Effects []string
+	Output  map[string]any
+}
+
+// StepContext is what an action works with.
+type StepContext struct {
+	Run Run
+	// StepKey is the step's key, unique within the run ("id", or "id[item]"
+	// for an item of an each step).
+	StepKey  string
+	Template *template.Template
+	// Input is the step's input with its expressions evaluated.
+	Input map[string]any
+	// Files is the run's working set of rendered files; actions may add to it.
+	Files map[string]string
+	// Effects are what earlier steps did (or would do), for the pull
+	// request's description.
+	Effects []string
+	// DryRun is set while planning.
+	DryRun bool
+	// RawInput is the step's input as the template wrote it, and Scope what
+	// its expressions read: text for markdown is rendered from them, so that
+	// only the values put in are escaped (without them all of Input is).
+	RawInput map[string]any
+	Scope    expr.Scope
+}
+
+// str is an input value as trimmed text.
+func (sc *StepContext) str(key string) string { return strings.TrimSpace(expr.ToString(sc.Input[key])) }
+
+// markdownInput is the step's input key as GitHub markdown: the template's
+// own words stay markdown, and every value an expression puts in
+// (parameters people typed, earlier outputs) is bot.UserText, escaped with
+// Markdown, so it can mention nobody and add no link, HTML or heading.
+// Without the template's text (a context built elsewhere) all of the
+// evaluated input is escaped.
+func (sc *StepContext) markdownInput(key string) string {
+	raw, ok := sc.RawInput[key].(string)
+	if !ok || sc.Scope == nil {
+		return bot.UserText(sc.str(key)).Markdown()
+	}
+	t, err := expr.ParseText(raw)
+	if err != nil {
+		return bot.UserText(sc.str(key)).Markdown()
+	}
+	out, err := t.RenderEscaped(sc.Scope, func(v string) string { return bot.UserText(v).Markdown() })
+	if err != nil {
+		return bot.UserText(sc.str(key)).Markdown()
+	}
+	return strings.TrimSpace(out)
+}
+
+// StepError is a step failure explained for the user: what went wrong (Msg)
+// and what they can do about it (Hint), with the cause (Err) when there is
+// one.
+type StepError struct {
+	Msg  string
+	Hint string
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	if e.Hint == "" {
+		return e.Msg
+	}
+	return e.Msg + ". " + e.Hint
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// PlanProblem is a dry-run failure without the advice meant for a failed
+// run ("Press Retry…").
+func PlanProblem(err error) string {
+	s := err.Error()
+	var se *StepError
+	if errors.As(err, &se) && se.Hint != "" {
+		s = strings.Replace(s, se.Error(), se.Msg, 1)
+	}
+	return s
+}

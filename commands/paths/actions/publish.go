@@ -1,0 +1,223 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/skeleton"
+	"github.com/platbot/platbot/commands/paths/template"
+)
+
+// Publisher opens GitOps pull requests (GitHub, or a local git repository).
+type Publisher interface {
+	// Open proposes the change. It is idempotent per branch: an existing
+	// pull request or branch for it is reused.
+	Open(ctx context.Context, c Change) (*PullRequest, error)
+	// Describe names the target for people ("GitHub acme/gitops").
+	Describe() string
+}
+
+// Change is one pull request's content.
+type Change struct {
+	Branch        string
+	Title         string
+	Body          string
+	CommitMessage string
+	Files         map[string]string
+	Labels        []string
+	Assignees     []string
+}
+
+// PullRequest is an opened pull request.
+type PullRequest struct {
+	Number  int
+	URL     string
+	Branch  string
+	Commit  string
+	Created bool
+	// Note is something worth telling the user (an assignee GitHub refused).
+	Note string
+}
+
+// publish:github:pull-request
+
+// publishPR opens the one GitOps pull request with the run's files.
+type publishPR struct{ d Deps }
+
+func (publishPR) Check(_ *template.Template, s template.StepSpec) []string {
+	if _, ok := s.Input["title"]; !ok {
+		return []string{"input.title is missing"}
+	}
+	return nil
+}
+
+func (a publishPR) change(sc *StepContext) (Change, error) {
+	prefix := strings.Trim(strings.TrimPrefix(sc.str("targetPath"), "./"), "/")
+	files := map[string]string{}
+	for n, c := range sc.Files {
+		full := n
+		if prefix != "" && prefix != "." {
+			full = path.Join(prefix, n)
+		}
+		if err := skeleton.CheckOutputPath(full); err != nil {
+			return Change{}, &StepError{Msg: fmt.Sprintf("file %s: %v", full, err)}
+		}
+		files[full] = c
+	}
+	if len(files) == 0 {
+		return Change{}, &StepError{Msg: "there are no files to propose", Hint: "This is a problem in the template; tell its owners (" + sc.Template.Owner + ")."}
+	}
+	branch := sc.Run.Branch
+	if b := sc.str("branchName"); b != "" {
+		b = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				return r
+			}
+			if r >= 'A' && r <= 'Z' {
+				return r + 32
+			}
+			return '-'
+		}, b)
+		branch = "plat/" + sc.Run.ID + "-" + strings.Trim(b, "-")
+	}
+	labels := append([]string(nil), a.d.Labels...)
+	for _, l := range expr.ToStrings(sc.Input["labels"]) {
+		if l != "" && !slices.Contains(labels, l) {
+			labels = append(labels, l)
+		}
+	}
+	title := sc.str("title")
+	return Change{
+		Branch: branch, Title: title, Body: a.body(sc, files), Files: files, Labels: labels,
+		CommitMessage: title + "\n\nGolden path " + sc.Template.Name + ", run " + sc.Run.ID + ", requested by " + sc.Run.Requester + ".",
+		Assignees:     a.assignees(sc.Run),
+	}, nil
+}
+
+// body is the pull request's description: the template's own description,
+// then everything the path creates, listed from the files themselves.
+func (a publishPR) body(sc *StepContext, files map[string]string) string {
+	var b strings.Builder
+	if d := sc.markdownInput("description"); d != "" {
+		b.WriteString(d + "\n\n")
+	}
+	b.WriteString("## What this creates\n\n")
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		docs := describeYAML(n, files[n])
+		if len(docs) == 0 {
+			fmt.Fprintf(&b, "- `%s`\n", bot.UserText(n).Markdown())
+			continue
+		}
+		for _, d := range docs {
+			fmt.Fprintf(&b, "- %s — `%s`\n", bot.UserText(d).Markdown(), bot.UserText(n).Markdown())
+		}
+	}
+	if len(sc.Effects) > 0 {
+		b.WriteString("\n## Also part of this run\n\n")
+		for _, e := range sc.Effects {
+			b.WriteString("- " + bot.UserText(e).Markdown() + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "\n---\nOpened by platbot: golden path `%s` (version %s), run `%s`, requested by %s for %s.\n",
+		sc.Template.Name, template.ShortHash(sc.Template.Hash), sc.Run.ID, bot.UserText(sc.Run.Requester).Markdown(), sc.Run.Owner)
+	return b.String()
+}
+
+// describeYAML lists "Kind namespace/name" of each document of a YAML file.
+func describeYAML(name, content string) []string {
+	if !skeleton.IsYAML(name) {
+		return nil
+	}
+	var out []string
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(content)))
+	for {
+		var doc struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name      string `yaml:"name"`
+				Namespace string `yaml:"namespace"`
+			} `yaml:"metadata"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind == "" {
+			continue
+		}
+		n := doc.Metadata.Name
+		if doc.Metadata.Namespace != "" {
+			n = doc.Metadata.Namespace + "/" + n
+		}
+		out = append(out, fmt.Sprintf("%s `%s`", doc.Kind, n))
+	}
+	return out
+}
+
+func (a publishPR) Plan(_ context.Context, sc *StepContext) (Plan, error) {
+	c, err := a.change(sc)
+	if err != nil {
+		return Plan{}, err
+	}
+	eff := fmt.Sprintf("open a pull request %q in %s from branch %s with %d file(s), labels %s",
+		c.Title, a.d.Publisher.Describe(), c.Branch, len(c.Files), strings.Join(c.Labels, ", "))
+	if len(c.Assignees) > 0 {
+		eff += ", assigned to " + strings.Join(c.Assignees, ", ")
+	}
+	return Plan{Effects: []string{eff}, Output: map[string]any{
+		"remoteUrl": "(the pull request's address)", "branch": c.Branch, "repo": a.d.Publisher.Describe(),
+	}}, nil
+}
+
+func (a publishPR) Run(ctx context.Context, sc *StepContext) (map[string]any, error) {
+	c, err := a.change(sc)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := a.d.Publisher.Open(ctx, c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &StepError{Msg: fmt.Sprintf("could not open the pull request in %s: %s", a.d.Publisher.Describe(), strings.TrimPrefix(err.Error(), "github: ")),
+			Hint: "Press Retry to try again: the branch or pull request of this attempt, if any, is reused.", Err: err}
+	}
+	out := map[string]any{
+		"remoteUrl": pr.URL, "pullRequestNumber": int64(pr.Number), "branch": pr.Branch,
+		"commit": pr.Commit, "created": pr.Created, "repo": a.d.Publisher.Describe(),
+	}
+	if pr.Note != "" {
+		out["note"] = pr.Note
+	}
+	return out, nil
+}
+
+// assignees maps the requester to a GitOps login: the github.com/user-login
+// annotation of their catalog User, else nothing.
+func (a publishPR) assignees(r Run) []string {
+	if r.RequesterRef == "" {
+		return nil
+	}
+	for _, u := range a.d.Catalog.List(catalog.KindUser) {
+		if u.Ref() == r.RequesterRef {
+			if login := u.Annotation("github.com/user-login"); login != "" {
+				return []string{login}
+			}
+		}
+	}
+	return nil
+}
