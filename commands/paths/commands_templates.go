@@ -118,7 +118,7 @@ func (p *Paths) cmdDiff(ctx context.Context, req *bot.Request) error {
 	if e.Approved != nil && e.Approved.Hash == t.Hash {
 		return req.Reply(ctx, bot.Message{Text: head + " is the approved version; nothing changed."})
 	}
-	diff := diffFiles(old, t.Files)
+	diff := template.DiffFiles(old, t.Files)
 	if old == nil {
 		head += " has never been approved. Everything is new"
 	} else {
@@ -172,7 +172,7 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	} else {
 		head += fmt.Sprintf(" Changes since version `%s`", template.ShortHash(prev))
 	}
-	return p.replyDiff(ctx, req, head, t.Name, diffFiles(old, t.Files))
+	return p.replyDiff(ctx, req, head, t.Name, template.DiffFiles(old, t.Files))
 }
 
 // replyDiff answers with a heading and a diff, attaching the diff as a file

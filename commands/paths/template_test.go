@@ -166,17 +166,3 @@ spec:
 		}
 	}
 }
-
-func TestDiffFiles(t *testing.T) {
-	old := map[string][]byte{"template.yaml": []byte("a\nb\nc\nd\n"), "gone.txt": []byte("x\n")}
-	cur := map[string][]byte{"template.yaml": []byte("a\nB\nc\nd\ne\n"), "new.txt": []byte("y\n")}
-	d := diffFiles(old, cur)
-	for _, want := range []string{"--- a/gone.txt\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-x\n", "--- /dev/null\n+++ b/new.txt", "-b\n+B\n", "+e\n"} {
-		if !strings.Contains(d, want) {
-			t.Errorf("diff lacks %q:\n%s", want, d)
-		}
-	}
-	if diffFiles(cur, cur) != "(no changes)" {
-		t.Error("equal versions differ")
-	}
-}

@@ -71,3 +71,17 @@ func TestDuplicateParameterRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffFiles(t *testing.T) {
+	old := map[string][]byte{"template.yaml": []byte("a\nb\nc\nd\n"), "gone.txt": []byte("x\n")}
+	cur := map[string][]byte{"template.yaml": []byte("a\nB\nc\nd\ne\n"), "new.txt": []byte("y\n")}
+	d := DiffFiles(old, cur)
+	for _, want := range []string{"--- a/gone.txt\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-x\n", "--- /dev/null\n+++ b/new.txt", "-b\n+B\n", "+e\n"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("diff lacks %q:\n%s", want, d)
+		}
+	}
+	if DiffFiles(cur, cur) != "(no changes)" {
+		t.Error("equal versions differ")
+	}
+}

@@ -1,4 +1,4 @@
-package paths
+package template
 
 import (
 	"bytes"
@@ -8,12 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// maxDiffLines bounds the files diffFiles compares line by line.
+// maxDiffLines bounds the files DiffFiles compares line by line.
 const maxDiffLines = 3000
 
-// diffFiles renders the difference between two versions of a template's
-// files as a unified diff (old nil: everything is new).
-func diffFiles(old, cur map[string][]byte) string {
+// DiffFiles renders the difference between two versions of a template's
+// files (Template.Files) as a unified diff (old nil: everything is new),
+// for the admin who approves the new version; "(no changes)" when equal.
+func DiffFiles(old, cur map[string][]byte) string {
 	names := map[string]bool{}
 	for n := range old {
 		names[n] = true
