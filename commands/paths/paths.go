@@ -16,6 +16,13 @@
 // development-only local store), publish:github:pull-request (one commit,
 // one pull request, on GitHub or in a local git repository).
 //
+// The feature (commands, runs and their jobs, previews, approvals, template
+// sources, wiring, config) is this package; its parts, which never import
+// it, are beside it: expr (the ${{ }} expression language), forms (the
+// parameters: chat form, checks, typed values), template (the template
+// model: load, hash, check, diff), skeleton (rendering a skeleton folder)
+// and actions (the steps).
+//
 // Outside systems are reached through the interfaces declared here
 // (Publisher, SecretStore, GitHubFiles, Catalog). cmd/platbot builds
 // each outside client once and adapts it: the GitOps publisher
