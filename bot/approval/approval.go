@@ -289,8 +289,12 @@ func (f *Flow[T]) ScheduleLapse(ctx context.Context, r *T) error {
 	if f.cfg.LapseJob == "" {
 		return nil
 	}
+	until := f.cfg.Ballot(r).PendingUntil
+	if until.IsZero() {
+		return nil // never lapses
+	}
 	id := f.cfg.ID(r)
-	return f.enqueue(ctx, f.cfg.LapseJob, lapsePayload{ID: id}, f.cfg.Ballot(r).PendingUntil, f.cfg.LapseJob+":"+id)
+	return f.enqueue(ctx, f.cfg.LapseJob, lapsePayload{ID: id}, until, f.cfg.LapseJob+":"+id)
 }
 
 // Open posts r's card and schedules its lapse: a saved pending request
@@ -339,6 +343,10 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	id = f.cfg.ID(r)
 	pending := f.cfg.States.Pending
 	if state != pending {
+		if v := f.unannounced(r, state, req.User.ID); v != nil {
+			// This click decided it, and the process died before saying so.
+			return f.decided(ctx, req.User, v.Role, r, state)
+		}
 		return f.refuse(ctx, req, nil, fmt.Sprintf("`%s` is already %s.", id, f.cfg.StateText(state)))
 	}
 	if req.User.ID == f.cfg.Ballot(r).Requester.ID {
@@ -357,7 +365,7 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 			return fmt.Errorf("%s: not registered with a router", f.cfg.Noun)
 		}
 		if err := rt.Authorize(ctx, req, f.cfg.PolicyAction, f.cfg.Resource(r)); err != nil {
-			return f.refuse(ctx, req, r, userText(err))
+			return f.refuseErr(ctx, req, r, err)
 		}
 	}
 	now := f.now()
@@ -394,8 +402,15 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	if lost != "" {
 		return f.refuse(ctx, req, nil, lost)
 	}
+	return f.decided(ctx, req.User, el.Role, out, to)
+}
+
+// decided audits and announces a decision (or a counted approval) and, for
+// an approval, runs the Approved hook; a decided state is then marked
+// Announced.
+func (f *Flow[T]) decided(ctx context.Context, by bot.User, role string, out *T, to string) error {
 	b := f.cfg.Ballot(out)
-	ev := Event{By: req.User, Role: el.Role}
+	ev := Event{By: by, Role: role}
 	outcome := "ok"
 	if f.cfg.DecisionOutcome != nil {
 		outcome = f.cfg.DecisionOutcome(to)
@@ -403,20 +418,61 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	switch to {
 	case f.cfg.States.Denied:
 		ev.Outcome = Denied
-		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", outcome, out, map[string]any{"role": el.Role})
-	case pending:
+		f.audit(ctx, by, f.cfg.DecideAction, "deny", outcome, out, map[string]any{"role": role})
+	case f.cfg.States.Pending:
 		ev.Outcome = Counted
-		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+		f.audit(ctx, by, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": role, "approvals": len(b.Approvals), "required": b.Required})
 	default:
 		ev.Outcome = Approved
-		f.audit(ctx, req.User, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": el.Role, "approvals": len(b.Approvals), "required": b.Required})
+		f.audit(ctx, by, f.cfg.DecideAction, "allow", outcome, out, map[string]any{"role": role, "approvals": len(b.Approvals), "required": b.Required})
 	}
 	t := f.cfg.Texts(out, ev)
 	f.Announce(ctx, out, to, t.Thread, t.DM)
 	if ev.Outcome == Approved && f.cfg.Approved != nil {
-		return f.cfg.Approved(ctx, out)
+		if err := f.cfg.Approved(ctx, out); err != nil {
+			return err // the job retries: the decision is found unannounced
+		}
+	}
+	if ev.Outcome != Counted {
+		f.markAnnounced(ctx, f.cfg.ID(out), to)
 	}
 	return nil
+}
+
+// unannounced returns the clicker's deciding vote when r is decided (state)
+// by userID's click but the decision was never announced; nil otherwise.
+func (f *Flow[T]) unannounced(r *T, state, userID string) *Vote {
+	b := f.cfg.Ballot(r)
+	if b.Announced == state {
+		return nil
+	}
+	switch state {
+	case f.cfg.States.Denied:
+		if b.Denial != nil && b.Denial.User.ID == userID {
+			return b.Denial
+		}
+	case f.cfg.States.Approved:
+		if n := len(b.Approvals); n > 0 && b.Approvals[n-1].User.ID == userID {
+			return &b.Approvals[n-1]
+		}
+	}
+	return nil
+}
+
+// markAnnounced records that state's follow-up finished. A failure is
+// logged: at worst a retried job announces once more.
+func (f *Flow[T]) markAnnounced(ctx context.Context, id, state string) {
+	_, _, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
+		b := f.cfg.Ballot(x)
+		if st != state || b.Announced == state {
+			return "", ErrNoChange
+		}
+		b.Announced = state
+		return st, nil
+	})
+	if err != nil {
+		f.log.Warn("mark announced", "request", id, "state", state, "err", err)
+	}
 }
 
 // Refuse explains a refused click or command to its user only (ephemeral
@@ -434,6 +490,24 @@ func (f *Flow[T]) Refuse(ctx context.Context, req *bot.Request, r *T, action, wh
 		}
 	}
 	return bot.Errorf("%s", why)
+}
+
+// refuseErr is refuse for an error from the policy: a bot.UserError keeps
+// its blocks (the rule that refused), in the ephemeral and as the error.
+func (f *Flow[T]) refuseErr(ctx context.Context, req *bot.Request, r *T, err error) error {
+	var ue *bot.UserError
+	if !errors.As(err, &ue) || len(ue.Blocks) == 0 {
+		return f.refuse(ctx, req, r, userText(err))
+	}
+	if r != nil {
+		f.audit(ctx, req.User, f.cfg.DecideAction, "deny", "ok", r, map[string]any{"why": ue.Msg})
+	}
+	if !f.cfg.RefuseAsError && req.Channel != "" && req.Messenger() != nil {
+		if err := req.Messenger().Ephemeral(ctx, req.Channel, req.User.ID, bot.Message{Text: ue.Msg, Blocks: ue.Blocks}); err == nil {
+			return nil
+		}
+	}
+	return ue
 }
 
 // refuse refuses a click on a decision; r is nil when the request was
@@ -462,10 +536,14 @@ func (f *Flow[T]) RunLapse(ctx context.Context, payload json.RawMessage) error {
 // permanent error (a job for it never succeeds).
 func (f *Flow[T]) Lapse(ctx context.Context, id string) error {
 	now := f.now()
-	lapsed := false // this call lapsed it (not an earlier one)
+	lapsed := false // this call lapsed it, or finds a lapse never announced
 	out, to, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
-		lapsed = false
-		if st != f.cfg.States.Pending || now.Before(f.cfg.Ballot(x).PendingUntil) {
+		b := f.cfg.Ballot(x)
+		lapsed = st == f.cfg.States.Lapsed && b.Announced != st
+		if lapsed {
+			return "", ErrNoChange // lapsed before a crash: announce it now
+		}
+		if st != f.cfg.States.Pending || b.PendingUntil.IsZero() || now.Before(b.PendingUntil) {
 			return "", ErrNoChange
 		}
 		lapsed = true
@@ -481,6 +559,7 @@ func (f *Flow[T]) Lapse(ctx context.Context, id string) error {
 	f.audit(ctx, System, f.cfg.LapseAction, "", "expired", out, map[string]any{"approvals": len(b.Approvals), "required": b.Required})
 	t := f.cfg.Texts(out, Event{Outcome: Lapsed, By: System})
 	f.Announce(ctx, out, to, t.Thread, t.DM)
+	f.markAnnounced(ctx, f.cfg.ID(out), to)
 	return nil
 }
 

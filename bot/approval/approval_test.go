@@ -710,3 +710,143 @@ func TestDecisionOutcome(t *testing.T) {
 		t.Fatalf("audit rows = %q, want %q", got, want)
 	}
 }
+
+// crashAfterDecision writes what Decide's compare-and-swap writes, and no
+// more: the process died before the audit row, the card, the thread reply,
+// the DM and the Approved hook.
+func (h *harness) crashAfterDecision(id, user string, to string) {
+	h.t.Helper()
+	_, _, err := h.flow.Update(h.ctx, id, func(_ string, l *leave) (string, error) {
+		v := approval.Vote{User: bot.User{ID: user}, Role: "peer", At: h.clock.Now()}
+		if to == approval.StateDenied {
+			l.Denial = &v
+		} else {
+			l.Approvals = append(l.Approvals, v)
+		}
+		return to, nil
+	})
+	if err != nil {
+		h.t.Fatalf("decide before the crash: %v", err)
+	}
+}
+
+func TestDecisionFinishedAfterACrash(t *testing.T) {
+	for _, to := range []string{approval.StateApproved, approval.StateDenied} {
+		t.Run(to, func(t *testing.T) {
+			h := newHarness(t)
+			l := h.open("lv-9", "zoe", 1)
+			h.crashAfterDecision("lv-9", "ann", to)
+			// Someone else's click does not finish ann's decision.
+			if err := h.click("bob", "lv-9", true); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.audits("leave.decide")); n != 0 {
+				t.Fatalf("bob's click wrote %d decision audit rows", n)
+			}
+			// The click's job runs again: the decision is said everywhere.
+			for range 2 {
+				if err := h.click("ann", "lv-9", to == approval.StateApproved); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if evs := h.audits("leave.decide"); len(evs) != 1 || evs[0].ActorID != "ann" {
+				t.Fatalf("decision audit rows = %+v; want ann's one", evs)
+			}
+			if th := h.threadReplies(l.Card); len(th) != 1 || !strings.Contains(th[0], "by ann") {
+				t.Errorf("thread = %q; want one reply", th)
+			}
+			if dms := h.m.Ops("dm"); len(dms) != 1 || dms[0].User != "zoe" {
+				t.Errorf("dms = %+v; want one to zoe", dms)
+			}
+			if ups := h.cardUpdates(l.Card); len(ups) != 1 || hasButtons(ups[0]) {
+				t.Errorf("card updates = %+v; want one without buttons", ups)
+			}
+			wantHook := int32(0)
+			if to == approval.StateApproved {
+				wantHook = 1
+			}
+			if n := h.approved.Load(); n != wantHook {
+				t.Errorf("Approved hook ran %d times; want %d", n, wantHook)
+			}
+			if eph := h.ephemerals("ann"); len(eph) != 1 || !strings.Contains(eph[0], "already") {
+				t.Errorf("ann's second click was told %q; want one 'already'", eph)
+			}
+			if got, _ := h.state("lv-9"); got.Announced != to {
+				t.Errorf("Announced = %q; want %q", got.Announced, to)
+			}
+		})
+	}
+}
+
+func TestLapseFinishedAfterACrash(t *testing.T) {
+	h := newHarness(t)
+	l := h.open("lv-10", "zoe", 1)
+	h.clock.Set(l.PendingUntil)
+	// The lapse was written, then the process died.
+	if _, _, err := h.flow.Update(h.ctx, "lv-10", func(string, *leave) (string, error) { return approval.StateLapsed, nil }); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := h.flow.RunLapse(h.ctx, []byte(`{"id":"lv-10"}`)); err != nil {
+			t.Fatalf("lapse: %v", err)
+		}
+	}
+	if evs := h.audits("leave.lapse"); len(evs) != 1 {
+		t.Fatalf("lapse audit rows = %+v; want one", evs)
+	}
+	if dms := h.m.Ops("dm"); len(dms) != 1 {
+		t.Errorf("dms = %+v; want one", dms)
+	}
+}
+
+func TestNoDeadlineNeverLapses(t *testing.T) {
+	h := newHarness(t)
+	l := &leave{ID: "lv-11", Team: "crew", Ballot: approval.Ballot{Requester: bot.User{ID: "zoe"}, Transport: bot.TransportShell, Required: 1}}
+	if _, err := h.flow.Save(h.ctx, l, approval.StatePending); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.flow.Open(h.ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := h.st.Jobs(h.ctx, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.Kind == jobLapse {
+			t.Fatalf("a request with no deadline got a lapse job at %s", j.RunAt)
+		}
+	}
+	h.clock.Advance(365 * 24 * time.Hour)
+	if err := h.flow.Lapse(h.ctx, "lv-11"); err != nil {
+		t.Fatal(err)
+	}
+	if _, st := h.state("lv-11"); st != approval.StatePending {
+		t.Fatalf("state = %s; want pending", st)
+	}
+}
+
+func TestPolicyRefusalKeepsItsBlocks(t *testing.T) {
+	h := newHarness(t)
+	h.policy.DecideWith(func(context.Context, bot.User, string, bot.Resource) bot.Decision {
+		return bot.Decision{Allow: false, Rule: "freeze", Reason: "change freeze"}
+	})
+	// The policy engine renders its denials with blocks that name the rule.
+	r := bot.NewRouter(bot.RouterOptions{Audit: h.st, Queue: h.st, Now: h.clock.Now, Policy: h.policy,
+		Denial: func(action string, _ bot.Resource, d bot.Decision) bot.Message {
+			return bot.Message{Text: "denied by " + d.Rule, Blocks: []bot.Block{bot.Section{Text: "*" + d.Rule + "*: " + d.Reason}}}
+		}})
+	r.SetMessenger(bot.TransportShell, h.m)
+	h.flow.SetRouter(r)
+	h.open("lv-12", "zoe", 1)
+	if err := h.click("ann", "lv-12", true); err != nil {
+		t.Fatal(err)
+	}
+	eph := h.m.Ops("ephemeral")
+	if len(eph) != 1 || eph[0].Msg.Text != "denied by freeze" || len(eph[0].Msg.Blocks) != 1 {
+		t.Fatalf("ephemerals = %+v; want the denial with its block", eph)
+	}
+	if evs := h.audits("leave.decide"); len(evs) != 1 || evs[0].Decision != "deny" {
+		t.Errorf("refusal audit = %+v", evs)
+	}
+}

@@ -65,6 +65,12 @@ type Ballot struct {
 	PendingUntil time.Time `json:"pending_until,omitempty"`
 	// Card is the request's message with the buttons.
 	Card bot.MessageRef `json:"card,omitempty"`
+	// Announced is the decided state whose follow-up (audit row, card,
+	// thread reply, DM, the Approved hook) finished. A decision is written
+	// first and announced after; when the process dies in between, the
+	// click's job (or the lapse job) runs again, finds the state decided but
+	// not announced, and finishes it.
+	Announced string `json:"announced,omitempty"`
 }
 
 // ApprovedBy reports whether the user approved.

@@ -174,11 +174,3 @@ func decode(data []byte) (*AccessRequest, error) {
 	}
 	return &r, nil
 }
-
-func encode(r *AccessRequest) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode access request %s: %w", r.ID, err)
-	}
-	return b, nil
-}
