@@ -348,7 +348,7 @@ func testKeyedChainNeedsTheKey(t *testing.T, e engine) {
 		t.Fatal(err)
 	}
 	defer wrong.Close()
-	wantBroken(t, verify(t, wrong), ProblemBoundary, 0, "check audit.chain_key_file")
+	wantBroken(t, verify(t, wrong), ProblemBoundary, 0, "check audit.chainKeyFile")
 }
 
 func TestAnchorer(t *testing.T) {

@@ -123,7 +123,7 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors ...Anchor) (VerifyRepor
 		if !hmac.Equal([]byte(boundaryMAC(s.rowKey, chain)), []byte(chain.mac)) {
 			detail := "the audit_chain record (boundary at seq %d) was not sealed with this chain key: it was edited"
 			if chain.keyID != s.chainKey.KeyID() {
-				detail += fmt.Sprintf(", or the log was keyed with key %s and this platbot holds %s (check audit.chain_key_file / audit.vault_transit_key)", chain.keyID, s.chainKey.KeyID())
+				detail += fmt.Sprintf(", or the log was keyed with key %s and this platbot holds %s (check audit.chainKeyFile / audit.vaultTransitKey)", chain.keyID, s.chainKey.KeyID())
 			}
 			rep.fail(0, ProblemBoundary, fmt.Sprintf(detail, chain.boundary))
 			return rep, nil

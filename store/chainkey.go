@@ -95,7 +95,7 @@ func LoadChainKeyFile(path string, create bool) (*FileChainKey, error) {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
-			return nil, fmt.Errorf("audit chain key %s does not exist: verifying needs the key the log was written with (audit.chain_key_file, PLATBOT_AUDIT_CHAIN_KEY_FILE)", path)
+			return nil, fmt.Errorf("audit chain key %s does not exist: verifying needs the key the log was written with (audit.chainKeyFile, PLATBOT_AUDIT_CHAIN_KEY_FILE)", path)
 		}
 		return createChainKeyFile(path)
 	}

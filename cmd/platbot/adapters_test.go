@@ -59,7 +59,7 @@ func TestOneGitOpsPublisherServesPathsAndSecrets(t *testing.T) {
 func TestGitHubGitOpsRepoWithoutTokenIsAConfigError(t *testing.T) {
 	e := testEnv(t, map[string]string{"PLATBOT_GITOPS_REPO": "acme/gitops"})
 	code, _, errOut := runBot(t, e, "/plat ping\n", "shell")
-	if code == 0 || !strings.Contains(errOut, "gitops_repo") || !strings.Contains(errOut, "GITHUB_TOKEN is not set") {
+	if code == 0 || !strings.Contains(errOut, "gitOpsRepo") || !strings.Contains(errOut, "GITHUB_TOKEN is not set") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

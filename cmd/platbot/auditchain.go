@@ -21,7 +21,7 @@ const (
 	defaultAnchorEvery = 5 * time.Minute
 )
 
-// chainKeyPath is the chain key file: audit.chain_key_file, or
+// chainKeyPath is the chain key file: audit.chainKeyFile, or
 // <data_dir>/audit-chain.key. It is a different file from the key of the
 // sensitive-field digests (audit-hmac.key): that key may be handed to
 // investigators to look up a known value, and whoever holds the chain key
@@ -34,7 +34,7 @@ func chainKeyPath(cfg *Config) string {
 }
 
 // anchorFilePath is where anchors are appended ("" when turned off with
-// audit.anchor_file: "off").
+// audit.anchorFile: "off").
 func anchorFilePath(cfg *Config) string {
 	switch cfg.Audit.AnchorFile {
 	case "off":
@@ -46,13 +46,13 @@ func anchorFilePath(cfg *Config) string {
 }
 
 // loadChainKey returns the audit chain's key: the Vault transit key named
-// by audit.vault_transit_key when set (the row key is then derived by Vault
+// by audit.vaultTransitKey when set (the row key is then derived by Vault
 // at start and anchors are signed by Vault), else the key file. Either is
 // created on first start when create is true, never when it is false.
 func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create bool) (store.ChainKey, error) {
 	if name := cfg.Audit.VaultTransitKey; name != "" {
 		if cfg.Vault.Addr == "" {
-			return nil, &ConfigError{File: cfg.path, Key: "audit.vault_transit_key", Msg: "needs Vault: set VAULT_ADDR and VAULT_TOKEN (vault.addr, vault.token)"}
+			return nil, &ConfigError{File: cfg.path, Key: "audit.vaultTransitKey", Msg: "needs Vault: set VAULT_ADDR and VAULT_TOKEN (vault.addr, vault.token)"}
 		}
 		vc, err := cfg.vaultClient(log)
 		if err != nil {
@@ -70,7 +70,7 @@ func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create boo
 	}
 	p := chainKeyPath(cfg)
 	if filepath.Clean(p) == filepath.Clean(filepath.Join(cfg.DataDir, "audit-hmac.key")) {
-		return nil, &ConfigError{File: cfg.path, Key: "audit.chain_key_file", Msg: "must not be the sensitive-field key audit-hmac.key: the chain key needs its own file"}
+		return nil, &ConfigError{File: cfg.path, Key: "audit.chainKeyFile", Msg: "must not be the sensitive-field key audit-hmac.key: the chain key needs its own file"}
 	}
 	k, err := store.LoadChainKeyFile(p, create)
 	if err != nil {
@@ -81,13 +81,13 @@ func loadChainKey(ctx context.Context, cfg *Config, log *slog.Logger, create boo
 
 // startAnchoring writes the audit head to the anchor file and, when
 // configured and Slack is connected, the audit channel: at start, every
-// audit.anchor_every, and once more when the app closes.
+// audit.anchorEvery, and once more when the app closes.
 func (a *App) startAnchoring() error {
 	every := defaultAnchorEvery
 	if s := a.Cfg.Audit.AnchorEvery; s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < time.Second {
-			return &ConfigError{File: a.Cfg.path, Key: "audit.anchor_every", Msg: fmt.Sprintf("%q is not a duration of at least 1s (e.g. 5m)", s)}
+			return &ConfigError{File: a.Cfg.path, Key: "audit.anchorEvery", Msg: fmt.Sprintf("%q is not a duration of at least 1s (e.g. 5m)", s)}
 		}
 		every = d
 	}
@@ -101,7 +101,7 @@ func (a *App) startAnchoring() error {
 		}
 	}
 	if len(sinks) == 0 {
-		a.Log.Warn("audit anchors are turned off (audit.anchor_file: off and no audit.anchor_channel): audit verify cannot detect a truncated or re-keyed log")
+		a.Log.Warn("audit anchors are turned off (audit.anchorFile: off and no audit.anchorChannel): audit verify cannot detect a truncated or re-keyed log")
 		return nil
 	}
 	anch := store.NewAnchorer(a.Store, sinks...)

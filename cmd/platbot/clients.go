@@ -21,34 +21,37 @@ import (
 // buildClients builds, once, the clients of the outside systems that golden
 // paths, secrets and every later feature change things through: the GitOps
 // publisher (GitHub owner/name through the one GitHub client, or a local git
-// repository, by default <data_dir>/gitops) and the secret store (Vault, or
+// repository, by default <dataDir>/gitops) and the secret store (Vault, or
 // the encrypted development-only store in the data folder).
 func (f *features) buildClients(ctx context.Context, app *App) error {
 	cfg, pc, log := app.Cfg, f.pathsCfg, app.Log
+	if cfg.GitOpsRepo == "" {
+		cfg.GitOpsRepo = pc.GitOpsRepo // an older place for the key
+	}
 	if cfg.GitOpsRepo == "" {
 		cfg.GitOpsRepo = filepath.Join(cfg.DataDir, "gitops")
 	}
 	target := cfg.GitOpsRepo
 	if gitops.IsGitHubRepo(target) {
 		if cfg.GitHub.Token == "" || f.gh == nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: fmt.Sprintf(
 				"PLATBOT_GITOPS_REPO=%s names a GitHub repository but GITHUB_TOKEN is not set", target)}
 		}
 		var err error
 		if f.gitops, err = gitops.GitHub(f.gh, target, github.PullRequestOptions{Base: pc.GitOpsBase}); err != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: err.Error()}
+			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: err.Error()}
 		}
 		log.Info("GitOps changes open pull requests on GitHub", "repo", target)
 	} else {
 		// One repository instance serves every feature, so their branches
 		// and pull-request records never collide.
 		if _, lerr := exec.LookPath("git"); lerr != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf(
+			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: fmt.Sprintf(
 				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", target)}
 		}
 		repo, err := gitlocal.Open(ctx, target, gitlocal.Options{Base: pc.GitOpsBase, Logger: log})
 		if err != nil {
-			return &ConfigError{File: cfg.path, Key: "gitops_repo", Msg: fmt.Sprintf("local GitOps repository %s: %v", target, err)}
+			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: fmt.Sprintf("local GitOps repository %s: %v", target, err)}
 		}
 		f.gitops = gitops.Local(repo)
 		log.Info("GitOps changes open pull requests as branches of a local git repository", "repo", repo.Dir())

@@ -210,6 +210,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read it (%v); PLATBOT_CONFIG must name a readable YAML file", err)}
 	}
 	applyEnv(cfg, getenv)
+	cfg.sharedFromPaths()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -348,6 +349,31 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 				cfg.CatalogPaths = append(cfg.CatalogPaths, p)
 			}
 		}
+	}
+}
+
+// sharedFromPaths takes the Vault address and the GitHub API URL from the
+// paths section when only it names them (where earlier releases read them):
+// each outside system has one client, so the address is everyone's, and it
+// is known before anything (the audit chain key in Vault) needs it.
+func (c *Config) sharedFromPaths() {
+	if c.Paths.Kind == 0 {
+		return
+	}
+	var p struct {
+		GitHubAPIURL string `yaml:"githubAPIURL"`
+		Vault        struct {
+			Addr string `yaml:"addr"`
+		} `yaml:"vault"`
+	}
+	if err := c.Paths.Decode(&p); err != nil {
+		return // reported when the paths feature decodes its section
+	}
+	if c.Vault.Addr == "" {
+		c.Vault.Addr = p.Vault.Addr
+	}
+	if c.GitHub.APIURL == "" {
+		c.GitHub.APIURL = p.GitHubAPIURL
 	}
 }
 

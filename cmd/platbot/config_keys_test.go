@@ -372,3 +372,36 @@ func TestOldKeyWarnsOnceAtStart(t *testing.T) {
 		t.Errorf("want one warning naming slack.teamID at platbot.yaml:4, got %d in:\n%s", n, errOut)
 	}
 }
+
+// TestSharedAddressesFromPaths: a Vault address or GitHub API URL named only
+// in the paths section (where earlier releases read them) is the one
+// client's address from the start, so the audit chain key in Vault and the
+// catalog's GitHub host see it too; the top-level key wins when both are set.
+func TestSharedAddressesFromPaths(t *testing.T) {
+	cfg, _, err := loadYAML(t, "paths:\n  githubAPIURL: https://ghe.example/api/v3\n  vault:\n    addr: http://vault.example:8200\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Vault.Addr != "http://vault.example:8200" || cfg.GitHub.APIURL != "https://ghe.example/api/v3" {
+		t.Fatalf("vault.addr %q, github.apiURL %q; want the paths section's", cfg.Vault.Addr, cfg.GitHub.APIURL)
+	}
+	cfg, _, err = loadYAML(t, "vault:\n  addr: http://top:8200\npaths:\n  vault:\n    addr: http://vault.example:8200\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Vault.Addr != "http://top:8200" {
+		t.Fatalf("vault.addr %q; want the top-level one", cfg.Vault.Addr)
+	}
+}
+
+// TestDataDirIsTopLevelOnly: the data folder is one top-level key; the
+// paths and secrets sections do not take one of their own (it used to be
+// accepted there and silently ignored).
+func TestDataDirIsTopLevelOnly(t *testing.T) {
+	for _, sec := range []string{"paths", "secrets"} {
+		_, _, err := loadYAML(t, sec+":\n  dataDir: /somewhere\n")
+		if err == nil || !strings.Contains(err.Error(), "dataDir") {
+			t.Errorf("%s.dataDir: err = %v; want it refused", sec, err)
+		}
+	}
+}

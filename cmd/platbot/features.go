@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/access"
@@ -73,7 +73,7 @@ func newFeatures(ctx context.Context, app *App) (*features, error) {
 	}
 	if ccfg.GitHubHost == "" {
 		// GitHub URLs in locations must name the GitHub platbot talks to.
-		ccfg.GitHubHost = catalog.GitHubHostFor(cfg.GitHub.APIURL)
+		ccfg.GitHubHost = catalog.GitHubHostFor(apiURL)
 	}
 	if err := ccfg.Validate(); err != nil {
 		return nil, &ConfigError{File: cfg.path, Key: "catalog", Msg: err.Error()}
@@ -123,15 +123,16 @@ func (f *features) register(ctx context.Context, app *App) error {
 			return err
 		}
 	}
+	// One Install for the whole list: a schedule may name a job another
+	// feature handles. Its errors start with the feature's name, which is
+	// the configuration section to look at.
 	reg := bot.NewRegistry(app.Router, app.Sched)
-	for _, ft := range f.list() {
-		if err := reg.Install(ft); err != nil {
-			msg := err.Error()
-			if inner := errors.Unwrap(err); inner != nil {
-				msg = inner.Error() // Install prefixes the feature's name: the key says it
-			}
-			return &ConfigError{File: app.Cfg.path, Key: ft.Name(), Msg: msg}
+	if err := reg.Install(f.list()...); err != nil {
+		key, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok || strings.ContainsAny(key, " \n") {
+			key, msg = "", err.Error()
 		}
+		return &ConfigError{File: app.Cfg.path, Key: key, Msg: msg}
 	}
 	app.startup = append(app.startup, reg.Resume)
 	return nil

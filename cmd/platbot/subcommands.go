@@ -148,7 +148,7 @@ func cmdMigrate(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 const auditUsage = `audit verify [--anchors FILE] | audit export [--since T] [--until T] [--actor ID] [--action A]
 
   verify   walk the whole hash chain with the chain key and compare it with
-           the anchors (default the anchor file, audit.anchor_file); exit 1
+           the anchors (default the anchor file, audit.anchorFile); exit 1
            naming the first row that was edited, deleted or inserted out of
            order, or rewritten or truncated below an anchor (docs/audit.md)
   export   write events as JSON lines to standard output; T is RFC 3339

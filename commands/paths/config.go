@@ -22,8 +22,9 @@ type Config struct {
 	// the catalog's Template entities. Default examples/templates.
 	TemplatesDir string `yaml:"templatesDir"`
 	// DataDir holds the local development secret store and, by default,
-	// the local GitOps repository. Default .platbot.
-	DataDir string `yaml:"dataDir"`
+	// the local GitOps repository: the top-level dataDir, set by
+	// cmd/platbot (not a key of this section).
+	DataDir string `yaml:"-"`
 	// GitHubAPIURL is the GitHub API base (GITHUB_API_URL; "" = github.com).
 	GitHubAPIURL string      `yaml:"githubAPIURL"`
 	Vault        VaultConfig `yaml:"vault"`

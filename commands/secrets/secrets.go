@@ -114,8 +114,9 @@ type Config struct {
 	// GeneratedKey is the key a generated secret's rotation regenerates
 	// (default "password", as the new-db golden path writes it).
 	GeneratedKey string `yaml:"generatedKey"`
-	// DataDir holds the development-only store and key (default .platbot).
-	DataDir string `yaml:"dataDir"`
+	// DataDir holds the development-only store and key: the top-level
+	// dataDir, set by cmd/platbot (not a key of this section).
+	DataDir string `yaml:"-"`
 	// Labels are put on every pull request (default platbot, secrets).
 	Labels []string `yaml:"labels"`
 }
