@@ -189,7 +189,7 @@ func (f *features) buildAccess(app *App) error {
 	if acfg.Kubeconfig == "" {
 		acfg.Kubeconfig = cfg.Kube.Kubeconfig
 	}
-	issuers, err := access.KubeIssuers(acfg, app.Log)
+	issuers, err := kubeIssuers(acfg, app.Log)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "access.environments", Msg: err.Error()}
 	}

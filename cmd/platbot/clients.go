@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/platbot/platbot/commands/access"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
+	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/vault"
 
 	"k8s.io/client-go/rest"
@@ -114,4 +116,20 @@ func kubeRESTConfig(kubeconfig string) (*rest.Config, string, error) {
 		return rc, "in-cluster", nil
 	}
 	return nil, "", nil
+}
+
+// kubeIssuers builds the prod-access issuer of every environment: one
+// Kubernetes client per environment's cluster, from its kubeContext in the
+// access section's kubeconfig (else kube.kubeconfig, $KUBECONFIG or the
+// in-cluster config).
+func kubeIssuers(cfg access.Config, log *slog.Logger) (map[string]access.Issuer, error) {
+	out := make(map[string]access.Issuer, len(cfg.Environments))
+	for _, e := range cfg.Environments {
+		iss, err := kube.NewIssuerFromKubeconfig(cfg.Kubeconfig, e.KubeContext, kube.WithLogger(log), kube.WithServer(e.Server))
+		if err != nil {
+			return nil, fmt.Errorf("access: environment %s: %w", e.Name, err)
+		}
+		out[e.Name] = iss
+	}
+	return out, nil
 }

@@ -165,20 +165,6 @@ func New(cfg Config, d Deps) (*Access, error) {
 	return a, nil
 }
 
-// KubeIssuers builds a kube.Issuer for every environment from its
-// kubeContext in cfg.Kubeconfig (or $KUBECONFIG, or in-cluster config).
-func KubeIssuers(cfg Config, log *slog.Logger) (map[string]Issuer, error) {
-	out := make(map[string]Issuer, len(cfg.Environments))
-	for _, e := range cfg.Environments {
-		iss, err := kube.NewIssuerFromKubeconfig(cfg.Kubeconfig, e.KubeContext, kube.WithLogger(log), kube.WithServer(e.Server))
-		if err != nil {
-			return nil, fmt.Errorf("access: environment %s: %w", e.Name, err)
-		}
-		out[e.Name] = iss
-	}
-	return out, nil
-}
-
 // DryRunIssuers builds a kube.DryRunIssuer for every environment (demo
 // mode): requests run their whole course, and the requester is shown the
 // ServiceAccount, RoleBinding and expiry a real issuer would create.

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -233,7 +234,12 @@ const RequestTimeout = 15 * time.Second
 // in-cluster config when none exists; an empty context uses the current one.
 func NewIssuerFromKubeconfig(path, kubeContext string, opts ...IssuerOption) (*Issuer, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
+	// One file must exist; a list (a:b, as in KUBECONFIG) is merged the way
+	// kubectl merges it.
+	switch files := filepath.SplitList(path); {
+	case len(files) > 1:
+		rules.Precedence = files
+	case path != "":
 		rules.ExplicitPath = path
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}

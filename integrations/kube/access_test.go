@@ -318,6 +318,26 @@ func TestNewIssuerFromKubeconfig(t *testing.T) {
 	if _, err := NewIssuerFromKubeconfig(filepath.Join(t.TempDir(), "missing"), "prod-us"); err == nil {
 		t.Error("missing kubeconfig accepted")
 	}
+	// A KUBECONFIG-style list is merged as kubectl merges it: the EU
+	// context lives in a second file.
+	us := clientcmdapi.NewConfig()
+	us.Clusters["us"], us.AuthInfos["admin"], us.Contexts["prod-us"] = cfg.Clusters["us"], cfg.AuthInfos["admin"], cfg.Contexts["prod-us"]
+	eu := clientcmdapi.NewConfig()
+	eu.Clusters["eu"], eu.AuthInfos["admin"], eu.Contexts["prod-eu"] = cfg.Clusters["eu"], cfg.AuthInfos["admin"], cfg.Contexts["prod-eu"]
+	usPath, euPath := filepath.Join(t.TempDir(), "us"), filepath.Join(t.TempDir(), "eu")
+	if err := clientcmd.WriteToFile(*us, usPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := clientcmd.WriteToFile(*eu, euPath); err != nil {
+		t.Fatal(err)
+	}
+	iss, err = NewIssuerFromKubeconfig(usPath+string(filepath.ListSeparator)+euPath, "prod-eu")
+	if err != nil {
+		t.Fatalf("kubeconfig list: %v", err)
+	}
+	if c := iss.Cluster(); c.Server != "https://eu.example:6443" || !bytes.Equal(c.CAData, euCA) {
+		t.Errorf("cluster from the second file of the list = %+v", c)
+	}
 	_ = os.Remove(path)
 }
 
