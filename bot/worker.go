@@ -102,7 +102,13 @@ type Worker struct {
 
 	// inflight holds the ids of the jobs this worker is running.
 	inflightMu sync.Mutex
-	inflight   map[int64]bool
+	// claimMu is held from a claim to its begin, and by end: a run here
+	// that completes its job while the job is being claimed again (its
+	// lease lapsed) ends either before the claim (which then cannot see
+	// the done job) or after begin (which then sees it running and drops
+	// the claim), never in between, where the claim would run it twice.
+	claimMu  sync.Mutex
+	inflight map[int64]bool
 }
 
 // NewWorker returns a worker over the queue.
@@ -197,7 +203,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		job, err := w.opts.Queue.ClaimJob(ctx, w.owner, w.opts.Now(), w.opts.Lease)
+		job, began, err := w.claim(ctx)
 		if err != nil {
 			<-sem
 			if ctx.Err() != nil {
@@ -212,7 +218,7 @@ func (w *Worker) Run(ctx context.Context) {
 			w.sleep(ctx, w.idleFor(ctx))
 			continue
 		}
-		if !w.begin(job) {
+		if !began {
 			<-sem
 			continue
 		}
@@ -234,14 +240,14 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for {
-		job, err := w.opts.Queue.ClaimJob(ctx, w.owner, w.opts.Now(), w.opts.Lease)
+		job, began, err := w.claim(ctx)
 		if err != nil {
 			return n, fmt.Errorf("claim job: %w", err)
 		}
 		if job == nil {
 			return n, nil
 		}
-		if !w.begin(job) {
+		if !began {
 			continue
 		}
 		w.runOne(ctx, job)
@@ -281,6 +287,19 @@ func (w *Worker) Reclaim(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// claim claims the next due job and begins it (see begin) under claimMu.
+// began is false for a job that is running here already; job is nil when
+// none is due.
+func (w *Worker) claim(ctx context.Context) (job *store.Job, began bool, err error) {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	job, err = w.opts.Queue.ClaimJob(ctx, w.owner, w.opts.Now(), w.opts.Lease)
+	if err != nil || job == nil {
+		return job, false, err
+	}
+	return job, w.begin(job), nil
+}
+
 // begin records that this worker runs job, or returns false when it already
 // does: the job was claimed again because its lease lapsed while its run
 // here goes on. That run keeps the job (its lease owner is the same) and
@@ -297,6 +316,8 @@ func (w *Worker) begin(j *store.Job) bool {
 }
 
 func (w *Worker) end(id int64) {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
 	w.inflightMu.Lock()
 	delete(w.inflight, id)
 	w.inflightMu.Unlock()

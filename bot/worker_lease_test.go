@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -420,6 +421,70 @@ func TestJobClaimedAgainWhileRunningHereIsNotRunTwice(t *testing.T) {
 	w.Notify()
 	waitFor(t, "the worker claiming its running job again", func() bool { return mustJob(t, st, j.ID).Attempts == 2 })
 	close(release)
+	waitFor(t, "the job done", func() bool { return mustJob(t, st, j.ID).State == store.JobDone })
+	stop()
+	<-ran
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1", n)
+	}
+}
+
+// raceQueue holds the worker's claim of attempt 2 until the run of attempt
+// 1 has recorded its completion: the window in which that run ends while
+// its job is being claimed again.
+type raceQueue struct {
+	*store.Store
+	reclaimed, completed chan struct{}
+	once                 sync.Once
+}
+
+func (q *raceQueue) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (*store.Job, error) {
+	j, err := q.Store.ClaimJob(ctx, owner, now, lease)
+	if j != nil && j.Attempts == 2 {
+		close(q.reclaimed)
+		select {
+		case <-q.completed:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return j, err
+}
+
+func (q *raceQueue) CompleteJob(ctx context.Context, id int64, owner string) error {
+	err := q.Store.CompleteJob(ctx, id, owner)
+	q.once.Do(func() { close(q.completed) })
+	return err
+}
+
+func TestJobCompletedWhileClaimedAgainIsNotRunTwice(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "db"))
+	q := &raceQueue{Store: st, reclaimed: make(chan struct{}), completed: make(chan struct{})}
+	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	w := bot.NewWorker(bot.WorkerOptions{Queue: q, Now: clk.Now, Lease: time.Minute, Heartbeat: 20 * time.Second})
+	var runs atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
+	w.Handle("step", func(ctx context.Context, _ json.RawMessage) error {
+		if runs.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+		return nil
+	})
+	if _, err := w.Enqueue(ctx, bot.JobSpec{Kind: "step"}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { w.Run(runCtx); close(ran) }()
+	<-started
+	j := onlyJob(t, st)
+	if _, err := st.ExpireJobLeases(ctx, []string{j.LeaseOwner}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify()
+	<-q.reclaimed
+	close(release) // the first run completes while the claim is in flight
 	waitFor(t, "the job done", func() bool { return mustJob(t, st, j.ID).State == store.JobDone })
 	stop()
 	<-ran
