@@ -388,16 +388,22 @@ func TestKilledWorkerJobResumesAtRestart(t *testing.T) {
 	}
 }
 
-// TestJobClaimedAgainWhileRunningHereIsNotRunTwice: when a job's lease
-// lapses while its run on this worker goes on (renewals failed for a whole
-// lease) and the same worker claims it again, the second claim is dropped:
-// the run in progress finishes it, once.
-func TestJobClaimedAgainWhileRunningHereIsNotRunTwice(t *testing.T) {
+// claimedAgain runs one job whose handler blocks until the test lets it
+// go, makes its lease lapse while it runs, and wakes the worker, which
+// claims it again. reclaimed returns once the new claim is under way;
+// finish lets the first run end and returns how many times the handler
+// ran. queue wraps the store the worker uses (nil: the store itself).
+func claimedAgain(t *testing.T, queue func(*store.Store) bot.Queue) (st *store.Store, job int64, finish func() int32) {
+	t.Helper()
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "db"))
+	st = openStore(t, filepath.Join(t.TempDir(), "db"))
+	var q bot.Queue = st
+	if queue != nil {
+		q = queue(st)
+	}
 	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	// No renewal happens during the test: the heartbeat is 20 s.
-	w := bot.NewWorker(bot.WorkerOptions{Queue: st, Now: clk.Now, Lease: time.Minute, Heartbeat: 20 * time.Second})
+	w := bot.NewWorker(bot.WorkerOptions{Queue: q, Now: clk.Now, Lease: time.Minute, Heartbeat: 20 * time.Second})
 	var runs atomic.Int32
 	started, release := make(chan struct{}), make(chan struct{})
 	w.Handle("step", func(ctx context.Context, _ json.RawMessage) error {
@@ -419,12 +425,23 @@ func TestJobClaimedAgainWhileRunningHereIsNotRunTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Notify()
-	waitFor(t, "the worker claiming its running job again", func() bool { return mustJob(t, st, j.ID).Attempts == 2 })
-	close(release)
-	waitFor(t, "the job done", func() bool { return mustJob(t, st, j.ID).State == store.JobDone })
-	stop()
-	<-ran
-	if n := runs.Load(); n != 1 {
+	return st, j.ID, func() int32 {
+		close(release)
+		waitFor(t, "the job done", func() bool { return mustJob(t, st, j.ID).State == store.JobDone })
+		stop()
+		<-ran
+		return runs.Load()
+	}
+}
+
+// TestJobClaimedAgainWhileRunningHereIsNotRunTwice: when a job's lease
+// lapses while its run on this worker goes on (renewals failed for a whole
+// lease) and the same worker claims it again, the second claim is dropped:
+// the run in progress finishes it, once.
+func TestJobClaimedAgainWhileRunningHereIsNotRunTwice(t *testing.T) {
+	st, id, finish := claimedAgain(t, nil)
+	waitFor(t, "the worker claiming its running job again", func() bool { return mustJob(t, st, id).Attempts == 2 })
+	if n := finish(); n != 1 {
 		t.Fatalf("handler ran %d times, want 1", n)
 	}
 }
@@ -456,39 +473,13 @@ func (q *raceQueue) CompleteJob(ctx context.Context, id int64, owner string) err
 	return err
 }
 
+// TestJobCompletedWhileClaimedAgainIsNotRunTwice: the first run completes
+// its job while the new claim is in flight; the claim must not run it again.
 func TestJobCompletedWhileClaimedAgainIsNotRunTwice(t *testing.T) {
-	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "db"))
-	q := &raceQueue{Store: st, reclaimed: make(chan struct{}), completed: make(chan struct{})}
-	clk := bottest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	w := bot.NewWorker(bot.WorkerOptions{Queue: q, Now: clk.Now, Lease: time.Minute, Heartbeat: 20 * time.Second})
-	var runs atomic.Int32
-	started, release := make(chan struct{}), make(chan struct{})
-	w.Handle("step", func(ctx context.Context, _ json.RawMessage) error {
-		if runs.Add(1) == 1 {
-			close(started)
-		}
-		<-release
-		return nil
-	})
-	if _, err := w.Enqueue(ctx, bot.JobSpec{Kind: "step"}); err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() { w.Run(runCtx); close(ran) }()
-	<-started
-	j := onlyJob(t, st)
-	if _, err := st.ExpireJobLeases(ctx, []string{j.LeaseOwner}, clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	w.Notify()
+	q := &raceQueue{reclaimed: make(chan struct{}), completed: make(chan struct{})}
+	_, _, finish := claimedAgain(t, func(st *store.Store) bot.Queue { q.Store = st; return q })
 	<-q.reclaimed
-	close(release) // the first run completes while the claim is in flight
-	waitFor(t, "the job done", func() bool { return mustJob(t, st, j.ID).State == store.JobDone })
-	stop()
-	<-ran
-	if n := runs.Load(); n != 1 {
+	if n := finish(); n != 1 { // the first run completes while the claim is in flight
 		t.Fatalf("handler ran %d times, want 1", n)
 	}
 }
