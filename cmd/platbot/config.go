@@ -170,10 +170,13 @@ func (e *ConfigError) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " line %d", e.Line)
 	}
+	msg := e.Msg
 	if e.Key != "" {
 		b.WriteString(": " + e.Key)
+		// A feature's own errors start with its name, which Key already says.
+		msg = strings.TrimPrefix(msg, e.Key+": ")
 	}
-	b.WriteString(": " + e.Msg)
+	b.WriteString(": " + msg)
 	return b.String()
 }
 

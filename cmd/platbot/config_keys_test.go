@@ -405,3 +405,16 @@ func TestDataDirIsTopLevelOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigErrorSaysTheSectionOnce: a feature's error that starts with its
+// own name is not prefixed with it a second time.
+func TestConfigErrorSaysTheSectionOnce(t *testing.T) {
+	e := &ConfigError{File: "platbot.yaml", Key: "secrets", Msg: "secrets: publicURL \"http://x\" must use https"}
+	if got, want := e.Error(), `config platbot.yaml: secrets: publicURL "http://x" must use https`; got != want {
+		t.Errorf("Error() = %q; want %q", got, want)
+	}
+	e = &ConfigError{File: "platbot.yaml", Key: "cost.prometheus", Msg: "url is not absolute"}
+	if got, want := e.Error(), "config platbot.yaml: cost.prometheus: url is not absolute"; got != want {
+		t.Errorf("Error() = %q; want %q", got, want)
+	}
+}
