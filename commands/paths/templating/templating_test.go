@@ -474,3 +474,29 @@ func TestValuesAreJSONData(t *testing.T) {
 		t.Fatalf("channel value: %v", err)
 	}
 }
+
+func TestConversions(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{nil, false}, {false, false}, {"", false}, {0, false}, {int64(0), false}, {[]any{}, false},
+		{true, true}, {"false", true}, {map[string]any{}, true}, {[]any{nil}, true}, {2.5, true},
+	} {
+		if got := IsTruthy(c.v); got != c.want {
+			t.Errorf("IsTruthy(%#v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+	if got := Text([]any{"a", 3, 2.5, nil}); got != "a,3,2.5," {
+		t.Errorf("Text(list) = %q", got)
+	}
+	if n, ok := Int(3.0); !ok || n != 3 {
+		t.Errorf("Int(3.0) = %d, %v", n, ok)
+	}
+	if _, ok := Int(3.5); ok {
+		t.Error("Int(3.5) is not a whole number")
+	}
+	if !Has("a {%- if x %}b{% endif %}") || !Has("${{ x }}") || Has("{{ x }}") {
+		t.Error("Has misjudges template syntax")
+	}
+}
