@@ -1,0 +1,31 @@
+package templating
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestCheckNamesTheLine(t *testing.T) {
+	e := New(Options{})
+	if err := e.Check("ok", "a ${{ parameters.x | dump }}\n{%- if parameters.y %}b{% endif %}"); err != nil {
+		t.Fatalf("Check(valid) = %v", err)
+	}
+	err := e.Check("skeleton/README.md", "line one\n{% if parameters.y %}\nno end\n")
+	var te *Error
+	if !errors.As(err, &te) || te.Template != "skeleton/README.md" {
+		t.Fatalf("Check(unclosed if) = %v, want an *Error naming the file", err)
+	}
+}
+
+func TestRefs(t *testing.T) {
+	e := New(Options{})
+	src := `${{ parameters.name | lower }} ${{ steps['fetch-base'].output.files }} {% set x = parameters.y %}${{ x.z }}
+{% for item in parameters.list %}${{ item.a }}${{ loop.index }}{% endfor %}${{ each.value + user.entity.metadata.name }}
+${{ range(3) }} ${{ "parameters.quoted" }} {% if secrets.token is defined %}{% endif %}`
+	got := e.Refs(src)
+	want := []string{"parameters.name", "steps.fetch-base.output.files", "parameters.y", "parameters.list", "each.value", "user.entity.metadata.name", "secrets.token"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Refs = %q\nwant   %q", got, want)
+	}
+}
