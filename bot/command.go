@@ -50,6 +50,13 @@ type Command struct {
 	// (uniqueness, cross-field rules). It runs before Slack is answered:
 	// keep it fast and free of side effects.
 	Validate func(ctx context.Context, req *Request, v Values) FieldErrors
+	// Suggest lists the options of a FieldExternal/FieldMultiExternal field
+	// for what the user typed (Slack block_suggestion, answered
+	// synchronously: keep it fast). The router also uses it to check a
+	// submitted external value: a value is valid only if
+	// Suggest(ctx, req, field, value) returns an option with exactly that
+	// Value.
+	Suggest func(ctx context.Context, req *Request, fieldID, query string) ([]Option, error)
 	// Submit does the work of a valid submission. It runs as a durable job
 	// after Slack has been answered; return a FieldErrors or UserError to
 	// tell the user what to fix.

@@ -20,6 +20,15 @@ const (
 	FieldNumber      FieldKind = "number"       // integer or decimal within Min/Max
 	FieldBool        FieldKind = "bool"         // a checkbox
 	FieldUser        FieldKind = "user"         // a workspace user
+	// FieldExternal is one value whose options come from Command.Suggest as
+	// the user types (Slack external_select).
+	FieldExternal FieldKind = "external"
+	// FieldMultiExternal is several values from the same source (Slack
+	// multi_external_select).
+	FieldMultiExternal FieldKind = "multi_external"
+	// FieldSecret is one line whose value is a secret: never logged,
+	// audited, stored raw or echoed back.
+	FieldSecret FieldKind = "secret"
 )
 
 // Option is one choice of a select.
@@ -55,6 +64,19 @@ type Field struct {
 	// (so equal values can be correlated, never read). Secrets themselves
 	// never go through a form at all.
 	Sensitive bool `json:"sensitive,omitempty"`
+	// Dispatch makes a change of this field rebuild the form (a select that
+	// controls which other fields exist). Slack: dispatch_action on the
+	// input block; its block_actions makes the router call Command.Form
+	// again with Request.FormValues = the values entered so far and the
+	// transport views.update's the modal (entered values kept). Shell:
+	// after this answer the form is rebuilt and the fields not yet answered
+	// are asked.
+	Dispatch bool `json:"dispatch,omitempty"`
+	// Page is the 0-based page of the field (see Form.Pages).
+	Page int `json:"page,omitempty"`
+	// MinQuery is the fewest characters typed before Suggest is asked
+	// (external kinds).
+	MinQuery int `json:"min_query,omitempty"`
 }
 
 // Form is a set of fields with a title. ID names the command whose Submit
@@ -67,6 +89,16 @@ type Form struct {
 	Intro      string  `json:"intro,omitempty"`
 	Fields     []Field `json:"fields"`
 	State      string  `json:"state,omitempty"`
+	// Pages titles the form's pages when it has more than one. Slack: one
+	// modal per page, the submit button says "Next" until the last page,
+	// where SubmitText applies; a page's submission is validated (field
+	// rules + Command.Validate with all values so far) and answered with
+	// response_action "update" showing the next page; a "Back" button on
+	// pages after the first shows the previous page again with its values.
+	// Values of earlier pages travel in the view's private_metadata (secret
+	// values sealed with the router's Sealer). Shell: pages are asked in
+	// order under their titles.
+	Pages []string `json:"pages,omitempty"`
 }
 
 // Field returns the field with the id, or nil.

@@ -43,6 +43,10 @@ type RouterOptions struct {
 	// Denial renders a denial for the user; a plain sentence naming the rule
 	// and whom to ask when nil.
 	Denial func(action string, res Resource, d Decision) Message
+	// Sealer seals secret form values in job payloads and between the
+	// pages of a form; a per-process random key when nil (sealed values
+	// then do not survive a restart).
+	Sealer Sealer
 }
 
 // Router turns requests into policy-checked, audited command runs, and
@@ -81,12 +85,19 @@ func NewRouter(opts RouterOptions) *Router {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	if r.opts.Sealer == nil {
+		r.opts.Sealer = NewRandomSealer()
+	}
 	r.worker = NewWorker(WorkerOptions{Queue: opts.Queue, Logger: opts.Logger, Now: r.now})
 	r.worker.Handle(JobCommand, r.runCommandJob)
 	r.worker.Handle(JobSubmit, r.runSubmitJob)
 	r.worker.Handle(JobAction, r.runActionJob)
 	return r
 }
+
+// Sealer returns the router's Sealer, so features seal the secrets of their
+// durable runs with the same key.
+func (r *Router) Sealer() Sealer { return r.opts.Sealer }
 
 // Worker returns the router's durable job worker.
 func (r *Router) Worker() *Worker { return r.worker }

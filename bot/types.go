@@ -57,6 +57,12 @@ type Request struct {
 	ResponseURL string    `json:"response_url,omitempty"`
 	TriggerID   string    `json:"trigger_id,omitempty"`
 	Received    time.Time `json:"received"`
+	// FormValues are the values entered so far when a form is rebuilt: on a
+	// Dispatch change, a page change, validation and submission. nil when
+	// the form is first opened.
+	// Never serialised: secret values must not reach a job payload in the
+	// clear (the router seals them and sets FormValues again when it runs).
+	FormValues Values `json:"-"`
 
 	msgr Messenger
 }
