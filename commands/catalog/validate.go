@@ -37,20 +37,26 @@ func canonicalKind(k string) string {
 // test in backstage_validators_test.go holds their published test vectors.
 var (
 	objectNameRE = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
-	dnsLabelRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	tagRE        = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
-	kindRE       = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
-	versionRE    = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
+	// Runs of dashes inside a DNS label are allowed, as in the IDN
+	// A-label xn--bcher-kva: Backstage's isValidDnsLabel has allowed them
+	// since catalog-model 1.3.0 (a namespace a--b, a key prefix a--b.c/).
+	dnsLabelRE = regexp.MustCompile(`^[a-z0-9]+(?:-+[a-z0-9]+)*$`)
+	tagRE      = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
+	kindRE     = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
+	versionRE  = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
 )
 
-// Messages of the naming rules, in Backstage's words.
+// Messages of the naming rules, in Backstage's words where they are
+// precise enough (its namespace and tag messages both say "separated by
+// [-]", but only a tag refuses a run of dashes).
 const (
 	nameRule       = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
-	namespaceRule  = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
-	tagRule        = "a string that is sequences of [a-z0-9+#:] separated by [-], at most 63 characters in total"
+	namespaceRule  = "a string that is sequences of [a-z0-9] separated by one or more [-], at most 63 characters in total"
+	tagRule        = "a string that is sequences of [a-z0-9+#:] separated by single [-], at most 63 characters in total"
 	kindRule       = "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 characters in total"
-	keyRule        = "[prefix/]name, the prefix a DNS subdomain (dot-separated sequences of [a-z0-9] separated by single [-], at most 253 characters) and the name " + nameRule
-	apiVersionRule = "[prefix/]version, the prefix a DNS subdomain (dot-separated sequences of [a-z0-9] separated by single [-], at most 253 characters) and the version a sequence of [a-zA-Z0-9], at most 63 characters"
+	subdomainRule  = "a DNS subdomain: dot-separated labels, each sequences of [a-z0-9] separated by one or more [-] and at most 63 characters, at most 253 characters in total"
+	keyRule        = "[prefix/]name, the prefix " + subdomainRule + ", and the name " + nameRule
+	apiVersionRule = "[prefix/]version, the prefix " + subdomainRule + ", and the version a sequence of [a-zA-Z0-9], at most 63 characters"
 	urlRule        = "a string that is a valid url"
 )
 
@@ -68,12 +74,12 @@ func ValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && tagRE.Match
 // validKind is Backstage's isValidKind: the format of any kind, known or not.
 func validKind(s string) bool { return len(s) >= 1 && len(s) <= 63 && kindRE.MatchString(s) }
 
-// validDNSLabel is RFC 1123's label: sequences of [a-z0-9] separated by
-// single dashes, at most 63 characters.
+// validDNSLabel is Backstage's isValidDnsLabel: sequences of [a-z0-9]
+// separated by one or more dashes, at most 63 characters.
 func validDNSLabel(s string) bool { return len(s) >= 1 && len(s) <= 63 && dnsLabelRE.MatchString(s) }
 
-// validDNSSubdomain is RFC 1123's subdomain: dot-separated DNS labels, at
-// most 253 characters.
+// validDNSSubdomain is Backstage's isValidDnsSubdomain: dot-separated DNS
+// labels, at most 253 characters.
 func validDNSSubdomain(s string) bool {
 	if len(s) < 1 || len(s) > 253 {
 		return false

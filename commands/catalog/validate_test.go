@@ -223,7 +223,7 @@ func TestNameRules(t *testing.T) {
 			t.Errorf("ValidName(%q) = %v", name, !ok)
 		}
 	}
-	for ns, ok := range map[string]bool{"default": true, "team-a": true, "a--b": false, "Team": false, "a_b": false, "-a": false} {
+	for ns, ok := range map[string]bool{"default": true, "team-a": true, "a--b": true, "a-": false, "Team": false, "a_b": false, "-a": false} {
 		if ValidNamespace(ns) != ok {
 			t.Errorf("ValidNamespace(%q) = %v", ns, !ok)
 		}
