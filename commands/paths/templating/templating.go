@@ -231,8 +231,11 @@ func (e *Engine) renderValue(ctx context.Context, name string, input any, data m
 // is undefined.
 func (e *Engine) renderInputString(ctx context.Context, name, s string, data map[string]any) (any, bool, error) {
 	if inner, ok := e.soleExpression(s); ok {
-		start := e.cfg.VariableStartString
-		wrapped := start + " (" + inner + ") | dump " + e.cfg.VariableEndString
+		// Backstage renders ${{ (expr) | dump }}; gonja cannot parse a
+		// conditional expression in parentheses, so the value is bound
+		// with set first, which reads the same expression grammar as ${{ }}.
+		wrapped := e.cfg.BlockStartString + " set " + soleVar + " = " + inner + " " + e.cfg.BlockEndString +
+			e.cfg.VariableStartString + " " + soleVar + " | dump " + e.cfg.VariableEndString
 		out, err := e.render(ctx, name, wrapped, data)
 		if err != nil {
 			return nil, false, err
@@ -257,6 +260,9 @@ func (e *Engine) renderInputString(ctx context.Context, name, s string, data map
 	}
 	return out, true, nil
 }
+
+// soleVar holds a sole expression's value while it is dumped.
+const soleVar = "__platbot_sole"
 
 // soleExpression reports whether s is exactly one variable tag with nothing
 // around it (Backstage's isSingleTemplateString) and returns its inside.

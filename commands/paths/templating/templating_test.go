@@ -500,3 +500,20 @@ func TestConversions(t *testing.T) {
 		t.Error("Has misjudges template syntax")
 	}
 }
+
+func TestSoleConditionalExpressionKeepsItsType(t *testing.T) {
+	e := New(Options{})
+	for _, c := range []struct {
+		in   string
+		want any
+	}{
+		{"${{ parameters.dir if parameters.dir else 'notes' }}", "notes"},
+		{"${{ parameters.n if parameters.n else 3 }}", 3},
+		{"${{ [parameters.dir] if parameters.dir else [] }}", []any{}},
+	} {
+		got, _, err := e.RenderValue(context.Background(), "x", c.in, Values{"parameters": map[string]any{"dir": ""}})
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s = %#v, %v; want %#v", c.in, got, err, c.want)
+		}
+	}
+}
