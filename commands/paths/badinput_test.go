@@ -75,7 +75,7 @@ spec:
       input:
         title: 'note: ${{ parameters.name }}'
 `,
-	"new-note/skeleton/${{ values.name }}.yaml": "kind: Note\nmetadata:\n  name: ${{ values.name }}\ndescription: ${{ values.description }}\n",
+	"new-note/skeleton/${{ values.name }}.yaml": "kind: Note\nmetadata:\n  name: ${{ values.name }}\ndescription: ${{ values.description | dump }}\n",
 	"escape/template.yaml": `apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata:
@@ -210,6 +210,9 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(errs)
 		}
 		e.drain()
+		if len(e.runs()) == 0 {
+			t.Fatalf("no run: %s", e.msgr.Last().Text())
+		}
 		r := e.runs()[0]
 		if r.State != RunSucceeded {
 			t.Fatalf("run %s: %s", r.State, r.Error)

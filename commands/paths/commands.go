@@ -9,9 +9,9 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
 )
 
@@ -354,7 +354,7 @@ func (p *Paths) params(id *catalog.Identity, t *template.Template, v bot.Values)
 	op := t.Pages.OwnerProperty()
 	owner := ""
 	if op != nil {
-		owner = expr.ToString(params[op.Name])
+		owner = templating.Text(params[op.Name])
 	}
 	if owner == "" {
 		owner = id.Team()
@@ -383,7 +383,7 @@ func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *template.Templ
 		Params: params, Files: map[string]string{}, Created: p.now().UTC(),
 	}
 	if np := t.Pages.NameProperty(); np != nil {
-		r.Name = expr.ToString(params[np.Name])
+		r.Name = templating.Text(params[np.Name])
 	}
 	return r
 }

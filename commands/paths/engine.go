@@ -11,8 +11,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/actions"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
 )
 
@@ -47,7 +47,7 @@ func (p *Paths) enqueueStep(ctx context.Context, r *Run) error {
 func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *template.Template, params map[string]any, owner string) (*Run, error) {
 	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
 	r.State = RunRunning
-	steps, err := expandSteps(t, r)
+	steps, err := p.expandSteps(ctx, t, r)
 	if err != nil {
 		return nil, &actions.StepError{Msg: "the template's steps could not be prepared: " + err.Error(), Hint: "Tell the template's owners (" + t.Owner + ")."}
 	}
@@ -187,14 +187,14 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	s := r.Steps[i]
 	spec := t.Steps[s.Index]
 	log := p.log.With("run", r.ID, "step", s.Key, "action", s.Action)
-	scope := r.scope(t, i, nil)
+	scope := p.scope(r, t, i, nil)
 
 	if spec.If != nil {
-		cond, err := expr.Eval(spec.If, scope)
+		run, err := p.evalIf(ctx, s.Key, spec.If, scope)
 		if err != nil {
 			return p.fail(ctx, r, i, &actions.StepError{Msg: "its condition could not be evaluated: " + err.Error()})
 		}
-		if !expr.Truthy(cond) {
+		if !run {
 			s.State, s.Finished = StepSkipped, p.now().UTC()
 			if err := p.save(ctx, r); err != nil {
 				return err
@@ -215,15 +215,11 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	p.updateProgress(ctx, r)
 	log.Info("step started", "attempt", s.Attempts)
 
-	in, err := expr.Eval(spec.Input, scope)
+	input, err := p.evalInput(ctx, s.Key, spec.Input, scope)
 	if err != nil {
 		return p.fail(ctx, r, i, &actions.StepError{Msg: "its input could not be evaluated: " + err.Error(), Hint: "This is a problem in the template; tell its owners (" + t.Owner + ")."})
 	}
-	input, _ := in.(map[string]any)
-	if input == nil {
-		input = map[string]any{}
-	}
-	sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), RawInput: spec.Input, Scope: scope}
+	sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
 	if sc.Files == nil {
 		sc.Files = map[string]string{}
 	}
@@ -265,7 +261,7 @@ func (p *Paths) advance(ctx context.Context, r *Run) error {
 // finish marks a run succeeded and shows its output links.
 func (p *Paths) finish(ctx context.Context, r *Run) error {
 	if t, err := p.runTemplate(ctx, r); err == nil {
-		r.Links = outputLinks(t, r)
+		r.Links = p.outputLinks(ctx, t, r)
 	}
 	r.State, r.Finished, r.Error = RunSucceeded, p.now().UTC(), ""
 	if err := p.save(ctx, r); err != nil {
@@ -323,7 +319,7 @@ func auditOutput(out map[string]any) map[string]any {
 	keep := map[string]any{}
 	for k, v := range out {
 		if k == "files" {
-			keep["files"] = len(expr.ToStrings(v))
+			keep["files"] = len(templating.Strings(v))
 			continue
 		}
 		keep[k] = v
@@ -348,29 +344,30 @@ func effectOf(action string, o map[string]any) []string {
 	switch action {
 	case actions.VaultKV:
 		return []string{fmt.Sprintf("Generated credentials are stored at `%s` in the %s, readable only by role `%s` (policy `%s`).",
-			expr.ToString(o["path"]), expr.ToString(o["store"]), expr.ToString(o["role"]), expr.ToString(o["policy"]))}
+			templating.Text(o["path"]), templating.Text(o["store"]), templating.Text(o["role"]), templating.Text(o["policy"]))}
 	case actions.CatalogRegister:
-		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", expr.ToString(o["entityRef"]), expr.ToString(o["catalogInfoPath"]))}
+		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", templating.Text(o["entityRef"]), templating.Text(o["catalogInfoPath"]))}
 	}
 	return nil
 }
 
 // outputLinks evaluates the template's output.links for a finished run.
-func outputLinks(t *template.Template, r *Run) []Link {
-	sc := r.scope(t, len(r.Steps), nil)
+func (p *Paths) outputLinks(ctx context.Context, t *template.Template, r *Run) []Link {
+	sc := p.scope(r, t, len(r.Steps), nil)
 	var out []Link
-	for _, l := range t.Links {
-		v, err := expr.Eval(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef}, sc)
+	for i, l := range t.Links {
+		v, _, err := p.tmpl.RenderValue(ctx, fmt.Sprintf("output link %d", i+1), map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef}, sc)
 		if err != nil {
+			p.log.Warn("output link", "run", r.ID, "link", i+1, "err", err)
 			continue
 		}
-		m := v.(map[string]any)
-		link := Link{Title: expr.ToString(m["title"])}
+		m, _ := v.(map[string]any)
+		link := Link{Title: templating.Text(m["title"])}
 		switch {
-		case expr.ToString(m["url"]) != "":
-			link.URL = expr.ToString(m["url"])
-		case expr.ToString(m["entityRef"]) != "":
-			link.Text = expr.ToString(m["entityRef"])
+		case templating.Text(m["url"]) != "":
+			link.URL = templating.Text(m["url"])
+		case templating.Text(m["entityRef"]) != "":
+			link.Text = templating.Text(m["entityRef"])
 		default:
 			continue
 		}
@@ -585,17 +582,17 @@ func stepSummary(s *Step) string {
 	o := s.Output
 	switch s.Action {
 	case actions.FetchTemplate:
-		return fmt.Sprintf("%d file(s)", len(expr.ToStrings(o["files"])))
+		return fmt.Sprintf("%d file(s)", len(templating.Strings(o["files"])))
 	case actions.CatalogRegister:
-		return "`" + bot.UserText(expr.ToString(o["entityRef"])).Mrkdwn() + "`"
+		return "`" + bot.UserText(templating.Text(o["entityRef"])).Mrkdwn() + "`"
 	case actions.VaultKV:
-		d := "`" + bot.UserText(expr.ToString(o["path"])).Mrkdwn() + "`"
-		if expr.ToString(o["label"]) == "development-only" {
+		d := "`" + bot.UserText(templating.Text(o["path"])).Mrkdwn() + "`"
+		if templating.Text(o["label"]) == "development-only" {
 			d += " (development-only local store)"
 		}
 		return d
 	case actions.PublishPR:
-		if u := expr.ToString(o["remoteUrl"]); u != "" {
+		if u := templating.Text(o["remoteUrl"]); u != "" {
 			return bot.Link(u, "pull request")
 		}
 	}

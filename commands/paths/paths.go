@@ -42,7 +42,9 @@ import (
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
 )
 
@@ -128,6 +130,8 @@ type Paths struct {
 	now     func() time.Time
 	source  TemplateSource
 	actions map[string]actions.Action
+	// tmpl renders the ${{ }} of step inputs, names, conditions and links.
+	tmpl *templating.Engine
 	// approvals are the templates' approvals (record KindApproval).
 	approvals *approval.Flow[templateApproval]
 
@@ -167,9 +171,11 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	if p.source == nil {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
+	p.tmpl = templating.New(templating.Options{})
 	p.actions = actions.New(actions.Deps{
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
-		Vault: actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
+		Engines: skeleton.Engines{Std: p.tmpl, Cookiecutter: templating.New(templating.Options{Cookiecutter: true})},
+		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 	})
 	return p, nil
 }

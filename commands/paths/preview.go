@@ -9,7 +9,6 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/actions"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
@@ -26,7 +25,7 @@ type Preview struct {
 
 // Plan computes a dry run of the template for the parameters.
 func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Preview, error) {
-	steps, err := expandSteps(t, r)
+	steps, err := p.expandSteps(ctx, t, r)
 	if err != nil {
 		return nil, err
 	}
@@ -36,30 +35,26 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 	var effects []string
 	for i, s := range r.Steps {
 		spec := t.Steps[s.Index]
-		scope := r.scope(t, i, planned)
+		scope := p.scope(r, t, i, planned)
 		if spec.If != nil {
-			cond, err := expr.Eval(spec.If, scope)
+			run, err := p.evalIf(ctx, s.Key, spec.If, scope)
 			if err != nil {
 				return nil, fmt.Errorf("step %s condition: %w", s.Name, err)
 			}
-			if !expr.Truthy(cond) {
+			if !run {
 				pv.Effects = append(pv.Effects, fmt.Sprintf("%s: skipped (its condition is false)", s.Name))
 				continue
 			}
 		}
-		in, err := expr.Eval(spec.Input, scope)
+		input, err := p.evalInput(ctx, s.Key, spec.Input, scope)
 		if err != nil {
 			return nil, fmt.Errorf("step %s input: %w", s.Name, err)
-		}
-		input, _ := in.(map[string]any)
-		if input == nil {
-			input = map[string]any{}
 		}
 		a := p.actions[s.Action]
 		if a == nil {
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
 		}
-		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope}
+		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
 		pl, err := a.Plan(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)

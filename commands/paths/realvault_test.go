@@ -11,7 +11,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/platbot/platbot/bot/bottest"
-	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/integrations/testenv"
 	"github.com/platbot/platbot/integrations/vault"
 )
@@ -107,10 +107,10 @@ func TestNewDBOnRealVault(t *testing.T) {
 		if err != nil || role == nil {
 			t.Fatalf("role: %v", err)
 		}
-		if got := expr.ToString(role.Data["token_policies"]); got != "payments-orders-db-"+env+"-db-read" {
+		if got := templating.Text(role.Data["token_policies"]); got != "payments-orders-db-"+env+"-db-read" {
 			t.Fatalf("%s role policies %s", env, got)
 		}
-		if got := expr.ToString(role.Data["bound_service_account_namespaces"]); got != "payments-"+env {
+		if got := templating.Text(role.Data["bound_service_account_namespaces"]); got != "payments-"+env {
 			t.Fatalf("%s role namespaces %s", env, got)
 		}
 	}

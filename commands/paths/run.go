@@ -4,18 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
 )
 
@@ -64,8 +66,8 @@ type Run struct {
 	Steps  []*Step        `json:"steps"`
 	// Files are the rendered files so far (no secrets ever: the vault:kv
 	// step generates credentials and writes them straight to the store).
-	Files map[string]string `json:"files,omitempty"`
-	Links []Link            `json:"links,omitempty"`
+	Files fileSet `json:"files,omitempty"`
+	Links []Link  `json:"links,omitempty"`
 
 	// Gen counts retries; step jobs of an older generation are ignored.
 	Gen      int       `json:"gen"`
@@ -140,7 +142,7 @@ func (r *Run) team() string {
 // scope is what the expressions of step i see (i < 0: before any step).
 // outputs, when set, replaces the recorded step outputs (a dry run's
 // planned outputs).
-func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any) expr.Scope {
+func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any) templating.Values {
 	steps := map[string]any{}
 	for j, s := range r.Steps {
 		if i >= 0 && j >= i {
@@ -175,8 +177,9 @@ func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any)
 			agg[k] = append(l, v)
 		}
 	}
-	sc := expr.Scope{
+	sc := templating.Values{
 		"parameters": r.Params,
+		"secrets":    map[string]any{},
 		"steps":      steps,
 		"user": map[string]any{
 			"id": r.Requester.ID, "name": r.Requester.Name, "email": r.Requester.Email,
@@ -193,19 +196,19 @@ func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any)
 
 // expandSteps lists a run's steps: one per template step, one per item of
 // an "each" step. Names are rendered now; inputs when each step runs.
-func expandSteps(t *template.Template, r *Run) ([]*Step, error) {
+func (p *Paths) expandSteps(ctx context.Context, t *template.Template, r *Run) ([]*Step, error) {
 	var out []*Step
 	for i, s := range t.Steps {
 		base := r.scope(t, -1, nil)
 		if s.Each == nil {
-			name, err := renderName(s, base)
+			name, err := p.renderName(ctx, s, base)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, &Step{Key: s.ID, ID: s.ID, Index: i, Name: name, Action: s.Action, State: StepPending})
 			continue
 		}
-		items, err := expr.Eval(s.Each, base)
+		items, _, err := p.tmpl.RenderValue(ctx, "step "+s.ID+" each", s.Each, base)
 		if err != nil {
 			return nil, fmt.Errorf("step %s each: %w", s.ID, err)
 		}
@@ -225,12 +228,12 @@ func expandSteps(t *template.Template, r *Run) ([]*Step, error) {
 		}
 		for _, e := range each {
 			base["each"] = e
-			name, err := renderName(s, base)
+			name, err := p.renderName(ctx, s, base)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, &Step{
-				Key: s.ID + "[" + expr.ToString(e["value"]) + "]", ID: s.ID, Index: i, Name: name,
+				Key: s.ID + "[" + templating.Text(e["value"]) + "]", ID: s.ID, Index: i, Name: name,
 				Action: s.Action, Each: e, State: StepPending,
 			})
 		}
@@ -238,24 +241,51 @@ func expandSteps(t *template.Template, r *Run) ([]*Step, error) {
 	return out, nil
 }
 
-func renderName(s template.StepSpec, sc expr.Scope) (string, error) {
+func (p *Paths) renderName(ctx context.Context, s template.StepSpec, sc templating.Values) (string, error) {
 	name := s.Name
 	if name == "" {
 		name = s.ID
 	}
-	if !expr.Has(name) {
+	if !templating.Has(name) {
 		if s.Each != nil {
 			if v, ok := sc["each"].(map[string]any); ok {
-				return name + " (" + expr.ToString(v["value"]) + ")", nil
+				return name + " (" + templating.Text(v["value"]) + ")", nil
 			}
 		}
 		return name, nil
 	}
-	t, err := expr.ParseText(name)
+	out, err := p.tmpl.RenderString(ctx, "step "+s.ID+" name", name, sc)
 	if err != nil {
 		return "", fmt.Errorf("step %s name: %w", s.ID, err)
 	}
-	return t.Render(sc)
+	return out, nil
+}
+
+// evalInput renders a step's input with the scope (Backstage's
+// NunjucksWorkflowRunner.render): keys that render undefined are left out.
+func (p *Paths) evalInput(ctx context.Context, key string, input map[string]any, sc templating.Values) (map[string]any, error) {
+	v, _, err := p.tmpl.RenderValue(ctx, "step "+key+" input", input, sc)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := v.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// evalIf decides a step's if: a boolean, or a template rendered and judged
+// by Backstage's isTruthy.
+func (p *Paths) evalIf(ctx context.Context, key string, cond any, sc templating.Values) (bool, error) {
+	if b, ok := cond.(bool); ok {
+		return b, nil
+	}
+	v, _, err := p.tmpl.RenderValue(ctx, "step "+key+" if", cond, sc)
+	if err != nil {
+		return false, err
+	}
+	return templating.IsTruthy(v), nil
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -350,3 +380,73 @@ func (r *Run) stepsDone() int {
 
 // itoa is strconv.Itoa.
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// scope is r.scope with what needs the catalog: user.entity, the
+// requester's User entity as Backstage offers it to templates.
+func (p *Paths) scope(r *Run, t *template.Template, i int, outputs map[int]map[string]any) templating.Values {
+	sc := r.scope(t, i, outputs)
+	if r.RequesterRef == "" {
+		return sc
+	}
+	for _, u := range p.catalog.List(catalog.KindUser) {
+		if u.Ref() != r.RequesterRef {
+			continue
+		}
+		if b, err := json.Marshal(u); err == nil {
+			var m map[string]any
+			if json.Unmarshal(b, &m) == nil {
+				sc["user"].(map[string]any)["entity"] = m
+			}
+		}
+		break
+	}
+	return sc
+}
+
+// fileSet is a run's files by path. Text files are stored as JSON strings;
+// a file that is not UTF-8 (a binary file a skeleton copies) is stored as
+// {"base64": "..."} so that it survives the JSON record byte for byte.
+type fileSet map[string]string
+
+// MarshalJSON writes text as strings and anything else as base64.
+func (f fileSet) MarshalJSON() ([]byte, error) {
+	out := make(map[string]any, len(f))
+	for n, c := range f {
+		if utf8.ValidString(c) {
+			out[n] = c
+			continue
+		}
+		out[n] = map[string]string{"base64": base64.StdEncoding.EncodeToString([]byte(c))}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote (and plain strings, as runs
+// stored before binary files were kept).
+func (f *fileSet) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(fileSet, len(raw))
+	for n, r := range raw {
+		var s string
+		if err := json.Unmarshal(r, &s); err == nil {
+			out[n] = s
+			continue
+		}
+		var bin struct {
+			Base64 string `json:"base64"`
+		}
+		if err := json.Unmarshal(r, &bin); err != nil {
+			return fmt.Errorf("file %s: %w", n, err)
+		}
+		d, err := base64.StdEncoding.DecodeString(bin.Base64)
+		if err != nil {
+			return fmt.Errorf("file %s: %w", n, err)
+		}
+		out[n] = string(d)
+	}
+	*f = out
+	return nil
+}

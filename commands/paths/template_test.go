@@ -148,7 +148,7 @@ spec:
         url: ./skel
         values: {x: "${{ parameters.nope }}", y: "${{ steps.c.output.z }}"}
     - id: c
-      action: debug:log
+      action: fetch:cookiecutter
 `)}, "t/skel/a.txt": {Data: []byte("a")}}
 	_, err := template.Load(fsys, "t/template.yaml", "")
 	if err == nil || !strings.Contains(err.Error(), "never takes secrets in forms") {
@@ -160,7 +160,7 @@ spec:
 		t.Fatal(err)
 	}
 	probs := strings.Join(template.Check(tpl, testActions()), "\n")
-	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "debug:log, which platbot does not have"} {
+	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "step c (template.yaml:20) uses action fetch:cookiecutter, which platbot does not support"} {
 		if !strings.Contains(probs, want) {
 			t.Errorf("problems lack %q:\n%s", want, probs)
 		}

@@ -14,8 +14,9 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // Action names.
@@ -53,12 +54,20 @@ type Deps struct {
 	// Labels are put on every pull request (the template may add more).
 	Labels []string
 	Vault  VaultNames
+	// Engines render skeletons (fetch:template); zero uses the defaults.
+	Engines skeleton.Engines
 }
 
 // New returns every action platbot has, by name.
 func New(d Deps) map[string]Action {
+	if d.Engines.Std == nil {
+		d.Engines.Std = templating.New(templating.Options{})
+	}
+	if d.Engines.Cookiecutter == nil {
+		d.Engines.Cookiecutter = templating.New(templating.Options{Cookiecutter: true})
+	}
 	return map[string]Action{
-		FetchTemplate:   fetchTemplate{},
+		FetchTemplate:   fetchTemplate{d: d},
 		CatalogRegister: catalogRegister{d: d},
 		VaultKV:         vaultKV{d: d},
 		PublishPR:       publishPR{d: d},
@@ -117,11 +126,15 @@ type StepContext struct {
 	// its expressions read: text for markdown is rendered from them, so that
 	// only the values put in are escaped (without them all of Input is).
 	RawInput map[string]any
-	Scope    expr.Scope
+	Scope    templating.Values
+	// Engine renders RawInput again for markdown (nil: escape all of Input).
+	Engine *templating.Engine
 }
 
 // str is an input value as trimmed text.
-func (sc *StepContext) str(key string) string { return strings.TrimSpace(expr.ToString(sc.Input[key])) }
+func (sc *StepContext) str(key string) string {
+	return strings.TrimSpace(templating.Text(sc.Input[key]))
+}
 
 // markdownInput is the step's input key as GitHub markdown: the template's
 // own words stay markdown, and every value an expression puts in
@@ -131,18 +144,39 @@ func (sc *StepContext) str(key string) string { return strings.TrimSpace(expr.To
 // evaluated input is escaped.
 func (sc *StepContext) markdownInput(key string) string {
 	raw, ok := sc.RawInput[key].(string)
-	if !ok || sc.Scope == nil {
+	if !ok || sc.Scope == nil || sc.Engine == nil {
 		return bot.UserText(sc.str(key)).Markdown()
 	}
-	t, err := expr.ParseText(raw)
-	if err != nil {
-		return bot.UserText(sc.str(key)).Markdown()
+	escaped := make(templating.Values, len(sc.Scope))
+	for k, v := range sc.Scope {
+		escaped[k] = escapeStrings(v)
 	}
-	out, err := t.RenderEscaped(sc.Scope, func(v string) string { return bot.UserText(v).Markdown() })
+	out, err := sc.Engine.RenderString(context.Background(), sc.StepKey+".input."+key, raw, escaped)
 	if err != nil {
 		return bot.UserText(sc.str(key)).Markdown()
 	}
 	return strings.TrimSpace(out)
+}
+
+// escapeStrings is v with every string escaped as Markdown user text.
+func escapeStrings(v any) any {
+	switch x := v.(type) {
+	case string:
+		return bot.UserText(x).Markdown()
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = escapeStrings(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = escapeStrings(e)
+		}
+		return out
+	}
+	return v
 }
 
 // StepError is a step failure explained for the user: what went wrong (Msg)

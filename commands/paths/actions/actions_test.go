@@ -8,8 +8,8 @@ import (
 	"testing/fstest"
 
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // recordingPublisher keeps the changes it is asked to open.
@@ -61,15 +61,16 @@ func TestStepsRenderRegisterPublish(t *testing.T) {
 	pub := &recordingPublisher{}
 	acts := New(Deps{Catalog: cat, Publisher: pub, Labels: []string{"platbot"}})
 	run := Run{ID: "r1", Branch: "plat/r1-svc", Requester: "Jane", RequesterRef: "user:default/jane", Owner: "group:default/payments"}
-	scope := expr.Scope{"parameters": map[string]any{"name": "orders-db", "note": "ping @all"}}
+	scope := templating.Values{"parameters": map[string]any{"name": "orders-db", "note": "ping @all"}}
+	eng := templating.New(templating.Options{})
 	files := map[string]string{}
 	var outs []map[string]any
 	for _, spec := range tpl.Steps {
-		in, err := expr.Eval(spec.Input, scope)
+		in, _, err := eng.RenderValue(context.Background(), spec.ID, spec.Input, scope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := &StepContext{Run: run, StepKey: spec.ID, Template: tpl, Input: in.(map[string]any), Files: files, RawInput: spec.Input, Scope: scope}
+		sc := &StepContext{Run: run, StepKey: spec.ID, Template: tpl, Input: in.(map[string]any), Files: files, RawInput: spec.Input, Scope: scope, Engine: eng}
 		out, err := acts[spec.Action].Run(context.Background(), sc)
 		if err != nil {
 			t.Fatalf("%s: %v", spec.ID, err)

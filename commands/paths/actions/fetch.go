@@ -4,32 +4,35 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // fetch:template
 
 // fetchTemplate renders a skeleton folder of the template into the run's
-// files.
-type fetchTemplate struct{}
+// files, with Backstage's inputs: url, targetPath, values,
+// copyWithoutTemplating / copyWithoutRender, templateFileExtension,
+// cookiecutterCompatibility and replace.
+type fetchTemplate struct{ d Deps }
 
-func (fetchTemplate) Check(t *template.Template, s template.StepSpec) []string {
+// checkLocalURL reports what is wrong with a step's url: it must be a fixed
+// folder (or file) beside the template.
+func checkLocalURL(t *template.Template, s template.StepSpec, wantDir bool) []string {
 	u, _ := s.Input["url"].(string)
 	d := path.Clean(strings.TrimPrefix(u, "./"))
 	switch {
 	case u == "":
 		return []string{"input.url is missing (a folder beside the template, like ./skeleton)"}
-	case expr.Has(u) || strings.Contains(u, "://"):
-		return []string{fmt.Sprintf("input.url %q must be a fixed folder beside the template (remote skeletons are not supported)", u)}
+	case templating.Has(u) || strings.Contains(u, "://"):
+		return []string{fmt.Sprintf("input.url %q must be a fixed path beside the template (remote URLs are not fetched)", u)}
 	case path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../"):
 		return []string{fmt.Sprintf("input.url %q leaves the template's folder", u)}
 	}
-	if tp, ok := s.Input["targetPath"].(string); ok && !expr.Has(tp) {
+	if tp, ok := s.Input["targetPath"].(string); ok && !templating.Has(tp) {
 		if c := path.Clean(strings.TrimPrefix(tp, "./")); path.IsAbs(tp) || c == ".." || strings.HasPrefix(c, "../") {
 			return []string{fmt.Sprintf("input.targetPath %q leaves the output folder", tp)}
 		}
@@ -37,13 +40,30 @@ func (fetchTemplate) Check(t *template.Template, s template.StepSpec) []string {
 	if t.Files != nil {
 		found := false
 		for n := range t.Files {
-			found = found || strings.HasPrefix(n, d+"/")
+			found = found || (wantDir && (strings.HasPrefix(n, d+"/") || d == ".")) || (!wantDir && n == d)
 		}
 		if !found {
-			return []string{fmt.Sprintf("input.url %s holds no files", u)}
+			what := "holds no files"
+			if !wantDir {
+				what = "is not a file of the template"
+			}
+			return []string{fmt.Sprintf("input.url %s %s", u, what)}
 		}
 	}
 	return nil
+}
+
+func (fetchTemplate) Check(t *template.Template, s template.StepSpec) []string {
+	probs := checkLocalURL(t, s, true)
+	_, a := s.Input["copyWithoutRender"]
+	_, b := s.Input["copyWithoutTemplating"]
+	if a && b {
+		probs = append(probs, "input.copyWithoutRender and input.copyWithoutTemplating cannot both be set (copyWithoutRender is the deprecated name)")
+	}
+	if _, ok := s.Input["templateFileExtension"]; ok && (a || b) {
+		probs = append(probs, "input.templateFileExtension cannot be combined with copyWithoutRender or copyWithoutTemplating")
+	}
+	return probs
 }
 
 func (f fetchTemplate) Plan(ctx context.Context, sc *StepContext) (Plan, error) {
@@ -55,36 +75,38 @@ func (f fetchTemplate) Plan(ctx context.Context, sc *StepContext) (Plan, error) 
 	return Plan{Output: out, Effects: []string{fmt.Sprintf("render %d file(s) from %s", len(files), sc.str("url"))}}, nil
 }
 
-func (fetchTemplate) Run(_ context.Context, sc *StepContext) (map[string]any, error) {
+// options reads the step's inputs.
+func (sc *StepContext) fetchOptions() skeleton.Options {
 	values, _ := sc.Input["values"].(map[string]any)
-	if values == nil {
-		values = map[string]any{}
+	o := skeleton.Options{
+		Values:                values,
+		Target:                sc.str("targetPath"),
+		CopyWithoutTemplating: templating.Strings(sc.Input["copyWithoutTemplating"]),
+		CopyWithoutRender:     templating.Strings(sc.Input["copyWithoutRender"]),
+		Cookiecutter:          templating.IsTruthy(sc.Input["cookiecutterCompatibility"]),
+		Replace:               templating.IsTruthy(sc.Input["replace"]),
 	}
-	target := strings.Trim(sc.str("targetPath"), "/")
-	target = strings.TrimPrefix(target, "./")
-	if target == "." {
-		target = ""
+	switch ext := sc.Input["templateFileExtension"].(type) {
+	case bool:
+		if ext {
+			o.Extension = ".njk"
+		}
+	case string:
+		if ext != "" {
+			o.Extension = "." + strings.TrimPrefix(ext, ".")
+		}
 	}
-	var copyRaw []string
-	for _, g := range expr.ToStrings(sc.Input["copyWithoutRender"]) {
-		copyRaw = append(copyRaw, g)
-	}
-	rendered, err := skeleton.Render(sc.Template.Files, sc.str("url"), target, values, copyRaw)
+	return o
+}
+
+func (f fetchTemplate) Run(ctx context.Context, sc *StepContext) (map[string]any, error) {
+	written, err := f.d.Engines.Render(ctx, sc.Template.Files, sc.str("url"), sc.fetchOptions(), sc.Files)
 	if err != nil {
 		return nil, &StepError{Msg: "the files could not be rendered: " + err.Error(), Hint: "Nothing was created. Check the values you entered; if they look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}
 	}
-	names := make([]string, 0, len(rendered))
-	for n, c := range rendered {
-		if old, dup := sc.Files[n]; dup && old != c {
-			return nil, &StepError{Msg: fmt.Sprintf("two steps write %s", n), Hint: "This is a problem in the template; tell its owners (" + sc.Template.Owner + ")."}
-		}
-		sc.Files[n] = c
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	list := make([]any, len(names))
-	for i, n := range names {
+	list := make([]any, len(written))
+	for i, n := range written {
 		list[i] = n
 	}
-	return map[string]any{"files": list, "targetPath": target}, nil
+	return map[string]any{"files": list, "targetPath": strings.Trim(strings.TrimPrefix(sc.str("targetPath"), "./"), "/")}, nil
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository).
@@ -91,7 +91,7 @@ func (a publishPR) change(sc *StepContext) (Change, error) {
 		branch = "plat/" + sc.Run.ID + "-" + strings.Trim(b, "-")
 	}
 	labels := append([]string(nil), a.d.Labels...)
-	for _, l := range expr.ToStrings(sc.Input["labels"]) {
+	for _, l := range templating.Strings(sc.Input["labels"]) {
 		if l != "" && !slices.Contains(labels, l) {
 			labels = append(labels, l)
 		}

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // SecretStore keeps generated credentials: Vault, or the local
@@ -129,7 +129,7 @@ func (a vaultKV) Run(ctx context.Context, sc *StepContext) (map[string]any, erro
 		user = strings.ReplaceAll(t.service, "-", "_") + "_app"
 	}
 	length := 32
-	if n, ok := expr.ToInt(sc.Input["passwordLength"]); ok && n >= 16 && n <= 128 {
+	if n, ok := templating.Int(sc.Input["passwordLength"]); ok && n >= 16 && n <= 128 {
 		length = int(n)
 	}
 	pw, err := password(length)

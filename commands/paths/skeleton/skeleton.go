@@ -1,44 +1,92 @@
-// Package skeleton renders a template's skeleton folder (Backstage's
-// fetch:template). A skeleton is a folder of files written with Backstage's
-// ${{ values.x }} expressions (see commands/paths/expr); the step's
-// input.values are what the files see as "values".
+// Package skeleton renders a template's skeleton folder as Backstage's
+// fetch:template does (plugins/scaffolder-backend, actions/builtin/fetch/
+// template.ts), with the engine of commands/paths/templating:
 //
-//   - File and folder names may hold expressions. A name that renders empty
-//     drops the file (a conditional file). The rendered path must stay inside
-//     the output: no absolute paths, no "..", nothing in .git.
-//   - .yaml and .yml files are parsed as YAML first and expressions are
-//     evaluated inside each key and scalar, which is then set as a typed
-//     value and marshalled again. So ${{ values.storageGB }} stays a number,
-//     and a value holding quotes, colons or newlines is always one quoted
-//     scalar: a parameter can never inject YAML structure.
-//   - Other files are text with the expressions substituted.
-//   - Files matching input.copyWithoutRender (path globs) are copied as is.
+//   - Every file's name and contents are rendered with the step's
+//     input.values as `values` (`cookiecutter` in cookiecutter
+//     compatibility mode), as text: a YAML file is text to Nunjucks too, so
+//     `{%- if %}` blocks may drop keys and `| dump` quotes a value.
+//   - A path that renders empty, absolute or with an empty segment
+//     ("a//b") is skipped: that is how conditional files and folders work.
+//     Whatever else it renders to must stay inside the output: no "..", no
+//     .git, no control characters.
+//   - Binary files (isbinaryfile's test) are copied byte for byte.
+//   - copyWithoutTemplating globs: contents copied as they are, names
+//     rendered; copyWithoutRender (its deprecated predecessor): neither;
+//     templateFileExtension: only files with that extension are rendered
+//     (and lose it), every name is rendered.
+//   - A path already in the output (an earlier step's, or an earlier file's
+//     that rendered to the same name) is kept unless replace is set.
 package skeleton
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
+// Options are fetch:template's inputs.
+type Options struct {
+	// Values are what the files see as values (or cookiecutter).
+	Values map[string]any
+	// Target is the output folder within the working directory ("" = top).
+	Target string
+	// CopyWithoutTemplating and CopyWithoutRender are globs over the
+	// skeleton's relative paths (a glob naming a folder covers what is in it).
+	CopyWithoutTemplating []string
+	CopyWithoutRender     []string
+	// Extension, when set (".njk"), renders only files ending in it.
+	Extension string
+	// Cookiecutter renders with the cookiecutter-compatible engine.
+	Cookiecutter bool
+	// Replace overwrites files already in the output.
+	Replace bool
+}
+
+// Engines are the two template engines fetch:template can use.
+type Engines struct {
+	Std, Cookiecutter *templating.Engine
+}
+
 // Render renders the files of the template folder dir (paths relative to
-// the template's folder) into target: the rendered files by output path.
-// Files matching a copyRaw glob are copied as they are.
-func Render(files map[string][]byte, dir, target string, values map[string]any, copyRaw []string) (map[string]string, error) {
+// the template's folder) into out, the working directory's files by path.
+// It returns the paths it wrote, sorted. Nothing is written when it fails.
+func (en Engines) Render(ctx context.Context, files map[string][]byte, dir string, o Options, out map[string]string) ([]string, error) {
 	dir = path.Clean(strings.TrimPrefix(dir, "./"))
-	scope := expr.Scope{"values": values}
-	out := map[string]string{}
+	eng, key := en.Std, "values"
+	if o.Cookiecutter {
+		eng, key = en.Cookiecutter, "cookiecutter"
+	}
+	values := o.Values
+	if values == nil {
+		values = map[string]any{}
+	}
+	scope := templating.Values{key: values}
+	target := strings.TrimPrefix(strings.Trim(o.Target, "/"), "./")
+	if target == "." {
+		target = ""
+	}
+	if target != "" {
+		if err := CheckOutputPath(path.Clean(target)); err != nil {
+			return nil, fmt.Errorf("targetPath %q: %w", o.Target, err)
+		}
+	}
 	names := make([]string, 0, len(files))
+	prefix := dir + "/"
+	if dir == "." {
+		prefix = ""
+	}
 	for n := range files {
-		if strings.HasPrefix(n, dir+"/") {
+		if strings.HasPrefix(n, prefix) {
 			names = append(names, n)
 		}
 	}
@@ -46,74 +94,176 @@ func Render(files map[string][]byte, dir, target string, values map[string]any, 
 	if len(names) == 0 {
 		return nil, fmt.Errorf("skeleton folder %s is empty or missing", dir)
 	}
+	written := map[string]string{}
+	var order []string
 	for _, n := range names {
-		rel := strings.TrimPrefix(n, dir+"/")
-		rendered, err := renderPath(rel, scope)
-		if err != nil {
-			return nil, fmt.Errorf("file name %s: %w", rel, err)
+		rel := strings.TrimPrefix(n, prefix)
+		content := files[n]
+		local := rel
+		renderContents, renderName := true, true
+		switch {
+		case o.Extension != "":
+			renderContents = strings.HasSuffix(local, o.Extension)
+			if renderContents {
+				local = strings.TrimSuffix(local, o.Extension)
+			}
+		case matchAny(o.CopyWithoutRender, rel):
+			renderContents, renderName = false, false
+		case matchAny(o.CopyWithoutTemplating, rel):
+			renderContents = false
 		}
-		if rendered == "" {
-			continue
+		if renderName {
+			r, err := eng.RenderString(ctx, rel, local, scope)
+			if err != nil {
+				return nil, fmt.Errorf("file name %s: %w", rel, err)
+			}
+			local = r
 		}
-		full := rendered
+		if local == "" || strings.HasPrefix(local, "/") || strings.Contains(local, "//") {
+			continue // a conditional file or folder that is left out
+		}
+		full := local
 		if target != "" {
-			full = path.Join(target, rendered)
+			full = target + "/" + local
 		}
 		if err := CheckOutputPath(full); err != nil {
 			return nil, fmt.Errorf("file %s renders to %q: %w", rel, full, err)
 		}
-		if _, dup := out[full]; dup {
-			return nil, fmt.Errorf("two skeleton files render to %s", full)
-		}
-		content := files[n]
-		switch {
-		case matchAny(copyRaw, rel):
-			out[full] = string(content)
-		case IsYAML(rel):
-			s, err := renderYAML(content, scope)
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %w", rel, err)
-			}
-			out[full] = s
-		default:
-			t, err := expr.ParseText(string(content))
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %w", rel, err)
-			}
-			s, err := t.Render(scope)
-			if err != nil {
-				return nil, fmt.Errorf("file %s: %w", rel, err)
-			}
-			out[full] = s
-		}
-	}
-	return out, nil
-}
-
-// renderPath renders each segment of a relative path; "" drops the file.
-func renderPath(rel string, scope expr.Scope) (string, error) {
-	segs := strings.Split(rel, "/")
-	for i, s := range segs {
-		if !expr.Has(s) {
+		if _, exists := out[full]; exists && !o.Replace {
 			continue
 		}
-		t, err := expr.ParseText(s)
-		if err != nil {
-			return "", err
+		if _, exists := written[full]; exists && !o.Replace {
+			continue
 		}
-		r, err := t.Render(scope)
-		if err != nil {
-			return "", err
+		text := string(content)
+		if renderContents && !IsBinary(content) {
+			r, err := eng.RenderString(ctx, rel, text, scope)
+			if err != nil {
+				return nil, err
+			}
+			if IsYAML(local) && multiLine(values) {
+				if err := sameStructure(ctx, eng, rel, text, r, key, values); err != nil {
+					return nil, err
+				}
+			}
+			text = r
 		}
-		if strings.TrimSpace(r) == "" {
-			return "", nil
+		if _, exists := written[full]; !exists {
+			order = append(order, full)
 		}
-		if strings.Contains(r, "/") || strings.Contains(r, "\\") {
-			return "", fmt.Errorf("segment %q renders to %q, which holds a path separator", s, r)
-		}
-		segs[i] = r
+		written[full] = text
 	}
-	return strings.Join(segs, "/"), nil
+	for _, n := range order {
+		out[n] = written[n]
+	}
+	sort.Strings(order)
+	return order, nil
+}
+
+// multiLine reports whether any string in v holds a line break: only such a
+// value can add keys to YAML it is written into without quotes.
+func multiLine(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.ContainsAny(x, "\n\r")
+	case map[string]any:
+		for _, e := range x {
+			if multiLine(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if multiLine(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// oneLine is v with every string that holds a line break replaced by a
+// neutral word (so that it can neither add nor break YAML structure).
+func oneLine(v any) any {
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsAny(x, "\n\r") {
+			return "value"
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = oneLine(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = oneLine(e)
+		}
+		return out
+	}
+	return v
+}
+
+// sameStructure refuses a YAML file whose rendering has mapping keys or
+// documents that the same rendering with every multi-line value replaced by a word does not
+// have: a multi-line value written without `| dump` would add YAML
+// structure (keys, documents) that nobody wrote into the template.
+func sameStructure(ctx context.Context, eng *templating.Engine, rel, src, rendered, key string, values map[string]any) error {
+	got, ok := yamlShape(rendered)
+	if !ok {
+		return nil
+	}
+	flat, err := eng.RenderString(ctx, rel, src, templating.Values{key: oneLine(values)})
+	if err != nil {
+		return nil
+	}
+	want, ok := yamlShape(flat)
+	if !ok {
+		return nil
+	}
+	for _, k := range got {
+		if !slices.Contains(want, k) {
+			return fmt.Errorf("file %s: a value with a line break adds %s to the YAML, which the template does not write; the template must quote such values with | dump (tell its owners), or enter the value on one line", rel, k)
+		}
+	}
+	return nil
+}
+
+// yamlShape lists the key paths and document count of a YAML text
+// ("doc 2", "doc 1: metadata.name"); false when it is not YAML.
+func yamlShape(s string) ([]string, bool) {
+	dec := yaml.NewDecoder(strings.NewReader(s))
+	var out []string
+	for i := 1; ; i++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return out, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, fmt.Sprintf("document %d", i))
+		var walk func(n *yaml.Node, at string)
+		walk = func(n *yaml.Node, at string) {
+			switch n.Kind {
+			case yaml.DocumentNode, yaml.SequenceNode:
+				for _, c := range n.Content {
+					walk(c, at)
+				}
+			case yaml.MappingNode:
+				for j := 0; j+1 < len(n.Content); j += 2 {
+					p := at + "." + n.Content[j].Value
+					out = append(out, fmt.Sprintf("the key %q (document %d)", strings.TrimPrefix(p, "."), i))
+					walk(n.Content[j+1], p)
+				}
+			}
+		}
+		walk(&n, "")
+	}
 }
 
 // CheckOutputPath confines a rendered path to the output folder: relative,
@@ -141,154 +291,110 @@ func CheckOutputPath(p string) error {
 	return nil
 }
 
-// matchAny reports whether rel matches one of the globs.
+// matchAny reports whether rel, or a folder it is in, matches one of the
+// globs (globby's patterns: "**" spans folders).
 func matchAny(globs []string, rel string) bool {
 	for _, g := range globs {
-		g = strings.TrimPrefix(g, "./")
-		if ok, _ := path.Match(g, rel); ok {
+		g = strings.TrimPrefix(strings.TrimSpace(g), "./")
+		if g == "" {
+			continue
+		}
+		if Glob(g, rel) {
 			return true
+		}
+		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+			if Glob(strings.TrimSuffix(g, "/"), d) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// IsYAML reports whether a file is rendered as YAML (by its name).
+// Glob matches a slash-separated path against a glob where "*" and "?"
+// stay within a segment and a "**" segment spans any number of segments.
+func Glob(pattern, name string) bool {
+	return globSegs(strings.Split(pattern, "/"), strings.Split(name, "/"))
+}
+
+func globSegs(pat, segs []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for i := 0; i <= len(segs); i++ {
+				if globSegs(pat[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, err := path.Match(pat[0], segs[0]); err != nil || !ok {
+			return false
+		}
+		pat, segs = pat[1:], segs[1:]
+	}
+	return len(segs) == 0
+}
+
+// IsYAML reports whether a file is YAML (by its name).
 func IsYAML(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
 
-// renderYAML renders a YAML file structurally (see the package comment).
-func renderYAML(content []byte, scope expr.Scope) (string, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	var docs []*yaml.Node
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", fmt.Errorf("not valid YAML before rendering (put ${{ }} inside values only): %w", err)
-		}
-		if err := renderNode(&n, scope); err != nil {
-			return "", err
-		}
-		docs = append(docs, &n)
-	}
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	for _, d := range docs {
-		if err := enc.Encode(d); err != nil {
-			return "", fmt.Errorf("marshal: %w", err)
-		}
-	}
-	if err := enc.Close(); err != nil {
-		return "", fmt.Errorf("marshal: %w", err)
-	}
-	return b.String(), nil
-}
-
-func renderNode(n *yaml.Node, scope expr.Scope) error {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if err := renderNode(c, scope); err != nil {
-				return err
-			}
-		}
-	case yaml.SequenceNode:
-		kept := n.Content[:0]
-		for _, c := range n.Content {
-			if undefined(c, scope) {
-				continue
-			}
-			if err := renderNode(c, scope); err != nil {
-				return err
-			}
-			kept = append(kept, c)
-		}
-		n.Content = kept
-	case yaml.MappingNode:
-		kept := n.Content[:0]
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if undefined(val, scope) {
-				continue
-			}
-			kept = append(kept, k, val)
-			if expr.Has(k.Value) {
-				t, err := expr.ParseText(k.Value)
-				if err != nil {
-					return fmt.Errorf("line %d: %w", k.Line, err)
-				}
-				s, err := t.Render(scope)
-				if err != nil {
-					return fmt.Errorf("line %d: %w", k.Line, err)
-				}
-				setString(k, s)
-			}
-			if err := renderNode(val, scope); err != nil {
-				return err
-			}
-		}
-		n.Content = kept
-	case yaml.ScalarNode:
-		if !expr.Has(n.Value) {
-			return nil
-		}
-		t, err := expr.ParseText(n.Value)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		if !t.Single() {
-			s, err := t.Render(scope)
-			if err != nil {
-				return fmt.Errorf("line %d: %w", n.Line, err)
-			}
-			setString(n, s)
-			return nil
-		}
-		v, err := t.Value(scope)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		var nn yaml.Node
-		if err := nn.Encode(v); err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		nn.HeadComment, nn.LineComment, nn.FootComment = n.HeadComment, n.LineComment, n.FootComment
-		if s, ok := v.(string); ok {
-			setString(&nn, s)
-		}
-		*n = nn
-	}
-	return nil
-}
-
-// undefined reports whether n is a scalar that is exactly one expression
-// whose value is undefined: such a mapping entry or list item is left out
-// (system: ${{ values.system if values.system }}).
-func undefined(n *yaml.Node, scope expr.Scope) bool {
-	if n.Kind != yaml.ScalarNode || !expr.Has(n.Value) {
+// IsBinary is the test of the isbinaryfile package that fetch:template
+// uses: over the first 512 bytes, a NUL byte or more than 10% bytes that
+// are neither text control characters nor part of UTF-8 sequences make a
+// file binary; byte-order marks make it text and a PDF header binary.
+func IsBinary(b []byte) bool {
+	n := min(len(b), 512)
+	if n == 0 {
 		return false
 	}
-	t, err := expr.ParseText(n.Value)
-	if err != nil || !t.Single() {
+	switch {
+	case n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf,
+		n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe && b[3] == 0xff,
+		n >= 4 && b[0] == 0xff && b[1] == 0xfe && b[2] == 0 && b[3] == 0,
+		n >= 4 && b[0] == 0x84 && b[1] == 0x31 && b[2] == 0x95 && b[3] == 0x33:
+		return false
+	case n >= 5 && string(b[:5]) == "%PDF-":
+		return true
+	case n >= 2 && (b[0] == 0xfe && b[1] == 0xff || b[0] == 0xff && b[1] == 0xfe):
 		return false
 	}
-	v, err := t.Value(scope)
-	return err == nil && v == nil
-}
-
-// setString makes n the string s, quoted whenever plain style would read
-// back as something else.
-func setString(n *yaml.Node, s string) {
-	n.Kind = yaml.ScalarNode
-	n.Tag = "!!str"
-	n.Value = s
-	n.Style = 0
-	if strings.ContainsAny(s, "\n\r") {
-		n.Style = yaml.DoubleQuotedStyle
+	cont := func(c byte) bool { return c >= 0x80 && c <= 0xbf }
+	suspicious := 0
+	for i := 0; i < n; i++ {
+		c := b[i]
+		if c == 0 {
+			return true
+		}
+		if (c < 7 || c > 14) && (c < 32 || c > 127) {
+			switch {
+			case c >= 0xc0 && c <= 0xdf && i+1 < n:
+				i++
+				if cont(b[i]) {
+					continue
+				}
+			case c >= 0xe0 && c <= 0xef && i+2 < n:
+				i++
+				if cont(b[i]) && cont(b[i+1]) {
+					i++
+					continue
+				}
+			case c >= 0xf0 && c <= 0xf7 && i+3 < n:
+				i++
+				if cont(b[i]) && cont(b[i+1]) && cont(b[i+2]) {
+					i += 2
+					continue
+				}
+			}
+			suspicious++
+			if i >= 32 && suspicious*100/n > 10 {
+				return true
+			}
+		}
 	}
+	return suspicious*100/n > 10
 }

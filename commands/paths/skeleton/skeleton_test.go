@@ -1,105 +1,106 @@
 package skeleton
 
 import (
+	"context"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
-func TestRenderYAMLIsStructural(t *testing.T) {
-	files := map[string][]byte{
-		"skel/claim.yaml": []byte(`# a comment survives
-apiVersion: v1
-kind: Thing
-metadata:
-  name: ${{ values.name }}
-  labels:
-    team: ${{ values.team }}
-spec:
-  storageGB: ${{ values.storage }}
-  ha: ${{ values.ha }}
-  note: size ${{ values.size }} for ${{ values.name }}
-  optional: ${{ values.missing if values.missing }}
-  list:
-    - ${{ values.envs }}
-    - ${{ values.missing }}
-`),
-	}
-	evil := "x\"\nmetadata: {name: pwned}\n  injected: true\n# "
-	out, err := Render(files, "./skel", "out", map[string]any{
-		"name": evil, "team": "a: b", "storage": int64(20), "ha": true, "size": "it's 'small'",
-		"envs": []any{"dev", "prod"},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out["out/claim.yaml"]
-	if !strings.Contains(got, "# a comment survives") {
-		t.Errorf("comment lost:\n%s", got)
-	}
-	var doc struct {
-		Metadata struct {
-			Name   string            `yaml:"name"`
-			Labels map[string]string `yaml:"labels"`
-		} `yaml:"metadata"`
-		Spec map[string]any `yaml:"spec"`
-	}
-	if err := yaml.Unmarshal([]byte(got), &doc); err != nil {
-		t.Fatalf("rendered YAML does not parse: %v\n%s", err, got)
-	}
-	if doc.Metadata.Name != evil {
-		t.Errorf("name = %q, want the value verbatim", doc.Metadata.Name)
-	}
-	if doc.Metadata.Labels["team"] != "a: b" {
-		t.Errorf("team = %q", doc.Metadata.Labels["team"])
-	}
-	if doc.Spec["storageGB"] != 20 || doc.Spec["ha"] != true {
-		t.Errorf("types lost: %#v", doc.Spec)
-	}
-	if _, ok := doc.Spec["injected"]; ok {
-		t.Error("YAML injected")
-	}
-	if _, ok := doc.Spec["optional"]; ok {
-		t.Error("undefined optional value rendered")
-	}
-	if l, _ := doc.Spec["list"].([]any); len(l) != 1 {
-		t.Errorf("list = %#v (undefined items are dropped)", doc.Spec["list"])
-	}
-	if doc.Spec["note"] != "size it's 'small' for "+evil {
-		t.Errorf("note = %q", doc.Spec["note"])
-	}
+var engines = Engines{Std: templating.New(templating.Options{}), Cookiecutter: templating.New(templating.Options{Cookiecutter: true})}
+
+func render(t *testing.T, files map[string][]byte, o Options) (map[string]string, error) {
+	t.Helper()
+	out := map[string]string{}
+	_, err := engines.Render(context.Background(), files, "./skel", o, out)
+	return out, err
 }
 
-func TestRenderNamesAndConfinement(t *testing.T) {
+func TestRenderIsBackstageText(t *testing.T) {
 	files := map[string][]byte{
-		"skel/${{ values.name }}/README.md":      []byte("# ${{ values.name }}\n"),
-		"skel/${{ values.optional }}/extra.txt":  []byte("dropped"),
-		"skel/static.txt":                        []byte("static ${{ values.name }}"),
-		"skel/raw/workflow.yml":                  []byte("run: ${{ github.sha }}\n"),
-		"other/not-in-skeleton.txt":              []byte("ignored"),
-		"skel/nested/${{ values.env }}/file.txt": []byte("x"),
+		"skel/catalog-info.yaml": []byte(`apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${{ values.name | dump }}
+  {%- if values.description %}
+  description: ${{ values.description | dump }}
+  {%- endif %}
+spec:
+  owner: ${{ values.owner }}
+`),
+		"skel/${{ values.name }}.md":               []byte("# ${{ values.name }} & {{ not a variable }}\n"),
+		"skel/{% if values.ci %}ci.yml{% endif %}": []byte("on: push\n"),
+		"skel/${{ values.none }}/dropped.txt":      []byte("x"),
+		"skel/logo.png":                            append([]byte("\x89PNG\r\n\x1a\n\x00\x00${{ values.name }}"), 0xff, 0xfe),
 	}
-	out, err := Render(files, "skel", "", map[string]any{"name": "svc", "env": "dev"}, []string{"raw/*"})
+	out, err := render(t, files, Options{Values: map[string]any{"name": `say "hi" & go`, "owner": "group:default/team-a"}, Target: "svc"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"svc/README.md":       "# svc\n",
-		"static.txt":          "static svc",
-		"raw/workflow.yml":    "run: ${{ github.sha }}\n",
-		"nested/dev/file.txt": "x",
+		"svc/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: \"say \\\"hi\\\" & go\"\nspec:\n  owner: group:default/team-a\n",
+		`svc/say "hi" & go.md`:  "# say \"hi\" & go & {{ not a variable }}\n",
+		"svc/logo.png":          string(files["skel/logo.png"]),
 	}
 	if len(out) != len(want) {
-		t.Fatalf("files %v", out)
+		t.Errorf("files: %q", keys(out))
 	}
 	for k, v := range want {
 		if out[k] != v {
-			t.Errorf("%s = %q, want %q", k, out[k], v)
+			t.Errorf("%s =\n%q\nwant\n%q", k, out[k], v)
 		}
 	}
+}
 
-	// Traversal through values or the skeleton itself is refused.
+func TestRenderCopyOptionsAndCollisions(t *testing.T) {
+	files := map[string][]byte{
+		"skel/${{ values.name }}/raw.txt": []byte("${{ values.name }}"),
+		"skel/docs/${{ values.name }}.md": []byte("${{ values.name }}"),
+		"skel/plain.txt":                  []byte("${{ values.name }}"),
+	}
+	v := map[string]any{"name": "svc"}
+	out, err := render(t, files, Options{Values: v, CopyWithoutTemplating: []string{"**/raw.txt"}, CopyWithoutRender: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["svc/raw.txt"] != "${{ values.name }}" || out["docs/svc.md"] != "svc" || out["plain.txt"] != "svc" {
+		t.Errorf("copyWithoutTemplating: %q", out)
+	}
+	out, err = render(t, files, Options{Values: v, CopyWithoutRender: []string{"docs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["docs/${{ values.name }}.md"] != "${{ values.name }}" {
+		t.Errorf("copyWithoutRender keeps name and contents: %q", out)
+	}
+	njk := map[string][]byte{"skel/a.txt.njk": []byte("${{ values.name }}"), "skel/b.txt": []byte("${{ values.name }}")}
+	out, err = render(t, njk, Options{Values: v, Extension: ".njk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["a.txt"] != "svc" || out["b.txt"] != "${{ values.name }}" {
+		t.Errorf("templateFileExtension: %q", out)
+	}
+	cc := map[string][]byte{"skel/{{ cookiecutter.name }}.txt": []byte("{{ cookiecutter.name | jsonify }}")}
+	out, err = render(t, cc, Options{Values: v, Cookiecutter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["svc.txt"] != `"svc"` {
+		t.Errorf("cookiecutter: %q", out)
+	}
+	// A file already in the output stays unless replace is set.
+	existing := map[string]string{"plain.txt": "earlier"}
+	if _, err := engines.Render(context.Background(), files, "skel", Options{Values: v}, existing); err != nil || existing["plain.txt"] != "earlier" {
+		t.Errorf("without replace: %q, %v", existing["plain.txt"], err)
+	}
+	if _, err := engines.Render(context.Background(), files, "skel", Options{Values: v, Replace: true}, existing); err != nil || existing["plain.txt"] != "svc" {
+		t.Errorf("with replace: %q, %v", existing["plain.txt"], err)
+	}
+}
+
+func TestRenderConfinement(t *testing.T) {
 	for _, c := range []struct {
 		files  map[string][]byte
 		target string
@@ -108,11 +109,64 @@ func TestRenderNamesAndConfinement(t *testing.T) {
 		{map[string][]byte{"skel/${{ values.name }}/x": []byte("x")}, "", map[string]any{"name": ".."}},
 		{map[string][]byte{"skel/${{ values.name }}": []byte("x")}, "", map[string]any{"name": "../../etc/passwd"}},
 		{map[string][]byte{"skel/x": []byte("x")}, "../outside", nil},
-		{map[string][]byte{"skel/x": []byte("x")}, "/abs", nil},
 		{map[string][]byte{"skel/${{ values.name }}/config": []byte("x")}, "", map[string]any{"name": ".git"}},
+		{map[string][]byte{"skel/x.txt": []byte("{% if %}")}, "", nil},
 	} {
-		if out, err := Render(c.files, "skel", c.target, c.values, nil); err == nil {
+		if out, err := render(t, c.files, Options{Values: c.values, Target: c.target}); err == nil {
 			t.Errorf("rendered %v to %v", c.files, out)
 		}
 	}
+}
+
+func TestMultiLineValueCannotAddYAMLKeys(t *testing.T) {
+	files := map[string][]byte{"skel/claim.yaml": []byte("metadata:\n  name: ${{ values.name }}\n  note: ${{ values.note | dump }}\n")}
+	evil := "x\nspec:\n  injected: true"
+	_, err := render(t, files, Options{Values: map[string]any{"name": evil, "note": "a"}})
+	if err == nil || !strings.Contains(err.Error(), "dump") || !strings.Contains(err.Error(), "claim.yaml") {
+		t.Fatalf("unquoted multi-line value: %v, want a refusal naming the file and | dump", err)
+	}
+	out, err := render(t, files, Options{Values: map[string]any{"name": "svc", "note": evil}})
+	if err != nil {
+		t.Fatalf("dumped multi-line value: %v", err)
+	}
+	if !strings.Contains(out["claim.yaml"], `note: "x\nspec:\n  injected: true"`) {
+		t.Errorf("dump output: %q", out["claim.yaml"])
+	}
+}
+
+func TestIsBinary(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"", false}, {"plain text\n", false}, {"héllo wörld ✓ 🚀\n", false}, {"\xef\xbb\xbfbom", false},
+		{"%PDF-1.4", true}, {"a\x00b", true}, {strings.Repeat("\x01\x02\x03", 20), true},
+		{"\xff\xfeU\x00T\x00F\x00", false},
+	} {
+		if got := IsBinary([]byte(c.in)); got != c.want {
+			t.Errorf("IsBinary(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestGlob(t *testing.T) {
+	for _, c := range []struct {
+		pat, name string
+		want      bool
+	}{
+		{"**/*.png", "a/b/c.png", true}, {"**/*.png", "c.png", true}, {"*.png", "a/c.png", false},
+		{"docs/**", "docs/a/b", true}, {".github/workflows/*", ".github/workflows/ci.yml", true},
+	} {
+		if got := Glob(c.pat, c.name); got != c.want {
+			t.Errorf("Glob(%q, %q) = %v", c.pat, c.name, got)
+		}
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -94,10 +94,19 @@ func LoadGitHub(ctx context.Context, gh GitHubFiles, f GitHubFile, name string) 
 		}
 		return nil
 	}
-	for _, d := range t.skeletonDirs() {
+	dirs, files := t.skeletonDirs()
+	for _, d := range dirs {
 		if err := walk(path.Join(base, d), 0); err != nil {
 			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", d, err)}}
 		}
+	}
+	for _, p := range files {
+		full := path.Join(base, p)
+		b, err := gh.GetFile(ctx, f.owner, f.repo, full, f.ref)
+		if err != nil {
+			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("file %s: %v", p, err)}}
+		}
+		fsys[full] = &fstest.MapFile{Data: b}
 	}
 	return Load(fsys, f.path, name)
 }

@@ -22,8 +22,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths/expr"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // APIVersion is the Backstage software-template format platbot reads.
@@ -65,6 +65,9 @@ type Template struct {
 	Hash string
 	// Source says where the template was found (for admins).
 	Source string
+	// paramNames are the names of every parameter the schema declares,
+	// conditional ones included.
+	paramNames map[string]bool
 }
 
 // StepSpec is one entry of spec.steps.
@@ -78,6 +81,36 @@ type StepSpec struct {
 	// Each repeats the step for every item of a list (Backstage's "each"):
 	// the step sees ${{ each.value }} and ${{ each.key }}.
 	Each any `yaml:"each"`
+	// Line is the line of the step in the template file; ActionLine the
+	// line of its action.
+	Line       int `yaml:"-"`
+	ActionLine int `yaml:"-"`
+}
+
+// UnmarshalYAML decodes a step and notes where it is.
+func (s *StepSpec) UnmarshalYAML(n *yaml.Node) error {
+	type plain StepSpec
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*s = StepSpec(p)
+	s.Line, s.ActionLine = n.Line, n.Line
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "action" {
+			s.ActionLine = n.Content[i].Line
+		}
+	}
+	return nil
+}
+
+// At names the step for people: "step publish (template.yaml:42)".
+func (s StepSpec) At(t *Template) string {
+	file := t.ManifestPath
+	if file == "" {
+		file = "template.yaml"
+	}
+	return fmt.Sprintf("step %s (%s:%d)", s.ID, file, s.ActionLine)
 }
 
 // LinkSpec is one output link.
@@ -138,7 +171,16 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 	t.Files = map[string][]byte{t.ManifestPath: raw}
 	base := path.Dir(manifest)
 	total := len(raw)
-	for _, dir := range t.skeletonDirs() {
+	dirs, files := t.skeletonDirs()
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, path.Join(base, f))
+		if err != nil {
+			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("file %s: %v", f, err)}}
+		}
+		total += len(b)
+		t.Files[f] = b
+	}
+	for _, dir := range dirs {
 		root := path.Join(base, dir)
 		err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -258,10 +300,34 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	pages, perr := forms.Parse(&doc.Spec.Parameters)
 	problems = append(problems, perr...)
 	t.Pages = pages
+	t.paramNames = map[string]bool{}
+	collectProperties(&doc.Spec.Parameters, t.paramNames)
 	if len(problems) > 0 {
 		return nil, &Error{Template: t.Name, Problems: problems}
 	}
 	return t, nil
+}
+
+// collectProperties adds the keys of every "properties" mapping under n:
+// the parameters a schema can have, whichever branch of a condition
+// declares them.
+func collectProperties(n *yaml.Node, out map[string]bool) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			collectProperties(c, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "properties" && v.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					out[v.Content[j].Value] = true
+				}
+			}
+			collectProperties(v, out)
+		}
+	}
 }
 
 // Form builds the chat form of the template's parameters for a user (see
@@ -277,26 +343,40 @@ func (t *Template) FormFor(formID string, owners []string) *bot.Form {
 	return t.Pages.Form(formID, t.Title, t.Description, owners)
 }
 
-// skeletonDirs lists the local folders fetch:template steps render.
-func (t *Template) skeletonDirs() []string {
+// Actions that read files beside the template (their input.url): the
+// folders of fetch:template and fetch:plain, the file of fetch:plain:file.
+const (
+	ActionFetchPlain     = "fetch:plain"
+	ActionFetchPlainFile = "fetch:plain:file"
+)
+
+// skeletonDirs lists the local folders and files the template's fetch
+// steps read, by path relative to the template's folder (dirs true for
+// folders).
+func (t *Template) skeletonDirs() (dirs, files []string) {
 	seen := map[string]bool{}
-	var out []string
 	for _, s := range t.Steps {
-		if s.Action != ActionFetchTemplate {
+		if s.Action != ActionFetchTemplate && s.Action != ActionFetchPlain && s.Action != ActionFetchPlainFile {
 			continue
 		}
 		u, _ := s.Input["url"].(string)
 		d := path.Clean(strings.TrimPrefix(u, "./"))
-		if u == "" || expr.Has(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
+		if u == "" || templating.Has(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
 			continue // reported by Check
 		}
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if s.Action == ActionFetchPlainFile {
+			files = append(files, d)
+		} else {
+			dirs = append(dirs, d)
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(dirs)
+	sort.Strings(files)
+	return dirs, files
 }
 
 // StepChecker is an action as Check sees it: it reports problems with a
@@ -327,7 +407,7 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 	earlier := map[string]bool{}
 	ids := map[string]bool{}
 	for i, s := range t.Steps {
-		where := fmt.Sprintf("step %d (%s)", i+1, s.ID)
+		where := s.At(t)
 		if s.ID == "" {
 			probs = append(probs, fmt.Sprintf("step %d has no id", i+1))
 		} else if ids[s.ID] {
@@ -336,38 +416,39 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 		ids[s.ID] = true
 		a, ok := actions[s.Action]
 		if !ok {
-			probs = append(probs, fmt.Sprintf("%s uses action %s, which platbot does not have (it has %s)", where, s.Action, strings.Join(known, ", ")))
+			probs = append(probs, fmt.Sprintf("%s uses action %s, which platbot does not support (it supports %s)", where, s.Action, strings.Join(known, ", ")))
 		} else {
 			for _, pr := range a.Check(t, s) {
 				probs = append(probs, where+": "+pr)
 			}
 		}
 		check := func(what string, v any, allowSteps, allowEach bool) {
-			rs, err := expr.Refs(v)
-			if err != nil {
-				probs = append(probs, fmt.Sprintf("%s %s: %v", where, what, err))
-				return
-			}
-			for _, r := range rs {
-				parts := strings.Split(r, ".")
-				switch parts[0] {
-				case "parameters":
-					if len(parts) > 1 && !params[parts[1]] {
-						probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} names no parameter", where, what, r))
+			for _, src := range templateStrings(v) {
+				if err := checker.Check(what, src); err != nil {
+					probs = append(probs, fmt.Sprintf("%s %s: %v", where, what, err))
+					continue
+				}
+				for _, r := range checker.Refs(src) {
+					parts := strings.Split(r, ".")
+					switch parts[0] {
+					case "parameters":
+						if len(parts) > 1 && !t.paramNames[parts[1]] && !params[parts[1]] {
+							probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} names no parameter", where, what, r))
+						}
+					case "steps":
+						if !allowSteps {
+							probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} cannot use step outputs here", where, what, r))
+						} else if len(parts) > 1 && !earlier[parts[1]] {
+							probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} names no earlier step", where, what, r))
+						}
+					case "each":
+						if !allowEach {
+							probs = append(probs, fmt.Sprintf("%s %s: ${{ each }} is only defined in steps with each", where, what))
+						}
+					case "user", "run", "template", "secrets":
+					default:
+						probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} is not defined (use parameters, steps, each, user, secrets, run or template)", where, what, r))
 					}
-				case "steps":
-					if !allowSteps {
-						probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} cannot use step outputs here", where, what, r))
-					} else if len(parts) > 1 && !earlier[parts[1]] {
-						probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} names no earlier step", where, what, r))
-					}
-				case "each":
-					if !allowEach {
-						probs = append(probs, fmt.Sprintf("%s %s: ${{ each }} is only defined in steps with each", where, what))
-					}
-				case "user", "run", "template":
-				default:
-					probs = append(probs, fmt.Sprintf("%s %s: ${{ %s }} is not defined (use parameters, steps, each, user, run or template)", where, what, r))
 				}
 			}
 		}
@@ -378,17 +459,45 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 		earlier[s.ID] = true
 	}
 	for i, l := range t.Links {
-		rs, err := expr.Refs(map[string]any{"title": l.Title, "url": l.URL, "entityRef": l.EntityRef})
-		if err != nil {
-			probs = append(probs, fmt.Sprintf("output link %d: %v", i+1, err))
-			continue
-		}
-		for _, r := range rs {
-			parts := strings.Split(r, ".")
-			if parts[0] == "steps" && len(parts) > 1 && !earlier[parts[1]] {
-				probs = append(probs, fmt.Sprintf("output link %d: ${{ %s }} names no step", i+1, r))
+		for _, src := range templateStrings([]any{l.Title, l.URL, l.EntityRef}) {
+			if err := checker.Check(fmt.Sprintf("output link %d", i+1), src); err != nil {
+				probs = append(probs, err.Error())
+				continue
+			}
+			for _, r := range checker.Refs(src) {
+				parts := strings.Split(r, ".")
+				if parts[0] == "steps" && len(parts) > 1 && !earlier[parts[1]] {
+					probs = append(probs, fmt.Sprintf("output link %d: ${{ %s }} names no step", i+1, r))
+				}
 			}
 		}
 	}
 	return probs
+}
+
+// checker parses templates for Check (it renders nothing).
+var checker = templating.New(templating.Options{})
+
+// templateStrings lists the strings in v that hold template syntax.
+func templateStrings(v any) []string {
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			if templating.Has(x) {
+				out = append(out, x)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
 }
