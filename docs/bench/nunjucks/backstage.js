@@ -128,9 +128,8 @@ function createDefaultFilters(integrations) {
 // arguments are copied out and its result comes back through
 // JSON.stringify/JSON.parse (so a filter that returns undefined makes the
 // render fail: JSON.parse(undefined) throws).
-function loadRenderer(options = {}) {
+function createEnvironments(options = {}) {
   const {
-    cookiecutterCompat,
     templateFilters = {},
     templateGlobals = {},
     nunjucksConfigs = {},
@@ -169,6 +168,11 @@ function loadRenderer(options = {}) {
     }
   }
 
+  return { nj, env, compatEnv };
+}
+
+function loadRenderer(options = {}) {
+  const { nj, env, compatEnv } = createEnvironments(options);
   let uninstallCompat;
   const render = (str, values) => {
     try {
@@ -194,7 +198,7 @@ function loadRenderer(options = {}) {
       throw new Error(String(error.message));
     }
   };
-  return cookiecutterCompat ? renderCompat : render;
+  return options.cookiecutterCompat ? renderCompat : render;
 }
 
 // plugins/scaffolder-backend/src/scaffolder/tasks/NunjucksWorkflowRunner.ts
@@ -263,6 +267,7 @@ module.exports = {
   DEFAULT_INTEGRATIONS,
   InputError,
   createDefaultFilters,
+  createEnvironments,
   freshNunjucks,
   isSingleTemplateString,
   isTruthy,
