@@ -111,6 +111,55 @@ func (f *Form) Field(id string) *Field {
 	return nil
 }
 
+// PageCount is the number of pages of the form: the titles in Pages, or
+// more when a field names a later page; at least 1.
+func (f *Form) PageCount() int {
+	n := max(len(f.Pages), 1)
+	for _, fd := range f.Fields {
+		n = max(n, fd.Page+1)
+	}
+	return n
+}
+
+// PageOf returns the page of a field clamped to the form's pages, or -1
+// when the form has no such field.
+func (f *Form) PageOf(id string) int {
+	fd := f.Field(id)
+	if fd == nil {
+		return -1
+	}
+	return max(fd.Page, 0)
+}
+
+// PageFields returns the fields of one page in their declared order.
+func (f *Form) PageFields(page int) []Field {
+	var out []Field
+	for _, fd := range f.Fields {
+		if max(fd.Page, 0) == page {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// PageTitle returns the title of a page ("" when it has none).
+func (f *Form) PageTitle(page int) string {
+	if page >= 0 && page < len(f.Pages) {
+		return f.Pages[page]
+	}
+	return ""
+}
+
+// IsExternal reports whether the field's options come from Command.Suggest.
+func (fd *Field) IsExternal() bool {
+	return fd.Kind == FieldExternal || fd.Kind == FieldMultiExternal
+}
+
+// IsMulti reports whether the field holds several values.
+func (fd *Field) IsMulti() bool {
+	return fd.Kind == FieldMultiSelect || fd.Kind == FieldMultiExternal
+}
+
 // Values are a form's submitted values by field id. Single-valued fields hold
 // one element; a multi-select holds each chosen value; an unchecked boolean
 // holds "false".
@@ -181,6 +230,13 @@ func (fd *Field) Check(vals []string) string {
 		return ""
 	}
 	switch fd.Kind {
+	case FieldExternal, FieldMultiExternal:
+		// The values themselves are checked against Command.Suggest by the
+		// router (Router.ValidateForm).
+		if fd.Kind == FieldExternal && len(nonEmpty) > 1 {
+			return "choose only one option"
+		}
+		return ""
 	case FieldSelect, FieldMultiSelect:
 		if fd.Kind == FieldSelect && len(nonEmpty) > 1 {
 			return "choose only one option"

@@ -224,7 +224,25 @@ func (r *Router) Resolve(text string) (*Command, []string, Flags) {
 // group-committed write, and wakes the worker. A repeated delivery (same
 // req.ID) is recognised and returns false without a second side effect.
 // Transports call it on the ack path, before answering Slack.
+//
+// A SubmitPayload's secret values (FieldSecret, found by rebuilding the
+// form) are moved into its Sealed map, sealed with the router's Sealer for
+// this request, so the job row never holds them in the clear.
 func (r *Router) Accept(ctx context.Context, kind string, payload any, req *Request) (bool, error) {
+	switch p := payload.(type) {
+	case SubmitPayload:
+		sealed, err := r.sealSubmission(ctx, &p)
+		if err != nil {
+			return false, fmt.Errorf("accept %s: %w", kind, err)
+		}
+		payload = sealed
+	case *SubmitPayload:
+		sealed, err := r.sealSubmission(ctx, p)
+		if err != nil {
+			return false, fmt.Errorf("accept %s: %w", kind, err)
+		}
+		payload = sealed
+	}
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return false, fmt.Errorf("accept %s: encode: %w", kind, err)
@@ -277,6 +295,54 @@ type SubmitPayload struct {
 	Request *Request `json:"request"`
 	FormID  string   `json:"form_id"`
 	Values  Values   `json:"values"`
+	// Sealed holds the values of secret fields, sealed (see
+	// Router.Accept); Values holds no entry for them.
+	Sealed map[string]string `json:"sealed,omitempty"`
+}
+
+// submitAAD binds a sealed submission value to its request and field.
+func submitAAD(req *Request, fieldID string) string {
+	return "bot.submit:" + req.ID + ":" + fieldID
+}
+
+// sealSubmission returns a copy of p whose secret values are sealed.
+func (r *Router) sealSubmission(ctx context.Context, p *SubmitPayload) (SubmitPayload, error) {
+	out := *p
+	if p.Request == nil {
+		return out, errors.New("submission without request")
+	}
+	cmd, err := r.formCommand(p.FormID)
+	if err != nil {
+		return out, err
+	}
+	if cmd.Form == nil {
+		return out, nil
+	}
+	req := *p.Request
+	f, err := r.buildForm(ctx, cmd, &req, p.Values)
+	if err != nil {
+		return out, err
+	}
+	out.Values = Values{}
+	for id, vals := range p.Values {
+		fd := f.Field(id)
+		if fd == nil || fd.Kind != FieldSecret {
+			out.Values[id] = vals
+			continue
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		sealed, err := r.opts.Sealer.Seal([]byte(vals[0]), submitAAD(p.Request, id))
+		if err != nil {
+			return out, fmt.Errorf("seal field %s: %w", id, err)
+		}
+		if out.Sealed == nil {
+			out.Sealed = map[string]string{}
+		}
+		out.Sealed[id] = sealed
+	}
+	return out, nil
 }
 
 // ActionPayload is the job payload of a button click.
@@ -343,6 +409,20 @@ func (r *Router) runSubmitJob(ctx context.Context, payload json.RawMessage) erro
 		return err
 	}
 	r.resolveUser(ctx, p.Request)
+	if p.Values == nil {
+		p.Values = Values{}
+	}
+	for id, sealed := range p.Sealed {
+		plain, err := r.opts.Sealer.Open(sealed, submitAAD(p.Request, id))
+		if err != nil {
+			r.log.Warn("sealed form value cannot be opened", "form", p.FormID, "field", id, "request", p.Request.ID, "err", err)
+			if rerr := r.replyError(ctx, p.Request, &UserError{Msg: fmt.Sprintf("The secret you entered in the form of `/plat %s` can no longer be read (platbot restarted without a seal key). Nothing was done: please fill in the form again.", p.FormID)}); rerr != nil {
+				return rerr
+			}
+			return nil
+		}
+		p.Values[id] = []string{string(plain)}
+	}
 	return r.SubmitForm(ctx, p.Request, p.FormID, p.Values)
 }
 
@@ -480,40 +560,207 @@ func describeResource(res Resource) string {
 }
 
 // ValidateForm checks a submission synchronously (before Slack is
-// answered): the fields' declared rules, then the command's own Validate.
-// It returns nil when the submission may proceed.
+// answered). It rebuilds the form with req.FormValues = v (so conditional
+// fields exist), drops the values of fields the form no longer has, fills
+// in defaults, checks the fields' declared rules, checks external values
+// through Command.Suggest, then runs the command's own Validate. It returns
+// nil when the submission may proceed.
 func (r *Router) ValidateForm(ctx context.Context, req *Request, formID string, v Values) (FieldErrors, error) {
+	return r.validate(ctx, req, formID, -1, v)
+}
+
+// ValidatePage checks the pages up to and including page of a multi-page
+// form, as ValidateForm does the whole form: the fields of later pages are
+// not checked yet and errors the command's Validate reports for them are
+// left for later. v holds the values of all pages so far.
+func (r *Router) ValidatePage(ctx context.Context, req *Request, formID string, page int, v Values) (FieldErrors, error) {
+	return r.validate(ctx, req, formID, page, v)
+}
+
+// formCommand finds the command a form belongs to.
+func (r *Router) formCommand(formID string) (*Command, error) {
 	cmd := r.find(formID)
 	if cmd == nil {
 		return nil, &UserError{Msg: fmt.Sprintf("This form belongs to `/plat %s`, which no longer exists. Run the command again.", formID)}
 	}
+	return cmd, nil
+}
+
+// BuildForm rebuilds the form of a command for the values entered so far
+// (req.FormValues = v): what a transport shows after a Dispatch field
+// changed or on another page. It returns nil when the command has no Form
+// (its Handle opened the form, which cannot be rebuilt).
+func (r *Router) BuildForm(ctx context.Context, req *Request, formID string, v Values) (*Form, error) {
+	cmd, err := r.formCommand(formID)
+	if err != nil {
+		return nil, err
+	}
 	req.Command = cmd.Name
-	if cmd.Form != nil {
-		f, err := cmd.Form(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("rebuild form %s: %w", formID, err)
+	if cmd.Form == nil {
+		return nil, nil
+	}
+	return r.buildForm(ctx, cmd, req, v)
+}
+
+func (r *Router) buildForm(ctx context.Context, cmd *Command, req *Request, v Values) (*Form, error) {
+	if cmd.Form == nil {
+		return nil, fmt.Errorf("command %q has no form", cmd.Name)
+	}
+	req.FormValues = v
+	f, err := cmd.Form(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild form %s: %w", cmd.Name, err)
+	}
+	if f == nil {
+		return nil, fmt.Errorf("rebuild form %s: no form", cmd.Name)
+	}
+	if f.ID == "" {
+		f.ID = cmd.Name
+	}
+	return f, nil
+}
+
+// MaxSuggestions is the most options SuggestOptions returns (Slack shows
+// at most 100 for an external select).
+const MaxSuggestions = 100
+
+// SuggestOptions answers what the user typed into a FieldExternal or
+// FieldMultiExternal field with the command's Suggest, at most
+// MaxSuggestions options with a value.
+func (r *Router) SuggestOptions(ctx context.Context, req *Request, formID, fieldID, query string) ([]Option, error) {
+	cmd, err := r.formCommand(formID)
+	if err != nil {
+		return nil, err
+	}
+	req.Command = cmd.Name
+	if cmd.Suggest == nil {
+		return nil, fmt.Errorf("command %q has no Suggest for field %q", cmd.Name, fieldID)
+	}
+	opts, err := cmd.Suggest(ctx, req, fieldID, query)
+	if err != nil {
+		return nil, fmt.Errorf("suggest %s.%s: %w", cmd.Name, fieldID, err)
+	}
+	out := make([]Option, 0, min(len(opts), MaxSuggestions))
+	for _, o := range opts {
+		if o.Value == "" {
+			continue
 		}
-		applyDefaults(f, v)
-		if errs := f.Validate(v); errs != nil {
+		if len(out) == MaxSuggestions {
+			break
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// validate checks the pages up to page (all of them when page < 0).
+func (r *Router) validate(ctx context.Context, req *Request, formID string, page int, v Values) (FieldErrors, error) {
+	cmd, err := r.formCommand(formID)
+	if err != nil {
+		return nil, err
+	}
+	req.Command = cmd.Name
+	var f *Form
+	if cmd.Form != nil {
+		if f, err = r.buildForm(ctx, cmd, req, v); err != nil {
+			return nil, err
+		}
+		if page < 0 || page >= f.PageCount()-1 {
+			page = -1 // the last page checks everything
+		}
+		for id := range v {
+			if f.Field(id) == nil {
+				delete(v, id) // a field a Dispatch change removed
+			}
+		}
+		applyDefaults(f, v, page)
+		errs := FieldErrors{}
+		for i := range f.Fields {
+			fd := &f.Fields[i]
+			if page >= 0 && f.PageOf(fd.ID) > page {
+				continue
+			}
+			if msg := fd.Check(v[fd.ID]); msg != "" {
+				errs[fd.ID] = msg
+			}
+		}
+		if len(errs) > 0 {
 			return errs, nil
+		}
+		if errs, err := r.checkExternal(ctx, cmd, req, f, page, v); err != nil || len(errs) > 0 {
+			return errs, err
 		}
 	}
 	if cmd.Validate != nil {
-		if errs := cmd.Validate(ctx, req, v); len(errs) > 0 {
+		errs := cmd.Validate(ctx, req, v)
+		if f != nil && page >= 0 {
+			for id := range errs {
+				if p := f.PageOf(id); p > page || p < 0 {
+					delete(errs, id) // about a later page, or the whole form: checked on the last page
+				}
+			}
+		}
+		if len(errs) > 0 {
 			return errs, nil
 		}
 	}
 	return nil, nil
 }
 
-// applyDefaults fills fields the transport left unset (not shown, or a shell
-// answer left empty) with their defaults.
-func applyDefaults(f *Form, v Values) {
-	for _, fd := range f.Fields {
-		if _, ok := v[fd.ID]; ok || fd.Default == "" {
+// checkExternal accepts an external field's value only when Suggest, asked
+// with exactly that value, offers an option with that value: a forged
+// submission cannot pass a value the user could not have picked.
+func (r *Router) checkExternal(ctx context.Context, cmd *Command, req *Request, f *Form, page int, v Values) (FieldErrors, error) {
+	errs := FieldErrors{}
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		if !fd.IsExternal() || (page >= 0 && f.PageOf(fd.ID) > page) {
 			continue
 		}
-		if fd.Kind == FieldMultiSelect {
+		for _, val := range v[fd.ID] {
+			if strings.TrimSpace(val) == "" {
+				continue
+			}
+			if cmd.Suggest == nil {
+				return nil, fmt.Errorf("form %s: field %q takes suggestions but the command has no Suggest", cmd.Name, fd.ID)
+			}
+			opts, err := cmd.Suggest(ctx, req, fd.ID, val)
+			if err != nil {
+				return nil, fmt.Errorf("check %s.%s: %w", cmd.Name, fd.ID, err)
+			}
+			found := false
+			for _, o := range opts {
+				if o.Value == val {
+					found = true
+					break
+				}
+			}
+			if !found {
+				errs[fd.ID] = fmt.Sprintf("%q is not one of the choices: pick one from the list", truncateRunes(val, 80))
+				break
+			}
+		}
+	}
+	return errs, nil
+}
+
+func truncateRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n]) + "…"
+}
+
+// applyDefaults fills fields the transport left unset (not shown, or a shell
+// answer left empty) with their defaults, on the pages up to page (all when
+// page < 0).
+func applyDefaults(f *Form, v Values, page int) {
+	for _, fd := range f.Fields {
+		if _, ok := v[fd.ID]; ok || fd.Default == "" || (page >= 0 && max(fd.Page, 0) > page) {
+			continue
+		}
+		if fd.IsMulti() {
 			v[fd.ID] = strings.Split(fd.Default, ",")
 		} else {
 			v[fd.ID] = []string{fd.Default}
@@ -523,18 +770,21 @@ func applyDefaults(f *Form, v Values) {
 
 // SubmitForm runs the command's Submit for a validated submission, after
 // checking policy again (permissions may have changed since the form opened).
+// req.FormValues is set to v. The audit event lists the values, secret
+// fields as "[secret]" and Sensitive ones as keyed HMACs.
 func (r *Router) SubmitForm(ctx context.Context, req *Request, formID string, v Values) error {
 	cmd := r.find(formID)
 	if cmd == nil || cmd.Submit == nil {
 		return r.replyError(ctx, req, &UserError{Msg: fmt.Sprintf("Nothing handles the form of `/plat %s` any more. Run the command again.", formID)})
 	}
 	req.Command = cmd.Name
+	req.FormValues = v
 	start := r.now()
 	if err := r.authorize(ctx, req, cmd); err != nil {
 		return r.replyError(ctx, req, err)
 	}
 	err := cmd.Submit(ctx, req, v)
-	plain, sensitive := auditValues(ctx, cmd, req, v)
+	plain, sensitive := r.auditValues(ctx, cmd, req, v)
 	r.finishWith(ctx, req, "form.submit", cmd.Name, start, err, map[string]any{"values": plain}, sensitive)
 	return r.replyError(ctx, req, err)
 }
@@ -556,35 +806,73 @@ func (r *Router) Act(ctx context.Context, req *Request, a Action) error {
 
 // auditValues splits a submission into what the audit log may hold as is
 // and the values of fields marked Sensitive (recorded as keyed HMACs).
+// Secret fields are listed as "[secret]" and never recorded otherwise.
 // Long values are cut.
-func auditValues(ctx context.Context, cmd *Command, req *Request, v Values) (map[string]any, map[string]string) {
-	sensitiveField := map[string]bool{}
-	if cmd.Form != nil {
-		if f, err := cmd.Form(ctx, req); err == nil && f != nil {
-			for _, fd := range f.Fields {
-				if fd.Sensitive {
-					sensitiveField[fd.ID] = true
-				}
-			}
-		}
-	}
+func (r *Router) auditValues(ctx context.Context, cmd *Command, req *Request, v Values) (map[string]any, map[string]string) {
+	kinds := secretKinds(ctx, r, cmd, req, v)
 	plain := map[string]any{}
 	var sensitive map[string]string
 	for id, vals := range v {
-		joined := strings.Join(vals, ",")
-		if sensitiveField[id] {
+		switch kinds[id] {
+		case fieldSecret:
+			plain[id] = SecretMark
+			continue
+		case fieldSensitive:
 			if sensitive == nil {
 				sensitive = map[string]string{}
 			}
-			sensitive["values."+id] = joined
+			sensitive["values."+id] = strings.Join(vals, ",")
 			continue
 		}
+		joined := strings.Join(vals, ",")
 		if len(joined) > 500 {
 			joined = joined[:500] + "…"
 		}
 		plain[id] = joined
 	}
 	return plain, sensitive
+}
+
+// SecretMark stands for a secret value wherever one is shown or recorded.
+const SecretMark = "[secret]"
+
+const (
+	fieldPlain = iota
+	fieldSensitive
+	fieldSecret
+)
+
+// secretKinds tells which submitted fields are secret or sensitive, from
+// the form rebuilt for the values. When the form cannot be rebuilt every
+// value is treated as secret: a value is never recorded in the clear
+// because its field could not be looked up.
+func secretKinds(ctx context.Context, r *Router, cmd *Command, req *Request, v Values) map[string]int {
+	kinds := map[string]int{}
+	if cmd.Form == nil {
+		return kinds
+	}
+	f, err := r.buildForm(ctx, cmd, req, v)
+	if err != nil {
+		r.log.Warn("form rebuild for the audit failed; its values are recorded as secret", "form", cmd.Name, "request", req.ID, "err", err)
+		for id := range v {
+			kinds[id] = fieldSecret
+		}
+		return kinds
+	}
+	for _, fd := range f.Fields {
+		switch {
+		case fd.Kind == FieldSecret:
+			kinds[fd.ID] = fieldSecret
+		case fd.Sensitive:
+			kinds[fd.ID] = fieldSensitive
+		}
+	}
+	for id := range v {
+		if f.Field(id) == nil {
+			kinds[id] = fieldSecret // not in the form as rebuilt: unknown, so not recorded
+		}
+	}
+	return kinds
 }
 
 func (r *Router) finish(ctx context.Context, req *Request, kind, name string, start time.Time, err error) {

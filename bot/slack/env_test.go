@@ -102,7 +102,7 @@ func newEnvWith(t *testing.T, q bot.Queue, audit bot.Auditor, insp inspector, lo
 	registerTestCommands(router)
 	now := time.Now()
 	h, err := NewHandler(HandlerOptions{
-		Router: router, SigningSecret: testSecret, Metrics: metrics, Logger: logger,
+		Router: router, Views: msgr, SigningSecret: testSecret, Metrics: metrics, Logger: logger,
 		Now: func() time.Time { return now },
 	})
 	if err != nil {

@@ -22,6 +22,13 @@ const (
 	actNumber = "number" // number_input
 	actBool   = "bool"   // checkboxes with the single option "true"
 	actUser   = "user"   // users_select
+	// actExternal and actMultiExternal are external selects whose options
+	// come from block_suggestion; actSecret is a secret's plain_text_input.
+	actExternal      = "external"
+	actMultiExternal = "multi_external"
+	actSecret        = "secret"
+	// actBack is the Back button of a page after the first.
+	actBack = "platbot:form:back"
 )
 
 // formMeta is what a modal carries in private_metadata, so the submission
@@ -34,20 +41,51 @@ type formMeta struct {
 	Channel     string    `json:"channel,omitempty"`
 	ThreadTS    string    `json:"thread_ts,omitempty"`
 	ResponseURL string    `json:"response_url,omitempty"`
+	// Page is the page of a multi-page form the modal shows.
+	Page int `json:"page,omitempty"`
+	// Values are the values entered so far (every page, secrets excepted):
+	// the earlier pages' answers, and what a rebuild (Dispatch, Back)
+	// carries over.
+	Values bot.Values `json:"values,omitempty"`
+	// Sealed are the secret values entered so far, each sealed for this
+	// form, user and field (metaAAD).
+	Sealed map[string]string `json:"sealed,omitempty"`
 }
 
-// encodeFormMeta builds a modal's private_metadata for a request. When the
-// whole doesn't fit Slack's limit the response URL is dropped first (replies
-// then go to the channel as ephemeral messages); if it still doesn't fit the
-// user is told to shorten the command line.
+// metaAAD binds a secret sealed into a modal's metadata to the form, the
+// user who typed it and the field: it cannot be replayed into another
+// user's or another form's submission.
+func metaAAD(formID, userID, fieldID string) string {
+	return "slack.form:" + formID + ":" + userID + ":" + fieldID
+}
+
+// encodeFormMeta builds a modal's private_metadata for a request.
 func encodeFormMeta(req *bot.Request, formID string) (string, error) {
-	m := formMeta{
+	return newFormMeta(req, formID).encode()
+}
+
+func newFormMeta(req *bot.Request, formID string) formMeta {
+	return formMeta{
 		FormID: formID, Args: req.Args, Flags: req.Flags,
 		Channel: req.Channel, ThreadTS: req.ThreadTS, ResponseURL: req.ResponseURL,
 	}
+}
+
+// encode renders the metadata. When the whole doesn't fit Slack's limit
+// the response URL is dropped first (replies then go to the channel as
+// ephemeral messages); if it still doesn't fit the user is told what to
+// shorten: the answers carried between pages, or the command line.
+func (m formMeta) encode() (string, error) {
 	if len(m.Flags) == 0 {
 		m.Flags = nil
 	}
+	if len(m.Values) == 0 {
+		m.Values = nil
+	}
+	if len(m.Sealed) == 0 {
+		m.Sealed = nil
+	}
+	formID := m.FormID
 	b, err := json.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("encode form metadata: %w", err)
@@ -58,11 +96,20 @@ func encodeFormMeta(req *bot.Request, formID string) (string, error) {
 			return "", fmt.Errorf("encode form metadata: %w", err)
 		}
 	}
+	if len(b) > MaxPrivateMeta && (m.Values != nil || m.Sealed != nil) {
+		return "", &metaTooLong{bot.UserError{Msg: fmt.Sprintf("The answers so far are too long to carry to the next step of this form (%d characters, Slack allows %d). Shorten the longest ones and try again.", len(b), MaxPrivateMeta)}}
+	}
 	if len(b) > MaxPrivateMeta {
 		return "", bot.Errorf("The arguments of `/plat %s` are too long to carry through a form (%d characters, Slack allows %d). Shorten them and try again.", formID, len(b), MaxPrivateMeta)
 	}
 	return string(b), nil
 }
+
+// metaTooLong is the error of metadata over Slack's limit because of the
+// answers it carries.
+type metaTooLong struct{ bot.UserError }
+
+func (e *metaTooLong) Unwrap() error { return &e.UserError }
 
 // decodeFormMeta reads a modal's private_metadata.
 func decodeFormMeta(s string) (formMeta, error) {
@@ -82,14 +129,52 @@ func decodeFormMeta(s string) (formMeta, error) {
 // one. Slack's limits are respected: the title is cut to 24 characters, a
 // select with more than 100 options (or unusable option values) becomes a
 // typed text input listing the choices in its hint, and past 100 blocks the
-// remaining fields are replaced by a context block counting them.
+// remaining fields are replaced by a context block counting them. A
+// multi-page form shows its first page.
 func RenderModal(form *bot.Form, meta string) goslack.ModalViewRequest {
+	return renderModal(form, meta, modalState{})
+}
+
+// modalState is what a modal shows besides the form's declarations: the
+// page, the values entered so far (as initial values), the labels of
+// chosen external options, the secret fields whose value is already held
+// (sealed in the metadata), and errors to show on fields.
+type modalState struct {
+	Page   int
+	Values bot.Values
+	Labels map[string]string
+	Held   map[string]bool
+	Errors bot.FieldErrors
+}
+
+func renderModal(form *bot.Form, meta string, st modalState) goslack.ModalViewRequest {
+	pages := form.PageCount()
+	page := min(max(st.Page, 0), pages-1)
 	var blocks []goslack.Block
-	if strings.TrimSpace(form.Intro) != "" {
+	if strings.TrimSpace(form.Intro) != "" && page == 0 {
 		blocks = append(blocks, renderSection(form.Intro, nil)...)
 	}
-	for _, f := range form.Fields {
-		blocks = append(blocks, renderInput(f))
+	if pages > 1 {
+		step := fmt.Sprintf("Step %d of %d", page+1, pages)
+		if t := strings.TrimSpace(form.PageTitle(page)); t != "" {
+			step += ": " + t
+		}
+		blocks = append(blocks, goslack.NewContextBlock("", plainText(step, MaxContextText)))
+	}
+	fields := form.PageFields(page)
+	if stray := strayErrors(st.Errors, form, page); stray != "" {
+		blocks = append(blocks, goslack.NewContextBlock("", plainText("⚠️ "+stray, MaxContextText)))
+	}
+	for _, f := range fields {
+		in := inputState{held: st.Held[f.ID], err: st.Errors[f.ID], labels: st.Labels}
+		if vals, ok := st.Values[f.ID]; ok {
+			in.initial, in.hasInitial = vals, true
+		}
+		blocks = append(blocks, renderInput(f, in))
+	}
+	if page > 0 {
+		back := goslack.NewButtonBlockElement(actBack, "back", plainText("Back", MaxButtonText))
+		blocks = append(blocks, goslack.NewActionBlock("platbot:form:nav", back))
 	}
 	title := form.Title
 	if strings.TrimSpace(title) == "" {
@@ -98,6 +183,9 @@ func RenderModal(form *bot.Form, meta string) goslack.ModalViewRequest {
 	submit := form.SubmitText
 	if strings.TrimSpace(submit) == "" {
 		submit = "Submit"
+	}
+	if page < pages-1 {
+		submit = "Next"
 	}
 	return goslack.ModalViewRequest{
 		Type:            goslack.VTModal,
@@ -110,7 +198,37 @@ func RenderModal(form *bot.Form, meta string) goslack.ModalViewRequest {
 	}
 }
 
-func renderInput(f bot.Field) *goslack.InputBlock {
+// strayErrors joins the errors shown on a page that are not about one of
+// its fields and not about a field of another page.
+func strayErrors(errs bot.FieldErrors, form *bot.Form, page int) string {
+	var out []string
+	for _, id := range sortedKeys(errs) {
+		if p := form.PageOf(id); p >= 0 {
+			continue
+		}
+		msg := errs[id]
+		if id != "" {
+			msg = id + ": " + msg
+		}
+		out = append(out, msg)
+	}
+	return strings.Join(out, " · ")
+}
+
+// inputState is how one input is shown beyond its declaration.
+type inputState struct {
+	initial    []string
+	hasInitial bool
+	labels     map[string]string
+	held       bool
+	err        string
+}
+
+// secretHint is added to a secret field's hint: Slack cannot mask what is
+// typed into a modal, so the field says what happens to the value instead.
+const secretHint = "Slack shows what you type here; platbot stores it sealed and never shows it again."
+
+func renderInput(f bot.Field, st inputState) *goslack.InputBlock {
 	label := f.Label
 	if strings.TrimSpace(label) == "" {
 		label = f.ID
@@ -119,7 +237,12 @@ func renderInput(f bot.Field) *goslack.InputBlock {
 	if strings.TrimSpace(f.Placeholder) != "" {
 		placeholder = plainText(f.Placeholder, MaxPlainText)
 	}
+	if st.hasInitial && f.Kind != bot.FieldSecret {
+		// The values entered so far replace the declared default.
+		f.Default = strings.Join(st.initial, ",")
+	}
 	hint := f.Help
+	optional := !f.Required
 	var el goslack.BlockElement
 	switch f.Kind {
 	case bot.FieldSelect, bot.FieldMultiSelect:
@@ -131,6 +254,23 @@ func renderInput(f bot.Field) *goslack.InputBlock {
 		// Too many (or unusable) options for a static select: ask for the
 		// value as text and list the choices; Field.Check validates them.
 		el, hint = renderTypedChoice(f, placeholder, multi, hint)
+	case bot.FieldExternal, bot.FieldMultiExternal:
+		initial := st.initial
+		if !st.hasInitial {
+			initial = splitDefault(f)
+		}
+		el = renderExternal(f, placeholder, initial, st.labels)
+	case bot.FieldSecret:
+		secret := f
+		secret.Kind = bot.FieldText // one line, whatever was declared
+		if st.held {
+			// The value is held sealed: leaving the field empty keeps it.
+			placeholder = plainText("Already entered: leave empty to keep it", MaxPlainText)
+			optional = true
+		}
+		in := renderTextInput(secret, placeholder, actSecret, "")
+		el = in
+		hint = strings.TrimSpace(strings.TrimSpace(hint) + " " + secretHint)
 	case bot.FieldNumber:
 		n := goslack.NewNumberInputBlockElement(placeholder, actNumber, !f.Integer)
 		if f.Min != nil {
@@ -140,6 +280,9 @@ func renderInput(f bot.Field) *goslack.InputBlock {
 			n.MaxValue = strconv.FormatFloat(*f.Max, 'f', -1, 64)
 		}
 		n.InitialValue = strings.TrimSpace(f.Default)
+		if f.Dispatch {
+			n.DispatchActionConfig = onEnter()
+		}
 		el = n
 	case bot.FieldBool:
 		text := f.Placeholder
@@ -161,13 +304,96 @@ func renderInput(f bot.Field) *goslack.InputBlock {
 	default: // text, long text and anything unknown
 		el = renderTextInput(f, placeholder, actText, f.Default)
 	}
+	if in, ok := el.(*goslack.PlainTextInputBlockElement); ok && f.Dispatch {
+		in.DispatchActionConfig = onEnter()
+	}
+	if st.err != "" {
+		hint = strings.TrimSpace("⚠️ " + st.err + "\n" + hint)
+	}
 	var hintObj *goslack.TextBlockObject
 	if strings.TrimSpace(hint) != "" {
 		hintObj = plainText(hint, MaxHint)
 	}
 	blk := goslack.NewInputBlock(cutLen(f.ID, MaxID), plainText(label, MaxPlainText), hintObj, el)
-	blk.Optional = !f.Required
+	blk.Optional = optional
+	// A select dispatches on selection, a text or number input when Enter
+	// is pressed (onEnter).
+	blk.DispatchAction = f.Dispatch
 	return blk
+}
+
+// onEnter makes a text or number input dispatch when Enter is pressed
+// rather than on every character.
+func onEnter() *goslack.DispatchActionConfig {
+	return &goslack.DispatchActionConfig{TriggerActionsOn: []string{"on_enter_pressed"}}
+}
+
+// splitDefault is a field's declared default as values.
+func splitDefault(f bot.Field) []string {
+	if strings.TrimSpace(f.Default) == "" {
+		return nil
+	}
+	if !f.IsMulti() {
+		return []string{strings.TrimSpace(f.Default)}
+	}
+	var out []string
+	for _, d := range strings.Split(f.Default, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// renderExternal is an external_select (or multi_external_select) whose
+// options Slack asks for with block_suggestion once the user typed
+// f.MinQuery characters. Slack's own default is 3, so the minimum is
+// always sent. Chosen values become initial options, labelled as chosen.
+func renderExternal(f bot.Field, placeholder *goslack.TextBlockObject, initial []string, labels map[string]string) goslack.BlockElement {
+	minQuery := max(f.MinQuery, 0)
+	var opts []*goslack.OptionBlockObject
+	for _, v := range initial {
+		if v == "" || slackLen(v) > MaxOptionValue {
+			continue
+		}
+		label := labels[v]
+		if strings.TrimSpace(label) == "" {
+			label = v
+		}
+		opts = append(opts, goslack.NewOptionBlockObject(v, plainText(label, MaxOptionText), nil))
+	}
+	if f.Kind == bot.FieldMultiExternal {
+		ms := goslack.NewOptionsMultiSelectBlockElement(goslack.MultiOptTypeExternal, placeholder, actMultiExternal)
+		ms.MinQueryLength = &minQuery
+		ms.InitialOptions = opts
+		return ms
+	}
+	ss := goslack.NewOptionsSelectBlockElement(goslack.OptTypeExternal, placeholder, actExternal)
+	ss.MinQueryLength = &minQuery
+	if len(opts) > 0 {
+		ss.InitialOption = opts[0]
+	}
+	return ss
+}
+
+// suggestionOptions renders Suggest's answer for a block_suggestion:
+// at most MaxOptions options, values within Slack's limit, labels cut.
+func suggestionOptions(opts []bot.Option) []*goslack.OptionBlockObject {
+	out := make([]*goslack.OptionBlockObject, 0, min(len(opts), MaxOptions))
+	for _, o := range opts {
+		if len(out) == MaxOptions {
+			break
+		}
+		if o.Value == "" || slackLen(o.Value) > MaxOptionValue {
+			continue
+		}
+		label := o.Label
+		if strings.TrimSpace(label) == "" {
+			label = o.Value
+		}
+		out = append(out, goslack.NewOptionBlockObject(o.Value, plainText(label, MaxOptionText), nil))
+	}
+	return out
 }
 
 func renderTextInput(f bot.Field, placeholder *goslack.TextBlockObject, actionID, initial string) *goslack.PlainTextInputBlockElement {
@@ -270,20 +496,57 @@ func isUserID(s string) bool {
 
 // stateValue is one input's entry in view.state.values.
 type stateValue struct {
-	Type           string `json:"type"`
-	Value          string `json:"value"`
-	SelectedOption *struct {
-		Value string `json:"value"`
-	} `json:"selected_option"`
-	SelectedOptions []struct {
-		Value string `json:"value"`
-	} `json:"selected_options"`
-	SelectedUser         string   `json:"selected_user"`
-	SelectedUsers        []string `json:"selected_users"`
-	SelectedChannel      string   `json:"selected_channel"`
-	SelectedConversation string   `json:"selected_conversation"`
-	SelectedDate         string   `json:"selected_date"`
-	SelectedTime         string   `json:"selected_time"`
+	Type                 string           `json:"type"`
+	Value                string           `json:"value"`
+	SelectedOption       *selectedOption  `json:"selected_option"`
+	SelectedOptions      []selectedOption `json:"selected_options"`
+	SelectedUser         string           `json:"selected_user"`
+	SelectedUsers        []string         `json:"selected_users"`
+	SelectedChannel      string           `json:"selected_channel"`
+	SelectedConversation string           `json:"selected_conversation"`
+	SelectedDate         string           `json:"selected_date"`
+	SelectedTime         string           `json:"selected_time"`
+}
+
+// selectedOption is a chosen option in view state.
+type selectedOption struct {
+	Value string `json:"value"`
+	Text  *struct {
+		Text string `json:"text"`
+	} `json:"text"`
+}
+
+// labelsFromState collects the labels of chosen options by value, so a
+// rebuilt modal shows an external select's choice as it was shown.
+func labelsFromState(state map[string]map[string]stateValue) map[string]string {
+	out := map[string]string{}
+	add := func(o selectedOption) {
+		if o.Text != nil && o.Value != "" {
+			out[o.Value] = o.Text.Text
+		}
+	}
+	for _, actions := range state {
+		for _, sv := range actions {
+			if sv.SelectedOption != nil {
+				add(*sv.SelectedOption)
+			}
+			for _, o := range sv.SelectedOptions {
+				add(o)
+			}
+		}
+	}
+	return out
+}
+
+// secretInputs lists the blocks of view state that are secret inputs.
+func secretInputs(state map[string]map[string]stateValue) map[string]bool {
+	out := map[string]bool{}
+	for blockID, actions := range state {
+		if _, ok := actions[actSecret]; ok {
+			out[blockID] = true
+		}
+	}
+	return out
 }
 
 // valuesFromState turns view.state.values into form values keyed by block

@@ -85,6 +85,23 @@ func (stubRouter) ValidateForm(_ context.Context, _ *bot.Request, formID string,
 	return nil, nil
 }
 
+func (stubRouter) ValidatePage(ctx context.Context, req *bot.Request, formID string, _ int, v bot.Values) (bot.FieldErrors, error) {
+	return stubRouter{}.ValidateForm(ctx, req, formID, v)
+}
+
+// BuildForm: the stub has no forms to rebuild (as for a form a handler opened).
+func (stubRouter) BuildForm(context.Context, *bot.Request, string, bot.Values) (*bot.Form, error) {
+	return nil, nil
+}
+
+func (stubRouter) SuggestOptions(_ context.Context, _ *bot.Request, _, _, query string) ([]bot.Option, error) {
+	return []bot.Option{{Value: query, Label: query}}, nil
+}
+
+var stubSealer = bot.NewRandomSealer()
+
+func (stubRouter) Sealer() bot.Sealer { return stubSealer }
+
 // FuzzParseInteraction feeds arbitrary interactivity bodies (and the same
 // bytes as events and commands) through parsing and processing: nothing may
 // panic, and every answer must be a valid HTTP status with a JSON-encodable

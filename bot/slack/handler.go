@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	goslack "github.com/slack-go/slack"
+
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/httpguard"
 )
@@ -52,7 +54,25 @@ type Acceptor interface {
 	Accept(ctx context.Context, kind string, payload any, req *bot.Request) (bool, error)
 	// ValidateForm checks a form submission synchronously.
 	ValidateForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) (bot.FieldErrors, error)
+	// ValidatePage checks one page of a multi-page form (and the pages
+	// before it).
+	ValidatePage(ctx context.Context, req *bot.Request, formID string, page int, v bot.Values) (bot.FieldErrors, error)
+	// BuildForm rebuilds a form for the values entered so far (nil when
+	// the command has no Form to rebuild it with).
+	BuildForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) (*bot.Form, error)
+	// SuggestOptions answers a block_suggestion of an external select.
+	SuggestOptions(ctx context.Context, req *bot.Request, formID, fieldID, query string) ([]bot.Option, error)
+	// Sealer seals the secret values a modal carries between its pages.
+	Sealer() bot.Sealer
 }
+
+// ViewUpdater replaces an open modal (views.update); *Messenger
+// satisfies it.
+type ViewUpdater interface {
+	UpdateView(ctx context.Context, viewID, hash string, view goslack.ModalViewRequest) error
+}
+
+var _ ViewUpdater = (*Messenger)(nil)
 
 var _ Acceptor = (*bot.Router)(nil)
 
@@ -60,6 +80,10 @@ var _ Acceptor = (*bot.Router)(nil)
 type HandlerOptions struct {
 	// Router queues requests; required.
 	Router Acceptor
+	// Views updates open modals when a Dispatch field changes or Back is
+	// pressed on a multi-page form (the Messenger). Without it those
+	// clicks are logged and otherwise ignored.
+	Views ViewUpdater
 	// SigningSecret is the Slack app's signing secret; required for HTTP.
 	// Socket Mode connections are authenticated by the app token instead.
 	SigningSecret string
@@ -94,6 +118,7 @@ type HandlerOptions struct {
 // the router, and answered at once; the work runs later on the worker.
 type Handler struct {
 	router     Acceptor
+	views      ViewUpdater
 	verifier   *Verifier
 	metrics    *bot.Metrics
 	log        *slog.Logger
@@ -115,6 +140,7 @@ func NewHandler(opts HandlerOptions) (*Handler, error) {
 	}
 	h := &Handler{
 		router:     opts.Router,
+		views:      opts.Views,
 		metrics:    opts.Metrics,
 		log:        opts.Logger,
 		now:        opts.Now,

@@ -85,6 +85,7 @@ func TestHugeBodiesAreRefusedWithBoundedMemory(t *testing.T) {
 
 // blockingAcceptor holds every Accept until release is closed.
 type blockingAcceptor struct {
+	stubRouter
 	entered chan string
 	release chan struct{}
 }

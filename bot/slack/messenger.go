@@ -275,6 +275,24 @@ func (m *Messenger) dmChannel(ctx context.Context, userID string) (string, error
 	return c.ID, nil
 }
 
+// ErrViewChanged is returned by UpdateView when the modal changed since the
+// hash was taken (Slack's hash_conflict): a newer update won.
+var ErrViewChanged = errors.New("views.update: the view changed since (hash_conflict)")
+
+// UpdateView replaces an open modal with views.update. With a hash Slack
+// refuses the update when the view changed in between; that answer is
+// ErrViewChanged.
+func (m *Messenger) UpdateView(ctx context.Context, viewID, hash string, view goslack.ModalViewRequest) error {
+	if _, err := m.api.UpdateViewContext(ctx, view, "", hash, viewID); err != nil {
+		var se goslack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "hash_conflict" {
+			return ErrViewChanged
+		}
+		return classify("views.update", err)
+	}
+	return nil
+}
+
 // OpenForm opens a form as a modal with the request's trigger id. The
 // modal's private_metadata carries the form id, the command's arguments and
 // flags and where to answer, so the submission is a complete request.

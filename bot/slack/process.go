@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	goslack "github.com/slack-go/slack"
+
 	"github.com/platbot/platbot/bot"
 )
 
@@ -109,7 +111,12 @@ type interaction struct {
 	ResponseURL string `json:"response_url"`
 	ActionTS    string `json:"action_ts"`
 	CallbackID  string `json:"callback_id"`
-	Container   struct {
+	// ActionID, BlockID and Value are a block_suggestion's input and what
+	// the user typed into it.
+	ActionID  string `json:"action_id"`
+	BlockID   string `json:"block_id"`
+	Value     string `json:"value"`
+	Container struct {
 		Type      string `json:"type"`
 		MessageTS string `json:"message_ts"`
 		ThreadTS  string `json:"thread_ts"`
@@ -132,6 +139,7 @@ type interaction struct {
 	} `json:"actions"`
 	View struct {
 		ID              string `json:"id"`
+		Hash            string `json:"hash"`
 		CallbackID      string `json:"callback_id"`
 		PrivateMetadata string `json:"private_metadata"`
 		Blocks          []struct {
@@ -233,6 +241,8 @@ func (h *Handler) processInteraction(ctx context.Context, ic *interaction) ack {
 		return h.processBlockActions(ctx, ic)
 	case "view_submission":
 		return h.processSubmission(ctx, ic)
+	case "block_suggestion":
+		return h.processSuggestion(ctx, ic)
 	case "shortcut", "message_action":
 		return h.processShortcut(ctx, ic)
 	}
@@ -270,9 +280,8 @@ func ActionDeliveryID(userID, actionTS, actionID, messageTS string) string {
 
 func (h *Handler) processBlockActions(ctx context.Context, ic *interaction) ack {
 	if ic.Container.Type == "view" || (ic.View.ID != "" && ic.Container.MessageTS == "") {
-		// Inputs inside a modal report here only with dispatch_action,
-		// which platbot never sets: the submission carries the values.
-		return ack{outcome: OutcomeIgnored}
+		// Inside a modal: a Dispatch field changed or Back was pressed.
+		return h.processViewAction(ctx, ic)
 	}
 	channel := ic.Channel.ID
 	if channel == "" {
@@ -311,18 +320,9 @@ func (h *Handler) processBlockActions(ctx context.Context, ic *interaction) ack 
 	return result
 }
 
-func (h *Handler) processSubmission(ctx context.Context, ic *interaction) ack {
-	if ic.View.CallbackID != formCallbackID {
-		return ack{outcome: OutcomeIgnored}
-	}
-	if ic.View.ID == "" {
-		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
-	}
-	meta, err := decodeFormMeta(ic.View.PrivateMetadata)
-	if err != nil {
-		h.log.Warn("slack: view submission with unreadable metadata", "view", ic.View.ID, "user", ic.User.ID, "err", err)
-		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
-	}
+// formRequest turns a form view back into a request for its command, in
+// the place and with the arguments it was opened with.
+func (h *Handler) formRequest(ic *interaction, meta formMeta) *bot.Request {
 	req := h.baseRequest(ic)
 	req.ID = "view:" + ic.View.ID
 	req.Command = meta.FormID
@@ -335,28 +335,269 @@ func (h *Handler) processSubmission(ctx context.Context, ic *interaction) ack {
 	if req.Flags == nil {
 		req.Flags = bot.Flags{}
 	}
-	values := valuesFromState(ic.View.State.Values)
-	blocks := inputBlocks(ic)
+	return req
+}
 
-	errs, err := h.router.ValidateForm(ctx, req, meta.FormID, values)
-	if err != nil {
-		var ue *bot.UserError
-		msg := fmt.Sprintf("Something went wrong checking this form (reference %s). Please try again.", req.ID)
-		if errors.As(err, &ue) {
-			msg = ue.Msg
-		} else {
-			h.log.Error("slack: validate form", "form", meta.FormID, "user", req.User.ID, "request", req.ID, "err", err)
+// errSealedLost is what a user is told when the secrets a modal carries
+// can no longer be opened (platbot restarted with a per-process key).
+var errSealedLost = &bot.UserError{Msg: "This form's secret answers can no longer be read (platbot restarted). Close it and run the command again."}
+
+// formValues are the values a form view holds: those its metadata carries
+// (other pages; secrets opened) overlaid with the inputs of the page shown.
+// An empty secret input keeps the secret already held for it.
+func (h *Handler) formValues(ic *interaction, meta formMeta) (bot.Values, error) {
+	v := bot.Values{}
+	for id, vals := range meta.Values {
+		v[id] = vals
+	}
+	for id, sealed := range meta.Sealed {
+		plain, err := h.router.Sealer().Open(sealed, metaAAD(meta.FormID, ic.User.ID, id))
+		if err != nil {
+			h.log.Warn("slack: sealed form value cannot be opened", "form", meta.FormID, "field", id, "user", ic.User.ID, "err", err)
+			return nil, errSealedLost
 		}
-		return formErrors(blocks, bot.FieldErrors{"": msg})
+		v[id] = []string{string(plain)}
+	}
+	secret := secretInputs(ic.View.State.Values)
+	for id, vals := range valuesFromState(ic.View.State.Values) {
+		if secret[id] && len(vals) == 0 {
+			if _, held := v[id]; held {
+				continue
+			}
+		}
+		v[id] = vals
+	}
+	return v, nil
+}
+
+// carry puts the values entered so far into the metadata of the modal
+// showing the form f: the values of fields f no longer has are dropped,
+// secret ones are sealed. It returns the secret fields it holds.
+func (h *Handler) carry(meta formMeta, f *bot.Form, v bot.Values, userID string) (formMeta, map[string]bool, error) {
+	meta.Values, meta.Sealed = bot.Values{}, map[string]string{}
+	held := map[string]bool{}
+	for id, vals := range v {
+		fd := f.Field(id)
+		switch {
+		case fd == nil:
+			continue
+		case fd.Kind == bot.FieldSecret:
+			if len(vals) == 0 || vals[0] == "" {
+				continue
+			}
+			sealed, err := h.router.Sealer().Seal([]byte(vals[0]), metaAAD(meta.FormID, userID, id))
+			if err != nil {
+				return meta, nil, fmt.Errorf("seal %s: %w", id, err)
+			}
+			meta.Sealed[id] = sealed
+			held[id] = true
+		default:
+			meta.Values[id] = vals
+		}
+	}
+	return meta, held, nil
+}
+
+// showPage renders page of the form f with the values entered so far,
+// carrying them (and errs shown on the fields) in the view.
+func (h *Handler) showPage(ic *interaction, meta formMeta, f *bot.Form, page int, v bot.Values, errs bot.FieldErrors) (goslack.ModalViewRequest, error) {
+	meta.Page = min(max(page, 0), f.PageCount()-1)
+	meta, held, err := h.carry(meta, f, v, ic.User.ID)
+	if err != nil {
+		return goslack.ModalViewRequest{}, err
+	}
+	enc, err := meta.encode()
+	if err != nil {
+		return goslack.ModalViewRequest{}, err
+	}
+	shown := bot.Values{}
+	for id, vals := range v {
+		if fd := f.Field(id); fd != nil && fd.Kind != bot.FieldSecret {
+			shown[id] = vals
+		}
+	}
+	return renderModal(f, enc, modalState{Page: meta.Page, Values: shown, Labels: labelsFromState(ic.View.State.Values), Held: held, Errors: errs}), nil
+}
+
+// userMessage is the text of an error meant for the user, or a generic
+// sentence with a reference (the error itself is logged).
+func (h *Handler) userMessage(err error, what string, req *bot.Request) string {
+	var ue *bot.UserError
+	if errors.As(err, &ue) {
+		return ue.Msg
+	}
+	h.log.Error("slack: "+what, "form", req.Command, "user", req.User.ID, "request", req.ID, "err", err)
+	return fmt.Sprintf("Something went wrong with this form (reference %s). Please try again.", req.ID)
+}
+
+// processSubmission answers a modal's submission. A page before the last
+// of a multi-page form is validated and answered with the next page
+// (response_action "update"); the last page (or a form of one page) is
+// validated as a whole and queued as a durable submit job. Problems are
+// shown on the fields; a problem on an earlier page shows that page.
+func (h *Handler) processSubmission(ctx context.Context, ic *interaction) ack {
+	if ic.View.CallbackID != formCallbackID {
+		return ack{outcome: OutcomeIgnored}
+	}
+	if ic.View.ID == "" {
+		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
+	}
+	meta, err := decodeFormMeta(ic.View.PrivateMetadata)
+	if err != nil {
+		h.log.Warn("slack: view submission with unreadable metadata", "view", ic.View.ID, "user", ic.User.ID, "err", err)
+		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
+	}
+	req := h.formRequest(ic, meta)
+	blocks := inputBlocks(ic)
+	values, err := h.formValues(ic, meta)
+	if err != nil {
+		return formErrors(blocks, bot.FieldErrors{"": h.userMessage(err, "open form values", req)})
+	}
+	f, err := h.router.BuildForm(ctx, req, meta.FormID, values)
+	if err != nil {
+		return formErrors(blocks, bot.FieldErrors{"": h.userMessage(err, "rebuild form", req)})
+	}
+	last := f == nil || meta.Page >= f.PageCount()-1
+	var errs bot.FieldErrors
+	if last {
+		errs, err = h.router.ValidateForm(ctx, req, meta.FormID, values)
+	} else {
+		errs, err = h.router.ValidatePage(ctx, req, meta.FormID, meta.Page, values)
+	}
+	if err != nil {
+		return formErrors(blocks, bot.FieldErrors{"": h.userMessage(err, "validate form", req)})
 	}
 	if len(errs) > 0 {
-		return formErrors(blocks, errs)
+		return h.pageErrors(ic, meta, f, blocks, values, errs, req)
+	}
+	if !last {
+		view, err := h.showPage(ic, meta, f, meta.Page+1, values, nil)
+		if err != nil {
+			return formErrors(blocks, bot.FieldErrors{"": h.userMessage(err, "next page", req)})
+		}
+		return ack{outcome: OutcomeAnswered, body: map[string]any{"response_action": "update", "view": view}}
 	}
 	a := h.accept(ctx, bot.JobSubmit, bot.SubmitPayload{Request: req, FormID: meta.FormID, Values: values}, req)
 	if a.outcome == OutcomeError {
 		return formErrors(blocks, bot.FieldErrors{"": fmt.Sprintf("platbot could not save this submission (reference %s). Please try again.", req.ID)})
 	}
 	return a
+}
+
+// pageErrors answers a submission with errors: on the fields of the page
+// shown, or, when a field of an earlier page is wrong, with that page
+// (response_action "update") showing its errors.
+func (h *Handler) pageErrors(ic *interaction, meta formMeta, f *bot.Form, blocks []string, v bot.Values, errs bot.FieldErrors, req *bot.Request) ack {
+	if f == nil || f.PageCount() == 1 {
+		return formErrors(blocks, errs)
+	}
+	earliest := meta.Page
+	for id := range errs {
+		if p := f.PageOf(id); p >= 0 && p < earliest {
+			earliest = p
+		}
+	}
+	if earliest == meta.Page {
+		return formErrors(blocks, errs)
+	}
+	view, err := h.showPage(ic, meta, f, earliest, v, errs)
+	if err != nil {
+		return formErrors(blocks, bot.FieldErrors{"": h.userMessage(err, "show page", req)})
+	}
+	return ack{outcome: OutcomeInvalid, body: map[string]any{"response_action": "update", "view": view}}
+}
+
+// processViewAction answers a block_actions from inside a form modal: a
+// Dispatch field changed (the form is rebuilt for the values entered so far
+// and the modal updated in place, values kept) or Back was pressed on a
+// multi-page form (the previous page is shown with its values). The update
+// carries the view's hash: when the modal changed in between (Slack's
+// hash_conflict) a newer update won and this one is dropped.
+func (h *Handler) processViewAction(ctx context.Context, ic *interaction) ack {
+	if ic.View.CallbackID != formCallbackID || ic.View.ID == "" {
+		return ack{outcome: OutcomeIgnored}
+	}
+	meta, err := decodeFormMeta(ic.View.PrivateMetadata)
+	if err != nil {
+		h.log.Warn("slack: view action with unreadable metadata", "view", ic.View.ID, "user", ic.User.ID, "err", err)
+		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
+	}
+	if h.views == nil {
+		h.log.Warn("slack: a form changed but no view updater is configured", "form", meta.FormID, "view", ic.View.ID)
+		return ack{outcome: OutcomeIgnored}
+	}
+	req := h.formRequest(ic, meta)
+	page := meta.Page
+	changed := ""
+	for _, a := range ic.Actions {
+		if a.ActionID == actBack {
+			page = meta.Page - 1
+		} else if changed == "" {
+			changed = a.BlockID
+		}
+	}
+	var view goslack.ModalViewRequest
+	values, err := h.formValues(ic, meta)
+	var f *bot.Form
+	if err == nil {
+		f, err = h.router.BuildForm(ctx, req, meta.FormID, values)
+	}
+	if err == nil && f == nil {
+		return ack{outcome: OutcomeIgnored} // a form opened by a handler: nothing to rebuild it with
+	}
+	if err == nil {
+		view, err = h.showPage(ic, meta, f, page, values, nil)
+	}
+	if err != nil {
+		// Show the problem in the modal as it is (its metadata unchanged).
+		msg := h.userMessage(err, "rebuild form", req)
+		errs := bot.FieldErrors{"": msg}
+		if changed != "" {
+			errs = bot.FieldErrors{changed: msg}
+		}
+		if f == nil {
+			f = &bot.Form{Title: defaultModalTitle}
+		}
+		view = renderModal(f, ic.View.PrivateMetadata, modalState{Page: meta.Page, Values: values, Labels: labelsFromState(ic.View.State.Values), Errors: errs})
+	}
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.ackTimeout)
+	defer cancel()
+	if err := h.views.UpdateView(uctx, ic.View.ID, ic.View.Hash, view); err != nil {
+		if errors.Is(err, ErrViewChanged) {
+			h.log.Debug("slack: form update dropped, the view changed meanwhile", "view", ic.View.ID, "form", meta.FormID)
+			return ack{outcome: OutcomeIgnored}
+		}
+		h.log.Error("slack: update form view", "view", ic.View.ID, "form", meta.FormID, "user", ic.User.ID, "err", err)
+		return ack{outcome: OutcomeError}
+	}
+	return ack{outcome: OutcomeAnswered}
+}
+
+// processSuggestion answers a block_suggestion of an external select
+// synchronously with {"options": [...]} from the command's Suggest. A
+// failure answers no options (Slack then shows none) and is logged.
+func (h *Handler) processSuggestion(ctx context.Context, ic *interaction) ack {
+	if ic.View.CallbackID != formCallbackID {
+		return ack{outcome: OutcomeIgnored} // not a platbot form
+	}
+	none := ack{outcome: OutcomeAnswered, body: map[string]any{"options": []any{}}}
+	meta, err := decodeFormMeta(ic.View.PrivateMetadata)
+	if err != nil || ic.BlockID == "" {
+		h.log.Warn("slack: block suggestion without form", "view", ic.View.ID, "user", ic.User.ID, "err", err)
+		return ack{status: http.StatusBadRequest, outcome: OutcomeMalformed}
+	}
+	req := h.formRequest(ic, meta)
+	values, err := h.formValues(ic, meta)
+	if err != nil {
+		values = valuesFromState(ic.View.State.Values)
+	}
+	req.FormValues = values
+	opts, err := h.router.SuggestOptions(ctx, req, meta.FormID, ic.BlockID, ic.Value)
+	if err != nil {
+		h.log.Warn("slack: suggestions failed", "form", meta.FormID, "field", ic.BlockID, "user", ic.User.ID, "err", err)
+		return none
+	}
+	return ack{outcome: OutcomeAnswered, body: map[string]any{"options": suggestionOptions(opts)}}
 }
 
 // formErrors answers a submission with errors shown on the fields

@@ -1,7 +1,8 @@
 // Package slackfake is a recording fake of the Slack Web API on loopback,
 // for tests. It speaks the real request and response shapes of the methods
 // platbot uses (auth.test, chat.postMessage, chat.update,
-// chat.postEphemeral, conversations.open, views.open, users.info, the
+// chat.postEphemeral, conversations.open, views.open, views.update,
+// users.info, the
 // external file upload flow, apps.connections.open with a Socket Mode
 // websocket) and of response_url replies, records every call with its
 // parameters and parsed blocks, and can inject failures (HTTP 429 with
@@ -52,8 +53,10 @@ type Call struct {
 	Raw    []byte
 	// Blocks are the "blocks" the call sent, parsed as Block Kit.
 	Blocks []goslack.Block
-	// View is the modal of a views.open call.
-	View *goslack.ModalViewRequest
+	// View is the modal of a views.open or views.update call; ViewID the
+	// id of the modal it opened or replaced.
+	View   *goslack.ModalViewRequest
+	ViewID string
 	// File and Filename are an upload's content.
 	File     []byte
 	Filename string
@@ -134,6 +137,7 @@ type Server struct {
 	users  map[string]User
 	seq    int
 	notify chan struct{}
+	views  map[string]*View
 
 	sock socketState
 }
@@ -144,6 +148,7 @@ func New() *Server {
 		fails:  map[string][]Failure{},
 		users:  map[string]User{},
 		notify: make(chan struct{}),
+		views:  map[string]*View{},
 	}
 	s.sock.init()
 	mux := http.NewServeMux()
@@ -177,6 +182,43 @@ func (s *Server) AddUser(u User) {
 	s.mu.Lock()
 	s.users[u.ID] = u
 	s.mu.Unlock()
+}
+
+// View is a modal the fake holds open, as views.open or views.update left
+// it. Hash changes with every update; views.update with another hash is
+// answered hash_conflict, as Slack does.
+type View struct {
+	ID   string
+	Hash string
+	View goslack.ModalViewRequest
+}
+
+// View returns the modal with the id.
+func (s *Server) View(id string) (View, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.views[id]
+	if !ok {
+		return View{}, false
+	}
+	return *v, true
+}
+
+// ReplaceView replaces an open modal the way Slack applies a
+// view_submission answered with response_action "update", and returns it
+// with its new hash.
+func (s *Server) ReplaceView(id string, view goslack.ModalViewRequest) View {
+	hash := s.hash()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := &View{ID: id, Hash: hash, View: view}
+	s.views[id] = v
+	return *v
+}
+
+func (s *Server) hash() string {
+	n := s.next()
+	return fmt.Sprintf("%d.%08x", 1700000000+n, n*2654435761)
 }
 
 // Fail makes the next call(s) of a method fail.
@@ -448,10 +490,34 @@ func (s *Server) answer(c *Call) (map[string]any, string) {
 			return nil, "invalid_arguments"
 		}
 		id := fmt.Sprintf("V%06d", s.next())
-		return map[string]any{"view": map[string]any{
-			"id": id, "type": "modal", "callback_id": req.View.CallbackID,
-			"private_metadata": req.View.PrivateMetadata, "blocks": json.RawMessage(mustJSON(req.View.Blocks)),
-		}}, ""
+		c.ViewID = id
+		v := s.ReplaceView(id, req.View)
+		return map[string]any{"view": viewJSON(v)}, ""
+	case "views.update":
+		var req struct {
+			ViewID     string                   `json:"view_id"`
+			ExternalID string                   `json:"external_id"`
+			Hash       string                   `json:"hash"`
+			View       goslack.ModalViewRequest `json:"view"`
+		}
+		if err := json.Unmarshal(c.Raw, &req); err != nil {
+			return nil, "invalid_arguments"
+		}
+		c.View = &req.View
+		c.ViewID = req.ViewID
+		c.Blocks = req.View.Blocks.BlockSet
+		if len(req.View.PrivateMetadata) > 3000 {
+			return nil, "invalid_arguments"
+		}
+		cur, ok := s.View(req.ViewID)
+		switch {
+		case req.ViewID == "" || !ok:
+			return nil, "not_found"
+		case req.Hash != "" && req.Hash != cur.Hash:
+			return nil, "hash_conflict"
+		}
+		v := s.ReplaceView(req.ViewID, req.View)
+		return map[string]any{"view": viewJSON(v)}, ""
 	case "users.info":
 		s.mu.Lock()
 		u, ok := s.users[c.Param("user")]
@@ -479,6 +545,13 @@ func (s *Server) answer(c *Call) (map[string]any, string) {
 		return map[string]any{"url": "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/socket"}, ""
 	}
 	return nil, "unknown_method"
+}
+
+func viewJSON(v View) map[string]any {
+	return map[string]any{
+		"id": v.ID, "hash": v.Hash, "type": "modal", "callback_id": v.View.CallbackID,
+		"private_metadata": v.View.PrivateMetadata, "blocks": json.RawMessage(mustJSON(v.View.Blocks)),
+	}
 }
 
 func mustJSON(v any) []byte {
