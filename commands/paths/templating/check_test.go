@@ -1,6 +1,7 @@
 package templating
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -27,5 +28,21 @@ ${{ range(3) }} ${{ "parameters.quoted" }} {% if secrets.token is defined %}{% e
 	want := []string{"parameters.name", "steps.fetch-base.output.files", "parameters.y", "parameters.list", "each.value", "user.entity.metadata.name", "secrets.token"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Refs = %q\nwant   %q", got, want)
+	}
+}
+
+func TestStrictEqualityIsNunjucks(t *testing.T) {
+	e := New(Options{})
+	v := Values{"p": map[string]any{"env": "staging", "n": 3}}
+	for src, want := range map[string]string{
+		`${{ p.env === "staging" or p.env === "development" }}`: "true",
+		`${{ p.env !== "prod" and p.env !== "production" }}`:    "true",
+		`{% if p.n === 3 %}three{% endif %} a === b`:            "three a === b",
+		`${{ "a === b" }}`:                                      "a === b",
+	} {
+		got, err := e.RenderString(context.Background(), "x", src, v)
+		if err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
 	}
 }

@@ -364,7 +364,7 @@ func (e *Engine) parse(name string, src string) (tpl *exec.Template, err error) 
 			tpl, err = nil, &Error{Template: name, Msg: fmt.Sprintf("the engine failed to parse the template: %v", p)}
 		}
 	}()
-	loader := &sandboxLoader{name: name, src: src}
+	loader := &sandboxLoader{name: name, src: e.strictEquality(src)}
 	tpl, err = exec.NewTemplate(name, e.cfg, loader, e.env)
 	if err != nil {
 		msg := err.Error()
@@ -601,4 +601,68 @@ func callNode(at *tokens.Token, fn string, args ...nodes.Expression) *nodes.Call
 		Args:     args,
 		Kwargs:   map[string]nodes.Expression{},
 	}
+}
+
+// strictEquality rewrites JavaScript's === and !== inside tags (outside
+// string literals) to == and !=, which is what gonja parses: Nunjucks
+// accepts both spellings and templates use them. The comparison itself is
+// the engine's (see jsEqual).
+func (e *Engine) strictEquality(src string) string {
+	if !strings.Contains(src, "===") && !strings.Contains(src, "!==") {
+		return src
+	}
+	var b strings.Builder
+	b.Grow(len(src))
+	starts := []string{e.cfg.VariableStartString, e.cfg.BlockStartString}
+	ends := []string{e.cfg.VariableEndString, e.cfg.BlockEndString}
+	i := 0
+	for i < len(src) {
+		k, at := -1, len(src)
+		for j, st := range starts {
+			if x := strings.Index(src[i:], st); x >= 0 && i+x < at {
+				k, at = j, i+x
+			}
+		}
+		if k < 0 {
+			b.WriteString(src[i:])
+			break
+		}
+		b.WriteString(src[i : at+len(starts[k])])
+		i = at + len(starts[k])
+		var quote byte
+		for i < len(src) {
+			c := src[i]
+			if quote != 0 {
+				b.WriteByte(c)
+				if c == '\\' && i+1 < len(src) {
+					b.WriteByte(src[i+1])
+					i += 2
+					continue
+				}
+				if c == quote {
+					quote = 0
+				}
+				i++
+				continue
+			}
+			if strings.HasPrefix(src[i:], ends[k]) {
+				break
+			}
+			switch {
+			case c == '"' || c == '\'':
+				quote = c
+			case strings.HasPrefix(src[i:], "==="):
+				b.WriteString("==")
+				i += 3
+				continue
+			case strings.HasPrefix(src[i:], "!=="):
+				b.WriteString("!=")
+				i += 3
+				continue
+			}
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
 }
