@@ -38,7 +38,7 @@ func TestStrictEqualityIsNunjucks(t *testing.T) {
 		`${{ p.env === "staging" or p.env === "development" }}`: "true",
 		`${{ p.env !== "prod" and p.env !== "production" }}`:    "true",
 		`{% if p.n === 3 %}three{% endif %} a === b`:            "three a === b",
-		`${{ "a === b" }}`:                                      "a === b",
+		`${{ "a === b" }}`: "a === b",
 	} {
 		got, err := e.RenderString(context.Background(), "x", src, v)
 		if err != nil || got != want {
