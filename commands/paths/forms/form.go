@@ -1,6 +1,7 @@
 package forms
 
 import (
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"sort"
@@ -9,39 +10,107 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // MaxTitle is the longest form title: Slack limits a modal's title to 24
 // characters.
 const MaxTitle = 24
 
-// Form builds the chat form of the parameters, titled title (cut to
-// MaxTitle) with intro above the fields: string → text (textarea → long
-// text), enum → select, boolean → checkbox, integer/number → number, array
-// of enum → multi-select, other arrays → one value per line, OwnerPicker →
-// a select of owners (the first is the default; see OwnerChoices). Pages
-// are flattened in order; hidden parameters are left out (their defaults
-// apply).
+// MaxSinglePage is the most fields a form of several schema pages shows on
+// one page; a larger one, or one with conditional fields, keeps its pages.
+const MaxSinglePage = 12
+
+// Env is what a form is built for.
+type Env struct {
+	// Values are the values entered so far (bot.Request.FormValues): they
+	// decide which conditional fields exist. nil when the form is first
+	// opened (defaults decide).
+	Values bot.Values
+	// Owners are the group refs the user may pick as owner (see
+	// OwnerChoices), the first being the default: the OwnerPicker's
+	// options, and the RepoUrlPicker's owners (by name) when the template
+	// lists no allowedOwners.
+	Owners []string
+}
+
+// Form builds the form as first opened; see Build.
 func (ps Pages) Form(formID, title, intro string, owners []string) *bot.Form {
+	return ps.Build(formID, title, intro, Env{Owners: owners})
+}
+
+// Build builds the chat form of the parameters for the values entered so
+// far, titled title (cut to MaxTitle) with intro above the fields. Each
+// property that exists for the values is a field with its id (hidden ones
+// are left out: their defaults apply): string → one-line text (textarea →
+// long text), enum → select, boolean → checkbox, integer/number → number,
+// array of enum → multi-select, other arrays → one value per line,
+// OwnerPicker → a select of env.Owners, EntityPicker → an external select
+// (see Suggest), MultiEntityPicker → a multi external select,
+// RepoUrlPicker → host (when several are allowed), owner and repository
+// fields ("<id>.host", "<id>.owner", "<id>.repo"), EntityNamePicker → text
+// held to DNS-label rules, ui:widget password / ui:field Secret → a secret
+// field. A field other fields depend on has Dispatch set. Schema pages
+// become form pages (Form.Pages, Field.Page) unless the whole form fits
+// one: at most MaxSinglePage fields and no conditional fields.
+func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 	if utf8.RuneCountInString(title) > MaxTitle {
 		title = string([]rune(title)[:MaxTitle-1]) + "…"
 	}
 	f := &bot.Form{ID: formID, Title: title, SubmitText: "Create", Intro: intro}
-	for _, p := range ps.Properties() {
-		if p.UIHidden {
+	type page struct {
+		title  string
+		fields []bot.Field
+	}
+	var pages []page
+	conditional, total := false, 0
+	name := ps.NameProperty()
+	for i := range ps {
+		pg := &ps[i]
+		conditional = conditional || pg.root.conditional()
+		r := pg.resolve(env.Values)
+		var fields []bot.Field
+		for _, p := range r.props {
+			if p.UIHidden {
+				continue
+			}
+			fs := p.fields(env.Owners, r.required[p.Name])
+			if p == name && fs[0].Kind == bot.FieldText && fs[0].Pattern == "" {
+				// The run refuses a name that is not a DNS-1123 label
+				// anyway; say so at the prompt rather than after the form.
+				fs[0].Pattern, fs[0].PatternHint = DNSLabelPattern, DNSLabelHint
+				if fs[0].MaxLen == 0 || fs[0].MaxLen > 63 {
+					fs[0].MaxLen = 63
+				}
+			}
+			if r.controls[p.Name] {
+				for j := range fs {
+					fs[j].Dispatch = true
+				}
+			}
+			fields = append(fields, fs...)
+		}
+		if len(fields) == 0 {
 			continue
 		}
-		fd := p.field(owners)
-		if p == ps.NameProperty() && fd.Kind == bot.FieldText && fd.Pattern == "" {
-			// The run refuses a name that is not a DNS-1123 label anyway;
-			// say so at the prompt rather than after the whole form.
-			fd.Pattern, fd.PatternHint = DNSLabelPattern, DNSLabelHint
-			if fd.MaxLen == 0 || fd.MaxLen > 63 {
-				fd.MaxLen = 63
-			}
+		t := pg.Title
+		if t == "" {
+			t = fmt.Sprintf("Step %d", i+1)
 		}
-		f.Fields = append(f.Fields, fd)
+		pages = append(pages, page{title: t, fields: fields})
+		total += len(fields)
+	}
+	paged := len(pages) > 1 && (total > MaxSinglePage || conditional)
+	for i, pg := range pages {
+		if paged {
+			f.Pages = append(f.Pages, pg.title)
+		}
+		for _, fd := range pg.fields {
+			if paged {
+				fd.Page = i
+			}
+			f.Fields = append(f.Fields, fd)
+		}
 	}
 	return f
 }
@@ -86,14 +155,26 @@ func (p *Property) label() string {
 	return p.Name
 }
 
-// field is the property's form field, with owners as an OwnerPicker's
-// choices.
-func (p *Property) field(owners []string) bot.Field {
-	fd := bot.Field{
-		ID: p.Name, Label: p.label(), Help: strings.TrimSpace(strings.Join(nonEmpty(p.Description, p.UIHelp), " ")),
-		Placeholder: p.Placeholder, Required: p.Required,
+// help is the description and ui:help.
+func (p *Property) help() string {
+	return strings.TrimSpace(strings.Join(nonEmpty(p.Description, p.UIHelp), " "))
+}
+
+// patternHint is ui:options patternHint, the words for the pattern.
+func (p *Property) patternHint() string {
+	h, _ := p.UIOptions["patternHint"].(string)
+	return h
+}
+
+// fields are the property's form fields (several for a RepoUrlPicker),
+// with owners as an OwnerPicker's choices.
+func (p *Property) fields(owners []string, required bool) []bot.Field {
+	if p.UIField == "RepoUrlPicker" {
+		return p.repoFields(owners, required)
 	}
-	if p.UIField == "OwnerPicker" {
+	fd := bot.Field{ID: p.Name, Label: p.label(), Help: p.help(), Placeholder: p.Placeholder, Required: required}
+	switch {
+	case p.UIField == "OwnerPicker":
 		fd.Kind = bot.FieldSelect
 		for _, g := range owners {
 			_, _, name := catalog.ParseRef(g, catalog.KindGroup, catalog.DefaultNamespace)
@@ -102,10 +183,26 @@ func (p *Property) field(owners []string) bot.Field {
 		if len(owners) == 0 {
 			// Nothing to choose: the submission is refused with the reason.
 			fd.Help = strings.TrimSpace(fd.Help + " You belong to no team in the catalog; ask the platform team to add you to yours.")
-			return fd
+			return []bot.Field{fd}
 		}
 		fd.Default = owners[0]
-		return fd
+		return []bot.Field{fd}
+	case p.UIField == "EntityPicker":
+		fd.Kind = bot.FieldExternal
+		if s, ok := p.Default.(string); ok && s != "" {
+			fd.Default = catalog.NormalizeRef(s, p.EntityKind(), p.EntityNamespace())
+		}
+		return []bot.Field{fd}
+	case p.UIField == "MultiEntityPicker":
+		fd.Kind = bot.FieldMultiExternal
+		if l, ok := p.Default.([]any); ok {
+			var refs []string
+			for _, s := range templating.Strings(l) {
+				refs = append(refs, catalog.NormalizeRef(s, p.EntityKind(), p.EntityNamespace()))
+			}
+			fd.Default = strings.Join(refs, ",")
+		}
+		return []bot.Field{fd}
 	}
 	switch p.Type {
 	case "boolean":
@@ -120,7 +217,7 @@ func (p *Property) field(owners []string) bot.Field {
 		fd.Integer = p.Type == "integer"
 		fd.Min, fd.Max = p.Minimum, p.Maximum
 		if p.Default != nil {
-			fd.Default = expr.ToString(p.Default)
+			fd.Default = templating.Text(p.Default)
 		}
 	case "array":
 		if len(p.Items.Enum) > 0 {
@@ -135,10 +232,12 @@ func (p *Property) field(owners []string) bot.Field {
 			if fd.Kind == bot.FieldLongText {
 				sep = "\n"
 			}
-			fd.Default = strings.Join(expr.ToStrings(l), sep)
+			fd.Default = strings.Join(templating.Strings(l), sep)
 		}
 	default:
 		switch {
+		case p.Secret():
+			fd.Kind = bot.FieldSecret
 		case len(p.Enum) > 0:
 			fd.Kind = bot.FieldSelect
 			fd.Options = options(p.Enum, p.EnumNames)
@@ -155,22 +254,26 @@ func (p *Property) field(owners []string) bot.Field {
 		}
 		if p.pattern != nil {
 			fd.Pattern = fieldPattern(p.Pattern)
-			fd.PatternHint, _ = p.UIOptions["patternHint"].(string)
-			if fd.PatternHint == "" && fd.Pattern != "" {
-				fd.PatternHint = "must match the pattern " + p.Pattern
+			if fd.Pattern != "" {
+				fd.PatternHint = "must match " + p.Pattern
+				if h := p.patternHint(); h != "" {
+					fd.PatternHint += " (" + h + ")"
+				}
 			}
 		}
-		if p.UIField == "EntityNamePicker" && fd.MaxLen == 0 {
-			fd.MaxLen = 63
+		if p.UIField == "EntityNamePicker" {
+			if fd.Pattern == "" {
+				fd.Pattern, fd.PatternHint = DNSLabelPattern, DNSLabelHint
+			}
+			if fd.MaxLen == 0 || fd.MaxLen > 63 {
+				fd.MaxLen = 63
+			}
 		}
-		if p.UIField == "RepoUrlPicker" && fd.Placeholder == "" {
-			fd.Placeholder = "github.com?owner=acme&repo=my-service"
-		}
-		if p.Default != nil {
-			fd.Default = expr.ToString(p.Default)
+		if p.Default != nil && !p.Secret() {
+			fd.Default = templating.Text(p.Default)
 		}
 	}
-	return fd
+	return []bot.Field{fd}
 }
 
 // nonEmpty drops the empty strings.
@@ -188,7 +291,7 @@ func nonEmpty(ss ...string) []string {
 func options(enum []any, names []string) []bot.Option {
 	out := make([]bot.Option, len(enum))
 	for i, e := range enum {
-		out[i] = bot.Option{Value: expr.ToString(e), Label: expr.ToString(e)}
+		out[i] = bot.Option{Value: templating.Text(e), Label: templating.Text(e)}
 		if i < len(names) && names[i] != "" {
 			out[i].Label = names[i]
 		}

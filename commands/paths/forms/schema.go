@@ -1,8 +1,13 @@
-// Package forms turns the parameters of a Backstage software template (JSON
-// Schema properties with Backstage's ui: extensions) into a chat form, and
-// checks and types what people submit: the rules a form field cannot say
-// itself, submitted text to typed parameters, and back after a JSON round
-// trip. It knows nothing about steps, runs or Slack.
+// Package forms turns the parameters of a Backstage software template
+// (scaffolder.backstage.io/v1beta3 spec.parameters: one JSON Schema object
+// per page, with Backstage's ui: extensions) into a chat form, and checks
+// and types what people submit as Backstage does: every page's schema is
+// compiled once when the template is parsed and a submission is validated
+// against it (required, pattern, enum, bounds, formats, dependencies,
+// oneOf/anyOf/allOf, if/then/else). Conditional properties (dependencies
+// with oneOf branches, if/then/else, allOf of those) exist only while the
+// values entered so far select them. It knows nothing about steps, runs or
+// Slack.
 package forms
 
 import (
@@ -20,11 +25,19 @@ import (
 type Page struct {
 	Title       string
 	Description string
-	Properties  []*Property
+	// Properties are the page's unconditional properties in ui:order.
+	Properties []*Property
+
+	// root is the page's schema as the parts that add properties.
+	root *part
+	// order is the page's ui:order.
+	order []string
+	// schema is the page's schema compiled; nil when it did not compile
+	// (Parse reported why).
+	schema schemaValidator
 }
 
-// Pages are a template's parameters: its pages in order, each property one
-// form field.
+// Pages are a template's parameters: its pages in order.
 type Pages []Page
 
 // Property is one parameter: a JSON Schema property with Backstage's ui:
@@ -38,6 +51,7 @@ type Property struct {
 	Enum        []any
 	EnumNames   []string
 	Pattern     string
+	Format      string
 	MinLength   *int
 	MaxLength   *int
 	Minimum     *float64
@@ -48,6 +62,8 @@ type Property struct {
 	UniqueItems bool
 	MinItems    *int
 	MaxItems    *int
+	// Required is set for a property the page's own required list names;
+	// a conditional part's required list applies while that part does.
 	Required    bool
 	UIField     string
 	UIWidget    string
@@ -55,18 +71,59 @@ type Property struct {
 	UIHidden    bool
 	UIOptions   map[string]any
 	Placeholder string
+	// Conditional is set for a property that exists only while the values
+	// select the part declaring it (a dependency, then/else branch).
+	Conditional bool
 
 	// pattern is Pattern compiled (nil when absent or not valid).
 	pattern *regexp.Regexp
+	// line is where the property is declared.
+	line int
 }
 
-// Properties returns every parameter in form order.
+// Secret reports whether the property's value is a secret (ui:widget
+// password or ui:field Secret, as Backstage's secrets context): it is asked
+// in a secret field and handed to the run apart from the parameters (see
+// Pages.Secrets).
+func (p *Property) Secret() bool {
+	return p.UIWidget == "password" || strings.EqualFold(p.UIField, "Secret")
+}
+
+// Properties returns every parameter in form order, the conditional ones
+// too (each name once, as first declared).
 func (ps Pages) Properties() []*Property {
 	var out []*Property
+	seen := map[string]bool{}
 	for _, p := range ps {
-		out = append(out, p.Properties...)
+		for _, prop := range orderProperties(p.root.all(), p.order) {
+			if !seen[prop.Name] {
+				seen[prop.Name] = true
+				out = append(out, prop)
+			}
+		}
 	}
 	return out
+}
+
+// SecretNames are the parameters whose values are secrets, in form order.
+func (ps Pages) SecretNames() []string {
+	var out []string
+	for _, p := range ps.Properties() {
+		if p.Secret() {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// property returns the parameter called name (conditional ones too).
+func (ps Pages) property(name string) *Property {
+	for _, p := range ps.Properties() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // OwnerProperty is the parameter naming the owning team (ui:field
@@ -97,62 +154,98 @@ func (ps Pages) NameProperty() *Property {
 }
 
 // EntityKind is the default kind of an EntityPicker's value: its
-// ui:options catalogFilter.kind or allowedKinds, else Component.
+// ui:options defaultKind, catalogFilter.kind or allowedKinds, else
+// Component.
 func (p *Property) EntityKind() string {
+	if k, ok := p.UIOptions["defaultKind"].(string); ok && k != "" {
+		return k
+	}
 	if f, ok := p.UIOptions["catalogFilter"].(map[string]any); ok {
-		if k, ok := f["kind"].(string); ok && k != "" {
-			return k
+		switch k := f["kind"].(type) {
+		case string:
+			if k != "" {
+				return k
+			}
+		case []any:
+			if s, ok := firstString(k); ok {
+				return s
+			}
 		}
 	}
-	if l, ok := p.UIOptions["allowedKinds"].([]any); ok && len(l) > 0 {
-		if k, ok := l[0].(string); ok {
+	if l, ok := p.UIOptions["allowedKinds"].([]any); ok {
+		if k, ok := firstString(l); ok {
 			return k
 		}
 	}
 	return catalog.KindComponent
 }
 
-// Parse reads a template's spec.parameters: one page (an object) or a list
-// of pages. The problems are written for the template's owners; a parameter
-// declared twice is one of them (a form cannot hold two fields of one id).
-func Parse(n *yaml.Node) (Pages, []string) {
-	pages, probs := parsePages(n)
-	return pages, append(probs, duplicateParameters(pages)...)
+// EntityNamespace is the default namespace of an EntityPicker's value: its
+// ui:options defaultNamespace, else default.
+func (p *Property) EntityNamespace() string {
+	if ns, ok := p.UIOptions["defaultNamespace"].(string); ok && ns != "" {
+		return ns
+	}
+	return catalog.DefaultNamespace
 }
 
-// parsePages reads spec.parameters without the check across pages.
-func parsePages(n *yaml.Node) (Pages, []string) {
+// firstString is the first element of l when it is non-empty text.
+func firstString(l []any) (string, bool) {
+	if len(l) == 0 {
+		return "", false
+	}
+	s, ok := l[0].(string)
+	return s, ok && s != ""
+}
+
+// Parse reads a template's spec.parameters: one page (an object) or a list
+// of pages. Each page's schema is compiled (a schema the validator refuses,
+// such as a pattern it cannot compile, is a problem naming its line). The
+// problems are written for the template's owners; a parameter declared on
+// two pages is one of them (a form cannot hold two fields of one id).
+func Parse(n *yaml.Node) (Pages, []string) {
+	var nodes []*yaml.Node
 	switch n.Kind {
 	case 0:
 		return nil, nil
 	case yaml.MappingNode:
-		p, probs := parsePage(n)
-		return Pages{p}, probs
+		nodes = []*yaml.Node{n}
 	case yaml.SequenceNode:
-		var pages Pages
-		var probs []string
-		for _, c := range n.Content {
-			if c.Kind != yaml.MappingNode {
-				probs = append(probs, fmt.Sprintf("parameters line %d: a page must be an object", c.Line))
-				continue
-			}
-			p, pp := parsePage(c)
-			pages = append(pages, p)
-			probs = append(probs, pp...)
-		}
-		return pages, probs
+		nodes = n.Content
+	default:
+		return nil, []string{fmt.Sprintf("parameters line %d: spec.parameters must be an object or a list of pages", n.Line)}
 	}
-	return nil, []string{"spec.parameters must be an object or a list of pages"}
+	cc := newCompiler()
+	var pages Pages
+	var probs []string
+	for i, c := range nodes {
+		if c.Kind != yaml.MappingNode {
+			probs = append(probs, fmt.Sprintf("parameters line %d: a page must be an object", c.Line))
+			continue
+		}
+		p, pp := parsePage(c, i, cc)
+		pages = append(pages, p)
+		probs = append(probs, pp...)
+	}
+	probs = append(probs, duplicateParameters(pages)...)
+	return pages, probs
 }
 
-// duplicateParameters reports parameters declared more than once (on two
-// pages, or twice on one): each parameter is one form field, and a form
-// cannot hold two fields of the same id.
+// duplicateParameters reports parameters declared on two pages, and
+// RepoUrlPicker sub-fields whose ids are taken by a parameter: each is one
+// form field, and a form cannot hold two fields of the same id. (One name
+// in two exclusive branches of one page is fine: only one exists at a
+// time.)
 func duplicateParameters(pages Pages) []string {
 	where := map[string][]int{}
 	var order []string
 	for i, pg := range pages {
-		for _, p := range pg.Properties {
+		seen := map[string]bool{}
+		for _, p := range pg.root.all() {
+			if seen[p.Name] {
+				continue
+			}
+			seen[p.Name] = true
 			if where[p.Name] == nil {
 				order = append(order, p.Name)
 			}
@@ -162,7 +255,26 @@ func duplicateParameters(pages Pages) []string {
 	var probs []string
 	for _, name := range order {
 		if pgs := where[name]; len(pgs) > 1 {
-			probs = append(probs, fmt.Sprintf("parameter %s is declared %d times (pages %v); declare each parameter once", name, len(pgs), pgs))
+			probs = append(probs, fmt.Sprintf("parameter %s is declared on %d pages (pages %v); declare each parameter once", name, len(pgs), pgs))
+		}
+	}
+	byName := map[string]*Property{}
+	for _, pg := range pages {
+		for _, p := range pg.root.all() {
+			if byName[p.Name] == nil {
+				byName[p.Name] = p
+			}
+		}
+	}
+	for _, name := range order {
+		p := byName[name]
+		if p.UIField != "RepoUrlPicker" {
+			continue
+		}
+		for _, sub := range []string{p.Name + repoHostSuffix, p.Name + repoOwnerSuffix, p.Name + repoNameSuffix} {
+			if q := byName[sub]; q != nil {
+				probs = append(probs, fmt.Sprintf("parameter %s (line %d): its name is taken by a field of the RepoUrlPicker %s (line %d); rename it", sub, q.line, p.Name, p.line))
+			}
 		}
 	}
 	return probs
@@ -181,58 +293,71 @@ func mapGet(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// parsePage reads one page: its title, description and properties in
-// ui:order.
-func parsePage(n *yaml.Node) (Page, []string) {
+// parsePage reads one page: its title, description, properties in
+// ui:order and conditional parts, and compiles its schema.
+func parsePage(n *yaml.Node, index int, cc *compiler) (Page, []string) {
 	var p Page
-	var probs []string
 	if v := mapGet(n, "title"); v != nil {
 		p.Title = v.Value
 	}
 	if v := mapGet(n, "description"); v != nil {
 		p.Description = v.Value
 	}
-	var required []string
-	if v := mapGet(n, "required"); v != nil {
-		_ = v.Decode(&required)
-	}
-	props := mapGet(n, "properties")
-	if props == nil {
-		return p, probs
-	}
-	var order []string
 	if v := mapGet(n, "ui:order"); v != nil {
-		_ = v.Decode(&order)
+		_ = v.Decode(&p.order)
 	}
-	for i := 0; i+1 < len(props.Content); i += 2 {
-		name := props.Content[i].Value
-		prop, pp := parseProperty(name, props.Content[i+1])
-		probs = append(probs, pp...)
-		for _, r := range required {
-			if r == name {
+	url, probs := cc.addPage(n, index)
+	root, pp := parsePart(n, "", &partCtx{cc: cc, url: url})
+	probs = append(probs, pp...)
+	p.root = root
+	for _, prop := range root.props {
+		for _, r := range root.required {
+			if r == prop.Name {
 				prop.Required = true
 			}
 		}
-		p.Properties = append(p.Properties, prop)
 	}
-	if len(order) > 0 {
-		pos := map[string]int{}
-		for i, o := range order {
-			pos[o] = i
+	p.Properties = orderProperties(root.props, p.order)
+	if url != "" {
+		sch, err := cc.compile(url, "")
+		if err != nil {
+			probs = append(probs, cc.problem(n, err))
+		} else {
+			p.schema = sch
 		}
-		sort.SliceStable(p.Properties, func(i, j int) bool {
-			pi, iok := pos[p.Properties[i].Name]
-			pj, jok := pos[p.Properties[j].Name]
-			if !iok {
-				pi = len(order)
-			}
-			if !jok {
-				pj = len(order)
-			}
-			return pi < pj
-		})
 	}
 	return p, probs
+}
+
+// orderProperties sorts properties by ui:order: the names it lists first,
+// in its order, then the rest where its "*" stands (else at the end), in
+// declaration order.
+func orderProperties(props []*Property, order []string) []*Property {
+	out := append([]*Property(nil), props...)
+	if len(order) == 0 {
+		return out
+	}
+	pos := map[string]int{}
+	rest := len(order)
+	for i, o := range order {
+		if o == "*" {
+			rest = i
+			continue
+		}
+		pos[o] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, iok := pos[out[i].Name]
+		pj, jok := pos[out[j].Name]
+		if !iok {
+			pi = rest
+		}
+		if !jok {
+			pj = rest
+		}
+		return pi < pj
+	})
+	return out
 }
 
 // propDoc is the YAML shape of a JSON Schema property.
@@ -244,6 +369,7 @@ type propDoc struct {
 	Enum        []any          `yaml:"enum"`
 	EnumNames   []string       `yaml:"enumNames"`
 	Pattern     string         `yaml:"pattern"`
+	Format      string         `yaml:"format"`
 	MinLength   *int           `yaml:"minLength"`
 	MaxLength   *int           `yaml:"maxLength"`
 	Minimum     *float64       `yaml:"minimum"`
@@ -263,19 +389,20 @@ type propDoc struct {
 	UIHidden    bool           `yaml:"ui:hidden"`
 }
 
-// parseProperty reads one JSON Schema property; the problems name it.
+// parseProperty reads one JSON Schema property; the problems name it and
+// its line.
 func parseProperty(name string, n *yaml.Node) (*Property, []string) {
 	var d propDoc
 	if err := n.Decode(&d); err != nil {
-		return &Property{Name: name, Type: "string"}, []string{fmt.Sprintf("parameter %s: %v", name, err)}
+		return &Property{Name: name, Type: "string", line: n.Line}, []string{fmt.Sprintf("parameter %s (line %d): %v", name, n.Line, err)}
 	}
 	p := &Property{
 		Name: name, Title: d.Title, Description: d.Description, Default: d.Default,
-		Enum: d.Enum, EnumNames: d.EnumNames, Pattern: d.Pattern, MinLength: d.MinLength, MaxLength: d.MaxLength,
+		Enum: d.Enum, EnumNames: d.EnumNames, Pattern: d.Pattern, Format: d.Format, MinLength: d.MinLength, MaxLength: d.MaxLength,
 		Minimum: d.Minimum, Maximum: d.Maximum, ExclMinimum: d.ExclMinimum, ExclMaximum: d.ExclMaximum,
 		UniqueItems: d.UniqueItems, MinItems: d.MinItems, MaxItems: d.MaxItems,
 		UIField: d.UIField, UIWidget: d.UIWidget, UIHelp: d.UIHelp, UIOptions: d.UIOptions, Placeholder: d.UIPlace,
-		UIHidden: d.UIHidden || d.UIWidget == "hidden",
+		UIHidden: d.UIHidden || d.UIWidget == "hidden", line: n.Line,
 	}
 	var probs []string
 	switch t := d.Type.(type) {
@@ -287,6 +414,9 @@ func parseProperty(name string, n *yaml.Node) (*Property, []string) {
 			if _, ok := d.Enum[0].(bool); ok {
 				p.Type = "boolean"
 			}
+		}
+		if _, ok := d.Const.(bool); ok {
+			p.Type = "boolean"
 		}
 	case []any:
 		// ["string", "null"]: the first non-null type.
@@ -308,26 +438,37 @@ func parseProperty(name string, n *yaml.Node) (*Property, []string) {
 		if p.Items == nil {
 			p.Items = &Property{Type: "string"}
 		}
+		if p.Items.Type == "object" || p.Items.Type == "array" {
+			probs = append(probs, fmt.Sprintf("parameter %s (line %d): lists of %ss are not supported in chat forms; use a list of text or of choices", name, n.Line, p.Items.Type))
+		}
 	case "object":
-		probs = append(probs, fmt.Sprintf("parameter %s: objects are not supported in chat forms; flatten it into separate parameters", name))
+		probs = append(probs, fmt.Sprintf("parameter %s (line %d): objects are not supported in chat forms; flatten it into separate parameters", name, n.Line))
 	default:
-		probs = append(probs, fmt.Sprintf("parameter %s: type %q is not supported", name, p.Type))
+		probs = append(probs, fmt.Sprintf("parameter %s (line %d): type %q is not supported", name, n.Line, p.Type))
 	}
 	if d.Const != nil && p.Default == nil {
 		p.Default = d.Const
 	}
 	if len(p.EnumNames) > 0 && len(p.EnumNames) != len(p.Enum) {
-		probs = append(probs, fmt.Sprintf("parameter %s: enumNames has %d entries for %d enum values", name, len(p.EnumNames), len(p.Enum)))
+		probs = append(probs, fmt.Sprintf("parameter %s (line %d): enumNames has %d entries for %d enum values", name, n.Line, len(p.EnumNames), len(p.Enum)))
 	}
 	if d.Pattern != "" {
-		re, err := regexp.Compile(d.Pattern)
-		if err != nil {
-			probs = append(probs, fmt.Sprintf("parameter %s: pattern %q is not supported (%v)", name, d.Pattern, err))
-		}
-		p.pattern = re
+		// The schema compiler reports a pattern it cannot compile, with
+		// its line; the form only uses one that compiles.
+		p.pattern, _ = regexp.Compile(d.Pattern)
 	}
-	if p.UIWidget == "password" || strings.EqualFold(p.UIField, "Secret") || strings.EqualFold(p.UIField, "SecretInput") {
-		probs = append(probs, fmt.Sprintf("parameter %s asks for a secret; platbot never takes secrets in forms (they would be stored with the run) — generate it in a step or use /plat secret add", name))
+	if p.Secret() && p.Type != "string" {
+		probs = append(probs, fmt.Sprintf("parameter %s (line %d): a secret (ui:widget password, ui:field Secret) must be of type string", name, n.Line))
+	}
+	switch p.UIField {
+	case "MultiEntityPicker":
+		if p.Type != "array" {
+			probs = append(probs, fmt.Sprintf("parameter %s (line %d): a MultiEntityPicker must be of type array", name, n.Line))
+		}
+	case "EntityPicker", "OwnerPicker", "RepoUrlPicker", "EntityNamePicker":
+		if p.Type != "string" {
+			probs = append(probs, fmt.Sprintf("parameter %s (line %d): a %s must be of type string", name, n.Line, p.UIField))
+		}
 	}
 	return p, probs
 }

@@ -1,35 +1,88 @@
 package forms
 
 import (
+	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/paths/expr"
+	"github.com/platbot/platbot/commands/paths/templating"
 )
 
-// Validate checks the JSON Schema rules the form's declared field rules do
-// not cover: unanchored patterns, exclusive bounds, array sizes and
-// uniqueness, control characters, DNS-1123 names. Messages are written for
-// the user and keyed by field; nil when all is well.
+// Validate checks submitted values as Backstage's form does: each page's
+// properties that exist for the values, typed, against the page's
+// compiled schema (required, pattern, enum, bounds, lengths, items,
+// formats, dependencies, oneOf/anyOf/allOf, if/then/else), plus what a
+// chat field adds (one line of text unless textarea, DNS-label names, a
+// RepoUrlPicker's owner and repository). Pages after the last one any
+// value belongs to are not checked yet (a paged form is validated page by
+// page with the values so far). Each message is keyed by the field it
+// concerns (a problem no field explains goes to the page's first field);
+// messages never repeat the value. nil when all is well.
 func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 	errs := bot.FieldErrors{}
-	for _, p := range ps.Properties() {
-		if p.UIHidden {
-			continue
-		}
-		vals := v.List(p.Name)
-		if msg := p.validate(vals); msg != "" {
-			errs[p.Name] = msg
+	add := func(id, msg string) {
+		if id != "" && errs[id] == "" {
+			errs[id] = msg
 		}
 	}
-	if np := ps.NameProperty(); np != nil && errs[np.Name] == "" {
-		name := strings.TrimSpace(v.Get(np.Name))
-		if name != "" && !IsDNSLabel(name) {
-			errs[np.Name] = fmt.Sprintf("%q is not a valid name: use lower-case letters, digits and '-', start and end with a letter or digit, at most 63 characters (like orders-db)", name)
+	last := ps.lastPage(v)
+	name := ps.NameProperty()
+	for i := 0; i <= last; i++ {
+		pg := &ps[i]
+		r := pg.resolve(v)
+		inst := map[string]any{}
+		first := ""
+		for _, p := range r.props {
+			if p.UIHidden {
+				if p.Default != nil {
+					inst[p.Name] = jsonValue(normalize(p.Default))
+				}
+				continue
+			}
+			if first == "" {
+				first = p.fieldID(v)
+			}
+			if p.UIField == "RepoUrlPicker" {
+				for id, msg := range p.repoProblems(v, r.required[p.Name]) {
+					add(id, msg)
+				}
+			}
+			val, ok, msg := p.value(v)
+			if msg != "" {
+				add(p.fieldID(v), msg)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			inst[p.Name] = jsonValue(val)
+			if s, isText := val.(string); isText && (p.UIField == "EntityNamePicker" || p == name) && !IsDNSLabel(s) {
+				add(p.Name, fmt.Sprintf("%q is not a valid name: use lower-case letters, digits and '-', start and end with a letter or digit, at most 63 characters (like orders-db)", s))
+			}
+		}
+		if pg.schema == nil {
+			continue
+		}
+		err := pg.schema.Validate(inst)
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			continue
+		}
+		for _, l := range leaves(ve) {
+			for _, pr := range explain(l) {
+				p := r.byName[pr.prop]
+				id := first
+				if p != nil && !p.UIHidden {
+					id = p.fieldID(v)
+				}
+				add(id, pr.message(p))
+			}
 		}
 	}
 	if len(errs) == 0 {
@@ -38,165 +91,288 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 	return errs
 }
 
-// validate checks one property's submitted values; "" when they pass.
-func (p *Property) validate(vals []string) string {
-	var nonBlank []string
-	for _, s := range vals {
-		if strings.TrimSpace(s) != "" {
-			nonBlank = append(nonBlank, strings.TrimSpace(s))
-		}
-	}
-	switch p.Type {
-	case "array":
-		if p.Items.Type == "string" && len(p.Items.Enum) == 0 {
-			// Long text, one value per line.
-			var lines []string
-			for _, s := range nonBlank {
-				for _, l := range strings.Split(s, "\n") {
-					if l = strings.TrimSpace(l); l != "" {
-						lines = append(lines, l)
-					}
+// lastPage is the last page any submitted value belongs to; the last page
+// when none does.
+func (ps Pages) lastPage(v bot.Values) int {
+	last := -1
+	for i := range ps {
+		for _, p := range ps[i].root.all() {
+			for _, id := range []string{p.Name, p.Name + repoHostSuffix, p.Name + repoOwnerSuffix, p.Name + repoNameSuffix} {
+				if _, ok := v[id]; ok && (id == p.Name || p.UIField == "RepoUrlPicker") {
+					last = i
 				}
 			}
-			nonBlank = lines
-		}
-		if p.MinItems != nil && len(nonBlank) < *p.MinItems {
-			return fmt.Sprintf("choose at least %d", *p.MinItems)
-		}
-		if p.Required && len(nonBlank) == 0 {
-			return "choose at least one"
-		}
-		if p.MaxItems != nil && len(nonBlank) > *p.MaxItems {
-			return fmt.Sprintf("choose at most %d", *p.MaxItems)
-		}
-		if p.UniqueItems {
-			seen := map[string]bool{}
-			for _, s := range nonBlank {
-				if seen[s] {
-					return fmt.Sprintf("%q is listed twice", s)
-				}
-				seen[s] = true
-			}
-		}
-		for _, s := range nonBlank {
-			if msg := p.Items.validate([]string{s}); msg != "" {
-				return fmt.Sprintf("%q: %s", s, msg)
-			}
-		}
-		return ""
-	case "integer", "number":
-		if len(nonBlank) == 0 {
-			return ""
-		}
-		f, err := strconv.ParseFloat(nonBlank[0], 64)
-		if err != nil {
-			return fmt.Sprintf("%q is not a number", nonBlank[0])
-		}
-		if p.Minimum != nil && f < *p.Minimum {
-			return "must be at least " + expr.ToString(*p.Minimum)
-		}
-		if p.Maximum != nil && f > *p.Maximum {
-			return "must be at most " + expr.ToString(*p.Maximum)
-		}
-		if p.ExclMinimum != nil && f <= *p.ExclMinimum {
-			return "must be more than " + expr.ToString(*p.ExclMinimum)
-		}
-		if p.ExclMaximum != nil && f >= *p.ExclMaximum {
-			return "must be less than " + expr.ToString(*p.ExclMaximum)
-		}
-		return ""
-	case "boolean":
-		return ""
-	}
-	if len(nonBlank) == 0 {
-		return ""
-	}
-	s := nonBlank[0]
-	for _, r := range s {
-		if unicode.IsControl(r) && !(p.UIWidget == "textarea" && (r == '\n' || r == '\t')) {
-			return "must be one line of text without control characters"
 		}
 	}
-	if len(p.Enum) > 0 {
-		ok := false
-		for _, e := range p.Enum {
-			ok = ok || expr.ToString(e) == s
-		}
-		if !ok {
-			return fmt.Sprintf("%q is not one of the choices", s)
-		}
+	if last < 0 {
+		return len(ps) - 1
 	}
-	n := utf8.RuneCountInString(s)
-	if p.MinLength != nil && n < *p.MinLength {
-		return fmt.Sprintf("must be at least %d characters", *p.MinLength)
-	}
-	if p.MaxLength != nil && n > *p.MaxLength {
-		return fmt.Sprintf("must be at most %d characters", *p.MaxLength)
-	}
-	if p.pattern != nil && !p.pattern.MatchString(s) {
-		if hint, _ := p.UIOptions["patternHint"].(string); hint != "" {
-			return hint
-		}
-		return fmt.Sprintf("must match the pattern %s", p.Pattern)
-	}
-	return ""
+	return last
 }
 
-// Coerce turns submitted values into typed parameters: strings, int64 for
-// integers, float64 for numbers, bool, and []any for arrays. Missing (and
-// hidden) values take the parameter's default.
-func (ps Pages) Coerce(v bot.Values) map[string]any {
-	out := map[string]any{}
-	for _, p := range ps.Properties() {
-		vals, given := v[p.Name]
-		if !given || p.UIHidden {
-			if p.Default != nil {
-				out[p.Name] = normalize(p.Default)
-			}
-			continue
+// fieldID is the form field a problem of the property goes to: the
+// property's own, or a RepoUrlPicker's owner field (while it is empty)
+// else its repository field.
+func (p *Property) fieldID(v bot.Values) string {
+	if p.UIField != "RepoUrlPicker" {
+		return p.Name
+	}
+	if strings.TrimSpace(v.Get(p.Name+repoOwnerSuffix)) == "" && strings.TrimSpace(v.Get(p.Name)) == "" {
+		return p.Name + repoOwnerSuffix
+	}
+	return p.Name + repoNameSuffix
+}
+
+// leaves are the validation errors that say what is wrong. Of a failed
+// oneOf/anyOf, only the alternative that came closest (fewest problems)
+// speaks: the others were not what the user meant.
+func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	switch e.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+		if len(e.Causes) == 0 {
+			return []*jsonschema.ValidationError{e}
 		}
-		out[p.Name] = p.coerce(vals)
+		var best []*jsonschema.ValidationError
+		for _, c := range e.Causes {
+			if l := leaves(c); best == nil || len(l) < len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, leaves(c)...)
 	}
 	return out
 }
 
-// coerce types one property's submitted values.
-func (p *Property) coerce(vals []string) any {
-	first := ""
-	if len(vals) > 0 {
-		first = strings.TrimSpace(vals[0])
-	}
-	switch p.Type {
-	case "boolean":
-		return first == "true"
-	case "integer":
-		if i, err := strconv.ParseInt(first, 10, 64); err == nil {
-			return i
-		}
-		if f, err := strconv.ParseFloat(first, 64); err == nil {
-			return int64(f)
-		}
-		return nil
-	case "number":
-		if f, err := strconv.ParseFloat(first, 64); err == nil {
-			return f
-		}
-		return nil
-	case "array":
-		out := []any{}
-		for _, s := range vals {
-			for _, l := range strings.Split(s, "\n") {
-				if l = strings.TrimSpace(l); l != "" {
-					out = append(out, p.Items.coerce([]string{l}))
-				}
+// problem is one validation error of a property ("" when no property
+// explains it).
+type problem struct {
+	prop string
+	// item is the 1-based list item concerned, 0 for the value itself.
+	item int
+	kind jsonschema.ErrorKind
+	// when names the property whose value made prop required.
+	when string
+}
+
+// explain turns a validation error into the problems of the properties
+// it concerns: the one at its instance location, or each missing one.
+func explain(e *jsonschema.ValidationError) []problem {
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		if len(e.InstanceLocation) == 0 {
+			var out []problem
+			for _, m := range k.Missing {
+				out = append(out, problem{prop: m, kind: k})
 			}
+			return out
+		}
+	case *kind.Dependency:
+		var out []problem
+		for _, m := range k.Missing {
+			out = append(out, problem{prop: m, kind: k, when: k.Prop})
+		}
+		return out
+	case *kind.DependentRequired:
+		var out []problem
+		for _, m := range k.Missing {
+			out = append(out, problem{prop: m, kind: k, when: k.Prop})
 		}
 		return out
 	}
-	if p.UIWidget == "textarea" && len(vals) > 0 {
-		return strings.TrimRight(vals[0], " \t\r\n")
+	pr := problem{kind: e.ErrorKind}
+	if len(e.InstanceLocation) > 0 {
+		pr.prop = e.InstanceLocation[0]
 	}
-	return first
+	if len(e.InstanceLocation) > 1 {
+		if i, err := strconv.Atoi(e.InstanceLocation[1]); err == nil {
+			pr.item = i + 1
+		}
+	}
+	return []problem{pr}
+}
+
+// message says the problem in words for the field of p (nil when no
+// property explains it).
+func (pr problem) message(p *Property) string {
+	msg := pr.words(p)
+	if pr.item > 0 {
+		return fmt.Sprintf("item %d %s", pr.item, msg)
+	}
+	if p == nil && pr.prop != "" {
+		return pr.prop + " " + msg
+	}
+	return msg
+}
+
+func (pr problem) words(p *Property) string {
+	switch k := pr.kind.(type) {
+	case *kind.Required:
+		return "is required"
+	case *kind.Dependency, *kind.DependentRequired:
+		return "is required with " + pr.when
+	case *kind.Type:
+		var ws []string
+		for _, w := range k.Want {
+			ws = append(ws, typeWords[w])
+		}
+		return "must be " + strings.Join(nonEmpty(ws...), " or ")
+	case *kind.Enum:
+		return "must be " + choices(k.Want)
+	case *kind.Const:
+		return "must be " + choices([]any{k.Want})
+	case *kind.Format:
+		if w, ok := formatWords[k.Want]; ok {
+			return "must be " + w
+		}
+		return "must be a valid " + k.Want
+	case *kind.Pattern:
+		msg := "must match " + k.Want
+		if p != nil && p.patternHint() != "" {
+			msg += " (" + p.patternHint() + ")"
+		}
+		return msg
+	case *kind.MinLength:
+		return fmt.Sprintf("must be at least %d characters", k.Want)
+	case *kind.MaxLength:
+		return fmt.Sprintf("must be at most %d characters", k.Want)
+	case *kind.Minimum:
+		return "must be at least " + ratText(k.Want)
+	case *kind.Maximum:
+		return "must be at most " + ratText(k.Want)
+	case *kind.ExclusiveMinimum:
+		return "must be more than " + ratText(k.Want)
+	case *kind.ExclusiveMaximum:
+		return "must be less than " + ratText(k.Want)
+	case *kind.MultipleOf:
+		return "must be a multiple of " + ratText(k.Want)
+	case *kind.MinItems:
+		return fmt.Sprintf("needs at least %d", k.Want)
+	case *kind.MaxItems:
+		return fmt.Sprintf("takes at most %d", k.Want)
+	case *kind.UniqueItems:
+		return fmt.Sprintf("lists the same value twice (items %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1)
+	case *kind.OneOf:
+		return "fits more than one of the alternatives; fill in the fields of only one"
+	case *kind.AnyOf:
+		return "fits none of the alternatives"
+	case *kind.Not, *kind.FalseSchema:
+		return "is not allowed"
+	case *kind.AdditionalProperties:
+		return "is not expected here"
+	}
+	return "is not valid"
+}
+
+// typeWords say a JSON type.
+var typeWords = map[string]string{
+	"string": "text", "integer": "a whole number", "number": "a number", "boolean": "yes or no",
+	"array": "a list", "object": "an object", "null": "empty",
+}
+
+// formatWords say what a format asks for.
+var formatWords = map[string]string{
+	"email":                 "an email address",
+	"uri":                   "a URL (like https://example.com/path)",
+	"iri":                   "a URL (like https://example.com/path)",
+	"uri-reference":         "a URL or a path",
+	"iri-reference":         "a URL or a path",
+	"uri-template":          "a URL template",
+	"hostname":              "a host name (like api.example.com)",
+	"ipv4":                  "an IPv4 address (like 10.0.0.1)",
+	"ipv6":                  "an IPv6 address",
+	"date":                  "a date (like 2024-05-31)",
+	"time":                  "a time with its offset (like 13:45:00Z)",
+	"date-time":             "a date and time (like 2024-05-31T13:45:00Z)",
+	"duration":              "an ISO 8601 duration (like P3D or PT1H)",
+	"uuid":                  "a UUID",
+	"json-pointer":          "a JSON pointer (like /a/b)",
+	"relative-json-pointer": "a relative JSON pointer",
+	"semver":                "a semantic version (like 1.2.3)",
+	"period":                "an ISO 8601 period",
+}
+
+// choices lists allowed values (at most eight).
+func choices(want []any) string {
+	var ws []string
+	for i, w := range want {
+		if i == 8 {
+			ws = append(ws, "…")
+			break
+		}
+		ws = append(ws, templating.Text(w))
+	}
+	if len(ws) == 1 {
+		return ws[0]
+	}
+	return "one of " + strings.Join(ws, ", ")
+}
+
+// ratText writes a bound as a number.
+func ratText(r *big.Rat) string {
+	if r == nil {
+		return ""
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// Coerce turns submitted values into typed parameters: strings, int64 for
+// integers, float64 for numbers, bool, []any for lists, a RepoUrlPicker as
+// "host?owner=o&repo=r", an EntityPicker as a full entity ref. Only the
+// properties that exist for the values are there (a conditional property
+// its controlling field does not select is left out); one not entered (or
+// hidden) takes its default. Secret properties are never among them: see
+// Secrets.
+func (ps Pages) Coerce(v bot.Values) map[string]any {
+	out := map[string]any{}
+	for i := range ps {
+		for _, p := range ps[i].resolve(v).props {
+			if p.Secret() {
+				continue
+			}
+			if !p.UIHidden {
+				if val, ok, msg := p.value(v); ok && msg == "" {
+					out[p.Name] = val
+					continue
+				}
+			}
+			if p.Default != nil {
+				out[p.Name] = normalize(p.Default)
+			}
+		}
+	}
+	return out
+}
+
+// Secrets are the values of the secret properties (see Property.Secret)
+// that exist for the values and were entered, by parameter name: what
+// Backstage hands a run as ${{ secrets.<name> }}. The caller keeps them out
+// of stored parameters, logs and messages.
+func (ps Pages) Secrets(v bot.Values) map[string]string {
+	out := map[string]string{}
+	for i := range ps {
+		for _, p := range ps[i].resolve(v).props {
+			if !p.Secret() {
+				continue
+			}
+			if val, ok, msg := p.value(v); ok && msg == "" {
+				if s, ok := val.(string); ok {
+					out[p.Name] = s
+				}
+			}
+		}
+	}
+	return out
 }
 
 // Retype restores parameter types in place after a JSON round trip
@@ -209,38 +385,17 @@ func (ps Pages) Retype(params map[string]any) {
 		}
 		switch p.Type {
 		case "integer":
-			if i, ok := expr.ToInt(v); ok {
+			if i, ok := templating.Int(v); ok {
 				params[p.Name] = i
 			}
 		case "array":
 			if l, ok := v.([]any); ok && p.Items.Type == "integer" {
 				for i, e := range l {
-					if n, ok := expr.ToInt(e); ok {
+					if n, ok := templating.Int(e); ok {
 						l[i] = n
 					}
 				}
 			}
 		}
 	}
-}
-
-// normalize turns YAML-decoded defaults into expression values.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case int:
-		return int64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	}
-	return v
 }
