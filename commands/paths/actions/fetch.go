@@ -23,15 +23,13 @@ type fetchTemplate struct{ d Deps }
 // folder (or file) beside the template.
 func checkLocalURL(t *template.Template, s template.StepSpec, wantDir bool) []string {
 	u, _ := s.Input["url"].(string)
-	d := path.Clean(strings.TrimPrefix(u, "./"))
-	switch {
-	case u == "":
-		return []string{"input.url is missing (a folder beside the template, like ./skeleton)"}
-	case templating.Has(u) || strings.Contains(u, "://"):
-		return []string{fmt.Sprintf("input.url %q must be a fixed path beside the template (remote URLs are not fetched)", u)}
-	case path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../"):
-		return []string{fmt.Sprintf("input.url %q leaves the template's folder", u)}
+	if templating.Has(u) && !strings.Contains(u, "://") {
+		return nil // a path chosen by the values: checked when the step runs
 	}
+	if msg := localURLProblem(u); msg != "" {
+		return []string{msg}
+	}
+	d := path.Clean(strings.TrimPrefix(u, "./"))
 	if tp, ok := s.Input["targetPath"].(string); ok && !templating.Has(tp) {
 		if c := path.Clean(strings.TrimPrefix(tp, "./")); path.IsAbs(tp) || c == ".." || strings.HasPrefix(c, "../") {
 			return []string{fmt.Sprintf("input.targetPath %q leaves the output folder", tp)}
@@ -51,6 +49,21 @@ func checkLocalURL(t *template.Template, s template.StepSpec, wantDir bool) []st
 		}
 	}
 	return nil
+}
+
+// localURLProblem says what is wrong with a fetch url ("" when it is a
+// path beside the template).
+func localURLProblem(u string) string {
+	d := path.Clean(strings.TrimPrefix(u, "./"))
+	switch {
+	case u == "":
+		return "input.url is missing (a folder beside the template, like ./skeleton)"
+	case strings.Contains(u, "://"):
+		return fmt.Sprintf("input.url %q must be a path beside the template (remote URLs are not fetched)", u)
+	case path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../"):
+		return fmt.Sprintf("input.url %q leaves the template's folder", u)
+	}
+	return ""
 }
 
 func (fetchTemplate) Check(t *template.Template, s template.StepSpec) []string {
@@ -100,6 +113,9 @@ func (sc *StepContext) fetchOptions() skeleton.Options {
 }
 
 func (f fetchTemplate) Run(ctx context.Context, sc *StepContext) (map[string]any, error) {
+	if msg := localURLProblem(sc.str("url")); msg != "" {
+		return nil, &StepError{Msg: msg, Hint: "Nothing was created. If the values look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}
+	}
 	written, err := f.d.Engines.Render(ctx, sc.Template.Files, sc.str("url"), sc.fetchOptions(), sc.Files)
 	if err != nil {
 		return nil, &StepError{Msg: "the files could not be rendered: " + err.Error(), Hint: "Nothing was created. Check the values you entered; if they look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}

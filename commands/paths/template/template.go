@@ -187,6 +187,9 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 				return err
 			}
 			if d.IsDir() {
+				if d.Name() == ".git" {
+					return fs.SkipDir
+				}
 				return nil
 			}
 			if !d.Type().IsRegular() {
@@ -197,7 +200,10 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 				return err
 			}
 			total += len(b)
-			rel := strings.TrimPrefix(strings.TrimPrefix(p, base), "/")
+			rel := p
+			if base != "." {
+				rel = strings.TrimPrefix(p, base+"/")
+			}
 			t.Files[rel] = b
 			if len(t.Files) > maxTemplateFiles || total > maxTemplateBytes {
 				return fmt.Errorf("skeleton too large (over %d files or %d bytes)", maxTemplateFiles, maxTemplateBytes)
@@ -282,6 +288,12 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 		Name: doc.Metadata.Name, Title: doc.Metadata.Title, Description: doc.Metadata.Description,
 		Type: doc.Spec.Type, Tags: doc.Metadata.Tags, Steps: doc.Spec.Steps, Links: doc.Spec.Output.Links,
 	}
+	for i := range t.Steps {
+		if t.Steps[i].ID == "" {
+			// Backstage's task worker names a step without id step-<n>.
+			t.Steps[i].ID = fmt.Sprintf("step-%d", i+1)
+		}
+	}
 	var problems []string
 	if doc.APIVersion != APIVersion {
 		problems = append(problems, fmt.Sprintf("apiVersion is %q; platbot reads %s", doc.APIVersion, APIVersion))
@@ -361,7 +373,11 @@ func (t *Template) skeletonDirs() (dirs, files []string) {
 		}
 		u, _ := s.Input["url"].(string)
 		d := path.Clean(strings.TrimPrefix(u, "./"))
-		if u == "" || templating.Has(u) || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
+		if templating.Has(u) && !strings.Contains(u, "://") {
+			// Which folder is known when the step runs: the template brings
+			// its whole folder.
+			d = "."
+		} else if u == "" || strings.Contains(u, "://") || path.IsAbs(d) || d == ".." || strings.HasPrefix(d, "../") {
 			continue // reported by Check
 		}
 		if seen[d] {
@@ -406,11 +422,9 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 	sort.Strings(known)
 	earlier := map[string]bool{}
 	ids := map[string]bool{}
-	for i, s := range t.Steps {
+	for _, s := range t.Steps {
 		where := s.At(t)
-		if s.ID == "" {
-			probs = append(probs, fmt.Sprintf("step %d has no id", i+1))
-		} else if ids[s.ID] {
+		if ids[s.ID] {
 			probs = append(probs, where+": id used twice")
 		}
 		ids[s.ID] = true
