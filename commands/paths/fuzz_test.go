@@ -63,7 +63,16 @@ func FuzzLoadTemplate(f *testing.F) {
 		if tpl.Hash != template.HashFiles(tpl.Files) || string(tpl.Files[tpl.ManifestPath]) != string(manifest) {
 			t.Fatalf("hash %s does not cover the files %v", tpl.Hash, len(tpl.Files))
 		}
-		_ = template.Check(tpl, actions)
+		if probs := template.Check(tpl, actions); len(probs) > 0 {
+			// Not approvable, so it never becomes a form; its problems
+			// must say something.
+			for _, p := range probs {
+				if p == "" {
+					t.Fatal("empty problem")
+				}
+			}
+			return
+		}
 		form := tpl.Form(jane, tpl.Name)
 		if form == nil {
 			t.Fatal("no form")

@@ -68,6 +68,8 @@ type Template struct {
 	// paramNames are the names of every parameter the schema declares,
 	// conditional ones included.
 	paramNames map[string]bool
+	// paramProblems are what is wrong with spec.parameters.
+	paramProblems []string
 }
 
 // StepSpec is one entry of spec.steps.
@@ -309,8 +311,10 @@ func fromDoc(doc *templateDoc) (*Template, error) {
 	} else {
 		t.Owner = catalog.NormalizeRef(doc.Spec.Owner, catalog.KindGroup, doc.Metadata.Namespace)
 	}
+	// Problems with the parameters stop the template from being approved
+	// (Check reports them with the steps'), not from being listed.
 	pages, perr := forms.Parse(&doc.Spec.Parameters)
-	problems = append(problems, perr...)
+	t.paramProblems = perr
 	t.Pages = pages
 	t.paramNames = map[string]bool{}
 	collectProperties(&doc.Spec.Parameters, t.paramNames)
@@ -407,7 +411,7 @@ type StepChecker interface {
 // folders outside the template, for one), bad expressions, references to
 // parameters or steps that do not exist.
 func Check[A StepChecker](t *Template, actions map[string]A) []string {
-	var probs []string
+	probs := append([]string(nil), t.paramProblems...)
 	params := map[string]bool{}
 	for _, p := range t.Pages.Properties() {
 		params[p.Name] = true
