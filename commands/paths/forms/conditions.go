@@ -300,7 +300,7 @@ func (pg *Page) resolve(v bot.Values) *resolved {
 	var r *resolved
 	for range 8 {
 		r = newResolved()
-		r.add(pg.root, data)
+		r.add(pg.schemaPart(), data)
 		next := map[string]any{}
 		for _, p := range r.props {
 			if val, ok := p.current(v); ok {
@@ -319,6 +319,21 @@ func (pg *Page) resolve(v bot.Values) *resolved {
 	}
 	r.props = orderProperties(r.props, pg.order)
 	return r
+}
+
+// schemaPart is the page's schema as parts; a page built by hand (not by
+// Parse) is its Properties.
+func (pg *Page) schemaPart() *part {
+	if pg.root != nil {
+		return pg.root
+	}
+	pt := &part{props: pg.Properties}
+	for _, p := range pg.Properties {
+		if p.Required {
+			pt.required = append(pt.required, p.Name)
+		}
+	}
+	return pt
 }
 
 // current is the property's value for conditions: what was entered,

@@ -67,7 +67,7 @@ func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 	name := ps.NameProperty()
 	for i := range ps {
 		pg := &ps[i]
-		conditional = conditional || pg.root.conditional()
+		conditional = conditional || pg.schemaPart().conditional()
 		r := pg.resolve(env.Values)
 		var fields []bot.Field
 		for _, p := range r.props {

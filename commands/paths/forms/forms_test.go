@@ -232,6 +232,20 @@ not:
 	if errs := pages.Validate(bot.Values{"a": {"x"}, "b": {"y"}}); !reflect.DeepEqual(errs, bot.FieldErrors{"a": "is not allowed"}) {
 		t.Errorf("errors %v", errs)
 	}
+	// A hidden property has no field: the first says what is wrong with it.
+	pages = mustParse(t, `
+properties:
+  a: {type: string}
+  region: {type: string, ui:widget: hidden, default: EU, pattern: '^[a-z]+$'}
+`)
+	if errs := pages.Validate(bot.Values{"a": {"x"}}); !reflect.DeepEqual(errs, bot.FieldErrors{"a": "region must match ^[a-z]+$"}) {
+		t.Errorf("errors %v", errs)
+	}
+	// A page built by hand is its properties.
+	hand := Pages{{Title: "Hand", Properties: []*Property{{Name: "x", Type: "string", Required: true}}}}
+	if f := hand.Form("f", "t", "", nil); len(f.Fields) != 1 || f.Fields[0].ID != "x" || !f.Fields[0].Required {
+		t.Errorf("hand-built form %+v", f.Fields)
+	}
 }
 
 // ui:widget password and ui:field Secret are secret fields; their values

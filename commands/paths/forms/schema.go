@@ -95,7 +95,7 @@ func (ps Pages) Properties() []*Property {
 	var out []*Property
 	seen := map[string]bool{}
 	for _, p := range ps {
-		for _, prop := range orderProperties(p.root.all(), p.order) {
+		for _, prop := range orderProperties(p.schemaPart().all(), p.order) {
 			if !seen[prop.Name] {
 				seen[prop.Name] = true
 				out = append(out, prop)
@@ -241,7 +241,7 @@ func duplicateParameters(pages Pages) []string {
 	var order []string
 	for i, pg := range pages {
 		seen := map[string]bool{}
-		for _, p := range pg.root.all() {
+		for _, p := range pg.schemaPart().all() {
 			if seen[p.Name] {
 				continue
 			}
@@ -260,7 +260,7 @@ func duplicateParameters(pages Pages) []string {
 	}
 	byName := map[string]*Property{}
 	for _, pg := range pages {
-		for _, p := range pg.root.all() {
+		for _, p := range pg.schemaPart().all() {
 			if byName[p.Name] == nil {
 				byName[p.Name] = p
 			}

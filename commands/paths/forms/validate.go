@@ -63,7 +63,7 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 			}
 			inst[p.Name] = jsonValue(val)
 			if s, isText := val.(string); isText && (p.UIField == "EntityNamePicker" || p == name) && !IsDNSLabel(s) {
-				add(p.Name, fmt.Sprintf("%q is not a valid name: use lower-case letters, digits and '-', start and end with a letter or digit, at most 63 characters (like orders-db)", s))
+				add(p.Name, "is not a valid name: use lower-case letters, digits and '-', start and end with a letter or digit, at most 63 characters (like orders-db)")
 			}
 		}
 		if pg.schema == nil {
@@ -77,8 +77,11 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 		for _, l := range leaves(ve) {
 			for _, pr := range explain(l) {
 				p := r.byName[pr.prop]
+				if p != nil && p.UIHidden {
+					p = nil // no field: the page's first says it, naming the property
+				}
 				id := first
-				if p != nil && !p.UIHidden {
+				if p != nil {
 					id = p.fieldID(v)
 				}
 				add(id, pr.message(p))
@@ -96,7 +99,7 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 func (ps Pages) lastPage(v bot.Values) int {
 	last := -1
 	for i := range ps {
-		for _, p := range ps[i].root.all() {
+		for _, p := range ps[i].schemaPart().all() {
 			for _, id := range []string{p.Name, p.Name + repoHostSuffix, p.Name + repoOwnerSuffix, p.Name + repoNameSuffix} {
 				if _, ok := v[id]; ok && (id == p.Name || p.UIField == "RepoUrlPicker") {
 					last = i
