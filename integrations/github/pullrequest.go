@@ -83,6 +83,9 @@ type PullRequestSpec struct {
 	// Assignees are GitHub logins; one GitHub refuses is skipped, not fatal.
 	Assignees []string
 	Draft     bool
+	// Reviewers (logins) and TeamReviewers (team slugs) are asked to
+	// review; a request GitHub refuses is noted, not fatal (as Backstage).
+	Reviewers, TeamReviewers []string
 }
 
 // PullRequest is an opened (or found) pull request.
@@ -97,6 +100,8 @@ type PullRequest struct {
 	Created bool
 	// AssigneeError says why assignees were skipped ("" when they were not).
 	AssigneeError string
+	// ReviewerError says why reviewers were not requested ("" when they were).
+	ReviewerError string
 }
 
 // Open creates the branch with one commit holding every file on top of the
@@ -152,6 +157,19 @@ func (p *PullRequests) Open(ctx context.Context, spec PullRequestSpec) (*PullReq
 			// A login that is not a collaborator is not worth failing for.
 			out.AssigneeError = err.Error()
 			p.c.log.Warn("could not assign pull request", "repo", p.Repo(), "number", out.Number, "err", err)
+		}
+	}
+	if len(spec.Reviewers) > 0 || len(spec.TeamReviewers) > 0 {
+		err := p.call(ctx, "request reviewers of pull request #"+strconv.Itoa(out.Number), func() (*gh.Response, error) {
+			_, resp, err := p.c.gh.PullRequests.RequestReviewers(ctx, p.owner, p.repo, out.Number, gh.ReviewersRequest{Reviewers: spec.Reviewers, TeamReviewers: spec.TeamReviewers})
+			return resp, err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			out.ReviewerError = err.Error()
+			p.c.log.Warn("could not request reviewers", "repo", p.Repo(), "number", out.Number, "err", err)
 		}
 	}
 	return out, nil

@@ -28,9 +28,15 @@ import (
 // small object store, records every request with its body, and lets a test
 // fail or intercept requests.
 type Server struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
+	srv *httptest.Server
+	mu  sync.Mutex
+	// refs are the branches of acme/gitops; other repositories keep theirs
+	// in repos.
 	refs  map[string]string
+	repos map[string]*Repo
+	orgs  map[string]bool
+	// login is the authenticated user (user repositories are created for it).
+	login string
 	comm  map[string]commit
 	trees map[string]map[string]string
 	blobs map[string][]byte
@@ -52,9 +58,24 @@ type commit struct {
 }
 
 type Pull struct {
-	Number                  int
-	Head, Base, Title, Body string
-	Labels, Assignees       []string
+	Number                   int
+	Head, Base, Title, Body  string
+	Labels, Assignees        []string
+	Draft                    bool
+	Reviewers, TeamReviewers []string
+	// Repo is "owner/name" of a pull request outside acme/gitops.
+	Repo string
+}
+
+// Repo is a repository other than acme/gitops, created through the API or
+// added by a test.
+type Repo struct {
+	FullName, Description, Visibility, DefaultBranch string
+	Private                                          bool
+	Topics                                           []string
+	// Collaborators and Teams map a login or team slug to its permission.
+	Collaborators, Teams map[string]string
+	refs                 map[string]string
 }
 
 // New starts a fake with a repository whose main branch holds README.md;
@@ -63,6 +84,7 @@ func New(t testing.TB) *Server {
 	f := &Server{
 		refs: map[string]string{"main": "c0"}, comm: map[string]commit{"c0": {tree: "t0", message: "init"}},
 		trees: map[string]map[string]string{"t0": {"README.md": "b0"}}, blobs: map[string][]byte{"b0": []byte("gitops\n")},
+		repos: map[string]*Repo{}, orgs: map[string]bool{"acme": true}, login: "platbot-bot",
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -101,12 +123,19 @@ func (f *Server) Count(method, path string) int {
 	return n
 }
 
-// PullRequests returns the opened pull requests.
-func (f *Server) PullRequests() []Pull {
+// PullRequests returns the pull requests opened in acme/gitops.
+func (f *Server) PullRequests() []Pull { return f.PullRequestsIn("") }
+
+// PullRequestsIn returns the pull requests opened in a repository ("" or
+// "acme/gitops" for the GitOps one).
+func (f *Server) PullRequestsIn(slug string) []Pull {
+	if slug == "acme/gitops" {
+		slug = ""
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Pull
-	for _, p := range f.pulls {
+	for _, p := range f.pullsOf(slug) {
 		out = append(out, *p)
 	}
 	return out
@@ -171,6 +200,9 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 	}
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	const repo = "/repos/acme/gitops"
+	if code, out, ok := f.handleOther(r, p, body, js); ok {
+		return code, out
+	}
 	switch {
 	case r.Method == "GET" && p == repo:
 		return 200, js(map[string]any{"full_name": "acme/gitops", "default_branch": "main"})
@@ -237,7 +269,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 	case r.Method == "GET" && p == repo+"/pulls":
 		head := r.URL.Query().Get("head")
 		out := []any{}
-		for _, pr := range f.pulls {
+		for _, pr := range f.pullsOf("") {
 			if head == "" || head == "acme:"+pr.Head {
 				out = append(out, f.pullJSON(pr))
 			}
@@ -246,19 +278,19 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 	case r.Method == "POST" && p == repo+"/pulls":
 		var in struct{ Title, Head, Base, Body string }
 		_ = json.Unmarshal(body, &in)
-		for _, pr := range f.pulls {
+		for _, pr := range f.pullsOf("") {
 			if pr.Head == in.Head {
 				return 422, js(map[string]any{"message": "Validation Failed", "errors": []any{map[string]any{"message": "A pull request already exists for acme:" + in.Head + "."}}})
 			}
 		}
-		pr := &Pull{Number: len(f.pulls) + 1, Head: in.Head, Base: in.Base, Title: in.Title, Body: in.Body}
+		pr := &Pull{Number: len(f.pullsOf("")) + 1, Head: in.Head, Base: in.Base, Title: in.Title, Body: in.Body}
 		f.pulls = append(f.pulls, pr)
 		return 201, js(f.pullJSON(pr))
 	case r.Method == "POST" && strings.HasSuffix(p, "/labels"):
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, repo+"/issues/"), "/labels"))
 		var in []string
 		_ = json.Unmarshal(body, &in)
-		for _, pr := range f.pulls {
+		for _, pr := range f.pullsOf("") {
 			if pr.Number == n {
 				pr.Labels = appendNew(pr.Labels, in...)
 			}
@@ -268,7 +300,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, repo+"/issues/"), "/assignees"))
 		var in struct{ Assignees []string }
 		_ = json.Unmarshal(body, &in)
-		for _, pr := range f.pulls {
+		for _, pr := range f.pullsOf("") {
 			if pr.Number == n {
 				pr.Assignees = appendNew(pr.Assignees, in.Assignees...)
 			}
@@ -294,6 +326,80 @@ func (f *Server) pullJSON(pr *Pull) map[string]any {
 		"head":     map[string]any{"ref": pr.Head, "sha": f.refs[pr.Head]},
 		"base":     map[string]any{"ref": pr.Base},
 	}
+}
+
+// AddRepo adds an existing repository with one commit holding files on
+// its default branch (main), as someone else made it.
+func (f *Server) AddRepo(slug string, files map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tree := map[string]string{}
+	for p, c := range files {
+		b := ghSHA("blob", c)
+		f.blobs[b] = []byte(c)
+		tree[p] = b
+	}
+	t := ghSHA("tree", slug)
+	f.trees[t] = tree
+	c := ghSHA("commit", slug)
+	f.comm[c] = commit{tree: t, message: "someone else's work"}
+	f.repos[slug] = &Repo{FullName: slug, DefaultBranch: "main", Private: true, Visibility: "private", refs: map[string]string{"main": c},
+		Collaborators: map[string]string{}, Teams: map[string]string{}}
+}
+
+// SetOrg makes an owner an organisation (acme is one; others are users).
+func (f *Server) SetOrg(owner string) {
+	f.mu.Lock()
+	f.orgs[owner] = true
+	f.mu.Unlock()
+}
+
+// Repository returns a copy of a repository other than acme/gitops.
+func (f *Server) Repository(slug string) (Repo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.repos[slug]
+	if !ok {
+		return Repo{}, false
+	}
+	return *r, true
+}
+
+// RepoFiles returns the files on a branch of a repository other than
+// acme/gitops, and the message of the commit it points at.
+func (f *Server) RepoFiles(slug, branch string) (map[string]string, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.repos[slug]
+	if !ok {
+		return nil, ""
+	}
+	c := f.comm[r.refs[branch]]
+	out := map[string]string{}
+	for p, b := range f.trees[c.tree] {
+		out[p] = string(f.blobs[b])
+	}
+	return out, c.message
+}
+
+// RepoCommits counts the commits reachable from a branch of a repository
+// other than acme/gitops.
+func (f *Server) RepoCommits(slug, branch string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.repos[slug]
+	if !ok {
+		return 0
+	}
+	n := 0
+	for c := r.refs[branch]; c != ""; n++ {
+		ps := f.comm[c].parents
+		if len(ps) == 0 {
+			return n + 1
+		}
+		c = ps[0]
+	}
+	return n
 }
 
 // URL is the API base to point go-github at (GITHUB_API_URL).
