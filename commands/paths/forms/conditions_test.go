@@ -135,20 +135,20 @@ func TestOneOfDependencyShowsTheChosenBranch(t *testing.T) {
 			t.Errorf("engine %q: pages %v", c.engine, f.Pages)
 		}
 	}
-	pg := bot.Values{"name": {"orders-db"}, "engine": {"postgres"}}
+	pg := bot.Values{"name": {"orders-db"}, "engine": {"postgres"}, "repoUrl.owner": {"payments"}, "repoUrl.repo": {"orders-db"}}
 	if errs := pages.Validate(pg); !reflect.DeepEqual(errs, bot.FieldErrors{"version": "is required"}) {
 		t.Errorf("postgres without version: %v", errs)
 	}
 	pg["version"] = []string{"16"}
 	pg["evictionPolicy"] = []string{"noeviction"} // left from an earlier choice
 	if errs := pages.Validate(pg); errs != nil {
-		t.Errorf("postgres: %v (the second page is not validated before it is reached)", errs)
+		t.Errorf("postgres: %v", errs)
 	}
 	params := pages.Coerce(pg)
-	if !reflect.DeepEqual(keys(params), []string{"engine", "name", "storageGb", "version"}) || params["storageGb"] != int64(20) {
+	if !reflect.DeepEqual(keys(params), []string{"engine", "name", "repoUrl", "storageGb", "version"}) || params["storageGb"] != int64(20) {
 		t.Errorf("postgres parameters %#v", params)
 	}
-	redis := bot.Values{"name": {"cache"}, "engine": {"redis"}, "version": {"16"}, "evictionPolicy": {"sometimes"}}
+	redis := bot.Values{"name": {"cache"}, "engine": {"redis"}, "version": {"16"}, "evictionPolicy": {"sometimes"}, "repoUrl.owner": {"payments"}, "repoUrl.repo": {"cache"}}
 	if errs := pages.Validate(redis); !reflect.DeepEqual(errs, bot.FieldErrors{"evictionPolicy": "must be one of allkeys-lru, noeviction"}) {
 		t.Errorf("redis: %v", errs)
 	}

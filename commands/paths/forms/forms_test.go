@@ -187,6 +187,8 @@ properties:
 		{"cpus", "1.5", "must be a whole number"},
 		{"ratio", "2.5", "must be less than 1"},
 		{"ratio", "x", "must be a number"},
+		{"ratio", "NaN", "must be a number"},
+		{"cpus", "Inf", "must be a whole number"},
 		{"tags", "abc", "needs at least 2"},
 		{"tags", "abc\nabc", "lists the same value twice (items 1 and 2)"},
 		{"tags", "abc\nB1", "item 2 must match ^[a-z]+$"},
@@ -361,8 +363,8 @@ properties:
 	}
 }
 
-// Several schema pages stay pages when the form is too long for one; the
-// values of later pages are checked only once they are reached.
+// Several schema pages stay pages when the form is too long for one; every
+// page is checked (the router keeps the errors of the pages so far).
 func TestPages(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("- title: First\n  required: [f0]\n  properties:\n")
@@ -378,10 +380,10 @@ func TestPages(t *testing.T) {
 	if !reflect.DeepEqual(f.Pages, []string{"First", "Second"}) || f.Field("f6").Page != 0 || f.Field("s0").Page != 1 {
 		t.Fatalf("pages %v", f.Pages)
 	}
-	if errs := pages.Validate(bot.Values{"f0": {"x"}}); errs != nil {
-		t.Errorf("first page: %v", errs)
+	if errs := pages.Validate(bot.Values{"f0": {"x"}}); !reflect.DeepEqual(errs, bot.FieldErrors{"s0": "is required"}) || f.Field("s0").Page != 1 {
+		t.Errorf("errors %v", errs)
 	}
-	if errs := pages.Validate(bot.Values{"f0": {"x"}, "s1": {"y"}}); !reflect.DeepEqual(errs, bot.FieldErrors{"s0": "is required"}) {
+	if errs := pages.Validate(bot.Values{"f0": {"x"}, "s0": {"y"}}); errs != nil {
 		t.Errorf("both pages: %v", errs)
 	}
 }

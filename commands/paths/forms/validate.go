@@ -19,11 +19,11 @@ import (
 // compiled schema (required, pattern, enum, bounds, lengths, items,
 // formats, dependencies, oneOf/anyOf/allOf, if/then/else), plus what a
 // chat field adds (one line of text unless textarea, DNS-label names, a
-// RepoUrlPicker's owner and repository). Pages after the last one any
-// value belongs to are not checked yet (a paged form is validated page by
-// page with the values so far). Each message is keyed by the field it
-// concerns (a problem no field explains goes to the page's first field);
-// messages never repeat the value. nil when all is well.
+// RepoUrlPicker's owner and repository). Every page is checked: the
+// router keeps, of a paged form's page submission, only the errors of the
+// pages so far. Each message is keyed by the field it concerns (a problem
+// no field explains goes to the page's first field); messages never repeat
+// the value. nil when all is well.
 func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 	errs := bot.FieldErrors{}
 	add := func(id, msg string) {
@@ -31,9 +31,8 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 			errs[id] = msg
 		}
 	}
-	last := ps.lastPage(v)
 	name := ps.NameProperty()
-	for i := 0; i <= last; i++ {
+	for i := range ps {
 		pg := &ps[i]
 		r := pg.resolve(v)
 		inst := map[string]any{}
@@ -92,25 +91,6 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 		return nil
 	}
 	return errs
-}
-
-// lastPage is the last page any submitted value belongs to; the last page
-// when none does.
-func (ps Pages) lastPage(v bot.Values) int {
-	last := -1
-	for i := range ps {
-		for _, p := range ps[i].schemaPart().all() {
-			for _, id := range []string{p.Name, p.Name + repoHostSuffix, p.Name + repoOwnerSuffix, p.Name + repoNameSuffix} {
-				if _, ok := v[id]; ok && (id == p.Name || p.UIField == "RepoUrlPicker") {
-					last = i
-				}
-			}
-		}
-	}
-	if last < 0 {
-		return len(ps) - 1
-	}
-	return last
 }
 
 // fieldID is the form field a problem of the property goes to: the

@@ -2,6 +2,7 @@ package forms
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -73,13 +74,13 @@ func (p *Property) scalar(raw string) (any, bool, string) {
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return i, true, ""
 		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && math.Abs(f) < 1<<53 && f == math.Trunc(f) {
 			return int64(f), true, ""
 		}
 		return nil, true, "must be a whole number"
 	case "number":
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, true, "must be a number"
 		}
 		return f, true, ""
