@@ -29,6 +29,11 @@ type Router interface {
 	ValidateForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) (bot.FieldErrors, error)
 	SubmitForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) error
 	Act(ctx context.Context, req *bot.Request, a bot.Action) error
+	// ValidatePage, BuildForm and SuggestOptions serve multi-page forms,
+	// Dispatch fields and external selects (see bot.Router).
+	ValidatePage(ctx context.Context, req *bot.Request, formID string, page int, v bot.Values) (bot.FieldErrors, error)
+	BuildForm(ctx context.Context, req *bot.Request, formID string, v bot.Values) (*bot.Form, error)
+	SuggestOptions(ctx context.Context, req *bot.Request, formID, fieldID, query string) ([]bot.Option, error)
 }
 
 // Jobs runs due durable jobs between lines (bot.Worker satisfies it).
@@ -66,6 +71,9 @@ type Shell struct {
 	shown   map[string]string // last printed text of each message, by channel/ts
 	lines   chan string
 	eof     chan struct{}
+	// hideInput turns the terminal's echo off until restore is called
+	// (nil when standard input is not a terminal).
+	hideInput func() (restore func(), err error)
 }
 
 type pressable struct {
@@ -86,7 +94,11 @@ func New(opts Options) *Shell {
 	if opts.FilesDir == "" {
 		opts.FilesDir = "platbot-files"
 	}
-	return &Shell{opts: opts, out: opts.Out, buttons: map[int]pressable{}, nextBtn: 1, shown: map[string]string{}}
+	sh := &Shell{opts: opts, out: opts.Out, buttons: map[int]pressable{}, nextBtn: 1, shown: map[string]string{}}
+	if f, ok := opts.In.(*os.File); ok && IsTerminal(f) {
+		sh.hideInput = func() (func(), error) { return echoOff(f) }
+	}
+	return sh
 }
 
 // IsTerminal reports whether f is an interactive terminal.
@@ -418,21 +430,31 @@ func (s *Shell) Upload(_ context.Context, channel, threadTS string, f bot.File) 
 
 // OpenForm asks the form's fields one at a time, re-asking invalid answers,
 // then validates and submits it through the router like a modal submission.
+// A multi-page form is asked page by page under the pages' titles, each
+// page validated before the next; an error on an earlier page goes back to
+// it. After a Dispatch field is answered the form is rebuilt for the
+// answers so far and its fields not yet answered are asked (the answers of
+// fields that went away are dropped).
 func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) error {
 	s.printf("== %s ==  (type cancel at any prompt to leave the form)\n", form.Title)
 	if form.Intro != "" {
 		s.printf("%s\n", readable(form.Intro))
 	}
 	values := bot.Values{}
-	ask := make([]int, len(form.Fields))
-	for i := range ask {
-		ask[i] = i
-	}
 	errs := bot.FieldErrors{}
-	for {
-		for _, i := range ask {
-			fd := &form.Fields[i]
-			v, err := s.askField(ctx, fd, errs[fd.ID])
+	redo := map[string]bool{}
+	shown := -1
+	for page := 0; page < form.PageCount(); {
+		if form.PageCount() > 1 && page != shown {
+			title := form.PageTitle(page)
+			if title != "" {
+				title = ": " + title
+			}
+			s.printf("-- Step %d of %d%s --\n", page+1, form.PageCount(), title)
+			shown = page
+		}
+		if fd := nextField(form, page, values, redo); fd != nil {
+			v, err := s.askField(ctx, req, form.ID, fd, errs[fd.ID])
 			if errors.Is(err, errCancelled) {
 				s.printf("form cancelled: nothing was submitted\n")
 				return nil
@@ -442,31 +464,81 @@ func (s *Shell) OpenForm(ctx context.Context, req *bot.Request, form *bot.Form) 
 				return nil
 			}
 			values[fd.ID] = v
+			delete(redo, fd.ID)
+			if fd.Dispatch {
+				rebuilt, err := s.opts.Router.BuildForm(ctx, req, form.ID, values)
+				if err != nil {
+					return err
+				}
+				if rebuilt != nil {
+					form = rebuilt
+					for id := range values {
+						if form.Field(id) == nil {
+							delete(values, id)
+						}
+					}
+				}
+			}
+			continue
 		}
-		ferrs, err := s.opts.Router.ValidateForm(ctx, req, form.ID, values)
+		last := page >= form.PageCount()-1
+		var ferrs bot.FieldErrors
+		var err error
+		if last {
+			ferrs, err = s.opts.Router.ValidateForm(ctx, req, form.ID, values)
+		} else {
+			ferrs, err = s.opts.Router.ValidatePage(ctx, req, form.ID, page, values)
+		}
 		if err != nil {
 			return err
 		}
 		if len(ferrs) == 0 {
-			break
+			if last {
+				break
+			}
+			page++
+			continue
 		}
 		errs = ferrs
-		ask = ask[:0]
-		for i, fd := range form.Fields {
-			if _, bad := ferrs[fd.ID]; bad {
-				ask = append(ask, i)
+		back := -1
+		for id := range ferrs {
+			if p := form.PageOf(id); p >= 0 {
+				redo[id] = true
+				if back < 0 || p < back {
+					back = p
+				}
 			}
 		}
-		if len(ask) == 0 {
+		if back < 0 {
 			// An error on something that is not a field: show it and stop.
 			s.printf("! %v\n", ferrs)
 			return nil
 		}
+		page = back
 	}
 	return s.opts.Router.SubmitForm(ctx, req, form.ID, values)
 }
 
-func (s *Shell) askField(ctx context.Context, fd *bot.Field, prevErr string) ([]string, error) {
+// nextField is the first field of the page not answered yet or to be
+// asked again.
+func nextField(form *bot.Form, page int, values bot.Values, redo map[string]bool) *bot.Field {
+	for i := range form.Fields {
+		fd := &form.Fields[i]
+		if form.PageOf(fd.ID) != page {
+			continue
+		}
+		if _, answered := values[fd.ID]; !answered || redo[fd.ID] {
+			return fd
+		}
+	}
+	return nil
+}
+
+// maxShownSuggestions bounds the suggestions listed after an answer that is
+// not one of an external field's options.
+const maxShownSuggestions = 10
+
+func (s *Shell) askField(ctx context.Context, req *bot.Request, formID string, fd *bot.Field, prevErr string) ([]string, error) {
 	if prevErr != "" {
 		s.printf("  ! %s: %s\n", fd.Label, prevErr)
 	}
@@ -486,17 +558,25 @@ func (s *Shell) askField(ctx context.Context, fd *bot.Field, prevErr string) ([]
 			}
 		case bot.FieldBool:
 			s.printf("%s (y/n)", label)
+		case bot.FieldMultiExternal:
+			s.printf("%s (values separated by commas)", label)
+		case bot.FieldSecret:
+			hidden := "stored sealed, never shown"
+			if s.hideInput != nil {
+				hidden = "hidden as you type; " + hidden
+			}
+			s.printf("%s (%s)", label, hidden)
 		default:
 			s.printf("%s", label)
 		}
 		if fd.Help != "" {
 			s.printf(" — %s", fd.Help)
 		}
-		if fd.Default != "" {
+		if fd.Default != "" && fd.Kind != bot.FieldSecret {
 			s.printf(" [%s]", s.defaultLabel(fd))
 		}
 		s.printf(": ")
-		line, ok := s.readLine(ctx)
+		line, ok := s.readAnswer(ctx, fd.Kind == bot.FieldSecret)
 		if !ok {
 			return nil, io.EOF
 		}
@@ -508,11 +588,80 @@ func (s *Shell) askField(ctx context.Context, fd *bot.Field, prevErr string) ([]
 		if msg == "" {
 			msg = fd.Check(vals)
 		}
+		if msg == "" && fd.IsExternal() {
+			vals, msg = s.checkSuggested(ctx, req, formID, fd, vals)
+		}
 		if msg == "" {
 			return vals, nil
 		}
 		s.printf("  ! %s\n", msg)
 	}
+}
+
+// readAnswer reads one answer; a secret one with the terminal's echo off
+// when standard input is a terminal.
+func (s *Shell) readAnswer(ctx context.Context, secret bool) (string, bool) {
+	if secret && s.hideInput != nil {
+		restore, err := s.hideInput()
+		if err != nil {
+			s.printf("(your input cannot be hidden here: %v) ", err)
+		} else {
+			defer restore()
+		}
+	}
+	return s.readLine(ctx)
+}
+
+// checkSuggested keeps an external field's answers that are exactly one of
+// the options Suggest offers for them (or name exactly one by its label);
+// for any other answer it lists the options that match what was typed.
+func (s *Shell) checkSuggested(ctx context.Context, req *bot.Request, formID string, fd *bot.Field, vals []string) ([]string, string) {
+	out := make([]string, 0, len(vals))
+	for _, typed := range vals {
+		if len([]rune(typed)) < fd.MinQuery {
+			return nil, fmt.Sprintf("type at least %d characters of %q to search", fd.MinQuery, typed)
+		}
+		opts, err := s.opts.Router.SuggestOptions(ctx, req, formID, fd.ID, typed)
+		if err != nil {
+			return nil, fmt.Sprintf("cannot look up the choices: %v", err)
+		}
+		var byLabel []bot.Option
+		found := false
+		for _, o := range opts {
+			if o.Value == typed {
+				found = true
+				break
+			}
+			if strings.EqualFold(o.Label, typed) || strings.EqualFold(refName(o.Value), typed) {
+				byLabel = append(byLabel, o)
+			}
+		}
+		switch {
+		case found:
+			out = append(out, typed)
+			continue
+		case len(byLabel) == 1:
+			out = append(out, byLabel[0].Value)
+			continue
+		}
+		if len(opts) == 0 {
+			return nil, fmt.Sprintf("nothing matches %q", typed)
+		}
+		lines := []string{fmt.Sprintf("%q is not one of the choices; matching:", typed)}
+		for i, o := range opts {
+			if i == maxShownSuggestions {
+				lines = append(lines, fmt.Sprintf("    … and %d more: type more to narrow them", len(opts)-i))
+				break
+			}
+			if o.Label != "" && o.Label != o.Value {
+				lines = append(lines, fmt.Sprintf("    %s (%s)", o.Value, o.Label))
+			} else {
+				lines = append(lines, "    "+o.Value)
+			}
+		}
+		return nil, strings.Join(lines, "\n")
+	}
+	return out, ""
 }
 
 func (s *Shell) defaultLabel(fd *bot.Field) string {
@@ -537,6 +686,9 @@ func (s *Shell) defaultLabel(fd *bot.Field) string {
 
 // parseAnswer turns a typed answer into values; an empty answer takes the default.
 func (s *Shell) parseAnswer(fd *bot.Field, line string) ([]string, string) {
+	if line == "" && fd.Kind == bot.FieldSecret {
+		return nil, ""
+	}
 	if line == "" {
 		if fd.Default == "" {
 			if fd.Kind == bot.FieldBool {
@@ -544,12 +696,20 @@ func (s *Shell) parseAnswer(fd *bot.Field, line string) ([]string, string) {
 			}
 			return nil, ""
 		}
-		if fd.Kind == bot.FieldMultiSelect {
+		if fd.IsMulti() {
 			return strings.Split(fd.Default, ","), ""
 		}
 		return []string{fd.Default}, ""
 	}
 	switch fd.Kind {
+	case bot.FieldMultiExternal:
+		var out []string
+		for _, part := range strings.Split(line, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+		return out, ""
 	case bot.FieldBool:
 		switch strings.ToLower(line) {
 		case "y", "yes", "true":
