@@ -78,8 +78,8 @@ func TestShellDynamicForm(t *testing.T) {
 		"group:default/team-b",
 		canary, // token: submitted (a library may belong to team B)
 		"/plat svc-new",
-		"2",    // kind: service → port appears, lang goes
-		"8080", // port
+		"2",      // kind: service → port appears, lang goes
+		"8080",   // port
 		"Team B", // the label of exactly one option
 		canary,
 		"1", // the command refuses a team B service: back on page 1, library
