@@ -40,6 +40,13 @@ func (ps Pages) Suggest(cat Catalog, fieldID, query string) ([]bot.Option, error
 	}
 	filters := p.catalogFilters()
 	q := strings.ToLower(strings.TrimSpace(query))
+	// What the user typed may be a short reference ("orders-service"): the
+	// entity it names is the exact match, offered with the text as typed
+	// so that a typed value is accepted (the run normalises it).
+	norm := ""
+	if q != "" {
+		norm = strings.ToLower(catalog.NormalizeRef(strings.TrimSpace(query), p.EntityKind(), p.EntityNamespace()))
+	}
 	var exact []bot.Option
 	var out []bot.Option
 	for _, e := range cat.List("") {
@@ -50,6 +57,9 @@ func (ps Pages) Suggest(cat Catalog, fieldID, query string) ([]bot.Option, error
 		o := bot.Option{Value: ref, Label: p.humanize(e)}
 		switch {
 		case ref == q:
+			exact = append(exact, o)
+		case ref == norm:
+			o.Value = strings.TrimSpace(query)
 			exact = append(exact, o)
 		case q == "" || strings.Contains(ref, q) || strings.Contains(strings.ToLower(e.Metadata.Name), q) ||
 			strings.Contains(strings.ToLower(e.Metadata.Title), q):
