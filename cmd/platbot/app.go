@@ -139,6 +139,10 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	app.feats = feats
 	ropts := bot.RouterOptions{Audit: st, Queue: st, Logger: log, Version: version, Metrics: metrics}
 	feats.routerOptions(&ropts)
+	if ropts.Sealer, err = loadSealer(cfg, log); err != nil {
+		app.Close()
+		return nil, err
+	}
 	app.Router = bot.NewRouter(ropts)
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
 	if err := feats.register(ctx, app); err != nil {

@@ -40,6 +40,12 @@ type Config struct {
 	Vault  VaultConfig  `yaml:"vault"`
 	Kube   KubeConfig   `yaml:"kube"`
 
+	// SealKeyFile holds the key that seals secret form answers in durable
+	// jobs and open modals (PLATBOT_SEAL_KEY_FILE): 32 bytes as 64 hex
+	// digits or base64, mode 0600. Unset, a per-process key is used and
+	// sealed values do not survive a restart (see sealkey.go).
+	SealKeyFile string `yaml:"sealKeyFile"`
+
 	// GitOpsRepo is where golden paths open pull requests: owner/name on
 	// GitHub, or a local git repository path (PLATBOT_GITOPS_REPO); default
 	// <dataDir>/gitops, created on first use.
@@ -336,6 +342,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Vault.Token, "VAULT_TOKEN")
 	set(&cfg.Kube.Kubeconfig, "KUBECONFIG")
 	set(&cfg.GitOpsRepo, "PLATBOT_GITOPS_REPO")
+	set(&cfg.SealKeyFile, "PLATBOT_SEAL_KEY_FILE")
 	set(&cfg.OpenCostURL, "OPENCOST_URL")
 	set(&cfg.PrometheusURL, "PROMETHEUS_URL")
 	set(&cfg.PagerDuty.Token, "PAGERDUTY_TOKEN")

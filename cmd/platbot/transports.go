@@ -47,7 +47,7 @@ func (a *App) mountTransports(ctx context.Context, mux *http.ServeMux) (func(con
 	}
 	a.Router.SetMessenger(bot.TransportSlack, labelled(m, note))
 	h, err := slack.NewHandler(slack.HandlerOptions{
-		Router: a.Router, SigningSecret: a.Cfg.Slack.SigningSecret, Metrics: a.Metrics, Logger: a.Log,
+		Router: a.Router, Views: m, SigningSecret: a.Cfg.Slack.SigningSecret, Metrics: a.Metrics, Logger: a.Log,
 		TeamID: a.Cfg.Slack.TeamID,
 	})
 	if err != nil {
