@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
 
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/secrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -68,3 +73,66 @@ var (
 	_ secrets.Publisher  = secretsPublisher{}
 	_ secrets.FileReader = (*gitops.Publisher)(nil)
 )
+
+// pathsRepositories is repository creation (GitHub, or local git
+// repositories in the data folder) as golden paths' publish:github and
+// repoUrl pull requests use it.
+type pathsRepositories struct {
+	r *gitops.Repositories
+	// webBase is https://<GitHub host> (GitHub), or the local folder.
+	webBase string
+}
+
+func (a pathsRepositories) Local() bool      { return a.r.Local() }
+func (a pathsRepositories) Describe() string { return a.r.Describe() }
+
+func (a pathsRepositories) WebURL(owner, name string) string {
+	if a.r.Local() {
+		return "file://" + filepath.Join(a.webBase, owner, name)
+	}
+	return a.webBase + "/" + owner + "/" + name
+}
+
+func (a pathsRepositories) CreateRepository(ctx context.Context, r actions.NewRepository) (*actions.Repository, error) {
+	names := make([]string, 0, len(r.Files))
+	for n := range r.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	files := make([]github.NewFile, len(names))
+	for i, n := range names {
+		files[i] = github.NewFile{Path: n, Content: []byte(r.Files[n])}
+	}
+	cols := make([]github.Collaborator, len(r.Collaborators))
+	for i, c := range r.Collaborators {
+		cols[i] = github.Collaborator{User: c.User, Team: c.Team, Access: c.Access}
+	}
+	repo, err := a.r.Create(ctx, github.RepositorySpec{
+		Owner: r.Owner, Name: r.Name, Description: r.Description, Visibility: r.Visibility, DefaultBranch: r.DefaultBranch,
+		Topics: r.Topics, Collaborators: cols, Files: files, CommitMessage: r.CommitMessage,
+		AuthorName: r.AuthorName, AuthorEmail: r.AuthorEmail, Marker: r.Marker,
+	})
+	if errors.Is(err, github.ErrRepositoryTaken) {
+		return nil, fmt.Errorf("%w: %w", actions.ErrRepositoryTaken, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &actions.Repository{RemoteURL: repo.CloneURL, WebURL: repo.HTMLURL, CommitHash: repo.Commit, Created: repo.Created, Warnings: repo.Warnings}, nil
+}
+
+func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoChange) (*actions.PullRequest, error) {
+	pr, base, err := a.r.OpenPullRequest(ctx, c.Owner, c.Repo, gitops.RepoPullRequest{
+		Change: gitops.Change{
+			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
+			Files: c.Files, Labels: c.Labels, Assignees: c.Assignees,
+		},
+		Base: c.Base, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Base: base}, nil
+}
+
+var _ actions.Repositories = pathsRepositories{}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/access"
@@ -19,6 +20,7 @@ import (
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
 
@@ -162,6 +164,15 @@ func (f *features) buildPaths(app *App) error {
 	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log}
 	if f.gh != nil {
 		deps.GitHub = pathsGitHubFiles{f.gh}
+	}
+	// publish:github and repoUrl pull requests: GitHub when a token is
+	// configured, else local git repositories in the data folder.
+	deps.GitHubHost = f.catalog.Config().GitHubHost
+	if f.gh != nil && cfg.GitHub.Token != "" {
+		deps.Repos = pathsRepositories{r: gitops.GitHubRepositories(f.gh), webBase: "https://" + deps.GitHubHost}
+	} else {
+		dir := filepath.Join(cfg.DataDir, "repos")
+		deps.Repos = pathsRepositories{r: gitops.LocalRepositories(dir), webBase: dir}
 	}
 	if f.paths, err = paths.New(pc, deps); err != nil {
 		return &ConfigError{File: cfg.path, Key: "paths", Msg: err.Error()}

@@ -87,6 +87,18 @@ type Deps struct {
 	// GitHub, when set, reads templates that the catalog found in GitHub
 	// locations (with their skeletons) from their repositories.
 	GitHub GitHubFiles
+	// Repos creates repositories (publish:github) and opens pull requests
+	// in the repository a step's repoUrl names; nil refuses those steps.
+	Repos actions.Repositories
+	// Locations registers catalog locations by URL (catalog:register with
+	// catalogInfoUrl or repoContentsUrl); nil refuses those steps.
+	Locations actions.CatalogLocations
+	// PublishPolicy decides where a template may publish; nil means
+	// actions.TeamPolicy over Catalog, with the admin groups of the
+	// catalog's configuration when Catalog has one.
+	PublishPolicy actions.PublishPolicy
+	// GitHubHost is the host repoUrl must name (default github.com).
+	GitHubHost string
 }
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository);
@@ -176,8 +188,21 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
 		Engines: skeleton.Engines{Std: p.tmpl, Cookiecutter: templating.New(templating.Options{Cookiecutter: true})},
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
+		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
 	})
 	return p, nil
+}
+
+// publishPolicy is deps.PublishPolicy, else the team rule over the catalog.
+func publishPolicy(deps Deps) actions.PublishPolicy {
+	if deps.PublishPolicy != nil {
+		return deps.PublishPolicy
+	}
+	admins := []string{catalog.DefaultAdminGroup}
+	if c, ok := deps.Catalog.(interface{ Config() catalog.Config }); ok {
+		admins = c.Config().AdminGroups
+	}
+	return actions.TeamPolicy{Catalog: deps.Catalog, AdminGroups: admins}
 }
 
 // Name is the feature's name.

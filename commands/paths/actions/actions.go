@@ -1,15 +1,19 @@
 // Package actions holds the steps a golden path can run: fetch:template
-// (render a skeleton), catalog:register, vault:kv (generate credentials
-// into the secret store) and publish:github:pull-request (one GitOps pull
-// request with everything). Each checks its step before approval, plans it
-// for a dry run and runs it idempotently, over the small interfaces it
-// declares (Publisher, SecretStore, Catalog). Running the steps of a run in
+// (render a skeleton), fetch:plain and fetch:plain:file (copy files as they
+// are), catalog:write, catalog:register, vault:kv (generate credentials
+// into the secret store), publish:github (create a repository),
+// publish:github:pull-request (one pull request with everything, to the
+// GitOps repository or to repoUrl) and debug:log. Each checks its step
+// before approval, plans it for a dry run and runs it idempotently, over
+// the small interfaces it declares (Publisher, Repositories, SecretStore,
+// Catalog, CatalogLocations, PublishPolicy). Running the steps of a run in
 // order, as jobs, is the feature's.
 package actions
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
@@ -22,6 +26,8 @@ import (
 // Action names.
 const (
 	FetchTemplate   = template.ActionFetchTemplate
+	FetchPlain      = template.ActionFetchPlain
+	FetchPlainFile  = template.ActionFetchPlainFile
 	CatalogRegister = "catalog:register"
 	VaultKV         = "vault:kv"
 	PublishPR       = "publish:github:pull-request"
@@ -56,6 +62,19 @@ type Deps struct {
 	Vault  VaultNames
 	// Engines render skeletons (fetch:template); zero uses the defaults.
 	Engines skeleton.Engines
+	// Repos creates repositories (publish:github) and opens pull requests
+	// in the repository a step's repoUrl names; nil refuses such steps.
+	Repos Repositories
+	// Locations registers catalog locations by URL (catalog:register with
+	// catalogInfoUrl or repoContentsUrl); nil refuses such steps.
+	Locations CatalogLocations
+	// Policy decides where a template may publish (see PublishPolicy);
+	// nil allows everything.
+	Policy PublishPolicy
+	// GitHubHost is the host repoUrl must name (default github.com).
+	GitHubHost string
+	// Logger receives debug:log's messages (slog.Default() when nil).
+	Logger *slog.Logger
 }
 
 // New returns every action platbot has, by name.
@@ -68,9 +87,14 @@ func New(d Deps) map[string]Action {
 	}
 	return map[string]Action{
 		FetchTemplate:   fetchTemplate{d: d},
+		FetchPlain:      fetchPlain{},
+		FetchPlainFile:  fetchPlainFile{},
+		CatalogWrite:    catalogWrite{},
 		CatalogRegister: catalogRegister{d: d},
 		VaultKV:         vaultKV{d: d},
+		PublishGitHub:   publishGitHub{d: d},
 		PublishPR:       publishPR{d: d},
+		DebugLog:        debugLog{d: d},
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -47,6 +46,8 @@ type PullRequest struct {
 	Created bool
 	// Note is something worth telling the user (an assignee GitHub refused).
 	Note string
+	// Base is the branch the pull request merges into ("" when unknown).
+	Base string
 }
 
 // publish:github:pull-request
@@ -62,20 +63,9 @@ func (publishPR) Check(_ *template.Template, s template.StepSpec) []string {
 }
 
 func (a publishPR) change(sc *StepContext) (Change, error) {
-	prefix := strings.Trim(strings.TrimPrefix(sc.str("targetPath"), "./"), "/")
-	files := map[string]string{}
-	for n, c := range sc.Files {
-		full := n
-		if prefix != "" && prefix != "." {
-			full = path.Join(prefix, n)
-		}
-		if err := skeleton.CheckOutputPath(full); err != nil {
-			return Change{}, &StepError{Msg: fmt.Sprintf("file %s: %v", full, err)}
-		}
-		files[full] = c
-	}
-	if len(files) == 0 {
-		return Change{}, &StepError{Msg: "there are no files to propose", Hint: "This is a problem in the template; tell its owners (" + sc.Template.Owner + ")."}
+	files, err := sc.sourceFiles(true)
+	if err != nil {
+		return Change{}, err
 	}
 	branch := sc.Run.Branch
 	if b := sc.str("branchName"); b != "" {
@@ -168,37 +158,121 @@ func describeYAML(name, content string) []string {
 	return out
 }
 
-func (a publishPR) Plan(_ context.Context, sc *StepContext) (Plan, error) {
+// repoChange is the pull request to the repository input.repoUrl names
+// (nil without repoUrl: the GitOps repository).
+func (a publishPR) repoChange(sc *StepContext, c Change) (*RepoChange, error) {
+	if sc.str("repoUrl") == "" {
+		return nil, nil
+	}
+	if a.d.Repos == nil {
+		return nil, &StepError{Msg: "this platbot cannot open pull requests outside the GitOps repository (no GitHub client and no local repository folder were given to golden paths)", Hint: "Tell the platform team."}
+	}
+	ref, err := parseRepoURL(sc.str("repoUrl"), a.d.GitHubHost)
+	if err != nil {
+		return nil, &StepError{Msg: err.Error(), Hint: "Check the repository you entered."}
+	}
+	rc := &RepoChange{
+		Owner: ref.Owner, Repo: ref.Repo, Change: c, Base: sc.str("targetBranchName"),
+		Draft: templating.IsTruthy(sc.Input["draft"]), Reviewers: templating.Strings(sc.Input["reviewers"]),
+		TeamReviewers: templating.Strings(sc.Input["teamReviewers"]),
+	}
+	if m := sc.str("commitMessage"); m != "" {
+		rc.CommitMessage = m
+	}
+	return rc, nil
+}
+
+// targets are where the pull request writes, for the publish policy.
+func (a publishPR) targets(c Change, rc *RepoChange) []PublishTarget {
+	if rc != nil {
+		return []PublishTarget{{Kind: TargetRepository, Host: a.d.GitHubHost, Owner: rc.Owner, Repo: rc.Repo}}
+	}
+	names := make([]string, 0, len(c.Files))
+	for n := range c.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]PublishTarget, len(names))
+	for i, n := range names {
+		out[i] = PublishTarget{Kind: TargetGitOpsPath, Path: n}
+	}
+	return out
+}
+
+func (a publishPR) prepare(ctx context.Context, sc *StepContext) (Change, *RepoChange, string, error) {
 	c, err := a.change(sc)
+	if err != nil {
+		return c, nil, "", err
+	}
+	rc, err := a.repoChange(sc, c)
+	if err != nil {
+		return c, nil, "", err
+	}
+	if err := a.d.checkPublish(ctx, sc, a.targets(c, rc)); err != nil {
+		return c, nil, "", err
+	}
+	where := a.d.Publisher.Describe()
+	if rc != nil {
+		where = rc.Owner + "/" + rc.Repo
+		if a.d.Repos.Local() {
+			where = "the local git repository " + where + " (no GitHub is configured)"
+		} else {
+			where = a.d.Repos.Describe() + " " + where
+		}
+	}
+	return c, rc, where, nil
+}
+
+func (a publishPR) Plan(ctx context.Context, sc *StepContext) (Plan, error) {
+	c, rc, where, err := a.prepare(ctx, sc)
 	if err != nil {
 		return Plan{}, err
 	}
 	eff := fmt.Sprintf("open a pull request %q in %s from branch %s with %d file(s), labels %s",
-		c.Title, a.d.Publisher.Describe(), c.Branch, len(c.Files), strings.Join(c.Labels, ", "))
+		c.Title, where, c.Branch, len(c.Files), strings.Join(c.Labels, ", "))
 	if len(c.Assignees) > 0 {
 		eff += ", assigned to " + strings.Join(c.Assignees, ", ")
 	}
-	return Plan{Effects: []string{eff}, Output: map[string]any{
-		"remoteUrl": "(the pull request's address)", "branch": c.Branch, "repo": a.d.Publisher.Describe(),
-	}}, nil
+	out := map[string]any{"remoteUrl": "(the pull request's address)", "branch": c.Branch, "repo": where}
+	if rc != nil {
+		if rc.Draft {
+			eff += ", as a draft"
+		}
+		if r := append(append([]string(nil), rc.Reviewers...), rc.TeamReviewers...); len(r) > 0 {
+			eff += ", asking " + strings.Join(r, ", ") + " to review"
+		}
+		if rc.Base != "" {
+			eff += ", into " + rc.Base
+			out["targetBranchName"] = rc.Base
+		}
+	}
+	return Plan{Effects: []string{eff}, Output: out}, nil
 }
 
 func (a publishPR) Run(ctx context.Context, sc *StepContext) (map[string]any, error) {
-	c, err := a.change(sc)
+	c, rc, where, err := a.prepare(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
-	pr, err := a.d.Publisher.Open(ctx, c)
+	var pr *PullRequest
+	if rc != nil {
+		pr, err = a.d.Repos.OpenPullRequest(ctx, *rc)
+	} else {
+		pr, err = a.d.Publisher.Open(ctx, c)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, &StepError{Msg: fmt.Sprintf("could not open the pull request in %s: %s", a.d.Publisher.Describe(), strings.TrimPrefix(err.Error(), "github: ")),
+		return nil, &StepError{Msg: fmt.Sprintf("could not open the pull request in %s: %s", where, strings.TrimPrefix(err.Error(), "github: ")),
 			Hint: "Press Retry to try again: the branch or pull request of this attempt, if any, is reused.", Err: err}
 	}
 	out := map[string]any{
 		"remoteUrl": pr.URL, "pullRequestNumber": int64(pr.Number), "branch": pr.Branch,
-		"commit": pr.Commit, "created": pr.Created, "repo": a.d.Publisher.Describe(),
+		"commit": pr.Commit, "created": pr.Created, "repo": where,
+	}
+	if pr.Base != "" {
+		out["targetBranchName"] = pr.Base
 	}
 	if pr.Note != "" {
 		out["note"] = pr.Note
