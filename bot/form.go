@@ -61,8 +61,8 @@ type Field struct {
 	Pattern     string `json:"pattern,omitempty"`
 	PatternHint string `json:"pattern_hint,omitempty"`
 	// Sensitive values are recorded in the audit log only as keyed HMACs
-	// (so equal values can be correlated, never read). Secrets themselves
-	// never go through a form at all.
+	// (so equal values can be correlated, never read). A secret is a
+	// FieldSecret instead: sealed, recorded as "[secret]" only.
 	Sensitive bool `json:"sensitive,omitempty"`
 	// Dispatch makes a change of this field rebuild the form (a select that
 	// controls which other fields exist). Slack: dispatch_action on the

@@ -162,7 +162,7 @@ func renderModal(form *bot.Form, meta string, st modalState) goslack.ModalViewRe
 		blocks = append(blocks, goslack.NewContextBlock("", plainText(step, MaxContextText)))
 	}
 	fields := form.PageFields(page)
-	if stray := strayErrors(st.Errors, form, page); stray != "" {
+	if stray := strayErrors(st.Errors, form); stray != "" {
 		blocks = append(blocks, goslack.NewContextBlock("", plainText("⚠️ "+stray, MaxContextText)))
 	}
 	for _, f := range fields {
@@ -198,9 +198,9 @@ func renderModal(form *bot.Form, meta string, st modalState) goslack.ModalViewRe
 	}
 }
 
-// strayErrors joins the errors shown on a page that are not about one of
-// its fields and not about a field of another page.
-func strayErrors(errs bot.FieldErrors, form *bot.Form, page int) string {
+// strayErrors joins the errors that are not about a field of the form:
+// they are shown above the fields of whichever page is shown.
+func strayErrors(errs bot.FieldErrors, form *bot.Form) string {
 	var out []string
 	for _, id := range sortedKeys(errs) {
 		if p := form.PageOf(id); p >= 0 {

@@ -25,7 +25,7 @@ const (
 	OutcomeDuplicate = "duplicate" // a repeated delivery; nothing new queued
 	OutcomeInvalid   = "invalid"   // a form submission answered with field errors
 	OutcomeIgnored   = "ignored"   // nothing to do (view closed, link click, other events)
-	OutcomeAnswered  = "answered"  // answered inline (url_verification)
+	OutcomeAnswered  = "answered"  // answered inline (url_verification, block_suggestion, a form page or rebuilt modal)
 	OutcomeMalformed = "malformed" // signed but unparseable
 	OutcomeError     = "error"     // the job could not be queued
 )
