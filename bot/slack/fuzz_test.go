@@ -115,6 +115,8 @@ func FuzzParseInteraction(f *testing.F) {
 	f.Add(seed(map[string]any{"type": "shortcut", "callback_id": "ping", "trigger_id": "t", "user": map[string]any{"id": "U1"}}))
 	f.Add(seed(map[string]any{"type": "message_action", "callback_id": "plat ping", "trigger_id": "t", "user": map[string]any{"id": "U1"}, "message": map[string]any{"ts": "1"}}))
 	f.Add(seed(`{"type":"view_submission","user":{"id":"U"},"view":{"id":"V","callback_id":"platbot:form","private_metadata":"{\"form_id\":\"x\"}","state":{"values":{"a":{"csv":{"type":"plain_text_input","value":",,"}}}}}}`))
+	f.Add(seed(`{"type":"block_suggestion","user":{"id":"U"},"block_id":"owner","action_id":"external","value":"te","view":{"id":"V","callback_id":"platbot:form","private_metadata":"{\"form_id\":\"x\",\"page\":1,\"sealed\":{\"t\":\"s1.AAAA\"}}"}}`))
+	f.Add(seed(`{"type":"block_actions","user":{"id":"U"},"container":{"type":"view","view_id":"V"},"actions":[{"action_id":"platbot:form:back","block_id":"nav"}],"view":{"id":"V","hash":"1.2","callback_id":"platbot:form","private_metadata":"{\"form_id\":\"x\",\"page\":1,\"values\":{\"a\":[\"b\"]}}"}}`))
 	f.Add([]byte("payload=%7B%22type%22%3A1%7D"))
 	f.Add([]byte("payload="))
 	f.Add([]byte("%"))
