@@ -624,3 +624,40 @@ func TestBlockSuggestionOverSocketMode(t *testing.T) {
 		t.Fatalf("ack = %s (%v)", ack, err)
 	}
 }
+
+// TestRenderDynamicInputs checks the Block Kit of the new field kinds where
+// Slack's defaults would get them wrong: an external select asks from the
+// first character only when min_query_length 0 is sent (Slack's default
+// is 3), a dispatching text input fires on Enter rather than on every
+// keystroke, a held secret is optional, and an error on a field of the page
+// shown is in its hint.
+func TestRenderDynamicInputs(t *testing.T) {
+	form := &bot.Form{Title: "T", Pages: []string{"A", "B"}, Fields: []bot.Field{
+		{ID: "q", Label: "Q", Kind: bot.FieldExternal},
+		{ID: "d", Label: "D", Kind: bot.FieldText, Dispatch: true, Help: "why"},
+		{ID: "s", Label: "S", Kind: bot.FieldSecret, Required: true, Default: "never-shown"},
+		{ID: "later", Label: "L", Kind: bot.FieldText, Page: 1},
+	}}
+	v := renderModal(form, "{}", modalState{Held: map[string]bool{"s": true}, Errors: bot.FieldErrors{"d": "bad d", "": "whole form"}})
+	raw := mustMarshal(t, v)
+	if !strings.Contains(raw, `"min_query_length":0`) {
+		t.Errorf("external select without min_query_length 0: %s", raw)
+	}
+	if strings.Contains(raw, "never-shown") || input(v, "later") != nil {
+		t.Errorf("secret default or a later page's field shown: %s", raw)
+	}
+	d := input(v, "d")
+	el := d.Element.(*goslack.PlainTextInputBlockElement)
+	if !d.DispatchAction || el.DispatchActionConfig == nil || strings.Join(el.DispatchActionConfig.TriggerActionsOn, ",") != "on_enter_pressed" {
+		t.Errorf("dispatching text input = %+v / %+v", d, el.DispatchActionConfig)
+	}
+	if !strings.HasPrefix(d.Hint.Text, "⚠️ bad d") || !strings.Contains(d.Hint.Text, "why") {
+		t.Errorf("error hint = %q", d.Hint.Text)
+	}
+	if s := input(v, "s"); !s.Optional {
+		t.Error("a held secret is required again")
+	}
+	if !strings.Contains(raw, "whole form") || v.Submit.Text != "Next" {
+		t.Errorf("stray error or submit text missing: %s", raw)
+	}
+}
