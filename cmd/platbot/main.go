@@ -48,6 +48,8 @@ Commands:
   audit export   write audit events as JSON lines (--since, --until, --actor, --action)
   digest         run the scorecard digest now (--now, --team, --dry-run)
   bench          built-in benchmarks (bench scorecard)
+  template render  render a golden path into a folder, without side effects
+                 (<name | template.yaml> [--set k=v]... [--values F] --out DIR)
   version        print the version
 
 With no command platbot runs serve when Slack credentials are configured and
@@ -87,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stdout, "platbot: running the local shell because %s (see README to connect Slack)\n", why)
 			err = cmdShell(ctx, cfg, nil, stdin, stdout, stderr)
 		}
-	case "serve", "shell", "migrate", "audit", "digest", "bench":
+	case "serve", "shell", "migrate", "audit", "digest", "bench", "template":
 		cfg, cerr := LoadConfig(getenv)
 		if cerr != nil {
 			fmt.Fprintf(stderr, "platbot: %v\n", cerr)
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			err = cmdDigest(ctx, cfg, args, stdout, stderr)
 		case "bench":
 			err = cmdBench(ctx, cfg, args, stdout, stderr)
+		case "template":
+			err = cmdTemplate(ctx, cfg, args, stdout, stderr)
 		}
 	default:
 		fmt.Fprintf(stderr, "platbot: unknown command %q\n\n%s", cmd, mainUsage)
@@ -116,7 +120,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
-	case errors.Is(err, errAuditBroken):
+	case errors.Is(err, errAuditBroken), errors.Is(err, errTemplateBroken):
 		return 1
 	default:
 		if cmd == "" {

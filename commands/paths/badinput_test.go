@@ -116,7 +116,7 @@ func TestBadInput(t *testing.T) {
 			{"storageGB", "10.5", "whole number"},
 			{"size", "huge", "not one of the choices"},
 			{"owner", "group:default/platform", "not one of the choices"},
-			{"dependencyOf", "no-such-service", "component:default/no-such-service is not in the catalog"},
+			{"dependencyOf", "no-such-service", `"no-such-service" is not one of the choices`},
 		} {
 			v := newDBValues("orders-db")
 			v[c.field] = []string{c.value}

@@ -84,6 +84,13 @@ func (p *Paths) templateCommand(t *template.Template) *bot.Command {
 		Submit: func(ctx context.Context, req *bot.Request, v bot.Values) error {
 			return p.submit(ctx, req, t.Name, v)
 		},
+		Suggest: func(_ context.Context, _ *bot.Request, fieldID, query string) ([]bot.Option, error) {
+			cur := p.approvedTemplate(t.Name)
+			if cur == nil {
+				return nil, bot.Errorf("The golden path `%s` is not approved any more.", t.Name)
+			}
+			return cur.Pages.Suggest(p.catalog, fieldID, query)
+		},
 	}
 }
 
@@ -143,7 +150,7 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 		if t.Pages.OwnerProperty() != nil && len(owners) == 0 {
 			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
 		}
-		f := t.FormFor(formID, owners)
+		f := t.Pages.Build(formID, t.Title, t.Description, forms.Env{Values: req.FormValues, Owners: owners})
 		f.State = t.Hash
 		if formID != t.Name {
 			f.SubmitText = "Preview"
@@ -287,7 +294,7 @@ func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Ident
 	if owner == "" {
 		return nil
 	}
-	_, err := p.Plan(ctx, t, p.newRun(req, id, t, params, owner))
+	_, err := p.Plan(ctx, t, p.newRun(req, id, t, params, t.Pages.Secrets(v), owner))
 	return err
 }
 
@@ -351,16 +358,23 @@ func (p *Paths) prepare(ctx context.Context, req *bot.Request, name string, v bo
 // team. Group and entity references are normalised.
 func (p *Paths) params(id *catalog.Identity, t *template.Template, v bot.Values) (map[string]any, string) {
 	params := t.Pages.Coerce(v)
+	return params, normalizeParams(t, params, id.Team())
+}
+
+// normalizeParams normalises the group and entity references among params
+// in place and returns the owning group: the owner parameter, else
+// fallback ("" when neither names one).
+func normalizeParams(t *template.Template, params map[string]any, fallback string) string {
 	op := t.Pages.OwnerProperty()
 	owner := ""
 	if op != nil {
 		owner = templating.Text(params[op.Name])
 	}
 	if owner == "" {
-		owner = id.Team()
+		owner = fallback
 	}
 	if owner == "" {
-		return params, ""
+		return ""
 	}
 	owner = catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
 	if op != nil {
@@ -371,12 +385,13 @@ func (p *Paths) params(id *catalog.Identity, t *template.Template, v bot.Values)
 			params[prop.Name] = catalog.NormalizeRef(s, prop.EntityKind(), catalog.DefaultNamespace)
 		}
 	}
-	return params, owner
+	return owner
 }
 
 // newRun is a new run of the template for the submission (not stored).
-func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *template.Template, params map[string]any, owner string) *Run {
-	r := &Run{
+// secrets are the values of its secret parameters (kept sealed, see Run).
+func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *template.Template, params map[string]any, secrets map[string]string, owner string) *Run {
+	r := &Run{secrets: secrets,
 		ID: newRunID(req), Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash,
 		Owner: owner, Requester: req.User, RequesterRef: id.UserRef, RequesterTeam: id.Team(),
 		Transport: req.Transport, Channel: req.Channel, ThreadTS: req.ThreadTS,
@@ -394,6 +409,6 @@ func (p *Paths) submit(ctx context.Context, req *bot.Request, name string, v bot
 	if err != nil {
 		return err
 	}
-	_, err = p.startRun(ctx, req, t, params, owner)
+	_, err = p.startRun(ctx, req, t, params, t.Pages.Secrets(v), owner)
 	return err
 }

@@ -118,7 +118,17 @@ func (p *Paths) createFromPreview(ctx context.Context, req *bot.Request, id stri
 	sub := *req
 	sub.ID = "preview:" + id
 	sub.Received = rec.Created
-	return p.submit(ctx, &sub, pr.Template, pr.Values)
+	v := pr.Values
+	if pr.SealedSecrets != "" {
+		secrets, err := p.unseal(pr.SealedSecrets, "paths.preview:"+id)
+		if err != nil {
+			return bot.Errorf("This preview's secret values can no longer be read (platbot restarted without a seal key, see the README); run `/plat %s` again.", pr.Template)
+		}
+		for k, x := range secrets {
+			v[k] = []string{x}
+		}
+	}
+	return p.submit(ctx, &sub, pr.Template, v)
 }
 
 // sortedFiles returns file names sorted.

@@ -44,9 +44,12 @@ func (p *Paths) enqueueStep(ctx context.Context, r *Run) error {
 // startRun persists a new run with all its steps, posts its progress
 // message and enqueues its first step. Starting the same submission twice
 // (a replayed job) finds the run it created.
-func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *template.Template, params map[string]any, owner string) (*Run, error) {
-	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
+func (p *Paths) startRun(ctx context.Context, req *bot.Request, t *template.Template, params map[string]any, secrets map[string]string, owner string) (*Run, error) {
+	r := p.newRun(req, p.identify(ctx, req.User), t, params, secrets, owner)
 	r.State = RunRunning
+	if err := p.sealSecrets(r); err != nil {
+		return nil, err
+	}
 	steps, err := p.expandSteps(ctx, t, r)
 	if err != nil {
 		return nil, &actions.StepError{Msg: "the template's steps could not be prepared: " + err.Error(), Hint: "Tell the template's owners (" + t.Owner + ")."}
@@ -184,6 +187,10 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if err != nil {
 		return p.fail(ctx, r, i, &actions.StepError{Msg: err.Error(), Hint: "The template version this run started with is gone; start a new run."})
 	}
+	if r.secretsErr != nil {
+		p.log.Warn("secret values of a run cannot be opened", "run", r.ID, "err", r.secretsErr)
+		return p.fail(ctx, r, i, &actions.StepError{Msg: "the secret values entered for this run can no longer be read (platbot restarted without its seal key)", Hint: "Cancel it with `/plat run cancel " + r.ID + "` and start a new run; to keep secret values across restarts, set the seal key (see the README)."})
+	}
 	s := r.Steps[i]
 	spec := t.Steps[s.Index]
 	log := p.log.With("run", r.ID, "step", s.Key, "action", s.Action)
@@ -239,6 +246,9 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 		}
 		return p.fail(ctx, r, i, err)
 	}
+	if name := r.secretIn(sc.Files, out); name != "" {
+		return p.fail(ctx, r, i, &actions.StepError{Msg: fmt.Sprintf("the template writes the secret parameter %s into a file or a step output, which would store it in the clear; nothing was published", name), Hint: "Secrets may only be passed to actions' inputs. Tell the template's owners (" + t.Owner + ")."})
+	}
 	r.Files = sc.Files
 	s.State, s.Output, s.Finished = StepDone, out, p.now().UTC()
 	if err := p.save(ctx, r); err != nil {
@@ -264,6 +274,7 @@ func (p *Paths) finish(ctx context.Context, r *Run) error {
 		r.Links = p.outputLinks(ctx, t, r)
 	}
 	r.State, r.Finished, r.Error = RunSucceeded, p.now().UTC(), ""
+	r.SealedSecrets = "" // a finished run needs them no more
 	if err := p.save(ctx, r); err != nil {
 		return err
 	}
@@ -465,7 +476,22 @@ func (p *Paths) cancel(ctx context.Context, req *bot.Request, runID string) erro
 	if r.State != RunFailed {
 		return bot.Errorf("Only a failed run can be cancelled; run `%s` is %s.", r.ID, r.State)
 	}
-	rec, err := p.store.TransitionRecord(ctx, KindRun, r.ID, []string{RunFailed}, RunCancelled, nil)
+	rec, err := p.store.TransitionRecord(ctx, KindRun, r.ID, []string{RunFailed}, RunCancelled, func(rec *store.Record) error {
+		cur, err := decodeRun(rec)
+		if err != nil {
+			return err
+		}
+		if cur.SealedSecrets == "" {
+			return nil
+		}
+		cur.SealedSecrets = "" // a cancelled run needs them no more
+		b, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		rec.Data = b
+		return nil
+	})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return bot.Errorf("Run `%s` changed meanwhile; look at it again with `/plat run %s`.", r.ID, r.ID)

@@ -157,7 +157,7 @@ func TestNewDBManifestsAreWellTyped(t *testing.T) {
 			t.Fatalf("%s: %v %v", c.name, errs, err)
 		}
 		params, owner := e.paths.params(id, tpl, v)
-		pv, err := e.paths.Plan(context.Background(), tpl, e.paths.newRun(req, id, tpl, params, owner))
+		pv, err := e.paths.Plan(context.Background(), tpl, e.paths.newRun(req, id, tpl, params, nil, owner))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -189,7 +189,7 @@ func TestNewDBManifestsAreWellTyped(t *testing.T) {
 		v := bot.Values{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"10"}, "highAvailability": {"false"}, "environments": {"dev"}}
 		req := e.request(userAdmin, "")
 		params, owner := e.paths.params(id, tpl, v)
-		pv, err := e.paths.Plan(context.Background(), tpl, e.paths.newRun(req, id, tpl, params, owner))
+		pv, err := e.paths.Plan(context.Background(), tpl, e.paths.newRun(req, id, tpl, params, nil, owner))
 		if err != nil {
 			t.Fatal(err)
 		}

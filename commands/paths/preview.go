@@ -21,6 +21,17 @@ type Preview struct {
 	// Effects are the side effects in step order ("skip" notes included).
 	Effects []string
 	Files   map[string]string
+	// Steps are the steps as planned, with their rendered input.
+	Steps []PlannedStep
+}
+
+// PlannedStep is one step of a dry run.
+type PlannedStep struct {
+	Key, ID, Action string
+	// Skipped: its condition was false.
+	Skipped bool
+	Input   map[string]any
+	Output  map[string]any
 }
 
 // Plan computes a dry run of the template for the parameters.
@@ -43,6 +54,7 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 			}
 			if !run {
 				pv.Effects = append(pv.Effects, fmt.Sprintf("%s: skipped (its condition is false)", s.Name))
+				pv.Steps = append(pv.Steps, PlannedStep{Key: s.Key, ID: s.ID, Action: s.Action, Skipped: true})
 				continue
 			}
 		}
@@ -50,6 +62,7 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 		if err != nil {
 			return nil, fmt.Errorf("step %s input: %w", s.Name, err)
 		}
+		pv.Steps = append(pv.Steps, PlannedStep{Key: s.Key, ID: s.ID, Action: s.Action, Input: input})
 		a := p.actions[s.Action]
 		if a == nil {
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
@@ -59,7 +72,11 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
+		if name := r.secretIn(pv.Files, pl.Output); name != "" {
+			return nil, fmt.Errorf("step %q writes the secret parameter %s into a file or an output, which would store it in the clear (secrets may only be passed to actions' inputs)", s.Name, name)
+		}
 		planned[i] = pl.Output
+		pv.Steps[len(pv.Steps)-1].Output = pl.Output
 		for _, e := range pl.Effects {
 			pv.Effects = append(pv.Effects, s.Name+": "+e)
 		}
@@ -77,17 +94,31 @@ func (p *Paths) preview(ctx context.Context, req *bot.Request, name string, v bo
 	if err != nil {
 		return err
 	}
-	r := p.newRun(req, p.identify(ctx, req.User), t, params, owner)
+	secrets := t.Pages.Secrets(v)
+	r := p.newRun(req, p.identify(ctx, req.User), t, params, secrets, owner)
 	pv, err := p.Plan(ctx, t, r)
 	if err != nil {
 		return bot.Errorf("The dry run of `%s` failed, so a real run would fail too: %v", t.Name, err)
 	}
 	expires := p.now().Add(p.cfg.PreviewTTL).UTC()
-	b, err := json.Marshal(previewRecord{Template: t.Name, Hash: t.Hash, Values: v, User: req.User.ID, Expires: expires})
+	pid := "p" + r.ID[1:]
+	// The secret values are kept sealed, as a run keeps them.
+	kept := bot.Values{}
+	for k, x := range v {
+		if _, secret := secrets[k]; !secret {
+			kept[k] = x
+		}
+	}
+	rec := previewRecord{Template: t.Name, Hash: t.Hash, Values: kept, User: req.User.ID, Expires: expires}
+	if len(secrets) > 0 {
+		if rec.SealedSecrets, err = p.seal(secrets, "paths.preview:"+pid); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode preview: %w", err)
 	}
-	pid := "p" + r.ID[1:]
 	if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindPreview, ID: pid, State: previewOpen, Owner: req.User.ID, Data: b}); err != nil {
 		return fmt.Errorf("store preview: %w", err)
 	}
@@ -119,7 +150,9 @@ type previewRecord struct {
 	Template string     `json:"template"`
 	Hash     string     `json:"hash"`
 	Values   bot.Values `json:"values"`
-	User     string     `json:"user"`
+	// SealedSecrets are the secret fields' values, sealed (see Paths.seal).
+	SealedSecrets string    `json:"sealed_secrets,omitempty"`
+	User          string    `json:"user"`
 	Expires  time.Time  `json:"expires,omitzero"`
 }
 

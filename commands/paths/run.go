@@ -69,6 +69,16 @@ type Run struct {
 	Files fileSet `json:"files,omitempty"`
 	Links []Link  `json:"links,omitempty"`
 
+	// SealedSecrets are the values of the template's secret parameters
+	// (ui:widget password, ui:field Secret), sealed with the router's
+	// Sealer and bound to the run: never stored or audited in the clear,
+	// and dropped when the run ends (as Backstage drops a task's secrets).
+	SealedSecrets string `json:"sealed_secrets,omitempty"`
+	// secrets are SealedSecrets opened; secretsErr says why they could not
+	// be (a restart without the seal key).
+	secrets    map[string]string
+	secretsErr error
+
 	// Gen counts retries; step jobs of an older generation are ignored.
 	Gen      int       `json:"gen"`
 	Error    string    `json:"error,omitempty"`
@@ -177,9 +187,21 @@ func (r *Run) scope(t *template.Template, i int, outputs map[int]map[string]any)
 			agg[k] = append(l, v)
 		}
 	}
+	params, secrets := r.Params, map[string]any{}
+	if len(r.secrets) > 0 {
+		// Backstage offers secret parameters as secrets.<name>; a template
+		// written for a password widget reads parameters.<name> too.
+		params = make(map[string]any, len(r.Params)+len(r.secrets))
+		for k, v := range r.Params {
+			params[k] = v
+		}
+		for k, v := range r.secrets {
+			params[k], secrets[k] = v, v
+		}
+	}
 	sc := templating.Values{
-		"parameters": r.Params,
-		"secrets":    map[string]any{},
+		"parameters": params,
+		"secrets":    secrets,
 		"steps":      steps,
 		"user": map[string]any{
 			"id": r.Requester.ID, "name": r.Requester.Name, "email": r.Requester.Email,
@@ -331,7 +353,85 @@ func (p *Paths) loadRun(ctx context.Context, id string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeRun(rec)
+	r, err := decodeRun(rec)
+	if err != nil {
+		return nil, err
+	}
+	if r.SealedSecrets != "" {
+		r.secrets, r.secretsErr = p.unseal(r.SealedSecrets, "paths.run:"+r.ID)
+	}
+	return r, nil
+}
+
+// sealSecrets seals a new run's secret values into SealedSecrets.
+func (p *Paths) sealSecrets(r *Run) error {
+	if len(r.secrets) == 0 {
+		return nil
+	}
+	var err error
+	r.SealedSecrets, err = p.seal(r.secrets, "paths.run:"+r.ID)
+	return err
+}
+
+// seal seals secret values with the router's Sealer, bound to aad.
+func (p *Paths) seal(secrets map[string]string, aad string) (string, error) {
+	if p.router == nil || p.router.Sealer() == nil {
+		return "", errors.New("paths: no sealer to keep secret values with")
+	}
+	b, err := json.Marshal(secrets)
+	if err != nil {
+		return "", fmt.Errorf("encode secret values: %w", err)
+	}
+	out, err := p.router.Sealer().Seal(b, aad)
+	if err != nil {
+		return "", fmt.Errorf("seal secret values: %w", err)
+	}
+	return out, nil
+}
+
+// unseal opens what seal sealed with the same aad.
+func (p *Paths) unseal(sealed, aad string) (map[string]string, error) {
+	if p.router == nil || p.router.Sealer() == nil {
+		return nil, errors.New("paths: no sealer to open secret values with")
+	}
+	b, err := p.router.Sealer().Open(sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("open secret values: %w", err)
+	}
+	var out map[string]string
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("decode secret values: %w", err)
+	}
+	return out, nil
+}
+
+// secretIn names the secret parameter whose value appears in the files or
+// the outputs ("" when none does): secrets go to actions' inputs only,
+// never into a file, an output, the run record or a message.
+func (r *Run) secretIn(files map[string]string, out map[string]any) string {
+	if len(r.secrets) == 0 {
+		return ""
+	}
+	var texts []string
+	for n, c := range files {
+		texts = append(texts, n, c)
+	}
+	if out != nil {
+		b, _ := json.Marshal(out)
+		texts = append(texts, string(b))
+	}
+	for name, v := range r.secrets {
+		if len(v) < 4 {
+			continue // too short to tell from ordinary text
+		}
+		quoted, _ := json.Marshal(v)
+		for _, t := range texts {
+			if strings.Contains(t, v) || strings.Contains(t, string(quoted[1:len(quoted)-1])) {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // save writes a run back with compare-and-swap on its version.

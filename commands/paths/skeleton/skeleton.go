@@ -113,9 +113,9 @@ func (en Engines) Render(ctx context.Context, files map[string][]byte, dir strin
 			renderContents = false
 		}
 		if renderName {
-			r, err := eng.RenderString(ctx, rel, local, scope)
+			r, err := eng.RenderString(ctx, n, local, scope)
 			if err != nil {
-				return nil, fmt.Errorf("file name %s: %w", rel, err)
+				return nil, fmt.Errorf("file name: %w", err)
 			}
 			local = r
 		}
@@ -137,12 +137,12 @@ func (en Engines) Render(ctx context.Context, files map[string][]byte, dir strin
 		}
 		text := string(content)
 		if renderContents && !IsBinary(content) {
-			r, err := eng.RenderString(ctx, rel, text, scope)
+			r, err := eng.RenderString(ctx, n, text, scope)
 			if err != nil {
 				return nil, err
 			}
 			if IsYAML(local) && multiLine(values) {
-				if err := sameStructure(ctx, eng, rel, text, r, key, values); err != nil {
+				if err := sameStructure(ctx, eng, n, text, r, key, values); err != nil {
 					return nil, err
 				}
 			}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/integrations/github"
+)
+
+// errTemplateBroken is returned when a template cannot be rendered because
+// of the template (exit 1, the problems printed).
+var errTemplateBroken = errors.New("the template has problems")
+
+const templateUsage = `Usage: platbot template render <name | path/to/template.yaml> [--set key=value]... [--values values.yaml] [--as user] --out DIR
+
+Renders every file a golden path's steps would write into DIR, with no side
+effects: steps that publish, register or write secrets are printed as what
+they would do. The values are checked against the template's parameters
+first. A template is found by name as the bot finds it (its folder of
+templates and the catalog's Template entities, approved or not), or read
+from a template file.
+
+  --set key=value   a parameter value (repeat for several; repeat a key for
+                    the items of a list); typed by the parameter's schema
+  --values FILE     parameter values as a YAML mapping (or under "parameters:")
+  --as USER         render as this catalog user (user.entity, user.ref)
+  --out DIR         where to write the files (created if missing)
+
+Exit status: 0 rendered, 1 the template or the values have problems (each
+named with its file and line, or its parameter), 2 usage.
+`
+
+// setFlags collects repeated --set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "render" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+			fmt.Fprint(stdout, templateUsage)
+			return flag.ErrHelp
+		}
+		fmt.Fprint(stderr, templateUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("template render", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, templateUsage) }
+	var sets setFlags
+	fs.Var(&sets, "set", "a parameter value key=value")
+	valuesFile := fs.String("values", "", "parameter values (YAML)")
+	out := fs.String("out", "", "output folder")
+	as := fs.String("as", "", "render as this catalog user")
+	// Flags may come before or after the template's name.
+	var positional []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return flag.ErrHelp
+			}
+			return errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(positional) != 1 || *out == "" {
+		fmt.Fprintln(stderr, "platbot template render: name one template and --out DIR")
+		fmt.Fprint(stderr, templateUsage)
+		return errUsage
+	}
+
+	log := newLogger(cfg, stderr, slog.LevelWarn)
+	r, cat, err := newRenderer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	t, probs, err := r.FindTemplate(ctx, positional[0])
+	if err != nil {
+		return err
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(stderr, "template %s (%s) cannot run:\n", t.Name, t.Source)
+		for _, p := range probs {
+			fmt.Fprintln(stderr, "  "+p)
+		}
+		return errTemplateBroken
+	}
+	params := map[string]any{}
+	if *valuesFile != "" {
+		if params, err = readValuesFile(*valuesFile); err != nil {
+			return err
+		}
+	}
+	if len(sets) > 0 {
+		v := bot.Values{}
+		for _, s := range sets {
+			k, val, ok := strings.Cut(s, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("--set %q: write it as key=value", s)
+			}
+			v[k] = append(v[k], val)
+		}
+		for k, x := range t.Pages.Coerce(v) {
+			if _, given := v[k]; given {
+				params[k] = x
+			}
+		}
+	}
+	userRef := ""
+	if *as != "" {
+		userRef = catalog.NormalizeRef(*as, catalog.KindUser, catalog.DefaultNamespace)
+		found := false
+		for _, u := range cat.List(catalog.KindUser) {
+			found = found || u.Ref() == userRef
+		}
+		if !found {
+			return fmt.Errorf("--as %s: the catalog has no user %s", *as, userRef)
+		}
+	}
+	res, err := r.RenderTemplate(ctx, t, params, userRef)
+	if err != nil {
+		fmt.Fprintf(stderr, "platbot template render: %s: %v\n", t.Name, err)
+		return errTemplateBroken
+	}
+	names := make([]string, 0, len(res.Files))
+	for n := range res.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		full := filepath.Join(*out, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", full, err)
+		}
+		if err := os.WriteFile(full, []byte(res.Files[n]), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", full, err)
+		}
+	}
+	fmt.Fprintf(stdout, "Rendered %s: %d file(s) into %s\n", t.Name, len(names), *out)
+	for _, n := range names {
+		fmt.Fprintln(stdout, "  "+n)
+	}
+	if len(res.Effects) > 0 {
+		fmt.Fprintln(stdout, "\nWhat the run would also do (not done):")
+		for _, e := range res.Effects {
+			fmt.Fprintln(stdout, "  "+e)
+		}
+	}
+	return nil
+}
+
+// readValuesFile reads parameter values: a YAML mapping of parameter to
+// value, or one under a top-level "parameters" key.
+func readValuesFile(name string) (map[string]any, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--values: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("--values %s: not a YAML mapping of parameter values: %w", name, err)
+	}
+	if p, ok := m["parameters"].(map[string]any); ok {
+		m = p
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// newRenderer loads the catalog as the bot does (without writing its
+// snapshot) and builds the golden-path feature in render-only mode.
+func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Paths, *catalog.Catalog, error) {
+	pc := paths.Config{}
+	if err := cfg.Feature("paths", &pc); err != nil {
+		return nil, nil, err
+	}
+	apiURL := cfg.GitHub.APIURL
+	if apiURL == "" {
+		apiURL = pc.GitHubAPIURL
+	}
+	var gh *github.Client
+	var err error
+	if cfg.GitHub.Token != "" || apiURL != "" {
+		if gh, err = github.New(apiURL, cfg.GitHub.Token, nil); err != nil {
+			return nil, nil, fmt.Errorf("github client: %w", err)
+		}
+	}
+	ccfg, err := catalogConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ccfg.GitHubHost == "" {
+		ccfg.GitHubHost = catalog.GitHubHostFor(apiURL)
+	}
+	opts := []catalog.Option{catalog.WithLogger(log)}
+	if gh != nil {
+		opts = append(opts, catalog.WithGitHub(gh))
+	}
+	cat, err := catalog.Load(ctx, ccfg, opts...)
+	if cat == nil {
+		return nil, nil, fmt.Errorf("load catalog: %w", err)
+	}
+	if err != nil {
+		log.Warn("catalog: not everything could be loaded", "err", err)
+	}
+	if pc.Vault.Mount == "" {
+		pc.Vault.Mount = cfg.Vault.KVMount
+	}
+	target := cfg.GitOpsRepo
+	if target == "" {
+		target = pc.GitOpsRepo
+	}
+	if target == "" {
+		target = filepath.Join(cfg.DataDir, "gitops")
+	}
+	deps := paths.RenderDeps{Catalog: cat, Logger: log, Publishing: "the GitOps repository " + target}
+	if gh != nil {
+		deps.GitHub = pathsGitHubFiles{gh}
+	}
+	r, err := paths.NewRenderer(pc, deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, cat, nil
+}
