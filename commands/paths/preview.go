@@ -153,7 +153,7 @@ type previewRecord struct {
 	// SealedSecrets are the secret fields' values, sealed (see Paths.seal).
 	SealedSecrets string    `json:"sealed_secrets,omitempty"`
 	User          string    `json:"user"`
-	Expires  time.Time  `json:"expires,omitzero"`
+	Expires       time.Time `json:"expires,omitzero"`
 }
 
 // expires is when the preview stops being usable (records from before
