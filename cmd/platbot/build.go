@@ -168,6 +168,8 @@ func (f *features) buildPaths(app *App) error {
 	// publish:github and repoUrl pull requests: GitHub when a token is
 	// configured, else local git repositories in the data folder.
 	deps.GitHubHost = f.catalog.Config().GitHubHost
+	// catalog:register with a URL adds a catalog location of the run's team.
+	deps.Locations = f.catalog
 	if f.gh != nil && cfg.GitHub.Token != "" {
 		deps.Repos = pathsRepositories{r: gitops.GitHubRepositories(f.gh), webBase: "https://" + deps.GitHubHost}
 	} else {

@@ -76,6 +76,9 @@ type Catalog struct {
 	// ReportProblem), until the next refresh.
 	reportedMu sync.Mutex
 	reported   map[string]Problem
+
+	// registered are the locations RegisterLocation added (refreshMu).
+	registered []LocationConfig
 }
 
 // Option configures a Catalog.
@@ -147,6 +150,8 @@ type savedState struct {
 	Refreshed time.Time `json:"refreshed"`
 	Entities  []*Entity `json:"entities"`
 	Problems  []Problem `json:"problems"`
+	// Registered are the locations added at run time (RegisterLocation).
+	Registered []LocationConfig `json:"registered,omitempty"`
 }
 
 const savedVersion = 1
@@ -160,6 +165,9 @@ func (c *Catalog) restore(data []byte) error {
 		return fmt.Errorf("catalog snapshot version %d, want %d", st.Version, savedVersion)
 	}
 	c.snap.Store(buildSnapshot(st.Entities, st.Problems, st.Refreshed))
+	c.refreshMu.Lock()
+	c.registered = st.Registered
+	c.refreshMu.Unlock()
 	c.restored.Store(true)
 	c.log.Info("catalog: serving the saved snapshot", "entities", len(st.Entities), "refreshed", st.Refreshed)
 	return nil
@@ -169,7 +177,7 @@ func (c *Catalog) save(ctx context.Context, s *snapshot) error {
 	if c.snapshots == nil {
 		return nil
 	}
-	st := savedState{Version: savedVersion, Refreshed: s.refreshed, Problems: s.problems}
+	st := savedState{Version: savedVersion, Refreshed: s.refreshed, Problems: s.problems, Registered: c.registered}
 	st.Entities = make([]*Entity, 0, len(s.all))
 	st.Entities = append(st.Entities, s.live...)
 	st.Entities = append(st.Entities, s.orphans...)

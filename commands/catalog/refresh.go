@@ -158,6 +158,10 @@ func (c *Catalog) sources() []configured {
 		// (the single-list setup of the example catalog).
 		add(lc, len(c.cfg.Organization) == 0)
 	}
+	// Locations registered at run time always have an owner: team sources.
+	for _, lc := range c.registered {
+		add(lc, false)
+	}
 	return out
 }
 

@@ -113,6 +113,9 @@ func (a catalogRegister) Run(ctx context.Context, sc *StepContext) (map[string]a
 	if err != nil || u == "" {
 		return pl.Output, err
 	}
+	if a.d.Locations == nil {
+		return nil, &StepError{Msg: "this platbot cannot register catalog locations by URL (no catalog was given to golden paths for it)", Hint: "Tell the platform team."}
+	}
 	created, err := a.d.Locations.RegisterLocation(ctx, u, sc.Run.Owner)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -131,9 +134,6 @@ func (a catalogRegister) Run(ctx context.Context, sc *StepContext) (map[string]a
 // planURL checks a location URL: the entity is checked now when the same
 // run holds the file, and entityRef is then known.
 func (a catalogRegister) planURL(sc *StepContext, u string) (Plan, error) {
-	if a.d.Locations == nil {
-		return Plan{}, &StepError{Msg: "this platbot cannot register catalog locations by URL", Hint: "Tell the platform team."}
-	}
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "file://") {
 		return Plan{}, &StepError{Msg: fmt.Sprintf("catalog URL %q must be an https:// or file:// URL", u)}
 	}

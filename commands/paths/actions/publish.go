@@ -164,9 +164,6 @@ func (a publishPR) repoChange(sc *StepContext, c Change) (*RepoChange, error) {
 	if sc.str("repoUrl") == "" {
 		return nil, nil
 	}
-	if a.d.Repos == nil {
-		return nil, &StepError{Msg: "this platbot cannot open pull requests outside the GitOps repository (no GitHub client and no local repository folder were given to golden paths)", Hint: "Tell the platform team."}
-	}
 	ref, err := parseRepoURL(sc.str("repoUrl"), a.d.GitHubHost)
 	if err != nil {
 		return nil, &StepError{Msg: err.Error(), Hint: "Check the repository you entered."}
@@ -214,10 +211,10 @@ func (a publishPR) prepare(ctx context.Context, sc *StepContext) (Change, *RepoC
 	where := a.d.Publisher.Describe()
 	if rc != nil {
 		where = rc.Owner + "/" + rc.Repo
-		if a.d.Repos.Local() {
+		if a.d.local() {
 			where = "the local git repository " + where + " (no GitHub is configured)"
 		} else {
-			where = a.d.Repos.Describe() + " " + where
+			where = a.d.reposDescribe() + " " + where
 		}
 	}
 	return c, rc, where, nil
@@ -255,6 +252,9 @@ func (a publishPR) Run(ctx context.Context, sc *StepContext) (map[string]any, er
 		return nil, err
 	}
 	var pr *PullRequest
+	if rc != nil && a.d.Repos == nil {
+		return nil, errNoRepos
+	}
 	if rc != nil {
 		pr, err = a.d.Repos.OpenPullRequest(ctx, *rc)
 	} else {

@@ -212,10 +212,34 @@ func (sc *StepContext) sourceFiles(withTarget bool) (map[string]string, error) {
 	return out, nil
 }
 
-func (a publishGitHub) spec(sc *StepContext) (NewRepository, repoRef, error) {
-	if a.d.Repos == nil {
-		return NewRepository{}, repoRef{}, &StepError{Msg: "this platbot cannot create repositories (no GitHub client and no local repository folder were given to golden paths)", Hint: "Tell the platform team."}
+// errNoRepos fails a step that needs Repositories when none were given
+// (a plan still describes it).
+var errNoRepos = &StepError{Msg: "this platbot cannot create repositories or open pull requests outside the GitOps repository (no GitHub client and no local repository folder were given to golden paths)", Hint: "Tell the platform team."}
+
+// local reports whether repositories are local git repositories.
+func (d Deps) local() bool { return d.Repos != nil && d.Repos.Local() }
+
+// reposDescribe names where repositories are.
+func (d Deps) reposDescribe() string {
+	if d.Repos == nil {
+		return "GitHub"
 	}
+	return d.Repos.Describe()
+}
+
+// webURL is a repository's address for people.
+func (d Deps) webURL(owner, name string) string {
+	if d.Repos == nil {
+		host := d.GitHubHost
+		if host == "" {
+			host = "github.com"
+		}
+		return "https://" + host + "/" + owner + "/" + name
+	}
+	return d.Repos.WebURL(owner, name)
+}
+
+func (a publishGitHub) spec(sc *StepContext) (NewRepository, repoRef, error) {
 	ref, err := parseRepoURL(sc.str("repoUrl"), a.d.GitHubHost)
 	if err != nil {
 		return NewRepository{}, ref, &StepError{Msg: err.Error(), Hint: "Check the repository you entered."}
@@ -256,17 +280,17 @@ func (a publishGitHub) spec(sc *StepContext) (NewRepository, repoRef, error) {
 }
 
 func (a publishGitHub) where() string {
-	if a.d.Repos.Local() {
-		return "as a local git repository, because no GitHub is configured (" + a.d.Repos.Describe() + ")"
+	if a.d.local() {
+		return "as a local git repository, because no GitHub is configured (" + a.d.reposDescribe() + ")"
 	}
-	return "on " + a.d.Repos.Describe()
+	return "on " + a.d.reposDescribe()
 }
 
 func (a publishGitHub) output(r NewRepository, remote, web, commit string) map[string]any {
 	out := map[string]any{
 		"remoteUrl": remote, "repoContentsUrl": web + "/blob/" + r.DefaultBranch, "commitHash": commit,
 	}
-	if a.d.Repos.Local() {
+	if a.d.local() {
 		out["location"] = "local git repository (no GitHub is configured)"
 	}
 	return out
@@ -291,9 +315,9 @@ func (a publishGitHub) Plan(ctx context.Context, sc *StepContext) (Plan, error) 
 			eff += fmt.Sprintf(", %s access for team %s", c.Access, c.Team)
 		}
 	}
-	web := a.d.Repos.WebURL(ref.Owner, ref.Repo)
+	web := a.d.webURL(ref.Owner, ref.Repo)
 	remote := web + ".git"
-	if a.d.Repos.Local() {
+	if a.d.local() {
 		remote = web
 	}
 	return Plan{Effects: []string{eff}, Output: a.output(r, remote, web, "(the first commit)")}, nil
@@ -306,6 +330,9 @@ func (a publishGitHub) Run(ctx context.Context, sc *StepContext) (map[string]any
 	}
 	if err := a.d.checkPublish(ctx, sc, []PublishTarget{{Kind: TargetRepository, Host: ref.Host, Owner: ref.Owner, Repo: ref.Repo, Create: true}}); err != nil {
 		return nil, err
+	}
+	if a.d.Repos == nil {
+		return nil, errNoRepos
 	}
 	repo, err := a.d.Repos.CreateRepository(ctx, r)
 	if err != nil {
