@@ -181,7 +181,14 @@ func (e *Engine) filters() *exec.FilterSet {
 	if e.opts.Cookiecutter {
 		m["jsonify"] = filterDump
 	}
-	m["__output"] = func(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+	m["__output"] = func(ev *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+		if st := stateOf(ev); st != nil && st.capture {
+			// A sole expression: keep its value as JSON, as Backstage's
+			// ${{ (expr) | dump }} does, and print nothing.
+			s, ok := jsonStringify(plain(in), "")
+			st.captured, st.didCapture = s, ok
+			return exec.AsValue("")
+		}
 		return exec.AsValue(printed(plain(in)))
 	}
 	for k, f := range m {

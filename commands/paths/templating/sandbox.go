@@ -27,6 +27,12 @@ type renderState struct {
 	mu       sync.Mutex
 	stopped  bool
 	limitErr error
+
+	// capture makes the output of the template's one ${{ }} its value
+	// (captured, as JSON; didCapture false when undefined) instead of text.
+	capture    bool
+	captured   string
+	didCapture bool
 }
 
 // check returns an error once the render must stop: its context is done or
@@ -571,6 +577,10 @@ func (w *walker) walkSlot(slot reflect.Value) {
 		}
 		w.walk(reflect.ValueOf(t))
 		t.Expression = outputFilter(t.Expression)
+		if t.Condition != nil && t.Alternative == nil {
+			// Nunjucks: `a if c` without else is "" when c is false.
+			t.Alternative = strNode(t.Start, "")
+		}
 		if t.Alternative != nil {
 			t.Alternative = outputFilter(t.Alternative)
 		}

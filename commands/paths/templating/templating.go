@@ -230,17 +230,12 @@ func (e *Engine) renderValue(ctx context.Context, name string, input any, data m
 // and the JSON parsed back; anything else renders to text; an empty result
 // is undefined.
 func (e *Engine) renderInputString(ctx context.Context, name, s string, data map[string]any) (any, bool, error) {
-	if inner, ok := e.soleExpression(s); ok {
-		// Backstage renders ${{ (expr) | dump }}; gonja cannot parse a
-		// conditional expression in parentheses, so the value is bound
-		// with set first, which reads the same expression grammar as ${{ }}.
-		wrapped := e.cfg.BlockStartString + " set " + soleVar + " = " + inner + " " + e.cfg.BlockEndString +
-			e.cfg.VariableStartString + " " + soleVar + " | dump " + e.cfg.VariableEndString
-		out, err := e.render(ctx, name, wrapped, data)
+	if _, ok := e.soleExpression(s); ok {
+		out, defined, err := e.renderCapture(ctx, name, s, data)
 		if err != nil {
 			return nil, false, err
 		}
-		if out == "" {
+		if !defined {
 			return nil, false, nil
 		}
 		var v any
@@ -260,9 +255,6 @@ func (e *Engine) renderInputString(ctx context.Context, name, s string, data map
 	}
 	return out, true, nil
 }
-
-// soleVar holds a sole expression's value while it is dumped.
-const soleVar = "__platbot_sole"
 
 // soleExpression reports whether s is exactly one variable tag with nothing
 // around it (Backstage's isSingleTemplateString) and returns its inside.
@@ -299,29 +291,41 @@ func (e *Engine) soleExpression(s string) (string, bool) {
 
 // render parses and executes one template within the limits.
 func (e *Engine) render(ctx context.Context, name, src string, data map[string]any) (string, error) {
+	out, _, err := e.renderWith(ctx, name, src, data, false)
+	return out, err
+}
+
+// renderCapture renders a sole expression and returns its value as JSON
+// (Backstage renders it as ${{ (expr) | dump }}); defined is false when the
+// value is undefined.
+func (e *Engine) renderCapture(ctx context.Context, name, src string, data map[string]any) (string, bool, error) {
+	return e.renderWith(ctx, name, src, data, true)
+}
+
+func (e *Engine) renderWith(ctx context.Context, name, src string, data map[string]any, capture bool) (string, bool, error) {
 	if len(src) > e.opts.MaxTemplateBytes {
-		return "", &Error{Template: name, Msg: fmt.Sprintf("%v: the template has %d bytes, more than the %d allowed", ErrLimit, len(src), e.opts.MaxTemplateBytes), limit: true}
+		return "", false, &Error{Template: name, Msg: fmt.Sprintf("%v: the template has %d bytes, more than the %d allowed", ErrLimit, len(src), e.opts.MaxTemplateBytes), limit: true}
 	}
 	if !strings.Contains(src, e.cfg.VariableStartString) && !strings.Contains(src, e.cfg.BlockStartString) && !strings.Contains(src, e.cfg.CommentStartString) {
 		// No tag: the text renders as itself (most skeleton files and names).
 		if len(src) > e.opts.MaxOutputBytes {
-			return "", &Error{Template: name, Msg: fmt.Sprintf("%v: the output passed %d bytes", ErrLimit, e.opts.MaxOutputBytes), limit: true}
+			return "", false, &Error{Template: name, Msg: fmt.Sprintf("%v: the output passed %d bytes", ErrLimit, e.opts.MaxOutputBytes), limit: true}
 		}
 		if err := ctx.Err(); err != nil {
-			return "", &Error{Template: name, Msg: fmt.Sprintf("%v: rendering was cancelled (%v)", ErrLimit, err), limit: true}
+			return "", false, &Error{Template: name, Msg: fmt.Sprintf("%v: rendering was cancelled (%v)", ErrLimit, err), limit: true}
 		}
-		return src, nil
+		return src, src != "", nil
 	}
 	if err := e.checkTags(src); err != nil {
-		return "", &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), ""), limit: !strings.HasPrefix(err.Error(), "the engine failed")}
+		return "", false, &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), ""), limit: !strings.HasPrefix(err.Error(), "the engine failed")}
 	}
 	tpl, err := e.parsed(name, src)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	st := &renderState{ctx: ctx, maxBytes: e.opts.MaxOutputBytes}
+	st := &renderState{ctx: ctx, maxBytes: e.opts.MaxOutputBytes, capture: capture}
 	gctx := exec.NewContext(make(map[string]any, len(data)+1))
 	for k, v := range data {
 		gctx.Set(k, v)
@@ -349,15 +353,18 @@ func (e *Engine) render(ctx context.Context, name, src string, data map[string]a
 	case res := <-done:
 		if res.err != nil {
 			if st.limitErr != nil {
-				return "", &Error{Template: name, Msg: st.limitErr.Error(), limit: true}
+				return "", false, &Error{Template: name, Msg: st.limitErr.Error(), limit: true}
 			}
-			return "", e.wrapErr(name, res.err)
+			return "", false, e.wrapErr(name, res.err)
 		}
-		return res.out, nil
+		if capture {
+			return st.captured, st.didCapture, nil
+		}
+		return res.out, true, nil
 	case <-ctx.Done():
 		// The render goroutine stops at its next write, loop or filter.
 		st.stop()
-		return "", &Error{Template: name, Msg: fmt.Sprintf("%v: rendering took longer than %s or was cancelled (%v)", ErrLimit, e.opts.Timeout, ctx.Err()), limit: true}
+		return "", false, &Error{Template: name, Msg: fmt.Sprintf("%v: rendering took longer than %s or was cancelled (%v)", ErrLimit, e.opts.Timeout, ctx.Err()), limit: true}
 	}
 }
 

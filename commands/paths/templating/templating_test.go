@@ -510,6 +510,9 @@ func TestSoleConditionalExpressionKeepsItsType(t *testing.T) {
 		{"${{ parameters.dir if parameters.dir else 'notes' }}", "notes"},
 		{"${{ parameters.n if parameters.n else 3 }}", 3},
 		{"${{ [parameters.dir] if parameters.dir else [] }}", []any{}},
+		// Nunjucks: an inline if without else is "" when false (defined).
+		{"${{ parameters.x if parameters.dir }}", ""},
+		{"${{- parameters.dir -}}", ""},
 	} {
 		got, _, err := e.RenderValue(context.Background(), "x", c.in, Values{"parameters": map[string]any{"dir": ""}})
 		if err != nil || !reflect.DeepEqual(got, c.want) {
