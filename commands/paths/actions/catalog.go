@@ -62,8 +62,11 @@ func (sc *StepContext) locationURL() string {
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(strings.TrimPrefix(p, "./"), "/")
 }
 
-// entityFile parses and checks the entity file the step registers.
-func (a catalogRegister) entityFile(sc *StepContext) (*catalog.Entity, string, error) {
+// entityFile parses and checks the entity file the step registers. An
+// entity of the same name already in the catalog is refused, unless it
+// was read from location (the URL this step registers, read by a refresh
+// after an earlier attempt of the step).
+func (a catalogRegister) entityFile(sc *StepContext, location string) (*catalog.Entity, string, error) {
 	p := strings.TrimPrefix(strings.TrimPrefix(sc.str("catalogInfoPath"), "./"), "/")
 	if p == "" {
 		p = "catalog-info.yaml"
@@ -86,7 +89,7 @@ func (a catalogRegister) entityFile(sc *StepContext) (*catalog.Entity, string, e
 		return nil, p, &StepError{Msg: fmt.Sprintf("%s: spec.owner is required", p)}
 	}
 	for _, x := range a.d.Catalog.List(e.Kind) {
-		if x.Ref() == e.Ref() {
+		if x.Ref() == e.Ref() && !fromLocation(x, location) {
 			return nil, p, &StepError{Msg: fmt.Sprintf("%s already exists in the catalog (%s)", e.Ref(), x.Source), Hint: "Pick another name and start a new run."}
 		}
 	}
@@ -97,7 +100,7 @@ func (a catalogRegister) Plan(ctx context.Context, sc *StepContext) (Plan, error
 	if u := sc.locationURL(); u != "" {
 		return a.planURL(sc, u)
 	}
-	e, p, err := a.entityFile(sc)
+	e, p, err := a.entityFile(sc, "")
 	if err != nil {
 		return Plan{}, err
 	}
@@ -140,7 +143,7 @@ func (a catalogRegister) planURL(sc *StepContext, u string) (Plan, error) {
 	out := map[string]any{"catalogInfoUrl": u}
 	eff := fmt.Sprintf("register %s in the catalog as a location of %s (its entities appear at the next catalog refresh)", u, sc.Run.Owner)
 	if _, ok := sc.Files[strings.TrimLeft(strings.TrimPrefix(sc.str("catalogInfoPath"), "./"), "/")]; ok || (sc.str("catalogInfoPath") == "" && sc.Files["catalog-info.yaml"] != "") {
-		e, _, err := a.entityFile(sc)
+		e, _, err := a.entityFile(sc, u)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -148,4 +151,15 @@ func (a catalogRegister) planURL(sc *StepContext, u string) (Plan, error) {
 		eff = fmt.Sprintf("register %s (%s) in the catalog as a location of %s (it appears at the next catalog refresh)", e.Ref(), u, sc.Run.Owner)
 	}
 	return Plan{Effects: []string{eff}, Output: out}, nil
+}
+
+// fromLocation reports whether e was read from the catalog location URL u.
+func fromLocation(e *catalog.Entity, u string) bool {
+	if u == "" {
+		return false
+	}
+	if p, ok := strings.CutPrefix(u, "file://"); ok {
+		return e.Source.Location == "file:"+p
+	}
+	return e.Source.Location == "url:"+u
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -335,5 +338,97 @@ func TestPublishPolicy(t *testing.T) {
 	}
 	if len(h.gh.PullRequests()) != 0 {
 		t.Errorf("the GitOps repository got a pull request")
+	}
+}
+
+// localRepos is ghRepos over local git repositories under dir.
+type localRepos struct {
+	ghRepos
+	dir string
+}
+
+func (a localRepos) WebURL(owner, name string) string {
+	return "file://" + filepath.Join(a.dir, owner, name)
+}
+
+// Without GitHub the repository is a local git repository, said so in the
+// plan and the output, with file:// URLs; catalog:register adds its
+// catalog file to the real catalog as the team's location, whose entity
+// appears at the next refresh. A retry of the whole run (as after a crash)
+// finds the repository, the location and the entity it registered; a
+// second template registering the same entity name is refused.
+func TestPublishGitHubLocalModeRegistersInTheCatalog(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	cat := catalogtest.New(t, catalogtest.YAML(t, catalogtest.Group("payments")))
+	h := newHarness(t, repoTemplate, cat)
+	dir := t.TempDir()
+	repos := localRepos{ghRepos{gitops.LocalRepositories(dir)}, dir}
+	deps := Deps{Catalog: cat, Publisher: &recordingPublisher{}, Repos: repos, Locations: cat.Catalog,
+		Policy: TeamPolicy{Catalog: cat, AdminGroups: []string{"group:default/platform"}}, Logger: slog.New(slog.NewTextHandler(h.logs, nil))}
+	h.acts = New(deps)
+
+	plan, err := h.steps(t, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := "file://" + filepath.Join(dir, "acme", "orders")
+	if plan["publish"]["remoteUrl"] != web || plan["publish"]["location"] != "local git repository (no GitHub is configured)" {
+		t.Errorf("plan %v", plan["publish"])
+	}
+	outs, err := h.steps(t, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs["publish"]["repoContentsUrl"] != web || outs["register"]["catalogInfoUrl"] != web+"/catalog-info.yaml" || outs["register"]["created"] != true {
+		t.Fatalf("outputs %v %v", outs["publish"], outs["register"])
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "acme", "orders", "assets", "logo.png")); err != nil || string(b) != "\x89PNG\x00\xff" {
+		t.Fatalf("local repository file %q: %v", b, err)
+	}
+	if got := cat.Registered(); len(got) != 1 || got[0].Owner != "group:default/payments" || got[0].Target != filepath.Join(dir, "acme", "orders", "catalog-info.yaml") {
+		t.Fatalf("registered %+v", got)
+	}
+	ctx := context.Background()
+	if _, err := cat.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := cat.Get("component:default/orders")
+	if !ok || e.Owner() != "group:default/payments" {
+		t.Fatalf("the registered entity is not in the catalog: %v", cat.Errors())
+	}
+
+	again, err := h.steps(t, false)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if again["publish"]["created"] != false || again["register"]["created"] != false || again["register"]["entityRef"] != "component:default/orders" {
+		t.Errorf("retry outputs %v %v", again["publish"], again["register"])
+	}
+
+	other := newHarness(t, strings.Replace(strings.Replace(repoTemplate, "metadata: {name: svc}", "metadata: {name: svc2}", 1), "repo=${{ parameters.name }}", "repo=orders2", 1), cat)
+	other.acts = New(deps)
+	if _, err := other.steps(t, false); err == nil || !strings.Contains(err.Error(), "component:default/orders already exists in the catalog") {
+		t.Errorf("a second template registering the same entity: %v", err)
+	}
+}
+
+// Without a repository client (a renderer, say) publish:github is planned
+// with GitHub's addresses but refuses to run, and a pull request with
+// repoUrl too.
+func TestPublishWithoutRepositories(t *testing.T) {
+	cat := catalogtest.New(t)
+	h := newHarness(t, repoTemplate, cat)
+	h.acts = New(Deps{Catalog: cat, Publisher: &recordingPublisher{}})
+	plan, err := h.steps(t, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan["publish"]["remoteUrl"] != "https://github.com/acme/orders.git" {
+		t.Errorf("plan %v", plan["publish"])
+	}
+	if _, err := h.steps(t, false); err == nil || !strings.Contains(err.Error(), "publish: this platbot cannot create repositories") {
+		t.Errorf("run: %v", err)
 	}
 }

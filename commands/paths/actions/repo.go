@@ -286,11 +286,15 @@ func (a publishGitHub) where() string {
 	return "on " + a.d.reposDescribe()
 }
 
+// output is Backstage's outputs: repoContentsUrl is the repository's
+// page /blob/<default branch>; a local repository has its default branch
+// checked out, so its contents are the repository's folder itself.
 func (a publishGitHub) output(r NewRepository, remote, web, commit string) map[string]any {
 	out := map[string]any{
 		"remoteUrl": remote, "repoContentsUrl": web + "/blob/" + r.DefaultBranch, "commitHash": commit,
 	}
 	if a.d.local() {
+		out["repoContentsUrl"] = web
 		out["location"] = "local git repository (no GitHub is configured)"
 	}
 	return out
