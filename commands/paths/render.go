@@ -225,5 +225,13 @@ func checkParams(t *template.Template, params map[string]any) (map[string]any, m
 	for k, s := range t.Pages.Secrets(v) {
 		out[k] = s
 	}
+	// A form leaves an empty field out; a values file that says "" means it.
+	for k, x := range params {
+		if s, ok := x.(string); ok && s == "" {
+			if _, set := out[k]; !set {
+				out[k] = ""
+			}
+		}
+	}
 	return out, nil
 }
