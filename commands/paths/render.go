@@ -14,7 +14,6 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/forms"
-	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/commands/paths/templating"
 )
@@ -55,11 +54,11 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 	if p.source == nil {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
-	p.tmpl = templating.New(templating.Options{})
+	p.tmpl = template.Engines.Std
 	p.actions = actions.New(actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
-		Engines: skeleton.Engines{Std: p.tmpl, Cookiecutter: templating.New(templating.Options{Cookiecutter: true})},
+		Engines: template.Engines,
 	})
 	return p, nil
 }

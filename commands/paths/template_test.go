@@ -151,16 +151,24 @@ spec:
         values: {x: "${{ parameters.nope }}", y: "${{ steps.c.output.z }}"}
     - id: c
       action: fetch:cookiecutter
-`)}, "t/skel/a.txt": {Data: []byte("a")}}
+`)}, "t/skel/a.txt": {Data: []byte("a")},
+		"t/skel/docs/index.md":        {Data: []byte("# Title\n\n{% for x in values.items %}\n- ${{ x }}\n")},
+		"t/skel/${{ values.name | }}": {Data: []byte("x")},
+		"t/skel/logo.png":             {Data: []byte("\x89PNG\r\n\x1a\n\x00{% if %}")}}
 	// A password parameter is a secret field now (never stored raw).
 	tpl, err := template.Load(fsys, "t/template.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	probs := strings.Join(template.Check(tpl, testActions()), "\n")
-	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "step c (template.yaml:20) uses action fetch:cookiecutter, which platbot does not support"} {
+	for _, want := range []string{"leaves the template's folder", "parameters.nope }} names no parameter", "steps.c.output.z }} names no earlier step", "step c (template.yaml:20) uses action fetch:cookiecutter, which platbot does not support",
+		// Skeleton files are parsed before approval: errors name file and line.
+		"step b (template.yaml:15): skel/docs/index.md:3: {% for %} is never closed", "step b (template.yaml:15): file name skel/${{ values.name | }}"} {
 		if !strings.Contains(probs, want) {
 			t.Errorf("problems lack %q:\n%s", want, probs)
 		}
+	}
+	if strings.Contains(probs, "logo.png") {
+		t.Errorf("a binary file was parsed as a template:\n%s", probs)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/templating"
 )
 
@@ -439,6 +440,9 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 			for _, pr := range a.Check(t, s) {
 				probs = append(probs, where+": "+pr)
 			}
+			for _, pr := range checkSkeleton(t, s) {
+				probs = append(probs, where+": "+pr)
+			}
 		}
 		check := func(what string, v any, allowSteps, allowEach bool) {
 			for _, src := range templateStrings(v) {
@@ -493,8 +497,71 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 	return probs
 }
 
-// checker parses templates for Check (it renders nothing).
-var checker = templating.New(templating.Options{})
+// Engines render templates: Check parses with them, and the feature
+// renders with the same ones, so that what an approval check parsed is
+// already in their parse caches when the first run renders it.
+var Engines = skeleton.Engines{
+	Std:          templating.New(templating.Options{}),
+	Cookiecutter: templating.New(templating.Options{Cookiecutter: true}),
+}
+
+// checker parses templates for Check.
+var checker = Engines.Std
+
+// checkSkeleton parses the files (and file names) a fetch:template step
+// renders, so that a syntax error in a skeleton is found before approval,
+// named with its file and line.
+func checkSkeleton(t *Template, s StepSpec) []string {
+	u, _ := s.Input["url"].(string)
+	if s.Action != ActionFetchTemplate || u == "" || templating.Has(u) || strings.Contains(u, "://") {
+		return nil
+	}
+	dir := path.Clean(strings.TrimPrefix(u, "./"))
+	eng := Engines.Std
+	if b, _ := s.Input["cookiecutterCompatibility"].(bool); b {
+		eng = Engines.Cookiecutter
+	}
+	globs := func(key string) []string {
+		l, _ := s.Input[key].([]any)
+		var out []string
+		for _, g := range l {
+			if str, ok := g.(string); ok {
+				out = append(out, strings.TrimPrefix(str, "./"))
+			}
+		}
+		return out
+	}
+	raw := append(globs("copyWithoutRender"), globs("copyWithoutTemplating")...)
+	ext, _ := s.Input["templateFileExtension"].(string)
+	if b, _ := s.Input["templateFileExtension"].(bool); b {
+		ext = ".njk"
+	}
+	var probs []string
+	names := make([]string, 0, len(t.Files))
+	for n := range t.Files {
+		if strings.HasPrefix(n, dir+"/") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rel := strings.TrimPrefix(n, dir+"/")
+		if err := eng.Check(n, rel); err != nil {
+			probs = append(probs, fmt.Sprintf("file name %s: %v", n, err))
+		}
+		skip := skeleton.IsBinary(t.Files[n]) || (ext != "" && !strings.HasSuffix(rel, "."+strings.TrimPrefix(ext, ".")))
+		for _, g := range raw {
+			skip = skip || skeleton.Glob(g, rel) || strings.HasPrefix(rel, strings.TrimSuffix(g, "/")+"/")
+		}
+		if skip {
+			continue
+		}
+		if err := eng.Check(n, string(t.Files[n])); err != nil {
+			probs = append(probs, err.Error())
+		}
+	}
+	return probs
+}
 
 // templateStrings lists the strings in v that hold template syntax.
 func templateStrings(v any) []string {

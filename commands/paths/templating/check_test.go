@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,14 @@ func TestStrictEqualityIsNunjucks(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
 		}
+	}
+}
+
+func TestUnclosedBlockNamesItsLine(t *testing.T) {
+	e := New(Options{})
+	err := e.Check("README.md", "# t\n{% if a %}\nx\n{% for i in l %}\n- ${{ i }}\n{% endif %}\n")
+	var te *Error
+	if !errors.As(err, &te) || te.Line != 4 || !strings.Contains(te.Msg, "{% for %} is never closed") {
+		t.Fatalf("Check = %v, want the for on line 4 named", err)
 	}
 }

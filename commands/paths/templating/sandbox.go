@@ -379,6 +379,11 @@ func (e *Engine) parse(name string, src string) (tpl *exec.Template, err error) 
 		if i := strings.Index(msg, "': "); strings.HasPrefix(msg, "failed to parse template '") && i > 0 {
 			msg = msg[strings.LastIndex(msg, "': ")+3:]
 		}
+		if strings.Contains(msg, "Unexpected EOF") || strings.Contains(msg, "not found (or beginning not provided)") {
+			if tag, line := e.unclosedBlock(src); line > 0 {
+				return nil, &Error{Template: name, Line: line, Msg: fmt.Sprintf("{%% %s %%} is never closed (expected {%% end%s %%})", tag, tag)}
+			}
+		}
 		return nil, &Error{Template: name, Line: lineOf(errors.New(msg)), Msg: leadingLine.ReplaceAllString(msg, "")}
 	}
 	if err := rewrite(tpl.Root(), e.env.Filters); err != nil {
@@ -675,4 +680,44 @@ func (e *Engine) strictEquality(src string) string {
 		}
 	}
 	return b.String()
+}
+
+// unclosedBlock finds the innermost block tag of src that is still open at
+// the end, and its line (0 when every block is closed): the parser reports
+// an unclosed block at the end of the text, people look for its start.
+func (e *Engine) unclosedBlock(src string) (string, int) {
+	type open struct {
+		tag  string
+		line int
+	}
+	var stack []open
+	toks := e.lex(src)
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i].Type != tokens.BlockBegin || toks[i+1].Type != tokens.Name {
+			continue
+		}
+		w := toks[i+1].Val
+		switch {
+		case strings.HasPrefix(w, "end"):
+			if n := len(stack); n > 0 && "end"+stack[n-1].tag == w {
+				stack = stack[:n-1]
+			}
+		case w == "if" || w == "for" || w == "with" || w == "filter" || w == "raw" || w == "block" || w == "macro" || w == "call":
+			stack = append(stack, open{w, toks[i].Line})
+		case w == "set":
+			// {% set x %}...{% endset %} is a block; {% set x = v %} is not.
+			assign := false
+			for j := i + 2; j < len(toks) && toks[j].Type != tokens.BlockEnd; j++ {
+				assign = assign || toks[j].Type == tokens.Assign
+			}
+			if !assign {
+				stack = append(stack, open{w, toks[i].Line})
+			}
+		}
+	}
+	if len(stack) == 0 {
+		return "", 0
+	}
+	top := stack[len(stack)-1]
+	return top.tag, top.line
 }
