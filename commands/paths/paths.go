@@ -42,7 +42,6 @@ import (
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
-	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
@@ -183,10 +182,10 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	if p.source == nil {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
-	p.tmpl = templating.New(templating.Options{})
+	p.tmpl = template.Engines.Std
 	p.actions = actions.New(actions.Deps{
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
-		Engines: skeleton.Engines{Std: p.tmpl, Cookiecutter: templating.New(templating.Options{Cookiecutter: true})},
+		Engines: template.Engines,
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
 	})
