@@ -3,9 +3,11 @@ package paths
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/template"
 )
 
@@ -15,28 +17,34 @@ func (p *Paths) cmdTemplates(ctx context.Context, req *bot.Request) error {
 	if err := p.Reload(ctx); err != nil {
 		return err
 	}
-	admin := p.identify(ctx, req.User).IsAdmin()
+	id := p.identify(ctx, req.User)
+	admin := id.IsAdmin()
 	p.mu.RLock()
 	st := p.state
 	p.mu.RUnlock()
-	var lines, pending []string
-	var sections []bot.Block
+	// Approved paths are listed under the team that owns them (the user's
+	// own teams first): a team's golden paths are its own.
+	type line struct {
+		text    string
+		section bot.Block
+	}
+	byTeam := map[string][]line{}
+	var pending []string
 	for _, name := range st.names {
 		e := st.entries[name]
 		switch e.status() {
 		case "approved", "changed":
 			t := e.Approved
-			line := fmt.Sprintf("• `/plat %s` — %s · owner %s", t.Name, firstNonEmpty(t.Description, t.Title), t.Owner)
+			text := fmt.Sprintf("• `/plat %s` — %s", t.Name, firstNonEmpty(t.Description, t.Title))
 			if admin && e.status() == "changed" {
-				line += " · ⚠️ _changed since approval: `/plat template diff " + t.Name + "`_"
+				text += " · ⚠️ _changed since approval: `/plat template diff " + t.Name + "`_"
 			}
 			if e.Demo {
-				line += " · 🧪 _example template: counts as approved in demo mode_"
+				text += " · 🧪 _example template: counts as approved in demo mode_"
 			}
-			lines = append(lines, line)
-			sections = append(sections, bot.Section{Text: line, Accessory: &bot.Button{
+			byTeam[t.Owner] = append(byTeam[t.Owner], line{text, bot.Section{Text: text, Accessory: &bot.Button{
 				ActionID: ActionPrefix + ":preview:" + t.Name, Text: "Preview", Value: t.Name,
-			}})
+			}}})
 		default:
 			if !admin {
 				continue
@@ -49,19 +57,48 @@ func (p *Paths) cmdTemplates(ctx context.Context, req *bot.Request) error {
 			pending = append(pending, fmt.Sprintf("• ⏸️ `%s` — %s · owner %s · *not approved*: `/plat template approve %s`", t.Name, firstNonEmpty(t.Description, t.Title), t.Owner, t.Name))
 		}
 	}
-	if len(lines) == 0 && len(pending) == 0 {
+	if len(byTeam) == 0 && len(pending) == 0 {
 		return req.Reply(ctx, bot.Message{Text: "There are no golden paths yet."})
 	}
+	teams := make([]string, 0, len(byTeam))
+	for team := range byTeam {
+		teams = append(teams, team)
+	}
+	sort.Slice(teams, func(a, b int) bool {
+		ma, mb := id.InGroup(teams[a]), id.InGroup(teams[b])
+		if ma != mb {
+			return ma
+		}
+		return teams[a] < teams[b]
+	})
 	blocks := []bot.Block{bot.Header{Text: "Golden paths"}}
 	text := "Golden paths:\n"
-	if len(lines) > 0 {
-		if len(sections) <= 40 {
-			blocks = append(blocks, sections...)
-		} else {
-			blocks = append(blocks, bot.Section{Text: strings.Join(lines, "\n")})
+	n := 0
+	for _, team := range teams {
+		n += len(byTeam[team]) + 1
+	}
+	for _, team := range teams {
+		_, _, short := catalog.ParseRef(team, catalog.KindGroup, catalog.DefaultNamespace)
+		head := "*" + bot.UserText(short).Mrkdwn() + "* (`" + team + "`)"
+		if id.InGroup(team) {
+			head += " · your team"
 		}
-		text += strings.Join(lines, "\n") + "\n"
-	} else {
+		text += short + ":\n"
+		var texts []string
+		for _, l := range byTeam[team] {
+			texts = append(texts, l.text)
+			text += l.text + "\n"
+		}
+		if n <= 40 {
+			blocks = append(blocks, bot.Section{Text: head})
+			for _, l := range byTeam[team] {
+				blocks = append(blocks, l.section)
+			}
+		} else {
+			blocks = append(blocks, bot.Section{Text: head + "\n" + strings.Join(texts, "\n")})
+		}
+	}
+	if len(byTeam) == 0 {
 		blocks = append(blocks, bot.Section{Text: "_None approved yet._"})
 	}
 	if len(pending) > 0 {

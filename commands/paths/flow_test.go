@@ -355,7 +355,7 @@ func TestTemplateGovernance(t *testing.T) {
 		t.Fatalf("approve:\n%s", out)
 	}
 	v1 := e.approved("new-db").Hash
-	if out := e.reply(userJane, "templates"); !strings.Contains(out, "`/plat new-db` — A managed PostgreSQL database") || !strings.Contains(out, "owner group:default/platform") {
+	if out := e.reply(userJane, "templates"); !strings.Contains(out, "`/plat new-db` — A managed PostgreSQL database") || !strings.Contains(out, "*platform* (`group:default/platform`)") {
 		t.Fatalf("templates:\n%s", out)
 	}
 
@@ -462,7 +462,7 @@ func TestRetryAndCancelCommands(t *testing.T) {
 func TestTemplateFromCatalogAndPreviewButton(t *testing.T) {
 	teamDir := t.TempDir()
 	files := map[string]string{
-		"catalog/new-note.yaml":                    noteTemplate["new-note/template.yaml"],
+		"catalog/new-note.yaml":                    strings.NewReplacer("owner: group:default/platform", "owner: group:default/payments", "else 'notes'", "else 'teams/payments/notes'").Replace(noteTemplate["new-note/template.yaml"]),
 		"catalog/skeleton/${{ values.name }}.yaml": noteTemplate["new-note/skeleton/${{ values.name }}.yaml"],
 	}
 	for p, c := range files {
@@ -483,6 +483,11 @@ func TestTemplateFromCatalogAndPreviewButton(t *testing.T) {
 	}
 	if out := e.reply(userAdmin, "template approve new-note"); !strings.Contains(out, "+++ b/skeleton/${{ values.name }}.yaml") {
 		t.Fatalf("approve:\n%s", out)
+	}
+	// A team's golden paths are listed under it, the user's own team first.
+	if out := e.reply(userJane, "templates"); !strings.Contains(out, "*payments* (`group:default/payments`) · your team") ||
+		strings.Index(out, "`/plat new-note`") > strings.Index(out, "`/plat new-db`") {
+		t.Fatalf("templates by team:\n%s", out)
 	}
 	e.command(userJane, "templates")
 	var preview *bot.Button
