@@ -133,6 +133,9 @@ type envOptions struct {
 	// messenger, when set, is what the router sends through (wrapping msgr,
 	// which still records).
 	messenger bot.Messenger
+	// sealer keeps secret values; a restart that keeps its key passes the
+	// same one (nil: a new random key, as a process without a key file).
+	sealer bot.Sealer
 }
 
 type env struct {
@@ -195,7 +198,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.messenger != nil {
 		m = o.messenger
 	}
-	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test"})
+	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test", Sealer: o.sealer})
 	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
 		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger,
