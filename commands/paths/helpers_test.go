@@ -36,7 +36,7 @@ const (
 
 // newCatalog is a real catalog (catalogtest) of the teams, users and
 // entities the tests name.
-func newCatalog(t testing.TB) *catalogtest.Catalog {
+func newCatalog(t testing.TB, extra ...*catalog.Entity) *catalogtest.Catalog {
 	t.Helper()
 	// engineering is the parent of the teams (jane is in it only through payments).
 	engineering := catalogtest.Group("engineering")
@@ -61,6 +61,7 @@ func newCatalog(t testing.TB) *catalogtest.Catalog {
 	ents = append(ents, jane, admin, bob,
 		catalogtest.Component("orders-service", "group:default/payments"),
 		catalogtest.System("orders", "group:default/payments"), legacy)
+	ents = append(ents, extra...)
 	return catalogtest.FromEntities(t, ents...)
 }
 

@@ -188,6 +188,7 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 		Engines: template.Engines,
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
+		GitHub: deps.GitHub,
 	})
 	return p, nil
 }

@@ -30,6 +30,9 @@ type RenderDeps struct {
 	// Publishing names where pull requests would go, for the plan's words
 	// ("the GitOps repository acme/gitops").
 	Publishing string
+	// GitHubHost is the GitHub host of repository addresses (default
+	// github.com).
+	GitHubHost string
 }
 
 // NewRenderer returns the feature in render-only mode, for
@@ -57,6 +60,9 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 	p.tmpl = template.Engines.Std
 	p.actions = actions.New(actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
+		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log,
+		// The publish rule is the bot's: a render says what a run would be refused.
+		Policy:  publishPolicy(Deps{Catalog: deps.Catalog}),
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Engines: template.Engines,
 	})

@@ -73,6 +73,9 @@ type Deps struct {
 	Policy PublishPolicy
 	// GitHubHost is the host repoUrl must name (default github.com).
 	GitHubHost string
+	// GitHub reads remote content that fetch:plain names by a GitHub
+	// address (nil: none can be read).
+	GitHub template.GitHubFiles
 	// Logger receives debug:log's messages (slog.Default() when nil).
 	Logger *slog.Logger
 }
@@ -87,8 +90,8 @@ func New(d Deps) map[string]Action {
 	}
 	return map[string]Action{
 		FetchTemplate:   fetchTemplate{d: d},
-		FetchPlain:      fetchPlain{},
-		FetchPlainFile:  fetchPlainFile{},
+		FetchPlain:      fetchPlain{d: d},
+		FetchPlainFile:  fetchPlainFile{d: d},
 		CatalogWrite:    catalogWrite{},
 		CatalogRegister: catalogRegister{d: d},
 		VaultKV:         vaultKV{d: d},
