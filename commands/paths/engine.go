@@ -357,7 +357,18 @@ func effectOf(action string, o map[string]any) []string {
 		return []string{fmt.Sprintf("Generated credentials are stored at `%s` in the %s, readable only by role `%s` (policy `%s`).",
 			templating.Text(o["path"]), templating.Text(o["store"]), templating.Text(o["role"]), templating.Text(o["policy"]))}
 	case actions.CatalogRegister:
+		if u := templating.Text(o["catalogInfoUrl"]); u != "" {
+			what := u
+			if ref := templating.Text(o["entityRef"]); ref != "" {
+				what = "`" + ref + "` (" + u + ")"
+			}
+			return []string{"Registered " + what + " in the catalog."}
+		}
 		return []string{fmt.Sprintf("Registers `%s` in the catalog when merged (`%s`).", templating.Text(o["entityRef"]), templating.Text(o["catalogInfoPath"]))}
+	case actions.PublishGitHub:
+		if u := templating.Text(o["remoteUrl"]); u != "" {
+			return []string{"Created the repository " + u + "."}
+		}
 	}
 	return nil
 }
@@ -607,10 +618,18 @@ func progressMessage(r *Run, devOnly bool) bot.Message {
 func stepSummary(s *Step) string {
 	o := s.Output
 	switch s.Action {
-	case actions.FetchTemplate:
+	case actions.FetchTemplate, actions.FetchPlain, actions.FetchPlainFile, actions.CatalogWrite:
 		return fmt.Sprintf("%d file(s)", len(templating.Strings(o["files"])))
 	case actions.CatalogRegister:
-		return "`" + bot.UserText(templating.Text(o["entityRef"])).Mrkdwn() + "`"
+		if ref := templating.Text(o["entityRef"]); ref != "" {
+			return "`" + bot.UserText(ref).Mrkdwn() + "`"
+		}
+		return bot.UserText(templating.Text(o["catalogInfoUrl"])).Mrkdwn()
+	case actions.PublishGitHub:
+		if u := templating.Text(o["remoteUrl"]); strings.HasPrefix(u, "https://") {
+			return bot.Link(u, "repository")
+		}
+		return bot.UserText(templating.Text(o["remoteUrl"])).Mrkdwn()
 	case actions.VaultKV:
 		d := "`" + bot.UserText(templating.Text(o["path"])).Mrkdwn() + "`"
 		if templating.Text(o["label"]) == "development-only" {

@@ -48,7 +48,7 @@ spec:
 	}
 	probs := strings.Join(template.Check(tpl, New(Deps{})), "\n")
 	for _, want := range []string{
-		`step p1 (template.yaml:8): input.url "https://example.com/skeleton" must be a path beside the template (remote URLs are not fetched)`,
+		`step p1 (template.yaml:8): input.url "https://example.com/skeleton" must be a path beside the template or a GitHub address`,
 		"step p2 (template.yaml:11): input.targetPath is missing",
 		"step w (template.yaml:14): input.entity is missing",
 		`step w (template.yaml:14): input.filePath "../out.yaml"`,
