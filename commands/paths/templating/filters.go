@@ -23,22 +23,6 @@ func (e *Engine) environment() *exec.Environment {
 			ctx.Set(name, v)
 		}
 	}
-	ctx.Set("__binop", func(ev *exec.Evaluator, va *exec.VarArgs) *exec.Value {
-		if len(va.Args) != 3 {
-			return exec.AsValue(errors.New("operator: wrong arguments"))
-		}
-		out, err := binop(stateOf(ev), va.Args[0].String(), plain(va.Args[1]), plain(va.Args[2]))
-		if err != nil {
-			return exec.AsValue(err)
-		}
-		return exec.AsValue(out)
-	})
-	ctx.Set("__member", func(ev *exec.Evaluator, va *exec.VarArgs) *exec.Value {
-		if len(va.Args) != 2 {
-			return exec.AsValue(errors.New("lookup: wrong arguments"))
-		}
-		return memberValue(va.Args[0], va.Args[1])
-	})
 	if e.opts.Cookiecutter {
 		// installJinjaCompat: True, False and None name the constants.
 		ctx.Set("True", true)
@@ -180,6 +164,24 @@ func (e *Engine) filters() *exec.FilterSet {
 	m["pick"] = filterPick
 	if e.opts.Cookiecutter {
 		m["jsonify"] = filterDump
+	}
+	// The engine's operators and lookups (see rewrite): in | __binop(op, r)
+	// and in | __member(key).
+	m["__binop"] = func(ev *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 2 {
+			return exec.AsValue(errors.New("operator: wrong arguments"))
+		}
+		out, err := binop(stateOf(ev), params.Args[0].String(), plain(in), plain(params.Args[1]))
+		if err != nil {
+			return exec.AsValue(err)
+		}
+		return exec.AsValue(out)
+	}
+	m["__member"] = func(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 1 {
+			return exec.AsValue(errors.New("lookup: wrong arguments"))
+		}
+		return memberValue(in, params.Args[0])
 	}
 	m["__output"] = func(ev *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 		if st := stateOf(ev); st != nil && st.capture {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -19,13 +18,11 @@ import (
 )
 
 // renderState is the per-render state that filters, globals, loops and the
-// output writer consult: the deadline and the size bound.
+// output writer consult: the deadline and the size bound. A render runs on
+// one goroutine, so it needs no lock.
 type renderState struct {
 	ctx      context.Context
 	maxBytes int
-
-	mu       sync.Mutex
-	stopped  bool
 	limitErr error
 
 	// capture makes the output of the template's one ${{ }} its value
@@ -38,13 +35,8 @@ type renderState struct {
 // check returns an error once the render must stop: its context is done or
 // a limit was hit.
 func (s *renderState) check() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.limitErr != nil {
 		return s.limitErr
-	}
-	if s.stopped {
-		return fmt.Errorf("%w: rendering stopped", ErrLimit)
 	}
 	if err := s.ctx.Err(); err != nil {
 		s.limitErr = fmt.Errorf("%w: rendering took too long (%v)", ErrLimit, err)
@@ -53,24 +45,15 @@ func (s *renderState) check() error {
 	return nil
 }
 
-func (s *renderState) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
-}
-
 // fail records a limit error so that the render reports it rather than the
 // engine's wrapping of it.
 func (s *renderState) fail(format string, args ...any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.limitErr == nil {
 		s.limitErr = fmt.Errorf("%w: "+format, append([]any{ErrLimit}, args...)...)
 	}
 	return s.limitErr
 }
 
-// checkSize refuses a string of n bytes built while rendering.
 func (s *renderState) checkSize(n int) error {
 	if n > s.maxBytes {
 		return s.fail("a value of %d bytes was built, more than the %d allowed", n, s.maxBytes)
@@ -557,7 +540,7 @@ func (w *walker) walkSlot(slot reflect.Value) {
 		if !ok {
 			return
 		}
-		slot.Set(reflect.ValueOf(callNode(t.Operator.Token, "__binop", strNode(t.Operator.Token, op), t.Left, t.Right)))
+		slot.Set(reflect.ValueOf(filterNode(t.Operator.Token, "__binop", t.Left, strNode(t.Operator.Token, op), t.Right)))
 		return
 	case *nodes.GetAttribute:
 		w.walk(reflect.ValueOf(t))
@@ -567,14 +550,14 @@ func (w *walker) walkSlot(slot reflect.Value) {
 		} else {
 			key = &nodes.Integer{Location: t.Location, Val: t.Index}
 		}
-		slot.Set(reflect.ValueOf(callNode(t.Location, "__member", t.Node, key)))
+		slot.Set(reflect.ValueOf(filterNode(t.Location, "__member", t.Node, key)))
 		return
 	case *nodes.GetItem:
 		w.walk(reflect.ValueOf(t))
 		if t.Arg == nil {
 			return
 		}
-		slot.Set(reflect.ValueOf(callNode(t.Location, "__member", t.Node, t.Arg)))
+		slot.Set(reflect.ValueOf(filterNode(t.Location, "__member", t.Node, t.Arg)))
 		return
 	case *nodes.Output:
 		if w.seen[reflect.ValueOf(t).Pointer()] {
@@ -605,16 +588,17 @@ func strNode(at *tokens.Token, s string) *nodes.String {
 	return &nodes.String{Location: at, Val: s}
 }
 
-func callNode(at *tokens.Token, fn string, args ...nodes.Expression) *nodes.Call {
-	name := &tokens.Token{Type: tokens.Name, Val: fn}
+// filterNode is in | fn(args...): the engine's own operations are
+// filters, which gonja calls directly (a global function would be called
+// through reflection on every use).
+func filterNode(at *tokens.Token, fn string, in nodes.Expression, args ...nodes.Expression) *nodes.FilteredExpression {
+	tok := &tokens.Token{Type: tokens.Name, Val: fn}
 	if at != nil {
-		name.Line, name.Col, name.Pos = at.Line, at.Col, at.Pos
+		tok.Line, tok.Col, tok.Pos = at.Line, at.Col, at.Pos
 	}
-	return &nodes.Call{
-		Location: name,
-		Func:     &nodes.Name{Name: name},
-		Args:     args,
-		Kwargs:   map[string]nodes.Expression{},
+	return &nodes.FilteredExpression{
+		Expression: in,
+		Filters:    []*nodes.FilterCall{{Token: tok, Name: fn, Args: args, Kwargs: map[string]nodes.Expression{}}},
 	}
 }
 

@@ -316,9 +316,6 @@ func (e *Engine) renderWith(ctx context.Context, name, src string, data map[stri
 		}
 		return src, src != "", nil
 	}
-	if err := e.checkTags(src); err != nil {
-		return "", false, &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), ""), limit: !strings.HasPrefix(err.Error(), "the engine failed")}
-	}
 	tpl, err := e.parsed(name, src)
 	if err != nil {
 		return "", false, err
@@ -332,40 +329,34 @@ func (e *Engine) renderWith(ctx context.Context, name, src string, data map[stri
 	}
 	gctx.Set(stateKey, st)
 
-	type result struct {
-		out string
-		err error
+	// Rendering runs here; the deadline is checked at every write, loop
+	// iteration and filter (renderState.check), which is where time goes.
+	out, err := e.execute(tpl, gctx, st)
+	if err != nil {
+		if st.limitErr != nil {
+			return "", false, &Error{Template: name, Msg: st.limitErr.Error(), limit: true}
+		}
+		return "", false, e.wrapErr(name, err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		w := &limitedWriter{st: st}
-		var res result
-		defer func() {
-			if p := recover(); p != nil {
-				res = result{err: fmt.Errorf("the engine failed: %v", p)}
-			}
-			done <- res
-		}()
-		err := tpl.Execute(w, gctx)
-		res = result{out: w.b.String(), err: err}
+	if capture {
+		return st.captured, st.didCapture, nil
+	}
+	return out, true, nil
+}
+
+// execute runs a parsed template into a bounded writer; a panic in the
+// engine is an error.
+func (e *Engine) execute(tpl *exec.Template, gctx *exec.Context, st *renderState) (out string, err error) {
+	w := &limitedWriter{st: st}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", fmt.Errorf("the engine failed: %v", p)
+		}
 	}()
-	select {
-	case res := <-done:
-		if res.err != nil {
-			if st.limitErr != nil {
-				return "", false, &Error{Template: name, Msg: st.limitErr.Error(), limit: true}
-			}
-			return "", false, e.wrapErr(name, res.err)
-		}
-		if capture {
-			return st.captured, st.didCapture, nil
-		}
-		return res.out, true, nil
-	case <-ctx.Done():
-		// The render goroutine stops at its next write, loop or filter.
-		st.stop()
-		return "", false, &Error{Template: name, Msg: fmt.Sprintf("%v: rendering took longer than %s or was cancelled (%v)", ErrLimit, e.opts.Timeout, ctx.Err()), limit: true}
+	if err := tpl.Execute(w, gctx); err != nil {
+		return "", err
 	}
+	return w.b.String(), nil
 }
 
 // filterNoise matches gonja's quoting of a filter call node in errors.
@@ -378,6 +369,9 @@ func (e *Engine) parsed(name, src string) (*exec.Template, error) {
 	e.mu.Unlock()
 	if ok {
 		return tpl, nil
+	}
+	if err := e.checkTags(src); err != nil {
+		return nil, &Error{Template: name, Line: lineOf(err), Msg: leadingLine.ReplaceAllString(err.Error(), ""), limit: !strings.HasPrefix(err.Error(), "the engine failed")}
 	}
 	tpl, err := e.parse(name, src)
 	if err != nil {
