@@ -22,6 +22,9 @@ type HarnessOptions struct {
 	PolicyAudits bool
 	Denial       func(action string, res bot.Resource, d bot.Decision) bot.Message
 	Version      string
+	// Sealer seals secret values; nil gives the harness one random key that
+	// every Restart keeps (a bot restarted with its seal key).
+	Sealer bot.Sealer
 }
 
 // Harness is a bot wired like a real one for feature tests: a router over
@@ -63,6 +66,9 @@ func NewHarness(t testing.TB, opts HarnessOptions) *Harness {
 		}
 	})
 	h.Store, h.Options = st, opts
+	if h.Options.Sealer == nil {
+		h.Options.Sealer = bot.NewRandomSealer()
+	}
 	h.Restart()
 	return h
 }
@@ -78,6 +84,7 @@ func (h *Harness) Restart() *bot.Router {
 	h.Router = bot.NewRouter(bot.RouterOptions{
 		Policy: pol, Audit: h.Audit, Queue: h.Store, Logger: h.Logs.Logger(), Now: h.Clock.Now,
 		PolicyAudits: h.Options.PolicyAudits, Denial: h.Options.Denial, Version: h.Options.Version,
+		Sealer: h.Options.Sealer,
 	})
 	h.Router.SetMessenger(bot.TransportShell, h.Messenger)
 	return h.Router
