@@ -275,21 +275,9 @@ func (p *PullRequests) ensureBranch(ctx context.Context, spec PullRequestSpec, b
 	if err != nil {
 		return "", err
 	}
-	entries := make([]*gh.TreeEntry, 0, len(spec.Files))
-	for _, f := range spec.Files {
-		var blob *gh.Blob
-		err := p.call(ctx, "store "+f.Path, func() (*gh.Response, error) {
-			var resp *gh.Response
-			var err error
-			blob, resp, err = p.c.gh.Git.CreateBlob(ctx, p.owner, p.repo, &gh.Blob{
-				Content: gh.String(base64.StdEncoding.EncodeToString(f.Content)), Encoding: gh.String("base64"),
-			})
-			return resp, err
-		})
-		if err != nil {
-			return "", err
-		}
-		entries = append(entries, &gh.TreeEntry{Path: gh.String(f.Path), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA})
+	entries, err := p.storeBlobs(ctx, spec.Files)
+	if err != nil {
+		return "", err
 	}
 	var tree *gh.Tree
 	err = p.call(ctx, "create tree", func() (*gh.Response, error) {
@@ -331,6 +319,28 @@ func (p *PullRequests) ensureBranch(ctx context.Context, spec PullRequestSpec, b
 		return "", err
 	}
 	return commit.GetSHA(), nil
+}
+
+// storeBlobs stores each file as a blob and returns the tree entries
+// naming them.
+func (p *PullRequests) storeBlobs(ctx context.Context, files []NewFile) ([]*gh.TreeEntry, error) {
+	entries := make([]*gh.TreeEntry, 0, len(files))
+	for _, f := range files {
+		var blob *gh.Blob
+		err := p.call(ctx, "store "+f.Path, func() (*gh.Response, error) {
+			var resp *gh.Response
+			var err error
+			blob, resp, err = p.c.gh.Git.CreateBlob(ctx, p.owner, p.repo, &gh.Blob{
+				Content: gh.String(base64.StdEncoding.EncodeToString(f.Content)), Encoding: gh.String("base64"),
+			})
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, &gh.TreeEntry{Path: gh.String(f.Path), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA})
+	}
+	return entries, nil
 }
 
 // refSHA returns the commit a branch points at ("" when it does not exist).

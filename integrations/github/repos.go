@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -277,24 +276,12 @@ func (p *PullRequests) pushFirstCommit(ctx context.Context, spec RepositorySpec,
 			return "", err
 		}
 	}
-	entries := make([]*gh.TreeEntry, 0, len(files))
-	for _, f := range files {
-		var blob *gh.Blob
-		err := p.call(ctx, "store "+f.Path, func() (*gh.Response, error) {
-			var resp *gh.Response
-			var err error
-			blob, resp, err = p.c.gh.Git.CreateBlob(ctx, p.owner, p.repo, &gh.Blob{
-				Content: gh.String(base64.StdEncoding.EncodeToString(f.Content)), Encoding: gh.String("base64"),
-			})
-			return resp, err
-		})
-		if err != nil {
-			return "", err
-		}
-		entries = append(entries, &gh.TreeEntry{Path: gh.String(f.Path), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA})
+	entries, err := p.storeBlobs(ctx, files)
+	if err != nil {
+		return "", err
 	}
 	var tree *gh.Tree
-	err := p.call(ctx, "create tree", func() (*gh.Response, error) {
+	err = p.call(ctx, "create tree", func() (*gh.Response, error) {
 		var resp *gh.Response
 		var err error
 		tree, resp, err = p.c.gh.Git.CreateTree(ctx, p.owner, p.repo, "", entries)
