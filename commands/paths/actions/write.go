@@ -22,31 +22,18 @@ const (
 )
 
 // refChecker reads which context names a step's input uses.
-var refChecker = templating.New(templating.Options{})
+var refChecker = template.Engines.Std
 
 // readsSecrets lists the ${{ secrets.* }} a step's input reads.
 func readsSecrets(v any) []string {
 	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			for _, r := range refChecker.Refs(x) {
-				if r == "secrets" || strings.HasPrefix(r, "secrets.") {
-					out = append(out, r)
-				}
-			}
-		case map[string]any:
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
+	for _, src := range template.TemplateStrings(v) {
+		for _, r := range refChecker.Refs(src) {
+			if r == "secrets" || strings.HasPrefix(r, "secrets.") {
+				out = append(out, r)
 			}
 		}
 	}
-	walk(v)
 	sort.Strings(out)
 	return out
 }

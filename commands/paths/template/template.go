@@ -445,7 +445,7 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 			}
 		}
 		check := func(what string, v any, allowSteps, allowEach bool) {
-			for _, src := range templateStrings(v) {
+			for _, src := range TemplateStrings(v) {
 				if err := checker.Check(what, src); err != nil {
 					probs = append(probs, fmt.Sprintf("%s %s: %v", where, what, err))
 					continue
@@ -481,7 +481,7 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 		earlier[s.ID] = true
 	}
 	for i, l := range t.Links {
-		for _, src := range templateStrings([]any{l.Title, l.URL, l.EntityRef}) {
+		for _, src := range TemplateStrings([]any{l.Title, l.URL, l.EntityRef}) {
 			if err := checker.Check(fmt.Sprintf("output link %d", i+1), src); err != nil {
 				probs = append(probs, err.Error())
 				continue
@@ -563,8 +563,9 @@ func checkSkeleton(t *Template, s StepSpec) []string {
 	return probs
 }
 
-// templateStrings lists the strings in v that hold template syntax.
-func templateStrings(v any) []string {
+// TemplateStrings lists the strings in v (an input: maps, lists, strings)
+// that hold template syntax.
+func TemplateStrings(v any) []string {
 	var out []string
 	var walk func(v any)
 	walk = func(v any) {
