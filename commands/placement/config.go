@@ -1,0 +1,163 @@
+package placement
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/commands/placement/place"
+)
+
+// Config is the placement section of platbot.yaml.
+type Config struct {
+	// Clusters and Rules decide where each environment goes (package
+	// place): the most specific matching rule wins.
+	Clusters []place.Cluster `yaml:"clusters"`
+	Rules    []place.Rule    `yaml:"rules"`
+
+	// ArgoCD shapes the Application manifests /plat move writes.
+	ArgoCD ArgoCDConfig `yaml:"argocd"`
+	// AppsDir is the folder of the GitOps repository holding one
+	// Application per environment: <appsDir>/<team>/<service>/<env>.yaml
+	// (default "apps").
+	AppsDir string `yaml:"appsDir"`
+
+	// Production says which environments are production: a move of one
+	// needs an approval.
+	Production ProductionConfig `yaml:"production"`
+	// ApprovalChannel is where production moves are approved (default: the
+	// platform team's channel); Approvals how many different people must
+	// approve (default 1); ApprovalTimeout how long a request waits
+	// (default 24h).
+	ApprovalChannel string `yaml:"approvalChannel"`
+	Approvals       int    `yaml:"approvals"`
+	ApprovalTimeout string `yaml:"approvalTimeout"`
+
+	// File names where Clusters and Rules were read from, for errors; set
+	// by the caller (the configuration file, or the example's name).
+	File string `yaml:"-"`
+}
+
+// ArgoCDConfig shapes the Argo CD Applications.
+type ArgoCDConfig struct {
+	// Namespace is where Argo CD's Applications live (default "argocd").
+	Namespace string `yaml:"namespace"`
+	// Project is the Argo CD project of a service's Applications;
+	// "{team}" is replaced by the owning team's name (default "{team}": a
+	// project per team).
+	Project string `yaml:"project"`
+	// RepoURL, TargetRevision and Path are the Application's source; Path
+	// may use {team}, {service} and {env} (defaults: the GitOps
+	// repository's name is not known here, so RepoURL is required to move;
+	// "HEAD"; "deploy/{service}/{env}").
+	RepoURL        string `yaml:"repoURL"`
+	TargetRevision string `yaml:"targetRevision"`
+	Path           string `yaml:"path"`
+	// SyncPolicy is the Application's spec.syncPolicy.
+	SyncPolicy SyncPolicy `yaml:"syncPolicy"`
+	// URL is the Argo CD UI, for links ("" = none).
+	URL string `yaml:"url"`
+}
+
+// SyncPolicy is Argo CD's spec.syncPolicy.
+type SyncPolicy struct {
+	Automated   *Automated `yaml:"automated,omitempty"`
+	SyncOptions []string   `yaml:"syncOptions,omitempty"`
+}
+
+// Automated is Argo CD's spec.syncPolicy.automated.
+type Automated struct {
+	Prune    bool `yaml:"prune,omitempty"`
+	SelfHeal bool `yaml:"selfHeal,omitempty"`
+}
+
+// ProductionConfig says which environments are production.
+type ProductionConfig struct {
+	// Environments are names or name prefixes ending in * (default prod*).
+	Environments []string `yaml:"environments"`
+	// Tiers are tiers whose every environment is production (default tier1).
+	Tiers []string `yaml:"tiers"`
+}
+
+// DefaultConfig is the configuration before the section is applied.
+func DefaultConfig() Config {
+	return Config{
+		ArgoCD: ArgoCDConfig{
+			Namespace: "argocd", Project: "{team}", TargetRevision: "HEAD", Path: "deploy/{service}/{env}",
+			SyncPolicy: SyncPolicy{Automated: &Automated{Prune: true, SelfHeal: true}},
+		},
+		AppsDir:         "apps",
+		Production:      ProductionConfig{Environments: []string{"prod*"}, Tiers: []string{"tier1"}},
+		Approvals:       1,
+		ApprovalTimeout: "24h",
+	}
+}
+
+// Configured reports whether the section lists clusters: without any the
+// commands explain how to configure placement.
+func (c Config) Configured() bool { return len(c.Clusters) > 0 }
+
+// Validate checks the settings besides clusters and rules (those are
+// checked by place.Compile in New).
+func (c Config) Validate() error {
+	if c.Approvals < 1 {
+		return fmt.Errorf("placement: approvals must be at least 1, not %d", c.Approvals)
+	}
+	if _, err := c.approvalTimeout(); err != nil {
+		return err
+	}
+	if strings.Contains(c.AppsDir, "..") || strings.HasPrefix(c.AppsDir, "/") || c.AppsDir == "" {
+		return fmt.Errorf("placement: appsDir %q must be a folder inside the GitOps repository", c.AppsDir)
+	}
+	for _, p := range c.Production.Environments {
+		if strings.Contains(strings.TrimSuffix(p, "*"), "*") {
+			return fmt.Errorf("placement: production environment %q may only end in *", p)
+		}
+	}
+	return nil
+}
+
+func (c Config) approvalTimeout() (time.Duration, error) {
+	d, err := time.ParseDuration(c.ApprovalTimeout)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("placement: approvalTimeout %q is not a positive duration such as 24h", c.ApprovalTimeout)
+	}
+	return d, nil
+}
+
+// production reports whether an environment of a tier is production.
+func (c Config) production(env, tier string) bool {
+	if tier != "" && slices.Contains(c.Production.Tiers, tier) {
+		return true
+	}
+	for _, p := range c.Production.Environments {
+		if pre, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(env, pre) || p == env {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadFile decodes the placement section of a YAML file (a document with a
+// top-level "placement" key, like examples/placement/placement.yaml) over
+// DefaultConfig; name is the file's name in errors.
+func LoadFile(data []byte, name string) (Config, error) {
+	cfg := DefaultConfig()
+	doc := struct {
+		Placement *Config `yaml:"placement"`
+	}{Placement: &cfg}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(cfg.Clusters) == 0 {
+		return Config{}, fmt.Errorf("%s: the placement section lists no clusters", name)
+	}
+	cfg.File = name
+	return cfg, nil
+}

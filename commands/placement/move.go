@@ -1,0 +1,358 @@
+package placement
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/placement/place"
+)
+
+// MoveRequest is a move of one environment of a service to a cluster: the
+// record of a production move waiting for (or past) its approval.
+type MoveRequest struct {
+	approval.Ballot
+	ID          string `json:"id"`
+	Service     string `json:"service"` // the catalog ref
+	ServiceName string `json:"service_name"`
+	Team        string `json:"team"`  // the owning group's name
+	Owner       string `json:"owner"` // the owning group's ref
+	Environment string `json:"environment"`
+	Tier        string `json:"tier,omitempty"`
+	Region      string `json:"region,omitempty"`
+	// From is the cluster the GitOps repository has now ("" = none yet).
+	From string `json:"from,omitempty"`
+	To   string `json:"to"`
+	// Why is the reason the target was chosen (the rule, or the request).
+	Why string `json:"why"`
+	// Path and Manifest are the Application file the pull request writes.
+	Path     string       `json:"path"`
+	Manifest string       `json:"manifest"`
+	PR       *PullRequest `json:"pr,omitempty"`
+}
+
+// moveResource makes the policy check of move about the owning group: the
+// default policy lets its members (and admins) ask.
+func (p *Placement) moveResource(_ context.Context, req *bot.Request) (bot.Resource, error) {
+	e, err := p.service(req.Arg(0), "move <service> <env> --to <cluster>")
+	if err != nil {
+		return bot.Resource{}, err
+	}
+	owner := e.Owner()
+	return bot.Resource{Kind: "group", Name: teamName(e), Ref: owner, Owner: owner, Tags: []string{"service:" + e.Metadata.Name}}, nil
+}
+
+func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
+	if p.placer == nil {
+		return req.Reply(ctx, bot.Message{Text: notConfigured})
+	}
+	const usage = "`/plat move <service> <env> --to <cluster>` or `/plat move <service> <env> --auto`"
+	to, auto := strings.TrimSpace(req.Flags["to"]), req.Flags.Has("auto")
+	if (to == "") == !auto || len(req.Args) != 2 {
+		return bot.Errorf("Usage: %s.", usage)
+	}
+	e, err := p.service(req.Arg(0), "move <service> <env> --to <cluster>")
+	if err != nil {
+		return err
+	}
+	in, err := p.intent(e)
+	if err != nil {
+		return err
+	}
+	env, ok := in.Env(req.Arg(1))
+	if !ok {
+		return bot.Errorf("`%s` has no environment `%s`; its environments are %s.", e.Metadata.Name, bot.UserText(req.Arg(1)), strings.Join(in.Names(), ", "))
+	}
+	tg := target(e, env)
+	var cluster *place.Cluster
+	var why string
+	if auto {
+		d, err := p.placer.Place(tg)
+		if err != nil {
+			return bot.Errorf("Can't re-place %s: %s", env.Name, bot.UserText(err.Error()))
+		}
+		cluster, why = d.Cluster, d.Why()
+	} else {
+		c, ok := p.placer.Cluster(to)
+		if !ok {
+			var names []string
+			for _, c := range p.placer.Clusters() {
+				names = append(names, c.Name)
+			}
+			msg := fmt.Sprintf("There is no cluster `%s`.", bot.UserText(to))
+			if s := bot.Closest(to, names); s != "" {
+				msg += fmt.Sprintf(" Did you mean `%s`?", s)
+			}
+			return bot.Errorf("%s `/plat where %s` shows where it runs now.", msg, e.Metadata.Name)
+		}
+		if problem := place.Fit(c, tg); problem != "" {
+			p.audit(ctx, req.User, "placement.move", "refused", e.Ref(), map[string]any{"environment": env.Name, "to": c.Name, "why": problem})
+			return bot.Errorf("Can't move %s of %s to `%s`: it is %s.", env.Name, e.Metadata.Name, c.Name, problem)
+		}
+		cluster, why = c, fmt.Sprintf("moved on request of %s", req.User.Name)
+	}
+
+	current, err := p.existing(ctx, e, env.Name)
+	if err != nil {
+		return err
+	}
+	from := ""
+	if current != nil {
+		if d, err := destinationOf(current); err == nil {
+			from = p.clusterOf(d)
+		}
+		if from == cluster.Name {
+			return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("%s of %s already runs on `%s` (`%s`); nothing to move.",
+				env.Name, e.Metadata.Name, cluster.Name, p.appPath(e, env.Name))})
+		}
+	}
+	spec := appSpec{
+		Service: strings.ToLower(e.Metadata.Name), Team: teamName(e), Env: env.Name, Tier: env.Tier, Region: env.Region,
+		Namespace: namespaceOf(e), Cluster: cluster, Why: why,
+	}
+	var manifest []byte
+	if current != nil {
+		manifest, err = moveApplication(current, spec)
+	} else {
+		var app *Application
+		if app, err = p.cfg.newApplication(spec); err == nil {
+			manifest, err = app.encode()
+		}
+	}
+	if err != nil {
+		return bot.Errorf("Can't write the Application of %s: %s", env.Name, bot.UserText(err.Error()))
+	}
+	timeout, _ := p.cfg.approvalTimeout()
+	r := &MoveRequest{
+		Ballot: approval.Ballot{
+			Requester: req.User, Transport: req.Transport, Required: p.cfg.Approvals, PendingUntil: p.now().Add(timeout),
+		},
+		ID:      moveID(req.ID, e.Ref(), env.Name, cluster.Name),
+		Service: e.Ref(), ServiceName: e.Metadata.Name, Team: teamName(e), Owner: e.Owner(),
+		Environment: env.Name, Tier: env.Tier, Region: env.Region,
+		From: from, To: cluster.Name, Why: why, Path: p.appPath(e, env.Name), Manifest: string(manifest),
+	}
+	if !p.cfg.production(env.Name, env.Tier) {
+		pr, err := p.openPR(ctx, r)
+		if err != nil {
+			return err
+		}
+		p.audit(ctx, req.User, "placement.move", "pr-opened", r.Service, p.moveDetails(r))
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📦 Pull request to move %s of %s %sto `%s`: %s\n%s",
+			r.Environment, r.ServiceName, fromText(r.From), r.To, bot.Link(pr.URL, fmt.Sprintf("#%d", pr.Number)), why)})
+	}
+	if p.cfg.ApprovalChannel == "" {
+		return bot.Errorf("Moving %s is a production move, which needs an approval, and no approval channel is configured "+
+			"(placement.approvalChannel); ask an admin to set one.", env.Name)
+	}
+	created, err := p.flow.Save(ctx, r, approval.StatePending)
+	if err != nil {
+		return err
+	}
+	cur, state, err := p.flow.Load(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if !created && state != approval.StatePending {
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Move request `%s` was already %s.", r.ID, state)})
+	}
+	if err := p.flow.Open(ctx, cur); err != nil {
+		return err
+	}
+	if created {
+		p.flow.Audit(ctx, req.User, "placement.move.request", "ok", cur, nil)
+	}
+	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("🔐 Moving %s of %s %sto `%s` is a production move: it needs %d approval(s) in %s "+
+		"(request `%s`). The pull request is opened once it is approved.", r.Environment, r.ServiceName, fromText(r.From), r.To,
+		r.Required, p.cfg.ApprovalChannel, r.ID)})
+}
+
+func fromText(from string) string {
+	if from == "" {
+		return ""
+	}
+	return "from `" + from + "` "
+}
+
+// namespaceOf is the Kubernetes namespace of a service: its
+// backstage.io/kubernetes-namespace annotation, else its name.
+func namespaceOf(e *catalog.Entity) string {
+	if ns := e.Annotation(annotationNamespace); ns != "" {
+		return ns
+	}
+	return strings.ToLower(e.Metadata.Name)
+}
+
+// moveID is a move request's id: the same for a redelivered command.
+func moveID(delivery, service, env, cluster string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{delivery, service, env, cluster}, "\x00")))
+	return "mv-" + hex.EncodeToString(sum[:5])
+}
+
+// openPR opens the pull request of r (idempotent by branch).
+func (p *Placement) openPR(ctx context.Context, r *MoveRequest) (*PullRequest, error) {
+	if p.pub == nil {
+		return nil, bot.Errorf("No GitOps repository is configured, so platbot can't open the pull request.")
+	}
+	title := fmt.Sprintf("Move %s %s to %s", r.ServiceName, r.Environment, r.To)
+	var body strings.Builder
+	fmt.Fprintf(&body, "Moves the Argo CD Application of environment `%s` of `%s` %sto cluster `%s`.\n\n", r.Environment, r.ServiceName, fromText(r.From), r.To)
+	fmt.Fprintf(&body, "- Why: %s\n- Requested by: %s\n", r.Why, r.Requester.Name)
+	for _, v := range r.Approvals {
+		fmt.Fprintf(&body, "- Approved by: %s\n", v.User.Name)
+	}
+	fmt.Fprintf(&body, "- File: `%s`\n\nOpened by platbot (`/plat move`).\n", r.Path)
+	pr, err := p.pub.Open(ctx, Change{
+		Branch:        fmt.Sprintf("platbot/move/%s/%s/%s", strings.ToLower(r.ServiceName), r.Environment, r.To),
+		Title:         title,
+		Body:          body.String(),
+		CommitMessage: title,
+		Files:         map[string]string{r.Path: r.Manifest},
+		Labels:        []string{"platbot", "placement"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open pull request moving %s of %s: %w", r.Environment, r.ServiceName, err)
+	}
+	return pr, nil
+}
+
+func (p *Placement) moveDetails(r *MoveRequest) map[string]any {
+	d := map[string]any{
+		"request": r.ID, "requester": r.Requester.ID, "environment": r.Environment, "from": r.From, "to": r.To,
+		"why": r.Why, "path": r.Path, "production": p.cfg.production(r.Environment, r.Tier),
+	}
+	if r.PR != nil {
+		d["pull_request"] = r.PR.URL
+	}
+	return d
+}
+
+// approvalConfig is the production move's approval flow.
+func (p *Placement) approvalConfig() approval.Config[MoveRequest] {
+	return approval.Config[MoveRequest]{
+		Kind:   RecordKind,
+		Noun:   "move request",
+		ID:     func(r *MoveRequest) string { return r.ID },
+		Ballot: func(r *MoveRequest) *approval.Ballot { return &r.Ballot },
+		Key:    func(r *MoveRequest) string { return r.Service },
+		SelfRefusal: func(r *MoveRequest) string {
+			return fmt.Sprintf("You can't approve your own move request (`%s`): a platform admin or another member of %s must.", r.ID, r.Team)
+		},
+		MayDecide:    p.mayDecide,
+		PolicyAction: bot.ActionApprove,
+		Resource: func(r *MoveRequest) bot.Resource {
+			return bot.Resource{Kind: "component", Name: r.ServiceName, Ref: r.Service, Owner: r.Owner,
+				Tags: []string{"environment:" + r.Environment, "move-request:" + r.ID}}
+		},
+		Card:    p.card,
+		Channel: func(*MoveRequest) (string, error) { return p.cfg.ApprovalChannel, nil },
+		Texts:   texts,
+		Approved: func(ctx context.Context, r *MoveRequest) error {
+			return p.approved(ctx, r)
+		},
+		DecideAction: "placement.move.review",
+		LapseAction:  "placement.move.lapse",
+		AuditTarget:  func(r *MoveRequest) string { return r.Service },
+		AuditDetails: p.moveDetails,
+		LapseJob:     JobLapse,
+	}
+}
+
+// mayDecide: platform admins and members of the owning team (never the
+// requester: the lifecycle refuses that itself).
+func (p *Placement) mayDecide(ctx context.Context, req *bot.Request, r *MoveRequest) (approval.Eligibility, error) {
+	id, err := p.cat.Identify(ctx, req.User)
+	if err != nil {
+		return approval.Eligibility{}, fmt.Errorf("identify %s: %w", req.User.ID, err)
+	}
+	if id != nil {
+		switch {
+		case slices.Contains(id.Roles, "admin"):
+			return approval.Eligibility{Role: "admin", UserRef: id.UserRef}, nil
+		case slices.Contains(id.DirectGroups, r.Owner):
+			return approval.Eligibility{Role: "team", UserRef: id.UserRef}, nil
+		}
+	}
+	return approval.Eligibility{Refusal: fmt.Sprintf("Only the platform admins or members of %s may approve moving %s of %s.", r.Team, r.Environment, r.ServiceName)}, nil
+}
+
+// card is the approval card of r in state.
+func (p *Placement) card(r *MoveRequest, state string) bot.Message {
+	text := fmt.Sprintf("%s asks to move *%s* of *%s* (%s) %sto `%s`.\nWhy: %s\nFile: `%s`",
+		r.Requester.Name, r.Environment, r.ServiceName, envTraits(Environment{Tier: r.Tier, Region: r.Region}), fromText(r.From), r.To, r.Why, r.Path)
+	blocks := []bot.Block{bot.Header{Text: "Production move: " + r.ServiceName + " " + r.Environment}, bot.Section{Text: text}}
+	status := fmt.Sprintf("Request `%s` · %s · %d of %d approval(s)", r.ID, state, len(r.Approvals), r.Required)
+	if r.PR != nil {
+		status += " · pull request " + bot.Link(r.PR.URL, fmt.Sprintf("#%d", r.PR.Number))
+	}
+	blocks = append(blocks, bot.Context{Text: status})
+	if state == approval.StatePending {
+		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{
+			approval.ApproveButton(ActionApprove, r.ID),
+			approval.DenyButton(ActionDeny, r.ID, "Deny this production move?"),
+		}})
+	}
+	return bot.Message{Text: "Production move " + r.ID + ": " + r.ServiceName + " " + r.Environment + " → " + r.To + " (" + state + ")", Blocks: blocks}
+}
+
+func texts(r *MoveRequest, ev approval.Event) approval.Texts {
+	what := fmt.Sprintf("moving %s of %s to `%s` (`%s`)", r.Environment, r.ServiceName, r.To, r.ID)
+	switch ev.Outcome {
+	case approval.Approved:
+		return approval.Texts{Thread: fmt.Sprintf("✅ %s (%s) approved %s; opening the pull request.", ev.By.Name, ev.Role, what),
+			DM: fmt.Sprintf("✅ %s approved %s; the pull request follows.", ev.By.Name, what)}
+	case approval.Denied:
+		return approval.Texts{Thread: fmt.Sprintf("❌ %s (%s) denied %s.", ev.By.Name, ev.Role, what),
+			DM: fmt.Sprintf("❌ %s denied %s.", ev.By.Name, what)}
+	case approval.Lapsed:
+		return approval.Texts{Thread: fmt.Sprintf("⌛ Nobody decided %s in time; the request lapsed.", what),
+			DM: fmt.Sprintf("⌛ Your request %s lapsed: nobody decided it in time. Ask again if it is still needed.", what)}
+	}
+	return approval.Texts{Thread: fmt.Sprintf("👍 %s (%s) approved %s; %d of %d approvals.", ev.By.Name, ev.Role, what, len(r.Approvals), r.Required)}
+}
+
+// approved opens the pull request of an approved move and says so.
+func (p *Placement) approved(ctx context.Context, r *MoveRequest) error {
+	pr, err := p.openPR(ctx, r)
+	if err != nil {
+		return err
+	}
+	set := false // this call recorded the pull request
+	out, state, err := p.flow.Update(ctx, r.ID, func(st string, x *MoveRequest) (string, error) {
+		set = x.PR == nil
+		if !set {
+			return "", approval.ErrNoChange
+		}
+		x.PR = pr
+		return st, nil
+	})
+	if err != nil {
+		return err
+	}
+	if !set {
+		return nil // announced by an earlier run
+	}
+	p.flow.Refresh(ctx, out, state)
+	msg := fmt.Sprintf("📦 Pull request moving %s of %s to `%s`: %s", out.Environment, out.ServiceName, out.To, bot.Link(pr.URL, fmt.Sprintf("#%d", pr.Number)))
+	p.flow.Thread(ctx, out, msg, false)
+	p.flow.DM(ctx, out, bot.Message{Text: msg})
+	p.flow.Audit(ctx, approval.System, "placement.move", "pr-opened", out, nil)
+	return nil
+}
+
+// act handles the approval card's buttons.
+func (p *Placement) act(ctx context.Context, req *bot.Request, a bot.Action) error {
+	switch a.ID {
+	case ActionApprove:
+		return p.flow.Decide(ctx, req, a.Value, true)
+	case ActionDeny:
+		return p.flow.Decide(ctx, req, a.Value, false)
+	}
+	return bot.Errorf("Unknown placement button %q.", a.ID)
+}
