@@ -9,6 +9,7 @@ import (
 
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/secrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -47,6 +48,20 @@ func (a secretsPublisher) Open(ctx context.Context, c secrets.PRChange) (*secret
 	return &secrets.PullRequestInfo{Number: pr.Number, URL: pr.URL, Branch: pr.Branch}, nil
 }
 
+// placementPublisher is the GitOps publisher as placement moves use it.
+type placementPublisher struct{ p *gitops.Publisher }
+
+func (a placementPublisher) Open(ctx context.Context, c placement.Change) (*placement.PullRequest, error) {
+	pr, err := a.p.Open(ctx, gitops.Change{
+		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
+		Files: c.Files, Labels: c.Labels,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &placement.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Created: pr.Created}, nil
+}
+
 // pathsGitHubFiles is the GitHub client as golden paths read templates
 // (and their skeletons) from GitHub catalog locations with it.
 type pathsGitHubFiles struct{ c *github.Client }
@@ -72,6 +87,9 @@ var (
 	_ paths.GitHubFiles  = pathsGitHubFiles{}
 	_ secrets.Publisher  = secretsPublisher{}
 	_ secrets.FileReader = (*gitops.Publisher)(nil)
+
+	_ placement.Publisher  = placementPublisher{}
+	_ placement.FileReader = (*gitops.Publisher)(nil)
 )
 
 // pathsRepositories is repository creation (GitHub, or local git

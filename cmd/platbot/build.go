@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,9 +18,12 @@ import (
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/placement"
+	"github.com/platbot/platbot/commands/placement/place"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
+	exampleplacement "github.com/platbot/platbot/examples/placement"
 	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
@@ -281,6 +285,40 @@ func (f *features) buildSecrets(app *App) error {
 		Metrics: app.Registry,
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	return nil
+}
+
+// buildPlacement wires multi-cluster placement from the placement section;
+// in demo mode (the shell's default) without one, from the embedded
+// example (examples/placement/placement.yaml). Moves open pull requests
+// through the shared GitOps publisher, which also reads the Applications
+// already there. Without clusters the commands say how to configure it.
+func (f *features) buildPlacement(app *App) error {
+	cfg := app.Cfg
+	pc := placement.DefaultConfig()
+	if err := cfg.Feature("placement", &pc); err != nil {
+		return err
+	}
+	pc.File = cfg.path
+	if cfg.Placement.Kind == 0 && cfg.Demo.on {
+		var err error
+		if pc, err = placement.LoadFile(exampleplacement.Config, exampleplacement.File); err != nil {
+			return fmt.Errorf("demo mode: %w", err)
+		}
+	}
+	if pc.ApprovalChannel == "" {
+		pc.ApprovalChannel = f.adminChannel()
+	}
+	var err error
+	if f.placement, err = placement.New(pc, placement.Deps{
+		Catalog: f.catalog, Store: app.Store, Publisher: placementPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
+	}); err != nil {
+		var pe *place.Error
+		if errors.As(err, &pe) {
+			return &ConfigError{File: pe.File, Line: pe.Line, Key: "placement", Msg: pe.Msg}
+		}
+		return &ConfigError{File: cfg.path, Key: "placement", Msg: err.Error()}
 	}
 	return nil
 }

@@ -69,6 +69,7 @@ type Config struct {
 	Cost      yaml.Node `yaml:"cost"`
 	Access    yaml.Node `yaml:"access"`
 	Secrets   yaml.Node `yaml:"secrets"`
+	Placement yaml.Node `yaml:"placement"`
 
 	OpenCostURL   string          `yaml:"openCostURL"`
 	PrometheusURL string          `yaml:"prometheusURL"`
@@ -451,7 +452,7 @@ func (c *Config) SlackConfigured() (bool, string) {
 }
 
 // Feature decodes a feature's section ("catalog", "policy", "paths",
-// "scorecard", "cost", "access", "secrets") into dst, rejecting unknown keys
+// "scorecard", "cost", "access", "secrets", "placement") into dst, rejecting unknown keys
 // with the key probably meant and naming the file, key and line on error. A
 // missing section leaves dst unchanged.
 func (c *Config) Feature(name string, dst any) error {
@@ -471,6 +472,8 @@ func (c *Config) Feature(name string, dst any) error {
 		n = &c.Access
 	case "secrets":
 		n = &c.Secrets
+	case "placement":
+		n = &c.Placement
 	default:
 		return fmt.Errorf("config: no section %q", name)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/secrets"
@@ -37,6 +38,7 @@ var sectionTypes = map[string]reflect.Type{
 	"cost":      reflect.TypeFor[cost.Config](),
 	"access":    reflect.TypeFor[access.Config](),
 	"secrets":   reflect.TypeFor[secrets.Config](),
+	"placement": reflect.TypeFor[placement.Config](),
 }
 
 // keyDeprecation is an old snake_case key the file used, renamed to its

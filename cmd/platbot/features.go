@@ -11,6 +11,7 @@ import (
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/secrets"
@@ -33,6 +34,8 @@ type features struct {
 	paths   *paths.Paths
 	access  *access.Access // nil when no access section configures it
 	secrets *secrets.Secrets
+	// placement decides which cluster each environment runs on.
+	placement *placement.Placement
 	// pathsCfg is the paths section, decoded once: its gitOpsBase,
 	// gitHubAPIURL and vault.addr also shape the shared clients.
 	pathsCfg paths.Config
@@ -118,7 +121,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildClients(ctx, app); err != nil {
 		return err
 	}
-	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets} {
+	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement} {
 		if err := build(app); err != nil {
 			return err
 		}
@@ -144,5 +147,5 @@ func (f *features) list() []bot.Feature {
 	if f.access != nil {
 		acc = f.access
 	}
-	return []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets}
+	return []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement}
 }
