@@ -79,6 +79,9 @@ type Catalog struct {
 
 	// registered are the locations RegisterLocation added (refreshMu).
 	registered []LocationConfig
+
+	// cardSections add blocks to service cards (AddCardSection).
+	cardSections atomic.Pointer[[]CardSection]
 }
 
 // Option configures a Catalog.

@@ -168,6 +168,11 @@ func (c *Catalog) ServiceCard(e *Entity) []bot.Block {
 	if ann := shownAnnotations(e); ann != "" {
 		blocks = append(blocks, bot.Context{Text: ann})
 	}
+	if secs := c.cardSections.Load(); secs != nil {
+		for _, s := range *secs {
+			blocks = append(blocks, s.ServiceCardBlocks(e)...)
+		}
+	}
 	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("%s · from %s", e.Ref(), esc(e.Source.String()))})
 	if !e.Orphan {
 		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{{
