@@ -384,3 +384,59 @@ func TestLoadFileNamesFileAndLine(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestMoveProductionLapses(t *testing.T) {
+	e := newEnv(t, options{})
+	e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
+	e.h.Clock.Advance(25 * time.Hour)
+	if n := e.h.RunJobs(); n != 1 {
+		t.Fatalf("%d jobs ran, want the lapse", n)
+	}
+	_, state, err := e.p.flow.Load(t.Context(), moveIDFor(t, e))
+	if err != nil || state != approval.StateLapsed {
+		t.Fatalf("state %q, %v", state, err)
+	}
+	contains(t, e.h.Messenger.AllText(), "Nobody decided moving prod-us of checkout-service to `use1-prod-a`")
+	contains(t, e.h.Click("U-carol", e.h.Messenger.Ops("post")[0], "Approve"), "is already lapsed")
+	if n := len(e.pub.Changes()); n != 0 {
+		t.Errorf("a lapsed move opened %d pull request(s)", n)
+	}
+	findEvent(t, e.h, "placement.move.lapse")
+}
+
+func TestMoveProductionRedeliveredPostsOneCard(t *testing.T) {
+	e := newEnv(t, options{})
+	// The harness gives a user's commands one delivery id, as a retried
+	// Slack delivery has.
+	e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
+	out := e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
+	contains(t, out, "is a production move")
+	if n := len(e.h.Messenger.Ops("post")); n != 1 {
+		t.Errorf("%d cards for one request, want 1", n)
+	}
+}
+
+func TestResumeOpensPullRequestOfApprovedMove(t *testing.T) {
+	e := newEnv(t, options{})
+	r := &MoveRequest{
+		Ballot:  approval.Ballot{Requester: bot.User{ID: "U-alice", Name: "alice"}, Transport: bot.TransportShell, Required: 1},
+		ID:      "mv-0123456789", Service: "component:default/checkout-service", ServiceName: "checkout-service", Team: "checkout",
+		Owner: "group:default/checkout", Environment: "prod-us", Tier: "tier1", To: "use1-prod-a", Why: "test",
+		Path: "apps/checkout/checkout-service/prod-us.yaml", Manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\n",
+	}
+	if _, err := e.p.flow.Save(t.Context(), r, approval.StateApproved); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := e.p.Resume(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.pub.Changes()); n != 1 {
+		t.Fatalf("%d pull requests, want 1 (a second Resume finds it opened)", n)
+	}
+	got, _, err := e.p.flow.Load(t.Context(), r.ID)
+	if err != nil || got.PR == nil || got.PR.Number != 1 {
+		t.Fatalf("request after resume: %+v, %v", got, err)
+	}
+}
