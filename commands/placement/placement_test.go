@@ -419,8 +419,8 @@ func TestMoveProductionRedeliveredPostsOneCard(t *testing.T) {
 func TestResumeOpensPullRequestOfApprovedMove(t *testing.T) {
 	e := newEnv(t, options{})
 	r := &MoveRequest{
-		Ballot:  approval.Ballot{Requester: bot.User{ID: "U-alice", Name: "alice"}, Transport: bot.TransportShell, Required: 1},
-		ID:      "mv-0123456789", Service: "component:default/checkout-service", ServiceName: "checkout-service", Team: "checkout",
+		Ballot: approval.Ballot{Requester: bot.User{ID: "U-alice", Name: "alice"}, Transport: bot.TransportShell, Required: 1},
+		ID:     "mv-0123456789", Service: "component:default/checkout-service", ServiceName: "checkout-service", Team: "checkout",
 		Owner: "group:default/checkout", Environment: "prod-us", Tier: "tier1", To: "use1-prod-a", Why: "test",
 		Path: "apps/checkout/checkout-service/prod-us.yaml", Manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\n",
 	}
