@@ -119,17 +119,30 @@ func argCap(name string, pos int, kw string, max int, f filterFunc) filterFunc {
 
 func (e *Engine) filters() *exec.FilterSet {
 	m := map[string]filterFunc{}
-	// Nunjucks built-ins that gonja implements the same way.
+	// Nunjucks built-ins that gonja implements the same way (checked
+	// against nunjucks in nunjucks_filters_test.go).
 	for _, name := range []string{
-		"abs", "capitalize", "dictsort", "escape", "e", "float", "forceescape",
-		"groupby", "int", "list", "random", "reject", "rejectattr", "reverse",
+		"abs", "escape", "e", "forceescape", "list", "random", "reject", "rejectattr",
 		"round", "safe", "select", "selectattr", "sort", "striptags", "sum",
-		"title", "urlencode", "urlize", "wordcount",
 	} {
 		if f, ok := builtins.Filters.Get(name); ok {
 			m[name] = f
 		}
 	}
+	if f, ok := builtins.Filters.Get("urlize"); ok {
+		m["urlize"] = urlize(f)
+	}
+	// Nunjucks' own answers where gonja's differ (nunjucks_filters.go).
+	m["title"] = filterTitle
+	m["capitalize"] = filterCapitalize
+	m["urlencode"] = filterURLEncode
+	m["wordcount"] = filterWordcount
+	m["reverse"] = filterReverse
+	m["nl2br"] = filterNl2br
+	m["int"] = filterInt
+	m["float"] = filterFloat
+	m["dictsort"] = filterDictsort
+	m["groupby"] = filterGroupby
 	max := e.opts.MaxOutputBytes
 	if f, ok := builtins.Filters.Get("center"); ok {
 		m["center"] = argCap("center", 0, "width", max, f)
