@@ -93,7 +93,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		}
 		if problem := place.Fit(c, tg); problem != "" {
 			p.audit(ctx, req.User, "placement.move", "refused", e.Ref(), map[string]any{"environment": env.Name, "to": c.Name, "why": problem})
-			return bot.Errorf("Can't move %s of %s to `%s`: it is %s.", env.Name, e.Metadata.Name, c.Name, problem)
+			return bot.Errorf("Can't move %s of %s to `%s` (%s).", env.Name, e.Metadata.Name, c.Name, problem)
 		}
 		cluster, why = c, fmt.Sprintf("moved on request of %s", req.User.Name)
 	}

@@ -226,9 +226,9 @@ spec:
 func TestMoveRefusals(t *testing.T) {
 	e := newEnv(t, options{})
 	for _, tc := range []struct{ cmd, want string }{
-		{"move checkout-service prod-us --to use1-prod-b", "Can't move prod-us of checkout-service to `use1-prod-b`: it is cordoned: it takes no new placements."},
-		{"move checkout-service prod-us --to euw1-prod-a", "Can't move prod-us of checkout-service to `euw1-prod-a`: it is in eu-west-1, not us-east-1."},
-		{"move checkout-service prod-us --to use1-shared", "Can't move prod-us of checkout-service to `use1-shared`: it is takes standard, not tier1."},
+		{"move checkout-service prod-us --to use1-prod-b", "Can't move prod-us of checkout-service to `use1-prod-b` (cordoned: it takes no new placements)."},
+		{"move checkout-service prod-us --to euw1-prod-a", "Can't move prod-us of checkout-service to `euw1-prod-a` (in eu-west-1, not us-east-1)."},
+		{"move checkout-service prod-us --to use1-shared", "Can't move prod-us of checkout-service to `use1-shared` (takes only standard, not tier1)."},
 		{"move checkout-service prod-us --to use1-prod-c", "There is no cluster `use1-prod-c`. Did you mean `use1-prod-a`?"},
 		{"move checkout-service prod-ap --to use1-prod-a", "`checkout-service` has no environment `prod-ap`; its environments are dev, staging, prod-us, prod-eu."},
 		{"move checkout-service prod-us", "Usage: `/plat move <service> <env> --to <cluster>`"},

@@ -136,7 +136,7 @@ func fitProblem(c *Cluster, t *Target) string {
 	case t.Region != "" && c.Region != t.Region:
 		return fmt.Sprintf("in %s, not %s", c.Region, t.Region)
 	case t.Tier != "" && !slices.Contains(c.Tiers, t.Tier):
-		return fmt.Sprintf("takes %s, not %s", strings.Join(c.Tiers, ", "), t.Tier)
+		return fmt.Sprintf("takes only %s, not %s", strings.Join(c.Tiers, ", "), t.Tier)
 	}
 	return ""
 }

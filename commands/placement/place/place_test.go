@@ -156,7 +156,7 @@ func TestFit(t *testing.T) {
 	c, _ := p.Cluster("use1-shared")
 	c2 := *c
 	c2.Tiers = []string{"standard"}
-	if got := Fit(&c2, tg); got != "takes standard, not tier1" {
+	if got := Fit(&c2, tg); got != "takes only standard, not tier1" {
 		t.Errorf("tier misfit: %q", got)
 	}
 }
