@@ -36,8 +36,7 @@ type Decision struct {
 // Explain is the decision in one line: "prod-us → cluster use1-prod-a:
 // rule `tier1-us` matched tier=tier1, region=us-east-1".
 func (d Decision) Explain() string {
-	s := fmt.Sprintf("%s → cluster %s: %s", d.Target.Environment, d.Cluster.Name, d.Why())
-	return s
+	return fmt.Sprintf("%s → cluster %s: %s", d.Target.Environment, d.Cluster.Name, d.Why())
 }
 
 // Why is the decision's reason without the environment and cluster.
