@@ -54,9 +54,10 @@ func TestNewDBNameFieldPattern(t *testing.T) {
 	}
 }
 
-// A name parameter without a pattern still gets the DNS-1123 check the run
-// applies, at the field.
-func TestNameFieldDefaultPattern(t *testing.T) {
+// A parameter called name is what Backstage makes of it: any text (no
+// platbot rule of its own); an EntityNamePicker gets Backstage's entity
+// name rule at the field.
+func TestNameFieldPattern(t *testing.T) {
 	fsys := fstest.MapFS{"t/template.yaml": {Data: []byte(`apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata: {name: t}
@@ -65,6 +66,7 @@ spec:
   parameters:
     - properties:
         name: {type: string, title: Name}
+        component: {type: string, title: Component, ui:field: EntityNamePicker}
         note: {type: string, pattern: 'x'}
   steps:
     - id: a
@@ -75,12 +77,15 @@ spec:
 		t.Fatal(err)
 	}
 	f := tpl.Form(jane, "t")
-	name := formField(t, f, "name")
-	if name.Pattern != forms.DNSLabelPattern || name.MaxLen != 63 || name.PatternHint == "" {
+	if name := formField(t, f, "name"); name.Pattern != "" || name.Check([]string{"My Project"}) != "" {
 		t.Fatalf("name field %+v", name)
 	}
-	if msg := name.Check([]string{"Bad_Name"}); msg != forms.DNSLabelHint {
-		t.Errorf("Bad_Name: %q", msg)
+	c := formField(t, f, "component")
+	if c.Pattern != forms.EntityNamePattern || c.MaxLen != 63 || c.Check([]string{"orders_db.v2"}) != "" {
+		t.Fatalf("component field %+v", c)
+	}
+	if msg := c.Check([]string{"-bad-"}); msg != forms.EntityNameHint {
+		t.Errorf("-bad-: %q", msg)
 	}
 	note := formField(t, f, "note")
 	if note.Check([]string{"a x b"}) != "" || note.Check([]string{"abc"}) == "" {

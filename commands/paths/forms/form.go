@@ -64,7 +64,6 @@ func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 	}
 	var pages []page
 	conditional, total := false, 0
-	name := ps.NameProperty()
 	for i := range ps {
 		pg := &ps[i]
 		conditional = conditional || pg.schemaPart().conditional()
@@ -75,14 +74,7 @@ func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 				continue
 			}
 			fs := p.fields(env.Owners, r.required[p.Name])
-			if p == name && fs[0].Kind == bot.FieldText && fs[0].Pattern == "" {
-				// The run refuses a name that is not a DNS-1123 label
-				// anyway; say so at the prompt rather than after the form.
-				fs[0].Pattern, fs[0].PatternHint = DNSLabelPattern, DNSLabelHint
-				if fs[0].MaxLen == 0 || fs[0].MaxLen > 63 {
-					fs[0].MaxLen = 63
-				}
-			}
+
 			if r.controls[p.Name] {
 				for j := range fs {
 					fs[j].Dispatch = true
@@ -114,6 +106,14 @@ func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 	}
 	return f
 }
+
+// EntityNamePattern is Backstage's entity name rule (EntityNamePicker's
+// validation, KubernetesValidatorFunctions.isValidObjectName) as a
+// whole-string Field.Pattern; EntityNameHint says so in words.
+const (
+	EntityNamePattern = `[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?`
+	EntityNameHint    = "use letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters (like orders-db)"
+)
 
 // DNSLabelPattern is a DNS-1123 label as a whole-string Field.Pattern, and
 // DNSLabelHint says so in words.
@@ -263,7 +263,7 @@ func (p *Property) fields(owners []string, required bool) []bot.Field {
 		}
 		if p.UIField == "EntityNamePicker" {
 			if fd.Pattern == "" {
-				fd.Pattern, fd.PatternHint = DNSLabelPattern, DNSLabelHint
+				fd.Pattern, fd.PatternHint = EntityNamePattern, EntityNameHint
 			}
 			if fd.MaxLen == 0 || fd.MaxLen > 63 {
 				fd.MaxLen = 63

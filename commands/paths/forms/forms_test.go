@@ -96,10 +96,10 @@ func TestParseFormValidateCoerce(t *testing.T) {
 	if o := f.Field("owner"); o.Default != "group:default/payments" || o.Options[0].Label != "payments" {
 		t.Errorf("owner field %+v", o)
 	}
-	if n := f.Field("name"); !n.Required || n.Pattern != DNSLabelPattern || n.MaxLen != 63 {
+	if n := f.Field("name"); !n.Required || n.Pattern != EntityNamePattern || n.MaxLen != 63 {
 		t.Errorf("name field %+v", n)
 	}
-	if errs := pages.Validate(bot.Values{"name": {"Bad_Name"}, "size": {"0"}}); !strings.Contains(errs["name"], "not a valid name") || errs["size"] != "must be at least 1" {
+	if errs := pages.Validate(bot.Values{"name": {"-bad-"}, "size": {"0"}}); !strings.Contains(errs["name"], "not a valid name") || errs["size"] != "must be at least 1" {
 		t.Errorf("errors %v", errs)
 	}
 	if errs := pages.Validate(bot.Values{"name": {"orders-db"}, "size": {"3"}}); errs != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/templating"
 )
 
@@ -31,7 +32,6 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 			errs[id] = msg
 		}
 	}
-	name := ps.NameProperty()
 	for i := range ps {
 		pg := &ps[i]
 		r := pg.resolve(v)
@@ -61,8 +61,8 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 				continue
 			}
 			inst[p.Name] = jsonValue(val)
-			if s, isText := val.(string); isText && (p.UIField == "EntityNamePicker" || p == name) && !IsDNSLabel(s) {
-				add(p.Name, "is not a valid name: use lower-case letters, digits and '-', start and end with a letter or digit, at most 63 characters (like orders-db)")
+			if s, isText := val.(string); isText && p.UIField == "EntityNamePicker" && !catalog.ValidName(s) {
+				add(p.Name, "is not a valid name: "+EntityNameHint)
 			}
 		}
 		if pg.schema == nil {
