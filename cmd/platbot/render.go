@@ -14,7 +14,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/integrations/github"
@@ -110,19 +109,25 @@ func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr
 			return err
 		}
 	}
-	if len(sets) > 0 {
-		v := bot.Values{}
-		for _, s := range sets {
-			k, val, ok := strings.Cut(s, "=")
-			if !ok || strings.TrimSpace(k) == "" {
-				return fmt.Errorf("--set %q: write it as key=value", s)
-			}
-			v[k] = append(v[k], val)
+	// --set values are text, as a form field holds them; a key given more
+	// than once is a list. The renderer types and checks them.
+	given := map[string][]any{}
+	var order []string
+	for _, s := range sets {
+		k, val, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("--set %q: write it as key=value", s)
 		}
-		for k, x := range t.Pages.Coerce(v) {
-			if _, given := v[k]; given {
-				params[k] = x
-			}
+		if _, seen := given[k]; !seen {
+			order = append(order, k)
+		}
+		given[k] = append(given[k], val)
+	}
+	for _, k := range order {
+		if len(given[k]) == 1 {
+			params[k] = given[k][0]
+		} else {
+			params[k] = given[k]
 		}
 	}
 	userRef := ""
@@ -146,6 +151,7 @@ func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	before := existingFiles(*out)
 	for _, n := range names {
 		full := filepath.Join(*out, filepath.FromSlash(n))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -158,6 +164,10 @@ func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr
 	fmt.Fprintf(stdout, "Rendered %s: %d file(s) into %s\n", t.Name, len(names), *out)
 	for _, n := range names {
 		fmt.Fprintln(stdout, "  "+n)
+		delete(before, n)
+	}
+	if len(before) > 0 {
+		fmt.Fprintf(stdout, "Note: %s also holds %d file(s) this render did not write (left as they were); render into an empty folder to see only the template's output.\n", *out, len(before))
 	}
 	if len(res.Effects) > 0 {
 		fmt.Fprintln(stdout, "\nWhat the run would also do (not done):")
@@ -243,4 +253,19 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 		return nil, nil, err
 	}
 	return r, cat, nil
+}
+
+// existingFiles lists the files under dir (slash paths relative to it).
+func existingFiles(dir string) map[string]bool {
+	out := map[string]bool{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if rel, err := filepath.Rel(dir, p); err == nil {
+			out[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	return out
 }

@@ -91,6 +91,32 @@ spec:
 	if code, _, stderr := runBot(t, e, "", "template", "render", "new-bd", "--out", t.TempDir()); code != 1 || !strings.Contains(stderr, "did you mean new-db") {
 		t.Errorf("unknown name: exit %d\n%s", code, stderr)
 	}
+	// Values that do not fit are refused, each named, and nothing is written.
+	base := []string{"template", "render", "new-db", "--set", "name=orders-db"}
+	for _, c := range []struct {
+		set  []string
+		want string
+	}{
+		{[]string{"owner=payments", "storageGB=abc"}, "parameter storageGB: "},
+		{[]string{"owner=payments", "storageGB=5"}, "parameter storageGB: must be at least 10"},
+		{[]string{"owner=payments", "highAvailability=maybe"}, "parameter highAvailability: "},
+		{[]string{"owner=payments", "sotrageGB=20"}, "parameter sotrageGB: the template has no such parameter; did you mean storageGB?"},
+		{[]string{"owner=payments", "size=small", "size=large"}, "parameter size: given 2 times; it takes one value"},
+		{[]string{"owner=nosuchteam"}, "parameter owner: group:default/nosuchteam is not a group in the catalog"},
+	} {
+		out := t.TempDir()
+		args := append(append([]string(nil), base...), "--out", out)
+		for _, s := range c.set {
+			args = append(args, "--set", s)
+		}
+		code, _, stderr := runBot(t, e, "", args...)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %s", c.set, code, stderr)
+		}
+		if files := existingFiles(out); len(files) != 0 {
+			t.Errorf("%v: wrote %v", c.set, files)
+		}
+	}
 }
 
 func mustRead(t *testing.T, name string) string {

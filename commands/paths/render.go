@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/forms"
 	"github.com/platbot/platbot/commands/paths/template"
@@ -173,6 +174,15 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 		return nil, fmt.Errorf("the values do not fit the template's parameters:\n  %s", strings.Join(lines, "\n  "))
 	}
 	owner := normalizeParams(t, params, t.Owner)
+	if op := t.Pages.OwnerProperty(); op != nil && params[op.Name] != nil {
+		found := false
+		for _, g := range p.catalog.List(catalog.KindGroup) {
+			found = found || g.Ref() == owner
+		}
+		if !found {
+			return nil, fmt.Errorf("the values do not fit the template's parameters:\n  parameter %s: %s is not a group in the catalog", op.Name, owner)
+		}
+	}
 	r := &Run{
 		ID: "render", Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash, Owner: owner,
 		Requester: bot.User{Name: "template render"}, RequesterRef: userRef,
@@ -195,14 +205,38 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 // applied, conditional fields follow the values, and the whole is checked
 // against the parameters' JSON Schema. Problems are by parameter.
 func checkParams(t *template.Template, params map[string]any) (map[string]any, map[string]string) {
+	props := map[string]*forms.Property{}
+	var names []string
+	for _, p := range t.Pages.Properties() {
+		props[p.Name] = p
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
 	v := bot.Values{}
+	errs := map[string]string{}
 	for k, x := range params {
+		p := props[k]
+		if p == nil {
+			msg := "the template has no such parameter (it has " + strings.Join(names, ", ") + ")"
+			if c := bot.Closest(k, names); c != "" {
+				msg = "the template has no such parameter; did you mean " + c + "?"
+			}
+			errs[k] = msg
+			continue
+		}
+		if l, ok := x.([]any); ok && p.Type != "array" && len(l) != 1 {
+			errs[k] = fmt.Sprintf("given %d times; it takes one value", len(l))
+			continue
+		}
 		switch l := x.(type) {
 		case []any:
 			v[k] = templating.Strings(l)
 		default:
 			v[k] = []string{templating.Text(x)}
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	// Defaults, as a user who leaves a field as offered; conditional
 	// fields appear as the values so far decide, so repeat until stable.
