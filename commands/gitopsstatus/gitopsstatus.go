@@ -1,0 +1,190 @@
+// Package gitopsstatus brings Argo CD's live status back into chat: it
+// shows each environment's sync status, health and revision on the service
+// card (/plat service), feeds the last deploy into scorecards, and tells
+// the owning team when an environment of a production service stays
+// Degraded or OutOfSync longer than a grace: one message per incident in
+// the team's channel, the resolution in its thread. Incidents are store
+// records, so a restart neither repeats a notice nor forgets to resolve it.
+//
+// The live status comes from integrations/argocd's Watcher (one informer
+// per Argo CD control plane); this package declares the part it reads
+// (Live) and never watches clusters itself.
+package gitopsstatus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/integrations/argocd"
+	"github.com/platbot/platbot/store"
+)
+
+// Live is the live status of Argo CD Applications; *argocd.Watcher
+// satisfies it.
+type Live interface {
+	// Statuses are the environments of a service, sorted by environment.
+	Statuses(service string) []argocd.Status
+	// LastDeployedAt is the service's newest deploy (ok false when none is
+	// known).
+	LastDeployedAt(service string) (time.Time, bool)
+	// HasSynced reports whether every control plane was listed once.
+	HasSynced() bool
+}
+
+// Catalog is what the feature needs from the software catalog.
+type Catalog interface {
+	Get(ref string) (*catalog.Entity, bool)
+	List(kind string) []*catalog.Entity
+}
+
+// Deps are what New needs besides the configuration.
+type Deps struct {
+	Live    Live
+	Catalog Catalog
+	// Store keeps the incidents; *store.Store satisfies it.
+	Store store.Records
+	// Messenger posts the notices; the router's outbound messenger when nil.
+	Messenger bot.Messenger
+	// Start runs the watcher (Resume calls it with the process's context);
+	// nil when the caller runs it.
+	Start func(ctx context.Context)
+	// Logger is slog.Default() when nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Feature is the argocd feature.
+type Feature struct {
+	cfg   Config
+	grace time.Duration
+	every time.Duration
+	d     Deps
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu     sync.Mutex
+	router *bot.Router
+	// checkMu serialises checks in this process.
+	checkMu sync.Mutex
+}
+
+var _ bot.Feature = (*Feature)(nil)
+
+// New returns the feature over cfg (validated here).
+func New(cfg Config, d Deps) (*Feature, error) {
+	grace, every, err := cfg.Validate()
+	if err != nil {
+		return nil, fmt.Errorf("argocd: %w", err)
+	}
+	if d.Live == nil || d.Catalog == nil || d.Store == nil {
+		return nil, errors.New("argocd: need the live status, a catalog and a store")
+	}
+	f := &Feature{cfg: cfg, grace: grace, every: every, d: d, log: d.Logger, now: d.Now}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	return f, nil
+}
+
+// Name is the feature's configuration section.
+func (f *Feature) Name() string { return "argocd" }
+
+// Register keeps the router for posting; the feature has no commands.
+func (f *Feature) Register(reg *bot.Registry) error {
+	f.mu.Lock()
+	f.router = reg.Router()
+	f.mu.Unlock()
+	return nil
+}
+
+// Resume starts the watcher and the periodic check; both stop with ctx.
+func (f *Feature) Resume(ctx context.Context) error {
+	if f.d.Start != nil {
+		f.d.Start(ctx)
+	}
+	go f.loop(ctx)
+	return nil
+}
+
+func (f *Feature) loop(ctx context.Context) {
+	t := time.NewTicker(f.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f.Check(ctx); err != nil && ctx.Err() == nil {
+				f.log.Warn("argocd: checking environments failed; retried at the next check", "err", err)
+			}
+		}
+	}
+}
+
+func (f *Feature) messenger() bot.Messenger {
+	if f.d.Messenger != nil {
+		return f.d.Messenger
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.router.Outbound("")
+}
+
+// LastDeployedAt is the service's newest deploy as Argo CD recorded it
+// (status.history, or the last successful sync); ok is false when Argo CD
+// knows of none. The scorecard's deploy facts read it
+// (commands/scorecard/facts.NewLiveDeployProvider).
+func (f *Feature) LastDeployedAt(service string) (time.Time, bool) {
+	return f.d.Live.LastDeployedAt(service)
+}
+
+// Production reports whether an environment of a service counts as
+// production: its name starts with "prod", or its tier is tier1 (the
+// Application's platbot.dev/tier label, or the environment's tier in the
+// entity's spec.deployment.environments).
+func Production(e *catalog.Entity, s argocd.Status) bool {
+	if strings.HasPrefix(strings.ToLower(s.Environment), "prod") || s.Tier == "tier1" {
+		return true
+	}
+	return intentTier(e, s.Environment) == "tier1"
+}
+
+// intentTier is the tier the entity's deployment intent gives environment
+// env (spec.deployment.environments[].tier), "" when none.
+func intentTier(e *catalog.Entity, env string) string {
+	if e == nil || e.Spec == nil {
+		return ""
+	}
+	dep, _ := e.Spec["deployment"].(map[string]any)
+	envs, _ := dep["environments"].([]any)
+	for _, x := range envs {
+		m, _ := x.(map[string]any)
+		if name, _ := m["name"].(string); name == env {
+			tier, _ := m["tier"].(string)
+			return tier
+		}
+	}
+	return ""
+}
+
+// teamChannel is the owning group's slack.com/channel, else the
+// configured channel.
+func (f *Feature) teamChannel(e *catalog.Entity) string {
+	if g, ok := f.d.Catalog.Get(e.Owner()); ok && e.Owner() != "" {
+		if ch := g.Annotation(catalog.AnnotationSlackChannel); ch != "" {
+			return ch
+		}
+	}
+	return f.cfg.Channel
+}
