@@ -169,6 +169,9 @@ func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr
 	if len(before) > 0 {
 		fmt.Fprintf(stdout, "Note: %s also holds %d file(s) this render did not write (left as they were); render into an empty folder to see only the template's output.\n", *out, len(before))
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(stderr, "platbot template render: warning: "+w)
+	}
 	if len(res.Effects) > 0 {
 		fmt.Fprintln(stdout, "\nWhat the run would also do (not done):")
 		for _, e := range res.Effects {

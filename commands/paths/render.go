@@ -152,6 +152,8 @@ type Rendered struct {
 	Params map[string]any
 	// Steps are the steps with their rendered inputs.
 	Steps []PlannedStep
+	// Warnings are what a run would refuse that the render went past.
+	Warnings []string
 }
 
 // RenderTemplate renders t for params (typed values by parameter name)
@@ -174,13 +176,16 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 		return nil, fmt.Errorf("the values do not fit the template's parameters:\n  %s", strings.Join(lines, "\n  "))
 	}
 	owner := normalizeParams(t, params, t.Owner)
+	var warnings []string
 	if op := t.Pages.OwnerProperty(); op != nil && params[op.Name] != nil {
 		found := false
 		for _, g := range p.catalog.List(catalog.KindGroup) {
 			found = found || g.Ref() == owner
 		}
 		if !found {
-			return nil, fmt.Errorf("the values do not fit the template's parameters:\n  parameter %s: %s is not a group in the catalog", op.Name, owner)
+			// A run would refuse it (the owner must be one of the user's
+			// teams); the files are still worth seeing.
+			warnings = append(warnings, fmt.Sprintf("parameter %s: %s is not a group in the catalog, so a run would refuse it", op.Name, owner))
 		}
 	}
 	r := &Run{
@@ -196,7 +201,7 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 		// What failed, without the advice meant for a failed run.
 		return nil, errors.New(actions.PlanProblem(err))
 	}
-	return &Rendered{Files: pv.Files, Effects: pv.Effects, Params: params, Steps: pv.Steps}, nil
+	return &Rendered{Files: pv.Files, Effects: pv.Effects, Params: params, Steps: pv.Steps, Warnings: warnings}, nil
 }
 
 // checkParams turns typed values (a values file, --set) into the
