@@ -141,7 +141,7 @@ func (en Engines) Render(ctx context.Context, files map[string][]byte, dir strin
 			if err != nil {
 				return nil, err
 			}
-			if IsYAML(local) && multiLine(values) {
+			if IsYAML(local) && structural(values) {
 				if err := sameStructure(ctx, eng, n, text, r, key, values); err != nil {
 					return nil, err
 				}
@@ -160,21 +160,23 @@ func (en Engines) Render(ctx context.Context, files map[string][]byte, dir strin
 	return order, nil
 }
 
-// multiLine reports whether any string in v holds a line break: only such a
-// value can add keys to YAML it is written into without quotes.
-func multiLine(v any) bool {
+// structural reports whether any string in v could change YAML structure
+// when written into a YAML file without quotes: a line break, or a
+// character YAML reads as syntax (": ", "#", flow brackets and commas,
+// anchors, tags, quotes, block indicators).
+func structural(v any) bool {
 	switch x := v.(type) {
 	case string:
-		return strings.ContainsAny(x, "\n\r")
+		return yamlSignificant(x)
 	case map[string]any:
 		for _, e := range x {
-			if multiLine(e) {
+			if structural(e) {
 				return true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if multiLine(e) {
+			if structural(e) {
 				return true
 			}
 		}
@@ -182,25 +184,33 @@ func multiLine(v any) bool {
 	return false
 }
 
-// oneLine is v with every string that holds a line break replaced by a
-// neutral word (so that it can neither add nor break YAML structure).
-func oneLine(v any) any {
+func yamlSignificant(s string) bool {
+	if strings.ContainsAny(s, "\n\r{}[],#&*!|>'\"%@`") || strings.Contains(s, ": ") || strings.HasSuffix(s, ":") {
+		return true
+	}
+	t := strings.TrimSpace(s)
+	return t != s || strings.HasPrefix(t, "-") || strings.HasPrefix(t, "?")
+}
+
+// neutral is v with every string that could change YAML structure replaced
+// by a word of no YAML meaning.
+func neutral(v any) any {
 	switch x := v.(type) {
 	case string:
-		if strings.ContainsAny(x, "\n\r") {
+		if yamlSignificant(x) {
 			return "value"
 		}
 		return x
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = oneLine(e)
+			out[k] = neutral(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = oneLine(e)
+			out[i] = neutral(e)
 		}
 		return out
 	}
@@ -208,25 +218,25 @@ func oneLine(v any) any {
 }
 
 // sameStructure refuses a YAML file whose rendering has mapping keys or
-// documents that the same rendering with every multi-line value replaced by a word does not
-// have: a multi-line value written without `| dump` would add YAML
-// structure (keys, documents) that nobody wrote into the template.
+// documents that the same rendering with every structural value replaced
+// by a word does not have: such a value written without `| dump` would add
+// YAML structure (keys, documents) that nobody wrote into the template.
 func sameStructure(ctx context.Context, eng *templating.Engine, rel, src, rendered, key string, values map[string]any) error {
-	got, ok := yamlShape(rendered)
-	if !ok {
-		return nil
-	}
-	flat, err := eng.RenderString(ctx, rel, src, templating.Values{key: oneLine(values)})
+	flat, err := eng.RenderString(ctx, rel, src, templating.Values{key: neutral(values)})
 	if err != nil {
 		return nil
 	}
 	want, ok := yamlShape(flat)
 	if !ok {
-		return nil
+		return nil // not YAML with plain values either: the template's own doing
+	}
+	got, ok := yamlShape(rendered)
+	if !ok {
+		return fmt.Errorf("file %s: a value makes the YAML invalid: the template must quote values with | dump (tell its owners)", rel)
 	}
 	for _, k := range got {
 		if !slices.Contains(want, k) {
-			return fmt.Errorf("file %s: a value with a line break adds %s to the YAML, which the template does not write; the template must quote such values with | dump (tell its owners), or enter the value on one line", rel, k)
+			return fmt.Errorf("file %s: a value adds %s to the YAML, which the template does not write: the template must quote values with | dump (tell its owners)", rel, k)
 		}
 	}
 	return nil

@@ -118,6 +118,25 @@ func TestRenderConfinement(t *testing.T) {
 	}
 }
 
+func TestFlowValueCannotAddYAMLKeys(t *testing.T) {
+	files := map[string][]byte{"skel/claim.yaml": []byte("meta: {name: ${{ values.name }}, d: ${{ values.desc }}}\nnote: ${{ values.note }}\n")}
+	for _, c := range []struct {
+		desc, note, want string
+	}{
+		{"x, owner: group:evil", "ok", `adds the key "meta.owner"`},
+		{"plain", "a: b", "makes the YAML invalid"},
+		{"it's fine", "ok", ""}, // a quote inside a flow scalar changes nothing
+	} {
+		_, err := render(t, files, Options{Values: map[string]any{"name": "ab", "desc": c.desc, "note": c.note}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.desc, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q/%q: %v, want %q", c.desc, c.note, err, c.want)
+		}
+	}
+}
+
 func TestMultiLineValueCannotAddYAMLKeys(t *testing.T) {
 	files := map[string][]byte{"skel/claim.yaml": []byte("metadata:\n  name: ${{ values.name }}\n  note: ${{ values.note | dump }}\n")}
 	evil := "x\nspec:\n  injected: true"

@@ -24,7 +24,7 @@ func TestValidateValues(t *testing.T) {
 		want         string
 	}{
 		{field: "name", value: "Orders_DB", want: "use lower-case letters"},
-		{field: "name", value: "-x-", want: "use lower-case letters"},
+		{field: "name", value: "-x-", want: "is not a valid name"},
 		{field: "name", value: "a\"b\nc: d", want: "one line of text"},
 		{field: "name", value: "x", want: "at least 3 characters"},
 		{field: "storageGB", value: "5", want: "at least 10"},
