@@ -17,6 +17,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/gitopsstatus"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/placement/place"
@@ -24,6 +25,7 @@ import (
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
 	exampleplacement "github.com/platbot/platbot/examples/placement"
+	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/gitops"
 	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/pagerduty"
@@ -136,6 +138,10 @@ func (f *features) buildScorecards(app *App) error {
 			providers.Vulns = facts.NewTrivyProvider(kubeReader)
 		}
 		providers.Deploys = facts.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
+	}
+	if f.argocd != nil {
+		// Argo CD's watched history first, for the services it deploys.
+		providers.Deploys = facts.NewLiveDeployProvider(f.argocd, providers.Deploys)
 	}
 	deps := scorecard.Deps{
 		Catalog: f.catalog, Store: app.Store, Providers: providers,
@@ -334,4 +340,54 @@ func (f *features) adminChannel() string {
 		}
 	}
 	return ""
+}
+
+// buildArgoCD wires Argo CD's live status when the argocd section lists
+// control planes: one dynamic informer per kubeconfig context (the
+// section's kubeconfig, else kube.kubeconfig, else $KUBECONFIG), started
+// when the features resume. Without control planes nothing is built.
+func (f *features) buildArgoCD(app *App) error {
+	cfg := app.Cfg
+	var ac gitopsstatus.Config
+	if err := cfg.Feature("argocd", &ac); err != nil {
+		return err
+	}
+	if !ac.Enabled() {
+		return nil
+	}
+	if _, _, err := ac.Validate(); err != nil {
+		return &ConfigError{File: cfg.path, Key: "argocd", Line: cfg.ArgoCD.Line, Msg: err.Error()}
+	}
+	if ac.Kubeconfig == "" {
+		ac.Kubeconfig = cfg.Kube.Kubeconfig
+	}
+	if ac.Channel == "" {
+		ac.Channel = f.adminChannel()
+	}
+	planes := make([]argocd.ControlPlane, 0, len(ac.ControlPlanes))
+	for i, p := range ac.ControlPlanes {
+		rc, err := kubeContextConfig(ac.Kubeconfig, p.Context)
+		if err != nil {
+			return &ConfigError{File: cfg.path, Key: fmt.Sprintf("argocd.controlPlanes[%d].context", i), Msg: err.Error()}
+		}
+		rc.UserAgent = "platbot-argocd"
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("argocd: dynamic client for context %q: %w", p.Context, err)
+		}
+		planes = append(planes, argocd.ControlPlane{Context: p.Context, Client: dyn, Namespace: p.Namespace, UIURL: p.UIURL})
+	}
+	w, err := argocd.NewWatcher(planes, argocd.Options{Logger: app.Log})
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "argocd", Msg: err.Error()}
+	}
+	feat, err := gitopsstatus.New(ac, gitopsstatus.Deps{
+		Live: w, Catalog: f.catalog, Store: app.Store, Start: w.Run, Logger: app.Log,
+	})
+	if err != nil {
+		return &ConfigError{File: cfg.path, Key: "argocd", Msg: err.Error()}
+	}
+	f.argocd, f.argoLive = feat, w
+	f.catalog.AddCardSection(feat)
+	return nil
 }

@@ -118,6 +118,33 @@ func kubeRESTConfig(kubeconfig string) (*rest.Config, string, error) {
 	return nil, "", nil
 }
 
+// kubeContextConfig is the client config of one context of a kubeconfig:
+// kubeconfig is a file or a list (a:b, as in KUBECONFIG); empty, the
+// default rules apply ($KUBECONFIG, else ~/.kube/config).
+func kubeContextConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	switch files := filepath.SplitList(kubeconfig); {
+	case len(files) > 1:
+		rules.Precedence = files
+	case kubeconfig != "":
+		rules.ExplicitPath = kubeconfig
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("cannot load context %q of the kubeconfig (%s): %v", kubeContext, orDefaultKubeconfig(kubeconfig), err)
+	}
+	return rest.CopyConfig(rc), nil
+}
+
+// orDefaultKubeconfig names where a kubeconfig was looked for.
+func orDefaultKubeconfig(path string) string {
+	if path == "" {
+		return "$KUBECONFIG or ~/.kube/config"
+	}
+	return path
+}
+
 // kubeIssuers builds the prod-access issuer of every environment: one
 // Kubernetes client per environment's cluster, from its kubeContext in the
 // access section's kubeconfig (else kube.kubeconfig, $KUBECONFIG or the

@@ -70,6 +70,7 @@ type Config struct {
 	Access    yaml.Node `yaml:"access"`
 	Secrets   yaml.Node `yaml:"secrets"`
 	Placement yaml.Node `yaml:"placement"`
+	ArgoCD    yaml.Node `yaml:"argocd"`
 
 	OpenCostURL   string          `yaml:"openCostURL"`
 	PrometheusURL string          `yaml:"prometheusURL"`
@@ -474,6 +475,8 @@ func (c *Config) Feature(name string, dst any) error {
 		n = &c.Secrets
 	case "placement":
 		n = &c.Placement
+	case "argocd":
+		n = &c.ArgoCD
 	default:
 		return fmt.Errorf("config: no section %q", name)
 	}

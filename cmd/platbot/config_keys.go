@@ -15,6 +15,7 @@ import (
 	"github.com/platbot/platbot/commands/access"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/gitopsstatus"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
@@ -39,6 +40,7 @@ var sectionTypes = map[string]reflect.Type{
 	"access":    reflect.TypeFor[access.Config](),
 	"secrets":   reflect.TypeFor[secrets.Config](),
 	"placement": reflect.TypeFor[placement.Config](),
+	"argocd":    reflect.TypeFor[gitopsstatus.Config](),
 }
 
 // keyDeprecation is an old snake_case key the file used, renamed to its

@@ -10,11 +10,13 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
+	"github.com/platbot/platbot/commands/gitopsstatus"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -36,6 +38,10 @@ type features struct {
 	secrets *secrets.Secrets
 	// placement decides which cluster each environment runs on.
 	placement *placement.Placement
+	// argocd is Argo CD's live status in chat, over argoLive; both nil
+	// when no argocd section lists control planes.
+	argocd   *gitopsstatus.Feature
+	argoLive *argocd.Watcher
 	// pathsCfg is the paths section, decoded once: its gitOpsBase,
 	// gitHubAPIURL and vault.addr also shape the shared clients.
 	pathsCfg paths.Config
@@ -121,7 +127,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildClients(ctx, app); err != nil {
 		return err
 	}
-	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement} {
+	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement} {
 		if err := build(app); err != nil {
 			return err
 		}
@@ -147,5 +153,9 @@ func (f *features) list() []bot.Feature {
 	if f.access != nil {
 		acc = f.access
 	}
-	return []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement}
+	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement}
+	if f.argocd != nil {
+		list = append(list, f.argocd)
+	}
+	return list
 }

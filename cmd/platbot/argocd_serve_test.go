@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/platbot/platbot/integrations/argocd"
+	"github.com/platbot/platbot/integrations/argocd/argocdtest"
+	"github.com/platbot/platbot/integrations/testenv"
+)
+
+// TestServeArgoCDLiveStatusOnCard: with an argocd section, the served bot
+// watches the Applications of a real API server and the service card
+// answering a signed slash command shows their live status.
+func TestServeArgoCDLiveStatusOnCard(t *testing.T) {
+	ctx := context.Background()
+	kube, err := testenv.StartKube(ctx)
+	if err != nil {
+		testenv.SkipOrFail(t, err)
+		return
+	}
+	defer kube.Stop()
+	ictx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	dyn, err := argocdtest.Install(ictx, kube.Config, "argocd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := argocdtest.Apply(ictx, dyn, argocdtest.App{
+		Namespace: "argocd", Name: "checkout-prod-us",
+		Labels: map[string]string{argocd.LabelService: "checkout-service", argocd.LabelEnvironment: "prod-us"},
+		Sync:   "Synced", Health: "Healthy", Revision: "0123456789abcdef0123456789abcdef01234567",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := startServeWith(t, fmt.Sprintf(`
+argocd:
+  kubeconfig: %q
+  grace: 15m
+  controlPlanes:
+    - context: platbot-test
+      uiURL: https://argocd.acme.example
+`, kube.Kubeconfig))
+
+	// The informer lists the Applications once the bot has started.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := b.reply(b.command("U0CHKCARLOS", "service checkout-service"))
+		if strings.Contains(out, "prod-us* — Synced · Healthy · `0123456`") {
+			if !strings.Contains(out, "https://argocd.acme.example/applications/argocd/checkout-prod-us") {
+				t.Fatalf("card does not link Argo CD:\n%s", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("card without live status after 20s:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestArgoCDConfigErrors: a bad argocd section stops the start naming the
+// key; without one nothing is built.
+func TestArgoCDConfigErrors(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: argo, context: {cluster: c, user: u}}]
+current-context: argo
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"argocd:\n  grase: 5m\n", `argocd.grase: unknown key "grase"; did you mean "grace"?`},
+		{fmt.Sprintf("argocd:\n  kubeconfig: %q\n  controlPlanes: [{context: nope}]\n", kubeconfig), `argocd.controlPlanes[0].context: cannot load context "nope"`},
+		{fmt.Sprintf("argocd:\n  kubeconfig: %q\n  grace: soon\n  controlPlanes: [{context: argo}]\n", kubeconfig), `argocd: grace "soon" is not a positive duration`},
+	} {
+		p := filepath.Join(t.TempDir(), "platbot.yaml")
+		if err := os.WriteFile(p, []byte(c.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(env(testEnv(t, map[string]string{"PLATBOT_CONFIG": p})))
+		if err == nil {
+			var app *App
+			app, err = buildApp(context.Background(), cfg, newLogger(cfg, io.Discard, 0))
+			if err == nil {
+				app.Close()
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %q", c.yaml, err, c.want)
+		}
+	}
+
+	cfg, err := LoadConfig(env(testEnv(t, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := buildApp(context.Background(), cfg, newLogger(cfg, io.Discard, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if app.feats.argocd != nil || app.feats.argoLive != nil {
+		t.Fatal("argocd built without control planes")
+	}
+	for _, f := range app.feats.list() {
+		if f.Name() == "argocd" {
+			t.Fatal("argocd installed without control planes")
+		}
+	}
+}
