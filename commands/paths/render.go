@@ -108,7 +108,8 @@ func (p *Paths) FindTemplate(ctx context.Context, arg string) (t *template.Templ
 		}
 		t, err = template.Load(os.DirFS(dir), file, "")
 		if err != nil {
-			return nil, nil, err
+			// Name the file as it was given.
+			return nil, nil, errors.New(arg + strings.TrimPrefix(err.Error(), file))
 		}
 		t.Source = arg
 	} else {

@@ -172,3 +172,34 @@ spec:
 		t.Errorf("a binary file was parsed as a template:\n%s", probs)
 	}
 }
+
+// A syntax or filter error in a step's input is named with the line of the
+// text in the template file, not the step's.
+func TestInputErrorNamesItsLine(t *testing.T) {
+	fsys := fstest.MapFS{"t/template.yaml": {Data: []byte(`apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: lines}
+spec:
+  owner: group:default/platform
+  parameters:
+    - properties: {name: {type: string}}
+  steps:
+    - id: log
+      action: debug:log
+      input:
+        message: fine ${{ parameters.name }}
+        listWorkspace: ${{ parameters.name | nosuch }}
+`)}}
+	tpl, err := template.Load(fsys, "t/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := strings.Join(template.Check(tpl, testActions()), "\n")
+	if !strings.Contains(probs, "step log (template.yaml:13) input: filter not found: nosuch") {
+		t.Fatalf("problems:\n%s", probs)
+	}
+	_, err = template.Load(fstest.MapFS{"t/template.yaml": {Data: []byte("apiVersion: x\nkind: Template\nmetadata: {name: x\n")}}, "t/template.yaml", "")
+	if err == nil || !strings.HasPrefix(err.Error(), "t/template.yaml:") || !strings.Contains(err.Error(), "not valid YAML") {
+		t.Fatalf("YAML error: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -85,9 +86,11 @@ type StepSpec struct {
 	// the step sees ${{ each.value }} and ${{ each.key }}.
 	Each any `yaml:"each"`
 	// Line is the line of the step in the template file; ActionLine the
-	// line of its action.
-	Line       int `yaml:"-"`
-	ActionLine int `yaml:"-"`
+	// line of its action; InputLines the line of each text in its input,
+	// if, each and name (by the text), for errors in them.
+	Line       int            `yaml:"-"`
+	ActionLine int            `yaml:"-"`
+	InputLines map[string]int `yaml:"-"`
 }
 
 // UnmarshalYAML decodes a step and notes where it is.
@@ -99,21 +102,50 @@ func (s *StepSpec) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*s = StepSpec(p)
 	s.Line, s.ActionLine = n.Line, n.Line
+	s.InputLines = map[string]int{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			if _, seen := s.InputLines[n.Value]; !seen {
+				s.InputLines[n.Value] = n.Line
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "action" {
+		switch n.Content[i].Value {
+		case "action":
 			s.ActionLine = n.Content[i].Line
+		case "input", "if", "each", "name":
+			walk(n.Content[i+1])
 		}
 	}
 	return nil
 }
 
+// LineOf is the line of a text of the step's input, if, each or name
+// (the step's action line when unknown).
+func (s StepSpec) LineOf(text string) int {
+	if l := s.InputLines[text]; l > 0 {
+		return l
+	}
+	return s.ActionLine
+}
+
 // At names the step for people: "step publish (template.yaml:42)".
 func (s StepSpec) At(t *Template) string {
-	file := t.ManifestPath
-	if file == "" {
-		file = "template.yaml"
+	return fmt.Sprintf("step %s (%s:%d)", s.ID, t.manifestName(), s.ActionLine)
+}
+
+// manifestName is the template file's name ("template.yaml" when unknown).
+func (t *Template) manifestName() string {
+	if t.ManifestPath == "" {
+		return "template.yaml"
 	}
-	return fmt.Sprintf("step %s (%s:%d)", s.ID, file, s.ActionLine)
+	return t.ManifestPath
 }
 
 // LinkSpec is one output link.
@@ -168,7 +200,7 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 	}
 	t, err := parse(raw, name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s:%w", manifest, prefixColon(err))
 	}
 	t.ManifestPath = path.Base(manifest)
 	t.Files = map[string][]byte{t.ManifestPath: raw}
@@ -246,6 +278,15 @@ func ShortHash(h string) string {
 	return h
 }
 
+// prefixColon puts a line number right after the file name that comes
+// before it ("t.yaml:12: ..."), and a space before anything else.
+func prefixColon(err error) error {
+	if msg := err.Error(); msg != "" && msg[0] >= '0' && msg[0] <= '9' {
+		return err
+	}
+	return fmt.Errorf(" %w", err)
+}
+
 // HashFiles is sha256 over the sorted paths and contents.
 func HashFiles(files map[string][]byte) string {
 	names := make([]string, 0, len(files))
@@ -262,6 +303,9 @@ func HashFiles(files map[string][]byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// yamlLine matches yaml.v3's "line N: " prefix.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
 // parse parses one Template document of a (possibly multi-document)
 // YAML file.
 func parse(raw []byte, name string) (*Template, error) {
@@ -273,7 +317,12 @@ func parse(raw []byte, name string) (*Template, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("template %s: not valid YAML: %w", name, err)
+			// yaml.v3 says "yaml: line N: ..."; people want file:line.
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				return nil, fmt.Errorf("%s: not valid YAML: %s", m[1], strings.TrimPrefix(msg, m[0]))
+			}
+			return nil, fmt.Errorf("not valid YAML: %s", msg)
 		}
 		if doc.Kind != catalog.KindTemplate || (name != "" && doc.Metadata.Name != name) {
 			continue
@@ -447,7 +496,13 @@ func Check[A StepChecker](t *Template, actions map[string]A) []string {
 		check := func(what string, v any, allowSteps, allowEach bool) {
 			for _, src := range TemplateStrings(v) {
 				if err := checker.Check(what, src); err != nil {
-					probs = append(probs, fmt.Sprintf("%s %s: %v", where, what, err))
+					var te *templating.Error
+					if errors.As(err, &te) {
+						// The line of the text in the template file, and the
+						// engine's words without its own line count.
+						err = fmt.Errorf("%s", te.Msg)
+					}
+					probs = append(probs, fmt.Sprintf("step %s (%s:%d) %s: %v", s.ID, t.manifestName(), s.LineOf(src), what, err))
 					continue
 				}
 				for _, r := range checker.Refs(src) {
