@@ -3,13 +3,18 @@ package argocd_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/argocd/argocdtest"
@@ -286,4 +291,87 @@ func TestParse(t *testing.T) {
 	if got := argocd.AppURL("https://cd.example.com", "team a", "x/y"); got != "https://cd.example.com/applications/team%20a/x%2Fy" {
 		t.Fatalf("escaped URL: %q", got)
 	}
+}
+
+// cutProxy forwards TCP connections to the API server and can cut all of
+// them at once, as a network failure or an API server restart does.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+// cut closes every open connection; new ones are accepted.
+func (p *cutProxy) cut() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.conns)
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	return n
+}
+
+// TestWatcherReconnects: when the connection to the API server drops, the
+// informer watches again and sees what changed meanwhile.
+func TestWatcherReconnects(t *testing.T) {
+	dyn := install(t, "argocd-cut")
+	u, err := url.Parse(realKube.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, u.Host)
+	rc := rest.CopyConfig(realKube.Config)
+	rc.Host = "https://" + proxy.ln.Addr().String()
+	viaProxy, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startWatcher(t, []argocd.ControlPlane{{Context: "cp", Client: viaProxy, Namespace: "argocd-cut"}}, nil)
+	a := argocdtest.App{Namespace: "argocd-cut", Name: "ledger-prod", Labels: labels("ledger", "prod"), Sync: "Synced", Health: "Healthy", Revision: sha1}
+	apply(t, dyn, a)
+	eventually(t, "informer sees the application", func() (bool, string) {
+		s, ok := w.Status("ledger", "prod")
+		return ok && s.Revision == sha1, fmt.Sprintf("%+v", s)
+	})
+
+	if n := proxy.cut(); n == 0 {
+		t.Fatal("no connection to cut: the informer does not go through the proxy")
+	}
+	a.Revision, a.Health = sha2, "Degraded"
+	apply(t, dyn, a)
+	eventually(t, "informer sees the change made while it was cut off", func() (bool, string) {
+		s, _ := w.Status("ledger", "prod")
+		return s.Revision == sha2 && s.Health == "Degraded", fmt.Sprintf("%+v", s)
+	})
 }
