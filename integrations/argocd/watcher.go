@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,6 +62,10 @@ type Watcher struct {
 	// byService indexes labelled Applications: service → environment →
 	// object keys.
 	byService map[string]map[string][]string
+	// byName indexes unlabelled Applications by name (→ object keys), and
+	// names holds those names sorted, for prefix lookups.
+	byName map[string][]string
+	names  []string
 
 	syncedMu sync.Mutex
 	synced   []cache.InformerSynced
@@ -88,7 +93,7 @@ func NewWatcher(planes []ControlPlane, opts Options) (*Watcher, error) {
 	}
 	return &Watcher{
 		planes: append([]ControlPlane(nil), planes...), opts: opts, log: log,
-		apps: map[string]Status{}, byService: map[string]map[string][]string{},
+		apps: map[string]Status{}, byService: map[string]map[string][]string{}, byName: map[string][]string{},
 	}, nil
 }
 
@@ -195,8 +200,13 @@ func (w *Watcher) put(p ControlPlane, obj any) {
 			envs = map[string][]string{}
 			w.byService[s.Service] = envs
 		}
-		envs[s.Environment] = append(envs[s.Environment], key)
-		sort.Strings(envs[s.Environment])
+		envs[s.Environment] = addKey(envs[s.Environment], key)
+	} else {
+		if _, ok := w.byName[s.Name]; !ok {
+			i := sort.SearchStrings(w.names, s.Name)
+			w.names = slices.Insert(w.names, i, s.Name)
+		}
+		w.byName[s.Name] = addKey(w.byName[s.Name], key)
 	}
 	w.mu.Unlock()
 	if (!had || old != s) && w.opts.OnChange != nil {
@@ -225,19 +235,41 @@ func (w *Watcher) remove(p ControlPlane, obj any) {
 	}
 }
 
-// unindex drops key from byService (w.mu held).
+// addKey adds key to a sorted list of keys.
+func addKey(keys []string, key string) []string {
+	i, found := slices.BinarySearch(keys, key)
+	if found {
+		return keys
+	}
+	return slices.Insert(slices.Clip(keys), i, key)
+}
+
+// dropKey removes key from a list of keys (a new slice: readers may hold
+// the old one).
+func dropKey(keys []string, key string) []string {
+	i := slices.Index(keys, key)
+	if i < 0 {
+		return keys
+	}
+	return slices.Delete(slices.Clone(keys), i, i+1)
+}
+
+// unindex drops key from byService or byName (w.mu held).
 func (w *Watcher) unindex(key string, s Status) {
 	if !s.Labelled {
+		keys := dropKey(w.byName[s.Name], key)
+		if len(keys) > 0 {
+			w.byName[s.Name] = keys
+			return
+		}
+		delete(w.byName, s.Name)
+		if i, found := slices.BinarySearch(w.names, s.Name); found {
+			w.names = slices.Delete(w.names, i, i+1)
+		}
 		return
 	}
 	envs := w.byService[s.Service]
-	keys := envs[s.Environment]
-	for i, k := range keys {
-		if k == key {
-			keys = append(keys[:i:i], keys[i+1:]...)
-			break
-		}
-	}
+	keys := dropKey(envs[s.Environment], key)
 	if len(keys) == 0 {
 		delete(envs, s.Environment)
 	} else {
@@ -258,18 +290,11 @@ func (w *Watcher) Status(service, environment string) (Status, bool) {
 	if keys := w.byService[service][environment]; len(keys) > 0 {
 		return w.apps[keys[0]], true
 	}
-	name := service + "-" + environment
-	var found []Status
-	for _, s := range w.apps {
-		if !s.Labelled && s.Name == name {
-			found = append(found, s)
-		}
-	}
-	if len(found) == 0 {
+	keys := w.byName[service+"-"+environment]
+	if len(keys) == 0 {
 		return Status{}, false
 	}
-	sortStatuses(found)
-	s := found[0]
+	s := w.apps[keys[0]]
 	s.Service, s.Environment = service, environment
 	return s, true
 }
@@ -287,19 +312,14 @@ func (w *Watcher) Statuses(service string) []Status {
 			byEnv[env] = w.apps[keys[0]]
 		}
 	}
-	var unlabelled []Status
 	prefix := service + "-"
-	for _, s := range w.apps {
-		if !s.Labelled && len(s.Name) > len(prefix) && strings.HasPrefix(s.Name, prefix) {
-			unlabelled = append(unlabelled, s)
-		}
-	}
-	sortStatuses(unlabelled)
-	for _, s := range unlabelled {
-		env := strings.TrimPrefix(s.Name, prefix)
-		if _, ok := byEnv[env]; ok {
+	for i := sort.SearchStrings(w.names, prefix); i < len(w.names) && strings.HasPrefix(w.names[i], prefix); i++ {
+		name := w.names[i]
+		env := name[len(prefix):]
+		if _, ok := byEnv[env]; ok || env == "" {
 			continue
 		}
+		s := w.apps[w.byName[name][0]]
 		s.Service, s.Environment = service, env
 		byEnv[env] = s
 	}
@@ -337,9 +357,3 @@ func (w *Watcher) LastDeployedAt(service string) (at time.Time, ok bool) {
 
 // Knows reports whether any Application of the service is watched.
 func (w *Watcher) Knows(service string) bool { return len(w.Statuses(service)) > 0 }
-
-func sortStatuses(s []Status) {
-	sort.Slice(s, func(i, j int) bool {
-		return objectKey(s[i].Context, s[i].Namespace, s[i].Name) < objectKey(s[j].Context, s[j].Namespace, s[j].Name)
-	})
-}
