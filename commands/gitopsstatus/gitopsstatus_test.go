@@ -78,6 +78,23 @@ spec:
   type: service
   lifecycle: production
   owner: group:shop
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: ledger
+spec:
+  type: team
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ledger-service
+spec:
+  type: service
+  lifecycle: production
+  owner: group:ledger
 `
 
 const (
@@ -284,6 +301,10 @@ func TestDegradedNoticeOnceAndResolved(t *testing.T) {
 	res := posts[1]
 	if res.Msg.ThreadTS != notice.Ref.TS || !strings.Contains(res.Text(), "Resolved: checkout-service prod-us is Synced and Healthy at revision 0123456, after 75 min") {
 		t.Fatalf("resolution = %q in thread %q, want in %q", res.Text(), res.Msg.ThreadTS, notice.Ref.TS)
+	}
+
+	if got := strings.Join(e.h.Audit.Actions(), ","); strings.Count(got, "argocd.incident") != 2 {
+		t.Fatalf("audit = %s, want the notice and the resolution", got)
 	}
 
 	// The next incident is news again, in a new thread.
@@ -526,3 +547,32 @@ func (unsynced) LastDeployedAt(string) (time.Time, bool) { return time.Time{}, f
 func (unsynced) HasSynced() bool                         { return false }
 
 var _ catalog.CardSection = (*gitopsstatus.Feature)(nil)
+
+// TestNoChannelWarnsOnce: a team without a channel (and no argocd.channel)
+// gets a warning in the log once per incident, not a retry every check,
+// and its end posts nothing.
+func TestNoChannelWarnsOnce(t *testing.T) {
+	e := newEnv(t, "argocd-nochannel")
+	a := app("ledger-prod", "ledger-service", "prod", "Synced", "Degraded", sha1)
+	e.apply(a)
+	e.await("ledger-service", "prod", health("Degraded"))
+	e.check()
+	e.h.Clock.Advance(10 * time.Minute)
+	e.check()
+	e.h.Clock.Advance(30 * time.Minute)
+	e.check()
+	if n := strings.Count(e.h.Logs.String(), "has no channel"); n != 1 {
+		t.Fatalf("%d warnings, want 1:\n%s", n, e.h.Logs.String())
+	}
+	a.Health = "Healthy"
+	e.apply(a)
+	e.await("ledger-service", "prod", health("Healthy"))
+	e.check()
+	if n := len(e.h.Messenger.Ops("post")); n != 0 {
+		t.Fatalf("%d posts for a team without a channel", n)
+	}
+	it, err := store.RecordsOf[map[string]any](e.h.Store, gitopsstatus.KindIncident).Get(context.Background(), "ledger-service/prod")
+	if err != nil || it.State != "resolved" {
+		t.Fatalf("incident = %+v %v, want resolved", it, err)
+	}
+}

@@ -50,8 +50,11 @@ type incident struct {
 	// ClaimedAt is when a check claimed the notice (or the resolution).
 	ClaimedAt time.Time `json:"claimed_at,omitzero"`
 	// Message is the posted notice: its thread holds the resolution.
-	Message    bot.MessageRef `json:"message"`
-	ResolvedAt time.Time      `json:"resolved_at,omitzero"`
+	Message bot.MessageRef `json:"message"`
+	// Nowhere is set when the notice had nowhere to go (no channel, no
+	// messenger): it is not retried, and its end is not posted.
+	Nowhere    bool      `json:"nowhere,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 }
 
 func (f *Feature) incidents() store.Typed[incident] {
@@ -133,7 +136,7 @@ func (f *Feature) track(ctx context.Context, e *catalog.Entity, s argocd.Status,
 		return err
 	case it.State == statePending && now.Sub(it.Value.Since) >= f.grace:
 		return f.notify(ctx, it, e, s, now)
-	case it.State == stateOpen && it.Value.Message.Zero() && now.Sub(it.Value.ClaimedAt) >= postLease:
+	case it.State == stateOpen && it.Value.Message.Zero() && !it.Value.Nowhere && now.Sub(it.Value.ClaimedAt) >= postLease:
 		// The check that claimed the notice died before it was recorded.
 		return f.notify(ctx, it, e, s, now)
 	}
@@ -168,7 +171,11 @@ func (f *Feature) notify(ctx context.Context, it *store.Item[incident], e *catal
 	if inc.Channel == "" || m == nil {
 		f.log.Warn("argocd: a production environment is unhealthy but its team has no channel: set slack.com/channel on the team or argocd.channel",
 			"service", inc.Ref, "environment", inc.Environment, "team", inc.Team)
-		return nil // recorded as open: it is posted once, not retried every check
+		saved.Value.Nowhere = true
+		if _, err := f.incidents().Update(ctx, saved); err != nil {
+			return fmt.Errorf("record the unposted notice: %w", err)
+		}
+		return nil
 	}
 	ref, err := m.Post(ctx, inc.Channel, noticeMessage(inc, now))
 	if err != nil {
@@ -185,7 +192,25 @@ func (f *Feature) notify(ctx context.Context, it *store.Item[incident], e *catal
 	if _, err := f.incidents().Update(ctx, saved); err != nil {
 		f.log.Error("argocd: notice posted but not recorded", "incident", it.ID, "err", err)
 	}
+	f.audit(ctx, inc, "posted", now)
 	return nil
+}
+
+// audit records a notice or a resolution in the audit log.
+func (f *Feature) audit(ctx context.Context, inc incident, outcome string, now time.Time) {
+	f.mu.Lock()
+	r := f.router
+	f.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.Audit(ctx, store.Event{
+		ActorID: "platbot", Action: "argocd.incident", Target: inc.Ref, Outcome: outcome,
+		Details: map[string]any{
+			"environment": inc.Environment, "problem": inc.Problem, "application": inc.App,
+			"channel": inc.Channel, "since": inc.Since.UTC().Format(time.RFC3339), "minutes": int(now.Sub(inc.Since) / time.Minute),
+		},
+	})
 }
 
 // recover ends an incident: a pending one is forgotten, an open one gets
@@ -197,7 +222,7 @@ func (f *Feature) recover(ctx context.Context, it *store.Item[incident], s *argo
 		return f.incidents().Delete(ctx, it.ID)
 	case it.State != stateOpen:
 		return nil
-	case it.Value.Message.Zero() && now.Sub(it.Value.ClaimedAt) < postLease:
+	case it.Value.Message.Zero() && !it.Value.Nowhere && now.Sub(it.Value.ClaimedAt) < postLease:
 		return nil // its notice is being posted: resolve it at the next check
 	}
 	resolved, err := f.incidents().Transition(ctx, it.ID, []string{stateOpen}, stateResolved, func(cur *store.Item[incident]) error {
@@ -232,5 +257,6 @@ func (f *Feature) recover(ctx context.Context, it *store.Item[incident], s *argo
 		}
 		return fmt.Errorf("post the resolution to %s: %w", inc.Message.Channel, err)
 	}
+	f.audit(ctx, inc, "resolved", now)
 	return nil
 }
