@@ -26,7 +26,7 @@ func (a pathsPublisher) Describe() string { return a.p.Describe() }
 func (a pathsPublisher) Open(ctx context.Context, c paths.Change) (*paths.PullRequest, error) {
 	pr, err := a.p.Open(ctx, gitops.Change{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-		Files: c.Files, Labels: c.Labels, Assignees: c.Assignees,
+		Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (a pathsRepositories) CreateRepository(ctx context.Context, r actions.NewRe
 	sort.Strings(names)
 	files := make([]github.NewFile, len(names))
 	for i, n := range names {
-		files[i] = github.NewFile{Path: n, Content: []byte(r.Files[n])}
+		files[i] = github.NewFile{Path: n, Content: []byte(r.Files[n]), Executable: r.Executable[n]}
 	}
 	cols := make([]github.Collaborator, len(r.Collaborators))
 	for i, c := range r.Collaborators {
@@ -143,7 +143,7 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 	pr, base, err := a.r.OpenPullRequest(ctx, c.Owner, c.Repo, gitops.RepoPullRequest{
 		Change: gitops.Change{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-			Files: c.Files, Labels: c.Labels, Assignees: c.Assignees,
+			Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
 		},
 		Base: c.Base, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
 	})

@@ -157,7 +157,11 @@ func cmdTemplate(ctx context.Context, cfg *Config, args []string, stdout, stderr
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", full, err)
 		}
-		if err := os.WriteFile(full, []byte(res.Files[n]), 0o644); err != nil {
+		mode := os.FileMode(0o644)
+		if res.Executable[n] {
+			mode = 0o755
+		}
+		if err := os.WriteFile(full, []byte(res.Files[n]), mode); err != nil {
 			return fmt.Errorf("write %s: %w", full, err)
 		}
 	}

@@ -83,7 +83,7 @@ func templateApprovalConfig() approval.Config[templateApproval] {
 // none). A version that another admin approved meanwhile (since prev was
 // read) is refused rather than overwritten.
 func (p *Paths) approve(ctx context.Context, req *bot.Request, t *template.Template, prev, source string) error {
-	v := version{Name: t.Name, Hash: t.Hash, Manifest: t.ManifestPath, Files: t.Files, Source: t.Source}
+	v := version{Name: t.Name, Hash: t.Hash, Manifest: t.ManifestPath, Files: t.Files, Executable: t.ExecutableNames(), Source: t.Source}
 	if _, err := p.versions().Put(ctx, store.Record{ID: t.Name + "@" + t.Hash, Key: t.Name}, v); err != nil {
 		return fmt.Errorf("store template version: %w", err)
 	}

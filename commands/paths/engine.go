@@ -226,7 +226,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if err != nil {
 		return p.fail(ctx, r, i, &actions.StepError{Msg: "its input could not be evaluated: " + err.Error(), Hint: "This is a problem in the template; tell its owners (" + t.Owner + ")."})
 	}
-	sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: r.Files, Effects: effectsOf(r, i), RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
+	sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: r.Files, Executable: r.Executable, Effects: effectsOf(r, i), RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
 	if sc.Files == nil {
 		sc.Files = map[string]string{}
 	}
@@ -249,7 +249,7 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if name := r.secretIn(sc.Files, out); name != "" {
 		return p.fail(ctx, r, i, &actions.StepError{Msg: fmt.Sprintf("the template writes the secret parameter %s into a file or a step output, which would store it in the clear; nothing was published", name), Hint: "Secrets may only be passed to actions' inputs. Tell the template's owners (" + t.Owner + ")."})
 	}
-	r.Files = sc.Files
+	r.Files, r.Executable = sc.Files, sc.Executable
 	s.State, s.Output, s.Finished = StepDone, out, p.now().UTC()
 	if err := p.save(ctx, r); err != nil {
 		return err

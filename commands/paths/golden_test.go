@@ -85,6 +85,7 @@ func TestBackstageSampleTemplatesRenderAsBackstage(t *testing.T) {
 			}
 			ran++
 			compareFiles(t, golden, out.Files)
+			compareModes(t, golden, out.Files, out.Executable)
 			compareSteps(t, golden, tpl, out.Steps)
 		})
 	}
@@ -133,6 +134,21 @@ func compareFiles(t *testing.T, golden string, got map[string]string) {
 			t.Errorf("%s: platbot writes it, Backstage does not", n)
 		case w != g:
 			t.Errorf("%s differs from Backstage's output:\n--- Backstage\n%s\n--- platbot\n%s", n, w, g)
+		}
+	}
+}
+
+// compareModes checks that exactly the files Backstage writes executable
+// (with their source's mode) are executable here.
+func compareModes(t *testing.T, golden string, files map[string]string, exec map[string]bool) {
+	t.Helper()
+	for n := range files {
+		st, err := os.Stat(filepath.Join(golden, filepath.FromSlash(n)))
+		if err != nil {
+			continue // reported by compareFiles
+		}
+		if want := st.Mode()&0o111 != 0; exec[n] != want {
+			t.Errorf("%s: executable %v, Backstage %v", n, exec[n], want)
 		}
 	}
 }

@@ -415,7 +415,7 @@ func (g gitopsPublisher) Describe() string { return g.p.Describe() }
 func (g gitopsPublisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	pr, err := g.p.Open(ctx, gitops.Change{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-		Files: c.Files, Labels: c.Labels, Assignees: c.Assignees,
+		Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,8 @@ type Preview struct {
 	// Effects are the side effects in step order ("skip" notes included).
 	Effects []string
 	Files   map[string]string
+	// Executable names the executable files among Files.
+	Executable map[string]bool
 	// Steps are the steps as planned, with their rendered input.
 	Steps []PlannedStep
 }
@@ -41,7 +43,7 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 		return nil, err
 	}
 	r.Steps = steps
-	pv := &Preview{Template: t, Run: r, Files: map[string]string{}}
+	pv := &Preview{Template: t, Run: r, Files: map[string]string{}, Executable: map[string]bool{}}
 	planned := map[int]map[string]any{}
 	var effects []string
 	for i, s := range r.Steps {
@@ -67,7 +69,7 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 		if a == nil {
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
 		}
-		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
+		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Executable: pv.Executable, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
 		pl, err := a.Plan(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)

@@ -145,8 +145,10 @@ func (p *Paths) FindTemplate(ctx context.Context, arg string) (t *template.Templ
 
 // Rendered is a template rendered without side effects.
 type Rendered struct {
-	// Files are every file the file-producing steps write, by path.
-	Files map[string]string
+	// Files are every file the file-producing steps write, by path;
+	// Executable names the executable ones.
+	Files      map[string]string
+	Executable map[string]bool
 	// Effects are what the other steps would do, in step order.
 	Effects []string
 	// Params are the parameters the steps saw (defaults applied).
@@ -202,7 +204,7 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 		// What failed, without the advice meant for a failed run.
 		return nil, errors.New(actions.PlanProblem(err))
 	}
-	return &Rendered{Files: pv.Files, Effects: pv.Effects, Params: params, Steps: pv.Steps, Warnings: warnings}, nil
+	return &Rendered{Files: pv.Files, Executable: pv.Executable, Effects: pv.Effects, Params: params, Steps: pv.Steps, Warnings: warnings}, nil
 }
 
 // checkParams turns typed values (a values file, --set) into the

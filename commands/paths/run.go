@@ -67,7 +67,9 @@ type Run struct {
 	// Files are the rendered files so far (no secrets ever: the vault:kv
 	// step generates credentials and writes them straight to the store).
 	Files fileSet `json:"files,omitempty"`
-	Links []Link  `json:"links,omitempty"`
+	// Executable names the executable files among Files.
+	Executable map[string]bool `json:"executable,omitempty"`
+	Links      []Link          `json:"links,omitempty"`
 
 	// SealedSecrets are the values of the template's secret parameters
 	// (ui:widget password, ui:field Secret), sealed with the router's

@@ -166,7 +166,9 @@ type version struct {
 	Hash     string            `json:"hash"`
 	Manifest string            `json:"manifest"`
 	Files    map[string][]byte `json:"files"`
-	Source   string            `json:"source,omitempty"`
+	// Executable names the executable files.
+	Executable []string `json:"executable,omitempty"`
+	Source     string   `json:"source,omitempty"`
 }
 
 // entry is one template's state.
@@ -386,7 +388,7 @@ func (p *Paths) loadVersion(ctx context.Context, name, hash string) (*template.T
 		return nil, fmt.Errorf("template %s version %s: %w", name, template.ShortHash(hash), err)
 	}
 	v := it.Value
-	t, err := template.FromFiles(v.Files, v.Manifest, name)
+	t, err := template.FromFiles(v.Files, v.Executable, v.Manifest, name)
 	if err != nil {
 		return nil, err
 	}

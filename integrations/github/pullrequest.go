@@ -68,6 +68,16 @@ func (p *PullRequests) Repo() string { return p.owner + "/" + p.repo }
 type NewFile struct {
 	Path    string
 	Content []byte
+	// Executable files are committed with mode 100755.
+	Executable bool
+}
+
+// Mode is the file's git mode: 100755 when executable, else 100644.
+func (f NewFile) Mode() string {
+	if f.Executable {
+		return "100755"
+	}
+	return "100644"
 }
 
 // PullRequestSpec is what to propose.
@@ -338,7 +348,7 @@ func (p *PullRequests) storeBlobs(ctx context.Context, files []NewFile) ([]*gh.T
 		if err != nil {
 			return nil, err
 		}
-		entries = append(entries, &gh.TreeEntry{Path: gh.String(f.Path), Mode: gh.String("100644"), Type: gh.String("blob"), SHA: blob.SHA})
+		entries = append(entries, &gh.TreeEntry{Path: gh.String(f.Path), Mode: gh.String(f.Mode()), Type: gh.String("blob"), SHA: blob.SHA})
 	}
 	return entries, nil
 }

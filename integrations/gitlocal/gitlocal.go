@@ -59,6 +59,16 @@ type Repo struct {
 type File struct {
 	Path    string
 	Content []byte
+	// Executable files are committed with mode 100755.
+	Executable bool
+}
+
+// Mode is the file's git mode: 100755 when executable, else 100644.
+func (f File) Mode() string {
+	if f.Executable {
+		return "100755"
+	}
+	return "100644"
 }
 
 // PullRequestSpec is what to propose.
@@ -411,7 +421,7 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 		if err != nil {
 			return "", fmt.Errorf("gitlocal: store %s: %w", f.Path, err)
 		}
-		args = append(args, "--cacheinfo", "100644,"+strings.TrimSpace(sha)+","+f.Path)
+		args = append(args, "--cacheinfo", f.Mode()+","+strings.TrimSpace(sha)+","+f.Path)
 	}
 	if _, err := r.git(ctx, env, nil, args...); err != nil {
 		return "", fmt.Errorf("gitlocal: stage files: %w", err)

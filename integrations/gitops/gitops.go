@@ -28,10 +28,12 @@ type Change struct {
 	Title         string
 	Body          string
 	CommitMessage string
-	// Files maps repository paths to their content.
-	Files     map[string]string
-	Labels    []string
-	Assignees []string
+	// Files maps repository paths to their content; Executable names those
+	// committed with mode 100755.
+	Files      map[string]string
+	Executable map[string]bool
+	Labels     []string
+	Assignees  []string
 }
 
 // PullRequest is an opened (or found again) pull request.
@@ -92,7 +94,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	if p.local != nil {
 		files := make([]gitlocal.File, len(names))
 		for i, n := range names {
-			files[i] = gitlocal.File{Path: n, Content: []byte(c.Files[n])}
+			files[i] = gitlocal.File{Path: n, Content: []byte(c.Files[n]), Executable: c.Executable[n]}
 		}
 		pr, created, err := p.local.OpenPullRequest(ctx, gitlocal.PullRequestSpec{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
@@ -105,7 +107,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	}
 	files := make([]github.NewFile, len(names))
 	for i, n := range names {
-		files[i] = github.NewFile{Path: n, Content: []byte(c.Files[n])}
+		files[i] = github.NewFile{Path: n, Content: []byte(c.Files[n]), Executable: c.Executable[n]}
 	}
 	pr, err := p.prs.Open(ctx, github.PullRequestSpec{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,

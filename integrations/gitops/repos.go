@@ -131,7 +131,7 @@ func (r *Repositories) Create(ctx context.Context, spec github.RepositorySpec) (
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, "--cacheinfo", "100644,"+strings.TrimSpace(sha)+","+f.Path)
+		args = append(args, "--cacheinfo", f.Mode()+","+strings.TrimSpace(sha)+","+f.Path)
 	}
 	if _, err := tg.run(ctx, nil, nil, args...); err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 		}
 		files := make([]gitlocal.File, len(names))
 		for i, n := range names {
-			files[i] = gitlocal.File{Path: n, Content: []byte(c.Files[n])}
+			files[i] = gitlocal.File{Path: n, Content: []byte(c.Files[n]), Executable: c.Executable[n]}
 		}
 		pr, created, err := repo.OpenPullRequest(ctx, gitlocal.PullRequestSpec{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
@@ -213,7 +213,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 	}
 	files := make([]github.NewFile, len(names))
 	for i, n := range names {
-		files[i] = github.NewFile{Path: n, Content: []byte(c.Files[n])}
+		files[i] = github.NewFile{Path: n, Content: []byte(c.Files[n]), Executable: c.Executable[n]}
 	}
 	pr, err := prs.Open(ctx, github.PullRequestSpec{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: files,

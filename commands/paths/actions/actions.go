@@ -142,8 +142,11 @@ type StepContext struct {
 	Template *template.Template
 	// Input is the step's input with its expressions evaluated.
 	Input map[string]any
-	// Files is the run's working set of rendered files; actions may add to it.
-	Files map[string]string
+	// Files is the run's working set of rendered files; actions may add to
+	// it. Executable names those that are executable (a skeleton's scripts
+	// keep their mode, as Backstage's fetch:template keeps it).
+	Files      map[string]string
+	Executable map[string]bool
 	// Effects are what earlier steps did (or would do), for the pull
 	// request's description.
 	Effects []string

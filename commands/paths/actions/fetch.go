@@ -116,7 +116,12 @@ func (f fetchTemplate) Run(ctx context.Context, sc *StepContext) (map[string]any
 	if msg := localURLProblem(sc.str("url")); msg != "" {
 		return nil, &StepError{Msg: msg, Hint: "Nothing was created. If the values look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}
 	}
-	written, err := f.d.Engines.Render(ctx, sc.Template.Files, sc.str("url"), sc.fetchOptions(), sc.Files)
+	o := sc.fetchOptions()
+	if sc.Executable == nil {
+		sc.Executable = map[string]bool{}
+	}
+	o.Executable, o.ExecOut = sc.Template.Executable, sc.Executable
+	written, err := f.d.Engines.Render(ctx, sc.Template.Files, sc.str("url"), o, sc.Files)
 	if err != nil {
 		return nil, &StepError{Msg: "the files could not be rendered: " + err.Error(), Hint: "Nothing was created. Check the values you entered; if they look right, the template is wrong — tell its owners (" + sc.Template.Owner + ")."}
 	}

@@ -78,6 +78,12 @@ func copyFiles(sc *StepContext, src map[string]string) (map[string]any, error) {
 	list := make([]any, 0, len(names))
 	for _, from := range names {
 		sc.Files[src[from]] = string(sc.Template.Files[from])
+		if sc.Template.Executable[from] {
+			if sc.Executable == nil {
+				sc.Executable = map[string]bool{}
+			}
+			sc.Executable[src[from]] = true
+		}
 		list = append(list, src[from])
 	}
 	return map[string]any{"files": list, "targetPath": sc.str("targetPath")}, nil

@@ -33,8 +33,10 @@ type Change struct {
 	Body          string
 	CommitMessage string
 	Files         map[string]string
-	Labels        []string
-	Assignees     []string
+	// Executable names the files committed as executable (mode 100755).
+	Executable map[string]bool
+	Labels     []string
+	Assignees  []string
 }
 
 // PullRequest is an opened pull request.
@@ -63,7 +65,7 @@ func (publishPR) Check(_ *template.Template, s template.StepSpec) []string {
 }
 
 func (a publishPR) change(sc *StepContext) (Change, error) {
-	files, err := sc.sourceFiles(true)
+	files, exec, err := sc.sourceFiles(true)
 	if err != nil {
 		return Change{}, err
 	}
@@ -88,7 +90,7 @@ func (a publishPR) change(sc *StepContext) (Change, error) {
 	}
 	title := sc.str("title")
 	return Change{
-		Branch: branch, Title: title, Body: a.body(sc, files), Files: files, Labels: labels,
+		Branch: branch, Title: title, Body: a.body(sc, files), Files: files, Executable: exec, Labels: labels,
 		CommitMessage: title + "\n\nGolden path " + sc.Template.Name + ", run " + sc.Run.ID + ", requested by " + sc.Run.Requester + ".",
 		Assignees:     a.assignees(sc.Run),
 	}, nil

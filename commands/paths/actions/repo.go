@@ -51,8 +51,10 @@ type NewRepository struct {
 	DefaultBranch string
 	Topics        []string
 	Collaborators []Collaborator
-	// Files are the first commit's content by path.
+	// Files are the first commit's content by path; Executable names the
+	// executable ones.
 	Files                   map[string]string
+	Executable              map[string]bool
 	CommitMessage           string
 	AuthorName, AuthorEmail string
 	// Marker names the run and step creating it ("<run>/<step>").
@@ -166,15 +168,16 @@ func collaborator(v any) (Collaborator, error) {
 }
 
 // sourceFiles are the run's files under input.sourcePath, by their path
-// relative to it, with targetPath (when given) put in front.
-func (sc *StepContext) sourceFiles(withTarget bool) (map[string]string, error) {
+// relative to it, with targetPath (when given) put in front, and which of
+// them are executable.
+func (sc *StepContext) sourceFiles(withTarget bool) (map[string]string, map[string]bool, error) {
 	src := strings.Trim(strings.TrimPrefix(sc.str("sourcePath"), "./"), "/")
 	if src == "." {
 		src = ""
 	}
 	if src != "" {
 		if err := skeleton.CheckOutputPath(src); err != nil {
-			return nil, &StepError{Msg: fmt.Sprintf("input.sourcePath %q: %v", sc.str("sourcePath"), err)}
+			return nil, nil, &StepError{Msg: fmt.Sprintf("input.sourcePath %q: %v", sc.str("sourcePath"), err)}
 		}
 	}
 	prefix := ""
@@ -184,7 +187,7 @@ func (sc *StepContext) sourceFiles(withTarget bool) (map[string]string, error) {
 			prefix = ""
 		}
 	}
-	out := map[string]string{}
+	out, exec := map[string]string{}, map[string]bool{}
 	for n, c := range sc.Files {
 		rel := n
 		if src != "" {
@@ -198,18 +201,21 @@ func (sc *StepContext) sourceFiles(withTarget bool) (map[string]string, error) {
 			full = path.Join(prefix, rel)
 		}
 		if err := skeleton.CheckOutputPath(full); err != nil {
-			return nil, &StepError{Msg: fmt.Sprintf("file %s: %v", full, err)}
+			return nil, nil, &StepError{Msg: fmt.Sprintf("file %s: %v", full, err)}
 		}
 		out[full] = c
+		if sc.Executable[n] {
+			exec[full] = true
+		}
 	}
 	if len(out) == 0 {
 		where := "the run"
 		if src != "" {
 			where = "sourcePath " + src
 		}
-		return nil, &StepError{Msg: "there are no files to publish in " + where, Hint: "This is a problem in the template; tell its owners (" + sc.Template.Owner + ")."}
+		return nil, nil, &StepError{Msg: "there are no files to publish in " + where, Hint: "This is a problem in the template; tell its owners (" + sc.Template.Owner + ")."}
 	}
-	return out, nil
+	return out, exec, nil
 }
 
 // errNoRepos fails a step that needs Repositories when none were given
@@ -244,14 +250,14 @@ func (a publishGitHub) spec(sc *StepContext) (NewRepository, repoRef, error) {
 	if err != nil {
 		return NewRepository{}, ref, &StepError{Msg: err.Error(), Hint: "Check the repository you entered."}
 	}
-	files, err := sc.sourceFiles(false)
+	files, exec, err := sc.sourceFiles(false)
 	if err != nil {
 		return NewRepository{}, ref, err
 	}
 	r := NewRepository{
 		Owner: ref.Owner, Name: ref.Repo, Description: sc.str("description"),
 		Visibility: sc.str("repoVisibility"), DefaultBranch: sc.str("defaultBranch"),
-		Topics: templating.Strings(sc.Input["topics"]), Files: files,
+		Topics: templating.Strings(sc.Input["topics"]), Files: files, Executable: exec,
 		CommitMessage: sc.str("gitCommitMessage"), AuthorName: sc.str("gitAuthorName"), AuthorEmail: sc.str("gitAuthorEmail"),
 		Marker: sc.Run.ID + "/" + sc.StepKey,
 	}

@@ -50,6 +50,11 @@ type Options struct {
 	Cookiecutter bool
 	// Replace overwrites files already in the output.
 	Replace bool
+	// Executable names the skeleton's executable files (template-relative
+	// paths); Render marks their outputs in ExecOut, when given, as
+	// Backstage writes each file with its source's mode.
+	Executable map[string]bool
+	ExecOut    map[string]bool
 }
 
 // Engines are the two template engines fetch:template can use.
@@ -152,6 +157,13 @@ func (en Engines) Render(ctx context.Context, files map[string][]byte, dir strin
 			order = append(order, full)
 		}
 		written[full] = text
+		if o.ExecOut != nil {
+			if o.Executable[n] {
+				o.ExecOut[full] = true
+			} else {
+				delete(o.ExecOut, full)
+			}
+		}
 	}
 	for _, n := range order {
 		out[n] = written[n]

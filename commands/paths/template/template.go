@@ -63,7 +63,11 @@ type Template struct {
 	Files map[string][]byte
 	// ManifestPath is the template file's name within Files.
 	ManifestPath string
-	// Hash identifies this exact version (sha256 over Files).
+	// Executable names the executable files among Files (their mode is
+	// part of the version: a script stays a script).
+	Executable map[string]bool
+	// Hash identifies this exact version (sha256 over Files and which are
+	// executable).
 	Hash string
 	// Source says where the template was found (for admins).
 	Source string
@@ -214,6 +218,9 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 		}
 		total += len(b)
 		t.Files[f] = b
+		if st, err := fs.Stat(fsys, path.Join(base, f)); err == nil && st.Mode()&0o111 != 0 {
+			t.markExecutable(f)
+		}
 	}
 	for _, dir := range dirs {
 		root := path.Join(base, dir)
@@ -240,6 +247,9 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 				rel = strings.TrimPrefix(p, base+"/")
 			}
 			t.Files[rel] = b
+			if info, err := d.Info(); err == nil && info.Mode()&0o111 != 0 {
+				t.markExecutable(rel)
+			}
 			if len(t.Files) > maxTemplateFiles || total > maxTemplateBytes {
 				return fmt.Errorf("skeleton too large (over %d files or %d bytes)", maxTemplateFiles, maxTemplateBytes)
 			}
@@ -249,12 +259,20 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 			return nil, &Error{Template: t.Name, Problems: []string{fmt.Sprintf("skeleton %s: %v", dir, err)}}
 		}
 	}
-	t.Hash = HashFiles(t.Files)
+	t.Hash = HashVersion(t.Files, t.Executable)
 	return t, nil
 }
 
-// FromFiles rebuilds an approved version from its stored files.
-func FromFiles(files map[string][]byte, manifest, name string) (*Template, error) {
+func (t *Template) markExecutable(name string) {
+	if t.Executable == nil {
+		t.Executable = map[string]bool{}
+	}
+	t.Executable[name] = true
+}
+
+// FromFiles rebuilds an approved version from its stored files and the
+// names of the executable ones.
+func FromFiles(files map[string][]byte, executable []string, manifest, name string) (*Template, error) {
 	raw, ok := files[manifest]
 	if !ok {
 		return nil, fmt.Errorf("template %s: stored version has no %s", name, manifest)
@@ -265,8 +283,40 @@ func FromFiles(files map[string][]byte, manifest, name string) (*Template, error
 	}
 	t.ManifestPath = manifest
 	t.Files = files
-	t.Hash = HashFiles(files)
+	for _, n := range executable {
+		t.markExecutable(n)
+	}
+	t.Hash = HashVersion(files, t.Executable)
 	return t, nil
+}
+
+// ExecutableNames lists the executable files, sorted (for storing).
+func (t *Template) ExecutableNames() []string {
+	var out []string
+	for n := range t.Executable {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HashVersion is HashFiles, followed by the executable files' names when
+// there are any (so a version without executables hashes as before).
+func HashVersion(files map[string][]byte, executable map[string]bool) string {
+	if len(executable) == 0 {
+		return HashFiles(files)
+	}
+	names := make([]string, 0, len(executable))
+	for n := range executable {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	h.Write([]byte(HashFiles(files)))
+	for _, n := range names {
+		fmt.Fprintf(h, "\nx:%d:%s", len(n), n)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ShortHash abbreviates a version (a Hash) for people: its first 12
