@@ -387,3 +387,21 @@ func TestPages(t *testing.T) {
 		t.Errorf("both pages: %v", errs)
 	}
 }
+
+// A value outside its enum is told so, even when a oneOf dependency on the
+// same field fails too.
+func TestEnumErrorBeforeBranchErrors(t *testing.T) {
+	pages := mustParse(t, `
+properties:
+  kind: {type: string, enum: [a, b]}
+dependencies:
+  kind:
+    oneOf:
+      - properties: {kind: {const: a}, x: {type: string}}
+      - properties: {kind: {const: b}, y: {type: string}}
+`)
+	errs := pages.Validate(bot.Values{"kind": {"c"}})
+	if !strings.Contains(errs["kind"], "must be one of a, b") {
+		t.Fatalf("errors %v", errs)
+	}
+}

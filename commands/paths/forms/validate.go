@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -73,7 +74,11 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 		if !errors.As(err, &ve) {
 			continue
 		}
-		for _, l := range leaves(ve) {
+		// The value's own problems (an enum, a pattern) speak before those of
+		// a conditional branch the value picked (oneOf, anyOf).
+		all := leaves(ve)
+		sort.SliceStable(all, func(i, j int) bool { return !inBranch(ve, all[i]) && inBranch(ve, all[j]) })
+		for _, l := range all {
 			for _, pr := range explain(l) {
 				p := r.byName[pr.prop]
 				if p != nil && p.UIHidden {
@@ -104,6 +109,28 @@ func (p *Property) fieldID(v bot.Values) string {
 		return p.Name + repoOwnerSuffix
 	}
 	return p.Name + repoNameSuffix
+}
+
+// inBranch reports whether leaf sits under a oneOf or anyOf of root.
+func inBranch(root, leaf *jsonschema.ValidationError) bool {
+	var walk func(e *jsonschema.ValidationError, branch bool) (bool, bool)
+	walk = func(e *jsonschema.ValidationError, branch bool) (found, in bool) {
+		if e == leaf {
+			return true, branch
+		}
+		switch e.ErrorKind.(type) {
+		case *kind.AnyOf, *kind.OneOf:
+			branch = true
+		}
+		for _, c := range e.Causes {
+			if f, b := walk(c, branch); f {
+				return true, b
+			}
+		}
+		return false, false
+	}
+	_, in := walk(root, false)
+	return in
 }
 
 // leaves are the validation errors that say what is wrong. Of a failed
