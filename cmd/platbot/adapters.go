@@ -11,6 +11,7 @@ import (
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitops"
 )
@@ -154,3 +155,17 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 }
 
 var _ actions.Repositories = pathsRepositories{}
+
+// argoStatus is Argo CD's live status as placement's /plat where reads it.
+type argoStatus struct{ w *argocd.Watcher }
+
+func (a argoStatus) Status(_ context.Context, service, env string) (placement.Status, bool) {
+	s, ok := a.w.Status(service, env)
+	if !ok {
+		return placement.Status{}, false
+	}
+	return placement.Status{Sync: s.Sync, Health: s.Health, Revision: s.Revision,
+		LastSynced: s.LastSyncedAt, OperationPhase: s.OperationPhase, URL: s.URL}, true
+}
+
+var _ placement.StatusSource = argoStatus{}

@@ -46,6 +46,15 @@ argocd:
   controlPlanes:
     - context: platbot-test
       uiURL: https://argocd.acme.example
+placement:
+  clusters:
+    - {name: use1-prod-a, server: "https://use1-prod-a.k8s.acme.example", region: us-east-1, tiers: [tier1]}
+    - {name: use1-shared, server: "https://use1-shared.k8s.acme.example", region: us-east-1, tiers: [standard]}
+    - {name: euw1-prod-a, server: "https://euw1-prod-a.k8s.acme.example", region: eu-west-1, tiers: [tier1]}
+  rules:
+    - {name: standard, match: {tier: standard}, clusters: [use1-shared]}
+    - {name: tier1-us, match: {tier: tier1, region: us-east-1}, clusters: [use1-prod-a]}
+    - {name: tier1-eu, match: {tier: tier1, region: eu-west-1}, clusters: [euw1-prod-a]}
 `, kube.Kubeconfig))
 
 	// The informer lists the Applications once the bot has started.
@@ -62,6 +71,11 @@ argocd:
 			t.Fatalf("card without live status after 20s:\n%s", out)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// /plat where shows the same live status beside each placement.
+	out := b.reply(b.command("U0CHKCARLOS", "where checkout-service"))
+	if !strings.Contains(out, "use1-prod-a") || !strings.Contains(out, "Synced") || !strings.Contains(out, "Healthy") || strings.Contains(out, "Argo CD not configured") {
+		t.Fatalf("where without live status:\n%s", out)
 	}
 }
 

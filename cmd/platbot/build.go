@@ -317,9 +317,13 @@ func (f *features) buildPlacement(app *App) error {
 		pc.ApprovalChannel = f.adminChannel()
 	}
 	var err error
-	if f.placement, err = placement.New(pc, placement.Deps{
+	deps := placement.Deps{
 		Catalog: f.catalog, Store: app.Store, Publisher: placementPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
-	}); err != nil {
+	}
+	if f.argoLive != nil {
+		deps.Status = argoStatus{f.argoLive}
+	}
+	if f.placement, err = placement.New(pc, deps); err != nil {
 		var pe *place.Error
 		if errors.As(err, &pe) {
 			return &ConfigError{File: pe.File, Line: pe.Line, Key: "placement", Msg: pe.Msg}
