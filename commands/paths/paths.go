@@ -42,6 +42,7 @@ import (
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/golden"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/store"
@@ -183,13 +184,17 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
 	p.tmpl = template.Engines.Std
-	p.actions = actions.New(actions.Deps{
+	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
 		Engines: template.Engines,
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
 		GitHub: deps.GitHub,
-	})
+	}
+	p.actions = actions.New(ad)
+	for name, a := range golden.Actions(ad) {
+		p.actions[name] = a
+	}
 	return p, nil
 }
 

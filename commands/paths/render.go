@@ -15,6 +15,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/forms"
+	"github.com/platbot/platbot/commands/paths/golden"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/commands/paths/templating"
 )
@@ -59,14 +60,18 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 		p.source = &defaultSource{dir: cfg.TemplatesDir, catalog: deps.Catalog, github: deps.GitHub}
 	}
 	p.tmpl = template.Engines.Std
-	p.actions = actions.New(actions.Deps{
+	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
 		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log,
 		// The publish rule is the bot's: a render says what a run would be refused.
 		Policy:  publishPolicy(Deps{Catalog: deps.Catalog}),
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Engines: template.Engines,
-	})
+	}
+	p.actions = actions.New(ad)
+	for name, a := range golden.Actions(ad) {
+		p.actions[name] = a
+	}
 	return p, nil
 }
 
