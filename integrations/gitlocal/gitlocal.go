@@ -458,3 +458,31 @@ func (r *Repo) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	}
 	return []byte(out), nil
 }
+
+// ListDir returns the names of the entries of the folder at p on the base
+// branch (git ls-tree <base>:<p>), sorted. A folder that is not there is
+// an error wrapping fs.ErrNotExist; a file is an error of its own.
+func (r *Repo) ListDir(ctx context.Context, p string) ([]string, error) {
+	if err := CheckPath(p); err != nil {
+		return nil, fmt.Errorf("gitlocal: list %s: %w", p, err)
+	}
+	out, err := r.git(ctx, nil, nil, "ls-tree", "-z", "--name-only", r.opts.Base+":"+p)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "Not a valid object name") || strings.Contains(msg, "invalid object name") {
+			return nil, fmt.Errorf("gitlocal: list %s at %s in %s: %w", p, r.opts.Base, r.dir, fs.ErrNotExist)
+		}
+		if strings.Contains(msg, "not a tree object") {
+			return nil, fmt.Errorf("gitlocal: list %s at %s in %s: a file, not a folder", p, r.opts.Base, r.dir)
+		}
+		return nil, fmt.Errorf("gitlocal: list %s at %s in %s: %w", p, r.opts.Base, r.dir, err)
+	}
+	var names []string
+	for _, n := range strings.Split(out, "\x00") {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}

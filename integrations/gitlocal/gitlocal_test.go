@@ -190,3 +190,32 @@ func TestReadFileReadsTheBaseBranchOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestListDirListsTheBaseBranchOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "gitops")
+	r, err := Open(ctx, dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.OpenPullRequest(ctx, spec("plat/r1-new-db")); err != nil {
+		t.Fatal(err)
+	}
+	// The folder is on the pull request's branch, not yet on main.
+	if _, err := r.ListDir(ctx, "databases/orders-db"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("folder only on a branch: err = %v, want fs.ErrNotExist", err)
+	}
+	gitOut(t, dir, "update-ref", "refs/heads/main", "plat/r1-new-db")
+	names, err := r.ListDir(ctx, "databases/orders-db")
+	if err != nil || strings.Join(names, ",") != "catalog-info.yaml,dev" {
+		t.Fatalf("after merge: %q %v", names, err)
+	}
+	if _, err := r.ListDir(ctx, "databases/orders-db/catalog-info.yaml"); err == nil || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "not a folder") {
+		t.Fatalf("a file: err = %v, want one saying it is not a folder", err)
+	}
+	for _, bad := range []string{"../etc", "/abs", ".git"} {
+		if _, err := r.ListDir(ctx, bad); err == nil || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ListDir(%q) = %v, want a path error", bad, err)
+		}
+	}
+}

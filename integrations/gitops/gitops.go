@@ -136,6 +136,28 @@ func (p *Publisher) ReadFile(ctx context.Context, path string) ([]byte, error) {
 	return b, err
 }
 
+// ListDir returns the names of the entries of the folder at path on the
+// base branch, sorted. A folder that is not there is an error wrapping
+// fs.ErrNotExist.
+func (p *Publisher) ListDir(ctx context.Context, path string) ([]string, error) {
+	if p.local != nil {
+		return p.local.ListDir(ctx, path)
+	}
+	ents, err := p.gh.ListDir(ctx, p.owner, p.repo, path, p.ref)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list %s: %w", path, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 var slugRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`)
 
 // IsGitHubRepo reports whether a GitOps repository setting

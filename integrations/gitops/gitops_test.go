@@ -75,6 +75,12 @@ func TestLocalPublisherOpensOnceAndReadsTheBaseBranch(t *testing.T) {
 	if b, err := p.ReadFile(ctx, "databases/orders-db/dev/claim.yaml"); err != nil || string(b) != "kind: PostgresInstance\n" {
 		t.Fatalf("after merge: %q %v", b, err)
 	}
+	if names, err := p.ListDir(ctx, "databases/orders-db"); err != nil || strings.Join(names, ",") != "catalog-info.yaml,dev" {
+		t.Fatalf("ListDir after merge: %q %v", names, err)
+	}
+	if _, err := p.ListDir(ctx, "databases/none"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing folder: err = %v, want fs.ErrNotExist", err)
+	}
 }
 
 func TestGitHubPublisherOpensOnce(t *testing.T) {
@@ -123,6 +129,14 @@ func TestGitHubPublisherReadsTheBaseBranch(t *testing.T) {
 				"path": "secrets/payments.yaml", "content": base64.StdEncoding.EncodeToString([]byte("kind: SealedSecret\n"))})
 			return
 		}
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/repos/acme/gitops/contents/secrets") {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode([]map[string]any{
+				{"type": "file", "name": "payments.yaml", "path": "secrets/payments.yaml"},
+				{"type": "dir", "name": "archive", "path": "secrets/archive"},
+			})
+			return
+		}
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 	}))
 	defer srv.Close()
@@ -141,7 +155,13 @@ func TestGitHubPublisherReadsTheBaseBranch(t *testing.T) {
 	if _, err := p.ReadFile(ctx, "secrets/none.yaml"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "secrets/none.yaml") {
 		t.Fatalf("missing file: err = %v, want fs.ErrNotExist naming the file", err)
 	}
-	if len(refs) != 2 || refs[0] != "release" {
+	if names, err := p.ListDir(ctx, "secrets"); err != nil || strings.Join(names, ",") != "archive,payments.yaml" {
+		t.Fatalf("ListDir = %q %v", names, err)
+	}
+	if _, err := p.ListDir(ctx, "nothing"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "nothing") {
+		t.Fatalf("missing folder: err = %v, want fs.ErrNotExist naming it", err)
+	}
+	if len(refs) != 4 || refs[0] != "release" || refs[2] != "release" {
 		t.Fatalf("refs %v, want the base branch", refs)
 	}
 }
