@@ -57,6 +57,13 @@ type Source struct {
 	RepoURL        string `yaml:"repoURL"`
 	Path           string `yaml:"path,omitempty"`
 	TargetRevision string `yaml:"targetRevision,omitempty"`
+	Helm           *Helm  `yaml:"helm,omitempty"`
+}
+
+// Helm is spec.source.helm: the value files of a Helm chart source,
+// relative to its path.
+type Helm struct {
+	ValueFiles []string `yaml:"valueFiles,omitempty"`
 }
 
 // Destination is spec.destination: a server URL or an Argo CD cluster

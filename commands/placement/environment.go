@@ -1,0 +1,177 @@
+package placement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/placement/place"
+)
+
+// NewEnvironment is an environment a golden path adds to a service
+// (new-environment): the intent only — the placement rules choose the
+// cluster.
+type NewEnvironment struct {
+	// Service names the Component (a ref, or its name).
+	Service string
+	Env     Environment
+	// SourcePath replaces the configured argocd.path as the Application's
+	// source path ("" keeps it); ValueFiles are the Helm value files of
+	// that source, relative to it (none: no helm section).
+	SourcePath string
+	ValueFiles []string
+}
+
+// PlacedEnvironment is where a new environment runs, why, and the Argo CD
+// Application that deploys it there.
+type PlacedEnvironment struct {
+	// Service is the Component's name, Team its owning group's name.
+	Service, Team string
+	Cluster       string
+	// Explain is the decision in one line: "prod-eu → cluster
+	// euw1-prod-a: rule `tier1-eu` matched tier=tier1, region=eu-west-1".
+	Explain string
+	// Path is the Application's file in the GitOps repository, Manifest
+	// its YAML (built as a typed Application and encoded).
+	Path     string
+	Manifest []byte
+}
+
+// Environments places the new environments golden paths add, with the
+// placement configuration, the catalog and the GitOps repository's
+// Applications. It has no commands: the placement feature hands out its
+// own (Placement.Environments), and `platbot template render`, which has
+// no store, builds one with NewEnvironments.
+type Environments struct{ p *Placement }
+
+// Environments is the feature's placer of new environments.
+func (p *Placement) Environments() *Environments { return &Environments{p: p} }
+
+// NewEnvironments checks cfg (as New does) and returns a placer of new
+// environments without the feature. files may be nil (no Application of
+// the GitOps repository is then known).
+func NewEnvironments(cfg Config, cat Catalog, files FileReader) (*Environments, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cat == nil {
+		return nil, errors.New("placement: need a catalog")
+	}
+	p := &Placement{cfg: cfg, cat: cat, files: files, log: slog.Default().With("component", "placement"), now: time.Now}
+	if cfg.Configured() {
+		pl, err := place.Compile(place.Config{Clusters: cfg.Clusters, Rules: cfg.Rules}, cfg.File)
+		if err != nil {
+			return nil, err
+		}
+		p.placer = pl
+	}
+	return &Environments{p: p}, nil
+}
+
+// Regions are the regions of the configured clusters, sorted.
+func (e *Environments) Regions() []string {
+	if e.p.placer == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range e.p.placer.Clusters() {
+		if !slices.Contains(out, c.Region) {
+			out = append(out, c.Region)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Place decides where n runs and builds its Application. Refused, each
+// with what to do: placement not configured; an unknown service; an
+// invalid environment name; an environment the service already has (in
+// its intent, or an Application in the GitOps repository); a region no
+// cluster runs in, a tier no cluster takes; no rule placing it (the
+// reason, from place.NoMatchError).
+func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvironment, error) {
+	p := e.p
+	if p.placer == nil {
+		return nil, errors.New("placement is not configured on this platbot: an admin adds a `placement` section " +
+			"(clusters and placement rules — see examples/placement/placement.yaml and docs/placement.md)")
+	}
+	ent, ok := p.cat.Lookup(n.Service, catalog.KindComponent)
+	if !ok {
+		return nil, fmt.Errorf("there is no service %s in the catalog", n.Service)
+	}
+	env := n.Env
+	if !envNameRe.MatchString(env.Name) {
+		return nil, fmt.Errorf("environment name %q must be lower-case letters, digits and dashes (at most 42)", env.Name)
+	}
+	in, has, err := IntentOf(ent)
+	if err != nil {
+		return nil, fmt.Errorf("the deployment intent of %s is not valid: %w", ent.Metadata.Name, err)
+	}
+	if has {
+		if cur, dup := in.Env(env.Name); dup {
+			return nil, fmt.Errorf("%s already has an environment %s (%s, in %s); pick another name",
+				ent.Metadata.Name, env.Name, envTraits(cur), in.From)
+		}
+	}
+	if data, err := p.existing(ctx, ent, env.Name); err != nil {
+		return nil, err
+	} else if data != nil {
+		return nil, fmt.Errorf("%s already has an environment %s: the GitOps repository has its Application %s; pick another name",
+			ent.Metadata.Name, env.Name, p.appPath(ent, env.Name))
+	}
+	if err := e.fits(env); err != nil {
+		return nil, err
+	}
+	d, err := p.placer.Place(target(ent, env))
+	if err != nil {
+		return nil, err
+	}
+	spec := appSpec{
+		Service: strings.ToLower(ent.Metadata.Name), Team: teamName(ent), Env: env.Name, Tier: env.Tier, Region: env.Region,
+		Namespace: namespaceOf(ent), Cluster: d.Cluster, Why: d.Why(),
+	}
+	app, err := p.cfg.newApplication(spec)
+	if err != nil {
+		return nil, err
+	}
+	if n.SourcePath != "" {
+		app.Spec.Source.Path = n.SourcePath
+	}
+	if len(n.ValueFiles) > 0 {
+		app.Spec.Source.Helm = &Helm{ValueFiles: slices.Clone(n.ValueFiles)}
+	}
+	manifest, err := app.encode()
+	if err != nil {
+		return nil, err
+	}
+	return &PlacedEnvironment{
+		Service: spec.Service, Team: spec.Team, Cluster: d.Cluster.Name, Explain: d.Explain(),
+		Path: p.appPath(ent, env.Name), Manifest: manifest,
+	}, nil
+}
+
+// fits refuses a region no configured cluster runs in and a tier no
+// configured cluster takes, naming the ones there are.
+func (e *Environments) fits(env Environment) error {
+	var tiers []string
+	for _, c := range e.p.placer.Clusters() {
+		for _, t := range c.Tiers {
+			if !slices.Contains(tiers, t) {
+				tiers = append(tiers, t)
+			}
+		}
+	}
+	slices.Sort(tiers)
+	if regions := e.Regions(); env.Region != "" && !slices.Contains(regions, env.Region) {
+		return fmt.Errorf("no cluster of the platform runs in region %s (the regions are %s)", env.Region, strings.Join(regions, ", "))
+	}
+	if env.Tier != "" && !slices.Contains(tiers, env.Tier) {
+		return fmt.Errorf("no cluster of the platform takes tier %s (the tiers are %s)", env.Tier, strings.Join(tiers, ", "))
+	}
+	return nil
+}
