@@ -42,6 +42,21 @@ type PlacedEnvironment struct {
 	Manifest []byte
 }
 
+// EnvironmentError refuses a new environment because of one part of its
+// request: What is "service", "environment", "tier" or "region" (the part
+// to change), Err says why.
+type EnvironmentError struct {
+	What string
+	Err  error
+}
+
+func (e *EnvironmentError) Error() string { return e.Err.Error() }
+func (e *EnvironmentError) Unwrap() error { return e.Err }
+
+func refuse(what string, format string, args ...any) error {
+	return &EnvironmentError{What: what, Err: fmt.Errorf(format, args...)}
+}
+
 // Environments places the new environments golden paths add, with the
 // placement configuration, the catalog and the GitOps repository's
 // Applications. It has no commands: the placement feature hands out its
@@ -93,7 +108,8 @@ func (e *Environments) Regions() []string {
 // invalid environment name; an environment the service already has (in
 // its intent, or an Application in the GitOps repository); a region no
 // cluster runs in, a tier no cluster takes; no rule placing it (the
-// reason, from place.NoMatchError).
+// reason, from place.NoMatchError). A refusal about the request is an
+// *EnvironmentError naming the part to change.
 func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvironment, error) {
 	p := e.p
 	if p.placer == nil {
@@ -102,26 +118,26 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 	}
 	ent, ok := p.cat.Lookup(n.Service, catalog.KindComponent)
 	if !ok {
-		return nil, fmt.Errorf("there is no service %s in the catalog", n.Service)
+		return nil, refuse("service", "there is no service %s in the catalog", n.Service)
 	}
 	env := n.Env
 	if !envNameRe.MatchString(env.Name) {
-		return nil, fmt.Errorf("environment name %q must be lower-case letters, digits and dashes (at most 42)", env.Name)
+		return nil, refuse("environment", "environment name %q must be lower-case letters, digits and dashes (at most 42)", env.Name)
 	}
 	in, has, err := IntentOf(ent)
 	if err != nil {
-		return nil, fmt.Errorf("the deployment intent of %s is not valid: %w", ent.Metadata.Name, err)
+		return nil, refuse("service", "the deployment intent of %s is not valid: %w", ent.Metadata.Name, err)
 	}
 	if has {
 		if cur, dup := in.Env(env.Name); dup {
-			return nil, fmt.Errorf("%s already has an environment %s (%s, in %s); pick another name",
+			return nil, refuse("environment", "%s already has an environment %s (%s, in %s); pick another name",
 				ent.Metadata.Name, env.Name, envTraits(cur), in.From)
 		}
 	}
 	if data, err := p.existing(ctx, ent, env.Name); err != nil {
 		return nil, err
 	} else if data != nil {
-		return nil, fmt.Errorf("%s already has an environment %s: the GitOps repository has its Application %s; pick another name",
+		return nil, refuse("environment", "%s already has an environment %s: the GitOps repository has its Application %s; pick another name",
 			ent.Metadata.Name, env.Name, p.appPath(ent, env.Name))
 	}
 	if err := e.fits(env); err != nil {
@@ -129,7 +145,15 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 	}
 	d, err := p.placer.Place(target(ent, env))
 	if err != nil {
-		return nil, err
+		// The intent to change is the region, else the tier.
+		what := "region"
+		switch {
+		case env.Region == "" && env.Tier != "":
+			what = "tier"
+		case env.Region == "":
+			what = "environment"
+		}
+		return nil, &EnvironmentError{What: what, Err: err}
 	}
 	spec := appSpec{
 		Service: strings.ToLower(ent.Metadata.Name), Team: teamName(ent), Env: env.Name, Tier: env.Tier, Region: env.Region,
@@ -168,10 +192,10 @@ func (e *Environments) fits(env Environment) error {
 	}
 	slices.Sort(tiers)
 	if regions := e.Regions(); env.Region != "" && !slices.Contains(regions, env.Region) {
-		return fmt.Errorf("no cluster of the platform runs in region %s (the regions are %s)", env.Region, strings.Join(regions, ", "))
+		return refuse("region", "no cluster of the platform runs in region %s (the regions are %s)", env.Region, strings.Join(regions, ", "))
 	}
 	if env.Tier != "" && !slices.Contains(tiers, env.Tier) {
-		return fmt.Errorf("no cluster of the platform takes tier %s (the tiers are %s)", env.Tier, strings.Join(tiers, ", "))
+		return refuse("tier", "no cluster of the platform takes tier %s (the tiers are %s)", env.Tier, strings.Join(tiers, ", "))
 	}
 	return nil
 }

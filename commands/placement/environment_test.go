@@ -117,22 +117,23 @@ func TestNewEnvironmentRefusals(t *testing.T) {
 	cases := []struct {
 		name string
 		n    NewEnvironment
+		what string
 		want string
 	}{
-		{"in the intent", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-eu", Tier: "tier1", Region: "eu-west-1"}},
+		{"in the intent", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-eu", Tier: "tier1", Region: "eu-west-1"}}, "environment",
 			"checkout-service already has an environment prod-eu (tier1, eu-west-1, in spec.deployment)"},
-		{"in the compact intent", NewEnvironment{Service: "cart-service", Env: Environment{Name: "dev", Tier: "standard"}},
+		{"in the compact intent", NewEnvironment{Service: "cart-service", Env: Environment{Name: "dev", Tier: "standard"}}, "environment",
 			"cart-service already has an environment dev"},
-		{"in the GitOps repository", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "qa", Tier: "standard"}},
+		{"in the GitOps repository", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "qa", Tier: "standard"}}, "environment",
 			"the GitOps repository has its Application apps/checkout/checkout-service/qa.yaml"},
-		{"unknown region", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-ap", Tier: "tier1", Region: "ap-south-1"}},
+		{"unknown region", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-ap", Tier: "tier1", Region: "ap-south-1"}}, "region",
 			"no cluster of the platform runs in region ap-south-1 (the regions are eu-west-1, us-east-1)"},
-		{"unknown tier", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "perf", Tier: "gold"}},
+		{"unknown tier", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "perf", Tier: "gold"}}, "tier",
 			"no cluster of the platform takes tier gold (the tiers are standard, tier1)"},
-		{"every cluster of the rule cordoned", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-eu2", Tier: "tier1", Region: "eu-west-1"}},
+		{"every cluster of the rule cordoned", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "prod-eu2", Tier: "tier1", Region: "eu-west-1"}}, "region",
 			"rule `tier1-eu` (line 49) matched, but none of its clusters can take it: euw1-prod-a (cordoned"},
-		{"unknown service", NewEnvironment{Service: "nope-service", Env: Environment{Name: "dev"}}, "there is no service nope-service"},
-		{"bad name", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "Prod EU"}}, "must be lower-case letters"},
+		{"unknown service", NewEnvironment{Service: "nope-service", Env: Environment{Name: "dev"}}, "service", "there is no service nope-service"},
+		{"bad name", NewEnvironment{Service: "checkout-service", Env: Environment{Name: "Prod EU"}}, "environment", "must be lower-case letters"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,6 +143,10 @@ func TestNewEnvironmentRefusals(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q\nwant it to contain %q", err, c.want)
+			}
+			var ee *EnvironmentError
+			if !errors.As(err, &ee) || ee.What != c.what {
+				t.Errorf("error %#v is not about the %s", err, c.what)
 			}
 		})
 	}
