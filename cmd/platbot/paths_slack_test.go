@@ -122,6 +122,21 @@ func jobInput(v goslack.ModalViewRequest, id string) *goslack.InputBlock {
 	return nil
 }
 
+// jobButton returns the button of the modal's action blocks whose value is
+// value and its block's id, or nil.
+func jobButton(v goslack.ModalViewRequest, value string) (*goslack.ButtonBlockElement, string) {
+	for _, b := range v.Blocks.BlockSet {
+		if a, ok := b.(*goslack.ActionBlock); ok {
+			for _, el := range a.Elements.ElementSet {
+				if btn, ok := el.(*goslack.ButtonBlockElement); ok && btn.Value == value {
+					return btn, a.BlockID
+				}
+			}
+		}
+	}
+	return nil, ""
+}
+
 func jobInputIDs(v goslack.ModalViewRequest) string {
 	var ids []string
 	for _, b := range v.Blocks.BlockSet {
@@ -191,8 +206,9 @@ func (b *jobBot) submit(v slackfake.View, state jobState) (jobAnswer, string) {
 // lists the EntityPicker's catalog Components; a block_actions changing the
 // kind rebuilds the modal with the field its dependency adds (views.update
 // with the view's hash); page 1 with a bad value comes back as a field
-// error, then page 2 replaces it; a bad email is a field error; the
-// corrected submission starts the run, whose progress message is posted and
+// error, then page 2 replaces it; a bad email is a field error; Back and
+// Next keep the typed token sealed; the corrected submission starts the
+// run, whose progress message is posted and
 // whose pull request branch holds the rendered file. The API token (a
 // password parameter) is in no Slack call, log line, database file or
 // audit event.
@@ -326,6 +342,34 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 	if strings.Contains(raw, jobCanary) {
 		t.Fatalf("the field errors hold the token: %s", raw)
 	}
+
+	// Back, with the token typed: page 1 again through views.update (the
+	// token carried sealed in the view's metadata); Next shows page 2 with
+	// the token held, to be left empty.
+	back, nav := jobButton(v.View, "back")
+	if back == nil {
+		t.Fatal("the second page has no Back button")
+	}
+	code, body = b.interact("block_actions", v, page2, map[string]any{"actions": []any{map[string]any{
+		"action_id": back.ActionID, "block_id": nav, "type": "button", "value": back.Value, "action_ts": "1700000200.000100",
+	}}})
+	if code != http.StatusOK {
+		t.Fatalf("back: %d %s", code, body)
+	}
+	upd = b.waitCall("views.update", 2)[1]
+	if upd.Failed() || jobInputIDs(*upd.View) != "name,kind,caller,owner,schedule" {
+		t.Fatalf("back showed %s (error %q)", jobInputIDs(*upd.View), upd.Error)
+	}
+	v, _ = b.slack.View(v.ID)
+	a, raw = b.submit(v, state)
+	if a.ResponseAction != "update" || jobInputIDs(a.View) != "apiToken,contact" {
+		t.Fatalf("page 1 again answered %s", raw)
+	}
+	if tok := jobInput(a.View, "apiToken"); !tok.Optional {
+		t.Fatalf("the token typed before Back is not held: %+v", tok)
+	}
+	v = b.slack.ReplaceView(v.ID, a.View)
+	page2.set(t, v.View, "apiToken", "", "")
 	page2.set(t, v.View, "contact", "oncall@acme.example", "")
 	if _, raw = b.submit(v, page2); raw != "" {
 		t.Fatalf("final submission answered %s, want the modal closed", raw)
