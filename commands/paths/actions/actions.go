@@ -62,6 +62,9 @@ type Deps struct {
 	Vault  VaultNames
 	// Engines render skeletons (fetch:template); zero uses the defaults.
 	Engines skeleton.Engines
+	// Placer places new environments of services by the platform's rules
+	// (see Placer); nil refuses the steps that add one.
+	Placer Placer
 	// Repos creates repositories (publish:github) and opens pull requests
 	// in the repository a step's repoUrl names; nil refuses such steps.
 	Repos Repositories

@@ -1,0 +1,56 @@
+package actions
+
+import "context"
+
+// Placer decides where a new environment of a service runs — the
+// platform's placement rules choose the cluster from the intent (tier,
+// region), never the user — and writes the Argo CD Application that
+// deploys it there. cmd/platbot adapts the placement feature
+// (commands/placement) to it; golden paths that add environments
+// (commands/paths/golden) use it, and refuse to run without one.
+//
+// It is declared here, beside Deps, because the golden actions are built
+// from Deps.
+type Placer interface {
+	// PlaceEnvironment refuses, with the reason in words a user can act
+	// on, an environment the service already has, a region or tier no
+	// cluster serves, and an intent no rule places.
+	PlaceEnvironment(ctx context.Context, r PlaceRequest) (*Placed, error)
+}
+
+// PlaceRequest is the intent of one new environment of a service.
+type PlaceRequest struct {
+	// Service is the Component's entity ref.
+	Service string
+	// Environment is the new environment's name; Tier and Region its
+	// intent ("" leaves them open).
+	Environment, Tier, Region string
+	// SourcePath is the Application's source path in the GitOps
+	// repository ("" = the placement configuration's); ValueFiles are the
+	// Helm value files of that source, relative to it.
+	SourcePath string
+	ValueFiles []string
+}
+
+// Placed is a placement decision and the Application it gives.
+type Placed struct {
+	// Cluster is the chosen cluster, Explain the decision in one line
+	// ("prod-eu → cluster euw1-prod-a: rule `tier1-eu` matched
+	// tier=tier1, region=eu-west-1").
+	Cluster, Explain string
+	// Team is the name of the service's owning group.
+	Team string
+	// Path is where the Application goes in the GitOps repository,
+	// Manifest its YAML.
+	Path, Manifest string
+}
+
+// PlaceError is a refusal about one part of a PlaceRequest: Input is
+// "service", "environment", "tier" or "region", the part to change.
+type PlaceError struct {
+	Input string
+	Err   error
+}
+
+func (e *PlaceError) Error() string { return e.Err.Error() }
+func (e *PlaceError) Unwrap() error { return e.Err }

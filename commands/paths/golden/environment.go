@@ -1,0 +1,259 @@
+package golden
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/commands/paths/templating"
+)
+
+// ActionEnvironment adds an environment to an existing service
+// (examples/templates/new-environment): its Helm values overlay and the
+// Argo CD Application that the platform's placement rules send to a
+// cluster.
+const ActionEnvironment = "platbot:environment"
+
+// Limits of the values overlay.
+const (
+	defaultReplicas = 2
+	maxReplicas     = 50
+)
+
+// imageTagRe is a container image tag (the OCI distribution spec's tag
+// grammar).
+var imageTagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// onlyParamRe matches an input that is exactly one template parameter.
+var onlyParamRe = regexp.MustCompile(`^\s*\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$`)
+
+func init() { registry = append(registry, newEnvironmentActions) }
+
+func newEnvironmentActions(d actions.Deps) map[string]actions.Action {
+	return map[string]actions.Action{ActionEnvironment: environment{d: d}}
+}
+
+// environment is platbot:environment. Input: service (the Component's
+// ref; one of the requester's teams must own it), environment (the new
+// environment's name), tier and region (its intent: the placement rules
+// choose the cluster), chartPath (the service's Helm chart folder in the
+// GitOps repository), replicas (default 2) and imageTag (optional). It
+// adds <chartPath>/values-<environment>.yaml (replicaCount, image.tag)
+// and the environment's Argo CD Application (source: the chart with that
+// value file; destination: the placed cluster) to the run's files.
+// Outputs: cluster, explanation, valuesPath, applicationPath.
+type environment struct{ d actions.Deps }
+
+func (environment) Check(_ *template.Template, s template.StepSpec) []string {
+	var probs []string
+	for _, k := range []string{"service", "environment", "chartPath"} {
+		if _, ok := s.Input[k]; !ok {
+			probs = append(probs, "input."+k+" is missing")
+		}
+	}
+	return probs
+}
+
+// helmValues is the values overlay: the keys of the common Helm chart
+// layout (helm create) that an environment sets.
+type helmValues struct {
+	ReplicaCount int64      `json:"replicaCount"`
+	Image        *helmImage `json:"image,omitempty"`
+}
+
+type helmImage struct {
+	Tag string `json:"tag"`
+}
+
+// plannedEnvironment is what a step adds.
+type plannedEnvironment struct {
+	service, env string
+	placed       *actions.Placed
+	valuesPath   string
+	values       string
+}
+
+func (e environment) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
+	p, err := e.prepare(ctx, sc, true)
+	if err != nil {
+		return actions.Plan{}, err
+	}
+	if p == nil {
+		// Nothing to place without a service and a name: the form requires them.
+		return actions.Plan{Effects: []string{"add an environment (no service or name given)"}}, nil
+	}
+	return actions.Plan{Effects: p.effects(), Output: p.output()}, nil
+}
+
+func (e environment) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
+	p, err := e.prepare(ctx, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	sc.Files[p.valuesPath] = p.values
+	sc.Files[p.placed.Path] = p.placed.Manifest
+	return p.output(), nil
+}
+
+func (p *plannedEnvironment) effects() []string {
+	return []string{
+		"place " + p.env + " of " + p.service + ": " + p.placed.Explain,
+		"add " + p.valuesPath + " (the Helm values of " + p.env + ")",
+		"add " + p.placed.Path + " (the Argo CD Application deploying " + p.env + " to " + p.placed.Cluster + ")",
+	}
+}
+
+func (p *plannedEnvironment) output() map[string]any {
+	return map[string]any{
+		"cluster": p.placed.Cluster, "explanation": p.placed.Explain,
+		"valuesPath": p.valuesPath, "applicationPath": p.placed.Path,
+	}
+}
+
+// prepare checks the input, places the environment and builds its files.
+// While planning, a missing service or environment name gives nil, so
+// that a dry run blames the value that is wrong, not one left out.
+func (e environment) prepare(ctx context.Context, sc *actions.StepContext, planning bool) (*plannedEnvironment, error) {
+	ref := envInput(sc, "service")
+	name := envInput(sc, "environment")
+	if ref == "" || name == "" {
+		if planning {
+			return nil, nil
+		}
+		return nil, &actions.StepError{Msg: "the step names no service or environment (input.service, input.environment)"}
+	}
+	chart := strings.Trim(path.Clean("/"+envInput(sc, "chartPath")), "/")
+	if chart == "" || strings.Contains(envInput(sc, "chartPath"), "..") {
+		return nil, &actions.StepError{Msg: fmt.Sprintf("input.chartPath %q is not a folder inside the GitOps repository", envInput(sc, "chartPath"))}
+	}
+	replicas, err := e.replicas(sc)
+	if err != nil {
+		return nil, err
+	}
+	tag := envInput(sc, "imageTag")
+	if tag != "" && !imageTagRe.MatchString(tag) {
+		return nil, envFieldError(sc, "imageTag", fmt.Sprintf("%q is not an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128", tag))
+	}
+	svc, err := e.service(ref, sc.Run)
+	if err != nil {
+		return nil, envFieldError(sc, "service", err.Error())
+	}
+	if e.d.Placer == nil {
+		return nil, &actions.StepError{Msg: "placement is not available here, so platbot cannot tell which cluster " + name + " would run on",
+			Hint: "Ask an admin to configure placement (docs/placement.md)"}
+	}
+	valuesFile := "values-" + name + ".yaml"
+	placed, err := e.d.Placer.PlaceEnvironment(ctx, actions.PlaceRequest{
+		Service: svc.Ref(), Environment: name, Tier: envInput(sc, "tier"), Region: envInput(sc, "region"),
+		SourcePath: chart, ValueFiles: []string{valuesFile},
+	})
+	if err != nil {
+		var pe *actions.PlaceError
+		if errors.As(err, &pe) {
+			return nil, envFieldError(sc, pe.Input, pe.Err.Error())
+		}
+		return nil, &actions.StepError{Msg: "could not place " + name + " of " + svc.Metadata.Name, Hint: "Press Retry", Err: err}
+	}
+	vals := helmValues{ReplicaCount: replicas}
+	if tag != "" {
+		vals.Image = &helmImage{Tag: tag}
+	}
+	body, err := yaml.Marshal(vals)
+	if err != nil {
+		return nil, fmt.Errorf("encode the values of %s: %w", name, err)
+	}
+	p := &plannedEnvironment{
+		service: svc.Metadata.Name, env: name, placed: placed, valuesPath: path.Join(chart, valuesFile),
+		values: fmt.Sprintf("# Helm values of %s in %s (new-environment); the chart's values.yaml has the rest.\n# %s\n%s",
+			svc.Metadata.Name, name, placed.Explain, body),
+	}
+	for _, f := range []string{p.valuesPath, placed.Path} {
+		if prev, ok := sc.Files[f]; ok && prev != p.values && prev != placed.Manifest {
+			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + f}
+		}
+	}
+	return p, nil
+}
+
+// replicas is input.replicas (default 2, at most 50).
+func (environment) replicas(sc *actions.StepContext) (int64, error) {
+	s := envInput(sc, "replicas")
+	if s == "" {
+		return defaultReplicas, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
+	if err != nil || n < 1 || n > maxReplicas {
+		return 0, envFieldError(sc, "replicas", fmt.Sprintf("must be a whole number from 1 to %d, not %s", maxReplicas, s))
+	}
+	return n, nil
+}
+
+// service is the Component ref names, when one of the requester's teams
+// owns it (or the run's owning group does, which the policy lets the
+// requester pick).
+func (e environment) service(ref string, run actions.Run) (*catalog.Entity, error) {
+	ref = catalog.NormalizeRef(ref, catalog.KindComponent, catalog.DefaultNamespace)
+	if e.d.Catalog == nil {
+		return nil, errors.New("platbot has no catalog to find " + ref + " in")
+	}
+	var svc *catalog.Entity
+	for _, c := range e.d.Catalog.List(catalog.KindComponent) {
+		if c.Ref() == ref {
+			svc = c
+		}
+	}
+	if svc == nil {
+		return nil, errors.New(ref + " is not in the catalog")
+	}
+	owner := svc.Owner()
+	if run.Owner != "" && catalog.NormalizeRef(run.Owner, catalog.KindGroup, catalog.DefaultNamespace) == owner {
+		return svc, nil
+	}
+	var teams []string
+	for _, u := range e.d.Catalog.List(catalog.KindUser) {
+		if run.RequesterRef == "" || u.Ref() != run.RequesterRef {
+			continue
+		}
+		for _, g := range u.SpecStrings("memberOf") {
+			g = catalog.NormalizeRef(g, catalog.KindGroup, u.Metadata.Namespace)
+			if g == owner {
+				return svc, nil
+			}
+			teams = append(teams, g)
+		}
+	}
+	mine := "you are in no team"
+	if len(teams) > 0 {
+		mine = "not one of your teams (" + strings.Join(teams, ", ") + ")"
+	}
+	return nil, fmt.Errorf("%s is owned by %s, %s: a team adds environments to its own services", svc.Metadata.Name, owner, mine)
+}
+
+// envInput is an input value as trimmed text.
+func envInput(sc *actions.StepContext, key string) string {
+	return strings.TrimSpace(templating.Text(sc.Input[key]))
+}
+
+// envFieldError is a refusal of input key's value. When the template fills
+// that input from exactly one parameter, the error carries it as a field
+// error too (bot.FieldErrors in its chain), so the form puts the message
+// on that field.
+func envFieldError(sc *actions.StepContext, key, msg string) error {
+	se := &actions.StepError{Msg: msg}
+	if raw, ok := sc.RawInput[key].(string); ok {
+		if m := onlyParamRe.FindStringSubmatch(raw); m != nil {
+			se.Err = bot.FieldErrors{m[1]: msg}
+		}
+	}
+	return se
+}

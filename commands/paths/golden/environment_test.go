@@ -1,0 +1,237 @@
+package golden
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
+	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/template"
+)
+
+// rulePlacer places by a table of (tier, region) → cluster, refusing the
+// environments the table lists as existing, as the placement feature's
+// rules would; it records what it was asked.
+type rulePlacer struct {
+	clusters map[string]string // "tier/region" → cluster
+	existing map[string]bool   // "service/env"
+	mu       sync.Mutex
+	asked    []actions.PlaceRequest
+}
+
+func (p *rulePlacer) PlaceEnvironment(_ context.Context, r actions.PlaceRequest) (*actions.Placed, error) {
+	p.mu.Lock()
+	p.asked = append(p.asked, r)
+	p.mu.Unlock()
+	if p.existing[r.Service+"/"+r.Environment] {
+		return nil, &actions.PlaceError{Input: "environment", Err: errors.New(r.Service + " already has an environment " + r.Environment)}
+	}
+	c, ok := p.clusters[r.Tier+"/"+r.Region]
+	if !ok {
+		return nil, &actions.PlaceError{Input: "region", Err: errors.New("no placement rule matches tier=" + r.Tier + ", region=" + r.Region)}
+	}
+	name := strings.TrimPrefix(r.Service, "component:default/")
+	return &actions.Placed{
+		Cluster: c, Explain: r.Environment + " → cluster " + c + ": rule `" + r.Tier + "` matched tier=" + r.Tier, Team: "checkout",
+		Path:     "apps/checkout/" + name + "/" + r.Environment + ".yaml",
+		Manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: " + name + "-" + r.Environment + "}\n",
+	}, nil
+}
+
+func environmentDeps(t *testing.T, pl actions.Placer) actions.Deps {
+	cat := catalogtest.FromEntities(t,
+		catalogtest.Group("checkout"), catalogtest.Group("reports"),
+		catalogtest.User("erik", "U-erik", "checkout"), catalogtest.User("grace", "U-grace", "reports"),
+		catalogtest.Component("checkout-service", "group:default/checkout"),
+		catalogtest.Component("report-builder", "group:default/reports"),
+	)
+	return actions.Deps{Catalog: cat, Placer: pl}
+}
+
+// environmentStep is a step filled from the template's parameters, as
+// examples/templates/new-environment writes it.
+func environmentStep(input map[string]any) *actions.StepContext {
+	raw := map[string]any{}
+	for k := range input {
+		raw[k] = "${{ parameters." + k + " }}"
+	}
+	raw["chartPath"] = "services/${{ parameters.service | parseEntityRef | pick('name') }}/chart"
+	if _, ok := input["chartPath"]; !ok {
+		input["chartPath"] = "services/checkout-service/chart"
+	}
+	return &actions.StepContext{Run: actions.Run{ID: "r1", RequesterRef: "user:default/erik", Owner: "group:default/checkout"},
+		StepKey: "environment", Input: input, RawInput: raw, Files: map[string]string{}, Executable: map[string]bool{}}
+}
+
+func validInput() map[string]any {
+	return map[string]any{
+		"service": "component:default/checkout-service", "environment": "prod-eu2", "tier": "tier1", "region": "eu-west-1",
+		"replicas": int64(3), "imageTag": "1.4.2",
+	}
+}
+
+// The values overlay is a typed tree: exactly replicaCount and image.tag.
+type valuesOverlay struct {
+	ReplicaCount int64 `yaml:"replicaCount"`
+	Image        *struct {
+		Tag string `yaml:"tag"`
+	} `yaml:"image"`
+}
+
+func decodeValues(t *testing.T, s string) valuesOverlay {
+	t.Helper()
+	var v valuesOverlay
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode values: %v\n%s", err, s)
+	}
+	return v
+}
+
+func TestEnvironmentAddsValuesAndPlacedApplication(t *testing.T) {
+	pl := &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	a := newEnvironmentActions(environmentDeps(t, pl))[ActionEnvironment]
+	sc := environmentStep(validInput())
+	plan, err := a.Plan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Files) != 0 {
+		t.Errorf("the plan wrote files: %v", sc.Files)
+	}
+	if got := strings.Join(plan.Effects, "\n"); !strings.Contains(got, "place prod-eu2 of checkout-service: prod-eu2 → cluster euw1-prod-a: rule `tier1`") ||
+		!strings.Contains(got, "add services/checkout-service/chart/values-prod-eu2.yaml") ||
+		!strings.Contains(got, "add apps/checkout/checkout-service/prod-eu2.yaml (the Argo CD Application deploying prod-eu2 to euw1-prod-a)") {
+		t.Errorf("effects:\n%s", got)
+	}
+	out, err := a.Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["cluster"] != "euw1-prod-a" || out["valuesPath"] != "services/checkout-service/chart/values-prod-eu2.yaml" ||
+		out["applicationPath"] != "apps/checkout/checkout-service/prod-eu2.yaml" {
+		t.Errorf("output %v", out)
+	}
+	v := decodeValues(t, sc.Files["services/checkout-service/chart/values-prod-eu2.yaml"])
+	if v.ReplicaCount != 3 || v.Image == nil || v.Image.Tag != "1.4.2" {
+		t.Errorf("values %+v", v)
+	}
+	if !strings.HasPrefix(sc.Files["apps/checkout/checkout-service/prod-eu2.yaml"], "apiVersion: argoproj.io/v1alpha1") {
+		t.Errorf("application %q", sc.Files["apps/checkout/checkout-service/prod-eu2.yaml"])
+	}
+	// The placer was asked for the intent, with the chart and its value file.
+	r := pl.asked[len(pl.asked)-1]
+	if r.Service != "component:default/checkout-service" || r.Environment != "prod-eu2" || r.Tier != "tier1" || r.Region != "eu-west-1" ||
+		r.SourcePath != "services/checkout-service/chart" || len(r.ValueFiles) != 1 || r.ValueFiles[0] != "values-prod-eu2.yaml" {
+		t.Errorf("asked %+v", r)
+	}
+	// A retried step writes the same files again.
+	before := len(sc.Files)
+	if _, err := a.Run(context.Background(), sc); err != nil || len(sc.Files) != before {
+		t.Errorf("retry: %v, %d files", err, len(sc.Files))
+	}
+
+	// Defaults: two replicas and no image tag (the chart's stays).
+	in := validInput()
+	delete(in, "replicas")
+	delete(in, "imageTag")
+	sc = environmentStep(in)
+	if _, err := a.Run(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	if v := decodeValues(t, sc.Files["services/checkout-service/chart/values-prod-eu2.yaml"]); v.ReplicaCount != 2 || v.Image != nil {
+		t.Errorf("default values %+v", v)
+	}
+}
+
+// Every refusal names the form field that holds the value (a
+// bot.FieldErrors in the error's chain) and writes nothing.
+func TestEnvironmentRefusalsNameTheirField(t *testing.T) {
+	pl := &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a", "standard/us-east-1": "use1-shared"},
+		existing: map[string]bool{"component:default/checkout-service/staging": true}}
+	a := newEnvironmentActions(environmentDeps(t, pl))[ActionEnvironment]
+	cases := []struct {
+		name  string
+		edit  func(map[string]any)
+		field string
+		want  string
+	}{
+		{"existing environment", func(in map[string]any) { in["environment"] = "staging" }, "environment", "already has an environment staging"},
+		{"no matching cluster", func(in map[string]any) { in["region"] = "us-east-1" }, "region", "no placement rule matches tier=tier1, region=us-east-1"},
+		{"another team's service", func(in map[string]any) { in["service"] = "component:default/report-builder" }, "service",
+			"report-builder is owned by group:default/reports, not one of your teams (group:default/checkout)"},
+		{"unknown service", func(in map[string]any) { in["service"] = "component:default/nope" }, "service", "component:default/nope is not in the catalog"},
+		{"bad image tag", func(in map[string]any) { in["imageTag"] = "v1 beta" }, "imageTag", "is not an image tag"},
+		{"too many replicas", func(in map[string]any) { in["replicas"] = int64(500) }, "replicas", "must be a whole number from 1 to 50, not 500"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := validInput()
+			c.edit(in)
+			sc := environmentStep(in)
+			_, err := a.Plan(context.Background(), sc)
+			if err == nil {
+				t.Fatal("planned, want a refusal")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q, want %q", err, c.want)
+			}
+			var fe bot.FieldErrors
+			if !errors.As(err, &fe) || !strings.Contains(fe[c.field], c.want) || len(fe) != 1 {
+				t.Errorf("field errors %v, want %s: %s", fe, c.field, c.want)
+			}
+			if _, err := a.Run(context.Background(), sc); err == nil || len(sc.Files) != 0 {
+				t.Errorf("run: %v, files %v", err, sc.Files)
+			}
+		})
+	}
+
+	// A value the template does not take straight from a parameter is
+	// refused without a field.
+	in := validInput()
+	in["environment"] = "staging"
+	sc := environmentStep(in)
+	sc.RawInput["environment"] = "${{ parameters.environment | lower }}"
+	_, err := a.Plan(context.Background(), sc)
+	var fe bot.FieldErrors
+	if err == nil || errors.As(err, &fe) {
+		t.Errorf("error %v, field errors %v", err, fe)
+	}
+
+	// While planning, a value left out blames nothing: the form requires it.
+	in = validInput()
+	delete(in, "environment")
+	if _, err := a.Plan(context.Background(), environmentStep(in)); err != nil {
+		t.Errorf("plan without a name: %v", err)
+	}
+	if _, err := a.Run(context.Background(), environmentStep(in)); err == nil {
+		t.Error("ran without a name")
+	}
+}
+
+func TestEnvironmentWithoutPlacer(t *testing.T) {
+	a := newEnvironmentActions(environmentDeps(t, nil))[ActionEnvironment]
+	_, err := a.Plan(context.Background(), environmentStep(validInput()))
+	if err == nil || !strings.Contains(err.Error(), "placement is not available here") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestEnvironmentCheck(t *testing.T) {
+	a := newEnvironmentActions(actions.Deps{})[ActionEnvironment]
+	probs := a.Check(nil, template.StepSpec{Input: map[string]any{"service": "x"}})
+	if strings.Join(probs, "; ") != "input.environment is missing; input.chartPath is missing" {
+		t.Errorf("problems %v", probs)
+	}
+	if _, ok := Actions(actions.Deps{})[ActionEnvironment]; !ok {
+		t.Error("platbot:environment is not registered")
+	}
+}
