@@ -171,7 +171,7 @@ func (f *features) buildPaths(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 	}
-	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log}
+	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log, GitOpsFiles: f.gitops}
 	if f.gh != nil {
 		deps.GitHub = pathsGitHubFiles{f.gh}
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/gitlocal"
+	"github.com/platbot/platbot/integrations/gitops"
 )
 
 // errTemplateBroken is returned when a template cannot be rendered because
@@ -255,11 +257,39 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 	if gh != nil {
 		deps.GitHub = pathsGitHubFiles{gh}
 	}
+	if gf := renderGitOpsFiles(ctx, target, gh, pc.GitOpsBase, log); gf != nil {
+		deps.GitOpsFiles = gf
+	}
 	r, err := paths.NewRenderer(pc, deps)
 	if err != nil {
 		return nil, nil, err
 	}
 	return r, cat, nil
+}
+
+// renderGitOpsFiles reads the GitOps repository a render plans against
+// (actions that number files after the existing ones need it), without
+// creating anything: a GitHub repository through the client, or a local
+// folder that already is a git repository; nil otherwise.
+func renderGitOpsFiles(ctx context.Context, target string, gh *github.Client, base string, log *slog.Logger) *gitops.Publisher {
+	if gitops.IsGitHubRepo(target) {
+		if gh == nil {
+			return nil
+		}
+		p, err := gitops.GitHub(gh, target, github.PullRequestOptions{Base: base})
+		if err != nil {
+			return nil
+		}
+		return p
+	}
+	if _, err := os.Stat(filepath.Join(target, ".git")); err != nil {
+		return nil
+	}
+	repo, err := gitlocal.Open(ctx, target, gitlocal.Options{Base: base, Logger: log})
+	if err != nil {
+		return nil
+	}
+	return gitops.Local(repo)
 }
 
 // existingFiles lists the files under dir (slash paths relative to it).

@@ -14,6 +14,7 @@ import (
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
@@ -175,12 +176,16 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.msgr == nil {
 		o.msgr = bottest.NewMessenger()
 	}
+	// The default local repository is also what actions read the GitOps
+	// repository's base branch with, as cmd/platbot wires it.
+	var gitopsFiles actions.GitOpsFiles
 	if o.publisher == nil {
 		repo, err := gitlocal.Open(ctx, filepath.Join(dir, "gitops"), gitlocal.Options{Logger: o.logger})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.publisher = localPublisher(repo)
+		gitopsFiles = gitops.Local(repo)
 	}
 	if o.secrets == nil {
 		ds, err := devsecrets.Open(filepath.Join(dir, "data"))
@@ -202,7 +207,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test", Sealer: o.sealer})
 	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
-		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger,
+		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger, GitOpsFiles: gitopsFiles,
 	})
 	if err != nil {
 		t.Fatal(err)

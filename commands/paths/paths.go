@@ -78,6 +78,9 @@ type Deps struct {
 	Publisher Publisher
 	// Secrets stores generated credentials (Vault or the local development store).
 	Secrets SecretStore
+	// Placer places the new environments golden paths add (the placement
+	// feature, adapted by cmd/platbot); nil refuses those steps.
+	Placer actions.Placer
 	Logger  *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
@@ -99,6 +102,9 @@ type Deps struct {
 	PublishPolicy actions.PublishPolicy
 	// GitHubHost is the host repoUrl must name (default github.com).
 	GitHubHost string
+	// GitOpsFiles reads the GitOps repository's base branch (the GitOps
+	// publisher), for actions that build on its files; nil refuses them.
+	GitOpsFiles actions.GitOpsFiles
 }
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository);
@@ -186,10 +192,10 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	p.tmpl = template.Engines.Std
 	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
-		Engines: template.Engines,
+		Engines: template.Engines, Placer: deps.Placer,
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
-		GitHub: deps.GitHub,
+		GitHub: deps.GitHub, GitOpsFiles: deps.GitOpsFiles,
 	}
 	p.actions = actions.New(ad)
 	for name, a := range golden.Actions(ad) {

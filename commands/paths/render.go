@@ -32,9 +32,15 @@ type RenderDeps struct {
 	// Publishing names where pull requests would go, for the plan's words
 	// ("the GitOps repository acme/gitops").
 	Publishing string
+	// Placer places the new environments golden paths add, as the bot
+	// does (nil: those steps are refused).
+	Placer actions.Placer
 	// GitHubHost is the GitHub host of repository addresses (default
 	// github.com).
 	GitHubHost string
+	// GitOpsFiles reads the GitOps repository's base branch, for actions
+	// that build on its files; nil refuses them.
+	GitOpsFiles actions.GitOpsFiles
 }
 
 // NewRenderer returns the feature in render-only mode, for
@@ -62,11 +68,11 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 	p.tmpl = template.Engines.Std
 	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
-		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log,
+		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log, GitOpsFiles: deps.GitOpsFiles,
 		// The publish rule is the bot's: a render says what a run would be refused.
 		Policy:  publishPolicy(Deps{Catalog: deps.Catalog}),
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
-		Engines: template.Engines,
+		Engines: template.Engines, Placer: deps.Placer,
 	}
 	p.actions = actions.New(ad)
 	for name, a := range golden.Actions(ad) {

@@ -81,6 +81,18 @@ type Deps struct {
 	GitHub template.GitHubFiles
 	// Logger receives debug:log's messages (slog.Default() when nil).
 	Logger *slog.Logger
+	// GitOpsFiles reads the GitOps repository's base branch, for actions
+	// that build on what is already there (nil: they refuse to run).
+	GitOpsFiles GitOpsFiles
+}
+
+// GitOpsFiles reads files and folders of the GitOps repository's base
+// branch; the GitOps publisher (integrations/gitops) is one. A path that is
+// not there is an error wrapping fs.ErrNotExist.
+type GitOpsFiles interface {
+	ReadFile(ctx context.Context, path string) ([]byte, error)
+	// ListDir returns the names of a folder's entries.
+	ListDir(ctx context.Context, path string) ([]string, error)
 }
 
 // New returns every action platbot has, by name.
