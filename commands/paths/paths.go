@@ -81,7 +81,7 @@ type Deps struct {
 	// Placer places the new environments golden paths add (the placement
 	// feature, adapted by cmd/platbot); nil refuses those steps.
 	Placer actions.Placer
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 	// Templates overrides how templates are found (tests); by default they
@@ -193,8 +193,8 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: deps.Publisher, Secrets: deps.Secrets, Labels: cfg.Labels,
 		Engines: template.Engines, Placer: deps.Placer,
-		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
-		Repos:   deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
+		Vault: actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
+		Repos: deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
 		GitHub: deps.GitHub, GitOpsFiles: deps.GitOpsFiles,
 	}
 	p.actions = actions.New(ad)
