@@ -2,6 +2,7 @@ package paths
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -262,13 +263,29 @@ func (p *Paths) checkOwner(id *catalog.Identity, owner string) string {
 	return fmt.Sprintf("%s is not one of your teams (%s): you can create things only for a team you are a member of", ref, strings.Join(names, ", "))
 }
 
-// planCheck dry-runs the submission in memory. When that fails, the first
-// field whose value, left out (its default applies), makes the dry run
-// succeed is blamed for it; a failure no field explains is returned as is.
+// planCheck dry-runs the submission in memory. When that fails because of
+// fields an action names (a bot.FieldErrors in the error's chain: the
+// action knows which parameter filled the value it refuses, like a name
+// the GitOps repository already has), those fields are blamed; otherwise
+// the first field whose value, left out (its default applies), makes the
+// dry run succeed is blamed for it; a failure no field explains is
+// returned as is.
 func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Identity, t *template.Template, v bot.Values) (bot.FieldErrors, error) {
 	err := p.tryPlan(ctx, req, id, t, v)
 	if err == nil {
 		return nil, nil
+	}
+	var named bot.FieldErrors
+	if errors.As(err, &named) {
+		blamed := bot.FieldErrors{}
+		for _, prop := range t.Pages.Properties() {
+			if msg, ok := named[prop.Name]; ok && !prop.UIHidden {
+				blamed[prop.Name] = msg
+			}
+		}
+		if len(blamed) > 0 {
+			return blamed, nil
+		}
 	}
 	for _, prop := range t.Pages.Properties() {
 		if _, given := v[prop.Name]; !given || prop.UIHidden {
