@@ -169,3 +169,31 @@ func (a argoStatus) Status(_ context.Context, service, env string) (placement.St
 }
 
 var _ placement.StatusSource = argoStatus{}
+
+// pathsPlacer is placement's placer of new environments as golden paths use
+// it. envs is asked on each use: buildPaths runs before buildPlacement,
+// and `template render` builds it only when a template needs it.
+type pathsPlacer struct {
+	envs func() (*placement.Environments, error)
+}
+
+func (a pathsPlacer) PlaceEnvironment(ctx context.Context, r actions.PlaceRequest) (*actions.Placed, error) {
+	envs, err := a.envs()
+	if err != nil {
+		return nil, err
+	}
+	pe, err := envs.Place(ctx, placement.NewEnvironment{
+		Service: r.Service, Env: placement.Environment{Name: r.Environment, Tier: r.Tier, Region: r.Region},
+		SourcePath: r.SourcePath, ValueFiles: r.ValueFiles,
+	})
+	if err != nil {
+		var ee *placement.EnvironmentError
+		if errors.As(err, &ee) {
+			return nil, &actions.PlaceError{Input: ee.What, Err: ee.Err}
+		}
+		return nil, err
+	}
+	return &actions.Placed{Cluster: pe.Cluster, Explain: pe.Explain, Team: pe.Team, Path: pe.Path, Manifest: string(pe.Manifest)}, nil
+}
+
+var _ actions.Placer = pathsPlacer{}

@@ -180,6 +180,13 @@ func (f *features) buildPaths(app *App) error {
 	deps.GitHubHost = f.catalog.Config().GitHubHost
 	// catalog:register with a URL adds a catalog location of the run's team.
 	deps.Locations = f.catalog
+	// New environments are placed by the placement feature (built after this one).
+	deps.Placer = pathsPlacer{envs: func() (*placement.Environments, error) {
+		if f.placement == nil {
+			return nil, errors.New("placement is not configured on this platbot")
+		}
+		return f.placement.Environments(), nil
+	}}
 	if f.gh != nil && cfg.GitHub.Token != "" {
 		deps.Repos = pathsRepositories{r: gitops.GitHubRepositories(f.gh), webBase: "https://" + deps.GitHubHost}
 	} else {

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -254,6 +256,8 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 		target = filepath.Join(cfg.DataDir, "gitops")
 	}
 	deps := paths.RenderDeps{Catalog: cat, Logger: log, Publishing: "the GitOps repository " + target}
+	// Built on first use: only templates that add environments need it.
+	deps.Placer = pathsPlacer{envs: sync.OnceValues(func() (*placement.Environments, error) { return renderPlacement(cfg, cat, log) })}
 	if gh != nil {
 		deps.GitHub = pathsGitHubFiles{gh}
 	}

@@ -89,9 +89,11 @@ func (e environment) Plan(ctx context.Context, sc *actions.StepContext) (actions
 		return actions.Plan{}, err
 	}
 	if p == nil {
-		// Nothing to place without a service and a name: the form requires them.
-		return actions.Plan{Effects: []string{"add an environment (no service or name given)"}}, nil
+		// Nothing to place without a name: the form requires it.
+		return actions.Plan{Effects: []string{"add an environment (no name given)"}}, nil
 	}
+	// A dry run shows the files, and later steps publish them.
+	p.write(sc)
 	return actions.Plan{Effects: p.effects(), Output: p.output()}, nil
 }
 
@@ -100,9 +102,14 @@ func (e environment) Run(ctx context.Context, sc *actions.StepContext) (map[stri
 	if err != nil {
 		return nil, err
 	}
+	p.write(sc)
+	return p.output(), nil
+}
+
+// write adds the step's files to the run's.
+func (p *plannedEnvironment) write(sc *actions.StepContext) {
 	sc.Files[p.valuesPath] = p.values
 	sc.Files[p.placed.Path] = p.placed.Manifest
-	return p.output(), nil
 }
 
 func (p *plannedEnvironment) effects() []string {
@@ -121,16 +128,18 @@ func (p *plannedEnvironment) output() map[string]any {
 }
 
 // prepare checks the input, places the environment and builds its files.
-// While planning, a missing service or environment name gives nil, so
-// that a dry run blames the value that is wrong, not one left out.
+// While planning, a missing environment name gives nil, so that a dry run
+// blames the value that is wrong, not one left out.
 func (e environment) prepare(ctx context.Context, sc *actions.StepContext, planning bool) (*plannedEnvironment, error) {
 	ref := envInput(sc, "service")
 	name := envInput(sc, "environment")
-	if ref == "" || name == "" {
-		if planning {
-			return nil, nil
-		}
-		return nil, &actions.StepError{Msg: "the step names no service or environment (input.service, input.environment)"}
+	switch {
+	case ref == "":
+		return nil, &actions.StepError{Msg: "the step names no service (input.service)"}
+	case name == "" && planning:
+		return nil, nil
+	case name == "":
+		return nil, &actions.StepError{Msg: "the step names no environment (input.environment)"}
 	}
 	chart := strings.Trim(path.Clean("/"+envInput(sc, "chartPath")), "/")
 	if chart == "" || strings.Contains(envInput(sc, "chartPath"), "..") {

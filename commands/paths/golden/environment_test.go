@@ -104,8 +104,8 @@ func TestEnvironmentAddsValuesAndPlacedApplication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sc.Files) != 0 {
-		t.Errorf("the plan wrote files: %v", sc.Files)
+	if len(sc.Files) != 2 {
+		t.Errorf("the plan added %d files, want the values and the Application: %v", len(sc.Files), sc.Files)
 	}
 	if got := strings.Join(plan.Effects, "\n"); !strings.Contains(got, "place prod-eu2 of checkout-service: prod-eu2 → cluster euw1-prod-a: rule `tier1`") ||
 		!strings.Contains(got, "add services/checkout-service/chart/values-prod-eu2.yaml") ||
@@ -178,8 +178,8 @@ func TestEnvironmentRefusalsNameTheirField(t *testing.T) {
 			c.edit(in)
 			sc := environmentStep(in)
 			_, err := a.Plan(context.Background(), sc)
-			if err == nil {
-				t.Fatal("planned, want a refusal")
+			if err == nil || len(sc.Files) != 0 {
+				t.Fatalf("planned (files %v), want a refusal", sc.Files)
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q, want %q", err, c.want)
@@ -214,6 +214,11 @@ func TestEnvironmentRefusalsNameTheirField(t *testing.T) {
 	}
 	if _, err := a.Run(context.Background(), environmentStep(in)); err == nil {
 		t.Error("ran without a name")
+	}
+	in = validInput()
+	delete(in, "service")
+	if _, err := a.Plan(context.Background(), environmentStep(in)); err == nil || !strings.Contains(err.Error(), "names no service") {
+		t.Errorf("plan without a service: %v", err)
 	}
 }
 
