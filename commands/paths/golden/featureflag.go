@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
@@ -84,6 +86,37 @@ func ValidateFlagd(content []byte) error {
 	return s.Validate(doc)
 }
 
+// The formats a flag is written in (input.format).
+const (
+	// FlagFormatFlagd is a flagd flag definition file (JSON), the default.
+	FlagFormatFlagd = "flagd"
+	// FlagFormatFeatureFlag is the OpenFeature Operator's FeatureFlag
+	// resource (core.openfeature.dev/v1beta1), whose flagSpec is a flagd
+	// flag set.
+	FlagFormatFeatureFlag = "featureflag"
+)
+
+func (p *plannedFlag) formatName() string {
+	if p.format == FlagFormatFeatureFlag {
+		return "FeatureFlag"
+	}
+	return "flagd flag"
+}
+
+// FeatureFlag is the OpenFeature Operator's FeatureFlag resource as far as
+// the golden paths write it (the fields follow its CRD,
+// commands/paths/golden/testdata/crds/open-feature-operator).
+type FeatureFlag struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              FeatureFlagSpec `json:"spec"`
+}
+
+// FeatureFlagSpec holds the flag set.
+type FeatureFlagSpec struct {
+	FlagSpec FlagdFile `json:"flagSpec"`
+}
+
 // FlagdFile is a flagd flag definition file (flags.json): the flags by
 // key, other top-level keys ($evaluators, metadata) kept as they are.
 type FlagdFile struct {
@@ -141,7 +174,10 @@ func (f FlagdFile) MarshalJSON() ([]byte, error) {
 // featureFlagAction adds one flag to a service's flagd flag definition
 // file in the owning team's GitOps folder, <folder>/flags/<service>.flagd.json
 // (folder: input.folder, default teams/<team>), creating the file when it
-// is the service's first flag. Inputs: key, service (a Component of the
+// is the service's first flag; with input.format featureflag, to the
+// service's OpenFeature Operator FeatureFlag resource instead,
+// <folder>/flags/<service>.featureflag.yaml (named <service>-flags, in the
+// service's namespace). Inputs: key, service (a Component of the
 // owning team), owner, type (boolean, string or number), variants (for
 // string and number flags: one name=value per line; boolean flags have
 // on and off), defaultVariant, state (ENABLED or DISABLED), rule (none,
@@ -178,6 +214,7 @@ var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 
 type plannedFlag struct {
 	key, team, service, path string
+	namespace, format        string
 	flag                     FlagdFlag
 	words                    string
 }
@@ -214,7 +251,19 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 	if folder == "" {
 		folder = "teams/" + p.team
 	}
-	p.path = path.Join(folder, "flags", p.service+".flagd.json")
+	p.namespace = comp.Annotation("backstage.io/kubernetes-namespace")
+	if p.namespace == "" {
+		p.namespace = p.team
+	}
+	switch p.format = inputText(sc, "format"); p.format {
+	case "", FlagFormatFlagd:
+		p.format = FlagFormatFlagd
+		p.path = path.Join(folder, "flags", p.service+".flagd.json")
+	case FlagFormatFeatureFlag:
+		p.path = path.Join(folder, "flags", p.service+".featureflag.yaml")
+	default:
+		return nil, nil, badInput(sc, "format", fmt.Sprintf("%q is not %s or %s", p.format, FlagFormatFlagd, FlagFormatFeatureFlag))
+	}
 
 	variants, order, err := flagVariants(sc)
 	if err != nil {
@@ -240,17 +289,32 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 		return nil, nil, err
 	}
 
-	file := FlagdFile{Schema: FlagdSchemaURL, Flags: map[string]FlagdFlag{}}
+	cr := p.format == FlagFormatFeatureFlag
+	file := FlagdFile{Flags: map[string]FlagdFlag{}}
+	var resource FeatureFlag
+	parse := func(b []byte) error {
+		if !cr {
+			return json.Unmarshal(b, &file)
+		}
+		if err := sigsyaml.Unmarshal(b, &resource); err != nil {
+			return err
+		}
+		if resource.Kind != "FeatureFlag" {
+			return fmt.Errorf("it is a %q, not a FeatureFlag", resource.Kind)
+		}
+		file = resource.Spec.FlagSpec
+		return nil
+	}
 	if prev, ok := sc.Files[p.path]; ok {
-		if err := json.Unmarshal([]byte(prev), &file); err != nil {
+		if err := parse([]byte(prev)); err != nil {
 			return nil, nil, fmt.Errorf("another step's %s is not a flag file: %w", p.path, err)
 		}
 	} else if r := a.d.GitOpsFiles; r != nil {
 		b, err := r.ReadFile(ctx, p.path)
 		switch {
 		case err == nil:
-			if err := json.Unmarshal(b, &file); err != nil {
-				return nil, nil, &actions.StepError{Msg: fmt.Sprintf("%s on the GitOps repository's base branch is not a flagd flag file: %v", p.path, err), Hint: "Fix the file, then submit again."}
+			if err := parse(b); err != nil {
+				return nil, nil, &actions.StepError{Msg: fmt.Sprintf("%s on the GitOps repository's base branch is not a %s file: %v", p.path, p.formatName(), err), Hint: "Fix the file, then submit again."}
 			}
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, nil, &actions.StepError{Msg: "could not read " + p.path + " from the GitOps repository", Hint: "Press Retry when it can be reached.", Err: err}
@@ -269,21 +333,37 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 		// This step's own earlier work (the step done again): kept.
 	}
 	file.Flags[p.key] = p.flag
-	if file.Schema == "" {
-		file.Schema = FlagdSchemaURL
+	file.Schema = FlagdSchemaURL
+	if cr {
+		// The resource's flagSpec is a flagd flag set without $schema.
+		file.Schema = ""
 	}
 	compact, err := json.Marshal(file)
 	if err != nil {
 		return nil, nil, fmt.Errorf("marshal flag file: %w", err)
+	}
+	if err := ValidateFlagd(compact); err != nil {
+		return nil, nil, fmt.Errorf("the flags would not pass flagd's schema: %w", err)
+	}
+	if cr {
+		if resource.Kind == "" {
+			resource = FeatureFlag{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "core.openfeature.dev/v1beta1", Kind: "FeatureFlag"},
+				ObjectMeta: metav1.ObjectMeta{Name: p.service + "-flags", Namespace: p.namespace, Labels: map[string]string{"app.kubernetes.io/part-of": p.service, "app.kubernetes.io/managed-by": "platbot", "platbot.dev/team": p.team}},
+			}
+		}
+		resource.Spec.FlagSpec = file
+		b, err := sigsyaml.Marshal(resource)
+		if err != nil {
+			return nil, nil, fmt.Errorf("marshal FeatureFlag: %w", err)
+		}
+		return p, b, nil
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, compact, "", "  "); err != nil {
 		return nil, nil, fmt.Errorf("indent flag file: %w", err)
 	}
 	out.WriteByte('\n')
-	if err := ValidateFlagd(out.Bytes()); err != nil {
-		return nil, nil, fmt.Errorf("the flag file would not pass flagd's schema: %w", err)
-	}
 	return p, out.Bytes(), nil
 }
 
@@ -399,7 +479,7 @@ func (a featureFlagAction) Plan(ctx context.Context, sc *actions.StepContext) (a
 		return actions.Plan{}, err
 	}
 	sc.Files[p.path] = string(content)
-	effects := []string{fmt.Sprintf("add the flag %s to %s (%s), checked against flagd's schema", p.key, p.path, p.words)}
+	effects := []string{fmt.Sprintf("add the flag %s to the %s file %s (%s), checked against flagd's schema", p.key, p.formatName(), p.path, p.words)}
 	if a.d.GitOpsFiles == nil {
 		effects = append(effects, "not checked against the flags already in the GitOps repository: it cannot be read here")
 	}
@@ -422,7 +502,7 @@ func (p *plannedFlag) output() map[string]any {
 	}
 	sort.Strings(variants)
 	return map[string]any{
-		"path": p.path, "key": p.key, "service": p.service, "files": []any{p.path},
+		"path": p.path, "key": p.key, "format": p.format, "service": p.service, "files": []any{p.path},
 		"defaultVariant": *p.flag.DefaultVariant, "rule": p.words, "variants": strings.Join(variants, ", "),
 	}
 }

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	sigsyaml "sigs.k8s.io/yaml"
+
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/golden/goldentest"
 	"github.com/platbot/platbot/commands/paths/template"
 )
 
@@ -51,7 +54,7 @@ func flagStep(over map[string]any) *actions.StepContext {
 		in[k] = v
 	}
 	raw := map[string]any{}
-	for _, k := range []string{"key", "owner", "service", "description", "type", "variants", "defaultVariant", "state", "rule", "rolloutVariant", "rolloutPercent", "emailDomain"} {
+	for _, k := range []string{"key", "owner", "service", "description", "type", "variants", "defaultVariant", "state", "rule", "rolloutVariant", "rolloutPercent", "emailDomain", "format"} {
 		raw[k] = "${{ parameters." + k + " }}"
 	}
 	return &actions.StepContext{Run: actions.Run{ID: "r1", Owner: "group:default/reports"}, StepKey: "flag",
@@ -215,5 +218,66 @@ func TestFeatureFlagCheck(t *testing.T) {
 	}
 	if probs := (featureFlagAction{}).Check(nil, template.StepSpec{Input: map[string]any{"key": "k", "service": "s", "owner": "o", "type": "boolean", "defaultVariant": "off"}}); len(probs) != 0 {
 		t.Fatalf("a good step: %v", probs)
+	}
+}
+
+const operatorCRD = "testdata/crds/open-feature-operator/core.openfeature.dev_featureflags.yaml"
+
+// With format featureflag the flag joins the service's OpenFeature
+// Operator FeatureFlag resource; its flag set passes flagd's schema and the
+// resource a server-side dry run with the operator's CRD installed.
+func TestFeatureFlagOperatorResource(t *testing.T) {
+	const crPath = "teams/reports/flags/reports-etl.featureflag.yaml"
+	a := flagAction(t, cronFiles{})
+	sc := flagStep(map[string]any{"format": "featureflag", "rule": "emailDomain", "emailDomain": "acme.com"})
+	out, err := a.Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sc.Files[crPath]
+	if out["path"] != crPath || out["format"] != "featureflag" || first == "" {
+		t.Fatalf("outputs %v, files %v", out, sc.Files)
+	}
+	// Merged, the next flag joins the same resource.
+	a = flagAction(t, cronFiles{crPath: first})
+	sc = flagStep(map[string]any{"format": "featureflag", "key": "second", "type": "number", "variants": "a=1\nb=2", "defaultVariant": "a"})
+	if _, err := a.Run(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	var ff struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name      string            `json:"name"`
+			Namespace string            `json:"namespace"`
+			Labels    map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Spec struct {
+			FlagSpec json.RawMessage `json:"flagSpec"`
+		} `json:"spec"`
+	}
+	if err := sigsyaml.UnmarshalStrict([]byte(sc.Files[crPath]), &ff); err != nil {
+		t.Fatal(err)
+	}
+	if ff.APIVersion != "core.openfeature.dev/v1beta1" || ff.Kind != "FeatureFlag" || ff.Metadata.Name != "reports-etl-flags" || ff.Metadata.Namespace != "reports" {
+		t.Fatalf("resource:\n%s", sc.Files[crPath])
+	}
+	if err := ValidateFlagd(ff.Spec.FlagSpec); err != nil {
+		t.Fatalf("flagSpec refused by flagd's schema: %v", err)
+	}
+	var spec struct {
+		Flags map[string]json.RawMessage `json:"flags"`
+	}
+	if err := json.Unmarshal(ff.Spec.FlagSpec, &spec); err != nil || len(spec.Flags) != 2 || !strings.Contains(string(spec.Flags["new-export"]), "@acme.com") {
+		t.Fatalf("flags %v: %v", spec.Flags, err)
+	}
+	goldentest.InstallCRDs(t, operatorCRD)
+	goldentest.DryRun(t, sc.Files[crPath])
+
+	// A key the resource on the base branch has is taken.
+	sc = flagStep(map[string]any{"format": "featureflag"})
+	var fe bot.FieldErrors
+	if _, err := a.Plan(context.Background(), sc); !errors.As(err, &fe) || !strings.Contains(fe["key"], "already has a flag new-export") {
+		t.Fatalf("duplicate in the resource: %v", err)
 	}
 }
