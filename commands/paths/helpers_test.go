@@ -138,6 +138,9 @@ type envOptions struct {
 	// sealer keeps secret values; a restart that keeps its key passes the
 	// same one (nil: a new random key, as a process without a key file).
 	sealer bot.Sealer
+	// repos opens pull requests in the repository a step's repoUrl names
+	// (nil: those steps are refused).
+	repos actions.Repositories
 }
 
 type env struct {
@@ -208,6 +211,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
 		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger, GitOpsFiles: gitopsFiles,
+		Repos: o.repos,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -188,7 +188,6 @@ func fieldError(sc *actions.StepContext, key, msg string) error {
 // new-db created and (when the requester is known) one of their teams
 // owns.
 func (m migration) database(sc *actions.StepContext, ref string) (*catalog.Entity, error) {
-	requester := sc.Run.RequesterRef
 	ref = catalog.NormalizeRef(ref, catalog.KindResource, catalog.DefaultNamespace)
 	if m.d.Catalog == nil {
 		return nil, &actions.StepError{Msg: "platbot has no catalog to find " + ref + " in"}
@@ -207,18 +206,30 @@ func (m migration) database(sc *actions.StepContext, ref string) (*catalog.Entit
 	case db.Annotation(goldenPathKey) != newDBPath && !strings.EqualFold(db.Annotation(sourceTemplateKey), newDBTemplateRef):
 		return nil, fieldError(sc, "database", fmt.Sprintf("%s was not created by new-db (its catalog entry has no %s: %s annotation), so it has no migrations folder in the GitOps repository", ref, goldenPathKey, newDBPath))
 	}
+	if err := ownedByRequester(m.d, sc, "database", db, "add the migration"); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// ownedByRequester refuses (on the input key) an entity that none of the
+// requester's teams (their User's spec.memberOf) owns; what says what a
+// member of the owning team would do. Without a known requester (a
+// render) nothing is refused.
+func ownedByRequester(d actions.Deps, sc *actions.StepContext, key string, e *catalog.Entity, what string) error {
+	requester := sc.Run.RequesterRef
 	if requester == "" {
-		return db, nil
+		return nil
 	}
 	var teams []string
-	for _, u := range m.d.Catalog.List(catalog.KindUser) {
+	for _, u := range d.Catalog.List(catalog.KindUser) {
 		if u.Ref() != requester {
 			continue
 		}
 		for _, g := range u.SpecStrings("memberOf") {
 			g = catalog.NormalizeRef(g, catalog.KindGroup, u.Metadata.Namespace)
-			if g == db.Owner() {
-				return db, nil
+			if g == e.Owner() {
+				return nil
 			}
 			teams = append(teams, g)
 		}
@@ -227,7 +238,7 @@ func (m migration) database(sc *actions.StepContext, ref string) (*catalog.Entit
 	if len(teams) > 0 {
 		mine = "not one of your teams (" + strings.Join(teams, ", ") + ")"
 	}
-	return nil, fieldError(sc, "database", fmt.Sprintf("%s is owned by %s, %s: ask a member of that team to add the migration", ref, db.Owner(), mine))
+	return fieldError(sc, key, fmt.Sprintf("%s is owned by %s, %s: ask a member of that team to %s", e.Ref(), e.Owner(), mine, what))
 }
 
 // SnakeCase writes a migration's name as it appears in its file name:
