@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -431,7 +432,7 @@ func strs(v any) []string {
 // GitOps repository, already has. It reports whether the repository could
 // be read.
 func (a cronJobAction) checkClash(ctx context.Context, sc *actions.StepContext, c *cronSpec) (bool, error) {
-	job, err := sigsyaml.Marshal(cronJobObject(c))
+	job, err := marshalCronJob(c)
 	if err != nil {
 		return true, fmt.Errorf("marshal CronJob: %w", err)
 	}
@@ -465,7 +466,7 @@ func (a cronJobAction) checkClash(ctx context.Context, sc *actions.StepContext, 
 
 // write adds the job's three files to the run and returns the outputs.
 func (a cronJobAction) write(sc *actions.StepContext, c *cronSpec) (map[string]any, error) {
-	job, err := sigsyaml.Marshal(cronJobObject(c))
+	job, err := marshalCronJob(c)
 	if err != nil {
 		return nil, fmt.Errorf("marshal CronJob: %w", err)
 	}
@@ -488,6 +489,17 @@ func (a cronJobAction) write(sc *actions.StepContext, c *cronSpec) (map[string]a
 		"nextRuns":   runs,
 		"runbookUrl": c.runbookURL(),
 	}, nil
+}
+
+// marshalCronJob is the CronJob as YAML, without the empty status a typed
+// object carries (a manifest in Git has none).
+func marshalCronJob(c *cronSpec) ([]byte, error) {
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cronJobObject(c))
+	if err != nil {
+		return nil, err
+	}
+	delete(obj, "status")
+	return sigsyaml.Marshal(obj)
 }
 
 // cronJobObject is the batch/v1 CronJob.

@@ -104,6 +104,9 @@ func TestCronJobWritesValidManifests(t *testing.T) {
 	if err := sigsyaml.UnmarshalStrict([]byte(sc.Files[want[0]]), &cj); err != nil {
 		t.Fatalf("CronJob does not decode strictly: %v", err)
 	}
+	if strings.Contains(sc.Files[want[0]], "status:") {
+		t.Errorf("the CronJob carries a status:\n%s", sc.Files[want[0]])
+	}
 	spec := cj.Spec
 	pod := spec.JobTemplate.Spec.Template
 	c := pod.Spec.Containers[0]
