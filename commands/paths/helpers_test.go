@@ -138,6 +138,8 @@ type envOptions struct {
 	// sealer keeps secret values; a restart that keeps its key passes the
 	// same one (nil: a new random key, as a process without a key file).
 	sealer bot.Sealer
+	// placer places new environments (nil: those steps are refused).
+	placer actions.Placer
 	// repos opens pull requests in the repository a step's repoUrl names
 	// (nil: those steps are refused).
 	repos actions.Repositories
@@ -210,7 +212,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	r := bot.NewRouter(bot.RouterOptions{Policy: o.policy, Audit: st, Queue: st, Logger: o.logger, Version: "test", Sealer: o.sealer})
 	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
-		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger, GitOpsFiles: gitopsFiles,
+		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger, GitOpsFiles: gitopsFiles, Placer: o.placer,
 		Repos: o.repos,
 	})
 	if err != nil {
