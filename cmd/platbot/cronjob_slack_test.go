@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/bot/slack/slackfake"
+)
+
+// startExamplesBot is platbot serve over the shipped templates
+// (examples/templates) and the example catalog.
+func startExamplesBot(t *testing.T) *jobBot {
+	t.Helper()
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	e := testEnv(t, map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-test-token",
+		"SLACK_SIGNING_SECRET": testSigningSecret,
+		"SLACK_API_URL":        fake.APIURL(),
+	})
+	cfgDir := t.TempDir()
+	e["PLATBOT_GITOPS_REPO"] = filepath.Join(cfgDir, "gitops")
+	e["PLATBOT_CONFIG"] = filepath.Join(cfgDir, "platbot.yaml")
+	if err := os.WriteFile(e["PLATBOT_CONFIG"], []byte("paths:\n  templatesDir: examples/templates\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bottest.LogBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := buildApp(ctx, cfg, newLogger(cfg, logs, slog.LevelDebug))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, ln) }()
+	b := &servedBot{t: t, url: "http://" + ln.Addr().String(), slack: fake, env: e}
+	b.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		app.Close()
+	}
+	t.Cleanup(b.stop)
+	b.waitReady()
+	return &jobBot{servedBot: b, app: app, logs: logs}
+}
+
+// setNumber records a number typed into a number input, as Slack reports it.
+func setNumber(t *testing.T, s jobState, v goslack.ModalViewRequest, field, value string) {
+	t.Helper()
+	in := jobInput(v, field)
+	if in == nil {
+		t.Fatalf("the modal has no %s field", field)
+	}
+	el, ok := in.Element.(*goslack.NumberInputBlockElement)
+	if !ok {
+		t.Fatalf("field %s: element %T", field, in.Element)
+	}
+	s[field] = map[string]any{el.ActionID: map[string]any{"type": "number_input", "value": value}}
+}
+
+// TestServeNewCronJobOverSlack runs /plat new-cron-job through the served
+// bot as Slack does: a signed slash command opens the three-page modal,
+// each page is a signed view_submission; an invalid schedule on the last
+// submission comes back as an error on the schedule field; the corrected
+// one starts the run, whose pull request branch holds the CronJob, its
+// PrometheusRule and its runbook in the team's folder.
+func TestServeNewCronJobOverSlack(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	b := startExamplesBot(t)
+	if r := b.reply(b.command("U0PLATPRIYA", "template approve new-cron-job")); !strings.Contains(r, "Approved template") {
+		t.Fatalf("approve: %s", r)
+	}
+	b.command("U0PAYALICE", "new-cron-job")
+	open := b.waitCall("views.open", 1)[0]
+	if open.Failed() || open.View == nil {
+		t.Fatalf("views.open: %+v", open)
+	}
+	v, _ := b.slack.View(open.ViewID)
+	if got := jobInputIDs(v.View); got != "jobName,owner,service,description" {
+		t.Fatalf("first page inputs = %s", got)
+	}
+	page1 := jobState{}
+	page1.set(t, v.View, "jobName", "ledger-reconcile", "")
+	page1.set(t, v.View, "owner", "group:default/payments", "payments")
+	page1.set(t, v.View, "service", "component:default/payments-ledger", "payments-ledger")
+	page1.set(t, v.View, "description", "Reconciles the ledger with the bank's statement.", "")
+	a, raw := b.submit(v, page1)
+	if a.ResponseAction != "update" {
+		t.Fatalf("page 1 answered %s", raw)
+	}
+	v = b.slack.ReplaceView(v.ID, a.View)
+	if got := jobInputIDs(v.View); !strings.HasPrefix(got, "schedule,timeZone,concurrencyPolicy") {
+		t.Fatalf("second page inputs = %s", got)
+	}
+	page2 := jobState{}
+	page2.set(t, v.View, "schedule", "0 25 * * *", "")
+	page2.set(t, v.View, "timeZone", "Europe/Berlin", "")
+	page2.set(t, v.View, "concurrencyPolicy", "Forbid", "Skip the new run (Forbid)")
+	for f, val := range map[string]string{"startingDeadlineSeconds": "300", "activeDeadlineSeconds": "3600", "backoffLimit": "2"} {
+		setNumber(t, page2, v.View, f, val)
+	}
+	a, raw = b.submit(v, page2)
+	if a.ResponseAction != "update" {
+		t.Fatalf("page 2 answered %s", raw)
+	}
+	v = b.slack.ReplaceView(v.ID, a.View)
+	page3 := jobState{}
+	page3.set(t, v.View, "image", "ghcr.io/acme/ledger-reconcile:3.1.0", "")
+	for f, val := range map[string]string{"cpuRequest": "100m", "memoryRequest": "128Mi", "memoryLimit": "256Mi", "metricsPath": "/metrics"} {
+		page3.set(t, v.View, f, val, "")
+	}
+	setNumber(t, page3, v.View, "metricsPort", "0")
+	// The schedule is refused on its field: the modal goes back to its
+	// page with the reason beside it, and nothing starts.
+	a, raw = b.submit(v, page3)
+	if sched := jobInput(a.View, "schedule"); a.ResponseAction != "update" || sched == nil || sched.Hint == nil ||
+		!strings.Contains(sched.Hint.Text, `"0 25 * * *" is not a cron schedule: end of range (25) above maximum (23)`) {
+		t.Fatalf("an hour of 25 answered %s", raw)
+	}
+	if n := len(b.slack.Calls("chat.postMessage")); n != 0 {
+		t.Fatalf("a refused submission posted %d messages", n)
+	}
+	v = b.slack.ReplaceView(v.ID, a.View)
+	page2.set(t, v.View, "schedule", "30 1 * * *", "")
+	if a, raw = b.submit(v, page2); a.ResponseAction != "update" {
+		t.Fatalf("page 2 again answered %s", raw)
+	}
+	v = b.slack.ReplaceView(v.ID, a.View)
+	if _, raw = b.submit(v, page3); raw != "" {
+		t.Fatalf("final submission answered %s, want the modal closed", raw)
+	}
+
+	deadline := time.Now().Add(30 * time.Second)
+	done := false
+	for time.Now().Before(deadline) && !done {
+		for _, c := range b.slack.Calls("chat.update", "chat.postMessage") {
+			done = done || strings.Contains(c.Param("blocks")+c.Text(), "ready for review")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !done {
+		t.Fatalf("the run never finished; logs:\n%s", b.logs.String())
+	}
+	repo := b.env["PLATBOT_GITOPS_REPO"]
+	out, err := exec.Command("git", "-C", repo, "branch", "--list", "plat/*").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	branches := strings.Fields(strings.ReplaceAll(string(out), "*", ""))
+	if len(branches) != 1 {
+		t.Fatalf("branches %q, want one", out)
+	}
+	files, err := exec.Command("git", "-C", repo, "ls-tree", "-r", "--name-only", branches[0]).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "teams/payments/cronjobs/ledger-reconcile/cronjob.yaml\nteams/payments/cronjobs/ledger-reconcile/prometheusrule.yaml\nteams/payments/runbooks/ledger-reconcile.md\n"
+	if string(files) != want {
+		t.Fatalf("branch files:\n%s\nwant:\n%s", files, want)
+	}
+	cj, err := exec.Command("git", "-C", repo, "show", branches[0]+":teams/payments/cronjobs/ledger-reconcile/cronjob.yaml").Output()
+	if err != nil || !strings.Contains(string(cj), "schedule: 30 1 * * *") || !strings.Contains(string(cj), "timeZone: Europe/Berlin") {
+		t.Fatalf("cronjob.yaml (%v):\n%s", err, cj)
+	}
+}
