@@ -48,7 +48,23 @@ func TestAddCIWorkflowPath(t *testing.T) {
 	}
 	repo := filepath.Join(reposDir, "acme/orders-api")
 
-	f := e.form(userJane, "add-ci-workflow")
+	// --dry-run shows the workflow and creates nothing.
+	f := e.form(userJane, "add-ci-workflow --dry-run")
+	if errs := e.submit(userJane, f, bot.Values{"component": {"orders-api"}, "language": {"python"}}); errs != nil {
+		t.Fatalf("dry run refused: %v", errs)
+	}
+	e.drain()
+	preview := e.msgr.Last().Text()
+	for _, want := range []string{"nothing was created", "add .github/workflows/ci.yml to acme/orders-api (checked by actionlint)", "python -m pytest"} {
+		if !strings.Contains(preview, want) {
+			t.Errorf("preview lacks %q:\n%s", want, preview)
+		}
+	}
+	if len(e.runs()) != 0 || git(t, repo, "branch", "--list", "plat/*") != "" {
+		t.Fatal("the dry run created a run or a branch")
+	}
+
+	f = e.form(userJane, "add-ci-workflow")
 	if errs := e.submit(userJane, f, bot.Values{"component": {"orders-api"}, "language": {"go"}, "branches": {"release/*, develop"}}); errs != nil {
 		t.Fatalf("valid submission refused: %v", errs)
 	}

@@ -99,6 +99,23 @@ func TestNewMigrationPath(t *testing.T) {
 		return files, git(t, repo, "show", branch+":"+files), pr
 	}
 
+	// --dry-run shows the numbered file and creates nothing.
+	branchesBefore := git(t, repo, "branch", "--list", "plat/*")
+	f := e.form(userJane, "new-migration --dry-run")
+	if errs := e.submit(userJane, f, bot.Values{"migration": {"Add orders index"}, "database": {"orders-db"}, "sql": {"SELECT 1;"}}); errs != nil {
+		t.Fatalf("dry run refused: %v", errs)
+	}
+	e.drain()
+	preview := e.msgr.Last().Text()
+	for _, want := range []string{"nothing was created", "add databases/orders-db/migrations/0002_add_orders_index.sql (migration 0002 of orders-db, after 0001_init.sql)", "SELECT 1;"} {
+		if !strings.Contains(preview, want) {
+			t.Errorf("preview lacks %q:\n%s", want, preview)
+		}
+	}
+	if len(e.runs()) != 1 || git(t, repo, "branch", "--list", "plat/*") != branchesBefore {
+		t.Fatal("the dry run created a run or a branch")
+	}
+
 	r, errs := migrate("Add orders index", "orders-db", "CREATE INDEX orders_created ON example (created_at);")
 	if errs != nil {
 		t.Fatalf("valid migration refused: %v", errs)
