@@ -18,6 +18,7 @@ import (
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/argocd/argocdtest"
+	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/testenv"
 )
 
@@ -205,5 +206,56 @@ func strictYAML(t *testing.T, data []byte, v any) {
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("decode: %v\n%s", err, data)
+	}
+}
+
+// platbot template render new-environment places with the example
+// configuration (platbot.yaml has no placement section, which it says),
+// writes both files, and refuses an environment whose Application the
+// GitOps repository (PLATBOT_GITOPS_REPO) already has.
+func TestRenderNewEnvironment(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "gitops")
+	repo, err := gitlocal.Open(ctx, dir, gitlocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := repo.OpenPullRequest(ctx, gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", Files: []gitlocal.File{
+		{Path: "apps/checkout/checkout-service/perf.yaml", Content: []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\n")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	gitLines(t, dir, "update-ref", "refs/heads/main", "seed")
+	e := testEnv(t, map[string]string{"PLATBOT_GITOPS_REPO": dir})
+
+	out := t.TempDir()
+	set := func(name string) []string {
+		return []string{"template", "render", "new-environment", "--as", "erik.lund", "--out", out,
+			"--set", "service=checkout-service", "--set", "environment=" + name, "--set", "tier=tier1", "--set", "region=eu-west-1"}
+	}
+	code, stdout, stderr := runBot(t, e, "", set("prod-eu2")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	if !strings.Contains(stdout, "prod-eu2 → cluster euw1-prod-a: rule `tier1-eu` matched tier=tier1, region=eu-west-1") ||
+		!strings.Contains(stderr, "platbot.yaml has no placement section") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(out, "apps/checkout/checkout-service/prod-eu2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app placement.Application
+	strictYAML(t, manifest, &app)
+	if app.Spec.Destination.Name != "euw1-prod-a" {
+		t.Errorf("Application:\n%s", manifest)
+	}
+	if _, err := os.Stat(filepath.Join(out, "services/checkout-service/chart/values-prod-eu2.yaml")); err != nil {
+		t.Error(err)
+	}
+
+	code, stdout, stderr = runBot(t, e, "", set("perf")...)
+	if code != 1 || !strings.Contains(stderr, "checkout-service already has an environment perf: the GitOps repository has its Application apps/checkout/checkout-service/perf.yaml") {
+		t.Errorf("exit %d: %s\n%s", code, stderr, stdout)
 	}
 }

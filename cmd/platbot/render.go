@@ -256,8 +256,11 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 		target = filepath.Join(cfg.DataDir, "gitops")
 	}
 	deps := paths.RenderDeps{Catalog: cat, Logger: log, Publishing: "the GitOps repository " + target}
-	// Built on first use: only templates that add environments need it.
-	deps.Placer = pathsPlacer{envs: sync.OnceValues(func() (*placement.Environments, error) { return renderPlacement(cfg, cat, log) })}
+	// Built on first use (only templates that add environments need it),
+	// reading the GitOps repository when deps.GitOpsFiles does (set below).
+	deps.Placer = pathsPlacer{envs: sync.OnceValues(func() (*placement.Environments, error) {
+		return renderPlacement(cfg, cat, deps.GitOpsFiles, log)
+	})}
 	if gh != nil {
 		deps.GitHub = pathsGitHubFiles{gh}
 	}

@@ -13,10 +13,10 @@ import (
 // renderPlacement is how `template render` places the new environments a
 // golden path adds: with platbot.yaml's placement section, else with the
 // embedded example (examples/placement/placement.yaml, which the shell's
-// demo mode uses too), said as a warning. A render reads no GitOps
-// repository here, so only the catalog's intent shows an environment a
-// service already has.
-func renderPlacement(cfg *Config, cat *catalog.Catalog, log *slog.Logger) (*placement.Environments, error) {
+// demo mode uses too), said as a warning. files reads the GitOps
+// repository's Applications (nil: only the catalog's intent shows an
+// environment a service already has).
+func renderPlacement(cfg *Config, cat *catalog.Catalog, files placement.FileReader, log *slog.Logger) (*placement.Environments, error) {
 	pc := placement.DefaultConfig()
 	if err := cfg.Feature("placement", &pc); err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func renderPlacement(cfg *Config, cat *catalog.Catalog, log *slog.Logger) (*plac
 		}
 		log.Warn("platbot.yaml has no placement section: new environments are placed with the example configuration", "file", exampleplacement.File)
 	}
-	envs, err := placement.NewEnvironments(pc, cat, nil)
+	envs, err := placement.NewEnvironments(pc, cat, files)
 	if err != nil {
 		var pe *place.Error
 		if errors.As(err, &pe) {
