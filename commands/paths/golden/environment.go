@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
-	"github.com/platbot/platbot/commands/paths/templating"
 )
 
 // ActionEnvironment adds an environment to an existing service
@@ -33,9 +30,6 @@ const (
 // imageTagRe is a container image tag (the OCI distribution spec's tag
 // grammar).
 var imageTagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
-// onlyParamRe matches an input that is exactly one template parameter.
-var onlyParamRe = regexp.MustCompile(`^\s*\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$`)
 
 func init() { registry = append(registry, newEnvironmentActions) }
 
@@ -131,8 +125,8 @@ func (p *plannedEnvironment) output() map[string]any {
 // While planning, a missing environment name gives nil, so that a dry run
 // blames the value that is wrong, not one left out.
 func (e environment) prepare(ctx context.Context, sc *actions.StepContext, planning bool) (*plannedEnvironment, error) {
-	ref := envInput(sc, "service")
-	name := envInput(sc, "environment")
+	ref := inputText(sc, "service")
+	name := inputText(sc, "environment")
 	switch {
 	case ref == "":
 		return nil, &actions.StepError{Msg: "the step names no service (input.service)"}
@@ -141,21 +135,21 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 	case name == "":
 		return nil, &actions.StepError{Msg: "the step names no environment (input.environment)"}
 	}
-	chart := strings.Trim(path.Clean("/"+envInput(sc, "chartPath")), "/")
-	if chart == "" || strings.Contains(envInput(sc, "chartPath"), "..") {
-		return nil, &actions.StepError{Msg: fmt.Sprintf("input.chartPath %q is not a folder inside the GitOps repository", envInput(sc, "chartPath"))}
+	chart := strings.Trim(path.Clean("/"+inputText(sc, "chartPath")), "/")
+	if chart == "" || strings.Contains(inputText(sc, "chartPath"), "..") {
+		return nil, &actions.StepError{Msg: fmt.Sprintf("input.chartPath %q is not a folder inside the GitOps repository", inputText(sc, "chartPath"))}
 	}
-	replicas, err := e.replicas(sc)
+	replicas, err := inputInt(sc, "replicas", defaultReplicas, 1, maxReplicas)
 	if err != nil {
 		return nil, err
 	}
-	tag := envInput(sc, "imageTag")
+	tag := inputText(sc, "imageTag")
 	if tag != "" && !imageTagRe.MatchString(tag) {
-		return nil, envFieldError(sc, "imageTag", fmt.Sprintf("%q is not an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128", tag))
+		return nil, fieldError(sc, "imageTag", fmt.Sprintf("%q is not an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128", tag))
 	}
 	svc, err := e.service(ref, sc.Run)
 	if err != nil {
-		return nil, envFieldError(sc, "service", err.Error())
+		return nil, fieldError(sc, "service", err.Error())
 	}
 	if e.d.Placer == nil {
 		return nil, &actions.StepError{Msg: "placement is not available here, so platbot cannot tell which cluster " + name + " would run on",
@@ -163,13 +157,13 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 	}
 	valuesFile := "values-" + name + ".yaml"
 	placed, err := e.d.Placer.PlaceEnvironment(ctx, actions.PlaceRequest{
-		Service: svc.Ref(), Environment: name, Tier: envInput(sc, "tier"), Region: envInput(sc, "region"),
+		Service: svc.Ref(), Environment: name, Tier: inputText(sc, "tier"), Region: inputText(sc, "region"),
 		SourcePath: chart, ValueFiles: []string{valuesFile},
 	})
 	if err != nil {
 		var pe *actions.PlaceError
 		if errors.As(err, &pe) {
-			return nil, envFieldError(sc, pe.Input, pe.Err.Error())
+			return nil, fieldError(sc, pe.Input, pe.Err.Error())
 		}
 		return nil, &actions.StepError{Msg: "could not place " + name + " of " + svc.Metadata.Name, Hint: "Press Retry", Err: err}
 	}
@@ -192,19 +186,6 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 		}
 	}
 	return p, nil
-}
-
-// replicas is input.replicas (default 2, at most 50).
-func (environment) replicas(sc *actions.StepContext) (int64, error) {
-	s := envInput(sc, "replicas")
-	if s == "" {
-		return defaultReplicas, nil
-	}
-	n, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
-	if err != nil || n < 1 || n > maxReplicas {
-		return 0, envFieldError(sc, "replicas", fmt.Sprintf("must be a whole number from 1 to %d, not %s", maxReplicas, s))
-	}
-	return n, nil
 }
 
 // service is the Component ref names, when one of the requester's teams
@@ -246,23 +227,4 @@ func (e environment) service(ref string, run actions.Run) (*catalog.Entity, erro
 		mine = "not one of your teams (" + strings.Join(teams, ", ") + ")"
 	}
 	return nil, fmt.Errorf("%s is owned by %s, %s: a team adds environments to its own services", svc.Metadata.Name, owner, mine)
-}
-
-// envInput is an input value as trimmed text.
-func envInput(sc *actions.StepContext, key string) string {
-	return strings.TrimSpace(templating.Text(sc.Input[key]))
-}
-
-// envFieldError is a refusal of input key's value. When the template fills
-// that input from exactly one parameter, the error carries it as a field
-// error too (bot.FieldErrors in its chain), so the form puts the message
-// on that field.
-func envFieldError(sc *actions.StepContext, key, msg string) error {
-	se := &actions.StepError{Msg: msg}
-	if raw, ok := sc.RawInput[key].(string); ok {
-		if m := onlyParamRe.FindStringSubmatch(raw); m != nil {
-			se.Err = bot.FieldErrors{m[1]: msg}
-		}
-	}
-	return se
 }

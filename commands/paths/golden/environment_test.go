@@ -170,7 +170,7 @@ func TestEnvironmentRefusalsNameTheirField(t *testing.T) {
 			"report-builder is owned by group:default/reports, not one of your teams (group:default/checkout)"},
 		{"unknown service", func(in map[string]any) { in["service"] = "component:default/nope" }, "service", "component:default/nope is not in the catalog"},
 		{"bad image tag", func(in map[string]any) { in["imageTag"] = "v1 beta" }, "imageTag", "is not an image tag"},
-		{"too many replicas", func(in map[string]any) { in["replicas"] = int64(500) }, "replicas", "must be a whole number from 1 to 50, not 500"},
+		{"too many replicas", func(in map[string]any) { in["replicas"] = int64(500) }, "replicas", "must be between 1 and 50, not 500"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
