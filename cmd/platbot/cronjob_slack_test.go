@@ -18,8 +18,9 @@ import (
 )
 
 // startExamplesBot is platbot serve over the shipped templates
-// (examples/templates) and the example catalog.
-func startExamplesBot(t *testing.T) *jobBot {
+// (examples/templates) and the example catalog; extra environment
+// variables replace the defaults.
+func startExamplesBot(t *testing.T, extra ...map[string]string) *jobBot {
 	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
@@ -33,6 +34,11 @@ func startExamplesBot(t *testing.T) *jobBot {
 	e["PLATBOT_CONFIG"] = filepath.Join(cfgDir, "platbot.yaml")
 	if err := os.WriteFile(e["PLATBOT_CONFIG"], []byte("paths:\n  templatesDir: examples/templates\n"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	for _, x := range extra {
+		for k, v := range x {
+			e[k] = v
+		}
 	}
 	cfg, err := LoadConfig(env(e))
 	if err != nil {
