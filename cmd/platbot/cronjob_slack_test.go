@@ -1,20 +1,12 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	goslack "github.com/slack-go/slack"
-
-	"github.com/platbot/platbot/bot/bottest"
-	"github.com/platbot/platbot/bot/slack/slackfake"
 )
 
 // startExamplesBot is platbot serve over the shipped templates
@@ -22,52 +14,7 @@ import (
 // variables replace the defaults.
 func startExamplesBot(t *testing.T, extra ...map[string]string) *jobBot {
 	t.Helper()
-	fake := slackfake.New()
-	t.Cleanup(fake.Close)
-	e := testEnv(t, map[string]string{
-		"SLACK_BOT_TOKEN":      "xoxb-test-token",
-		"SLACK_SIGNING_SECRET": testSigningSecret,
-		"SLACK_API_URL":        fake.APIURL(),
-	})
-	cfgDir := t.TempDir()
-	e["PLATBOT_GITOPS_REPO"] = filepath.Join(cfgDir, "gitops")
-	e["PLATBOT_CONFIG"] = filepath.Join(cfgDir, "platbot.yaml")
-	if err := os.WriteFile(e["PLATBOT_CONFIG"], []byte("paths:\n  templatesDir: examples/templates\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range extra {
-		for k, v := range x {
-			e[k] = v
-		}
-	}
-	cfg, err := LoadConfig(env(e))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &bottest.LogBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := buildApp(ctx, cfg, newLogger(cfg, logs, slog.LevelDebug))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
-	b := &servedBot{t: t, url: "http://" + ln.Addr().String(), slack: fake, env: e}
-	b.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		app.Close()
-	}
-	t.Cleanup(b.stop)
-	b.waitReady()
-	return &jobBot{servedBot: b, app: app, logs: logs}
+	return startTemplatesBot(t, "examples/templates", extra...)
 }
 
 // setNumber records a number typed into a number input, as Slack reports it.

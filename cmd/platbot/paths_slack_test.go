@@ -38,6 +38,14 @@ type jobBot struct {
 
 func startJobBot(t *testing.T) *jobBot {
 	t.Helper()
+	return startTemplatesBot(t, "cmd/platbot/testdata/templates")
+}
+
+// startTemplatesBot is platbot serve over the templates in templatesDir
+// (relative to the repository root) and the example catalog, with a
+// recording Slack; extra environment variables replace the defaults.
+func startTemplatesBot(t *testing.T, templatesDir string, extra ...map[string]string) *jobBot {
+	t.Helper()
 	fake := slackfake.New()
 	t.Cleanup(fake.Close)
 	e := testEnv(t, map[string]string{
@@ -48,9 +56,13 @@ func startJobBot(t *testing.T) *jobBot {
 	cfgDir := t.TempDir()
 	e["PLATBOT_GITOPS_REPO"] = filepath.Join(cfgDir, "gitops")
 	e["PLATBOT_CONFIG"] = filepath.Join(cfgDir, "platbot.yaml")
-	yml := "paths:\n  templatesDir: cmd/platbot/testdata/templates\n"
-	if err := os.WriteFile(e["PLATBOT_CONFIG"], []byte(yml), 0o600); err != nil {
+	if err := os.WriteFile(e["PLATBOT_CONFIG"], []byte("paths:\n  templatesDir: "+templatesDir+"\n"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	for _, x := range extra {
+		for k, v := range x {
+			e[k] = v
+		}
 	}
 	cfg, err := LoadConfig(env(e))
 	if err != nil {
