@@ -35,7 +35,7 @@ type PostgresInstance struct {
 	} `yaml:"spec"`
 }
 
-// ExternalSecret is the part of external-secrets.io/v1beta1 new-db uses.
+// ExternalSecret is the part of external-secrets.io/v1 new-db uses.
 type ExternalSecret struct {
 	APIVersion string `yaml:"apiVersion"`
 	Kind       string `yaml:"kind"`
@@ -111,7 +111,7 @@ func checkExternalSecret(t *testing.T, file, content, name, team, env string) {
 		t.Fatalf("%s is not an ExternalSecret: %v\n%s", file, err, content)
 	}
 	key := team + "/" + name + "/" + env + "/db"
-	if es.APIVersion != "external-secrets.io/v1beta1" || es.Kind != "ExternalSecret" || es.Metadata.Name != name+"-db-credentials" ||
+	if es.APIVersion != "external-secrets.io/v1" || es.Kind != "ExternalSecret" || es.Metadata.Name != name+"-db-credentials" ||
 		es.Metadata.Namespace != team+"-"+env || es.Metadata.Labels["finops/team"] != team ||
 		es.Spec.SecretStoreRef.Kind != "ClusterSecretStore" || es.Spec.SecretStoreRef.Name != "vault" ||
 		es.Spec.Target.Name != name+"-db-credentials" || es.Spec.Target.CreationPolicy != "Owner" || len(es.Spec.Data) != 2 {

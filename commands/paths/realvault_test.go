@@ -11,6 +11,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/paths/golden/goldentest"
 	"github.com/platbot/platbot/commands/paths/templating"
 	"github.com/platbot/platbot/integrations/testenv"
 	"github.com/platbot/platbot/integrations/vault"
@@ -26,6 +27,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	goldentest.Stop()
 	if realVaultSrv != nil {
 		_ = realVaultSrv.Stop()
 	}
