@@ -184,7 +184,7 @@ func (a pathsPlacer) PlaceEnvironment(ctx context.Context, r actions.PlaceReques
 	}
 	pe, err := envs.Place(ctx, placement.NewEnvironment{
 		Service: r.Service, Env: placement.Environment{Name: r.Environment, Tier: r.Tier, Region: r.Region},
-		SourcePath: r.SourcePath, ValueFiles: r.ValueFiles,
+		SourcePath: r.SourcePath, ValueFiles: r.ValueFiles, Owner: r.Owner,
 	})
 	if err != nil {
 		var ee *placement.EnvironmentError

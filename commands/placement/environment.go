@@ -25,6 +25,10 @@ type NewEnvironment struct {
 	// that source, relative to it (none: no helm section).
 	SourcePath string
 	ValueFiles []string
+	// Owner, when set, makes Service a new service that the catalog must
+	// not have yet (new-service creates it): it is placed as a Component
+	// owned by this group.
+	Owner string
 }
 
 // PlacedEnvironment is where a new environment runs, why, and the Argo CD
@@ -117,7 +121,12 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 			"(clusters and placement rules — see examples/placement/placement.yaml and docs/placement.md)")
 	}
 	ent, ok := p.cat.Lookup(n.Service, catalog.KindComponent)
-	if !ok {
+	switch {
+	case ok && n.Owner != "":
+		return nil, refuse("service", "the catalog already has a service %s (owned by %s); pick another name", ent.Metadata.Name, ent.Owner())
+	case n.Owner != "":
+		ent = newComponent(n.Service, n.Owner)
+	case !ok:
 		return nil, refuse("service", "there is no service %s in the catalog", n.Service)
 	}
 	env := n.Env
@@ -198,4 +207,15 @@ func (e *Environments) fits(env Environment) error {
 		return refuse("tier", "no cluster of the platform takes tier %s (the tiers are %s)", env.Tier, strings.Join(tiers, ", "))
 	}
 	return nil
+}
+
+// newComponent is the Component a golden path is creating, as placement
+// sees it before the catalog has it.
+func newComponent(ref, owner string) *catalog.Entity {
+	_, ns, name := catalog.ParseRef(ref, catalog.KindComponent, catalog.DefaultNamespace)
+	return &catalog.Entity{
+		APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
+		Metadata: catalog.Metadata{Name: name, Namespace: ns},
+		Spec:     map[string]any{"type": "service", "owner": catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)},
+	}
 }

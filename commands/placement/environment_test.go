@@ -216,3 +216,35 @@ func TestNewEnvironmentApplicationPassesTheAPIServer(t *testing.T) {
 		}
 	}
 }
+
+// A service a golden path is creating (new-service) is not in the catalog
+// yet: with its owner it is placed by the same rules, into its team's
+// project and its own namespace; a name the catalog has is refused.
+func TestNewServiceEnvironmentPlacedBeforeTheCatalogHasIt(t *testing.T) {
+	envs := newEnvironments(t, mapFiles{}, nil)
+	got, err := envs.Place(context.Background(), NewEnvironment{
+		Service: "ledger-api", Owner: "group:default/payments",
+		Env: Environment{Name: "prod-eu", Tier: "tier1", Region: "eu-west-1"}, SourcePath: "teams/payments/ledger-api/prod-eu",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cluster != "euw1-prod-a" || got.Team != "payments" || got.Path != "apps/payments/ledger-api/prod-eu.yaml" {
+		t.Errorf("placed %+v", got)
+	}
+	app := decodeApplication(t, got.Manifest)
+	if d := app.Spec.Destination; d.Name != "euw1-prod-a" || d.Namespace != "ledger-api" {
+		t.Errorf("destination %+v", d)
+	}
+	if app.Spec.Project != "payments" || app.Spec.Source.Path != "teams/payments/ledger-api/prod-eu" || app.Spec.Source.Helm != nil {
+		t.Errorf("spec %+v", app.Spec)
+	}
+
+	_, err = envs.Place(context.Background(), NewEnvironment{
+		Service: "checkout-service", Owner: "group:default/payments", Env: Environment{Name: "dev", Tier: "standard"},
+	})
+	var ee *EnvironmentError
+	if !errors.As(err, &ee) || ee.What != "service" || !strings.Contains(err.Error(), "the catalog already has a service checkout-service") {
+		t.Fatalf("a new service named like an existing one: %v", err)
+	}
+}

@@ -30,6 +30,9 @@ type PlaceRequest struct {
 	// Helm value files of that source, relative to it.
 	SourcePath string
 	ValueFiles []string
+	// Owner, when set, makes Service a new service that the catalog must
+	// not have yet (new-service): it is placed as owned by this group.
+	Owner string
 }
 
 // Placed is a placement decision and the Application it gives.
