@@ -3,6 +3,7 @@ package golden
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -27,7 +28,9 @@ import (
 // ActionServiceManifests builds the Kubernetes manifests of a new service
 // in each of its environments (the GitOps half of the new-service golden
 // path): Deployment, Service, HorizontalPodAutoscaler,
-// PodDisruptionBudget, ServiceMonitor and a Grafana dashboard ConfigMap.
+// PodDisruptionBudget, ServiceMonitor and a Grafana dashboard ConfigMap,
+// and the Argo CD Application of each environment, placed by the
+// platform's placement rules (actions.Placer).
 const ActionServiceManifests = "platbot:service-manifests"
 
 // serviceNameRe is a catalog entity name that is also a DNS-1035 label
@@ -74,7 +77,10 @@ func newServiceActions(d actions.Deps) map[string]actions.Action {
 // owning group's ref), environments (a list of environment names of
 // ServiceEnvironments) and image (default ghcr.io/<team>/<name>:latest).
 // For each environment it adds teams/<team>/<name>/<env>/ with one file
-// per object to the run's files. Outputs: folder, files.
+// per object, and the Argo CD Application deploying that folder to the
+// cluster the placement rules choose, to the run's files. Outputs:
+// folder, files, placements (one line per environment: the decision and
+// why).
 type serviceManifests struct{ d actions.Deps }
 
 func (serviceManifests) Check(_ *template.Template, s template.StepSpec) []string {
@@ -91,6 +97,7 @@ func (serviceManifests) Check(_ *template.Template, s template.StepSpec) []strin
 type serviceSpec struct {
 	name, team, image string
 	envs              []serviceEnv
+	placed            map[string]*actions.Placed
 }
 
 func (s *serviceSpec) folder() string { return path.Join("teams", s.team, s.name) }
@@ -146,8 +153,8 @@ func (a serviceManifests) spec(sc *actions.StepContext) (*serviceSpec, error) {
 	return s, nil
 }
 
-func (a serviceManifests) Plan(_ context.Context, sc *actions.StepContext) (actions.Plan, error) {
-	s, err := a.spec(sc)
+func (a serviceManifests) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
+	s, err := a.prepare(ctx, sc)
 	if err != nil {
 		return actions.Plan{}, err
 	}
@@ -157,13 +164,16 @@ func (a serviceManifests) Plan(_ context.Context, sc *actions.StepContext) (acti
 	}
 	var effects []string
 	for _, e := range s.envs {
-		effects = append(effects, fmt.Sprintf("add the manifests of %s in %s (tier %s, %s) under %s", s.name, e.Name, e.Tier, e.Region, path.Join(s.folder(), e.Name)))
+		effects = append(effects,
+			"place "+s.placed[e.Name].Explain,
+			fmt.Sprintf("add the manifests of %s in %s (tier %s, %s) under %s and its Argo CD Application %s",
+				s.name, e.Name, e.Tier, e.Region, path.Join(s.folder(), e.Name), s.placed[e.Name].Path))
 	}
-	return actions.Plan{Effects: effects, Output: map[string]any{"folder": s.folder(), "files": files}}, nil
+	return actions.Plan{Effects: effects, Output: s.output(files)}, nil
 }
 
-func (a serviceManifests) Run(_ context.Context, sc *actions.StepContext) (map[string]any, error) {
-	s, err := a.spec(sc)
+func (a serviceManifests) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
+	s, err := a.prepare(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +181,49 @@ func (a serviceManifests) Run(_ context.Context, sc *actions.StepContext) (map[s
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"folder": s.folder(), "files": files}, nil
+	return s.output(files), nil
+}
+
+func (s *serviceSpec) output(files []any) map[string]any {
+	var lines []any
+	for _, e := range s.envs {
+		lines = append(lines, s.placed[e.Name].Explain)
+	}
+	return map[string]any{"folder": s.folder(), "files": files, "placements": lines}
+}
+
+// prepare checks the input and places every environment: a refusal of
+// the placement rules (a region no cluster runs in, a tier none takes) is
+// an error on the environments field, nothing written.
+func (a serviceManifests) prepare(ctx context.Context, sc *actions.StepContext) (*serviceSpec, error) {
+	s, err := a.spec(sc)
+	if err != nil {
+		return nil, err
+	}
+	if a.d.Placer == nil {
+		return nil, &actions.StepError{Msg: "placement is not available here, so platbot cannot tell which clusters " + s.name + " would run on",
+			Hint: "Ask an admin to configure placement (docs/placement.md)"}
+	}
+	s.placed = map[string]*actions.Placed{}
+	for _, e := range s.envs {
+		p, err := a.d.Placer.PlaceEnvironment(ctx, actions.PlaceRequest{
+			Service: s.name, Owner: inputText(sc, "owner"), Environment: e.Name, Tier: e.Tier, Region: e.Region,
+			SourcePath: path.Join(s.folder(), e.Name),
+		})
+		if err != nil {
+			var pe *actions.PlaceError
+			if errors.As(err, &pe) {
+				field := "environments"
+				if pe.Input == "service" {
+					field = "name"
+				}
+				return nil, fieldError(sc, field, fmt.Sprintf("%s (tier %s, %s): %v", e.Name, e.Tier, e.Region, pe.Err))
+			}
+			return nil, &actions.StepError{Msg: "could not place " + e.Name + " of " + s.name, Hint: "Press Retry", Err: err}
+		}
+		s.placed[e.Name] = p
+	}
+	return s, nil
 }
 
 // write adds every environment's files to the run's (the same content
@@ -202,6 +254,7 @@ func (a serviceManifests) write(sc *actions.StepContext, s *serviceSpec) ([]any,
 			}
 			out[path.Join(dir, o.file)] = string(b)
 		}
+		out[s.placed[env.Name].Path] = s.placed[env.Name].Manifest
 	}
 	paths := make([]string, 0, len(out))
 	for p, c := range out {

@@ -22,12 +22,24 @@ import (
 
 const serviceMonitorCRD = "testdata/crds/prometheus-operator/monitoring.coreos.com_servicemonitors.yaml"
 
-func serviceAction(t *testing.T) serviceManifests {
+// seedPlacer places the seed's four environments; without eu-west-1 no
+// cluster runs in that region.
+func seedPlacer(euWest bool) *rulePlacer {
+	p := &rulePlacer{clusters: map[string]string{
+		"standard/us-east-1": "use1-dev-a", "tier1/us-east-1": "use1-prod-a",
+	}}
+	if euWest {
+		p.clusters["tier1/eu-west-1"] = "euw1-prod-a"
+	}
+	return p
+}
+
+func serviceAction(t *testing.T, pl actions.Placer) serviceManifests {
 	cat := catalogtest.FromEntities(t,
 		catalogtest.Group("payments"),
 		catalogtest.Component("checkout-service", "payments"),
 	)
-	return serviceManifests{d: actions.Deps{Catalog: cat}}
+	return serviceManifests{d: actions.Deps{Catalog: cat, Placer: pl}}
 }
 
 // serviceStep is the step as the new-service template fills it.
@@ -56,14 +68,34 @@ func strict(t *testing.T, name, content string, into any) {
 }
 
 func TestServiceManifestsPerEnvironmentDecodeAndDryRun(t *testing.T) {
-	a := serviceAction(t)
+	pl := seedPlacer(true)
+	a := serviceAction(t, pl)
 	sc := serviceStep(nil)
 	out, err := a.Run(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(out["files"].([]any)); got != 4*6 {
-		t.Fatalf("files: %d, want 24: %v", got, out["files"])
+	if got := len(out["files"].([]any)); got != 4*7 {
+		t.Fatalf("files: %d, want 28: %v", got, out["files"])
+	}
+	// Every environment is placed by the rules as a new service of its
+	// owner, its Application deploying the environment's folder.
+	if len(pl.asked) != 4 {
+		t.Fatalf("placed %d environments, want 4: %+v", len(pl.asked), pl.asked)
+	}
+	for _, r := range pl.asked {
+		if r.Service != "ledger-api" || r.Owner != "group:default/payments" || r.SourcePath != "teams/payments/ledger-api/"+r.Environment {
+			t.Errorf("place request %+v", r)
+		}
+		if _, ok := sc.Files["apps/checkout/ledger-api/"+r.Environment+".yaml"]; !ok {
+			t.Errorf("no Application of %s in the files", r.Environment)
+		}
+	}
+	if pl.asked[3].Environment != "prod-eu" || pl.asked[3].Tier != "tier1" || pl.asked[3].Region != "eu-west-1" {
+		t.Errorf("prod-eu's intent %+v", pl.asked[3])
+	}
+	if got := out["placements"].([]any); len(got) != 4 || !strings.Contains(got[3].(string), "prod-eu → cluster euw1-prod-a") {
+		t.Errorf("placements %v", got)
 	}
 	goldentest.InstallCRDs(t, serviceMonitorCRD)
 	for _, env := range []string{"dev", "staging", "prod-us", "prod-eu"} {
@@ -127,7 +159,6 @@ func TestServiceManifestsPerEnvironmentDecodeAndDryRun(t *testing.T) {
 }
 
 func TestServiceManifestsRefuseBadInputOnItsField(t *testing.T) {
-	a := serviceAction(t)
 	for _, tc := range []struct {
 		name  string
 		over  map[string]any
@@ -138,8 +169,10 @@ func TestServiceManifestsRefuseBadInputOnItsField(t *testing.T) {
 		{"bad name", map[string]any{"name": "Ledger_API"}, "name", "is not a service name"},
 		{"unknown environment", map[string]any{"environments": []any{"dev", "prod-ap"}}, "environments", `"prod-ap" is not an environment`},
 		{"no environment", map[string]any{"environments": []any{}}, "environments", "at least one"},
+		{"a region with no cluster", nil, "environments", "prod-eu (tier tier1, eu-west-1): no placement rule matches"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			a := serviceAction(t, seedPlacer(tc.over != nil))
 			sc := serviceStep(tc.over)
 			_, err := a.Plan(context.Background(), sc)
 			var fe bot.FieldErrors
