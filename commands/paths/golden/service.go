@@ -43,11 +43,19 @@ type serviceEnv struct {
 	Name, Tier, Region string
 }
 
+// traits are the intent in words: "tier tier1, eu-west-1".
+func (e serviceEnv) traits() string {
+	if e.Region == "" {
+		return "tier " + e.Tier + ", any region"
+	}
+	return "tier " + e.Tier + ", " + e.Region
+}
+
 // serviceEnvs are the environments of the seed: dev and staging on the
-// standard tier, prod-us and prod-eu on tier1 in their regions.
+// standard tier in any region, prod-us and prod-eu on tier1 in theirs.
 var serviceEnvs = map[string]serviceEnv{
-	"dev":     {Name: "dev", Tier: "standard", Region: "us-east-1"},
-	"staging": {Name: "staging", Tier: "standard", Region: "us-east-1"},
+	"dev":     {Name: "dev", Tier: "standard"},
+	"staging": {Name: "staging", Tier: "standard"},
 	"prod-us": {Name: "prod-us", Tier: "tier1", Region: "us-east-1"},
 	"prod-eu": {Name: "prod-eu", Tier: "tier1", Region: "eu-west-1"},
 }
@@ -166,8 +174,8 @@ func (a serviceManifests) Plan(ctx context.Context, sc *actions.StepContext) (ac
 	for _, e := range s.envs {
 		effects = append(effects,
 			"place "+s.placed[e.Name].Explain,
-			fmt.Sprintf("add the manifests of %s in %s (tier %s, %s) under %s and its Argo CD Application %s",
-				s.name, e.Name, e.Tier, e.Region, path.Join(s.folder(), e.Name), s.placed[e.Name].Path))
+			fmt.Sprintf("add the manifests of %s in %s (%s) under %s and its Argo CD Application %s",
+				s.name, e.Name, e.traits(), path.Join(s.folder(), e.Name), s.placed[e.Name].Path))
 	}
 	return actions.Plan{Effects: effects, Output: s.output(files)}, nil
 }
@@ -217,7 +225,7 @@ func (a serviceManifests) prepare(ctx context.Context, sc *actions.StepContext) 
 				if pe.Input == "service" {
 					field = "name"
 				}
-				return nil, fieldError(sc, field, fmt.Sprintf("%s (tier %s, %s): %v", e.Name, e.Tier, e.Region, pe.Err))
+				return nil, fieldError(sc, field, fmt.Sprintf("%s (%s): %v", e.Name, e.traits(), pe.Err))
 			}
 			return nil, &actions.StepError{Msg: "could not place " + e.Name + " of " + s.name, Hint: "Press Retry", Err: err}
 		}

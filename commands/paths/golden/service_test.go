@@ -26,7 +26,7 @@ const serviceMonitorCRD = "testdata/crds/prometheus-operator/monitoring.coreos.c
 // cluster runs in that region.
 func seedPlacer(euWest bool) *rulePlacer {
 	p := &rulePlacer{clusters: map[string]string{
-		"standard/us-east-1": "use1-dev-a", "tier1/us-east-1": "use1-prod-a",
+		"standard/": "use1-dev-a", "tier1/us-east-1": "use1-prod-a",
 	}}
 	if euWest {
 		p.clusters["tier1/eu-west-1"] = "euw1-prod-a"
