@@ -83,7 +83,10 @@ func newServiceActions(d actions.Deps) map[string]actions.Action {
 // serviceManifests is platbot:service-manifests. Input: name (the new
 // Component's name; one the catalog already has is refused), owner (the
 // owning group's ref), environments (a list of environment names of
-// ServiceEnvironments) and image (default ghcr.io/<team>/<name>:latest).
+// ServiceEnvironments), image (default ghcr.io/<team>/<name>:latest) and
+// targetPath (optional: the run's folder the GitOps files go in, for a
+// pull request whose sourcePath it is; paths inside the GitOps repository
+// do not include it).
 // For each environment it adds teams/<team>/<name>/<env>/ with one file
 // per object, and the Argo CD Application deploying that folder to the
 // cluster the placement rules choose, to the run's files. Outputs:
@@ -265,16 +268,17 @@ func (a serviceManifests) write(sc *actions.StepContext, s *serviceSpec) ([]any,
 		out[s.placed[env.Name].Path] = s.placed[env.Name].Manifest
 	}
 	paths := make([]string, 0, len(out))
+	target := strings.Trim(path.Clean("/"+inputText(sc, "targetPath")), "/")
 	for p, c := range out {
-		if prev, ok := sc.Files[p]; ok && prev != c {
-			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + p}
+		if prev, ok := sc.Files[path.Join(target, p)]; ok && prev != c {
+			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + path.Join(target, p)}
 		}
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	res := make([]any, 0, len(paths))
 	for _, p := range paths {
-		sc.Files[p] = out[p]
+		sc.Files[path.Join(target, p)] = out[p]
 		res = append(res, p)
 	}
 	return res, nil

@@ -1,0 +1,3 @@
+module github.com/${{ values.org }}/${{ values.name }}
+
+go 1.23

@@ -1,0 +1,5 @@
+from app import respond
+
+
+def test_healthz():
+    assert respond("/healthz") == (200, "text/plain", "ok\n")
