@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -213,4 +215,48 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// BenchmarkNewService is /plat new-service end to end in local mode: the
+// form submitted, the run's jobs done, the new repository and the GitOps
+// pull request branch holding every file (goal: ≤ 2 s on 2 cores).
+func BenchmarkNewService(b *testing.B) {
+	e, reposDir, _ := newServiceEnv(b, &newServicePlacer{clusters: seedClusters()})
+	gitopsRepo := filepath.Join(e.dir, "gitops")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		name := fmt.Sprintf("bench-%d", i)
+		if errs := e.submit(userJane, e.form(userJane, "new-service"), newServiceValues(name, "go", seedEnvironments...)); errs != nil {
+			b.Fatalf("refused: %v", errs)
+		}
+		e.drain()
+		b.StopTimer()
+		var r *Run
+		for _, x := range e.runs() {
+			if x.Name == name {
+				r = x
+			}
+		}
+		if r == nil || r.State != RunSucceeded {
+			b.Fatalf("run of %s: %+v", name, r)
+		}
+		files := gitTB(b, gitopsRepo, "ls-tree", "-r", "--name-only", "plat/"+r.ID+"-new-service", "teams/payments/"+name, "apps/payments/"+name)
+		if n := len(strings.Split(files, "\n")); n != 28 {
+			b.Fatalf("%s: %d files on the branch:\n%s", name, n, files)
+		}
+		if got := gitTB(b, filepath.Join(reposDir, "acme", name), "ls-files"); len(strings.Split(got, "\n")) != 8 {
+			b.Fatalf("%s: repository files:\n%s", name, got)
+		}
+		e.msgr.Reset()
+		b.StartTimer()
+	}
+}
+
+func gitTB(tb testing.TB, dir string, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
