@@ -9,6 +9,7 @@ import (
 
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/commands/paths/golden"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/secrets"
 	"github.com/platbot/platbot/integrations/argocd"
@@ -154,7 +155,15 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Base: base}, nil
 }
 
+// ReadFile reads a file of a repository's default branch (GitHub, or the
+// local repository), for actions that build on a service's repository
+// (commands/paths/golden/apiendpoint.go).
+func (a pathsRepositories) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
+	return a.r.ReadFile(ctx, owner, name, p)
+}
+
 var _ actions.Repositories = pathsRepositories{}
+var _ golden.RepoFileReader = pathsRepositories{}
 
 // argoStatus is Argo CD's live status as placement's /plat where reads it.
 type argoStatus struct{ w *argocd.Watcher }

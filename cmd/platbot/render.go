@@ -264,6 +264,13 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 	if gh != nil {
 		deps.GitHub = pathsGitHubFiles{gh}
 	}
+	// Services' own repositories are read as the bot reads them: GitHub
+	// with a token, else the local repositories in the data folder.
+	if gh != nil && cfg.GitHub.Token != "" {
+		deps.RepoFiles = gitops.GitHubRepositories(gh)
+	} else {
+		deps.RepoFiles = gitops.LocalRepositories(filepath.Join(cfg.DataDir, "repos"))
+	}
 	if gf := renderGitOpsFiles(ctx, target, gh, pc.GitOpsBase, log); gf != nil {
 		deps.GitOpsFiles = gf
 	}

@@ -41,6 +41,9 @@ type RenderDeps struct {
 	// GitOpsFiles reads the GitOps repository's base branch, for actions
 	// that build on its files; nil refuses them.
 	GitOpsFiles actions.GitOpsFiles
+	// RepoFiles reads services' own repositories, for actions that change
+	// them (nil: they use GitHub).
+	RepoFiles actions.RepoFiles
 }
 
 // NewRenderer returns the feature in render-only mode, for
@@ -69,6 +72,7 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
 		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log, GitOpsFiles: deps.GitOpsFiles,
+		RepoFiles: deps.RepoFiles,
 		// The publish rule is the bot's: a render says what a run would be refused.
 		Policy:  publishPolicy(Deps{Catalog: deps.Catalog}),
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},

@@ -84,6 +84,16 @@ type Deps struct {
 	// GitOpsFiles reads the GitOps repository's base branch, for actions
 	// that build on what is already there (nil: they refuse to run).
 	GitOpsFiles GitOpsFiles
+	// RepoFiles reads files of other repositories' default branches (a
+	// service's own repository), for actions that change them; nil: they
+	// use Repos when it reads files, else GitHub.
+	RepoFiles RepoFiles
+}
+
+// RepoFiles reads the file at path on the default branch of owner/repo; a
+// file that is not there is an error wrapping fs.ErrNotExist.
+type RepoFiles interface {
+	ReadFile(ctx context.Context, owner, repo, path string) ([]byte, error)
 }
 
 // GitOpsFiles reads files and folders of the GitOps repository's base

@@ -46,11 +46,12 @@ func newAPIEndpointActions(d actions.Deps) map[string]actions.Action {
 }
 
 // RepoFileReader reads a file of a repository's default branch; a file
-// that is not there is an error wrapping fs.ErrNotExist. Deps.Repos may
-// implement it (local git repositories); otherwise the GitHub reader
-// (Deps.GitHub) is used.
+// that is not there is an error wrapping fs.ErrNotExist. The action reads
+// a service's repository through Deps.RepoFiles, else Deps.Repos when it
+// implements this (integrations/gitops.Repositories does, for GitHub and
+// for local git repositories), else the GitHub reader (Deps.GitHub).
 type RepoFileReader interface {
-	ReadRepoFile(ctx context.Context, owner, repo, path string) ([]byte, error)
+	ReadFile(ctx context.Context, owner, repo, path string) ([]byte, error)
 }
 
 // apiMethods are the methods an endpoint may have.
@@ -286,8 +287,13 @@ func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext) (*end
 
 // reader reads files of owner/repo's default branch, or nil.
 func (a apiEndpoint) reader(owner, repo string) func(context.Context, string) ([]byte, error) {
+	if a.d.RepoFiles != nil {
+		return func(ctx context.Context, p string) ([]byte, error) {
+			return a.d.RepoFiles.ReadFile(ctx, owner, repo, p)
+		}
+	}
 	if r, ok := a.d.Repos.(RepoFileReader); ok {
-		return func(ctx context.Context, p string) ([]byte, error) { return r.ReadRepoFile(ctx, owner, repo, p) }
+		return func(ctx context.Context, p string) ([]byte, error) { return r.ReadFile(ctx, owner, repo, p) }
 	}
 	if a.d.GitHub != nil {
 		return func(ctx context.Context, p string) ([]byte, error) {

@@ -346,3 +346,20 @@ func buildGoPackage(t *testing.T, files map[string]string) {
 		}
 	}
 }
+
+// repoReader is Deps.RepoFiles over repoFiles.
+type repoReader struct{ f repoFiles }
+
+func (r repoReader) ReadFile(ctx context.Context, owner, repo, p string) ([]byte, error) {
+	return r.f.GetFile(ctx, owner, repo, p, "")
+}
+
+// Deps.RepoFiles (template render's reader) comes before the GitHub reader.
+func TestAPIEndpointReadsRepoFilesFirst(t *testing.T) {
+	a := endpointAction(t, repoFiles{})
+	a.d.RepoFiles = repoReader{defaultRepos()}
+	sc := endpointStep(nil)
+	if _, err := a.Run(context.Background(), sc); err != nil || !strings.Contains(sc.Files["openapi.yaml"], "operationId: getOrder") {
+		t.Fatalf("run: %v\n%s", err, sc.Files["openapi.yaml"])
+	}
+}

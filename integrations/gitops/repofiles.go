@@ -1,0 +1,46 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/platbot/platbot/integrations/gitlocal"
+)
+
+// ReadFile returns the content of the file at p on the default branch of
+// owner/name: through the GitHub client, or from the local repository's
+// checked-out branch (git show HEAD:<p>, nothing changed). A file (or local repository) that is not there is
+// an error wrapping fs.ErrNotExist.
+func (r *Repositories) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
+	if !r.Local() {
+		b, err := r.gh.GetFile(ctx, owner, name, p, "")
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read %s of %s/%s: %w", p, owner, name, fs.ErrNotExist)
+		}
+		return b, err
+	}
+	dir, err := r.localDir(owner, name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		return nil, fmt.Errorf("gitops: there is no local repository %s/%s (%s): %w", owner, name, dir, fs.ErrNotExist)
+	}
+	if err := gitlocal.CheckPath(p); err != nil {
+		return nil, fmt.Errorf("gitops: read %s: %w", p, err)
+	}
+	out, err := localGit{dir: dir}.run(ctx, nil, nil, "show", "HEAD:"+p)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "does not exist") || strings.Contains(msg, "exists on disk, but not in") || strings.Contains(msg, "invalid object name") {
+			return nil, fmt.Errorf("gitops: read %s of %s/%s: %w", p, owner, name, fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("gitops: read %s of %s/%s: %w", p, owner, name, err)
+	}
+	return []byte(out), nil
+}
