@@ -185,6 +185,30 @@ func TestNewServicePath(t *testing.T) {
 		t.Errorf("placed %+v", prod)
 	}
 
+	// The other skeletons: each language's files and its CI workflow.
+	for lang, files := range map[string]string{
+		"node":   ".github/workflows/ci.yml CODEOWNERS Dockerfile README.md catalog-info.yaml index.js index.test.js package-lock.json package.json",
+		"python": ".github/workflows/ci.yml CODEOWNERS Dockerfile README.md app.py catalog-info.yaml requirements.txt test_app.py",
+	} {
+		name := "ledger-" + lang
+		if errs := e.submit(userJane, e.form(userJane, "new-service"), newServiceValues(name, lang, "dev")); errs != nil {
+			t.Fatalf("%s service refused: %v", lang, errs)
+		}
+		e.drain()
+		dir := filepath.Join(reposDir, "acme", name)
+		if got := strings.Join(strings.Fields(git(t, dir, "ls-files")), " "); got != files {
+			t.Errorf("%s repository files: %s\nwant: %s", lang, got, files)
+		}
+		if ci := git(t, dir, "show", "main:.github/workflows/ci.yml"); !strings.Contains(ci, "setup-"+lang) {
+			t.Errorf("%s CI workflow:\n%s", lang, ci)
+		}
+	}
+	for _, r := range e.runs() {
+		if r.State != RunSucceeded {
+			t.Fatalf("run %s of %s: %s %s", r.ID, r.Name, r.State, r.Error)
+		}
+	}
+
 	// Bad input: a field error, and nothing created.
 	cat.AddEntities(catalogtest.Component("billing-api", "group:default/checkout"))
 	branches := git(t, gitopsRepo, "branch", "--list", "plat/*")
@@ -206,7 +230,7 @@ func TestNewServicePath(t *testing.T) {
 	if got := git(t, gitopsRepo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
 		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
 	}
-	if entries, _ := filepath.Glob(filepath.Join(reposDir, "acme", "*")); len(entries) != 1 {
+	if entries, _ := filepath.Glob(filepath.Join(reposDir, "acme", "*")); len(entries) != 3 {
 		t.Fatalf("repositories after the refusals: %v", entries)
 	}
 }
