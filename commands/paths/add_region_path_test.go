@@ -1,0 +1,113 @@
+package paths
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/paths/golden/goldentest"
+	"github.com/platbot/platbot/integrations/gitlocal"
+)
+
+func addRegionValues(env, region, from string) bot.Values {
+	return bot.Values{"service": {"orders-service"}, "environment": {env}, "region": {region}, "tier": {"tier1"}, "from": {from},
+		"hostname": {"orders.example.com"}, "routing": {"latency"}, "databaseEnvironment": {"prod"}}
+}
+
+// /plat add-region, from the form to the pull request in local git, for a
+// service whose prod-us manifests and database are on the GitOps
+// repository's base branch: the placed Application, the copied manifests,
+// the DNSEndpoint, the Probe and its alerts and the database's read
+// replica, each accepted by a real kube-apiserver; a region without a
+// cluster, and other bad input, get a field error and create nothing.
+func TestAddRegionPath(t *testing.T) {
+	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a", "tier1/us-east-1": "use1-prod-a"},
+		existing: map[string]bool{"component:default/orders-service/prod-us": true}}
+	cat := newCatalog(t, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindResource,
+		Metadata: catalog.Metadata{Name: "orders-db", Annotations: map[string]string{"platbot.dev/golden-path": "new-db"}},
+		Spec:     map[string]any{"type": "database", "owner": "group:default/payments", "dependencyOf": []any{"component:default/orders-service"}}})
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
+	repo := filepath.Join(e.dir, "gitops")
+	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := "apiVersion: platform.example.com/v1\nkind: PostgresInstance\nmetadata:\n  name: orders-db\n  namespace: payments-prod\nspec:\n  size: large\n  storageGB: 200\n  highAvailability: true\n  credentialsSecretRef:\n    name: orders-db-db-credentials\n"
+	if _, _, err := lr.OpenPullRequest(context.Background(), gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed",
+		Files: []gitlocal.File{
+			{Path: "teams/payments/orders-service/prod-us/deployment.yaml", Content: []byte(strings.ReplaceAll(ordersDeployment, "prod-eu", "prod-us"))},
+			{Path: "databases/orders-db/prod/postgres-instance.yaml", Content: []byte(primary)},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "update-ref", "refs/heads/main", "seed")
+
+	e.command(userAdmin, "template approve add-region")
+	if e.approved("add-region") == nil {
+		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
+	}
+	if errs := e.submit(userJane, e.form(userJane, "add-region"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
+		t.Fatalf("valid region refused: %v", errs)
+	}
+	e.drain()
+	r := e.onlyRun()
+	if r.State != RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	branch := "plat/" + r.ID + "-add-region"
+	dir := "teams/payments/orders-service/prod-eu/"
+	want := []string{"apps/payments/orders-service/prod-eu.yaml", "databases/orders-db/prod-eu/postgres-instance.yaml",
+		dir + "deployment.yaml", dir + "dnsendpoint.yaml", dir + "probe.yaml", dir + "prometheusrule.yaml"}
+	if files := git(t, repo, "diff", "--name-only", "main", branch); files != strings.Join(want, "\n") {
+		t.Fatalf("files on %s:\n%s", branch, files)
+	}
+	show := func(p string) string { return git(t, repo, "show", branch+":"+p) + "\n" }
+	if app := show(want[0]); !strings.Contains(app, "name: euw1-prod-a") || !strings.Contains(app, "path: "+strings.TrimSuffix(dir, "/")) {
+		t.Fatalf("Application:\n%s", app)
+	}
+	var replica unstructured.Unstructured
+	if err := sigsyaml.UnmarshalStrict([]byte(show(want[1])), &replica.Object); err != nil {
+		t.Fatal(err)
+	}
+	if of, _, _ := unstructured.NestedStringMap(replica.Object, "spec", "readReplicaOf"); of["name"] != "orders-db" || of["namespace"] != "payments-prod" {
+		t.Fatalf("replica %v", replica.Object)
+	}
+	if dns := show(dir + "dnsendpoint.yaml"); !strings.Contains(dns, "setIdentifier: orders-service-prod-eu") || !strings.Contains(dns, "value: eu-west-1") {
+		t.Fatalf("DNSEndpoint:\n%s", dns)
+	}
+	goldentest.InstallCRDs(t, "../../examples/crossplane/postgresinstances.platform.example.com.yaml",
+		"golden/testdata/crds/external-dns/dnsendpoints.externaldns.k8s.io.yaml",
+		"golden/testdata/crds/prometheus-operator/monitoring.coreos.com_probes.yaml",
+		"golden/testdata/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml")
+	for _, f := range want[1:] {
+		for _, err := range goldentest.Check(t, show(f)) {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+
+	branches := git(t, repo, "branch", "--list", "plat/*")
+	runs := len(e.runs())
+	for _, c := range []struct {
+		values      bot.Values
+		field, want string
+	}{
+		{addRegionValues("prod-ap", "ap-southeast-1", "prod-us"), "region", "no placement rule matches tier=tier1, region=ap-southeast-1"},
+		{addRegionValues("prod-us", "us-east-1", "prod-us"), "environment", "orders-service already has an environment prod-us"},
+		{addRegionValues("prod-eu3", "eu-west-1", "staging"), "from", "orders-service has no environment staging"},
+		{addRegionValues("Prod EU", "eu-west-1", "prod-us"), "environment", "lower-case letters"},
+	} {
+		errs := e.submit(userJane, e.form(userJane, "add-region"), c.values)
+		if !strings.Contains(errs[c.field], c.want) {
+			t.Errorf("%v: field errors %v, want %s: %q", c.values, errs, c.field, c.want)
+		}
+	}
+	if got := git(t, repo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
+		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
+	}
+}
