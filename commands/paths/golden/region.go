@@ -206,7 +206,7 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		p.files[path.Join(dir, e)] = string(b)
 		copied++
 	}
-	p.effects = append(p.effects, fmt.Sprintf("copy the %d manifests of %s into %s", copied, from, dir))
+	p.effects = append(p.effects, fmt.Sprintf("copy %d manifest file(s) of %s into %s", copied, from, dir))
 
 	labels := map[string]any{"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "platbot", "platform.example.com/environment": env,
 		"platform.example.com/region": reg, "finops/team": team, "finops/service": name}
