@@ -70,7 +70,7 @@ var pathParamRe = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // envoy-gateway), jwksUri (for jwt), spec (the OpenAPI document's path,
 // default openapi.yaml), namespace, gatewayName, gatewayNamespace, port.
 // It writes the changed OpenAPI document, the handler, the gateway
-// policies and docs/api.md to the run's files. Outputs: repoUrl, repo,
+// policies and the API docs page (docs/api in the service) to the run's files. Outputs: repoUrl, repo,
 // operationId, route, files.
 type apiEndpoint struct{ d actions.Deps }
 
