@@ -520,11 +520,13 @@ import "net/http"
 // {{.Name}} serves {{.Method}} {{.Path}}: {{.Summary}}
 // (operationId {{.OperationID}} in the OpenAPI document). The gateway
 // applies the endpoint's rate limit and authentication before it is called.
+// As generated it answers 501 Not Implemented: its behaviour is the team's
+// to write here.
 func {{.Name}}(w http.ResponseWriter, r *http.Request) {
 {{- range .Params}}
 	_ = r.PathValue({{printf "%q" .}})
 {{- end}}
-	http.Error(w, "{{.Method}} {{.Path}} is not implemented yet", http.StatusNotImplemented)
+	http.Error(w, http.StatusText(http.StatusNotImplemented), http.StatusNotImplemented)
 }
 
 // Register{{.Name}} routes {{.Method}} {{.Path}} on mux.
