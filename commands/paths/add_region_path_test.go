@@ -91,23 +91,10 @@ func TestAddRegionPath(t *testing.T) {
 		}
 	}
 
-	branches := git(t, repo, "branch", "--list", "plat/*")
-	runs := len(e.runs())
-	for _, c := range []struct {
-		values      bot.Values
-		field, want string
-	}{
+	e.refusedOnFields(t, "add-region", repo, []fieldRefusal{
 		{addRegionValues("prod-ap", "ap-southeast-1", "prod-us"), "region", "no placement rule matches tier=tier1, region=ap-southeast-1"},
 		{addRegionValues("prod-us", "us-east-1", "prod-us"), "environment", "orders-service already has an environment prod-us"},
 		{addRegionValues("prod-eu3", "eu-west-1", "staging"), "from", "orders-service has no environment staging"},
 		{addRegionValues("Prod EU", "eu-west-1", "prod-us"), "environment", "lower-case letters"},
-	} {
-		errs := e.submit(userJane, e.form(userJane, "add-region"), c.values)
-		if !strings.Contains(errs[c.field], c.want) {
-			t.Errorf("%v: field errors %v, want %s: %q", c.values, errs, c.field, c.want)
-		}
-	}
-	if got := git(t, repo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
-		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
-	}
+	})
 }

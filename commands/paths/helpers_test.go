@@ -433,3 +433,28 @@ func (g gitopsPublisher) Open(ctx context.Context, c Change) (*PullRequest, erro
 	}
 	return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note}, nil
 }
+
+// fieldRefusal is a submission to a golden path's form and the error its
+// field must get.
+type fieldRefusal struct {
+	values      bot.Values
+	field, want string
+}
+
+// refusedOnFields submits each case to the form of path and wants want in
+// the field's error; then that nothing was created: no new run and no new
+// branch in the GitOps repository repo.
+func (e *env) refusedOnFields(t *testing.T, path, repo string, cases []fieldRefusal) {
+	t.Helper()
+	branches := git(t, repo, "branch", "--list", "plat/*")
+	runs := len(e.runs())
+	for _, c := range cases {
+		errs := e.submit(userJane, e.form(userJane, path), c.values)
+		if !strings.Contains(errs[c.field], c.want) {
+			t.Errorf("%v: field errors %v, want %s: %q", c.values, errs, c.field, c.want)
+		}
+	}
+	if got := git(t, repo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
+		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
+	}
+}

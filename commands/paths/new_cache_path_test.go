@@ -115,23 +115,10 @@ func TestNewCachePath(t *testing.T) {
 
 	// A cache name the service has is refused, as are the other bad
 	// inputs, and nothing is created.
-	branches := git(t, repo, "branch", "--list", "plat/*")
-	runs := len(e.runs())
-	for _, c := range []struct {
-		values      bot.Values
-		field, want string
-	}{
+	e.refusedOnFields(t, "new-cache", repo, []fieldRefusal{
 		{newCacheValues("orders-service", "carts", "prod-eu"), "name", "orders-service already has a cache carts in prod-eu"},
 		{newCacheValues("orders-service", "stock", "dev"), "environment", "orders-service has no Deployment in dev"},
 		{newCacheValues("nope-service", "carts", "prod-eu"), "service", "is not one of the choices"},
 		{newCacheValues("orders-service", "Carts", "prod-eu"), "name", "lower-case letters"},
-	} {
-		errs := e.submit(userJane, e.form(userJane, "new-cache"), c.values)
-		if !strings.Contains(errs[c.field], c.want) {
-			t.Errorf("%v: field errors %v, want %s: %q", c.values, errs, c.field, c.want)
-		}
-	}
-	if got := git(t, repo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
-		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
-	}
+	})
 }

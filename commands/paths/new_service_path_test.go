@@ -211,25 +211,12 @@ func TestNewServicePath(t *testing.T) {
 
 	// Bad input: a field error, and nothing created.
 	cat.AddEntities(catalogtest.Component("billing-api", "group:default/checkout"))
-	branches := git(t, gitopsRepo, "branch", "--list", "plat/*")
-	runs := len(e.runs())
 	delete(pl.clusters, "tier1/eu-west-1")
-	for _, c := range []struct {
-		values      bot.Values
-		field, want string
-	}{
+	e.refusedOnFields(t, "new-service", gitopsRepo, []fieldRefusal{
 		{newServiceValues("billing-api", "go", "dev"), "name", "billing-api"},
 		{newServiceValues("search-api", "python", "dev", "prod-eu"), "environments", "prod-eu (tier tier1, eu-west-1): no cluster of the platform runs in region eu-west-1"},
 		{newServiceValues("Search_API", "go", "dev"), "name", "letters"},
-	} {
-		errs := e.submit(userJane, e.form(userJane, "new-service"), c.values)
-		if !strings.Contains(errs[c.field], c.want) {
-			t.Errorf("%v: field errors %v, want %s: %q", c.values["name"], errs, c.field, c.want)
-		}
-	}
-	if got := git(t, gitopsRepo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
-		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
-	}
+	})
 	if entries, _ := filepath.Glob(filepath.Join(reposDir, "acme", "*")); len(entries) != 3 {
 		t.Fatalf("repositories after the refusals: %v", entries)
 	}
