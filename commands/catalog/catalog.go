@@ -82,6 +82,9 @@ type Catalog struct {
 
 	// cardSections add blocks to service cards (AddCardSection).
 	cardSections atomic.Pointer[[]CardSection]
+
+	// locStatus is how the last refresh went per location (LocationStatuses).
+	locStatus atomic.Pointer[[]LocationStatus]
 }
 
 // Option configures a Catalog.

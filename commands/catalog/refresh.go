@@ -78,6 +78,9 @@ type loader struct {
 	// configured location so that a team file never shadows an entity of
 	// an organisation or configured source.
 	teams []teamVisit
+	// failedLocs are the locations a read failed in, with the first error
+	// (see LocationStatus).
+	failedLocs map[string]string
 }
 
 // teamKinds are the kinds a team source may add.
@@ -226,6 +229,7 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 			l.files++
 			l.failed++
 			l.problem(SeverityError, s.src.loc, "", 0, "", "location: %v", err)
+			l.fail(s.src.loc, err.Error())
 			continue
 		}
 		s.src.root = rootOf(start)
@@ -239,6 +243,9 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("catalog refresh: %w", err)
 	}
+	// Every return below records how each location went.
+	var whole error
+	defer func() { c.noteLocations(l.failedLocs, whole) }()
 	rep.Files, rep.Failed = l.files, l.failed
 	if rep.Files == rep.Failed && rep.Failed > 0 {
 		err := fmt.Errorf("catalog refresh: none of %d files could be read; serving the last good state (%d entities)", rep.Failed, len(prev.live))
@@ -250,6 +257,7 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 		}
 		rep.Duration = time.Since(start)
 		c.log.Error("catalog: refresh failed", "err", err)
+		whole = err
 		return rep, err
 	}
 
@@ -260,6 +268,7 @@ func (c *Catalog) refresh(ctx context.Context) (RefreshReport, error) {
 		rep.Duration = time.Since(start)
 		err = fmt.Errorf("catalog refresh: %w; serving the last good state", err)
 		c.log.Error("catalog: refresh failed", "err", err)
+		whole = err
 		return rep, err
 	}
 	rep.IdentityChanges = audited
@@ -308,6 +317,10 @@ func (l *loader) visit(src *source, p place, parentFile string, parentLine int) 
 		l.files++
 		l.failed++
 		l.problem(SeverityError, src.loc, parentFile, parentLine, "", "%v", err)
+		if parentFile == "" || !errors.Is(err, fs.ErrNotExist) {
+			// A configured location's own root, or an unreadable target.
+			l.fail(src.loc, err.Error())
+		}
 		return
 	}
 	var pending []place
@@ -362,6 +375,11 @@ func (l *loader) merge(src *source, pf parsedFile, parentFile string, parentLine
 	l.files++
 	if pf.err != nil {
 		l.failed++
+		if parentFile == "" || !errors.Is(pf.err, fs.ErrNotExist) {
+			// A Location entity's target that is gone orphans its
+			// entities; anything else is a failure of the location.
+			l.fail(loc, pf.err.Error())
+		}
 		if errors.Is(pf.err, fs.ErrNotExist) {
 			if parentFile != "" {
 				l.problem(SeverityError, loc, parentFile, parentLine, "", "target %s not found; its entities are orphaned", file)
