@@ -139,7 +139,7 @@ func testAddFlow(t *testing.T, e *env) {
 	es := e.git("show", branch+":apps/orders-service/dev/externalsecret-orders-service-stripe-api-key.yaml")
 	mustContain(t, "the ExternalSecret", es, "# Managed by platbot", "The value itself is never in this repository.")
 	got := parseExternalSecret(t, es)
-	if got.APIVersion != "external-secrets.io/v1beta1" || got.Kind != "ExternalSecret" || got.Metadata.Name != "orders-service-stripe-api-key" ||
+	if got.APIVersion != "external-secrets.io/v1" || got.Kind != "ExternalSecret" || got.Metadata.Name != "orders-service-stripe-api-key" ||
 		got.Metadata.Namespace != "payments-dev" || got.Spec.SecretStoreRef != (esStoreRef{Kind: "ClusterSecretStore", Name: "vault"}) ||
 		got.Spec.Target.Name != "orders-service-stripe-api-key" || len(got.Spec.Data) != 1 ||
 		got.Spec.Data[0] != (esSecretData{SecretKey: "STRIPE_API_KEY", RemoteRef: esRemoteRef{Key: "payments/orders-service/dev/STRIPE_API_KEY", Property: "value"}}) ||

@@ -281,8 +281,11 @@ func envSnippet(name, secretName string) string {
 	return fmt.Sprintf("- name: %s\n  valueFrom:\n    secretKeyRef:\n      name: %s\n      key: %s\n", name, secretName, name)
 }
 
-// The ExternalSecret (external-secrets.io/v1beta1) of a sealed secret, as
-// far as platbot writes it.
+// The ExternalSecret (external-secrets.io/v1) of a sealed secret, as far
+// as platbot writes it. Current external-secrets releases serve only v1
+// (their CRD keeps v1beta1 unserved), and the fields written here are the
+// same in both versions, so an older v1beta1 file platbot wrote is replaced
+// whole, as v1, by the next add or rotation of that secret.
 type externalSecret struct {
 	APIVersion string             `yaml:"apiVersion"`
 	Kind       string             `yaml:"kind"`
@@ -324,13 +327,16 @@ type esRemoteRef struct {
 	Property string `yaml:"property"`
 }
 
+// externalSecretAPIVersion is the ExternalSecret's apiVersion.
+const externalSecretAPIVersion = "external-secrets.io/v1"
+
 // externalSecret renders the ExternalSecret that copies a sealed secret
 // from Vault into a Kubernetes Secret. A rotation's carries a force-sync
 // annotation, so External Secrets refreshes as soon as it is merged.
 func (s *Secrets) externalSecret(t Target, ch *Change) (string, error) {
 	name := k8sName(t)
 	es := externalSecret{
-		APIVersion: "external-secrets.io/v1beta1",
+		APIVersion: externalSecretAPIVersion,
 		Kind:       "ExternalSecret",
 		Metadata: esMetadata{
 			Name: name, Namespace: s.namespaceOf(t),

@@ -28,6 +28,7 @@ import (
 	"github.com/platbot/platbot/bot/bottest"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
+	"github.com/platbot/platbot/commands/paths/golden/goldentest"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 	if vaultSrv != nil {
 		_ = vaultSrv.Stop()
 	}
+	goldentest.Stop()
 	os.Exit(code)
 }
 
