@@ -46,6 +46,9 @@ type Config struct {
 	CheckFiles []string `yaml:"checkFiles,omitempty"`
 	// NoDefaultChecks drops the four built-in checks.
 	NoDefaultChecks bool `yaml:"noDefaultChecks,omitempty"`
+	// NoConventionChecks drops the built-in catalog conventions set
+	// (grade.ConventionChecksYAML); its has-readme-runbook is a default check.
+	NoConventionChecks bool `yaml:"noConventionChecks,omitempty"`
 	// PlatformChannel gets the org roll-up digest ("" = none).
 	PlatformChannel string `yaml:"platformChannel,omitempty"`
 	// AdminChannel is where platform admins decide waivers.

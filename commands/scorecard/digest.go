@@ -240,6 +240,20 @@ func (s *Scorecards) teamTitle(team string) string {
 	return shortRef(team)
 }
 
+// conventionLines is the digest's catalog conventions section: the failing
+// checks of grade.ConventionsSet, whatever their phase, with the services
+// that miss each; nothing when no loaded check is in the set.
+func (s *Scorecards) conventionLines(rs []*grade.Result) []string {
+	if !s.checks.HasSet(grade.ConventionsSet) {
+		return nil
+	}
+	lines := gapLinesOf(rs, s.cfg.Digest.TopGaps, func(r *grade.Result) []grade.CheckResult { return r.SetGaps(grade.ConventionsSet) })
+	if len(lines) == 0 {
+		lines = []string{"Every service meets the catalog conventions."}
+	}
+	return append([]string{"*Catalog conventions* (the quarterly hygiene report starts from these)"}, lines...)
+}
+
 // buildTeamDigest renders one team's digest and chart.
 func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team string) (*TeamDigest, error) {
 	_, loc, err := s.teamSchedule(team)
@@ -282,6 +296,10 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 		gaps = append([]string{"*Top gaps*"}, gaps...)
 		blocks = append(blocks, sections(gaps)...)
 		text = append(text, gaps...)
+		if conv := s.conventionLines(rs); len(conv) > 0 {
+			blocks = append(blocks, sections(conv)...)
+			text = append(text, conv...)
+		}
 	}
 	refs := map[string]bool{}
 	for _, r := range rs {

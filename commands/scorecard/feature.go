@@ -139,6 +139,9 @@ func New(cfg Config, d Deps) (*Scorecards, error) {
 	if !cfg.NoDefaultChecks {
 		specs = append(specs, grade.DefaultChecks()...)
 	}
+	if !cfg.NoConventionChecks {
+		specs = append(specs, grade.ConventionChecks()...)
+	}
 	fileSpecs, fileErrs := grade.LoadCheckFiles(cfg.CheckFiles)
 	specs = append(specs, fileSpecs...)
 	for _, c := range cfg.Checks {

@@ -93,7 +93,7 @@ func TestBadConfigCheckStillRunsOthers(t *testing.T) {
 	}
 	f := newFixture(t, fixtureOptions{config: cfg})
 	ids := f.s.Checks().IDs()
-	if !reflect.DeepEqual(ids, []string{"deploys-recently", "fine", "has-on-call", "has-readme-runbook", "no-critical-cves"}) {
+	if !reflect.DeepEqual(ids, []string{"cost-tag", "deploys-recently", "fine", "has-on-call", "has-readme-runbook", "lifecycle-set", "no-critical-cves", "on-call-annotation", "owner-resolves", "system-set"}) {
 		t.Fatalf("loaded checks = %v", ids)
 	}
 	out := f.run(t, "U1", "scorecard checks")

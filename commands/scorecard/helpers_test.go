@@ -42,20 +42,24 @@ func component(name, owner, lifecycle, system string) *catalog.Entity {
 	return &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
 		Metadata: catalog.Metadata{Name: name, Annotations: map[string]string{
 			catalog.AnnotationGitHubSlug: "acme/" + name, catalog.AnnotationNamespace: strings.TrimSuffix(name, "-service"),
+			"finops/cost-tag": "service=" + name,
 		}},
 		Spec: map[string]any{"type": "service", "lifecycle": lifecycle, "owner": owner, "system": system}}
 }
 
 // seedEntities is the seed's three services, owned by three teams, as in
-// examples/catalog.
+// examples/catalog; payments-service misses its cost tag, a catalog
+// convention.
 func seedEntities() []*catalog.Entity {
+	pay := component("payments-service", "payments", "production", "payments")
+	delete(pay.Metadata.Annotations, "finops/cost-tag")
 	return []*catalog.Entity{
 		group("checkout", "#team-checkout", "PCHK001"),
 		group("payments", "#team-payments", "PPAY001"),
 		group("reports", "#team-reports", ""),
 		group("platform", "#platform-help", "PPLAT01"),
 		component("checkout-service", "checkout", "production", "checkout"),
-		component("payments-service", "payments", "production", "payments"),
+		pay,
 		component("reports-service", "reports", "production", "reporting"),
 	}
 }

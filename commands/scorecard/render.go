@@ -250,6 +250,11 @@ func servicesTable(rs []*grade.Result, before map[string]historyValue) (string, 
 // gapLines lists the top n open gaps across results: by severity, then by
 // how many services share them.
 func gapLines(rs []*grade.Result, n int) []string {
+	return gapLinesOf(rs, n, (*grade.Result).Gaps)
+}
+
+// gapLinesOf is gapLines over the checks gaps picks from each result.
+func gapLinesOf(rs []*grade.Result, n int, gaps func(*grade.Result) []grade.CheckResult) []string {
 	type gap struct {
 		c        grade.CheckResult
 		services []string
@@ -257,7 +262,7 @@ func gapLines(rs []*grade.Result, n int) []string {
 	byID := map[string]*gap{}
 	var order []*gap
 	for _, r := range rs {
-		for _, c := range r.Gaps() {
+		for _, c := range gaps(r) {
 			g := byID[c.ID]
 			if g == nil {
 				g = &gap{c: c}

@@ -29,6 +29,7 @@ import (
 //	    howToFix: Add a "## Runbook" section to README.md.
 //	    link: https://wiki.example.com/runbooks
 //	    unknownAs: fail                  # or pass: how the gate takes it when unknown
+//	    set: catalog-conventions         # optional: a named group the digest lists apart
 type CheckSpec struct {
 	ID       string        `yaml:"id"`
 	Title    string        `yaml:"title"`
@@ -43,6 +44,10 @@ type CheckSpec struct {
 	// production) or "pass" (an admin's decision that it may go unread).
 	// Grades show the service as incomplete either way.
 	UnknownAs string `yaml:"unknownAs,omitempty"`
+	// Set names a group of checks shown together, whatever their phase:
+	// the weekly digest lists the failing checks of the ConventionsSet in a
+	// section of their own (SetGaps).
+	Set string `yaml:"set,omitempty"`
 	// Where says where the check was read from (set by the loader).
 	Where string `yaml:"-"`
 	// decodeErr is set when the YAML of the check could not be decoded.
@@ -163,6 +168,16 @@ func envs() (*cel.Env, *cel.Env, error) {
 		}
 	})
 	return ruleEnv, filterEnv, envErr
+}
+
+// HasSet reports whether a loaded check is in the set.
+func (cs *CheckSet) HasSet(set string) bool {
+	for _, c := range cs.Checks {
+		if c.Set == set {
+			return true
+		}
+	}
+	return false
 }
 
 // CompileChecks compiles and type-checks specs. A spec that fails (bad id,

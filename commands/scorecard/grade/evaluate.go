@@ -34,6 +34,8 @@ type CheckResult struct {
 	// unknown: StatusFail (the default) or StatusPass (the check's
 	// `unknownAs: pass`).
 	UnknownAs Status `json:"unknown_as,omitempty"`
+	// Set is the check's set (CheckSpec.Set), "" for none.
+	Set string `json:"set,omitempty"`
 }
 
 // Gap reports whether the result is an open gap: a counted check that fails.
@@ -105,6 +107,20 @@ func (r *Result) Gaps() []CheckResult {
 	var out []CheckResult
 	for _, c := range r.Checks {
 		if c.Gap() {
+			out = append(out, c)
+		}
+	}
+	SortBySeverity(out)
+	return out
+}
+
+// SetGaps returns the failing checks of one set, whatever their phase,
+// most severe first: a convention is worth telling a team about before it
+// counts towards the grade.
+func (r *Result) SetGaps(set string) []CheckResult {
+	var out []CheckResult
+	for _, c := range r.Checks {
+		if c.Set == set && c.Status == StatusFail {
 			out = append(out, c)
 		}
 	}
@@ -239,6 +255,6 @@ func (cs *CheckSet) evaluate(f *Facts, a *activation, now time.Time, waivers Wai
 func (c *Check) result(st Status, now time.Time, reason string) CheckResult {
 	return CheckResult{
 		ID: c.ID, Title: c.Title, Severity: c.Severity, Phase: c.Phase.At(now), Status: st,
-		Reason: reason, HowToFix: c.HowToFix, Link: c.Link, UnknownAs: c.unknownAs,
+		Reason: reason, HowToFix: c.HowToFix, Link: c.Link, UnknownAs: c.unknownAs, Set: c.Set,
 	}
 }

@@ -2,6 +2,7 @@ package grade
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,73 @@ func TestPhaseSchedule(t *testing.T) {
 	cs = append(cs, specs...)
 	if len(errs) > 0 || len(cs) != 1 || cs[0].Phase.At(time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)) != PhaseRequired {
 		t.Fatalf("list form: %+v %v", cs, errs)
+	}
+}
+
+// TestConventionChecks: each catalog convention fails on the entity that
+// misses it and only on it, reads nothing but the catalog (so it is never
+// unknown), does not count towards the grade, and SetGaps lists it.
+func TestConventionChecks(t *testing.T) {
+	cs := CompileChecks(append(DefaultChecks(), ConventionChecks()...))
+	if len(cs.Errors) > 0 {
+		t.Fatal(cs.Errors)
+	}
+	if !cs.HasSet(ConventionsSet) || CompileChecks(DefaultChecks()).HasSet("nope") {
+		t.Fatal("HasSet")
+	}
+	for _, c := range cs.Checks {
+		if c.Set == ConventionsSet && c.ID != "has-readme-runbook" && (len(c.Reads()) != 0 || c.Phase.At(testNow) != PhaseVisible) {
+			t.Errorf("%s reads %v and is %s; want the catalog only, visible", c.ID, c.Reads(), c.Phase.At(testNow))
+		}
+	}
+	good := func() *Facts {
+		return &Facts{
+			Entity: EntityFacts{Ref: "component:default/a", Lifecycle: "production", System: "shop", Owner: "group:default/t",
+				Annotations: map[string]string{"finops/cost-tag": "service=a", "pagerduty.com/service-id": "P1"}},
+			Owner:   OwnerFacts{Ref: "group:default/t", Found: true},
+			GitHub:  RepoFacts{Readme: "# a\n## Runbook\n"},
+			OnCall:  OnCallFacts{Confirmed: true},
+			Deploys: DeployFacts{Last: testNow},
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Facts)
+		want   []string // failing checks of the set
+	}{
+		{"all met", func(*Facts) {}, nil},
+		{"owner missing from the catalog", func(f *Facts) { f.Owner.Found = false }, []string{"owner-resolves"}},
+		{"no lifecycle", func(f *Facts) { f.Entity.Lifecycle = "" }, []string{"lifecycle-set"}},
+		{"no system", func(f *Facts) { f.Entity.System = "" }, []string{"system-set"}},
+		{"no cost tag", func(f *Facts) { delete(f.Entity.Annotations, "finops/cost-tag") }, []string{"cost-tag"}},
+		{"empty cost tag", func(f *Facts) { f.Entity.Annotations["finops/cost-tag"] = "" }, []string{"cost-tag"}},
+		{"on-call on the owner only", func(f *Facts) {
+			delete(f.Entity.Annotations, "pagerduty.com/service-id")
+			f.Owner.Annotations = map[string]string{"pagerduty.com/service-id": "P2"}
+		}, nil},
+		{"no on-call anywhere", func(f *Facts) { delete(f.Entity.Annotations, "pagerduty.com/service-id") }, []string{"on-call-annotation"}},
+		{"no runbook", func(f *Facts) { f.GitHub.Readme = "# a\n" }, []string{"has-readme-runbook"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := good()
+			tc.change(f)
+			var r Result
+			cs.Evaluator(testNow, nil).Evaluate(f, &r)
+			var got []string
+			for _, c := range r.SetGaps(ConventionsSet) {
+				got = append(got, c.ID)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("failing conventions = %v, want %v", got, tc.want)
+			}
+			// Only the runbook (a required default check) moves the grade.
+			wantGrade := GradeA
+			if slices.Contains(tc.want, "has-readme-runbook") {
+				wantGrade = GradeB
+			}
+			if r.Grade != wantGrade {
+				t.Errorf("grade %s, want %s", r.Grade, wantGrade)
+			}
+		})
 	}
 }
