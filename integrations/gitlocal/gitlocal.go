@@ -37,13 +37,18 @@ const DefaultBase = "main"
 // Options configure Open.
 type Options struct {
 	// Base is the target branch (default "main"); created with an empty
-	// first commit when the repository has none.
+	// first commit (or Seed) when the repository has none.
 	Base string
 	// AuthorName and AuthorEmail sign commits (default "platbot", "platbot@localhost").
 	AuthorName, AuthorEmail string
 	// Git is the git binary (default "git" on PATH).
 	Git    string
 	Logger *slog.Logger
+	// Seed, when Open creates the repository (git init), becomes the
+	// base branch's first commit (SeedMessage its message) instead of an
+	// empty one. A repository that already exists is never changed.
+	Seed        []File
+	SeedMessage string
 }
 
 // Repo is a local GitOps repository. It is safe for concurrent use.
@@ -120,6 +125,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Repo, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	for _, f := range opts.Seed {
+		if err := CheckPath(f.Path); err != nil {
+			return nil, fmt.Errorf("gitlocal: seed %s: %w", f.Path, err)
+		}
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("gitlocal: %s: %w", dir, err)
@@ -159,7 +169,8 @@ func (r *Repo) ensureRepo(ctx context.Context) error {
 			r.gitDir = gd
 		}
 	}
-	if !own {
+	created := !own
+	if created {
 		if _, err := r.git(ctx, nil, nil, "init", "--quiet", "--initial-branch="+r.opts.Base); err != nil {
 			return fmt.Errorf("gitlocal: git init %s: %w", r.dir, err)
 		}
@@ -173,12 +184,21 @@ func (r *Repo) ensureRepo(ctx context.Context) error {
 	if _, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "refs/heads/"+r.opts.Base+"^{commit}"); err == nil {
 		return nil
 	}
-	// An empty first commit on the base branch.
-	tree, err := r.git(ctx, nil, strings.NewReader(""), "mktree")
-	if err != nil {
-		return fmt.Errorf("gitlocal: empty tree: %w", err)
+	// The first commit on the base branch: empty, or the seed of a
+	// repository created just now.
+	var files []File
+	msg := "Initialize GitOps repository"
+	if created && len(r.opts.Seed) > 0 {
+		files = r.opts.Seed
+		if r.opts.SeedMessage != "" {
+			msg = r.opts.SeedMessage
+		}
 	}
-	commit, err := r.git(ctx, r.authorEnv("", ""), strings.NewReader("Initialize GitOps repository\n"), "commit-tree", strings.TrimSpace(tree))
+	tree, err := r.writeTree(ctx, "", files)
+	if err != nil {
+		return err
+	}
+	commit, err := r.git(ctx, r.authorEnv("", ""), strings.NewReader(msg+"\n"), "commit-tree", tree)
 	if err != nil {
 		return fmt.Errorf("gitlocal: first commit: %w", err)
 	}
@@ -404,6 +424,24 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 		return "", fmt.Errorf("gitlocal: base branch %s: %w", r.opts.Base, err)
 	}
 	base = strings.TrimSpace(base)
+	tree, err := r.writeTree(ctx, base, spec.Files)
+	if err != nil {
+		return "", err
+	}
+	msg := spec.CommitMessage
+	if msg == "" {
+		msg = spec.Title
+	}
+	commit, err := r.git(ctx, r.authorEnv(spec.AuthorName, spec.AuthorEmail), strings.NewReader(msg+"\n"), "commit-tree", tree, "-p", base)
+	if err != nil {
+		return "", fmt.Errorf("gitlocal: commit: %w", err)
+	}
+	return strings.TrimSpace(commit), nil
+}
+
+// writeTree stores files as blobs and writes the tree of the commit base
+// ("" for none) with them added, in a private index, returning its id.
+func (r *Repo) writeTree(ctx context.Context, base string, files []File) (string, error) {
 	idx, err := os.CreateTemp("", "platbot-index-*")
 	if err != nil {
 		return "", fmt.Errorf("gitlocal: temp index: %w", err)
@@ -412,33 +450,29 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 	os.Remove(idx.Name()) // git wants to create it itself
 	defer os.Remove(idx.Name())
 	env := []string{"GIT_INDEX_FILE=" + idx.Name()}
-	if _, err := r.git(ctx, env, nil, "read-tree", base); err != nil {
-		return "", fmt.Errorf("gitlocal: read base tree: %w", err)
-	}
-	args := []string{"update-index", "--add"}
-	for _, f := range spec.Files {
-		sha, err := r.git(ctx, nil, strings.NewReader(string(f.Content)), "hash-object", "-w", "--stdin")
-		if err != nil {
-			return "", fmt.Errorf("gitlocal: store %s: %w", f.Path, err)
+	if base != "" {
+		if _, err := r.git(ctx, env, nil, "read-tree", base); err != nil {
+			return "", fmt.Errorf("gitlocal: read base tree: %w", err)
 		}
-		args = append(args, "--cacheinfo", f.Mode()+","+strings.TrimSpace(sha)+","+f.Path)
 	}
-	if _, err := r.git(ctx, env, nil, args...); err != nil {
-		return "", fmt.Errorf("gitlocal: stage files: %w", err)
+	if len(files) > 0 {
+		args := []string{"update-index", "--add"}
+		for _, f := range files {
+			sha, err := r.git(ctx, nil, strings.NewReader(string(f.Content)), "hash-object", "-w", "--stdin")
+			if err != nil {
+				return "", fmt.Errorf("gitlocal: store %s: %w", f.Path, err)
+			}
+			args = append(args, "--cacheinfo", f.Mode()+","+strings.TrimSpace(sha)+","+f.Path)
+		}
+		if _, err := r.git(ctx, env, nil, args...); err != nil {
+			return "", fmt.Errorf("gitlocal: stage files: %w", err)
+		}
 	}
 	tree, err := r.git(ctx, env, nil, "write-tree")
 	if err != nil {
 		return "", fmt.Errorf("gitlocal: write tree: %w", err)
 	}
-	msg := spec.CommitMessage
-	if msg == "" {
-		msg = spec.Title
-	}
-	commit, err := r.git(ctx, r.authorEnv(spec.AuthorName, spec.AuthorEmail), strings.NewReader(msg+"\n"), "commit-tree", strings.TrimSpace(tree), "-p", base)
-	if err != nil {
-		return "", fmt.Errorf("gitlocal: commit: %w", err)
-	}
-	return strings.TrimSpace(commit), nil
+	return strings.TrimSpace(tree), nil
 }
 
 // ReadFile returns the content of the file at p on the base branch

@@ -219,3 +219,70 @@ func TestListDirListsTheBaseBranchOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedIsTheFirstCommitOfANewRepositoryOnly: a repository Open creates
+// starts with the seed files as its base branch's one commit; opening it
+// again with another seed, or opening a repository that already existed
+// (even one without the base branch), changes nothing and adds no file.
+func TestSeedIsTheFirstCommitOfANewRepositoryOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "gitops")
+	opts := quiet()
+	opts.Seed = []File{
+		{Path: "teams/checkout/checkout-service/dev/deployment.yaml", Content: []byte("kind: Deployment\n")},
+		{Path: "teams/checkout/checkout-service/dev/service.yaml", Content: []byte("kind: Service\n")},
+	}
+	opts.SeedMessage = "Initialize GitOps repository with the example services"
+	r, err := Open(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := gitOut(t, dir, "rev-list", "--count", "main"); n != "1" {
+		t.Fatalf("main has %s commits, want the seed as the one first commit", n)
+	}
+	if msg := gitOut(t, dir, "log", "-1", "--format=%s", "main"); msg != opts.SeedMessage {
+		t.Fatalf("first commit %q", msg)
+	}
+	if files := gitOut(t, dir, "ls-tree", "-r", "--name-only", "main"); files != "teams/checkout/checkout-service/dev/deployment.yaml\nteams/checkout/checkout-service/dev/service.yaml" {
+		t.Fatalf("files on main:\n%s", files)
+	}
+	if b, err := r.ReadFile(ctx, "teams/checkout/checkout-service/dev/deployment.yaml"); err != nil || string(b) != "kind: Deployment\n" {
+		t.Fatalf("read the seeded Deployment: %q %v", b, err)
+	}
+	head := gitOut(t, dir, "rev-parse", "main")
+
+	again := opts
+	again.Seed = []File{{Path: "other.yaml", Content: []byte("kind: Other\n")}}
+	if _, err := Open(ctx, dir, again); err != nil {
+		t.Fatal(err)
+	}
+	if now := gitOut(t, dir, "rev-parse", "main"); now != head {
+		t.Fatalf("reopening moved main from %s to %s", head, now)
+	}
+
+	// A repository of someone else's, without the base branch yet: its
+	// base gets the empty first commit, not the seed.
+	theirs := filepath.Join(t.TempDir(), "theirs")
+	if err := os.MkdirAll(theirs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitOut(t, theirs, "init", "--quiet", "--initial-branch=trunk")
+	if _, err := Open(ctx, theirs, opts); err != nil {
+		t.Fatal(err)
+	}
+	if files := gitOut(t, theirs, "ls-tree", "-r", "--name-only", "main"); files != "" {
+		t.Fatalf("an existing repository was seeded:\n%s", files)
+	}
+
+	// A seed path that is not a safe relative path is refused before
+	// anything is created.
+	bad := quiet()
+	bad.Seed = []File{{Path: "../outside.yaml", Content: []byte("x")}}
+	badDir := filepath.Join(t.TempDir(), "bad")
+	if _, err := Open(ctx, badDir, bad); err == nil || !strings.Contains(err.Error(), "../outside.yaml") {
+		t.Fatalf("unsafe seed path: %v", err)
+	}
+	if _, err := os.Stat(badDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused seed created %s: %v", badDir, err)
+	}
+}
