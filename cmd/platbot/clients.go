@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/platbot/platbot/commands/access"
+	"github.com/platbot/platbot/commands/catalog"
+	examplegitops "github.com/platbot/platbot/examples/gitops"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
@@ -51,7 +55,13 @@ func (f *features) buildClients(ctx context.Context, app *App) error {
 			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: fmt.Sprintf(
 				"the GitOps target %q is a local folder, which needs git, and git is not installed: install git, or set PLATBOT_GITOPS_REPO=owner/name with GITHUB_TOKEN to open pull requests on GitHub", target)}
 		}
-		repo, err := gitlocal.Open(ctx, target, gitlocal.Options{Base: pc.GitOpsBase, Logger: log})
+		opts := gitlocal.Options{Base: pc.GitOpsBase, Logger: log}
+		var err error
+		if opts.Seed, err = demoGitOpsSeed(cfg); err != nil {
+			return err
+		}
+		opts.SeedMessage = "Initialize GitOps repository with the example services (" + examplegitops.Dir + ")"
+		repo, err := gitlocal.Open(ctx, target, opts)
 		if err != nil {
 			return &ConfigError{File: cfg.path, Key: "gitOpsRepo", Msg: fmt.Sprintf("local GitOps repository %s: %v", target, err)}
 		}
@@ -79,6 +89,33 @@ func (f *features) buildClients(ctx context.Context, app *App) error {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 	}
 	return nil
+}
+
+// demoGitOpsSeed is what a local GitOps repository platbot creates starts
+// with: in demo mode on the example catalog, the example services'
+// manifests (examples/gitops), so the golden paths that start from them
+// run on the embedded defaults; nothing otherwise. gitlocal never adds
+// them to a repository that already exists.
+func demoGitOpsSeed(cfg *Config) ([]gitlocal.File, error) {
+	if !cfg.Demo.on {
+		return nil, nil
+	}
+	ccfg, err := catalogConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(ccfg.Locations, func(l catalog.LocationConfig) bool { return !underExamples(l) }) {
+		return nil, nil
+	}
+	files, err := examplegitops.Files()
+	if err != nil {
+		return nil, fmt.Errorf("demo mode: %w", err)
+	}
+	out := make([]gitlocal.File, 0, len(files))
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out = append(out, gitlocal.File{Path: p, Content: files[p]})
+	}
+	return out, nil
 }
 
 // vaultClient returns the one Vault client of this configuration (nil
