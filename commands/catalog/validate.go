@@ -385,6 +385,9 @@ func (c *checker) metadata(e *Entity) {
 	}
 	c.pairs(mv, "labels", "label", validLabelValue, nameRule+", or empty")
 	c.pairs(mv, "annotations", "annotation", nil, "")
+	if canonicalKind(e.Kind) == KindGroup {
+		c.timeZone(mv)
+	}
 	if _, tags := field(mv, "tags"); tags != nil && tags.Kind == yaml.SequenceNode {
 		for _, t := range tags.Content {
 			switch {

@@ -55,14 +55,16 @@ var cronNow = time.Now
 // where folder is input.folder (default teams/<team>). Inputs: name,
 // service (a Component of the owning team), owner, schedule (five fields
 // or a descriptor such as @daily, checked with robfig/cron as Kubernetes
-// does), timeZone (IANA), image (pinned: a tag other than latest, or a
+// does), timeZone (IANA; optional: left empty, the owning team's
+// catalog.AnnotationTimeZone, else Etc/UTC), image (pinned: a tag other than latest, or a
 // digest), command (one argument per line), concurrencyPolicy,
 // startingDeadlineSeconds, activeDeadlineSeconds, backoffLimit,
 // cpuRequest, memoryRequest, cpuLimit, memoryLimit, metricsPort and
 // metricsPath (Prometheus scrape annotations on the job's pods when the
 // port is set), description, runbookBaseUrl (where the GitOps repository's
 // files are browsed). Outputs: files, namespace, schedule (in words),
-// timeZone, nextRuns, runbookUrl.
+// timeZone, timeZoneSource (where the zone came from), nextRuns,
+// runbookUrl.
 type cronJobAction struct{ d actions.Deps }
 
 var cronRequired = []string{"name", "service", "owner", "schedule", "image", "runbookBaseUrl"}
@@ -91,6 +93,7 @@ func (cronJobAction) Check(_ *template.Template, s template.StepSpec) []string {
 type cronSpec struct {
 	name, team, service, namespace, folder   string
 	schedule, timeZone, words                string
+	zoneSource                               string
 	loc                                      *time.Location
 	sched                                    cron.Schedule
 	image                                    string
@@ -190,11 +193,18 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		return nil, badInput(sc, "schedule", err.Error())
 	}
 	c.timeZone = inputText(sc, "timeZone")
-	if c.timeZone == "" {
+	switch {
+	case c.timeZone != "":
+		c.zoneSource = "chosen in the form"
+	case a.teamZone(owner) != "":
+		c.timeZone = a.teamZone(owner)
+		c.zoneSource = "the team's time zone"
+	default:
 		c.timeZone = "Etc/UTC"
+		c.zoneSource = fmt.Sprintf("UTC: %s has no %s annotation in the catalog", owner, catalog.AnnotationTimeZone)
 	}
-	c.loc, err = time.LoadLocation(c.timeZone)
-	if err != nil || c.timeZone == "Local" {
+	c.loc, err = catalog.LoadTimeZone(c.timeZone)
+	if err != nil {
 		return nil, badInput(sc, "timeZone", fmt.Sprintf("%q is not a time zone of the IANA database (like Europe/Berlin or America/New_York)", c.timeZone))
 	}
 	sched.Location = c.loc
@@ -254,6 +264,23 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		return nil, badInput(sc, "runbookBaseUrl", "must be an http(s) address, like https://github.com/acme/gitops/blob/main")
 	}
 	return c, nil
+}
+
+// teamZone is the time zone of the owning team's Group in the catalog
+// (catalog.AnnotationTimeZone, checked when the catalog loads), "" when it
+// has none.
+func (a cronJobAction) teamZone(owner string) string {
+	if a.d.Catalog == nil {
+		return ""
+	}
+	for _, g := range a.d.Catalog.List(catalog.KindGroup) {
+		if g.Ref() == owner {
+			if _, ok := catalog.TimeZone(g); ok {
+				return g.Annotation(catalog.AnnotationTimeZone)
+			}
+		}
+	}
+	return ""
 }
 
 func orNobody(s string) string {
@@ -399,6 +426,7 @@ func (a cronJobAction) Plan(ctx context.Context, sc *actions.StepContext) (actio
 	}
 	effects := []string{
 		fmt.Sprintf("write the CronJob %s/%s (%s, %s) with its alerts and runbook", c.namespace, c.name, c.words, c.timeZone),
+		fmt.Sprintf("time zone %s: %s", c.timeZone, c.zoneSource),
 		"next runs: " + strings.Join(strs(out["nextRuns"]), "; "),
 	}
 	if !checked {
@@ -482,12 +510,13 @@ func (a cronJobAction) write(sc *actions.StepContext, c *cronSpec) (map[string]a
 	sc.Files[c.rulePath()] = string(rule)
 	sc.Files[c.runbookPath()] = cronRunbook(c, strs(runs))
 	return map[string]any{
-		"files":      []any{c.jobPath(), c.rulePath(), c.runbookPath()},
-		"namespace":  c.namespace,
-		"schedule":   c.words,
-		"timeZone":   c.timeZone,
-		"nextRuns":   runs,
-		"runbookUrl": c.runbookURL(),
+		"files":          []any{c.jobPath(), c.rulePath(), c.runbookPath()},
+		"namespace":      c.namespace,
+		"schedule":       c.words,
+		"timeZone":       c.timeZone,
+		"timeZoneSource": c.zoneSource,
+		"nextRuns":       runs,
+		"runbookUrl":     c.runbookURL(),
 	}, nil
 }
 
