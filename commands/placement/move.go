@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/approval"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/placement/place"
+	"github.com/platbot/platbot/store"
 )
 
 // MoveRequest is a move of one environment of a service to a cluster: the
@@ -32,9 +35,12 @@ type MoveRequest struct {
 	// Why is the reason the target was chosen (the rule, or the request).
 	Why string `json:"why"`
 	// Path and Manifest are the Application file the pull request writes.
-	Path     string       `json:"path"`
-	Manifest string       `json:"manifest"`
-	PR       *PullRequest `json:"pr,omitempty"`
+	Path     string `json:"path"`
+	Manifest string `json:"manifest"`
+	// Base identifies the file on the base branch the move was asked
+	// against (baseHash): when it changes, the move merged or was overtaken.
+	Base string       `json:"base,omitempty"`
+	PR   *PullRequest `json:"pr,omitempty"`
 }
 
 // moveResource makes the policy check of move about the owning group: the
@@ -48,13 +54,22 @@ func (p *Placement) moveResource(_ context.Context, req *bot.Request) (bot.Resou
 	return bot.Resource{Kind: "group", Name: teamName(e), Ref: owner, Owner: owner, Tags: []string{"service:" + e.Metadata.Name}}, nil
 }
 
+// States of a move request besides the approval lifecycle's: an approved
+// move whose pull request's file changed on the base branch since
+// (merged, or overtaken), and one a later move replaced (--replace).
+const (
+	StateMerged   = "merged"
+	StateReplaced = "replaced"
+)
+
 func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	if p.placer == nil {
 		return req.Reply(ctx, bot.Message{Text: notConfigured})
 	}
-	const usage = "`/plat move <service> <env> --to <cluster>` or `/plat move <service> <env> --auto`"
+	const usage = "`/plat move <service> <env> --to <cluster> [--reason \"…\"]` or `/plat move <service> <env> --auto` (add `--replace` to replace an open move)"
 	to, auto := strings.TrimSpace(req.Flags["to"]), req.Flags.Has("auto")
-	if (to == "") == !auto || len(req.Args) != 2 {
+	reason := strings.TrimSpace(req.Flags["reason"])
+	if (to == "") == !auto || len(req.Args) != 2 || auto && reason != "" {
 		return bot.Errorf("Usage: %s.", usage)
 	}
 	e, err := p.service(req.Arg(0), "move <service> <env> --to <cluster>")
@@ -70,14 +85,19 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		return bot.Errorf("`%s` has no environment `%s`; its environments are %s.", e.Metadata.Name, bot.UserText(req.Arg(1)), strings.Join(in.Names(), ", "))
 	}
 	tg := target(e, env)
+	app, current, err := p.application(ctx, e, env.Name)
+	if err != nil {
+		return bot.Errorf("Can't read the Application of %s in the GitOps repository: %s", env.Name, bot.UserText(err.Error()))
+	}
+	load := p.loadFor(ctx, e.Metadata.Name, env.Name)
+	decision, placeErr := p.placer.PlaceWith(tg, load)
 	var cluster *place.Cluster
 	var why string
 	if auto {
-		d, err := p.placer.Place(tg)
-		if err != nil {
-			return bot.Errorf("Can't re-place %s: %s", env.Name, bot.UserText(err.Error()))
+		if placeErr != nil {
+			return bot.Errorf("Can't re-place %s: %s", env.Name, bot.UserText(placeErr.Error()))
 		}
-		cluster, why = d.Cluster, d.Why()
+		cluster, why = decision.Cluster, decision.Why()
 	} else {
 		c, ok := p.placer.Cluster(to)
 		if !ok {
@@ -91,27 +111,44 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 			}
 			return bot.Errorf("%s `/plat where %s` shows where it runs now.", msg, e.Metadata.Name)
 		}
-		if problem := place.Fit(c, tg); problem != "" {
-			p.audit(ctx, req.User, "placement.move", "refused", e.Ref(), map[string]any{"environment": env.Name, "to": c.Name, "why": problem})
-			return bot.Errorf("Can't move %s of %s to `%s` (%s).", env.Name, e.Metadata.Name, c.Name, problem)
-		}
-		cluster, why = c, fmt.Sprintf("moved on request of %s", req.User.Name)
+		cluster = c
 	}
 
-	current, err := p.existing(ctx, e, env.Name)
+	// Where it runs now: its Application's cluster, else the rules' choice.
+	here, hereWhy := "", ""
+	if app != nil {
+		here, hereWhy = app.Cluster, fmt.Sprintf("Application `%s`", app.Path)
+	} else if placeErr == nil {
+		here, hereWhy = decision.Cluster.Name, "where the rules place it; it has no Application in the GitOps repository yet"
+	}
+	if here == cluster.Name {
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("%s of %s already runs on `%s` (%s); nothing to move, nothing to approve.",
+			env.Name, e.Metadata.Name, cluster.Name, hereWhy)})
+	}
+	if !auto {
+		if problem := p.placer.Fit(cluster, tg, load); problem != "" {
+			p.audit(ctx, req.User, "placement.move", "refused", e.Ref(), map[string]any{"environment": env.Name, "to": cluster.Name, "why": problem})
+			return bot.Errorf("Can't move %s of %s to `%s` (%s).", env.Name, e.Metadata.Name, cluster.Name, problem)
+		}
+		why = p.pinnedWhy(req.User, cluster.Name, reason, decision, placeErr)
+	}
+
+	// At most one open move per environment: its request id is derived
+	// from the service, the environment and how many moves it had before,
+	// so two requests racing for it save one record.
+	prior, open, err := p.moves(ctx, e.Ref(), env.Name, current)
 	if err != nil {
 		return err
 	}
-	from := ""
-	if current != nil {
-		if d, err := destinationOf(current); err == nil {
-			from = p.clusterOf(d)
+	if open != nil {
+		if !req.Flags.Has("replace") {
+			return p.openMove(ctx, req, open, cluster.Name)
 		}
-		if from == cluster.Name {
-			return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("%s of %s already runs on `%s` (`%s`); nothing to move.",
-				env.Name, e.Metadata.Name, cluster.Name, p.appPath(e, env.Name))})
+		if err := p.replace(ctx, req.User, open); err != nil {
+			return err
 		}
 	}
+
 	spec := appSpec{
 		Service: strings.ToLower(e.Metadata.Name), Team: teamName(e), Env: env.Name, Tier: env.Tier, Region: env.Region,
 		Namespace: namespaceOf(e), Cluster: cluster, Why: why,
@@ -120,57 +157,196 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	if current != nil {
 		manifest, err = moveApplication(current, spec)
 	} else {
-		var app *Application
-		if app, err = p.cfg.newApplication(spec); err == nil {
-			manifest, err = app.encode()
+		var a *Application
+		if a, err = p.cfg.newApplication(spec); err == nil {
+			manifest, err = a.encode()
 		}
 	}
 	if err != nil {
 		return bot.Errorf("Can't write the Application of %s: %s", env.Name, bot.UserText(err.Error()))
 	}
+	from := ""
+	if app != nil {
+		from = app.Cluster
+	}
+	production := p.cfg.production(env.Name, env.Tier)
 	timeout, _ := p.cfg.approvalTimeout()
 	r := &MoveRequest{
-		Ballot: approval.Ballot{
-			Requester: req.User, Transport: req.Transport, Required: p.cfg.Approvals, PendingUntil: p.now().Add(timeout),
-		},
-		ID:      moveID(req.ID, e.Ref(), env.Name, cluster.Name),
+		Ballot:  approval.Ballot{Requester: req.User, Transport: req.Transport},
+		ID:      moveID(e.Ref(), env.Name, prior),
 		Service: e.Ref(), ServiceName: e.Metadata.Name, Team: teamName(e), Owner: e.Owner(),
 		Environment: env.Name, Tier: env.Tier, Region: env.Region,
-		From: from, To: cluster.Name, Why: why, Path: p.appPath(e, env.Name), Manifest: string(manifest),
+		From: from, To: cluster.Name, Why: why, Path: p.appPath(e, env.Name), Manifest: string(manifest), Base: baseHash(current),
 	}
-	if !p.cfg.production(env.Name, env.Tier) {
-		pr, err := p.openPR(ctx, r)
+	if production {
+		if p.cfg.ApprovalChannel == "" {
+			return bot.Errorf("Moving %s is a production move, which needs an approval, and no approval channel is configured "+
+				"(placement.approvalChannel); ask an admin to set one.", env.Name)
+		}
+		r.Required, r.PendingUntil = p.cfg.Approvals, p.now().Add(timeout)
+	}
+	state := approval.StateApproved // a move without approval is approved as asked
+	if production {
+		state = approval.StatePending
+	}
+	created, err := p.flow.Save(ctx, r, state)
+	if err != nil {
+		return err
+	}
+	if !created {
+		// Another request saved this move first (a double click, a retry).
+		cur, st, err := p.flow.Load(ctx, r.ID)
 		if err != nil {
 			return err
 		}
-		p.audit(ctx, req.User, "placement.move", "pr-opened", r.Service, p.moveDetails(r))
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📦 Pull request to move %s of %s %sto `%s`: %s\n%s",
-			r.Environment, r.ServiceName, fromText(r.From), r.To, bot.Link(pr.URL, fmt.Sprintf("#%d", pr.Number)), why)})
+		return p.openMove(ctx, req, &openMove{r: cur, state: st}, cluster.Name)
 	}
-	if p.cfg.ApprovalChannel == "" {
-		return bot.Errorf("Moving %s is a production move, which needs an approval, and no approval channel is configured "+
-			"(placement.approvalChannel); ask an admin to set one.", env.Name)
+	if !production {
+		return p.openNow(ctx, req, r)
 	}
-	created, err := p.flow.Save(ctx, r, approval.StatePending)
-	if err != nil {
+	if err := p.flow.Open(ctx, r); err != nil {
 		return err
 	}
-	cur, state, err := p.flow.Load(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	if !created && state != approval.StatePending {
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Move request `%s` was already %s.", r.ID, state)})
-	}
-	if err := p.flow.Open(ctx, cur); err != nil {
-		return err
-	}
-	if created {
-		p.flow.Audit(ctx, req.User, "placement.move.request", "ok", cur, nil)
-	}
+	p.flow.Audit(ctx, req.User, "placement.move.request", "ok", r, nil)
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("🔐 Moving %s of %s %sto `%s` is a production move: it needs %d approval(s) in %s "+
 		"(request `%s`). The pull request is opened once it is approved.", r.Environment, r.ServiceName, fromText(r.From), r.To,
 		r.Required, p.cfg.ApprovalChannel, r.ID)})
+}
+
+// pinnedWhy is the placement annotation of a move chosen by hand: who
+// pinned it where, when, why, and what the rules would choose.
+func (p *Placement) pinnedWhy(u bot.User, cluster, reason string, d place.Decision, placeErr error) string {
+	if reason == "" {
+		reason = "no reason given"
+	}
+	s := fmt.Sprintf("%s to %s by %s (%s) on %s with /plat move --to: %s", pinnedPrefix, cluster, u.Name, u.ID,
+		p.now().UTC().Format("2006-01-02 15:04 UTC"), reason)
+	if placeErr == nil {
+		s += fmt.Sprintf("; the rules would place it on %s", d.Cluster.Name)
+	}
+	return s
+}
+
+// openMove is an environment's move that is not finished: pending an
+// approval, or approved and its pull request not merged.
+type openMove struct {
+	r     *MoveRequest
+	state string
+}
+
+// moves reads an environment's earlier move requests: how many there are,
+// and the one still open. An approved move whose file on the base branch
+// (base, as read now) differs from when it was asked has merged, or was
+// overtaken: it is marked merged and no longer blocks.
+func (p *Placement) moves(ctx context.Context, service, env string, base []byte) (prior int, open *openMove, err error) {
+	recs, err := p.st.ListRecords(ctx, store.Query{Kind: RecordKind, Key: service})
+	if err != nil {
+		return 0, nil, fmt.Errorf("list moves of %s: %w", service, err)
+	}
+	for _, rec := range recs {
+		var r MoveRequest
+		if err := json.Unmarshal(rec.Data, &r); err != nil {
+			return 0, nil, fmt.Errorf("decode move %s: %w", rec.ID, err)
+		}
+		if r.Environment != env {
+			continue
+		}
+		prior++
+		switch rec.State {
+		case approval.StatePending:
+		case approval.StateApproved:
+			if r.PR != nil && r.Base != baseHash(base) {
+				if _, _, err := p.flow.Update(ctx, r.ID, func(st string, x *MoveRequest) (string, error) {
+					if st != approval.StateApproved {
+						return "", approval.ErrNoChange
+					}
+					return StateMerged, nil
+				}); err != nil {
+					return 0, nil, err
+				}
+				continue
+			}
+		default:
+			continue
+		}
+		open = &openMove{r: &r, state: rec.State}
+	}
+	return prior, open, nil
+}
+
+// openMove answers a move of an environment that has an open one: the
+// same move is that one (said so, its pull request opened if an outage
+// stopped it before); another is refused with a link to it.
+func (p *Placement) openMove(ctx context.Context, req *bot.Request, o *openMove, to string) error {
+	r := o.r
+	where := fmt.Sprintf("request `%s`, waiting for approval in %s", r.ID, p.cfg.ApprovalChannel)
+	if o.state == approval.StateApproved {
+		if r.PR == nil {
+			pr, err := p.recordPR(ctx, r)
+			if err != nil {
+				return err
+			}
+			r.PR = pr
+		}
+		where = "pull request " + bot.Link(r.PR.URL, fmt.Sprintf("#%d", r.PR.Number))
+	}
+	if r.To == to {
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Moving %s of %s to `%s` was already asked by %s: %s. Nothing new was opened.",
+			r.Environment, r.ServiceName, r.To, r.Requester.Name, where)})
+	}
+	return bot.Errorf("%s of %s already has an open move to `%s` (%s), which changes the same file `%s`. "+
+		"Merge, deny or close it first; if its pull request was closed without merging, run this again with `--replace`.",
+		r.Environment, r.ServiceName, r.To, where, r.Path)
+}
+
+// replace marks an open move replaced (--replace): its card, if any, shows
+// it and its buttons go.
+func (p *Placement) replace(ctx context.Context, by bot.User, o *openMove) error {
+	out, state, err := p.flow.Update(ctx, o.r.ID, func(st string, x *MoveRequest) (string, error) {
+		if st != approval.StatePending && st != approval.StateApproved {
+			return "", approval.ErrNoChange
+		}
+		return StateReplaced, nil
+	})
+	if err != nil {
+		return err
+	}
+	if state == StateReplaced {
+		p.flow.Refresh(ctx, out, state)
+		p.flow.Audit(ctx, by, "placement.move", StateReplaced, out, nil)
+	}
+	return nil
+}
+
+// openNow opens the pull request of a move that needs no approval.
+func (p *Placement) openNow(ctx context.Context, req *bot.Request, r *MoveRequest) error {
+	pr, err := p.recordPR(ctx, r)
+	if err != nil {
+		return err
+	}
+	r.PR = pr
+	p.audit(ctx, req.User, "placement.move", "pr-opened", r.Service, p.moveDetails(r))
+	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("📦 Pull request to move %s of %s %sto `%s`: %s\n%s",
+		r.Environment, r.ServiceName, fromText(r.From), r.To, bot.Link(pr.URL, fmt.Sprintf("#%d", pr.Number)), r.Why)})
+}
+
+// recordPR opens r's pull request (idempotent by branch) and records it on
+// r's record.
+func (p *Placement) recordPR(ctx context.Context, r *MoveRequest) (*PullRequest, error) {
+	pr, err := p.openPR(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := p.flow.Update(ctx, r.ID, func(st string, x *MoveRequest) (string, error) {
+		if x.PR != nil {
+			return "", approval.ErrNoChange
+		}
+		x.PR = pr
+		return st, nil
+	}); err != nil {
+		return nil, err
+	}
+	return pr, nil
 }
 
 func fromText(from string) string {
@@ -189,9 +365,11 @@ func namespaceOf(e *catalog.Entity) string {
 	return strings.ToLower(e.Metadata.Name)
 }
 
-// moveID is a move request's id: the same for a redelivered command.
-func moveID(delivery, service, env, cluster string) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{delivery, service, env, cluster}, "\x00")))
+// moveID is a move request's id: the service, the environment and how many
+// moves it had before — never the delivery, so a retried or doubled
+// command, or two people asking at once, find one request.
+func moveID(service, env string, prior int) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{service, env, strconv.Itoa(prior)}, "\x00")))
 	return "mv-" + hex.EncodeToString(sum[:5])
 }
 
@@ -209,7 +387,7 @@ func (p *Placement) openPR(ctx context.Context, r *MoveRequest) (*PullRequest, e
 	}
 	fmt.Fprintf(&body, "- File: `%s`\n\nOpened by platbot (`/plat move`).\n", r.Path)
 	pr, err := p.pub.Open(ctx, Change{
-		Branch:        fmt.Sprintf("platbot/move/%s/%s/%s", strings.ToLower(r.ServiceName), r.Environment, r.To),
+		Branch:        fmt.Sprintf("platbot/move/%s/%s/%s/%s", strings.ToLower(r.ServiceName), r.Environment, r.To, r.ID),
 		Title:         title,
 		Body:          body.String(),
 		CommitMessage: title,

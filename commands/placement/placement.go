@@ -247,11 +247,13 @@ func (p *Placement) commands() []*bot.Command {
 			Handle:  p.handleClusters,
 		},
 		{
-			Name: "move", Usage: "<service> <env> --to <cluster> | --auto", Action: bot.ActionScaffold,
-			Flags: []string{"to"}, BoolFlags: []string{"auto"},
+			Name: "move", Usage: "<service> <env> --to <cluster> [--reason \"…\"] | --auto", Action: bot.ActionScaffold,
+			Flags: []string{"to", "reason"}, BoolFlags: []string{"auto", "replace"},
 			Summary: "Open a GitOps pull request moving an environment to another cluster (production: after an approval)",
-			Help: "--to names the cluster; --auto moves it where the placement rules put it now (after a rule change). " +
-				"The owning team may ask. A cordoned cluster, or one whose region or tiers do not fit the environment, is refused. " +
+			Help: "--to names the cluster (it pins the environment there; --reason says why, recorded on its Application); " +
+				"--auto moves it where the placement rules put it now (after a rule change). " +
+				"The owning team may ask. A cordoned or full cluster, one reserved for other rules, or one whose region or tiers do not fit the environment, is refused. " +
+				"An environment has one open move at a time; --replace replaces an open one whose pull request was closed without merging. " +
 				"Moving a production environment needs an approval in the approval channel before the pull request is opened.",
 			Resource: p.moveResource,
 			Handle:   p.handleMove,

@@ -61,7 +61,9 @@ spec:
 		"Live: Synced · Healthy · revision `0123456789ab` · last synced 2026-03-04 10:30 UTC · operation Succeeded",
 		"Live: OutOfSync · Degraded",
 		"Live: no Argo CD Application reports this environment yet",
-		"GitOps: `apps/checkout/checkout-service/prod-eu.yaml` deploys it to `use1-prod-a` (`/plat move checkout-service prod-eu --auto` re-places it by the rules)",
+		"*prod-eu* (tier1, eu-west-1) → runs on `use1-prod-a` (Application `apps/checkout/checkout-service/prod-eu.yaml`), rules would place `euw1-prod-a`: rule `tier1-eu` matched tier=tier1, region=eu-west-1\n"+
+			"`/plat move checkout-service prod-eu --auto` moves it where the rules place it",
+		"*prod-us* (tier1, us-east-1) → cluster `use1-prod-a`: rule `tier1-us` matched tier=tier1, region=us-east-1; passed over use1-prod-b (cordoned: it takes no new placements) (no Application in the GitOps repository yet)",
 	)
 }
 
@@ -84,10 +86,10 @@ func TestClustersListsPlacementsAndCountsForAdmins(t *testing.T) {
 	out := e.h.Run("U-carol", "clusters")
 	contains(t, out,
 		"Clusters (5)",
-		"*use1-prod-a* — us-east-1 · tiers tier1 · server https://use1-prod-a.k8s.acme.example · labels pci=true, provider=eks\n1 placement(s): checkout-service/prod-us",
+		"*use1-prod-a* — us-east-1 · tiers tier1 · server https://use1-prod-a.k8s.acme.example · labels pci=true, provider=eks\n1 placement(s): checkout-service/prod-us (planned)",
 		"*use1-prod-b* — us-east-1 · tiers tier1 · server https://use1-prod-b.k8s.acme.example · 🚧 cordoned (no new placements) · labels provider=eks\n0 placement(s)",
-		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n3 placement(s): cart-service/dev, checkout-service/dev, checkout-service/staging",
-		"*euw1-prod-a* — eu-west-1 · tiers tier1 · Argo CD cluster euw1-prod-a · labels provider=eks\n2 placement(s): cart-service/prod, checkout-service/prod-eu",
+		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n3 placement(s): cart-service/dev (planned), checkout-service/dev (planned), checkout-service/staging (planned)",
+		"*euw1-prod-a* — eu-west-1 · tiers tier1 · Argo CD cluster euw1-prod-a · labels provider=eks\n2 placement(s): cart-service/prod (planned), checkout-service/prod-eu (planned)",
 		"2 service(s) declare environments; 5 rule(s).",
 		"1 service(s) with an invalid intent: broken-service",
 	)
@@ -123,14 +125,15 @@ func decodeApp(t *testing.T, manifest string) (Application, map[string]any) {
 func TestMoveNonProductionOpensPullRequest(t *testing.T) {
 	e := newEnv(t, options{})
 	out := e.h.Run("U-alice", "move checkout-service staging --to euw1-shared")
-	contains(t, out, "📦 Pull request to move staging of checkout-service to `euw1-shared`", "moved on request of U-alice")
+	contains(t, out, "📦 Pull request to move staging of checkout-service to `euw1-shared`",
+		"pinned to euw1-shared by U-alice (U-alice) on 2025-03-04 09:00 UTC with /plat move --to: no reason given; the rules would place it on use1-shared")
 	changes := e.pub.Changes()
 	if len(changes) != 1 {
 		t.Fatalf("%d pull requests, want 1", len(changes))
 	}
 	c := changes[0]
 	const path = "apps/checkout/checkout-service/staging.yaml"
-	if c.Branch != "platbot/move/checkout-service/staging/euw1-shared" || len(c.Files) != 1 || c.Files[path] == "" {
+	if !strings.HasPrefix(c.Branch, "platbot/move/checkout-service/staging/euw1-shared/mv-") || len(c.Files) != 1 || c.Files[path] == "" {
 		t.Fatalf("change: branch %q, files %v", c.Branch, c.Files)
 	}
 	app, u := decodeApp(t, c.Files[path])
@@ -231,7 +234,7 @@ func TestMoveRefusals(t *testing.T) {
 		{"move checkout-service prod-us --to use1-shared", "Can't move prod-us of checkout-service to `use1-shared` (takes only standard, not tier1)."},
 		{"move checkout-service prod-us --to use1-prod-c", "There is no cluster `use1-prod-c`. Did you mean `use1-prod-a`?"},
 		{"move checkout-service prod-ap --to use1-prod-a", "`checkout-service` has no environment `prod-ap`; its environments are dev, staging, prod-us, prod-eu."},
-		{"move checkout-service prod-us", "Usage: `/plat move <service> <env> --to <cluster>`"},
+		{"move checkout-service prod-us", "Usage: `/plat move <service> <env> --to <cluster> [--reason \"…\"]`"},
 		{"move checkout-service prod-us --to use1-prod-a --auto", "Usage:"},
 		{"move report-builder dev --auto", "`report-builder` declares no environments."},
 	} {
@@ -270,10 +273,30 @@ func TestMovePolicyChecksOwningGroup(t *testing.T) {
 	}
 }
 
+// appOn is an Application of checkout-service's env with a destination.
+func appOn(env, destination string) string {
+	return `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: checkout-service-` + env + `, namespace: argocd}
+spec:
+  project: checkout
+  source: {repoURL: https://github.com/acme/deploy, path: services/checkout-service/overlays/` + env + `}
+  destination: {` + destination + `, namespace: checkout}
+`
+}
+
+// prodUSOnB: prod-us runs on use1-prod-b, cordoned since (what runs there
+// stays), so moving it to use1-prod-a is a real move.
+func prodUSOnB() mapFiles {
+	return mapFiles{"apps/checkout/checkout-service/prod-us.yaml": appOn("prod-us", "server: https://use1-prod-b.k8s.acme.example")}
+}
+
 func TestMoveProductionNeedsApproval(t *testing.T) {
-	e := newEnv(t, options{})
+	// prod-eu runs on a retired Argo CD cluster; --auto moves it where the
+	// rules place it.
+	e := newEnv(t, options{files: mapFiles{"apps/checkout/checkout-service/prod-eu.yaml": appOn("prod-eu", "name: euw1-retired")}})
 	out := e.h.Run("U-alice", "move checkout-service prod-eu --auto")
-	contains(t, out, "🔐 Moving prod-eu of checkout-service to `euw1-prod-a` is a production move: it needs 1 approval(s) in #platform")
+	contains(t, out, "🔐 Moving prod-eu of checkout-service from `euw1-retired` to `euw1-prod-a` is a production move: it needs 1 approval(s) in #platform")
 	if n := len(e.pub.Changes()); n != 0 {
 		t.Fatalf("a production move opened a pull request before its approval")
 	}
@@ -282,7 +305,7 @@ func TestMoveProductionNeedsApproval(t *testing.T) {
 		t.Fatalf("card posts: %+v", posts)
 	}
 	card := posts[0]
-	contains(t, card.Text(), "Production move: checkout-service prod-eu", "U-alice asks to move *prod-eu* of *checkout-service* (tier1, eu-west-1) to `euw1-prod-a`")
+	contains(t, card.Text(), "Production move: checkout-service prod-eu", "U-alice asks to move *prod-eu* of *checkout-service* (tier1, eu-west-1) from `euw1-retired` to `euw1-prod-a`")
 
 	// The requester may not approve; nor may someone outside the team.
 	contains(t, e.h.Click("U-alice", card, "Approve"), "You can't approve your own move request")
@@ -317,7 +340,7 @@ func TestMoveProductionNeedsApproval(t *testing.T) {
 }
 
 func TestMoveProductionDeniedOpensNothing(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newEnv(t, options{files: prodUSOnB()})
 	e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
 	card := e.h.Messenger.Ops("post")[0]
 	contains(t, e.h.Click("U-bob", card, "Deny"), "bob (team) denied moving prod-us of checkout-service")
@@ -386,7 +409,7 @@ func TestLoadFileNamesFileAndLine(t *testing.T) {
 }
 
 func TestMoveProductionLapses(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newEnv(t, options{files: prodUSOnB()})
 	e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
 	e.h.Clock.Advance(25 * time.Hour)
 	if n := e.h.RunJobs(); n != 1 {
@@ -405,12 +428,12 @@ func TestMoveProductionLapses(t *testing.T) {
 }
 
 func TestMoveProductionRedeliveredPostsOneCard(t *testing.T) {
-	e := newEnv(t, options{})
+	e := newEnv(t, options{files: prodUSOnB()})
 	// The harness gives a user's commands one delivery id, as a retried
 	// Slack delivery has.
 	e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
 	out := e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
-	contains(t, out, "is a production move")
+	contains(t, out, "Moving prod-us of checkout-service to `use1-prod-a` was already asked by U-alice: request `mv-", "Nothing new was opened.")
 	if n := len(e.h.Messenger.Ops("post")); n != 1 {
 		t.Errorf("%d cards for one request, want 1", n)
 	}

@@ -41,24 +41,41 @@ func (p *Placement) handleWhere(ctx context.Context, req *bot.Request) error {
 	return req.Reply(ctx, bot.Message{Text: strings.Join(lines, "\n"), Blocks: blocks})
 }
 
-// whereEnv is one environment's paragraph: placement, what GitOps has,
-// live status.
+// whereEnv is one environment's paragraph: where it runs — the cluster
+// its Application in the GitOps repository names, or the rules' choice
+// when it has none yet — why, and its live status.
 func (p *Placement) whereEnv(ctx context.Context, e *catalog.Entity, env Environment) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s* (%s)", env.Name, envTraits(env))
-	d, err := p.placer.Place(target(e, env))
-	if err != nil {
-		fmt.Fprintf(&b, " → ⚠️ not placed: %s", bot.UserText(err.Error()))
-	} else {
-		fmt.Fprintf(&b, " → cluster `%s`: %s", d.Cluster.Name, d.Why())
-	}
-	if cur, path, ok := p.deployed(ctx, e, env.Name); ok {
-		switch {
-		case err == nil && cur == d.Cluster.Name:
-			fmt.Fprintf(&b, "\nGitOps: `%s` deploys it there", path)
-		default:
-			fmt.Fprintf(&b, "\nGitOps: `%s` deploys it to `%s` (`/plat move %s %s --auto` re-places it by the rules)", path, bot.UserText(cur), e.Metadata.Name, env.Name)
+	app, _, appErr := p.application(ctx, e, env.Name)
+	d, err := p.placer.PlaceWith(target(e, env), p.loadFor(ctx, e.Metadata.Name, env.Name))
+	switch {
+	case appErr != nil:
+		p.log.Warn("read Application", "service", e.Metadata.Name, "env", env.Name, "err", appErr)
+		fmt.Fprintf(&b, " → ⚠️ its Application in the GitOps repository can't be read: %s", bot.UserText(appErr.Error()))
+	case app != nil:
+		fmt.Fprintf(&b, " → runs on `%s` (Application `%s`)", bot.UserText(app.Cluster), app.Path)
+		if !app.Known {
+			b.WriteString(", a destination that is no configured cluster")
 		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(&b, "; the rules would not place it now: %s", bot.UserText(err.Error()))
+		case d.Cluster.Name == app.Cluster:
+			fmt.Fprintf(&b, ": %s", d.Why())
+		default:
+			fmt.Fprintf(&b, ", rules would place `%s`: %s", d.Cluster.Name, d.Why())
+		}
+		if app.Pinned {
+			fmt.Fprintf(&b, "\nPinned by a move: %s", bot.UserText(app.Placement))
+		}
+		if err == nil && d.Cluster.Name != app.Cluster {
+			fmt.Fprintf(&b, "\n`/plat move %s %s --auto` moves it where the rules place it", e.Metadata.Name, env.Name)
+		}
+	case err != nil:
+		fmt.Fprintf(&b, " → ⚠️ not placed: %s", bot.UserText(err.Error()))
+	default:
+		fmt.Fprintf(&b, " → cluster `%s`: %s (no Application in the GitOps repository yet)", d.Cluster.Name, d.Why())
 	}
 	b.WriteString("\n" + p.liveStatus(ctx, e.Metadata.Name, env.Name))
 	return b.String()
@@ -139,104 +156,107 @@ func (p *Placement) existing(ctx context.Context, e *catalog.Entity, env string)
 	return data, nil
 }
 
-// deployed is the cluster the GitOps repository's Application sends the
-// environment to (a cluster name, or the raw destination when it names no
-// configured cluster), and the file; ok is false when there is none.
-func (p *Placement) deployed(ctx context.Context, e *catalog.Entity, env string) (cluster, path string, ok bool) {
-	data, err := p.existing(ctx, e, env)
-	if err != nil {
-		p.log.Warn("read Application", "service", e.Metadata.Name, "env", env, "err", err)
-		return "", "", false
-	}
-	if data == nil {
-		return "", "", false
-	}
-	dest, err := destinationOf(data)
-	if err != nil {
-		p.log.Warn("read Application", "service", e.Metadata.Name, "env", env, "err", err)
-		return "", "", false
-	}
-	return p.clusterOf(dest), p.appPath(e, env), true
-}
-
-// clusterOf names the configured cluster of an Argo CD destination, or
-// describes the destination when none matches.
-func (p *Placement) clusterOf(d Destination) string {
+// clusterOf names the configured cluster of an Argo CD destination (known
+// true), or describes the destination when none matches.
+func (p *Placement) clusterOf(d Destination) (name string, known bool) {
 	for _, c := range p.placer.Clusters() {
 		if d.Server != "" && c.Server == d.Server || d.Name != "" && c.Destination == d.Name {
-			return c.Name
+			return c.Name, true
 		}
 	}
 	if d.Server != "" {
-		return d.Server
+		return d.Server, false
 	}
-	return d.Name
+	return d.Name, false
 }
 
 func (p *Placement) handleClusters(ctx context.Context, req *bot.Request) error {
 	if p.placer == nil {
 		return req.Reply(ctx, bot.Message{Text: notConfigured})
 	}
+	inv := p.inventory(ctx)
 	byCluster := map[string][]string{}
-	var unplaced, invalid []string
-	services := 0
-	for _, e := range p.cat.List(catalog.KindComponent) {
-		in, ok, err := IntentOf(e)
-		if err != nil {
-			invalid = append(invalid, bot.UserText(err.Error()).Mrkdwn())
-			continue
+	planned := 0
+	for _, pl := range inv.placed {
+		name := pl.Service + "/" + pl.Env
+		if !pl.FromApp {
+			name += " (planned)"
+			planned++
 		}
-		if !ok {
-			continue
-		}
-		services++
-		for _, env := range in.Environments {
-			d, err := p.placer.Place(target(e, env))
-			if err != nil {
-				unplaced = append(unplaced, bot.UserText(err.Error()).Mrkdwn())
-				continue
-			}
-			byCluster[d.Cluster.Name] = append(byCluster[d.Cluster.Name], e.Metadata.Name+"/"+env.Name)
-		}
+		byCluster[pl.Cluster] = append(byCluster[pl.Cluster], name)
 	}
 	clusters := p.placer.Clusters()
 	blocks := []bot.Block{bot.Header{Text: fmt.Sprintf("Clusters (%d)", len(clusters))}}
 	var lines []string
 	for _, c := range clusters {
 		placed := byCluster[c.Name]
+		delete(byCluster, c.Name)
 		sort.Strings(placed)
 		text := fmt.Sprintf("*%s* — %s · tiers %s · %s", c.Name, c.Region, strings.Join(c.Tiers, ", "), destination(c))
 		if c.Cordoned {
 			text += " · 🚧 cordoned (no new placements)"
 		}
+		if c.Capacity > 0 && len(placed) >= c.Capacity {
+			text += " · 🈵 full (no new placements)"
+		}
+		if r := p.placer.Reserved(c.Name); len(r) > 0 {
+			text += " · reserved for rule(s) " + strings.Join(r, ", ")
+		}
 		if len(c.Labels) > 0 {
 			text += " · labels " + labelList(c.Labels)
 		}
-		text += fmt.Sprintf("\n%d placement(s)", len(placed))
-		if len(placed) > 0 {
-			const max = 20
-			shown := placed
-			if len(shown) > max {
-				shown = shown[:max]
-			}
-			text += ": " + strings.Join(shown, ", ")
-			if len(placed) > max {
-				text += fmt.Sprintf(" and %d more", len(placed)-max)
-			}
+		if c.Capacity > 0 {
+			text += fmt.Sprintf("\n%d of %d placement(s)", len(placed), c.Capacity)
+		} else {
+			text += fmt.Sprintf("\n%d placement(s)", len(placed))
 		}
+		text += placementList(placed)
 		lines = append(lines, text)
 		blocks = append(blocks, bot.Section{Text: text})
 	}
-	summary := fmt.Sprintf("%d service(s) declare environments; %d rule(s).", services, len(p.placer.Rules()))
-	if len(unplaced) > 0 {
-		summary += fmt.Sprintf("\n⚠️ %d environment(s) not placed: %s", len(unplaced), strings.Join(unplaced, "; "))
+	summary := fmt.Sprintf("%d service(s) declare environments; %d rule(s).", inv.services, len(p.placer.Rules()))
+	if planned > 0 {
+		summary += fmt.Sprintf(" %d environment(s) marked (planned) have no Application in the GitOps repository yet: shown where the rules place them; "+
+			"the others where their Application sends them.", planned)
 	}
-	if len(invalid) > 0 {
-		summary += fmt.Sprintf("\n⚠️ %d service(s) with an invalid intent: %s", len(invalid), strings.Join(invalid, "; "))
+	if len(byCluster) > 0 {
+		var other []string
+		for dest, placed := range byCluster {
+			sort.Strings(placed)
+			other = append(other, fmt.Sprintf("`%s`%s", bot.UserText(dest), placementList(placed)))
+		}
+		sort.Strings(other)
+		summary += fmt.Sprintf("\n⚠️ %d destination(s) that are no configured cluster: %s", len(other), strings.Join(other, "; "))
+	}
+	if len(inv.unread) > 0 {
+		summary += fmt.Sprintf("\n⚠️ %d Application(s) that can't be read: %s", len(inv.unread), strings.Join(inv.unread, ", "))
+	}
+	if len(inv.unplaced) > 0 {
+		summary += fmt.Sprintf("\n⚠️ %d environment(s) not placed: %s", len(inv.unplaced), strings.Join(inv.unplaced, "; "))
+	}
+	if len(inv.invalid) > 0 {
+		summary += fmt.Sprintf("\n⚠️ %d service(s) with an invalid intent: %s", len(inv.invalid), strings.Join(inv.invalid, "; "))
 	}
 	lines = append(lines, summary)
 	blocks = append(blocks, bot.Context{Text: summary})
 	return req.Reply(ctx, bot.Message{Text: strings.Join(lines, "\n"), Blocks: blocks})
+}
+
+// placementList is ": a, b, c" (at most 20, then how many more), "" for none.
+func placementList(placed []string) string {
+	if len(placed) == 0 {
+		return ""
+	}
+	const max = 20
+	shown := placed
+	if len(shown) > max {
+		shown = shown[:max]
+	}
+	s := ": " + strings.Join(shown, ", ")
+	if len(placed) > max {
+		s += fmt.Sprintf(" and %d more", len(placed)-max)
+	}
+	return s
 }
 
 // destination describes a cluster's Argo CD destination.

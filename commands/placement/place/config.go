@@ -34,6 +34,10 @@ type Cluster struct {
 	Labels map[string]string `yaml:"labels"`
 	// Cordoned clusters receive no new placements; what runs there stays.
 	Cordoned bool `yaml:"cordoned"`
+	// Capacity is how many environments the cluster may run (0: no
+	// limit). A full cluster receives no new placements, like a cordoned
+	// one; what runs there stays. The load is the caller's (PlaceWith).
+	Capacity int `yaml:"capacity"`
 
 	// Line is where the cluster is defined in its file.
 	Line int `yaml:"-"`
@@ -60,6 +64,11 @@ type Rule struct {
 	Name     string   `yaml:"name"`
 	Match    Match    `yaml:"match"`
 	Clusters []string `yaml:"clusters"`
+	// Reserved are those of Clusters that only environments this rule
+	// matches may be placed on: no other rule may list them, and a move
+	// to one of them of an environment the rule does not match is
+	// refused. Several rules may reserve one cluster.
+	Reserved []string `yaml:"reserved"`
 
 	// Line is where the rule is defined in its file.
 	Line int `yaml:"-"`
@@ -93,7 +102,7 @@ func (e *Error) Error() string {
 // UnmarshalYAML decodes a cluster, refusing unknown keys with their line
 // and remembering the cluster's own line.
 func (c *Cluster) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "cluster", "name", "server", "destinationName", "region", "tiers", "labels", "cordoned"); err != nil {
+	if err := knownKeys(n, "cluster", "name", "server", "destinationName", "region", "tiers", "labels", "cordoned", "capacity"); err != nil {
 		return err
 	}
 	type plain Cluster
@@ -109,7 +118,7 @@ func (c *Cluster) UnmarshalYAML(n *yaml.Node) error {
 // UnmarshalYAML decodes a rule, refusing unknown keys (also in match) with
 // their line and remembering the rule's own line.
 func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, "rule", "name", "match", "clusters"); err != nil {
+	if err := knownKeys(n, "rule", "name", "match", "clusters", "reserved"); err != nil {
 		return err
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -156,6 +165,8 @@ type Placer struct {
 	// tiers use anyTier. Each list is ordered most specific first.
 	byTier  map[string][]*compiled
 	anyTier []*compiled
+	// reservedBy holds, per reserved cluster, the rules reserving it.
+	reservedBy map[string][]*compiled
 }
 
 // compiled is a rule ready to match.
@@ -176,7 +187,7 @@ type compiled struct {
 // and region, environment patterns, and that no two equally specific rules
 // could match the same environment (a tie).
 func Compile(cfg Config, file string) (*Placer, error) {
-	p := &Placer{byName: map[string]*Cluster{}, byTier: map[string][]*compiled{}}
+	p := &Placer{byName: map[string]*Cluster{}, byTier: map[string][]*compiled{}, reservedBy: map[string][]*compiled{}}
 	fail := func(line int, format string, args ...any) error {
 		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -193,6 +204,8 @@ func Compile(cfg Config, file string) (*Placer, error) {
 			return nil, fail(c.Line, "cluster %q has no region", c.Name)
 		case len(c.Tiers) == 0:
 			return nil, fail(c.Line, "cluster %q lists no tiers (the service tiers it takes, e.g. [tier1])", c.Name)
+		case c.Capacity < 0:
+			return nil, fail(c.Line, "cluster %q: capacity %d is negative (the most environments it may run; 0 or absent: no limit)", c.Name, c.Capacity)
 		}
 		p.byName[c.Name] = c
 		p.clusters = append(p.clusters, c)
@@ -246,6 +259,14 @@ func Compile(cfg Config, file string) (*Placer, error) {
 			}
 			cr.clusters = append(cr.clusters, c)
 		}
+		for _, name := range r.Reserved {
+			if !slices.Contains(r.Clusters, name) {
+				return nil, fail(r.Line, "rule %q reserves cluster %q, which is not among its clusters (%s)", r.Name, name, strings.Join(r.Clusters, ", "))
+			}
+			if !slices.Contains(p.reservedBy[name], cr) {
+				p.reservedBy[name] = append(p.reservedBy[name], cr)
+			}
+		}
 		for _, o := range p.rules {
 			if o.specificity == cr.specificity && overlap(o, cr) {
 				return nil, fail(r.Line, "rules %q (line %d) and %q (line %d) tie: both have %d criteria and both match %s; "+
@@ -254,6 +275,16 @@ func Compile(cfg Config, file string) (*Placer, error) {
 			}
 		}
 		p.rules = append(p.rules, cr)
+	}
+	// A reserved cluster is listed only by the rules reserving it.
+	for _, cr := range p.rules {
+		for _, c := range cr.clusters {
+			by := p.reservedBy[c.Name]
+			if len(by) > 0 && !slices.Contains(by, cr) {
+				return nil, fail(cr.rule.Line, "rule %q lists cluster %q, which rule %q (line %d) reserves; remove it from the rule, or reserve it there too",
+					cr.rule.Name, c.Name, by[0].rule.Name, by[0].rule.Line)
+			}
+		}
 	}
 	// Index by tier, most specific first (configuration order among
 	// equally specific rules, which never both match).

@@ -98,11 +98,21 @@ func orNone(s string) string {
 	return s
 }
 
+// Load says how many environments run on a cluster now, the target's own
+// environment not counted; clusters with a capacity are compared with it.
+type Load func(cluster string) int
+
 // Place decides where t goes: the most specific rule that matches it, and
 // the first of that rule's clusters that is not cordoned and fits t's tier
 // and region. No matching rule, or no cluster of the matching rule that can
-// take t, is a *NoMatchError. Place is a pure function of the Placer and t.
-func (p *Placer) Place(t Target) (Decision, error) {
+// take t, is a *NoMatchError. Place is a pure function of the Placer and t;
+// it ignores capacities (PlaceWith honours them).
+func (p *Placer) Place(t Target) (Decision, error) { return p.PlaceWith(t, nil) }
+
+// PlaceWith is Place that also passes over a full cluster: one with a
+// capacity whose load is at least that capacity. A nil load ignores
+// capacities.
+func (p *Placer) PlaceWith(t Target, load Load) (Decision, error) {
 	rules := p.anyTier
 	if list, ok := p.byTier[t.Tier]; ok && t.Tier != "" {
 		rules = list
@@ -113,7 +123,7 @@ func (p *Placer) Place(t Target) (Decision, error) {
 		}
 		var passed []string
 		for _, c := range cr.clusters {
-			if why := fitProblem(c, &t); why != "" {
+			if why := fitProblem(c, &t, load); why != "" {
 				passed = append(passed, c.Name+" ("+why+")")
 				continue
 			}
@@ -126,9 +136,37 @@ func (p *Placer) Place(t Target) (Decision, error) {
 
 // Fit says why cluster may not take t ("" when it may): it is cordoned, or
 // its region or tiers do not fit t's intent.
-func Fit(c *Cluster, t Target) string { return fitProblem(c, &t) }
+func Fit(c *Cluster, t Target) string { return fitProblem(c, &t, nil) }
 
-func fitProblem(c *Cluster, t *Target) string {
+// Fit says why cluster c may not take t, a move chosen by hand ("" when it
+// may): it is cordoned, full by load (nil: capacities ignored), its region
+// or tiers do not fit t, or a rule reserves it and that rule does not
+// match t.
+func (p *Placer) Fit(c *Cluster, t Target, load Load) string {
+	if why := fitProblem(c, &t, load); why != "" {
+		return why
+	}
+	by := p.reservedBy[c.Name]
+	if len(by) == 0 || slices.ContainsFunc(by, func(cr *compiled) bool { return cr.matches(&t) }) {
+		return ""
+	}
+	rules := make([]string, len(by))
+	for i, cr := range by {
+		rules[i] = fmt.Sprintf("rule `%s` (%s)", cr.rule.Name, cr.criteria())
+	}
+	return "reserved for " + strings.Join(rules, " and ") + ", which " + map[bool]string{true: "does", false: "do"}[len(by) == 1] + " not match it"
+}
+
+// Reserved names the rules reserving cluster (none when it is not).
+func (p *Placer) Reserved(cluster string) []string {
+	var out []string
+	for _, cr := range p.reservedBy[cluster] {
+		out = append(out, cr.rule.Name)
+	}
+	return out
+}
+
+func fitProblem(c *Cluster, t *Target, load Load) string {
 	switch {
 	case c.Cordoned:
 		return "cordoned: it takes no new placements"
@@ -137,7 +175,30 @@ func fitProblem(c *Cluster, t *Target) string {
 	case t.Tier != "" && !slices.Contains(c.Tiers, t.Tier):
 		return fmt.Sprintf("takes only %s, not %s", strings.Join(c.Tiers, ", "), t.Tier)
 	}
+	if c.Capacity > 0 && load != nil {
+		if n := load(c.Name); n >= c.Capacity {
+			return fmt.Sprintf("full: %d of %d placements, it takes no new ones", n, c.Capacity)
+		}
+	}
 	return ""
+}
+
+// criteria describes a rule's criteria ("tier=tier1, team=payments").
+func (cr *compiled) criteria() string {
+	m := &cr.rule.Match
+	var out []string
+	for _, kv := range [][2]string{{"tier", m.Tier}, {"region", m.Region}, {"environment", m.Environment}, {"team", m.Team}} {
+		if kv[1] != "" {
+			out = append(out, kv[0]+"="+kv[1])
+		}
+	}
+	for _, l := range cr.labels {
+		out = append(out, "label "+l[0]+"="+l[1])
+	}
+	if len(out) == 0 {
+		return "no criteria"
+	}
+	return strings.Join(out, ", ")
 }
 
 func (cr *compiled) matches(t *Target) bool {

@@ -1,0 +1,147 @@
+package placement
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/placement/place"
+)
+
+// deployedApp is what the GitOps repository's base branch has for one
+// environment: its Application and where it sends it.
+type deployedApp struct {
+	// Cluster is the configured cluster of the destination, or the raw
+	// destination when it names none (Known false).
+	Cluster string
+	Known   bool
+	Path    string
+	// Placement is the Application's placement annotation ("" = none);
+	// Pinned says a move chose the cluster by hand (--to).
+	Placement string
+	Pinned    bool
+}
+
+// pinnedPrefix starts the placement annotation of an Application moved by
+// hand (/plat move --to): the rules no longer decide where it runs.
+const pinnedPrefix = "pinned"
+
+// application reads the Application of a service's environment from the
+// GitOps repository's base branch: nil when there is none (or no reader).
+// data is the file as read, for moves that rewrite it.
+func (p *Placement) application(ctx context.Context, e *catalog.Entity, env string) (app *deployedApp, data []byte, err error) {
+	data, err = p.existing(ctx, e, env)
+	if err != nil || data == nil {
+		return nil, nil, err
+	}
+	dest, err := destinationOf(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p.appPath(e, env), err)
+	}
+	var meta struct {
+		Metadata struct {
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"metadata"`
+	}
+	_ = yaml.Unmarshal(data, &meta) // destinationOf parsed it already
+	ann := meta.Metadata.Annotations[AnnotationPlacement]
+	name, known := p.clusterOf(dest)
+	return &deployedApp{Cluster: name, Known: known, Path: p.appPath(e, env), Placement: ann, Pinned: strings.HasPrefix(ann, pinnedPrefix)}, data, nil
+}
+
+// baseHash identifies the content of an Application file on the base
+// branch ("none" when there is no file): a move records it, and a later
+// different content means its pull request merged or was overtaken.
+func baseHash(data []byte) string {
+	if data == nil {
+		return "none"
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+// placed is one environment of a catalog service on a cluster.
+type placed struct {
+	Service, Env string
+	// Cluster is where its Application sends it (FromApp), else where the
+	// rules place it.
+	Cluster string
+	FromApp bool
+}
+
+// inventory is every environment of every catalog service with an intent,
+// each on the cluster its Application names, or the rules' choice when it
+// has no Application yet.
+type inventory struct {
+	placed   []placed
+	unplaced []string // environments no rule places (and no Application)
+	invalid  []string // invalid intents
+	unread   []string // Applications that can't be read
+	services int
+}
+
+// inventory builds the inventory from the catalog and the GitOps
+// repository. The rules' choices ignore capacities (they are what a full
+// cluster is measured by).
+func (p *Placement) inventory(ctx context.Context) *inventory {
+	inv := &inventory{}
+	for _, e := range p.cat.List(catalog.KindComponent) {
+		in, ok, err := IntentOf(e)
+		if err != nil {
+			inv.invalid = append(inv.invalid, bot.UserText(err.Error()).Mrkdwn())
+			continue
+		}
+		if !ok {
+			continue
+		}
+		inv.services++
+		for _, env := range in.Environments {
+			app, _, err := p.application(ctx, e, env.Name)
+			if err != nil {
+				p.log.Warn("read Application", "service", e.Metadata.Name, "env", env.Name, "err", err)
+				inv.unread = append(inv.unread, e.Metadata.Name+"/"+env.Name)
+				continue
+			}
+			if app != nil {
+				inv.placed = append(inv.placed, placed{Service: e.Metadata.Name, Env: env.Name, Cluster: app.Cluster, FromApp: true})
+				continue
+			}
+			d, err := p.placer.Place(target(e, env))
+			if err != nil {
+				inv.unplaced = append(inv.unplaced, bot.UserText(err.Error()).Mrkdwn())
+				continue
+			}
+			inv.placed = append(inv.placed, placed{Service: e.Metadata.Name, Env: env.Name, Cluster: d.Cluster.Name})
+		}
+	}
+	return inv
+}
+
+// load counts the environments on each cluster but one environment's own.
+func (inv *inventory) load(service, env string) place.Load {
+	n := map[string]int{}
+	for _, pl := range inv.placed {
+		if pl.Service != service || pl.Env != env {
+			n[pl.Cluster]++
+		}
+	}
+	return func(cluster string) int { return n[cluster] }
+}
+
+// loadFor is the load a placement of one environment is measured by: nil
+// (capacities ignored) when no cluster has a capacity, so the GitOps
+// repository is only read in full when it matters.
+func (p *Placement) loadFor(ctx context.Context, service, env string) place.Load {
+	for _, c := range p.placer.Clusters() {
+		if c.Capacity > 0 {
+			return p.inventory(ctx).load(service, env)
+		}
+	}
+	return nil
+}
