@@ -88,7 +88,7 @@ type retryTransport struct {
 
 // RoundTrip sends req, retrying idempotent ones with backoff.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead || retriesOff(req.Context()) {
 		return t.next.RoundTrip(req)
 	}
 	for attempt := 0; ; attempt++ {

@@ -18,6 +18,9 @@ import (
 func (f *Server) handleOther(r *http.Request, p string, body []byte, js func(any) string) (int, string, bool) {
 	notFound := js(map[string]any{"message": "Not Found"})
 	switch {
+	case r.Method == "GET" && p == "/rate_limit":
+		core := map[string]any{"limit": 5000, "remaining": 4999, "reset": 1700000000}
+		return 200, js(map[string]any{"resources": map[string]any{"core": core}, "rate": core}), true
 	case r.Method == "GET" && strings.HasPrefix(p, "/users/"):
 		login := strings.TrimPrefix(p, "/users/")
 		typ := "User"
