@@ -47,6 +47,10 @@ type RouterOptions struct {
 	// pages of a form; a per-process random key when nil (sealed values
 	// then do not survive a restart).
 	Sealer Sealer
+	// ExplainError, when set, may phrase a command's failure for the user
+	// instead of its bare error (an outside system known to be down: "GitHub
+	// is down since 10:42 UTC (owned by #platform)"); "" keeps the error.
+	ExplainError func(ctx context.Context, err error) string
 }
 
 // Router turns requests into policy-checked, audited command runs, and
@@ -949,7 +953,13 @@ func (r *Router) replyError(ctx context.Context, req *Request, err error) error 
 		}
 		text = strings.Join(lines, "\n")
 	default:
-		text = fmt.Sprintf("❌ `/plat %s` failed: %v\nReference: `%s` (the platform team can find it in the audit log).", req.Command, err, req.ID)
+		why := err.Error()
+		if r.opts.ExplainError != nil {
+			if s := r.opts.ExplainError(ctx, err); s != "" {
+				why = s
+			}
+		}
+		text = fmt.Sprintf("❌ `/plat %s` failed: %s\nReference: `%s` (the platform team can find it in the audit log).", req.Command, why, req.ID)
 	}
 	if rerr := req.Reply(ctx, Message{Text: text}); rerr != nil {
 		return fmt.Errorf("reply error to %s: %w", req.User.ID, rerr)
