@@ -367,3 +367,89 @@ func BenchmarkPlace(b *testing.B) {
 		}
 	}
 }
+
+func TestReservedClusters(t *testing.T) {
+	const reserved = `  - name: tier1-us
+    match: {tier: tier1, region: us-east-1}
+    clusters: [use1-prod-a]
+  - name: payments-us
+    match: {tier: tier1, region: us-east-1, team: payments}
+    clusters: [use1-shared, use1-prod-a]
+    reserved: [use1-shared]
+`
+	p := mustCompile(t, reserved)
+	pay := Target{Service: "pay", Team: "payments", Environment: "prod", Tier: "tier1", Region: "us-east-1"}
+	d, err := p.Place(pay)
+	if err != nil || d.Cluster.Name != "use1-shared" {
+		t.Fatalf("payments placed on %v, %v; want its reserved use1-shared", d.Cluster, err)
+	}
+	c, _ := p.Cluster("use1-shared")
+	if why := p.Fit(c, pay, nil); why != "" {
+		t.Errorf("the reserving rule's target does not fit: %s", why)
+	}
+	other := Target{Service: "checkout", Team: "checkout", Environment: "prod", Tier: "tier1", Region: "us-east-1"}
+	const want = "reserved for rule `payments-us` (tier=tier1, region=us-east-1, team=payments), which does not match it"
+	if why := p.Fit(c, other, nil); why != want {
+		t.Errorf("Fit of another team's target:\n got %q\nwant %q", why, want)
+	}
+	if got := p.Reserved("use1-shared"); len(got) != 1 || got[0] != "payments-us" {
+		t.Errorf("Reserved = %v", got)
+	}
+	// Fit without the placer ignores reservations (as before).
+	if why := Fit(c, other); why != "" {
+		t.Errorf("package Fit: %q", why)
+	}
+
+	for _, tc := range []struct{ name, rules, want string }{
+		{"not its cluster", "  - name: r\n    clusters: [use1-shared]\n    reserved: [use1-prod-a]\n",
+			`placement.yaml:20: rule "r" reserves cluster "use1-prod-a", which is not among its clusters (use1-shared)`},
+		{"listed by another rule", reserved + "  - name: standard\n    match: {tier: standard}\n    clusters: [use1-shared]\n",
+			`placement.yaml:27: rule "standard" lists cluster "use1-shared", which rule "payments-us" (line 23) reserves`},
+		{"unknown key", "  - name: r\n    clusters: [use1-shared]\n    reserve: [use1-shared]\n", `unknown key "reserve" in a rule`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg Config
+			err := yaml.Unmarshal([]byte(clustersYAML+"rules:\n"+tc.rules), &cfg)
+			if err == nil {
+				_, err = Compile(cfg, "placement.yaml")
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error\n got %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCapacity(t *testing.T) {
+	var cfg Config
+	if err := yaml.Unmarshal([]byte(clustersYAML+"rules:\n"+rules), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Clusters[0].Capacity = 2 // use1-prod-a
+	p, err := Compile(cfg, "placement.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := Target{Service: "s", Environment: "prod-us", Tier: "tier1", Region: "us-east-1"}
+	loads := func(n int) Load { return func(c string) int { return map[string]int{"use1-prod-a": n}[c] } }
+	if d, err := p.PlaceWith(tg, loads(1)); err != nil || d.Cluster.Name != "use1-prod-a" {
+		t.Fatalf("with room: %v, %v", d.Cluster, err)
+	}
+	_, err = p.PlaceWith(tg, loads(2))
+	var nm *NoMatchError
+	if !errors.As(err, &nm) || !strings.Contains(err.Error(), "use1-prod-a (full: 2 of 2 placements, it takes no new ones)") ||
+		!strings.Contains(err.Error(), "use1-prod-b (cordoned") {
+		t.Fatalf("full cluster: %v", err)
+	}
+	if d, err := p.Place(tg); err != nil || d.Cluster.Name != "use1-prod-a" {
+		t.Errorf("Place ignores capacities: %v, %v", d.Cluster, err)
+	}
+	c, _ := p.Cluster("use1-prod-a")
+	if why := p.Fit(c, tg, loads(2)); why != "full: 2 of 2 placements, it takes no new ones" {
+		t.Errorf("Fit of a full cluster: %q", why)
+	}
+	cfg.Clusters[0].Capacity = -1
+	if _, err := Compile(cfg, "placement.yaml"); err == nil || !strings.Contains(err.Error(), `placement.yaml:2: cluster "use1-prod-a": capacity -1 is negative`) {
+		t.Errorf("negative capacity: %v", err)
+	}
+}

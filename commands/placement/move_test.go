@@ -1,0 +1,194 @@
+package placement
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/platbot/platbot/bot/approval"
+	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/placement/place"
+	"github.com/platbot/platbot/store"
+)
+
+const (
+	devPath     = "apps/checkout/checkout-service/dev.yaml"
+	stagingPath = "apps/checkout/checkout-service/staging.yaml"
+)
+
+// After a --to move merged, where and clusters show what the GitOps
+// repository's Application says, not the rules' choice; the rules' choice
+// only where there is no Application.
+func TestWhereAndClustersShowTheApplication(t *testing.T) {
+	files := mapFiles{}
+	e := newEnv(t, options{files: files})
+	contains(t, e.h.Run("U-alice", `move checkout-service staging --to euw1-shared --reason "load test in eu"`), "📦 Pull request to move staging")
+	files[stagingPath] = e.pub.Changes()[0].Files[stagingPath] // merged
+	files[devPath] = appOn("dev", "name: retired-shared")
+
+	out := e.h.Run("U-dave", "where checkout-service")
+	contains(t, out,
+		"*staging* (standard) → runs on `euw1-shared` (Application `apps/checkout/checkout-service/staging.yaml`), rules would place `use1-shared`: rule `standard` matched tier=standard",
+		"Pinned by a move: pinned to euw1-shared by U-alice (U-alice) on 2025-03-04 09:00 UTC with /plat move --to: load test in eu; the rules would place it on use1-shared",
+		"*dev* (standard) → runs on `retired-shared` (Application `apps/checkout/checkout-service/dev.yaml`), a destination that is no configured cluster, rules would place `use1-shared`",
+		"*prod-us* (tier1, us-east-1) → cluster `use1-prod-a`: rule `tier1-us` matched tier=tier1, region=us-east-1; passed over use1-prod-b (cordoned: it takes no new placements) (no Application in the GitOps repository yet)",
+	)
+	if strings.Contains(out, "*staging* (standard) → cluster `use1-shared`") {
+		t.Errorf("where shows the rules' choice for an environment with an Application:\n%s", out)
+	}
+
+	out = e.h.Run("U-carol", "clusters")
+	contains(t, out,
+		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n1 placement(s): cart-service/dev (planned)\n",
+		"*euw1-shared* — eu-west-1 · tiers standard · Argo CD cluster euw1-shared · labels provider=eks\n1 placement(s): checkout-service/staging\n",
+		"4 environment(s) marked (planned) have no Application",
+		"⚠️ 1 destination(s) that are no configured cluster: `retired-shared`: checkout-service/dev",
+	)
+}
+
+// A move to where an environment runs asks nothing and opens nothing:
+// where its Application sends it, or, without one, where the rules place it.
+func TestMoveToWhereItRunsIsAlreadyThere(t *testing.T) {
+	files := mapFiles{stagingPath: appOn("staging", "name: euw1-shared")}
+	e := newEnv(t, options{files: files})
+	for _, tc := range []struct{ cmd, want string }{
+		{"move checkout-service prod-eu --auto", "prod-eu of checkout-service already runs on `euw1-prod-a` (where the rules place it; it has no Application in the GitOps repository yet); nothing to move, nothing to approve."},
+		{"move checkout-service prod-us --to use1-prod-a", "prod-us of checkout-service already runs on `use1-prod-a` (where the rules place it;"},
+		{"move checkout-service staging --to euw1-shared", "staging of checkout-service already runs on `euw1-shared` (Application `apps/checkout/checkout-service/staging.yaml`)"},
+	} {
+		contains(t, e.h.Run("U-alice", tc.cmd), tc.want)
+	}
+	if n := len(e.pub.Changes()); n != 0 {
+		t.Errorf("%d pull request(s) for moves to where it runs", n)
+	}
+	if n := len(e.h.Messenger.Ops("post")); n != 0 {
+		t.Errorf("%d approval card(s) for moves to where it runs", n)
+	}
+	recs, err := e.h.Store.ListRecords(context.Background(), store.Query{Kind: RecordKind})
+	if err != nil || len(recs) != 0 {
+		t.Errorf("move requests saved: %d, %v", len(recs), err)
+	}
+}
+
+// One open move per environment: a second one to another cluster is
+// refused with a link to the open one; --replace replaces it; once the
+// Application on the base branch changed (merged), a new move is free.
+func TestOneOpenMovePerEnvironment(t *testing.T) {
+	files := mapFiles{devPath: appOn("dev", "name: retired-shared")}
+	e := newEnv(t, options{files: files})
+	contains(t, e.h.Run("U-alice", "move checkout-service dev --to euw1-shared"), "📦 Pull request to move dev of checkout-service from `retired-shared` to `euw1-shared`")
+	first := e.pub.Changes()[0]
+
+	out := e.h.Run("U-bob", "move checkout-service dev --to use1-shared")
+	contains(t, out, "dev of checkout-service already has an open move to `euw1-shared` (pull request <file://", "|#1>), which changes the same file `apps/checkout/checkout-service/dev.yaml`",
+		"run this again with `--replace`")
+	// The same move again is that one.
+	contains(t, e.h.Run("U-bob", "move checkout-service dev --to euw1-shared"), "Moving dev of checkout-service to `euw1-shared` was already asked by U-alice: pull request <file://", "Nothing new was opened.")
+	if n := len(e.pub.Changes()); n != 1 {
+		t.Fatalf("%d pull requests for one environment, want 1", n)
+	}
+
+	// Its pull request was closed without merging: --replace.
+	contains(t, e.h.Run("U-bob", "move checkout-service dev --to use1-shared --replace"), "📦 Pull request to move dev of checkout-service from `retired-shared` to `use1-shared`")
+	changes := e.pub.Changes()
+	if len(changes) != 2 || changes[1].Branch == first.Branch {
+		t.Fatalf("replacing move: %d changes, branches %q", len(changes), changes[len(changes)-1].Branch)
+	}
+	states := moveStates(t, e)
+	if states[approval.StateApproved] != 1 || states[StateReplaced] != 1 {
+		t.Errorf("states after --replace: %v", states)
+	}
+
+	// It merged: the next move opens a new pull request.
+	files[devPath] = changes[1].Files[devPath]
+	contains(t, e.h.Run("U-alice", "move checkout-service dev --to euw1-shared"), "📦 Pull request to move dev of checkout-service from `use1-shared` to `euw1-shared`")
+	if n := len(e.pub.Changes()); n != 3 {
+		t.Errorf("%d pull requests, want 3", n)
+	}
+	states = moveStates(t, e)
+	if states[StateMerged] != 1 || states[StateReplaced] != 1 || states[approval.StateApproved] != 1 {
+		t.Errorf("states after the merge: %v", states)
+	}
+}
+
+func moveStates(t *testing.T, e *env) map[string]int {
+	t.Helper()
+	recs, err := e.h.Store.ListRecords(context.Background(), store.Query{Kind: RecordKind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, r := range recs {
+		n[r.State]++
+	}
+	return n
+}
+
+// The same production move asked twice — by two deliveries, two people —
+// is one request with one card; after it is denied, asking again is a new
+// request.
+func TestRepeatedProductionMoveIsOneRequest(t *testing.T) {
+	e := newEnv(t, options{files: prodUSOnB()})
+	contains(t, e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a"), "is a production move")
+	// Another delivery of the same user (a double click sends two).
+	req := e.h.Messenger.NewRequest("U-alice", "")
+	req.ID, req.Text, req.Command, req.Args = "another-delivery", "move checkout-service prod-us --to use1-prod-a", "", nil
+	if err := e.h.Router.Run(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, e.h.Run("U-bob", "move checkout-service prod-us --to use1-prod-a"),
+		"Moving prod-us of checkout-service to `use1-prod-a` was already asked by U-alice: request `mv-", "waiting for approval in #platform. Nothing new was opened.")
+	posts := cards(e)
+	if len(posts) != 1 {
+		t.Fatalf("%d approval cards for one move, want 1", len(posts))
+	}
+	contains(t, e.h.Click("U-bob", posts[0], "Deny"), "bob (team) denied")
+	contains(t, e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a"), "is a production move")
+	if n := len(cards(e)); n != 2 {
+		t.Errorf("%d cards after asking again once denied, want 2", n)
+	}
+}
+
+// A cluster a rule reserves takes only what that rule matches; a full
+// cluster takes nothing new, explained like a cordon.
+func TestMoveRefusesReservedAndFullClusters(t *testing.T) {
+	files := prodUSOnB()
+	files["apps/checkout/cart-service/dev.yaml"] = appOn("dev", "name: euw1-shared")
+	e := newEnv(t, options{files: files, cfg: func(c *Config) {
+		c.Clusters = append(c.Clusters, place.Cluster{Name: "use1-pci", Server: "https://use1-pci.k8s.acme.example", Region: "us-east-1", Tiers: []string{"tier1"}})
+		for i := range c.Rules {
+			if c.Rules[i].Name == "payments-tier1-us" {
+				c.Rules[i].Clusters = []string{"use1-pci"}
+				c.Rules[i].Reserved = []string{"use1-pci"}
+			}
+		}
+		for i := range c.Clusters {
+			if c.Clusters[i].Name == "euw1-shared" {
+				c.Clusters[i].Capacity = 1
+			}
+		}
+	}})
+	contains(t, e.h.Run("U-alice", "move checkout-service prod-us --to use1-pci"),
+		"Can't move prod-us of checkout-service to `use1-pci` (reserved for rule `payments-tier1-us` (tier=tier1, region=us-east-1, team=payments), which does not match it).")
+	contains(t, e.h.Run("U-alice", "move checkout-service dev --to euw1-shared"),
+		"Can't move dev of checkout-service to `euw1-shared` (full: 1 of 1 placements, it takes no new ones).")
+	if n := len(e.pub.Changes()) + len(e.h.Messenger.Ops("post")); n != 0 {
+		t.Errorf("refused moves opened %d pull request(s) or card(s)", n)
+	}
+	out := e.h.Run("U-carol", "clusters")
+	contains(t, out,
+		"*euw1-shared* — eu-west-1 · tiers standard · Argo CD cluster euw1-shared · 🈵 full (no new placements) · labels provider=eks\n1 of 1 placement(s): cart-service/dev\n",
+		"*use1-pci* — us-east-1 · tiers tier1 · server https://use1-pci.k8s.acme.example · reserved for rule(s) payments-tier1-us\n0 placement(s)",
+	)
+}
+
+// cards are the approval cards posted (not the thread replies).
+func cards(e *env) []bottest.Sent {
+	var out []bottest.Sent
+	for _, s := range e.h.Messenger.Ops("post") {
+		if s.Msg.ThreadTS == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
