@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -87,13 +88,22 @@ func (s *Scorecards) scoreEntities(ctx context.Context, entities []*catalog.Enti
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("score services: %w", err)
 	}
-	out := make([]*grade.Result, len(entities))
-	ev := s.checks.Evaluator(now, waivers)
-	for i, f := range gathered {
-		out[i] = &grade.Result{}
-		ev.Evaluate(f, out[i])
+	results := make([]grade.Result, len(gathered))
+	s.checks.EvaluateAll(now, waivers, gathered, results, gradeWorkers(len(gathered)))
+	out := make([]*grade.Result, len(results))
+	for i := range results {
+		out[i] = &results[i]
 	}
 	return out, nil
+}
+
+// gradeWorkers is how many goroutines grade n services: every core for a
+// large batch (a digest, the history refresh), one for a few.
+func gradeWorkers(n int) int {
+	if n < 512 {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Score grades one service now.

@@ -2,6 +2,7 @@ package grade
 
 import (
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -206,6 +207,33 @@ func (cs *CheckSet) Evaluator(now time.Time, waivers Waivers) *Evaluator {
 func (e *Evaluator) Evaluate(f *Facts, out *Result) {
 	e.a.f = f
 	e.cs.evaluate(f, &e.a, e.now, e.waivers, out)
+}
+
+// EvaluateAll scores fs[i] into out[i] (len(out) must be len(fs)), split
+// into workers contiguous chunks graded concurrently, each by an Evaluator
+// of its own (an Evaluator is for one goroutine; compiled CEL programs and
+// waivers are only read). workers < 2 grades on the calling goroutine.
+func (cs *CheckSet) EvaluateAll(now time.Time, waivers Waivers, fs []*Facts, out []Result, workers int) {
+	workers = min(workers, len(fs))
+	if workers < 2 {
+		ev := cs.Evaluator(now, waivers)
+		for i, f := range fs {
+			ev.Evaluate(f, &out[i])
+		}
+		return
+	}
+	chunk := (len(fs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(fs); lo += chunk {
+		hi := min(lo+chunk, len(fs))
+		wg.Go(func() {
+			ev := cs.Evaluator(now, waivers)
+			for i := lo; i < hi; i++ {
+				ev.Evaluate(fs[i], &out[i])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // evaluate scores one service's facts against the checks into out, reusing

@@ -1,6 +1,8 @@
 package grade
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -68,5 +70,37 @@ func TestEvaluatorWaivers(t *testing.T) {
 	cs.Evaluator(testNow, nil).Evaluate(f, &r)
 	if c := status(&r, "runbook"); c.Status != StatusFail {
 		t.Errorf("without waivers = %+v, want fail", c)
+	}
+}
+
+// TestEvaluateAllMatchesOneByOne: grading split over goroutines gives each
+// service exactly the result one Evaluator gives it (run with -race).
+func TestEvaluateAllMatchesOneByOne(t *testing.T) {
+	cs := CompileChecks(append(DefaultChecks(), ConventionChecks()...))
+	fs := make([]*Facts, 1000)
+	for i := range fs {
+		fs[i] = &Facts{
+			Entity:  EntityFacts{Ref: fmt.Sprintf("component:default/s%d", i), Lifecycle: []string{"", "production"}[i%2], System: "x"},
+			Owner:   OwnerFacts{Found: i%3 != 0},
+			GitHub:  RepoFacts{Readme: []string{"", "## Runbook"}[i%5%2]},
+			OnCall:  OnCallFacts{Confirmed: i%7 != 0},
+			Deploys: DeployFacts{Last: testNow.Add(-time.Duration(i) * time.Hour)},
+			Vulns:   VulnFacts{Critical: i % 11 / 10},
+		}
+		if i%13 == 0 {
+			fs[i].SetUnknown(SourceVulns, "down")
+		}
+	}
+	want := make([]Result, len(fs))
+	ev := cs.Evaluator(testNow, nil)
+	for i, f := range fs {
+		ev.Evaluate(f, &want[i])
+	}
+	for _, workers := range []int{0, 1, 3, 8, 5000} {
+		got := make([]Result, len(fs))
+		cs.EvaluateAll(testNow, nil, fs, got, workers)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d workers: results differ from one Evaluator's", workers)
+		}
 	}
 }
