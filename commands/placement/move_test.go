@@ -2,7 +2,9 @@ package placement
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/platbot/platbot/bot/approval"
@@ -191,4 +193,29 @@ func cards(e *env) []bottest.Sent {
 		}
 	}
 	return out
+}
+
+// Two deliveries of the same production move at once save one request and
+// post one card.
+func TestConcurrentProductionMovesPostOneCard(t *testing.T) {
+	e := newEnv(t, options{files: prodUSOnB()})
+	var wg sync.WaitGroup
+	for i, user := range []string{"U-alice", "U-bob", "U-alice"} {
+		req := e.h.Messenger.NewRequest(user, "")
+		req.ID, req.Text, req.Command, req.Args = fmt.Sprintf("delivery-%d", i), "move checkout-service prod-us --to use1-prod-a", "", nil
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.h.Router.Run(context.Background(), req); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(cards(e)); n != 1 {
+		t.Errorf("%d approval cards, want 1", n)
+	}
+	if states := moveStates(t, e); states[approval.StatePending] != 1 || len(states) != 1 {
+		t.Errorf("move requests: %v, want one pending", states)
+	}
 }
