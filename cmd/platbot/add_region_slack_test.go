@@ -1,0 +1,117 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/platbot/platbot/commands/placement"
+)
+
+// TestServeAddRegionOverSlack runs /plat add-region through the served bot
+// as Slack does, in demo mode on the example catalog and placement rules,
+// where the local GitOps repository platbot creates starts with the
+// example services' manifests (examples/gitops): a region where no
+// cluster runs comes back beside the region field and nothing starts; the
+// corrected submission's pull request holds payments-service's prod-us
+// manifests copied to prod-eu, the Application on the cluster the rules
+// choose, the DNS record with latency routing, and the probe and alerts.
+func TestServeAddRegionOverSlack(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	b := startExamplesBot(t, map[string]string{"PLATBOT_DEMO": "1"})
+	repo := b.env["PLATBOT_GITOPS_REPO"]
+
+	b.command("U0PAYALICE", "add-region")
+	open := b.waitCall("views.open", 1)[0]
+	if open.Failed() || open.View == nil {
+		t.Fatalf("views.open: %+v", open)
+	}
+	v, _ := b.slack.View(open.ViewID)
+	if got := jobInputIDs(v.View); got != "service,environment,region,tier,from,hostname,routing,databaseEnvironment" {
+		t.Fatalf("inputs = %s", got)
+	}
+	state := jobState{}
+	state.set(t, v.View, "service", "component:default/payments-service", "payments-service")
+	state.set(t, v.View, "environment", "prod-eu", "")
+	state.set(t, v.View, "region", "ap-southeast-1", "ap-southeast-1")
+	state.set(t, v.View, "tier", "tier1", "tier1")
+	state.set(t, v.View, "from", "prod-us", "")
+	state.set(t, v.View, "hostname", "payments.acme.example", "")
+	state.set(t, v.View, "routing", "latency", "Lowest latency")
+	state.set(t, v.View, "databaseEnvironment", "prod", "prod")
+	a, raw := b.submit(v, state)
+	if a.ResponseAction != "errors" || len(a.Errors) != 1 || !strings.Contains(a.Errors["region"], "ap-southeast-1") {
+		t.Fatalf("a region without a cluster answered %s", raw)
+	}
+	if n := len(b.slack.Calls("chat.postMessage")); n != 0 || len(gitLines(t, repo, "branch", "--list", "plat/*")) != 0 {
+		t.Fatalf("a refused submission posted %d messages or made a branch", n)
+	}
+
+	state.set(t, v.View, "region", "eu-west-1", "eu-west-1")
+	if _, raw = b.submit(v, state); raw != "" {
+		t.Fatalf("final submission answered %s, want the modal closed", raw)
+	}
+	waitReviews(t, b.slack, 1)
+	branches := gitLines(t, repo, "branch", "--list", "plat/*")
+	if len(branches) != 1 {
+		t.Fatalf("branches %q, want one", branches)
+	}
+	const dir = "teams/payments/payments-service/prod-eu/"
+	want := []string{"apps/payments/payments-service/prod-eu.yaml", dir + "deployment.yaml", dir + "dnsendpoint.yaml", dir + "probe.yaml", dir + "prometheusrule.yaml", dir + "service.yaml"}
+	if files := gitLines(t, repo, "diff", "--name-only", "main", branches[0]); !slices.Equal(files, want) {
+		t.Fatalf("files changed %q, want %q", files, want)
+	}
+
+	// The start environment's manifests, copied unchanged.
+	copied := gitShow(t, repo, branches[0]+":"+dir+"deployment.yaml")
+	if string(copied) != string(gitShow(t, repo, "main:teams/payments/payments-service/prod-us/deployment.yaml")) {
+		t.Errorf("the Deployment is not prod-us's:\n%s", copied)
+	}
+	var dep appsv1.Deployment
+	if err := sigsyaml.UnmarshalStrict(copied, &dep); err != nil || dep.Name != "payments-service" {
+		t.Errorf("Deployment %q: %v", dep.Name, err)
+	}
+
+	var app placement.Application
+	strictYAML(t, gitShow(t, repo, branches[0]+":apps/payments/payments-service/prod-eu.yaml"), &app)
+	if app.Spec.Destination.Name != "euw1-prod-a" || app.Metadata.Labels[placement.LabelCluster] != "euw1-prod-a" ||
+		app.Spec.Source.Path != strings.TrimSuffix(dir, "/") {
+		t.Errorf("Application %+v", app)
+	}
+
+	var dns struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			Endpoints []struct {
+				DNSName          string   `json:"dnsName"`
+				RecordType       string   `json:"recordType"`
+				Targets          []string `json:"targets"`
+				SetIdentifier    string   `json:"setIdentifier"`
+				ProviderSpecific []struct {
+					Name, Value string
+				} `json:"providerSpecific"`
+			} `json:"endpoints"`
+		} `json:"spec"`
+	}
+	if err := sigsyaml.Unmarshal(gitShow(t, repo, branches[0]+":"+dir+"dnsendpoint.yaml"), &dns); err != nil {
+		t.Fatal(err)
+	}
+	if dns.Kind != "DNSEndpoint" || len(dns.Spec.Endpoints) != 1 {
+		t.Fatalf("DNSEndpoint %+v", dns)
+	}
+	ep := dns.Spec.Endpoints[0]
+	if ep.DNSName != "payments.acme.example" || ep.RecordType != "CNAME" || ep.SetIdentifier != "payments-service-prod-eu" ||
+		!slices.Equal(ep.Targets, []string{"payments-service.euw1-prod-a.clusters.example.com"}) ||
+		len(ep.ProviderSpecific) != 1 || ep.ProviderSpecific[0].Name != "aws/region" || ep.ProviderSpecific[0].Value != "eu-west-1" {
+		t.Errorf("record %+v", ep)
+	}
+	if probe := gitShow(t, repo, branches[0]+":"+dir+"probe.yaml"); !strings.Contains(string(probe), "https://payments-service.euw1-prod-a.clusters.example.com/healthz") {
+		t.Errorf("probe:\n%s", probe)
+	}
+}
