@@ -140,8 +140,10 @@ func (f *features) buildScorecards(app *App) error {
 		providers.Deploys = facts.NewDeployProvider(ghDeploys, argo, sc.Facts.DeployEnvironment)
 	}
 	if f.argocd != nil {
-		// Argo CD's watched history first, for the services it deploys.
-		providers.Deploys = facts.NewLiveDeployProvider(f.argocd, providers.Deploys)
+		// Argo CD's watched history first, for the services it deploys: of
+		// the configured deployEnvironment's Application (sc is not yet
+		// defaulted, so "" means not configured: every environment counts).
+		providers.Deploys = facts.NewLiveDeployProvider(f.argocd, sc.Facts.DeployEnvironment, providers.Deploys)
 	}
 	deps := scorecard.Deps{
 		Catalog: f.catalog, Store: app.Store, Providers: providers,
@@ -309,21 +311,13 @@ func (f *features) buildSecrets(app *App) error {
 // already there. Without clusters the commands say how to configure it.
 func (f *features) buildPlacement(app *App) error {
 	cfg := app.Cfg
-	pc := placement.DefaultConfig()
-	if err := cfg.Feature("placement", &pc); err != nil {
+	pc, err := placementConfig(app)
+	if err != nil {
 		return err
-	}
-	pc.File = cfg.path
-	if cfg.Placement.Kind == 0 && cfg.Demo.on {
-		var err error
-		if pc, err = placement.LoadFile(exampleplacement.Config, exampleplacement.File); err != nil {
-			return fmt.Errorf("demo mode: %w", err)
-		}
 	}
 	if pc.ApprovalChannel == "" {
 		pc.ApprovalChannel = f.adminChannel()
 	}
-	var err error
 	deps := placement.Deps{
 		Catalog: f.catalog, Store: app.Store, Publisher: placementPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
 	}
@@ -338,6 +332,25 @@ func (f *features) buildPlacement(app *App) error {
 		return &ConfigError{File: cfg.path, Key: "placement", Msg: err.Error()}
 	}
 	return nil
+}
+
+// placementConfig is the placement section over its defaults; in demo
+// mode without one, the embedded example. Argo CD's notices read its
+// production rule too.
+func placementConfig(app *App) (placement.Config, error) {
+	cfg := app.Cfg
+	pc := placement.DefaultConfig()
+	if err := cfg.Feature("placement", &pc); err != nil {
+		return pc, err
+	}
+	pc.File = cfg.path
+	if cfg.Placement.Kind == 0 && cfg.Demo.on {
+		var err error
+		if pc, err = placement.LoadFile(exampleplacement.Config, exampleplacement.File); err != nil {
+			return pc, fmt.Errorf("demo mode: %w", err)
+		}
+	}
+	return pc, nil
 }
 
 // adminChannel is the Slack channel of the first admin group that names one
@@ -392,8 +405,14 @@ func (f *features) buildArgoCD(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "argocd", Msg: err.Error()}
 	}
+	// Production is what the placement section calls production
+	// (placement.production), so moves and notices agree.
+	pc, err := placementConfig(app)
+	if err != nil {
+		return err
+	}
 	feat, err := gitopsstatus.New(ac, gitopsstatus.Deps{
-		Live: w, Catalog: f.catalog, Store: app.Store, Start: w.Run, Logger: app.Log,
+		Live: w, Catalog: f.catalog, Store: app.Store, Start: w.Run, Logger: app.Log, Production: pc.IsProduction,
 	})
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "argocd", Msg: err.Error()}

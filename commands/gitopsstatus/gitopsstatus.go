@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,9 +32,9 @@ import (
 type Live interface {
 	// Statuses are the environments of a service, sorted by environment.
 	Statuses(service string) []argocd.Status
-	// LastDeployedAt is the service's newest deploy (ok false when none is
-	// known).
-	LastDeployedAt(service string) (time.Time, bool)
+	// LastDeployedAt is the service's newest deploy to environment, or to
+	// any environment when it is "" (ok false when none is known).
+	LastDeployedAt(service, environment string) (time.Time, bool)
 	// HasSynced reports whether every control plane was listed once.
 	HasSynced() bool
 }
@@ -52,6 +53,10 @@ type Deps struct {
 	Store store.Records
 	// Messenger posts the notices; the router's outbound messenger when nil.
 	Messenger bot.Messenger
+	// Production says whether an environment of a tier is production: the
+	// placement section's rule (placement.production, docs/placement.md),
+	// which cmd/platbot passes in. Required.
+	Production func(environment, tier string) bool
 	// Start runs the watcher (Resume calls it with the process's context);
 	// nil when the caller runs it.
 	Start func(ctx context.Context)
@@ -84,8 +89,8 @@ func New(cfg Config, d Deps) (*Feature, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argocd: %w", err)
 	}
-	if d.Live == nil || d.Catalog == nil || d.Store == nil {
-		return nil, errors.New("argocd: need the live status, a catalog and a store")
+	if d.Live == nil || d.Catalog == nil || d.Store == nil || d.Production == nil {
+		return nil, errors.New("argocd: need the live status, a catalog, a store and the production rule")
 	}
 	f := &Feature{cfg: cfg, grace: grace, every: every, d: d, log: d.Logger, now: d.Now}
 	if f.log == nil {
@@ -141,42 +146,46 @@ func (f *Feature) messenger() bot.Messenger {
 	return f.router.Outbound("")
 }
 
-// LastDeployedAt is the service's newest deploy as Argo CD recorded it
-// (status.history, or the last successful sync); ok is false when Argo CD
-// knows of none. The scorecard's deploy facts read it
+// LastDeployedAt is the service's newest deploy to environment as Argo CD
+// recorded it (status.history, or the last successful sync), of all its
+// environments when environment is ""; ok is false when Argo CD knows of
+// none. The scorecard's deploy facts read it
 // (commands/scorecard/facts.NewLiveDeployProvider).
-func (f *Feature) LastDeployedAt(service string) (time.Time, bool) {
-	return f.d.Live.LastDeployedAt(service)
+func (f *Feature) LastDeployedAt(service, environment string) (time.Time, bool) {
+	return f.d.Live.LastDeployedAt(service, environment)
 }
 
-// Production reports whether an environment of a service counts as
-// production: its name starts with "prod", or its tier is tier1 (the
-// Application's platbot.dev/tier label, or the environment's tier in the
-// entity's spec.deployment.environments).
-func Production(e *catalog.Entity, s argocd.Status) bool {
-	if strings.HasPrefix(strings.ToLower(s.Environment), "prod") || s.Tier == "tier1" {
+// production reports whether environment s of service e counts as
+// production for notices: the service's lifecycle is neither deprecated nor
+// experimental, and the production rule (Deps.Production) holds for the
+// environment's name with its tier, the Application's platbot.dev/tier
+// label or the tier the service's deployment intent gives it
+// (spec.deployment or the platbot.dev/environments annotation, read by
+// catalog.IntentOf as placement reads it).
+func (f *Feature) production(e *catalog.Entity, s argocd.Status) bool {
+	if slices.Contains(nonProductionLifecycles, strings.ToLower(e.Lifecycle())) {
+		return false
+	}
+	if f.d.Production(s.Environment, s.Tier) {
 		return true
 	}
-	return intentTier(e, s.Environment) == "tier1"
+	in, ok, err := catalog.IntentOf(e)
+	if err != nil {
+		// /plat where and the catalog show the intent's error to the team;
+		// here the environment is judged by its name and label alone.
+		f.log.Debug("argocd: deployment intent unreadable", "service", e.Ref(), "err", err)
+		return false
+	}
+	if !ok {
+		return false
+	}
+	env, ok := in.Env(s.Environment)
+	return ok && env.Tier != "" && f.d.Production(s.Environment, env.Tier)
 }
 
-// intentTier is the tier the entity's deployment intent gives environment
-// env (spec.deployment.environments[].tier), "" when none.
-func intentTier(e *catalog.Entity, env string) string {
-	if e == nil || e.Spec == nil {
-		return ""
-	}
-	dep, _ := e.Spec["deployment"].(map[string]any)
-	envs, _ := dep["environments"].([]any)
-	for _, x := range envs {
-		m, _ := x.(map[string]any)
-		if name, _ := m["name"].(string); name == env {
-			tier, _ := m["tier"].(string)
-			return tier
-		}
-	}
-	return ""
-}
+// nonProductionLifecycles are the spec.lifecycle values of components that
+// get no notices, whatever their environments.
+var nonProductionLifecycles = []string{"deprecated", "experimental"}
 
 // teamChannel is the owning group's slack.com/channel, else the
 // configured channel.

@@ -95,6 +95,29 @@ spec:
   type: service
   lifecycle: production
   owner: group:ledger
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: edge-service
+  annotations:
+    platbot.dev/environments: "dev:standard, edge-eu:critical@eu-west-1"
+spec:
+  type: service
+  lifecycle: production
+  owner: group:shop
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: beta-service
+spec:
+  type: service
+  lifecycle: experimental
+  owner: group:shop
+  deployment:
+    environments:
+      - {name: live-us, tier: critical, region: us-east-1}
 `
 
 const (
@@ -114,8 +137,17 @@ type env struct {
 	watcher *argocd.Watcher
 	feat    *gitopsstatus.Feature
 	// msgr, when set, is the feature's messenger instead of the router's.
-	msgr      bot.Messenger
-	stopWatch context.CancelFunc
+	msgr bot.Messenger
+	// production is the production rule cmd/platbot passes from the
+	// placement section (nil: its defaults, defaultProduction).
+	production func(environment, tier string) bool
+	stopWatch  context.CancelFunc
+}
+
+// defaultProduction is the placement section's default production rule
+// (commands/placement/config.go: environments prod*, tier tier1).
+func defaultProduction(environment, tier string) bool {
+	return strings.HasPrefix(environment, "prod") || tier == "tier1"
 }
 
 func newEnv(t *testing.T, ns string) *env {
@@ -128,10 +160,14 @@ func newEnv(t *testing.T, ns string) *env {
 func (e *env) start() {
 	e.t.Helper()
 	var err error
+	production := e.production
+	if production == nil {
+		production = defaultProduction
+	}
 	e.feat, err = gitopsstatus.New(gitopsstatus.Config{
 		ControlPlanes: []gitopsstatus.ControlPlaneConfig{{Context: "cp-us", Namespace: e.ns}},
 	}, gitopsstatus.Deps{
-		Live: e.watcher, Catalog: e.cat, Store: e.h.Store, Messenger: e.msgr,
+		Live: e.watcher, Catalog: e.cat, Store: e.h.Store, Messenger: e.msgr, Production: production,
 		Logger: e.h.Logs.Logger(), Now: e.h.Clock.Now,
 	})
 	if err != nil {
@@ -378,6 +414,67 @@ func TestTier1AndShortBlips(t *testing.T) {
 	}
 }
 
+// TestProductionRuleIntentAndLifecycle: which environments get notices
+// follows the production rule the platform configured (here environments
+// live-* and tier critical, not prod*/tier1), with the tier from the
+// Application's label, spec.deployment or the platbot.dev/environments
+// annotation; an experimental service gets none.
+func TestProductionRuleIntentAndLifecycle(t *testing.T) {
+	testenv.SkipOrFail(t, realKubeErr)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := "argocd-rule"
+	dyn, err := argocdtest.Install(ctx, realKube.Config, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, h: bottest.NewHarness(t, bottest.HarnessOptions{Start: epoch}), cat: catalogtest.New(t, catalogYAML), dyn: dyn, ns: ns,
+		production: func(environment, tier string) bool {
+			return strings.HasPrefix(environment, "live-") || tier == "critical"
+		}}
+	e.watch()
+	e.start()
+
+	labelled := app("reports-batch", "reports-service", "batch", "Synced", "Degraded", sha1)
+	labelled.Labels[argocd.LabelTier] = "critical"
+	apps := []argocdtest.App{
+		// prod-us is tier1 in checkout's intent: production by the default
+		// rule, not by this platform's.
+		app("checkout-prod-us", "checkout-service", "prod-us", "Synced", "Degraded", sha1),
+		app("reports-live-eu", "reports-service", "live-eu", "Synced", "Degraded", sha1),
+		labelled,
+		app("edge-edge-eu", "edge-service", "edge-eu", "OutOfSync", "Healthy", sha1),
+		app("edge-dev", "edge-service", "dev", "OutOfSync", "Healthy", sha1),
+		app("beta-live-us", "beta-service", "live-us", "Synced", "Degraded", sha1),
+	}
+	for _, a := range apps {
+		e.apply(a)
+	}
+	for _, a := range apps {
+		e.await(a.Labels[argocd.LabelService], a.Labels[argocd.LabelEnvironment], func(s argocd.Status) bool { return s.Degraded() })
+	}
+	e.check()
+	e.h.Clock.Advance(10 * time.Minute)
+	e.check()
+	var got []string
+	for _, p := range e.posts("#team-shop") {
+		got = append(got, p.Text())
+	}
+	want := []string{"reports-service live-eu is Degraded", "reports-service batch is Degraded", "edge-service edge-eu is OutOfSync"}
+	if len(got) != len(want) {
+		t.Fatalf("notices = %q, want one each for %q", got, want)
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.Contains(g, w)
+		}
+		if !found {
+			t.Errorf("no notice %q among %q", w, got)
+		}
+	}
+}
+
 // failingPoster fails the first n posts.
 type failingPoster struct {
 	*bottest.Messenger
@@ -469,7 +566,7 @@ func TestScorecardLastDeploy(t *testing.T) {
 	e.await("checkout-service", "prod-us", func(s argocd.Status) bool { return s.LastDeployedAt.Equal(deployed) })
 
 	ghAt := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
-	p := facts.NewLiveDeployProvider(e.feat, githubDeploys{ghAt})
+	p := facts.NewLiveDeployProvider(e.feat, "", githubDeploys{ghAt})
 	for name, want := range map[string]grade.DeployFacts{
 		"checkout-service": {Last: deployed, Source: "argocd"},
 		"reports-service":  {Last: ghAt, Source: "github"},
@@ -520,7 +617,7 @@ func TestNothingBeforeSync(t *testing.T) {
 	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: epoch})
 	cat := catalogtest.New(t, catalogYAML)
 	live := unsynced{}
-	f, err := gitopsstatus.New(gitopsstatus.Config{}, gitopsstatus.Deps{Live: live, Catalog: cat, Store: h.Store, Now: h.Clock.Now})
+	f, err := gitopsstatus.New(gitopsstatus.Config{}, gitopsstatus.Deps{Live: live, Catalog: cat, Store: h.Store, Production: defaultProduction, Now: h.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,9 +639,9 @@ func TestNothingBeforeSync(t *testing.T) {
 
 type unsynced struct{}
 
-func (unsynced) Statuses(string) []argocd.Status         { return nil }
-func (unsynced) LastDeployedAt(string) (time.Time, bool) { return time.Time{}, false }
-func (unsynced) HasSynced() bool                         { return false }
+func (unsynced) Statuses(string) []argocd.Status                 { return nil }
+func (unsynced) LastDeployedAt(string, string) (time.Time, bool) { return time.Time{}, false }
+func (unsynced) HasSynced() bool                                 { return false }
 
 var _ catalog.CardSection = (*gitopsstatus.Feature)(nil)
 

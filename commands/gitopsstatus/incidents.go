@@ -80,7 +80,7 @@ func (f *Feature) Check(ctx context.Context) error {
 	var errs []error
 	for _, e := range f.d.Catalog.List(catalog.KindComponent) {
 		for _, s := range f.d.Live.Statuses(e.Metadata.Name) {
-			if !Production(e, s) {
+			if !f.production(e, s) {
 				continue
 			}
 			id := incidentID(e.Metadata.Name, s.Environment)

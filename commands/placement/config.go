@@ -129,6 +129,11 @@ func (c Config) approvalTimeout() (time.Duration, error) {
 	return d, nil
 }
 
+// IsProduction reports whether environment env of tier tier is production
+// by the production section; Argo CD's notices (commands/gitopsstatus)
+// use the same rule, wired in cmd/platbot.
+func (c Config) IsProduction(env, tier string) bool { return c.production(env, tier) }
+
 // production reports whether an environment of a tier is production.
 func (c Config) production(env, tier string) bool {
 	if tier != "" && slices.Contains(c.Production.Tiers, tier) {

@@ -344,10 +344,14 @@ func (w *Watcher) Services() []string {
 }
 
 // LastDeployedAt is the newest LastDeployedAt of the service's
-// environments; ok is false when no Application of the service is known or
-// none has a deploy.
-func (w *Watcher) LastDeployedAt(service string) (at time.Time, ok bool) {
+// Applications for environment, or of all its environments when
+// environment is ""; ok is false when no such Application is known or none
+// has a deploy.
+func (w *Watcher) LastDeployedAt(service, environment string) (at time.Time, ok bool) {
 	for _, s := range w.Statuses(service) {
+		if environment != "" && s.Environment != environment {
+			continue
+		}
 		if s.LastDeployedAt.After(at) {
 			at, ok = s.LastDeployedAt, true
 		}

@@ -172,12 +172,13 @@ func TestWatcherFollowsApplications(t *testing.T) {
 	app.Sync, app.Health, app.OperationPhase, app.FinishedAt, app.History = "Synced", "Healthy", "Succeeded", t2, []time.Time{t0, t1, t2}
 	apply(t, dyn, app)
 	eventually(t, "informer sees the finished sync", func() (bool, string) {
-		at, ok := w.LastDeployedAt("checkout-service")
+		at, ok := w.LastDeployedAt("checkout-service", "")
 		return ok && at.Equal(t2), fmt.Sprintf("%v %v", at, ok)
 	})
 
 	// An unlabelled Application on the second control plane, found by name.
-	apply(t, dyn, argocdtest.App{Namespace: "argocd-eu", Name: "checkout-service-prod-eu", Sync: "Synced", Health: "Progressing", Revision: "v1.4.0"})
+	apply(t, dyn, argocdtest.App{Namespace: "argocd-eu", Name: "checkout-service-prod-eu", Sync: "Synced", Health: "Progressing", Revision: "v1.4.0",
+		History: []time.Time{t0}})
 	eventually(t, "informer sees the second control plane", func() (bool, string) {
 		all := w.Statuses("checkout-service")
 		return len(all) == 2, fmt.Sprintf("%+v", all)
@@ -189,6 +190,16 @@ func TestWatcherFollowsApplications(t *testing.T) {
 	}
 	if s, ok := w.Status("checkout-service", "prod-eu"); !ok || s.Health != "Progressing" || s.Service != "checkout-service" {
 		t.Fatalf("unlabelled by name: %+v %v", s, ok)
+	}
+	// The last deploy of one environment is its own Application's; of the
+	// service, the newest of all.
+	for env, want := range map[string]time.Time{"prod-eu": t0, "prod-us": t2, "": t2} {
+		if at, ok := w.LastDeployedAt("checkout-service", env); !ok || !at.Equal(want) {
+			t.Errorf("last deploy to %q = %v %v, want %v", env, at, ok, want)
+		}
+	}
+	if at, ok := w.LastDeployedAt("checkout-service", "staging"); ok {
+		t.Errorf("last deploy to an environment without an Application = %v", at)
 	}
 	if got := w.Services(); strings.Join(got, ",") != "checkout-service" {
 		t.Fatalf("services = %v (only labelled ones)", got)
@@ -221,7 +232,7 @@ func TestWatcherFollowsApplications(t *testing.T) {
 		all := w.Statuses("checkout-service")
 		return len(all) == 0 && len(w.Services()) == 0, fmt.Sprintf("%+v", all)
 	})
-	if _, ok := w.LastDeployedAt("checkout-service"); ok {
+	if _, ok := w.LastDeployedAt("checkout-service", ""); ok {
 		t.Fatal("last deploy of a service without applications")
 	}
 }

@@ -11,33 +11,43 @@ import (
 // LiveDeploys is a live view of Argo CD's deploys by catalog service
 // (commands/gitopsstatus.Feature satisfies it).
 type LiveDeploys interface {
-	// LastDeployedAt is the service's newest deploy; ok is false when
+	// LastDeployedAt is the service's newest deploy to environment, or to
+	// any of its environments when environment is ""; ok is false when
 	// Argo CD knows of none.
-	LastDeployedAt(service string) (at time.Time, ok bool)
+	LastDeployedAt(service, environment string) (at time.Time, ok bool)
 }
 
 // NewLiveDeployProvider reads the `deploys` facts from live, which knows
 // Argo CD's deploy history of the services it watches, and asks next (the
 // GitHub Deployments and polled Argo CD provider, or nil) about the others.
-// A service live knows is answered from memory, with source "argocd".
-func NewLiveDeployProvider(live LiveDeploys, next DeployProvider) DeployProvider {
+// environment is the configured scorecard.facts.deployEnvironment: when
+// set, only the history of that environment's Application counts (a
+// service without one is asked of next); "" counts the newest deploy to
+// any environment. A service live knows is answered from memory, with
+// source "argocd".
+func NewLiveDeployProvider(live LiveDeploys, environment string, next DeployProvider) DeployProvider {
 	if isNil(next) {
 		next = nil
 	}
-	return liveDeployProvider{live: live, next: next}
+	return liveDeployProvider{live: live, env: environment, next: next}
 }
 
 type liveDeployProvider struct {
 	live LiveDeploys
+	env  string
 	next DeployProvider
 }
 
 func (p liveDeployProvider) DeployFacts(ctx context.Context, s Subject) (grade.DeployFacts, error) {
-	if at, ok := p.live.LastDeployedAt(s.Entity.Metadata.Name); ok {
+	if at, ok := p.live.LastDeployedAt(s.Entity.Metadata.Name, p.env); ok {
 		return grade.DeployFacts{Last: at, Source: "argocd"}, nil
 	}
 	if p.next == nil {
-		return grade.DeployFacts{}, fmt.Errorf("argo cd knows no deploy of %s and no other deploy source is configured: %w", s.Entity.Metadata.Name, ErrUnknown)
+		what := "no deploy of " + s.Entity.Metadata.Name
+		if p.env != "" {
+			what += " to " + p.env
+		}
+		return grade.DeployFacts{}, fmt.Errorf("argo cd knows %s and no other deploy source is configured: %w", what, ErrUnknown)
 	}
 	return p.next.DeployFacts(ctx, s)
 }

@@ -1,16 +1,14 @@
-package placement
+package catalog
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/platbot/platbot/commands/catalog"
 )
 
 func TestIntentOf(t *testing.T) {
-	entity := func(spec map[string]any, ann map[string]string) *catalog.Entity {
-		return &catalog.Entity{Kind: "Component", Metadata: catalog.Metadata{Name: "svc", Annotations: ann}, Spec: spec,
-			Source: catalog.Source{File: "catalog.yaml", Line: 7}}
+	entity := func(spec map[string]any, ann map[string]string) *Entity {
+		return &Entity{Kind: "Component", Metadata: Metadata{Name: "svc", Annotations: ann}, Spec: spec,
+			Source: Source{File: "catalog.yaml", Line: 7}}
 	}
 	envs := func(list ...map[string]any) map[string]any {
 		items := make([]any, len(list))
@@ -22,11 +20,11 @@ func TestIntentOf(t *testing.T) {
 	in, ok, err := IntentOf(entity(envs(map[string]any{"name": "dev", "tier": "standard"}, map[string]any{"name": "prod-us", "tier": "tier1", "region": "us-east-1"}),
 		map[string]string{AnnotationEnvironments: "ignored:x"}))
 	if err != nil || !ok || in.Workload != "w" || in.From != "spec.deployment" || len(in.Environments) != 2 ||
-		in.Environments[1] != (Environment{Name: "prod-us", Tier: "tier1", Region: "us-east-1"}) {
+		in.Environments[1] != (IntentEnvironment{Name: "prod-us", Tier: "tier1", Region: "us-east-1"}) {
 		t.Fatalf("spec: %+v %v %v", in, ok, err)
 	}
 	in, ok, err = IntentOf(entity(nil, map[string]string{AnnotationEnvironments: " dev:standard ,prod:tier1@eu-west-1, qa, edge@ap-south-1"}))
-	want := []Environment{{Name: "dev", Tier: "standard"}, {Name: "prod", Tier: "tier1", Region: "eu-west-1"}, {Name: "qa"}, {Name: "edge", Region: "ap-south-1"}}
+	want := []IntentEnvironment{{Name: "dev", Tier: "standard"}, {Name: "prod", Tier: "tier1", Region: "eu-west-1"}, {Name: "qa"}, {Name: "edge", Region: "ap-south-1"}}
 	if err != nil || !ok || in.Workload != "svc" || len(in.Environments) != len(want) {
 		t.Fatalf("annotation: %+v %v %v", in, ok, err)
 	}
@@ -39,7 +37,7 @@ func TestIntentOf(t *testing.T) {
 		t.Errorf("no intent: %v %v", ok, err)
 	}
 	for _, tc := range []struct {
-		e    *catalog.Entity
+		e    *Entity
 		want string
 	}{
 		{entity(map[string]any{"deployment": "dev"}, nil), "svc (catalog.yaml:7): spec.deployment: is a string, not a mapping"},
