@@ -142,6 +142,7 @@ func TestFindRules(t *testing.T) {
 		{"an unknown Slack account is no deactivation", func(in *hygiene.Input, _ *hygiene.Rules) { in.Deactivated = nil }, hygiene.KindOwnerLeft, 2},
 		{"a deactivated only member empties the group", func(in *hygiene.Input, _ *hygiene.Rules) {
 			in.Deactivated["user:default/alice"] = true
+			in.Deactivated["user:default/bob"] = true
 		}, hygiene.KindOwnerLeft, 3 + 8},
 		{"cost alone flags a deprecated component", func(in *hygiene.Input, _ *hygiene.Rules) {
 			in.Usage["component:default/quiet-api"] = hygiene.Usage{Cost: 12.5, CostKnown: true, Currency: "USD"}

@@ -84,6 +84,7 @@ func orgDocs(drop ...string) string {
 	docs := map[string]string{
 		"groups": group("payments", "#payments", "alice") + "---\n" + group("platform", "#platform") + "---\n" + group("ghosts", "#ghosts"),
 		"alice":  user("alice", "U1", "payments"),
+		"bob":    user("bob", "U2", "payments"),
 		"carol":  user("carol", "U3", "platform"),
 		"dave":   user("dave", "U4", "payments"),
 		"erin":   user("erin", "U5", "platform"),
@@ -103,7 +104,7 @@ func orgDocs(drop ...string) string {
 		// Owning group with no members.
 		"haunted": component("haunted", "ghosts", "production", conventional, "system: shop"),
 		// Missing conventions.
-		"bare": component("bare", "payments", "production", nil),
+		"bare": "# Started in 2023, never finished.\n" + component("bare", "payments", "production", nil),
 		// Deprecated, still used; and deprecated, idle.
 		"old-api":   component("old-api", "payments", "deprecated", conventional, "system: shop"),
 		"quiet-api": component("quiet-api", "payments", "deprecated", conventional, "system: shop"),
@@ -112,7 +113,7 @@ func orgDocs(drop ...string) string {
 		// Vanishes from its location (dropped).
 		"gone": component("gone", "payments", "production", conventional, "system: shop"),
 	}
-	order := []string{"groups", "alice", "carol", "dave", "erin", "system", "checkout", "legacy", "unknown-deploys", "nobody", "carols", "daves", "haunted", "bare", "old-api", "quiet-api", "marked", "gone"}
+	order := []string{"groups", "alice", "bob", "carol", "dave", "erin", "system", "checkout", "legacy", "unknown-deploys", "nobody", "carols", "daves", "haunted", "bare", "old-api", "quiet-api", "marked", "gone"}
 	var out []string
 	for _, k := range order {
 		skip := false

@@ -1,0 +1,133 @@
+package hygiene
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/platbot/platbot/bot"
+)
+
+// Button action ids.
+const (
+	actionKeep      = ActionPrefix + ":keep"
+	actionDeprecate = ActionPrefix + ":deprecate"
+	actionDelete    = ActionPrefix + ":delete"
+	actionApprove   = ActionPrefix + ":approve"
+	actionDeny      = ActionPrefix + ":deny"
+)
+
+// perMessage is how many findings one report message lists (two blocks
+// each, within Slack's 50 blocks).
+const perMessage = 15
+
+var kindTitles = map[string]string{
+	KindOrphan:          "Orphaned",
+	KindUnresolvedOwner: "Owner not in the catalog",
+	KindOwnerLeft:       "Owner left",
+	KindNoDeploy:        "No deploy in a year",
+	KindDeprecatedInUse: "Deprecated but still used",
+	KindConventions:     "Missing conventions",
+}
+
+// reportMessages renders a report for one channel: the summary (with the
+// skipped locations), then the findings a few per message, each with
+// Keep, Deprecate and Delete where they apply. At most max findings are
+// listed; the rest are counted.
+func reportMessages(res *Result, listed []Listed, team string, max int) []bot.Message {
+	counts := map[string]int{}
+	for _, l := range listed {
+		counts[l.Kind]++
+	}
+	title := "Catalog hygiene report"
+	if team != "" {
+		title += " for " + shortRef(team)
+	}
+	var parts []string
+	for _, k := range Kinds {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d", kindTitles[k], counts[k]))
+		}
+	}
+	text := fmt.Sprintf("%d findings in %d entities", len(listed), res.Scanned)
+	if len(parts) > 0 {
+		text += " (" + strings.Join(parts, ", ") + ")"
+	}
+	text += ". Nothing is removed: *Keep* snoozes a finding for a quarter, *Deprecate* and *Delete* propose a pull request on the entity's file for approval."
+	if res.Snoozed > 0 && team == "" {
+		text += fmt.Sprintf(" %d kept findings are snoozed.", res.Snoozed)
+	}
+	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: text}}
+	for _, s := range res.Skipped {
+		blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ Skipped `%s`: its last refresh failed (%s), so none of its %d entities were flagged.",
+			bot.UserText(s.Location), bot.UserText(truncate(s.Error, 200)), s.Entities)})
+	}
+	msgs := []bot.Message{{Text: title + ": " + text, Blocks: blocks}}
+	shown := listed
+	if len(shown) > max {
+		shown = shown[:max]
+	}
+	for i := 0; i < len(shown); i += perMessage {
+		chunk := shown[i:min(i+perMessage, len(shown))]
+		var bs []bot.Block
+		var txt []string
+		for _, l := range chunk {
+			line := findingText(l)
+			txt = append(txt, line)
+			bs = append(bs, bot.Section{Text: line})
+			if btns := findingButtons(l); len(btns) > 0 {
+				bs = append(bs, bot.Actions{Buttons: btns})
+			}
+		}
+		msgs = append(msgs, bot.Message{Text: strings.Join(txt, "\n"), Blocks: bs})
+	}
+	if more := len(listed) - len(shown); more > 0 {
+		msgs = append(msgs, bot.Message{Text: fmt.Sprintf("… and %d more findings not listed here: `platbot hygiene --now --dry-run` prints them all.", more)})
+	}
+	return msgs
+}
+
+// findingText is one finding in a sentence: what, why, since when, owner.
+func findingText(l Listed) string {
+	owner := "no owner"
+	if l.Owner != "" {
+		owner = "owner `" + bot.UserText(l.Owner).Mrkdwn() + "`"
+	}
+	return fmt.Sprintf("*%s* · `%s` (%s): %s. Since %s, %s. Defined in `%s`.",
+		kindTitles[l.Kind], bot.UserText(l.Name), l.EntityKind, bot.UserText(l.Why), l.Since.UTC().Format("2006-01-02"), owner, bot.UserText(l.Source.String()))
+}
+
+// findingButtons are the decisions a finding offers: Keep always;
+// Deprecate for an owned entity not deprecated yet; Delete for one still in
+// its file (an entity that vanished is no longer in a file to change).
+func findingButtons(l Listed) []bot.Button {
+	btns := []bot.Button{{ActionID: actionKeep, Text: "Keep", Value: l.ID}}
+	vanished := l.Kind == KindOrphan && strings.HasPrefix(l.Why, "no longer found")
+	if vanished {
+		return btns
+	}
+	if ownedKinds[l.EntityKind] && !strings.EqualFold(l.Lifecycle, "deprecated") {
+		btns = append(btns, bot.Button{ActionID: actionDeprecate, Text: "Deprecate", Value: l.ID})
+	}
+	btns = append(btns, bot.Button{ActionID: actionDelete, Text: "Delete", Value: l.ID, Style: "danger",
+		Confirm: "This asks a platform admin to approve a pull request that removes " + l.Name + " from its catalog file."})
+	return btns
+}
+
+// shortRef turns "group:default/payments" into "payments".
+func shortRef(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		return ref[i+1:]
+	}
+	if i := strings.Index(ref, ":"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
