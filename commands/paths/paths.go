@@ -195,7 +195,7 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 		Engines: template.Engines, Placer: deps.Placer,
 		Vault: actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},
 		Repos: deps.Repos, Locations: deps.Locations, Policy: publishPolicy(deps), GitHubHost: deps.GitHubHost, Logger: p.log,
-		GitHub: deps.GitHub, GitOpsFiles: deps.GitOpsFiles,
+		GitHub: deps.GitHub, GitOpsFiles: deps.GitOpsFiles, Records: deps.Store,
 	}
 	p.actions = actions.New(ad)
 	for name, a := range golden.Actions(ad) {

@@ -21,6 +21,7 @@ import (
 	"github.com/platbot/platbot/commands/paths/skeleton"
 	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/commands/paths/templating"
+	"github.com/platbot/platbot/store"
 )
 
 // Action names.
@@ -88,6 +89,10 @@ type Deps struct {
 	// service's own repository), for actions that change them; nil: they
 	// use Repos when it reads files, else GitHub.
 	RepoFiles RepoFiles
+	// Records keeps what actions hold across runs (the migration numbers
+	// of runs in flight, see commands/paths/golden/migration_numbers.go);
+	// nil: nothing is held, as in a render.
+	Records store.CAS
 }
 
 // RepoFiles reads the file at path on the default branch of owner/repo; a

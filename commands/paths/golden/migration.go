@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/platbot/platbot/bot"
@@ -50,7 +51,8 @@ func newMigrationActions(d actions.Deps) map[string]actions.Action {
 // ref, a Resource of spec.type database made by new-db), name (a few words,
 // written in snake case in the file name) and sql (the migration's body,
 // optional). It reads the database's migrations folder on the GitOps
-// repository's base branch, picks the number after the highest one, and
+// repository's base branch, picks the number after the highest one and
+// after those other runs in flight hold (migration_numbers.go), and
 // adds databases/<db>/migrations/<NNNN>_<name>.sql to the run's files.
 // Outputs: path, fileName, number, database (the database's name).
 type migration struct{ d actions.Deps }
@@ -75,7 +77,7 @@ type plannedMigration struct {
 }
 
 func (m migration) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
-	p, err := m.prepare(ctx, sc)
+	p, err := m.prepare(ctx, sc, false)
 	if err != nil {
 		return actions.Plan{}, err
 	}
@@ -91,7 +93,7 @@ func (m migration) Plan(ctx context.Context, sc *actions.StepContext) (actions.P
 }
 
 func (m migration) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
-	p, err := m.prepare(ctx, sc)
+	p, err := m.prepare(ctx, sc, true)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +109,11 @@ func (p *plannedMigration) output() map[string]any {
 
 // prepare checks the step's input against the catalog and the GitOps
 // repository and returns the file to add. A problem with a value names the
-// template parameter that filled it (see fieldError).
-func (m migration) prepare(ctx context.Context, sc *actions.StepContext) (*plannedMigration, error) {
+// template parameter that filled it (see fieldError). The number is the
+// next after the base branch's and those other runs in flight hold
+// (migration_numbers.go); with hold set (a run, not a dry run) the run
+// holds it.
+func (m migration) prepare(ctx context.Context, sc *actions.StepContext, hold bool) (*plannedMigration, error) {
 	ref := strings.TrimSpace(templating.Text(sc.Input["database"]))
 	if ref == "" {
 		return nil, fieldError(sc, "database", "no database is given")
@@ -158,10 +163,26 @@ func (m migration) prepare(ctx context.Context, sc *actions.StepContext) (*plann
 			highest, last = n, e
 		}
 	}
-	if highest >= maxMigrationNumber {
-		return nil, &actions.StepError{Msg: fmt.Sprintf("%s already has migration %d, the last number four digits allow", db.Metadata.Name, highest)}
+	number, top, err := migrationNumber(ctx, m.d.Records, db.Ref(), sc.Run.ID, name, highest, hold, time.Now())
+	var held *heldName
+	switch {
+	case errors.As(err, &held):
+		return nil, fieldError(sc, "name", fmt.Sprintf("another run in flight (%s) already adds a migration named %s to %s (%04d_%s.sql, its pull request not merged yet): pick another name",
+			held.hold.Run, name, db.Metadata.Name, held.hold.Number, name))
+	case err != nil:
+		return nil, &actions.StepError{Msg: "could not number the migration of " + db.Metadata.Name, Hint: "Press Retry", Err: err}
 	}
-	p := &plannedMigration{db: db.Metadata.Name, number: highest + 1, after: last}
+	if number > maxMigrationNumber {
+		return nil, &actions.StepError{Msg: fmt.Sprintf("%s already has migration %d, the last number four digits allow", db.Metadata.Name, number-1)}
+	}
+	if top != nil {
+		after := last
+		if after == "" {
+			after = "no migration"
+		}
+		last = fmt.Sprintf("%s on the base branch and %04d_%s.sql of run %s in flight", after, top.Number, top.Name, top.Run)
+	}
+	p := &plannedMigration{db: db.Metadata.Name, number: number, after: last}
 	p.path = path.Join(folder, fmt.Sprintf("%04d_%s.sql", p.number, name))
 	p.content = migrationSQL(p.db, p.number, name, templating.Text(sc.Input["sql"]))
 	return p, nil
