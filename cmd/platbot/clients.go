@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/platbot/platbot/commands/access"
 	"github.com/platbot/platbot/commands/catalog"
@@ -100,6 +102,21 @@ func demoGitOpsSeed(cfg *Config) ([]gitlocal.File, error) {
 	if !cfg.Demo.on {
 		return nil, nil
 	}
+	files, err := exampleGitOpsState(cfg)
+	if err != nil || files == nil {
+		return nil, err
+	}
+	out := make([]gitlocal.File, 0, len(files))
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out = append(out, gitlocal.File{Path: p, Content: files[p]})
+	}
+	return out, nil
+}
+
+// exampleGitOpsState is the example services' manifests (examples/gitops,
+// path → content) when the catalog is the example catalog they belong to;
+// nil otherwise.
+func exampleGitOpsState(cfg *Config) (map[string][]byte, error) {
 	ccfg, err := catalogConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -111,11 +128,36 @@ func demoGitOpsSeed(cfg *Config) ([]gitlocal.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo mode: %w", err)
 	}
-	out := make([]gitlocal.File, 0, len(files))
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		out = append(out, gitlocal.File{Path: p, Content: files[p]})
+	return files, nil
+}
+
+// stateFiles reads a GitOps repository's base branch held in memory (path
+// → content), as actions.GitOpsFiles.
+type stateFiles map[string][]byte
+
+func (s stateFiles) ReadFile(_ context.Context, p string) ([]byte, error) {
+	if b, ok := s[p]; ok {
+		return b, nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("read %s: %w", p, fs.ErrNotExist)
+}
+
+func (s stateFiles) ListDir(_ context.Context, p string) ([]string, error) {
+	prefix := strings.Trim(p, "/") + "/"
+	var names []string
+	for f := range s {
+		if rest, ok := strings.CutPrefix(f, prefix); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	if names == nil {
+		return nil, fmt.Errorf("list %s: %w", p, fs.ErrNotExist)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // vaultClient returns the one Vault client of this configuration (nil

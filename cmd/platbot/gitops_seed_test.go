@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"maps"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -129,5 +132,48 @@ func TestShellNewCacheAndAddRegionOnEmbeddedDefaults(t *testing.T) {
 	}
 	if files := gitLines(t, off["PLATBOT_DATA_DIR"]+"/gitops", "ls-tree", "-r", "--name-only", "main"); len(files) != 0 {
 		t.Fatalf("outside demo mode the repository holds %q", files)
+	}
+}
+
+// TestRenderNewCacheAndAddRegionOnEmbeddedDefaults: platbot template
+// render on the embedded defaults, before any shell has created the local
+// GitOps repository, plans against the example services' manifests the
+// shell would start it with, and creates no repository; with demo mode
+// off it cannot find the Deployment.
+func TestRenderNewCacheAndAddRegionOnEmbeddedDefaults(t *testing.T) {
+	e := testEnv(t, nil)
+	out := t.TempDir()
+	code, stdout, stderr := runBot(t, e, "", "template", "render", "new-cache", "--as", "alice.moreau", "--out", out,
+		"--set", "service=payments-service", "--set", "name=sessions", "--set", "environment=staging")
+	if code != 0 || !strings.Contains(stdout, "edit teams/payments/payments-service/staging/deployment.yaml: the container reads SESSIONS_REDIS_HOST") {
+		t.Fatalf("render new-cache: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var dep appsv1.Deployment
+	if err := sigsyaml.UnmarshalStrict([]byte(mustRead(t, out+"/teams/payments/payments-service/staging/deployment.yaml")), &dep); err != nil {
+		t.Fatal(err)
+	}
+	if env := dep.Spec.Template.Spec.Containers[0].Env; !slices.ContainsFunc(env, func(v corev1.EnvVar) bool { return v.Name == "SESSIONS_REDIS_HOST" }) {
+		t.Errorf("rendered Deployment env %+v", env)
+	}
+
+	code, stdout, stderr = runBot(t, e, "", "template", "render", "add-region", "--as", "alice.moreau", "--out", out,
+		"--set", "service=payments-service", "--set", "environment=prod-eu", "--set", "region=eu-west-1", "--set", "from=prod-us", "--set", "hostname=payments.acme.example")
+	if code != 0 || !strings.Contains(stdout, "copy 2 manifest file(s) of prod-us into teams/payments/payments-service/prod-eu") {
+		t.Fatalf("render add-region: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var app placement.Application
+	strictYAML(t, []byte(mustRead(t, out+"/apps/payments/payments-service/prod-eu.yaml")), &app)
+	if app.Spec.Destination.Name != "euw1-prod-a" {
+		t.Errorf("Application %+v", app)
+	}
+	if _, err := os.Stat(e["PLATBOT_DATA_DIR"] + "/gitops"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("render created the GitOps repository: %v", err)
+	}
+
+	e["PLATBOT_DEMO"] = "0"
+	code, _, stderr = runBot(t, e, "", "template", "render", "new-cache", "--as", "alice.moreau", "--out", t.TempDir(),
+		"--set", "service=payments-service", "--set", "name=sessions", "--set", "environment=staging")
+	if code != 1 || !strings.Contains(stderr, "platbot cannot read the GitOps repository here") {
+		t.Fatalf("render outside demo mode: exit %d\n%s", code, stderr)
 	}
 }

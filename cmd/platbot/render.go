@@ -18,6 +18,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
+	examplegitops "github.com/platbot/platbot/examples/gitops"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -273,6 +274,17 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 	}
 	if gf := renderGitOpsFiles(ctx, target, gh, pc.GitOpsBase, log); gf != nil {
 		deps.GitOpsFiles = gf
+	} else if !gitops.IsGitHubRepo(target) && (cfg.Demo.on || !cfg.Demo.set) {
+		// No local repository yet: the shell (demo mode) would create it
+		// with the example services' manifests on the example catalog.
+		files, err := exampleGitOpsState(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if files != nil {
+			deps.GitOpsFiles = stateFiles(files)
+			log.Info("no local GitOps repository yet: rendering against the example services' manifests the shell starts it with", "repo", target, "examples", examplegitops.Dir)
+		}
 	}
 	r, err := paths.NewRenderer(pc, deps)
 	if err != nil {
