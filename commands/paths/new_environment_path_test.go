@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,8 +13,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/paths/actions"
+	"github.com/platbot/platbot/integrations/gitlocal"
 )
 
 // tablePlacer places like a placement configuration with one rule per
@@ -139,5 +142,146 @@ func TestNewEnvironmentPath(t *testing.T) {
 	errs := e.submit(userJane, e.form(userJane, "new-environment"), newEnvironmentValues("carts-service", "perf", "standard", "us-east-1", ""))
 	if want := "carts-service is owned by group:default/checkout, not one of your teams (group:default/payments)"; !strings.Contains(errs["service"], want) {
 		t.Errorf("field errors %v, want service: %q", errs, want)
+	}
+}
+
+// inRepoCatalog is the test catalog with orders-service declaring its
+// intent in a catalog file inside the GitOps repository (file), as the
+// catalog reports an entity read from a file location there.
+type inRepoCatalog struct {
+	*catalogtest.Catalog
+	file string
+}
+
+func (c *inRepoCatalog) List(kind string) []*catalog.Entity {
+	out := c.Catalog.List(kind)
+	for i, e := range out {
+		if e.Kind == catalog.KindComponent && e.Metadata.Name == "orders-service" {
+			cp := *e
+			cp.Spec = maps.Clone(e.Spec)
+			cp.Spec["deployment"] = map[string]any{"environments": []any{
+				map[string]any{"name": "dev", "tier": "standard"}, map[string]any{"name": "staging", "tier": "standard"}}}
+			cp.Source = catalog.Source{Location: "file:" + c.file, File: c.file, Line: 2}
+			out[i] = &cp
+		}
+	}
+	return out
+}
+
+const ordersCatalogFile = `# orders-service, owned by payments
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: orders-service
+spec:
+  type: service
+  lifecycle: production
+  owner: group:default/payments
+  deployment:
+    environments:
+      - {name: dev, tier: standard}     # shared
+      - {name: staging, tier: standard}
+`
+
+// /plat new-environment for a service whose catalog file is in the GitOps
+// repository: the same pull request adds the environment to its
+// spec.deployment.environments (comments and style kept), and its
+// description says so; for a service whose file lives elsewhere the
+// description says what to add where.
+func TestNewEnvironmentPathAddsToIntent(t *testing.T) {
+	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	cat := &inRepoCatalog{Catalog: newCatalog(t)}
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
+	repo := filepath.Join(e.dir, "gitops")
+	cat.file = filepath.Join(repo, "catalog", "orders-service.yaml")
+	ctx := context.Background()
+	lr, err := gitlocal.Open(ctx, repo, gitlocal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lr.OpenPullRequest(ctx, gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed",
+		Files: []gitlocal.File{{Path: "catalog/orders-service.yaml", Content: []byte(ordersCatalogFile)}}}); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "update-ref", "refs/heads/main", "seed")
+	e.command(userAdmin, "template approve new-environment")
+	if e.approved("new-environment") == nil {
+		t.Fatalf("approve new-environment: %s", e.msgr.Last().Text())
+	}
+
+	// The dry run shows the edit.
+	if errs := e.submit(userJane, e.form(userJane, "new-environment --dry-run"), newEnvironmentValues("orders-service", "prod-eu", "tier1", "eu-west-1", "")); errs != nil {
+		t.Fatalf("dry run refused: %v", errs)
+	}
+	if out := e.msgr.Last().Text(); !strings.Contains(out, "edit catalog/orders-service.yaml: add prod-eu to the spec.deployment.environments of orders-service") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+
+	if errs := e.submit(userJane, e.form(userJane, "new-environment"), newEnvironmentValues("orders-service", "prod-eu", "tier1", "eu-west-1", "")); errs != nil {
+		t.Fatalf("valid environment refused: %v", errs)
+	}
+	e.drain()
+	r := e.onlyRun()
+	if r.State != RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	branch := "plat/" + r.ID + "-new-environment"
+	if files := git(t, repo, "diff", "--name-only", "main", branch); files != "apps/payments/orders-service/prod-eu.yaml\ncatalog/orders-service.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
+		t.Fatalf("files on %s:\n%s", branch, files)
+	}
+	want := ordersCatalogFile + "      - {name: prod-eu, tier: tier1, region: eu-west-1}\n"
+	if got := git(t, repo, "show", branch+":catalog/orders-service.yaml") + "\n"; got != want {
+		t.Fatalf("catalog file on %s:\n%s\nwant\n%s", branch, got, want)
+	}
+	// What the catalog reads back from the edited file is the new intent.
+	edited := catalogtest.New(t, want)
+	ent, ok := edited.Get("component:default/orders-service")
+	if !ok {
+		t.Fatal("the edited file has no orders-service")
+	}
+	in, has, err := catalog.IntentOf(ent)
+	if err != nil || !has || strings.Join(in.Names(), ",") != "dev,staging,prod-eu" {
+		t.Fatalf("intent read back: %+v %v %v", in, has, err)
+	}
+	pr, err := lr.FindPullRequest(ctx, branch)
+	if err != nil || pr == nil {
+		t.Fatalf("pull request record: %v", err)
+	}
+	if !strings.Contains(pr.Body, "This pull request also adds `{name: prod-eu, tier: tier1, region: eu-west-1}` to the spec.deployment.environments of orders-service in its catalog file, `catalog/orders-service.yaml`") {
+		t.Fatalf("pull request body:\n%s", pr.Body)
+	}
+}
+
+// The same path for a service whose catalog file is outside the GitOps
+// repository: no catalog file in the pull request, and its description
+// says what to add where.
+func TestNewEnvironmentPathIntentElsewhere(t *testing.T) {
+	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	cat := &inRepoCatalog{Catalog: newCatalog(t), file: filepath.Join(t.TempDir(), "catalog-info.yaml")}
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
+	repo := filepath.Join(e.dir, "gitops")
+	e.command(userAdmin, "template approve new-environment")
+	if errs := e.submit(userJane, e.form(userJane, "new-environment"), newEnvironmentValues("orders-service", "prod-eu", "tier1", "eu-west-1", "")); errs != nil {
+		t.Fatalf("valid environment refused: %v", errs)
+	}
+	e.drain()
+	r := e.onlyRun()
+	if r.State != RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	branch := "plat/" + r.ID + "-new-environment"
+	if files := git(t, repo, "diff", "--name-only", "main", branch); files != "apps/payments/orders-service/prod-eu.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
+		t.Fatalf("files on %s:\n%s", branch, files)
+	}
+	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := lr.FindPullRequest(context.Background(), branch)
+	if err != nil || pr == nil {
+		t.Fatalf("pull request record: %v", err)
+	}
+	if want := "The catalog entity of orders-service is read from " + cat.file + ", outside the GitOps repository this pull request targets: add `{name: prod-eu, tier: tier1, region: eu-west-1}` to `spec.deployment.environments` of orders-service there"; !strings.Contains(pr.Body, want) {
+		t.Fatalf("pull request body:\n%s\nwant %q", pr.Body, want)
 	}
 }

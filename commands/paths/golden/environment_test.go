@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
@@ -238,5 +241,161 @@ func TestEnvironmentCheck(t *testing.T) {
 	}
 	if _, ok := Actions(actions.Deps{})[ActionEnvironment]; !ok {
 		t.Error("platbot:environment is not registered")
+	}
+}
+
+// gitopsCatalog is a GitOps repository's base branch holding catalog
+// files: it reads them and says which entity sources are in it, as
+// integrations/gitops.Publisher does.
+type gitopsCatalog struct {
+	files map[string]string
+	// blobs maps an entity's Source.File to its path in the repository.
+	blobs map[string]string
+	reads int
+}
+
+func (g *gitopsCatalog) ReadFile(_ context.Context, p string) ([]byte, error) {
+	g.reads++
+	s, ok := g.files[p]
+	if !ok {
+		return nil, fmt.Errorf("read %s: %w", p, fs.ErrNotExist)
+	}
+	return []byte(s), nil
+}
+
+func (g *gitopsCatalog) ListDir(context.Context, string) ([]string, error) { return nil, nil }
+
+func (g *gitopsCatalog) RepoPath(file string) (string, bool) {
+	p, ok := g.blobs[file]
+	return p, ok
+}
+
+const checkoutCatalogFile = `# checkout's catalog entry
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-service
+spec:
+  type: service
+  owner: group:checkout
+  deployment:
+    environments:
+      - name: dev   # shared cluster
+        tier: standard
+`
+
+// intentDeps are environmentDeps whose checkout-service (svc) declares
+// its intent, over GitOps repository g; source is the file the catalog
+// read svc from, for g.blobs.
+func intentDeps(t *testing.T, pl actions.Placer, svc *catalog.Entity, g actions.GitOpsFiles) (d actions.Deps, source string) {
+	cat := catalogtest.FromEntities(t, catalogtest.Group("checkout"), catalogtest.User("erik", "U-erik", "checkout"), svc)
+	e, ok := cat.Get("component:default/checkout-service")
+	if !ok || e.Source.File == "" {
+		t.Fatalf("no checkout-service with a source in the catalog: %+v", e)
+	}
+	return actions.Deps{Catalog: cat, Placer: pl, GitOpsFiles: g}, e.Source.File
+}
+
+// checkoutWithSpecIntent is checkout-service declaring dev in
+// spec.deployment.
+func checkoutWithSpecIntent() *catalog.Entity {
+	svc := catalogtest.Component("checkout-service", "group:default/checkout")
+	svc.Spec["deployment"] = map[string]any{"environments": []any{map[string]any{"name": "dev", "tier": "standard"}}}
+	return svc
+}
+
+// TestEnvironmentAddsToIntentInTheGitOpsRepository: the service's catalog
+// file is in the GitOps repository, so the same pull request adds the
+// environment to its spec.deployment.environments, comments kept; a file
+// an earlier step of the run wrote is edited as that step left it.
+func TestEnvironmentAddsToIntentInTheGitOpsRepository(t *testing.T) {
+	pl := &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	g := &gitopsCatalog{files: map[string]string{"catalog/checkout.yaml": checkoutCatalogFile}, blobs: map[string]string{}}
+	d, source := intentDeps(t, pl, checkoutWithSpecIntent(), g)
+	g.blobs[source] = "catalog/checkout.yaml"
+	a := newEnvironmentActions(d)[ActionEnvironment]
+	sc := environmentStep(validInput())
+	plan, err := a.Plan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(plan.Effects, "\n"); !strings.Contains(got, "edit catalog/checkout.yaml: add prod-eu2 to the spec.deployment.environments of checkout-service") {
+		t.Errorf("effects:\n%s", got)
+	}
+	out, err := a.Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := checkoutCatalogFile + "      - name: prod-eu2\n        tier: tier1\n        region: eu-west-1\n"
+	if got := sc.Files["catalog/checkout.yaml"]; got != want {
+		t.Fatalf("catalog file:\n%s\nwant\n%s", got, want)
+	}
+	if out["catalogPath"] != "catalog/checkout.yaml" ||
+		out["intent"] != "This pull request also adds `{name: prod-eu2, tier: tier1, region: eu-west-1}` to the spec.deployment.environments of checkout-service in its catalog file, `catalog/checkout.yaml`, so that /plat where shows prod-eu2 once merged." {
+		t.Errorf("output %v", out)
+	}
+	if len(sc.Files) != 3 {
+		t.Errorf("files %v, want the values, the Application and the catalog file", sc.Files)
+	}
+	// A retry edits the run's own copy: the environment is there once.
+	reads := g.reads
+	if _, err := a.Run(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	if sc.Files["catalog/checkout.yaml"] != want || g.reads != reads {
+		t.Errorf("retry: %d more reads, file\n%s", g.reads-reads, sc.Files["catalog/checkout.yaml"])
+	}
+
+	// The compact annotation, when the entity uses that form.
+	g.files["catalog/checkout.yaml"] = "kind: Component\nmetadata:\n  name: checkout-service\n  annotations:\n    platbot.dev/environments: dev:standard\n"
+	d, source = intentDeps(t, pl, catalogtest.Component("checkout-service", "group:default/checkout", catalog.AnnotationEnvironments+"=dev:standard"), g)
+	g.blobs[source] = "catalog/checkout.yaml"
+	sc = environmentStep(validInput())
+	if out, err = newEnvironmentActions(d)[ActionEnvironment].Run(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Files["catalog/checkout.yaml"]; !strings.Contains(got, `platbot.dev/environments: "dev:standard, prod-eu2:tier1@eu-west-1"`) ||
+		!strings.Contains(out["intent"].(string), "`prod-eu2:tier1@eu-west-1` to the annotation platbot.dev/environments") {
+		t.Errorf("annotation: file\n%s\noutput %v", got, out)
+	}
+}
+
+// TestEnvironmentIntentElsewhere: a catalog file outside the GitOps
+// repository (or missing from its base branch, or one platbot cannot edit
+// safely) is left alone, and the pull request's description says what to
+// add where.
+func TestEnvironmentIntentElsewhere(t *testing.T) {
+	pl := &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	for _, c := range []struct {
+		name   string
+		files  map[string]string
+		inRepo bool
+		want   string
+	}{
+		{"another repository", nil, false,
+			", outside the GitOps repository this pull request targets: add `{name: prod-eu2, tier: tier1, region: eu-west-1}` to `spec.deployment.environments` of checkout-service there"},
+		{"not on the base branch", nil, true,
+			"is read from catalog-info.yaml, which the GitOps repository's base branch does not have: add"},
+		{"flow-style list", map[string]string{"catalog-info.yaml": "kind: Component\nmetadata: {name: checkout-service}\nspec:\n  deployment:\n    environments: [{name: dev}]\n"}, true,
+			"platbot could not edit catalog-info.yaml safely (yamledit: Component checkout-service: spec.deployment.environments is not a block list"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := &gitopsCatalog{files: c.files, blobs: map[string]string{}}
+			d, source := intentDeps(t, pl, checkoutWithSpecIntent(), g)
+			want := c.want
+			if c.inRepo {
+				g.blobs[source] = "catalog-info.yaml"
+			} else {
+				want = "The catalog entity of checkout-service is read from " + source + want
+			}
+			sc := environmentStep(validInput())
+			out, err := newEnvironmentActions(d)[ActionEnvironment].Run(context.Background(), sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out["intent"].(string), want) || out["catalogPath"] != "" || len(sc.Files) != 2 {
+				t.Errorf("output %v, files %v; want intent %q", out, sc.Files, want)
+			}
+		})
 	}
 }
