@@ -6,7 +6,7 @@
 package catalog
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -92,7 +92,7 @@ type Source struct {
 // String renders "file:line".
 func (s Source) String() string {
 	if s.Line > 0 {
-		return fmt.Sprintf("%s:%d", s.File, s.Line)
+		return s.File + ":" + strconv.Itoa(s.Line)
 	}
 	return s.File
 }
@@ -104,7 +104,24 @@ func (e *Entity) Ref() string {
 	if ns == "" {
 		ns = DefaultNamespace
 	}
-	return strings.ToLower(e.Kind) + ":" + strings.ToLower(ns) + "/" + strings.ToLower(e.Metadata.Name)
+	return lowerKind(e.Kind) + ":" + strings.ToLower(ns) + "/" + strings.ToLower(e.Metadata.Name)
+}
+
+// lowerKinds are the known kinds in lower case.
+var lowerKinds = func() map[string]string {
+	m := make(map[string]string, len(Kinds))
+	for _, k := range Kinds {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
+
+// lowerKind is strings.ToLower(kind) without allocating for a known kind.
+func lowerKind(kind string) string {
+	if l, ok := lowerKinds[kind]; ok {
+		return l
+	}
+	return strings.ToLower(kind)
 }
 
 // DisplayName is the title, else the name.
@@ -191,7 +208,7 @@ func ParseRef(ref, defaultKind, defaultNamespace string) (kind, namespace, name 
 // a possibly shortened reference.
 func NormalizeRef(ref, defaultKind, defaultNamespace string) string {
 	kind, ns, name := ParseRef(ref, defaultKind, defaultNamespace)
-	return strings.ToLower(kind) + ":" + strings.ToLower(ns) + "/" + strings.ToLower(name)
+	return lowerKind(kind) + ":" + strings.ToLower(ns) + "/" + strings.ToLower(name)
 }
 
 // Identity is what the catalog knows about a chat user.

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,6 +65,16 @@ type snapshot struct {
 	refreshed time.Time
 }
 
+// manyRelations is how many relations an entity has before buildSnapshot
+// keeps a set of them.
+const manyRelations = 16
+
+// refEntity is an entity with its ref.
+type refEntity struct {
+	ref string
+	e   *Entity
+}
+
 func emptySnapshot() *snapshot { return buildSnapshot(nil, nil, time.Time{}) }
 
 // buildSnapshot indexes entities and computes their relations. It takes
@@ -85,9 +96,16 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 		problems:  problems,
 		refreshed: refreshed,
 	}
-	sort.SliceStable(entities, func(i, j int) bool { return entities[i].Ref() < entities[j].Ref() })
-	for _, e := range entities {
-		ref := e.Ref()
+	// Each entity's ref is worked out once (Ref allocates).
+	byRef := make([]refEntity, len(entities))
+	for i, e := range entities {
+		byRef[i] = refEntity{e.Ref(), e}
+	}
+	slices.SortStableFunc(byRef, func(a, b refEntity) int { return strings.Compare(a.ref, b.ref) })
+	liveRefs := make([]string, 0, len(byRef))
+	for i, re := range byRef {
+		e, ref := re.e, re.ref
+		entities[i] = e
 		if _, dup := s.all[ref]; dup {
 			continue
 		}
@@ -99,37 +117,49 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 			continue
 		}
 		s.live = append(s.live, e)
+		liveRefs = append(liveRefs, ref)
 		e.Relations = nil
 	}
 
-	// Relations, ownership, membership and the group tree.
-	rel := make(map[*Entity]map[Relation]bool, len(s.live))
+	// Relations, ownership, membership and the group tree. A relation is
+	// added once: looked for in the entity's few relations, or in a set
+	// kept for the entities that have many.
+	many := map[*Entity]map[Relation]bool{}
 	addRel := func(e *Entity, r Relation) {
-		m := rel[e]
-		if m == nil {
-			m = map[Relation]bool{}
-			rel[e] = m
+		if m := many[e]; m != nil {
+			if !m[r] {
+				m[r] = true
+				e.Relations = append(e.Relations, r)
+			}
+			return
 		}
-		if !m[r] {
-			m[r] = true
-			e.Relations = append(e.Relations, r)
+		if slices.Contains(e.Relations, r) {
+			return
+		}
+		e.Relations = append(e.Relations, r)
+		if len(e.Relations) == manyRelations {
+			m := make(map[Relation]bool, 2*manyRelations)
+			for _, x := range e.Relations {
+				m[x] = true
+			}
+			many[e] = m
 		}
 	}
-	link := func(from *Entity, fieldName, to string) {
+	link := func(from *Entity, fromRef, fieldName, to string) {
 		types := relationTypes[fieldName]
 		addRel(from, Relation{Type: types[0], TargetRef: to})
 		if target := s.all[to]; target != nil && !target.Orphan {
-			addRel(target, Relation{Type: types[1], TargetRef: from.Ref()})
+			addRel(target, Relation{Type: types[1], TargetRef: fromRef})
 		}
 	}
-	for _, e := range s.live {
+	for i, e := range s.live {
 		kind := canonicalKind(e.Kind)
 		s.byKind[kind] = append(s.byKind[kind], e)
 		s.byFile[e.Source.File] = append(s.byFile[e.Source.File], e)
-		ref := e.Ref()
+		ref := liveRefs[i]
 		for _, rf := range refFields[kind] {
 			for _, to := range specRefs(e, rf) {
-				link(e, rf.field, to)
+				link(e, ref, rf.field, to)
 				switch {
 				case rf.field == "owner":
 					s.ownedBy[to] = append(s.ownedBy[to], e)

@@ -215,6 +215,10 @@ func decodeEntity(root *yaml.Node) (*Entity, []lineError) {
 		return nil, []lineError{{root.Line, fmt.Sprintf("document is a %s, not an entity (a mapping with apiVersion, kind, metadata and spec)", nodeKind(root))}}
 	}
 	var e Entity
+	if decodeDirect(root, &e) {
+		return &e, nil
+	}
+	e = Entity{}
 	var errs []lineError
 	if err := root.Decode(&e); err != nil {
 		var te *yaml.TypeError

@@ -396,8 +396,11 @@ func (l *loader) merge(src *source, pf parsedFile, parentFile string, parentLine
 		return
 	}
 
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(pf.docs))
 	broken := false
+	// The file's location ref, worked out once: place.String asks the
+	// operating system for the working folder.
+	managedBy := ""
 	for _, doc := range pf.docs {
 		if doc.syntax != nil {
 			broken = true
@@ -443,7 +446,10 @@ func (l *loader) merge(src *source, pf parsedFile, parentFile string, parentLine
 			e.Metadata.Annotations = map[string]string{}
 		}
 		e.Metadata.Annotations[AnnotationOrigin] = loc
-		e.Metadata.Annotations[AnnotationManagedBy] = p.locationRef()
+		if managedBy == "" {
+			managedBy = p.locationRef()
+		}
+		e.Metadata.Annotations[AnnotationManagedBy] = managedBy
 		e.Metadata.Annotations[AnnotationSourceFile] = e.Source.String()
 		l.out = append(l.out, loaded{e: e, lines: doc.lines})
 		if e.Kind == KindLocation {

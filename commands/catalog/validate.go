@@ -35,16 +35,87 @@ func canonicalKind(k string) string {
 // CommonValidatorFunctions in its catalog-model package, combined as its
 // makeValidator combines them (tags have their own rule there). The table
 // test in backstage_validators_test.go holds their published test vectors.
-var (
-	objectNameRE = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
-	// Runs of dashes inside a DNS label are allowed, as in the IDN
-	// A-label xn--bcher-kva: Backstage's isValidDnsLabel has allowed them
-	// since catalog-model 1.3.0 (a namespace a--b, a key prefix a--b.c/).
-	dnsLabelRE = regexp.MustCompile(`^[a-z0-9]+(?:-+[a-z0-9]+)*$`)
-	tagRE      = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
-	kindRE     = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
-	versionRE  = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
-)
+// Their regular expressions are written out as byte checks here (a
+// catalog load runs them for every entity); validate_test.go holds each
+// check to its expression:
+//
+//	name:      ^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$
+//	DNS label: ^[a-z0-9]+(?:-+[a-z0-9]+)*$
+//	tag:       ^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$
+//	kind:      ^[a-zA-Z][a-z0-9A-Z]*$
+//	version:   ^[a-z0-9A-Z]+$
+//
+// Runs of dashes inside a DNS label are allowed, as in the IDN A-label
+// xn--bcher-kva: Backstage's isValidDnsLabel has allowed them since
+// catalog-model 1.3.0 (a namespace a--b, a key prefix a--b.c/).
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) }
+
+// matchName is ^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$.
+func matchName(s string) bool {
+	if s == "" || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// matchDNSLabel is ^[a-z0-9]+(?:-+[a-z0-9]+)*$.
+func matchDNSLabel(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLower(c) && !isDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// matchTag is ^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$.
+func matchTag(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isLower(c) || isDigit(c) || c == ':' || c == '+' || c == '#':
+		case c == '-' && s[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// matchKind is ^[a-zA-Z][a-z0-9A-Z]*$.
+func matchKind(s string) bool {
+	if s == "" || isDigit(s[0]) {
+		return false
+	}
+	return matchVersion(s)
+}
+
+// matchVersion is ^[a-z0-9A-Z]+$.
+func matchVersion(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // Messages of the naming rules, in Backstage's words where they are
 // precise enough (its namespace and tag messages both say "separated by
@@ -62,21 +133,21 @@ const (
 
 // ValidName reports whether s is a valid entity name (Backstage's
 // isValidObjectName).
-func ValidName(s string) bool { return len(s) >= 1 && len(s) <= 63 && objectNameRE.MatchString(s) }
+func ValidName(s string) bool { return len(s) >= 1 && len(s) <= 63 && matchName(s) }
 
 // ValidNamespace reports whether s is a valid namespace: a DNS label
 // (Backstage's isValidNamespace, which is isValidDnsLabel).
 func ValidNamespace(s string) bool { return validDNSLabel(s) }
 
 // ValidTag reports whether s is a valid tag (Backstage's isValidTag).
-func ValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && tagRE.MatchString(s) }
+func ValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && matchTag(s) }
 
 // validKind is Backstage's isValidKind: the format of any kind, known or not.
-func validKind(s string) bool { return len(s) >= 1 && len(s) <= 63 && kindRE.MatchString(s) }
+func validKind(s string) bool { return len(s) >= 1 && len(s) <= 63 && matchKind(s) }
 
 // validDNSLabel is Backstage's isValidDnsLabel: sequences of [a-z0-9]
 // separated by one or more dashes, at most 63 characters.
-func validDNSLabel(s string) bool { return len(s) >= 1 && len(s) <= 63 && dnsLabelRE.MatchString(s) }
+func validDNSLabel(s string) bool { return len(s) >= 1 && len(s) <= 63 && matchDNSLabel(s) }
 
 // validDNSSubdomain is Backstage's isValidDnsSubdomain: dot-separated DNS
 // labels, at most 253 characters.
@@ -109,7 +180,7 @@ func validPrefixAndOrSuffix(s string, prefix, suffix func(string) bool) bool {
 // Which versions a kind accepts is checked separately.
 func validAPIVersion(s string) bool {
 	return validPrefixAndOrSuffix(s, validDNSSubdomain, func(v string) bool {
-		return len(v) >= 1 && len(v) <= 63 && versionRE.MatchString(v)
+		return len(v) >= 1 && len(v) <= 63 && matchVersion(v)
 	})
 }
 
@@ -123,10 +194,37 @@ func validLabelValue(v string) bool { return v == "" || ValidName(v) }
 // validString is Backstage's isValidString: not blank.
 func validString(s string) bool { return strings.TrimSpace(s) != "" }
 
-var (
-	urlSchemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
-	urlPortRE   = regexp.MustCompile(`^[0-9]*$`)
-)
+// urlBreaks drops the tabs and line breaks the URL parser ignores (a
+// Replacer is safe for concurrent use; building one is not cheap).
+var urlBreaks = strings.NewReplacer("\t", "", "\n", "", "\r", "")
+
+// urlScheme returns the scheme and its colon that s starts with: the
+// match of ^[A-Za-z][A-Za-z0-9+.-]*: ("" when none).
+func urlScheme(s string) string {
+	if s == "" || !isLower(s[0]) && !isUpper(s[0]) {
+		return ""
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ':':
+			return s[:i+1]
+		case isAlnum(c) || c == '+' || c == '.' || c == '-':
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// allDigits is ^[0-9]*$.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // validURL is Backstage's isValidUrl, which accepts what the WHATWG URL
 // parser (JavaScript's new URL) parses without a base: surrounding spaces
@@ -136,8 +234,8 @@ var (
 // to 65535. IDNA mapping and IPv4 number forms are not checked.
 func validURL(s string) bool {
 	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
-	s = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
-	m := urlSchemeRE.FindString(s)
+	s = urlBreaks.Replace(s)
+	m := urlScheme(s)
 	if m == "" {
 		return false
 	}
@@ -179,7 +277,7 @@ func validURL(s string) bool {
 	} else if i := strings.LastIndex(host, ":"); i >= 0 {
 		host, port = host[:i], host[i+1:]
 	}
-	if !urlPortRE.MatchString(port) {
+	if !allDigits(port) {
 		return false
 	}
 	if n, err := strconv.Atoi(port); port != "" && (err != nil || n > 65535) {
@@ -225,6 +323,10 @@ func isString(n *yaml.Node) bool {
 	case n.Style&yaml.TaggedStyle != 0:
 		return !slices.Contains([]string{"!!null", "!!bool", "!!int", "!!float"}, n.Tag)
 	case n.Style != 0:
+		return true
+	}
+	if v := n.Value; v != "" && !strings.ContainsRune("~nNtTfF+-.0123456789", rune(v[0])) {
+		// Every non-string starts with one of these (or is empty).
 		return true
 	}
 	return !yaml12CoreNonString.MatchString(n.Value)

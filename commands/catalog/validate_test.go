@@ -1,8 +1,12 @@
 package catalog
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // brokenFile has one problem per document, between valid documents that
@@ -256,5 +260,68 @@ func TestSplitDocumentsLines(t *testing.T) {
 	}
 	if _, v := field(docs[2].root, "c"); v == nil || !strings.Contains(v.Value, "---not a marker") {
 		t.Errorf("block scalar lost its text: %+v", v)
+	}
+}
+
+// TestMatchersAreTheirExpressions holds the byte-by-byte checks of
+// validate.go to the regular expressions of Backstage they replace: every
+// string of up to four characters over an alphabet with a member of each
+// character class, and random longer ones.
+func TestMatchersAreTheirExpressions(t *testing.T) {
+	checks := []struct {
+		expr  string
+		match func(string) bool
+	}{
+		{`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`, matchName},
+		{`^[a-z0-9]+(?:-+[a-z0-9]+)*$`, matchDNSLabel},
+		{`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`, matchTag},
+		{`^[a-zA-Z][a-z0-9A-Z]*$`, matchKind},
+		{`^[a-z0-9A-Z]+$`, matchVersion},
+		{`^[0-9]*$`, allDigits},
+		{`^[A-Za-z][A-Za-z0-9+.-]*:`, func(s string) bool { return urlScheme(s) != "" }},
+	}
+	alphabet := []string{"a", "Z", "0", "9", "-", "_", ".", ":", "+", "#", "/", " ", "\n", "é", "\x00", "~"}
+	var inputs []string
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(prefix+c, n-1)
+		}
+	}
+	grow("", 4)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 5 + rnd.IntN(60) {
+			b.WriteString(alphabet[rnd.IntN(len(alphabet))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for _, c := range checks {
+		re := regexp.MustCompile(c.expr)
+		bad := 0
+		for _, in := range inputs {
+			if got, want := c.match(in), re.MatchString(in); got != want && bad < 5 {
+				bad++
+				t.Errorf("%s on %q = %v, the expression says %v", c.expr, in, got, want)
+			}
+		}
+	}
+	// The scheme is the whole match.
+	for _, in := range []string{"https://x", "a+b.c-d:rest:more", "mailto:x"} {
+		if got, want := urlScheme(in), regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`).FindString(in); got != want {
+			t.Errorf("urlScheme(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// isString's shortcut agrees with the expression it skips.
+	for _, in := range append(inputs, "~", "null", "Null", "NULL", "nil", "true", "True", "FALSE", "fal", "0o17", "0x1F", "-12", "+.inf", ".NaN", "1.5e3", "-.5", "1.", "tea", "no", "yes", "y", "n", "on") {
+		n := &yaml.Node{Kind: yaml.ScalarNode, Value: in}
+		if got, want := isString(n), !yaml12CoreNonString.MatchString(in); got != want {
+			t.Errorf("isString(%q) = %v, want %v", in, got, want)
+		}
 	}
 }
