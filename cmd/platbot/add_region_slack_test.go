@@ -27,15 +27,7 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 	b := startExamplesBot(t, map[string]string{"PLATBOT_DEMO": "1"})
 	repo := b.env["PLATBOT_GITOPS_REPO"]
 
-	b.command("U0PAYALICE", "add-region")
-	open := b.waitCall("views.open", 1)[0]
-	if open.Failed() || open.View == nil {
-		t.Fatalf("views.open: %+v", open)
-	}
-	v, _ := b.slack.View(open.ViewID)
-	if got := jobInputIDs(v.View); got != "service,environment,region,tier,from,hostname,routing,databaseEnvironment" {
-		t.Fatalf("inputs = %s", got)
-	}
+	v := b.openGoldenModal(t, "add-region", "service,environment,region,tier,from,hostname,routing,databaseEnvironment")
 	state := jobState{}
 	state.set(t, v.View, "service", "component:default/payments-service", "payments-service")
 	state.set(t, v.View, "environment", "prod-eu", "")
@@ -45,31 +37,18 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 	state.set(t, v.View, "hostname", "payments.acme.example", "")
 	state.set(t, v.View, "routing", "latency", "Lowest latency")
 	state.set(t, v.View, "databaseEnvironment", "prod", "prod")
-	a, raw := b.submit(v, state)
-	if a.ResponseAction != "errors" || len(a.Errors) != 1 || !strings.Contains(a.Errors["region"], "ap-southeast-1") {
-		t.Fatalf("a region without a cluster answered %s", raw)
-	}
-	if n := len(b.slack.Calls("chat.postMessage")); n != 0 || len(gitLines(t, repo, "branch", "--list", "plat/*")) != 0 {
-		t.Fatalf("a refused submission posted %d messages or made a branch", n)
-	}
+	b.submitRefused(t, v, state, repo, "region", "no cluster of the platform runs in region ap-southeast-1")
 
 	state.set(t, v.View, "region", "eu-west-1", "eu-west-1")
-	if _, raw = b.submit(v, state); raw != "" {
-		t.Fatalf("final submission answered %s, want the modal closed", raw)
-	}
-	waitReviews(t, b.slack, 1)
-	branches := gitLines(t, repo, "branch", "--list", "plat/*")
-	if len(branches) != 1 {
-		t.Fatalf("branches %q, want one", branches)
-	}
+	branch := b.submitRun(t, v, state, repo)
 	const dir = "teams/payments/payments-service/prod-eu/"
 	want := []string{"apps/payments/payments-service/prod-eu.yaml", dir + "deployment.yaml", dir + "dnsendpoint.yaml", dir + "probe.yaml", dir + "prometheusrule.yaml", dir + "service.yaml"}
-	if files := gitLines(t, repo, "diff", "--name-only", "main", branches[0]); !slices.Equal(files, want) {
+	if files := gitLines(t, repo, "diff", "--name-only", "main", branch); !slices.Equal(files, want) {
 		t.Fatalf("files changed %q, want %q", files, want)
 	}
 
 	// The start environment's manifests, copied unchanged.
-	copied := gitShow(t, repo, branches[0]+":"+dir+"deployment.yaml")
+	copied := gitShow(t, repo, branch+":"+dir+"deployment.yaml")
 	if string(copied) != string(gitShow(t, repo, "main:teams/payments/payments-service/prod-us/deployment.yaml")) {
 		t.Errorf("the Deployment is not prod-us's:\n%s", copied)
 	}
@@ -79,7 +58,7 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 	}
 
 	var app placement.Application
-	strictYAML(t, gitShow(t, repo, branches[0]+":apps/payments/payments-service/prod-eu.yaml"), &app)
+	strictYAML(t, gitShow(t, repo, branch+":apps/payments/payments-service/prod-eu.yaml"), &app)
 	if app.Spec.Destination.Name != "euw1-prod-a" || app.Metadata.Labels[placement.LabelCluster] != "euw1-prod-a" ||
 		app.Spec.Source.Path != strings.TrimSuffix(dir, "/") {
 		t.Errorf("Application %+v", app)
@@ -99,7 +78,7 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 			} `json:"endpoints"`
 		} `json:"spec"`
 	}
-	if err := sigsyaml.Unmarshal(gitShow(t, repo, branches[0]+":"+dir+"dnsendpoint.yaml"), &dns); err != nil {
+	if err := sigsyaml.Unmarshal(gitShow(t, repo, branch+":"+dir+"dnsendpoint.yaml"), &dns); err != nil {
 		t.Fatal(err)
 	}
 	if dns.Kind != "DNSEndpoint" || len(dns.Spec.Endpoints) != 1 {
@@ -111,7 +90,7 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 		len(ep.ProviderSpecific) != 1 || ep.ProviderSpecific[0].Name != "aws/region" || ep.ProviderSpecific[0].Value != "eu-west-1" {
 		t.Errorf("record %+v", ep)
 	}
-	if probe := gitShow(t, repo, branches[0]+":"+dir+"probe.yaml"); !strings.Contains(string(probe), "https://payments-service.euw1-prod-a.clusters.example.com/healthz") {
+	if probe := gitShow(t, repo, branch+":"+dir+"probe.yaml"); !strings.Contains(string(probe), "https://payments-service.euw1-prod-a.clusters.example.com/healthz") {
 		t.Errorf("probe:\n%s", probe)
 	}
 }

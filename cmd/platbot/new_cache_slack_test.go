@@ -31,46 +31,24 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 		t.Fatalf("the new GitOps repository lacks the example Deployment: %q", seeded)
 	}
 
-	b.command("U0PAYALICE", "new-cache")
-	open := b.waitCall("views.open", 1)[0]
-	if open.Failed() || open.View == nil {
-		t.Fatalf("views.open: %+v", open)
-	}
-	v, _ := b.slack.View(open.ViewID)
-	if got := jobInputIDs(v.View); got != "service,name,environment,size,highAvailability,evictionPolicy" {
-		t.Fatalf("inputs = %s", got)
-	}
+	v := b.openGoldenModal(t, "new-cache", "service,name,environment,size,highAvailability,evictionPolicy")
 	state := jobState{}
 	state.set(t, v.View, "service", "component:default/payments-service", "payments-service")
 	state.set(t, v.View, "name", "sessions", "")
 	state.set(t, v.View, "environment", "dev", "dev")
 	state.set(t, v.View, "size", "medium", "Medium (6 GiB)")
 	state.set(t, v.View, "evictionPolicy", "allkeys-lfu", "allkeys-lfu")
-	a, raw := b.submit(v, state)
-	if a.ResponseAction != "errors" || len(a.Errors) != 1 ||
-		!strings.Contains(a.Errors["environment"], "payments-service has no Deployment in dev (teams/payments/payments-service/dev/deployment.yaml is not in the GitOps repository)") {
-		t.Fatalf("an environment without the Deployment answered %s", raw)
-	}
-	if n := len(b.slack.Calls("chat.postMessage")); n != 0 || len(gitLines(t, repo, "branch", "--list", "plat/*")) != 0 {
-		t.Fatalf("a refused submission posted %d messages or made a branch", n)
-	}
+	b.submitRefused(t, v, state, repo, "environment", "payments-service has no Deployment in dev (teams/payments/payments-service/dev/deployment.yaml is not in the GitOps repository)")
 
 	state.set(t, v.View, "environment", "staging", "staging")
-	if _, raw = b.submit(v, state); raw != "" {
-		t.Fatalf("final submission answered %s, want the modal closed", raw)
-	}
-	waitReviews(t, b.slack, 1)
-	branches := gitLines(t, repo, "branch", "--list", "plat/*")
-	if len(branches) != 1 {
-		t.Fatalf("branches %q, want one", branches)
-	}
+	branch := b.submitRun(t, v, state, repo)
 	cache := path.Join(dir, "cache-sessions")
 	want := []string{cache + "/dashboard.yaml", cache + "/external-secret.yaml", cache + "/redis-instance.yaml", dir + "/deployment.yaml"}
-	if files := gitLines(t, repo, "diff", "--name-only", "main", branches[0]); !slices.Equal(files, want) {
+	if files := gitLines(t, repo, "diff", "--name-only", "main", branch); !slices.Equal(files, want) {
 		t.Fatalf("files changed %q, want %q", files, want)
 	}
 
-	src := gitShow(t, repo, branches[0]+":"+dir+"/deployment.yaml")
+	src := gitShow(t, repo, branch+":"+dir+"/deployment.yaml")
 	if !strings.HasPrefix(string(src), "# The Deployment of payments-service in staging") {
 		t.Errorf("the edited Deployment lost its comment:\n%s", src)
 	}
@@ -101,7 +79,7 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 			EvictionPolicy   string `json:"evictionPolicy"`
 		} `json:"spec"`
 	}
-	if err := sigsyaml.Unmarshal(gitShow(t, repo, branches[0]+":"+cache+"/redis-instance.yaml"), &claim); err != nil {
+	if err := sigsyaml.Unmarshal(gitShow(t, repo, branch+":"+cache+"/redis-instance.yaml"), &claim); err != nil {
 		t.Fatal(err)
 	}
 	if claim.Kind != "RedisInstance" || claim.Metadata.Name != "payments-service-sessions" || claim.Metadata.Namespace != "payments" ||
@@ -109,7 +87,7 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 		t.Errorf("claim %+v", claim)
 	}
 	var dash corev1.ConfigMap
-	if err := sigsyaml.UnmarshalStrict(gitShow(t, repo, branches[0]+":"+cache+"/dashboard.yaml"), &dash); err != nil {
+	if err := sigsyaml.UnmarshalStrict(gitShow(t, repo, branch+":"+cache+"/dashboard.yaml"), &dash); err != nil {
 		t.Fatal(err)
 	}
 	if dash.Labels["grafana_dashboard"] != "1" || dash.Namespace != "payments" || len(dash.Data) != 1 {
