@@ -388,7 +388,7 @@ func entityProblems(t *testing.T, doc map[string]any) []string {
 	if len(docs) != 1 || docs[0].err != nil {
 		t.Fatalf("%s: %+v", data, docs)
 	}
-	e, errs := decodeEntity(docs[0].root)
+	e, errs := decodeEntity(docs[0].root, interner{})
 	if e != nil {
 		errs = append(errs, validate(e, docs[0].root)...)
 	}
@@ -700,7 +700,7 @@ func TestBackstageExampleCatalogValidates(t *testing.T) {
 				continue // an API definition the API entities point at
 			}
 			entities++
-			e, errs := decodeEntity(d.root)
+			e, errs := decodeEntity(d.root, interner{})
 			if e != nil {
 				errs = append(errs, validate(e, d.root)...)
 			}

@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"unique"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,7 +17,8 @@ import (
 //
 // Strings that repeat across entities (keys, apiVersion, kind, namespace,
 // tags, and the spec fields that name a type, lifecycle or another
-// entity) are interned, so a large catalog holds one copy of each.
+// entity) are interned, so a large catalog holds few copies of each: each
+// parsing worker keeps its own table for the files it parses (parseAll).
 
 // internedSpec are the spec fields whose values repeat across entities.
 var internedSpec = map[string]bool{
@@ -29,13 +28,32 @@ var internedSpec = map[string]bool{
 	"dependencyOf": true, "providesApis": true, "consumesApis": true,
 }
 
-// intern returns the canonical copy of s.
-func intern(s string) string { return unique.Make(s).Value() }
+// interner keeps one copy of each string it is given.
+type interner map[string]string
+
+// maxInterned bounds an interner; past it, it starts over.
+const maxInterned = 1 << 16
+
+// intern returns the copy of s the interner keeps (s itself from a nil
+// interner).
+func (in interner) intern(s string) string {
+	if in == nil {
+		return s
+	}
+	if c, ok := in[s]; ok {
+		return c
+	}
+	if len(in) >= maxInterned {
+		clear(in)
+	}
+	in[s] = s
+	return s
+}
 
 // decodeDirect decodes root (a mapping) into e, reporting false when a node
 // is not one it reads exactly as Node.Decode would; e is then partly
 // filled and must be discarded.
-func decodeDirect(root *yaml.Node, e *Entity) bool {
+func (in interner) decodeDirect(root *yaml.Node, e *Entity) bool {
 	if !plainMapping(root) {
 		return false
 	}
@@ -44,13 +62,13 @@ func decodeDirect(root *yaml.Node, e *Entity) bool {
 		var ok bool
 		switch root.Content[i].Value {
 		case "apiVersion":
-			e.APIVersion, ok = str(v, true)
+			e.APIVersion, ok = in.str(v, true)
 		case "kind":
-			e.Kind, ok = str(v, true)
+			e.Kind, ok = in.str(v, true)
 		case "metadata":
-			ok = decodeMetadata(v, &e.Metadata)
+			ok = in.decodeMetadata(v, &e.Metadata)
 		case "spec":
-			e.Spec, ok = stringMap(v)
+			e.Spec, ok = in.stringMap(v)
 		case "relations":
 			// Computed by the catalog: decoded (and its type errors
 			// reported) only by Node.Decode.
@@ -65,7 +83,7 @@ func decodeDirect(root *yaml.Node, e *Entity) bool {
 	return true
 }
 
-func decodeMetadata(n *yaml.Node, m *Metadata) bool {
+func (in interner) decodeMetadata(n *yaml.Node, m *Metadata) bool {
 	if !plainMapping(n) {
 		return false
 	}
@@ -74,22 +92,22 @@ func decodeMetadata(n *yaml.Node, m *Metadata) bool {
 		var ok bool
 		switch n.Content[i].Value {
 		case "name":
-			m.Name, ok = str(v, false)
+			m.Name, ok = in.str(v, false)
 		case "namespace":
-			m.Namespace, ok = str(v, true)
+			m.Namespace, ok = in.str(v, true)
 		case "title":
-			m.Title, ok = str(v, false)
+			m.Title, ok = in.str(v, false)
 		case "description":
-			m.Description, ok = str(v, false)
+			m.Description, ok = in.str(v, false)
 		case "labels":
-			m.Labels, ok = stringPairs(v, 0)
+			m.Labels, ok = in.stringPairs(v, 0)
 		case "annotations":
 			// Room for the three annotations the loader adds (merge).
-			m.Annotations, ok = stringPairs(v, 3)
+			m.Annotations, ok = in.stringPairs(v, 3)
 		case "tags":
-			m.Tags, ok = stringList(v)
+			m.Tags, ok = in.stringList(v)
 		case "links":
-			m.Links, ok = decodeLinks(v)
+			m.Links, ok = in.decodeLinks(v)
 		default:
 			ok = true
 		}
@@ -100,7 +118,7 @@ func decodeMetadata(n *yaml.Node, m *Metadata) bool {
 	return true
 }
 
-func decodeLinks(n *yaml.Node) ([]Link, bool) {
+func (in interner) decodeLinks(n *yaml.Node) ([]Link, bool) {
 	if !plainList(n) {
 		return nil, false
 	}
@@ -115,13 +133,13 @@ func decodeLinks(n *yaml.Node) ([]Link, bool) {
 			var ok bool
 			switch ln.Content[i].Value {
 			case "url":
-				l.URL, ok = str(v, false)
+				l.URL, ok = in.str(v, false)
 			case "title":
-				l.Title, ok = str(v, false)
+				l.Title, ok = in.str(v, false)
 			case "icon":
-				l.Icon, ok = str(v, true)
+				l.Icon, ok = in.str(v, true)
 			case "type":
-				l.Type, ok = str(v, true)
+				l.Type, ok = in.str(v, true)
 			default:
 				ok = true
 			}
@@ -135,14 +153,18 @@ func decodeLinks(n *yaml.Node) ([]Link, bool) {
 
 // str reads a string scalar: one whose resolved tag is !!str, with no
 // explicit tag. Node.Decode gives a string field its value.
-func str(n *yaml.Node, interned bool) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || n.Style&yaml.TaggedStyle != 0 {
+func (in interner) str(n *yaml.Node, interned bool) (string, bool) {
+	if !isStr(n) {
 		return "", false
 	}
 	if interned {
-		return intern(n.Value), true
+		return in.intern(n.Value), true
 	}
 	return n.Value, true
+}
+
+func isStr(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Style&yaml.TaggedStyle == 0
 }
 
 // plainMapping reports whether n is an untagged mapping whose keys are
@@ -153,7 +175,7 @@ func plainMapping(n *yaml.Node) bool {
 	}
 	c := n.Content
 	for i := 0; i < len(c); i += 2 {
-		if _, ok := str(c[i], false); !ok {
+		if !isStr(c[i]) {
 			return false
 		}
 	}
@@ -183,28 +205,28 @@ func plainList(n *yaml.Node) bool {
 
 // stringPairs reads a mapping of strings to strings (labels,
 // annotations) into a map with room for extra more entries.
-func stringPairs(n *yaml.Node, extra int) (map[string]string, bool) {
+func (in interner) stringPairs(n *yaml.Node, extra int) (map[string]string, bool) {
 	if !plainMapping(n) {
 		return nil, false
 	}
 	m := make(map[string]string, len(n.Content)/2+extra)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		v, ok := str(n.Content[i+1], false)
+		v, ok := in.str(n.Content[i+1], false)
 		if !ok {
 			return nil, false
 		}
-		m[intern(n.Content[i].Value)] = v
+		m[in.intern(n.Content[i].Value)] = v
 	}
 	return m, true
 }
 
-func stringList(n *yaml.Node) ([]string, bool) {
+func (in interner) stringList(n *yaml.Node) ([]string, bool) {
 	if !plainList(n) {
 		return nil, false
 	}
 	out := make([]string, len(n.Content))
 	for i, it := range n.Content {
-		s, ok := str(it, true)
+		s, ok := in.str(it, true)
 		if !ok {
 			return nil, false
 		}
@@ -215,18 +237,18 @@ func stringList(n *yaml.Node) ([]string, bool) {
 
 // stringMap reads a mapping into map[string]any as Node.Decode does for
 // the spec.
-func stringMap(n *yaml.Node) (map[string]any, bool) {
+func (in interner) stringMap(n *yaml.Node) (map[string]any, bool) {
 	if !plainMapping(n) {
 		return nil, false
 	}
 	m := make(map[string]any, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i].Value
-		v, ok := anyValue(n.Content[i+1], internedSpec[k])
+		v, ok := in.anyValue(n.Content[i+1], internedSpec[k])
 		if !ok {
 			return nil, false
 		}
-		m[intern(k)] = v
+		m[in.intern(k)] = v
 	}
 	return m, true
 }
@@ -236,10 +258,10 @@ func stringMap(n *yaml.Node) (map[string]any, bool) {
 // list as []any. Other scalars (numbers, booleans, null, timestamps) are
 // resolved by Node.Decode itself; aliases and tagged collections are
 // left to it whole.
-func anyValue(n *yaml.Node, interned bool) (any, bool) {
+func (in interner) anyValue(n *yaml.Node, interned bool) (any, bool) {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if s, ok := str(n, interned); ok {
+		if s, ok := in.str(n, interned); ok {
 			return s, true
 		}
 		var v any
@@ -248,7 +270,7 @@ func anyValue(n *yaml.Node, interned bool) (any, bool) {
 		}
 		return v, true
 	case yaml.MappingNode:
-		m, ok := stringMap(n)
+		m, ok := in.stringMap(n)
 		return m, ok
 	case yaml.SequenceNode:
 		if !plainList(n) {
@@ -256,7 +278,7 @@ func anyValue(n *yaml.Node, interned bool) (any, bool) {
 		}
 		out := make([]any, len(n.Content))
 		for i, it := range n.Content {
-			v, ok := anyValue(it, interned)
+			v, ok := in.anyValue(it, interned)
 			if !ok {
 				return nil, false
 			}

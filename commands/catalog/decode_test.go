@@ -7,14 +7,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // decodeBoth decodes a document both ways: directly (ok reports whether
 // decodeDirect took it) and with Node.Decode (nil when it fails).
-func decodeBoth(t *testing.T, doc document) (direct *Entity, ok bool, viaYAML *Entity) {
+func decodeBoth(t *testing.T, in interner, doc document) (direct *Entity, ok bool, viaYAML *Entity) {
 	t.Helper()
 	var d Entity
-	ok = decodeDirect(doc.root, &d)
+	ok = in.decodeDirect(doc.root, &d)
 	var y Entity
 	if err := doc.root.Decode(&y); err == nil {
 		y.Relations = nil
@@ -49,6 +50,9 @@ func TestDecodeDirectMatchesNodeDecode(t *testing.T) {
 	files = append(files, genFiles...)
 
 	taken, total, genTaken, genTotal := 0, 0, 0, 0
+	in := interner{}
+	var firstOwner, firstKey *byte // spec.owner "team-0" and the key "owner", interned
+	shared := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -58,7 +62,7 @@ func TestDecodeDirectMatchesNodeDecode(t *testing.T) {
 			if doc.err != nil || doc.root.Kind != 4 /* yaml.MappingNode */ {
 				continue
 			}
-			direct, ok, viaYAML := decodeBoth(t, doc)
+			direct, ok, viaYAML := decodeBoth(t, in, doc)
 			total++
 			if strings.HasPrefix(f, gen) {
 				genTotal++
@@ -77,7 +81,22 @@ func TestDecodeDirectMatchesNodeDecode(t *testing.T) {
 			if !reflect.DeepEqual(direct, viaYAML) {
 				t.Errorf("%s:%d: direct decoding differs:\n direct %#v\n yaml   %#v", f, doc.line, direct, viaYAML)
 			}
+			if owner, _ := direct.Spec["owner"].(string); owner == "team-0" {
+				for k := range direct.Spec {
+					if k != "owner" {
+						continue
+					}
+					if firstOwner == nil {
+						firstOwner, firstKey = unsafe.StringData(owner), unsafe.StringData(k)
+					} else if unsafe.StringData(owner) == firstOwner && unsafe.StringData(k) == firstKey {
+						shared++
+					}
+				}
+			}
 		}
+	}
+	if shared == 0 {
+		t.Error("the entities owned by team-0 hold copies of their owner and its key, not one interned string")
 	}
 	if genTaken != genTotal || genTotal == 0 {
 		t.Errorf("generated catalog: %d of %d documents decoded directly", genTaken, genTotal)
@@ -124,7 +143,7 @@ func TestDecodeDirectGivesUp(t *testing.T) {
 			if len(docs) != 1 || docs[0].err != nil {
 				t.Fatalf("parse: %+v", docs)
 			}
-			direct, ok, viaYAML := decodeBoth(t, docs[0])
+			direct, ok, viaYAML := decodeBoth(t, interner{}, docs[0])
 			if ok != tc.taken {
 				t.Fatalf("decoded directly = %v, want %v", ok, tc.taken)
 			}
@@ -132,7 +151,7 @@ func TestDecodeDirectGivesUp(t *testing.T) {
 				t.Errorf("direct decoding differs:\n direct %#v\n yaml   %#v", direct, viaYAML)
 			}
 			// decodeEntity gives what Node.Decode gives either way.
-			e, errs := decodeEntity(docs[0].root)
+			e, errs := decodeEntity(docs[0].root, interner{})
 			if viaYAML != nil && (len(errs) > 0 || !reflect.DeepEqual(e, viaYAML)) {
 				t.Errorf("decodeEntity = %#v, %v; want %#v", e, errs, viaYAML)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -14,18 +15,26 @@ import (
 // docLines keeps the few line numbers problems found after parsing need,
 // so the YAML nodes can be dropped as soon as a file is parsed.
 type docLines struct {
-	refs    map[string][]int // spec ref field → line of each value
-	owner   int              // line of spec.owner
-	manager int              // line of the platbot.dev/manager annotation
-	targets []int            // a Location's spec.target, then spec.targets
+	refs    []refLines // spec ref fields: the line of each value
+	owner   int        // line of spec.owner
+	manager int        // line of the platbot.dev/manager annotation
+	targets []int      // a Location's spec.target, then spec.targets
+}
+
+// refLines are the lines of a spec ref field's values.
+type refLines struct {
+	field string
+	lines []int
 }
 
 func (d *docLines) ref(field string, i int) int {
 	if d == nil {
 		return 0
 	}
-	if ls := d.refs[field]; len(ls) > 0 {
-		return ls[min(i, len(ls)-1)]
+	for _, r := range d.refs {
+		if r.field == field && len(r.lines) > 0 {
+			return r.lines[min(i, len(r.lines)-1)]
+		}
 	}
 	return 0
 }
@@ -50,21 +59,28 @@ type parsedDoc struct {
 }
 
 // parseAll reads and parses files concurrently; results keep their order.
+// Each worker interns strings in its own table.
 func (l *loader) parseAll(files []place) []parsedFile {
 	out := make([]parsedFile, len(files))
 	if len(files) == 1 {
-		out[0] = parseFile(l.ctx, l.gh, files[0])
+		out[0] = parseFile(l.ctx, l.gh, files[0], interner{})
 		return out
 	}
-	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 4))
+	workers := min(max(runtime.GOMAXPROCS(0), 4), len(files))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i, f := range files {
+	for range workers {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = parseFile(l.ctx, l.gh, f)
+			in := interner{}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(files) {
+					return
+				}
+				out[i] = parseFile(l.ctx, l.gh, files[i], in)
+			}
 		}()
 	}
 	wg.Wait()
@@ -73,7 +89,7 @@ func (l *loader) parseAll(files []place) []parsedFile {
 
 // parseFile reads a file and decodes and validates its documents. It has
 // no side effects, so files are parsed in parallel.
-func parseFile(ctx context.Context, gh GitHubContents, p place) parsedFile {
+func parseFile(ctx context.Context, gh GitHubContents, p place, in interner) parsedFile {
 	pf := parsedFile{place: p, file: p.String()}
 	data, err := p.read(ctx, gh)
 	if err != nil {
@@ -90,7 +106,7 @@ func parseFile(ctx context.Context, gh GitHubContents, p place) parsedFile {
 			continue
 		}
 		pd := parsedDoc{line: doc.root.Line, kind: lineOf(doc.root, "kind")}
-		pd.e, pd.errs = decodeEntity(doc.root)
+		pd.e, pd.errs = decodeEntity(doc.root, in)
 		if pd.e != nil {
 			pd.errs = append(pd.errs, validate(pd.e, doc.root)...)
 			pd.lines = linesOf(pd.e, doc.root)
@@ -113,9 +129,9 @@ func linesOf(e *Entity, root *yaml.Node) *docLines {
 			for i, it := range v.Content {
 				ls[i] = it.Line
 			}
-			d.refs = mapSet(d.refs, rf.field, ls)
+			d.refs = append(d.refs, refLines{rf.field, ls})
 		default:
-			d.refs = mapSet(d.refs, rf.field, []int{v.Line})
+			d.refs = append(d.refs, refLines{rf.field, []int{v.Line}})
 		}
 	}
 	if e.Kind == KindLocation {
@@ -129,12 +145,4 @@ func linesOf(e *Entity, root *yaml.Node) *docLines {
 		}
 	}
 	return d
-}
-
-func mapSet(m map[string][]int, k string, v []int) map[string][]int {
-	if m == nil {
-		m = make(map[string][]int, 4)
-	}
-	m[k] = v
-	return m
 }

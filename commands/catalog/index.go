@@ -103,6 +103,8 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 	}
 	slices.SortStableFunc(byRef, func(a, b refEntity) int { return strings.Compare(a.ref, b.ref) })
 	liveRefs := make([]string, 0, len(byRef))
+	s.live = make([]*Entity, 0, len(byRef))
+	s.search = make([]searchDoc, 0, len(byRef))
 	for i, re := range byRef {
 		e, ref := re.e, re.ref
 		entities[i] = e

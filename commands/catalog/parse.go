@@ -208,14 +208,15 @@ func lineOf(n *yaml.Node, path ...string) int {
 	return line
 }
 
-// decodeEntity decodes a document's top-level mapping into an Entity.
-// Type errors are returned one per message, with their line.
-func decodeEntity(root *yaml.Node) (*Entity, []lineError) {
+// decodeEntity decodes a document's top-level mapping into an Entity,
+// interning repeated strings in in (which may be nil). Type errors are
+// returned one per message, with their line.
+func decodeEntity(root *yaml.Node, in interner) (*Entity, []lineError) {
 	if root.Kind != yaml.MappingNode {
 		return nil, []lineError{{root.Line, fmt.Sprintf("document is a %s, not an entity (a mapping with apiVersion, kind, metadata and spec)", nodeKind(root))}}
 	}
 	var e Entity
-	if decodeDirect(root, &e) {
+	if in.decodeDirect(root, &e) {
 		return &e, nil
 	}
 	e = Entity{}
