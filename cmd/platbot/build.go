@@ -145,6 +145,7 @@ func (f *features) buildScorecards(app *App) error {
 		// defaulted, so "" means not configured: every environment counts).
 		providers.Deploys = facts.NewLiveDeployProvider(f.argocd, sc.Facts.DeployEnvironment, providers.Deploys)
 	}
+	f.deploys = providers.Deploys // catalog hygiene's last deploys too
 	deps := scorecard.Deps{
 		Catalog: f.catalog, Store: app.Store, Providers: providers,
 		WebhookSecret: cfg.GitHub.WebhookSecret, Cost: f.cost, Logger: app.Log,

@@ -71,6 +71,7 @@ type Config struct {
 	Secrets   yaml.Node `yaml:"secrets"`
 	Placement yaml.Node `yaml:"placement"`
 	ArgoCD    yaml.Node `yaml:"argocd"`
+	Hygiene   yaml.Node `yaml:"hygiene"`
 
 	OpenCostURL   string          `yaml:"openCostURL"`
 	PrometheusURL string          `yaml:"prometheusURL"`
@@ -477,6 +478,8 @@ func (c *Config) Feature(name string, dst any) error {
 		n = &c.Placement
 	case "argocd":
 		n = &c.ArgoCD
+	case "hygiene":
+		n = &c.Hygiene
 	default:
 		return fmt.Errorf("config: no section %q", name)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/gitopsstatus"
+	"github.com/platbot/platbot/commands/hygiene"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
@@ -41,6 +42,7 @@ var sectionTypes = map[string]reflect.Type{
 	"secrets":   reflect.TypeFor[secrets.Config](),
 	"placement": reflect.TypeFor[placement.Config](),
 	"argocd":    reflect.TypeFor[gitopsstatus.Config](),
+	"hygiene":   reflect.TypeFor[hygiene.Config](),
 }
 
 // keyDeprecation is an old snake_case key the file used, renamed to its

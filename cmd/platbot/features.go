@@ -11,10 +11,12 @@ import (
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/gitopsstatus"
+	"github.com/platbot/platbot/commands/hygiene"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
+	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/devsecrets"
@@ -42,6 +44,10 @@ type features struct {
 	// when no argocd section lists control planes.
 	argocd   *gitopsstatus.Feature
 	argoLive *argocd.Watcher
+	// hygiene is catalog hygiene (hygiene.go); deploys the scorecard's
+	// deploy facts, which it reads too.
+	hygiene *hygiene.Hygiene
+	deploys facts.DeployProvider
 	// pathsCfg is the paths section, decoded once: its gitOpsBase,
 	// gitHubAPIURL and vault.addr also shape the shared clients.
 	pathsCfg paths.Config
@@ -127,7 +133,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildClients(ctx, app); err != nil {
 		return err
 	}
-	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement} {
+	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement, f.buildHygiene} {
 		if err := build(app); err != nil {
 			return err
 		}
@@ -153,7 +159,7 @@ func (f *features) list() []bot.Feature {
 	if f.access != nil {
 		acc = f.access
 	}
-	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement}
+	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement, f.hygiene}
 	if f.argocd != nil {
 		list = append(list, f.argocd)
 	}

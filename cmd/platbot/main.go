@@ -47,6 +47,7 @@ Commands:
   audit verify   check the audit log's hash chain; exits 1 naming the first bad row
   audit export   write audit events as JSON lines (--since, --until, --actor, --action)
   digest         run the scorecard digest now (--now, --team, --dry-run)
+  hygiene        scan the catalog for hygiene findings now (--now, --dry-run, --team)
   bench          built-in benchmarks (bench scorecard)
   template render  render a golden path into a folder, without side effects
                  (<name | template.yaml> [--set k=v]... [--values F] --out DIR)
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stdout, "platbot: running the local shell because %s (see README to connect Slack)\n", why)
 			err = cmdShell(ctx, cfg, nil, stdin, stdout, stderr)
 		}
-	case "serve", "shell", "migrate", "audit", "digest", "bench", "template":
+	case "serve", "shell", "migrate", "audit", "digest", "hygiene", "bench", "template":
 		cfg, cerr := LoadConfig(getenv)
 		if cerr != nil {
 			fmt.Fprintf(stderr, "platbot: %v\n", cerr)
@@ -106,6 +107,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			err = cmdAudit(ctx, cfg, args, stdout, stderr)
 		case "digest":
 			err = cmdDigest(ctx, cfg, args, stdout, stderr)
+		case "hygiene":
+			err = cmdHygiene(ctx, cfg, args, stdout, stderr)
 		case "bench":
 			err = cmdBench(ctx, cfg, args, stdout, stderr)
 		case "template":

@@ -125,6 +125,9 @@ type Failure struct {
 // User is a workspace member users.info knows.
 type User struct {
 	ID, Name, RealName, Email string
+	// Deleted is a deactivated account: users.info answers it with
+	// "deleted": true, as Slack does for people who left.
+	Deleted bool
 }
 
 // Server is the fake. Create it with New and Close it when done.
@@ -526,7 +529,7 @@ func (s *Server) answer(c *Call) (map[string]any, string) {
 			return nil, "user_not_found"
 		}
 		return map[string]any{"user": map[string]any{
-			"id": u.ID, "name": u.Name, "real_name": u.RealName,
+			"id": u.ID, "name": u.Name, "real_name": u.RealName, "deleted": u.Deleted,
 			"profile": map[string]any{"email": u.Email, "real_name": u.RealName},
 		}}, ""
 	case "files.getUploadURLExternal":

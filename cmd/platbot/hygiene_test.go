@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/platbot/platbot/bot/slack/slackfake"
+	"github.com/platbot/platbot/commands/hygiene"
+)
+
+// TestHygieneSlackAccounts: users.info through the recording fake: a
+// deactivated account is "deleted": true, an active one is not, and an
+// account Slack does not know is an error (unknown), not a departure.
+func TestHygieneSlackAccounts(t *testing.T) {
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	fake.AddUser(slackfake.User{ID: "U0GONE", Name: "gone", Deleted: true})
+	fake.AddUser(slackfake.User{ID: "U0HERE", Name: "here"})
+	acc := newSlackAccounts("xoxb-test-token", fake.APIURL())
+	ctx := context.Background()
+	if gone, err := acc.Deactivated(ctx, "U0GONE"); err != nil || !gone {
+		t.Errorf("deactivated account: %v, %v", gone, err)
+	}
+	if gone, err := acc.Deactivated(ctx, "U0HERE"); err != nil || gone {
+		t.Errorf("active account: %v, %v", gone, err)
+	}
+	if _, err := acc.Deactivated(ctx, "U0NOBODY"); err == nil || !strings.Contains(err.Error(), "user_not_found") {
+		t.Errorf("unknown account: %v", err)
+	}
+	calls := fake.Calls("users.info")
+	if len(calls) != 3 || calls[0].Param("user") != "U0GONE" || calls[0].Token != "xoxb-test-token" {
+		t.Errorf("users.info calls: %+v", calls)
+	}
+}
+
+// TestHygieneLocalFiles: a local catalog file is read from its git
+// repository's branch, and a proposal is a branch of that repository
+// changing only the file.
+func TestHygieneLocalFiles(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git("init", "--quiet", "--initial-branch=trunk")
+	if err := os.MkdirAll(filepath.Join(dir, "teams"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "teams", "catalog-info.yaml")
+	orig := "# the team's services\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: legacy\nspec:\n  type: service\n  lifecycle: production # since 2019\n  owner: payments\n"
+	if err := os.WriteFile(file, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", ".")
+	git("commit", "--quiet", "-m", "catalog")
+	files := hygieneFiles{host: "github.com"}
+	ctx := context.Background()
+	got, err := files.Read(ctx, file)
+	if err != nil || string(got) != orig {
+		t.Fatalf("read: %v\n%s", err, got)
+	}
+	out, _, err := hygiene.SetLifecycle(got, hygiene.EntityName{Kind: "Component", Name: "legacy"}, "deprecated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := files.Propose(ctx, file, hygiene.Change{Branch: "platbot/hygiene/hd-dep-1", Title: "Deprecate legacy", Content: string(out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Branch != "platbot/hygiene/hd-dep-1" {
+		t.Errorf("branch %q", pr.Branch)
+	}
+	if again, err := files.Propose(ctx, file, hygiene.Change{Branch: "platbot/hygiene/hd-dep-1", Title: "Deprecate legacy", Content: string(out)}); err != nil || again.Branch != pr.Branch {
+		t.Errorf("a retry: %+v, %v", again, err)
+	}
+	if show := git("show", pr.Branch+":teams/catalog-info.yaml"); show != strings.Replace(orig, "lifecycle: production # since 2019", "lifecycle: deprecated # since 2019", 1) {
+		t.Errorf("the branch's file:\n%s", show)
+	}
+	if stat := git("diff", "--name-only", "trunk", pr.Branch); stat != "teams/catalog-info.yaml\n" {
+		t.Errorf("changed files: %q", stat)
+	}
+	// A file outside any repository says so.
+	outside := filepath.Join(t.TempDir(), "catalog-info.yaml")
+	if err := os.WriteFile(outside, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := files.Read(ctx, outside); err == nil || !strings.Contains(err.Error(), "is not in a git repository") {
+		t.Errorf("outside a repository: %v", err)
+	}
+}
+
+// TestServeCatalogHygiene: `/plat catalog hygiene` signed as Slack sends
+// it: a non-admin is refused by the policy; an admin's report reaches the
+// platform channel with its buttons, and the Keep button opens the modal.
+func TestServeCatalogHygiene(t *testing.T) {
+	b := startServe(t)
+	if r := b.reply(b.command("U0PAYALICE", "catalog hygiene")); strings.Contains(r, "Posted the hygiene report") || !strings.Contains(strings.ToLower(r), "admin") {
+		t.Fatalf("a non-admin's scan: %s", r)
+	}
+	if r := b.reply(b.command("U0PLATPRIYA", "catalog hygiene")); !strings.Contains(r, "Posted the hygiene report") {
+		t.Fatalf("an admin's scan: %s", r)
+	}
+	var keep *goslack.ButtonBlockElement
+	var channel string
+	deadline := time.Now().Add(10 * time.Second)
+	for keep == nil && time.Now().Before(deadline) {
+		for _, c := range b.slack.Calls("chat.postMessage") {
+			for _, bl := range c.Blocks {
+				a, ok := bl.(*goslack.ActionBlock)
+				if !ok || a.Elements == nil {
+					continue
+				}
+				for _, el := range a.Elements.ElementSet {
+					if btn, ok := el.(*goslack.ButtonBlockElement); ok && btn.ActionID == "hygiene:keep" && keep == nil {
+						keep, channel = btn, c.Channel()
+					}
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if keep == nil {
+		t.Fatalf("no Keep button was posted; calls: %+v", b.slack.Calls("chat.postMessage"))
+	}
+	if channel != "#platform-help" {
+		t.Errorf("report posted to %s, want the platform team's channel", channel)
+	}
+	b.click("U0PLATPRIYA", keep.ActionID, keep.Value, channel)
+	open := b.waitCall("views.open", 1)[0]
+	if open.Failed() || open.View == nil || !strings.HasPrefix(open.View.Title.Text, "Keep ") {
+		t.Fatalf("views.open: %+v", open)
+	}
+}
