@@ -202,7 +202,15 @@ func (a pathsPlacer) PlaceEnvironment(ctx context.Context, r actions.PlaceReques
 		}
 		return nil, err
 	}
-	return &actions.Placed{Cluster: pe.Cluster, Explain: pe.Explain, Team: pe.Team, Path: pe.Path, Manifest: string(pe.Manifest)}, nil
+	placed := &actions.Placed{Cluster: pe.Cluster, Explain: pe.Explain, Team: pe.Team, Path: pe.Path, Manifest: string(pe.Manifest)}
+	if pe.Add != nil {
+		// An ApplicationSet: the run's environments share the file.
+		placed.Add = func(planned string) (string, error) {
+			out, err := pe.Add([]byte(planned))
+			return string(out), err
+		}
+	}
+	return placed, nil
 }
 
 var _ actions.Placer = pathsPlacer{}

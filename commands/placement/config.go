@@ -22,8 +22,9 @@ type Config struct {
 	// ArgoCD shapes the Application manifests /plat move writes.
 	ArgoCD ArgoCDConfig `yaml:"argocd"`
 	// AppsDir is the folder of the GitOps repository holding one
-	// Application per environment: <appsDir>/<team>/<service>/<env>.yaml
-	// (default "apps").
+	// Application per environment: <appsDir>/<team>/<service>/<env>.yaml,
+	// or with argocd.output applicationSet one ApplicationSet per service:
+	// <appsDir>/<team>/<service>/applicationset.yaml (default "apps").
 	AppsDir string `yaml:"appsDir"`
 
 	// Production says which environments are production: a move of one
@@ -61,18 +62,29 @@ type ArgoCDConfig struct {
 	SyncPolicy SyncPolicy `yaml:"syncPolicy"`
 	// URL is the Argo CD UI, for links ("" = none).
 	URL string `yaml:"url"`
+	// Output is how environments reach Argo CD: OutputApplication, one
+	// Application file per environment (the default), or
+	// OutputApplicationSet, one ApplicationSet per service whose list
+	// generator has one element per environment.
+	Output string `yaml:"output"`
 }
+
+// Values of argocd.output.
+const (
+	OutputApplication    = "application"
+	OutputApplicationSet = "applicationSet"
+)
 
 // SyncPolicy is Argo CD's spec.syncPolicy.
 type SyncPolicy struct {
-	Automated   *Automated `yaml:"automated,omitempty"`
-	SyncOptions []string   `yaml:"syncOptions,omitempty"`
+	Automated   *Automated `yaml:"automated,omitempty" json:"automated,omitempty"`
+	SyncOptions []string   `yaml:"syncOptions,omitempty" json:"syncOptions,omitempty"`
 }
 
 // Automated is Argo CD's spec.syncPolicy.automated.
 type Automated struct {
-	Prune    bool `yaml:"prune,omitempty"`
-	SelfHeal bool `yaml:"selfHeal,omitempty"`
+	Prune    bool `yaml:"prune,omitempty" json:"prune,omitempty"`
+	SelfHeal bool `yaml:"selfHeal,omitempty" json:"selfHeal,omitempty"`
 }
 
 // ProductionConfig says which environments are production.
@@ -89,6 +101,7 @@ func DefaultConfig() Config {
 		ArgoCD: ArgoCDConfig{
 			Namespace: "argocd", Project: "{team}", TargetRevision: "HEAD", Path: "deploy/{service}/{env}",
 			SyncPolicy: SyncPolicy{Automated: &Automated{Prune: true, SelfHeal: true}},
+			Output:     OutputApplication,
 		},
 		AppsDir:         "apps",
 		Production:      ProductionConfig{Environments: []string{"prod*"}, Tiers: []string{"tier1"}},
@@ -112,6 +125,10 @@ func (c Config) Validate() error {
 	}
 	if strings.Contains(c.AppsDir, "..") || strings.HasPrefix(c.AppsDir, "/") || c.AppsDir == "" {
 		return fmt.Errorf("placement: appsDir %q must be a folder inside the GitOps repository", c.AppsDir)
+	}
+	if c.ArgoCD.Output != OutputApplication && c.ArgoCD.Output != OutputApplicationSet {
+		return fmt.Errorf("placement: argocd.output %q is neither %s (one Application per environment) nor %s (one ApplicationSet per service)",
+			c.ArgoCD.Output, OutputApplication, OutputApplicationSet)
 	}
 	for _, p := range c.Production.Environments {
 		if strings.Contains(strings.TrimSuffix(p, "*"), "*") {

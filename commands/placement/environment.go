@@ -41,9 +41,19 @@ type PlacedEnvironment struct {
 	// euw1-prod-a: rule `tier1-eu` matched tier=tier1, region=eu-west-1".
 	Explain string
 	// Path is the Application's file in the GitOps repository, Manifest
-	// its YAML (built as a typed Application and encoded).
+	// its YAML (built as a typed Application and encoded). With
+	// argocd.output applicationSet, Path is the service's ApplicationSet
+	// and Manifest that file with the environment's element added (to
+	// the base branch's file, or a new ApplicationSet).
 	Path     string
 	Manifest []byte
+	// Add, set when several environments share the file at Path (an
+	// ApplicationSet), adds this environment to that file as a run
+	// already planned it (an earlier environment's Manifest or Add):
+	// several environments placed in one run end up in one file. Adding
+	// it again gives the file as it is; a different element for the same
+	// environment is an error.
+	Add func(planned []byte) ([]byte, error)
 }
 
 // EnvironmentError refuses a new environment because of one part of its
@@ -143,11 +153,17 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 				ent.Metadata.Name, env.Name, envTraits(cur), in.From)
 		}
 	}
-	if data, err := p.existing(ctx, ent, env.Name); err != nil {
+	if data, err := p.readFile(ctx, p.appPath(ent, env.Name)); err != nil {
 		return nil, err
 	} else if data != nil {
 		return nil, refuse("environment", "%s already has an environment %s: the GitOps repository has its Application %s; pick another name",
 			ent.Metadata.Name, env.Name, p.appPath(ent, env.Name))
+	}
+	if app, _, err := p.applicationSetElement(ctx, ent, env.Name); err != nil {
+		return nil, err
+	} else if app != nil {
+		return nil, refuse("environment", "%s already has an environment %s: the GitOps repository has its element in the ApplicationSet %s; pick another name",
+			ent.Metadata.Name, env.Name, app.Path)
 	}
 	if err := e.fits(env); err != nil {
 		return nil, err
@@ -168,6 +184,9 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 		Service: strings.ToLower(ent.Metadata.Name), Team: teamName(ent), Env: env.Name, Tier: env.Tier, Region: env.Region,
 		Namespace: namespaceOf(ent), Cluster: d.Cluster, Why: d.Why(),
 	}
+	if p.cfg.ArgoCD.Output == OutputApplicationSet {
+		return e.placeInSet(ctx, ent, spec, n, d.Explain())
+	}
 	app, err := p.cfg.newApplication(spec)
 	if err != nil {
 		return nil, err
@@ -185,6 +204,49 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 	return &PlacedEnvironment{
 		Service: spec.Service, Team: spec.Team, Cluster: d.Cluster.Name, Explain: d.Explain(),
 		Path: p.appPath(ent, env.Name), Manifest: manifest,
+	}, nil
+}
+
+// placeInSet is Place with argocd.output applicationSet: the environment
+// is an element of the service's ApplicationSet, added to the one on the
+// base branch (a comment-preserving edit) or to a new one.
+func (e *Environments) placeInSet(ctx context.Context, ent *catalog.Entity, spec appSpec, n NewEnvironment, explain string) (*PlacedEnvironment, error) {
+	p := e.p
+	src := n.SourcePath
+	if src == "" {
+		src = p.cfg.sourcePath(spec.Team, spec.Service, spec.Env)
+	}
+	el := element(spec, src, n.ValueFiles)
+	path := p.appSetPath(ent)
+	base, err := p.readFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	var manifest []byte
+	if base != nil {
+		if manifest, err = addElement(base, spec.Service, el); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		set, err := p.cfg.newApplicationSet(spec.Service, spec.Team, spec.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		set.Spec.Generators[0].List.Elements = []Element{el}
+		if manifest, err = set.encode(); err != nil {
+			return nil, err
+		}
+	}
+	return &PlacedEnvironment{
+		Service: spec.Service, Team: spec.Team, Cluster: spec.Cluster.Name, Explain: explain,
+		Path: path, Manifest: manifest,
+		Add: func(planned []byte) ([]byte, error) {
+			out, err := addElement(planned, spec.Service, el)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			return out, nil
+		},
 	}, nil
 }
 

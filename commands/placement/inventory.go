@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -15,34 +16,67 @@ import (
 )
 
 // deployedApp is what the GitOps repository's base branch has for one
-// environment: its Application and where it sends it.
+// environment: its Application — a file of its own, or an element of the
+// service's ApplicationSet — and where it sends it.
 type deployedApp struct {
 	// Cluster is the configured cluster of the destination, or the raw
 	// destination when it names none (Known false).
 	Cluster string
 	Known   bool
 	Path    string
+	// Set says the environment is an element of the ApplicationSet at
+	// Path, not an Application file.
+	Set bool
 	// Placement is the Application's placement annotation ("" = none);
 	// Pinned says a move chose the cluster by hand (--to).
 	Placement string
 	Pinned    bool
+	// Base identifies what the base branch has (baseHash): the
+	// Application file, or the ApplicationSet's element.
+	Base []byte
+}
+
+// where names the file, and the element: "Application `apps/…/dev.yaml`"
+// or "ApplicationSet `apps/…/applicationset.yaml`, element dev".
+func (a *deployedApp) where(env string) string {
+	if a.Set {
+		return fmt.Sprintf("ApplicationSet `%s`, element %s", a.Path, env)
+	}
+	return fmt.Sprintf("Application `%s`", a.Path)
 }
 
 // pinnedPrefix starts the placement annotation of an Application moved by
 // hand (/plat move --to): the rules no longer decide where it runs.
 const pinnedPrefix = "pinned"
 
-// application reads the Application of a service's environment from the
-// GitOps repository's base branch: nil when there is none (or no reader).
-// data is the file as read, for moves that rewrite it.
+// application reads what the GitOps repository's base branch has for a
+// service's environment: its Application file, or its element of the
+// service's ApplicationSet (the configured output's first when both
+// exist); nil when neither (or no reader). data is the file as read, for
+// moves that rewrite it.
 func (p *Placement) application(ctx context.Context, e *catalog.Entity, env string) (app *deployedApp, data []byte, err error) {
-	data, err = p.existing(ctx, e, env)
+	read := []func(context.Context, *catalog.Entity, string) (*deployedApp, []byte, error){p.applicationFile, p.applicationSetElement}
+	if p.cfg.ArgoCD.Output == OutputApplicationSet {
+		slices.Reverse(read)
+	}
+	for _, r := range read {
+		if app, data, err = r(ctx, e, env); err != nil || app != nil {
+			return app, data, err
+		}
+	}
+	return nil, nil, nil
+}
+
+// applicationFile reads the environment's Application file.
+func (p *Placement) applicationFile(ctx context.Context, e *catalog.Entity, env string) (*deployedApp, []byte, error) {
+	path := p.appPath(e, env)
+	data, err := p.readFile(ctx, path)
 	if err != nil || data == nil {
 		return nil, nil, err
 	}
 	dest, err := destinationOf(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", p.appPath(e, env), err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var meta struct {
 		Metadata struct {
@@ -52,7 +86,28 @@ func (p *Placement) application(ctx context.Context, e *catalog.Entity, env stri
 	_ = yaml.Unmarshal(data, &meta) // destinationOf parsed it already
 	ann := meta.Metadata.Annotations[AnnotationPlacement]
 	name, known := p.clusterOf(dest)
-	return &deployedApp{Cluster: name, Known: known, Path: p.appPath(e, env), Placement: ann, Pinned: strings.HasPrefix(ann, pinnedPrefix)}, data, nil
+	return &deployedApp{Cluster: name, Known: known, Path: path, Placement: ann, Pinned: strings.HasPrefix(ann, pinnedPrefix), Base: data}, data, nil
+}
+
+// applicationSetElement reads the environment's element of the service's
+// ApplicationSet: nil when there is no ApplicationSet or no such element.
+func (p *Placement) applicationSetElement(ctx context.Context, e *catalog.Entity, env string) (*deployedApp, []byte, error) {
+	path := p.appSetPath(e)
+	data, err := p.readFile(ctx, path)
+	if err != nil || data == nil {
+		return nil, nil, err
+	}
+	set, err := readApplicationSet(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	el, ok := set.element(env)
+	if !ok {
+		return nil, nil, nil
+	}
+	name, known := p.clusterOf(Destination{Server: el.Server, Name: el.DestinationName})
+	return &deployedApp{Cluster: name, Known: known, Path: path, Set: true, Placement: el.Placement,
+		Pinned: strings.HasPrefix(el.Placement, pinnedPrefix), Base: el.identity()}, data, nil
 }
 
 // baseHash identifies the content of an Application file on the base

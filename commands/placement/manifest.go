@@ -30,48 +30,48 @@ const (
 
 // Application is an Argo CD Application (argoproj.io/v1alpha1).
 type Application struct {
-	APIVersion string          `yaml:"apiVersion"`
-	Kind       string          `yaml:"kind"`
-	Metadata   ObjectMeta      `yaml:"metadata"`
-	Spec       ApplicationSpec `yaml:"spec"`
+	APIVersion string          `yaml:"apiVersion" json:"apiVersion"`
+	Kind       string          `yaml:"kind" json:"kind"`
+	Metadata   ObjectMeta      `yaml:"metadata" json:"metadata"`
+	Spec       ApplicationSpec `yaml:"spec" json:"spec"`
 }
 
 // ObjectMeta is the Application's metadata.
 type ObjectMeta struct {
-	Name        string            `yaml:"name"`
-	Namespace   string            `yaml:"namespace,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
+	Name        string            `yaml:"name" json:"name"`
+	Namespace   string            `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty" json:"annotations,omitempty"`
 }
 
 // ApplicationSpec is the Application's spec.
 type ApplicationSpec struct {
-	Project     string      `yaml:"project"`
-	Source      Source      `yaml:"source"`
-	Destination Destination `yaml:"destination"`
-	SyncPolicy  *SyncPolicy `yaml:"syncPolicy,omitempty"`
+	Project     string      `yaml:"project" json:"project"`
+	Source      Source      `yaml:"source" json:"source"`
+	Destination Destination `yaml:"destination" json:"destination"`
+	SyncPolicy  *SyncPolicy `yaml:"syncPolicy,omitempty" json:"syncPolicy,omitempty"`
 }
 
 // Source is spec.source.
 type Source struct {
-	RepoURL        string `yaml:"repoURL"`
-	Path           string `yaml:"path,omitempty"`
-	TargetRevision string `yaml:"targetRevision,omitempty"`
-	Helm           *Helm  `yaml:"helm,omitempty"`
+	RepoURL        string `yaml:"repoURL" json:"repoURL"`
+	Path           string `yaml:"path,omitempty" json:"path,omitempty"`
+	TargetRevision string `yaml:"targetRevision,omitempty" json:"targetRevision,omitempty"`
+	Helm           *Helm  `yaml:"helm,omitempty" json:"helm,omitempty"`
 }
 
 // Helm is spec.source.helm: the value files of a Helm chart source,
 // relative to its path.
 type Helm struct {
-	ValueFiles []string `yaml:"valueFiles,omitempty"`
+	ValueFiles []string `yaml:"valueFiles,omitempty" json:"valueFiles,omitempty"`
 }
 
 // Destination is spec.destination: a server URL or an Argo CD cluster
 // name, and the namespace.
 type Destination struct {
-	Server    string `yaml:"server,omitempty"`
-	Name      string `yaml:"name,omitempty"`
-	Namespace string `yaml:"namespace,omitempty"`
+	Server    string `yaml:"server,omitempty" json:"server,omitempty"`
+	Name      string `yaml:"name,omitempty" json:"name,omitempty"`
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
 }
 
 // appSpec is what an Application of one environment says.

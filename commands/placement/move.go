@@ -117,7 +117,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	// Where it runs now: its Application's cluster, else the rules' choice.
 	here, hereWhy := "", ""
 	if app != nil {
-		here, hereWhy = app.Cluster, fmt.Sprintf("Application `%s`", app.Path)
+		here, hereWhy = app.Cluster, app.where(env.Name)
 	} else if placeErr == nil {
 		here, hereWhy = decision.Cluster.Name, "where the rules place it; it has no Application in the GitOps repository yet"
 	}
@@ -136,7 +136,11 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	// At most one open move per environment: its request id is derived
 	// from the service, the environment and how many moves it had before,
 	// so two requests racing for it save one record.
-	prior, open, err := p.moves(ctx, e.Ref(), env.Name, current)
+	var base []byte // what the move is asked against (baseHash)
+	if app != nil {
+		base = app.Base
+	}
+	prior, open, err := p.moves(ctx, e.Ref(), env.Name, base)
 	if err != nil {
 		return err
 	}
@@ -153,15 +157,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		Service: strings.ToLower(e.Metadata.Name), Team: teamName(e), Env: env.Name, Tier: env.Tier, Region: env.Region,
 		Namespace: namespaceOf(e), Cluster: cluster, Why: why,
 	}
-	var manifest []byte
-	if current != nil {
-		manifest, err = moveApplication(current, spec)
-	} else {
-		var a *Application
-		if a, err = p.cfg.newApplication(spec); err == nil {
-			manifest, err = a.encode()
-		}
-	}
+	path, manifest, err := p.movedManifest(ctx, e, app, current, spec)
 	if err != nil {
 		return bot.Errorf("Can't write the Application of %s: %s", env.Name, bot.UserText(err.Error()))
 	}
@@ -176,7 +172,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		ID:      moveID(e.Ref(), env.Name, prior),
 		Service: e.Ref(), ServiceName: e.Metadata.Name, Team: teamName(e), Owner: e.Owner(),
 		Environment: env.Name, Tier: env.Tier, Region: env.Region,
-		From: from, To: cluster.Name, Why: why, Path: p.appPath(e, env.Name), Manifest: string(manifest), Base: baseHash(current),
+		From: from, To: cluster.Name, Why: why, Path: path, Manifest: string(manifest), Base: baseHash(base),
 	}
 	if production {
 		if p.cfg.ApprovalChannel == "" {
@@ -211,6 +207,46 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("🔐 Moving %s of %s %sto `%s` is a production move: it needs %d approval(s) in %s "+
 		"(request `%s`). The pull request is opened once it is approved.", r.Environment, r.ServiceName, fromText(r.From), r.To,
 		r.Required, p.cfg.ApprovalChannel, r.ID)})
+}
+
+// movedManifest is the file a move writes and its content: the
+// environment's Application file, or the service's ApplicationSet with
+// the environment's element, edited where it is (comments kept); without
+// either, a new one in the configured output (an element added to the
+// ApplicationSet the service has, or a new ApplicationSet).
+func (p *Placement) movedManifest(ctx context.Context, e *catalog.Entity, app *deployedApp, current []byte, spec appSpec) (string, []byte, error) {
+	switch {
+	case app != nil && app.Set:
+		out, err := moveElement(current, spec)
+		return app.Path, out, err
+	case app != nil:
+		out, err := moveApplication(current, spec)
+		return app.Path, out, err
+	case p.cfg.ArgoCD.Output == OutputApplicationSet:
+		path := p.appSetPath(e)
+		el := element(spec, p.cfg.sourcePath(spec.Team, spec.Service, spec.Env), nil)
+		data, err := p.readFile(ctx, path)
+		if err != nil {
+			return "", nil, err
+		}
+		if data != nil {
+			out, err := addElement(data, spec.Service, el)
+			return path, out, err
+		}
+		set, err := p.cfg.newApplicationSet(spec.Service, spec.Team, spec.Namespace)
+		if err != nil {
+			return "", nil, err
+		}
+		set.Spec.Generators[0].List.Elements = []Element{el}
+		out, err := set.encode()
+		return path, out, err
+	}
+	a, err := p.cfg.newApplication(spec)
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := a.encode()
+	return p.appPath(e, spec.Env), out, err
 }
 
 // pinnedWhy is the placement annotation of a move chosen by hand: who

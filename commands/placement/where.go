@@ -54,7 +54,7 @@ func (p *Placement) whereEnv(ctx context.Context, e *catalog.Entity, env Environ
 		p.log.Warn("read Application", "service", e.Metadata.Name, "env", env.Name, "err", appErr)
 		fmt.Fprintf(&b, " → ⚠️ its Application in the GitOps repository can't be read: %s", bot.UserText(appErr.Error()))
 	case app != nil:
-		fmt.Fprintf(&b, " → runs on `%s` (Application `%s`)", bot.UserText(app.Cluster), app.Path)
+		fmt.Fprintf(&b, " → runs on `%s` (%s)", bot.UserText(app.Cluster), app.where(env.Name))
 		if !app.Known {
 			b.WriteString(", a destination that is no configured cluster")
 		}
@@ -139,13 +139,18 @@ func (p *Placement) appPath(e *catalog.Entity, env string) string {
 	return fmt.Sprintf("%s/%s/%s/%s.yaml", strings.TrimSuffix(p.cfg.AppsDir, "/"), teamName(e), strings.ToLower(e.Metadata.Name), env)
 }
 
-// existing reads the Application of a service's environment from the
-// GitOps repository: nil (and no error) when there is none or no reader.
-func (p *Placement) existing(ctx context.Context, e *catalog.Entity, env string) ([]byte, error) {
+// appSetPath is where a service's ApplicationSet lives in the GitOps
+// repository: <appsDir>/<team>/<service>/applicationset.yaml.
+func (p *Placement) appSetPath(e *catalog.Entity) string {
+	return fmt.Sprintf("%s/%s/%s/%s", strings.TrimSuffix(p.cfg.AppsDir, "/"), teamName(e), strings.ToLower(e.Metadata.Name), appSetFile)
+}
+
+// readFile reads a file of the GitOps repository's base branch: nil (and
+// no error) when there is none or no reader.
+func (p *Placement) readFile(ctx context.Context, path string) ([]byte, error) {
 	if p.files == nil {
 		return nil, nil
 	}
-	path := p.appPath(e, env)
 	data, err := p.files.ReadFile(ctx, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

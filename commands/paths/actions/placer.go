@@ -1,6 +1,9 @@
 package actions
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Placer decides where a new environment of a service runs — the
 // platform's placement rules choose the cluster from the intent (tier,
@@ -44,8 +47,32 @@ type Placed struct {
 	// Team is the name of the service's owning group.
 	Team string
 	// Path is where the Application goes in the GitOps repository,
-	// Manifest its YAML.
+	// Manifest its YAML. When the platform writes one ApplicationSet per
+	// service (docs/placement.md), Path is that ApplicationSet and
+	// Manifest the base branch's file with this environment added.
 	Path, Manifest string
+	// Add is set when several environments share the file at Path (an
+	// ApplicationSet): it adds this environment to that file as the run
+	// already planned it. Callers write the file with Content.
+	Add func(planned string) (string, error)
+}
+
+// Content is what the file at Path holds once this environment is added
+// to what the run already planned for it (ok false: nothing yet), so that
+// several environments placed in one run end up in one file. A file of
+// its own (an Application) is Manifest, and an error when the run already
+// planned other content for it; a shared one (an ApplicationSet) gets
+// this environment added, and adding it twice changes nothing.
+func (p *Placed) Content(planned string, ok bool) (string, error) {
+	switch {
+	case !ok:
+		return p.Manifest, nil
+	case p.Add != nil:
+		return p.Add(planned)
+	case planned != p.Manifest:
+		return "", fmt.Errorf("an earlier step of this run already wrote %s", p.Path)
+	}
+	return p.Manifest, nil
 }
 
 // PlaceError is a refusal about one part of a PlaceRequest: Input is

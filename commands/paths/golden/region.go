@@ -86,7 +86,9 @@ func (r region) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan
 	if err != nil {
 		return actions.Plan{}, err
 	}
-	p.write(sc)
+	if err := p.write(sc); err != nil {
+		return actions.Plan{}, err
+	}
 	return actions.Plan{Effects: p.effects, Output: p.output()}, nil
 }
 
@@ -95,14 +97,26 @@ func (r region) Run(ctx context.Context, sc *actions.StepContext) (map[string]an
 	if err != nil {
 		return nil, err
 	}
-	p.write(sc)
+	if err := p.write(sc); err != nil {
+		return nil, err
+	}
 	return p.output(), nil
 }
 
-func (p *plannedRegion) write(sc *actions.StepContext) {
+// write adds the step's files to the run's: the Argo CD file with what
+// the run already planned for it (an ApplicationSet gains the
+// environment: Placed.Content).
+func (p *plannedRegion) write(sc *actions.StepContext) error {
+	prev, ok := sc.Files[p.placed.Path]
+	argo, err := p.placed.Content(prev, ok)
+	if err != nil {
+		return &actions.StepError{Msg: "could not add " + p.env + " of " + p.service + " to its Argo CD file", Err: err}
+	}
 	for f, b := range p.files {
 		sc.Files[f] = b
 	}
+	sc.Files[p.placed.Path] = argo
+	return nil
 }
 
 func (p *plannedRegion) output() map[string]any {
@@ -182,8 +196,12 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		}
 		return nil, &actions.StepError{Msg: "could not place " + env + " of " + name, Hint: "Press Retry", Err: err}
 	}
-	p := &plannedRegion{service: name, env: env, placed: placed, files: map[string]string{placed.Path: placed.Manifest}}
-	p.effects = append(p.effects, "place "+env+" of "+name+": "+placed.Explain, "add "+placed.Path+" (the Argo CD Application deploying "+env+" to "+placed.Cluster+")")
+	p := &plannedRegion{service: name, env: env, placed: placed, files: map[string]string{}}
+	argo := "add " + placed.Path + " (the Argo CD Application deploying " + env + " to " + placed.Cluster + ")"
+	if placed.Add != nil {
+		argo = "add " + env + " to " + placed.Path + " (the Argo CD ApplicationSet of " + name + "; its element deploys " + env + " to " + placed.Cluster + ")"
+	}
+	p.effects = append(p.effects, "place "+env+" of "+name+": "+placed.Explain, argo)
 
 	// The manifests of the environment it starts from.
 	entries, err := r.d.GitOpsFiles.ListDir(ctx, path.Join(base, from))

@@ -175,10 +175,14 @@ func (a serviceManifests) Plan(ctx context.Context, sc *actions.StepContext) (ac
 	}
 	var effects []string
 	for _, e := range s.envs {
+		argo := "its Argo CD Application " + s.placed[e.Name].Path
+		if s.placed[e.Name].Add != nil {
+			argo = "its element of the Argo CD ApplicationSet " + s.placed[e.Name].Path
+		}
 		effects = append(effects,
 			"place "+s.placed[e.Name].Explain,
-			fmt.Sprintf("add the manifests of %s in %s (%s) under %s and its Argo CD Application %s",
-				s.name, e.Name, e.traits(), path.Join(s.folder(), e.Name), s.placed[e.Name].Path))
+			fmt.Sprintf("add the manifests of %s in %s (%s) under %s and %s",
+				s.name, e.Name, e.traits(), path.Join(s.folder(), e.Name), argo))
 	}
 	return actions.Plan{Effects: effects, Output: s.output(files)}, nil
 }
@@ -265,7 +269,6 @@ func (a serviceManifests) write(sc *actions.StepContext, s *serviceSpec) ([]any,
 			}
 			out[path.Join(dir, o.file)] = string(b)
 		}
-		out[s.placed[env.Name].Path] = s.placed[env.Name].Manifest
 	}
 	paths := make([]string, 0, len(out))
 	target := strings.Trim(path.Clean("/"+inputText(sc, "targetPath")), "/")
@@ -274,6 +277,23 @@ func (a serviceManifests) write(sc *actions.StepContext, s *serviceSpec) ([]any,
 			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + path.Join(target, p)}
 		}
 		paths = append(paths, p)
+	}
+	// The Argo CD files: one Application per environment, or one
+	// ApplicationSet that every environment is added to (Placed.Content).
+	for _, env := range s.envs {
+		pl := s.placed[env.Name]
+		prev, ok := out[pl.Path]
+		if !ok {
+			prev, ok = sc.Files[path.Join(target, pl.Path)]
+		}
+		c, err := pl.Content(prev, ok)
+		if err != nil {
+			return nil, &actions.StepError{Msg: "could not add " + env.Name + " of " + s.name + " to its Argo CD file", Err: err}
+		}
+		if _, seen := out[pl.Path]; !seen {
+			paths = append(paths, pl.Path)
+		}
+		out[pl.Path] = c
 	}
 	sort.Strings(paths)
 	res := make([]any, 0, len(paths))
