@@ -19,6 +19,8 @@ import (
 
 // The features declare the small interfaces they use, with their own types;
 // these adapters put the clients built once in features.go behind them.
+// Errors of GitHub calls leave them named (githubErr and gitopsErr in
+// status.go), so that a command failing on a GitHub that is down says so.
 
 // pathsPublisher is the GitOps publisher as golden paths use it.
 type pathsPublisher struct{ p *gitops.Publisher }
@@ -31,7 +33,7 @@ func (a pathsPublisher) Open(ctx context.Context, c paths.Change) (*paths.PullRe
 		Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
-		return nil, err
+		return nil, gitopsErr(a.p, err)
 	}
 	return &paths.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note}, nil
 }
@@ -45,7 +47,7 @@ func (a secretsPublisher) Open(ctx context.Context, c secrets.PRChange) (*secret
 		Files: c.Files, Labels: c.Labels,
 	})
 	if err != nil {
-		return nil, err
+		return nil, gitopsErr(a.p, err)
 	}
 	return &secrets.PullRequestInfo{Number: pr.Number, URL: pr.URL, Branch: pr.Branch}, nil
 }
@@ -59,7 +61,7 @@ func (a placementPublisher) Open(ctx context.Context, c placement.Change) (*plac
 		Files: c.Files, Labels: c.Labels,
 	})
 	if err != nil {
-		return nil, err
+		return nil, gitopsErr(a.p, err)
 	}
 	return &placement.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Created: pr.Created}, nil
 }
@@ -69,13 +71,14 @@ func (a placementPublisher) Open(ctx context.Context, c placement.Change) (*plac
 type pathsGitHubFiles struct{ c *github.Client }
 
 func (a pathsGitHubFiles) GetFile(ctx context.Context, owner, repo, filePath, ref string) ([]byte, error) {
-	return a.c.GetFile(ctx, owner, repo, filePath, ref)
+	b, err := a.c.GetFile(ctx, owner, repo, filePath, ref)
+	return b, githubErr(err)
 }
 
 func (a pathsGitHubFiles) ListDir(ctx context.Context, owner, repo, dirPath, ref string) ([]paths.DirEntry, error) {
 	ents, err := a.c.ListDir(ctx, owner, repo, dirPath, ref)
 	if err != nil {
-		return nil, err
+		return nil, githubErr(err)
 	}
 	out := make([]paths.DirEntry, len(ents))
 	for i, e := range ents {
@@ -136,7 +139,7 @@ func (a pathsRepositories) CreateRepository(ctx context.Context, r actions.NewRe
 		return nil, fmt.Errorf("%w: %w", actions.ErrRepositoryTaken, err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, a.named(err)
 	}
 	return &actions.Repository{RemoteURL: repo.CloneURL, WebURL: repo.HTMLURL, CommitHash: repo.Commit, Created: repo.Created, Warnings: repo.Warnings}, nil
 }
@@ -150,7 +153,7 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 		Base: c.Base, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
 	})
 	if err != nil {
-		return nil, err
+		return nil, a.named(err)
 	}
 	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Base: base}, nil
 }
@@ -159,7 +162,16 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 // local repository), for actions that build on a service's repository
 // (commands/paths/golden/apiendpoint.go).
 func (a pathsRepositories) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
-	return a.r.ReadFile(ctx, owner, name, p)
+	b, err := a.r.ReadFile(ctx, owner, name, p)
+	return b, a.named(err)
+}
+
+// named names GitHub behind an error when the repositories are there.
+func (a pathsRepositories) named(err error) error {
+	if a.r.Local() {
+		return err
+	}
+	return githubErr(err)
 }
 
 var _ actions.Repositories = pathsRepositories{}

@@ -72,6 +72,7 @@ type Config struct {
 	Placement yaml.Node `yaml:"placement"`
 	ArgoCD    yaml.Node `yaml:"argocd"`
 	Hygiene   yaml.Node `yaml:"hygiene"`
+	Status    yaml.Node `yaml:"status"`
 
 	OpenCostURL   string          `yaml:"openCostURL"`
 	PrometheusURL string          `yaml:"prometheusURL"`
@@ -480,6 +481,8 @@ func (c *Config) Feature(name string, dst any) error {
 		n = &c.ArgoCD
 	case "hygiene":
 		n = &c.Hygiene
+	case "status":
+		n = &c.Status
 	default:
 		return fmt.Errorf("config: no section %q", name)
 	}

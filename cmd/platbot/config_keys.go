@@ -22,6 +22,7 @@ import (
 	"github.com/platbot/platbot/commands/policy"
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/commands/status"
 )
 
 // Every key of platbot.yaml is camelCase. The snake_case keys of earlier
@@ -43,6 +44,7 @@ var sectionTypes = map[string]reflect.Type{
 	"placement": reflect.TypeFor[placement.Config](),
 	"argocd":    reflect.TypeFor[gitopsstatus.Config](),
 	"hygiene":   reflect.TypeFor[hygiene.Config](),
+	"status":    reflect.TypeFor[status.Config](),
 }
 
 // keyDeprecation is an old snake_case key the file used, renamed to its

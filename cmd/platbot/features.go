@@ -18,6 +18,7 @@ import (
 	"github.com/platbot/platbot/commands/scorecard"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/secrets"
+	"github.com/platbot/platbot/commands/status"
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/devsecrets"
 	"github.com/platbot/platbot/integrations/github"
@@ -48,6 +49,9 @@ type features struct {
 	// deploy facts, which it reads too.
 	hygiene *hygiene.Hygiene
 	deploys facts.DeployProvider
+	// status is the integrations' health and owners (/plat status), built
+	// last, over every other client (status.go).
+	status *status.Feature
 	// pathsCfg is the paths section, decoded once: its gitOpsBase,
 	// gitHubAPIURL and vault.addr also shape the shared clients.
 	pathsCfg paths.Config
@@ -123,6 +127,7 @@ func (f *features) routerOptions(o *bot.RouterOptions) {
 	o.Policy = f.policy
 	o.PolicyAudits = true
 	o.Denial = policy.DenialMessage
+	o.ExplainError = f.explainError
 }
 
 // register builds the remaining features over the shared clients and
@@ -133,7 +138,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildClients(ctx, app); err != nil {
 		return err
 	}
-	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement, f.buildHygiene} {
+	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement, f.buildHygiene, f.buildStatus} {
 		if err := build(app); err != nil {
 			return err
 		}
@@ -162,6 +167,9 @@ func (f *features) list() []bot.Feature {
 	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement, f.hygiene}
 	if f.argocd != nil {
 		list = append(list, f.argocd)
+	}
+	if f.status != nil {
+		list = append(list, f.status)
 	}
 	return list
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ type servedBot struct {
 	env   map[string]string
 	stop  func()
 	n     int
+	// app is the served bot's App (its features, store and metrics).
+	app *App
 }
 
 func startServe(t testing.TB) *servedBot { return startServeWith(t, "") }
@@ -77,14 +80,15 @@ func startServeEnv(t testing.TB, configYAML string, extra map[string]string) *se
 	}
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
-	b := &servedBot{t: t, url: "http://" + ln.Addr().String(), slack: fake, env: e}
-	b.stop = func() {
+	b := &servedBot{t: t, url: "http://" + ln.Addr().String(), slack: fake, env: e, app: app}
+	// stop may be called by a test (a restart) and again at cleanup.
+	b.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		app.Close()
-	}
+	})
 	t.Cleanup(b.stop)
 	b.waitReady()
 	return b

@@ -67,17 +67,46 @@ func (f *Feature) clock(t time.Time) string {
 var icons = map[string]string{Healthy: "🟢", Degraded: "🟡", Down: "🔴", NotConfigured: "⚪"}
 
 // handleStatus is /plat status: every integration with its health, last
-// success, last error and owner.
+// success, last error and owner. An integration never checked yet (a new
+// platbot) is checked first.
 func (f *Feature) handleStatus(ctx context.Context, req *bot.Request) error {
+	byName, err := f.load(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range f.probes {
+		if _, ok := byName[p.Name]; p.Configured && !ok {
+			if err := f.Check(ctx); err != nil {
+				f.log.Warn("status: checking integrations failed", "err", err)
+			}
+			if byName, err = f.load(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return req.Reply(ctx, f.statusMessage(byName))
+}
+
+// load reads every integration's state by name.
+func (f *Feature) load(ctx context.Context) (map[string]state, error) {
 	items, err := f.states().List(ctx, store.Query{})
 	if err != nil {
-		return fmt.Errorf("read integration states: %w", err)
+		return nil, fmt.Errorf("read integration states: %w", err)
 	}
 	byName := map[string]state{}
 	for _, it := range items {
 		byName[it.ID] = it.Value
 	}
-	return req.Reply(ctx, f.statusMessage(byName))
+	return byName, nil
+}
+
+// human is a duration as people write it: 5m, 1h30m, 10s.
+func human(d time.Duration) string {
+	if d >= time.Minute {
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	}
+	return d.Round(time.Second).String()
 }
 
 // statusMessage renders the states in probe order.
@@ -122,7 +151,7 @@ func (f *Feature) statusMessage(byName map[string]state) bot.Message {
 	if len(off) > 0 {
 		blocks = append(blocks, bot.Context{Text: "⚪ Not configured: " + strings.Join(off, ", ")})
 	}
-	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Probed every %s; an owner is told when one is down for %s. Owners: `status.owners` in platbot.yaml.", f.every, f.grace)})
+	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Probed every %s; the owning team is told when one is down for %s. Owners: `status.owners` in platbot.yaml.", human(f.every), human(f.grace))})
 	summary := fmt.Sprintf("Integrations: %d healthy, %d degraded, %d down, %d not configured", counts[Healthy], counts[Degraded], counts[Down], counts[NotConfigured])
 	if len(lines) == 0 {
 		summary = "Integrations: none configured"
@@ -156,10 +185,5 @@ func (f *Feature) resolvedNotice(p Probe, n notice) bot.Message {
 
 // resolvedText is the resolution posted in the notice's thread.
 func (f *Feature) resolvedText(p Probe, n notice) string {
-	d := n.ResolvedAt.Sub(n.DownSince)
-	took := d.Round(time.Second).String()
-	if d >= time.Minute {
-		took = strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-	return fmt.Sprintf("✅ %s is back since %s, after %s down.", p.title(), f.clock(n.ResolvedAt), took)
+	return fmt.Sprintf("✅ %s is back since %s, after %s down.", p.title(), f.clock(n.ResolvedAt), human(n.ResolvedAt.Sub(n.DownSince)))
 }

@@ -117,6 +117,9 @@ type Feature struct {
 
 	mu     sync.Mutex
 	router *bot.Router
+	// stop ends the loop Resume started; done is closed when it has.
+	stop func()
+	done chan struct{}
 	// checkMu serialises checks in this process.
 	checkMu sync.Mutex
 }
@@ -200,10 +203,31 @@ func (f *Feature) Register(reg *bot.Registry) error {
 	return nil
 }
 
-// Resume checks at once and then every checkEvery, until ctx ends.
+// Resume checks at once and then every checkEvery, until ctx ends or Stop.
 func (f *Feature) Resume(ctx context.Context) error {
-	go f.loop(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	f.mu.Lock()
+	f.stop, f.done = cancel, done
+	f.mu.Unlock()
+	go func() {
+		defer close(done)
+		f.loop(ctx)
+	}()
 	return nil
+}
+
+// Stop ends the checks Resume started and waits for a running one to end
+// (before the store closes).
+func (f *Feature) Stop() {
+	f.mu.Lock()
+	stop, done := f.stop, f.done
+	f.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	<-done
 }
 
 func (f *Feature) loop(ctx context.Context) {

@@ -210,8 +210,9 @@ func (e *env) noCanary(t *testing.T) {
 
 func TestStatusCommandShowsHealthOwnerAndRedactedError(t *testing.T) {
 	e := newEnv(t, platformCfg())
-	if got := e.h.Run("U1", "status"); !strings.Contains(got, "not checked yet") {
-		t.Fatalf("before a check: %s", got)
+	// Never checked yet: the command checks first.
+	if got := e.h.Run("U1", "status"); !strings.Contains(got, "🟢 *GitHub* — healthy · owned by #platform\nlast success 09:00 UTC") || e.gh.calls != 1 {
+		t.Fatalf("first status (%d probes of GitHub): %s", e.gh.calls, got)
 	}
 	e.gh.set(fmt.Errorf("auth: token %s refused (Authorization: Bearer %s) at https://api.github.com/?access_token=%s", canary, "abcdefghijklmnop", canary))
 	e.vault.set(status.Degrade(errors.New("2 of 3 namespaces answered")))
@@ -222,8 +223,7 @@ func TestStatusCommandShowsHealthOwnerAndRedactedError(t *testing.T) {
 	got := e.h.Run("U1", "status")
 	for _, want := range []string{
 		"🔴 *GitHub* — down since 09:00 UTC · owned by #platform",
-		"no success yet",
-		"last error 09:02 UTC: `GET /rate_limit: 502 Bad Gateway`",
+		"last success 09:00 UTC · last error 09:02 UTC: `GET /rate_limit: 502 Bad Gateway`",
 		"🟡 *Vault* — degraded since 09:00 UTC · owned by #infra",
 		"Not configured: PagerDuty",
 	} {
@@ -415,7 +415,7 @@ func TestSlowProbeTimesOut(t *testing.T) {
 	if err := f.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.Run("U1", "status"); !strings.Contains(got, "OpenCost* — down") || !strings.Contains(got, "no answer within 10ms") {
+	if got := h.Run("U1", "status"); !strings.Contains(got, "OpenCost* — down") || !strings.Contains(got, "no success yet · last error 09:00 UTC: `no answer within 10ms") {
 		t.Fatalf("status:\n%s", got)
 	}
 }

@@ -23,7 +23,7 @@ func retriesOff(ctx context.Context) bool {
 // reported within the caller's deadline.
 func (c *Client) Ping(ctx context.Context) error {
 	if _, _, err := c.gh.RateLimit.Get(withoutRetries(ctx)); err != nil {
-		return fmt.Errorf("github: GET /rate_limit: %w", err)
+		return fmt.Errorf("github: %w", err)
 	}
 	return nil
 }
