@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"text/template"
 
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 )
 
 const appSetPath = "apps/checkout/checkout-service/applicationset.yaml"
@@ -343,5 +346,32 @@ func TestWhereClustersAndMoveReadTheApplicationSet(t *testing.T) {
 	if len(els) != 3 || els[2].Environment != "prod-us" || els[2].Server != "https://use1-prod-a.k8s.acme.example" || els[2].Tier != "tier1" ||
 		els[2].Region != "us-east-1" || els[2].Path != "services/checkout-service/overlays/prod-us" || !strings.HasPrefix(els[2].Placement, "pinned to use1-prod-a by U-alice") {
 		t.Errorf("elements %+v", els)
+	}
+}
+
+// argocd.output is application (the default) or applicationSet; anything
+// else is refused at start, and so is a misspelt key.
+func TestOutputConfig(t *testing.T) {
+	if got := DefaultConfig().ArgoCD.Output; got != OutputApplication {
+		t.Errorf("default output %q", got)
+	}
+	const section = "placement:\n  clusters:\n    - {name: a, server: https://a.example, region: r, tiers: [t]}\n  argocd:\n    %s\n"
+	cfg, err := LoadFile([]byte(fmt.Sprintf(section, "output: applicationSet")), "platbot.yaml")
+	if err != nil || cfg.ArgoCD.Output != OutputApplicationSet || cfg.Validate() != nil {
+		t.Fatalf("applicationSet: %+v, %v", cfg.ArgoCD, err)
+	}
+	cfg, err = LoadFile([]byte(fmt.Sprintf(section, "output: applicationsets")), "platbot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `argocd.output "applicationsets" is neither application`) {
+		t.Errorf("a wrong output: %v", err)
+	}
+	if _, err := NewEnvironments(cfg, catalogtest.New(t, testCatalog), nil); err == nil {
+		t.Error("NewEnvironments took a wrong output")
+	}
+	if _, err := LoadFile([]byte(fmt.Sprintf(section, "outputs: applicationSet")), "platbot.yaml"); err == nil ||
+		!strings.Contains(err.Error(), "platbot.yaml") || !strings.Contains(err.Error(), "line 5") || !strings.Contains(err.Error(), "outputs") {
+		t.Errorf("a misspelt key: %v", err)
 	}
 }
