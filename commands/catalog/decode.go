@@ -21,11 +21,12 @@ import (
 // parsing worker keeps its own table for the files it parses (parseAll).
 
 // internedSpec are the spec fields whose values repeat across entities.
+// (Lists of dependencies, children and members mostly name an entity
+// once.)
 var internedSpec = map[string]bool{
 	"type": true, "lifecycle": true, "owner": true, "system": true, "domain": true,
 	"parent": true, "subcomponentOf": true, "subdomainOf": true,
-	"memberOf": true, "children": true, "members": true, "dependsOn": true,
-	"dependencyOf": true, "providesApis": true, "consumesApis": true,
+	"memberOf": true, "providesApis": true, "consumesApis": true,
 }
 
 // interner keeps one copy of each string it is given.
@@ -48,6 +49,14 @@ func (in interner) intern(s string) string {
 	}
 	in[s] = s
 	return s
+}
+
+// internBytes is intern for the text in b.
+func (in interner) internBytes(b []byte) string {
+	if c, ok := in[string(b)]; ok {
+		return c
+	}
+	return in.intern(string(b))
 }
 
 // decodeDirect decodes root (a mapping) into e, reporting false when a node

@@ -96,7 +96,7 @@ func parseFile(ctx context.Context, gh GitHubContents, p place, in interner) par
 		pf.err = err
 		return pf
 	}
-	for _, doc := range parseDocuments(data) {
+	for _, doc := range parseDocumentsIn(data, in) {
 		if doc.err != nil {
 			line := errorLine(doc.err.Error())
 			if line == 0 {

@@ -19,11 +19,25 @@ type document struct {
 	err  error      // a syntax error that made the document unreadable
 }
 
-// parseDocuments parses a multi-document YAML file with one decoder; only
-// when that fails does it fall back to splitDocuments, which isolates the
-// broken document. Node lines are file lines.
-func parseDocuments(data []byte) []document {
+// parseDocuments parses a multi-document YAML file: with parsePlain when
+// it is written in the plain subset that reads (plainyaml.go), else with
+// one yaml.v3 decoder; only when that fails does it fall back to
+// splitDocuments, which isolates the broken document. Node lines are file
+// lines.
+func parseDocuments(data []byte) []document { return parseDocumentsIn(data, nil) }
+
+// parseDocumentsIn is parseDocuments interning the plain subset's keys
+// and short values in in.
+func parseDocumentsIn(data []byte, in interner) []document {
 	data = normalizeBreaks(data)
+	if docs, ok := parsePlain(data, in); ok {
+		return docs
+	}
+	return decodeDocuments(data)
+}
+
+// decodeDocuments is parseDocuments with yaml.v3 (LF line ends).
+func decodeDocuments(data []byte) []document {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []document
 	for {
