@@ -43,8 +43,10 @@ func (p *plainParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]yaml.Node, 0, 64)
 	}
-	p.slab = append(p.slab, yaml.Node{Kind: kind, Tag: tag, Line: line, Column: col})
-	return &p.slab[len(p.slab)-1]
+	p.slab = p.slab[:len(p.slab)+1]
+	n := &p.slab[len(p.slab)-1]
+	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
+	return n
 }
 
 // scalar returns a plain scalar node with the tag yaml.v3 resolves for
