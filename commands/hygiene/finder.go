@@ -403,9 +403,11 @@ func (s *scan) conventions(e *catalog.Entity, owner string) []string {
 		}
 	}
 	if len(s.r.OnCallAnnotations) > 0 {
+		// On the entity, or on its owner (as service cards read it).
+		o := s.byRef[owner]
 		ok := false
 		for _, a := range s.r.OnCallAnnotations {
-			ok = ok || strings.TrimSpace(e.Annotation(a)) != ""
+			ok = ok || strings.TrimSpace(e.Annotation(a)) != "" || (o != nil && !o.Orphan && strings.TrimSpace(o.Annotation(a)) != "")
 		}
 		if !ok {
 			missing = append(missing, "an on-call annotation ("+strings.Join(s.r.OnCallAnnotations, " or ")+")")

@@ -89,6 +89,11 @@ func orgDocs(drop ...string) string {
 		"dave":   user("dave", "U4", "payments"),
 		"erin":   user("erin", "U5", "platform"),
 		"system": system("shop", "payments"),
+		// On-call set on the owning group, as the example catalog does:
+		// the component needs none of its own.
+		"oncall": "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: oncall\n  annotations:\n    pagerduty.com/service-id: PGRP\nspec:\n  type: team\n  children: []\n---\n" +
+			user("finn", "U6", "oncall") + "---\n" +
+			component("covered", "oncall", "production", map[string]string{"finops/cost-tag": "label:service=covered"}, "system: shop"),
 		// No finding.
 		"checkout": component("checkout", "payments", "production", conventional, "system: shop"),
 		// No deploy in over a year.
@@ -113,7 +118,7 @@ func orgDocs(drop ...string) string {
 		// Vanishes from its location (dropped).
 		"gone": component("gone", "payments", "production", conventional, "system: shop"),
 	}
-	order := []string{"groups", "alice", "bob", "carol", "dave", "erin", "system", "checkout", "legacy", "unknown-deploys", "nobody", "carols", "daves", "haunted", "bare", "old-api", "quiet-api", "marked", "gone"}
+	order := []string{"groups", "alice", "bob", "carol", "dave", "erin", "system", "oncall", "checkout", "legacy", "unknown-deploys", "nobody", "carols", "daves", "haunted", "bare", "old-api", "quiet-api", "marked", "gone"}
 	var out []string
 	for _, k := range order {
 		skip := false

@@ -20,6 +20,9 @@ const (
 // each, within Slack's 50 blocks).
 const perMessage = 15
 
+// maxSkippedShown is how many skipped locations a summary names.
+const maxSkippedShown = 40
+
 var kindTitles = map[string]string{
 	KindOrphan:          "Orphaned",
 	KindUnresolvedOwner: "Owner not in the catalog",
@@ -57,7 +60,12 @@ func reportMessages(res *Result, listed []Listed, team string, max int) []bot.Me
 		text += fmt.Sprintf(" %d kept findings are snoozed.", res.Snoozed)
 	}
 	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: text}}
-	for _, s := range res.Skipped {
+	for i, s := range res.Skipped {
+		if i == maxSkippedShown {
+			// Within Slack's 50 blocks a message.
+			blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ … and %d more locations skipped; `platbot hygiene --now --dry-run` lists them.", len(res.Skipped)-i)})
+			break
+		}
 		blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ Skipped `%s`: its last refresh failed (%s), so none of its %d entities were flagged.",
 			bot.UserText(s.Location), bot.UserText(truncate(s.Error, 200)), s.Entities)})
 	}
