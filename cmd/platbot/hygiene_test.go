@@ -146,3 +146,34 @@ func TestServeCatalogHygiene(t *testing.T) {
 		t.Fatalf("views.open: %+v", open)
 	}
 }
+
+// TestHygieneSubcommand: `platbot hygiene --now --dry-run` prints the
+// report of the example catalog and records nothing; without --now it
+// says how it runs; a bad hygiene section is refused naming its key.
+func TestHygieneSubcommand(t *testing.T) {
+	e := testEnv(t, nil)
+	code, out, errOut := runBot(t, e, "", "hygiene", "--now", "--dry-run")
+	if code != 0 || !strings.Contains(out, "Catalog hygiene (dry run: nothing recorded or posted)") || !strings.Contains(out, "entities scanned") {
+		t.Fatalf("hygiene --now --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runBot(t, e, "", "hygiene", "--now", "--dry-run", "--team", "payments")
+	if code != 0 || !strings.Contains(out, "Catalog hygiene for group:default/payments") {
+		t.Errorf("--team payments: exit %d\n%s", code, out)
+	}
+	for _, line := range strings.Split(out, "\n")[1:] {
+		if line != "" && !strings.HasPrefix(line, "SKIPPED") && !strings.Contains(line, "group:default/payments") && !strings.Contains(line, "user:") {
+			t.Errorf("--team payments lists another team's finding: %s", line)
+		}
+	}
+	if code, _, errOut := runBot(t, e, "", "hygiene"); code != 2 || !strings.Contains(errOut, "pass --now") {
+		t.Errorf("without --now: exit %d, %q", code, errOut)
+	}
+	p := filepath.Join(t.TempDir(), "platbot.yaml")
+	if err := os.WriteFile(p, []byte("hygiene:\n  noDeployAfter: -1h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e["PLATBOT_CONFIG"] = p
+	if code, _, errOut := runBot(t, e, "", "hygiene", "--now", "--dry-run"); code == 0 || !strings.Contains(errOut, "hygiene") || !strings.Contains(errOut, "noDeployAfter must be a positive duration") {
+		t.Errorf("bad section: exit %d, %q", code, errOut)
+	}
+}
