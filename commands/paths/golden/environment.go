@@ -91,7 +91,10 @@ type plannedEnvironment struct {
 	placed       *actions.Placed
 	valuesPath   string
 	values       string
-	intent       intentEdit
+	// app is the file at placed.Path: the Application, or the service's
+	// ApplicationSet with this environment added to what the run planned.
+	app    string
+	intent intentEdit
 }
 
 // intentEdit is how the new environment gets into the service's
@@ -129,7 +132,7 @@ func (e environment) Run(ctx context.Context, sc *actions.StepContext) (map[stri
 // write adds the step's files to the run's.
 func (p *plannedEnvironment) write(sc *actions.StepContext) {
 	sc.Files[p.valuesPath] = p.values
-	sc.Files[p.placed.Path] = p.placed.Manifest
+	sc.Files[p.placed.Path] = p.app
 	if p.intent.path != "" {
 		sc.Files[p.intent.path] = p.intent.content
 	}
@@ -214,10 +217,12 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 		values: fmt.Sprintf("# Helm values of %s in %s (new-environment); the chart's values.yaml has the rest.\n# %s\n%s",
 			svc.Metadata.Name, name, placed.Explain, body),
 	}
-	for _, f := range []string{p.valuesPath, placed.Path} {
-		if prev, ok := sc.Files[f]; ok && prev != p.values && prev != placed.Manifest {
-			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + f}
-		}
+	if prev, ok := sc.Files[p.valuesPath]; ok && prev != p.values {
+		return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + p.valuesPath}
+	}
+	prev, ok := sc.Files[placed.Path]
+	if p.app, err = placed.Content(prev, ok); err != nil {
+		return nil, &actions.StepError{Msg: err.Error()}
 	}
 	env := yamledit.IntentEnvironment{Name: name, Tier: inputText(sc, "tier"), Region: inputText(sc, "region")}
 	if p.intent, err = e.intentEdit(ctx, sc, svc, env); err != nil {

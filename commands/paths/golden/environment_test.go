@@ -399,3 +399,42 @@ func TestEnvironmentIntentElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// setPlacer places every environment of a service into one shared file,
+// as the placement feature does when the platform writes one ApplicationSet
+// per service: Add puts the environment into what the run planned.
+type setPlacer struct{}
+
+func (setPlacer) PlaceEnvironment(_ context.Context, r actions.PlaceRequest) (*actions.Placed, error) {
+	line := "  - env: " + r.Environment + "\n"
+	return &actions.Placed{
+		Cluster: "euw1-prod-a", Explain: r.Environment + " → cluster euw1-prod-a", Team: "checkout",
+		Path: "apps/checkout/checkout-service.yaml", Manifest: "kind: ApplicationSet\nelements:\n" + line,
+		Add: func(planned string) (string, error) {
+			if strings.Contains(planned, line) {
+				return planned, nil
+			}
+			return planned + line, nil
+		},
+	}, nil
+}
+
+// TestEnvironmentSharedApplicationSet: two environments added by one run
+// end up in the service's one ApplicationSet file, and a retried step
+// adds nothing twice.
+func TestEnvironmentSharedApplicationSet(t *testing.T) {
+	a := newEnvironmentActions(environmentDeps(t, setPlacer{}))[ActionEnvironment]
+	sc := environmentStep(validInput())
+	if _, err := a.Run(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	sc.Input["environment"] = "perf"
+	for range 2 {
+		if _, err := a.Run(context.Background(), sc); err != nil {
+			t.Fatalf("second environment in the same file: %v", err)
+		}
+	}
+	if got, want := sc.Files["apps/checkout/checkout-service.yaml"], "kind: ApplicationSet\nelements:\n  - env: prod-eu2\n  - env: perf\n"; got != want {
+		t.Fatalf("ApplicationSet:\n%s\nwant\n%s", got, want)
+	}
+}
