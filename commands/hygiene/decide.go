@@ -302,6 +302,13 @@ func (h *Hygiene) propose(ctx context.Context, req *bot.Request, findingID, acti
 		if err != nil {
 			return err
 		}
+		if state == StatePending {
+			// An earlier click may have saved it and died before the card
+			// was posted: Open posts it once.
+			if err := h.flow.Open(ctx, cur); err != nil {
+				return fmt.Errorf("ask about %s: %w", cur.ID, err)
+			}
+		}
 		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Already proposed by <@%s>: %s (`%s`).", cur.Requester.ID, decisionStateText(cur, state), cur.ID)})
 	}
 	if err := h.flow.Open(ctx, d); err != nil {

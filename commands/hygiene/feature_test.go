@@ -2,6 +2,7 @@ package hygiene_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -343,6 +344,45 @@ func TestDeprecateOpensAPullRequestAfterAPeerApproves(t *testing.T) {
 	// The live catalog is unchanged until the pull request is merged.
 	if b, _ := e.fx.cat.Get("bare"); b.Lifecycle() != "production" {
 		t.Errorf("bare's lifecycle changed to %s without a merge", b.Lifecycle())
+	}
+}
+
+// failingPosts fails every Post: a Slack outage between saving a proposal
+// and posting its card.
+type failingPosts struct{ *bottest.Messenger }
+
+func (failingPosts) Post(context.Context, string, bot.Message) (bot.MessageRef, error) {
+	return bot.MessageRef{}, errors.New("slack is down")
+}
+
+func TestProposalWhoseCardFailedIsPostedByTheRetry(t *testing.T) {
+	e := newEnv(t)
+	e.h.Run("U5", "catalog hygiene")
+	legacy := e.post(t, "#payments", "legacy")
+	e.h.Router.SetMessenger(bot.TransportShell, failingPosts{e.h.Messenger})
+	e.click(t, "U1", legacy, "legacy", "Deprecate")
+	e.h.Router.SetMessenger(bot.TransportShell, e.h.Messenger)
+	for _, m := range e.h.Messenger.Ops("post") {
+		if strings.Contains(m.Text(), "proposes to") {
+			t.Fatalf("a card was posted while Slack was down")
+		}
+	}
+	if out := e.click(t, "U1", legacy, "legacy", "Deprecate"); !strings.Contains(out, "Already proposed by <@U1>") {
+		t.Errorf("retry: %s", out)
+	}
+	card := e.post(t, "#payments", "proposes to *deprecate* `legacy`")
+	if b := bottest.FindButton(card.Msg, "Approve"); b == nil || b.Value == "" {
+		t.Errorf("the card has no Approve button")
+	}
+	e.click(t, "U1", legacy, "legacy", "Deprecate")
+	n := 0
+	for _, m := range e.h.Messenger.Ops("post") {
+		if strings.Contains(m.Text(), "proposes to *deprecate* `legacy`") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the card was posted %d times", n)
 	}
 }
 
