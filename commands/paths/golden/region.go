@@ -48,15 +48,23 @@ var (
 // environment of the primary databases, default prod). It writes, in
 // new-service's layout (teams/<team>/<service>/<environment>/):
 //
-//   - the from environment's manifests, copied unchanged;
+//   - the from environment's manifests, each decoded with its Go type and
+//     its environment, region and tier labels, annotations and variables
+//     rewritten for the new environment (envCopy, region_copy.go);
 //   - the Argo CD Application the placement rules give (a region where no
-//     cluster runs is a field error on region);
+//     cluster runs is a field error on region), or the environment's
+//     element added to the service's ApplicationSet when the platform
+//     writes those (actions.Placed.Content);
 //   - dnsendpoint.yaml: an external-dns DNSEndpoint for hostname, one
 //     weighted record set per region (setIdentifier <service>-<env>) with
 //     Route 53 latency routing (aws/region) or geolocation routing
 //     (aws/geolocation-continent-code);
 //   - probe.yaml and prometheusrule.yaml: a blackbox Probe of the new
 //     endpoint's /healthz and the alerts on it;
+//
+// (the DNSEndpoint, Probe and PrometheusRule in the namespace of the
+// copied Deployment, else the catalog's backstage.io/kubernetes-namespace,
+// else the service's name)
 //
 // and, for every new-db database the service uses (catalog
 // spec.dependencyOf), databases/<db>/<environment>/postgres-instance.yaml:
@@ -110,7 +118,7 @@ func (p *plannedRegion) write(sc *actions.StepContext) error {
 	prev, ok := sc.Files[p.placed.Path]
 	argo, err := p.placed.Content(prev, ok)
 	if err != nil {
-		return &actions.StepError{Msg: "could not add " + p.env + " of " + p.service + " to its Argo CD file", Err: err}
+		return &actions.StepError{Msg: "could not add " + p.env + " of " + p.service + " to its Argo CD file: " + err.Error(), Err: err}
 	}
 	for f, b := range p.files {
 		sc.Files[f] = b
@@ -212,19 +220,63 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		return nil, &actions.StepError{Msg: "could not list " + path.Join(base, from), Hint: "Press Retry", Err: err}
 	}
 	sort.Strings(entries)
-	copied := 0
+	var copies []*copiedFile
 	for _, e := range entries {
 		if !strings.HasSuffix(e, ".yaml") {
 			continue // folders (caches) are per environment
 		}
-		b, err := r.d.GitOpsFiles.ReadFile(ctx, path.Join(base, from, e))
+		src := path.Join(base, from, e)
+		b, err := r.d.GitOpsFiles.ReadFile(ctx, src)
 		if err != nil {
-			return nil, &actions.StepError{Msg: "could not read " + path.Join(base, from, e), Hint: "Press Retry", Err: err}
+			return nil, &actions.StepError{Msg: "could not read " + src, Hint: "Press Retry", Err: err}
 		}
-		p.files[path.Join(dir, e)] = string(b)
-		copied++
+		f, err := decodeManifests(e, b)
+		if err != nil {
+			return nil, fieldError(sc, "from", fmt.Sprintf("%s cannot be copied: %v; fix it in %s first", src, err, from))
+		}
+		copies = append(copies, f)
 	}
-	p.effects = append(p.effects, fmt.Sprintf("copy %d manifest file(s) of %s into %s", copied, from, dir))
+	// What the copies say about the start environment: the catalog's
+	// deployment intent, else the manifests' own labels.
+	cp := &envCopy{service: name, from: from, env: env, region: reg, tier: tier, cluster: placed.Cluster, placement: placed.Explain}
+	if in, ok, err := catalog.IntentOf(svc); err == nil && ok {
+		if e, ok := in.Env(from); ok {
+			cp.fromRegion, cp.fromTier = e.Region, e.Tier
+		}
+	}
+	// The namespace the service runs in: its Deployment's, else the
+	// catalog's (backstage.io/kubernetes-namespace), else its name.
+	svcNS := svc.Annotation("backstage.io/kubernetes-namespace")
+	fromNS := ""
+	for _, f := range copies {
+		if cp.fromRegion == "" {
+			cp.fromRegion = f.regionLabel()
+		}
+		if fromNS == "" {
+			fromNS = f.deploymentNamespace()
+		}
+	}
+	if fromNS != "" {
+		svcNS = fromNS
+	}
+	if svcNS == "" {
+		svcNS = name
+	}
+	unchanged := 0
+	for _, f := range copies {
+		body, err := cp.encode(f)
+		if err != nil {
+			return nil, &actions.StepError{Msg: "could not copy " + path.Join(base, from, f.name), Err: err}
+		}
+		if f.raw != nil {
+			unchanged++
+		}
+		p.files[path.Join(dir, f.name)] = body
+	}
+	p.effects = append(p.effects, fmt.Sprintf("copy %d manifest file(s) of %s into %s, their environment, region and tier references rewritten for %s", len(copies), from, dir, env))
+	if unchanged > 0 {
+		p.effects = append(p.effects, fmt.Sprintf("copy %d file(s) of %s that hold no Kubernetes object unchanged", unchanged, from))
+	}
 
 	labels := map[string]any{"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "platbot", "platform.example.com/environment": env,
 		"platform.example.com/region": reg, "finops/team": team, "finops/service": name}
@@ -240,7 +292,7 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 	}{
 		{"dnsendpoint.yaml", fmt.Sprintf("# %s answers from %s too: external-dns publishes this record set with Route 53 %s routing\n# (set identifier %s); the other regions' DNSEndpoints carry the other sets.\n", host, reg, routing, setID), map[string]any{
 			"apiVersion": "externaldns.k8s.io/v1alpha1", "kind": "DNSEndpoint",
-			"metadata": map[string]any{"name": setID, "namespace": name, "labels": labels},
+			"metadata": map[string]any{"name": setID, "namespace": svcNS, "labels": labels},
 			"spec": map[string]any{"endpoints": []any{map[string]any{
 				"dnsName": host, "recordType": "CNAME", "recordTTL": int64(60), "targets": []any{target},
 				"setIdentifier": setID, "providerSpecific": provider,
@@ -248,7 +300,7 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		}},
 		{"probe.yaml", "# The blackbox exporter checks " + env + "'s endpoint from outside.\n", map[string]any{
 			"apiVersion": "monitoring.coreos.com/v1", "kind": "Probe",
-			"metadata": map[string]any{"name": setID, "namespace": name, "labels": labels},
+			"metadata": map[string]any{"name": setID, "namespace": svcNS, "labels": labels},
 			"spec": map[string]any{
 				"jobName": "probe-" + setID, "interval": "30s", "module": "http_2xx",
 				"prober": map[string]any{"url": "blackbox-exporter.monitoring.svc:9115"},
@@ -259,7 +311,7 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		}},
 		{"prometheusrule.yaml", "# Alerts on " + env + "'s endpoint (the Probe beside this file).\n", map[string]any{
 			"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-			"metadata": map[string]any{"name": setID + "-endpoint", "namespace": name, "labels": labels},
+			"metadata": map[string]any{"name": setID + "-endpoint", "namespace": svcNS, "labels": labels},
 			"spec": map[string]any{"groups": []any{map[string]any{
 				"name": setID + "-endpoint",
 				"rules": []any{

@@ -30,7 +30,9 @@ import (
 // path): Deployment, Service, HorizontalPodAutoscaler,
 // PodDisruptionBudget, ServiceMonitor and a Grafana dashboard ConfigMap,
 // and the Argo CD Application of each environment, placed by the
-// platform's placement rules (actions.Placer).
+// platform's placement rules (actions.Placer) — or, when the platform
+// writes ApplicationSets, one ApplicationSet with an element per
+// environment (actions.Placed.Content).
 const ActionServiceManifests = "platbot:service-manifests"
 
 // serviceNameRe is a catalog entity name that is also a DNS-1035 label
@@ -89,7 +91,8 @@ func newServiceActions(d actions.Deps) map[string]actions.Action {
 // do not include it).
 // For each environment it adds teams/<team>/<name>/<env>/ with one file
 // per object, and the Argo CD Application deploying that folder to the
-// cluster the placement rules choose, to the run's files. Outputs:
+// cluster the placement rules choose (or its element of the service's
+// ApplicationSet), to the run's files. Outputs:
 // folder, files, placements (one line per environment: the decision and
 // why).
 type serviceManifests struct{ d actions.Deps }
@@ -288,7 +291,7 @@ func (a serviceManifests) write(sc *actions.StepContext, s *serviceSpec) ([]any,
 		}
 		c, err := pl.Content(prev, ok)
 		if err != nil {
-			return nil, &actions.StepError{Msg: "could not add " + env.Name + " of " + s.name + " to its Argo CD file", Err: err}
+			return nil, &actions.StepError{Msg: "could not add " + env.Name + " of " + s.name + " to its Argo CD file: " + err.Error(), Err: err}
 		}
 		if _, seen := out[pl.Path]; !seen {
 			paths = append(paths, pl.Path)
