@@ -44,8 +44,11 @@ func TestServeStatusGitHubDown(t *testing.T) {
 		}
 	}
 	check(b)
-	if r := b.reply(b.command("U0CHKCARLOS", "status")); !strings.Contains(r, "🟢 *GitHub* — healthy · owned by #platform-help") {
-		t.Fatalf("status while GitHub answers: %s", r)
+	r := b.reply(b.command("U0CHKCARLOS", "status"))
+	for _, want := range []string{"🟢 *Slack* — healthy", "🟢 *GitHub* — healthy · owned by #platform-help", "🟢 *Catalog locations* — healthy", "Not configured: Vault, Kubernetes, Argo CD, OpenCost, Prometheus, PagerDuty"} {
+		if !strings.Contains(r, want) {
+			t.Fatalf("status while GitHub answers lacks %q: %s", want, r)
+		}
 	}
 
 	// GitHub fails: its probe and every write answer 500, echoing the token.
@@ -57,7 +60,7 @@ func TestServeStatusGitHubDown(t *testing.T) {
 	})
 	check(b)
 	check(b)
-	r := b.reply(b.command("U0CHKCARLOS", "status"))
+	r = b.reply(b.command("U0CHKCARLOS", "status"))
 	for _, want := range []string{"🔴 *GitHub* — down since ", " · owned by #platform-help", "last error ", "500", "[redacted]", "Template sources"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("status lacks %q: %s", want, r)
