@@ -108,6 +108,10 @@ func (f *Feature) track(ctx context.Context, p Probe, result error, now time.Tim
 	saved, err := f.states().Modify(ctx, p.Name, func(cur *store.Item[state], exists bool) error {
 		claimNotice, claimResolve = false, false
 		s := &cur.Value
+		if exists && !p.Configured && s.Health == NotConfigured && s.Owner == owner && s.Title == p.title() &&
+			s.Notice == (notice{}) && s.Resolve == (notice{}) {
+			return store.ErrNoChange // nothing to record: no write per check
+		}
 		if !exists || s.Health != health {
 			s.Since = now
 		}

@@ -419,3 +419,23 @@ func TestSlowProbeTimesOut(t *testing.T) {
 		t.Fatalf("status:\n%s", got)
 	}
 }
+
+// An integration that is not configured is recorded once, not on every check.
+func TestNotConfiguredIsWrittenOnce(t *testing.T) {
+	e := newEnv(t, platformCfg())
+	e.check(t)
+	e.h.Clock.Advance(time.Minute)
+	e.check(t)
+	e.check(t)
+	pd, err := e.h.Store.GetRecord(context.Background(), status.KindIntegration, "pagerduty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := e.h.Store.GetRecord(context.Background(), status.KindIntegration, "github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pd.Version != 1 || pd.State != status.NotConfigured || gh.Version != 3 {
+		t.Fatalf("pagerduty v%d %s, github v%d; want v1 not configured and v3", pd.Version, pd.State, gh.Version)
+	}
+}
