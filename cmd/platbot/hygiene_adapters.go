@@ -68,9 +68,8 @@ func (a hygieneDeploys) LastDeployed(ctx context.Context, e *catalog.Entity) (ti
 
 // hygieneUsage is the cost feature's view of a service over the last 30
 // days: its requests (Prometheus or the example counts) and its cost, which
-// is known when the service is among its team's top three in the team's
-// cost summary, or the team has at most three tagged services (then a
-// service not listed cost nothing).
+// is known when the service is among the top three of its team's cost
+// summary (a team with at most three tagged services lists them all).
 type hygieneUsage struct {
 	requests cost.RequestCounter // nil: requests unknown
 	costs    *cost.Costs         // nil: cost unknown
@@ -100,9 +99,6 @@ func (a hygieneUsage) Usage(ctx context.Context, e *catalog.Entity) (hygiene.Usa
 				if s.Ref == e.Ref() {
 					u.Cost, u.CostKnown = s.Last30, true
 				}
-			}
-			if !u.CostKnown && t.Services <= len(t.Top) {
-				u.CostKnown = true // every tagged service is listed: this one cost nothing
 			}
 		}
 	}

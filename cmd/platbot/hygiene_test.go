@@ -156,6 +156,14 @@ func TestHygieneSubcommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Catalog hygiene (dry run: nothing recorded or posted)") || !strings.Contains(out, "entities scanned") {
 		t.Fatalf("hygiene --now --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// The cost feature's example data: the deprecated batch job still costs.
+	if !strings.Contains(out, "deprecated-in-use    component:default/legacy-reports-batch: deprecated, but 347.11 $ of cost in the last 30 days") {
+		t.Errorf("the deprecated, still costly example service is not reported:\n%s", out)
+	}
+	// On-call set on the owning group counts (payments has it, reports not).
+	if strings.Contains(out, "component:default/payments-service: missing") || !strings.Contains(out, "component:default/reports-service: missing an on-call annotation") {
+		t.Errorf("on-call conventions:\n%s", out)
+	}
 	code, out, _ = runBot(t, e, "", "hygiene", "--now", "--dry-run", "--team", "payments")
 	if code != 0 || !strings.Contains(out, "Catalog hygiene for group:default/payments") {
 		t.Errorf("--team payments: exit %d\n%s", code, out)
