@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -14,6 +15,41 @@ import (
 	"github.com/platbot/platbot/commands/paths/golden/goldentest"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
+
+// ordersProdUS is orders-service's prod-us Deployment as new-service
+// labels it, in the payments namespace.
+const ordersProdUS = `# The Deployment of orders-service in prod-us.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders-service
+  namespace: payments
+  labels:
+    app.kubernetes.io/name: orders-service
+    platbot.io/environment: prod-us
+    platbot.io/team: payments
+    platbot.io/tier: tier1
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: orders-service
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: orders-service
+        platbot.io/environment: prod-us
+        platbot.io/tier: tier1
+    spec:
+      containers:
+        - name: orders-service
+          image: ghcr.io/example/orders-service:2.0.1
+          env:
+            - name: ENVIRONMENT
+              value: prod-us
+            - name: PORT
+              value: "8080"
+`
 
 func addRegionValues(env, region, from string) bot.Values {
 	return bot.Values{"service": {"orders-service"}, "environment": {env}, "region": {region}, "tier": {"tier1"}, "from": {from},
@@ -41,7 +77,7 @@ func TestAddRegionPath(t *testing.T) {
 	primary := "apiVersion: platform.example.com/v1\nkind: PostgresInstance\nmetadata:\n  name: orders-db\n  namespace: payments-prod\nspec:\n  size: large\n  storageGB: 200\n  highAvailability: true\n  credentialsSecretRef:\n    name: orders-db-db-credentials\n"
 	if _, _, err := lr.OpenPullRequest(context.Background(), gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed",
 		Files: []gitlocal.File{
-			{Path: "teams/payments/orders-service/prod-us/deployment.yaml", Content: []byte(strings.ReplaceAll(ordersDeployment, "prod-eu", "prod-us"))},
+			{Path: "teams/payments/orders-service/prod-us/deployment.yaml", Content: []byte(ordersProdUS)},
 			{Path: "databases/orders-db/prod/postgres-instance.yaml", Content: []byte(primary)},
 		}}); err != nil {
 		t.Fatal(err)
@@ -51,6 +87,17 @@ func TestAddRegionPath(t *testing.T) {
 	e.command(userAdmin, "template approve add-region")
 	if e.approved("add-region") == nil {
 		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
+	}
+	// The dry run's title names the template and the team: the template
+	// has no name parameter, so no empty name in backticks.
+	if errs := e.submit(userJane, e.form(userJane, "add-region --dry-run"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
+		t.Fatalf("dry run refused: %v", errs)
+	}
+	if out := e.msgr.Last().Text(); !strings.Contains(out, "Dry run of Add a region for group:default/payments — nothing was created") || strings.Contains(out, "``") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	if len(e.runs()) != 0 {
+		t.Fatal("the dry run started a run")
 	}
 	if errs := e.submit(userJane, e.form(userJane, "add-region"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
 		t.Fatalf("valid region refused: %v", errs)
@@ -80,6 +127,29 @@ func TestAddRegionPath(t *testing.T) {
 	}
 	if dns := show(dir + "dnsendpoint.yaml"); !strings.Contains(dns, "setIdentifier: orders-service-prod-eu") || !strings.Contains(dns, "value: eu-west-1") {
 		t.Fatalf("DNSEndpoint:\n%s", dns)
+	}
+	// The copied Deployment is prod-eu's: its labels and variables say
+	// so, nothing says prod-us.
+	dep := show(dir + "deployment.yaml")
+	var d appsv1.Deployment
+	if err := sigsyaml.UnmarshalStrict([]byte(dep), &d); err != nil {
+		t.Fatal(err)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if strings.Contains(dep, "prod-us") || d.Labels["platbot.io/environment"] != "prod-eu" || d.Spec.Template.Labels["platbot.io/environment"] != "prod-eu" ||
+		c.Env[0].Name != "ENVIRONMENT" || c.Env[0].Value != "prod-eu" || c.Env[1].Value != "8080" || c.Image != "ghcr.io/example/orders-service:2.0.1" ||
+		!strings.HasPrefix(dep, "# Deployment of orders-service in prod-eu (eu-west-1, tier1, on euw1-prod-a)") {
+		t.Fatalf("copied Deployment:\n%s", dep)
+	}
+	// DNS and monitoring sit in the Deployment's namespace.
+	for _, f := range want[3:] {
+		var u unstructured.Unstructured
+		if err := sigsyaml.UnmarshalStrict([]byte(show(f)), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		if u.GetNamespace() != "payments" {
+			t.Errorf("%s is in namespace %q, not the Deployment's payments", f, u.GetNamespace())
+		}
 	}
 	goldentest.InstallCRDs(t, "../../examples/crossplane/postgresinstances.platform.example.com.yaml",
 		"golden/testdata/crds/external-dns/dnsendpoints.externaldns.k8s.io.yaml",

@@ -136,7 +136,7 @@ func (p *Paths) preview(ctx context.Context, req *bot.Request, name string, v bo
 	}
 	if full != "" && req.Channel != "" && req.Messenger() != nil {
 		return req.Messenger().Upload(ctx, req.Channel, req.ThreadTS, bot.File{
-			Name: t.Name + "-" + r.Name + "-preview.txt", Title: "Dry run of " + t.Name, Content: []byte(full),
+			Name: strings.TrimSuffix(t.Name+"-"+r.Name, "-") + "-preview.txt", Title: "Dry run of " + t.Name, Content: []byte(full),
 			Comment: "Every file the run would create.",
 		})
 	}
@@ -233,6 +233,9 @@ func previewMessage(pv *Preview, previewID string, devOnly bool, ttl time.Durati
 	// The run's name, effects and file names hold parameters people typed:
 	// user text in Slack, plain in the attached file.
 	head := fmt.Sprintf("Dry run of %s `%s` for %s — nothing was created", t.Title, r.Name, r.Owner)
+	if r.Name == "" { // a template without a name parameter (add-region)
+		head = fmt.Sprintf("Dry run of %s for %s — nothing was created", t.Title, r.Owner)
+	}
 	var eff, effMd []string
 	for i, e := range pv.Effects {
 		eff = append(eff, fmt.Sprintf("%d. %s", i+1, e))
