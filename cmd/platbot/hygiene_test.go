@@ -13,6 +13,9 @@ import (
 
 	"github.com/platbot/platbot/bot/slack/slackfake"
 	"github.com/platbot/platbot/commands/hygiene"
+	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/github/githubfake"
+	"github.com/platbot/platbot/integrations/gitops"
 )
 
 // TestHygieneSlackAccounts: users.info through the recording fake: a
@@ -183,5 +186,44 @@ func TestHygieneSubcommand(t *testing.T) {
 	e["PLATBOT_CONFIG"] = p
 	if code, _, errOut := runBot(t, e, "", "hygiene", "--now", "--dry-run"); code == 0 || !strings.Contains(errOut, "hygiene") || !strings.Contains(errOut, "noDeployAfter must be a positive duration") {
 		t.Errorf("bad section: exit %d, %q", code, errOut)
+	}
+}
+
+// TestHygieneGitHubFiles: an entity read from a GitHub location is changed
+// by a pull request in its own repository, against the branch its URL
+// names; a retry finds the same pull request; a URL on another host is
+// refused.
+func TestHygieneGitHubFiles(t *testing.T) {
+	fake := githubfake.New(t)
+	orig := "# payments' services\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: old\nspec:\n  type: service\n  lifecycle: deprecated\n  owner: payments\n"
+	fake.AddRepo("acme/payments", map[string]string{"catalog-info.yaml": orig, "README.md": "payments\n"})
+	gh, err := github.New(fake.URL(), "test-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := hygieneFiles{gh: gh, repos: gitops.GitHubRepositories(gh), host: "github.com"}
+	out, last, err := hygiene.RemoveEntity([]byte(orig), hygiene.EntityName{Kind: "Component", Name: "old"})
+	if err != nil || last {
+		t.Fatal(last, err)
+	}
+	file := "https://github.com/acme/payments/blob/main/catalog-info.yaml"
+	ch := hygiene.Change{Branch: "platbot/hygiene/hd-del-1", Title: "Remove old", Body: "why", CommitMessage: "Remove old", Content: string(out)}
+	pr, err := files.Propose(context.Background(), file, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := files.Propose(context.Background(), file, ch); err != nil || again.Number != pr.Number {
+		t.Errorf("a retry opened another pull request: %+v, %v", again, err)
+	}
+	pulls := fake.PullRequestsIn("acme/payments")
+	if len(pulls) != 1 || pulls[0].Base != "main" || pulls[0].Head != "platbot/hygiene/hd-del-1" {
+		t.Fatalf("pull requests: %+v", pulls)
+	}
+	got, _ := fake.RepoFiles("acme/payments", "platbot/hygiene/hd-del-1")
+	if got["catalog-info.yaml"] != string(out) || got["README.md"] != "payments\n" || strings.Contains(got["catalog-info.yaml"], "name: old") {
+		t.Errorf("branch files: %q", got)
+	}
+	if _, err := files.Propose(context.Background(), "https://git.example/acme/payments/blob/main/catalog-info.yaml", ch); err == nil || !strings.Contains(err.Error(), "not a file URL on github.com") {
+		t.Errorf("another host: %v", err)
 	}
 }
