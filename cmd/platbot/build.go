@@ -142,7 +142,8 @@ func (f *features) buildScorecards(app *App) error {
 	if f.argocd != nil {
 		// Argo CD's watched history first, for the services it deploys: of
 		// the configured deployEnvironment's Application (sc is not yet
-		// defaulted, so "" means not configured: every environment counts).
+		// defaulted, so "" means not configured: the production
+		// environments count, gitopsstatus.Feature.LastDeployedAt).
 		providers.Deploys = facts.NewLiveDeployProvider(f.argocd, sc.Facts.DeployEnvironment, providers.Deploys)
 	}
 	f.deploys = providers.Deploys // catalog hygiene's last deploys too

@@ -147,12 +147,25 @@ func (f *Feature) messenger() bot.Messenger {
 }
 
 // LastDeployedAt is the service's newest deploy to environment as Argo CD
-// recorded it (status.history, or the last successful sync), of all its
-// environments when environment is ""; ok is false when Argo CD knows of
-// none. The scorecard's deploy facts read it
+// recorded it (status.history, or the last successful sync); when
+// environment is "", the newest deploy to any of its production
+// environments (the production rule, as for notices, whatever the
+// service's lifecycle). ok is false when Argo CD knows of none. The
+// scorecard's deploy facts read it
 // (commands/scorecard/facts.NewLiveDeployProvider).
 func (f *Feature) LastDeployedAt(service, environment string) (time.Time, bool) {
-	return f.d.Live.LastDeployedAt(service, environment)
+	if environment != "" {
+		return f.d.Live.LastDeployedAt(service, environment)
+	}
+	e, _ := f.d.Catalog.Get(catalog.NormalizeRef(service, catalog.KindComponent, catalog.DefaultNamespace))
+	var at time.Time
+	var ok bool
+	for _, s := range f.d.Live.Statuses(service) {
+		if f.productionEnvironment(e, s) && s.LastDeployedAt.After(at) {
+			at, ok = s.LastDeployedAt, true
+		}
+	}
+	return at, ok
 }
 
 // production reports whether environment s of service e counts as
@@ -166,8 +179,18 @@ func (f *Feature) production(e *catalog.Entity, s argocd.Status) bool {
 	if slices.Contains(nonProductionLifecycles, strings.ToLower(e.Lifecycle())) {
 		return false
 	}
+	return f.productionEnvironment(e, s)
+}
+
+// productionEnvironment reports whether the production rule holds for
+// environment s of service e (nil when the catalog does not have it: the
+// Application's name and label alone decide).
+func (f *Feature) productionEnvironment(e *catalog.Entity, s argocd.Status) bool {
 	if f.d.Production(s.Environment, s.Tier) {
 		return true
+	}
+	if e == nil {
+		return false
 	}
 	in, ok, err := catalog.IntentOf(e)
 	if err != nil {

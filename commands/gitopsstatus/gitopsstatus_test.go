@@ -673,3 +673,63 @@ func TestNoChannelWarnsOnce(t *testing.T) {
 		t.Fatalf("incident = %+v %v, want resolved", it, err)
 	}
 }
+
+// statusList is a Live of fixed statuses.
+type statusList []argocd.Status
+
+func (l statusList) Statuses(service string) []argocd.Status {
+	var out []argocd.Status
+	for _, s := range l {
+		if s.Service == service {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+func (l statusList) LastDeployedAt(service, environment string) (at time.Time, ok bool) {
+	for _, s := range l.Statuses(service) {
+		if s.Environment == environment && s.LastDeployedAt.After(at) {
+			at, ok = s.LastDeployedAt, true
+		}
+	}
+	return at, ok
+}
+func (statusList) HasSynced() bool { return true }
+
+// TestLastDeployedAtCountsProductionEnvironments: without a configured
+// environment, the scorecard's last deploy is the newest deploy to a
+// production environment (by name, Application label or the service's
+// intent), never a newer one to dev; a service deployed only to dev has
+// none from Argo CD.
+func TestLastDeployedAtCountsProductionEnvironments(t *testing.T) {
+	h := bottest.NewHarness(t, bottest.HarnessOptions{Start: epoch})
+	cat := catalogtest.New(t, catalogYAML)
+	day := func(n int) time.Time { return epoch.Add(time.Duration(n) * 24 * time.Hour) }
+	live := statusList{
+		{Service: "checkout-service", Environment: "dev", LastDeployedAt: day(9)},
+		{Service: "checkout-service", Environment: "eu-main", LastDeployedAt: day(5)}, // tier1 in its intent
+		{Service: "checkout-service", Environment: "prod-us", LastDeployedAt: day(3)},
+		{Service: "reports-service", Environment: "dev", LastDeployedAt: day(8)},
+		{Service: "unknown-service", Environment: "batch", Tier: "tier1", LastDeployedAt: day(2)},
+	}
+	f, err := gitopsstatus.New(gitopsstatus.Config{}, gitopsstatus.Deps{Live: live, Catalog: cat, Store: h.Store, Production: defaultProduction, Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		service, env string
+		want         time.Time
+		ok           bool
+	}{
+		{"checkout-service", "", day(5), true},
+		{"checkout-service", "dev", day(9), true},
+		{"checkout-service", "prod-us", day(3), true},
+		{"reports-service", "", time.Time{}, false},
+		{"unknown-service", "", day(2), true},
+	} {
+		at, ok := f.LastDeployedAt(tc.service, tc.env)
+		if !at.Equal(tc.want) || ok != tc.ok {
+			t.Errorf("LastDeployedAt(%s, %q) = %v %v, want %v %v", tc.service, tc.env, at, ok, tc.want, tc.ok)
+		}
+	}
+}

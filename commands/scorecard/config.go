@@ -97,7 +97,9 @@ type FactsConfig struct {
 	// TTL is how long an answer is cached (default 15m; failures 1m at most).
 	TTL time.Duration `yaml:"ttl,omitempty"`
 	// DeployEnvironment is the GitHub deployment environment that counts
-	// (default "production").
+	// (default "production"). When it is set, Argo CD's watched history
+	// counts only that environment's Application; when it is not, the
+	// service's production environments (docs/argocd.md).
 	DeployEnvironment string `yaml:"deployEnvironment,omitempty"`
 	// Concurrency is how many services are gathered at once (default 8).
 	Concurrency int `yaml:"concurrency,omitempty"`

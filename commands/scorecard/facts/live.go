@@ -12,8 +12,8 @@ import (
 // (commands/gitopsstatus.Feature satisfies it).
 type LiveDeploys interface {
 	// LastDeployedAt is the service's newest deploy to environment, or to
-	// any of its environments when environment is ""; ok is false when
-	// Argo CD knows of none.
+	// its production environments when environment is ""; ok is false
+	// when Argo CD knows of none.
 	LastDeployedAt(service, environment string) (at time.Time, ok bool)
 }
 
@@ -22,8 +22,8 @@ type LiveDeploys interface {
 // GitHub Deployments and polled Argo CD provider, or nil) about the others.
 // environment is the configured scorecard.facts.deployEnvironment: when
 // set, only the history of that environment's Application counts (a
-// service without one is asked of next); "" counts the newest deploy to
-// any environment. A service live knows is answered from memory, with
+// service without one is asked of next); "" leaves the choice to live
+// (gitopsstatus counts the service's production environments). A service live knows is answered from memory, with
 // source "argocd".
 func NewLiveDeployProvider(live LiveDeploys, environment string, next DeployProvider) DeployProvider {
 	if isNil(next) {
