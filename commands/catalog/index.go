@@ -1,9 +1,11 @@
 package catalog
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -104,7 +106,6 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 	slices.SortStableFunc(byRef, func(a, b refEntity) int { return strings.Compare(a.ref, b.ref) })
 	liveRefs := make([]string, 0, len(byRef))
 	s.live = make([]*Entity, 0, len(byRef))
-	s.search = make([]searchDoc, 0, len(byRef))
 	for i, re := range byRef {
 		e, ref := re.e, re.ref
 		entities[i] = e
@@ -122,6 +123,10 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 		liveRefs = append(liveRefs, ref)
 		e.Relations = nil
 	}
+
+	// The search documents are built on the other cores meanwhile: they
+	// read what the loop below does not write (names, titles, tags).
+	searched := s.searchDocs()
 
 	// Relations, ownership, membership and the group tree. A relation is
 	// added once: looked for in the entity's few relations, or in a set
@@ -195,12 +200,39 @@ func buildSnapshot(entities []*Entity, problems []Problem, refreshed time.Time) 
 				s.byEmail[mail] = append(s.byEmail[mail], e)
 			}
 		}
-		s.search = append(s.search, newSearchDoc(e))
 	}
 	for _, list := range s.members {
 		sort.Slice(list, func(i, j int) bool { return list[i].Ref() < list[j].Ref() })
 	}
+	searched()
 	return s
+}
+
+// concurrentSearchDocs is how many live entities make buildSnapshot build
+// their search documents on several cores.
+const concurrentSearchDocs = 512
+
+// searchDocs starts building s.search for s.live and returns the func that
+// waits until it is built.
+func (s *snapshot) searchDocs() (wait func()) {
+	s.search = make([]searchDoc, len(s.live))
+	build := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s.search[i] = newSearchDoc(s.live[i])
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(s.live) < concurrentSearchDocs || workers == 1 {
+		build(0, len(s.live))
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	chunk := (len(s.live) + workers - 1) / workers
+	for lo := 0; lo < len(s.live); lo += chunk {
+		hi := min(lo+chunk, len(s.live))
+		wg.Go(func() { build(lo, hi) })
+	}
+	return wg.Wait
 }
 
 // specRefs returns the canonical refs a ref field of e holds.
