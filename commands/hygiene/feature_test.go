@@ -411,3 +411,52 @@ func TestDeleteNeedsAnAdmin(t *testing.T) {
 		t.Errorf("body: %s", c.Body)
 	}
 }
+
+// TestScheduledScan: the quarterly job posts the report, a retry of the
+// same scheduled run posts nothing twice, and a catalog not refreshed in
+// this process is never scanned.
+func TestScheduledScan(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	for range 2 {
+		if _, err := e.h.Router.Enqueue(context.Background(), bot.JobSpec{Kind: hygiene.JobScan, Payload: map[string]any{"at": at}}); err != nil {
+			t.Fatal(err)
+		}
+		e.h.RunJobs()
+	}
+	n := 0
+	for _, m := range e.h.Messenger.Ops("post") {
+		if m.Channel == "#platform" && strings.Contains(m.Text(), "Catalog hygiene report") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d reports in #platform, want 1", n)
+	}
+	if countAudit(e.h, "hygiene.scan") != 2 {
+		t.Errorf("audit: %v", e.h.Audit.Actions())
+	}
+
+	cfg := catalog.DefaultConfig()
+	cfg.Locations = []catalog.LocationConfig{{Target: e.fx.dir}}
+	stale, err := catalog.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := hygiene.New(hygiene.DefaultConfig(), hygiene.Deps{Store: e.h.Store, Catalog: stale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Scan(context.Background(), hygiene.ScanOptions{DryRun: true}); !errors.Is(err, hygiene.ErrNotRefreshed) {
+		t.Errorf("scan of an unrefreshed catalog: %v", err)
+	}
+	// Registered on the quarterly schedule by default.
+	e.h.Restart()
+	reg := bot.NewRegistry(e.h.Router, nil)
+	if err := reg.Install(f); err != nil {
+		t.Fatal(err)
+	}
+	if s := reg.Schedules(); len(s) != 1 || s[0].Spec != "0 9 1 1,4,7,10 *" || s[0].Kind != hygiene.JobScan {
+		t.Errorf("schedules: %+v", s)
+	}
+}
