@@ -179,6 +179,12 @@ func TestHygieneSubcommand(t *testing.T) {
 	if code, _, errOut := runBot(t, e, "", "hygiene"); code != 2 || !strings.Contains(errOut, "pass --now") {
 		t.Errorf("without --now: exit %d, %q", code, errOut)
 	}
+	if code, _, errOut := runBot(t, e, "", "hygiene", "--help"); code != 0 || !strings.Contains(errOut, "Usage: platbot hygiene --now [--dry-run] [--team <team>]") {
+		t.Errorf("--help: exit %d, %q", code, errOut)
+	}
+	if code, out, _ := runBot(t, e, "", "--help"); code != 0 || !strings.Contains(out, "hygiene        scan the catalog") {
+		t.Errorf("platbot --help does not list hygiene:\n%s", out)
+	}
 	p := filepath.Join(t.TempDir(), "platbot.yaml")
 	if err := os.WriteFile(p, []byte("hygiene:\n  noDeployAfter: -1h\n"), 0o600); err != nil {
 		t.Fatal(err)
