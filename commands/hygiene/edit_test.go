@@ -2,9 +2,13 @@ package hygiene_test
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/hygiene"
 )
 
@@ -137,5 +141,45 @@ func TestRemoveEntity(t *testing.T) {
 	out, last, err := hygiene.RemoveEntity([]byte(single), hygiene.EntityName{Kind: "Component", Name: "solo"})
 	if err != nil || !last || out != nil {
 		t.Errorf("the only entity: last=%v err=%v out=%q", last, err, out)
+	}
+}
+
+// TestMergedDeletionsRefresh: once a deletion's pull request is merged,
+// the next refresh finds the entity gone (an orphan) and nothing broken:
+// the file that held only it now holds only the note, and a multi-document
+// file keeps its other entities.
+func TestMergedDeletionsRefresh(t *testing.T) {
+	f := newFixture(t)
+	src, err := os.ReadFile(filepath.Join(f.dir, "org", "catalog.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, last, err := hygiene.RemoveEntity(src, hygiene.EntityName{Kind: "Component", Name: "nobody"})
+	if err != nil || last {
+		t.Fatal(last, err)
+	}
+	f.write(t, "org/catalog.yaml", string(out))
+	if _, last, err := hygiene.RemoveEntity([]byte(fragileDoc), hygiene.EntityName{Kind: "Component", Name: "fragile"}); err != nil || !last {
+		t.Fatalf("fragile is its file's only entity: %v %v", last, err)
+	}
+	f.write(t, "fragile.yaml", fmt.Sprintf(hygiene.RemovedNote, "hd-del-1"))
+	f.refresh(t)
+	for _, p := range f.cat.Errors() {
+		if p.Severity == catalog.SeverityError {
+			t.Errorf("problem after the merge: %s", p)
+		}
+	}
+	for _, name := range []string{"nobody", "fragile"} {
+		if e, ok := f.cat.Get(name); !ok || !e.Orphan {
+			t.Errorf("%s after the merge: %+v, want an orphan", name, e)
+		}
+	}
+	if e, ok := f.cat.Get("checkout"); !ok || e.Orphan {
+		t.Errorf("checkout lost: %+v", e)
+	}
+	for _, s := range f.cat.LocationStatuses() {
+		if s.Failed {
+			t.Errorf("location failed after the merge: %+v", s)
+		}
 	}
 }
