@@ -3,6 +3,7 @@ package golden
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,9 @@ import (
 //   - environment variables of containers and init containers, and
 //     ConfigMap keys, named like ENVIRONMENT / APP_ENV, REGION /
 //     AWS_REGION or TIER whose value is the start environment's: they get
-//     the new environment's.
+//     the new environment's;
+//   - the key, uid, title and tags of a Grafana dashboard new-service
+//     wrote for the start environment (dashboards).
 //
 // Everything else keeps its meaning. Comments inside a manifest do not
 // survive decoding; each file gets a header naming the new environment.
@@ -209,7 +212,7 @@ func (c *envCopy) podSpec(s *corev1.PodSpec) {
 }
 
 // object rewrites one decoded object in place.
-func (c *envCopy) object(obj runtime.Object) {
+func (c *envCopy) object(obj runtime.Object) error {
 	if m, err := apimeta.Accessor(obj); err == nil {
 		c.meta(m)
 	}
@@ -250,9 +253,64 @@ func (c *envCopy) object(obj runtime.Object) {
 				o.Data[k] = nv
 			}
 		}
+		return c.dashboards(o)
 	case *unstructured.Unstructured:
 		c.unstructured(o.Object)
 	}
+	return nil
+}
+
+// dashboards rewrites the Grafana dashboards new-service writes (a
+// ConfigMap labelled grafana_dashboard with a <service>-<env>.json key,
+// serviceDashboard in service.go): the key, uid, title and tags naming
+// the start environment name the new one, so that the two regions'
+// dashboards do not replace each other in one Grafana.
+func (c *envCopy) dashboards(cm *corev1.ConfigMap) error {
+	if _, ok := cm.Labels["grafana_dashboard"]; !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(cm.Data))
+	for k := range cm.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var d map[string]any
+		dec := json.NewDecoder(strings.NewReader(cm.Data[k]))
+		dec.UseNumber()
+		if !strings.HasSuffix(k, ".json") || dec.Decode(&d) != nil {
+			continue
+		}
+		changed := false
+		set := func(key string, from, to string) {
+			if d[key] == from {
+				d[key], changed = to, true
+			}
+		}
+		set("uid", dashboardUID(c.service+"-"+c.from), dashboardUID(c.service+"-"+c.env))
+		set("title", c.service+" ("+c.from+")", c.service+" ("+c.env+")")
+		if tags, ok := d["tags"].([]any); ok {
+			for i, t := range tags {
+				if t == c.from {
+					tags[i], changed = c.env, true
+				}
+			}
+		}
+		nk := k
+		if k == c.service+"-"+c.from+".json" {
+			nk = c.service + "-" + c.env + ".json"
+		}
+		if !changed && nk == k {
+			continue
+		}
+		b, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the dashboard %s of %s: %w", k, cm.Name, err)
+		}
+		delete(cm.Data, k)
+		cm.Data[nk] = string(b)
+	}
+	return nil
 }
 
 // unstructured rewrites a kind platbot has no Go type of by its shape:
@@ -340,7 +398,9 @@ func (c *envCopy) encode(f *copiedFile) (string, error) {
 	var kinds []string
 	var docs []string
 	for i, o := range f.objs {
-		c.object(o)
+		if err := c.object(o); err != nil {
+			return "", err
+		}
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 		if err != nil {
 			return "", fmt.Errorf("encode %s: %w", f.name, err)

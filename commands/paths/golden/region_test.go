@@ -2,8 +2,10 @@ package golden
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -484,5 +486,68 @@ func TestRegionRefusesToCopyAnInvalidManifest(t *testing.T) {
 	}
 	if len(sc.Files) != 0 {
 		t.Errorf("wrote %v", cacheFileNames(sc.Files))
+	}
+}
+
+// What new-service wrote for prod-us (Deployment, Service, HPA, PDB,
+// ServiceMonitor, dashboard) becomes prod-eu's: nothing of the copy
+// names prod-us, us-east-1 or its cluster, the dashboard has prod-eu's
+// key and uid, and the API server takes every file.
+func TestRegionCopiesWhatNewServiceWrote(t *testing.T) {
+	goldentest.InstallCRDs(t, append(regionCRDs, "testdata/crds/prometheus-operator/monitoring.coreos.com_servicemonitors.yaml")...)
+	ns := serviceStep(map[string]any{"environments": []any{"prod-us"}})
+	if _, err := serviceAction(t, seedPlacer(true)).Run(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	src := "teams/payments/ledger-api/prod-us/"
+	repo := cacheRepo{}
+	for f, body := range ns.Files {
+		if strings.HasPrefix(f, src) {
+			repo[f] = body
+		}
+	}
+	if len(repo) != 6 || !strings.Contains(repo[src+"dashboard.yaml"], "ledger-api-prod-us.json") {
+		t.Fatalf("new-service wrote %v", cacheFileNames(ns.Files))
+	}
+
+	cat := catalogtest.FromEntities(t,
+		catalogtest.Group("payments"), catalogtest.User("dana", "U-dana", "payments"),
+		catalogtest.Component("ledger-api", "group:default/payments", "platbot.dev/environments=prod-us:tier1@us-east-1"))
+	a := newRegionActions(actions.Deps{Catalog: cat, Placer: &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}, GitOpsFiles: repo})[ActionRegion]
+	sc := regionStep(map[string]any{"service": "component:default/ledger-api", "environment": "prod-eu", "region": "eu-west-1", "from": "prod-us"})
+	sc.Run = actions.Run{ID: "r2", RequesterRef: "user:default/dana", Owner: "group:default/payments"}
+	if _, err := a.Plan(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	dir := "teams/payments/ledger-api/prod-eu/"
+	n := 0
+	for f, body := range sc.Files {
+		if !strings.HasPrefix(f, dir) {
+			continue
+		}
+		n++
+		for _, old := range []string{"prod-us", "us-east-1", "use1-prod-a"} {
+			if strings.Contains(body, old) {
+				t.Errorf("%s still says %s:\n%s", f, old, body)
+			}
+		}
+		for _, err := range goldentest.Check(t, body) {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if n != 9 {
+		t.Errorf("%d files in %s: %v", n, dir, cacheFileNames(sc.Files))
+	}
+	var cm corev1.ConfigMap
+	if err := sigsyaml.UnmarshalStrict([]byte(sc.Files[dir+"dashboard.yaml"]), &cm); err != nil {
+		t.Fatal(err)
+	}
+	var dash grafanaDashboard
+	if err := json.Unmarshal([]byte(cm.Data["ledger-api-prod-eu.json"]), &dash); err != nil {
+		t.Fatalf("dashboard %v: %v", cm.Data, err)
+	}
+	if dash.UID != "ledger-api-prod-eu" || dash.Title != "ledger-api (prod-eu)" || !slices.Contains(dash.Tags, "prod-eu") || len(dash.Panels) != 5 ||
+		cm.Labels["platbot.io/environment"] != "prod-eu" {
+		t.Errorf("dashboard %+v, labels %v", dash, cm.Labels)
 	}
 }
