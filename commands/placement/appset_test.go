@@ -313,6 +313,9 @@ func TestWhereClustersAndMoveReadTheApplicationSet(t *testing.T) {
 	if len(changes) != 1 || len(changes[0].Files) != 1 || changes[0].Files[appSetPath] == "" {
 		t.Fatalf("changes %+v", changes)
 	}
+	if !strings.Contains(changes[0].Body, "Moves the element of the Argo CD ApplicationSet of environment `staging` of `checkout-service` from `euw1-shared` to cluster `use1-shared`") {
+		t.Errorf("pull request body:\n%s", changes[0].Body)
+	}
 	moved := changes[0].Files[appSetPath]
 	want := strings.Replace(checkoutSet, `            cluster: euw1-shared   # by hand, for the load test
             server: ""
@@ -373,5 +376,21 @@ func TestOutputConfig(t *testing.T) {
 	if _, err := LoadFile([]byte(fmt.Sprintf(section, "outputs: applicationSet")), "platbot.yaml"); err == nil ||
 		!strings.Contains(err.Error(), "platbot.yaml") || !strings.Contains(err.Error(), "line 5") || !strings.Contains(err.Error(), "outputs") {
 		t.Errorf("a misspelt key: %v", err)
+	}
+}
+
+// An Application file where the ApplicationSet would be (the Application
+// of an environment named "applicationset") is no ApplicationSet: the
+// other environments are read as having none, not as unreadable.
+func TestApplicationNamedLikeTheApplicationSet(t *testing.T) {
+	e := newEnv(t, options{files: mapFiles{appSetPath: appOn("applicationset", "name: euw1-shared")}})
+	ent, _ := e.p.cat.Lookup("checkout-service", "component")
+	app, _, err := e.p.application(context.Background(), ent, "dev")
+	if err != nil || app != nil {
+		t.Errorf("dev: %+v, %v", app, err)
+	}
+	app, _, err = e.p.application(context.Background(), ent, "applicationset")
+	if err != nil || app == nil || app.Set || app.Cluster != "euw1-shared" {
+		t.Errorf("applicationset: %+v, %v", app, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
@@ -96,6 +97,12 @@ func (p *Placement) applicationSetElement(ctx context.Context, e *catalog.Entity
 	data, err := p.readFile(ctx, path)
 	if err != nil || data == nil {
 		return nil, nil, err
+	}
+	var kind struct {
+		Kind string `json:"kind"`
+	}
+	if sigsyaml.Unmarshal(data, &kind) == nil && kind.Kind == ApplicationKind {
+		return nil, nil, nil // the Application file of an environment named like the ApplicationSet's file
 	}
 	set, err := readApplicationSet(data)
 	if err != nil {

@@ -34,9 +34,12 @@ type MoveRequest struct {
 	To   string `json:"to"`
 	// Why is the reason the target was chosen (the rule, or the request).
 	Why string `json:"why"`
-	// Path and Manifest are the Application file the pull request writes.
+	// Path and Manifest are the Application file the pull request writes;
+	// Set says it is the service's ApplicationSet, with the environment's
+	// element moved or added.
 	Path     string `json:"path"`
 	Manifest string `json:"manifest"`
+	Set      bool   `json:"set,omitempty"`
 	// Base identifies the file on the base branch the move was asked
 	// against (baseHash): when it changes, the move merged or was overtaken.
 	Base string       `json:"base,omitempty"`
@@ -157,7 +160,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		Service: strings.ToLower(e.Metadata.Name), Team: teamName(e), Env: env.Name, Tier: env.Tier, Region: env.Region,
 		Namespace: namespaceOf(e), Cluster: cluster, Why: why,
 	}
-	path, manifest, err := p.movedManifest(ctx, e, app, current, spec)
+	path, manifest, set, err := p.movedManifest(ctx, e, app, current, spec)
 	if err != nil {
 		return bot.Errorf("Can't write the Application of %s: %s", env.Name, bot.UserText(err.Error()))
 	}
@@ -172,7 +175,7 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		ID:      moveID(e.Ref(), env.Name, prior),
 		Service: e.Ref(), ServiceName: e.Metadata.Name, Team: teamName(e), Owner: e.Owner(),
 		Environment: env.Name, Tier: env.Tier, Region: env.Region,
-		From: from, To: cluster.Name, Why: why, Path: path, Manifest: string(manifest), Base: baseHash(base),
+		From: from, To: cluster.Name, Why: why, Path: path, Manifest: string(manifest), Set: set, Base: baseHash(base),
 	}
 	if production {
 		if p.cfg.ApprovalChannel == "" {
@@ -213,40 +216,41 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 // environment's Application file, or the service's ApplicationSet with
 // the environment's element, edited where it is (comments kept); without
 // either, a new one in the configured output (an element added to the
-// ApplicationSet the service has, or a new ApplicationSet).
-func (p *Placement) movedManifest(ctx context.Context, e *catalog.Entity, app *deployedApp, current []byte, spec appSpec) (string, []byte, error) {
+// ApplicationSet the service has, or a new ApplicationSet). set says the
+// file is the ApplicationSet.
+func (p *Placement) movedManifest(ctx context.Context, e *catalog.Entity, app *deployedApp, current []byte, spec appSpec) (path string, out []byte, set bool, err error) {
 	switch {
 	case app != nil && app.Set:
-		out, err := moveElement(current, spec)
-		return app.Path, out, err
+		out, err = moveElement(current, spec)
+		return app.Path, out, true, err
 	case app != nil:
-		out, err := moveApplication(current, spec)
-		return app.Path, out, err
+		out, err = moveApplication(current, spec)
+		return app.Path, out, false, err
 	case p.cfg.ArgoCD.Output == OutputApplicationSet:
-		path := p.appSetPath(e)
+		path = p.appSetPath(e)
 		el := element(spec, p.cfg.sourcePath(spec.Team, spec.Service, spec.Env), nil)
 		data, err := p.readFile(ctx, path)
 		if err != nil {
-			return "", nil, err
+			return "", nil, false, err
 		}
 		if data != nil {
-			out, err := addElement(data, spec.Service, el)
-			return path, out, err
+			out, err = addElement(data, spec.Service, el)
+			return path, out, true, err
 		}
-		set, err := p.cfg.newApplicationSet(spec.Service, spec.Team, spec.Namespace)
+		s, err := p.cfg.newApplicationSet(spec.Service, spec.Team, spec.Namespace)
 		if err != nil {
-			return "", nil, err
+			return "", nil, false, err
 		}
-		set.Spec.Generators[0].List.Elements = []Element{el}
-		out, err := set.encode()
-		return path, out, err
+		s.Spec.Generators[0].List.Elements = []Element{el}
+		out, err = s.encode()
+		return path, out, true, err
 	}
 	a, err := p.cfg.newApplication(spec)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	out, err := a.encode()
-	return p.appPath(e, spec.Env), out, err
+	out, err = a.encode()
+	return p.appPath(e, spec.Env), out, false, err
 }
 
 // pinnedWhy is the placement annotation of a move chosen by hand: who
@@ -416,7 +420,11 @@ func (p *Placement) openPR(ctx context.Context, r *MoveRequest) (*PullRequest, e
 	}
 	title := fmt.Sprintf("Move %s %s to %s", r.ServiceName, r.Environment, r.To)
 	var body strings.Builder
-	fmt.Fprintf(&body, "Moves the Argo CD Application of environment `%s` of `%s` %sto cluster `%s`.\n\n", r.Environment, r.ServiceName, fromText(r.From), r.To)
+	what := "the Argo CD Application"
+	if r.Set {
+		what = "the element of the Argo CD ApplicationSet"
+	}
+	fmt.Fprintf(&body, "Moves %s of environment `%s` of `%s` %sto cluster `%s`.\n\n", what, r.Environment, r.ServiceName, fromText(r.From), r.To)
 	fmt.Fprintf(&body, "- Why: %s\n- Requested by: %s\n", r.Why, r.Requester.Name)
 	for _, v := range r.Approvals {
 		fmt.Fprintf(&body, "- Approved by: %s\n", v.User.Name)
