@@ -302,7 +302,7 @@ const maxError = 300
 
 // redact removes credentials from an error's text: the configured
 // secrets, URL user info, credential parameters, Authorization values and
-// token shapes.
+// token shapes; and backquotes, since it is shown in a code span.
 func (f *Feature) redact(s string) string {
 	for _, sec := range f.d.Secrets {
 		if len(sec) >= 4 {
@@ -313,6 +313,7 @@ func (f *Feature) redact(s string) string {
 	s = credParamRe.ReplaceAllString(s, "${1}=[redacted]")
 	s = bearerRe.ReplaceAllString(s, "${1} [redacted]")
 	s = tokenRe.ReplaceAllString(s, "[redacted]")
+	s = strings.ReplaceAll(s, "`", "'") // shown in a code span
 	if r := []rune(s); len(r) > maxError {
 		s = string(r[:maxError]) + "…"
 	}

@@ -114,7 +114,7 @@ func (f *Feature) statusMessage(byName map[string]state) bot.Message {
 	blocks := []bot.Block{bot.Header{Text: "Integrations"}}
 	var counts = map[string]int{}
 	var off []string
-	var lines []string
+	shown := 0
 	for _, p := range f.probes {
 		if !p.Configured {
 			off = append(off, p.title())
@@ -145,7 +145,7 @@ func (f *Feature) statusMessage(byName map[string]state) bot.Message {
 		if len(detail) > 0 {
 			b.WriteString("\n" + strings.Join(detail, " · "))
 		}
-		lines = append(lines, b.String())
+		shown++
 		blocks = append(blocks, bot.Section{Text: b.String()})
 	}
 	if len(off) > 0 {
@@ -153,7 +153,7 @@ func (f *Feature) statusMessage(byName map[string]state) bot.Message {
 	}
 	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Probed every %s; the owning team is told when one is down for %s. Owners: `status.owners` in platbot.yaml.", human(f.every), human(f.grace))})
 	summary := fmt.Sprintf("Integrations: %d healthy, %d degraded, %d down, %d not configured", counts[Healthy], counts[Degraded], counts[Down], counts[NotConfigured])
-	if len(lines) == 0 {
+	if shown == 0 {
 		summary = "Integrations: none configured"
 	}
 	return bot.Message{Text: summary, Blocks: blocks}

@@ -439,3 +439,31 @@ func TestNotConfiguredIsWrittenOnce(t *testing.T) {
 		t.Fatalf("pagerduty v%d %s, github v%d; want v1 not configured and v3", pd.Version, pd.State, gh.Version)
 	}
 }
+
+// Credentials the configuration does not list are redacted by their
+// shape: URL user info, credential parameters, Authorization values and
+// token formats; backquotes cannot end the code span.
+func TestErrorsRedactedByShape(t *testing.T) {
+	h := bottest.NewHarness(t, bottest.HarnessOptions{})
+	secrets := []string{"pass-1234", "qs-secret-99", "hdr-token-abcdef", "xoxb-1-2-abcdef", "hvs.ABCDEFGHIJKL", "github_pat_ABCDEFGH12"}
+	probes := []status.Probe{{Name: "vault", Title: "Vault", Configured: true, Check: func(context.Context) error {
+		return fmt.Errorf("GET https://ops:%s@vault.example/v1/x?token=%s&x=1: Authorization: Bearer %s; slack %s; vault %s; gh %s; `tick`",
+			secrets[0], secrets[1], secrets[2], secrets[3], secrets[4], secrets[5])
+	}}}
+	f, err := status.New(status.Config{}, status.Deps{Probes: probes, Store: h.Store, Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.NewRegistry(h.Router, nil).Install(f); err != nil {
+		t.Fatal(err)
+	}
+	got := h.Run("U1", "status")
+	for _, s := range secrets {
+		if strings.Contains(got, s) {
+			t.Errorf("%q shown: %s", s, got)
+		}
+	}
+	if !strings.Contains(got, "https://[redacted]@vault.example/v1/x?token=[redacted]&amp;x=1") || !strings.Contains(got, "'tick'") {
+		t.Errorf("status: %s", got)
+	}
+}
