@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"text/template"
 
@@ -392,5 +393,33 @@ func TestApplicationNamedLikeTheApplicationSet(t *testing.T) {
 	app, _, err = e.p.application(context.Background(), ent, "applicationset")
 	if err != nil || app == nil || app.Set || app.Cluster != "euw1-shared" {
 		t.Errorf("applicationset: %+v, %v", app, err)
+	}
+}
+
+// countingFiles counts the reads of each file.
+type countingFiles struct {
+	mapFiles
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingFiles) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	c.mu.Lock()
+	c.reads[path]++
+	c.mu.Unlock()
+	return c.mapFiles.ReadFile(ctx, path)
+}
+
+// /plat clusters reads a service's ApplicationSet once, not once per
+// environment.
+func TestClustersReadTheApplicationSetOnce(t *testing.T) {
+	files := &countingFiles{mapFiles: mapFiles{appSetPath: checkoutSet}, reads: map[string]int{}}
+	e := newEnv(t, options{files: files, cfg: useApplicationSet})
+	contains(t, e.h.Run("U-carol", "clusters"), "1 placement(s): checkout-service/staging\n")
+	if n := files.reads[appSetPath]; n != 1 {
+		t.Errorf("the ApplicationSet was read %d times", n)
+	}
+	if n := files.reads["apps/checkout/checkout-service/prod-us.yaml"]; n != 1 {
+		t.Errorf("prod-us's Application file was read %d times", n)
 	}
 }

@@ -159,7 +159,7 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 		return nil, refuse("environment", "%s already has an environment %s: the GitOps repository has its Application %s; pick another name",
 			ent.Metadata.Name, env.Name, p.appPath(ent, env.Name))
 	}
-	if app, _, err := p.applicationSetElement(ctx, ent, env.Name); err != nil {
+	if app, _, err := p.applicationSetElement(ctx, ent, env.Name, p.readFile); err != nil {
 		return nil, err
 	} else if app != nil {
 		return nil, refuse("environment", "%s already has an environment %s: the GitOps repository has its element in the ApplicationSet %s; pick another name",

@@ -56,22 +56,49 @@ const pinnedPrefix = "pinned"
 // exist); nil when neither (or no reader). data is the file as read, for
 // moves that rewrite it.
 func (p *Placement) application(ctx context.Context, e *catalog.Entity, env string) (app *deployedApp, data []byte, err error) {
-	read := []func(context.Context, *catalog.Entity, string) (*deployedApp, []byte, error){p.applicationFile, p.applicationSetElement}
+	return p.applicationFrom(ctx, e, env, p.readFile)
+}
+
+// fileFunc reads a file of the GitOps repository's base branch (nil when
+// there is none): Placement.readFile, or a memo of it.
+type fileFunc func(ctx context.Context, path string) ([]byte, error)
+
+// applicationFrom is application reading files with read.
+func (p *Placement) applicationFrom(ctx context.Context, e *catalog.Entity, env string, read fileFunc) (app *deployedApp, data []byte, err error) {
+	lookups := []func(context.Context, *catalog.Entity, string, fileFunc) (*deployedApp, []byte, error){p.applicationFile, p.applicationSetElement}
 	if p.cfg.ArgoCD.Output == OutputApplicationSet {
-		slices.Reverse(read)
+		slices.Reverse(lookups)
 	}
-	for _, r := range read {
-		if app, data, err = r(ctx, e, env); err != nil || app != nil {
+	for _, l := range lookups {
+		if app, data, err = l(ctx, e, env, read); err != nil || app != nil {
 			return app, data, err
 		}
 	}
 	return nil, nil, nil
 }
 
+// memoFiles reads each file once: the ApplicationSet of a service is
+// read for each of its environments.
+func (p *Placement) memoFiles() fileFunc {
+	type read struct {
+		data []byte
+		err  error
+	}
+	memo := map[string]read{}
+	return func(ctx context.Context, path string) ([]byte, error) {
+		if r, ok := memo[path]; ok {
+			return r.data, r.err
+		}
+		data, err := p.readFile(ctx, path)
+		memo[path] = read{data, err}
+		return data, err
+	}
+}
+
 // applicationFile reads the environment's Application file.
-func (p *Placement) applicationFile(ctx context.Context, e *catalog.Entity, env string) (*deployedApp, []byte, error) {
+func (p *Placement) applicationFile(ctx context.Context, e *catalog.Entity, env string, read fileFunc) (*deployedApp, []byte, error) {
 	path := p.appPath(e, env)
-	data, err := p.readFile(ctx, path)
+	data, err := read(ctx, path)
 	if err != nil || data == nil {
 		return nil, nil, err
 	}
@@ -92,9 +119,9 @@ func (p *Placement) applicationFile(ctx context.Context, e *catalog.Entity, env 
 
 // applicationSetElement reads the environment's element of the service's
 // ApplicationSet: nil when there is no ApplicationSet or no such element.
-func (p *Placement) applicationSetElement(ctx context.Context, e *catalog.Entity, env string) (*deployedApp, []byte, error) {
+func (p *Placement) applicationSetElement(ctx context.Context, e *catalog.Entity, env string, read fileFunc) (*deployedApp, []byte, error) {
 	path := p.appSetPath(e)
-	data, err := p.readFile(ctx, path)
+	data, err := read(ctx, path)
 	if err != nil || data == nil {
 		return nil, nil, err
 	}
@@ -153,6 +180,7 @@ type inventory struct {
 // cluster is measured by).
 func (p *Placement) inventory(ctx context.Context) *inventory {
 	inv := &inventory{}
+	read := p.memoFiles()
 	for _, e := range p.cat.List(catalog.KindComponent) {
 		in, ok, err := IntentOf(e)
 		if err != nil {
@@ -164,7 +192,7 @@ func (p *Placement) inventory(ctx context.Context) *inventory {
 		}
 		inv.services++
 		for _, env := range in.Environments {
-			app, _, err := p.application(ctx, e, env.Name)
+			app, _, err := p.applicationFrom(ctx, e, env.Name, read)
 			if err != nil {
 				p.log.Warn("read Application", "service", e.Metadata.Name, "env", env.Name, "err", err)
 				inv.unread = append(inv.unread, e.Metadata.Name+"/"+env.Name)
