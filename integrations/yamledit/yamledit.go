@@ -1,7 +1,8 @@
 // Package yamledit makes small, surgical edits to Kubernetes manifests kept
 // in a GitOps repository: it adds an environment variable taken from a
 // Secret to a workload's container, and sets an annotation on its pod
-// template.
+// template; it adds and edits the list generator elements of an Argo CD
+// ApplicationSet (applicationset.go).
 //
 // The document is parsed with github.com/goccy/go-yaml (comments kept) to
 // find where the change goes; the change itself is spliced into the original
