@@ -15,7 +15,6 @@ import (
 
 	"github.com/platbot/platbot/bot/slack"
 	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/hygiene"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/integrations/github"
@@ -24,8 +23,8 @@ import (
 )
 
 // The adapters of the hygiene feature's interfaces (commands/hygiene):
-// Slack accounts, the scorecard's deploy facts, the cost feature's usage,
-// and the files entities are read from.
+// Slack accounts, the scorecard's deploy facts and the files entities are
+// read from (the cost feature's usage is in hygiene_usage.go).
 
 // slackAccounts asks Slack's users.info whether an account is deactivated
 // ("deleted": true).
@@ -64,45 +63,6 @@ func (a hygieneDeploys) LastDeployed(ctx context.Context, e *catalog.Entity) (ti
 		return time.Time{}, false, err
 	}
 	return d.Last, !d.Last.IsZero(), nil
-}
-
-// hygieneUsage is the cost feature's view of a service over the last 30
-// days: its requests (Prometheus or the example counts) and its cost, which
-// is known when the service is among the top three of its team's cost
-// summary (a team with at most three tagged services lists them all).
-type hygieneUsage struct {
-	requests cost.RequestCounter // nil: requests unknown
-	costs    *cost.Costs         // nil: cost unknown
-	now      func() time.Time
-}
-
-func (a hygieneUsage) Usage(ctx context.Context, e *catalog.Entity) (hygiene.Usage, error) {
-	var u hygiene.Usage
-	tags, err := cost.ParseTags(e.Annotation(catalog.AnnotationCostTag))
-	if err != nil || len(tags) == 0 {
-		return u, nil // untagged: neither is known
-	}
-	svc := &cost.Service{Ref: e.Ref(), Name: e.Metadata.Name, Title: e.Metadata.Title, Owner: e.Owner(), Tags: tags, Owned: tags}
-	end := a.now()
-	if a.requests != nil {
-		n, ok, err := a.requests.Requests(ctx, svc, end.Add(-30*24*time.Hour), end)
-		if err != nil {
-			return u, fmt.Errorf("requests of %s: %w", e.Metadata.Name, err)
-		}
-		u.Requests, u.RequestsKnown = n, ok
-	}
-	if a.costs != nil && e.Owner() != "" {
-		t, err := a.costs.TeamSummary(ctx, e.Owner())
-		if err == nil {
-			u.Currency = t.Currency
-			for _, s := range t.Top {
-				if s.Ref == e.Ref() {
-					u.Cost, u.CostKnown = s.Last30, true
-				}
-			}
-		}
-	}
-	return u, nil
 }
 
 // hygieneFiles reads and changes the files catalog entities come from: a
@@ -224,8 +184,7 @@ func localRepo(ctx context.Context, file string) (*gitlocal.Repo, string, error)
 }
 
 var (
-	_ hygiene.Accounts    = slackAccounts{}
-	_ hygiene.Deploys     = hygieneDeploys{}
-	_ hygiene.UsageSource = hygieneUsage{}
-	_ hygiene.Files       = hygieneFiles{}
+	_ hygiene.Accounts = slackAccounts{}
+	_ hygiene.Deploys  = hygieneDeploys{}
+	_ hygiene.Files    = hygieneFiles{}
 )
