@@ -89,7 +89,12 @@ type PullRequestSpec struct {
 	Body          string
 	CommitMessage string
 	Files         []NewFile
-	Labels        []string
+	// Delete names files of the base branch the commit removes (a tree
+	// entry with "sha": null). GitHub refuses to delete a path that is not
+	// a file there (nothing, or a folder); a path may not be both written
+	// and deleted.
+	Delete []string
+	Labels []string
 	// Assignees are GitHub logins; one GitHub refuses is skipped, not fatal.
 	Assignees []string
 	Draft     bool
@@ -114,8 +119,8 @@ type PullRequest struct {
 	ReviewerError string
 }
 
-// Open creates the branch with one commit holding every file on top of the
-// base branch, and a pull request from it, reusing whatever an earlier
+// Open creates the branch with one commit holding every file (and without
+// every deleted one) on top of the base branch, and a pull request from it, reusing whatever an earlier
 // attempt with the same branch already created.
 func (p *PullRequests) Open(ctx context.Context, spec PullRequestSpec) (*PullRequest, error) {
 	if err := checkSpec(spec); err != nil {
@@ -193,17 +198,21 @@ func checkSpec(spec PullRequestSpec) error {
 	if spec.Title == "" {
 		return errors.New("github: a pull request needs a title")
 	}
-	if len(spec.Files) == 0 {
-		return errors.New("github: a pull request needs at least one file")
+	if len(spec.Files) == 0 && len(spec.Delete) == 0 {
+		return errors.New("github: a pull request needs at least one file to write or delete")
 	}
-	seen := map[string]bool{}
+	paths := make([]string, 0, len(spec.Files)+len(spec.Delete))
 	for _, f := range spec.Files {
-		p := f.Path
+		paths = append(paths, f.Path)
+	}
+	paths = append(paths, spec.Delete...)
+	seen := map[string]bool{}
+	for _, p := range paths {
 		if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") {
 			return fmt.Errorf("github: file path %q must be relative and stay inside the repository", p)
 		}
 		if seen[p] {
-			return fmt.Errorf("github: file %s listed twice", p)
+			return fmt.Errorf("github: file %s listed twice (written or deleted)", p)
 		}
 		seen[p] = true
 	}
@@ -260,7 +269,8 @@ func (p *PullRequests) find(ctx context.Context, branch string) (*gh.PullRequest
 }
 
 // ensureBranch returns the head commit of branch, creating the branch with
-// one commit holding every file when it does not exist.
+// one commit holding every file and without every deleted one when it does
+// not exist.
 func (p *PullRequests) ensureBranch(ctx context.Context, spec PullRequestSpec, base string) (string, error) {
 	if sha, err := p.refSHA(ctx, spec.Branch); err != nil || sha != "" {
 		if sha != "" {
@@ -289,6 +299,11 @@ func (p *PullRequests) ensureBranch(ctx context.Context, spec PullRequestSpec, b
 	if err != nil {
 		return "", err
 	}
+	for _, d := range spec.Delete {
+		// No SHA and no content: go-github sends "sha": null, which
+		// deletes the path from the base tree.
+		entries = append(entries, &gh.TreeEntry{Path: gh.String(d), Mode: gh.String("100644"), Type: gh.String("blob")})
+	}
 	var tree *gh.Tree
 	err = p.call(ctx, "create tree", func() (*gh.Response, error) {
 		var resp *gh.Response
@@ -297,6 +312,9 @@ func (p *PullRequests) ensureBranch(ctx context.Context, spec PullRequestSpec, b
 		return resp, err
 	})
 	if err != nil {
+		if len(spec.Delete) > 0 && isUnprocessable(err, "") {
+			return "", fmt.Errorf("%w (GitHub refuses to delete a path that is not a file on %s: check %s)", err, base, strings.Join(spec.Delete, ", "))
+		}
 		return "", err
 	}
 	msg := spec.CommitMessage

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/integrations/github/githubfake"
 )
 
 // prFake speaks the REST shapes PullRequests uses (repos, git data, pulls,
@@ -135,19 +137,18 @@ func (f *prFake) serve(w http.ResponseWriter, r *http.Request) {
 		f.blobs[s] = data
 		reply(201, map[string]any{"sha": s})
 	case r.Method == "POST" && p == repo+"/git/trees":
-		var in struct {
-			BaseTree string `json:"base_tree"`
-			Tree     []struct{ Path, Mode, Type, SHA string }
-		}
+		var in githubfake.TreeRequest
 		_ = json.Unmarshal(body, &in)
-		files := map[string]string{}
-		for k, v := range f.trees[in.BaseTree] {
-			files[k] = v
+		files, code, msg := githubfake.ApplyTree(f.trees[in.BaseTree], in.Tree, func(b []byte) string {
+			s := sha("blob", string(b))
+			f.blobs[s] = b
+			return s
+		})
+		if code != 0 {
+			reply(code, map[string]any{"message": msg})
+			return
 		}
 		var parts []string
-		for _, e := range in.Tree {
-			files[e.Path] = e.SHA
-		}
 		for k, v := range files {
 			parts = append(parts, k+"="+v)
 		}
@@ -437,5 +438,100 @@ func TestOpenRejectsBadSpecs(t *testing.T) {
 	}
 	if _, err := (&Client{}).PullRequests("nope", PullRequestOptions{}); err == nil {
 		t.Fatal("bad slug accepted")
+	}
+}
+
+// A pull request deletes files with "sha": null tree entries (go-github's
+// TreeEntry without SHA and content): the branch's one commit writes one
+// file and removes another, everything else stays; a retry reuses the
+// branch and pull request; deleting a path that is not a file of the base
+// branch is refused by GitHub and says which path, leaving no branch.
+func TestOpenDeletesFiles(t *testing.T) {
+	c, f := newRepoClient(t)
+	f.AddRepo("acme/catalog", map[string]string{
+		"teams/payments.yaml": "kind: Component\n", "teams/old.yaml": "kind: Component\n", "README.md": "catalog\n",
+	})
+	p, err := c.PullRequests("acme/catalog", PullRequestOptions{MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := PullRequestSpec{
+		Branch: "platbot/hygiene/hd-del-1", Title: "Remove old", CommitMessage: "Remove old",
+		Files:  []NewFile{{Path: "teams/payments.yaml", Content: []byte("kind: Component # edited\n")}},
+		Delete: []string{"teams/old.yaml"},
+	}
+	ctx := context.Background()
+	pr, err := p.Open(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, msg := f.RepoFiles("acme/catalog", spec.Branch)
+	want := map[string]string{"teams/payments.yaml": "kind: Component # edited\n", "README.md": "catalog\n"}
+	if fmt.Sprint(files) != fmt.Sprint(want) || msg != "Remove old" {
+		t.Fatalf("branch files %q (%q), want %q", files, msg, want)
+	}
+	if main, _ := f.RepoFiles("acme/catalog", "main"); main["teams/old.yaml"] == "" {
+		t.Errorf("main changed: %q", main)
+	}
+	if n := f.RepoCommits("acme/catalog", spec.Branch); n != 2 {
+		t.Errorf("%d commits on the branch, want the base and one", n)
+	}
+	var body string
+	for _, r := range f.Requests() {
+		if r.Method == "POST" && r.Path == "/repos/acme/catalog/git/trees" {
+			body = r.Body
+		}
+	}
+	if !strings.Contains(body, `{"sha":null,"path":"teams/old.yaml","mode":"100644","type":"blob"}`) {
+		t.Errorf("the tree request does not delete with sha null: %s", body)
+	}
+	again, err := p.Open(ctx, spec)
+	if err != nil || again.Created || again.Number != pr.Number {
+		t.Fatalf("a retry: %+v, %v", again, err)
+	}
+	if n := f.Count("POST", "/repos/acme/catalog/git/commits"); n != 1 {
+		t.Errorf("%d commits created, want 1", n)
+	}
+
+	// Deleting alone is a change too.
+	only := PullRequestSpec{Branch: "platbot/hygiene/hd-del-2", Title: "Remove README", Delete: []string{"README.md"}}
+	if _, err := p.Open(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := f.RepoFiles("acme/catalog", only.Branch); len(files) != 2 || files["README.md"] != "" {
+		t.Errorf("branch files %q", files)
+	}
+
+	// A path that is not a file of the base branch: nothing, or a folder.
+	for i, gone := range []string{"teams/nope.yaml", "teams"} {
+		bad := PullRequestSpec{Branch: fmt.Sprintf("platbot/hygiene/hd-del-bad-%d", i), Title: "Remove", Delete: []string{gone}}
+		_, err = p.Open(ctx, bad)
+		if err == nil || !strings.Contains(err.Error(), "GitHub refuses to delete a path that is not a file on main: check "+gone) || !strings.Contains(err.Error(), "422") {
+			t.Errorf("deleting %s: %v", gone, err)
+		}
+		if f.RepoCommits("acme/catalog", bad.Branch) != 0 || len(f.PullRequestsIn("acme/catalog")) != 2 {
+			t.Errorf("deleting %s left a branch or pull request behind", gone)
+		}
+	}
+}
+
+// A path both written and deleted, or a deleted path leaving the
+// repository, is refused before anything is sent.
+func TestOpenRejectsBadDeletes(t *testing.T) {
+	f := newPRFake(t)
+	p := newPRs(t, f)
+	for _, mut := range []func(*PullRequestSpec){
+		func(s *PullRequestSpec) { s.Delete = []string{s.Files[0].Path} },
+		func(s *PullRequestSpec) { s.Delete = []string{"../outside"} },
+		func(s *PullRequestSpec) { s.Delete = []string{"a", "a"} },
+	} {
+		s := testSpec()
+		mut(&s)
+		if _, err := p.Open(context.Background(), s); err == nil {
+			t.Errorf("accepted %+v", s)
+		}
+	}
+	if len(f.reqs) != 0 {
+		t.Fatalf("requests sent for invalid specs: %v", f.reqs)
 	}
 }

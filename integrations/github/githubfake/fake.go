@@ -16,7 +16,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,26 +236,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 		f.blobs[s] = data
 		return 201, js(map[string]any{"sha": s})
 	case r.Method == "POST" && p == repo+"/git/trees":
-		var in struct {
-			BaseTree string `json:"base_tree"`
-			Tree     []struct{ Path, Mode, Type, SHA string }
-		}
-		_ = json.Unmarshal(body, &in)
-		files := map[string]string{}
-		for k, v := range f.trees[in.BaseTree] {
-			files[k] = v
-		}
-		for _, e := range in.Tree {
-			files[e.Path] = e.SHA
-		}
-		var parts []string
-		for k, v := range files {
-			parts = append(parts, k+"="+v)
-		}
-		sort.Strings(parts)
-		s := ghSHA(append([]string{"tree"}, parts...)...)
-		f.trees[s] = files
-		return 201, js(map[string]any{"sha": s})
+		return f.createTree(body, js)
 	case r.Method == "POST" && p == repo+"/git/commits":
 		var in struct {
 			Message, Tree string

@@ -178,19 +178,8 @@ func (f *Server) handleOther(r *http.Request, p string, body []byte, js func(any
 		f.blobs[s] = data
 		return 201, js(map[string]any{"sha": s}), true
 	case r.Method == "POST" && sub == "git/trees":
-		var in struct {
-			BaseTree string `json:"base_tree"`
-			Tree     []struct{ Path, Mode, Type, SHA string }
-		}
-		_ = json.Unmarshal(body, &in)
-		files := map[string]string{}
-		for k, v := range f.trees[in.BaseTree] {
-			files[k] = v
-		}
-		for _, e := range in.Tree {
-			files[e.Path] = e.SHA
-		}
-		return 201, js(map[string]any{"sha": f.putTree(files)}), true
+		code, out := f.createTree(body, js)
+		return code, out, true
 	case r.Method == "POST" && sub == "git/commits":
 		var in struct {
 			Message, Tree string
