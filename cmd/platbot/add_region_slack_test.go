@@ -47,14 +47,21 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 		t.Fatalf("files changed %q, want %q", files, want)
 	}
 
-	// The start environment's manifests, copied unchanged.
+	// The start environment's Deployment, copied as the new environment's:
+	// the same workload, nothing of prod-us or its region left.
 	copied := gitShow(t, repo, branch+":"+dir+"deployment.yaml")
-	if string(copied) != string(gitShow(t, repo, "main:teams/payments/payments-service/prod-us/deployment.yaml")) {
-		t.Errorf("the Deployment is not prod-us's:\n%s", copied)
-	}
-	var dep appsv1.Deployment
+	var dep, orig appsv1.Deployment
 	if err := sigsyaml.UnmarshalStrict(copied, &dep); err != nil || dep.Name != "payments-service" {
 		t.Errorf("Deployment %q: %v", dep.Name, err)
+	}
+	if err := sigsyaml.UnmarshalStrict(gitShow(t, repo, "main:teams/payments/payments-service/prod-us/deployment.yaml"), &orig); err != nil {
+		t.Fatal(err)
+	}
+	if dep.Namespace != orig.Namespace || dep.Spec.Template.Spec.Containers[0].Image != orig.Spec.Template.Spec.Containers[0].Image {
+		t.Errorf("the copy is not prod-us's workload: %s/%s %s", dep.Namespace, dep.Name, dep.Spec.Template.Spec.Containers[0].Image)
+	}
+	if s := string(copied); strings.Contains(s, "prod-us") || strings.Contains(s, "us-east-1") {
+		t.Errorf("the prod-eu Deployment still names prod-us or its region:\n%s", s)
 	}
 
 	var app placement.Application
