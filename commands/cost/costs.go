@@ -180,7 +180,7 @@ func (c *Costs) ledger(ctx context.Context, d *directory) (*Ledger, error) {
 	defer c.fetchMu.Unlock()
 	now := c.now().UTC()
 	c.mu.Lock()
-	if c.cached != nil && c.key == key && now.Sub(c.fetched) < time.Duration(c.cfg.CacheTTL) && now.Truncate(day).Equal(c.cached.AsOf.Truncate(day)) {
+	if c.fresh(now) && c.key == key {
 		l := c.cached
 		c.mu.Unlock()
 		return l, nil
@@ -210,6 +210,12 @@ func (c *Costs) ledger(ctx context.Context, d *directory) (*Ledger, error) {
 	c.cached, c.key, c.fetched = l, key, now
 	c.mu.Unlock()
 	return l, nil
+}
+
+// fresh reports whether the cached ledger may still be served at now: it
+// is younger than the cache TTL and of today. The caller holds c.mu.
+func (c *Costs) fresh(now time.Time) bool {
+	return c.cached != nil && now.Sub(c.fetched) < time.Duration(c.cfg.CacheTTL) && now.Truncate(day).Equal(c.cached.AsOf.Truncate(day))
 }
 
 // noteFailure records an outage (keeping its first time) and returns it.
