@@ -85,8 +85,12 @@ type PullRequestSpec struct {
 	Body          string
 	CommitMessage string
 	Files         []File
-	Labels        []string
-	Assignees     []string
+	// Delete names files of the base branch the commit removes (git rm);
+	// a path that is not a file there (nothing, or a folder) is an error,
+	// and a path may not be both written and deleted.
+	Delete    []string
+	Labels    []string
+	Assignees []string
 	// AuthorName and AuthorEmail override the repository's commit author.
 	AuthorName, AuthorEmail string
 }
@@ -102,6 +106,7 @@ type PullRequest struct {
 	Labels    []string  `json:"labels,omitempty"`
 	Assignees []string  `json:"assignees,omitempty"`
 	Files     []string  `json:"files"`
+	Deleted   []string  `json:"deleted,omitempty"`
 	Created   time.Time `json:"created"`
 	// URL points at the branch ("file://<repo>?branch=<branch>").
 	URL string `json:"url"`
@@ -329,14 +334,15 @@ func (r *Repo) PullRequests(ctx context.Context) ([]PullRequest, error) {
 	return out, nil
 }
 
-// OpenPullRequest creates the branch with one commit holding all files on
-// top of the base branch, and records the pull request. It is idempotent: an
+// OpenPullRequest creates the branch with one commit holding all files (and
+// without the deleted ones) on top of the base branch, and records the pull
+// request. It is idempotent: an
 // existing record for the branch is returned as is (created false), and an
 // existing branch (left by an attempt that stopped before recording) is
 // reused rather than committed again.
 func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *PullRequest, created bool, err error) {
-	if len(spec.Files) == 0 {
-		return nil, false, errors.New("gitlocal: a pull request needs at least one file")
+	if len(spec.Files) == 0 && len(spec.Delete) == 0 {
+		return nil, false, errors.New("gitlocal: a pull request needs at least one file to write or delete")
 	}
 	if _, err := r.git(ctx, nil, nil, "check-ref-format", "--branch", spec.Branch); err != nil || spec.Branch == r.opts.Base {
 		return nil, false, fmt.Errorf("gitlocal: %q is not a usable branch name", spec.Branch)
@@ -350,6 +356,15 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 			return nil, false, fmt.Errorf("gitlocal: file %s listed twice", f.Path)
 		}
 		seen[f.Path] = true
+	}
+	for _, p := range spec.Delete {
+		if err := CheckPath(p); err != nil {
+			return nil, false, fmt.Errorf("gitlocal: %w", err)
+		}
+		if seen[p] {
+			return nil, false, fmt.Errorf("gitlocal: file %s listed twice (written or deleted)", p)
+		}
+		seen[p] = true
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -376,6 +391,8 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 		paths = append(paths, f.Path)
 	}
 	sort.Strings(paths)
+	deleted := append([]string(nil), spec.Delete...)
+	sort.Strings(deleted)
 	all, err := r.PullRequests(ctx)
 	if err != nil {
 		return nil, false, err
@@ -387,7 +404,7 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 	pr = &PullRequest{
 		Number: num, Branch: spec.Branch, Base: r.opts.Base, Commit: commit,
 		Title: spec.Title, Body: spec.Body, Labels: spec.Labels, Assignees: spec.Assignees,
-		Files: paths, Created: time.Now().UTC(),
+		Files: paths, Deleted: deleted, Created: time.Now().UTC(),
 		URL: "file://" + r.dir + "?branch=" + url.QueryEscape(spec.Branch),
 	}
 	b, err := json.MarshalIndent(pr, "", "  ")
@@ -411,12 +428,13 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 		os.Remove(rec)
 		return nil, false, fmt.Errorf("gitlocal: write record: %w", errors.Join(werr, cerr))
 	}
-	r.log.Info("opened pull request", "number", num, "branch", spec.Branch, "files", len(paths))
+	r.log.Info("opened pull request", "number", num, "branch", spec.Branch, "files", len(paths), "deleted", len(deleted))
 	return pr, true, nil
 }
 
 // commit writes the files as blobs, builds a tree on top of the base
-// branch's tree in a private index, and commits it. Nothing is referenced
+// branch's tree without the deleted files in a private index, and commits
+// it. Nothing is referenced
 // yet: a crash leaves only unreachable objects.
 func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error) {
 	base, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "refs/heads/"+r.opts.Base+"^{commit}")
@@ -424,7 +442,16 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 		return "", fmt.Errorf("gitlocal: base branch %s: %w", r.opts.Base, err)
 	}
 	base = strings.TrimSpace(base)
-	tree, err := r.writeTree(ctx, base, spec.Files)
+	for _, p := range spec.Delete {
+		typ, err := r.git(ctx, nil, nil, "cat-file", "-t", base+":"+p)
+		switch typ = strings.TrimSpace(typ); {
+		case err != nil:
+			return "", fmt.Errorf("gitlocal: delete %s: there is no such file on %s in %s: %w", p, r.opts.Base, r.dir, fs.ErrNotExist)
+		case typ != "blob":
+			return "", fmt.Errorf("gitlocal: delete %s: a %s on %s in %s, not a file", p, typ, r.opts.Base, r.dir)
+		}
+	}
+	tree, err := r.writeTree(ctx, base, spec.Files, spec.Delete...)
 	if err != nil {
 		return "", err
 	}
@@ -440,8 +467,9 @@ func (r *Repo) commit(ctx context.Context, spec PullRequestSpec) (string, error)
 }
 
 // writeTree stores files as blobs and writes the tree of the commit base
-// ("" for none) with them added, in a private index, returning its id.
-func (r *Repo) writeTree(ctx context.Context, base string, files []File) (string, error) {
+// ("" for none) with them added and the paths in remove removed (git rm
+// --cached, in the private index), returning its id.
+func (r *Repo) writeTree(ctx context.Context, base string, files []File, remove ...string) (string, error) {
 	idx, err := os.CreateTemp("", "platbot-index-*")
 	if err != nil {
 		return "", fmt.Errorf("gitlocal: temp index: %w", err)
@@ -466,6 +494,17 @@ func (r *Repo) writeTree(ctx context.Context, base string, files []File) (string
 		}
 		if _, err := r.git(ctx, env, nil, args...); err != nil {
 			return "", fmt.Errorf("gitlocal: stage files: %w", err)
+		}
+	}
+	if len(remove) > 0 {
+		// A mode 0 entry removes the path from the index (git-update-index,
+		// "USING --INDEX-INFO"); -z keeps any byte of a path as it is.
+		var in strings.Builder
+		for _, p := range remove {
+			in.WriteString("0 " + zeroOID + "\t" + p + "\x00")
+		}
+		if _, err := r.git(ctx, env, strings.NewReader(in.String()), "update-index", "-z", "--index-info"); err != nil {
+			return "", fmt.Errorf("gitlocal: remove files: %w", err)
 		}
 	}
 	tree, err := r.git(ctx, env, nil, "write-tree")

@@ -286,3 +286,87 @@ func TestSeedIsTheFirstCommitOfANewRepositoryOnly(t *testing.T) {
 		t.Fatalf("a refused seed created %s: %v", badDir, err)
 	}
 }
+
+// Delete removes files in the branch's one commit (git rm on the branch,
+// never in the working tree or index of the checkout); a retry finds the
+// record; deleting what is not a file of the base branch is an error that
+// leaves no branch.
+func TestOpenPullRequestDeletesFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	gitOut(t, dir, "init", "--quiet", "--initial-branch=trunk")
+	for p, c := range map[string]string{"teams/payments.yaml": "kind: Component\n", "teams/old.yaml": "kind: Component\n", "README.md": "catalog\n"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitOut(t, dir, "add", ".")
+	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "catalog")
+	opts := quiet()
+	opts.Base = "trunk"
+	r, err := Open(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := PullRequestSpec{
+		Branch: "platbot/hygiene/hd-del-1", Title: "Remove old",
+		Files:  []File{{Path: "teams/payments.yaml", Content: []byte("kind: Component # edited\n")}},
+		Delete: []string{"teams/old.yaml"},
+	}
+	pr, created, err := r.OpenPullRequest(ctx, s)
+	if err != nil || !created {
+		t.Fatalf("%+v %v %v", pr, created, err)
+	}
+	if diff := gitOut(t, dir, "diff", "--name-status", "trunk", pr.Branch); diff != "D\tteams/old.yaml\nM\tteams/payments.yaml" {
+		t.Errorf("the branch's change:\n%s", diff)
+	}
+	if n := gitOut(t, dir, "rev-list", "--count", "trunk.."+pr.Branch); n != "1" {
+		t.Errorf("%s commits on the branch", n)
+	}
+	if st := gitOut(t, dir, "status", "--porcelain"); st != "" {
+		t.Errorf("the checkout changed:\n%s", st)
+	}
+	if len(pr.Deleted) != 1 || pr.Deleted[0] != "teams/old.yaml" || len(pr.Files) != 1 {
+		t.Errorf("record %+v", pr)
+	}
+	again, created, err := r.OpenPullRequest(ctx, s)
+	if err != nil || created || again.Commit != pr.Commit || len(again.Deleted) != 1 {
+		t.Errorf("a retry: %+v %v %v", again, created, err)
+	}
+
+	// Deleting alone is a change too.
+	only, _, err := r.OpenPullRequest(ctx, PullRequestSpec{Branch: "platbot/hygiene/hd-del-2", Title: "Remove README", Delete: []string{"README.md"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files := gitOut(t, dir, "ls-tree", "-r", "--name-only", only.Branch); files != "teams/old.yaml\nteams/payments.yaml" {
+		t.Errorf("files on %s:\n%s", only.Branch, files)
+	}
+
+	for i, c := range []struct{ path, want string }{
+		{"teams/nope.yaml", "there is no such file on trunk"},
+		{"teams", "a tree on trunk"},
+	} {
+		branch := "platbot/hygiene/hd-bad-" + string(rune('a'+i))
+		_, _, err := r.OpenPullRequest(ctx, PullRequestSpec{Branch: branch, Title: "Remove", Delete: []string{c.path}})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("deleting %s: %v", c.path, err)
+		}
+		if i == 0 && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("deleting a missing file: %v does not wrap fs.ErrNotExist", err)
+		}
+		if out, _ := exec.Command("git", "-C", dir, "branch", "--list", branch).Output(); len(out) != 0 {
+			t.Errorf("deleting %s left the branch %s", c.path, out)
+		}
+	}
+	for _, bad := range [][]string{{"teams/payments.yaml"}, {"../x"}, {".git/config"}} {
+		s := s
+		s.Branch, s.Delete = "platbot/hygiene/hd-bad", bad
+		if _, _, err := r.OpenPullRequest(ctx, s); err == nil {
+			t.Errorf("deleting %v accepted", bad)
+		}
+	}
+}
