@@ -32,8 +32,21 @@ type Change struct {
 	// committed with mode 100755.
 	Files      map[string]string
 	Executable map[string]bool
-	Labels     []string
-	Assignees  []string
+	// Delete names files of the base branch the commit removes, in the same
+	// commit as Files. A path that is not a file there (nothing, or a
+	// folder) fails the change; a path may not be both in Files and
+	// Delete. A retry finds the branch of an earlier attempt, deletions
+	// included.
+	Delete    []string
+	Labels    []string
+	Assignees []string
+}
+
+// deletions returns the paths Delete names, sorted.
+func (c Change) deletions() []string {
+	out := append([]string(nil), c.Delete...)
+	sort.Strings(out)
+	return out
 }
 
 // PullRequest is an opened (or found again) pull request.
@@ -98,7 +111,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 		}
 		pr, created, err := p.local.OpenPullRequest(ctx, gitlocal.PullRequestSpec{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-			Files: files, Labels: c.Labels, Assignees: c.Assignees,
+			Files: files, Delete: c.deletions(), Labels: c.Labels, Assignees: c.Assignees,
 		})
 		if err != nil {
 			return nil, err
@@ -111,7 +124,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	}
 	pr, err := p.prs.Open(ctx, github.PullRequestSpec{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-		Files: files, Labels: c.Labels, Assignees: c.Assignees,
+		Files: files, Delete: c.deletions(), Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
 		return nil, err

@@ -181,3 +181,62 @@ func TestIsGitHubRepo(t *testing.T) {
 		}
 	}
 }
+
+// Change.Delete removes files in the pull request's one commit, through
+// every publisher: the GitOps repository on GitHub and in local git, and
+// another repository on GitHub and in local git.
+func TestChangeDeletes(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	ctx := context.Background()
+	ch := Change{
+		Branch: "plat/r9-cleanup", Title: "Clean up", Files: map[string]string{"docs/new.md": "new\n"}, Delete: []string{"README.md"},
+	}
+	fake := githubfake.New(t)
+	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := GitHub(c, "acme/gitops", github.PullRequestOptions{Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gp.Open(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if files := fake.BranchFiles(ch.Branch); len(files) != 1 || files["docs/new.md"] != "new\n" {
+		t.Errorf("GitHub GitOps branch: %q", files)
+	}
+	fake.AddRepo("acme/orders", map[string]string{"README.md": "orders\n", "main.go": "package main\n"})
+	if _, _, err := GitHubRepositories(c).OpenPullRequest(ctx, "acme", "orders", RepoPullRequest{Change: ch}); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := fake.RepoFiles("acme/orders", ch.Branch); len(files) != 2 || files["README.md"] != "" || files["docs/new.md"] != "new\n" {
+		t.Errorf("GitHub repository branch: %q", files)
+	}
+
+	dir := filepath.Join(t.TempDir(), "gitops")
+	repo, err := gitlocal.Open(ctx, dir, gitlocal.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Seed: []gitlocal.File{{Path: "README.md", Content: []byte("gitops\n")}, {Path: "apps/a.yaml", Content: []byte("a\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Local(repo).Open(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if files := gitOut(t, dir, "ls-tree", "-r", "--name-only", ch.Branch); files != "apps/a.yaml\ndocs/new.md" {
+		t.Errorf("local GitOps branch:\n%s", files)
+	}
+	reposDir := t.TempDir()
+	repos := LocalRepositories(reposDir)
+	if _, err := repos.Create(ctx, github.RepositorySpec{Owner: "acme", Name: "orders", Marker: "r9", Files: []github.NewFile{{Path: "README.md", Content: []byte("orders\n")}, {Path: "main.go", Content: []byte("package main\n")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := repos.OpenPullRequest(ctx, "acme", "orders", RepoPullRequest{Change: ch}); err != nil {
+		t.Fatal(err)
+	}
+	if files := gitOut(t, filepath.Join(reposDir, "acme", "orders"), "ls-tree", "-r", "--name-only", ch.Branch); files != "docs/new.md\nmain.go" {
+		t.Errorf("local repository branch:\n%s", files)
+	}
+}

@@ -200,7 +200,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 		}
 		pr, created, err := repo.OpenPullRequest(ctx, gitlocal.PullRequestSpec{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-			Files: files, Labels: c.Labels, Assignees: c.Assignees,
+			Files: files, Delete: c.deletions(), Labels: c.Labels, Assignees: c.Assignees,
 		})
 		if err != nil {
 			return nil, "", err
@@ -216,7 +216,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 		files[i] = github.NewFile{Path: n, Content: []byte(c.Files[n]), Executable: c.Executable[n]}
 	}
 	pr, err := prs.Open(ctx, github.PullRequestSpec{
-		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: files,
+		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: files, Delete: c.deletions(),
 		Labels: c.Labels, Assignees: c.Assignees, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
 	})
 	if err != nil {
