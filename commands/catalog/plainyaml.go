@@ -21,6 +21,10 @@ import (
 // multi-line scalars, empty values, odd indentation): parseDocuments then
 // parses the file with yaml.v3, which also reports its syntax errors.
 
+// maxPlainIndent bounds the indentation parsePlain reads, and so how deep
+// its nesting (and recursion) goes.
+const maxPlainIndent = 200
+
 // plainLine is one non-blank line of a file.
 type plainLine struct {
 	num    int    // 1-based line number
@@ -124,6 +128,9 @@ func parsePlain(data []byte, in interner) ([]document, bool) {
 			return nil, false
 		}
 		indent := len(line) - len(text)
+		if indent > maxPlainIndent {
+			return nil, false // yaml.v3 bounds nesting; leave deep files to it
+		}
 		if indent == 0 && (bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("..."))) {
 			if string(text) != "---" || !flush() {
 				return nil, false

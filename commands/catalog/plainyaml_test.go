@@ -123,6 +123,8 @@ func TestParsePlainSubset(t *testing.T) {
 		{"scalars that resolve", "a: 1\nb: true\nc: ~\nd: 2024-01-02\ne: .inf\nf: 0x1F\n1: x\ntrue: y\n", true},
 		{"blank lines", "a: b\n\n   \nc:\n\n  d: e\n", true},
 		{"empty flow sequence", "a: []\nb: [ ]\n", true},
+		{"compact sequence in an entry", "a:\n  - b:\n    - c\n    d: e\n  - f\n", true},
+		{"deep", "a:\n" + strings.Repeat(" ", 201) + "b: c\n", false},
 		{"empty value", "a:\nb: c\n", false},
 		{"empty value at the end", "a: b\nc:\n", false},
 		{"continuation line", "a: b\n  c\n", false},
