@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,9 +12,10 @@ import (
 )
 
 // hygieneUsage is the cost feature's view of a service over the last 30
-// days: its requests (Prometheus or the example counts) and its cost, which
-// is known when the service is among the top three of its team's cost
-// summary (a team with at most three tagged services lists them all).
+// days: its requests (Prometheus or the example counts) and its cost
+// (OpenCost, or the example cost data), whichever its team's services are.
+// What cannot be measured stays unknown: no cost tag, or cost data that is
+// unavailable.
 type hygieneUsage struct {
 	requests cost.RequestCounter // nil: requests unknown
 	costs    *cost.Costs         // nil: cost unknown
@@ -35,15 +37,17 @@ func (a hygieneUsage) Usage(ctx context.Context, e *catalog.Entity) (hygiene.Usa
 		}
 		u.Requests, u.RequestsKnown = n, ok
 	}
-	if a.costs != nil && e.Owner() != "" {
-		t, err := a.costs.TeamSummary(ctx, e.Owner())
-		if err == nil {
-			u.Currency = t.Currency
-			for _, s := range t.Top {
-				if s.Ref == e.Ref() {
-					u.Cost, u.CostKnown = s.Last30, true
-				}
-			}
+	if a.costs != nil {
+		c, err := a.costs.ServiceCost(ctx, e.Ref())
+		var down *cost.UnavailableError
+		switch {
+		case errors.As(err, &down):
+			// Cost unknown (the cost feature logs the outage); the
+			// requests may still tell.
+		case err != nil:
+			return u, fmt.Errorf("cost of %s: %w", e.Metadata.Name, err)
+		default:
+			u.Cost, u.CostKnown, u.Currency = c.Amount, c.Known, c.Currency
 		}
 	}
 	return u, nil
