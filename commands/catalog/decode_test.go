@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -157,4 +158,30 @@ func TestDecodeDirectGivesUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecodeDirect holds decodeDirect to Node.Decode on arbitrary
+// documents: whatever it decodes, Node.Decode decodes the same way.
+func FuzzDecodeDirect(f *testing.F) {
+	f.Add([]byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\n  tags: [x, y]\n  annotations: {k: v}\n  links: [{url: 'https://x', title: T}]\nspec:\n  owner: t\n  n: [1, true, ~, {a: b}]\n"))
+	f.Add([]byte("kind: User\nmetadata: {name: u, labels: {a: b}}\nspec: {profile: {email: e@x}, memberOf: [g]}\n"))
+	f.Add([]byte("metadata: {name: a, name: b}\nspec: {<<: {a: 1}, x: &y 1, z: *y}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, doc := range decodeDocuments(normalizeBreaks(data)) {
+			if doc.err != nil || doc.root.Kind != 4 /* yaml.MappingNode */ {
+				continue
+			}
+			direct, ok, viaYAML := decodeBoth(t, interner{}, doc)
+			if !ok {
+				continue
+			}
+			if viaYAML == nil {
+				t.Fatalf("decoded directly, but Node.Decode fails")
+			}
+			// (%#v as well: a .nan in the spec is not DeepEqual to itself.)
+			if !reflect.DeepEqual(direct, viaYAML) && fmt.Sprintf("%#v", direct) != fmt.Sprintf("%#v", viaYAML) {
+				t.Fatalf("direct decoding differs:\n direct %#v\n yaml   %#v", direct, viaYAML)
+			}
+		}
+	})
 }
