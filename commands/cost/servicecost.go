@@ -13,8 +13,9 @@ import (
 type ServiceAmount struct {
 	Ref string
 	// Known is false when nothing says what the entity costs: it is no
-	// Component or Resource in the catalog, its finops/cost-tag is missing
-	// or malformed, or its tag's key is one no allocation query asks about.
+	// Component or Resource in the catalog (or an orphan), its
+	// finops/cost-tag is missing or malformed, or its tag's key is one no
+	// allocation query asks about.
 	Known    bool
 	Amount   float64
 	Currency string
