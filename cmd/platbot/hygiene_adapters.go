@@ -124,10 +124,11 @@ func (a hygieneFiles) Propose(ctx context.Context, file string, c hygiene.Change
 		if a.repos == nil {
 			return nil, fmt.Errorf("%s is on GitHub, and no GitHub token is configured to open pull requests (GITHUB_TOKEN)", file)
 		}
-		pr, _, err := a.repos.OpenPullRequest(ctx, f.owner, f.repo, gitops.RepoPullRequest{
-			Change: gitops.Change{Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: map[string]string{f.path: c.Content}},
-			Base:   f.ref,
-		})
+		ch := gitops.Change{Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: map[string]string{f.path: c.Content}}
+		if c.Delete {
+			ch.Files, ch.Delete = nil, []string{f.path}
+		}
+		pr, _, err := a.repos.OpenPullRequest(ctx, f.owner, f.repo, gitops.RepoPullRequest{Change: ch, Base: f.ref})
 		if err != nil {
 			return nil, err
 		}
@@ -137,10 +138,14 @@ func (a hygieneFiles) Propose(ctx context.Context, file string, c hygiene.Change
 	if err != nil {
 		return nil, err
 	}
-	pr, _, err := repo.OpenPullRequest(ctx, gitlocal.PullRequestSpec{
+	spec := gitlocal.PullRequestSpec{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
 		Files: []gitlocal.File{{Path: rel, Content: []byte(c.Content)}},
-	})
+	}
+	if c.Delete {
+		spec.Files, spec.Delete = nil, []string{rel}
+	}
+	pr, _, err := repo.OpenPullRequest(ctx, spec)
 	if err != nil {
 		return nil, err
 	}

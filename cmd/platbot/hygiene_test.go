@@ -45,7 +45,7 @@ func TestHygieneSlackAccounts(t *testing.T) {
 
 // TestHygieneLocalFiles: a local catalog file is read from its git
 // repository's branch, and a proposal is a branch of that repository
-// changing only the file.
+// changing only the file, or deleting it (the checkout left alone).
 func TestHygieneLocalFiles(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -96,6 +96,20 @@ func TestHygieneLocalFiles(t *testing.T) {
 	}
 	if stat := git("diff", "--name-only", "trunk", pr.Branch); stat != "teams/catalog-info.yaml\n" {
 		t.Errorf("changed files: %q", stat)
+	}
+	del := hygiene.Change{Branch: "platbot/hygiene/hd-del-1", Title: "Remove legacy", Delete: true}
+	gone, err := files.Propose(ctx, file, del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := files.Propose(ctx, file, del); err != nil || again.Number != gone.Number {
+		t.Errorf("a retry of the deletion: %+v, %v", again, err)
+	}
+	if stat := git("diff", "--name-status", "trunk", gone.Branch); stat != "D\tteams/catalog-info.yaml\n" {
+		t.Errorf("the deletion's change: %q", stat)
+	}
+	if st := git("status", "--porcelain"); st != "" {
+		t.Errorf("the checkout changed: %q", st)
 	}
 	// A file outside any repository says so.
 	outside := filepath.Join(t.TempDir(), "catalog-info.yaml")
@@ -196,9 +210,9 @@ func TestHygieneSubcommand(t *testing.T) {
 }
 
 // TestHygieneGitHubFiles: an entity read from a GitHub location is changed
-// by a pull request in its own repository, against the branch its URL
-// names; a retry finds the same pull request; a URL on another host is
-// refused.
+// (or its file deleted) by a pull request in its own repository, against
+// the branch its URL names; a retry finds the same pull request; a URL on
+// another host is refused.
 func TestHygieneGitHubFiles(t *testing.T) {
 	fake := githubfake.New(t)
 	orig := "# payments' services\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: old\nspec:\n  type: service\n  lifecycle: deprecated\n  owner: payments\n"
@@ -228,6 +242,17 @@ func TestHygieneGitHubFiles(t *testing.T) {
 	got, _ := fake.RepoFiles("acme/payments", "platbot/hygiene/hd-del-1")
 	if got["catalog-info.yaml"] != string(out) || got["README.md"] != "payments\n" || strings.Contains(got["catalog-info.yaml"], "name: old") {
 		t.Errorf("branch files: %q", got)
+	}
+	del := hygiene.Change{Branch: "platbot/hygiene/hd-del-2", Title: "Remove ledger and old", Delete: true}
+	gone, err := files.Propose(context.Background(), file, del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := files.Propose(context.Background(), file, del); err != nil || again.Number != gone.Number {
+		t.Errorf("a retry of the deletion: %+v, %v", again, err)
+	}
+	if got, _ := fake.RepoFiles("acme/payments", del.Branch); len(got) != 1 || got["README.md"] != "payments\n" {
+		t.Errorf("the deletion's branch files: %q", got)
 	}
 	if _, err := files.Propose(context.Background(), "https://git.example/acme/payments/blob/main/catalog-info.yaml", ch); err == nil || !strings.Contains(err.Error(), "not a file URL on github.com") {
 		t.Errorf("another host: %v", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -55,11 +56,15 @@ type Decision struct {
 	Finding string `json:"finding"`
 	Entity  string `json:"entity"`
 	// Kind, Namespace and Name name the entity in its file.
-	Kind      string    `json:"kind"`
-	Namespace string    `json:"namespace,omitempty"`
-	Name      string    `json:"name"`
-	Team      string    `json:"team,omitempty"`
-	File      string    `json:"file"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Team      string `json:"team,omitempty"`
+	File      string `json:"file"`
+	// Location is the configured catalog location the entity was reached
+	// from (catalog.Source.Location); "" in proposals recorded before it
+	// was kept.
+	Location  string    `json:"location,omitempty"`
 	Why       string    `json:"why"`
 	Channel   string    `json:"channel"`
 	Requested time.Time `json:"requested"`
@@ -290,7 +295,7 @@ func (h *Hygiene) propose(ctx context.Context, req *bot.Request, findingID, acti
 	d := &Decision{
 		ID:     fmt.Sprintf("hd-%s-%s-%d", action[:3], strings.TrimPrefix(f.ID, "hf-"), st.Reported),
 		Action: action, Finding: f.ID, Entity: f.Entity, Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name,
-		Team: f.Team, File: e.Source.File, Why: f.Why, Channel: channel, Requested: h.now(),
+		Team: f.Team, File: e.Source.File, Location: e.Source.Location, Why: f.Why, Channel: channel, Requested: h.now(),
 		Ballot: approval.Ballot{Requester: req.User, Transport: req.Transport, Required: 1, PendingUntil: h.now().Add(h.cfg.PendingTTL)},
 	}
 	created, err := h.flow.Save(ctx, d, StatePending)
@@ -444,7 +449,8 @@ func (h *Hygiene) approved(ctx context.Context, d *Decision) error {
 
 // prJob opens the pull request of an approved proposal: the entity's file
 // with spec.lifecycle set to deprecated, or without the entity's document
-// (the file emptied when it was the only one). Idempotent: the branch is
+// (the file deleted when it was the only one, unless the file is itself a
+// configured location, see deleteFile). Idempotent: the branch is
 // the proposal's, and a proposal already proposed is left alone.
 func (h *Hygiene) prJob(ctx context.Context, payload json.RawMessage) error {
 	var p struct {
@@ -469,6 +475,7 @@ func (h *Hygiene) prJob(ctx context.Context, payload json.RawMessage) error {
 	}
 	name := EntityName{Kind: d.Kind, Namespace: d.Namespace, Name: d.Name}
 	var content, title, body string
+	remove := false
 	switch d.Action {
 	case DecisionDeprecate:
 		out, changed, err := SetLifecycle(src, name, "deprecated")
@@ -488,21 +495,29 @@ func (h *Hygiene) prJob(ctx context.Context, payload json.RawMessage) error {
 			return h.fail(ctx, d, err.Error())
 		}
 		content = string(out)
+		keep := ""
 		if last {
-			content = fmt.Sprintf(RemovedNote, d.ID)
+			if keep = keepFile(d); keep == "" {
+				remove, content = true, ""
+			} else {
+				content = fmt.Sprintf(RemovedNote, d.ID)
+			}
 		}
 		title = "Remove " + d.Name + " from the catalog (catalog hygiene)"
 		body = fmt.Sprintf("Removes %s %s from its catalog file.\n\nFinding: %s.\nProposed by %s, approved by %s (platbot proposal %s).\n\n"+
 			"Once merged, the next catalog refresh no longer finds it; it is kept as an orphan until an admin runs `/plat catalog remove %s`.",
 			d.Kind, d.Name, d.Why, d.Requester, d.Approvals[0].User, d.ID, d.Entity)
-		if last {
-			body += "\n\nIt was the only entity of the file, which now holds only a comment: delete the file in this pull request if you prefer."
+		switch {
+		case remove:
+			body += "\n\nIt was the only entity of the file, so the pull request deletes the file."
+		case last:
+			body += "\n\nIt was the only entity of the file, which now holds only a comment: " + keep
 		}
 	default:
 		return bot.Permanent(fmt.Errorf("proposal %s: unknown action %q", d.ID, d.Action))
 	}
 	pr, err := h.deps.Files.Propose(ctx, d.File, Change{
-		Branch: "platbot/hygiene/" + d.ID, Title: title, Body: body, CommitMessage: title, Content: content,
+		Branch: "platbot/hygiene/" + d.ID, Title: title, Body: body, CommitMessage: title, Content: content, Delete: remove,
 	})
 	if err != nil {
 		return fmt.Errorf("open the pull request of %s: %w", d.ID, err)
@@ -523,6 +538,33 @@ func (h *Hygiene) prJob(ctx context.Context, payload json.RawMessage) error {
 	h.flow.Audit(ctx, approval.System, auditPR, StateProposed, d, map[string]any{"pr": pr.URL})
 	h.flow.Announce(ctx, d, StateProposed, "🔀 Pull request: "+pr.URL, fmt.Sprintf("The pull request to %s `%s` is open: %s", d.Action, bot.UserText(d.Name), pr.URL))
 	return nil
+}
+
+// keepFile says why the file of a deleted entity that was its only one is
+// kept (holding RemovedNote) rather than deleted, and what to do; "" when
+// it is deleted. A file that is itself a configured catalog location
+// (catalog.locations) is kept: deleting it would fail that location on
+// every refresh, and the entities of a failed location are never flagged.
+// A file reached from a location (a folder, a Location entity's target)
+// is deleted: its entities become orphans like any vanished entity.
+func keepFile(d *Decision) string {
+	if d.Location == "" {
+		return "platbot did not record which catalog location it was reached from, so it cannot tell whether the file is itself a configured location. " +
+			"Delete the file in this pull request unless `catalog.locations` names it."
+	}
+	same := false
+	if u, ok := strings.CutPrefix(d.Location, "url:"); ok {
+		same = u == d.File
+	} else if p, ok := strings.CutPrefix(d.Location, "file:"); ok {
+		a, err1 := filepath.Abs(p)
+		b, err2 := filepath.Abs(d.File)
+		same = err1 == nil && err2 == nil && a == b
+	}
+	if !same {
+		return ""
+	}
+	return "the file is itself the configured catalog location `" + d.Location + "`, and deleting it would make that location fail on every refresh. " +
+		"Remove it from `catalog.locations` in platbot's configuration, then delete the file."
 }
 
 // fail records that an approved proposal could not be made automatically.

@@ -321,8 +321,9 @@ func decodeAll(src []byte) ([]any, error) {
 	}
 }
 
-// RemovedNote is what a file holds after its only entity was removed (see
-// RemoveEntity).
+// RemovedNote is what a file holds after its only entity was removed when
+// the file is kept rather than deleted: a file that is itself a configured
+// catalog location (see RemoveEntity and keepFile in decide.go).
 const RemovedNote = "# The catalog entity that was defined here was removed by catalog hygiene\n# (pull request of decision %s). This file holds no entity any more and\n# can be deleted.\n"
 
 // RemoveEntity returns src without the document of the entity (and one

@@ -146,10 +146,19 @@ func TestRemoveEntity(t *testing.T) {
 
 // TestMergedDeletionsRefresh: once a deletion's pull request is merged,
 // the next refresh finds the entity gone (an orphan) and nothing broken:
-// the file that held only it now holds only the note, and a multi-document
-// file keeps its other entities.
+// a file of a folder location that held only it is gone, the configured
+// location's file that held only it now holds only the note, and a
+// multi-document file keeps its other entities.
 func TestMergedDeletionsRefresh(t *testing.T) {
 	f := newFixture(t)
+	f.write(t, "org/solo.yaml", component("solo", "payments", "production", conventional, "system: shop"))
+	f.refresh(t)
+	if e, ok := f.cat.Get("solo"); !ok || e.Orphan {
+		t.Fatalf("solo before the merge: %+v", e)
+	}
+	if err := os.Remove(filepath.Join(f.dir, "org", "solo.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	src, err := os.ReadFile(filepath.Join(f.dir, "org", "catalog.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +178,7 @@ func TestMergedDeletionsRefresh(t *testing.T) {
 			t.Errorf("problem after the merge: %s", p)
 		}
 	}
-	for _, name := range []string{"nobody", "fragile"} {
+	for _, name := range []string{"nobody", "fragile", "solo"} {
 		if e, ok := f.cat.Get(name); !ok || !e.Orphan {
 			t.Errorf("%s after the merge: %+v, want an orphan", name, e)
 		}

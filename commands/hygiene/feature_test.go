@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -458,5 +459,49 @@ func TestScheduledScan(t *testing.T) {
 	}
 	if s := reg.Schedules(); len(s) != 1 || s[0].Spec != "0 9 1 1,4,7,10 *" || s[0].Kind != hygiene.JobScan {
 		t.Errorf("schedules: %+v", s)
+	}
+}
+
+// TestDeleteRemovesTheFileOfOneEntity: deleting the only entity of a file
+// reached from a location deletes the file in the pull request; a file
+// that is itself a configured location keeps a note instead (deleting it
+// would fail the location on every refresh), and the description says to
+// drop the location first.
+func TestDeleteRemovesTheFileOfOneEntity(t *testing.T) {
+	e := newEnv(t)
+	e.fx.write(t, "org/solo.yaml", "# the only entity of this file\n"+component("solo", "group:default/disbanded", "production", conventional, "system: shop"))
+	e.fx.write(t, "fragile.yaml", fragileDoc)
+	e.fx.refresh(t)
+	e.h.Run("U5", "catalog hygiene")
+	for _, c := range []struct {
+		name, file string
+		deleted    bool
+	}{
+		{"solo", filepath.Join(e.fx.dir, "org", "solo.yaml"), true},
+		{"fragile", e.fx.fragile, false},
+	} {
+		e.files.reset()
+		msg := e.post(t, "#platform", "`"+c.name+"`")
+		if out := e.click(t, "U5", msg, c.name, "Delete"); !strings.Contains(out, "Proposed to delete `"+c.name+"`") {
+			t.Fatalf("proposal: %s", out)
+		}
+		e.h.Click("U3", e.post(t, "#platform", "proposes to *delete* `"+c.name+"`"), "Approve")
+		e.h.RunJobs()
+		file, ch := e.files.only(t)
+		if file != c.file || ch.Delete != c.deleted {
+			t.Errorf("%s: pull request on %s, delete %v; want %s, %v", c.name, file, ch.Delete, c.file, c.deleted)
+		}
+		if c.deleted {
+			if ch.Content != "" || !strings.Contains(ch.Body, "so the pull request deletes the file") {
+				t.Errorf("%s: content %q, body:\n%s", c.name, ch.Content, ch.Body)
+			}
+			continue
+		}
+		if !strings.Contains(ch.Content, "removed by catalog hygiene") || strings.Contains(ch.Content, "name: fragile") {
+			t.Errorf("%s: content %q", c.name, ch.Content)
+		}
+		if !strings.Contains(ch.Body, "is itself the configured catalog location `file:"+e.fx.fragile+"`") || !strings.Contains(ch.Body, "Remove it from `catalog.locations`") {
+			t.Errorf("%s: body:\n%s", c.name, ch.Body)
+		}
 	}
 }

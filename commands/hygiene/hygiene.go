@@ -133,8 +133,8 @@ type UsageSource interface {
 type Files interface {
 	// Read returns the file's content on its base branch.
 	Read(ctx context.Context, file string) ([]byte, error)
-	// Propose opens a pull request changing the file, or finds the one
-	// of an earlier attempt by its branch.
+	// Propose opens a pull request changing (or deleting) the file, or
+	// finds the one of an earlier attempt by its branch.
 	Propose(ctx context.Context, file string, c Change) (*PullRequest, error)
 }
 
@@ -143,6 +143,8 @@ type Change struct {
 	Branch, Title, Body, CommitMessage string
 	// Content is the file's new content.
 	Content string
+	// Delete removes the file instead (Content is empty).
+	Delete bool
 }
 
 // PullRequest is an opened (or found again) pull request.
