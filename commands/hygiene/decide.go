@@ -450,7 +450,7 @@ func (h *Hygiene) approved(ctx context.Context, d *Decision) error {
 // prJob opens the pull request of an approved proposal: the entity's file
 // with spec.lifecycle set to deprecated, or without the entity's document
 // (the file deleted when it was the only one, unless the file is itself a
-// configured location, see deleteFile). Idempotent: the branch is
+// configured location, see keepFile). Idempotent: the branch is
 // the proposal's, and a proposal already proposed is left alone.
 func (h *Hygiene) prJob(ctx context.Context, payload json.RawMessage) error {
 	var p struct {
