@@ -2,7 +2,6 @@ package golden
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -148,7 +147,7 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 	default:
 		return nil, fieldError(sc, "highAvailability", fmt.Sprintf("%q is not true or false", v))
 	}
-	svc, err := environment{d: c.d}.service(ref, sc.Run)
+	svc, err := environment{d: c.d}.service(ref, sc.Run, "caches")
 	if err != nil {
 		return nil, fieldError(sc, "service", err.Error())
 	}
@@ -272,37 +271,17 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 // cache=<claim name>.
 func redisDashboard(claim, ns, env, team string, labels map[string]string) (*corev1.ConfigMap, error) {
 	sel := fmt.Sprintf(`namespace=%q, cache=%q`, ns, claim)
-	qs := []struct{ title, expr, legend string }{
-		{"Memory used / max", fmt.Sprintf(`redis_memory_used_bytes{%[1]s} / redis_memory_max_bytes{%[1]s}`, sel), "{{instance}}"},
-		{"Hit ratio", fmt.Sprintf(`sum(rate(redis_keyspace_hits_total{%[1]s}[5m])) / (sum(rate(redis_keyspace_hits_total{%[1]s}[5m])) + sum(rate(redis_keyspace_misses_total{%[1]s}[5m])))`, sel), "hits"},
-		{"Evicted keys per second", fmt.Sprintf(`sum(rate(redis_evicted_keys_total{%s}[5m]))`, sel), "evicted"},
-		{"Commands per second", fmt.Sprintf(`sum(rate(redis_commands_processed_total{%s}[5m]))`, sel), "commands"},
-		{"Connected clients", fmt.Sprintf(`sum(redis_connected_clients{%s})`, sel), "clients"},
-		{"Replication lag (s)", fmt.Sprintf(`max(redis_connected_slave_lag_seconds{%s})`, sel), "lag"},
-	}
-	d := grafanaDashboard{
-		UID: dashboardUID("redis-" + claim + "-" + env), Title: claim + " Redis (" + env + ")", Tags: []string{team, env, "redis", "platbot"},
-		Timezone: "browser", SchemaVersion: 39, Refresh: "30s", Time: map[string]any{"from": "now-6h", "to": "now"},
-	}
-	for i, q := range qs {
-		d.Panels = append(d.Panels, grafanaPanel{
-			ID: i + 1, Type: "timeseries", Title: q.title,
-			GridPos:    map[string]int{"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
-			Datasource: map[string]any{"type": "prometheus", "uid": "prometheus"},
-			Targets:    []grafanaTarget{{RefID: "A", Expr: q.expr, LegendFormat: q.legend}},
-		})
-	}
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode the dashboard of %s: %w", claim, err)
-	}
-	l := map[string]string{"grafana_dashboard": "1"}
-	for k, v := range labels {
-		l[k] = v
-	}
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: claim + "-redis-dashboard", Namespace: ns, Labels: l},
-		Data:       map[string]string{claim + "-redis.json": string(b)},
-	}, nil
+	return dashboardConfigMap(dashboardSpec{
+		Meta: metav1.ObjectMeta{Name: claim + "-redis-dashboard", Namespace: ns, Labels: labels},
+		Key:  claim + "-redis.json",
+		UID:  "redis-" + claim + "-" + env, Title: claim + " Redis (" + env + ")", Tags: []string{team, env, "redis", "platbot"},
+		Panels: []dashboardPanel{
+			{"Memory used / max", fmt.Sprintf(`redis_memory_used_bytes{%[1]s} / redis_memory_max_bytes{%[1]s}`, sel), "{{instance}}"},
+			{"Hit ratio", fmt.Sprintf(`sum(rate(redis_keyspace_hits_total{%[1]s}[5m])) / (sum(rate(redis_keyspace_hits_total{%[1]s}[5m])) + sum(rate(redis_keyspace_misses_total{%[1]s}[5m])))`, sel), "hits"},
+			{"Evicted keys per second", fmt.Sprintf(`sum(rate(redis_evicted_keys_total{%s}[5m]))`, sel), "evicted"},
+			{"Commands per second", fmt.Sprintf(`sum(rate(redis_commands_processed_total{%s}[5m]))`, sel), "commands"},
+			{"Connected clients", fmt.Sprintf(`sum(redis_connected_clients{%s})`, sel), "clients"},
+			{"Replication lag (s)", fmt.Sprintf(`max(redis_connected_slave_lag_seconds{%s})`, sel), "lag"},
+		},
+	})
 }

@@ -267,7 +267,7 @@ func TestCacheBadInputIsAFieldError(t *testing.T) {
 		{"a cache name already there", withCache, nil, "name", "checkout-service already has a cache sessions in prod"},
 		{"an env variable already there", withEnv, nil, "name", `container "app" of ` + checkoutDeploymentPath + " already defines SESSIONS_REDIS_HOST"},
 		{"a service not in the catalog", plain, map[string]any{"service": "component:default/nope"}, "service", "component:default/nope is not in the catalog"},
-		{"another team's service", plain, map[string]any{"service": "component:default/report-builder"}, "service", "report-builder is owned by group:default/reports"},
+		{"another team's service", plain, map[string]any{"service": "component:default/report-builder"}, "service", "report-builder is owned by group:default/reports, not one of your teams (group:default/checkout): a team adds caches to its own services"},
 		{"an environment without the service", cacheRepo{}, nil, "environment", "checkout-service has no Deployment in prod"},
 		{"a bad name", plain, map[string]any{"name": "Sessions"}, "name", `"Sessions" is not a cache name`},
 		{"a bad size", plain, map[string]any{"size": "huge"}, "size", `"huge" is not a size`},

@@ -184,7 +184,7 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 	if tag != "" && !imageTagRe.MatchString(tag) {
 		return nil, fieldError(sc, "imageTag", fmt.Sprintf("%q is not an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128", tag))
 	}
-	svc, err := e.service(ref, sc.Run)
+	svc, err := e.service(ref, sc.Run, "environments")
 	if err != nil {
 		return nil, fieldError(sc, "service", err.Error())
 	}
@@ -297,8 +297,9 @@ func (e environment) intentEdit(ctx context.Context, sc *actions.StepContext, sv
 
 // service is the Component ref names, when one of the requester's teams
 // owns it (or the run's owning group does, which the policy lets the
-// requester pick).
-func (e environment) service(ref string, run actions.Run) (*catalog.Entity, error) {
+// requester pick). adds is what the golden path adds to a service
+// ("environments", "caches"), for the refusal's words.
+func (e environment) service(ref string, run actions.Run, adds string) (*catalog.Entity, error) {
 	ref = catalog.NormalizeRef(ref, catalog.KindComponent, catalog.DefaultNamespace)
 	if e.d.Catalog == nil {
 		return nil, errors.New("platbot has no catalog to find " + ref + " in")
@@ -333,7 +334,7 @@ func (e environment) service(ref string, run actions.Run) (*catalog.Entity, erro
 	if len(teams) > 0 {
 		mine = "not one of your teams (" + strings.Join(teams, ", ") + ")"
 	}
-	return nil, fmt.Errorf("%s is owned by %s, %s: a team adds environments to its own services", svc.Metadata.Name, owner, mine)
+	return nil, fmt.Errorf("%s is owned by %s, %s: a team adds %s to its own services", svc.Metadata.Name, owner, mine, adds)
 }
 
 // compactEnvironment is env as the platbot.dev/environments annotation

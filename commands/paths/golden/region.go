@@ -179,7 +179,7 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 	if routing == "geo" && continent == "" {
 		return nil, fieldError(sc, "region", "platbot knows no continent of "+reg+" for geolocation routing: choose latency routing")
 	}
-	svc, err := environment{d: r.d}.service(ref, sc.Run)
+	svc, err := environment{d: r.d}.service(ref, sc.Run, "regions")
 	if err != nil {
 		return nil, fieldError(sc, "service", err.Error())
 	}

@@ -196,7 +196,7 @@ func TestRegionBadInputIsAFieldError(t *testing.T) {
 		{"a region without a cluster", regionRepo(), map[string]any{"region": "sa-east-1"}, "region", "no placement rule matches tier=tier1, region=sa-east-1"},
 		{"an environment the service has", regionRepo(), map[string]any{"environment": "prod"}, "environment", "checkout-service already has an environment prod"},
 		{"a start environment it lacks", regionRepo(), map[string]any{"from": "staging"}, "from", "checkout-service has no environment staging"},
-		{"another team's service", regionRepo(), map[string]any{"service": "component:default/report-builder"}, "service", "is owned by group:default/reports"},
+		{"another team's service", regionRepo(), map[string]any{"service": "component:default/report-builder"}, "service", "is owned by group:default/reports, not one of your teams (group:default/checkout): a team adds regions to its own services"},
 		{"a bad host name", regionRepo(), map[string]any{"hostname": "not a host"}, "hostname", "is not a DNS name"},
 		{"a bad routing policy", regionRepo(), map[string]any{"routing": "weighted"}, "routing", "latency or geo"},
 		{"a database without its primary", noDB, nil, "databaseEnvironment", "carts-db, which checkout-service uses, has no prod instance"},

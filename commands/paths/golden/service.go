@@ -2,7 +2,6 @@ package golden
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -417,76 +416,22 @@ func serviceMonitor(s *serviceSpec, env serviceEnv) *unstructured.Unstructured {
 	}}
 }
 
-// grafanaDashboard is as much of Grafana's dashboard JSON model as the
-// service dashboard uses.
-type grafanaDashboard struct {
-	UID           string         `json:"uid"`
-	Title         string         `json:"title"`
-	Tags          []string       `json:"tags"`
-	Timezone      string         `json:"timezone"`
-	SchemaVersion int            `json:"schemaVersion"`
-	Refresh       string         `json:"refresh"`
-	Time          map[string]any `json:"time"`
-	Panels        []grafanaPanel `json:"panels"`
-}
-
-type grafanaPanel struct {
-	ID         int             `json:"id"`
-	Type       string          `json:"type"`
-	Title      string          `json:"title"`
-	GridPos    map[string]int  `json:"gridPos"`
-	Datasource map[string]any  `json:"datasource"`
-	Targets    []grafanaTarget `json:"targets"`
-}
-
-type grafanaTarget struct {
-	RefID        string `json:"refId"`
-	Expr         string `json:"expr"`
-	LegendFormat string `json:"legendFormat,omitempty"`
-}
-
 // serviceDashboard is the Grafana dashboard of the service in one
 // environment, in a ConfigMap the Grafana sidecar loads (label
 // grafana_dashboard: "1").
 func serviceDashboard(s *serviceSpec, env serviceEnv) (*corev1.ConfigMap, error) {
 	sel := fmt.Sprintf(`namespace=%q, service=%q`, s.name, s.name)
 	pod := fmt.Sprintf(`namespace=%q, pod=~%q`, s.name, s.name+"-.*")
-	qs := []struct{ title, expr, legend string }{
-		{"Requests per second", fmt.Sprintf(`sum by (code) (rate(http_requests_total{%s}[5m]))`, sel), "{{code}}"},
-		{"Error ratio", fmt.Sprintf(`sum(rate(http_requests_total{%[1]s, code=~"5.."}[5m])) / sum(rate(http_requests_total{%[1]s}[5m]))`, sel), "5xx"},
-		{"Latency p99 (s)", fmt.Sprintf(`histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[5m])))`, sel), "p99"},
-		{"CPU (cores)", fmt.Sprintf(`sum by (pod) (rate(container_cpu_usage_seconds_total{%s, container!=""}[5m]))`, pod), "{{pod}}"},
-		{"Memory (bytes)", fmt.Sprintf(`sum by (pod) (container_memory_working_set_bytes{%s, container!=""})`, pod), "{{pod}}"},
-	}
-	d := grafanaDashboard{
-		UID: dashboardUID(s.name + "-" + env.Name), Title: s.name + " (" + env.Name + ")", Tags: []string{s.team, env.Name, "platbot"},
-		Timezone: "browser", SchemaVersion: 39, Refresh: "30s", Time: map[string]any{"from": "now-6h", "to": "now"},
-	}
-	for i, q := range qs {
-		d.Panels = append(d.Panels, grafanaPanel{
-			ID: i + 1, Type: "timeseries", Title: q.title,
-			GridPos:    map[string]int{"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
-			Datasource: map[string]any{"type": "prometheus", "uid": "prometheus"},
-			Targets:    []grafanaTarget{{RefID: "A", Expr: q.expr, LegendFormat: q.legend}},
-		})
-	}
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode the dashboard of %s in %s: %w", s.name, env.Name, err)
-	}
 	m := meta(s, env, s.name+"-dashboard")
-	m.Labels["grafana_dashboard"] = "1"
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: m,
-		Data:       map[string]string{s.name + "-" + env.Name + ".json": string(b)},
-	}, nil
-}
-
-// dashboardUID fits a Grafana dashboard UID (at most 40 characters).
-func dashboardUID(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
+	return dashboardConfigMap(dashboardSpec{
+		Meta: m, Key: s.name + "-" + env.Name + ".json",
+		UID: s.name + "-" + env.Name, Title: s.name + " (" + env.Name + ")", Tags: []string{s.team, env.Name, "platbot"},
+		Panels: []dashboardPanel{
+			{"Requests per second", fmt.Sprintf(`sum by (code) (rate(http_requests_total{%s}[5m]))`, sel), "{{code}}"},
+			{"Error ratio", fmt.Sprintf(`sum(rate(http_requests_total{%[1]s, code=~"5.."}[5m])) / sum(rate(http_requests_total{%[1]s}[5m]))`, sel), "5xx"},
+			{"Latency p99 (s)", fmt.Sprintf(`histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[5m])))`, sel), "p99"},
+			{"CPU (cores)", fmt.Sprintf(`sum by (pod) (rate(container_cpu_usage_seconds_total{%s, container!=""}[5m]))`, pod), "{{pod}}"},
+			{"Memory (bytes)", fmt.Sprintf(`sum by (pod) (container_memory_working_set_bytes{%s, container!=""})`, pod), "{{pod}}"},
+		},
+	})
 }
