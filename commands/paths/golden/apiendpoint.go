@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	tmpl "github.com/platbot/platbot/commands/paths/template"
 )
@@ -151,10 +150,9 @@ func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext) (*end
 	if err != nil {
 		return nil, err
 	}
-	slug := strings.TrimSpace(comp.Annotation(catalog.AnnotationGitHubSlug))
-	owner, repo, ok := strings.Cut(slug, "/")
-	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
-		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no repository: its catalog entry needs a %s annotation (owner/name), it has %q", comp.Ref(), catalog.AnnotationGitHubSlug, slug))
+	slug, owner, repo, err := repoSlug(sc, "component", comp)
+	if err != nil {
+		return nil, err
 	}
 	p := &endpointPlan{slug: slug, files: map[string]string{}}
 	p.method = strings.ToUpper(inputText(sc, "method"))

@@ -246,10 +246,9 @@ func (a ciWorkflow) prepare(sc *actions.StepContext) (*ciPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	slug := strings.TrimSpace(comp.Annotation(catalog.AnnotationGitHubSlug))
-	owner, repo, ok := strings.Cut(slug, "/")
-	if slug == "" || !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
-		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no repository: its catalog entry needs a %s annotation (owner/name), it has %q", comp.Ref(), catalog.AnnotationGitHubSlug, slug))
+	slug, owner, repo, err := repoSlug(sc, "component", comp)
+	if err != nil {
+		return nil, err
 	}
 	language := strings.TrimSpace(templating.Text(sc.Input["language"]))
 	var extra []string

@@ -134,14 +134,14 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	c := &cronSpec{}
 	c.name = inputText(sc, "name")
 	if c.name == "" {
-		return nil, badInput(sc, "name", "the job needs a name")
+		return nil, fieldError(sc, "name", "the job needs a name")
 	}
 	if errs := validation.IsDNS1123Label(c.name); len(errs) > 0 {
-		return nil, badInput(sc, "name", fmt.Sprintf("%q cannot name a Kubernetes CronJob: %s", c.name, strings.Join(errs, "; ")))
+		return nil, fieldError(sc, "name", fmt.Sprintf("%q cannot name a Kubernetes CronJob: %s", c.name, strings.Join(errs, "; ")))
 	}
 	// Kubernetes appends 11 characters to a CronJob's name for its Jobs.
 	if len(c.name) > 52 {
-		return nil, badInput(sc, "name", fmt.Sprintf("%q is %d characters; a CronJob's name may have at most 52", c.name, len(c.name)))
+		return nil, fieldError(sc, "name", fmt.Sprintf("%q is %d characters; a CronJob's name may have at most 52", c.name, len(c.name)))
 	}
 
 	owner := inputText(sc, "owner")
@@ -151,12 +151,12 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	owner = catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
 	_, _, c.team = catalog.ParseRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
 	if c.team == "" {
-		return nil, badInput(sc, "owner", "the job needs an owning team")
+		return nil, fieldError(sc, "owner", "the job needs an owning team")
 	}
 
 	svc := inputText(sc, "service")
 	if svc == "" {
-		return nil, badInput(sc, "service", "name the service the job belongs to")
+		return nil, fieldError(sc, "service", "name the service the job belongs to")
 	}
 	ref := catalog.NormalizeRef(svc, catalog.KindComponent, catalog.DefaultNamespace)
 	var comp *catalog.Entity
@@ -168,10 +168,10 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		}
 	}
 	if comp == nil {
-		return nil, badInput(sc, "service", ref+" is not a Component in the catalog")
+		return nil, fieldError(sc, "service", ref+" is not a Component in the catalog")
 	}
 	if comp.Owner() != owner {
-		return nil, badInput(sc, "service", fmt.Sprintf("%s is owned by %s, not by %s: a team adds jobs to its own services", ref, orNobody(comp.Owner()), owner))
+		return nil, fieldError(sc, "service", fmt.Sprintf("%s is owned by %s, not by %s: a team adds jobs to its own services", ref, orNobody(comp.Owner()), owner))
 	}
 	c.service = comp.Metadata.Name
 	c.namespace = comp.Annotation("backstage.io/kubernetes-namespace")
@@ -184,13 +184,13 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		c.folder = "teams/" + c.team
 	}
 	if err := skeleton.CheckOutputPath(c.folder); err != nil {
-		return nil, badInput(sc, "folder", fmt.Sprintf("%q: %v", c.folder, err))
+		return nil, fieldError(sc, "folder", fmt.Sprintf("%q: %v", c.folder, err))
 	}
 
 	c.schedule = inputText(sc, "schedule")
 	sched, err := parseCronSchedule(c.schedule)
 	if err != nil {
-		return nil, badInput(sc, "schedule", err.Error())
+		return nil, fieldError(sc, "schedule", err.Error())
 	}
 	c.timeZone = inputText(sc, "timeZone")
 	switch {
@@ -205,7 +205,7 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	}
 	c.loc, err = catalog.LoadTimeZone(c.timeZone)
 	if err != nil {
-		return nil, badInput(sc, "timeZone", fmt.Sprintf("%q is not a time zone of the IANA database (like Europe/Berlin or America/New_York)", c.timeZone))
+		return nil, fieldError(sc, "timeZone", fmt.Sprintf("%q is not a time zone of the IANA database (like Europe/Berlin or America/New_York)", c.timeZone))
 	}
 	sched.Location = c.loc
 	c.sched = sched
@@ -214,13 +214,13 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	c.image = inputText(sc, "image")
 	switch {
 	case c.image == "":
-		return nil, badInput(sc, "image", "name the container image, like ghcr.io/acme/reports:1.4.2")
+		return nil, fieldError(sc, "image", "name the container image, like ghcr.io/acme/reports:1.4.2")
 	case !imageRe.MatchString(c.image):
-		return nil, badInput(sc, "image", fmt.Sprintf("%q is not an image reference (like ghcr.io/acme/reports:1.4.2)", c.image))
+		return nil, fieldError(sc, "image", fmt.Sprintf("%q is not an image reference (like ghcr.io/acme/reports:1.4.2)", c.image))
 	case !strings.Contains(c.image, "@") && !hasTag(c.image):
-		return nil, badInput(sc, "image", fmt.Sprintf("%q has no tag: pin a version (like %s:1.4.2) or a digest, so every run uses the same code", c.image, c.image))
+		return nil, fieldError(sc, "image", fmt.Sprintf("%q has no tag: pin a version (like %s:1.4.2) or a digest, so every run uses the same code", c.image, c.image))
 	case strings.HasSuffix(c.image, ":latest"):
-		return nil, badInput(sc, "image", fmt.Sprintf("%q runs whatever latest is at the time: pin a version or a digest", c.image))
+		return nil, fieldError(sc, "image", fmt.Sprintf("%q runs whatever latest is at the time: pin a version or a digest", c.image))
 	}
 	for _, l := range strings.Split(templating.Text(sc.Input["command"]), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -234,7 +234,7 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	case string(batchv1.AllowConcurrent), string(batchv1.ReplaceConcurrent):
 		c.concurrency = batchv1.ConcurrencyPolicy(p)
 	default:
-		return nil, badInput(sc, "concurrencyPolicy", fmt.Sprintf("%q is not Forbid, Allow or Replace", p))
+		return nil, fieldError(sc, "concurrencyPolicy", fmt.Sprintf("%q is not Forbid, Allow or Replace", p))
 	}
 	if c.startingDeadline, err = inputInt(sc, "startingDeadlineSeconds", 300, 10, 86400); err != nil {
 		return nil, err
@@ -256,12 +256,12 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		c.metricsPath = "/metrics"
 	}
 	if !strings.HasPrefix(c.metricsPath, "/") || strings.ContainsAny(c.metricsPath, " \t\n?#") {
-		return nil, badInput(sc, "metricsPath", fmt.Sprintf("%q is not a URL path like /metrics", c.metricsPath))
+		return nil, fieldError(sc, "metricsPath", fmt.Sprintf("%q is not a URL path like /metrics", c.metricsPath))
 	}
 	c.description = inputText(sc, "description")
 	c.runbookBaseURL = inputText(sc, "runbookBaseUrl")
 	if u, err := url.Parse(c.runbookBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, badInput(sc, "runbookBaseUrl", "must be an http(s) address, like https://github.com/acme/gitops/blob/main")
+		return nil, fieldError(sc, "runbookBaseUrl", "must be an http(s) address, like https://github.com/acme/gitops/blob/main")
 	}
 	return c, nil
 }
@@ -319,7 +319,7 @@ func cronResources(sc *actions.StepContext) (corev1.ResourceRequirements, error)
 		}
 		q, err := resource.ParseQuantity(s)
 		if err != nil || q.Sign() <= 0 {
-			return r, badInput(sc, f.key, fmt.Sprintf("%q is not a positive Kubernetes quantity (like 250m, 1 or 512Mi)", s))
+			return r, fieldError(sc, f.key, fmt.Sprintf("%q is not a positive Kubernetes quantity (like 250m, 1 or 512Mi)", s))
 		}
 		f.list[f.res] = q
 	}
@@ -331,7 +331,7 @@ func cronResources(sc *actions.StepContext) (corev1.ResourceRequirements, error)
 			if res == corev1.ResourceMemory {
 				key = "memoryLimit"
 			}
-			return r, badInput(sc, key, fmt.Sprintf("the %s limit %s is below its request %s", res, lim.String(), req.String()))
+			return r, fieldError(sc, key, fmt.Sprintf("the %s limit %s is below its request %s", res, lim.String(), req.String()))
 		}
 	}
 	if len(r.Limits) == 0 {
@@ -469,7 +469,7 @@ func (a cronJobAction) checkClash(ctx context.Context, sc *actions.StepContext, 
 	if sc.Files[c.jobPath()] != string(job) {
 		for _, p := range []string{c.jobPath(), c.rulePath(), c.runbookPath()} {
 			if _, ok := sc.Files[p]; ok {
-				return true, badInput(sc, "name", fmt.Sprintf("another step of this run already writes %s", p))
+				return true, fieldError(sc, "name", fmt.Sprintf("another step of this run already writes %s", p))
 			}
 		}
 	}
@@ -484,7 +484,7 @@ func (a cronJobAction) checkClash(ctx context.Context, sc *actions.StepContext, 
 		_, err := r.ReadFile(ctx, p)
 		switch {
 		case err == nil:
-			return true, badInput(sc, "name", fmt.Sprintf("a job called %s already exists in the GitOps repository (%s); pick another name", c.name, p))
+			return true, fieldError(sc, "name", fmt.Sprintf("a job called %s already exists in the GitOps repository (%s); pick another name", c.name, p))
 		case !errors.Is(err, fs.ErrNotExist):
 			return true, &actions.StepError{Msg: "could not check the GitOps repository for an existing " + p, Hint: "Press Retry when it can be reached.", Err: fmt.Errorf("read %s: %w", p, err)}
 		}

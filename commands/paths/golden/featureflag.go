@@ -223,7 +223,7 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 	p := &plannedFlag{}
 	p.key = inputText(sc, "key")
 	if !flagKeyRe.MatchString(p.key) || len(p.key) > 100 {
-		return nil, nil, badInput(sc, "key", fmt.Sprintf("%q is not a flag key: lower-case letters and digits, separated by '.', '-' or '_', starting with a letter (like new-checkout or checkout.one-click)", p.key))
+		return nil, nil, fieldError(sc, "key", fmt.Sprintf("%q is not a flag key: lower-case letters and digits, separated by '.', '-' or '_', starting with a letter (like new-checkout or checkout.one-click)", p.key))
 	}
 	owner := inputText(sc, "owner")
 	if owner == "" {
@@ -241,10 +241,10 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 		}
 	}
 	if comp == nil {
-		return nil, nil, badInput(sc, "service", ref+" is not a Component in the catalog")
+		return nil, nil, fieldError(sc, "service", ref+" is not a Component in the catalog")
 	}
 	if comp.Owner() != owner {
-		return nil, nil, badInput(sc, "service", fmt.Sprintf("%s is owned by %s, not by %s: a team adds flags to its own services", ref, orNobody(comp.Owner()), owner))
+		return nil, nil, fieldError(sc, "service", fmt.Sprintf("%s is owned by %s, not by %s: a team adds flags to its own services", ref, orNobody(comp.Owner()), owner))
 	}
 	p.service = comp.Metadata.Name
 	folder := strings.Trim(inputText(sc, "folder"), "/")
@@ -262,7 +262,7 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 	case FlagFormatFeatureFlag:
 		p.path = path.Join(folder, "flags", p.service+".featureflag.yaml")
 	default:
-		return nil, nil, badInput(sc, "format", fmt.Sprintf("%q is not %s or %s", p.format, FlagFormatFlagd, FlagFormatFeatureFlag))
+		return nil, nil, fieldError(sc, "format", fmt.Sprintf("%q is not %s or %s", p.format, FlagFormatFlagd, FlagFormatFeatureFlag))
 	}
 
 	variants, order, err := flagVariants(sc)
@@ -271,14 +271,14 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 	}
 	def := inputText(sc, "defaultVariant")
 	if _, ok := variants[def]; !ok {
-		return nil, nil, badInput(sc, "defaultVariant", fmt.Sprintf("%q is not one of the variants (%s)", def, strings.Join(order, ", ")))
+		return nil, nil, fieldError(sc, "defaultVariant", fmt.Sprintf("%q is not one of the variants (%s)", def, strings.Join(order, ", ")))
 	}
 	state := inputText(sc, "state")
 	if state == "" {
 		state = "ENABLED"
 	}
 	if state != "ENABLED" && state != "DISABLED" {
-		return nil, nil, badInput(sc, "state", fmt.Sprintf("%q is not ENABLED or DISABLED", state))
+		return nil, nil, fieldError(sc, "state", fmt.Sprintf("%q is not ENABLED or DISABLED", state))
 	}
 	p.flag = FlagdFlag{State: state, Variants: variants, DefaultVariant: &def}
 	if d := inputText(sc, "description"); d != "" {
@@ -328,7 +328,7 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 	if had, dup := file.Flags[p.key]; dup {
 		_, ours := sc.Files[p.path]
 		if !ours || !sameFlag(had, p.flag) {
-			return nil, nil, badInput(sc, "key", fmt.Sprintf("%s already has a flag %s (%s); pick another key", p.service, p.key, p.path))
+			return nil, nil, fieldError(sc, "key", fmt.Sprintf("%s already has a flag %s (%s); pick another key", p.service, p.key, p.path))
 		}
 		// This step's own earlier work (the step done again): kept.
 	}
@@ -389,7 +389,7 @@ func flagVariants(sc *actions.StepContext) (map[string]json.RawMessage, []string
 		return map[string]json.RawMessage{"on": json.RawMessage("true"), "off": json.RawMessage("false")}, []string{"on", "off"}, nil
 	}
 	if typ != "string" && typ != "number" {
-		return nil, nil, badInput(sc, "type", fmt.Sprintf("%q is not boolean, string or number", typ))
+		return nil, nil, fieldError(sc, "type", fmt.Sprintf("%q is not boolean, string or number", typ))
 	}
 	vars := map[string]json.RawMessage{}
 	var order []string
@@ -401,16 +401,16 @@ func flagVariants(sc *actions.StepContext) (map[string]json.RawMessage, []string
 		name, val, ok := strings.Cut(l, "=")
 		name, val = strings.TrimSpace(name), strings.TrimSpace(val)
 		if !ok || !variantRe.MatchString(name) {
-			return nil, nil, badInput(sc, "variants", fmt.Sprintf("line %d, %q, is not name=value (a name of letters, digits, '-' or '_', like blue=#0000ff)", i+1, l))
+			return nil, nil, fieldError(sc, "variants", fmt.Sprintf("line %d, %q, is not name=value (a name of letters, digits, '-' or '_', like blue=#0000ff)", i+1, l))
 		}
 		if _, dup := vars[name]; dup {
-			return nil, nil, badInput(sc, "variants", fmt.Sprintf("line %d names the variant %s again", i+1, name))
+			return nil, nil, fieldError(sc, "variants", fmt.Sprintf("line %d names the variant %s again", i+1, name))
 		}
 		var raw []byte
 		if typ == "number" {
 			n, err := strconv.ParseFloat(val, 64)
 			if err != nil {
-				return nil, nil, badInput(sc, "variants", fmt.Sprintf("line %d: %q is not a number", i+1, val))
+				return nil, nil, fieldError(sc, "variants", fmt.Sprintf("line %d: %q is not a number", i+1, val))
 			}
 			raw, _ = json.Marshal(n)
 		} else {
@@ -420,7 +420,7 @@ func flagVariants(sc *actions.StepContext) (map[string]json.RawMessage, []string
 		order = append(order, name)
 	}
 	if len(vars) < 2 {
-		return nil, nil, badInput(sc, "variants", "a "+typ+" flag needs at least two variants, one name=value per line")
+		return nil, nil, fieldError(sc, "variants", "a "+typ+" flag needs at least two variants, one name=value per line")
 	}
 	return vars, order, nil
 }
@@ -434,10 +434,10 @@ func flagTargeting(sc *actions.StepContext, variants map[string]json.RawMessage,
 	}
 	target := inputText(sc, "rolloutVariant")
 	if _, ok := variants[target]; !ok {
-		return nil, "", badInput(sc, "rolloutVariant", fmt.Sprintf("%q is not one of the variants (%s)", target, strings.Join(order, ", ")))
+		return nil, "", fieldError(sc, "rolloutVariant", fmt.Sprintf("%q is not one of the variants (%s)", target, strings.Join(order, ", ")))
 	}
 	if target == def {
-		return nil, "", badInput(sc, "rolloutVariant", fmt.Sprintf("%s is already the default variant: roll out another one", target))
+		return nil, "", fieldError(sc, "rolloutVariant", fmt.Sprintf("%s is already the default variant: roll out another one", target))
 	}
 	var logic any
 	var words string
@@ -448,7 +448,7 @@ func flagTargeting(sc *actions.StepContext, variants map[string]json.RawMessage,
 			return nil, "", err
 		}
 		if pct < 0 {
-			return nil, "", badInput(sc, "rolloutPercent", "say which share of users gets "+target+" (0 to 100)")
+			return nil, "", fieldError(sc, "rolloutPercent", "say which share of users gets "+target+" (0 to 100)")
 		}
 		// flagd buckets by flag key and targeting key, so a user keeps
 		// their variant while the share grows.
@@ -457,14 +457,14 @@ func flagTargeting(sc *actions.StepContext, variants map[string]json.RawMessage,
 	case "emailDomain":
 		domain := strings.ToLower(strings.TrimPrefix(inputText(sc, "emailDomain"), "@"))
 		if !domainRe.MatchString(domain) {
-			return nil, "", badInput(sc, "emailDomain", fmt.Sprintf("%q is not an email domain (like acme.com)", domain))
+			return nil, "", fieldError(sc, "emailDomain", fmt.Sprintf("%q is not an email domain (like acme.com)", domain))
 		}
 		logic = map[string]any{"if": []any{
 			map[string]any{"ends_with": []any{map[string]any{"var": "email"}, "@" + domain}}, target, def,
 		}}
 		words = fmt.Sprintf("users whose email ends with @%s get %s, the others %s", domain, target, def)
 	default:
-		return nil, "", badInput(sc, "rule", fmt.Sprintf("%q is not none, percentage or emailDomain", rule))
+		return nil, "", fieldError(sc, "rule", fmt.Sprintf("%q is not none, percentage or emailDomain", rule))
 	}
 	b, err := json.Marshal(logic)
 	if err != nil {

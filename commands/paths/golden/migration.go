@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
@@ -186,23 +185,6 @@ func (m migration) prepare(ctx context.Context, sc *actions.StepContext, hold bo
 	p.path = path.Join(folder, fmt.Sprintf("%04d_%s.sql", p.number, name))
 	p.content = migrationSQL(p.db, p.number, name, templating.Text(sc.Input["sql"]))
 	return p, nil
-}
-
-// stepParam matches an input that is exactly one template parameter.
-var stepParam = regexp.MustCompile(`^\s*\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$`)
-
-// fieldError is a problem with the value of the step's input key. When
-// the template fills that input from one parameter, the error's chain
-// holds a bot.FieldErrors naming it, so the form blames that field
-// (commands/paths/commands.go planCheck).
-func fieldError(sc *actions.StepContext, key, msg string) error {
-	e := &actions.StepError{Msg: msg}
-	if raw, ok := sc.RawInput[key].(string); ok {
-		if m := stepParam.FindStringSubmatch(raw); m != nil {
-			e.Err = bot.FieldErrors{m[1]: msg}
-		}
-	}
-	return e
 }
 
 // database is the catalog entry ref names, when it is a database that

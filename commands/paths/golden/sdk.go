@@ -17,7 +17,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
-	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	tmpl "github.com/platbot/platbot/commands/paths/template"
 )
@@ -100,10 +99,9 @@ func (a sdkAction) prepare(ctx context.Context, sc *actions.StepContext) (*sdkPl
 	if err != nil {
 		return nil, err
 	}
-	slug := strings.TrimSpace(comp.Annotation(catalog.AnnotationGitHubSlug))
-	owner, repo, ok := strings.Cut(slug, "/")
-	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
-		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no repository: its catalog entry needs a %s annotation (owner/name), it has %q", comp.Ref(), catalog.AnnotationGitHubSlug, slug))
+	slug, owner, repo, err := repoSlug(sc, "component", comp)
+	if err != nil {
+		return nil, err
 	}
 	pkg := inputText(sc, "package")
 	if pkg == "" {
