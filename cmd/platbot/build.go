@@ -68,6 +68,7 @@ func (f *features) buildCost(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "cost.prometheus", Msg: err.Error()}
 	}
+	src, reqs = namedCostSources(cc, src, reqs)
 	if f.cost, err = cost.New(cc, cost.Deps{
 		Source: src, Catalog: f.catalog, Store: app.Store, Requests: reqs, Problems: f.catalog, Logger: log,
 	}); err != nil {
@@ -175,7 +176,14 @@ func (f *features) buildPaths(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "vault", Msg: err.Error()}
 	}
+	if f.vault != nil {
+		sec = vaultSecretStore{sec} // Vault's outages named (status_wrap.go)
+	}
 	deps := paths.Deps{Store: app.Store, Catalog: f.catalog, Publisher: pathsPublisher{f.gitops}, Secrets: sec, Logger: app.Log, GitOpsFiles: f.gitops}
+	// A run's step failing on an integration that is down says so, as a
+	// command's error does (the status feature is built last; explainError
+	// asks it when a step fails).
+	deps.Explain = f.explainError
 	if f.gh != nil {
 		deps.GitHub = pathsGitHubFiles{f.gh}
 	}
@@ -227,6 +235,7 @@ func (f *features) buildAccess(app *App) error {
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "access.environments", Msg: err.Error()}
 	}
+	issuers = namedIssuers(acfg, issuers)
 	if f.access, err = access.New(acfg, access.Deps{Store: app.Store, Catalog: f.catalog, Issuers: issuers, Logger: app.Log}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "access", Msg: err.Error()}
 	}
@@ -296,6 +305,10 @@ func (f *features) buildSecrets(app *App) error {
 	kv, sealer, err := secrets.NewBackends(scfg, f.vault, f.dev, app.Log)
 	if err != nil {
 		return &ConfigError{File: cfg.path, Key: "secrets", Msg: err.Error()}
+	}
+	if f.vault != nil {
+		// Vault's outages named (status_wrap.go).
+		kv, sealer = vaultKV{kv}, vaultSealer{sealer}
 	}
 	if f.secrets, err = secrets.New(scfg, secrets.Deps{
 		Store: app.Store, Catalog: f.catalog, KV: kv, Sealer: sealer, Publisher: secretsPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -325,15 +324,10 @@ func costProbes(cfg *Config) ([]status.Probe, error) {
 	return []status.Probe{oc, pr}, nil
 }
 
-// githubErr names GitHub behind an error of a GitHub call, for the
-// router's ExplainError; a file that is not there is an answer, not an
-// outage, and is left as it is.
-func githubErr(err error) error {
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return status.Wrap("github", err)
-}
+// githubErr names GitHub behind an error of a GitHub call that says GitHub
+// could not answer (integrationErr, status_wrap.go); an answer (a file that
+// is not there, a 403, a refused input) is left as it is.
+func githubErr(err error) error { return integrationErr("github", err) }
 
 // gitopsErr is githubErr for the GitOps publisher when it opens pull
 // requests on GitHub.

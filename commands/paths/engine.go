@@ -292,7 +292,12 @@ func (p *Paths) fail(ctx context.Context, r *Run, i int, cause error) error {
 	s := r.Steps[i]
 	msg := cause.Error()
 	var se *actions.StepError
-	if !errors.As(cause, &se) {
+	switch down := p.explainDown(ctx, cause); {
+	case down != "":
+		// An outside system the step needs is down: say which, since when
+		// and who owns it, not the call's own error.
+		msg = down + " Press Retry once it is back (reference: run " + r.ID + ")."
+	case !errors.As(cause, &se):
 		msg += ". Press Retry to try this step again; if it keeps failing, tell the platform team (reference: run " + r.ID + ")."
 	}
 	s.State, s.Error, s.Finished = StepFailed, msg, p.now().UTC()
@@ -642,4 +647,12 @@ func stepSummary(s *Step) string {
 		}
 	}
 	return ""
+}
+
+// explainDown is Deps.Explain's phrasing of a step's cause, "" without one.
+func (p *Paths) explainDown(ctx context.Context, cause error) string {
+	if p.explain == nil {
+		return ""
+	}
+	return p.explain(ctx, cause)
 }

@@ -143,6 +143,8 @@ type envOptions struct {
 	// repos opens pull requests in the repository a step's repoUrl names
 	// (nil: those steps are refused).
 	repos actions.Repositories
+	// explain is Deps.Explain.
+	explain func(context.Context, error) string
 }
 
 type env struct {
@@ -213,7 +215,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	r.SetMessenger(bot.TransportShell, m)
 	p, err := New(Config{TemplatesDir: o.templates, DataDir: filepath.Join(dir, "data"), DemoApproveDir: o.demoDir}, Deps{
 		Store: st, Catalog: o.cat, Publisher: o.publisher, Secrets: o.secrets, Logger: o.logger, GitOpsFiles: gitopsFiles, Placer: o.placer,
-		Repos: o.repos,
+		Repos: o.repos, Explain: o.explain,
 	})
 	if err != nil {
 		t.Fatal(err)

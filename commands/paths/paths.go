@@ -105,6 +105,12 @@ type Deps struct {
 	// GitOpsFiles reads the GitOps repository's base branch (the GitOps
 	// publisher), for actions that build on its files; nil refuses them.
 	GitOpsFiles actions.GitOpsFiles
+	// Explain, when set, phrases a failed step's cause for people when an
+	// outside system it needs is down ("GitHub is down since 10:42 UTC
+	// (owned by #platform)"), as the router does for a command's error;
+	// "" keeps the cause's own words. cmd/platbot wires the status
+	// feature's (commands/status).
+	Explain func(ctx context.Context, err error) string
 }
 
 // Publisher opens GitOps pull requests (GitHub, or a local git repository);
@@ -154,6 +160,8 @@ type Paths struct {
 	approvals *approval.Flow[templateApproval]
 
 	router *bot.Router
+	// explain is Deps.Explain (nil: causes are shown as they are).
+	explain func(ctx context.Context, err error) string
 
 	mu       sync.RWMutex
 	state    *templateState
@@ -178,7 +186,7 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	}
 	p := &Paths{
 		cfg: cfg, store: deps.Store, catalog: deps.Catalog, pub: deps.Publisher, secrets: deps.Secrets,
-		log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates,
+		log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates, explain: deps.Explain,
 		state: &templateState{},
 	}
 	flow, err := approval.New(templateApprovalConfig(), approval.Deps{Store: deps.Store, Logger: p.log, Now: p.now})
