@@ -19,8 +19,9 @@ import (
 
 // The features declare the small interfaces they use, with their own types;
 // these adapters put the clients built once in features.go behind them.
-// Errors of GitHub calls leave them named (githubErr and gitopsErr in
-// status.go), so that a command failing on a GitHub that is down says so.
+// Errors saying GitHub could not answer leave them named (githubErr and
+// gitopsErr in status.go, over status_wrap.go), so that a command failing
+// on a GitHub that is down says so.
 
 // pathsPublisher is the GitOps publisher as golden paths use it.
 type pathsPublisher struct{ p *gitops.Publisher }

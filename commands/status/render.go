@@ -12,9 +12,11 @@ import (
 )
 
 // IntegrationError is an error of a call to an outside system, naming the
-// integration (a probe's Name). cmd/platbot's adapters wrap integration
-// errors with Wrap; Explain phrases them when the integration is down. Its
-// text is the wrapped error's.
+// integration (a probe's Name). cmd/platbot wraps with Wrap the errors that
+// say an integration could not answer (refused connection, timeout, 5xx,
+// 429; never an answer such as a 403 or 404) where its client reaches a
+// feature; Explain phrases them when the integration is down. Its text is
+// the wrapped error's.
 type IntegrationError struct {
 	Integration string
 	Err         error
