@@ -2,6 +2,7 @@ package paths
 
 import (
 	"context"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/paths/golden/goldentest"
+	"github.com/platbot/platbot/commands/placement"
+	exampleplacement "github.com/platbot/platbot/examples/placement"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
 
@@ -47,19 +50,39 @@ func newCacheValues(service, name, env string) bot.Values {
 // /plat new-cache, from the form to the pull request in local git, on a
 // service whose Deployment is on the GitOps repository's base branch:
 // the claim, the ExternalSecret, the dashboard and the edited Deployment,
-// each accepted by a real kube-apiserver; bad input gets a field error
-// and creates nothing.
+// each accepted by a real kube-apiserver, and each in the folder that
+// the environment's Argo CD Application (as the example placement
+// configuration writes it for new-service) syncs; bad input gets a field
+// error and creates nothing.
 func TestNewCachePath(t *testing.T) {
-	e := newEnv(t, envOptions{templates: "../../examples/templates"})
+	cat := newCatalog(t)
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat})
 	repo := filepath.Join(e.dir, "gitops")
 	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// prod-eu's Application, placed as new-service places it: its source
+	// is the folder of the Deployment.
+	cfg, err := placement.LoadFile(exampleplacement.Config, exampleplacement.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs, err := placement.NewEnvironments(cfg, cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := envs.Place(context.Background(), placement.NewEnvironment{Service: "component:default/orders-service",
+		Env: placement.Environment{Name: "prod-eu", Tier: "tier1", Region: "eu-west-1"}, SourcePath: path.Dir(ordersDeploymentPath)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := lr.OpenPullRequest(context.Background(), gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed",
-		Files: []gitlocal.File{{Path: ordersDeploymentPath, Content: []byte(ordersDeployment)},
-			// a cache the team made before
-			{Path: "teams/payments/orders-service/prod-eu/cache-carts/redis-instance.yaml", Content: []byte("kind: RedisInstance\n")}}}); err != nil {
+		Files: []gitlocal.File{{Path: ordersDeploymentPath, Content: []byte(ordersDeployment)}, {Path: app.Path, Content: app.Manifest},
+			// caches the team made before: one as new-cache writes
+			// them, one where earlier versions of it did
+			{Path: "teams/payments/orders-service/prod-eu/cache-carts-redis-instance.yaml", Content: []byte("kind: RedisInstance\n")},
+			{Path: "teams/payments/orders-service/prod-eu/cache-stock/redis-instance.yaml", Content: []byte("kind: RedisInstance\n")}}}); err != nil {
 		t.Fatal(err)
 	}
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
@@ -77,12 +100,25 @@ func TestNewCachePath(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-cache"
-	dir := "teams/payments/orders-service/prod-eu/cache-sessions/"
+	dir := "teams/payments/orders-service/prod-eu/cache-sessions-"
 	want := dir + "dashboard.yaml\n" + dir + "external-secret.yaml\n" + dir + "redis-instance.yaml\n" + ordersDeploymentPath
 	if files := git(t, repo, "diff", "--name-only", "main", branch); files != want {
 		t.Fatalf("files on %s:\n%s", branch, files)
 	}
 	show := func(p string) string { return git(t, repo, "show", branch+":"+p) + "\n" }
+
+	// Argo CD deploys every file: the environment's Application syncs
+	// the files of its source path, not its subfolders (a strict decode:
+	// no source.directory, so no recurse).
+	var a placement.Application
+	if err := sigsyaml.UnmarshalStrict([]byte(show(app.Path)), &a); err != nil {
+		t.Fatalf("Application %s: %v", app.Path, err)
+	}
+	for _, f := range strings.Split(want, "\n") {
+		if path.Dir(f) != a.Spec.Source.Path {
+			t.Errorf("%s is not in %s, the folder the Application %s syncs", f, a.Spec.Source.Path, app.Path)
+		}
+	}
 
 	var claim unstructured.Unstructured
 	if err := sigsyaml.UnmarshalStrict([]byte(show(dir+"redis-instance.yaml")), &claim.Object); err != nil {
@@ -117,6 +153,7 @@ func TestNewCachePath(t *testing.T) {
 	// inputs, and nothing is created.
 	e.refusedOnFields(t, "new-cache", repo, []fieldRefusal{
 		{newCacheValues("orders-service", "carts", "prod-eu"), "name", "orders-service already has a cache carts in prod-eu"},
+		{newCacheValues("orders-service", "stock", "prod-eu"), "name", "orders-service already has a cache stock in prod-eu"},
 		{newCacheValues("orders-service", "stock", "dev"), "environment", "orders-service has no Deployment in dev"},
 		{newCacheValues("nope-service", "carts", "prod-eu"), "service", "is not one of the choices"},
 		{newCacheValues("orders-service", "Carts", "prod-eu"), "name", "lower-case letters"},

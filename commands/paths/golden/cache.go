@@ -46,12 +46,20 @@ var (
 // GitOps repository; default new-service's layout,
 // teams/<team>/<service>/<environment>/deployment.yaml) and container
 // (optional, as yamledit.SecretEnv). Next
-// to the Deployment, in cache-<name>/, it writes
+// to the Deployment, in the same folder, it writes
 //
-//	redis-instance.yaml  the platform's RedisInstance claim (Crossplane),
-//	                     publishing its connection details to Vault
-//	external-secret.yaml the ExternalSecret making them a Kubernetes Secret
-//	dashboard.yaml       a Grafana dashboard ConfigMap (grafana_dashboard: "1")
+//	cache-<name>-redis-instance.yaml  the platform's RedisInstance claim
+//	                                  (Crossplane), publishing its
+//	                                  connection details to Vault
+//	cache-<name>-external-secret.yaml the ExternalSecret making them a
+//	                                  Kubernetes Secret
+//	cache-<name>-dashboard.yaml       a Grafana dashboard ConfigMap
+//	                                  (grafana_dashboard: "1")
+//
+// The folder is the source path of the environment's Argo CD Application
+// (new-service's layout), which syncs that folder's files and not its
+// subfolders (no directory.recurse): files there are deployed with the
+// Deployment by the Application that already exists.
 //
 // and edits the Deployment (comment-preserving, integrations/yamledit) so
 // its container reads <NAME>_REDIS_HOST, _PORT and _PASSWORD from that
@@ -101,16 +109,27 @@ func (p *plannedCache) write(sc *actions.StepContext) {
 
 func (p *plannedCache) effects() []string {
 	return []string{
-		fmt.Sprintf("add %s (the RedisInstance claim %s of %s in %s)", path.Join(p.dir, "redis-instance.yaml"), p.service+"-"+p.name, p.service, p.env),
-		fmt.Sprintf("add %s (the ExternalSecret %s with the connection details)", path.Join(p.dir, "external-secret.yaml"), p.secretName),
-		fmt.Sprintf("add %s (the Redis Grafana dashboard)", path.Join(p.dir, "dashboard.yaml")),
+		fmt.Sprintf("add %s (the RedisInstance claim %s of %s in %s)", cacheFile(p.dir, p.name, cacheClaimFile), p.service+"-"+p.name, p.service, p.env),
+		fmt.Sprintf("add %s (the ExternalSecret %s with the connection details)", cacheFile(p.dir, p.name, cacheSecretFile), p.secretName),
+		fmt.Sprintf("add %s (the Redis Grafana dashboard)", cacheFile(p.dir, p.name, cacheDashboardFile)),
 		fmt.Sprintf("edit %s: the container reads %s_REDIS_HOST, _PORT and _PASSWORD from %s", p.deploymentPath, envPrefix(p.name), p.secretName),
 	}
 }
 
 func (p *plannedCache) output() map[string]any {
-	return map[string]any{"claimPath": path.Join(p.dir, "redis-instance.yaml"), "deploymentPath": p.deploymentPath, "secretName": p.secretName}
+	return map[string]any{"claimPath": cacheFile(p.dir, p.name, cacheClaimFile), "deploymentPath": p.deploymentPath, "secretName": p.secretName}
 }
+
+// The files of a cache, beside the Deployment (see cacheFile).
+const (
+	cacheClaimFile     = "redis-instance.yaml"
+	cacheSecretFile    = "external-secret.yaml"
+	cacheDashboardFile = "dashboard.yaml"
+)
+
+// cacheFile is the file of the cache name in the environment folder dir:
+// dir/cache-<name>-<file>.
+func cacheFile(dir, name, file string) string { return path.Join(dir, "cache-"+name+"-"+file) }
 
 // envPrefix is the env variables' prefix of a cache name.
 func envPrefix(name string) string { return strings.ToUpper(strings.ReplaceAll(name, "-", "_")) }
@@ -178,13 +197,17 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 	if ns == "" {
 		ns = "default"
 	}
-	dir := path.Join(path.Dir(dp), "cache-"+name)
-	entries, err := c.d.GitOpsFiles.ListDir(ctx, path.Dir(dp))
+	dir := path.Dir(dp)
+	entries, err := c.d.GitOpsFiles.ListDir(ctx, dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, &actions.StepError{Msg: "could not list " + path.Dir(dp), Hint: "Press Retry", Err: err}
 	}
-	if slices.Contains(entries, "cache-"+name) {
-		return nil, fieldError(sc, "name", fmt.Sprintf("%s already has a cache %s in %s (%s): choose another name", svc.Metadata.Name, name, env, dir))
+	// A folder cache-<name> is where earlier versions of this path wrote
+	// a cache.
+	for _, have := range []string{path.Base(cacheFile(dir, name, cacheClaimFile)), "cache-" + name} {
+		if slices.Contains(entries, have) {
+			return nil, fieldError(sc, "name", fmt.Sprintf("%s already has a cache %s in %s (%s): choose another name", svc.Metadata.Name, name, env, path.Join(dir, have)))
+		}
 	}
 
 	claimName := svc.Metadata.Name + "-" + name
@@ -248,15 +271,15 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 		file, head string
 		obj        any
 	}{
-		{"redis-instance.yaml", "# The " + name + " Redis cache of " + svc.Metadata.Name + " in " + env + ", claimed through Crossplane\n# (platform.example.com/v1 RedisInstance). Rendered by platbot's new-cache golden path.\n", claim.Object},
-		{"external-secret.yaml", "# The connection details of " + claimName + " (host, port, password), from Vault.\n", secret.Object},
-		{"dashboard.yaml", "# The Grafana dashboard of " + claimName + " in " + env + " (the Grafana sidecar loads it).\n", dash},
+		{cacheClaimFile, "# The " + name + " Redis cache of " + svc.Metadata.Name + " in " + env + ", claimed through Crossplane\n# (platform.example.com/v1 RedisInstance). Rendered by platbot's new-cache golden path.\n", claim.Object},
+		{cacheSecretFile, "# The connection details of " + claimName + " (host, port, password), from Vault.\n", secret.Object},
+		{cacheDashboardFile, "# The Grafana dashboard of " + claimName + " in " + env + " (the Grafana sidecar loads it).\n", dash},
 	} {
 		b, err := sigsyaml.Marshal(o.obj)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", o.file, err)
 		}
-		p.files[path.Join(dir, o.file)] = o.head + string(b)
+		p.files[cacheFile(dir, name, o.file)] = o.head + string(b)
 	}
 	for f, body := range p.files {
 		if prev, ok := sc.Files[f]; ok && prev != body && f != dp {

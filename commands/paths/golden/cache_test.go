@@ -110,7 +110,7 @@ func TestCacheClaimSecretDashboardAndDeploymentEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := "teams/checkout/checkout-service/prod/cache-sessions/"
+	dir := "teams/checkout/checkout-service/prod/cache-sessions-"
 	if len(sc.Files) != 4 {
 		t.Fatalf("files: %v", cacheFileNames(sc.Files))
 	}
@@ -253,6 +253,9 @@ func TestCacheClaimSecretDashboardAndDeploymentEnv(t *testing.T) {
 // written.
 func TestCacheBadInputIsAFieldError(t *testing.T) {
 	withCache := cacheRepo{checkoutDeploymentPath: checkoutDeployment,
+		path.Join(path.Dir(checkoutDeploymentPath), "cache-sessions-redis-instance.yaml"): "kind: RedisInstance\n"}
+	// where earlier versions of new-cache wrote a cache
+	withCacheFolder := cacheRepo{checkoutDeploymentPath: checkoutDeployment,
 		path.Join(path.Dir(checkoutDeploymentPath), "cache-sessions/redis-instance.yaml"): "kind: RedisInstance\n"}
 	withEnv := cacheRepo{checkoutDeploymentPath: strings.Replace(checkoutDeployment, "            - name: PAYMENTS_URL",
 		"            - name: SESSIONS_REDIS_HOST\n              value: localhost\n            - name: PAYMENTS_URL", 1)}
@@ -265,6 +268,7 @@ func TestCacheBadInputIsAFieldError(t *testing.T) {
 		want  string
 	}{
 		{"a cache name already there", withCache, nil, "name", "checkout-service already has a cache sessions in prod"},
+		{"a cache name already in a folder", withCacheFolder, nil, "name", "checkout-service already has a cache sessions in prod (teams/checkout/checkout-service/prod/cache-sessions)"},
 		{"an env variable already there", withEnv, nil, "name", `container "app" of ` + checkoutDeploymentPath + " already defines SESSIONS_REDIS_HOST"},
 		{"a service not in the catalog", plain, map[string]any{"service": "component:default/nope"}, "service", "component:default/nope is not in the catalog"},
 		{"another team's service", plain, map[string]any{"service": "component:default/report-builder"}, "service", "report-builder is owned by group:default/reports, not one of your teams (group:default/checkout): a team adds caches to its own services"},
