@@ -112,7 +112,7 @@ func TestAddCIWorkflowPath(t *testing.T) {
 	}{
 		{bot.Values{"component": {"orders-api"}, "language": {"node"}, "branches": {"release/["}}, "branches", "actionlint rejects the workflow: 4:"},
 		{bot.Values{"component": {"orders-api"}, "language": {"node"}, "branches": {"release/["}}, "branches", "invalid glob pattern"},
-		{bot.Values{"component": {"ledger"}, "language": {"go"}}, "component", "component:default/ledger is owned by group:default/checkout, not one of your teams (group:default/payments)"},
+		{bot.Values{"component": {"ledger"}, "language": {"go"}}, "component", `"ledger" is not one of the choices`},
 		{bot.Values{"component": {"orders-service"}, "language": {"python"}}, "component", "component:default/orders-service has no repository: its catalog entry needs a github.com/project-slug annotation"},
 		{bot.Values{"component": {"orders-api"}, "language": {"ruby"}}, "language", "ruby"},
 	} {

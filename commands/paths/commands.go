@@ -85,12 +85,12 @@ func (p *Paths) templateCommand(t *template.Template) *bot.Command {
 		Submit: func(ctx context.Context, req *bot.Request, v bot.Values) error {
 			return p.submit(ctx, req, t.Name, v)
 		},
-		Suggest: func(_ context.Context, _ *bot.Request, fieldID, query string) ([]bot.Option, error) {
+		Suggest: func(ctx context.Context, req *bot.Request, fieldID, query string) ([]bot.Option, error) {
 			cur := p.approvedTemplate(t.Name)
 			if cur == nil {
 				return nil, bot.Errorf("The golden path `%s` is not approved any more.", t.Name)
 			}
-			return cur.Pages.Suggest(p.catalog, fieldID, query)
+			return cur.Pages.Suggest(p.catalog, fieldID, query, p.pickable(p.identify(ctx, req.User)))
 		},
 	}
 }
@@ -202,6 +202,10 @@ func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.I
 			}
 		}
 	}
+	mayPick := p.pickable(id)
+	if mayPick == nil {
+		mayPick = func(*catalog.Entity) bool { return true }
+	}
 	for _, prop := range t.Pages.Properties() {
 		val := strings.TrimSpace(v.Get(prop.Name))
 		if prop.UIField != "EntityPicker" || val == "" || errs[prop.Name] != "" {
@@ -209,12 +213,17 @@ func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.I
 		}
 		ref := catalog.NormalizeRef(val, prop.EntityKind(), catalog.DefaultNamespace)
 		kind, _, _ := catalog.ParseRef(ref, "", "")
-		found := false
+		var found *catalog.Entity
 		for _, e := range p.catalog.List(catalogKind(kind)) {
-			found = found || e.Ref() == ref
+			if e.Ref() == ref {
+				found = e
+			}
 		}
-		if !found {
+		switch {
+		case found == nil:
 			errs[prop.Name] = fmt.Sprintf("%s is not in the catalog", ref)
+		case !mayPick(found):
+			errs[prop.Name] = p.notYours(id, found)
 		}
 	}
 	if np := t.Pages.NameProperty(); np != nil && errs[np.Name] == "" {
@@ -243,6 +252,49 @@ func (p *Paths) ownerChoices(id *catalog.Identity) []string {
 		}
 	}
 	return forms.OwnerChoices(id, teams)
+}
+
+// teamKinds are the kinds of entity a team owns and a golden path
+// changes (a service, a database, an API): an EntityPicker over them offers
+// only the requester's teams' entities. Systems and domains group many
+// teams' entities, so any of them may be picked.
+var teamKinds = []string{catalog.KindComponent, catalog.KindResource, catalog.KindAPI}
+
+// pickable is the policy of EntityPicker fields for a user (nil admits
+// every entity): an entity of a teamKinds kind must be owned by one of the
+// user's own teams, the owners their form offers (ownerChoices); an admin
+// may pick any.
+func (p *Paths) pickable(id *catalog.Identity) func(*catalog.Entity) bool {
+	if id.IsAdmin() {
+		return nil
+	}
+	teams := p.ownerChoices(id)
+	return func(e *catalog.Entity) bool {
+		if !slices.ContainsFunc(teamKinds, func(k string) bool { return strings.EqualFold(e.Kind, k) }) {
+			return true
+		}
+		owner := strings.TrimSpace(e.Owner())
+		return owner != "" && slices.Contains(teams, catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace))
+	}
+}
+
+// notYours says why the user may not pick e: it is not their teams'.
+func (p *Paths) notYours(id *catalog.Identity, e *catalog.Entity) string {
+	owner := strings.TrimSpace(e.Owner())
+	if owner == "" {
+		owner = "nobody"
+	} else {
+		owner = catalog.NormalizeRef(owner, catalog.KindGroup, catalog.DefaultNamespace)
+	}
+	choices := p.ownerChoices(id)
+	if len(choices) == 0 {
+		return fmt.Sprintf("%s is owned by %s and you belong to no team in the catalog; ask the platform team to add you to your team", e.Ref(), owner)
+	}
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		_, _, names[i] = catalog.ParseRef(c, catalog.KindGroup, catalog.DefaultNamespace)
+	}
+	return fmt.Sprintf("%s is owned by %s, not by one of your teams (%s): pick one of your own", e.Ref(), owner, strings.Join(names, ", "))
 }
 
 // checkOwner says why the user may not name owner as the owning group (""

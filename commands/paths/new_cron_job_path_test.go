@@ -123,7 +123,7 @@ func TestNewCronJobPath(t *testing.T) {
 			v := cronJobValues("cart-export", "@daily")
 			v["service"] = []string{"cart-service"}
 			return v
-		}(), "service", "component:default/cart-service is owned by group:default/checkout, not by group:default/payments"},
+		}(), "service", `"cart-service" is not one of the choices`},
 	} {
 		f := e.form(userJane, "new-cron-job")
 		errs := e.submit(userJane, f, c.v)

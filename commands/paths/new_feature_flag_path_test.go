@@ -130,7 +130,7 @@ func TestNewFeatureFlagPath(t *testing.T) {
 		{flagValues("one-click", nil), "key", "orders-service already has a flag one-click (" + file + "); pick another key"},
 		{flagValues("new-flag", map[string]string{"defaultVariant": "maybe"}), "defaultVariant", `"maybe" is not one of the variants (on, off)`},
 		{flagValues("new-flag", map[string]string{"rule": "emailDomain", "emailDomain": "not a domain"}), "emailDomain", "is not an email domain"},
-		{flagValues("new-flag", map[string]string{"service": "cart-service"}), "service", "is owned by group:default/checkout"},
+		{flagValues("new-flag", map[string]string{"service": "cart-service"}), "service", `"cart-service" is not one of the choices`},
 	} {
 		if _, errs := flag(c.v); len(errs) != 1 || !strings.Contains(errs[c.field], c.want) {
 			t.Errorf("%v: field errors %v, want %s: %q", c.v, errs, c.field, c.want)

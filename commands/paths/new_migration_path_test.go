@@ -153,7 +153,7 @@ func TestNewMigrationPath(t *testing.T) {
 		{"Add-Orders index", "orders-db", "migration", "already has a migration named add_orders_index"},
 		{"add; drop", "orders-db", "migration", "use letters, digits, spaces"},
 		{"add a column", "legacy-db", "database", "resource:default/legacy-db was not created by new-db"},
-		{"add a column", "carts-db", "database", "resource:default/carts-db is owned by group:default/checkout, not one of your teams (group:default/payments)"},
+		{"add a column", "carts-db", "database", `"carts-db" is not one of the choices`},
 		{"add a column", "stock-db", "database", "stock-db has no migrations folder (databases/stock-db/migrations) on the GitOps repository's base branch"},
 		{"add a column", "resource:default/nope-db", "database", `"resource:default/nope-db" is not one of the choices`},
 	} {

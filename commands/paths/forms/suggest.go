@@ -31,9 +31,12 @@ const MaxSuggestions = 100
 // the full entity ref (kind:namespace/name, as Backstage stores it), its
 // Label the ref shortened by defaultKind and defaultNamespace, with the
 // title. The option whose Value is exactly query (a submitted value being
-// checked) comes first, and at most MaxSuggestions are returned. An
-// unknown field is an error.
-func (ps Pages) Suggest(cat Catalog, fieldID, query string) ([]bot.Option, error) {
+// checked) comes first, and at most MaxSuggestions are returned. allow,
+// when set, admits only the entities the user may pick (the feature's
+// policy: their own teams'); an entity it refuses is never offered, not
+// even for its exact ref, so a submitted value naming it is not one of
+// the choices. An unknown field is an error.
+func (ps Pages) Suggest(cat Catalog, fieldID, query string, allow func(*catalog.Entity) bool) ([]bot.Option, error) {
 	p := ps.property(fieldID)
 	if p == nil || (p.UIField != "EntityPicker" && p.UIField != "MultiEntityPicker") {
 		return nil, fmt.Errorf("field %q is not an entity picker of this template", fieldID)
@@ -50,7 +53,7 @@ func (ps Pages) Suggest(cat Catalog, fieldID, query string) ([]bot.Option, error
 	var exact []bot.Option
 	var out []bot.Option
 	for _, e := range cat.List("") {
-		if e.Orphan || !matchesAny(e, filters) {
+		if e.Orphan || !matchesAny(e, filters) || (allow != nil && !allow(e)) {
 			continue
 		}
 		ref := e.Ref()

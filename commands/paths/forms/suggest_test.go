@@ -99,7 +99,7 @@ properties:
 		{"anything", "orders", []string{"orders", "component:default/orders-web"}},
 		{"anything", "component:default/orders", []string{"component:default/orders", "component:default/orders-web"}},
 	} {
-		opts, err := pages.Suggest(testCatalog, c.field, c.query)
+		opts, err := pages.Suggest(testCatalog, c.field, c.query, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,11 +111,11 @@ properties:
 			t.Errorf("%s %q: %v, want %v", c.field, c.query, got, want)
 		}
 	}
-	opts, _ := pages.Suggest(testCatalog, "anything", "component:default/orders")
+	opts, _ := pages.Suggest(testCatalog, "anything", "component:default/orders", nil)
 	if opts[0].Value != "component:default/orders" {
 		t.Errorf("the exact ref is not first: %v", opts)
 	}
-	opts, _ = pages.Suggest(testCatalog, "service", "")
+	opts, _ = pages.Suggest(testCatalog, "service", "", nil)
 	labels := map[string]string{}
 	for _, o := range opts {
 		labels[o.Value] = o.Label
@@ -123,11 +123,11 @@ properties:
 	if labels["component:default/orders"] != "component:orders (Orders API)" || labels["component:shop/cart"] != "component:shop/cart" {
 		t.Errorf("labels %v", labels)
 	}
-	opts, _ = pages.Suggest(testCatalog, "system", "")
+	opts, _ = pages.Suggest(testCatalog, "system", "", nil)
 	if opts[0].Label != "commerce (Commerce)" {
 		t.Errorf("defaultKind label %q", opts[0].Label)
 	}
-	if _, err := pages.Suggest(testCatalog, "plain", ""); err == nil {
+	if _, err := pages.Suggest(testCatalog, "plain", "", nil); err == nil {
 		t.Error("a text field has suggestions")
 	}
 
