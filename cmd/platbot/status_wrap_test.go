@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,8 +20,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/platbot/platbot/commands/access"
+	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/status"
 	"github.com/platbot/platbot/integrations/github"
+	"github.com/platbot/platbot/integrations/kube"
 	"github.com/platbot/platbot/integrations/opencost"
 	"github.com/platbot/platbot/integrations/prometheus"
 	"github.com/platbot/platbot/integrations/vault"
@@ -169,3 +176,81 @@ func TestIntegrationErrMarksOnlyOutages(t *testing.T) {
 		t.Fatal("nil is not nil")
 	}
 }
+
+// Each access environment's issuer names its outages after its kubeconfig
+// context ("kube:<context>", the probe's name); a refusal (403) keeps its
+// own error, and an environment on the current context (no kubeContext,
+// no probe of its own) names none.
+func TestAccessIssuersNameTheirContext(t *testing.T) {
+	base := codeServer(t)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user: {token: t}\ncurrent-context: down\nclusters:\n"
+	contexts := "contexts:\n"
+	for name, server := range map[string]string{"down": "http://" + refusingAddr(t), "busy": base + "/503", "denied": base + "/403"} {
+		cfg += fmt.Sprintf("- name: %s\n  cluster: {server: %q}\n", name, server)
+		contexts += fmt.Sprintf("- name: %s\n  context: {cluster: %s, user: u}\n", name, name)
+	}
+	if err := os.WriteFile(kubeconfig, []byte(cfg+contexts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acfg := access.Config{Kubeconfig: kubeconfig, Environments: []access.Environment{
+		{Name: "prod-down", KubeContext: "down"}, {Name: "prod-busy", KubeContext: "busy"},
+		{Name: "prod-denied", KubeContext: "denied"}, {Name: "prod-current"},
+	}}
+	issuers, err := kubeIssuers(acfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuers = namedIssuers(acfg, issuers)
+	g := kube.Grant{Name: "ar-1", Namespace: "payments"}
+	for env, want := range map[string]string{"prod-down": "kube:down", "prod-busy": "kube:busy", "prod-denied": "", "prod-current": ""} {
+		err := issuers[env].Revoke(context.Background(), g)
+		if err == nil {
+			t.Fatalf("%s: revoke did not fail", env)
+		}
+		var ie *status.IntegrationError
+		switch marked := errors.As(err, &ie); {
+		case want == "" && marked:
+			t.Errorf("%s: marked as %s: %v", env, ie.Integration, err)
+		case want != "" && (!marked || ie.Integration != want):
+			t.Errorf("%s: not marked as %s: %v", env, want, err)
+		}
+	}
+}
+
+// The cost feature's OpenCost and Prometheus name their outages only when
+// the cost section reads them, not over the example data.
+func TestCostSourcesNamedOnlyWhenConfigured(t *testing.T) {
+	examples := os.DirFS("../../examples/cost")
+	cc := cost.DefaultConfig()
+	var example cost.Source = costExampleStandIn{}
+	if s, r := namedCostSources(cc, example, nil); s != example || r != nil {
+		t.Fatalf("the example data is named: %T %T", s, r)
+	}
+	base := codeServer(t)
+	cc.OpenCost.URL, cc.Prometheus.URL = base+"/503", base+"/503"
+	zero := 0
+	cc.OpenCost.Retries = &zero
+	src, _, err := cost.NewSource(cc, examples, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := cost.NewRequestCounter(cc, examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, reqs = namedCostSources(cc, src, reqs)
+	_, err = src.Allocation(context.Background(), opencost.Query{Window: "1h"})
+	var ie *status.IntegrationError
+	if !errors.As(err, &ie) || ie.Integration != "opencost" {
+		t.Fatalf("OpenCost answering 503: %v", err)
+	}
+	now := time.Now()
+	_, _, err = reqs.Requests(context.Background(), &cost.Service{Name: "checkout-service"}, now.Add(-time.Hour), now)
+	if !errors.As(err, &ie) || ie.Integration != "prometheus" {
+		t.Fatalf("Prometheus answering 503: %v", err)
+	}
+}
+
+// costExampleStandIn stands for the example data (no OpenCost configured).
+type costExampleStandIn struct{ cost.Source }
