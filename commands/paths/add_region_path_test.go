@@ -3,6 +3,7 @@ package paths
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,10 +59,13 @@ func addRegionValues(env, region, from string) bot.Values {
 
 // /plat add-region, from the form to the pull request in local git, for a
 // service whose prod-us manifests and database are on the GitOps
-// repository's base branch: the placed Application, the copied manifests,
-// the DNSEndpoint, the Probe and its alerts and the database's read
-// replica, each accepted by a real kube-apiserver; a region without a
-// cluster, and other bad input, get a field error and create nothing.
+// repository's base branch, and a cache new-cache made in prod-us merged:
+// the placed Application, the copied manifests, the DNSEndpoint, the
+// Probe and its alerts, the database's read replica and the cache's
+// secondary in the new region (its claim, ExternalSecret and dashboard,
+// the copied Deployment reading its Secret), each accepted by a real
+// kube-apiserver; a region without a cluster, and other bad input, get a
+// field error and create nothing.
 func TestAddRegionPath(t *testing.T) {
 	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a", "tier1/us-east-1": "use1-prod-a"},
 		existing: map[string]bool{"component:default/orders-service/prod-us": true}}
@@ -84,6 +88,21 @@ func TestAddRegionPath(t *testing.T) {
 	}
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
 
+	// The team gave orders-service a cache in prod-us, and merged it.
+	e.command(userAdmin, "template approve new-cache")
+	if e.approved("new-cache") == nil {
+		t.Fatalf("approve new-cache: %s", e.msgr.Last().Text())
+	}
+	if errs := e.submit(userJane, e.form(userJane, "new-cache"), newCacheValues("orders-service", "rates", "prod-us")); errs != nil {
+		t.Fatalf("cache refused: %v", errs)
+	}
+	e.drain()
+	cacheRun := e.onlyRun()
+	if cacheRun.State != RunSucceeded {
+		t.Fatalf("new-cache run %s: %s", cacheRun.State, cacheRun.Error)
+	}
+	git(t, repo, "update-ref", "refs/heads/main", cacheRun.Branch())
+
 	e.command(userAdmin, "template approve add-region")
 	if e.approved("add-region") == nil {
 		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
@@ -93,23 +112,38 @@ func TestAddRegionPath(t *testing.T) {
 	if errs := e.submit(userJane, e.form(userJane, "add-region --dry-run"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
 		t.Fatalf("dry run refused: %v", errs)
 	}
-	if out := e.msgr.Last().Text(); !strings.Contains(out, "Dry run of Add a region for group:default/payments — nothing was created") || strings.Contains(out, "``") {
+	// (A long preview comes as a file.)
+	out := e.msgr.Last().Text()
+	if f := e.msgr.Last().File; f != nil {
+		out += "\n" + string(f.Content)
+	}
+	if !strings.Contains(out, "Dry run of Add a region for group:default/payments — nothing was created") || strings.Contains(out, "``") ||
+		!strings.Contains(out, "the copied containers read orders-service-rates-prod-eu-redis instead of orders-service-rates-redis") {
 		t.Fatalf("dry run:\n%s", out)
 	}
-	if len(e.runs()) != 0 {
+	if len(e.runs()) != 1 {
 		t.Fatal("the dry run started a run")
 	}
 	if errs := e.submit(userJane, e.form(userJane, "add-region"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
 		t.Fatalf("valid region refused: %v", errs)
 	}
 	e.drain()
-	r := e.onlyRun()
+	var r *Run
+	for _, x := range e.runs() {
+		if x.Template == "add-region" {
+			r = x
+		}
+	}
+	if r == nil {
+		t.Fatal("no add-region run")
+	}
 	if r.State != RunSucceeded {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-add-region"
 	dir := "teams/payments/orders-service/prod-eu/"
 	want := []string{"apps/payments/orders-service/prod-eu.yaml", "databases/orders-db/prod-eu/postgres-instance.yaml",
+		dir + "cache-rates-dashboard.yaml", dir + "cache-rates-external-secret.yaml", dir + "cache-rates-redis-instance.yaml",
 		dir + "deployment.yaml", dir + "dnsendpoint.yaml", dir + "probe.yaml", dir + "prometheusrule.yaml"}
 	if files := git(t, repo, "diff", "--name-only", "main", branch); files != strings.Join(want, "\n") {
 		t.Fatalf("files on %s:\n%s", branch, files)
@@ -141,8 +175,34 @@ func TestAddRegionPath(t *testing.T) {
 		!strings.HasPrefix(dep, "# Deployment of orders-service in prod-eu (eu-west-1, tier1, on euw1-prod-a)") {
 		t.Fatalf("copied Deployment:\n%s", dep)
 	}
-	// DNS and monitoring sit in the Deployment's namespace.
-	for _, f := range want[3:] {
+	// The cache: prod-eu's secondary of prod-us's, which the copied
+	// Deployment reads.
+	rates := 0
+	for _, v := range c.Env {
+		if strings.HasPrefix(v.Name, "RATES_REDIS_") {
+			rates++
+			if v.ValueFrom == nil || v.ValueFrom.SecretKeyRef == nil || v.ValueFrom.SecretKeyRef.Name != "orders-service-rates-prod-eu-redis" {
+				t.Errorf("%s of the copied Deployment reads %+v", v.Name, v.ValueFrom)
+			}
+		}
+	}
+	if rates != 3 {
+		t.Errorf("the copied Deployment has %d RATES_REDIS_ variables:\n%s", rates, dep)
+	}
+	var secondary unstructured.Unstructured
+	if err := sigsyaml.UnmarshalStrict([]byte(show(dir+"cache-rates-redis-instance.yaml")), &secondary.Object); err != nil {
+		t.Fatal(err)
+	}
+	if of, _, _ := unstructured.NestedStringMap(secondary.Object, "spec", "replicaOf"); secondary.GetName() != "orders-service-rates-prod-eu" ||
+		of["name"] != "orders-service-rates" || of["namespace"] != "payments" {
+		t.Fatalf("cache %v", secondary.Object)
+	}
+	if es := show(dir + "cache-rates-external-secret.yaml"); !strings.Contains(es, "name: orders-service-rates-prod-eu-redis") ||
+		!strings.Contains(es, "key: crossplane/orders-service-prod-eu-cache-rates") {
+		t.Fatalf("ExternalSecret:\n%s", es)
+	}
+	// The cache, DNS and monitoring sit in the Deployment's namespace.
+	for _, f := range slices.Concat(want[2:5], want[6:]) {
 		var u unstructured.Unstructured
 		if err := sigsyaml.UnmarshalStrict([]byte(show(f)), &u.Object); err != nil {
 			t.Fatal(err)
@@ -152,6 +212,8 @@ func TestAddRegionPath(t *testing.T) {
 		}
 	}
 	goldentest.InstallCRDs(t, "../../examples/crossplane/postgresinstances.platform.example.com.yaml",
+		"../../examples/crossplane/redisinstances.platform.example.com.yaml",
+		"golden/testdata/crds/external-secrets/external-secrets.io_externalsecrets.yaml",
 		"golden/testdata/crds/external-dns/dnsendpoints.externaldns.k8s.io.yaml",
 		"golden/testdata/crds/prometheus-operator/monitoring.coreos.com_probes.yaml",
 		"golden/testdata/crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml")

@@ -233,20 +233,7 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 			"publishConnectionDetailsTo": map[string]any{"name": vaultName, "configRef": map[string]any{"name": "vault"}},
 		},
 	}}
-	data := []any{}
-	for _, k := range []struct{ key, property string }{{"host", "endpoint"}, {"port", "port"}, {"password", "password"}} {
-		data = append(data, map[string]any{"secretKey": k.key, "remoteRef": map[string]any{"key": "crossplane/" + vaultName, "property": k.property}})
-	}
-	secret := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-		"metadata": map[string]any{"name": secretName, "namespace": ns, "labels": anyLabels},
-		"spec": map[string]any{
-			"refreshInterval": "1h",
-			"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": "vault"},
-			"target":          map[string]any{"name": secretName, "creationPolicy": "Owner"},
-			"data":            data,
-		},
-	}}
+	secret := cacheExternalSecret(secretName, ns, vaultName, anyLabels)
 	dash, err := redisDashboard(claimName, ns, env, team, labels)
 	if err != nil {
 		return nil, err
@@ -287,6 +274,26 @@ func (c cache) prepare(ctx context.Context, sc *actions.StepContext) (*plannedCa
 		}
 	}
 	return p, nil
+}
+
+// cacheExternalSecret is the ExternalSecret making the connection details
+// a cache's claim publishes to Vault (under crossplane/<vaultName>) the
+// Secret name in ns, with the keys host, port and password.
+func cacheExternalSecret(name, ns, vaultName string, labels map[string]any) *unstructured.Unstructured {
+	data := []any{}
+	for _, k := range []struct{ key, property string }{{"host", "endpoint"}, {"port", "port"}, {"password", "password"}} {
+		data = append(data, map[string]any{"secretKey": k.key, "remoteRef": map[string]any{"key": "crossplane/" + vaultName, "property": k.property}})
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+		"metadata": map[string]any{"name": name, "namespace": ns, "labels": labels},
+		"spec": map[string]any{
+			"refreshInterval": "1h",
+			"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": "vault"},
+			"target":          map[string]any{"name": name, "creationPolicy": "Owner"},
+			"data":            data,
+		},
+	}}
 }
 
 // redisDashboard is the cache's Grafana dashboard over redis_exporter's

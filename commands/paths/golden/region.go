@@ -66,7 +66,16 @@ var (
 // copied Deployment, else the catalog's backstage.io/kubernetes-namespace,
 // else the service's name)
 //
-// and, for every new-db database the service uses (catalog
+// For every cache of the from environment (new-cache's
+// cache-<name>-*.yaml beside its Deployment, or the cache-<name>/ folder
+// earlier versions wrote) it writes the new environment's cache files
+// instead of copying them: a RedisInstance in the new region that
+// replicates the from environment's as a secondary of its global
+// datastore (spec.replicaOf), the ExternalSecret of its connection
+// details and its dashboard; the copied containers' references to the
+// start cache's Secret name the new one's (envCopy.secrets).
+//
+// And, for every new-db database the service uses (catalog
 // spec.dependencyOf), databases/<db>/<environment>/postgres-instance.yaml:
 // a read replica in the new region of the primary's claim. Outputs:
 // cluster, explanation, applicationPath.
@@ -129,6 +138,47 @@ func (p *plannedRegion) write(sc *actions.StepContext) error {
 
 func (p *plannedRegion) output() map[string]any {
 	return map[string]any{"cluster": p.placed.Cluster, "explanation": p.placed.Explain, "applicationPath": p.placed.Path}
+}
+
+// cacheEntryRe is a file new-cache writes beside a Deployment (cacheFile):
+// the cache's name and which file.
+var cacheEntryRe = regexp.MustCompile(`^cache-([a-z](?:[-a-z0-9]{0,18}[a-z0-9])?)-(redis-instance|external-secret|dashboard)\.yaml$`)
+
+// primaryCache is the part of a new-cache RedisInstance a secondary
+// copies.
+type primaryCache struct {
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Spec struct {
+		Size             string `json:"size"`
+		HighAvailability bool   `json:"highAvailability"`
+		EvictionPolicy   string `json:"evictionPolicy"`
+		Region           string `json:"region"`
+	} `json:"spec"`
+}
+
+// cacheSecretName is the Secret a cache's ExternalSecret writes
+// (spec.target.name, else its name); "" when the file says none.
+func cacheSecretName(b []byte) string {
+	var es struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Target struct {
+				Name string `json:"name"`
+			} `json:"target"`
+		} `json:"spec"`
+	}
+	if sigsyaml.Unmarshal(b, &es) != nil {
+		return ""
+	}
+	if es.Spec.Target.Name != "" {
+		return es.Spec.Target.Name
+	}
+	return es.Metadata.Name
 }
 
 // primaryClaim is the part of a new-db PostgresInstance a replica copies.
@@ -221,9 +271,20 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 	}
 	sort.Strings(entries)
 	var copies []*copiedFile
+	// The caches of from, by name: where their files are (new-cache's
+	// layout, or a cache-<name>/ folder of earlier versions).
+	caches := map[string]func(file string) string{}
 	for _, e := range entries {
+		if m := cacheEntryRe.FindStringSubmatch(e); m != nil {
+			caches[m[1]] = func(file string) string { return cacheFile(path.Join(base, from), m[1], file) }
+			continue // replicated below, not copied
+		}
+		if n, ok := strings.CutPrefix(e, "cache-"); ok && cacheNameRe.MatchString(n) && !strings.HasSuffix(e, ".yaml") {
+			caches[n] = func(file string) string { return path.Join(base, from, e, file) }
+			continue
+		}
 		if !strings.HasSuffix(e, ".yaml") {
-			continue // folders (caches) are per environment
+			continue // other folders are not part of the Application's source
 		}
 		src := path.Join(base, from, e)
 		b, err := r.d.GitOpsFiles.ReadFile(ctx, src)
@@ -261,6 +322,9 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 	}
 	if svcNS == "" {
 		svcNS = name
+	}
+	if err := r.replicateCaches(ctx, sc, p, cp, caches, svc.Owner(), team, dir, svcNS); err != nil {
+		return nil, err
 	}
 	unchanged := 0
 	for _, f := range copies {
@@ -390,6 +454,105 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 		}
 	}
 	return p, nil
+}
+
+// replicateCaches writes, for each cache of the start environment
+// (where its files are, by name), the new environment's: a RedisInstance
+// in cp.region replicating the start one's (a secondary of its global
+// datastore: spec.replicaOf), the ExternalSecret of its connection
+// details and its dashboard, in the new environment's folder dir and the
+// service's namespace ns; and it makes the copies' references to the
+// start cache's Secret name the new one (cp.secrets).
+func (r region) replicateCaches(ctx context.Context, sc *actions.StepContext, p *plannedRegion, cp *envCopy, caches map[string]func(string) string, owner, team, dir, ns string) error {
+	names := make([]string, 0, len(caches))
+	for n := range caches {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		src := caches[n](cacheClaimFile)
+		b, err := r.d.GitOpsFiles.ReadFile(ctx, src)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fieldError(sc, "from", fmt.Sprintf("the cache %s of %s in %s has no claim (%s) to replicate; fix it in %s first", n, cp.service, cp.from, src, cp.from))
+		}
+		if err != nil {
+			return &actions.StepError{Msg: "could not read " + src, Hint: "Press Retry", Err: err}
+		}
+		var prim primaryCache
+		if err := sigsyaml.Unmarshal(b, &prim); err != nil || prim.Metadata.Name == "" || !slices.Contains(cacheSizes, prim.Spec.Size) {
+			return fieldError(sc, "from", fmt.Sprintf("%s is not a RedisInstance claim platbot can replicate (%v); fix it in %s first", src, err, cp.from))
+		}
+		oldSecret := prim.Metadata.Name + "-redis"
+		if es, err := r.d.GitOpsFiles.ReadFile(ctx, caches[n](cacheSecretFile)); err == nil {
+			if s := cacheSecretName(es); s != "" {
+				oldSecret = s
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return &actions.StepError{Msg: "could not read " + caches[n](cacheSecretFile), Hint: "Press Retry", Err: err}
+		}
+		primNS := prim.Metadata.Namespace
+		if primNS == "" {
+			primNS = "default"
+		}
+		primRegion := prim.Spec.Region
+		if primRegion == "" {
+			primRegion = cp.fromRegion
+		}
+		claimName := prim.Metadata.Name + "-" + cp.env
+		secretName := claimName + "-redis"
+		vaultName := cp.service + "-" + cp.env + "-cache-" + n
+		labels := map[string]string{
+			"app.kubernetes.io/name": cp.service, "app.kubernetes.io/component": "cache", "app.kubernetes.io/managed-by": "platbot",
+			"platform.example.com/environment": cp.env, "platform.example.com/region": cp.region, "finops/team": team, "finops/service": cp.service,
+		}
+		anyLabels := map[string]any{}
+		for k, v := range labels {
+			anyLabels[k] = v
+		}
+		replicaOf := map[string]any{"name": prim.Metadata.Name, "namespace": primNS}
+		if primRegion != "" {
+			replicaOf["region"] = primRegion
+		}
+		eviction := prim.Spec.EvictionPolicy
+		if eviction == "" {
+			eviction = "allkeys-lru"
+		}
+		claim := map[string]any{
+			"apiVersion": "platform.example.com/v1", "kind": "RedisInstance",
+			"metadata": map[string]any{"name": claimName, "namespace": ns, "labels": anyLabels,
+				"annotations": map[string]any{"finops/cost-tag": "service=" + cp.service, "finops/owner": owner, "platbot.dev/golden-path": "add-region"}},
+			"spec": map[string]any{
+				"size": prim.Spec.Size, "highAvailability": prim.Spec.HighAvailability, "evictionPolicy": eviction, "region": cp.region,
+				"replicaOf":                  replicaOf,
+				"publishConnectionDetailsTo": map[string]any{"name": vaultName, "configRef": map[string]any{"name": "vault"}},
+			},
+		}
+		from := prim.Metadata.Name + " (" + cp.from + ")"
+		if err := r.add(p, cacheFile(dir, n, cacheClaimFile), "# The "+n+" Redis cache of "+cp.service+" in "+cp.env+" ("+cp.region+"): a secondary of "+from+"'s\n# global datastore (add-region).\n", claim); err != nil {
+			return err
+		}
+		if err := r.add(p, cacheFile(dir, n, cacheSecretFile), "# The connection details of "+claimName+" (host, port, password), from Vault.\n",
+			cacheExternalSecret(secretName, ns, vaultName, anyLabels).Object); err != nil {
+			return err
+		}
+		dash, err := redisDashboard(claimName, ns, cp.env, team, labels)
+		if err != nil {
+			return err
+		}
+		db, err := sigsyaml.Marshal(dash)
+		if err != nil {
+			return fmt.Errorf("encode the dashboard of %s: %w", claimName, err)
+		}
+		p.files[cacheFile(dir, n, cacheDashboardFile)] = "# The Grafana dashboard of " + claimName + " in " + cp.env + " (the Grafana sidecar loads it).\n" + string(db)
+		if cp.secrets == nil {
+			cp.secrets = map[string]string{}
+		}
+		cp.secrets[oldSecret] = secretName
+		p.effects = append(p.effects, fmt.Sprintf("add %s, %s and %s (the cache %s in %s: %s replicating %s, its connection Secret %s and dashboard); the copied containers read %s instead of %s",
+			cacheFile(dir, n, cacheClaimFile), path.Base(cacheFile(dir, n, cacheSecretFile)), path.Base(cacheFile(dir, n, cacheDashboardFile)),
+			n, cp.region, claimName, from, secretName, secretName, oldSecret))
+	}
+	return nil
 }
 
 // add marshals one object into the plan's files.

@@ -42,6 +42,8 @@ import (
 //     the new environment's;
 //   - the key, uid, title and tags of a Grafana dashboard new-service
 //     wrote for the start environment (dashboards).
+//   - references of containers to a Secret in secrets (a cache's
+//     connection Secret): they name the new environment's.
 //
 // Everything else keeps its meaning. Comments inside a manifest do not
 // survive decoding; each file gets a header naming the new environment.
@@ -51,6 +53,11 @@ type envCopy struct {
 	fromRegion, region string
 	fromTier, tier     string
 	cluster, placement string
+	// secrets are Secrets of the start environment whose counterpart in
+	// the new one has another name (a cache's connection Secret: its
+	// replica's): references to them from containers (env valueFrom,
+	// envFrom) are renamed.
+	secrets map[string]string
 }
 
 // platformLabelPrefixes are the label and annotation prefixes whose
@@ -199,8 +206,16 @@ func (c *envCopy) podTemplate(t *corev1.PodTemplateSpec) {
 func (c *envCopy) podSpec(s *corev1.PodSpec) {
 	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
 		for i := range cs {
+			for _, ef := range cs[i].EnvFrom {
+				if r := ef.SecretRef; r != nil && c.secrets[r.Name] != "" {
+					r.Name = c.secrets[r.Name]
+				}
+			}
 			for j, e := range cs[i].Env {
 				if e.ValueFrom != nil {
+					if r := e.ValueFrom.SecretKeyRef; r != nil && c.secrets[r.Name] != "" {
+						r.Name = c.secrets[r.Name]
+					}
 					continue
 				}
 				if v, ok := c.variable(e.Name, e.Value); ok {

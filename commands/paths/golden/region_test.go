@@ -48,9 +48,8 @@ spec:
 
 func regionRepo() cacheRepo {
 	return cacheRepo{
-		"teams/checkout/checkout-service/prod/deployment.yaml":                    checkoutDeployment,
-		"teams/checkout/checkout-service/prod/cache-sessions/redis-instance.yaml": "kind: RedisInstance\n",
-		"databases/carts-db/prod/postgres-instance.yaml":                          checkoutPrimaryDB,
+		"teams/checkout/checkout-service/prod/deployment.yaml": checkoutDeployment,
+		"databases/carts-db/prod/postgres-instance.yaml":       checkoutPrimaryDB,
 	}
 }
 
