@@ -135,6 +135,7 @@ func TestIntegrationErrMarksOnlyOutages(t *testing.T) {
 		{"vault refused", vaultRefused, true},
 		{"vault 503", vaultAt(503), true},
 		{"vault 500", vaultAt(500), true},
+		{"vault 429", vaultAt(429), true},
 		{"vault 403", vaultAt(403), false},
 		{"vault 400", vaultAt(400), false},
 		{"prometheus 503", promAt(503), true},

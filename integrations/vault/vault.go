@@ -296,14 +296,15 @@ func isCASMismatch(err error) bool {
 }
 
 // wrap describes a failed call in words an operator can act on, classifying
-// it as ErrUnavailable or ErrDenied where it is one of those.
+// it as ErrUnavailable (no answer, 5xx, or 429 from a rate-limit quota) or
+// ErrDenied where it is one of those.
 func (c *Client) wrap(what string, err error) error {
 	var re *vaultapi.ResponseError
 	if errors.As(err, &re) {
 		switch {
 		case re.StatusCode == 403:
 			return fmt.Errorf("vault: %s: the token is not allowed to (403): %w", what, ErrDenied)
-		case re.StatusCode >= 500:
+		case re.StatusCode >= 500 || re.StatusCode == 429:
 			return fmt.Errorf("vault: %s: Vault at %s answered %d (%s): %w", what, c.addr, re.StatusCode, strings.Join(re.Errors, "; "), ErrUnavailable)
 		}
 		return fmt.Errorf("vault: %s: Vault answered %d: %s", what, re.StatusCode, strings.Join(re.Errors, "; "))

@@ -158,4 +158,16 @@ func TestErrorsAreClassified(t *testing.T) {
 	if _, err := good.WriteKVOnce(ctx, "secret", "a/b/c/db", map[string]any{"password": "x"}, "r"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("sealed: %v", err)
 	}
+	// A rate-limit quota's 429 is no answer either; a 400 is one.
+	fv.SetDown(false)
+	once := newClient(t, fv.URL, fv.Token)
+	once.api.SetMaxRetries(0)
+	fv.FailNext(1, 429)
+	if _, err := once.ListKV(ctx, "secret", "a/b"); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("rate limited: %v", err)
+	}
+	fv.FailNext(1, 400)
+	if _, err := once.ListKV(ctx, "secret", "a/b"); err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrDenied) {
+		t.Fatalf("bad request: %v", err)
+	}
 }
