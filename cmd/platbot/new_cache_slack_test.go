@@ -43,7 +43,7 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 	state.set(t, v.View, "environment", "staging", "staging")
 	branch := b.submitRun(t, v, state, repo)
 	cache := path.Join(dir, "cache-sessions")
-	want := []string{cache + "/dashboard.yaml", cache + "/external-secret.yaml", cache + "/redis-instance.yaml", dir + "/deployment.yaml"}
+	want := []string{cache + "-dashboard.yaml", cache + "-external-secret.yaml", cache + "-redis-instance.yaml", dir + "/deployment.yaml"}
 	if files := gitLines(t, repo, "diff", "--name-only", "main", branch); !slices.Equal(files, want) {
 		t.Fatalf("files changed %q, want %q", files, want)
 	}
@@ -79,7 +79,7 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 			EvictionPolicy   string `json:"evictionPolicy"`
 		} `json:"spec"`
 	}
-	if err := sigsyaml.Unmarshal(gitShow(t, repo, branch+":"+cache+"/redis-instance.yaml"), &claim); err != nil {
+	if err := sigsyaml.Unmarshal(gitShow(t, repo, branch+":"+cache+"-redis-instance.yaml"), &claim); err != nil {
 		t.Fatal(err)
 	}
 	if claim.Kind != "RedisInstance" || claim.Metadata.Name != "payments-service-sessions" || claim.Metadata.Namespace != "payments" ||
@@ -87,7 +87,7 @@ func TestServeNewCacheOverSlack(t *testing.T) {
 		t.Errorf("claim %+v", claim)
 	}
 	var dash corev1.ConfigMap
-	if err := sigsyaml.UnmarshalStrict(gitShow(t, repo, branch+":"+cache+"/dashboard.yaml"), &dash); err != nil {
+	if err := sigsyaml.UnmarshalStrict(gitShow(t, repo, branch+":"+cache+"-dashboard.yaml"), &dash); err != nil {
 		t.Fatal(err)
 	}
 	if dash.Labels["grafana_dashboard"] != "1" || dash.Namespace != "payments" || len(dash.Data) != 1 {
