@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
@@ -87,7 +88,7 @@ func (apiEndpoint) Check(_ *tmpl.Template, s tmpl.StepSpec) []string {
 }
 
 func (a apiEndpoint) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
-	p, err := a.prepare(ctx, sc)
+	p, err := a.prepare(ctx, sc, false)
 	if err != nil {
 		return actions.Plan{}, err
 	}
@@ -100,7 +101,7 @@ func (a apiEndpoint) Plan(ctx context.Context, sc *actions.StepContext) (actions
 }
 
 func (a apiEndpoint) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
-	p, err := a.prepare(ctx, sc)
+	p, err := a.prepare(ctx, sc, true)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +142,10 @@ func fileNames(m map[string]string) []string {
 	return out
 }
 
-func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext) (*endpointPlan, error) {
+// prepare plans the endpoint; with hold set (the real run) the run also
+// holds it (holds.go), so that no other run adds the same method and path
+// to the service while this one's pull request is not merged.
+func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext, hold bool) (*endpointPlan, error) {
 	ref := inputText(sc, "component")
 	if ref == "" {
 		return nil, fieldError(sc, "component", "no service is given")
@@ -207,6 +211,9 @@ func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext) (*end
 	}
 	raw, err := read(ctx, p.specPath)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := missingRepository(ctx, a.d, sc, "component", comp, owner, repo); err != nil {
+			return nil, err
+		}
 		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no OpenAPI document at %s", slug, p.specPath))
 	}
 	if err != nil {
@@ -219,6 +226,17 @@ func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext) (*end
 	p.operationID = OperationID(p.method, p.path)
 	if err := AddOperation(ctx, doc, p.method, p.path, summary, p.operationID, p.auth); err != nil {
 		return nil, fieldError(sc, "path", err.Error())
+	}
+	// Path parameters' names do not make two endpoints different
+	// (/orders/{id} is /orders/{orderId}).
+	key := p.method + " " + pathParamRe.ReplaceAllString(p.path, "{}")
+	err = holdKey(ctx, a.d.Records, "endpoints:"+comp.Ref(), sc.Run.ID, key, p.method+" "+p.path+" to "+comp.Metadata.Name, hold, time.Now())
+	var held *heldBy
+	switch {
+	case errors.As(err, &held):
+		return nil, fieldError(sc, "path", fmt.Sprintf("%s %s is already being added to %s by %s: pick another path, or wait for that pull request", p.method, p.path, comp.Metadata.Name, heldText(ctx, a.d.Records, held.hold)))
+	case err != nil:
+		return nil, &actions.StepError{Msg: "could not check the endpoints other runs add to " + comp.Metadata.Name, Hint: "Press Retry", Err: err}
 	}
 	spec, err := WriteOperation(raw, doc, p.method, p.path)
 	if err != nil {

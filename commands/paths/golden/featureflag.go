@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -219,7 +220,10 @@ type plannedFlag struct {
 	words                    string
 }
 
-func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*plannedFlag, []byte, error) {
+// plan builds the flag file; with hold set (the real run) the run also
+// holds the key in the file (holds.go), so that no other run adds the same
+// flag while this one's pull request is not merged.
+func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext, hold bool) (*plannedFlag, []byte, error) {
 	p := &plannedFlag{}
 	p.key = inputText(sc, "key")
 	if !flagKeyRe.MatchString(p.key) || len(p.key) > 100 {
@@ -331,6 +335,14 @@ func (a featureFlagAction) plan(ctx context.Context, sc *actions.StepContext) (*
 			return nil, nil, fieldError(sc, "key", fmt.Sprintf("%s already has a flag %s (%s); pick another key", p.service, p.key, p.path))
 		}
 		// This step's own earlier work (the step done again): kept.
+	}
+	err = holdKey(ctx, a.d.Records, "flags:"+p.path, sc.Run.ID, p.key, "the flag "+p.key+" to "+p.path, hold, time.Now())
+	var held *heldBy
+	switch {
+	case errors.As(err, &held):
+		return nil, nil, fieldError(sc, "key", fmt.Sprintf("the flag %s is already being added to %s by %s: pick another key, or wait for that pull request", p.key, p.service, heldText(ctx, a.d.Records, held.hold)))
+	case err != nil:
+		return nil, nil, &actions.StepError{Msg: "could not check the flags other runs add to " + p.path, Hint: "Press Retry", Err: err}
 	}
 	file.Flags[p.key] = p.flag
 	file.Schema = FlagdSchemaURL
@@ -474,7 +486,7 @@ func flagTargeting(sc *actions.StepContext, variants map[string]json.RawMessage,
 }
 
 func (a featureFlagAction) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
-	p, content, err := a.plan(ctx, sc)
+	p, content, err := a.plan(ctx, sc, false)
 	if err != nil {
 		return actions.Plan{}, err
 	}
@@ -487,7 +499,7 @@ func (a featureFlagAction) Plan(ctx context.Context, sc *actions.StepContext) (a
 }
 
 func (a featureFlagAction) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
-	p, content, err := a.plan(ctx, sc)
+	p, content, err := a.plan(ctx, sc, true)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package golden
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,8 +11,7 @@ import (
 // The number of a new migration comes from the base branch, where the
 // pull requests of runs in flight are not yet. So that two runs for the
 // same database never take the same number, each run holds the number it
-// took in a store record per database, written with compare-and-swap
-// (store.Modify): the next number is one after the highest of the base
+// took in a store record per database (holds.go): the next number is one after the highest of the base
 // branch and of the numbers held. A run keeps its hold while it may still
 // publish or its pull request may still be merged; the hold goes once the
 // base branch has that number or a higher one (merged, or overtaken), or
@@ -34,56 +31,16 @@ const (
 	RunCancelled = "cancelled"
 )
 
-// migrationNumbers is the record of one database's held numbers.
-type migrationNumbers struct {
-	Holds []migrationHold `json:"holds"`
-}
-
-// migrationHold is the number one run took.
-type migrationHold struct {
-	Run    string    `json:"run"`
-	Number int       `json:"number"`
-	Name   string    `json:"name"`
-	At     time.Time `json:"at"`
-}
-
 // heldName is an error for a name another run in flight already adds.
-type heldName struct{ hold migrationHold }
+type heldName struct{ hold hold }
 
 func (e *heldName) Error() string {
 	return fmt.Sprintf("run %s already adds migration %04d named %s", e.hold.Run, e.hold.Number, e.hold.Name)
 }
 
-// liveHolds splits holds into the run's own and those of other runs that
-// still count given the base branch's highest number: the holds of
-// cancelled or vanished runs and those the base branch has reached are
-// left out.
-func liveHolds(ctx context.Context, recs store.CAS, holds []migrationHold, run string, highest int) (live []migrationHold, ours *migrationHold, err error) {
-	for _, h := range holds {
-		if h.Run == run {
-			ours = &h
-			continue
-		}
-		if h.Number <= highest {
-			continue
-		}
-		r, err := recs.GetRecord(ctx, RunKind, h.Run)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			continue
-		case err != nil:
-			return nil, nil, fmt.Errorf("read run %s: %w", h.Run, err)
-		case r.State == RunCancelled:
-			continue
-		}
-		live = append(live, h)
-	}
-	return live, ours, nil
-}
-
 // numberAfter is one after highest and every live hold; top is the
 // highest live hold above highest (nil when none is).
-func numberAfter(highest int, live []migrationHold, name string) (n int, top *migrationHold, err error) {
+func numberAfter(highest int, live []hold, name string) (n int, top *hold, err error) {
 	n = highest
 	for i, h := range live {
 		if h.Name == name {
@@ -97,54 +54,31 @@ func numberAfter(highest int, live []migrationHold, name string) (n int, top *mi
 }
 
 // migrationNumber is the number run takes for a migration called name of
-// the database dbRef, whose base branch's highest number is highest. With
-// hold set, the number is held for the run (a retried run gets the number
-// it holds); without, nothing is written (a dry run). Without a store
-// (recs nil, as in a render) it is highest+1. top is the highest number
-// another run holds above highest, for the plan to mention.
-func migrationNumber(ctx context.Context, recs store.CAS, dbRef, run, name string, highest int, hold bool, now time.Time) (n int, top *migrationHold, err error) {
+// the database dbRef, whose base branch's highest number is highest (the
+// holds of takeHold, with the numbers the base branch reached settled).
+// With hold set, the number is held for the run (a retried run gets the
+// number it holds); without, nothing is written (a dry run). Without a
+// store (recs nil, as in a render) it is highest+1. top is the highest
+// number another run holds above highest, for the plan to mention.
+func migrationNumber(ctx context.Context, recs store.CAS, dbRef, run, name string, highest int, write bool, now time.Time) (n int, top *hold, err error) {
 	if recs == nil {
 		return highest + 1, nil, nil
 	}
-	if !hold {
-		var held migrationNumbers
-		rec, err := recs.GetRecord(ctx, MigrationNumbersKind, dbRef)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return 0, nil, fmt.Errorf("read the migration numbers held for %s: %w", dbRef, err)
-		default:
-			if err := json.Unmarshal(rec.Data, &held); err != nil {
-				return 0, nil, fmt.Errorf("decode the migration numbers held for %s: %w", dbRef, err)
-			}
-		}
-		live, ours, err := liveHolds(ctx, recs, held.Holds, run, highest)
-		if err != nil {
-			return 0, nil, err
-		}
+	settled := func(h hold) bool { return h.Number <= highest }
+	got, err := takeHold(ctx, recs, MigrationNumbersKind, dbRef, run, settled, func(live []hold, ours *hold) (hold, error) {
 		if ours != nil {
-			return ours.Number, nil, nil
+			top = nil
+			return *ours, nil
 		}
-		return numberAfter(highest, live, name)
-	}
-	_, err = store.Modify(ctx, recs, MigrationNumbersKind, dbRef, func(it *store.Item[migrationNumbers], _ bool) error {
-		live, ours, err := liveHolds(ctx, recs, it.Value.Holds, run, highest)
+		n, t, err := numberAfter(highest, live, name)
 		if err != nil {
-			return err
+			return hold{}, err
 		}
-		if ours != nil {
-			n, top = ours.Number, nil
-			it.Value.Holds = append(live, *ours)
-			return nil
-		}
-		if n, top, err = numberAfter(highest, live, name); err != nil {
-			return err
-		}
-		it.Value.Holds = append(live, migrationHold{Run: run, Number: n, Name: name, At: now})
-		return nil
-	})
+		top = t
+		return hold{Run: run, Number: n, Name: name, At: now}, nil
+	}, write)
 	if err != nil {
 		return 0, nil, err
 	}
-	return n, top, nil
+	return got.Number, top, nil
 }

@@ -54,7 +54,7 @@ func TestMigrationNumbersOfRunsInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	holds := func() []migrationHold {
+	holds := func() []hold {
 		t.Helper()
 		rec, err := st.GetRecord(ctx, MigrationNumbersKind, "resource:default/orders-db")
 		if errors.Is(err, store.ErrNotFound) {
@@ -63,7 +63,7 @@ func TestMigrationNumbersOfRunsInFlight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var h migrationNumbers
+		var h holdSet
 		if err := json.Unmarshal(rec.Data, &h); err != nil {
 			t.Fatal(err)
 		}
