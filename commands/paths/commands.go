@@ -151,7 +151,7 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 		if t.Pages.OwnerProperty() != nil && len(owners) == 0 {
 			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
 		}
-		f := t.Pages.Build(formID, t.Title, t.Description, forms.Env{Values: req.FormValues, Owners: owners})
+		f := t.Pages.Build(formID, t.Title, t.Description, forms.Env{Values: req.FormValues, Owners: owners, Choices: p.formChoices(ctx, t)})
 		f.State = t.Hash
 		if formID != t.Name {
 			f.SubmitText = "Preview"
@@ -226,11 +226,10 @@ func (p *Paths) fieldErrors(ctx context.Context, req *bot.Request, id *catalog.I
 			errs[prop.Name] = p.notYours(id, found)
 		}
 	}
-	if np := t.Pages.NameProperty(); np != nil && errs[np.Name] == "" {
-		if name := strings.TrimSpace(v.Get(np.Name)); name != "" {
-			if msg := p.nameTaken(ctx, name, newRunID(req)); msg != "" {
-				errs[np.Name] = msg
-			}
+	if np := t.Pages.NameProperty(); np != nil && errs[np.Name] == "" && strings.TrimSpace(v.Get(np.Name)) != "" {
+		params, _ := p.params(id, t, v)
+		if msg := p.nameTaken(ctx, t, params, newRunID(req)); msg != "" {
+			errs[np.Name] = msg
 		}
 	}
 	if len(errs) == 0 {
@@ -332,7 +331,8 @@ func (p *Paths) planCheck(ctx context.Context, req *bot.Request, id *catalog.Ide
 		blamed := bot.FieldErrors{}
 		for _, prop := range t.Pages.Properties() {
 			if msg, ok := named[prop.Name]; ok && !prop.UIHidden {
-				blamed[prop.Name] = msg
+				// A RepoUrlPicker's problem goes to its repository field.
+				blamed[prop.FieldID(v)] = msg
 			}
 		}
 		if len(blamed) > 0 {
@@ -367,21 +367,74 @@ func (p *Paths) tryPlan(ctx context.Context, req *bot.Request, id *catalog.Ident
 	return err
 }
 
-// nameTaken says why a name cannot be used ("" when it can). The run the
-// submission itself started (self: a replayed submission) does not count.
-func (p *Paths) nameTaken(ctx context.Context, name, self string) string {
-	for _, k := range catalogKindsForNames {
-		for _, e := range p.catalog.List(k) {
-			if strings.EqualFold(e.Metadata.Name, name) {
-				owner := e.Owner()
-				if owner == "" {
-					owner = "nobody"
+// runNameKey is the key a run of t with params holds its name under (""
+// when t names nothing; see Run.NameKey). The name of a new catalog entity
+// (forms.Pages.EntityNameProperty) is one name across every template and
+// the catalog. Another name (a cache's) is unique only among the
+// template's runs for the same scope: the values of its EntityPickers and
+// of a parameter called environment (new-cache: the same service and
+// environment).
+func runNameKey(t *template.Template, params map[string]any) string {
+	if np := t.Pages.EntityNameProperty(); np != nil {
+		if name := strings.TrimSpace(templating.Text(params[np.Name])); name != "" {
+			return nameKey(name)
+		}
+		return ""
+	}
+	np := t.Pages.NameProperty()
+	if np == nil {
+		return ""
+	}
+	name := strings.TrimSpace(templating.Text(params[np.Name]))
+	if name == "" {
+		return ""
+	}
+	parts := []string{t.Name}
+	for _, prop := range nameScope(t) {
+		parts = append(parts, prop.Name+"="+strings.TrimSpace(templating.Text(params[prop.Name])))
+	}
+	return nameKey(strings.Join(append(parts, name), ";"))
+}
+
+// nameScope are the parameters within whose values a name that is no
+// catalog entity's must be unique (see runNameKey).
+func nameScope(t *template.Template) []*forms.Property {
+	var out []*forms.Property
+	for _, prop := range t.Pages.Properties() {
+		if prop.UIField == "EntityPicker" || prop.Name == "environment" {
+			out = append(out, prop)
+		}
+	}
+	return out
+}
+
+// nameTaken says why the name a run of t with params would create cannot
+// be used ("" when it can): a new catalog entity's name must be in no
+// catalog entity and no other run; another name (a cache's) in no other
+// run of t for the same scope (runNameKey). The run the submission itself
+// started (self: a replayed submission) does not count.
+func (p *Paths) nameTaken(ctx context.Context, t *template.Template, params map[string]any, self string) string {
+	key := runNameKey(t, params)
+	if key == "" {
+		return ""
+	}
+	np := t.Pages.NameProperty()
+	name := strings.TrimSpace(templating.Text(params[np.Name]))
+	entity := t.Pages.EntityNameProperty() != nil
+	if entity {
+		for _, k := range catalogKindsForNames {
+			for _, e := range p.catalog.List(k) {
+				if strings.EqualFold(e.Metadata.Name, name) {
+					owner := e.Owner()
+					if owner == "" {
+						owner = "nobody"
+					}
+					return fmt.Sprintf("%s already exists in the catalog (%s, owned by %s); pick another name", name, e.Ref(), owner)
 				}
-				return fmt.Sprintf("%s already exists in the catalog (%s, owned by %s); pick another name", name, e.Ref(), owner)
 			}
 		}
 	}
-	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, Key: nameKey(name), States: []string{RunRunning, RunFailed, RunSucceeded}, Limit: 2})
+	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, Key: key, States: []string{RunRunning, RunFailed, RunSucceeded}, Limit: 2})
 	if err != nil {
 		p.log.Warn("check runs for name", "name", name, "err", err)
 		return ""
@@ -390,9 +443,24 @@ func (p *Paths) nameTaken(ctx context.Context, name, self string) string {
 		if recs[i].ID == self {
 			continue
 		}
-		if r, err := decodeRun(&recs[i]); err == nil {
+		r, err := decodeRun(&recs[i])
+		if err != nil {
+			continue
+		}
+		if entity {
 			return fmt.Sprintf("run %s (by %s, %s) already creates %s; see `/plat run %s`", r.ID, r.Requester.String(), r.State, name, r.ID)
 		}
+		var scope []string
+		for _, prop := range nameScope(t) {
+			if v := strings.TrimSpace(templating.Text(params[prop.Name])); v != "" {
+				scope = append(scope, v)
+			}
+		}
+		where := ""
+		if len(scope) > 0 {
+			where = " for " + strings.Join(scope, " in ")
+		}
+		return fmt.Sprintf("run %s (by %s, %s) already creates %s%s; pick another name, or see `/plat run %s`", r.ID, r.Requester.String(), r.State, name, where, r.ID)
 	}
 	return ""
 }
@@ -469,6 +537,7 @@ func (p *Paths) newRun(req *bot.Request, id *catalog.Identity, t *template.Templ
 	if np := t.Pages.NameProperty(); np != nil {
 		r.Name = templating.Text(params[np.Name])
 	}
+	r.NameKey = runNameKey(t, params)
 	return r
 }
 

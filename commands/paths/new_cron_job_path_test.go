@@ -82,7 +82,13 @@ func TestNewCronJobPath(t *testing.T) {
 	if err := sigsyaml.UnmarshalStrict([]byte(git(t, repo, "show", branch+":"+want[1])), &rule); err != nil {
 		t.Fatalf("PrometheusRule: %v", err)
 	}
-	runbook := "https://github.com/acme/gitops/blob/main/teams/payments/runbooks/orders-export.md"
+	// The runbook's address is in the GitOps repository the platform uses
+	// (here the local one).
+	dir, err := filepath.EvalSymlinks(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbook := "file://" + filepath.ToSlash(dir) + "/teams/payments/runbooks/orders-export.md"
 	if len(rule.Spec.Groups) != 1 || len(rule.Spec.Groups[0].Rules) != 2 || rule.Spec.Groups[0].Rules[0].Annotations["runbook_url"] != runbook+"#a-run-failed" {
 		t.Fatalf("PrometheusRule %+v", rule)
 	}

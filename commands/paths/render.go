@@ -44,6 +44,9 @@ type RenderDeps struct {
 	// RepoFiles reads services' own repositories, for actions that change
 	// them (nil: they use GitHub).
 	RepoFiles actions.RepoFiles
+	// Repos says where repositories would be created and what their
+	// addresses are, as the bot's do (nil: GitHub); a render creates none.
+	Repos actions.Repositories
 }
 
 // NewRenderer returns the feature in render-only mode, for
@@ -72,7 +75,7 @@ func NewRenderer(cfg Config, deps RenderDeps) (*Paths, error) {
 	ad := actions.Deps{
 		Catalog: deps.Catalog, Publisher: p.pub, Secrets: p.secrets, Labels: cfg.Labels,
 		GitHub: deps.GitHub, GitHubHost: deps.GitHubHost, Logger: p.log, GitOpsFiles: deps.GitOpsFiles,
-		RepoFiles: deps.RepoFiles,
+		RepoFiles: deps.RepoFiles, Repos: deps.Repos,
 		// The publish rule is the bot's: a render says what a run would be refused.
 		Policy:  publishPolicy(Deps{Catalog: deps.Catalog}),
 		Vault:   actions.VaultNames{Role: cfg.Vault.RolePattern, Policy: cfg.Vault.PolicyPattern, Namespace: cfg.Vault.NamespacePattern},

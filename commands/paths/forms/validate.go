@@ -98,6 +98,10 @@ func (ps Pages) Validate(v bot.Values) bot.FieldErrors {
 	return errs
 }
 
+// FieldID is the form field a problem of the property goes to (fieldID),
+// for the problems found after validation, like an action's at a dry run.
+func (p *Property) FieldID(v bot.Values) string { return p.fieldID(v) }
+
 // fieldID is the form field a problem of the property goes to: the
 // property's own, or a RepoUrlPicker's owner field (while it is empty)
 // else its repository field.

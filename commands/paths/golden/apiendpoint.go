@@ -211,6 +211,9 @@ func (a apiEndpoint) prepare(ctx context.Context, sc *actions.StepContext, hold 
 	}
 	raw, err := read(ctx, p.specPath)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := missingRepository(ctx, a.d, sc, "component", comp, owner, repo); err != nil {
+			return nil, err
+		}
 		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no OpenAPI document at %s", slug, p.specPath))
 	}
 	if err != nil {

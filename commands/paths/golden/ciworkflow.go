@@ -209,8 +209,8 @@ type ciPlan struct {
 	content string
 }
 
-func (a ciWorkflow) Plan(_ context.Context, sc *actions.StepContext) (actions.Plan, error) {
-	p, err := a.prepare(sc)
+func (a ciWorkflow) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
+	p, err := a.prepare(ctx, sc)
 	if err != nil {
 		return actions.Plan{}, err
 	}
@@ -221,8 +221,8 @@ func (a ciWorkflow) Plan(_ context.Context, sc *actions.StepContext) (actions.Pl
 	}, nil
 }
 
-func (a ciWorkflow) Run(_ context.Context, sc *actions.StepContext) (map[string]any, error) {
-	p, err := a.prepare(sc)
+func (a ciWorkflow) Run(ctx context.Context, sc *actions.StepContext) (map[string]any, error) {
+	p, err := a.prepare(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (p *ciPlan) output() map[string]any {
 // branchSep separates the branch patterns of a text input.
 var branchSep = regexp.MustCompile(`[\s,]+`)
 
-func (a ciWorkflow) prepare(sc *actions.StepContext) (*ciPlan, error) {
+func (a ciWorkflow) prepare(ctx context.Context, sc *actions.StepContext) (*ciPlan, error) {
 	ref := strings.TrimSpace(templating.Text(sc.Input["component"]))
 	if ref == "" {
 		return nil, fieldError(sc, "component", "no component is given")
@@ -248,6 +248,11 @@ func (a ciWorkflow) prepare(sc *actions.StepContext) (*ciPlan, error) {
 	}
 	slug, owner, repo, err := repoSlug(sc, "component", comp)
 	if err != nil {
+		return nil, err
+	}
+	// The pull request goes to that repository: a dry run must not
+	// promise one to a repository that is not there.
+	if err := missingRepository(ctx, a.d, sc, "component", comp, owner, repo); err != nil {
 		return nil, err
 	}
 	language := strings.TrimSpace(templating.Text(sc.Input["language"]))

@@ -62,12 +62,20 @@ var cronNow = time.Now
 // cpuRequest, memoryRequest, cpuLimit, memoryLimit, metricsPort and
 // metricsPath (Prometheus scrape annotations on the job's pods when the
 // port is set), description, runbookBaseUrl (where the GitOps repository's
-// files are browsed). Outputs: files, namespace, schedule (in words),
+// files are browsed; by default the GitOps repository platbot is
+// configured with, see GitOpsBrowser). Outputs: files, namespace, schedule (in words),
 // timeZone, timeZoneSource (where the zone came from), nextRuns,
 // runbookUrl.
 type cronJobAction struct{ d actions.Deps }
 
-var cronRequired = []string{"name", "service", "owner", "schedule", "image", "runbookBaseUrl"}
+var cronRequired = []string{"name", "service", "owner", "schedule", "image"}
+
+// GitOpsBrowser is the GitOps repository (Deps.GitOpsFiles) telling where
+// people read its base branch (integrations/gitops.Publisher: on GitHub,
+// or the local repository's folder); host is the GitHub web host.
+type GitOpsBrowser interface {
+	BrowseURL(host string) string
+}
 
 func (cronJobAction) Check(_ *template.Template, s template.StepSpec) []string {
 	var probs []string
@@ -260,7 +268,15 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	}
 	c.description = inputText(sc, "description")
 	c.runbookBaseURL = inputText(sc, "runbookBaseUrl")
-	if u, err := url.Parse(c.runbookBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if c.runbookBaseURL == "" {
+		// The GitOps repository the runbook is published to.
+		b, ok := a.d.GitOpsFiles.(GitOpsBrowser)
+		if !ok || b == nil {
+			return nil, &actions.StepError{Msg: "platbot does not know where the GitOps repository is browsed, so the alerts cannot link to the runbook",
+				Hint: "Give the template's platbot:cronjob step a runbookBaseUrl"}
+		}
+		c.runbookBaseURL = b.BrowseURL(a.d.GitHubHost)
+	} else if u, err := url.Parse(c.runbookBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fieldError(sc, "runbookBaseUrl", "must be an http(s) address, like https://github.com/acme/gitops/blob/main")
 	}
 	return c, nil

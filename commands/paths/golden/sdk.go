@@ -120,6 +120,9 @@ func (a sdkAction) prepare(ctx context.Context, sc *actions.StepContext) (*sdkPl
 	}
 	raw, err := read(ctx, specPath)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := missingRepository(ctx, a.d, sc, "component", comp, owner, repo); err != nil {
+			return nil, err
+		}
 		return nil, fieldError(sc, "component", fmt.Sprintf("%s has no OpenAPI document at %s", slug, specPath))
 	}
 	if err != nil {

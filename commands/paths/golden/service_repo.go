@@ -57,10 +57,24 @@ func (serviceRepo) Check(_ *template.Template, s template.StepSpec) []string {
 	return probs
 }
 
-func (a serviceRepo) Plan(_ context.Context, sc *actions.StepContext) (actions.Plan, error) {
+// Plan also refuses a repository that exists already (on GitHub, or in
+// local git), as a field error on repoUrl: publish:github would fail on it
+// only after the run started. Run leaves that to publish:github, which
+// knows the repository this run created itself.
+func (a serviceRepo) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
 	out, files, err := a.build(sc)
 	if err != nil {
 		return actions.Plan{}, err
+	}
+	if r := repoChecker(a.d); r != nil {
+		org, repo, _ := repoOwnerName(inputText(sc, "repoUrl"))
+		exists, err := r.Exists(ctx, org, repo)
+		if err != nil {
+			return actions.Plan{}, &actions.StepError{Msg: "could not tell whether " + org + "/" + repo + " exists", Err: err}
+		}
+		if exists {
+			return actions.Plan{}, fieldError(sc, "repoUrl", fmt.Sprintf("the repository %s/%s already exists %s: a new service gets a new repository, so pick another name", org, repo, whereRepos(r)))
+		}
 	}
 	var effects []string
 	for _, f := range []string{"catalog-info.yaml", "CODEOWNERS", CIWorkflowPath} {
@@ -141,6 +155,60 @@ func (a serviceRepo) build(sc *actions.StepContext) (map[string]any, map[string]
 	}
 	ref := catalog.KindComponent + ":" + catalog.DefaultNamespace + "/" + name
 	return map[string]any{"entityRef": strings.ToLower(ref), "codeOwner": owners}, files, nil
+}
+
+// RepoExistence tells whether a repository exists and where repositories
+// are (integrations/gitops.Repositories, and cmd/platbot's adapter over it,
+// for GitHub and for local git repositories).
+type RepoExistence interface {
+	Exists(ctx context.Context, owner, name string) (bool, error)
+	// Local is true when repositories are local git repositories.
+	Local() bool
+	// Describe names where repositories are ("GitHub").
+	Describe() string
+}
+
+// repoChecker is what tells whether a service's repository exists: the
+// reader of services' repositories, else the repository creator; nil when
+// neither can.
+func repoChecker(d actions.Deps) RepoExistence {
+	if r, ok := d.RepoFiles.(RepoExistence); ok && r != nil {
+		return r
+	}
+	if r, ok := d.Repos.(RepoExistence); ok && r != nil {
+		return r
+	}
+	return nil
+}
+
+// whereRepos says where repositories are, after "is not" or "exists":
+// "on GitHub", or "among the local git repositories under <folder> (no
+// GitHub is configured)".
+func whereRepos(r RepoExistence) string {
+	if r.Local() {
+		return "among the " + r.Describe()
+	}
+	return "on " + r.Describe()
+}
+
+// missingRepository is a field error on key when comp's repository
+// owner/repo does not exist (nil when it does, or nothing can tell), so a
+// path that changes a service's repository says the repository itself is
+// missing rather than a file in it.
+func missingRepository(ctx context.Context, d actions.Deps, sc *actions.StepContext, key string, comp *catalog.Entity, owner, repo string) error {
+	r := repoChecker(d)
+	if r == nil {
+		return nil
+	}
+	exists, err := r.Exists(ctx, owner, repo)
+	if err != nil {
+		return &actions.StepError{Msg: "could not tell whether " + owner + "/" + repo + " exists", Err: err}
+	}
+	if exists {
+		return nil
+	}
+	return fieldError(sc, key, fmt.Sprintf("%s's repository %s/%s is not %s: create it, or correct the %s annotation of %s",
+		comp.Metadata.Name, owner, repo, whereRepos(r), catalog.AnnotationGitHubSlug, comp.Ref()))
 }
 
 // codeOwner is the owning team as CODEOWNERS names it: @org/slug from the

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -120,4 +122,103 @@ func TestServiceRepoRefusesBadInputOnItsField(t *testing.T) {
 			t.Errorf("%v: files written: %v", tc.over, sc.Files)
 		}
 	}
+}
+
+// fakeRepos is repositories that exist (by owner/name) on GitHub, or in
+// local git under a folder.
+type fakeRepos struct {
+	have  map[string]bool
+	local bool
+	err   error
+}
+
+func (f fakeRepos) Exists(_ context.Context, owner, name string) (bool, error) {
+	return f.have[owner+"/"+name], f.err
+}
+func (f fakeRepos) Local() bool { return f.local }
+func (f fakeRepos) Describe() string {
+	if f.local {
+		return "local git repositories under /srv/repos (no GitHub is configured)"
+	}
+	return "GitHub"
+}
+
+// An existing repository is a field error on repoUrl at the dry run (on
+// GitHub and in local git, each named), before publish:github would fail
+// on it; a new name plans; Run leaves it to publish:github (which knows the
+// repository its own run created); a check that fails is no field error.
+func TestServiceRepoPlanRefusesAnExistingRepository(t *testing.T) {
+	ctx := context.Background()
+	cat := catalogtest.FromEntities(t, catalogtest.Group("payments"))
+	have := map[string]bool{"acme/ledger-api": true}
+	for _, r := range []fakeRepos{{have: have}, {have: have, local: true}} {
+		a := serviceRepo{d: actions.Deps{Catalog: cat, RepoFiles: missingFiles{r}}}
+		_, err := a.Plan(ctx, serviceRepoStep(nil))
+		var fe bot.FieldErrors
+		where := map[bool]string{false: "on GitHub", true: "among the local git repositories under /srv/repos (no GitHub is configured)"}[r.local]
+		if !errors.As(err, &fe) || !strings.Contains(fe["repoUrl"], "the repository acme/ledger-api already exists "+where) {
+			t.Errorf("local %v: plan error %v, fields %v", r.local, err, fe)
+		}
+		if _, err := a.Plan(ctx, serviceRepoStep(map[string]any{"repoUrl": "github.com?owner=acme&repo=ledger-two"})); err != nil {
+			t.Errorf("local %v: a new repository: %v", r.local, err)
+		}
+		if _, err := a.Run(ctx, serviceRepoStep(nil)); err != nil {
+			t.Errorf("local %v: run: %v", r.local, err)
+		}
+	}
+	a := serviceRepo{d: actions.Deps{Catalog: cat, RepoFiles: missingFiles{fakeRepos{err: errors.New("github: 502")}}}}
+	_, err := a.Plan(ctx, serviceRepoStep(nil))
+	var fe bot.FieldErrors
+	if err == nil || errors.As(err, &fe) || !strings.Contains(err.Error(), "could not tell whether acme/ledger-api exists") {
+		t.Errorf("failing check: %v", err)
+	}
+}
+
+// A component whose repository is missing is a field error naming the
+// repository and where it was looked for, for every path that changes a
+// service's repository: add-ci-workflow at its dry run (it reads nothing
+// else there), new-api-endpoint and new-sdk instead of "has no OpenAPI
+// document".
+func TestMissingServiceRepository(t *testing.T) {
+	ctx := context.Background()
+	cat := ciCatalog(t)
+	for _, r := range []fakeRepos{{}, {local: true}} {
+		where := map[bool]string{false: "is not on GitHub", true: "is not among the local git repositories under /srv/repos"}[r.local]
+		want := "orders-api's repository acme/orders-api " + where
+		_, err := ciWorkflow{d: actions.Deps{Catalog: cat, RepoFiles: missingFiles{r}}}.Plan(ctx, ciStep(map[string]any{"component": "orders-api", "language": "go"}))
+		var fe bot.FieldErrors
+		if !errors.As(err, &fe) || !strings.Contains(fe["component"], want) {
+			t.Errorf("add-ci-workflow, local %v: %v", r.local, err)
+		}
+		d := actions.Deps{Catalog: cat, RepoFiles: missingFiles{r}}
+		for name, plan := range map[string]func() error{
+			"new-api-endpoint": func() error {
+				_, err := apiEndpoint{d: d}.Plan(ctx, endpointStep(map[string]any{"component": "orders-api"}))
+				return err
+			},
+			"new-sdk": func() error {
+				_, err := sdkAction{d: d}.Plan(ctx, sdkStep(map[string]any{"component": "orders-api"}))
+				return err
+			},
+		} {
+			err := plan()
+			fe = nil
+			if !errors.As(err, &fe) || !strings.Contains(fe["component"], want) {
+				t.Errorf("%s, local %v: %v", name, r.local, err)
+			}
+		}
+	}
+	// The repository is there: the document is what is missing.
+	d := actions.Deps{Catalog: cat, RepoFiles: missingFiles{fakeRepos{have: map[string]bool{"acme/orders-api": true}}}}
+	_, err := apiEndpoint{d: d}.Plan(ctx, endpointStep(map[string]any{"component": "orders-api"}))
+	if err == nil || !strings.Contains(err.Error(), "acme/orders-api has no OpenAPI document at openapi.yaml") {
+		t.Errorf("a repository without the document: %v", err)
+	}
+}
+
+// missingFiles is repositories with no files at all.
+type missingFiles struct{ fakeRepos }
+
+func (missingFiles) ReadFile(_ context.Context, owner, repo, p string) ([]byte, error) {
+	return nil, fmt.Errorf("read %s of %s/%s: %w", p, owner, repo, fs.ErrNotExist)
 }
