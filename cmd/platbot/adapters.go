@@ -167,6 +167,11 @@ func (a pathsRepositories) ReadFile(ctx context.Context, owner, name, p string) 
 	return b, a.named(err)
 }
 
+func (a pathsRepositories) Exists(ctx context.Context, owner, name string) (bool, error) {
+	ok, err := a.r.Exists(ctx, owner, name)
+	return ok, a.named(err)
+}
+
 // named names GitHub behind an error when the repositories are there.
 func (a pathsRepositories) named(err error) error {
 	if a.r.Local() {
@@ -177,6 +182,7 @@ func (a pathsRepositories) named(err error) error {
 
 var _ actions.Repositories = pathsRepositories{}
 var _ golden.RepoFileReader = pathsRepositories{}
+var _ golden.RepoExistence = pathsRepositories{}
 
 // argoStatus is Argo CD's live status as placement's /plat where reads it.
 type argoStatus struct{ w *argocd.Watcher }

@@ -202,7 +202,8 @@ func (f *features) buildPaths(app *App) error {
 	if f.gh != nil && cfg.GitHub.Token != "" {
 		deps.Repos = pathsRepositories{r: gitops.GitHubRepositories(f.gh), webBase: "https://" + deps.GitHubHost}
 	} else {
-		dir := filepath.Join(cfg.DataDir, "repos")
+		// Absolute, so that the repositories' file:// addresses are.
+		dir := absDir(filepath.Join(cfg.DataDir, "repos"))
 		deps.Repos = pathsRepositories{r: gitops.LocalRepositories(dir), webBase: dir}
 	}
 	if f.paths, err = paths.New(pc, deps); err != nil {

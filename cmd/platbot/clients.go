@@ -70,6 +70,13 @@ func (f *features) buildClients(ctx context.Context, app *App) error {
 		f.gitops = gitops.Local(repo)
 		log.Info("GitOps changes open pull requests as branches of a local git repository", "repo", repo.Dir())
 	}
+	if f.gh == nil || cfg.GitHub.Token == "" {
+		// Services' own repositories are local git repositories too
+		// (buildPaths); demo mode starts the example services' ones.
+		if err := seedExampleRepos(ctx, cfg, filepath.Join(cfg.DataDir, "repos"), log); err != nil {
+			return &ConfigError{File: cfg.path, Key: "demo", Msg: err.Error()}
+		}
+	}
 
 	addr := cfg.Vault.Addr
 	if addr == "" {

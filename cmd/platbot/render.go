@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,8 +19,10 @@ import (
 
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/placement"
 	examplegitops "github.com/platbot/platbot/examples/gitops"
+	examplerepos "github.com/platbot/platbot/examples/repos"
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
@@ -267,10 +271,27 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 	}
 	// Services' own repositories are read as the bot reads them: GitHub
 	// with a token, else the local repositories in the data folder.
+	// Where a run would create repositories, and their addresses, are the
+	// bot's too (absolute file:// addresses in local mode).
 	if gh != nil && cfg.GitHub.Token != "" {
 		deps.RepoFiles = gitops.GitHubRepositories(gh)
+		deps.Repos = renderRepos{pathsRepositories{r: gitops.GitHubRepositories(gh), webBase: "https://" + ccfg.GitHubHost}}
 	} else {
-		deps.RepoFiles = gitops.LocalRepositories(filepath.Join(cfg.DataDir, "repos"))
+		dir := absDir(filepath.Join(cfg.DataDir, "repos"))
+		local := gitops.LocalRepositories(dir)
+		deps.RepoFiles = local
+		deps.Repos = renderRepos{pathsRepositories{r: local, webBase: dir}}
+		if cfg.Demo.on || !cfg.Demo.set {
+			// The shell (demo mode) would create the example services'
+			// repositories that are not there yet.
+			repos, err := exampleRepos(cfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(repos) > 0 {
+				deps.RepoFiles = exampleRepoFiles{local, repos}
+			}
+		}
 	}
 	if gf := renderGitOpsFiles(ctx, target, gh, pc.GitOpsBase, log); gf != nil {
 		deps.GitOpsFiles = gf
@@ -282,7 +303,7 @@ func newRenderer(ctx context.Context, cfg *Config, log *slog.Logger) (*paths.Pat
 			return nil, nil, err
 		}
 		if files != nil {
-			deps.GitOpsFiles = stateFiles(files)
+			deps.GitOpsFiles = exampleState{stateFiles(files), target}
 			log.Info("no local GitOps repository yet: rendering against the example services' manifests the shell starts it with", "repo", target, "examples", examplegitops.Dir)
 		}
 	}
@@ -331,4 +352,84 @@ func existingFiles(dir string) map[string]bool {
 		return nil
 	})
 	return out
+}
+
+// exampleState is the example GitOps state a render plans against before
+// the shell created the local GitOps repository at dir with it.
+type exampleState struct {
+	stateFiles
+	dir string
+}
+
+// BrowseURL is the local repository's folder, as gitops.Publisher says it.
+func (s exampleState) BrowseURL(string) string {
+	return (&url.URL{Scheme: "file", Path: absDir(s.dir)}).String()
+}
+
+// exampleRepoFiles reads services' local repositories, and, for an example
+// service's repository the shell has not created yet, the files it would
+// create it with (examples/repos).
+type exampleRepoFiles struct {
+	local    *gitops.Repositories
+	examples []examplerepos.Repo
+}
+
+func (r exampleRepoFiles) example(ctx context.Context, owner, name string) (*examplerepos.Repo, error) {
+	if ok, err := r.local.Exists(ctx, owner, name); err != nil || ok {
+		return nil, err
+	}
+	for i := range r.examples {
+		if e := &r.examples[i]; e.Owner == owner && e.Name == name {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+func (r exampleRepoFiles) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
+	e, err := r.example(ctx, owner, name)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return r.local.ReadFile(ctx, owner, name, p)
+	}
+	if b, ok := e.Files[p]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("read %s of %s (%s): %w", p, e.Slug(), examplerepos.Dir, fs.ErrNotExist)
+}
+
+func (r exampleRepoFiles) Exists(ctx context.Context, owner, name string) (bool, error) {
+	e, err := r.example(ctx, owner, name)
+	if err != nil || e != nil {
+		return e != nil, err
+	}
+	return r.local.Exists(ctx, owner, name)
+}
+
+func (r exampleRepoFiles) Local() bool      { return true }
+func (r exampleRepoFiles) Describe() string { return r.local.Describe() }
+
+// absDir is dir made absolute (as it is when that fails), so that the
+// file:// addresses built on it name the folder wherever they are read.
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+// renderRepos says where the bot would create repositories; a render
+// creates none and opens no pull request.
+type renderRepos struct{ pathsRepositories }
+
+var errRenderCreates = errors.New("a render creates no repository and opens no pull request")
+
+func (renderRepos) CreateRepository(context.Context, actions.NewRepository) (*actions.Repository, error) {
+	return nil, errRenderCreates
+}
+
+func (renderRepos) OpenPullRequest(context.Context, actions.RepoChange) (*actions.PullRequest, error) {
+	return nil, errRenderCreates
 }

@@ -1,10 +1,12 @@
-// Package gitops embeds the example GitOps state (teams/): the Deployment
-// and Service of each example catalog service with a deployment intent, in
+// Package gitops embeds the example GitOps state: the Deployment and
+// Service of each example catalog service with a deployment intent, in
 // each of its environments, in the layout new-service writes
-// (teams/<team>/<service>/<environment>/). In demo mode platbot makes them
-// the first commit of a local GitOps repository it creates, so the golden
-// paths that start from a service's manifests (new-cache, add-region) run
-// on the embedded defaults.
+// (teams/<team>/<service>/<environment>/), and each example database
+// new-db made (databases/<db>/: its claims, catalog entry and migrations).
+// In demo mode platbot makes them the first commit of a local GitOps
+// repository it creates, so the golden paths that start from a service's
+// manifests (new-cache, add-region) or a database's migrations
+// (new-migration) run on the embedded defaults.
 package gitops
 
 import (
@@ -16,7 +18,7 @@ import (
 // Dir is the folder's name in messages.
 const Dir = "examples/gitops"
 
-//go:embed teams
+//go:embed teams databases
 var files embed.FS
 
 // Files returns every example file, slash path → content, the paths

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +74,9 @@ func TestExampleStateMatchesTheCatalog(t *testing.T) {
 	if services < 3 {
 		t.Fatalf("the example catalog has %d services with a deployment intent", services)
 	}
+	for p := range databaseFiles(t, cat, got) {
+		want[p] = true
+	}
 	for p := range got {
 		if !want[p] {
 			t.Errorf("%s/%s belongs to no environment of the example catalog", Dir, p)
@@ -87,6 +91,9 @@ func TestExampleStateMatchesTheCatalog(t *testing.T) {
 		return
 	}
 	for _, p := range slices.Sorted(maps.Keys(got)) {
+		if !strings.HasPrefix(p, "teams/") {
+			continue // the databases' claims: databaseFiles
+		}
 		if errs := goldentest.Check(t, string(got[p])); len(errs) > 0 {
 			t.Errorf("%s: %v", p, errs)
 		}
@@ -104,3 +111,76 @@ func decodeStrict(t *testing.T, files map[string][]byte, p string, v any) {
 		t.Errorf("%s/%s: %v", Dir, p, err)
 	}
 }
+
+// databaseFiles checks the example databases' folders
+// (databases/<db>/) and returns their files: each database of the example
+// catalog that new-db made has the catalog entry new-db wrote (the same
+// entity as the catalog's), numbered migrations starting at 0001_init.sql
+// and, per environment, a PostgresInstance and an ExternalSecret in
+// <team>-<environment>; every file under databases/ belongs to one.
+func databaseFiles(t *testing.T, cat *catalog.Catalog, got map[string][]byte) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	dbs := 0
+	for _, e := range cat.List(catalog.KindResource) {
+		if e.Annotation("platbot.dev/golden-path") != "new-db" {
+			continue
+		}
+		dbs++
+		dir := path.Join("databases", e.Metadata.Name)
+		var entry catalog.Entity
+		decodeStrict(t, got, path.Join(dir, "catalog-info.yaml"), &entry)
+		if entry.Ref() != e.Ref() || entry.Owner() != e.Owner() || entry.Type() != "database" || entry.Annotation("backstage.io/source-template") != "template:default/new-db" {
+			t.Errorf("%s/catalog-info.yaml is %s (owner %s, type %s), want the catalog's %s", dir, entry.Ref(), entry.Owner(), entry.Type(), e.Ref())
+		}
+		team := strings.TrimPrefix(e.Owner(), "group:default/")
+		envs := map[string]bool{}
+		migrations := 0
+		for p := range got {
+			rel, ok := strings.CutPrefix(p, dir+"/")
+			if !ok {
+				continue
+			}
+			out[p] = true
+			switch d, f := path.Split(rel); {
+			case rel == "catalog-info.yaml" || rel == "migrations/README.md":
+			case d == "migrations/":
+				if !migrationName.MatchString(f) {
+					t.Errorf("%s: not a migration file name (NNNN_name.sql)", p)
+				}
+				migrations++
+			case f == "postgres-instance.yaml" || f == "external-secret.yaml":
+				env := strings.TrimSuffix(d, "/")
+				envs[env] = true
+				var u map[string]any
+				if err := sigsyaml.UnmarshalStrict(got[p], &u); err != nil {
+					t.Errorf("%s: %v", p, err)
+					continue
+				}
+				meta, _ := u["metadata"].(map[string]any)
+				wantKind := map[string]string{"postgres-instance.yaml": "PostgresInstance", "external-secret.yaml": "ExternalSecret"}[f]
+				if u["kind"] != wantKind || meta["namespace"] != team+"-"+env {
+					t.Errorf("%s: %v in %v, want a %s in %s-%s", p, u["kind"], meta["namespace"], wantKind, team, env)
+				}
+			default:
+				t.Errorf("%s is not a file new-db writes", p)
+			}
+		}
+		if _, ok := got[path.Join(dir, "migrations", "0001_init.sql")]; !ok || migrations < 2 {
+			t.Errorf("%s: %d migrations, want 0001_init.sql and one after it", dir, migrations)
+		}
+		for env := range envs {
+			for _, f := range []string{"postgres-instance.yaml", "external-secret.yaml"} {
+				if _, ok := got[path.Join(dir, env, f)]; !ok {
+					t.Errorf("%s/%s/%s is missing", dir, env, f)
+				}
+			}
+		}
+	}
+	if dbs == 0 {
+		t.Error("the example catalog has no database new-db made")
+	}
+	return out
+}
+
+var migrationName = regexp.MustCompile(`^[0-9]{4}_[a-z0-9_]+\.sql$`)
