@@ -47,6 +47,10 @@ type Run struct {
 	TemplateHash  string `json:"template_hash"`
 	// Name is what the run creates (the template's name parameter).
 	Name string `json:"name,omitempty"`
+	// NameKey is the store key the run holds Name under (runNameKey), so
+	// that no other run takes the name; "" for a run stored before it was
+	// kept (its key is then Name's, nameKey).
+	NameKey string `json:"name_key,omitempty"`
 	// Owner is the owning group the run creates things for.
 	Owner string `json:"owner"`
 
@@ -334,8 +338,8 @@ func (p *Paths) record(r *Run) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, fmt.Errorf("encode run %s: %w", r.ID, err)
 	}
-	key := ""
-	if r.Name != "" {
+	key := r.NameKey
+	if key == "" && r.Name != "" {
 		key = nameKey(r.Name)
 	}
 	return store.Record{Kind: KindRun, ID: r.ID, State: r.State, Owner: r.Requester.ID, Key: key, Data: b, Version: r.Version}, nil

@@ -153,6 +153,24 @@ func (ps Pages) NameProperty() *Property {
 	return nil
 }
 
+// EntityNameProperty is the parameter naming a new catalog entity (a
+// service, a database), which must be unique across the catalog: the
+// EntityNamePicker, else Backstage's component_id; nil when the run
+// creates no entity (a cache's name, unique only where it lives).
+func (ps Pages) EntityNameProperty() *Property {
+	for _, p := range ps.Properties() {
+		if p.UIField == "EntityNamePicker" {
+			return p
+		}
+	}
+	for _, p := range ps.Properties() {
+		if p.Name == "component_id" {
+			return p
+		}
+	}
+	return nil
+}
+
 // EntityKind is the default kind of an EntityPicker's value: its
 // ui:options defaultKind, catalogFilter.kind or allowedKinds, else
 // Component.
