@@ -147,12 +147,14 @@ func (p *Paths) templateForm(name string) func(context.Context, *bot.Request) (*
 		if req.Flags.Has("dry-run") || req.Flags.Has("preview") || strings.HasSuffix(req.Command, " preview") {
 			formID = t.Name + " preview"
 		}
-		owners := p.ownerChoices(p.identify(ctx, req.User))
+		id := p.identify(ctx, req.User)
+		owners := p.ownerChoices(id)
 		if t.Pages.OwnerProperty() != nil && len(owners) == 0 {
 			return nil, bot.Errorf("You belong to no team in the catalog, so nothing you create with `/plat %s` would have an owner. Ask the platform team to add you to your team (`spec.memberOf` of your User entity).", t.Name)
 		}
 		f := t.Pages.Build(formID, t.Title, t.Description, forms.Env{Values: req.FormValues, Owners: owners, Choices: p.formChoices(ctx, t)})
 		f.State = t.Hash
+		p.hintForm(ctx, req, id, t, f)
 		if formID != t.Name {
 			f.SubmitText = "Preview"
 			f.Intro = strings.TrimSpace("Dry run: nothing will be created. " + f.Intro)

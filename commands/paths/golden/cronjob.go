@@ -200,17 +200,7 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 	if err != nil {
 		return nil, fieldError(sc, "schedule", err.Error())
 	}
-	c.timeZone = inputText(sc, "timeZone")
-	switch {
-	case c.timeZone != "":
-		c.zoneSource = "chosen in the form"
-	case a.teamZone(owner) != "":
-		c.timeZone = a.teamZone(owner)
-		c.zoneSource = "the team's time zone"
-	default:
-		c.timeZone = "Etc/UTC"
-		c.zoneSource = fmt.Sprintf("UTC: %s has no %s annotation in the catalog", owner, catalog.AnnotationTimeZone)
-	}
+	c.timeZone, c.zoneSource = a.zone(inputText(sc, "timeZone"), owner)
 	c.loc, err = catalog.LoadTimeZone(c.timeZone)
 	if err != nil {
 		return nil, fieldError(sc, "timeZone", fmt.Sprintf("%q is not a time zone of the IANA database (like Europe/Berlin or America/New_York)", c.timeZone))
@@ -280,6 +270,51 @@ func (a cronJobAction) spec(sc *actions.StepContext) (*cronSpec, error) {
 		return nil, fieldError(sc, "runbookBaseUrl", "must be an http(s) address, like https://github.com/acme/gitops/blob/main")
 	}
 	return c, nil
+}
+
+// zone is the job's time zone and where it comes from: the one chosen in
+// the form, else the owning team's, else UTC.
+func (a cronJobAction) zone(chosen, owner string) (zone, source string) {
+	switch {
+	case chosen != "":
+		return chosen, "chosen in the form"
+	case a.teamZone(owner) != "":
+		return a.teamZone(owner), "the team's time zone"
+	}
+	return "Etc/UTC", fmt.Sprintf("UTC: %s has no %s annotation in the catalog", owner, catalog.AnnotationTimeZone)
+}
+
+// FormHints says the schedule in words while the form is filled in, with
+// the next three runs in the job's time zone (the one chosen, else the
+// owning team's), so the user sees what the schedule means before
+// submitting; a schedule or zone that cannot be used says why. The form
+// rebuilds when the schedule, the time zone or the owner changes
+// (commands/paths/hints.go).
+func (a cronJobAction) FormHints(_ context.Context, in map[string]any) map[string]string {
+	out := map[string]string{"schedule": "", "timeZone": "", "owner": ""}
+	text := strings.TrimSpace(templating.Text(in["schedule"]))
+	if text == "" {
+		return out
+	}
+	sched, err := parseCronSchedule(text)
+	if err != nil {
+		out["schedule"] = "⚠️ " + err.Error()
+		return out
+	}
+	owner := catalog.NormalizeRef(strings.TrimSpace(templating.Text(in["owner"])), catalog.KindGroup, catalog.DefaultNamespace)
+	zone, source := a.zone(strings.TrimSpace(templating.Text(in["timeZone"])), owner)
+	loc, err := catalog.LoadTimeZone(zone)
+	if err != nil {
+		out["timeZone"] = fmt.Sprintf("⚠️ %q is not a time zone of the IANA database (like Europe/Berlin or America/New_York)", zone)
+		return out
+	}
+	sched.Location = loc
+	var runs []string
+	for _, t := range nextRuns(sched, cronNow(), 3) {
+		runs = append(runs, runText(t, loc))
+	}
+	out["schedule"] = fmt.Sprintf("🕒 Runs %s, %s (%s). Next: %s.", describeCron(sched), zone, source, strings.Join(runs, "; "))
+	return out
 }
 
 // teamZone is the time zone of the owning team's Group in the catalog
