@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,8 +216,8 @@ func (b *jobBot) submit(v slackfake.View, state jobState) (jobAnswer, string) {
 // TestServeBackstageFormOverSlack drives a two-page Backstage template
 // (cmd/platbot/testdata/templates/new-job) through the served bot the way
 // Slack does: a signed slash command opens the modal; a block_suggestion
-// lists the EntityPicker's catalog Components; a block_actions changing the
-// kind rebuilds the modal with the field its dependency adds (views.update
+// lists the EntityPicker's catalog Components of alice's team only; a
+// block_actions changing the kind rebuilds the modal with the field its dependency adds (views.update
 // with the view's hash); page 1 with a bad value comes back as a field
 // error, then page 2 replaces it; a bad email is a field error; Back and
 // Next keep the typed token sealed; the corrected submission starts the
@@ -263,9 +264,10 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 		t.Fatalf("owner element = %#v", jobInput(v.View, "owner").Element)
 	}
 
-	// The EntityPicker's suggestions are catalog Components.
+	// The EntityPicker's suggestions are catalog Components of alice's
+	// team (payments): checkout's checkout-service is not offered.
 	state := jobState{}
-	code, body := b.interact("block_suggestion", v, state, map[string]any{"action_id": caller.ActionID, "block_id": "caller", "value": "check"})
+	code, body := b.interact("block_suggestion", v, state, map[string]any{"action_id": caller.ActionID, "block_id": "caller", "value": "service"})
 	var sugg struct {
 		Options []struct {
 			Text  struct{ Text string } `json:"text"`
@@ -282,14 +284,14 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 			t.Errorf("a suggestion of a Component picker is %q", o.Value)
 		}
 	}
-	if !strings.Contains(strings.Join(refs, " "), "component:default/checkout-service") {
-		t.Fatalf("suggestions for %q = %v", "check", refs)
+	if !slices.Contains(refs, "component:default/payments-service") || slices.Contains(refs, "component:default/checkout-service") {
+		t.Fatalf("alice's suggestions for %q = %v, want payments' services only", "service", refs)
 	}
 
 	// alice picks the cron kind: the modal is rebuilt with the schedule,
 	// what she entered kept, through views.update with the view's hash.
 	state.set(t, v.View, "name", "nightly-report", "")
-	state.set(t, v.View, "caller", "component:default/checkout-service", "Checkout Service")
+	state.set(t, v.View, "caller", "component:default/payments-service", "Payments Service")
 	state.set(t, v.View, "owner", "group:default/payments", "payments")
 	state.set(t, v.View, "kind", "cron", "Cron job")
 	kindAction := jobInput(v.View, "kind").Element.(*goslack.SelectBlockElement).ActionID
@@ -312,7 +314,7 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 	if el, ok := jobInput(*upd.View, "name").Element.(*goslack.PlainTextInputBlockElement); !ok || el.InitialValue != "nightly-report" {
 		t.Fatalf("name not kept: %#v", jobInput(*upd.View, "name").Element)
 	}
-	if el := jobInput(*upd.View, "caller").Element.(*goslack.SelectBlockElement); el.InitialOption == nil || el.InitialOption.Value != "component:default/checkout-service" {
+	if el := jobInput(*upd.View, "caller").Element.(*goslack.SelectBlockElement); el.InitialOption == nil || el.InitialOption.Value != "component:default/payments-service" {
 		t.Fatalf("caller not kept: %+v", el.InitialOption)
 	}
 	v, _ = b.slack.View(v.ID)
@@ -333,7 +335,7 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 	if a.ResponseAction != "errors" || a.Errors["caller"] == "" || len(a.Errors) != 1 {
 		t.Fatalf("a System as the Component answered %s", raw)
 	}
-	state.set(t, v.View, "caller", "component:default/checkout-service", "Checkout Service")
+	state.set(t, v.View, "caller", "component:default/payments-service", "Payments Service")
 	a, raw = b.submit(v, state)
 	if a.ResponseAction != "update" || a.View.Submit == nil || a.View.Submit.Text != "Create" {
 		t.Fatalf("page 1 answered %s", raw)
@@ -423,7 +425,7 @@ func TestServeBackstageFormOverSlack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the branch %s lacks jobs/nightly-report/job.yaml: %v", branches[0], err)
 	}
-	want := fmt.Sprintf("name: nightly-report\nkind: cron\nschedule: \"0 3 * * *\"\ncalls: component:default/checkout-service\nowner: group:default/payments\ncontact: oncall@acme.example\ntokenLength: %d\n", len(jobCanary))
+	want := fmt.Sprintf("name: nightly-report\nkind: cron\nschedule: \"0 3 * * *\"\ncalls: component:default/payments-service\nowner: group:default/payments\ncontact: oncall@acme.example\ntokenLength: %d\n", len(jobCanary))
 	if string(file) != want {
 		t.Fatalf("rendered job.yaml:\n%s\nwant:\n%s", file, want)
 	}
