@@ -205,6 +205,19 @@ type pathsPlacer struct {
 	envs func() (*placement.Environments, error)
 }
 
+// Regions are the regions of the configured clusters: the region
+// choices of add-region's and new-environment's forms (none when
+// placement is not configured).
+func (a pathsPlacer) Regions() []string {
+	envs, err := a.envs()
+	if err != nil {
+		return nil
+	}
+	return envs.Regions()
+}
+
+var _ actions.RegionLister = pathsPlacer{}
+
 func (a pathsPlacer) PlaceEnvironment(ctx context.Context, r actions.PlaceRequest) (*actions.Placed, error) {
 	envs, err := a.envs()
 	if err != nil {

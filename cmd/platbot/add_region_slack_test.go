@@ -9,6 +9,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	goslack "github.com/slack-go/slack"
+
 	"github.com/platbot/platbot/commands/placement"
 )
 
@@ -37,7 +39,13 @@ func TestServeAddRegionOverSlack(t *testing.T) {
 	state.set(t, v.View, "hostname", "payments.acme.example", "")
 	state.set(t, v.View, "routing", "latency", "Lowest latency")
 	state.set(t, v.View, "databaseEnvironment", "prod", "prod")
-	b.submitRefused(t, v, state, repo, "region", "no cluster of the platform runs in region ap-southeast-1")
+	// The modal offers only the regions where a cluster runs; another
+	// is refused beside the field.
+	if el, ok := jobInput(v.View, "region").Element.(*goslack.SelectBlockElement); !ok || len(el.Options) != 2 ||
+		el.Options[0].Value != "us-east-1" || el.Options[1].Value != "eu-west-1" {
+		t.Fatalf("the region select offers %+v", jobInput(v.View, "region").Element)
+	}
+	b.submitRefused(t, v, state, repo, "region", `"ap-southeast-1" is not one of the choices`)
 
 	state.set(t, v.View, "region", "eu-west-1", "eu-west-1")
 	branch := b.submitRun(t, v, state, repo)

@@ -37,10 +37,12 @@ func TestShellNewCacheAndAddRegionOnEmbeddedDefaults(t *testing.T) {
 		// staging), size, high availability, eviction policy.
 		"/plat new-cache --dry-run", "payments-service", "sessions", "", "", "", "", "2",
 		"/plat new-cache", "payments-service", "sessions", "2", "2", "n", "",
-		// service, environment, region (2 = us-west-2: refused, asked
-		// again; 3 = eu-west-1), tier, from, hostname, routing, databases.
-		"/plat add-region --dry-run", "payments-service", "prod-eu", "2", "", "prod-us", "payments.acme.example", "", "", "3",
-		"/plat add-region", "payments-service", "prod-eu", "3", "", "prod-us", "payments.acme.example", "", "",
+		// service, environment, region (the form offers the regions
+		// where a cluster runs, us-east-1 and eu-west-1: us-west-2 is
+		// refused and asked again; 2 = eu-west-1), tier, from, hostname,
+		// routing, databases.
+		"/plat add-region --dry-run", "payments-service", "prod-eu", "us-west-2", "2", "", "prod-us", "payments.acme.example", "", "",
+		"/plat add-region", "payments-service", "prod-eu", "2", "", "prod-us", "payments.acme.example", "", "",
 	}, "\n") + "\n"
 	code, out, errOut := runBot(t, e, script, "shell", "--as", "alice.moreau")
 	if code != 0 {
@@ -51,7 +53,9 @@ func TestShellNewCacheAndAddRegionOnEmbeddedDefaults(t *testing.T) {
 		"Dry run of New Redis cache `sessions`",
 		"edit teams/payments/payments-service/staging/deployment.yaml: the container reads SESSIONS_REDIS_HOST, _PORT and _PASSWORD from payments-service-sessions-redis",
 		"New Redis cache `sessions` is ready for review",
-		"! Region: no cluster of the platform runs in region us-west-2 (the regions are eu-west-1, us-east-1)",
+		// only the regions where a cluster runs
+		"Region *\n  1) us-east-1\n  2) eu-west-1\n —",
+		`! "us-west-2" is not one of the choices`,
 		"Dry run of Add a region",
 		"copy 2 manifest file(s) of prod-us into teams/payments/payments-service/prod-eu",
 		"Add a region is ready for review",

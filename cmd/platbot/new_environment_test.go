@@ -154,7 +154,10 @@ func TestShellNewEnvironmentPlacementRefusals(t *testing.T) {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
 	for _, want := range []string{
-		"! Region: no cluster of the platform runs in region eu-west-1 (the regions are us-east-1)",
+		// The form offers only the region where a cluster runs: 2
+		// (eu-west-1 in the template) is not there.
+		"Region *\n  1) US East (us-east-1)\n —",
+		"! choose a number from 1 to 1",
 		"! Region: prod-x of checkout-service: rule `tier1-us` (line 13) matched, but none of its clusters can take it: use1-a (cordoned",
 		"New environment is ready for review",
 	} {
@@ -222,6 +225,8 @@ func TestRenderNewEnvironment(t *testing.T) {
 	}
 	if _, _, err := repo.OpenPullRequest(ctx, gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", Files: []gitlocal.File{
 		{Path: "apps/checkout/checkout-service/perf.yaml", Content: []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\n")},
+		// the chart the Application deploys
+		{Path: "services/checkout-service/chart/Chart.yaml", Content: []byte("apiVersion: v2\nname: checkout-service\nversion: 0.1.0\n")},
 	}}); err != nil {
 		t.Fatal(err)
 	}

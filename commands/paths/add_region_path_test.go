@@ -2,6 +2,7 @@ package paths
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -106,6 +107,11 @@ func TestAddRegionPath(t *testing.T) {
 	e.command(userAdmin, "template approve add-region")
 	if e.approved("add-region") == nil {
 		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
+	}
+	// The form offers the regions where a cluster runs, not the
+	// template's whole list.
+	if f := e.form(userJane, "add-region").Field("region"); f == nil || fmt.Sprint(f.Options) != "[{us-east-1 us-east-1} {eu-west-1 eu-west-1}]" {
+		t.Fatalf("region field %+v", f)
 	}
 	// The dry run's title names the template and the team: the template
 	// has no name parameter, so no empty name in backticks.
@@ -224,7 +230,8 @@ func TestAddRegionPath(t *testing.T) {
 	}
 
 	e.refusedOnFields(t, "add-region", repo, []fieldRefusal{
-		{addRegionValues("prod-ap", "ap-southeast-1", "prod-us"), "region", "no placement rule matches tier=tier1, region=ap-southeast-1"},
+		// a region the form does not offer
+		{addRegionValues("prod-ap", "ap-southeast-1", "prod-us"), "region", `"ap-southeast-1" is not one of the choices (us-east-1, eu-west-1)`},
 		{addRegionValues("prod-us", "us-east-1", "prod-us"), "environment", "orders-service already has an environment prod-us"},
 		{addRegionValues("prod-eu3", "eu-west-1", "staging"), "from", "orders-service has no environment staging"},
 		{addRegionValues("Prod EU", "eu-west-1", "prod-us"), "environment", "lower-case letters"},

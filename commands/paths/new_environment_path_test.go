@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,18 @@ func (p *tablePlacer) PlaceEnvironment(_ context.Context, r actions.PlaceRequest
 	}, nil
 }
 
+// Regions are the regions of the clusters (actions.RegionLister).
+func (p *tablePlacer) Regions() []string {
+	var out []string
+	for k := range p.clusters {
+		if _, r, _ := strings.Cut(k, "/"); r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func newEnvironmentValues(service, name, tier, region, tag string) bot.Values {
 	v := bot.Values{"service": {service}, "environment": {name}, "tier": {tier}, "region": {region}, "replicas": {"4"}}
 	if tag != "" {
@@ -71,6 +84,25 @@ func newEnvironmentValues(service, name, tier, region, tag string) bot.Values {
 // /plat new-environment, from the form to the pull request in local git:
 // the Helm values overlay and the placed Application; bad input gets a
 // field error and creates nothing.
+// ordersChart is the Chart.yaml of orders-service's Helm chart, where the
+// template's Applications point (services/<service>/chart).
+const ordersChart = "apiVersion: v2\nname: orders-service\nversion: 0.1.0\ntype: application\n"
+
+// seedGitOps makes files the GitOps repository's base branch: orders-
+// service's chart and extra.
+func seedGitOps(t *testing.T, repo string, extra ...gitlocal.File) {
+	t.Helper()
+	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append([]gitlocal.File{{Path: "services/orders-service/chart/Chart.yaml", Content: []byte(ordersChart)}}, extra...)
+	if _, _, err := lr.OpenPullRequest(context.Background(), gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed", Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "update-ref", "refs/heads/main", "seed")
+}
+
 func TestNewEnvironmentPath(t *testing.T) {
 	pl := &tablePlacer{
 		clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a", "standard/us-east-1": "use1-shared"},
@@ -79,6 +111,7 @@ func TestNewEnvironmentPath(t *testing.T) {
 	cat := newCatalog(t)
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
 	repo := filepath.Join(e.dir, "gitops")
+	seedGitOps(t, repo)
 	e.command(userAdmin, "template approve new-environment")
 	if e.approved("new-environment") == nil {
 		t.Fatalf("approve new-environment: %s", e.msgr.Last().Text())
@@ -135,6 +168,14 @@ func TestNewEnvironmentPath(t *testing.T) {
 		{newEnvironmentValues("nope-service", "perf", "standard", "us-east-1", ""), "service", "is not one of the choices"},
 		{newEnvironmentValues("orders-service", "Perf EU", "standard", "us-east-1", ""), "environment", "lower-case letters"},
 		{newEnvironmentValues("orders-service", "perf", "standard", "us-east-1", "v1 beta"), "imageTag", "letters, digits"},
+	})
+
+	// A service of the team without a chart where the Application would
+	// point: refused on the service, naming the path.
+	cat.AddEntities(catalogtest.Component("ledger-service", "group:default/payments"))
+	e.refusedOnFields(t, "new-environment", repo, []fieldRefusal{
+		{newEnvironmentValues("ledger-service", "perf", "standard", "us-east-1", ""), "service",
+			"ledger-service has no Helm chart at services/ledger-service/chart in the GitOps repository (no services/ledger-service/chart/Chart.yaml)"},
 	})
 
 	// Another team's service: checkout owns it, jane is in payments.
@@ -200,7 +241,8 @@ func TestNewEnvironmentPathAddsToIntent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, _, err := lr.OpenPullRequest(ctx, gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed",
-		Files: []gitlocal.File{{Path: "catalog/orders-service.yaml", Content: []byte(ordersCatalogFile)}}}); err != nil {
+		Files: []gitlocal.File{{Path: "catalog/orders-service.yaml", Content: []byte(ordersCatalogFile)},
+			{Path: "services/orders-service/chart/Chart.yaml", Content: []byte(ordersChart)}}}); err != nil {
 		t.Fatal(err)
 	}
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
@@ -260,6 +302,7 @@ func TestNewEnvironmentPathIntentElsewhere(t *testing.T) {
 	cat := &inRepoCatalog{Catalog: newCatalog(t), file: filepath.Join(t.TempDir(), "catalog-info.yaml")}
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
 	repo := filepath.Join(e.dir, "gitops")
+	seedGitOps(t, repo)
 	e.command(userAdmin, "template approve new-environment")
 	if errs := e.submit(userJane, e.form(userJane, "new-environment"), newEnvironmentValues("orders-service", "prod-eu", "tier1", "eu-west-1", "")); errs != nil {
 		t.Fatalf("valid environment refused: %v", errs)

@@ -2,11 +2,13 @@
 // Service of each example catalog service with a deployment intent, in
 // each of its environments, in the layout new-service writes
 // (teams/<team>/<service>/<environment>/), and each example database
-// new-db made (databases/<db>/: its claims, catalog entry and migrations).
+// new-db made (databases/<db>/: its claims, catalog entry and migrations),
+// and the Helm charts of checkout-service and payments-service
+// (services/<service>/chart/, where new-environment points Argo CD).
 // In demo mode platbot makes them the first commit of a local GitOps
 // repository it creates, so the golden paths that start from a service's
 // manifests (new-cache, add-region) or a database's migrations
-// (new-migration) run on the embedded defaults.
+// (new-migration) or chart (new-environment) run on the embedded defaults.
 package gitops
 
 import (
@@ -18,7 +20,7 @@ import (
 // Dir is the folder's name in messages.
 const Dir = "examples/gitops"
 
-//go:embed teams databases
+//go:embed teams databases services
 var files embed.FS
 
 // Files returns every example file, slash path → content, the paths

@@ -78,6 +78,11 @@ func TestExampleStateMatchesTheCatalog(t *testing.T) {
 		want[p] = true
 	}
 	for p := range got {
+		if strings.HasPrefix(p, "services/") {
+			want[p] = true // the services' Helm charts: chart_test.go
+		}
+	}
+	for p := range got {
 		if !want[p] {
 			t.Errorf("%s/%s belongs to no environment of the example catalog", Dir, p)
 		}

@@ -84,3 +84,16 @@ type PlaceError struct {
 
 func (e *PlaceError) Error() string { return e.Err.Error() }
 func (e *PlaceError) Unwrap() error { return e.Err }
+
+// RegionLister is a Placer that knows the regions where the platform's
+// clusters run (none when placement is not configured).
+type RegionLister interface {
+	Regions() []string
+}
+
+// FormChoices is an action that narrows the form of a template using it:
+// by key, the values a select field whose ui:options choices names that
+// key offers (forms.Env.Choices). nil narrows nothing.
+type FormChoices interface {
+	FormChoices(ctx context.Context) map[string][]string
+}

@@ -32,6 +32,8 @@ type Env struct {
 	// options, and the RepoUrlPicker's owners (by name) when the template
 	// lists no allowedOwners.
 	Owners []string
+	// Choices narrow select fields by key (see ChoicesOption).
+	Choices map[string][]string
 }
 
 // Form builds the form as first opened; see Build.
@@ -74,6 +76,7 @@ func (ps Pages) Build(formID, title, intro string, env Env) *bot.Form {
 				continue
 			}
 			fs := p.fields(env.Owners, r.required[p.Name])
+			p.narrow(fs, env.Choices)
 
 			if r.controls[p.Name] {
 				for j := range fs {

@@ -188,6 +188,9 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 	if err != nil {
 		return nil, fieldError(sc, "service", err.Error())
 	}
+	if err := e.chart(ctx, sc, svc.Metadata.Name, chart); err != nil {
+		return nil, err
+	}
 	if e.d.Placer == nil {
 		return nil, &actions.StepError{Msg: "placement is not available here, so platbot cannot tell which cluster " + name + " would run on",
 			Hint: "Ask an admin to configure placement (docs/placement.md)"}
@@ -229,6 +232,44 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 		return nil, err
 	}
 	return p, nil
+}
+
+// helmChart is the part of a chart's Chart.yaml that makes it one.
+type helmChart struct {
+	APIVersion string `json:"apiVersion"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+}
+
+// chart refuses, on the service field, a chart folder of the GitOps
+// repository (as an earlier step of the run left it, else its base
+// branch) without a Chart.yaml naming a Helm chart: the Application would
+// point Argo CD at nothing.
+func (e environment) chart(ctx context.Context, sc *actions.StepContext, service, dir string) error {
+	file := path.Join(dir, "Chart.yaml")
+	b, ok := []byte(sc.Files[file]), false
+	if _, ok = sc.Files[file]; !ok {
+		if e.d.GitOpsFiles == nil {
+			return &actions.StepError{Msg: "platbot cannot read the GitOps repository here, so it cannot check the Helm chart of " + service + " (" + dir + ")"}
+		}
+		var err error
+		b, err = e.d.GitOpsFiles.ReadFile(ctx, file)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fieldError(sc, "service", fmt.Sprintf("%s has no Helm chart at %s in the GitOps repository (no %s), so Argo CD would have nothing to deploy: add the chart there first", service, dir, file))
+		case err != nil:
+			return &actions.StepError{Msg: "could not read " + file, Hint: "Press Retry", Err: err}
+		}
+	}
+	var c helmChart
+	if err := yaml.Unmarshal(b, &c); err != nil || (c.APIVersion != "v1" && c.APIVersion != "v2") || c.Name == "" || c.Version == "" {
+		why := "it needs apiVersion v2, name and version"
+		if err != nil {
+			why = err.Error()
+		}
+		return fieldError(sc, "service", fmt.Sprintf("%s is not a Helm chart's Chart.yaml (%s): fix the chart of %s first", file, why, service))
+	}
+	return nil
 }
 
 // intentEdit adds env to the deployment intent in svc's catalog file when
@@ -349,3 +390,10 @@ func compactEnvironment(env yamledit.IntentEnvironment) string {
 	}
 	return s
 }
+
+// FormChoices offers only the regions where a cluster runs.
+func (e environment) FormChoices(context.Context) map[string][]string {
+	return placementRegions(e.d.Placer)
+}
+
+var _ actions.FormChoices = environment{}

@@ -55,8 +55,15 @@ func environmentDeps(t *testing.T, pl actions.Placer) actions.Deps {
 		catalogtest.Component("checkout-service", "group:default/checkout"),
 		catalogtest.Component("report-builder", "group:default/reports"),
 	)
-	return actions.Deps{Catalog: cat, Placer: pl}
+	return actions.Deps{Catalog: cat, Placer: pl, GitOpsFiles: cacheRepo{checkoutChartFile: checkoutChart}}
 }
+
+// checkoutChart is the Chart.yaml of checkout-service's Helm chart, the
+// one new-environment's Applications deploy.
+const (
+	checkoutChartFile = "services/checkout-service/chart/Chart.yaml"
+	checkoutChart     = "apiVersion: v2\nname: checkout-service\nversion: 0.1.0\ntype: application\n"
+)
 
 // environmentStep is a step filled from the template's parameters, as
 // examples/templates/new-environment writes it.
@@ -225,6 +232,51 @@ func TestEnvironmentRefusalsNameTheirField(t *testing.T) {
 	}
 }
 
+// A service without a Helm chart at the chart path (or with a Chart.yaml
+// that is not one) is refused on the service field, naming the path, and
+// nothing is written; a chart an earlier step of the run wrote counts;
+// without the GitOps repository the step cannot check and says so.
+func TestEnvironmentRefusesAServiceWithoutItsChart(t *testing.T) {
+	pl := &rulePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	for _, c := range []struct {
+		what string
+		repo actions.GitOpsFiles
+		want string
+	}{
+		{"no chart", cacheRepo{"services/checkout-service/values.yaml": "replicaCount: 1\n"},
+			"checkout-service has no Helm chart at services/checkout-service/chart in the GitOps repository (no services/checkout-service/chart/Chart.yaml)"},
+		{"not a chart", cacheRepo{checkoutChartFile: "name: checkout-service\n"},
+			"services/checkout-service/chart/Chart.yaml is not a Helm chart's Chart.yaml (it needs apiVersion v2, name and version)"},
+		{"not YAML", cacheRepo{checkoutChartFile: "apiVersion: [v2\n"}, "services/checkout-service/chart/Chart.yaml is not a Helm chart's Chart.yaml"},
+	} {
+		d := environmentDeps(t, pl)
+		d.GitOpsFiles = c.repo
+		sc := environmentStep(validInput())
+		_, err := newEnvironmentActions(d)[ActionEnvironment].Plan(context.Background(), sc)
+		var fe bot.FieldErrors
+		if !errors.As(err, &fe) || !strings.Contains(fe["service"], c.want) {
+			t.Errorf("%s: %v, want service: %q", c.what, err, c.want)
+		}
+		if len(sc.Files) != 0 {
+			t.Errorf("%s: wrote %v", c.what, cacheFileNames(sc.Files))
+		}
+	}
+
+	d := environmentDeps(t, pl)
+	d.GitOpsFiles = cacheRepo{}
+	sc := environmentStep(validInput())
+	sc.Files[checkoutChartFile] = checkoutChart // an earlier step's
+	if _, err := newEnvironmentActions(d)[ActionEnvironment].Plan(context.Background(), sc); err != nil {
+		t.Errorf("a chart of the run: %v", err)
+	}
+
+	d.GitOpsFiles = nil
+	_, err := newEnvironmentActions(d)[ActionEnvironment].Plan(context.Background(), environmentStep(validInput()))
+	if err == nil || !strings.Contains(err.Error(), "cannot check the Helm chart of checkout-service (services/checkout-service/chart)") {
+		t.Errorf("without the GitOps repository: %v", err)
+	}
+}
+
 func TestEnvironmentWithoutPlacer(t *testing.T) {
 	a := newEnvironmentActions(environmentDeps(t, nil))[ActionEnvironment]
 	_, err := a.Plan(context.Background(), environmentStep(validInput()))
@@ -251,10 +303,14 @@ type gitopsCatalog struct {
 	files map[string]string
 	// blobs maps an entity's Source.File to its path in the repository.
 	blobs map[string]string
+	// reads counts the reads of other files than the chart's.
 	reads int
 }
 
 func (g *gitopsCatalog) ReadFile(_ context.Context, p string) ([]byte, error) {
+	if p == checkoutChartFile {
+		return []byte(checkoutChart), nil
+	}
 	g.reads++
 	s, ok := g.files[p]
 	if !ok {

@@ -564,3 +564,25 @@ func (r region) add(p *plannedRegion, file, head string, obj map[string]any) err
 	p.files[file] = head + string(b)
 	return nil
 }
+
+// RegionsChoice is the key of Env.Choices (commands/paths/forms) under
+// which add-region and new-environment offer the regions where a cluster
+// of the platform runs: their templates' region fields name it in
+// ui:options choices.
+const RegionsChoice = "placementRegions"
+
+// placementRegions are the choices of the regions where the placer's
+// clusters run, when it knows them.
+func placementRegions(p actions.Placer) map[string][]string {
+	if rl, ok := p.(actions.RegionLister); ok {
+		if rs := rl.Regions(); len(rs) > 0 {
+			return map[string][]string{RegionsChoice: rs}
+		}
+	}
+	return nil
+}
+
+// FormChoices offers only the regions where a cluster runs.
+func (r region) FormChoices(context.Context) map[string][]string { return placementRegions(r.d.Placer) }
+
+var _ actions.FormChoices = region{}
