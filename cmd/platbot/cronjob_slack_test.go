@@ -33,7 +33,9 @@ func setNumber(t *testing.T, s jobState, v goslack.ModalViewRequest, field, valu
 
 // TestServeNewCronJobOverSlack runs /plat new-cron-job through the served
 // bot as Slack does: a signed slash command opens the three-page modal,
-// each page is a signed view_submission; an invalid schedule on the last
+// each page is a signed view_submission; the schedule is said in words
+// under its field, and again through views.update when it is edited (a
+// signed block_actions); an invalid schedule on the last
 // submission comes back as an error on the schedule field; the corrected
 // one starts the run, whose pull request branch holds the CronJob, its
 // PrometheusRule and its runbook in the team's folder.
@@ -67,6 +69,32 @@ func TestServeNewCronJobOverSlack(t *testing.T) {
 	if got := jobInputIDs(v.View); !strings.HasPrefix(got, "schedule,timeZone,concurrencyPolicy") {
 		t.Fatalf("second page inputs = %s", got)
 	}
+	// The schedule is said in words under its field before any submission:
+	// the default one when the page opens; editing the schedule (it
+	// dispatches) rebuilds the modal through views.update with the new one
+	// in the chosen zone and its next runs.
+	sched := jobInput(v.View, "schedule")
+	if !sched.DispatchAction || sched.Hint == nil || !strings.HasPrefix(sched.Hint.Text, "🕒 Runs at 03:00") || !strings.Contains(sched.Hint.Text, "Next: ") {
+		t.Fatalf("the schedule input on opening: dispatch %v, hint %+v", sched.DispatchAction, sched.Hint)
+	}
+	hinted := jobState{}
+	hinted.set(t, v.View, "schedule", "30 1 * * 1-5", "")
+	hinted.set(t, v.View, "timeZone", "Europe/Berlin", "")
+	schedAction := sched.Element.(*goslack.PlainTextInputBlockElement).ActionID
+	if code, body := b.interact("block_actions", v, hinted, map[string]any{"actions": []any{map[string]any{
+		"action_id": schedAction, "block_id": "schedule", "type": "plain_text_input", "value": "30 1 * * 1-5", "action_ts": "1700000100.000100",
+	}}}); code != 200 {
+		t.Fatalf("block_actions: %d %s", code, body)
+	}
+	upd := b.waitCall("views.update", 1)[0]
+	if upd.Failed() || upd.View == nil {
+		t.Fatalf("views.update: %+v", upd)
+	}
+	if h := jobInput(*upd.View, "schedule").Hint; h == nil || !strings.HasPrefix(h.Text, "🕒 Runs at 01:30 on Monday to Friday, Europe/Berlin (chosen in the form). Next: ") ||
+		strings.Count(h.Text, " CET (00:30 UTC)")+strings.Count(h.Text, " CEST (23:30 UTC)") != 3 {
+		t.Fatalf("the rebuilt schedule hint: %+v", h)
+	}
+	v, _ = b.slack.View(v.ID)
 	page2 := jobState{}
 	page2.set(t, v.View, "schedule", "0 25 * * *", "")
 	page2.set(t, v.View, "timeZone", "Europe/Berlin", "")
