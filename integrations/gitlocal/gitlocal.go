@@ -184,7 +184,7 @@ func (r *Repo) ensureRepo(ctx context.Context) error {
 			return fmt.Errorf("gitlocal: %s: %w", r.dir, err)
 		}
 		r.gitDir = strings.TrimSpace(gd)
-		r.log.Info("created local GitOps repository")
+		r.log.Info("created local git repository")
 	}
 	if _, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "refs/heads/"+r.opts.Base+"^{commit}"); err == nil {
 		return nil
