@@ -161,3 +161,35 @@ func runBranches(t *testing.T, repo string, paths ...string) map[string]string {
 	}
 	return out
 }
+
+// TestServeMissingServiceRepositoryOverSlack: through the served bot as
+// Slack does, /plat add-ci-workflow on a component whose repository is not
+// there comes back as an error beside the component field naming the
+// repository and where it was looked for, and nothing is posted or
+// started.
+func TestServeMissingServiceRepositoryOverSlack(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	b := startExamplesBot(t)
+	if r := b.reply(b.command("U0PLATPRIYA", "template approve add-ci-workflow")); !strings.Contains(r, "Approved template") {
+		t.Fatalf("approve: %s", r)
+	}
+	b.command("U0PAYALICE", "add-ci-workflow")
+	open := b.waitCall("views.open", 1)[0]
+	if open.Failed() || open.View == nil {
+		t.Fatalf("views.open: %+v", open)
+	}
+	v, _ := b.slack.View(open.ViewID)
+	state := jobState{}
+	state.set(t, v.View, "component", "component:default/payments-ledger", "payments-ledger")
+	state.set(t, v.View, "language", "go", "Go (go vet, go test -race, go build)")
+	a, raw := b.submit(v, state)
+	repos := absDir(b.env["PLATBOT_DATA_DIR"] + "/repos")
+	if a.ResponseAction != "errors" || !strings.Contains(a.Errors["component"], "payments-ledger's repository acme/payments-ledger is not among the local git repositories under "+repos) {
+		t.Fatalf("a component without its repository answered %s", raw)
+	}
+	if n := len(b.slack.Calls("chat.postMessage")); n != 0 {
+		t.Fatalf("a refused submission posted %d messages", n)
+	}
+}
