@@ -47,6 +47,7 @@ func TestShellServiceRepoPathsOnEmbeddedDefaults(t *testing.T) {
 	// name, description, owner, system, language, repository owner and
 	// name (payments-service exists: refused, asked again), environments.
 	add("/plat new-service --dry-run", "ledger-two", "", "", "", "", "", "payments-service", "", "ledger-two")
+	add("/plat new-service", "ledger-two", "", "", "", "", "", "ledger-two", "")
 	code, out, errOut := runBot(t, e, strings.Join(script, "\n")+"\n", "shell", "--as", "alice.moreau")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
@@ -67,10 +68,16 @@ func TestShellServiceRepoPathsOnEmbeddedDefaults(t *testing.T) {
 		"New database migration is ready for review",
 		"! Repository: repository: the repository acme/payments-service already exists among the local git repositories under " + repos,
 		"Dry run of New service `ledger-two`",
+		// Local mode says where, and links the repository by its absolute folder.
+		"create the internal repository acme/ledger-two among the local git repositories under " + repos + " (no GitHub is configured)",
+		"Create the repository — file://" + repos + "/acme/ledger-two\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("shell output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "on GitHub") {
+		t.Error("local mode says \"on GitHub\"")
 	}
 	if t.Failed() {
 		t.Fatalf("output:\n%s", out)

@@ -287,7 +287,8 @@ func (a publishGitHub) spec(sc *StepContext) (NewRepository, repoRef, error) {
 
 func (a publishGitHub) where() string {
 	if a.d.local() {
-		return "as a local git repository, because no GitHub is configured (" + a.d.reposDescribe() + ")"
+		// "among the local git repositories under <folder> (no GitHub is configured)"
+		return "among the " + a.d.reposDescribe()
 	}
 	return "on " + a.d.reposDescribe()
 }
