@@ -38,7 +38,9 @@ func TestServeNewEnvironmentOverSlack(t *testing.T) {
 	state.set(t, v.View, "tier", "standard", "Standard")
 	state.set(t, v.View, "region", "eu-west-1", "EU West (eu-west-1)")
 	a, raw := b.submit(v, state)
-	if want := "checkout-service is owned by group:default/checkout, not one of your teams (group:default/payments)"; a.ResponseAction != "errors" || !strings.Contains(a.Errors["service"], want) {
+	// The picker offers only the user's teams' services: another team's
+	// is not one of its choices.
+	if want := `"component:default/checkout-service" is not one of the choices`; a.ResponseAction != "errors" || !strings.Contains(a.Errors["service"], want) {
 		t.Fatalf("another team's service answered %s, want a service error %q", raw, want)
 	}
 	state.set(t, v.View, "service", "component:default/payments-service", "payments-service")

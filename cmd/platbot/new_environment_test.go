@@ -39,10 +39,11 @@ func newEnvironmentForm(service, name, tier, region, replicas, tag string) strin
 func TestShellNewEnvironment(t *testing.T) {
 	e := testEnv(t, nil)
 	script := "/plat new-environment --dry-run\n" + newEnvironmentForm("checkout-service", "prod-eu2", "2", "2", "3", "1.4.2") +
-		// Another team's service (the field is asked again), then its
-		// own; a name it already has (asked again), then a new one.
-		"/plat new-environment\n" + newEnvironmentForm("payments-service", "prod-eu", "1", "2", "", "") +
-		"checkout-service\n" + "perf\n"
+		// Another team's service (the picker has none: asked again),
+		// then its own; a name it already has (asked again), then a new
+		// one.
+		"/plat new-environment\n" + "payments-service\n" + newEnvironmentForm("checkout-service", "prod-eu", "1", "2", "", "") +
+		"perf\n"
 	code, out, errOut := runBot(t, e, script, "shell", "--as", "erik.lund")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
@@ -55,7 +56,7 @@ func TestShellNewEnvironment(t *testing.T) {
 		"add apps/checkout/checkout-service/prod-eu2.yaml (the Argo CD Application deploying prod-eu2 to euw1-prod-a)",
 		"replicaCount: 3", "tag: 1.4.2", "- values-prod-eu2.yaml", "name: euw1-prod-a",
 		// The refusals, on their fields.
-		"! Service: payments-service is owned by group:default/payments, not one of your teams (group:default/checkout)",
+		`! nothing matches "payments-service"`,
 		"! Environment name: checkout-service already has an environment prod-eu (tier1, eu-west-1, in spec.deployment); pick another name",
 		"New environment is ready for review",
 	} {
