@@ -144,6 +144,9 @@ func (p *plannedEnvironment) effects() []string {
 		"add " + p.valuesPath + " (the Helm values of " + p.env + ")",
 		"add " + p.placed.Path + " (the Argo CD Application deploying " + p.env + " to " + p.placed.Cluster + ")",
 	}
+	if p.placed.Add != nil {
+		eff[2] = "add " + p.env + " to " + p.placed.Path + " (the Argo CD ApplicationSet of " + p.service + "; its element deploys " + p.env + " to " + p.placed.Cluster + ")"
+	}
 	if p.intent.path != "" {
 		return append(eff, "edit "+p.intent.path+": "+p.intent.effect)
 	}
