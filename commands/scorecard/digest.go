@@ -251,7 +251,7 @@ func (s *Scorecards) conventionLines(rs []*grade.Result) []string {
 	if len(lines) == 0 {
 		lines = []string{"Every service meets the catalog conventions."}
 	}
-	return append([]string{"*Catalog conventions* (the quarterly hygiene report starts from these)"}, lines...)
+	return append([]string{"*Catalog conventions*"}, lines...)
 }
 
 // buildTeamDigest renders one team's digest and chart.

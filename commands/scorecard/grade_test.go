@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/scorecard/facts"
 	"github.com/platbot/platbot/commands/scorecard/grade"
 )
@@ -284,5 +286,40 @@ func TestRuleRuntimeErrorIsUnknown(t *testing.T) {
 	r := f.score(t, "checkout-service")
 	if st := statusOf(r, "needs-annotation"); st != grade.StatusUnknown {
 		t.Fatalf("missing map key = %s, want unknown", st)
+	}
+}
+
+// TestOwnerResolvesLikeHygiene: `owner.found` (the owner-resolves
+// convention) holds only for an owner that is a live Group or User, as
+// catalog hygiene judges owners: an owner that vanished from its file (an
+// orphan), a System, and a ref the catalog lacks do not resolve.
+func TestOwnerResolvesLikeHygiene(t *testing.T) {
+	system := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindSystem,
+		Metadata: catalog.Metadata{Name: "shop"}, Spec: map[string]any{"owner": "checkout"}}
+	user := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindUser,
+		Metadata: catalog.Metadata{Name: "carol"}, Spec: map[string]any{"memberOf": []any{"checkout"}}}
+	keep := []*catalog.Entity{
+		group("checkout", "#team-checkout", ""), system, user,
+		component("by-group", "checkout", "production", "shop"),
+		component("by-orphan", "group:default/payments", "production", "shop"),
+		component("by-system", "system:default/shop", "production", "shop"),
+		component("by-user", "user:default/carol", "production", "shop"),
+		component("by-ghost", "group:default/ghost", "production", "shop"),
+	}
+	f := newFixture(t, fixtureOptions{entities: append([]*catalog.Entity{group("payments", "#team-payments", "")}, keep...)})
+	if got := statusOf(f.score(t, "by-orphan"), "owner-resolves"); got != grade.StatusPass {
+		t.Fatalf("owner-resolves before the owner vanished = %s", got)
+	}
+	f.cat.Set(catalogtest.YAML(t, keep...)) // the payments group vanishes: an orphan
+	if e, ok := f.cat.Get("group:default/payments"); !ok || !e.Orphan {
+		t.Fatalf("the vanished group should stay as an orphan: %v %+v", ok, e)
+	}
+	for name, want := range map[string]grade.Status{
+		"by-group": grade.StatusPass, "by-user": grade.StatusPass,
+		"by-orphan": grade.StatusFail, "by-system": grade.StatusFail, "by-ghost": grade.StatusFail,
+	} {
+		if got := statusOf(f.score(t, name), "owner-resolves"); got != want {
+			t.Errorf("%s: owner-resolves = %s, want %s", name, got, want)
+		}
 	}
 }

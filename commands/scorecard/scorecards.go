@@ -53,16 +53,19 @@ func (s *Scorecards) findService(arg string) (*catalog.Entity, error) {
 	return nil, bot.Errorf("%s", msg)
 }
 
-// owner returns the owning group entity of e (nil when not in the catalog).
+// owner returns the owning Group or User entity of e: nil when the catalog
+// has none, only an orphan (its file no longer defines it), or an entity
+// of another kind, as catalog hygiene judges owners.
 func (s *Scorecards) owner(e *catalog.Entity) *catalog.Entity {
 	ref := e.Owner()
 	if ref == "" {
 		return nil
 	}
-	if g, ok := s.cat.Get(ref); ok {
-		return g
+	g, ok := s.cat.Get(ref)
+	if !ok || g == nil || g.Orphan || (g.Kind != catalog.KindGroup && g.Kind != catalog.KindUser) {
+		return nil
 	}
-	return nil
+	return g
 }
 
 // scoreEntities gathers facts for entities (concurrently, bounded) and
