@@ -19,7 +19,8 @@ import (
 // catalog, in new-service's layout: a README with a ## Runbook section,
 // CODEOWNERS, a Dockerfile and a Go module that builds and passes its
 // tests; its openapi.yaml is a valid OpenAPI 3.1 document (kin-openapi, as
-// new-api-endpoint reads it) and docs/api.md documents it.
+// new-api-endpoint reads it) and the repository's API docs page documents
+// it.
 func TestExampleReposMatchTheCatalog(t *testing.T) {
 	repos, err := All()
 	if err != nil {
