@@ -145,10 +145,26 @@ func (f *features) probes(app *App) ([]status.Probe, error) {
 }
 
 // catalogHealth is the catalog locations' last refresh: down while the last
-// one failed, degraded while only a saved snapshot is served.
+// one failed or every location failed in it, degraded while some locations
+// failed (their entities are served from the last good read) or only a
+// saved snapshot is served.
 func (f *features) catalogHealth(context.Context) error {
 	if at, err := f.catalog.LastRefreshError(); err != nil {
 		return fmt.Errorf("the refresh at %s failed: %w", at.UTC().Format(time.RFC3339), err)
+	}
+	locs := f.catalog.LocationStatuses()
+	var failed []string
+	for _, l := range locs {
+		if l.Failed {
+			failed = append(failed, fmt.Sprintf("%s (%s)", l.Location, l.Error))
+		}
+	}
+	if len(failed) > 0 {
+		err := fmt.Errorf("%d of %d locations failed to refresh: %s", len(failed), len(locs), strings.Join(failed, "; "))
+		if len(failed) < len(locs) {
+			return status.Degrade(err)
+		}
+		return err
 	}
 	if f.catalog.Restored() {
 		return status.Degrade(errors.New("serving the saved snapshot: no refresh has succeeded since the start"))
