@@ -57,7 +57,7 @@ func AddListElement(src []byte, name, key string, fields []Field) (out []byte, e
 		if len(last.Values) > 0 && last.Values[0].Key != nil && col(last.Values[0].Key)-1 > dash {
 			keyIndent = col(last.Values[0].Key) - 1
 		}
-		d.insert(d.listEnd(lastLine(elems.seq), dash), elementLines(dash, keyIndent, d.seqOffset, fields))
+		d.insert(d.seqEnd(lastLine(elems.seq), dash), elementLines(dash, keyIndent, d.seqOffset, fields))
 	default:
 		// "elements: []" (or no value): the first element starts the list.
 		if err := d.clearValue(elems.kv); err != nil {
@@ -192,27 +192,6 @@ func (d *doc) listElements(name string) (int, elementsNode, error) {
 		return 0, elementsNode{}, fmt.Errorf("yamledit: ApplicationSet %s has no list generator", name)
 	}
 	return 0, elementsNode{}, fmt.Errorf("yamledit: the file has no ApplicationSet %s", name)
-}
-
-// listEnd is the line index after a block list whose last token starts
-// on line startLine (1-based) and whose dashes are indented dash spaces:
-// later lines indented deeper, or further items at the dashes'
-// indentation, belong to it; blank lines and comments after it stay
-// outside.
-func (d *doc) listEnd(startLine, dash int) int {
-	end := startLine
-	for i := startLine; i < len(d.lines); i++ {
-		t := strings.TrimSpace(d.lines[i])
-		if t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		in := indentOf(d.lines[i])
-		if in < dash || in == dash && !strings.HasPrefix(t, "-") || t == "---" || t == "..." {
-			break
-		}
-		end = i + 1
-	}
-	return end
 }
 
 // elementWith finds the element of seq whose key has value id.
