@@ -184,6 +184,24 @@ func TestMoveRefusesReservedAndFullClusters(t *testing.T) {
 	)
 }
 
+// --to names one of the clusters of the rule that matches the environment:
+// a cluster of the right region and tier that the rule does not list is
+// refused, naming the rule and its clusters.
+func TestMoveRefusesAClusterOfNoMatchingRule(t *testing.T) {
+	e := newEnv(t, options{files: prodUSOnB(), cfg: func(c *Config) {
+		c.Clusters = append(c.Clusters, place.Cluster{Name: "use1-prod-c", Server: "https://use1-prod-c.k8s.acme.example", Region: "us-east-1", Tiers: []string{"tier1"}})
+	}})
+	contains(t, e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-c"),
+		"Can't move prod-us of checkout-service to `use1-prod-c` (not a cluster of rule `tier1-us` (line ",
+		"), the rule that matches it (tier=tier1, region=us-east-1); its clusters are use1-prod-b, use1-prod-a).")
+	if n := len(e.pub.Changes()) + len(e.h.Messenger.Ops("post")); n != 0 {
+		t.Errorf("a refused move opened %d pull request(s) or card(s)", n)
+	}
+	if states := moveStates(t, e); len(states) != 0 {
+		t.Errorf("a refused move saved requests: %v", states)
+	}
+}
+
 // cards are the approval cards posted (not the thread replies).
 func cards(e *env) []bottest.Sent {
 	var out []bottest.Sent

@@ -252,7 +252,7 @@ func (p *Placement) commands() []*bot.Command {
 			Summary: "Open a GitOps pull request moving an environment to another cluster (production: after an approval)",
 			Help: "--to names the cluster (it pins the environment there; --reason says why, recorded on its Application); " +
 				"--auto moves it where the placement rules put it now (after a rule change). " +
-				"The owning team may ask. A cordoned or full cluster, one reserved for other rules, or one whose region or tiers do not fit the environment, is refused. " +
+				"The owning team may ask. A cordoned or full cluster, one reserved for other rules, one whose region or tiers do not fit the environment, or one that is not among the clusters of the rule matching the environment, is refused. " +
 				"An environment has one open move at a time; --replace replaces an open one whose pull request was closed without merging. " +
 				"Moving a production environment needs an approval in the approval channel before the pull request is opened.",
 			Resource: p.moveResource,

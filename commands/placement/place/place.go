@@ -113,25 +113,33 @@ func (p *Placer) Place(t Target) (Decision, error) { return p.PlaceWith(t, nil) 
 // capacity whose load is at least that capacity. A nil load ignores
 // capacities.
 func (p *Placer) PlaceWith(t Target, load Load) (Decision, error) {
+	cr := p.rule(&t)
+	if cr == nil {
+		return Decision{}, &NoMatchError{Target: t}
+	}
+	var passed []string
+	for _, c := range cr.clusters {
+		if why := fitProblem(c, &t, load); why != "" {
+			passed = append(passed, c.Name+" ("+why+")")
+			continue
+		}
+		return Decision{Target: t, Cluster: c, Rule: cr.rule, Matched: cr.matched(&t), Passed: passed}, nil
+	}
+	return Decision{}, &NoMatchError{Target: t, Rule: cr.rule, Passed: passed}
+}
+
+// rule is the most specific rule matching t, nil when none does.
+func (p *Placer) rule(t *Target) *compiled {
 	rules := p.anyTier
 	if list, ok := p.byTier[t.Tier]; ok && t.Tier != "" {
 		rules = list
 	}
 	for _, cr := range rules {
-		if !cr.matches(&t) {
-			continue
+		if cr.matches(t) {
+			return cr
 		}
-		var passed []string
-		for _, c := range cr.clusters {
-			if why := fitProblem(c, &t, load); why != "" {
-				passed = append(passed, c.Name+" ("+why+")")
-				continue
-			}
-			return Decision{Target: t, Cluster: c, Rule: cr.rule, Matched: cr.matched(&t), Passed: passed}, nil
-		}
-		return Decision{}, &NoMatchError{Target: t, Rule: cr.rule, Passed: passed}
 	}
-	return Decision{}, &NoMatchError{Target: t}
+	return nil
 }
 
 // Fit says why cluster may not take t ("" when it may): it is cordoned, or
@@ -140,21 +148,37 @@ func Fit(c *Cluster, t Target) string { return fitProblem(c, &t, nil) }
 
 // Fit says why cluster c may not take t, a move chosen by hand ("" when it
 // may): it is cordoned, full by load (nil: capacities ignored), its region
-// or tiers do not fit t, or a rule reserves it and that rule does not
-// match t.
+// or tiers do not fit t, a rule reserves it and that rule does not match
+// t, no rule matches t, or c is not one of the clusters of the rule that
+// matches t (a move stays within what the rules allow).
 func (p *Placer) Fit(c *Cluster, t Target, load Load) string {
 	if why := fitProblem(c, &t, load); why != "" {
 		return why
 	}
-	by := p.reservedBy[c.Name]
-	if len(by) == 0 || slices.ContainsFunc(by, func(cr *compiled) bool { return cr.matches(&t) }) {
+	if by := p.reservedBy[c.Name]; len(by) > 0 && !slices.ContainsFunc(by, func(cr *compiled) bool { return cr.matches(&t) }) {
+		rules := make([]string, len(by))
+		for i, cr := range by {
+			rules[i] = fmt.Sprintf("rule `%s` (%s)", cr.rule.Name, cr.criteria())
+		}
+		return "reserved for " + strings.Join(rules, " and ") + ", which " + map[bool]string{true: "does", false: "do"}[len(by) == 1] + " not match it"
+	}
+	cr := p.rule(&t)
+	if cr == nil {
+		return "no placement rule matches " + describe(t) + ", so no cluster may take it"
+	}
+	if slices.Contains(cr.clusters, c) {
 		return ""
 	}
-	rules := make([]string, len(by))
-	for i, cr := range by {
-		rules[i] = fmt.Sprintf("rule `%s` (%s)", cr.rule.Name, cr.criteria())
+	names := make([]string, len(cr.clusters))
+	for i, x := range cr.clusters {
+		names[i] = x.Name
 	}
-	return "reserved for " + strings.Join(rules, " and ") + ", which " + map[bool]string{true: "does", false: "do"}[len(by) == 1] + " not match it"
+	matched := "it has no criteria"
+	if m := cr.matched(&t); len(m) > 0 {
+		matched = strings.Join(m, ", ")
+	}
+	return fmt.Sprintf("not a cluster of rule `%s` (line %d), the rule that matches it (%s); its clusters are %s",
+		cr.rule.Name, cr.rule.Line, matched, strings.Join(names, ", "))
 }
 
 // Reserved names the rules reserving cluster (none when it is not).

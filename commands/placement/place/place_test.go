@@ -453,3 +453,31 @@ func TestCapacity(t *testing.T) {
 		t.Errorf("negative capacity: %v", err)
 	}
 }
+
+// A cluster chosen by hand must be one of the matching rule's clusters:
+// fitting its region and tier is not enough, and without a matching rule
+// no cluster fits.
+func TestFitOnlyTheMatchingRulesClusters(t *testing.T) {
+	p := mustCompile(t, `  - name: tier1-us
+    match: {tier: tier1, region: us-east-1}
+    clusters: [use1-prod-a]
+  - name: payments-us
+    match: {tier: tier1, region: us-east-1, team: payments}
+    clusters: [use1-shared]
+`)
+	pay := Target{Service: "pay", Team: "payments", Environment: "prod", Tier: "tier1", Region: "us-east-1"}
+	a, _ := p.Cluster("use1-prod-a")
+	shared, _ := p.Cluster("use1-shared")
+	const want = "not a cluster of rule `payments-us` (line 23), the rule that matches it (tier=tier1, region=us-east-1, team=payments); its clusters are use1-shared"
+	if why := p.Fit(a, pay, nil); why != want {
+		t.Errorf("Fit of another rule's cluster:\n got %q\nwant %q", why, want)
+	}
+	if why := p.Fit(shared, pay, nil); why != "" {
+		t.Errorf("Fit of the matching rule's cluster: %q", why)
+	}
+	eu := Target{Service: "pay", Team: "payments", Environment: "prod-eu", Tier: "tier1", Region: "eu-west-1"}
+	euw1, _ := p.Cluster("euw1-prod-a")
+	if why := p.Fit(euw1, eu, nil); !strings.HasPrefix(why, "no placement rule matches environment=prod-eu, tier=tier1, region=eu-west-1") {
+		t.Errorf("Fit without a matching rule: %q", why)
+	}
+}
