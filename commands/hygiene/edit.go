@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/integrations/yamledit"
 )
 
 // ErrUnsupported is wrapped by edits this package will not make
@@ -220,18 +222,9 @@ func SetLifecycle(src []byte, e EntityName, value string) ([]byte, bool, error) 
 			return nil, false, fmt.Errorf("line %d: cannot find spec.lifecycle's value: %w", li+1, ErrUnsupported)
 		}
 		rest := string(line[start:])
-		end := len(rest)
-		switch {
-		case strings.HasPrefix(rest, `"`), strings.HasPrefix(rest, `'`):
-			end = closing(rest)
-			if end < 0 {
-				return nil, false, fmt.Errorf("line %d: spec.lifecycle's value spans lines: %w", li+1, ErrUnsupported)
-			}
-		default:
-			if i := strings.Index(rest, " #"); i >= 0 {
-				end = i
-			}
-			end = len(strings.TrimRight(rest[:end], " \t"))
+		end := yamledit.ScalarEnd(rest)
+		if end < 0 {
+			return nil, false, fmt.Errorf("line %d: spec.lifecycle's value spans lines: %w", li+1, ErrUnsupported)
 		}
 		out[li] = string(line[:start]) + value + rest[end:] + ending
 	}
@@ -240,23 +233,6 @@ func SetLifecycle(src []byte, e EntityName, value string) ([]byte, bool, error) 
 		return nil, false, err
 	}
 	return res, true, nil
-}
-
-// closing returns the index after the closing quote of the quoted scalar
-// s starts with (-1 when it does not close on this line).
-func closing(s string) int {
-	q := s[0]
-	for i := 1; i < len(s); i++ {
-		switch {
-		case q == '"' && s[i] == '\\':
-			i++
-		case s[i] == q && q == '\'' && i+1 < len(s) && s[i+1] == '\'':
-			i++
-		case s[i] == q:
-			return i + 1
-		}
-	}
-	return -1
 }
 
 // verifyLifecycle checks that out is src with only the entity's

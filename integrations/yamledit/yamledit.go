@@ -431,18 +431,7 @@ func (d *doc) replaceValue(kv *ast.MappingValueNode, text string) error {
 		return fmt.Errorf("yamledit: line %d: cannot find the value of %s: %w", line, kv.Key.String(), ErrUnsupported)
 	}
 	rest := string(r[start:])
-	end := len(rest)
-	switch {
-	case strings.HasPrefix(rest, `"`):
-		end = closingQuote(rest, '"')
-	case strings.HasPrefix(rest, `'`):
-		end = closingQuote(rest, '\'')
-	default:
-		if i := strings.Index(rest, " #"); i >= 0 {
-			end = i
-		}
-		end = len(strings.TrimRight(rest[:end], " \t"))
-	}
+	end := ScalarEnd(rest)
 	if end < 0 {
 		return fmt.Errorf("yamledit: line %d: the value of %s spans lines: %w", line, kv.Key.String(), ErrUnsupported)
 	}
@@ -450,7 +439,26 @@ func (d *doc) replaceValue(kv *ast.MappingValueNode, text string) error {
 	return nil
 }
 
-func closingQuote(s string, q byte) int {
+// ScalarEnd returns the length of the one-line scalar that rest (the
+// rest of a line from the scalar's first character) starts with: through
+// the closing quote of a quoted scalar, or up to a trailing comment and
+// the blanks before it for a plain one. It returns -1 when a quoted
+// scalar does not close on this line.
+func ScalarEnd(rest string) int {
+	if strings.HasPrefix(rest, `"`) || strings.HasPrefix(rest, `'`) {
+		return closingQuote(rest)
+	}
+	end := len(rest)
+	if i := strings.Index(rest, " #"); i >= 0 {
+		end = i
+	}
+	return len(strings.TrimRight(rest[:end], " \t"))
+}
+
+// closingQuote returns the index after the closing quote of the quoted
+// scalar s starts with (-1 when it does not close on this line).
+func closingQuote(s string) int {
+	q := s[0]
 	for i := 1; i < len(s); i++ {
 		switch {
 		case q == '"' && s[i] == '\\':

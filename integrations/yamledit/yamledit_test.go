@@ -245,3 +245,22 @@ func TestScalar(t *testing.T) {
 		}
 	}
 }
+
+func TestScalarEnd(t *testing.T) {
+	for rest, want := range map[string]int{
+		"production":           10,
+		"production  # keep\n": 10,
+		"production \t":        10,
+		"a#b # c":              3,
+		`"x # y" # c`:          7,
+		`"a \" b"  `:           8,
+		`'it''s' # c`:          7,
+		`'open`:                -1,
+		`"open \"`:             -1,
+		"":                     0,
+	} {
+		if got := ScalarEnd(rest); got != want {
+			t.Errorf("ScalarEnd(%q) = %d, want %d", rest, got, want)
+		}
+	}
+}
