@@ -14,6 +14,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/paths/golden/goldentest"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
@@ -236,4 +237,113 @@ func TestAddRegionPath(t *testing.T) {
 		{addRegionValues("prod-eu3", "eu-west-1", "staging"), "from", "orders-service has no environment staging"},
 		{addRegionValues("Prod EU", "eu-west-1", "prod-us"), "environment", "lower-case letters"},
 	})
+}
+
+// seedOrdersProdUS makes orders-service's prod-us Deployment, and extra,
+// the GitOps repository's base branch.
+func seedOrdersProdUS(t *testing.T, repo string, extra ...gitlocal.File) *gitlocal.Repo {
+	t.Helper()
+	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append([]gitlocal.File{{Path: "teams/payments/orders-service/prod-us/deployment.yaml", Content: []byte(ordersProdUS)}}, extra...)
+	if _, _, err := lr.OpenPullRequest(context.Background(), gitlocal.PullRequestSpec{Branch: "seed", Title: "seed", CommitMessage: "seed", Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "update-ref", "refs/heads/main", "seed")
+	return lr
+}
+
+// addRegionRun submits a valid add-region form for prod-eu in eu-west-1
+// and returns the pull request's branch and record.
+func addRegionRun(t *testing.T, e *env, lr *gitlocal.Repo) (string, *gitlocal.PullRequest) {
+	t.Helper()
+	e.command(userAdmin, "template approve add-region")
+	if e.approved("add-region") == nil {
+		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
+	}
+	if errs := e.submit(userJane, e.form(userJane, "add-region"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
+		t.Fatalf("valid region refused: %v", errs)
+	}
+	e.drain()
+	r := e.onlyRun()
+	if r.State != RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	branch := "plat/" + r.ID + "-add-region"
+	pr, err := lr.FindPullRequest(context.Background(), branch)
+	if err != nil || pr == nil {
+		t.Fatalf("pull request record: %v", err)
+	}
+	return branch, pr
+}
+
+// /plat add-region for a service whose catalog file is in the GitOps
+// repository: the same pull request adds the new environment, with its
+// tier and region, to spec.deployment.environments (comments and style
+// kept), so that /plat where and /plat move see it once merged, and the
+// description says so; the dry run shows the edit.
+func TestAddRegionPathAddsToIntent(t *testing.T) {
+	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	cat := &inRepoCatalog{Catalog: newCatalog(t)}
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
+	repo := filepath.Join(e.dir, "gitops")
+	cat.file = filepath.Join(repo, "catalog", "orders-service.yaml")
+	lr := seedOrdersProdUS(t, repo, gitlocal.File{Path: "catalog/orders-service.yaml", Content: []byte(ordersCatalogFile)})
+
+	e.command(userAdmin, "template approve add-region")
+	if errs := e.submit(userJane, e.form(userJane, "add-region --dry-run"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
+		t.Fatalf("dry run refused: %v", errs)
+	}
+	out := e.msgr.Last().Text()
+	if f := e.msgr.Last().File; f != nil {
+		out += "\n" + string(f.Content)
+	}
+	if !strings.Contains(out, "edit catalog/orders-service.yaml: add prod-eu to the spec.deployment.environments of orders-service (its deployment intent)") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+
+	branch, pr := addRegionRun(t, e, lr)
+	if files := git(t, repo, "diff", "--name-only", "main", branch); !strings.Contains(files, "catalog/orders-service.yaml\n") {
+		t.Fatalf("files on %s:\n%s", branch, files)
+	}
+	want := ordersCatalogFile + "      - {name: prod-eu, tier: tier1, region: eu-west-1}\n"
+	if got := git(t, repo, "show", branch+":catalog/orders-service.yaml") + "\n"; got != want {
+		t.Fatalf("catalog file on %s:\n%s\nwant\n%s", branch, got, want)
+	}
+	// What the catalog reads back from the edited file has prod-eu in
+	// eu-west-1: what /plat where and /plat move read.
+	ent, ok := catalogtest.New(t, want).Get("component:default/orders-service")
+	if !ok {
+		t.Fatal("the edited file has no orders-service")
+	}
+	in, has, err := catalog.IntentOf(ent)
+	if err != nil || !has || strings.Join(in.Names(), ",") != "dev,staging,prod-eu" {
+		t.Fatalf("intent read back: %+v %v %v", in, has, err)
+	}
+	if pe, ok := in.Env("prod-eu"); !ok || pe.Tier != "tier1" || pe.Region != "eu-west-1" {
+		t.Fatalf("prod-eu read back: %+v", pe)
+	}
+	if !strings.Contains(pr.Body, "This pull request also adds `{name: prod-eu, tier: tier1, region: eu-west-1}` to the spec.deployment.environments of orders-service in its catalog file, `catalog/orders-service.yaml`, so that /plat where shows prod-eu once merged.") {
+		t.Fatalf("pull request body:\n%s", pr.Body)
+	}
+}
+
+// The same path for a service whose catalog file is outside the GitOps
+// repository: no catalog file in the pull request, and its description
+// says what to add where.
+func TestAddRegionPathIntentElsewhere(t *testing.T) {
+	pl := &tablePlacer{clusters: map[string]string{"tier1/eu-west-1": "euw1-prod-a"}}
+	cat := &inRepoCatalog{Catalog: newCatalog(t), file: filepath.Join(t.TempDir(), "catalog-info.yaml")}
+	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
+	repo := filepath.Join(e.dir, "gitops")
+	lr := seedOrdersProdUS(t, repo)
+	branch, pr := addRegionRun(t, e, lr)
+	if files := git(t, repo, "diff", "--name-only", "main", branch); strings.Contains(files, "catalog") {
+		t.Fatalf("files on %s:\n%s", branch, files)
+	}
+	if want := "The catalog entity of orders-service is read from " + cat.file + ", outside the GitOps repository this pull request targets: add `{name: prod-eu, tier: tier1, region: eu-west-1}` to `spec.deployment.environments` of orders-service there"; !strings.Contains(pr.Body, want) {
+		t.Fatalf("pull request body:\n%s\nwant %q", pr.Body, want)
+	}
 }

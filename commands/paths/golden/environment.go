@@ -57,13 +57,6 @@ func newEnvironmentActions(d actions.Deps) map[string]actions.Action {
 // pull request's description).
 type environment struct{ d actions.Deps }
 
-// catalogFileLocator is a GitOps reader that knows whether a catalog file
-// (an entity's Source.File) is in the GitOps repository, and where;
-// integrations/gitops.Publisher is one. Without it no entity is edited.
-type catalogFileLocator interface {
-	RepoPath(file string) (string, bool)
-}
-
 func (environment) Check(_ *template.Template, s template.StepSpec) []string {
 	var probs []string
 	for _, k := range []string{"service", "environment", "chartPath"} {
@@ -97,15 +90,6 @@ type plannedEnvironment struct {
 	intent intentEdit
 }
 
-// intentEdit is how the new environment gets into the service's
-// deployment intent: path and content when this pull request edits the
-// catalog file (effect says how, for the plan); note for its description
-// either way.
-type intentEdit struct {
-	path, content string
-	effect, note  string
-}
-
 func (e environment) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
 	p, err := e.prepare(ctx, sc, true)
 	if err != nil {
@@ -133,9 +117,7 @@ func (e environment) Run(ctx context.Context, sc *actions.StepContext) (map[stri
 func (p *plannedEnvironment) write(sc *actions.StepContext) {
 	sc.Files[p.valuesPath] = p.values
 	sc.Files[p.placed.Path] = p.app
-	if p.intent.path != "" {
-		sc.Files[p.intent.path] = p.intent.content
-	}
+	p.intent.write(sc)
 }
 
 func (p *plannedEnvironment) effects() []string {
@@ -147,10 +129,7 @@ func (p *plannedEnvironment) effects() []string {
 	if p.placed.Add != nil {
 		eff[2] = "add " + p.env + " to " + p.placed.Path + " (the Argo CD ApplicationSet of " + p.service + "; its element deploys " + p.env + " to " + p.placed.Cluster + ")"
 	}
-	if p.intent.path != "" {
-		return append(eff, "edit "+p.intent.path+": "+p.intent.effect)
-	}
-	return append(eff, "leave the catalog entity of "+p.service+" alone: "+p.intent.note)
+	return append(eff, p.intent.planEffect(p.service))
 }
 
 func (p *plannedEnvironment) output() map[string]any {
@@ -231,7 +210,7 @@ func (e environment) prepare(ctx context.Context, sc *actions.StepContext, plann
 		return nil, &actions.StepError{Msg: err.Error()}
 	}
 	env := yamledit.IntentEnvironment{Name: name, Tier: inputText(sc, "tier"), Region: inputText(sc, "region")}
-	if p.intent, err = e.intentEdit(ctx, sc, svc, env); err != nil {
+	if p.intent, err = addToIntent(ctx, sc, e.d.GitOpsFiles, svc, env); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -275,70 +254,6 @@ func (e environment) chart(ctx context.Context, sc *actions.StepContext, service
 	return nil
 }
 
-// intentEdit adds env to the deployment intent in svc's catalog file when
-// the GitOps repository holds that file (as an earlier step of the run
-// left it, else as its base branch has it); otherwise, or when the file
-// cannot be edited safely, the note says what to add where.
-func (e environment) intentEdit(ctx context.Context, sc *actions.StepContext, svc *catalog.Entity, env yamledit.IntentEnvironment) (intentEdit, error) {
-	item := "`{name: " + env.Name
-	if env.Tier != "" {
-		item += ", tier: " + env.Tier
-	}
-	if env.Region != "" {
-		item += ", region: " + env.Region
-	}
-	item += "}`"
-	manual := func(why string) intentEdit {
-		return intentEdit{note: why + ": add " + item + " to `spec.deployment.environments` of " + svc.Metadata.Name +
-			" there (or to its `" + catalog.AnnotationEnvironments + "` annotation, if it uses that) so that /plat where shows " + env.Name + "."}
-	}
-	src := svc.Source.File
-	if src == "" {
-		src = "a file platbot does not know"
-	}
-	if _, has, _ := catalog.IntentOf(svc); !has {
-		return intentEdit{note: "The catalog entity of " + svc.Metadata.Name + " (" + src + ") declares no deployment intent, so this pull request adds none: " +
-			"declare all its environments, " + env.Name + " among them, in its `spec.deployment.environments` so that /plat where shows them."}, nil
-	}
-	loc, ok := e.d.GitOpsFiles.(catalogFileLocator)
-	if !ok {
-		return manual("The catalog entity of " + svc.Metadata.Name + " is read from " + src + ", which platbot cannot edit in this pull request"), nil
-	}
-	path, ok := loc.RepoPath(svc.Source.File)
-	if !ok {
-		return manual("The catalog entity of " + svc.Metadata.Name + " is read from " + src + ", outside the GitOps repository this pull request targets"), nil
-	}
-	data, written := []byte(sc.Files[path]), false
-	if _, written = sc.Files[path]; !written {
-		// Not written by an earlier step of this run: the base branch's.
-		b, err := e.d.GitOpsFiles.ReadFile(ctx, path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return manual("The catalog entity of " + svc.Metadata.Name + " is read from " + path + ", which the GitOps repository's base branch does not have"), nil
-		case err != nil:
-			return intentEdit{}, &actions.StepError{Msg: "could not read " + path + " (the catalog entity of " + svc.Metadata.Name + ") from the GitOps repository",
-				Hint: "Press Retry", Err: err}
-		}
-		data = b
-	}
-	out, where, changed, err := yamledit.AddIntentEnvironment(data, svc.Kind, svc.Metadata.Namespace, svc.Metadata.Name, env)
-	if where == yamledit.WhereAnnotation {
-		item = "`" + compactEnvironment(env) + "`"
-	}
-	switch {
-	case err != nil:
-		return manual("platbot could not edit " + path + " safely (" + err.Error() + ")"), nil
-	case !changed && !written:
-		return intentEdit{note: path + " already has " + env.Name + " in the " + where + " of " + svc.Metadata.Name + "."}, nil
-	}
-	// Unchanged but written by this run (a retry of this step, or the
-	// plan before the run): the run's copy already carries the addition.
-	return intentEdit{path: path, content: string(out),
-		effect: "add " + env.Name + " to the " + where + " of " + svc.Metadata.Name + " (its deployment intent)",
-		note: "This pull request also adds " + item + " to the " + where + " of " + svc.Metadata.Name + " in its catalog file, `" + path +
-			"`, so that /plat where shows " + env.Name + " once merged."}, nil
-}
-
 // service is the Component ref names, when one of the requester's teams
 // owns it (or the run's owning group does, which the policy lets the
 // requester pick). adds is what the golden path adds to a service
@@ -379,19 +294,6 @@ func (e environment) service(ref string, run actions.Run, adds string) (*catalog
 		mine = "not one of your teams (" + strings.Join(teams, ", ") + ")"
 	}
 	return nil, fmt.Errorf("%s is owned by %s, %s: a team adds %s to its own services", svc.Metadata.Name, owner, mine, adds)
-}
-
-// compactEnvironment is env as the platbot.dev/environments annotation
-// writes it, name[:tier][@region].
-func compactEnvironment(env yamledit.IntentEnvironment) string {
-	s := env.Name
-	if env.Tier != "" {
-		s += ":" + env.Tier
-	}
-	if env.Region != "" {
-		s += "@" + env.Region
-	}
-	return s
 }
 
 // FormChoices offers only the regions where a cluster runs.

@@ -17,6 +17,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/template"
+	"github.com/platbot/platbot/integrations/yamledit"
 )
 
 // ActionRegion is the action of the add-region golden path
@@ -77,8 +78,15 @@ var (
 //
 // And, for every new-db database the service uses (catalog
 // spec.dependencyOf), databases/<db>/<environment>/postgres-instance.yaml:
-// a read replica in the new region of the primary's claim. Outputs:
-// cluster, explanation, applicationPath.
+// a read replica in the new region of the primary's claim.
+//
+// And it adds the new environment (its name, tier and region) to the
+// service's deployment intent, as new-environment does (addToIntent,
+// intent.go): the catalog file edited in place when the GitOps repository
+// holds it, else the intent output says what to add where. Outputs:
+// cluster, explanation, applicationPath, catalogPath (the edited catalog
+// file, "" when none) and intent (a sentence for the pull request's
+// description).
 type region struct{ d actions.Deps }
 
 func (region) Check(_ *template.Template, s template.StepSpec) []string {
@@ -96,6 +104,7 @@ type plannedRegion struct {
 	placed       *actions.Placed
 	files        map[string]string
 	effects      []string
+	intent       intentEdit
 }
 
 func (r region) Plan(ctx context.Context, sc *actions.StepContext) (actions.Plan, error) {
@@ -133,11 +142,13 @@ func (p *plannedRegion) write(sc *actions.StepContext) error {
 		sc.Files[f] = b
 	}
 	sc.Files[p.placed.Path] = argo
+	p.intent.write(sc)
 	return nil
 }
 
 func (p *plannedRegion) output() map[string]any {
-	return map[string]any{"cluster": p.placed.Cluster, "explanation": p.placed.Explain, "applicationPath": p.placed.Path}
+	return map[string]any{"cluster": p.placed.Cluster, "explanation": p.placed.Explain, "applicationPath": p.placed.Path,
+		"catalogPath": p.intent.path, "intent": p.intent.note}
 }
 
 // cacheEntryRe is a file new-cache writes beside a Deployment (cacheFile):
@@ -453,6 +464,12 @@ func (r region) prepare(ctx context.Context, sc *actions.StepContext) (*plannedR
 			return nil, &actions.StepError{Msg: "an earlier step of this run already wrote " + f}
 		}
 	}
+	// The new environment in the service's deployment intent, so that
+	// /plat where and /plat move see it.
+	if p.intent, err = addToIntent(ctx, sc, r.d.GitOpsFiles, svc, yamledit.IntentEnvironment{Name: env, Tier: tier, Region: reg}); err != nil {
+		return nil, err
+	}
+	p.effects = append(p.effects, p.intent.planEffect(name))
 	return p, nil
 }
 
