@@ -13,6 +13,18 @@ import (
 	"github.com/platbot/platbot/commands/scorecard"
 )
 
+// runNowApp starts a `--now` command for a job that otherwise runs on a
+// schedule inside serve: without --now it says so (runs completes
+// "platbot <name>: …") and returns errUsage; with it, it builds the App,
+// logging warnings to stderr. The caller closes the App.
+func runNowApp(ctx context.Context, cfg *Config, name, runs string, now bool, stderr io.Writer) (*App, error) {
+	if !now {
+		fmt.Fprintf(stderr, "platbot %s: %s inside serve; pass --now to run one now\n", name, runs)
+		return nil, errUsage
+	}
+	return buildApp(ctx, cfg, newLogger(cfg, stderr, slog.LevelWarn))
+}
+
 func cmdDigest(ctx context.Context, cfg *Config, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("digest", "digest --now [--team <team>] [--dry-run]", stderr)
 	now := fs.Bool("now", false, "run the weekly scorecard digest now (it otherwise runs on its schedule inside serve)")
@@ -21,12 +33,7 @@ func cmdDigest(ctx context.Context, cfg *Config, args []string, stdout, stderr i
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if !*now {
-		fmt.Fprintln(stderr, "platbot digest: digests run on their schedule inside serve; pass --now to run one now")
-		return errUsage
-	}
-	log := newLogger(cfg, stderr, slog.LevelWarn)
-	app, err := buildApp(ctx, cfg, log)
+	app, err := runNowApp(ctx, cfg, "digest", "digests run on their schedule", *now, stderr)
 	if err != nil {
 		return err
 	}

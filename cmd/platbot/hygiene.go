@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -75,12 +74,7 @@ func cmdHygiene(ctx context.Context, cfg *Config, args []string, stdout, stderr 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if !*now {
-		fmt.Fprintln(stderr, "platbot hygiene: the scan runs on its schedule inside serve; pass --now to run one now")
-		return errUsage
-	}
-	log := newLogger(cfg, stderr, slog.LevelWarn)
-	app, err := buildApp(ctx, cfg, log)
+	app, err := runNowApp(ctx, cfg, "hygiene", "the scan runs on its schedule", *now, stderr)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,11 @@ func TestVersionAndHelp(t *testing.T) {
 			t.Errorf("%s --help: exit %d, %q", sub, code, errOut)
 		}
 	}
-	code, _, errOut := runBot(t, testEnv(t, nil), "", "audit", "--help")
+	code, _, errOut := runBot(t, testEnv(t, nil), "", "digest")
+	if code != 2 || !strings.Contains(errOut, "platbot digest: digests run on their schedule inside serve; pass --now to run one now") {
+		t.Errorf("digest without --now: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runBot(t, testEnv(t, nil), "", "audit", "--help")
 	if code != 0 || !strings.Contains(errOut, "audit verify") {
 		t.Errorf("audit --help: %d %q", code, errOut)
 	}
