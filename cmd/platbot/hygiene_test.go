@@ -174,7 +174,7 @@ func TestHygieneSubcommand(t *testing.T) {
 		t.Fatalf("hygiene --now --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// The cost feature's example data: the deprecated batch job still costs.
-	if !strings.Contains(out, "deprecated-in-use    component:default/legacy-reports-batch: deprecated, but 347.11 $ of cost in the last 30 days") {
+	if !strings.Contains(out, "deprecated-in-use    component:default/legacy-reports-batch: deprecated, but $347 of cost in the last 30 days") {
 		t.Errorf("the deprecated, still costly example service is not reported:\n%s", out)
 	}
 	// On-call set on the owning group counts (payments has it, reports not).

@@ -72,7 +72,7 @@ func TestHygieneUsageCost(t *testing.T) {
 			flagged = append(flagged, f.Entity+": "+f.Why)
 		}
 	}
-	want := "component:default/old-search: deprecated, but 300.00 $ of cost in the last 30 days"
+	want := "component:default/old-search: deprecated, but $300 of cost in the last 30 days"
 	if len(flagged) != 1 || flagged[0] != want {
 		t.Errorf("deprecated services in use: %q, want %q", flagged, want)
 	}

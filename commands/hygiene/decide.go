@@ -123,9 +123,9 @@ func (h *Hygiene) handleScan(ctx context.Context, req *bot.Request) error {
 	}
 	h.getRouter().Audit(ctx, store.Event{ActorID: req.User.ID, ActorName: req.User.Name, Action: "hygiene.scan", Target: "request-" + req.ID, Outcome: "ok",
 		Details: map[string]any{"findings": len(res.Listed), "snoozed": res.Snoozed, "skipped_locations": len(res.Skipped), "team": res.Team}})
-	msg := fmt.Sprintf("🧹 Posted the hygiene report: %d findings (%d snoozed) to %s", len(res.Listed), res.Snoozed, h.cfg.PlatformChannel)
+	msg := fmt.Sprintf("🧹 Posted the hygiene report: %s (%d snoozed) to %s", plural(len(res.Listed), "finding", "findings"), res.Snoozed, h.cfg.PlatformChannel)
 	if len(res.Skipped) > 0 {
-		msg += fmt.Sprintf("; %d locations were skipped because their last refresh failed", len(res.Skipped))
+		msg += "; " + plural(len(res.Skipped), "location was", "locations were") + " skipped because their last refresh failed"
 	}
 	return req.Reply(ctx, bot.Message{Text: msg + "."})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -138,8 +139,17 @@ func TestReportPostsToPlatformAndTeams(t *testing.T) {
 	if recs, err := e.h.Store.ListRecords(context.Background(), store.Query{Kind: hygiene.KindFinding}); err != nil || len(recs) != 0 {
 		t.Fatalf("a dry run recorded %d findings (%v)", len(recs), err)
 	}
-	if out := e.h.Run("U5", "catalog hygiene --dry-run --team payments"); !strings.Contains(out, "6 findings") {
-		t.Errorf("--team payments: %s", out)
+	// The reply's text names the skipped location (not only its blocks).
+	if !strings.Contains(out, "Skipped 1 location") || !strings.Contains(out, "fragile.yaml`") {
+		t.Errorf("dry run does not name the skipped location: %s", out)
+	}
+	whole := regexp.MustCompile(`findings in (\d+) entities`).FindStringSubmatch(out)
+	if whole == nil {
+		t.Fatalf("dry run gives no entity count: %s", out)
+	}
+	// A team's summary counts the team's entities, not the catalog's.
+	if out := e.h.Run("U5", "catalog hygiene --dry-run --team payments"); !strings.Contains(out, "6 findings in ") || strings.Contains(out, whole[0]) {
+		t.Errorf("--team payments (the catalog: %s): %s", whole[0], out)
 	}
 	out = e.h.Run("U5", "catalog hygiene")
 	if !strings.Contains(out, "Posted the hygiene report: 10 findings") {

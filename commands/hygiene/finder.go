@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,6 +136,8 @@ type Report struct {
 	Skipped  []Skipped `json:"skipped,omitempty"`
 	// Scanned is how many entities were looked at.
 	Scanned int `json:"scanned"`
+	// TeamScanned is how many of them each team (Finding.Team) owns.
+	TeamScanned map[string]int `json:"team_scanned,omitempty"`
 }
 
 // Find is the hygiene scan: pure, over the catalog and the facts in in.
@@ -156,7 +160,7 @@ func Find(in Input, r Rules) Report {
 
 	// Most entities are clean; a catalog in poor shape has about one
 	// finding per few entities.
-	rep := Report{Findings: make([]Finding, 0, len(in.Entities)/4)}
+	rep := Report{Findings: make([]Finding, 0, len(in.Entities)/4), TeamScanned: map[string]int{}}
 	skipped := map[string]int{}
 	for i, e := range in.Entities {
 		if _, bad := failed[e.Source.Location]; bad {
@@ -164,7 +168,9 @@ func Find(in Input, r Rules) Report {
 			continue
 		}
 		rep.Scanned++
-		s.entity(e, refs[i], &rep)
+		if team := s.entity(e, refs[i], &rep); team != "" {
+			rep.TeamScanned[team]++
+		}
 	}
 	for loc, n := range skipped {
 		rep.Skipped = append(rep.Skipped, Skipped{Location: loc, Error: failed[loc].Error, Entities: n})
@@ -315,7 +321,8 @@ func (s *scan) team(owner string) string {
 	return ""
 }
 
-func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) {
+// entity checks one entity and returns its team ("" when none).
+func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) string {
 	team, owner := "", ""
 	if ownedKinds[e.Kind] {
 		owner = e.Owner()
@@ -331,11 +338,11 @@ func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) {
 		add(KindOrphan, "annotated "+AnnotationOrphan+": \"true\"", time.Time{})
 	}
 	if e.Orphan || !ownedKinds[e.Kind] {
-		return
+		return team
 	}
 	s.owner(owner, add)
 	if e.Kind != catalog.KindComponent {
-		return
+		return team
 	}
 	if d, ok := s.in.Deploys[ref]; ok && d.Known && !d.At.IsZero() && s.r.NoDeployAfter > 0 && s.in.Now.Sub(d.At) >= s.r.NoDeployAfter {
 		add(KindNoDeploy, fmt.Sprintf("last deployed %s, %d days ago", d.At.UTC().Format("2006-01-02"), int(s.in.Now.Sub(d.At).Hours()/24)), d.At)
@@ -344,10 +351,10 @@ func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) {
 		if u, ok := s.in.Usage[ref]; ok {
 			var parts []string
 			if u.RequestsKnown && u.Requests > 0 {
-				parts = append(parts, fmt.Sprintf("%.0f requests", u.Requests))
+				parts = append(parts, plural(int(math.Round(u.Requests)), "request", "requests"))
 			}
 			if u.CostKnown && u.Cost > 0 {
-				parts = append(parts, fmt.Sprintf("%.2f %s of cost", u.Cost, u.Currency))
+				parts = append(parts, money(u.Currency, u.Cost)+" of cost")
 			}
 			if len(parts) > 0 {
 				add(KindDeprecatedInUse, "deprecated, but "+strings.Join(parts, " and ")+" in the last 30 days", time.Time{})
@@ -358,6 +365,42 @@ func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) {
 		f := add(KindConventions, "missing "+strings.Join(missing, ", "), time.Time{})
 		f.Missing = missing
 	}
+	return team
+}
+
+// money renders an amount as the cost feature does: the currency symbol
+// first, "$12,345" from 10 up, "$9.87" below.
+func money(symbol string, v float64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	if v < 9.995 {
+		return sign + symbol + strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return sign + symbol + thousands(int64(math.Round(v)))
+}
+
+// thousands renders n with comma separators: 1234567 → "1,234,567".
+func thousands(n int64) string {
+	d := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// plural renders a count with its noun: "1 finding", "2 findings"; counts
+// of 1,000 and more get separators.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(int64(n)) + " " + many
 }
 
 // owner flags an owner that does not resolve, or that left.

@@ -54,19 +54,17 @@ func TestFindEachKind(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"orphan component:default/gone":                       "no longer found in file:",
-		"orphan component:default/marked":                     `annotated backstage.io/orphan: "true"`,
-		"orphan user:default/dave":                            "no longer found",
-		"unresolved-owner component:default/nobody":           "group:default/disbanded is not in the catalog",
-		"owner-left component:default/carols":                 "user:default/carol has a deactivated Slack account",
-		"owner-left component:default/daves":                  "user:default/dave vanished from the organisation source",
-		"owner-left component:default/haunted":                "group:default/ghosts has no remaining members",
-		"no-deploy component:default/legacy":                  "last deployed 2025-08-01, 426 days ago",
-		"deprecated-in-use component:default/old-api":         "deprecated, but 1200 requests in the last 30 days",
-		"missing-conventions component:default/bare":          "missing spec.system, finops/cost-tag, an on-call annotation (pagerduty.com/service-id)",
-		"owner-left group:default/platform-is-not-flagged-ok": "",
+		"orphan component:default/gone":               "no longer found in file:",
+		"orphan component:default/marked":             `annotated backstage.io/orphan: "true"`,
+		"orphan user:default/dave":                    "no longer found",
+		"unresolved-owner component:default/nobody":   "group:default/disbanded is not in the catalog",
+		"owner-left component:default/carols":         "user:default/carol has a deactivated Slack account",
+		"owner-left component:default/daves":          "user:default/dave vanished from the organisation source",
+		"owner-left component:default/haunted":        "group:default/ghosts has no remaining members",
+		"no-deploy component:default/legacy":          "last deployed 2025-08-01, 426 days ago",
+		"deprecated-in-use component:default/old-api": "deprecated, but 1,200 requests in the last 30 days",
+		"missing-conventions component:default/bare":  "missing spec.system, finops/cost-tag, an on-call annotation (pagerduty.com/service-id)",
 	}
-	delete(want, "owner-left group:default/platform-is-not-flagged-ok")
 	for k, why := range want {
 		g, ok := got[k]
 		if !ok {
@@ -108,6 +106,10 @@ func TestFindEachKind(t *testing.T) {
 			}
 		}
 	}
+	// platform's members are carol (deactivated) and erin: it has one left.
+	if _, ok := got["owner-left group:default/platform"]; ok || rep.TeamScanned["group:default/platform"] == 0 {
+		t.Errorf("platform flagged, or none of its entities counted: %v", rep.TeamScanned)
+	}
 	if rep.Findings[0].Kind != hygiene.KindOrphan || rep.Findings[len(rep.Findings)-1].Kind != hygiene.KindConventions {
 		t.Errorf("findings not in kind order: first %s, last %s", rep.Findings[0].Kind, rep.Findings[len(rep.Findings)-1].Kind)
 	}
@@ -145,7 +147,7 @@ func TestFindRules(t *testing.T) {
 			in.Deactivated["user:default/bob"] = true
 		}, hygiene.KindOwnerLeft, 3 + 8},
 		{"cost alone flags a deprecated component", func(in *hygiene.Input, _ *hygiene.Rules) {
-			in.Usage["component:default/quiet-api"] = hygiene.Usage{Cost: 12.5, CostKnown: true, Currency: "USD"}
+			in.Usage["component:default/quiet-api"] = hygiene.Usage{Cost: 12.5, CostKnown: true, Currency: "$"}
 		}, hygiene.KindDeprecatedInUse, 2},
 		{"unknown usage flags nothing", func(in *hygiene.Input, _ *hygiene.Rules) { in.Usage = nil }, hygiene.KindDeprecatedInUse, 0},
 		{"no required annotations", func(_ *hygiene.Input, r *hygiene.Rules) {
@@ -175,5 +177,37 @@ func TestFindRules(t *testing.T) {
 				t.Errorf("%d %q findings, want %d: %s", n, tc.kind, tc.count, strings.Join(got, "; "))
 			}
 		})
+	}
+}
+
+// A Component without spec.owner and spec.lifecycle misses both
+// conventions (with the rest). The catalog refuses such a Component when it
+// reads a file, so it is handed to Find directly, as a saved snapshot or
+// another source could; its cost reads as the cost feature writes it.
+func TestFindMissingOwnerAndLifecycle(t *testing.T) {
+	f := newFixture(t)
+	in := fixtureInput(f)
+	in.Entities = append(in.Entities, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
+		Metadata: catalog.Metadata{Name: "loose", Namespace: catalog.DefaultNamespace}, Spec: map[string]any{"type": "service"},
+		Source: catalog.Source{Location: in.Locations[0].Location, File: "org/loose.yaml", Line: 1}})
+	in.Usage["component:default/quiet-api"] = hygiene.Usage{Cost: 5325.2, CostKnown: true, Currency: "$"}
+	rep := hygiene.Find(in, rules)
+	var conv, used string
+	for _, fd := range rep.Findings {
+		switch fd.Kind + " " + fd.Entity {
+		case "missing-conventions component:default/loose":
+			conv = fd.Why
+			if len(fd.Missing) < 2 || fd.Missing[0] != "spec.owner" || fd.Missing[1] != "spec.lifecycle" {
+				t.Errorf("missing = %q", fd.Missing)
+			}
+		case "deprecated-in-use component:default/quiet-api":
+			used = fd.Why
+		}
+	}
+	if want := "missing spec.owner, spec.lifecycle, spec.system, finops/cost-tag, an on-call annotation"; !strings.HasPrefix(conv, want) {
+		t.Errorf("loose: why = %q, want it to start with %q", conv, want)
+	}
+	if want := "deprecated, but $5,325 of cost in the last 30 days"; used != want {
+		t.Errorf("quiet-api: why = %q, want %q", used, want)
 	}
 }

@@ -51,13 +51,17 @@ func reportMessages(res *Result, listed []Listed, team string, max int) []bot.Me
 			parts = append(parts, fmt.Sprintf("%s: %d", kindTitles[k], counts[k]))
 		}
 	}
-	text := fmt.Sprintf("%d findings in %d entities", len(listed), res.Scanned)
+	scanned := res.Scanned
+	if team != "" {
+		scanned = res.TeamScanned[team] // the team's own, not the catalog's
+	}
+	text := plural(len(listed), "finding", "findings") + " in " + plural(scanned, "entity", "entities")
 	if len(parts) > 0 {
 		text += " (" + strings.Join(parts, ", ") + ")"
 	}
 	text += ". Nothing is removed: *Keep* snoozes a finding for a quarter, *Deprecate* and *Delete* propose a pull request on the entity's file for approval."
 	if res.Snoozed > 0 && team == "" {
-		text += fmt.Sprintf(" %d kept findings are snoozed.", res.Snoozed)
+		text += " " + plural(res.Snoozed, "kept finding is", "kept findings are") + " snoozed."
 	}
 	blocks := []bot.Block{bot.Header{Text: title}, bot.Section{Text: text}}
 	for i, s := range res.Skipped {
@@ -66,10 +70,10 @@ func reportMessages(res *Result, listed []Listed, team string, max int) []bot.Me
 			blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ … and %d more locations skipped; `platbot hygiene --now --dry-run` lists them.", len(res.Skipped)-i)})
 			break
 		}
-		blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ Skipped `%s`: its last refresh failed (%s), so none of its %d entities were flagged.",
-			bot.UserText(s.Location), bot.UserText(truncate(s.Error, 200)), s.Entities)})
+		blocks = append(blocks, bot.Context{Text: fmt.Sprintf("⚠️ Skipped `%s`: its last refresh failed (%s), so none of its %s flagged.",
+			bot.UserText(s.Location), bot.UserText(truncate(s.Error, 200)), plural(s.Entities, "entity was", "entities were"))})
 	}
-	msgs := []bot.Message{{Text: title + ": " + text, Blocks: blocks}}
+	msgs := []bot.Message{{Text: title + ": " + text + skippedText(res.Skipped), Blocks: blocks}}
 	shown := listed
 	if len(shown) > max {
 		shown = shown[:max]
@@ -89,9 +93,28 @@ func reportMessages(res *Result, listed []Listed, team string, max int) []bot.Me
 		msgs = append(msgs, bot.Message{Text: strings.Join(txt, "\n"), Blocks: bs})
 	}
 	if more := len(listed) - len(shown); more > 0 {
-		msgs = append(msgs, bot.Message{Text: fmt.Sprintf("… and %d more findings not listed here: `platbot hygiene --now --dry-run` prints them all.", more)})
+		msgs = append(msgs, bot.Message{Text: fmt.Sprintf("… and %s not listed here: `platbot hygiene --now --dry-run` prints them all.", plural(more, "more finding", "more findings"))})
 	}
 	return msgs
+}
+
+// skippedText names the skipped locations in a summary's text (what a
+// dry run replies and a notification shows; the blocks say it in Context
+// lines).
+func skippedText(skipped []Skipped) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	var names []string
+	for i, s := range skipped {
+		if i == maxSkippedShown {
+			names = append(names, fmt.Sprintf("and %d more", len(skipped)-i))
+			break
+		}
+		names = append(names, "`"+bot.UserText(s.Location).Mrkdwn()+"`")
+	}
+	return fmt.Sprintf(" ⚠️ Skipped %s, whose last refresh failed (nothing from them was flagged): %s.",
+		plural(len(skipped), "location", "locations"), strings.Join(names, ", "))
 }
 
 // findingText is one finding in a sentence: what, why, since when, owner.
@@ -100,8 +123,24 @@ func findingText(l Listed) string {
 	if l.Owner != "" {
 		owner = "owner `" + bot.UserText(l.Owner).Mrkdwn() + "`"
 	}
-	return fmt.Sprintf("*%s* · `%s` (%s): %s. Since %s, %s. Defined in `%s`.",
+	text := fmt.Sprintf("*%s* · `%s` (%s): %s. Since %s, %s. Defined in `%s`.",
 		kindTitles[l.Kind], bot.UserText(l.Name), l.EntityKind, bot.UserText(l.Why), l.Since.UTC().Format("2006-01-02"), owner, bot.UserText(l.Source.String()))
+	if vanished(l) {
+		text += " " + removeHint(l)
+	}
+	return text
+}
+
+// vanished is an orphan no longer in any file: no pull request can remove
+// it, the catalog keeps it until an admin removes it.
+func vanished(l Listed) bool {
+	return l.Kind == KindOrphan && strings.HasPrefix(l.Why, "no longer found")
+}
+
+// removeHint says how an admin removes a vanished orphan from the catalog
+// (commands/catalog: catalog remove).
+func removeHint(l Listed) string {
+	return "The catalog keeps it until an admin removes it with `/plat catalog remove " + bot.UserText(l.Entity).Mrkdwn() + "`."
 }
 
 // findingButtons are the decisions a finding offers: Keep always;
@@ -109,8 +148,7 @@ func findingText(l Listed) string {
 // its file (an entity that vanished is no longer in a file to change).
 func findingButtons(l Listed) []bot.Button {
 	btns := []bot.Button{{ActionID: actionKeep, Text: "Keep", Value: l.ID}}
-	vanished := l.Kind == KindOrphan && strings.HasPrefix(l.Why, "no longer found")
-	if vanished {
+	if vanished(l) {
 		return btns
 	}
 	if ownedKinds[l.EntityKind] && !strings.EqualFold(l.Lifecycle, "deprecated") {

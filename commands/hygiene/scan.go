@@ -374,20 +374,23 @@ func WriteText(w io.Writer, res *Result) error {
 	if res.DryRun {
 		title += " (dry run: nothing recorded or posted)"
 	}
-	fmt.Fprintf(&b, "%s, %s: %d entities scanned, %d findings", title, res.At.UTC().Format("2006-01-02 15:04 MST"), res.Scanned, len(res.Listed))
+	fmt.Fprintf(&b, "%s, %s: %s scanned, %s", title, res.At.UTC().Format("2006-01-02 15:04 MST"), plural(res.Scanned, "entity", "entities"), plural(len(res.Listed), "finding", "findings"))
 	if res.Snoozed > 0 {
 		fmt.Fprintf(&b, ", %d kept (snoozed)", res.Snoozed)
 	}
 	b.WriteString("\n")
 	for _, s := range res.Skipped {
-		fmt.Fprintf(&b, "SKIPPED %s: its last refresh failed (%s); its %d entities were not looked at\n", s.Location, s.Error, s.Entities)
+		fmt.Fprintf(&b, "SKIPPED %s: its last refresh failed (%s); %s not looked at\n", s.Location, s.Error, plural(s.Entities, "entity was", "entities were"))
 	}
 	for _, l := range res.Listed {
-		owner := l.Owner
-		if owner == "" {
-			owner = "no owner"
+		owner := "no owner"
+		if l.Owner != "" {
+			owner = "owner " + l.Owner
 		}
-		fmt.Fprintf(&b, "%-20s %s: %s (owner %s, since %s, %s)\n", l.Kind, l.Entity, l.Why, owner, l.Since.UTC().Format("2006-01-02"), l.Source)
+		fmt.Fprintf(&b, "%-20s %s: %s (%s, since %s, %s)\n", l.Kind, l.Entity, l.Why, owner, l.Since.UTC().Format("2006-01-02"), l.Source)
+		if vanished(l) {
+			fmt.Fprintf(&b, "%-20s %s\n", "", strings.ReplaceAll(removeHint(l), "`", ""))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
