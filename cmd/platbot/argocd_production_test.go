@@ -11,7 +11,6 @@ import (
 	"github.com/platbot/platbot/commands/gitopsstatus"
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/argocd/argocdtest"
-	"github.com/platbot/platbot/integrations/testenv"
 	"github.com/platbot/platbot/store"
 )
 
@@ -22,27 +21,15 @@ import (
 // becomes an incident.
 func TestServeArgoCDNoticesFollowPlacementProduction(t *testing.T) {
 	ctx := context.Background()
-	kube, err := testenv.StartKube(ctx)
-	if err != nil {
-		testenv.SkipOrFail(t, err)
-		return
-	}
-	defer kube.Stop()
-	ictx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	dyn, err := argocdtest.Install(ictx, kube.Config, "argocd")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var apps []argocdtest.App
 	for _, env := range []string{"prod-us", "staging"} {
-		if err := argocdtest.Apply(ictx, dyn, argocdtest.App{
+		apps = append(apps, argocdtest.App{
 			Namespace: "argocd", Name: "checkout-" + env,
 			Labels: map[string]string{argocd.LabelService: "checkout-service", argocd.LabelEnvironment: env},
 			Sync:   "Synced", Health: "Degraded", Revision: "0123456789abcdef0123456789abcdef01234567",
-		}); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
+	kubeconfig := startArgoCD(t, apps...)
 	// Both Applications exist before the bot starts, so the first check
 	// after the watcher's list sees both; the notice comes a check later.
 	b := startServeWith(t, fmt.Sprintf(`
@@ -62,7 +49,7 @@ placement:
   production:
     environments: [staging]
     tiers: []
-`, kube.Kubeconfig))
+`, kubeconfig))
 
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer wcancel()

@@ -15,30 +15,40 @@ import (
 	"github.com/platbot/platbot/integrations/testenv"
 )
 
+// startArgoCD starts a real API server with Argo CD's CRDs installed and
+// apps applied, stopped when the test ends, and returns its kubeconfig
+// file. It skips the test when the server binaries are not built.
+func startArgoCD(t *testing.T, apps ...argocdtest.App) string {
+	t.Helper()
+	kube, err := testenv.StartKube(context.Background())
+	if err != nil {
+		testenv.SkipOrFail(t, err)
+		return ""
+	}
+	t.Cleanup(func() { kube.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dyn, err := argocdtest.Install(ctx, kube.Config, "argocd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if err := argocdtest.Apply(ctx, dyn, a); err != nil {
+			t.Fatalf("apply Application %s: %v", a.Name, err)
+		}
+	}
+	return kube.Kubeconfig
+}
+
 // TestServeArgoCDLiveStatusOnCard: with an argocd section, the served bot
 // watches the Applications of a real API server and the service card
 // answering a signed slash command shows their live status.
 func TestServeArgoCDLiveStatusOnCard(t *testing.T) {
-	ctx := context.Background()
-	kube, err := testenv.StartKube(ctx)
-	if err != nil {
-		testenv.SkipOrFail(t, err)
-		return
-	}
-	defer kube.Stop()
-	ictx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	dyn, err := argocdtest.Install(ictx, kube.Config, "argocd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := argocdtest.Apply(ictx, dyn, argocdtest.App{
+	kubeconfig := startArgoCD(t, argocdtest.App{
 		Namespace: "argocd", Name: "checkout-prod-us",
 		Labels: map[string]string{argocd.LabelService: "checkout-service", argocd.LabelEnvironment: "prod-us"},
 		Sync:   "Synced", Health: "Healthy", Revision: "0123456789abcdef0123456789abcdef01234567",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	b := startServeWith(t, fmt.Sprintf(`
 argocd:
   kubeconfig: %q
@@ -55,7 +65,7 @@ placement:
     - {name: standard, match: {tier: standard}, clusters: [use1-shared]}
     - {name: tier1-us, match: {tier: tier1, region: us-east-1}, clusters: [use1-prod-a]}
     - {name: tier1-eu, match: {tier: tier1, region: eu-west-1}, clusters: [euw1-prod-a]}
-`, kube.Kubeconfig))
+`, kubeconfig))
 
 	// The informer lists the Applications once the bot has started.
 	deadline := time.Now().Add(20 * time.Second)
