@@ -2,6 +2,8 @@ package bot
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"net/url"
 	"strings"
 )
@@ -122,3 +124,35 @@ func checkURL(rawURL string, ok func(*url.URL) bool) (string, bool) {
 // it in notifications and where blocks cannot be shown, and parses it, so a
 // header holding a team's title must not ping there either.
 func MrkdwnText(m Message) string { return flatten(m, EscapeMrkdwn) }
+
+// Money renders an amount the way every platbot message does: the currency
+// symbol first, whole units with thousands separators from 10 up
+// ("$12,345"), cents below ("$9.87"), a minus sign before the symbol.
+func Money(symbol string, v float64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	if v < 9.995 {
+		return sign + symbol + strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return sign + symbol + Thousands(int64(math.Round(v)))
+}
+
+// Thousands renders n with comma separators: 1234567 → "1,234,567".
+func Thousands(n int64) string {
+	d := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(d, "-")
+	d = strings.TrimPrefix(d, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -89,3 +89,18 @@ func TestMrkdwnTextEscapesPlainParts(t *testing.T) {
 		t.Fatalf("text-only message = %q", got)
 	}
 }
+
+func TestMoney(t *testing.T) {
+	for v, want := range map[float64]string{
+		0: "$0.00", 9.87: "$9.87", 9.996: "$10", 10: "$10", 5325.4: "$5,325", 1234567.5: "$1,234,568", -35.1: "-$35", -3.5: "-$3.50",
+	} {
+		if got := bot.Money("$", v); got != want {
+			t.Errorf("Money(%v) = %q, want %q", v, got, want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567"} {
+		if got := bot.Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

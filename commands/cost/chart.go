@@ -6,8 +6,8 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/platbot/platbot/bot"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -73,21 +73,9 @@ func Sparkline(values []float64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// formatMoney renders an amount: "$12,345" from 10 up, "$9.87" below.
-func formatMoney(symbol string, v float64) string {
-	neg := v < 0
-	v = math.Abs(v)
-	var s string
-	if v >= 9.995 {
-		s = groupThousands(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
-	} else {
-		s = strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	if neg {
-		return "-" + symbol + s
-	}
-	return symbol + s
-}
+// formatMoney renders an amount: "$12,345" from 10 up, "$9.87" below
+// (bot.Money).
+func formatMoney(symbol string, v float64) string { return bot.Money(symbol, v) }
 
 // formatSigned renders a change: "+$1,200" or "-$35.10".
 func formatSigned(symbol string, v float64) string {
@@ -95,24 +83,6 @@ func formatSigned(symbol string, v float64) string {
 		return "+" + formatMoney(symbol, v)
 	}
 	return formatMoney(symbol, v)
-}
-
-func groupThousands(digits string) string {
-	if len(digits) <= 3 {
-		return digits
-	}
-	var b strings.Builder
-	lead := len(digits) % 3
-	if lead > 0 {
-		b.WriteString(digits[:lead])
-	}
-	for i := lead; i < len(digits); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(digits[i : i+3])
-	}
-	return b.String()
 }
 
 // formatPercent renders "12%" from 10 up, "4.5%" below.

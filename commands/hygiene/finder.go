@@ -7,10 +7,10 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 )
 
@@ -354,7 +354,7 @@ func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) string {
 				parts = append(parts, plural(int(math.Round(u.Requests)), "request", "requests"))
 			}
 			if u.CostKnown && u.Cost > 0 {
-				parts = append(parts, money(u.Currency, u.Cost)+" of cost")
+				parts = append(parts, bot.Money(u.Currency, u.Cost)+" of cost")
 			}
 			if len(parts) > 0 {
 				add(KindDeprecatedInUse, "deprecated, but "+strings.Join(parts, " and ")+" in the last 30 days", time.Time{})
@@ -368,39 +368,13 @@ func (s *scan) entity(e *catalog.Entity, ref string, rep *Report) string {
 	return team
 }
 
-// money renders an amount as the cost feature does: the currency symbol
-// first, "$12,345" from 10 up, "$9.87" below.
-func money(symbol string, v float64) string {
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	if v < 9.995 {
-		return sign + symbol + strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return sign + symbol + thousands(int64(math.Round(v)))
-}
-
-// thousands renders n with comma separators: 1234567 → "1,234,567".
-func thousands(n int64) string {
-	d := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range d {
-		if i > 0 && (len(d)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
 // plural renders a count with its noun: "1 finding", "2 findings"; counts
 // of 1,000 and more get separators.
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return thousands(int64(n)) + " " + many
+	return bot.Thousands(int64(n)) + " " + many
 }
 
 // owner flags an owner that does not resolve, or that left.
