@@ -335,7 +335,7 @@ func (f *features) buildPlacement(app *App) error {
 		pc.ApprovalChannel = f.adminChannel()
 	}
 	deps := placement.Deps{
-		Catalog: f.catalog, Store: app.Store, Publisher: placementPublisher{f.gitops}, Files: f.gitops, Logger: app.Log,
+		Catalog: f.catalog, Store: app.Store, Publisher: placementPublisher{f.gitops}, Files: f.gitops, Policy: f.policy, Logger: app.Log,
 	}
 	if f.argoLive != nil {
 		deps.Status = argoStatus{f.argoLive}

@@ -169,7 +169,7 @@ func newEnv(t *testing.T, o options) *env {
 		t.Fatal(err)
 	}
 	pub := &recordingPublisher{p: gitops.Local(repo)}
-	d := Deps{Catalog: cat, Store: h.Store, Publisher: pub, Files: o.files, Status: o.status, Logger: h.Logs.Logger(), Now: h.Clock.Now}
+	d := Deps{Catalog: cat, Store: h.Store, Publisher: pub, Files: o.files, Status: o.status, Policy: h.Policy, Logger: h.Logs.Logger(), Now: h.Clock.Now}
 	p, err := New(cfg, d)
 	if err != nil {
 		t.Fatal(err)

@@ -46,15 +46,34 @@ type MoveRequest struct {
 	PR   *PullRequest `json:"pr,omitempty"`
 }
 
-// moveResource makes the policy check of move about the owning group: the
+// moveResource makes the policy checks of move about the owning group: the
 // default policy lets its members (and admins) ask.
 func (p *Placement) moveResource(_ context.Context, req *bot.Request) (bot.Resource, error) {
 	e, err := p.service(req.Arg(0), "move <service> <env> --to <cluster>")
 	if err != nil {
 		return bot.Resource{}, err
 	}
+	return groupResource(e), nil
+}
+
+func groupResource(e *catalog.Entity) bot.Resource {
 	owner := e.Owner()
-	return bot.Resource{Kind: "group", Name: teamName(e), Ref: owner, Owner: owner, Tags: []string{"service:" + e.Metadata.Name}}, nil
+	return bot.Resource{Kind: "group", Name: teamName(e), Ref: owner, Owner: owner, Tags: []string{"service:" + e.Metadata.Name}}
+}
+
+// mayMove asks the policy whether the user may ask a move of env of e:
+// the scaffold action on its owning group. A denial is said in terms of
+// the move (not of scaffolding), with the deciding rule, and audited.
+func (p *Placement) mayMove(ctx context.Context, req *bot.Request, e *catalog.Entity, env string) error {
+	d := p.policy.Decide(ctx, req.User, bot.ActionScaffold, groupResource(e))
+	if d.Allow {
+		return nil
+	}
+	team := teamName(e)
+	p.audit(ctx, req.User, "placement.move", "denied", e.Ref(), map[string]any{"environment": env, "rule": d.Rule})
+	return bot.Errorf("🚫 You may not move %s of %s: only its owning team (%s) and the platform admins may ask for a move "+
+		"(policy rule `%s`; a move is decided as the `%s` action on the owning team). Ask a member of %s, or a platform admin, to run it.",
+		env, e.Metadata.Name, team, d.Rule, bot.ActionScaffold, team)
 }
 
 // States of a move request besides the approval lifecycle's: an approved
@@ -87,6 +106,9 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	if !ok {
 		return bot.Errorf("`%s` has no environment `%s`; its environments are %s.", e.Metadata.Name, bot.UserText(req.Arg(1)), strings.Join(in.Names(), ", "))
 	}
+	if err := p.mayMove(ctx, req, e, env.Name); err != nil {
+		return err
+	}
 	tg := target(e, env)
 	app, current, err := p.application(ctx, e, env.Name)
 	if err != nil {
@@ -117,16 +139,29 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		cluster = c
 	}
 
-	// Where it runs now: its Application's cluster, else the rules' choice.
-	here, hereWhy := "", ""
+	// At most one open move per environment: its request id is derived
+	// from the service, the environment and how many moves it had before,
+	// so two requests racing for it save one record. It is looked up
+	// first: a move to where the environment is now does not hide one.
+	var base []byte // what the move is asked against (baseHash)
 	if app != nil {
-		here, hereWhy = app.Cluster, app.where(env.Name)
+		base = app.Base
+	}
+	prior, open, err := p.moves(ctx, e.Ref(), env.Name, base)
+	if err != nil {
+		return err
+	}
+
+	// Where it is now: its Application's cluster, else the rules' choice
+	// (where a new Application would send it; it runs nowhere yet).
+	here := ""
+	if app != nil {
+		here = app.Cluster
 	} else if placeErr == nil {
-		here, hereWhy = decision.Cluster.Name, "where the rules place it; it has no Application in the GitOps repository yet"
+		here = decision.Cluster.Name
 	}
 	if here == cluster.Name {
-		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("%s of %s already runs on `%s` (%s); nothing to move, nothing to approve.",
-			env.Name, e.Metadata.Name, cluster.Name, hereWhy)})
+		return p.alreadyThere(ctx, req, e, env.Name, cluster.Name, app, decision, open)
 	}
 	if !auto {
 		if problem := p.placer.Fit(cluster, tg, load); problem != "" {
@@ -136,17 +171,6 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 		why = p.pinnedWhy(req.User, cluster.Name, reason, decision, placeErr)
 	}
 
-	// At most one open move per environment: its request id is derived
-	// from the service, the environment and how many moves it had before,
-	// so two requests racing for it save one record.
-	var base []byte // what the move is asked against (baseHash)
-	if app != nil {
-		base = app.Base
-	}
-	prior, open, err := p.moves(ctx, e.Ref(), env.Name, base)
-	if err != nil {
-		return err
-	}
 	if open != nil {
 		if !req.Flags.Has("replace") {
 			return p.openMove(ctx, req, open, cluster.Name)
@@ -210,6 +234,31 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("🔐 Moving %s of %s %sto `%s` is a production move: it needs %d approval(s) in %s "+
 		"(request `%s`). The pull request is opened once it is approved.", r.Environment, r.ServiceName, fromText(r.From), r.To,
 		r.Required, p.cfg.ApprovalChannel, r.ID)})
+}
+
+// alreadyThere answers a move to where env is now: its Application's
+// cluster, or, without an Application, the rules' choice. An open move
+// elsewhere is reported (and, with --replace, replaced); otherwise there is
+// nothing to move.
+func (p *Placement) alreadyThere(ctx context.Context, req *bot.Request, e *catalog.Entity, env, to string, app *deployedApp, d place.Decision, open *openMove) error {
+	var text string
+	if app != nil {
+		text = fmt.Sprintf("%s of %s already runs on `%s` (%s)", env, e.Metadata.Name, app.Cluster, app.where(env))
+	} else {
+		text = fmt.Sprintf("%s of %s has no Application in the GitOps repository yet, so it runs nowhere; the rules would place it on `%s` (%s)",
+			env, e.Metadata.Name, d.Cluster.Name, d.Why())
+	}
+	if open != nil {
+		if !req.Flags.Has("replace") {
+			return p.openMove(ctx, req, open, to)
+		}
+		if err := p.replace(ctx, req.User, open); err != nil {
+			return err
+		}
+		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("%s. The open move to `%s` (request `%s`) is replaced; nothing new to open, nothing to approve.",
+			text, open.r.To, open.r.ID)})
+	}
+	return req.Reply(ctx, bot.Message{Text: text + "; nothing to move, nothing to approve."})
 }
 
 // movedManifest is the file a move writes and its content: the

@@ -54,11 +54,16 @@ func TestMoveToWhereItRunsIsAlreadyThere(t *testing.T) {
 	files := mapFiles{stagingPath: appOn("staging", "name: euw1-shared")}
 	e := newEnv(t, options{files: files})
 	for _, tc := range []struct{ cmd, want string }{
-		{"move checkout-service prod-eu --auto", "prod-eu of checkout-service already runs on `euw1-prod-a` (where the rules place it; it has no Application in the GitOps repository yet); nothing to move, nothing to approve."},
-		{"move checkout-service prod-us --to use1-prod-a", "prod-us of checkout-service already runs on `use1-prod-a` (where the rules place it;"},
+		{"move checkout-service prod-eu --auto", "prod-eu of checkout-service has no Application in the GitOps repository yet, so it runs nowhere; the rules would place it on `euw1-prod-a` (rule `tier1-eu` matched tier=tier1, region=eu-west-1); nothing to move, nothing to approve."},
+		{"move checkout-service prod-us --to use1-prod-a", "prod-us of checkout-service has no Application in the GitOps repository yet, so it runs nowhere; the rules would place it on `use1-prod-a` (rule `tier1-us`"},
 		{"move checkout-service staging --to euw1-shared", "staging of checkout-service already runs on `euw1-shared` (Application `apps/checkout/checkout-service/staging.yaml`)"},
 	} {
 		contains(t, e.h.Run("U-alice", tc.cmd), tc.want)
+	}
+	for _, cmd := range []string{"move checkout-service prod-eu --auto", "move checkout-service prod-us --to use1-prod-a"} {
+		if out := e.h.Run("U-alice", cmd); strings.Contains(out, "already runs") {
+			t.Errorf("%s: an environment without an Application is said to run somewhere:\n%s", cmd, out)
+		}
 	}
 	if n := len(e.pub.Changes()); n != 0 {
 		t.Errorf("%d pull request(s) for moves to where it runs", n)
@@ -69,6 +74,29 @@ func TestMoveToWhereItRunsIsAlreadyThere(t *testing.T) {
 	recs, err := e.h.Store.ListRecords(context.Background(), store.Query{Kind: RecordKind})
 	if err != nil || len(recs) != 0 {
 		t.Errorf("move requests saved: %d, %v", len(recs), err)
+	}
+}
+
+// A move to where the environment runs while a move elsewhere is open
+// reports the open one (it would otherwise hide it); --replace replaces it
+// and opens nothing.
+func TestMoveToWhereItRunsReportsTheOpenMove(t *testing.T) {
+	files := mapFiles{stagingPath: appOn("staging", "name: euw1-shared")}
+	e := newEnv(t, options{files: files})
+	contains(t, e.h.Run("U-alice", "move checkout-service staging --to use1-shared"), "📦 Pull request to move staging of checkout-service from `euw1-shared` to `use1-shared`")
+	out := e.h.Run("U-bob", "move checkout-service staging --to euw1-shared")
+	contains(t, out, "staging of checkout-service already has an open move to `use1-shared` (pull request <file://", "run this again with `--replace`")
+	if strings.Contains(out, "nothing to move") {
+		t.Errorf("the open move is hidden:\n%s", out)
+	}
+	contains(t, e.h.Run("U-bob", "move checkout-service staging --to euw1-shared --replace"),
+		"staging of checkout-service already runs on `euw1-shared` (Application `apps/checkout/checkout-service/staging.yaml`). The open move to `use1-shared` (request `",
+		"is replaced; nothing new to open, nothing to approve.")
+	if n := len(e.pub.Changes()); n != 1 {
+		t.Errorf("%d pull requests, want the first only", n)
+	}
+	if states := moveStates(t, e); states[StateReplaced] != 1 || len(states) != 1 {
+		t.Errorf("move requests: %v, want one replaced", states)
 	}
 }
 

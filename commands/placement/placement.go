@@ -116,8 +116,11 @@ type Deps struct {
 	Status StatusSource
 	// Messenger, when set, is used for messages outside a request.
 	Messenger bot.Messenger
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Policy decides who may ask a move: the `scaffold` action on the
+	// service's owning group (the default policy: its members and admins).
+	Policy bot.Policy
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Placement is the placement feature.
@@ -129,6 +132,7 @@ type Placement struct {
 	pub    Publisher
 	files  FileReader
 	status StatusSource
+	policy bot.Policy
 	log    *slog.Logger
 	now    func() time.Time
 	flow   *approval.Flow[MoveRequest]
@@ -154,10 +158,10 @@ func New(cfg Config, d Deps) (*Placement, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if d.Catalog == nil || d.Store == nil {
-		return nil, errors.New("placement: need a catalog and a store")
+	if d.Catalog == nil || d.Store == nil || d.Policy == nil {
+		return nil, errors.New("placement: need a catalog, a store and a policy")
 	}
-	p := &Placement{cfg: cfg, cat: d.Catalog, st: d.Store, pub: d.Publisher, files: d.Files, status: d.Status, log: d.Logger, now: d.Now}
+	p := &Placement{cfg: cfg, cat: d.Catalog, st: d.Store, pub: d.Publisher, files: d.Files, status: d.Status, policy: d.Policy, log: d.Logger, now: d.Now}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -247,7 +251,10 @@ func (p *Placement) commands() []*bot.Command {
 			Handle:  p.handleClusters,
 		},
 		{
-			Name: "move", Usage: "<service> <env> --to <cluster> [--reason \"…\"] | --auto", Action: bot.ActionScaffold,
+			// Everyone may run it; who may ask a move is the policy's
+			// scaffold decision on the owning group, checked by the
+			// handler so a denial speaks of the move (mayMove).
+			Name: "move", Usage: "<service> <env> --to <cluster> [--reason \"…\"] | --auto", Action: bot.ActionRead,
 			Flags: []string{"to", "reason"}, BoolFlags: []string{"auto", "replace"},
 			Summary: "Open a GitOps pull request moving an environment to another cluster (production: after an approval)",
 			Help: "--to names the cluster (it pins the environment there; --reason says why, recorded on its Application); " +

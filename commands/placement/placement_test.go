@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -266,10 +267,31 @@ func TestMovePolicyChecksOwningGroup(t *testing.T) {
 	if !found {
 		t.Errorf("move was not checked as %s on the owning group: %+v", bot.ActionScaffold, e.h.Policy.Seen())
 	}
-	e.h.Policy.Deny(bot.ActionScaffold)
-	e.h.Run("U-dave", "move checkout-service dev --to euw1-shared")
+	// A refusal speaks of the move, not of scaffolding, whatever the
+	// rule's own description says (the default policy's is given here).
+	e.h.Policy.DecideWith(func(_ context.Context, u bot.User, action string, _ bot.Resource) bot.Decision {
+		if action == bot.ActionScaffold && u.ID == "U-dave" {
+			return bot.Decision{Rule: "scaffold-only-for-own-team", Reason: "Engineers may scaffold only for their own team."}
+		}
+		return bot.Decision{Allow: true, Rule: "test-allow"}
+	})
+	out := e.h.Run("U-dave", "move checkout-service dev --to euw1-shared")
+	contains(t, out, "🚫 You may not move dev of checkout-service: only its owning team (checkout) and the platform admins may ask for a move "+
+		"(policy rule `scaffold-only-for-own-team`; a move is decided as the `scaffold` action on the owning team). Ask a member of checkout, or a platform admin, to run it.")
+	if strings.Contains(out, "may not scaffold") || strings.Contains(out, "may scaffold only") {
+		t.Errorf("a refused move speaks of scaffolding:\n%s", out)
+	}
 	if n := len(e.pub.Changes()); n != 1 {
 		t.Errorf("a denied move opened a pull request (%d in all)", n)
+	}
+	found = false
+	for _, ev := range e.h.Audit.Events() {
+		if ev.Action == "placement.move" && ev.Outcome == "denied" && ev.ActorID == "U-dave" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the denied move is not audited")
 	}
 }
 
@@ -402,7 +424,7 @@ func TestLoadFileNamesFileAndLine(t *testing.T) {
 	}
 	e := newEnv(t, options{})
 	cfg.ApprovalChannel = "#p"
-	_, err = New(cfg, Deps{Catalog: e.p.cat, Store: e.h.Store})
+	_, err = New(cfg, Deps{Catalog: e.p.cat, Store: e.h.Store, Policy: e.h.Policy})
 	if err == nil || !strings.HasPrefix(err.Error(), `tie.yaml:6: rules "one" (line 5) and "two" (line 6) tie`) {
 		t.Errorf("got %v", err)
 	}
