@@ -72,24 +72,10 @@ access:
       approvals: {default: "#prod-approvals"}
 `, kube.Kubeconfig))
 
-	b.command("U0PAYALICE", "access payments-service prod-us")
-	open := b.waitCall("views.open", 1)[0]
-	var view map[string]any
-	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
-		t.Fatal(err)
-	}
-	payload := map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": "U0PAYALICE"},
-		"view": map[string]any{"id": "V0ACCESS", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
-			"state": fillView(t, view, map[string][]string{
-				"service": {"payments-service"}, "environment": {"prod-us"}, "level": {"view"},
-				"reason": {"Investigate stuck refunds in INC-4711 (read logs and pods)"}, "duration": {"1h"},
-			})},
-	}
-	raw, _ := json.Marshal(payload)
-	if resp := b.post("/slack/interactions", []byte(url.Values{"payload": {string(raw)}}.Encode()), true); resp.StatusCode != 200 {
-		t.Fatalf("submit: %d", resp.StatusCode)
-	}
+	b.submitModal("U0PAYALICE", "access payments-service prod-us", "V0ACCESS", map[string][]string{
+		"service": {"payments-service"}, "environment": {"prod-us"}, "level": {"view"},
+		"reason": {"Investigate stuck refunds in INC-4711 (read logs and pods)"}, "duration": {"1h"},
+	})
 
 	// The root message in the approvals channel, with its Approve button.
 	var requestID string

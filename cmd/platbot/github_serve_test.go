@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,22 +20,9 @@ func TestServeNewDBOnGitHub(t *testing.T) {
 	if r := b.reply(b.command("U0PLATPRIYA", "template approve new-db")); !strings.Contains(r, "Approved template") {
 		t.Fatalf("approve: %s", r)
 	}
-	b.command("U0PAYALICE", "new-db")
-	open := b.waitCall("views.open", 1)[0]
-	var view map[string]any
-	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": "U0PAYALICE"},
-		"view": map[string]any{"id": "V0GH", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
-			"state": fillView(t, view, map[string][]string{
-				"name": {"ledger-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "environments": {"dev", "prod"},
-			})},
+	b.submitModal("U0PAYALICE", "new-db", "V0GH", map[string][]string{
+		"name": {"ledger-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "environments": {"dev", "prod"},
 	})
-	if resp := b.post("/slack/interactions", []byte(url.Values{"payload": {string(raw)}}.Encode()), true); resp.StatusCode != 200 {
-		t.Fatalf("submit: %d", resp.StatusCode)
-	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && len(gh.PullRequests()) == 0 {
 		time.Sleep(50 * time.Millisecond)

@@ -266,6 +266,27 @@ func (b *servedBot) waitCall(method string, n int) []slackfake.Call {
 	return calls
 }
 
+// submitModal sends /plat text as user, waits for the modal it opens and
+// submits it filled with values as a signed view_submission (view id
+// viewID), failing the test unless the submission is accepted.
+func (b *servedBot) submitModal(user, text, viewID string, values map[string][]string) {
+	b.t.Helper()
+	b.command(user, text)
+	open := b.waitCall("views.open", 1)[0]
+	var view map[string]any
+	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
+		b.t.Fatal(err)
+	}
+	raw, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": user},
+		"view": map[string]any{"id": viewID, "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+			"state": fillView(b.t, view, values)},
+	})
+	if resp := b.post("/slack/interactions", []byte(url.Values{"payload": {string(raw)}}.Encode()), true); resp.StatusCode != 200 {
+		b.t.Fatalf("submit: %d", resp.StatusCode)
+	}
+}
+
 // TestServeNewDBEndToEnd drives the headline golden path the way Slack
 // does: signed slash commands, the views.open modal, a view_submission
 // (delivered twice, as a double click would), and the progress message,

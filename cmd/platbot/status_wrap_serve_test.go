@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,22 +60,9 @@ func TestServeGoldenPathOnDownGitHubIsExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.reply(b.command("U0PLATPRIYA", "template approve new-db"))
-	b.command("U0PAYALICE", "new-db")
-	open := b.waitCall("views.open", 1)[0]
-	var view map[string]any
-	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": "U0PAYALICE"},
-		"view": map[string]any{"id": "V0GHDOWN", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
-			"state": fillView(t, view, map[string][]string{
-				"name": {"ledger-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "environments": {"dev"},
-			})},
+	b.submitModal("U0PAYALICE", "new-db", "V0GHDOWN", map[string][]string{
+		"name": {"ledger-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "environments": {"dev"},
 	})
-	if resp := b.post("/slack/interactions", []byte(url.Values{"payload": {string(raw)}}.Encode()), true); resp.StatusCode != 200 {
-		t.Fatalf("submit: %d", resp.StatusCode)
-	}
 	stopped := waitStopped(t, b.slack, 1)
 	for _, want := range []string{"GitHub is down since ", "(owned by #platform-help)", "Press Retry once it is back (reference: run "} {
 		if !strings.Contains(stopped, want) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,24 +16,10 @@ import (
 // pings nobody, mentions nobody and links nowhere.
 func TestServeUserTextArrivesEscaped(t *testing.T) {
 	b := startServeEnv(t, "", map[string]string{"PLATBOT_DEMO": "1"})
-	b.command("U0PAYALICE", "access payments-service prod")
-	open := b.waitCall("views.open", 1)[0]
-	var view map[string]any
-	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
-		t.Fatal(err)
-	}
-	payload := map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": "U0PAYALICE"},
-		"view": map[string]any{"id": "V0ACCESS", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
-			"state": fillView(t, view, map[string][]string{
-				"service": {"payments-service"}, "environment": {"prod"}, "level": {"view"},
-				"reason": {bottest.Hostile}, "duration": {"1h"},
-			})},
-	}
-	raw, _ := json.Marshal(payload)
-	if resp := b.post("/slack/interactions", []byte(url.Values{"payload": {string(raw)}}.Encode()), true); resp.StatusCode != 200 {
-		t.Fatalf("submit: %d", resp.StatusCode)
-	}
+	b.submitModal("U0PAYALICE", "access payments-service prod", "V0ACCESS", map[string][]string{
+		"service": {"payments-service"}, "environment": {"prod"}, "level": {"view"},
+		"reason": {bottest.Hostile}, "duration": {"1h"},
+	})
 	var card *slackfake.Call
 	for deadline := time.Now().Add(20 * time.Second); card == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for _, c := range b.slack.Calls("chat.postMessage") {
