@@ -1,7 +1,6 @@
 package paths
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,21 +20,7 @@ func TestEndpointInFlightIsAFieldError(t *testing.T) {
 		catalogtest.Component("orders-api", "group:default/payments", catalog.AnnotationGitHubSlug+"=acme/orders-api"),
 		catalogtest.Component("refunds-api", "group:default/payments", catalog.AnnotationGitHubSlug+"=acme/refunds-api"),
 	)
-	reposDir := filepath.Join(t.TempDir(), "repos")
-	for _, r := range []string{"acme/orders-api", "acme/refunds-api"} {
-		dir := filepath.Join(reposDir, r)
-		if err := os.MkdirAll(filepath.Join(dir, "docs"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		git(t, dir, "init", "--quiet", "--initial-branch=main")
-		for name, content := range map[string]string{"openapi.yaml": endpointSpec, "docs/api.md": "# API\n"} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		git(t, dir, "add", ".")
-		git(t, dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "init")
-	}
+	reposDir := seedEndpointRepos(t, "# API\n", "acme/orders-api", "acme/refunds-api")
 	e := newEnv(t, envOptions{cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
 	e.command(userAdmin, "template approve new-api-endpoint")
 	if e.approved("new-api-endpoint") == nil {

@@ -44,6 +44,30 @@ paths:
           description: The order
 `
 
+// seedEndpointRepos creates a local git repository for each of repos
+// (owner/name) under a new directory, each with one commit holding
+// endpointSpec as openapi.yaml and docs as docs/api.md, and returns the
+// directory.
+func seedEndpointRepos(t *testing.T, docs string, repos ...string) string {
+	t.Helper()
+	reposDir := filepath.Join(t.TempDir(), "repos")
+	for _, r := range repos {
+		dir := filepath.Join(reposDir, r)
+		if err := os.MkdirAll(filepath.Join(dir, "docs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		git(t, dir, "init", "--quiet", "--initial-branch=main")
+		for name, content := range map[string]string{"openapi.yaml": endpointSpec, "docs/api.md": docs} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		git(t, dir, "add", ".")
+		git(t, dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "init")
+	}
+	return reposDir
+}
+
 // /plat new-api-endpoint, from the form to the pull request in the
 // service's own repository (local git): the branch holds the OpenAPI
 // document with the operation (loaded and validated with kin-openapi, the
@@ -55,21 +79,7 @@ func TestNewAPIEndpointPath(t *testing.T) {
 		catalogtest.Component("orders-api", "group:default/payments", catalog.AnnotationGitHubSlug+"=acme/orders-api"),
 		catalogtest.Component("ledger", "group:default/checkout", catalog.AnnotationGitHubSlug+"=acme/ledger"),
 	)
-	reposDir := filepath.Join(t.TempDir(), "repos")
-	for _, r := range []string{"acme/orders-api", "acme/ledger"} {
-		dir := filepath.Join(reposDir, r)
-		if err := os.MkdirAll(filepath.Join(dir, "docs"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		git(t, dir, "init", "--quiet", "--initial-branch=main")
-		for name, content := range map[string]string{"openapi.yaml": endpointSpec, "docs/api.md": "# Orders API\n"} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		git(t, dir, "add", ".")
-		git(t, dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "init")
-	}
+	reposDir := seedEndpointRepos(t, "# Orders API\n", "acme/orders-api", "acme/ledger")
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
 	e.command(userAdmin, "template approve new-api-endpoint")
 	if e.approved("new-api-endpoint") == nil {
