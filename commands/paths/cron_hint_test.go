@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/platbot/platbot/bot"
-	"github.com/platbot/platbot/commands/catalog"
-	"github.com/platbot/platbot/commands/catalog/catalogtest"
 )
 
 // /plat new-cron-job shows the schedule in words, with the next three runs
@@ -17,18 +15,7 @@ import (
 // description; a schedule that is no cron schedule says why there.
 func TestNewCronJobFormSaysTheScheduleInWords(t *testing.T) {
 	cat := newCatalog(t)
-	var ents []*catalog.Entity
-	for _, k := range catalog.Kinds {
-		for _, e := range cat.List(k) {
-			if e.Ref() == "group:default/payments" {
-				c := *e
-				c.Metadata.Annotations = map[string]string{catalog.AnnotationTimeZone: "Europe/Berlin"}
-				e = &c
-			}
-			ents = append(ents, e)
-		}
-	}
-	cat.Set(catalogtest.YAML(t, ents...))
+	setTimeZone(t, cat, "group:default/payments", "Europe/Berlin")
 	e := newEnv(t, envOptions{cat: cat})
 	e.command(userAdmin, "template approve new-cron-job")
 	if e.approved("new-cron-job") == nil {

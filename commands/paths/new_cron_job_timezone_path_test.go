@@ -8,23 +8,31 @@ import (
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 )
 
-// /plat new-cron-job --dry-run with the time zone left empty: the preview
-// says the schedule in words in the owning team's zone (its Group's
-// platbot.dev/timezone), and for a team without one in UTC, saying why.
-func TestNewCronJobDryRunInTheTeamsTimeZone(t *testing.T) {
-	cat := newCatalog(t, catalogtest.Component("platform-tool", "group:default/platform"))
+// setTimeZone replaces cat's contents with the same entities, the one
+// named ref with its annotations replaced by the time zone zone
+// (platbot.dev/timezone).
+func setTimeZone(t *testing.T, cat *catalogtest.Catalog, ref, zone string) {
+	t.Helper()
 	var ents []*catalog.Entity
 	for _, k := range catalog.Kinds {
 		for _, e := range cat.List(k) {
-			if e.Ref() == "group:default/payments" {
+			if e.Ref() == ref {
 				c := *e
-				c.Metadata.Annotations = map[string]string{catalog.AnnotationTimeZone: "Europe/Berlin"}
+				c.Metadata.Annotations = map[string]string{catalog.AnnotationTimeZone: zone}
 				e = &c
 			}
 			ents = append(ents, e)
 		}
 	}
 	cat.Set(catalogtest.YAML(t, ents...))
+}
+
+// /plat new-cron-job --dry-run with the time zone left empty: the preview
+// says the schedule in words in the owning team's zone (its Group's
+// platbot.dev/timezone), and for a team without one in UTC, saying why.
+func TestNewCronJobDryRunInTheTeamsTimeZone(t *testing.T) {
+	cat := newCatalog(t, catalogtest.Component("platform-tool", "group:default/platform"))
+	setTimeZone(t, cat, "group:default/payments", "Europe/Berlin")
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat})
 	e.command(userAdmin, "template approve new-cron-job")
 	if e.approved("new-cron-job") == nil {
