@@ -2,10 +2,7 @@ package gitops
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"io/fs"
-	"log/slog"
 	"maps"
 	"os"
 	"path"
@@ -48,12 +45,7 @@ func TestExampleCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := catalog.DefaultConfig()
-	cfg.Locations = []catalog.LocationConfig{{Target: "../catalog"}}
-	cat, err := catalog.Load(context.Background(), cfg, catalog.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := exampleCatalog(t)
 	disk := os.DirFS(".")
 	charts, err := fs.Glob(disk, "services/*/chart/Chart.yaml")
 	if err != nil || len(charts) == 0 {

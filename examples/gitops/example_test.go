@@ -22,6 +22,18 @@ import (
 
 func TestMain(m *testing.M) { code := m.Run(); goldentest.Stop(); os.Exit(code) }
 
+// exampleCatalog loads the example catalog (examples/catalog).
+func exampleCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	cfg := catalog.DefaultConfig()
+	cfg.Locations = []catalog.LocationConfig{{Target: "../catalog"}}
+	cat, err := catalog.Load(context.Background(), cfg, catalog.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
 // TestExampleStateMatchesTheCatalog: every service of the example catalog
 // with a deployment intent has, in each of its environments, a Deployment
 // and a Service in new-service's layout, in the service's namespace
@@ -33,12 +45,7 @@ func TestExampleStateMatchesTheCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := catalog.DefaultConfig()
-	cfg.Locations = []catalog.LocationConfig{{Target: "../catalog"}}
-	cat, err := catalog.Load(context.Background(), cfg, catalog.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := exampleCatalog(t)
 	want := map[string]bool{}
 	services := 0
 	for _, e := range cat.List(catalog.KindComponent) {
