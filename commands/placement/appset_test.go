@@ -306,7 +306,7 @@ func TestWhereClustersAndMoveReadTheApplicationSet(t *testing.T) {
 	)
 	contains(t, e.h.Run("U-carol", "clusters"),
 		"*euw1-shared* — eu-west-1 · tiers standard · Argo CD cluster euw1-shared · labels provider=eks\n1 placement(s): checkout-service/staging\n",
-		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n2 placement(s): cart-service/dev (planned), checkout-service/dev\n",
+		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n1 placement(s) and 1 planned: cart-service/dev (planned), checkout-service/dev\n",
 	)
 
 	contains(t, e.h.Run("U-alice", "move checkout-service staging --auto"), "📦 Pull request to move staging of checkout-service from `euw1-shared` to `use1-shared`")

@@ -29,6 +29,10 @@ type NewEnvironment struct {
 	// not have yet (new-service creates it): it is placed as a Component
 	// owned by this group.
 	Owner string
+	// Adding are the clusters the same request placed its other new
+	// environments on: they count against capacities with the GitOps
+	// repository's Applications.
+	Adding []string
 }
 
 // PlacedEnvironment is where a new environment runs, why, and the Argo CD
@@ -117,7 +121,9 @@ func (e *Environments) Regions() []string {
 	return out
 }
 
-// Place decides where n runs and builds its Application. Refused, each
+// Place decides where n runs and builds its Application, passing over
+// clusters full by the GitOps repository's Applications and n.Adding
+// (inventory.load). Refused, each
 // with what to do: placement not configured; an unknown service; an
 // invalid environment name; an environment the service already has (in
 // its intent, or an Application in the GitOps repository); a region no
@@ -168,7 +174,7 @@ func (e *Environments) Place(ctx context.Context, n NewEnvironment) (*PlacedEnvi
 	if err := e.fits(env); err != nil {
 		return nil, err
 	}
-	d, err := p.placer.Place(target(ent, env))
+	d, err := p.placer.PlaceWith(target(ent, env), p.loadFor(ctx, ent.Metadata.Name, env.Name, n.Adding...))
 	if err != nil {
 		// The intent to change is the region, else the tier.
 		what := "region"

@@ -248,3 +248,31 @@ func TestNewServiceEnvironmentPlacedBeforeTheCatalogHasIt(t *testing.T) {
 		t.Fatalf("a new service named like an existing one: %v", err)
 	}
 }
+
+// A new environment is placed by the same load as where and move: the
+// GitOps repository's Applications, and the clusters the same request
+// placed its other new environments on.
+func TestNewEnvironmentHonoursCapacity(t *testing.T) {
+	files := mapFiles{"apps/checkout/cart-service/dev.yaml": appOn("dev", "server: https://use1-shared.k8s.acme.example")}
+	envs := newEnvironments(t, files, func(c *Config) {
+		for i := range c.Clusters {
+			if n := c.Clusters[i].Name; n == "use1-shared" || n == "euw1-shared" {
+				c.Clusters[i].Capacity = 1
+			}
+		}
+	})
+	qa := NewEnvironment{Service: "checkout-service", Env: Environment{Name: "qa", Tier: "standard"}}
+	got, err := envs.Place(context.Background(), qa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Cluster != "euw1-shared" || !strings.Contains(got.Explain, "passed over use1-shared (full: 1 of 1 placements, it takes no new ones)") {
+		t.Errorf("placed on %s: %s; want euw1-shared, use1-shared full", got.Cluster, got.Explain)
+	}
+	qa.Adding = []string{"euw1-shared"} // the request's other new environment went there
+	_, err = envs.Place(context.Background(), qa)
+	var ee *EnvironmentError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "euw1-shared (full: 1 of 1 placements, it takes no new ones)") {
+		t.Errorf("both clusters full: %v", err)
+	}
+}

@@ -176,11 +176,17 @@ type inventory struct {
 }
 
 // inventory builds the inventory from the catalog and the GitOps
-// repository. The rules' choices ignore capacities (they are what a full
-// cluster is measured by).
+// repository. The rules' choices for environments without an Application
+// are measured by the Applications' load (inventory.load), as where and
+// move measure them.
 func (p *Placement) inventory(ctx context.Context) *inventory {
 	inv := &inventory{}
 	read := p.memoFiles()
+	type plan struct {
+		e   *catalog.Entity
+		env Environment
+	}
+	var plans []plan
 	for _, e := range p.cat.List(catalog.KindComponent) {
 		in, ok, err := IntentOf(e)
 		if err != nil {
@@ -202,35 +208,52 @@ func (p *Placement) inventory(ctx context.Context) *inventory {
 				inv.placed = append(inv.placed, placed{Service: e.Metadata.Name, Env: env.Name, Cluster: app.Cluster, FromApp: true})
 				continue
 			}
-			d, err := p.placer.Place(target(e, env))
-			if err != nil {
-				inv.unplaced = append(inv.unplaced, bot.UserText(err.Error()).Mrkdwn())
-				continue
-			}
-			inv.placed = append(inv.placed, placed{Service: e.Metadata.Name, Env: env.Name, Cluster: d.Cluster.Name})
+			plans = append(plans, plan{e, env})
 		}
+	}
+	var load place.Load // nil (capacities ignored) unless a cluster has one
+	for _, c := range p.placer.Clusters() {
+		if c.Capacity > 0 {
+			load = inv.load("", "", nil)
+			break
+		}
+	}
+	for _, pl := range plans {
+		d, err := p.placer.PlaceWith(target(pl.e, pl.env), load)
+		if err != nil {
+			inv.unplaced = append(inv.unplaced, bot.UserText(err.Error()).Mrkdwn())
+			continue
+		}
+		inv.placed = append(inv.placed, placed{Service: pl.e.Metadata.Name, Env: pl.env.Name, Cluster: d.Cluster.Name})
 	}
 	return inv
 }
 
-// load counts the environments on each cluster but one environment's own.
-func (inv *inventory) load(service, env string) place.Load {
+// load is the one load model of capacities (where, move, clusters and
+// new environments): on each cluster, the Applications the GitOps
+// repository has (an environment the rules only plan counts nowhere: it
+// runs nowhere yet), but one environment's own, plus adding: the clusters
+// the current request places its other environments on.
+func (inv *inventory) load(service, env string, adding []string) place.Load {
 	n := map[string]int{}
 	for _, pl := range inv.placed {
-		if pl.Service != service || pl.Env != env {
+		if pl.FromApp && (pl.Service != service || pl.Env != env) {
 			n[pl.Cluster]++
 		}
+	}
+	for _, c := range adding {
+		n[c]++
 	}
 	return func(cluster string) int { return n[cluster] }
 }
 
-// loadFor is the load a placement of one environment is measured by: nil
-// (capacities ignored) when no cluster has a capacity, so the GitOps
-// repository is only read in full when it matters.
-func (p *Placement) loadFor(ctx context.Context, service, env string) place.Load {
+// loadFor is the load a placement of one environment is measured by (see
+// inventory.load): nil (capacities ignored) when no cluster has a
+// capacity, so the GitOps repository is only read in full when it matters.
+func (p *Placement) loadFor(ctx context.Context, service, env string, adding ...string) place.Load {
 	for _, c := range p.placer.Clusters() {
 		if c.Capacity > 0 {
-			return p.inventory(ctx).load(service, env)
+			return p.inventory(ctx).load(service, env, adding)
 		}
 	}
 	return nil

@@ -41,7 +41,7 @@ func TestWhereAndClustersShowTheApplication(t *testing.T) {
 
 	out = e.h.Run("U-carol", "clusters")
 	contains(t, out,
-		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n1 placement(s): cart-service/dev (planned)\n",
+		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n0 placement(s) and 1 planned: cart-service/dev (planned)\n",
 		"*euw1-shared* — eu-west-1 · tiers standard · Argo CD cluster euw1-shared · labels provider=eks\n1 placement(s): checkout-service/staging\n",
 		"4 environment(s) marked (planned) have no Application",
 		"⚠️ 1 destination(s) that are no configured cluster: `retired-shared`: checkout-service/dev",
@@ -228,6 +228,40 @@ func TestMoveRefusesAClusterOfNoMatchingRule(t *testing.T) {
 	if states := moveStates(t, e); len(states) != 0 {
 		t.Errorf("a refused move saved requests: %v", states)
 	}
+}
+
+// One load model: a cluster's load is the Applications the GitOps
+// repository has; environments the rules only plan count nowhere, so they
+// do not push each other off a cluster in where, and clusters counts the
+// same way.
+func TestCapacityCountsApplicationsOnly(t *testing.T) {
+	files := mapFiles{}
+	e := newEnv(t, options{files: files, cfg: func(c *Config) {
+		for i := range c.Clusters {
+			if c.Clusters[i].Name == "use1-shared" {
+				c.Clusters[i].Capacity = 2
+			}
+		}
+	}})
+	out := e.h.Run("U-dave", "where checkout-service")
+	contains(t, out, "*dev* (standard) → cluster `use1-shared`: rule `standard` matched tier=standard (no Application",
+		"*staging* (standard) → cluster `use1-shared`: rule `standard` matched tier=standard (no Application")
+	if strings.Contains(out, "full") {
+		t.Errorf("planned environments count against each other:\n%s", out)
+	}
+	out = e.h.Run("U-carol", "clusters")
+	contains(t, out, "*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n"+
+		"0 of 2 placement(s) and 3 planned: cart-service/dev (planned), checkout-service/dev (planned), checkout-service/staging (planned)\n")
+
+	// Two Applications on it: full for anything else, in where and clusters alike.
+	files["apps/checkout/cart-service/dev.yaml"] = appOn("dev", "server: https://use1-shared.k8s.acme.example")
+	files[stagingPath] = appOn("staging", "server: https://use1-shared.k8s.acme.example")
+	contains(t, e.h.Run("U-dave", "where checkout-service"),
+		"*dev* (standard) → cluster `euw1-shared`: rule `standard` matched tier=standard; passed over use1-shared (full: 2 of 2 placements, it takes no new ones)",
+		"*staging* (standard) → runs on `use1-shared`")
+	contains(t, e.h.Run("U-carol", "clusters"), "*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · 🈵 full (no new placements) · labels provider=eks\n"+
+		"2 of 2 placement(s): cart-service/dev, checkout-service/staging\n",
+		"*euw1-shared* — eu-west-1 · tiers standard · Argo CD cluster euw1-shared · labels provider=eks\n0 placement(s) and 1 planned: checkout-service/dev (planned)\n")
 }
 
 // cards are the approval cards posted (not the thread replies).

@@ -87,10 +87,10 @@ func TestClustersListsPlacementsAndCountsForAdmins(t *testing.T) {
 	out := e.h.Run("U-carol", "clusters")
 	contains(t, out,
 		"Clusters (5)",
-		"*use1-prod-a* — us-east-1 · tiers tier1 · server https://use1-prod-a.k8s.acme.example · labels pci=true, provider=eks\n1 placement(s): checkout-service/prod-us (planned)",
+		"*use1-prod-a* — us-east-1 · tiers tier1 · server https://use1-prod-a.k8s.acme.example · labels pci=true, provider=eks\n0 placement(s) and 1 planned: checkout-service/prod-us (planned)",
 		"*use1-prod-b* — us-east-1 · tiers tier1 · server https://use1-prod-b.k8s.acme.example · 🚧 cordoned (no new placements) · labels provider=eks\n0 placement(s)",
-		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n3 placement(s): cart-service/dev (planned), checkout-service/dev (planned), checkout-service/staging (planned)",
-		"*euw1-prod-a* — eu-west-1 · tiers tier1 · Argo CD cluster euw1-prod-a · labels provider=eks\n2 placement(s): cart-service/prod (planned), checkout-service/prod-eu (planned)",
+		"*use1-shared* — us-east-1 · tiers standard · server https://use1-shared.k8s.acme.example · labels provider=eks\n0 placement(s) and 3 planned: cart-service/dev (planned), checkout-service/dev (planned), checkout-service/staging (planned)",
+		"*euw1-prod-a* — eu-west-1 · tiers tier1 · Argo CD cluster euw1-prod-a · labels provider=eks\n0 placement(s) and 2 planned: cart-service/prod (planned), checkout-service/prod-eu (planned)",
 		"2 service(s) declare environments; 5 rule(s).",
 		"1 service(s) with an invalid intent: broken-service",
 	)

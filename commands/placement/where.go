@@ -181,10 +181,13 @@ func (p *Placement) handleClusters(ctx context.Context, req *bot.Request) error 
 	}
 	inv := p.inventory(ctx)
 	byCluster := map[string][]string{}
+	apps := map[string]int{} // the load: Applications only (inventory.load)
 	planned := 0
 	for _, pl := range inv.placed {
 		name := pl.Service + "/" + pl.Env
-		if !pl.FromApp {
+		if pl.FromApp {
+			apps[pl.Cluster]++
+		} else {
 			name += " (planned)"
 			planned++
 		}
@@ -201,7 +204,8 @@ func (p *Placement) handleClusters(ctx context.Context, req *bot.Request) error 
 		if c.Cordoned {
 			text += " · 🚧 cordoned (no new placements)"
 		}
-		if c.Capacity > 0 && len(placed) >= c.Capacity {
+		n := apps[c.Name]
+		if c.Capacity > 0 && n >= c.Capacity {
 			text += " · 🈵 full (no new placements)"
 		}
 		if r := p.placer.Reserved(c.Name); len(r) > 0 {
@@ -211,9 +215,12 @@ func (p *Placement) handleClusters(ctx context.Context, req *bot.Request) error 
 			text += " · labels " + labelList(c.Labels)
 		}
 		if c.Capacity > 0 {
-			text += fmt.Sprintf("\n%d of %d placement(s)", len(placed), c.Capacity)
+			text += fmt.Sprintf("\n%d of %d placement(s)", n, c.Capacity)
 		} else {
-			text += fmt.Sprintf("\n%d placement(s)", len(placed))
+			text += fmt.Sprintf("\n%d placement(s)", n)
+		}
+		if k := len(placed) - n; k > 0 {
+			text += fmt.Sprintf(" and %d planned", k)
 		}
 		text += placementList(placed)
 		lines = append(lines, text)
@@ -221,8 +228,8 @@ func (p *Placement) handleClusters(ctx context.Context, req *bot.Request) error 
 	}
 	summary := fmt.Sprintf("%d service(s) declare environments; %d rule(s).", inv.services, len(p.placer.Rules()))
 	if planned > 0 {
-		summary += fmt.Sprintf(" %d environment(s) marked (planned) have no Application in the GitOps repository yet: shown where the rules place them; "+
-			"the others where their Application sends them.", planned)
+		summary += fmt.Sprintf(" %d environment(s) marked (planned) have no Application in the GitOps repository yet: shown where the rules place them, "+
+			"and not counted against capacities; the others where their Application sends them.", planned)
 	}
 	if len(byCluster) > 0 {
 		var other []string
