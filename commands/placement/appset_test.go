@@ -335,6 +335,18 @@ func TestWhereClustersAndMoveReadTheApplicationSet(t *testing.T) {
 		"*staging* (standard) → runs on `use1-shared` (ApplicationSet `"+appSetPath+"`, element staging): rule `standard` matched tier=standard")
 	contains(t, e.h.Run("U-alice", "move checkout-service staging --to euw1-shared"), "📦 Pull request to move staging of checkout-service from `use1-shared` to `euw1-shared`")
 
+	// A move of another environment would write the same file: refused
+	// while staging's move is open, with its link.
+	out := e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a")
+	contains(t, out, "prod-us of checkout-service can't be moved while the move of staging to `euw1-shared` (pull request <file://",
+		"|#2>) is open: both change the ApplicationSet `"+appSetPath+"`")
+	if n := len(e.pub.Changes()); n != 2 {
+		t.Fatalf("%d pull requests while one of the same ApplicationSet is open, want 2", n)
+	}
+	// Merged: the next move builds on it.
+	moved = e.pub.Changes()[1].Files[appSetPath]
+	files[appSetPath] = moved
+
 	// An environment without an element gets one in the ApplicationSet,
 	// after the others.
 	contains(t, e.h.Run("U-alice", "move checkout-service prod-us --to use1-prod-a"), "📦 Pull request to move prod-us of checkout-service to `use1-prod-a`")

@@ -188,6 +188,11 @@ func (p *Placement) handleMove(ctx context.Context, req *bot.Request) error {
 	if err != nil {
 		return bot.Errorf("Can't write the Application of %s: %s", env.Name, bot.UserText(err.Error()))
 	}
+	if set {
+		if err := p.setMoveOpen(ctx, e, env.Name, path); err != nil {
+			return err
+		}
+	}
 	from := ""
 	if app != nil {
 		from = app.Cluster
@@ -363,21 +368,79 @@ func (p *Placement) moves(ctx context.Context, service, env string, base []byte)
 	return prior, open, nil
 }
 
+// setMoveOpen refuses a move writing the ApplicationSet at path while a
+// move of another environment of the service, writing the same file, is
+// open: each pull request carries the whole file, so the second would
+// conflict with (or undo) the first. The open one is linked; once it is
+// merged (its element on the base branch changed) or replaced, the move
+// is free.
+func (p *Placement) setMoveOpen(ctx context.Context, e *catalog.Entity, env, path string) error {
+	recs, err := p.st.ListRecords(ctx, store.Query{Kind: RecordKind, Key: e.Ref()})
+	if err != nil {
+		return fmt.Errorf("list moves of %s: %w", e.Ref(), err)
+	}
+	seen := map[string]bool{env: true}
+	for _, rec := range recs {
+		var r MoveRequest
+		if err := json.Unmarshal(rec.Data, &r); err != nil {
+			return fmt.Errorf("decode move %s: %w", rec.ID, err)
+		}
+		if seen[r.Environment] || !r.Set || r.Path != path || (rec.State != approval.StatePending && rec.State != approval.StateApproved) {
+			continue
+		}
+		seen[r.Environment] = true
+		other, _, err := p.application(ctx, e, r.Environment)
+		if err != nil {
+			return bot.Errorf("Can't read the Application of %s in the GitOps repository: %s", r.Environment, bot.UserText(err.Error()))
+		}
+		var base []byte
+		if other != nil {
+			base = other.Base
+		}
+		_, open, err := p.moves(ctx, e.Ref(), r.Environment, base)
+		if err != nil {
+			return err
+		}
+		if open == nil || !open.r.Set || open.r.Path != path {
+			continue
+		}
+		where, err := p.openWhere(ctx, open)
+		if err != nil {
+			return err
+		}
+		return bot.Errorf("%s of %s can't be moved while the move of %s to `%s` (%s) is open: both change the ApplicationSet `%s`, "+
+			"and a second pull request of that file would conflict with the first. Merge, deny or close that one first "+
+			"(if its pull request was closed without merging, `/plat move %s %s --to <cluster> --replace` replaces it).",
+			env, e.Metadata.Name, open.r.Environment, open.r.To, where, path, e.Metadata.Name, open.r.Environment)
+	}
+	return nil
+}
+
+// openWhere says where an open move is: its approval request, or its pull
+// request (opened now if an outage stopped it after the approval).
+func (p *Placement) openWhere(ctx context.Context, o *openMove) (string, error) {
+	r := o.r
+	if o.state != approval.StateApproved {
+		return fmt.Sprintf("request `%s`, waiting for approval in %s", r.ID, p.cfg.ApprovalChannel), nil
+	}
+	if r.PR == nil {
+		pr, err := p.recordPR(ctx, r)
+		if err != nil {
+			return "", err
+		}
+		r.PR = pr
+	}
+	return "pull request " + bot.Link(r.PR.URL, fmt.Sprintf("#%d", r.PR.Number)), nil
+}
+
 // openMove answers a move of an environment that has an open one: the
 // same move is that one (said so, its pull request opened if an outage
 // stopped it before); another is refused with a link to it.
 func (p *Placement) openMove(ctx context.Context, req *bot.Request, o *openMove, to string) error {
 	r := o.r
-	where := fmt.Sprintf("request `%s`, waiting for approval in %s", r.ID, p.cfg.ApprovalChannel)
-	if o.state == approval.StateApproved {
-		if r.PR == nil {
-			pr, err := p.recordPR(ctx, r)
-			if err != nil {
-				return err
-			}
-			r.PR = pr
-		}
-		where = "pull request " + bot.Link(r.PR.URL, fmt.Sprintf("#%d", r.PR.Number))
+	where, err := p.openWhere(ctx, o)
+	if err != nil {
+		return err
 	}
 	if r.To == to {
 		return req.Reply(ctx, bot.Message{Text: fmt.Sprintf("Moving %s of %s to `%s` was already asked by %s: %s. Nothing new was opened.",
