@@ -345,6 +345,10 @@ func (f *features) buildPlacement(app *App) error {
 		if errors.As(err, &pe) {
 			return &ConfigError{File: pe.File, Line: pe.Line, Key: "placement", Msg: pe.Msg}
 		}
+		var ke *placement.KeyError
+		if errors.As(err, &ke) {
+			return &ConfigError{File: cfg.path, Line: placement.KeyLine(&cfg.Placement, ke.Key, ke.Index), Key: "placement", Msg: ke.Msg}
+		}
 		return &ConfigError{File: cfg.path, Key: "placement", Msg: err.Error()}
 	}
 	return nil

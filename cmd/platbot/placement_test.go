@@ -43,6 +43,13 @@ func TestPlacementConfigErrorsNameFileAndLine(t *testing.T) {
 			[]string{"platbot.yaml line 5", "placement.argocd.repoUrl", `unknown key "repoUrl"`}},
 		{"unknown rule cluster", clusters + "  rules:\n    - {name: one, clusters: [b]}\n",
 			[]string{"platbot.yaml line 5: placement: rule \"one\" names cluster \"b\", which is not defined"}},
+		{"argocd.output", clusters + "  argocd:\n    output: applicationSets\n",
+			[]string{"platbot.yaml line 5: placement: argocd.output \"applicationSets\" is neither"}},
+		{"approvals", clusters + "  approvals: 0\n", []string{"platbot.yaml line 4: placement: approvals must be at least 1, not 0"}},
+		{"approvalTimeout", clusters + "  approvalTimeout: soon\n", []string{"platbot.yaml line 4: placement: approvalTimeout \"soon\" is not a positive duration"}},
+		{"appsDir", clusters + "  appsDir: ../apps\n", []string{"platbot.yaml line 4: placement: appsDir \"../apps\" must be a folder inside the GitOps repository"}},
+		{"production.environments", clusters + "  production:\n    environments:\n      - prod\n      - \"p*x\"\n",
+			[]string{"platbot.yaml line 7: placement: production environment \"p*x\" may only end in *"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "platbot.yaml")

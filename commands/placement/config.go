@@ -114,25 +114,62 @@ func DefaultConfig() Config {
 // commands explain how to configure placement.
 func (c Config) Configured() bool { return len(c.Clusters) > 0 }
 
+// KeyError is a setting of the section that Validate refuses: Key is its
+// path in the section ("argocd.output"), Index the item of a list (-1:
+// the key itself). KeyLine finds its line.
+type KeyError struct {
+	Key   string
+	Index int
+	Msg   string
+}
+
+func (e *KeyError) Error() string { return "placement: " + e.Msg }
+
+// KeyLine is the line of key (a dotted path such as "argocd.output") in
+// section, the placement section's mapping node, and of its index-th item
+// when index ≥ 0; 0 when it is not there (a default).
+func KeyLine(section *yaml.Node, key string, index int) int {
+	n, line := section, 0
+	for _, part := range strings.Split(key, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				next, line = n.Content[i+1], n.Content[i].Line
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	if index >= 0 && n.Kind == yaml.SequenceNode && index < len(n.Content) {
+		return n.Content[index].Line
+	}
+	return line
+}
+
 // Validate checks the settings besides clusters and rules (those are
-// checked by place.Compile in New).
+// checked by place.Compile in New); a refusal is a *KeyError.
 func (c Config) Validate() error {
 	if c.Approvals < 1 {
-		return fmt.Errorf("placement: approvals must be at least 1, not %d", c.Approvals)
+		return &KeyError{Key: "approvals", Index: -1, Msg: fmt.Sprintf("approvals must be at least 1, not %d", c.Approvals)}
 	}
 	if _, err := c.approvalTimeout(); err != nil {
 		return err
 	}
 	if strings.Contains(c.AppsDir, "..") || strings.HasPrefix(c.AppsDir, "/") || c.AppsDir == "" {
-		return fmt.Errorf("placement: appsDir %q must be a folder inside the GitOps repository", c.AppsDir)
+		return &KeyError{Key: "appsDir", Index: -1, Msg: fmt.Sprintf("appsDir %q must be a folder inside the GitOps repository", c.AppsDir)}
 	}
 	if c.ArgoCD.Output != OutputApplication && c.ArgoCD.Output != OutputApplicationSet {
-		return fmt.Errorf("placement: argocd.output %q is neither %s (one Application per environment) nor %s (one ApplicationSet per service)",
-			c.ArgoCD.Output, OutputApplication, OutputApplicationSet)
+		return &KeyError{Key: "argocd.output", Index: -1, Msg: fmt.Sprintf("argocd.output %q is neither %s (one Application per environment) nor %s (one ApplicationSet per service)",
+			c.ArgoCD.Output, OutputApplication, OutputApplicationSet)}
 	}
-	for _, p := range c.Production.Environments {
+	for i, p := range c.Production.Environments {
 		if strings.Contains(strings.TrimSuffix(p, "*"), "*") {
-			return fmt.Errorf("placement: production environment %q may only end in *", p)
+			return &KeyError{Key: "production.environments", Index: i, Msg: fmt.Sprintf("production environment %q may only end in *", p)}
 		}
 	}
 	return nil
@@ -141,7 +178,7 @@ func (c Config) Validate() error {
 func (c Config) approvalTimeout() (time.Duration, error) {
 	d, err := time.ParseDuration(c.ApprovalTimeout)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("placement: approvalTimeout %q is not a positive duration such as 24h", c.ApprovalTimeout)
+		return 0, &KeyError{Key: "approvalTimeout", Index: -1, Msg: fmt.Sprintf("approvalTimeout %q is not a positive duration such as 24h", c.ApprovalTimeout)}
 	}
 	return d, nil
 }
