@@ -275,7 +275,7 @@ func TestNewEnvironmentJoinsTheBaseBranchApplicationSet(t *testing.T) {
 	set := decodeApplicationSet(t, got.Manifest)
 	els := set.Spec.Generators[0].List.Elements
 	if len(els) != 3 || els[2].Environment != "qa" || els[2].DestinationName != "euw1-shared" || els[2].Region != "eu-west-1" ||
-		els[2].Path != "services/checkout-service/overlays/qa" {
+		els[2].Path != "teams/checkout/checkout-service/qa" {
 		t.Errorf("elements %+v", els)
 	}
 
@@ -360,7 +360,7 @@ func TestWhereClustersAndMoveReadTheApplicationSet(t *testing.T) {
 	}
 	els := decodeApplicationSet(t, []byte(added)).Spec.Generators[0].List.Elements
 	if len(els) != 3 || els[2].Environment != "prod-us" || els[2].Server != "https://use1-prod-a.k8s.acme.example" || els[2].Tier != "tier1" ||
-		els[2].Region != "us-east-1" || els[2].Path != "services/checkout-service/overlays/prod-us" || !strings.HasPrefix(els[2].Placement, "pinned to use1-prod-a by U-alice") {
+		els[2].Region != "us-east-1" || els[2].Path != "teams/checkout/checkout-service/prod-us" || !strings.HasPrefix(els[2].Placement, "pinned to use1-prod-a by U-alice") {
 		t.Errorf("elements %+v", els)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/commands/placement/place"
+	examplegitops "github.com/platbot/platbot/examples/gitops"
 	exampleplacement "github.com/platbot/platbot/examples/placement"
 	"github.com/platbot/platbot/integrations/argocd"
 	"github.com/platbot/platbot/integrations/argocd/argocdtest"
@@ -96,7 +97,7 @@ func TestNewEnvironmentPlacedByTheRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := decodeApplication(t, plain.Manifest); a.Spec.Source.Path != "services/cart-service/overlays/qa" || a.Spec.Source.Helm != nil {
+	if a := decodeApplication(t, plain.Manifest); a.Spec.Source.Path != "teams/checkout/cart-service/qa" || a.Spec.Source.Helm != nil {
 		t.Errorf("source %+v", a.Spec.Source)
 	}
 	if !strings.HasPrefix(plain.Explain, "qa → cluster use1-shared: rule `standard` matched tier=standard") {
@@ -274,5 +275,29 @@ func TestNewEnvironmentHonoursCapacity(t *testing.T) {
 	var ee *EnvironmentError
 	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "euw1-shared (full: 1 of 1 placements, it takes no new ones)") {
 		t.Errorf("both clusters full: %v", err)
+	}
+}
+
+// The example configuration's Applications point at folders the example
+// GitOps repository has: every environment folder of examples/gitops is
+// the source path the example places there.
+func TestExampleSourcePathsExistInTheExampleGitOps(t *testing.T) {
+	cfg, err := LoadFile(exampleplacement.Config, exampleplacement.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := examplegitops.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range [][3]string{{"checkout", "checkout-service", "prod-us"}, {"checkout", "cart-service", "dev"}, {"payments", "payments-service", "staging"}} {
+		dir := cfg.sourcePath(env[0], env[1], env[2]) + "/"
+		found := false
+		for p := range files {
+			found = found || strings.HasPrefix(p, dir)
+		}
+		if !found {
+			t.Errorf("the example's source path %s has no files in the example GitOps repository", dir)
+		}
 	}
 }

@@ -150,7 +150,7 @@ func TestMoveNonProductionOpensPullRequest(t *testing.T) {
 		t.Errorf("spec.project = %v, want the team's project", spec["project"])
 	}
 	if app.Metadata.Name != "checkout-service-staging" || app.Metadata.Namespace != "argocd" ||
-		app.Spec.Source.RepoURL != "https://github.com/acme/deploy" || app.Spec.Source.Path != "services/checkout-service/overlays/staging" ||
+		app.Spec.Source.RepoURL != "https://github.com/acme/deploy" || app.Spec.Source.Path != "teams/checkout/checkout-service/staging" ||
 		app.Spec.Source.TargetRevision != "main" || app.Spec.SyncPolicy == nil || !app.Spec.SyncPolicy.Automated.SelfHeal ||
 		!slices.Equal(app.Spec.SyncPolicy.SyncOptions, []string{"CreateNamespace=true"}) {
 		t.Errorf("Application: %+v", app)
