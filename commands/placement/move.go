@@ -541,7 +541,13 @@ func (p *Placement) openPR(ctx context.Context, r *MoveRequest) (*PullRequest, e
 	for _, v := range r.Approvals {
 		fmt.Fprintf(&body, "- Approved by: %s\n", v.User.Name)
 	}
-	fmt.Fprintf(&body, "- File: `%s`\n\nOpened by platbot (`/plat move`).\n", r.Path)
+	fmt.Fprintf(&body, "- File: `%s`\n", r.Path)
+	if u := p.cfg.ArgoCD.URL; u != "" {
+		// The Application's page in the Argo CD UI (argocd.url), named as
+		// newApplication and the ApplicationSet's template name it.
+		fmt.Fprintf(&body, "- Argo CD: %s/applications/%s/%s-%s\n", strings.TrimSuffix(u, "/"), p.cfg.ArgoCD.Namespace, strings.ToLower(r.ServiceName), r.Environment)
+	}
+	body.WriteString("\nOpened by platbot (`/plat move`).\n")
 	pr, err := p.pub.Open(ctx, Change{
 		Branch:        fmt.Sprintf("platbot/move/%s/%s/%s/%s", strings.ToLower(r.ServiceName), r.Environment, r.To, r.ID),
 		Title:         title,

@@ -95,6 +95,10 @@ func TestMoveToWhereItRunsReportsTheOpenMove(t *testing.T) {
 	if n := len(e.pub.Changes()); n != 1 {
 		t.Errorf("%d pull requests, want the first only", n)
 	}
+	// The pull request links the Application in Argo CD (argocd.url).
+	if body := e.pub.Changes()[0].Body; !strings.Contains(body, "- Argo CD: https://argocd.acme.example/applications/argocd/checkout-service-staging\n") {
+		t.Errorf("pull request body lacks the Argo CD link:\n%s", body)
+	}
 	if states := moveStates(t, e); states[StateReplaced] != 1 || len(states) != 1 {
 		t.Errorf("move requests: %v, want one replaced", states)
 	}
