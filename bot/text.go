@@ -3,8 +3,8 @@ package bot
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
