@@ -46,8 +46,8 @@ paths:
 
 // seedEndpointRepos creates a local git repository for each of repos
 // (owner/name) under a new directory, each with one commit holding
-// endpointSpec as openapi.yaml and docs as docs/api.md, and returns the
-// directory.
+// endpointSpec as openapi.yaml and docs as the service's API docs page,
+// and returns the directory.
 func seedEndpointRepos(t *testing.T, docs string, repos ...string) string {
 	t.Helper()
 	reposDir := filepath.Join(t.TempDir(), "repos")
