@@ -50,6 +50,26 @@ func runBot(t *testing.T, e map[string]string, stdin string, args ...string) (in
 	return code, out.String(), errb.String()
 }
 
+// shellAs runs the shell as user over script and returns its output,
+// failing the test on a non-zero exit or when the output lacks one of
+// wants (each named, then the whole output once).
+func shellAs(t *testing.T, e map[string]string, user, script string, wants ...string) string {
+	t.Helper()
+	code, out, errOut := runBot(t, e, script, "shell", "--as", user)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("shell output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("output:\n%s", out)
+	}
+	return out
+}
+
 func TestNoSubcommandWithoutSlackRunsShell(t *testing.T) {
 	e := testEnv(t, nil)
 	code, out, errOut := runBot(t, e, "/plat ping\n")
