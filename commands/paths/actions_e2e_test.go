@@ -131,10 +131,7 @@ func newRepoEnv(t *testing.T, gh *githubfake.Server, cat Catalog, locs actions.C
 	}
 	install(t, p, r)
 	e := &env{t: t, ctx: ctx, dir: dir, st: st, router: r, msgr: msgr, paths: p, cat: cat}
-	e.command(userAdmin, "template approve new-svc")
-	if e.approved("new-svc") == nil {
-		t.Fatalf("approval failed: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-svc")
 	return e
 }
 

@@ -42,10 +42,7 @@ func TestAddCIWorkflowPath(t *testing.T) {
 		git(t, dir, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "init")
 	}
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, repos: e2eRepos{gitops.LocalRepositories(reposDir)}})
-	e.command(userAdmin, "template approve add-ci-workflow")
-	if e.approved("add-ci-workflow") == nil {
-		t.Fatalf("approve add-ci-workflow: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "add-ci-workflow")
 	repo := filepath.Join(reposDir, "acme/orders-api")
 
 	// --dry-run shows the workflow and creates nothing.

@@ -91,10 +91,7 @@ func TestAddRegionPath(t *testing.T) {
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
 
 	// The team gave orders-service a cache in prod-us, and merged it.
-	e.command(userAdmin, "template approve new-cache")
-	if e.approved("new-cache") == nil {
-		t.Fatalf("approve new-cache: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-cache")
 	if errs := e.submit(userJane, e.form(userJane, "new-cache"), newCacheValues("orders-service", "rates", "prod-us")); errs != nil {
 		t.Fatalf("cache refused: %v", errs)
 	}
@@ -105,10 +102,7 @@ func TestAddRegionPath(t *testing.T) {
 	}
 	git(t, repo, "update-ref", "refs/heads/main", cacheRun.Branch())
 
-	e.command(userAdmin, "template approve add-region")
-	if e.approved("add-region") == nil {
-		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "add-region")
 	// The form offers the regions where a cluster runs, not the
 	// template's whole list.
 	if f := e.form(userJane, "add-region").Field("region"); f == nil || fmt.Sprint(f.Options) != "[{us-east-1 us-east-1} {eu-west-1 eu-west-1}]" {
@@ -259,10 +253,7 @@ func seedOrdersProdUS(t *testing.T, repo string, extra ...gitlocal.File) *gitloc
 // and returns the pull request's branch and record.
 func addRegionRun(t *testing.T, e *env, lr *gitlocal.Repo) (string, *gitlocal.PullRequest) {
 	t.Helper()
-	e.command(userAdmin, "template approve add-region")
-	if e.approved("add-region") == nil {
-		t.Fatalf("approve add-region: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "add-region")
 	if errs := e.submit(userJane, e.form(userJane, "add-region"), addRegionValues("prod-eu", "eu-west-1", "prod-us")); errs != nil {
 		t.Fatalf("valid region refused: %v", errs)
 	}

@@ -244,6 +244,16 @@ func install(t testing.TB, f bot.Feature, r *bot.Router) {
 
 func (e *env) approved(name string) *template.Template { return e.paths.approvedTemplate(name) }
 
+// approve has an admin approve the template name, as `/plat template
+// approve <name>` does, and fails the test when it is not approved.
+func (e *env) approve(t testing.TB, name string) {
+	t.Helper()
+	e.command(userAdmin, "template approve "+name)
+	if e.approved(name) == nil {
+		t.Fatalf("approve %s: %s", name, e.msgr.Last().Text())
+	}
+}
+
 func (e *env) request(user, text string) *bot.Request {
 	e.seq++
 	req := &bot.Request{

@@ -22,10 +22,7 @@ func TestEndpointInFlightIsAFieldError(t *testing.T) {
 	)
 	reposDir := seedEndpointRepos(t, "# API\n", "acme/orders-api", "acme/refunds-api")
 	e := newEnv(t, envOptions{cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
-	e.command(userAdmin, "template approve new-api-endpoint")
-	if e.approved("new-api-endpoint") == nil {
-		t.Fatalf("approve new-api-endpoint: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-api-endpoint")
 	endpoint := func(component, method, path string) bot.Values {
 		return bot.Values{"component": {component}, "method": {method}, "path": {path}, "summary": {"x"}, "auth": {"none"}, "rateLimit": {"10"}}
 	}
@@ -70,10 +67,7 @@ func TestEndpointInFlightIsAFieldError(t *testing.T) {
 func TestFlagInFlightIsAFieldError(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	repo := filepath.Join(e.dir, "gitops")
-	e.command(userAdmin, "template approve new-feature-flag")
-	if e.approved("new-feature-flag") == nil {
-		t.Fatalf("approve new-feature-flag: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-feature-flag")
 	values := flagValues("new-checkout", map[string]string{"rule": "percentage", "rolloutPercent": "20"})
 	if errs := e.submit(userJane, e.form(userJane, "new-feature-flag"), values); errs != nil {
 		t.Fatalf("first flag refused: %v", errs)

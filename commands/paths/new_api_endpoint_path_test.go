@@ -81,10 +81,7 @@ func TestNewAPIEndpointPath(t *testing.T) {
 	)
 	reposDir := seedEndpointRepos(t, "# Orders API\n", "acme/orders-api", "acme/ledger")
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
-	e.command(userAdmin, "template approve new-api-endpoint")
-	if e.approved("new-api-endpoint") == nil {
-		t.Fatalf("approve new-api-endpoint: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-api-endpoint")
 	repo := filepath.Join(reposDir, "acme/orders-api")
 
 	f := e.form(userJane, "new-api-endpoint")

@@ -87,10 +87,7 @@ func TestNewCachePath(t *testing.T) {
 	}
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
 
-	e.command(userAdmin, "template approve new-cache")
-	if e.approved("new-cache") == nil {
-		t.Fatalf("approve new-cache: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-cache")
 	if errs := e.submit(userJane, e.form(userJane, "new-cache"), newCacheValues("orders-service", "sessions", "prod-eu")); errs != nil {
 		t.Fatalf("valid cache refused: %v", errs)
 	}

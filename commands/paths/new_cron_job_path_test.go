@@ -35,10 +35,7 @@ func TestNewCronJobPath(t *testing.T) {
 	cat := newCatalog(t, catalogtest.Component("cart-service", "group:default/checkout"))
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat})
 	repo := filepath.Join(e.dir, "gitops")
-	e.command(userAdmin, "template approve new-cron-job")
-	if e.approved("new-cron-job") == nil {
-		t.Fatalf("approve new-cron-job: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-cron-job")
 
 	// The dry run says when it runs, in words and in the team's zone.
 	f := e.form(userJane, "new-cron-job --dry-run")

@@ -34,10 +34,7 @@ func TestNewCronJobDryRunInTheTeamsTimeZone(t *testing.T) {
 	cat := newCatalog(t, catalogtest.Component("platform-tool", "group:default/platform"))
 	setTimeZone(t, cat, "group:default/payments", "Europe/Berlin")
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat})
-	e.command(userAdmin, "template approve new-cron-job")
-	if e.approved("new-cron-job") == nil {
-		t.Fatalf("approve new-cron-job: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-cron-job")
 	for _, c := range []struct {
 		user, owner, service string
 		want                 []string

@@ -112,10 +112,7 @@ func TestNewEnvironmentPath(t *testing.T) {
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl})
 	repo := filepath.Join(e.dir, "gitops")
 	seedGitOps(t, repo)
-	e.command(userAdmin, "template approve new-environment")
-	if e.approved("new-environment") == nil {
-		t.Fatalf("approve new-environment: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-environment")
 
 	// The dry run shows the decision and creates nothing.
 	preview := e.form(userJane, "new-environment --dry-run")
@@ -246,10 +243,7 @@ func TestNewEnvironmentPathAddsToIntent(t *testing.T) {
 		t.Fatal(err)
 	}
 	git(t, repo, "update-ref", "refs/heads/main", "seed")
-	e.command(userAdmin, "template approve new-environment")
-	if e.approved("new-environment") == nil {
-		t.Fatalf("approve new-environment: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-environment")
 
 	// The dry run shows the edit.
 	if errs := e.submit(userJane, e.form(userJane, "new-environment --dry-run"), newEnvironmentValues("orders-service", "prod-eu", "tier1", "eu-west-1", "")); errs != nil {

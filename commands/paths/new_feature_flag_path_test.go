@@ -31,10 +31,7 @@ func TestNewFeatureFlagPath(t *testing.T) {
 	cat := newCatalog(t, catalogtest.Component("cart-service", "group:default/checkout"))
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat})
 	repo := filepath.Join(e.dir, "gitops")
-	e.command(userAdmin, "template approve new-feature-flag")
-	if e.approved("new-feature-flag") == nil {
-		t.Fatalf("approve new-feature-flag: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-feature-flag")
 	const file = "teams/payments/flags/orders-service.flagd.json"
 
 	flag := func(v bot.Values) (string, bot.FieldErrors) {

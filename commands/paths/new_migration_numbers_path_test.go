@@ -32,10 +32,7 @@ func TestNewMigrationRunsInFlightGetDifferentNumbers(t *testing.T) {
 	dbRun := e.onlyRun()
 	git(t, repo, "update-ref", "refs/heads/main", "plat/"+dbRun.ID+"-new-db")
 	cat.Add(git(t, repo, "show", "main:databases/orders-db/catalog-info.yaml"))
-	e.command(userAdmin, "template approve new-migration")
-	if e.approved("new-migration") == nil {
-		t.Fatalf("approve new-migration: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-migration")
 
 	for _, words := range []string{"add orders index", "add refunds table"} {
 		if errs := e.submit(userJane, e.form(userJane, "new-migration"), bot.Values{"migration": {words}, "database": {"orders-db"}}); errs != nil {

@@ -46,10 +46,7 @@ func TestNewMigrationPath(t *testing.T) {
 	git(t, repo, "update-ref", "refs/heads/main", dbBranch)
 	cat.Add(git(t, repo, "show", "main:databases/orders-db/catalog-info.yaml"))
 
-	e.command(userAdmin, "template approve new-migration")
-	if e.approved("new-migration") == nil {
-		t.Fatalf("approve new-migration: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-migration")
 
 	migrate := func(words, db, sql string) (*Run, bot.FieldErrors) {
 		t.Helper()

@@ -37,10 +37,7 @@ func TestNewSDKPath(t *testing.T) {
 	git(t, repo, "add", ".")
 	git(t, repo, "-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "--quiet", "-m", "init")
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
-	e.command(userAdmin, "template approve new-sdk")
-	if e.approved("new-sdk") == nil {
-		t.Fatalf("approve new-sdk: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-sdk")
 
 	if errs := e.submit(userJane, e.form(userJane, "new-sdk"), bot.Values{"component": {"orders-api"}, "language": {"go"}, "package": {"orders"}}); errs != nil {
 		t.Fatalf("valid submission refused: %v", errs)

@@ -77,10 +77,7 @@ func newServiceEnv(t testing.TB, pl actions.Placer) (*env, string, *catalogtest.
 	cat := newCatalog(t)
 	e := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, placer: pl,
 		repos: e2eRepos{gitops.LocalRepositories(reposDir)}})
-	e.command(userAdmin, "template approve new-service")
-	if e.approved("new-service") == nil {
-		t.Fatalf("approve new-service: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-service")
 	return e, reposDir, cat
 }
 

@@ -15,10 +15,7 @@ import (
 // every run.
 func TestCacheNameIsUniquePerServiceAndEnvironment(t *testing.T) {
 	e := newEnv(t, envOptions{cat: newCatalog(t, catalogtest.Component("payments-db", "group:default/payments"))})
-	e.command(userAdmin, "template approve new-cache")
-	if e.approved("new-cache") == nil {
-		t.Fatalf("approve new-cache: %s", e.msgr.Last().Text())
-	}
+	e.approve(t, "new-cache")
 	// A run in flight: jane's sessions cache of orders-service in staging.
 	start := func(template string, v bot.Values) *Run {
 		t.Helper()
