@@ -31,7 +31,7 @@ func (a pathsPublisher) Describe() string { return a.p.Describe() }
 func (a pathsPublisher) Open(ctx context.Context, c paths.Change) (*paths.PullRequest, error) {
 	pr, err := a.p.Open(ctx, gitops.Change{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-		Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
+		Files: c.Files, Executable: c.Executable, Delete: c.Delete, Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
 		return nil, gitopsErr(a.p, err)
@@ -149,7 +149,7 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 	pr, base, err := a.r.OpenPullRequest(ctx, c.Owner, c.Repo, gitops.RepoPullRequest{
 		Change: gitops.Change{
 			Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-			Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
+			Files: c.Files, Executable: c.Executable, Delete: c.Delete, Labels: c.Labels, Assignees: c.Assignees,
 		},
 		Base: c.Base, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
 	})

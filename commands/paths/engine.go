@@ -230,6 +230,11 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if sc.Files == nil {
 		sc.Files = map[string]string{}
 	}
+	if actions.Publishes(s.Action) {
+		if err := p.addLineage(r, t, s.Action, sc); err != nil {
+			return p.fail(ctx, r, i, err)
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.StepTimeout)
 	out, err := action.Run(sctx, sc)
 	timedOut := sctx.Err() == context.DeadlineExceeded
@@ -275,6 +280,11 @@ func (p *Paths) finish(ctx context.Context, r *Run) error {
 	}
 	r.State, r.Finished, r.Error = RunSucceeded, p.now().UTC(), ""
 	r.SealedSecrets = "" // a finished run needs them no more
+	if r.Lineage != nil {
+		if err := p.saveLineage(ctx, r.Lineage); err != nil {
+			return err
+		}
+	}
 	if err := p.save(ctx, r); err != nil {
 		return err
 	}
@@ -515,6 +525,7 @@ func (p *Paths) cancel(ctx context.Context, req *bot.Request, runID string) erro
 		return fmt.Errorf("cancel run %s: %w", r.ID, err)
 	}
 	r.State, r.Version = rec.State, rec.Version
+	p.homeChanged(ctx, r)
 	p.auditEvent(ctx, store.Event{
 		ActorID: req.User.ID, ActorName: req.User.Name, Action: "paths.run.cancel", Target: "template:" + r.Template,
 		Outcome: "ok", Details: map[string]any{"run": r.ID},

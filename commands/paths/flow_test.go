@@ -35,6 +35,7 @@ func git(t *testing.T, dir string, args ...string) string {
 
 // expectedFiles are the files new-db proposes for orders-db in dev and prod.
 var expectedFiles = []string{
+	".platbot/lineage/orders-db/new-db.yaml",
 	"databases/orders-db/catalog-info.yaml",
 	"databases/orders-db/dev/external-secret.yaml",
 	"databases/orders-db/dev/postgres-instance.yaml",

@@ -145,6 +145,10 @@ type envOptions struct {
 	repos actions.Repositories
 	// explain is Deps.Explain.
 	explain func(context.Context, error) string
+	// gitops is the folder of the local GitOps repository ("": a new one
+	// in the test's folder); a restart with a new database passes the
+	// first one's.
+	gitops string
 }
 
 type env struct {
@@ -187,7 +191,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	// repository's base branch with, as cmd/platbot wires it.
 	var gitopsFiles actions.GitOpsFiles
 	if o.publisher == nil {
-		repo, err := gitlocal.Open(ctx, filepath.Join(dir, "gitops"), gitlocal.Options{Logger: o.logger})
+		if o.gitops == "" {
+			o.gitops = filepath.Join(dir, "gitops")
+		}
+		repo, err := gitlocal.Open(ctx, o.gitops, gitlocal.Options{Logger: o.logger})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -438,7 +445,7 @@ func (g gitopsPublisher) Describe() string { return g.p.Describe() }
 func (g gitopsPublisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	pr, err := g.p.Open(ctx, gitops.Change{
 		Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage,
-		Files: c.Files, Executable: c.Executable, Labels: c.Labels, Assignees: c.Assignees,
+		Files: c.Files, Executable: c.Executable, Delete: c.Delete, Labels: c.Labels, Assignees: c.Assignees,
 	})
 	if err != nil {
 		return nil, err
@@ -469,4 +476,17 @@ func (e *env) refusedOnFields(t *testing.T, path, repo string, cases []fieldRefu
 	if got := git(t, repo, "branch", "--list", "plat/*"); got != branches || len(e.runs()) != runs {
 		t.Fatalf("refused submissions created something: branches %q, %d runs", got, len(e.runs()))
 	}
+}
+
+// withoutLineage drops the lineage files (LineageDir) from a list of
+// paths, one a line: what the golden paths' own tests compare (lineage
+// has its own, lineage_test.go).
+func withoutLineage(files string) string {
+	var out []string
+	for _, f := range strings.Split(files, "\n") {
+		if !strings.HasPrefix(f, LineageDir+"/") {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, "\n")
 }

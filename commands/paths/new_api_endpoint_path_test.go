@@ -99,7 +99,7 @@ func TestNewAPIEndpointPath(t *testing.T) {
 	branch := "plat/" + r.ID + "-new-api-endpoint"
 	route := "orders-api-post-orders-by-order-id-refunds"
 	want := strings.Join([]string{"deploy/gateway/" + route + ".yaml", "docs/api.md", "internal/handlers/post_orders_by_order_id_refunds.go", "openapi.yaml"}, "\n")
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != want {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != want {
 		t.Fatalf("files changed on %s:\n%s", branch, files)
 	}
 	spec := git(t, repo, "show", branch+":openapi.yaml") + "\n"

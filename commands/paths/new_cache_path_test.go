@@ -99,7 +99,7 @@ func TestNewCachePath(t *testing.T) {
 	branch := "plat/" + r.ID + "-new-cache"
 	dir := "teams/payments/orders-service/prod-eu/cache-sessions-"
 	want := dir + "dashboard.yaml\n" + dir + "external-secret.yaml\n" + dir + "redis-instance.yaml\n" + ordersDeploymentPath
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != want {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != want {
 		t.Fatalf("files on %s:\n%s", branch, files)
 	}
 	show := func(p string) string { return git(t, repo, "show", branch+":"+p) + "\n" }

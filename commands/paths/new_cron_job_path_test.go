@@ -62,7 +62,7 @@ func TestNewCronJobPath(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-cron-job"
-	files := strings.Split(git(t, repo, "ls-tree", "-r", "--name-only", branch), "\n")
+	files := strings.Split(withoutLineage(git(t, repo, "ls-tree", "-r", "--name-only", branch)), "\n")
 	want := []string{"teams/payments/cronjobs/orders-export/cronjob.yaml", "teams/payments/cronjobs/orders-export/prometheusrule.yaml", "teams/payments/runbooks/orders-export.md"}
 	if !slices.Equal(files, want) {
 		t.Fatalf("branch files %v, want %v", files, want)

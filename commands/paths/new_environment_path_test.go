@@ -135,7 +135,7 @@ func TestNewEnvironmentPath(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-environment"
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != "apps/payments/orders-service/prod-eu.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != "apps/payments/orders-service/prod-eu.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
 		t.Fatalf("files on %s:\n%s", branch, files)
 	}
 	var values struct {
@@ -262,7 +262,7 @@ func TestNewEnvironmentPathAddsToIntent(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-environment"
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != "apps/payments/orders-service/prod-eu.yaml\ncatalog/orders-service.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != "apps/payments/orders-service/prod-eu.yaml\ncatalog/orders-service.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
 		t.Fatalf("files on %s:\n%s", branch, files)
 	}
 	want := ordersCatalogFile + "      - {name: prod-eu, tier: tier1, region: eu-west-1}\n"
@@ -307,7 +307,7 @@ func TestNewEnvironmentPathIntentElsewhere(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-environment"
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != "apps/payments/orders-service/prod-eu.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != "apps/payments/orders-service/prod-eu.yaml\nservices/orders-service/chart/values-prod-eu.yaml" {
 		t.Fatalf("files on %s:\n%s", branch, files)
 	}
 	lr, err := gitlocal.Open(context.Background(), repo, gitlocal.Options{Logger: quietLogger()})

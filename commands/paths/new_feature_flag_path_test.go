@@ -77,7 +77,7 @@ func TestNewFeatureFlagPath(t *testing.T) {
 	if errs != nil {
 		t.Fatalf("valid flag refused: %v", errs)
 	}
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != file {
+	if files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch)); files != file {
 		t.Fatalf("branch changes %q", files)
 	}
 	flags := read(branch)

@@ -81,7 +81,7 @@ func TestNewMigrationPath(t *testing.T) {
 		if n := git(t, repo, "rev-list", "--count", "main.."+branch); n != "1" {
 			t.Fatalf("%s commits on %s", n, branch)
 		}
-		files := git(t, repo, "diff", "--name-only", "main", branch)
+		files := withoutLineage(git(t, repo, "diff", "--name-only", "main", branch))
 		if strings.Contains(files, "\n") {
 			t.Fatalf("files changed on %s:\n%s", branch, files)
 		}

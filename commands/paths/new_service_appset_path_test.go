@@ -86,7 +86,7 @@ func TestNewServicePathWritesOneApplicationSet(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-new-service"
-	files := strings.Split(git(t, gitopsRepo, "diff", "--name-only", "main", branch), "\n")
+	files := strings.Split(withoutLineage(git(t, gitopsRepo, "diff", "--name-only", "main", branch)), "\n")
 	var argo []string
 	for _, f := range files {
 		if strings.HasPrefix(f, "apps/") {

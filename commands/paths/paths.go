@@ -163,6 +163,15 @@ type Paths struct {
 	// explain is Deps.Explain (nil: causes are shown as they are).
 	explain func(ctx context.Context, err error) string
 
+	// githubHost is Deps.GitHubHost; gitopsFiles reads the GitOps
+	// repository and repoFiles other repositories (Deps.Repos when it
+	// reads files, else Deps.GitHub; nil: neither), for lineage and
+	// upgrades.
+	githubHost  string
+	gitopsFiles actions.GitOpsFiles
+	repoFiles   func(ctx context.Context, owner, repo, path string) ([]byte, error)
+	repos       actions.Repositories
+
 	mu       sync.RWMutex
 	state    *templateState
 	loadedAt time.Time
@@ -187,7 +196,16 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	p := &Paths{
 		cfg: cfg, store: deps.Store, catalog: deps.Catalog, pub: deps.Publisher, secrets: deps.Secrets,
 		log: deps.Logger.With("feature", "paths"), now: deps.Now, source: deps.Templates, explain: deps.Explain,
-		state: &templateState{},
+		state: &templateState{}, githubHost: deps.GitHubHost, gitopsFiles: deps.GitOpsFiles, repos: deps.Repos,
+	}
+	if r, ok := deps.Repos.(interface {
+		ReadFile(ctx context.Context, owner, repo, path string) ([]byte, error)
+	}); ok {
+		p.repoFiles = r.ReadFile
+	} else if deps.GitHub != nil {
+		p.repoFiles = func(ctx context.Context, owner, repo, path string) ([]byte, error) {
+			return deps.GitHub.GetFile(ctx, owner, repo, path, "")
+		}
 	}
 	flow, err := approval.New(templateApprovalConfig(), approval.Deps{Store: deps.Store, Logger: p.log, Now: p.now})
 	if err != nil {
@@ -238,6 +256,9 @@ func (p *Paths) Register(reg *bot.Registry) error {
 	reg.Action(ActionPrefix, p.handleAction)
 	reg.Job(JobStep, p.runStepJob)
 	reg.Job(JobPreviewExpire, p.expirePreviewJob)
+	reg.HomeSection(bot.HomeSection{Order: 20, Build: p.homeSection, Summary: p.homeSummary})
+	reg.HomeSection(p.approvals.HomeSection(32, "Template approvals"))
+	reg.Unfurler(p.unfurl)
 	if err := p.Reload(context.Background()); err != nil {
 		p.log.Error("load templates", "err", err)
 	}

@@ -70,6 +70,11 @@ func (p *Paths) Plan(ctx context.Context, t *template.Template, r *Run) (*Previe
 			return nil, fmt.Errorf("step %s: no action %s", s.Name, s.Action)
 		}
 		sc := &actions.StepContext{Run: r.info(), StepKey: s.Key, Template: t, Input: input, Files: pv.Files, Executable: pv.Executable, Effects: effects, DryRun: true, RawInput: spec.Input, Scope: scope, Engine: p.tmpl}
+		if actions.Publishes(s.Action) {
+			if err := p.addLineage(r, t, s.Action, sc); err != nil {
+				return nil, fmt.Errorf("step %q: %w", s.Name, err)
+			}
+		}
 		pl, err := a.Plan(ctx, sc)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)

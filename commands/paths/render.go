@@ -213,6 +213,9 @@ func (p *Paths) RenderTemplate(ctx context.Context, t *template.Template, params
 		ID: "render", Template: t.Name, TemplateTitle: t.Title, TemplateHash: t.Hash, Owner: owner,
 		Requester: bot.User{Name: "template render"}, RequesterRef: userRef,
 		Params: params, Files: map[string]string{}, Created: p.now().UTC(),
+		// The template's own files: the lineage a run records with them
+		// (lineage.go) is no part of what the template renders.
+		noLineage: true,
 	}
 	if np := t.Pages.NameProperty(); np != nil {
 		r.Name = templating.Text(params[np.Name])

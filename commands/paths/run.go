@@ -74,6 +74,15 @@ type Run struct {
 	// Executable names the executable files among Files.
 	Executable map[string]bool `json:"executable,omitempty"`
 	Links      []Link          `json:"links,omitempty"`
+	// Lineage is what the run's publishing steps published (see Lineage),
+	// stored as the service's lineage when the run succeeds.
+	Lineage *Lineage `json:"lineage,omitempty"`
+	// published, when set, collects what each publishing step publishes,
+	// by repository (an upgrade's render, see upgrade.go).
+	// noLineage leaves lineage out (a render of the template's own files).
+	noLineage     bool
+	published     map[actions.Destination]map[string]string
+	publishedExec map[actions.Destination]map[string]bool
 
 	// SealedSecrets are the values of the template's secret parameters
 	// (ui:widget password, ui:field Secret), sealed with the router's
@@ -451,6 +460,7 @@ func (p *Paths) save(ctx context.Context, r *Run) error {
 		return fmt.Errorf("save run %s: %w", r.ID, err)
 	}
 	r.Version, r.Updated = out.Version, out.Updated
+	p.homeChanged(ctx, r)
 	return nil
 }
 

@@ -35,8 +35,11 @@ type Change struct {
 	Files         map[string]string
 	// Executable names the files committed as executable (mode 100755).
 	Executable map[string]bool
-	Labels     []string
-	Assignees  []string
+	// Delete names files of the base branch the commit removes (an
+	// upgrade's files the new template version drops).
+	Delete    []string
+	Labels    []string
+	Assignees []string
 }
 
 // PullRequest is an opened pull request.
@@ -188,7 +191,12 @@ func (a publishPR) targets(c Change, rc *RepoChange) []PublishTarget {
 	}
 	names := make([]string, 0, len(c.Files))
 	for n := range c.Files {
-		names = append(names, n)
+		// The run's lineage file is platbot's own record of the run, not
+		// the template's (templates may not write there, see
+		// commands/paths/lineage.go).
+		if !strings.HasPrefix(n, LineageDir+"/") {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	out := make([]PublishTarget, len(names))
