@@ -37,6 +37,7 @@ func (p *Paths) commands() []*bot.Command {
 			Resource: p.templateResource,
 			Handle:   p.cmdDiff,
 		},
+		p.upgradeCommand(),
 		{Name: "runs", Summary: "List your golden-path runs", Handle: p.cmdRuns},
 		{Name: "run", Usage: "<id>", Summary: "Show a golden-path run", Handle: p.cmdRun},
 		{

@@ -145,6 +145,9 @@ type envOptions struct {
 	repos actions.Repositories
 	// explain is Deps.Explain.
 	explain func(context.Context, error) string
+	// gitopsFiles reads the GitOps repository publisher writes to (with
+	// publisher; without it, the local repository is read).
+	gitopsFiles actions.GitOpsFiles
 	// gitops is the folder of the local GitOps repository ("": a new one
 	// in the test's folder); a restart with a new database passes the
 	// first one's.
@@ -189,7 +192,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	// The default local repository is also what actions read the GitOps
 	// repository's base branch with, as cmd/platbot wires it.
-	var gitopsFiles actions.GitOpsFiles
+	gitopsFiles := o.gitopsFiles
 	if o.publisher == nil {
 		if o.gitops == "" {
 			o.gitops = filepath.Join(dir, "gitops")

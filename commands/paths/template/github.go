@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"testing/fstest"
@@ -63,6 +64,12 @@ func LoadGitHub(ctx context.Context, gh GitHubFiles, f GitHubFile, name string) 
 	fsys := fstest.MapFS{f.path: {Data: raw}}
 	base := path.Dir(f.path)
 	total := len(raw)
+	switch b, err := gh.GetFile(ctx, f.owner, f.repo, path.Join(base, ChangelogFile), f.ref); {
+	case err == nil:
+		fsys[path.Join(base, ChangelogFile)] = &fstest.MapFile{Data: b}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read %s: %w", path.Join(base, ChangelogFile), err)
+	}
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
 		if depth > 10 {

@@ -193,6 +193,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("template %s: %s", e.Template, strings.Join(e.Problems, "; "))
 }
 
+// ChangelogFile is a template's changelog, beside the template file:
+// Markdown whose "## " sections describe its versions, newest last or
+// first as its owners like.
+const ChangelogFile = "CHANGELOG.md"
+
 // Load reads the Template named name (or the first Template when
 // name is "") from the file manifest within fsys, with the skeleton files
 // its fetch:template steps use. The result is complete: Files and Hash
@@ -210,6 +215,12 @@ func Load(fsys fs.FS, manifest, name string) (*Template, error) {
 	t.Files = map[string][]byte{t.ManifestPath: raw}
 	base := path.Dir(manifest)
 	total := len(raw)
+	// The changelog beside the template is part of the version: an
+	// upgrade quotes what it says changed (commands/paths/upgrade.go).
+	if b, err := fs.ReadFile(fsys, path.Join(base, ChangelogFile)); err == nil {
+		t.Files[ChangelogFile] = b
+		total += len(b)
+	}
 	dirs, files := t.skeletonDirs()
 	for _, f := range files {
 		b, err := fs.ReadFile(fsys, path.Join(base, f))

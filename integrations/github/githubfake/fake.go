@@ -199,6 +199,9 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 	}
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	const repo = "/repos/acme/gitops"
+	if code, out, ok := f.handleContents(r, p, js); ok {
+		return code, out
+	}
 	if code, out, ok := f.handleOther(r, p, body, js); ok {
 		return code, out
 	}
