@@ -66,6 +66,9 @@ type Router struct {
 	sources    []func() []*Command
 	actions    map[string]ActionHandler
 	messengers map[string]Messenger
+	// ext holds the Home sections, Home listeners and link unfurlers
+	// features register (home.go, unfurl.go).
+	ext extensions
 
 	worker *Worker
 }
@@ -96,6 +99,7 @@ func NewRouter(opts RouterOptions) *Router {
 	r.worker.Handle(JobCommand, r.runCommandJob)
 	r.worker.Handle(JobSubmit, r.runSubmitJob)
 	r.worker.Handle(JobAction, r.runActionJob)
+	r.worker.Handle(JobUnfurl, r.runUnfurlJob)
 	return r
 }
 
@@ -449,7 +453,12 @@ func (r *Router) runActionJob(ctx context.Context, payload json.RawMessage) erro
 func (r *Router) Run(ctx context.Context, req *Request) error {
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
+		// "/plat" alone: the Home's summary where a feature registered
+		// `home` (commands/home), else the help.
 		text = "help"
+		if r.find("home") != nil {
+			text = "home"
+		}
 	}
 	words := SplitWords(text)
 	cmd, args, flags := r.Resolve(text)

@@ -136,6 +136,9 @@ func (f *Flow[T]) Save(ctx context.Context, r *T, state string) (created bool, e
 	if err != nil {
 		return false, fmt.Errorf("save %s %s: %w", f.cfg.Noun, id, err)
 	}
+	if created {
+		f.homeChanged(ctx, r, "", state)
+	}
 	return created, nil
 }
 
@@ -186,11 +189,15 @@ func (f *Flow[T]) decode(rec *store.Record) (*T, error) {
 // as stored and its state, with a nil error. An error from decide is
 // returned as it is.
 func (f *Flow[T]) Update(ctx context.Context, id string, decide func(state string, r *T) (string, error)) (*T, string, error) {
+	var from string
+	wrote := false // the last run of decide changed the request
 	it, err := store.Modify(ctx, f.st, f.cfg.Kind, id, func(it *store.Item[T], exists bool) error {
 		if !exists {
 			return errMissing
 		}
+		from, wrote = it.State, false
 		to, err := decide(it.State, &it.Value)
+		wrote = err == nil
 		switch {
 		case errors.Is(err, ErrNoChange):
 			return store.ErrNoChange
@@ -210,6 +217,9 @@ func (f *Flow[T]) Update(ctx context.Context, id string, decide func(state strin
 		return nil, "", fmt.Errorf("update %s %s: gave up: %w", f.cfg.Noun, id, err)
 	case err != nil:
 		return nil, "", fmt.Errorf("update %s %s: %w", f.cfg.Noun, id, err)
+	}
+	if wrote {
+		f.homeChanged(ctx, &it.Value, from, it.State)
 	}
 	return &it.Value, it.State, nil
 }

@@ -109,6 +109,11 @@ type HandlerOptions struct {
 	// audited (a slash command gets an ephemeral explanation, an
 	// interaction 403, an event is dropped) and only counted.
 	TeamID string
+	// UnfurlDomains are the host names whose links are unfurled
+	// (link_shared): a link on one of them or a subdomain is queued as a
+	// bot.JobUnfurl, any other is left alone. None: nothing is unfurled.
+	// Lower-case host names (NormalizeUnfurlDomains).
+	UnfurlDomains []string
 }
 
 // Handler is Slack's way in: the HTTP endpoints for slash commands,
@@ -128,6 +133,8 @@ type Handler struct {
 	maxEvent   int64
 	ackTimeout time.Duration
 	teamID     string
+	// unfurlDomains are HandlerOptions.UnfurlDomains.
+	unfurlDomains []string
 	// inflight bounds each endpoint's requests at once, by path.
 	inflight map[string]*httpguard.Limit
 }
@@ -149,6 +156,8 @@ func NewHandler(opts HandlerOptions) (*Handler, error) {
 		maxEvent:   opts.MaxEventBody,
 		ackTimeout: opts.AckTimeout,
 		teamID:     opts.TeamID,
+
+		unfurlDomains: opts.UnfurlDomains,
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -139,6 +139,7 @@ type interaction struct {
 	} `json:"actions"`
 	View struct {
 		ID              string `json:"id"`
+		Type            string `json:"type"`
 		Hash            string `json:"hash"`
 		CallbackID      string `json:"callback_id"`
 		PrivateMetadata string `json:"private_metadata"`
@@ -196,6 +197,17 @@ type eventEnvelope struct {
 		ChannelType string `json:"channel_type"`
 		TS          string `json:"ts"`
 		ThreadTS    string `json:"thread_ts"`
+		// Tab is the tab of an app_home_opened event ("home", "messages").
+		Tab string `json:"tab"`
+		// MessageTS, Source and Links are a link_shared event's message,
+		// where it was written ("conversations_history", "composer") and
+		// the links it holds.
+		MessageTS string `json:"message_ts"`
+		Source    string `json:"source"`
+		Links     []struct {
+			Domain string `json:"domain"`
+			URL    string `json:"url"`
+		} `json:"links"`
 	} `json:"event"`
 }
 
@@ -279,6 +291,11 @@ func ActionDeliveryID(userID, actionTS, actionID, messageTS string) string {
 }
 
 func (h *Handler) processBlockActions(ctx context.Context, ic *interaction) ack {
+	if ic.View.Type == homeViewType {
+		// A button on the clicker's Home tab: the same action as on a
+		// message, with no channel to answer in (answers go by DM).
+		return h.processHomeActions(ctx, ic)
+	}
 	if ic.Container.Type == "view" || (ic.View.ID != "" && ic.Container.MessageTS == "") {
 		// Inside a modal: a Dispatch field changed or Back was pressed.
 		return h.processViewAction(ctx, ic)
@@ -718,6 +735,12 @@ func (h *Handler) processEvent(ctx context.Context, ev *eventEnvelope, retry str
 		return ack{outcome: OutcomeIgnored}
 	}
 	e := ev.Event
+	switch e.Type {
+	case "app_home_opened":
+		return h.processHomeOpened(ctx, ev)
+	case "link_shared":
+		return h.processLinkShared(ctx, ev)
+	}
 	isMention := e.Type == "app_mention"
 	isDM := e.Type == "message" && e.ChannelType == "im"
 	if (!isMention && !isDM) || e.Subtype != "" || e.BotID != "" || e.User == "" {

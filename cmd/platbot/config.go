@@ -73,6 +73,7 @@ type Config struct {
 	ArgoCD    yaml.Node `yaml:"argocd"`
 	Hygiene   yaml.Node `yaml:"hygiene"`
 	Status    yaml.Node `yaml:"status"`
+	Home      yaml.Node `yaml:"home"`
 
 	OpenCostURL   string          `yaml:"openCostURL"`
 	PrometheusURL string          `yaml:"prometheusURL"`
@@ -99,6 +100,10 @@ type SlackConfig struct {
 	// TeamID, when set, is the only workspace served (SLACK_TEAM_ID):
 	// requests from any other team_id are refused.
 	TeamID string `yaml:"teamID"`
+	// UnfurlDomains are the hosts whose links platbot previews
+	// (link_shared); default: the GitHub host and the Argo CD UI hosts.
+	// The Slack app's app_unfurl_domains must list them too.
+	UnfurlDomains []string `yaml:"unfurlDomains"`
 }
 
 // AuditConfig configures the audit log.
@@ -483,6 +488,8 @@ func (c *Config) Feature(name string, dst any) error {
 		n = &c.Hygiene
 	case "status":
 		n = &c.Status
+	case "home":
+		n = &c.Home
 	default:
 		return fmt.Errorf("config: no section %q", name)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/gitopsstatus"
+	"github.com/platbot/platbot/commands/home"
 	"github.com/platbot/platbot/commands/hygiene"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
@@ -45,6 +46,7 @@ var sectionTypes = map[string]reflect.Type{
 	"argocd":    reflect.TypeFor[gitopsstatus.Config](),
 	"hygiene":   reflect.TypeFor[hygiene.Config](),
 	"status":    reflect.TypeFor[status.Config](),
+	"home":      reflect.TypeFor[home.Config](),
 }
 
 // keyDeprecation is an old snake_case key the file used, renamed to its

@@ -11,6 +11,7 @@ import (
 	"github.com/platbot/platbot/commands/core"
 	"github.com/platbot/platbot/commands/cost"
 	"github.com/platbot/platbot/commands/gitopsstatus"
+	"github.com/platbot/platbot/commands/home"
 	"github.com/platbot/platbot/commands/hygiene"
 	"github.com/platbot/platbot/commands/paths"
 	"github.com/platbot/platbot/commands/placement"
@@ -52,6 +53,8 @@ type features struct {
 	// status is the integrations' health and owners (/plat status), built
 	// last, over every other client (status.go).
 	status *status.Feature
+	// home is the App Home and the service summaries' facts (home.go).
+	home *home.Home
 	// pathsCfg is the paths section, decoded once: its gitOpsBase,
 	// gitHubAPIURL and vault.addr also shape the shared clients.
 	pathsCfg paths.Config
@@ -138,7 +141,7 @@ func (f *features) register(ctx context.Context, app *App) error {
 	if err := f.buildClients(ctx, app); err != nil {
 		return err
 	}
-	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement, f.buildHygiene, f.buildStatus} {
+	for _, build := range []func(*App) error{f.buildCore, f.buildCost, f.buildArgoCD, f.buildScorecards, f.buildPaths, f.buildAccess, f.buildSecrets, f.buildPlacement, f.buildHygiene, f.buildStatus, f.buildHome} {
 		if err := build(app); err != nil {
 			return err
 		}
@@ -164,7 +167,7 @@ func (f *features) list() []bot.Feature {
 	if f.access != nil {
 		acc = f.access
 	}
-	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement, f.hygiene}
+	list := []bot.Feature{f.catalog, f.policy, f.core, f.cost, f.score, f.paths, acc, f.secrets, f.placement, f.hygiene, f.home}
 	if f.argocd != nil {
 		list = append(list, f.argocd)
 	}

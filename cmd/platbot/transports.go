@@ -46,9 +46,13 @@ func (a *App) mountTransports(ctx context.Context, mux *http.ServeMux) (func(con
 		return nil, err
 	}
 	a.Router.SetMessenger(bot.TransportSlack, labelled(m, note))
+	domains, err := unfurlDomains(a.Cfg, a.feats.catalog.Config().GitHubHost)
+	if err != nil {
+		return nil, err
+	}
 	h, err := slack.NewHandler(slack.HandlerOptions{
 		Router: a.Router, Views: m, SigningSecret: a.Cfg.Slack.SigningSecret, Metrics: a.Metrics, Logger: a.Log,
-		TeamID: a.Cfg.Slack.TeamID,
+		TeamID: a.Cfg.Slack.TeamID, UnfurlDomains: domains,
 	})
 	if err != nil {
 		return nil, err

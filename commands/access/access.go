@@ -194,6 +194,8 @@ func (a *Access) Register(reg *bot.Registry) error {
 	reg.Job(JobWarn, a.jobWarn)
 	reg.Job(JobCleanup, a.jobCleanup)
 	reg.Job(JobNag, a.jobNag)
+	reg.HomeSection(a.flow.HomeSection(30, "Access requests"))
+	reg.HomeSection(bot.HomeSection{Order: 40, Build: a.homeSection, Summary: a.homeSummary})
 	return nil
 }
 

@@ -38,6 +38,10 @@ func (a *Access) act(ctx context.Context, req *bot.Request, act bot.Action) erro
 	case ActionReview:
 		req.Command, req.Args, req.Flags = "access review", []string{act.Value}, bot.Flags{}
 		return a.handleReview(ctx, req)
+	case ActionRevoke:
+		// The Revoke button of a grant on its holder's Home.
+		req.Command, req.Args, req.Flags = "access revoke", []string{act.Value, "revoked from the App Home"}, bot.Flags{}
+		return a.handleRevoke(ctx, req)
 	}
 	return bot.Errorf("This button is no longer supported. Run `/plat access` again.")
 }

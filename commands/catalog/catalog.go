@@ -82,6 +82,10 @@ type Catalog struct {
 
 	// cardSections add blocks to service cards (AddCardSection).
 	cardSections atomic.Pointer[[]CardSection]
+	// summaryFacts add facts to service summaries (AddSummaryFact).
+	summaryFacts atomic.Pointer[[]summaryFact]
+	// linkResolvers name the service a link points at (AddLinkResolver).
+	linkResolvers atomic.Pointer[[]LinkResolver]
 
 	// locStatus is how the last refresh went per location (LocationStatuses).
 	locStatus atomic.Pointer[[]LocationStatus]

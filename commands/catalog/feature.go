@@ -27,6 +27,7 @@ func (c *Catalog) Name() string { return "catalog" }
 func (c *Catalog) Register(reg *bot.Registry) error {
 	reg.Commands(c.Commands()...)
 	reg.Job(JobRefresh, c.RefreshJob)
+	reg.Unfurler(c.Unfurler(reg.Router()))
 	return reg.Every(c.cfg.Refresh, nil, JobRefresh, nil)
 }
 

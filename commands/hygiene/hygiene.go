@@ -229,6 +229,7 @@ func (h *Hygiene) Register(reg *bot.Registry) error {
 	reg.Job(JobScan, h.scanJob)
 	reg.Job(JobPR, h.prJob)
 	reg.Job(JobLapse, h.flow.RunLapse)
+	reg.HomeSection(h.flow.HomeSection(33, "Catalog hygiene proposals"))
 	return reg.Every(h.cfg.Schedule, nil, JobScan, func(at time.Time) any { return scanPayload{At: at} })
 }
 

@@ -200,6 +200,7 @@ func (p *Placement) Register(reg *bot.Registry) error {
 	reg.Commands(p.commands()...)
 	reg.Action("placement", p.act)
 	reg.Job(JobLapse, p.flow.RunLapse)
+	reg.HomeSection(p.flow.HomeSection(34, "Placement moves"))
 	return nil
 }
 

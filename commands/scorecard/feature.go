@@ -240,6 +240,7 @@ func (s *Scorecards) Register(reg *bot.Registry) error {
 	reg.Job(JobRefresh, s.refreshJob)
 	reg.Job(JobWaiverExpire, s.expireWaiver)
 	reg.Job(JobGate, s.gateJob)
+	reg.HomeSection(s.waivers.HomeSection(31, "Waivers"))
 	reg.Job(JobDigestOrg, func(ctx context.Context, p json.RawMessage) error {
 		at, err := decodeDigestJob(p)
 		if err != nil {

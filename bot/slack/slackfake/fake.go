@@ -1,8 +1,9 @@
 // Package slackfake is a recording fake of the Slack Web API on loopback,
 // for tests. It speaks the real request and response shapes of the methods
 // platbot uses (auth.test, chat.postMessage, chat.update,
-// chat.postEphemeral, conversations.open, views.open, views.update,
-// users.info, the
+// chat.postEphemeral, chat.unfurl, conversations.open, conversations.list,
+// conversations.history (with message metadata), views.open,
+// views.update, views.publish, users.info, the
 // external file upload flow, apps.connections.open with a Socket Mode
 // websocket) and of response_url replies, records every call with its
 // parameters and parsed blocks, and can inject failures (HTTP 429 with
@@ -57,6 +58,11 @@ type Call struct {
 	// id of the modal it opened or replaced.
 	View   *goslack.ModalViewRequest
 	ViewID string
+	// Home is the Home tab of a views.publish call, published for HomeUser.
+	Home     *goslack.HomeTabViewRequest
+	HomeUser string
+	// Unfurls are the previews of a chat.unfurl call, by link.
+	Unfurls map[string]goslack.Attachment
 	// File and Filename are an upload's content.
 	File     []byte
 	Filename string
@@ -141,6 +147,14 @@ type Server struct {
 	seq    int
 	notify chan struct{}
 	views  map[string]*View
+	homes  map[string]goslack.HomeTabViewRequest
+	posted []postedMessage
+
+	// Hold, when set, is called with every Web API call before it is
+	// answered, with the request's context; a call it returns false for
+	// is dropped unanswered, as a message is when the poster dies before
+	// Slack has it (tests of interrupted posts).
+	Hold func(ctx context.Context, c Call) bool
 
 	sock socketState
 }
@@ -152,6 +166,7 @@ func New() *Server {
 		users:  map[string]User{},
 		notify: make(chan struct{}),
 		views:  map[string]*View{},
+		homes:  map[string]goslack.HomeTabViewRequest{},
 	}
 	s.sock.init()
 	mux := http.NewServeMux()
@@ -217,6 +232,14 @@ func (s *Server) ReplaceView(id string, view goslack.ModalViewRequest) View {
 	v := &View{ID: id, Hash: hash, View: view}
 	s.views[id] = v
 	return *v
+}
+
+// Home returns the Home tab last published for a user (views.publish).
+func (s *Server) Home(userID string) (goslack.HomeTabViewRequest, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.homes[userID]
+	return v, ok
 }
 
 func (s *Server) hash() string {
@@ -433,6 +456,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, f)
 		return
 	}
+	if s.Hold != nil && !s.Hold(r.Context(), c) {
+		return
+	}
 	resp, errCode := s.answer(&c)
 	c.Status, c.Error = http.StatusOK, errCode
 	s.record(c)
@@ -459,7 +485,14 @@ func (s *Server) answer(c *Call) (map[string]any, string) {
 		if t := c.ThreadTS(); t != "" {
 			msg["thread_ts"] = t
 		}
+		s.mu.Lock()
+		s.posted = append(s.posted, postedMessage{channel: ch, ts: ts, text: c.Text(), metadata: c.Param("metadata"), at: time.Now()})
+		s.mu.Unlock()
 		return map[string]any{"channel": ch, "ts": ts, "message": msg}, ""
+	case "conversations.list":
+		return map[string]any{"channels": s.channels(), "response_metadata": map[string]any{"next_cursor": ""}}, ""
+	case "conversations.history":
+		return map[string]any{"messages": s.history(c), "has_more": false}, ""
 	case "chat.update":
 		if c.Channel() == "" || c.Param("ts") == "" {
 			return nil, "message_not_found"
@@ -521,6 +554,35 @@ func (s *Server) answer(c *Call) (map[string]any, string) {
 		}
 		v := s.ReplaceView(req.ViewID, req.View)
 		return map[string]any{"view": viewJSON(v)}, ""
+	case "views.publish":
+		var req struct {
+			UserID string                     `json:"user_id"`
+			View   goslack.HomeTabViewRequest `json:"view"`
+		}
+		if err := json.Unmarshal(c.Raw, &req); err != nil {
+			return nil, "invalid_arguments"
+		}
+		c.Home, c.HomeUser = &req.View, req.UserID
+		c.Blocks = req.View.Blocks.BlockSet
+		switch {
+		case req.UserID == "":
+			return nil, "user_not_found"
+		case req.View.Type != goslack.VTHomeTab || len(req.View.Blocks.BlockSet) > 100:
+			return nil, "invalid_arguments"
+		}
+		s.mu.Lock()
+		s.homes[req.UserID] = req.View
+		s.mu.Unlock()
+		id := fmt.Sprintf("V%06d", s.next())
+		return map[string]any{"view": map[string]any{"id": id, "type": "home", "callback_id": req.View.CallbackID, "blocks": json.RawMessage(mustJSON(req.View.Blocks))}}, ""
+	case "chat.unfurl":
+		if c.Channel() == "" || c.Param("ts") == "" {
+			return nil, "cannot_unfurl_message"
+		}
+		if err := json.Unmarshal([]byte(c.Param("unfurls")), &c.Unfurls); err != nil || len(c.Unfurls) == 0 {
+			return nil, "invalid_unfurls_format"
+		}
+		return map[string]any{}, ""
 	case "users.info":
 		s.mu.Lock()
 		u, ok := s.users[c.Param("user")]
@@ -616,4 +678,60 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	s.record(c)
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = fmt.Fprintf(w, "OK - %d", len(c.File))
+}
+
+// postedMessage is a message chat.postMessage posted, for
+// conversations.history.
+type postedMessage struct {
+	channel, ts, text, metadata string
+	at                          time.Time
+}
+
+// channels are the channels messages were posted to, as conversations.list
+// lists them: the fake's channel ids are what the poster named ("#x" or an
+// id), the name is that without "#".
+func (s *Server) channels() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var out []map[string]any
+	for _, p := range s.posted {
+		if !seen[p.channel] {
+			seen[p.channel] = true
+			out = append(out, map[string]any{"id": p.channel, "name": strings.TrimPrefix(p.channel, "#"), "is_channel": true})
+		}
+	}
+	return out
+}
+
+// history answers conversations.history: the channel's posted messages at
+// or after "oldest" (a Slack timestamp, compared with when the fake
+// received each post), newest first, with their metadata when
+// include_all_metadata is set.
+func (s *Server) history(c *Call) []map[string]any {
+	var oldest time.Time
+	if o := c.Param("oldest"); o != "" {
+		if f, err := strconv.ParseFloat(o, 64); err == nil {
+			oldest = time.Unix(0, int64(f*1e9))
+		}
+	}
+	withMeta := c.Param("include_all_metadata") == "1" || c.Param("include_all_metadata") == "true"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for i := len(s.posted) - 1; i >= 0; i-- {
+		p := s.posted[i]
+		if p.channel != c.Param("channel") || p.at.Before(oldest) {
+			continue
+		}
+		m := map[string]any{"type": "message", "text": p.text, "ts": p.ts, "user": "U0BOT", "bot_id": "B0BOT"}
+		if withMeta && p.metadata != "" {
+			var md any
+			if json.Unmarshal([]byte(p.metadata), &md) == nil {
+				m["metadata"] = md
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }

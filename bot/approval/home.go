@@ -1,0 +1,103 @@
+package approval
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/store"
+)
+
+// MaxHomeCards is the most requests of one flow a Home shows.
+const MaxHomeCards = 5
+
+// lister is the store's listing of records; *store.Store has it. A store
+// without it gives no Home section.
+type lister interface {
+	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+}
+
+// HomeSection is the part of a person's Home listing this flow's requests
+// waiting for their decision: pending, not their own, and MayDecide lets
+// them decide. Each is shown as its card, with the card's Approve and Deny
+// buttons, which act from the Home as from the card (Flow.Decide checks
+// the click again). title heads the section.
+func (f *Flow[T]) HomeSection(order int, title string) bot.HomeSection {
+	return bot.HomeSection{
+		Order: order,
+		Build: func(ctx context.Context, req *bot.Request) ([]bot.Block, error) {
+			rs, more, err := f.Waiting(ctx, req, MaxHomeCards)
+			if err != nil || len(rs) == 0 {
+				return nil, err
+			}
+			out := []bot.Block{bot.Section{Text: fmt.Sprintf("*%s waiting for you* (%d)", title, len(rs)+more)}}
+			for _, r := range rs {
+				out = append(out, f.cfg.Card(r, f.cfg.States.Pending).Blocks...)
+			}
+			if more > 0 {
+				out = append(out, bot.Context{Text: fmt.Sprintf("…and %d more %s(s) waiting: decide these first, or find the others' cards in their channels.", more, f.cfg.Noun)})
+			}
+			return out, nil
+		},
+		Summary: func(ctx context.Context, req *bot.Request) (string, error) {
+			rs, more, err := f.Waiting(ctx, req, MaxHomeCards)
+			if err != nil || len(rs) == 0 {
+				return "", err
+			}
+			return fmt.Sprintf("%d %s(s) wait for your decision.", len(rs)+more, f.cfg.Noun), nil
+		},
+	}
+}
+
+// Waiting returns up to max requests req.User may decide now, newest
+// first, and how many more there are.
+func (f *Flow[T]) Waiting(ctx context.Context, req *bot.Request, max int) ([]*T, int, error) {
+	ls, ok := f.st.(lister)
+	if !ok {
+		return nil, 0, nil
+	}
+	recs, err := ls.ListRecords(ctx, store.Query{Kind: f.cfg.Kind, States: []string{f.cfg.States.Pending}})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list pending %ss: %w", f.cfg.Noun, err)
+	}
+	var out []*T
+	more := 0
+	for i := range recs {
+		r, err := f.decode(&recs[i])
+		if err != nil {
+			f.log.Warn("skipping unreadable request", "request", recs[i].ID, "err", err)
+			continue
+		}
+		if f.cfg.Ballot(r).Requester.ID == req.User.ID || f.cfg.Ballot(r).ApprovedBy(req.User.ID) {
+			continue
+		}
+		el, err := f.cfg.MayDecide(ctx, req, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		if el.Refusal != "" {
+			continue
+		}
+		if len(out) == max {
+			more++
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, more, nil
+}
+
+// homeChanged tells the Homes what changed with r: a request entering or
+// leaving pending changes what waits for anyone; any other change, its
+// requester's Home only.
+func (f *Flow[T]) homeChanged(ctx context.Context, r *T, from, to string) {
+	hn, ok := f.rt().(bot.HomeNotifier)
+	if !ok || r == nil {
+		return
+	}
+	if from == f.cfg.States.Pending || to == f.cfg.States.Pending {
+		hn.HomeChanged(ctx)
+		return
+	}
+	hn.HomeChanged(ctx, f.cfg.Ballot(r).Requester.ID)
+}

@@ -1,0 +1,38 @@
+package cost
+
+import (
+	"context"
+	"errors"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+)
+
+// ServiceFact is a service's cost over the last 30 days and its trend
+// against the 30 days before, for service summaries (the Home's service
+// list); it satisfies catalog.SummaryFact. It counts the tags the service
+// owns, as the team roll-ups do, from the cached allocation data; nothing
+// is said of an untagged service, and "unavailable" while cost data is.
+func (c *Costs) ServiceFact(ctx context.Context, e *catalog.Entity) (bot.Pair, bool) {
+	if e == nil || e.Orphan {
+		return bot.Pair{}, false
+	}
+	d := c.directory()
+	s, ok := d.byRef[e.Ref()]
+	if !ok {
+		return bot.Pair{}, false
+	}
+	l, err := c.ledger(ctx, d)
+	var ue *UnavailableError
+	switch {
+	case errors.As(err, &ue):
+		return bot.Pair{Label: "Cost", Value: "unavailable"}, true
+	case err != nil:
+		c.log.Warn("cost for a service summary", "service", e.Ref(), "err", err)
+		return bot.Pair{}, false
+	}
+	sp := l.serviceSpend(s, c.cfg.FlatPercent)
+	return bot.Pair{Label: "Cost 30d", Value: formatMoney(c.cfg.Currency, sp.Last30) + " " + sp.Trend.String()}, true
+}
+
+var _ catalog.SummaryFact = (*Costs)(nil)

@@ -1,0 +1,390 @@
+// Package home is the App Home: each person's own page in the bot's Home
+// tab, published with the transport's bot.HomePublisher (Slack's
+// views.publish) when they open it and again, debounced, when something it
+// shows changes. Its sections come from the features (bot.HomeSection,
+// registered through the Registry): this feature contributes the person's
+// teams' services, each with the facts other features add to service
+// summaries (catalog.SummaryFact: grade, live status, cost trend); the
+// golden paths add open runs, the approval flows what waits for the
+// person, the access feature their grants. `/plat home` (and `/plat`
+// alone) answers with a short summary and points to the Home tab.
+package home
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/store"
+)
+
+// Defaults.
+const (
+	// DefaultDebounce is the least time between two publications of one
+	// person's Home for changes.
+	DefaultDebounce = 5 * time.Second
+	// DefaultPublishInterval spaces all publications of the bot: Slack's
+	// views.publish allows about 100 a minute per workspace (its Tier 4).
+	DefaultPublishInterval = 700 * time.Millisecond
+	// MaxServices is the most services the Home lists per team.
+	MaxServices = 15
+)
+
+// Job kinds and the record kind of the people who opened their Home.
+const (
+	JobPublish = "home.publish"
+	KindViewer = "home.viewer"
+)
+
+// Duration is a time.Duration read from YAML as Go writes it ("5s", "1m").
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML reads "5s", "700ms", "1m".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration such as 5s or 700ms: %w", n.Line, err)
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("line %d: want a duration such as 5s or 700ms: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config is the home section of platbot.yaml.
+type Config struct {
+	// Debounce is the least time between two publications of one person's
+	// Home after changes: the changes within it are shown by one
+	// publication at its end.
+	Debounce Duration `yaml:"debounce"`
+	// PublishInterval is the least time between two publications of
+	// anyone's Home, so a burst of changes stays under Slack's limit.
+	PublishInterval Duration `yaml:"publishInterval"`
+}
+
+// DefaultConfig is the configuration without a home section.
+func DefaultConfig() Config {
+	return Config{Debounce: Duration(DefaultDebounce), PublishInterval: Duration(DefaultPublishInterval)}
+}
+
+// Validate checks the configuration; an error names the key.
+func (c Config) Validate() error {
+	if c.Debounce.D() < time.Second || c.Debounce.D() > 10*time.Minute {
+		return fmt.Errorf("home.debounce: %s is out of range; use 1s to 10m (default %s)", c.Debounce.D(), DefaultDebounce)
+	}
+	if c.PublishInterval.D() < 0 || c.PublishInterval.D() > time.Minute {
+		return fmt.Errorf("home.publishInterval: %s is out of range; use 0 to 1m (default %s)", c.PublishInterval.D(), DefaultPublishInterval)
+	}
+	return nil
+}
+
+// Store is the part of the store the feature uses: the records of who
+// opened their Home (*store.Store satisfies it).
+type Store interface {
+	PutRecord(ctx context.Context, r store.Record) (bool, error)
+	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+}
+
+// Catalog is what the services section reads (*catalog.Catalog satisfies
+// it).
+type Catalog interface {
+	Identify(ctx context.Context, u bot.User) (*catalog.Identity, error)
+	Get(ref string) (*catalog.Entity, bool)
+	OwnedBy(groupRef string) []*catalog.Entity
+	ServiceSummary(ctx context.Context, e *catalog.Entity, shared bool) []bot.Pair
+}
+
+// Deps are the feature's dependencies.
+type Deps struct {
+	Store   Store
+	Catalog Catalog
+	Logger  *slog.Logger
+	// Now is the clock and Sleep waits (tests: a fake clock); time.Now and
+	// bot.SleepContext when nil.
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Home is the feature.
+type Home struct {
+	cfg    Config
+	d      Deps
+	log    *slog.Logger
+	now    func() time.Time
+	pacer  *bot.Pacer
+	router *bot.Router
+}
+
+var _ bot.Feature = (*Home)(nil)
+
+// New checks cfg and returns the feature.
+func New(cfg Config, d Deps) (*Home, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Store == nil || d.Catalog == nil {
+		return nil, errors.New("home: need a store and a catalog")
+	}
+	h := &Home{cfg: cfg, d: d, log: d.Logger, now: d.Now}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.log = h.log.With("component", "home")
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.pacer = bot.NewPacer(cfg.PublishInterval.D(), h.now, d.Sleep)
+	return h, nil
+}
+
+// Name is the feature's name and configuration section.
+func (h *Home) Name() string { return "home" }
+
+// Register adds `/plat home`, the jobs that publish Homes, the services
+// section, and listens to Home changes.
+func (h *Home) Register(reg *bot.Registry) error {
+	h.router = reg.Router()
+	reg.Commands(&bot.Command{
+		Name:    "home",
+		Summary: "What is on your Home: your services, runs, approvals waiting for you and grants",
+		Help:    "`/plat home` (or `/plat` alone) sums up what platbot's Home tab shows you, and points to it: open platbot in Slack's sidebar and pick *Home*. The Home has the buttons: approve, extend, revoke.",
+		Action:  bot.ActionRead,
+		Handle:  h.handleHome,
+	})
+	reg.Job(bot.JobHomeOpened, h.openedJob)
+	reg.Job(JobPublish, h.publishJob)
+	reg.HomeSection(bot.HomeSection{Order: 10, Build: h.servicesSection, Summary: h.servicesSummary})
+	h.router.OnHomeChanged(h.changed)
+	return nil
+}
+
+// Resume has nothing to pick up: publications are jobs.
+func (h *Home) Resume(context.Context) error { return nil }
+
+// publishPayload is a JobPublish payload.
+type publishPayload struct {
+	User string `json:"user"`
+}
+
+// openedJob publishes the Home of someone who opened it, and remembers
+// them, so later changes republish it.
+func (h *Home) openedJob(ctx context.Context, payload json.RawMessage) error {
+	req, err := bot.DecodeRequestJob(payload)
+	if err != nil {
+		return err
+	}
+	if _, err := h.d.Store.PutRecord(ctx, store.Record{Kind: KindViewer, ID: req.User.ID, State: "open", Owner: req.User.ID, Data: []byte(`{}`)}); err != nil {
+		return fmt.Errorf("remember home viewer %s: %w", req.User.ID, err)
+	}
+	return h.publish(ctx, req)
+}
+
+// publishJob republishes one person's Home after changes.
+func (h *Home) publishJob(ctx context.Context, payload json.RawMessage) error {
+	var p publishPayload
+	if err := json.Unmarshal(payload, &p); err != nil || p.User == "" {
+		return bot.Permanent(fmt.Errorf("decode %s: %v", JobPublish, err))
+	}
+	return h.publish(ctx, &bot.Request{ID: "home:" + p.User, Transport: bot.TransportSlack, User: bot.User{ID: p.User}, Received: h.now()})
+}
+
+// changed queues a publication of each named person's Home (of everyone
+// who opened theirs, when none is named) at the end of the current
+// debounce window: the changes within one window are one publication, and
+// one person's Home is published at most once a window for changes.
+func (h *Home) changed(ctx context.Context, userIDs []string) {
+	if len(userIDs) == 0 {
+		recs, err := h.d.Store.ListRecords(ctx, store.Query{Kind: KindViewer})
+		if err != nil {
+			h.log.Error("list home viewers", "err", err)
+			return
+		}
+		for _, r := range recs {
+			h.schedule(ctx, r.ID)
+		}
+		return
+	}
+	for _, id := range userIDs {
+		if _, err := h.d.Store.GetRecord(ctx, KindViewer, id); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				h.log.Error("look up home viewer", "user", id, "err", err)
+			}
+			continue // never opened their Home: it is published when they do
+		}
+		h.schedule(ctx, id)
+	}
+}
+
+// schedule queues one person's publication at the end of the debounce
+// window now falls in, once per window.
+func (h *Home) schedule(ctx context.Context, userID string) {
+	w := h.cfg.Debounce.D()
+	slot := h.now().UnixNano() / int64(w)
+	at := time.Unix(0, (slot+1)*int64(w))
+	key := fmt.Sprintf("%s:%s:%d", JobPublish, userID, slot)
+	if _, err := h.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{User: userID}, RunAt: at, DedupeKey: key, MaxAttempts: 3}); err != nil {
+		h.log.Error("queue home publication", "user", userID, "err", err)
+	}
+}
+
+// publish builds req.User's Home and publishes it, paced.
+func (h *Home) publish(ctx context.Context, req *bot.Request) error {
+	if err := h.router.Prepare(ctx, req); err != nil {
+		return err
+	}
+	pub, ok := req.Messenger().(bot.HomePublisher)
+	if !ok {
+		return bot.Permanent(fmt.Errorf("home: the %s transport has no Home tab", req.Transport))
+	}
+	blocks := h.Blocks(ctx, req)
+	if err := h.pacer.Wait(ctx, "views.publish"); err != nil {
+		return err
+	}
+	if err := pub.PublishHome(ctx, req.User.ID, blocks); err != nil {
+		return fmt.Errorf("publish home of %s: %w", req.User.ID, err)
+	}
+	return nil
+}
+
+// Blocks are req.User's Home: a header, then every section that has
+// something to show, divided. A section that fails says so in its place.
+func (h *Home) Blocks(ctx context.Context, req *bot.Request) []bot.Block {
+	out := []bot.Block{
+		bot.Header{Text: "Your platform"},
+		bot.Context{Text: "Updated " + h.now().UTC().Format("Jan 2 15:04 UTC") + " · `/plat help` lists every command"},
+	}
+	for _, s := range h.router.HomeSections() {
+		bs, err := s.Build(ctx, req)
+		if err != nil {
+			h.log.Error("home section failed", "feature", s.Feature, "user", req.User.ID, "err", err)
+			bs = []bot.Block{bot.Context{Text: fmt.Sprintf("⚠️ The %s part of your Home could not be loaded just now; it is tried again on the next update.", s.Feature)}}
+		}
+		if len(bs) == 0 {
+			continue
+		}
+		out = append(out, bot.Divider{})
+		out = append(out, bs...)
+	}
+	if len(out) == 2 {
+		out = append(out, bot.Section{Text: "Nothing here yet: you own no services in the catalog, run no golden paths, hold no grants and nothing waits for your approval. `/plat whoami` shows how the catalog knows you."})
+	}
+	return out
+}
+
+// handleHome is `/plat home`: one line per section that has something to
+// say, and where the Home is.
+func (h *Home) handleHome(ctx context.Context, req *bot.Request) error {
+	var lines []string
+	for _, s := range h.router.HomeSections() {
+		if s.Summary == nil {
+			continue
+		}
+		line, err := s.Summary(ctx, req)
+		if err != nil {
+			h.log.Error("home summary failed", "feature", s.Feature, "user", req.User.ID, "err", err)
+			line = fmt.Sprintf("The %s part could not be loaded just now.", s.Feature)
+		}
+		if line != "" {
+			lines = append(lines, "• "+line)
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "• Nothing waits for you: no services of your teams in the catalog, no open runs, no approvals, no grants.")
+	}
+	where := "Open *platbot* in Slack's sidebar and pick the *Home* tab for the details and the buttons."
+	if req.Transport != bot.TransportSlack {
+		where = "The details and buttons are on platbot's *Home* tab in Slack."
+	}
+	text := strings.Join(lines, "\n")
+	return req.Reply(ctx, bot.Message{
+		Text:   text + "\n" + where,
+		Blocks: []bot.Block{bot.Section{Text: text}, bot.Context{Text: where + " `/plat help` lists every command."}},
+	})
+}
+
+// teamsOf are the groups req.User belongs to directly ("my teams").
+func (h *Home) teamsOf(ctx context.Context, req *bot.Request) ([]string, error) {
+	id, err := h.d.Catalog.Identify(ctx, req.User)
+	if err != nil {
+		return nil, fmt.Errorf("identify %s: %w", req.User.ID, err)
+	}
+	return id.DirectGroups, nil
+}
+
+// services are the live Components a team owns.
+func (h *Home) services(team string) []*catalog.Entity {
+	var out []*catalog.Entity
+	for _, e := range h.d.Catalog.OwnedBy(team) {
+		if e.Kind == catalog.KindComponent && !e.Orphan {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// servicesSection lists the services of req.User's teams, each with its
+// summary facts (the owner left out: the team heads the list).
+func (h *Home) servicesSection(ctx context.Context, req *bot.Request) ([]bot.Block, error) {
+	teams, err := h.teamsOf(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var out []bot.Block
+	for _, team := range teams {
+		svcs := h.services(team)
+		if len(svcs) == 0 {
+			continue
+		}
+		title := team
+		if g, ok := h.d.Catalog.Get(team); ok && g.Metadata.Title != "" {
+			title = g.Metadata.Title + " (" + team + ")"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "*Services of %s*", bot.UserText(title))
+		for i, e := range svcs {
+			if i == MaxServices {
+				fmt.Fprintf(&b, "\n…and %d more: `/plat catalog team %s`", len(svcs)-MaxServices, bot.UserText(team))
+				break
+			}
+			fmt.Fprintf(&b, "\n• *%s*", bot.UserText(e.Metadata.Name))
+			for _, p := range h.d.Catalog.ServiceSummary(ctx, e, false) {
+				if p.Label == "Owner" {
+					continue
+				}
+				fmt.Fprintf(&b, " · %s %s", p.Label, p.Value)
+			}
+		}
+		out = append(out, bot.Section{Text: b.String()})
+	}
+	return out, nil
+}
+
+// servicesSummary counts the services of req.User's teams.
+func (h *Home) servicesSummary(ctx context.Context, req *bot.Request) (string, error) {
+	teams, err := h.teamsOf(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	n := 0
+	for _, t := range teams {
+		n += len(h.services(t))
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("Your teams own %d service(s); the Home shows each one's grade, live status and cost trend.", n), nil
+}

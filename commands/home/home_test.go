@@ -1,0 +1,217 @@
+package home
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/bot/slack"
+	"github.com/platbot/platbot/bot/slack/slackfake"
+	"github.com/platbot/platbot/commands/catalog"
+	"github.com/platbot/platbot/commands/catalog/catalogtest"
+)
+
+// gradeFact is a summary fact as the scorecard gives one.
+type gradeFact map[string]string
+
+func (g gradeFact) ServiceFact(_ context.Context, e *catalog.Entity) (bot.Pair, bool) {
+	v, ok := g[e.Metadata.Name]
+	return bot.Pair{Label: "Grade", Value: v}, ok
+}
+
+// probe is a feature with a Home section whose text a test changes, as a
+// feature's state changes, and which then says so.
+type probe struct {
+	text   string
+	router *bot.Router
+}
+
+func (p *probe) Name() string { return "probe" }
+func (p *probe) Register(reg *bot.Registry) error {
+	p.router = reg.Router()
+	reg.HomeSection(bot.HomeSection{Order: 20,
+		Build: func(_ context.Context, req *bot.Request) ([]bot.Block, error) {
+			return []bot.Block{bot.Section{Text: p.text + " for " + req.User.ID}}, nil
+		},
+		Summary: func(context.Context, *bot.Request) (string, error) { return "probe says " + p.text, nil },
+	})
+	return nil
+}
+func (p *probe) Resume(context.Context) error { return nil }
+
+// set changes what the section shows and tells the Homes, as a feature
+// does after writing a state change.
+func (p *probe) set(text string, users ...string) {
+	p.text = text
+	p.router.HomeChanged(context.Background(), users...)
+}
+
+type env struct {
+	t     *testing.T
+	h     *bottest.Harness
+	fake  *slackfake.Server
+	probe *probe
+	n     int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	h := bottest.NewHarness(t, bottest.HarnessOptions{})
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	h.Router.SetMessenger(bot.TransportSlack, slack.NewMessenger("xoxb-test", fake.APIURL(), slack.WithLogger(h.Logs.Logger())))
+	cat := catalogtest.FromEntities(t,
+		catalogtest.Group("payments"), catalogtest.Group("search"),
+		catalogtest.User("alice", "U0ALICE", "payments"), catalogtest.User("bob", "U0BOB", "search"),
+		catalogtest.Component("checkout-service", "payments"), catalogtest.Component("ledger", "payments"),
+		catalogtest.Component("indexer", "search"),
+	)
+	cat.AddSummaryFact(gradeFact{"checkout-service": "*B*"}, true)
+	hm, err := New(DefaultConfig(), Deps{Store: h.Store, Catalog: cat.Catalog, Logger: h.Logs.Logger(), Now: h.Clock.Now, Sleep: h.Clock.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &probe{text: "nothing pending"}
+	if err := bot.NewRegistry(h.Router, nil).Install(hm, p); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, h: h, fake: fake, probe: p}
+}
+
+// open queues the Home of user as the Slack transport does on
+// app_home_opened, and runs the due jobs.
+func (e *env) open(user string) {
+	e.t.Helper()
+	e.n++
+	req := &bot.Request{ID: "Ev" + user + string(rune('0'+e.n)), Transport: bot.TransportSlack, User: bot.User{ID: user}, Received: e.h.Clock.Now()}
+	if _, err := e.h.Router.Accept(context.Background(), bot.JobHomeOpened, req, req); err != nil {
+		e.t.Fatal(err)
+	}
+	e.h.RunJobs()
+}
+
+// homes are the Homes published so far for user, as JSON.
+func (e *env) homes(user string) []string {
+	var out []string
+	for _, c := range e.fake.Succeeded("views.publish") {
+		if c.HomeUser == user {
+			b, _ := json.Marshal(c.Home.Blocks)
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+// TestHomeContent: opening the Home publishes the person's teams'
+// services with their summary facts and every feature's section, through
+// views.publish; another person sees their own.
+func TestHomeContent(t *testing.T) {
+	e := newEnv(t)
+	e.open("U0ALICE")
+	hs := e.homes("U0ALICE")
+	if len(hs) != 1 {
+		t.Fatalf("homes of alice = %d, want 1", len(hs))
+	}
+	for _, want := range []string{"Your platform", "Services of group:default/payments", "checkout-service", "Grade *B*", "ledger", "nothing pending for U0ALICE"} {
+		if !strings.Contains(hs[0], want) {
+			t.Errorf("alice's Home lacks %q: %s", want, hs[0])
+		}
+	}
+	if strings.Contains(hs[0], "indexer") {
+		t.Errorf("alice's Home shows another team's service: %s", hs[0])
+	}
+	e.open("U0BOB")
+	if hs := e.homes("U0BOB"); len(hs) != 1 || !strings.Contains(hs[0], "indexer") || strings.Contains(hs[0], "checkout-service") {
+		t.Fatalf("bob's Home = %v", hs)
+	}
+	// Whoever opened it is remembered for later changes.
+	if _, err := e.h.Store.GetRecord(context.Background(), KindViewer, "U0ALICE"); err != nil {
+		t.Fatalf("viewer record: %v", err)
+	}
+}
+
+// TestHomeRepublishDebounced: changes republish a Home once per debounce
+// window, at its end, with what the Home shows then; a change for someone
+// who never opened their Home publishes nothing; a change naming nobody
+// republishes everyone's.
+func TestHomeRepublishDebounced(t *testing.T) {
+	e := newEnv(t)
+	e.open("U0ALICE")
+	e.open("U0BOB")
+	if n := len(e.fake.Calls("views.publish")); n != 2 {
+		t.Fatalf("publications after opening = %d", n)
+	}
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce)) // the start of a window
+	start := e.h.Clock.Now()
+
+	// Three changes within one window: nothing is published before its end.
+	for i, text := range []string{"1 request waits", "2 requests wait", "3 requests wait"} {
+		e.probe.set(text, "U0ALICE")
+		if n := e.h.RunJobs(); n != 0 {
+			t.Fatalf("change %d ran %d job(s) at once", i, n)
+		}
+		e.h.Clock.Advance(time.Second)
+	}
+	e.probe.set("someone else's change", "U0NEVER") // never opened a Home
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	hs := e.homes("U0ALICE")
+	if len(hs) != 2 {
+		t.Fatalf("alice's publications = %d, want 2 (open, one republication)", len(hs))
+	}
+	if !strings.Contains(hs[1], "someone else's change for U0ALICE") {
+		t.Fatalf("republication does not show the latest state: %s", hs[1])
+	}
+	if n := len(e.homes("U0BOB")); n != 1 {
+		t.Fatalf("bob's Home republished for alice's change: %d", n)
+	}
+	if n := len(e.homes("U0NEVER")); n != 0 {
+		t.Fatalf("a Home nobody opened was published")
+	}
+
+	// A change in the next window: one more, at that window's end; a
+	// change naming nobody republishes both Homes.
+	e.probe.set("4 requests wait", "U0ALICE")
+	e.probe.set("everyone's change")
+	e.h.RunJobs()
+	if n := len(e.homes("U0ALICE")); n != 2 {
+		t.Fatalf("republished within the window: %d", n)
+	}
+	e.h.Clock.Set(start.Add(2 * DefaultDebounce))
+	e.h.RunJobs()
+	if a, b := e.homes("U0ALICE"), e.homes("U0BOB"); len(a) != 3 || len(b) != 2 || !strings.Contains(b[1], "everyone's change for U0BOB") {
+		t.Fatalf("after the second window: alice %d, bob %d publications", len(a), len(b))
+	}
+}
+
+// TestPlatAloneSummarizesHome: `/plat` alone and `/plat home` answer with
+// one line per section and point to the Home tab.
+func TestPlatAloneSummarizesHome(t *testing.T) {
+	e := newEnv(t)
+	for _, text := range []string{"", "home"} {
+		out := e.h.Run("U0ALICE", text)
+		for _, want := range []string{"Your teams own 2 service(s)", "probe says nothing pending", "Home"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("/plat %s = %q, lacks %q", text, out, want)
+			}
+		}
+	}
+}
+
+// TestConfigValidate names the key.
+func TestConfigValidate(t *testing.T) {
+	c := DefaultConfig()
+	c.Debounce = Duration(10 * time.Millisecond)
+	if _, err := New(c, Deps{Store: nil}); err == nil || !strings.Contains(err.Error(), "home.debounce") {
+		t.Fatalf("err = %v", err)
+	}
+	c = DefaultConfig()
+	c.PublishInterval = Duration(-time.Second)
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "home.publishInterval") {
+		t.Fatalf("err = %v", err)
+	}
+}
