@@ -24,8 +24,18 @@ type Feature interface {
 	Register(reg *Registry) error
 	// Resume picks up work interrupted by a restart (runs, grants,
 	// expiries). It is called once the messengers are bound, after every
-	// feature registered.
+	// feature registered — on the leader only when several replicas run
+	// (Leadership), each time a replica becomes leader, so it must be safe
+	// to call again.
 	Resume(ctx context.Context) error
+}
+
+// Starter is a feature with work every replica does while it runs, leader
+// or not: loading what it serves, watching, checking. Registry.Start calls
+// Start on every replica once the messengers are bound, before Resume; the
+// work stops with ctx.
+type Starter interface {
+	Start(ctx context.Context) error
 }
 
 // Schedule is a cron entry a feature registered: the job kind enqueued at
@@ -87,6 +97,19 @@ func (g *Registry) Resume(ctx context.Context) error {
 	for _, f := range g.features {
 		if err := f.Resume(ctx); err != nil {
 			return fmt.Errorf("%s: resume: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Start calls Start of every installed feature that is a Starter, in the
+// order they were installed, stopping at the first that fails.
+func (g *Registry) Start(ctx context.Context) error {
+	for _, f := range g.features {
+		if st, ok := f.(Starter); ok {
+			if err := st.Start(ctx); err != nil {
+				return fmt.Errorf("%s: start: %w", f.Name(), err)
+			}
 		}
 	}
 	return nil

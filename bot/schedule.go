@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -14,12 +15,25 @@ import (
 // Scheduler turns cron entries into durable jobs. A cron entry only
 // enqueues: the job itself runs on the worker, so a restart loses nothing,
 // and the de-duplication key (kind + scheduled minute) makes two replicas or
-// a restart inside the same minute enqueue it once.
+// a restart inside the same minute enqueue it once. With several replicas
+// only the leader runs the scheduler (Leadership); a new leader first
+// enqueues the ticks it may have missed (CatchUp), which the same keys make
+// a no-op for ticks its predecessor had enqueued.
 type Scheduler struct {
-	c   *cron.Cron
-	w   *Worker
-	log *slog.Logger
-	now func() time.Time
+	mu      sync.Mutex
+	c       *cron.Cron
+	entries []schedEntry
+	w       *Worker
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// schedEntry is one cron entry: its schedule and what it enqueues.
+type schedEntry struct {
+	sched   cron.Schedule
+	loc     *time.Location
+	kind    string
+	payload func(at time.Time) any
 }
 
 // NewScheduler returns a scheduler feeding the worker.
@@ -45,6 +59,9 @@ func (s *Scheduler) Every(spec string, loc *time.Location, kind string, payload 
 	if err != nil {
 		return fmt.Errorf("schedule %s: bad cron spec %q: %w", kind, spec, err)
 	}
+	s.mu.Lock()
+	s.entries = append(s.entries, schedEntry{sched: sched, loc: loc, kind: kind, payload: payload})
+	s.mu.Unlock()
 	s.c.Schedule(sched, cron.FuncJob(func() { s.fire(s.now(), loc, kind, payload) }))
 	return nil
 }
@@ -64,13 +81,49 @@ func (s *Scheduler) fire(now time.Time, loc *time.Location, kind string, payload
 	}
 }
 
+// CatchUp enqueues, for every calendar entry, its latest tick after since and not
+// after now, and returns how many entries had one. A new leader calls it
+// with the time its predecessor was last seen leading: a tick the
+// predecessor died before enqueueing runs now, and one it had enqueued is
+// not repeated (the tick's de-duplication key is taken).
+func (s *Scheduler) CatchUp(since, now time.Time) int {
+	s.mu.Lock()
+	entries := append([]schedEntry(nil), s.entries...)
+	s.mu.Unlock()
+	n := 0
+	for _, e := range entries {
+		if _, every := e.sched.(cron.ConstantDelaySchedule); every {
+			// "@every 10m" is periodic upkeep relative to when the
+			// scheduler started, not a calendar tick: the new leader's
+			// own scheduler runs it within one period.
+			continue
+		}
+		var last time.Time
+		for t := e.sched.Next(since); !t.IsZero() && !t.After(now); t = e.sched.Next(t) {
+			last = t
+		}
+		if last.IsZero() {
+			continue
+		}
+		s.log.Info("enqueueing a scheduled run that may have been missed", "kind", e.kind, "at", last.UTC().Format(time.RFC3339))
+		s.fire(last, e.loc, e.kind, e.payload)
+		n++
+	}
+	return n
+}
+
 // Start runs the scheduler until ctx ends.
 func (s *Scheduler) Start(ctx context.Context) {
+	go s.Run(ctx)
+}
+
+// Run runs the scheduler until ctx ends and returns once it has stopped:
+// no entry fires after Run returns. It may be called again later (a
+// replica that leads again).
+func (s *Scheduler) Run(ctx context.Context) {
 	s.c.Start()
-	go func() {
-		<-ctx.Done()
-		<-s.c.Stop().Done()
-	}()
+	<-ctx.Done()
+	<-s.c.Stop().Done()
 }
 
 // TeamSchedule is one team's own cron entry of a PerTeam job. An empty Spec

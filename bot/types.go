@@ -181,6 +181,16 @@ type Message struct {
 	InChannel bool `json:"in_channel,omitempty"`
 	// Broadcast also shows a thread reply in the channel.
 	Broadcast bool `json:"broadcast,omitempty"`
+	// Metadata, when set, is attached to a posted message so that the
+	// poster can find it again (MessageFinder).
+	Metadata *Metadata `json:"metadata,omitempty"`
+}
+
+// Metadata marks a posted message: an event type and a key (Slack's
+// message metadata, event_payload {"key": Key}).
+type Metadata struct {
+	EventType string `json:"event_type"`
+	Key       string `json:"key"`
 }
 
 // Block is one piece of a Message: Header, Section, Fields, Context, Divider,

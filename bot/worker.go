@@ -409,7 +409,7 @@ func (w *Worker) runOne(ctx context.Context, j *store.Job) {
 		}
 		return
 	}
-	jctx, cancel := context.WithCancelCause(ctx)
+	jctx, cancel := context.WithCancelCause(WithJob(ctx, JobInfo{ID: j.ID, Kind: j.Kind, Attempt: j.Attempts}))
 	stop := w.keepLease(jctx, cancel, j, log)
 	err := safeRun(jctx, h, j.Payload)
 	stop()

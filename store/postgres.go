@@ -112,6 +112,11 @@ func openPostgres(ctx context.Context, dsn string, opts ...Option) (*Store, erro
 		// pgx masks the password in its parse errors.
 		return nil, fmt.Errorf("open store: PLATBOT_DB is not a valid PostgreSQL connection string: %w", err)
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// One more than pgx's default: the leader's advisory lock keeps a
+		// connection of its own (store/leader.go).
+		cfg.MaxConns++
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

@@ -146,6 +146,11 @@ func msgOptions(msg bot.Message, clearBlocks bool) []goslack.MsgOption {
 	if blocks := RenderBlocks(msg); len(blocks) > 0 || clearBlocks {
 		opts = append(opts, goslack.MsgOptionBlocks(blocks...))
 	}
+	if md := msg.Metadata; md != nil {
+		opts = append(opts, goslack.MsgOptionMetadata(goslack.SlackMetadata{
+			EventType: md.EventType, EventPayload: map[string]any{"key": md.Key},
+		}))
+	}
 	return opts
 }
 

@@ -21,18 +21,24 @@ import (
 
 // App is the wired bot: store, router, worker, scheduler and features.
 type App struct {
-	Cfg      *Config
-	Log      *slog.Logger
-	Store    *store.Store
-	Router   *bot.Router
-	Sched    *bot.Scheduler
+	Cfg    *Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Router *bot.Router
+	Sched  *bot.Scheduler
+	// Leader decides whether this replica runs the schedules and resumes
+	// interrupted work (see ha.go).
+	Leader   *bot.Leadership
 	Registry *prometheus.Registry
 	Metrics  *bot.Metrics
 
 	feats *features
 
-	// startup runs once the transports are bound (resume interrupted work).
+	// startup runs on every replica once the transports are bound (the
+	// features' Start, audit anchoring); resume runs on the leader
+	// (the features' Resume).
 	startup []func(ctx context.Context) error
+	resume  func(ctx context.Context) error
 	closers []func() error
 }
 
@@ -130,6 +136,14 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	metrics := bot.NewMetrics(reg)
 	app := &App{Cfg: cfg, Log: log, Store: st, Registry: reg, Metrics: metrics}
 	app.closers = append(app.closers, st.Close)
+	el, err := newElector(cfg, st, log)
+	if err != nil {
+		app.Close()
+		return nil, err
+	}
+	app.Leader = bot.NewLeadership(bot.LeadershipOptions{
+		Elector: el, Identity: cfg.HA.identity(), Records: st, Registerer: reg, Logger: log,
+	})
 
 	feats, err := newFeatures(ctx, app)
 	if err != nil {
@@ -145,6 +159,7 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	}
 	app.Router = bot.NewRouter(ropts)
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
+	app.leaderWork()
 	if err := feats.register(ctx, app); err != nil {
 		app.Close()
 		return nil, err
@@ -156,8 +171,10 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 	return app, nil
 }
 
-// Start runs what must happen once messengers are bound: resuming
-// interrupted golden-path runs, rescheduling grants, refreshing the catalog.
+// Start runs what every replica does once messengers are bound: the
+// features' Start (refreshing a restored catalog, watching Argo CD,
+// checking integrations) and audit anchoring. Resuming interrupted work is
+// the leader's (leaderWork).
 func (a *App) Start(ctx context.Context) error {
 	for _, f := range a.startup {
 		if err := f(ctx); err != nil {

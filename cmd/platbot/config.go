@@ -39,6 +39,7 @@ type Config struct {
 	GitHub GitHubConfig `yaml:"github"`
 	Vault  VaultConfig  `yaml:"vault"`
 	Kube   KubeConfig   `yaml:"kube"`
+	HA     HAConfig     `yaml:"ha"`
 
 	// SealKeyFile holds the key that seals secret form answers in durable
 	// jobs and open modals (PLATBOT_SEAL_KEY_FILE): 32 bytes as 64 hex
@@ -160,6 +161,34 @@ type VaultConfig struct {
 // KubeConfig holds cluster access (KUBECONFIG).
 type KubeConfig struct {
 	Kubeconfig string `yaml:"kubeconfig"`
+}
+
+// HAConfig configures several replicas (see ha.go): which one leads.
+type HAConfig struct {
+	// Identity names this replica (PLATBOT_IDENTITY; default: the host
+	// name, plus the process id outside Kubernetes).
+	Identity string `yaml:"identity"`
+	// LeaderElection, when set, makes the holder of this Kubernetes Lease
+	// the leader; without it a PostgreSQL store elects by advisory lock
+	// and a SQLite store's one process leads.
+	LeaderElection *LeaseConfig `yaml:"leaderElection"`
+}
+
+// LeaseConfig is ha.leaderElection: the Lease and client-go's timing.
+type LeaseConfig struct {
+	// Namespace defaults to the pod's own namespace; Name to
+	// "platbot-leader".
+	Namespace string `yaml:"namespace"`
+	Name      string `yaml:"name"`
+	// Kubeconfig and KubeContext reach the cluster holding the Lease when
+	// platbot runs outside it (default: the in-cluster config).
+	Kubeconfig  string `yaml:"kubeconfig"`
+	KubeContext string `yaml:"kubeContext"`
+	// LeaseDuration, RenewDeadline and RetryPeriod (Go durations;
+	// defaults 15s, 10s, 2s).
+	LeaseDuration string `yaml:"leaseDuration"`
+	RenewDeadline string `yaml:"renewDeadline"`
+	RetryPeriod   string `yaml:"retryPeriod"`
 }
 
 // PagerDutyConfig holds PagerDuty REST API access.
@@ -331,6 +360,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.DB, "PLATBOT_DB")
 	set(&cfg.Addr, "PLATBOT_ADDR")
 	set(&cfg.MetricsAddr, "PLATBOT_METRICS_ADDR")
+	set(&cfg.HA.Identity, "PLATBOT_IDENTITY")
 	set(&cfg.Slack.TeamID, "SLACK_TEAM_ID")
 	if v := getenv("PLATBOT_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
@@ -421,6 +451,9 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
 		return errf("metricsAddr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
+	}
+	if err := c.HA.check(c.DB, errf); err != nil {
+		return err
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "", "debug", "info", "warn", "error":

@@ -134,7 +134,7 @@ func (f *features) routerOptions(o *bot.RouterOptions) {
 }
 
 // register builds the remaining features over the shared clients and
-// installs every feature, in the order their Resume runs at start: the
+// installs every feature, in the order their Start and Resume run: the
 // catalog first (a restored snapshot is refreshed before anything reads
 // it), then the rest.
 func (f *features) register(ctx context.Context, app *App) error {
@@ -157,7 +157,8 @@ func (f *features) register(ctx context.Context, app *App) error {
 		}
 		return &ConfigError{File: app.Cfg.path, Key: key, Msg: msg}
 	}
-	app.startup = append(app.startup, reg.Resume)
+	app.startup = append(app.startup, reg.Start)
+	app.resume = reg.Resume
 	return nil
 }
 

@@ -37,6 +37,9 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stderr io.Writer)
 		return err
 	}
 	defer app.Close()
+	if err := checkElector(ctx, app.Leader.Elector()); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -113,7 +116,10 @@ func (a *App) ServeWith(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 	done := make(chan struct{})
 	go func() { a.Router.Worker().Run(ctx); close(done) }()
-	a.Sched.Start(ctx)
+	// Every replica campaigns; the leader runs the schedules and resumes
+	// interrupted work (ha.go). Run returns once leadership is given up.
+	led := make(chan struct{})
+	go func() { a.Leader.Run(ctx); close(led) }()
 	if socket != nil {
 		go func() {
 			if err := socket(ctx); err != nil && ctx.Err() == nil {
@@ -142,6 +148,7 @@ func (a *App) ServeWith(ctx context.Context, ln, metricsLn net.Listener) error {
 		}
 	}
 	<-done
+	<-led
 	return runErr
 }
 

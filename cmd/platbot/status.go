@@ -51,7 +51,7 @@ func (f *features) buildStatus(app *App) error {
 	}
 	if f.status, err = status.New(sc, status.Deps{
 		Probes: probes, Store: app.Store, Teams: f.catalog, Metrics: app.Registry,
-		Secrets: cfg.secretValues(), Logger: app.Log,
+		Secrets: cfg.secretValues(), Logger: app.Log, Leadership: app.Leader,
 	}); err != nil {
 		return &ConfigError{File: cfg.path, Key: "status", Msg: err.Error()}
 	}
@@ -111,6 +111,10 @@ func (f *features) probes(app *App) ([]status.Probe, error) {
 		vp.Configured, vp.Check = true, f.vault.Ping
 	}
 	out = append(out, vp)
+
+	if p, ok := leaderProbe(app.Leader); ok {
+		out = append(out, p)
+	}
 
 	kubes, err := f.kubeProbes(app)
 	if err != nil {

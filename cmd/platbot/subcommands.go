@@ -69,6 +69,11 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 	if err := app.Start(ctx); err != nil {
 		return err
 	}
+	// The shell is one process on its own database: it leads, and
+	// resumes before the first line is read.
+	if err := app.resume(ctx); err != nil {
+		return err
+	}
 	app.Sched.Start(ctx)
 	stop := app.serveLocalPages(ln)
 	defer stop()

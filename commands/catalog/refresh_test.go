@@ -330,11 +330,11 @@ func TestRegisterSchedulesRefresh(t *testing.T) {
 	}
 }
 
-// TestResumeRefreshesRestoredSnapshot: a catalog served from a saved
-// snapshot refreshes from its locations on Resume; one refreshed by this
+// TestStartRefreshesRestoredSnapshot: a catalog served from a saved
+// snapshot refreshes from its locations on Start; one refreshed by this
 // process does not; a refresh that fails keeps the snapshot, is logged and
 // does not fail the start.
-func TestResumeRefreshesRestoredSnapshot(t *testing.T) {
+func TestStartRefreshesRestoredSnapshot(t *testing.T) {
 	ctx := context.Background()
 	snaps := &MemorySnapshots{}
 	_ = newTestCatalog(t, []LocationConfig{{Target: examplesDir}}, WithSnapshots(snaps))
@@ -346,15 +346,15 @@ func TestResumeRefreshesRestoredSnapshot(t *testing.T) {
 		t.Fatal("not served from the snapshot")
 	}
 	before := c.Refreshed()
-	if err := c.Resume(ctx); err != nil {
+	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if c.Restored() || c.Refreshed().Equal(before) {
-		t.Error("Resume did not refresh a restored catalog")
+		t.Error("Start did not refresh a restored catalog")
 	}
 	after := c.Refreshed()
-	if err := c.Resume(ctx); err != nil || !c.Refreshed().Equal(after) {
-		t.Errorf("Resume refreshed a catalog this process refreshed: %v", err)
+	if err := c.Start(ctx); err != nil || !c.Refreshed().Equal(after) {
+		t.Errorf("Start refreshed a catalog this process refreshed: %v", err)
 	}
 
 	var logs bottest.LogBuffer
@@ -363,7 +363,7 @@ func TestResumeRefreshesRestoredSnapshot(t *testing.T) {
 		t.Fatalf("load from the snapshot: %v", err)
 	}
 	n := gone.Len()
-	if err := gone.Resume(ctx); err != nil {
+	if err := gone.Start(ctx); err != nil {
 		t.Fatalf("a failed refresh failed the start: %v", err)
 	}
 	if !gone.Restored() || gone.Len() != n || n == 0 {

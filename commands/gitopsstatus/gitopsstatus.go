@@ -113,8 +113,14 @@ func (f *Feature) Register(reg *bot.Registry) error {
 	return nil
 }
 
-// Resume starts the watcher and the periodic check; both stop with ctx.
-func (f *Feature) Resume(ctx context.Context) error {
+// Resume has nothing to resume: the watcher runs on every replica (Start).
+func (f *Feature) Resume(context.Context) error { return nil }
+
+// Start starts the watcher and the periodic check; both stop with ctx. Every
+// replica watches (bot.Starter): each serves service cards from its own
+// informer cache, and a notice is claimed by compare-and-swap, so replicas
+// post each once.
+func (f *Feature) Start(ctx context.Context) error {
 	if f.d.Start != nil {
 		f.d.Start(ctx)
 	}

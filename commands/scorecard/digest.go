@@ -378,7 +378,7 @@ func (s *Scorecards) runTeams(ctx context.Context, d *digestData, teams []string
 		}
 		key := fmt.Sprintf("team|%s|%s|summary", td.Team, td.Week)
 		ref, sent, err := s.deliverOnce(ctx, key, td.Channel, func(ctx context.Context) (bot.MessageRef, error) {
-			return m.Post(ctx, td.Channel, td.Message)
+			return m.Post(ctx, td.Channel, withPartMetadata(td.Message, key))
 		})
 		if err != nil {
 			return err
@@ -506,8 +506,9 @@ func (s *Scorecards) runOrg(ctx context.Context, d *digestData, o deliveryOption
 		fmt.Fprintf(o.out, "=== organisation → %s ===\n%s\n\n", ch, bot.PlainText(msg))
 		return msg, nil
 	}
-	_, sent, err := s.deliverOnce(ctx, "org|"+week+"|summary", s.cfg.PlatformChannel, func(ctx context.Context) (bot.MessageRef, error) {
-		return m.Post(ctx, s.cfg.PlatformChannel, msg)
+	key := "org|" + week + "|summary"
+	_, sent, err := s.deliverOnce(ctx, key, s.cfg.PlatformChannel, func(ctx context.Context) (bot.MessageRef, error) {
+		return m.Post(ctx, s.cfg.PlatformChannel, withPartMetadata(msg, key))
 	})
 	if err != nil {
 		return msg, fmt.Errorf("scorecard org digest: %w", err)
@@ -550,22 +551,50 @@ const (
 	partFailed  = "failed"
 )
 
-// partData is what a digest part record keeps.
+// partData is what a digest part record keeps: the message, the error of
+// a failed post, and who claimed a part being sent (the job attempt and
+// when), so that a later attempt of the same job can tell an interrupted
+// post from one under way.
 type partData struct {
-	Ref   bot.MessageRef `json:"ref,omitzero"`
-	Error string         `json:"error,omitempty"`
+	Ref       bot.MessageRef `json:"ref,omitzero"`
+	Error     string         `json:"error,omitempty"`
+	ClaimJob  int64          `json:"claimJob,omitempty"`
+	ClaimTry  int            `json:"claimTry,omitempty"`
+	ClaimedAt time.Time      `json:"claimedAt,omitzero"`
 }
 
-// deliverOnce posts one part of a digest at most once, ever, for its key:
-// it claims the key by creating a record in state "sending" (creation is
-// atomic), posts, then marks it "sent" with the message ref. A part that
-// failed with an error is "failed" and may be claimed again (compare-and-
-// swap) by a retry. A part left "sending" by a crash mid-post is never
-// retried: it may have reached Slack, and posting twice is worse than
+// digestEventType is the Slack message metadata event type of digest
+// parts; the event payload's key is the part's key.
+const digestEventType = "platbot_digest_part"
+
+// withPartMetadata marks msg as the digest part key, so that the part can
+// be found in its channel after an interrupted post.
+func withPartMetadata(msg bot.Message, key string) bot.Message {
+	msg.Metadata = &bot.Metadata{EventType: digestEventType, Key: key}
+	return msg
+}
+
+// deliverOnce posts one part of a digest once for its key: it claims the
+// key by creating a record in state "sending" (creation is atomic), posts,
+// then marks it "sent" with the message ref. A part that failed with an
+// error is "failed" and may be claimed again (compare-and-swap) by a retry.
+//
+// A part left "sending" was claimed by a post that may still be under way
+// or may have died after Slack had the message. It is posted again only
+// when both are ruled out: the claim was made by an earlier attempt of the
+// job running now (attempts never overlap, so that one stopped), and the
+// messenger can search the channel (bot.MessageFinder) and finds no message
+// carrying the part's metadata. A message that is found is recorded as
+// sent. Otherwise the part is not posted again: posting twice is worse than
 // missing one part. sent is false when the part had already been posted
 // (ref is then the stored one).
 func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post func(context.Context) (bot.MessageRef, error)) (ref bot.MessageRef, sent bool, err error) {
-	created, err := s.st.PutRecord(ctx, store.Record{Kind: KindDigestPart, ID: key, State: partSending, Key: channel, Data: json.RawMessage(`{}`)})
+	claim := partData{ClaimedAt: s.now().UTC()}
+	if j, ok := bot.JobOf(ctx); ok {
+		claim.ClaimJob, claim.ClaimTry = j.ID, j.Attempt
+	}
+	claimJSON, _ := json.Marshal(claim)
+	created, err := s.st.PutRecord(ctx, store.Record{Kind: KindDigestPart, ID: key, State: partSending, Key: channel, Data: claimJSON})
 	if err != nil {
 		return ref, false, fmt.Errorf("claim digest part %s: %w", key, err)
 	}
@@ -580,15 +609,30 @@ func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post 
 		case partSent:
 			return pd.Ref, false, nil
 		case partFailed:
-			if _, err := s.st.TransitionRecord(ctx, KindDigestPart, key, []string{partFailed}, partSending, nil); err != nil {
+			if _, err := s.st.TransitionRecord(ctx, KindDigestPart, key, []string{partFailed}, partSending, func(r *store.Record) error {
+				r.Data = claimJSON
+				return nil
+			}); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return ref, false, nil // another run took it
 				}
 				return ref, false, fmt.Errorf("reclaim digest part %s: %w", key, err)
 			}
 		default:
-			s.log.Warn("digest part was being posted when a run stopped; not posting it again", "part", key)
-			return ref, false, nil
+			again, found, err := s.interrupted(ctx, rec, pd, claim)
+			if err != nil {
+				return ref, false, err
+			}
+			if found != nil {
+				s.markPart(ctx, key, partSent, partData{Ref: *found})
+				s.log.Info("digest part had reached Slack before its run stopped; recorded as sent", "part", key)
+				return *found, false, nil
+			}
+			if !again {
+				s.log.Warn("digest part was being posted when a run stopped; not posting it again", "part", key)
+				return ref, false, nil
+			}
+			s.log.Info("digest part did not reach Slack before its run stopped; posting it again", "part", key)
 		}
 	}
 	if err := s.limiter.Wait(ctx, channel); err != nil {
@@ -602,6 +646,35 @@ func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post 
 	}
 	s.markPart(ctx, key, partSent, partData{Ref: ref})
 	return ref, true, nil
+}
+
+// interrupted decides about a part left "sending" (see deliverOnce): found
+// is the message when the interrupted post reached the channel; again is
+// true when it did not and this run has re-claimed the part to post it.
+func (s *Scorecards) interrupted(ctx context.Context, rec *store.Record, pd, claim partData) (again bool, found *bot.MessageRef, err error) {
+	finder, ok := s.messenger().(bot.MessageFinder)
+	if !ok || pd.ClaimedAt.IsZero() {
+		return false, nil, nil
+	}
+	ref, ok, err := finder.FindPosted(ctx, rec.Key, pd.ClaimedAt.Add(-time.Minute), digestEventType, rec.ID)
+	if err != nil {
+		return false, nil, fmt.Errorf("look for digest part %s in %s: %w", rec.ID, rec.Key, err)
+	}
+	if ok {
+		return false, &ref, nil
+	}
+	if claim.ClaimJob == 0 || pd.ClaimJob != claim.ClaimJob || pd.ClaimTry >= claim.ClaimTry {
+		// Claimed by another job or a command that may still be posting.
+		return false, nil, nil
+	}
+	data, _ := json.Marshal(claim)
+	if _, err := s.st.UpdateRecord(ctx, store.Record{Kind: rec.Kind, ID: rec.ID, State: partSending, Key: rec.Key, Data: data, Version: rec.Version}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return false, nil, nil // another run took it
+		}
+		return false, nil, fmt.Errorf("reclaim digest part %s: %w", rec.ID, err)
+	}
+	return true, nil, nil
 }
 
 func (s *Scorecards) markPart(ctx context.Context, key, state string, pd partData) {

@@ -87,7 +87,40 @@ func (f *Feature) handleStatus(ctx context.Context, req *bot.Request) error {
 			break
 		}
 	}
-	return req.Reply(ctx, f.statusMessage(byName))
+	msg := f.statusMessage(byName)
+	if f.d.Leadership != nil {
+		msg.Blocks = append(msg.Blocks[:1:1], append(f.leaderBlocks(ctx), msg.Blocks[1:]...)...)
+	}
+	return req.Reply(ctx, msg)
+}
+
+// leaderBlocks say which replica leads (runs the schedules and resumes
+// interrupted work) and which one answered, and name a failing election.
+func (f *Feature) leaderBlocks(ctx context.Context) []bot.Block {
+	l := f.d.Leadership
+	self := "this replica `" + l.Identity() + "`"
+	var text string
+	info, err := l.Leader(ctx)
+	switch {
+	case err != nil:
+		text = fmt.Sprintf("⚠️ *Leader* unknown: %s", bot.UserText(f.redact(err.Error())).Mrkdwn())
+	case l.Leading():
+		text = fmt.Sprintf("👑 *Leader:* %s (%s)", self, l.Mechanism())
+		if info != nil && info.Identity == l.Identity() {
+			text += " since " + f.clock(info.Since)
+		}
+	case info == nil:
+		text = fmt.Sprintf("🔴 *No replica leads yet* (%s): cron schedules do not run · answered by %s", l.Mechanism(), self)
+	case f.now().Sub(info.Renewed) > l.Stale():
+		text = fmt.Sprintf("🔴 *No replica leads* since %s (last leader `%s`, %s): cron schedules do not run · answered by %s", f.clock(info.Renewed), bot.UserText(info.Identity).Mrkdwn(), l.Mechanism(), self)
+	default:
+		text = fmt.Sprintf("👑 *Leader:* `%s` since %s (%s) · answered by %s", bot.UserText(info.Identity).Mrkdwn(), f.clock(info.Since), l.Mechanism(), self)
+	}
+	blocks := []bot.Block{bot.Section{Text: text}}
+	if e := l.Err(); e != "" {
+		blocks = append(blocks, bot.Section{Text: "⚠️ Leader election fails on " + self + ": `" + bot.UserText(f.redact(e)).Mrkdwn() + "`"})
+	}
+	return blocks
 }
 
 // load reads every integration's state by name.

@@ -85,9 +85,27 @@ type Teams interface {
 	Get(ref string) (*catalog.Entity, bool)
 }
 
+// Leadership says who runs the schedules when several replicas serve;
+// *bot.Leadership satisfies it.
+type Leadership interface {
+	// Identity names this replica, Mechanism how the leader is chosen.
+	Identity() string
+	Mechanism() string
+	// Leading reports whether this replica leads; Err is the last error
+	// of its campaign ("" when it works).
+	Leading() bool
+	Err() string
+	// Leader is the leader's record (nil: none yet); older than Stale, no
+	// replica is taken to lead.
+	Leader(ctx context.Context) (*bot.LeaderInfo, error)
+	Stale() time.Duration
+}
+
 // Deps are what New needs besides the configuration.
 type Deps struct {
 	Probes []Probe
+	// Leadership, when set, adds who leads to /plat status.
+	Leadership Leadership
 	// Store keeps the integrations' states; *store.Store satisfies it.
 	Store store.Records
 	Teams Teams
@@ -203,8 +221,13 @@ func (f *Feature) Register(reg *bot.Registry) error {
 	return nil
 }
 
-// Resume checks at once and then every checkEvery, until ctx ends or Stop.
-func (f *Feature) Resume(ctx context.Context) error {
+// Resume has nothing to resume: every replica checks (Start).
+func (f *Feature) Resume(context.Context) error { return nil }
+
+// Start checks at once and then every checkEvery, until ctx ends or Stop.
+// Every replica checks (bot.Starter); notices are claimed by
+// compare-and-swap, so each is posted once.
+func (f *Feature) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	f.mu.Lock()
@@ -217,7 +240,7 @@ func (f *Feature) Resume(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the checks Resume started and waits for a running one to end
+// Stop ends the checks Start started and waits for a running one to end
 // (before the store closes).
 func (f *Feature) Stop() {
 	f.mu.Lock()
