@@ -151,19 +151,39 @@ func checkElector(ctx context.Context, el bot.Elector) error {
 	return nil
 }
 
+// reclaimEvery is how often the leader makes the jobs of dead worker
+// processes on its host claimable (bot.Worker.Reclaim): a replica killed on
+// a shared host need not wait out its jobs' leases, not only at a start.
+const reclaimEvery = 10 * time.Second
+
 // leaderWork is what the leader does while it leads: take over the jobs of
 // dead workers on this host, enqueue the cron ticks the previous leader may
 // have missed, run the schedules, and resume interrupted work.
 func (a *App) leaderWork() {
 	a.Leader.OnLead(func(ctx context.Context, prev *bot.LeaderInfo) {
-		if _, err := a.Router.Worker().Reclaim(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("leader: reclaiming the jobs of dead workers failed", "err", err)
+		reclaim := func() {
+			if _, err := a.Router.Worker().Reclaim(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("leader: reclaiming the jobs of dead workers failed", "err", err)
+			}
 		}
+		reclaim()
 		now := time.Now()
 		if since := a.Leader.CatchUpSince(prev, now); !since.IsZero() {
 			a.Sched.CatchUp(since, now)
 		}
-		a.Sched.Run(ctx)
+		done := make(chan struct{})
+		go func() { a.Sched.Run(ctx); close(done) }()
+		t := time.NewTicker(reclaimEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				<-done
+				return
+			case <-t.C:
+				reclaim()
+			}
+		}
 	})
 	a.Leader.OnLead(func(ctx context.Context, _ *bot.LeaderInfo) {
 		if a.resume == nil {

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,6 +150,7 @@ type Server struct {
 	views  map[string]*View
 	homes  map[string]goslack.HomeTabViewRequest
 	posted []postedMessage
+	known  map[string]bool // channels named in any call
 
 	// Hold, when set, is called with every Web API call before it is
 	// answered, with the request's context; a call it returns false for
@@ -167,6 +169,7 @@ func New() *Server {
 		notify: make(chan struct{}),
 		views:  map[string]*View{},
 		homes:  map[string]goslack.HomeTabViewRequest{},
+		known:  map[string]bool{},
 	}
 	s.sock.init()
 	mux := http.NewServeMux()
@@ -456,6 +459,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, f)
 		return
 	}
+	if ch := c.Channel(); ch != "" {
+		s.mu.Lock()
+		s.known[ch] = true
+		s.mu.Unlock()
+	}
 	if s.Hold != nil && !s.Hold(r.Context(), c) {
 		return
 	}
@@ -687,19 +695,20 @@ type postedMessage struct {
 	at                          time.Time
 }
 
-// channels are the channels messages were posted to, as conversations.list
-// lists them: the fake's channel ids are what the poster named ("#x" or an
-// id), the name is that without "#".
+// channels are the channels any call named, as conversations.list lists
+// them: the fake's channel ids are what the caller named ("#x" or an id),
+// the name is that without "#".
 func (s *Server) channels() []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	seen := map[string]bool{}
-	var out []map[string]any
-	for _, p := range s.posted {
-		if !seen[p.channel] {
-			seen[p.channel] = true
-			out = append(out, map[string]any{"id": p.channel, "name": strings.TrimPrefix(p.channel, "#"), "is_channel": true})
-		}
+	names := make([]string, 0, len(s.known))
+	for ch := range s.known {
+		names = append(names, ch)
+	}
+	sort.Strings(names)
+	out := []map[string]any{}
+	for _, ch := range names {
+		out = append(out, map[string]any{"id": ch, "name": strings.TrimPrefix(ch, "#"), "is_channel": true})
 	}
 	return out
 }
