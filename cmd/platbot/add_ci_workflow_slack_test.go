@@ -34,7 +34,7 @@ func TestServeAddCIWorkflowOverSlack(t *testing.T) {
 
 	state.set(t, v.View, "branches", "release/*", "")
 	branch := b.submitRun(t, v, state, repo)
-	if files := git("diff", "--name-only", "main", branch); files != ".github/workflows/ci.yml" {
+	if files := withoutLineageText(git("diff", "--name-only", "main", branch)); files != ".github/workflows/ci.yml" {
 		t.Fatalf("files changed:\n%s", files)
 	}
 	wf := git("show", branch+":.github/workflows/ci.yml")

@@ -48,7 +48,7 @@ func TestServeNewAPIEndpointOverSlack(t *testing.T) {
 	state.set(t, v.View, "path", "/payments/{paymentId}/refunds", "")
 	branch := b.submitRun(t, v, state, repo)
 	want := "deploy/gateway/payments-service-post-payments-by-payment-id-refunds.yaml\ndocs/api.md\ninternal/handlers/post_payments_by_payment_id_refunds.go\nopenapi.yaml"
-	if files := git("diff", "--name-only", "main", branch); files != want {
+	if files := withoutLineageText(git("diff", "--name-only", "main", branch)); files != want {
 		t.Fatalf("files changed:\n%s", files)
 	}
 	if doc := git("show", branch+":openapi.yaml"); !strings.Contains(doc, "/payments/{paymentId}/refunds:\n    post:") {

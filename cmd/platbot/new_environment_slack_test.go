@@ -70,7 +70,7 @@ func TestServeNewEnvironmentOverSlack(t *testing.T) {
 	if len(branches) != 1 {
 		t.Fatalf("branches %q, want the run's only", branches)
 	}
-	if files := gitLines(t, repo, "diff", "--name-only", "main", branches[0]); strings.Join(files, ",") !=
+	if files := withoutLineage(gitLines(t, repo, "diff", "--name-only", "main", branches[0])); strings.Join(files, ",") !=
 		"apps/payments/payments-service/perf.yaml,services/payments-service/chart/values-perf.yaml" {
 		t.Fatalf("pull request files %q", files)
 	}

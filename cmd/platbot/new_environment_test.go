@@ -62,7 +62,7 @@ func TestShellNewEnvironment(t *testing.T) {
 	if len(branches) != 1 {
 		t.Fatalf("branches %q, want the one pull request of the run (the dry run and the refusals create nothing)", branches)
 	}
-	files := gitLines(t, repo, "diff", "--name-only", "main", branches[0])
+	files := withoutLineage(gitLines(t, repo, "diff", "--name-only", "main", branches[0]))
 	if strings.Join(files, ",") != "apps/checkout/checkout-service/perf.yaml,services/checkout-service/chart/values-perf.yaml" {
 		t.Fatalf("pull request files %q", files)
 	}

@@ -93,7 +93,7 @@ func TestServeNewServiceOverSlack(t *testing.T) {
 			t.Errorf("pull request %s lacks %s:\n%s", branch, want, files)
 		}
 	}
-	if n := len(strings.Fields(string(files))); n != 28 {
+	if n := len(withoutLineage(strings.Fields(string(files)))); n != 28 {
 		t.Errorf("pull request has %d files, want 28", n)
 	}
 	dataDir := b.env["PLATBOT_DATA_DIR"]

@@ -48,7 +48,7 @@ func TestShellNewService(t *testing.T) {
 	if len(branches) != 1 {
 		t.Fatalf("branches %q, want the one pull request of the run", branches)
 	}
-	if files := gitLines(t, repo, "diff", "--name-only", "main", branches[0]); len(files) != 28 {
+	if files := withoutLineage(gitLines(t, repo, "diff", "--name-only", "main", branches[0])); len(files) != 28 {
 		t.Fatalf("pull request files %q", files)
 	}
 	if readme := gitShow(t, filepath.Join(e["PLATBOT_DATA_DIR"], "repos", "acme", "ledger-api"), "main:README.md"); !strings.Contains(string(readme), "## Runbook") {
