@@ -38,6 +38,7 @@ func (p *Paths) commands() []*bot.Command {
 			Handle:   p.cmdDiff,
 		},
 		p.upgradeCommand(),
+		p.driftCommand(),
 		{Name: "runs", Summary: "List your golden-path runs", Handle: p.cmdRuns},
 		{Name: "run", Usage: "<id>", Summary: "Show a golden-path run", Handle: p.cmdRun},
 		{

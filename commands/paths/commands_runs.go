@@ -71,6 +71,8 @@ func (p *Paths) handleAction(ctx context.Context, req *bot.Request, a bot.Action
 	switch parts[1] {
 	case "retry":
 		return p.retry(ctx, req, arg)
+	case "upgrade":
+		return p.upgradeFromButton(ctx, req, arg)
 	case "create":
 		return p.createFromPreview(ctx, req, arg)
 	case "preview":

@@ -357,7 +357,7 @@ func (p *Paths) saveLineage(ctx context.Context, l *Lineage) error {
 	if err != nil {
 		return fmt.Errorf("store lineage of %s: %w", l.ID(), err)
 	}
-	return nil
+	return p.saveHead(ctx, l)
 }
 
 // serviceLineage is the lineage of a service: its records in the store,

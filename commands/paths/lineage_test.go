@@ -109,6 +109,9 @@ func TestLineageReadBackAfterARestore(t *testing.T) {
 	if _, err := restored.paths.lineages().Get(restored.ctx, "orders-db/new-db"); err != nil {
 		t.Fatalf("the lineage read back is not stored again: %v", err)
 	}
+	if _, err := restored.st.GetRecord(restored.ctx, KindLineageHead, "orders-db/new-db"); err != nil {
+		t.Fatalf("the lineage read back is not in drift's records: %v", err)
+	}
 }
 
 func TestAnnotateEntityKeepsTheFile(t *testing.T) {

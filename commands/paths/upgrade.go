@@ -613,14 +613,18 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 	if first == "" {
 		return req.Reply(ctx, bot.Message{Text: pl.summary("Nothing to change: your files already have everything the new version changes.", nil)})
 	}
-	if _, err := p.lineages().Modify(ctx, l.ID(), func(it *store.Item[Lineage], exists bool) error {
+	it, err := p.lineages().Modify(ctx, l.ID(), func(it *store.Item[Lineage], exists bool) error {
 		if !exists {
 			it.Key, it.State, it.Owner, it.Value = l.Service, "recorded", l.Owner, *l
 		}
 		it.Value.Upgraded, it.Value.Upgrade, it.Value.UpgradeVersion = p.now().UTC(), first, pl.To.Hash
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("record the upgrade of %s: %w", l.ID(), err)
+	}
+	if err := p.saveHead(ctx, &it.Value); err != nil {
+		return err
 	}
 	p.auditEvent(ctx, store.Event{
 		ActorID: req.User.ID, ActorName: req.User.Name, Action: "paths.upgrade", Target: "component:" + l.Service, Outcome: "ok",

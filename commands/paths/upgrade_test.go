@@ -25,7 +25,8 @@ func gitOut(dir string, args ...string) (string, error) {
 // repository. From v1 to v3: config.yaml gets a new image (v2) and a
 // health path (v3); notes.md a new tier (v2); extra.yaml changes (v2);
 // new.txt appears (v2); old.txt and kept.txt are dropped (v3); v3 has a
-// new parameter, tier, with a default.
+// new parameter, tier, with a default. Version 4 is v2 with a new required
+// parameter, contact, that has no default.
 func svcConfigTemplate(v int) map[string]string {
 	params := `        service:
           title: Service
@@ -39,12 +40,22 @@ func svcConfigTemplate(v int) map[string]string {
           type: integer
           default: 2
 `
-	if v >= 3 {
+	if v == 4 {
+		params += `        contact:
+          title: Contact
+          type: string
+`
+	}
+	if v >= 3 && v != 4 {
 		params += `        tier:
           title: Tier
           type: string
           default: standard
 `
+	}
+	required, values := "", ""
+	if v == 4 {
+		required, values = "        - contact\n", "          contact: ${{ parameters.contact }}\n"
 	}
 	files := map[string]string{
 		"svc-config/template.yaml": `apiVersion: scaffolder.backstage.io/v1beta3
@@ -59,7 +70,7 @@ spec:
     - title: Service
       required:
         - service
-      properties:
+` + required + `      properties:
 ` + params + `  steps:
     - id: render
       name: Render the configuration
@@ -70,7 +81,7 @@ spec:
         values:
           service: ${{ parameters.service | parseEntityRef | pick('name') }}
           replicas: ${{ parameters.replicas }}
-    - id: publish
+` + values + `    - id: publish
       name: Open the pull request
       action: publish:github:pull-request
       input:
@@ -89,6 +100,10 @@ spec:
 		files["svc-config/skeleton/extra.yaml"] = "extra: false\n"
 		files["svc-config/skeleton/new.txt"] = "hello\n"
 		files["svc-config/CHANGELOG.md"] = "# svc-config\n\n## v2\n\nImage app:2, premium tier.\n"
+	}
+	if v == 4 {
+		files["svc-config/skeleton/notes.md"] += "Contact: ${{ values.contact }}\n"
+		return files
 	}
 	if v >= 3 {
 		files["svc-config/skeleton/config.yaml"] += "healthPath: /healthz\n"
@@ -367,4 +382,93 @@ func TestUpgradeOnGitHub(t *testing.T) {
 	}
 	setupUpgrade(t, f)
 	checkUpgrade(t, f)
+}
+
+// TestUpgradeFollowsRenamesAndAsksForNewParameters: a generated file the
+// team moved (unchanged, or recorded in the lineage file) gets the new
+// version where it is now; a new parameter with no default is asked for in
+// a form, and the upgrade runs with the answer.
+func TestUpgradeFollowsRenamesAndAsksForNewParameters(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, envOptions{templates: dir, noApprove: true})
+	repo := filepath.Join(e.dir, "gitops")
+	e.approveVersion(t, dir, 1)
+	if errs := e.submit(userJane, e.form(userJane, "svc-config"), bot.Values{"service": {"orders-service"}}); errs != nil {
+		t.Fatalf("valid submission refused: %v", errs)
+	}
+	e.drain()
+	git(t, repo, "update-ref", "refs/heads/main", e.onlyRun().Branch())
+
+	// The team moves config.yaml as it is, and notes.md to docs/ with an
+	// edit, recording that move in the lineage file.
+	lineagePath := LineageDir + "/orders-service/svc-config.yaml"
+	l, err := parseLineage(lineagePath, []byte(git(t, repo, "show", "main:"+lineagePath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Outputs[0].Renamed = map[string]string{svcDir + "notes.md": svcDir + "docs/notes.md"}
+	recorded, err := l.yaml()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt := filepath.Join(t.TempDir(), "wt")
+	git(t, repo, "worktree", "add", "--quiet", "--detach", wt, "main")
+	git(t, wt, "mv", svcDir+"config.yaml", svcDir+"settings.yaml")
+	if err := os.MkdirAll(filepath.Join(wt, svcDir, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git(t, wt, "mv", svcDir+"notes.md", svcDir+"docs/notes.md")
+	for p, c := range map[string]string{
+		svcDir + "docs/notes.md": "# orders-service, the team's notes\n\nOwner: payments\nTier: standard\n",
+		lineagePath:              recorded,
+	} {
+		if err := os.WriteFile(filepath.Join(wt, filepath.FromSlash(p)), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git(t, wt, "add", p)
+	}
+	git(t, wt, "-c", "user.name=team", "-c", "user.email=team@example.com", "commit", "--quiet", "-m", "move things")
+	git(t, repo, "update-ref", "refs/heads/main", git(t, wt, "rev-parse", "HEAD"))
+
+	v4 := e.approveVersion(t, dir, 4)
+	e.command(userJane, "upgrade orders-service")
+	last := e.msgr.Last()
+	if last.Op != "form" || len(last.Form.Fields) != 1 || last.Form.Fields[0].ID != "contact" {
+		t.Fatalf("upgrade did not ask for the new parameter: %s %+v", last.Op, last.Form)
+	}
+	if n := len(strings.Fields(git(t, repo, "branch", "--list", "plat/upgrade-*"))); n != 0 {
+		t.Fatalf("the form opened %d upgrade branches", n)
+	}
+	req := e.request(userJane, "")
+	req.Args = []string{"orders-service"}
+	if err := e.router.SubmitForm(e.ctx, req, last.Form.ID, bot.Values{"contact": {"ops@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	branch := "plat/upgrade-orders-service-svc-config-" + v4[:12]
+	show := func(p string) string {
+		out, err := gitOut(repo, "show", branch+":"+p)
+		if err != nil {
+			t.Fatalf("%s on %s: %v (the answer: %s)", p, branch, err, e.msgr.Last().Text())
+		}
+		return out
+	}
+	if got, want := show(svcDir+"settings.yaml"), "service: orders-service\nreplicas: 2\nport: 8080\nlogLevel: info\ntimeout: 30s\nimage: app:2\n"; got != want {
+		t.Errorf("settings.yaml (moved as generated):\n%s\nwant\n%s", got, want)
+	}
+	if got, want := show(svcDir+"docs/notes.md"), "# orders-service, the team's notes\n\nOwner: payments\nTier: premium\nContact: ops@example.com\n"; got != want {
+		t.Errorf("docs/notes.md (a recorded rename):\n%s\nwant\n%s", got, want)
+	}
+	for _, gone := range []string{"config.yaml", "notes.md"} {
+		if _, err := gitOut(repo, "show", branch+":"+svcDir+gone); err == nil {
+			t.Errorf("%s came back at its generated path", gone)
+		}
+	}
+	up, err := parseLineage(lineagePath, []byte(show(lineagePath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Inputs["contact"] != "ops@example.com" || up.Outputs[0].Renamed[svcDir+"config.yaml"] != svcDir+"settings.yaml" ||
+		up.Outputs[0].Renamed[svcDir+"notes.md"] != svcDir+"docs/notes.md" {
+		t.Fatalf("upgraded lineage %+v", up)
+	}
 }
