@@ -151,6 +151,7 @@ func (f *features) buildScorecards(app *App) error {
 	deps := scorecard.Deps{
 		Catalog: f.catalog, Store: app.Store, Providers: providers,
 		WebhookSecret: cfg.GitHub.WebhookSecret, Cost: f.cost, Logger: app.Log,
+		Sections: []scorecard.DigestContributor{pathsDrift{f: f}},
 	}
 	if f.gh != nil {
 		deps.GitHub = f.gh

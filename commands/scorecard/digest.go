@@ -319,6 +319,12 @@ func (s *Scorecards) buildTeamDigest(ctx context.Context, d *digestData, team st
 			text = append(text, sec.Text)
 		}
 	}
+	for _, c := range s.extra {
+		if bs, t, ok := c.DigestSection(ctx, team); ok {
+			blocks = append(blocks, bs...)
+			text = append(text, t)
+		}
+	}
 	blocks = append(blocks, bot.Context{Text: fmt.Sprintf("Chart: grade distribution over the last %d weeks (faded: incomplete; grey: ?). %s", s.cfg.Digest.Weeks, GradeRule)})
 	td.Message = bot.Message{Text: strings.Join(text, "\n"), Blocks: blocks}
 

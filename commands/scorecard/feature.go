@@ -60,6 +60,14 @@ type CostSummarizer interface {
 	CostSummary(ctx context.Context, team string) (section bot.Section, ok bool)
 }
 
+// DigestContributor adds a section of its own to a team's weekly digest
+// (golden paths: the team's services behind their template, with Upgrade
+// buttons); text is the section for notifications. ok is false when there
+// is nothing to say. It is called for several teams at once.
+type DigestContributor interface {
+	DigestSection(ctx context.Context, team string) (blocks []bot.Block, text string, ok bool)
+}
+
 // Deps are what New needs besides the Config. Catalog and Store are
 // required.
 type Deps struct {
@@ -76,8 +84,11 @@ type Deps struct {
 	// nil, Router.Outbound chooses (Slack, else the shell).
 	Messenger bot.Messenger
 	// Cost is optional.
-	Cost   CostSummarizer
-	Logger *slog.Logger
+	Cost CostSummarizer
+	// Sections are other features' digest sections, after the cost's
+	// (optional).
+	Sections []DigestContributor
+	Logger   *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
 	// Sleep waits between posts to one channel (tests); a timer when nil.
@@ -95,6 +106,7 @@ type Scorecards struct {
 	secret  []byte
 	msgr    bot.Messenger
 	cost    CostSummarizer
+	extra   []DigestContributor
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *bot.Pacer
@@ -157,7 +169,7 @@ func New(cfg Config, d Deps) (*Scorecards, error) {
 	}
 	s := &Scorecards{
 		cfg: cfg, checks: cs, cat: d.Catalog, st: d.Store, gh: d.GitHub,
-		secret: []byte(d.WebhookSecret), msgr: d.Messenger, cost: d.Cost, log: log, now: d.Now,
+		secret: []byte(d.WebhookSecret), msgr: d.Messenger, cost: d.Cost, extra: d.Sections, log: log, now: d.Now,
 		g:       facts.NewGatherer(d.Providers, cfg.Facts.Timeout, cfg.Facts.TTL, d.Now, log),
 		limiter: bot.NewPacer(cfg.Digest.PostInterval, d.Now, d.Sleep),
 	}
