@@ -12,15 +12,19 @@ import (
 // against the 30 days before, for service summaries (the Home's service
 // list); it satisfies catalog.SummaryFact. It counts the tags the service
 // owns, as the team roll-ups do, from the cached allocation data; nothing
-// is said of an untagged service, and "unavailable" while cost data is.
+// is said of an untagged service, a service whose tags another owns is
+// "counted with" it, and "unavailable" while cost data is.
 func (c *Costs) ServiceFact(ctx context.Context, e *catalog.Entity) (bot.Pair, bool) {
 	if e == nil || e.Orphan {
 		return bot.Pair{}, false
 	}
 	d := c.directory()
 	s, ok := d.byRef[e.Ref()]
-	if !ok {
+	if !ok || len(s.Tags) == 0 {
 		return bot.Pair{}, false
+	}
+	if len(s.Owned) == 0 && s.SharedWith != "" {
+		return bot.Pair{Label: "Cost 30d", Value: "counted with " + s.SharedWith}, true
 	}
 	l, err := c.ledger(ctx, d)
 	var ue *UnavailableError
