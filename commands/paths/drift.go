@@ -94,6 +94,15 @@ func (p *Paths) Drift(ctx context.Context, tmpl, team string) ([]Drift, error) {
 		if (tmpl != "" && l.Template != tmpl) || (team != "" && l.Owner != team) {
 			continue
 		}
+		if l.UpgradeVersion != "" && l.UpgradeVersion != l.Version {
+			// An upgrade was opened: once merged, the repository's
+			// lineage file says so.
+			if it, err := p.lineages().Get(ctx, recs[i].ID); err == nil {
+				if now := p.refreshLineage(ctx, &it.Value); now.Version != l.Version {
+					l.Version, l.Upgrade, l.UpgradeVersion = now.Version, now.Upgrade, now.UpgradeVersion
+				}
+			}
+		}
 		v := lookup(l.Template)
 		if v == nil || v.latest == l.Version {
 			continue

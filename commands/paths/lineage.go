@@ -479,3 +479,46 @@ func (p *Paths) serviceEntity(name string) *catalog.Entity {
 	}
 	return nil
 }
+
+// refreshLineage brings a stored lineage up to what its repository says
+// now: once an upgrade's pull request is merged, the lineage file it
+// committed records the new version, inputs and files, and they replace
+// the stored ones (stored again, with the upgrade no longer pending). A
+// lineage file that is missing or unreadable leaves l as it is.
+func (p *Paths) refreshLineage(ctx context.Context, l *Lineage) *Lineage {
+	for _, o := range l.Outputs {
+		read, err := p.reader(o.Destination)
+		if err != nil {
+			continue
+		}
+		raw, err := read(ctx, o.File)
+		if err != nil || raw == nil {
+			if err != nil {
+				p.log.Warn("read the lineage file", "lineage", l.ID(), "file", o.File, "err", err)
+			}
+			continue
+		}
+		repo, err := parseLineage(o.File, []byte(*raw))
+		if err != nil || repo.ID() != l.ID() || repo.Version == l.Version {
+			continue
+		}
+		next := *l
+		next.Version, next.Inputs, next.Run, next.Created = repo.Version, repo.Inputs, repo.Run, repo.Created
+		next.Outputs = append([]LineageOutput(nil), l.Outputs...)
+		for _, ro := range repo.Outputs {
+			if cur := next.output(ro.Destination); cur != nil {
+				*cur = ro
+			}
+		}
+		if next.UpgradeVersion == repo.Version {
+			next.Upgrade, next.UpgradeVersion = "", ""
+		}
+		if err := p.saveLineage(ctx, &next); err != nil {
+			p.log.Warn("store the lineage read from the repository", "lineage", l.ID(), "err", err)
+			return l
+		}
+		p.log.Info("lineage follows the repository", "lineage", l.ID(), "version", template.ShortHash(repo.Version))
+		return &next
+	}
+	return l
+}

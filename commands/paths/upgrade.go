@@ -162,7 +162,7 @@ func (p *Paths) pickLineage(ctx context.Context, service, tmpl string) (*Lineage
 	case len(match) > 1:
 		return nil, bot.Errorf("`%s` came from %s: say which with `--template <name>`. Nothing was opened.", bot.UserText(service), strings.Join(names, ", "))
 	}
-	return match[0], nil
+	return p.refreshLineage(ctx, match[0]), nil
 }
 
 // approvedVersions are a template's approved versions, oldest first.

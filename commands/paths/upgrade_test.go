@@ -282,6 +282,21 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 	if f.pulls() != pulls+1 {
 		t.Fatalf("the retry opened another pull request: %d", f.pulls())
 	}
+	if got := e.reply(userJane, "template drift"); !strings.Contains(got, "upgrade pull request open") {
+		t.Fatalf("drift while the upgrade is open:\n%s", got)
+	}
+
+	// Merged, the upgrade is the service's lineage: nothing is behind.
+	f.merge(branch)
+	if got := e.reply(userJane, "template drift"); !strings.Contains(got, "is on the latest approved version") {
+		t.Fatalf("drift after the upgrade was merged:\n%s", got)
+	}
+	if it, err := e.paths.lineages().Get(e.ctx, "orders-service/svc-config"); err != nil || it.Value.Version != f.v3 || it.Value.UpgradeVersion != "" {
+		t.Fatalf("stored lineage after the merge: %+v, %v", it, err)
+	}
+	if got := e.reply(userJane, "upgrade orders-service"); !strings.Contains(got, "is already on the approved version of `svc-config`") {
+		t.Fatalf("upgrade after the merge answered:\n%s", got)
+	}
 }
 
 func TestUpgradeLocalGit(t *testing.T) {
