@@ -11,6 +11,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/bottest"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -149,6 +150,10 @@ func TestSecretParameterNeverStored(t *testing.T) {
 	if got := r.Files["teams/payments/billing-api/config.yaml"]; got != "name: billing-api\ntokenLength: 24\n" {
 		t.Errorf("rendered %q", got)
 	}
+	// The lineage records the inputs without the secret one.
+	if r.Lineage == nil || r.Lineage.Service != "billing-api" || len(r.Lineage.Inputs) != 1 || r.Lineage.Inputs["name"] != "billing-api" {
+		t.Fatalf("lineage %+v", r.Lineage)
+	}
 	noCanary(t, e, logs)
 }
 
@@ -202,5 +207,20 @@ func TestSecretsAcrossRestart(t *testing.T) {
 		}
 		noCanaryInFiles(t, e1.dir)
 		noCanary(t, e2, logs)
+	}
+}
+
+// TestLineageNeverRecordsASecretParameter: even parameters that hold a
+// secret parameter's value (they never do: see forms.Pages.Coerce) are
+// left out of the lineage by the form's secret marking.
+func TestLineageNeverRecordsASecretParameter(t *testing.T) {
+	dir := tokenTemplate(t, "name: ${{ values.name }}\n")
+	tm, err := template.Load(os.DirFS(dir), "new-token/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLineage(tm, &Run{ID: "r1", Params: map[string]any{"name": "billing-api", "token": secretCanary}})
+	if l == nil || l.Service != "billing-api" || len(l.Inputs) != 1 || l.Inputs["name"] != "billing-api" {
+		t.Fatalf("lineage %+v", l)
 	}
 }
