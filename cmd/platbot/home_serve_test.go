@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/integrations/github/githubfake"
+	"github.com/platbot/platbot/store"
 )
 
 // event sends a signed Events API event_callback, as Slack does.
@@ -202,5 +206,75 @@ func TestServeUnfurlsServiceLinks(t *testing.T) {
 	}
 	if n := len(b.slack.Calls("chat.unfurl")); n != 1 {
 		t.Fatalf("chat.unfurl calls = %d, want 1", n)
+	}
+}
+
+// TestServeUnfurlsPullRequestIntoItsRun: the pull request a golden path
+// opened on GitHub, shared in a channel (signed link_shared), is previewed
+// as the run that produced it — template, requester, state — when the
+// sharer may see the run; someone outside the owning team sharing it gets
+// no preview.
+func TestServeUnfurlsPullRequestIntoItsRun(t *testing.T) {
+	gh := githubfake.New(t)
+	b := startServeEnv(t, "slack:\n  unfurlDomains: [github.example]\n", map[string]string{
+		"PLATBOT_GITOPS_REPO": "acme/gitops", "GITHUB_TOKEN": "ghp_test_token", "GITHUB_API_URL": gh.URL(),
+	})
+	if r := b.reply(b.command("U0PLATPRIYA", "template approve new-db")); !strings.Contains(r, "Approved template") {
+		t.Fatalf("approve: %s", r)
+	}
+	b.submitModal("U0PAYALICE", "new-db", "V0GH", map[string][]string{
+		"name": {"ledger-db"}, "owner": {"group:default/payments"}, "size": {"small"}, "storageGB": {"20"}, "environments": {"dev", "prod"},
+	})
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(gh.PullRequests()) == 0; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(gh.PullRequests()) != 1 {
+		t.Fatalf("pull requests = %d, want 1", len(gh.PullRequests()))
+	}
+	pr := fmt.Sprintf("https://github.example/acme/gitops/pull/%d", gh.PullRequests()[0].Number)
+	share := func(id, user, ts string) {
+		b.event(id, map[string]any{"type": "link_shared", "user": user, "channel": "C0TEST", "message_ts": ts, "source": "conversations_history",
+			"links": []any{map[string]any{"domain": "github.example", "url": pr}}})
+	}
+	// Someone of another team first: no preview. Then Bob, of the owning team.
+	share("Ev0PROTHER", "U0CHKCARLOS", "1700000800.000100")
+	share("Ev0PRBOB", "U0PAYBOB", "1700000800.000200")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	calls, err := b.slack.Wait(ctx, 1, "chat.unfurl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := calls[0]
+	if c.Failed() || c.Param("ts") != "1700000800.000200" || len(c.Unfurls) != 1 {
+		t.Fatalf("chat.unfurl = ts %q unfurls %v (failed %v)", c.Param("ts"), c.Unfurls, c.Failed())
+	}
+	raw, _ := json.Marshal(c.Unfurls[pr].Blocks)
+	for _, want := range []string{"Opened by platbot's golden-path run", "new-db", "ledger-db", `\u003c@U0PAYALICE\u003e`, "/plat run "} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("preview lacks %q: %s", want, raw)
+		}
+	}
+	// Both shares were handled; only Bob's was previewed.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		jobs, err := b.app.Store.Jobs(context.Background(), []string{store.JobDone}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, j := range jobs {
+			if j.Kind == bot.JobUnfurl {
+				done++
+			}
+		}
+		if done == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("unfurl jobs done = %d, want 2", done)
+		}
+	}
+	if n := len(b.slack.Calls("chat.unfurl")); n != 1 {
+		t.Fatalf("chat.unfurl calls = %d: the run was previewed for someone who may not see it", n)
 	}
 }
