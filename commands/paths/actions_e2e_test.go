@@ -49,13 +49,19 @@ func (a e2eRepos) CreateRepository(ctx context.Context, r actions.NewRepository)
 
 func (a e2eRepos) OpenPullRequest(ctx context.Context, c actions.RepoChange) (*actions.PullRequest, error) {
 	pr, base, err := a.r.OpenPullRequest(ctx, c.Owner, c.Repo, gitops.RepoPullRequest{
-		Change: gitops.Change{Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: c.Files},
+		Change: gitops.Change{Branch: c.Branch, Title: c.Title, Body: c.Body, CommitMessage: c.CommitMessage, Files: c.Files, Delete: c.Delete},
 		Base:   c.Base, Draft: c.Draft, Reviewers: c.Reviewers, TeamReviewers: c.TeamReviewers,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Base: base}, nil
+}
+
+// ReadFile reads a file of a repository's default branch, as cmd/platbot's
+// adapter does.
+func (a e2eRepos) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
+	return a.r.ReadFile(ctx, owner, name, p)
 }
 
 const newSvcTemplate = `apiVersion: scaffolder.backstage.io/v1beta3

@@ -537,7 +537,11 @@ func (pl *upgradePlan) summary(head string, prs map[actions.Destination]string) 
 		fmt.Fprintf(&b, "• %s: %s\n", title, strings.Join(quoteAll(items), ", "))
 	}
 	for _, u := range pl.Repos {
-		fmt.Fprintf(&b, "\n*%s*", sentence(u.Dest.String()))
+		where := u.Dest.String()
+		if u.Dest.GitOps() {
+			where = sentence(where)
+		}
+		fmt.Fprintf(&b, "\n*%s*", where)
 		if url := prs[u.Dest]; url != "" {
 			b.WriteString(" — " + url)
 		}
