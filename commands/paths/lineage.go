@@ -480,6 +480,18 @@ func (p *Paths) serviceEntity(name string) *catalog.Entity {
 	return nil
 }
 
+// laterVersion reports whether version is one l may move to: the version
+// of its pending upgrade, or an approved version after l's. (A repository
+// whose lineage file an upgrade left alone, because nothing changed there,
+// still names the older version.)
+func (p *Paths) laterVersion(l *Lineage, version string) bool {
+	if version == l.UpgradeVersion {
+		return true
+	}
+	approved := p.approvedVersions(l.Template)
+	return slices.Index(approved, version) > slices.Index(approved, l.Version)
+}
+
 // refreshLineage brings a stored lineage up to what its repository says
 // now: once an upgrade's pull request is merged, the lineage file it
 // committed records the new version, inputs and files, and they replace
@@ -499,7 +511,7 @@ func (p *Paths) refreshLineage(ctx context.Context, l *Lineage) *Lineage {
 			continue
 		}
 		repo, err := parseLineage(o.File, []byte(*raw))
-		if err != nil || repo.ID() != l.ID() || repo.Version == l.Version {
+		if err != nil || repo.ID() != l.ID() || repo.Version == l.Version || !p.laterVersion(l, repo.Version) {
 			continue
 		}
 		next := *l

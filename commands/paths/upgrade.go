@@ -438,8 +438,11 @@ func (p *Paths) upgradeRepo(ctx context.Context, l *Lineage, d actions.Destinati
 			} else {
 				u.Merged = append(u.Merged, at)
 			}
-		case ours == nil:
-			// Dropped by the new version and already gone.
+		case ours == nil || !inBase:
+			// Dropped by the new version and already gone; or generated
+			// once but rendered by neither version now (an action that
+			// builds on the repository's files): the new version does not
+			// drop it, so it is left alone.
 		case recorded.Files[n] != "" && fileHash(*ours) == recorded.Files[n]:
 			u.Delete = append(u.Delete, at)
 			u.Removed = append(u.Removed, at)

@@ -60,4 +60,17 @@ func TestUpgradeNewServiceInItsOwnRepository(t *testing.T) {
 	if got := git(t, gitopsRepo, "branch", "--list", "plat/upgrade-*"); got != "" {
 		t.Fatalf("the GitOps repository got an upgrade branch: %s", got)
 	}
+
+	// Merged, the service is on the new version, though the GitOps
+	// repository's lineage file (which the upgrade had no reason to touch)
+	// still names the old one.
+	git(t, repo, "update-ref", "refs/heads/main", branch)
+	for range 2 {
+		if got := e.reply(userJane, "upgrade ledger-api"); !strings.Contains(got, "is already on the approved version of `new-service`") {
+			t.Fatalf("upgrade after the merge answered:\n%s", got)
+		}
+	}
+	if got := e.reply(userJane, "template drift"); !strings.Contains(got, "is on the latest approved version") {
+		t.Fatalf("drift after the merge:\n%s", got)
+	}
 }
