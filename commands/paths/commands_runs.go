@@ -58,7 +58,8 @@ func (p *Paths) cmdRun(ctx context.Context, req *bot.Request) error {
 // ---- buttons ----
 
 // handleAction handles the feature's buttons: paths:retry:<run>,
-// paths:create:<preview> and paths:preview:<template>.
+// paths:create:<preview>, paths:preview:<template>, and on an admin's
+// Home paths:approve (<template>@<version>) and paths:diff (<template>).
 func (p *Paths) handleAction(ctx context.Context, req *bot.Request, a bot.Action) error {
 	parts := strings.SplitN(a.ID, ":", 3)
 	if len(parts) < 2 {
@@ -71,6 +72,11 @@ func (p *Paths) handleAction(ctx context.Context, req *bot.Request, a bot.Action
 	switch parts[1] {
 	case "retry":
 		return p.retry(ctx, req, arg)
+	case "approve":
+		// A template version's Approve button on an admin's Home.
+		return p.approveButton(ctx, req, arg)
+	case "diff":
+		return p.diffButton(ctx, req, arg)
 	case "upgrade":
 		return p.upgradeFromButton(ctx, req, arg)
 	case "create":

@@ -203,6 +203,7 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 		return err
 	}
 	p.log.Info("template approved", "template", t.Name, "version", template.ShortHash(t.Hash), "by", req.User.ID)
+	p.router.HomeChanged(ctx) // no longer waits on the admins' Homes
 	head := fmt.Sprintf("✅ Approved template `%s` version `%s` (owner %s). `/plat %s` now runs this version.", t.Name, template.ShortHash(t.Hash), t.Owner, t.Name)
 	if old == nil {
 		head += " It had never been approved; this is everything it contains"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/store"
 )
 
@@ -166,4 +167,105 @@ func runPreview(r *Run) bot.Message {
 			bot.Context{Text: when + " · `/plat run " + r.ID + "` shows every step"},
 		},
 	}
+}
+
+// maxHomeTemplates is the most templates waiting for approval a Home lists.
+const maxHomeTemplates = 10
+
+// templatesWaiting are the templates whose current version waits for an
+// admin's approval (never approved, or changed since), for an admin; none
+// for anyone else.
+func (p *Paths) templatesWaiting(ctx context.Context, req *bot.Request) []*entry {
+	if !p.identify(ctx, req.User).IsAdmin() {
+		return nil
+	}
+	p.mu.RLock()
+	st := p.state
+	p.mu.RUnlock()
+	if st == nil {
+		return nil
+	}
+	var out []*entry
+	for _, name := range st.names {
+		e := st.entries[name]
+		if s := e.status(); (s == "unapproved" || s == "changed") && e.Current != nil && len(e.Problems) == 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// templatesSection lists, for an admin, the template versions waiting for
+// approval, each with a Diff button (`/plat template diff`) and an
+// Approve button that approves exactly the version shown (`/plat template
+// approve <name> --version <hash>`).
+func (p *Paths) templatesSection(ctx context.Context, req *bot.Request) ([]bot.Block, error) {
+	es := p.templatesWaiting(ctx, req)
+	if len(es) == 0 {
+		return nil, nil
+	}
+	out := []bot.Block{bot.Section{Text: fmt.Sprintf("*Template versions waiting for your approval* (%d)", len(es))}}
+	for i, e := range es {
+		if i == maxHomeTemplates {
+			out = append(out, bot.Context{Text: fmt.Sprintf("…and %d more: `/plat templates`", len(es)-maxHomeTemplates)})
+			break
+		}
+		t := e.Current
+		what := "never approved"
+		if e.Approved != nil {
+			what = "changed since approved version `" + template.ShortHash(e.Approved.Hash) + "`"
+		}
+		out = append(out,
+			bot.Section{Text: fmt.Sprintf("⏸️ `%s` version `%s` — %s · owner %s", t.Name, template.ShortHash(t.Hash), what, bot.UserText(t.Owner))},
+			bot.Actions{Buttons: []bot.Button{
+				{ActionID: ActionPrefix + ":diff", Text: "Diff", Value: t.Name},
+				{ActionID: ActionPrefix + ":approve", Text: "Approve", Value: t.Name + "@" + t.Hash, Style: bot.StylePrimary,
+					Confirm: fmt.Sprintf("Approve version %s of %s? `/plat %s` then runs it.", template.ShortHash(t.Hash), t.Name, t.Name)},
+			}},
+		)
+	}
+	return out, nil
+}
+
+// templatesSummary counts the template versions waiting for an admin.
+func (p *Paths) templatesSummary(ctx context.Context, req *bot.Request) (string, error) {
+	if n := len(p.templatesWaiting(ctx, req)); n > 0 {
+		return fmt.Sprintf("%d template version(s) wait for your approval.", n), nil
+	}
+	return "", nil
+}
+
+// approveButton is the Approve button of a template version on an admin's
+// Home (value "<name>@<hash>"): `/plat template approve <name> --version
+// <hash>`, with the policy check the router makes for the command.
+func (p *Paths) approveButton(ctx context.Context, req *bot.Request, value string) error {
+	name, hash, ok := strings.Cut(value, "@")
+	if !ok || name == "" || hash == "" {
+		return bot.Errorf("This button is no longer supported. Run `/plat templates` again.")
+	}
+	req.Command, req.Args, req.Flags = "template approve", []string{name}, bot.Flags{"version": hash}
+	if err := p.authorizeButton(ctx, req, bot.ActionAdmin); err != nil {
+		return err
+	}
+	return p.cmdApprove(ctx, req)
+}
+
+// diffButton is the Diff button of a template on an admin's Home:
+// `/plat template diff <name>`.
+func (p *Paths) diffButton(ctx context.Context, req *bot.Request, name string) error {
+	req.Command, req.Args, req.Flags = "template diff", []string{name}, bot.Flags{}
+	if err := p.authorizeButton(ctx, req, bot.ActionRead); err != nil {
+		return err
+	}
+	return p.cmdDiff(ctx, req)
+}
+
+// authorizeButton checks action on the template req names, as the router
+// does before the command it stands for.
+func (p *Paths) authorizeButton(ctx context.Context, req *bot.Request, action string) error {
+	res, err := p.templateResource(ctx, req)
+	if err != nil {
+		return err
+	}
+	return p.router.Authorize(ctx, req, action, res)
 }

@@ -117,3 +117,82 @@ func TestHomeListsOpenRuns(t *testing.T) {
 		t.Fatalf("Bob's runs section = %v, %v", blocks, err)
 	}
 }
+
+// TestHomeTemplatesWaitingForAdmins: an admin's Home lists the template
+// versions waiting for approval with Diff and Approve buttons; Approve
+// approves exactly that version (as `/plat template approve --version`),
+// checked by the policy like the command, and tells the Homes; nobody else
+// sees the section, and a click by a non-admin is refused.
+func TestHomeTemplatesWaitingForAdmins(t *testing.T) {
+	e := newEnv(t, envOptions{noApprove: true})
+	var changes int
+	e.router.OnHomeChanged(func(_ context.Context, users []string) {
+		if len(users) == 0 {
+			changes++
+		}
+	})
+	admin := &bot.Request{User: bot.User{ID: userAdmin}}
+	blocks, err := e.paths.templatesSection(e.ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.Message{Blocks: blocks}
+	text := bot.PlainText(msg)
+	if !strings.Contains(text, "*Template versions waiting for your approval*") || !strings.Contains(text, "`new-db` version `") || !strings.Contains(text, "never approved") {
+		t.Fatalf("admin's section:\n%s", text)
+	}
+	var approve, diff *bot.Button
+	for _, b := range blocks {
+		if a, ok := b.(bot.Actions); ok {
+			for i := range a.Buttons {
+				if strings.HasPrefix(a.Buttons[i].Value, "new-db") {
+					switch a.Buttons[i].Text {
+					case "Approve":
+						approve = &a.Buttons[i]
+					case "Diff":
+						diff = &a.Buttons[i]
+					}
+				}
+			}
+		}
+	}
+	if approve == nil || diff == nil {
+		t.Fatalf("no Diff and Approve buttons for new-db:\n%s", text)
+	}
+	if blocks, _ := e.paths.templatesSection(e.ctx, &bot.Request{User: bot.User{ID: userJane}}); len(blocks) != 0 {
+		t.Fatalf("a non-admin sees templates waiting: %v", blocks)
+	}
+
+	// Jane's click (a forged one: she has no such button) is refused.
+	e.click(userJane, *approve)
+	if e.approved("new-db") != nil || !strings.Contains(e.msgr.Last().Text(), "admins-only") {
+		t.Fatalf("a non-admin's click approved it, or was not refused: %q", e.msgr.Last().Text())
+	}
+	before := len(e.msgr.Sent())
+	e.click(userAdmin, *diff)
+	var answered string
+	for _, s := range e.msgr.Sent()[before:] {
+		answered += s.Text() + "\n"
+	}
+	if !strings.Contains(answered, "has never been approved") {
+		t.Fatalf("diff answer: %q", answered)
+	}
+	e.click(userAdmin, *approve)
+	if got := e.approved("new-db"); got == nil || !strings.HasPrefix(approve.Value, "new-db@"+got.Hash) {
+		t.Fatalf("approved %v by the button %q", got, approve.Value)
+	}
+	if changes == 0 {
+		t.Fatal("the approval did not tell the Homes")
+	}
+	blocks, _ = e.paths.templatesSection(e.ctx, admin)
+	if strings.Contains(bot.PlainText(bot.Message{Blocks: blocks}), "`new-db`") {
+		t.Fatal("new-db still waits after its approval")
+	}
+	// A button for a version that is no longer current is refused.
+	stale := *approve
+	stale.Value = "new-db@0000000000000000"
+	e.click(userAdmin, stale)
+	if !strings.Contains(e.msgr.Last().Text(), "it changed since you reviewed it") && !strings.Contains(e.msgr.Last().Text(), "already approved") {
+		t.Fatalf("stale version: %q", e.msgr.Last().Text())
+	}
+}

@@ -257,7 +257,7 @@ func (p *Paths) Register(reg *bot.Registry) error {
 	reg.Job(JobStep, p.runStepJob)
 	reg.Job(JobPreviewExpire, p.expirePreviewJob)
 	reg.HomeSection(bot.HomeSection{Order: 20, Build: p.homeSection, Summary: p.homeSummary})
-	reg.HomeSection(p.approvals.HomeSection(32, "Template approvals"))
+	reg.HomeSection(bot.HomeSection{Order: 32, Build: p.templatesSection, Summary: p.templatesSummary})
 	reg.Unfurler(p.unfurl)
 	if err := p.Reload(context.Background()); err != nil {
 		p.log.Error("load templates", "err", err)
