@@ -40,3 +40,25 @@ func JobOf(ctx context.Context) (JobInfo, bool) {
 	j, ok := ctx.Value(jobInfoKey{}).(JobInfo)
 	return j, ok
 }
+
+// Unwrapper is a Messenger that decorates another (a label on every
+// message, say); FinderOf looks through it.
+type Unwrapper interface {
+	Unwrap() Messenger
+}
+
+// FinderOf is m's MessageFinder, looking through decorating messengers
+// (Unwrapper); ok is false when no messenger in the chain can search.
+func FinderOf(m Messenger) (MessageFinder, bool) {
+	for m != nil {
+		if f, ok := m.(MessageFinder); ok {
+			return f, true
+		}
+		u, ok := m.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		m = u.Unwrap()
+	}
+	return nil, false
+}

@@ -196,6 +196,10 @@ type demoMessenger struct {
 	note string
 }
 
+// Unwrap is the labelled messenger (bot.Unwrapper): searching what was
+// posted (bot.FinderOf) is the wrapped messenger's.
+func (d demoMessenger) Unwrap() bot.Messenger { return d.Messenger }
+
 // labelled wraps m so its messages carry note (m itself when note is "").
 func labelled(m bot.Messenger, note string) bot.Messenger {
 	if note == "" || m == nil {

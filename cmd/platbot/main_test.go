@@ -15,7 +15,14 @@ import (
 
 // TestMain runs the tests from the repository root, where the bot finds its
 // embedded defaults (examples/) as it does when run with go run ./cmd/platbot.
+//
+// Started with PLATBOT_TEST_RUN_MAIN set, the test binary is platbot
+// itself (a replica of the multi-process tests in ha_test.go).
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) != "" {
+		main()
+		return
+	}
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}

@@ -658,7 +658,7 @@ func (s *Scorecards) deliverOnce(ctx context.Context, key, channel string, post 
 // is the message when the interrupted post reached the channel; again is
 // true when it did not and this run has re-claimed the part to post it.
 func (s *Scorecards) interrupted(ctx context.Context, rec *store.Record, pd, claim partData) (again bool, found *bot.MessageRef, err error) {
-	finder, ok := s.messenger().(bot.MessageFinder)
+	finder, ok := bot.FinderOf(s.messenger())
 	if !ok || pd.ClaimedAt.IsZero() {
 		return false, nil, nil
 	}

@@ -1,0 +1,573 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/platbot/platbot/bot/slack/slackfake"
+	"github.com/platbot/platbot/integrations/testenv"
+)
+
+// runMainEnv makes the test binary run platbot's main instead of the tests
+// (see TestMain): the multi-process tests start replicas that way, so the
+// replicas are the code under test without a separate build.
+const runMainEnv = "PLATBOT_TEST_RUN_MAIN"
+
+// replica is one `platbot serve` process of a multi-process test.
+type replica struct {
+	name   string
+	url    string
+	cmd    *exec.Cmd
+	log    string
+	exited chan struct{}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startReplica starts `platbot serve` with env and waits until /readyz
+// answers 200.
+func startReplica(t *testing.T, name string, env map[string]string) *replica {
+	t.Helper()
+	port := freePort(t)
+	dir := t.TempDir()
+	r := &replica{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), log: filepath.Join(dir, "stderr.log"), exited: make(chan struct{})}
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, runMainEnv + "=1",
+		"PLATBOT_ADDR=" + fmt.Sprintf("127.0.0.1:%d", port), "PLATBOT_IDENTITY=" + name,
+		"PLATBOT_DATA_DIR=" + filepath.Join(dir, "state")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logf, err := os.Create(r.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.cmd = cmd
+	go func() { cmd.Wait(); logf.Close(); close(r.exited) }()
+	t.Cleanup(func() {
+		r.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.exited:
+		case <-time.After(30 * time.Second):
+			r.cmd.Process.Kill()
+			<-r.exited
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(r.log)
+			t.Logf("--- %s log (last 6000 bytes):\n%s", r.name, tail(string(b), 6000))
+		}
+	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case <-r.exited:
+			b, _ := os.ReadFile(r.log)
+			t.Fatalf("%s exited before it was ready:\n%s", name, b)
+		default:
+		}
+		if resp, err := http.Get(r.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never became ready", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+var leaderMetric = regexp.MustCompile(`(?m)^platbot_leader 1$`)
+
+// leading reports whether the replica's /metrics says it leads; false for
+// a replica that is gone.
+func (r *replica) leading() bool {
+	select {
+	case <-r.exited:
+		return false
+	default:
+	}
+	resp, err := http.Get(r.url + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return leaderMetric.Match(b)
+}
+
+// kill ends the replica with SIGKILL, as a node failure or OOM kill does.
+func (r *replica) kill(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-r.exited
+}
+
+// leaders are the replicas whose /metrics say they lead.
+func leaders(rs []*replica) []*replica {
+	var out []*replica
+	for _, r := range rs {
+		if r.leading() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// command posts a signed slash command to the replica as Slack does, with
+// extra headers (a retry's X-Slack-Retry-Num), and returns the body it
+// signed so that a test can deliver the same request again.
+func (r *replica) command(t *testing.T, body []byte, headers map[string]string) {
+	t.Helper()
+	req := slackfake.SignedRequest(testSigningSecret, r.url+"/slack/commands", body, time.Now())
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s answered the command with %d", r.name, resp.StatusCode)
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting until %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestThreeReplicas runs three `platbot serve` processes on one PostgreSQL
+// database and one kube-apiserver holding the leader Lease, the way
+// deploy/ runs them:
+//   - exactly one leads, and /plat status on another replica names it;
+//   - a command Slack retries to another replica is answered once;
+//   - the leader is killed with SIGKILL in the middle of a weekly digest
+//     (one team's post in flight): a new leader within 15 s, and every team
+//     channel gets exactly one digest.
+func TestThreeReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, a kube-apiserver and three platbot processes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	pg, err := testenv.StartPostgres(ctx)
+	testenv.SkipOrFail(t, err)
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := testenv.StartKube(ctx)
+	testenv.SkipOrFail(t, err)
+	t.Cleanup(func() { k.Stop() })
+	if _, err := kubernetes.NewForConfigOrDie(k.Config).CoreV1().Namespaces().Create(ctx,
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platbot"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	// The Slack fake holds the first digest post to #team-payments until
+	// the poster dies, so the kill lands with that post in flight.
+	fake := slackfake.New()
+	t.Cleanup(fake.Close)
+	held := make(chan struct{})
+	var holdOnce sync.Once
+	fake.Hold = func(ctx context.Context, c slackfake.Call) bool {
+		if c.Method != "chat.postMessage" || c.Channel() != "#team-payments" || !strings.Contains(c.Text(), "Scorecard digest — ") {
+			return true
+		}
+		first := false
+		holdOnce.Do(func() { first = true })
+		if !first {
+			return true
+		}
+		close(held)
+		<-ctx.Done()
+		return false
+	}
+
+	// Later the fake also holds the first progress update of a golden-path
+	// run, so that its replica dies with the run under way.
+	var holdRun atomic.Bool
+	runHeld := make(chan struct{})
+	var runOnce sync.Once
+	digestHold := fake.Hold
+	fake.Hold = func(ctx context.Context, c slackfake.Call) bool {
+		if holdRun.Load() && c.Method == "chat.update" && strings.Contains(c.Param("blocks")+c.Text(), "orders-db") {
+			first := false
+			runOnce.Do(func() { first = true })
+			if first {
+				close(runHeld)
+				<-ctx.Done()
+				return false
+			}
+		}
+		return digestHold(ctx, c)
+	}
+
+	shared := t.TempDir()
+	cfgPath := filepath.Join(shared, "platbot.yaml")
+	cfgYAML := fmt.Sprintf(`ha:
+  leaderElection:
+    namespace: platbot
+    name: platbot-leader
+    kubeconfig: %s
+    leaseDuration: 4s
+    renewDeadline: 3s
+    retryPeriod: 500ms
+scorecard:
+  digest:
+    schedule: "* * * * *"
+`, k.Kubeconfig)
+	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"PLATBOT_DB": dsn, "PLATBOT_CONFIG": cfgPath, "PLATBOT_DEMO": "1",
+		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret, "SLACK_API_URL": fake.APIURL(),
+		"PLATBOT_AUDIT_KEY":            hex.EncodeToString([]byte("ha-test-audit-key-0123456789abcd")),
+		"PLATBOT_AUDIT_CHAIN_KEY_FILE": filepath.Join(shared, "audit-chain.key"),
+		"PLATBOT_AUDIT_ANCHOR_FILE":    filepath.Join(shared, "anchors.jsonl"),
+		"PLATBOT_GITOPS_REPO":          filepath.Join(shared, "gitops"),
+	}
+	// The first replica creates the shared audit chain key; the others
+	// start with it.
+	rs := []*replica{startReplica(t, "replica-a", env)}
+	for _, name := range []string{"replica-b", "replica-c"} {
+		rs = append(rs, startReplica(t, name, env))
+	}
+	var leader *replica
+	waitUntil(t, 30*time.Second, "one replica leads", func() bool {
+		ls := leaders(rs)
+		if len(ls) > 1 {
+			t.Fatalf("%d replicas lead at once", len(ls))
+		}
+		if len(ls) == 1 {
+			leader = ls[0]
+		}
+		return leader != nil
+	})
+	other := rs[0]
+	if other == leader {
+		other = rs[1]
+	}
+
+	// /plat status on a replica that does not lead names the leader.
+	n := 0
+	send := func(r *replica, text, trigger string, headers map[string]string) string {
+		n++
+		id := fmt.Sprintf("ha-%d", n)
+		body := []byte(url.Values{
+			"command": {"/plat"}, "text": {text}, "user_id": {"U0PLATPRIYA"}, "user_name": {"priya"},
+			"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
+			"response_url": {fake.ResponseURL(id)}, "trigger_id": {trigger},
+		}.Encode())
+		r.command(t, body, headers)
+		return id
+	}
+	replies := func(id string) []slackfake.Call {
+		var out []slackfake.Call
+		for _, c := range fake.Calls() {
+			if strings.HasSuffix(c.Path, "/response/"+id) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	statusID := send(other, "status", "trigger.status", nil)
+	waitUntil(t, 30*time.Second, "the status reply", func() bool { return len(replies(statusID)) > 0 })
+	if txt := replies(statusID)[0].Text(); !strings.Contains(txt, "Leader:") || !strings.Contains(txt, leader.name) || !strings.Contains(txt, "answered by this replica `"+other.name+"`") {
+		t.Errorf("/plat status on %s does not name the leader %s:\n%s", other.name, leader.name, txt)
+	}
+
+	// Slack retries a command to another replica: one job, one answer.
+	body := []byte(url.Values{
+		"command": {"/plat"}, "text": {"ping"}, "user_id": {"U0PLATPRIYA"}, "user_name": {"priya"},
+		"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
+		"response_url": {fake.ResponseURL("retried")}, "trigger_id": {"trigger.retried"},
+	}.Encode())
+	rs[0].command(t, body, nil)
+	rs[1].command(t, body, map[string]string{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+	rs[2].command(t, body, map[string]string{"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})
+	var jobs, done int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM jobs WHERE dedupe_key LIKE '%trigger.retried%'`).Scan(&jobs, &done); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 1 {
+		t.Fatalf("three deliveries of one command made %d jobs", jobs)
+	}
+	waitUntil(t, 30*time.Second, "the retried command is answered", func() bool {
+		var state string
+		db.QueryRowContext(ctx, `SELECT state FROM jobs WHERE dedupe_key LIKE '%trigger.retried%'`).Scan(&state)
+		return state == "done" && len(replies("retried")) > 0
+	})
+	if got := len(replies("retried")); got != 1 {
+		t.Errorf("a command delivered three times was answered %d times", got)
+	}
+
+	// The weekly digest: the cron entry fires at the next minute; kill the
+	// leader, and the replica running the digest, while a post is in flight.
+	select {
+	case <-held:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("no digest was posted within 90 s of the minute; jobs:\n%s\nposts:\n%s", jobTable(ctx, db), postList(fake))
+	}
+	var owner string
+	if err := db.QueryRowContext(ctx, `SELECT lease_owner FROM jobs WHERE kind = 'scorecard.digest.default' AND state = 'running'`).Scan(&owner); err != nil {
+		t.Fatalf("the digest job is not running: %v", err)
+	}
+	runner := replicaOf(t, rs, owner)
+	leader = leaders(rs)[0]
+	killed := map[*replica]bool{leader: true, runner: true}
+	killedAt := time.Now()
+	for r := range killed {
+		r.kill(t)
+	}
+	var survivors []*replica
+	for _, r := range rs {
+		if !killed[r] {
+			survivors = append(survivors, r)
+		}
+	}
+	var next *replica
+	waitUntil(t, 15*time.Second, "a new leader within 15 s of the kill", func() bool {
+		if ls := leaders(survivors); len(ls) == 1 {
+			next = ls[0]
+		}
+		return next != nil
+	})
+	what := leader.name + " (the leader, running the digest)"
+	if runner != leader {
+		what = leader.name + " (the leader) and " + runner.name + " (running the digest)"
+	}
+	t.Logf("killed %s; %s leads %s later", what, next.name, time.Since(killedAt).Round(100*time.Millisecond))
+
+	// Every team channel gets exactly one digest, the interrupted one too.
+	teams := []string{"#team-payments", "#team-checkout", "#team-reports", "#platform-help"}
+	digests := func() map[string]int {
+		got := map[string]int{}
+		for _, c := range fake.Succeeded("chat.postMessage") {
+			if strings.Contains(c.Text(), "Scorecard digest — ") && !strings.Contains(c.Text(), "organisation") {
+				got[c.Channel()]++
+			}
+		}
+		return got
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var state string
+		db.QueryRowContext(ctx, `SELECT state FROM jobs WHERE kind = 'scorecard.digest.default' ORDER BY id LIMIT 1`).Scan(&state)
+		got, all := digests(), true
+		for _, ch := range teams {
+			all = all && got[ch] > 0
+		}
+		if all && state == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every team's digest was posted within 2 minutes of the kill; jobs:\n%s\nposts:\n%s", jobTable(ctx, db), postList(fake))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := digests()
+	var chans []string
+	for ch := range got {
+		chans = append(chans, ch)
+	}
+	sort.Strings(chans)
+	for _, ch := range chans {
+		if got[ch] != 1 {
+			t.Errorf("%s got %d digests, want exactly 1", ch, got[ch])
+		}
+	}
+	if len(chans) != len(teams) {
+		t.Errorf("digests went to %v, want %v", chans, teams)
+	}
+
+	// Replacements for the killed replicas (a node drain brings new pods).
+	rs = survivors
+	for _, name := range []string{"replica-d", "replica-e"}[:3-len(survivors)] {
+		rs = append(rs, startReplica(t, name, env))
+	}
+
+	// A golden-path run whose replica is killed in the middle is resumed by
+	// another replica and opens one pull request.
+	holdRun.Store(true)
+	approveID := send(rs[0], "template approve new-db", "trigger.approve", nil)
+	waitUntil(t, 30*time.Second, "the template approval", func() bool {
+		r := replies(approveID)
+		return len(r) > 0 && strings.Contains(r[0].Text()+string(r[0].Raw), "Approved template")
+	})
+	opens := len(fake.Calls("views.open"))
+	n++
+	rs[1].command(t, []byte(url.Values{
+		"command": {"/plat"}, "text": {"new-db"}, "user_id": {"U0PAYALICE"}, "user_name": {"alice"},
+		"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
+		"response_url": {fake.ResponseURL("new-db")}, "trigger_id": {"trigger.new-db"},
+	}.Encode()), nil)
+	waitUntil(t, 30*time.Second, "the new-db modal", func() bool { return len(fake.Calls("views.open")) > opens })
+	open := fake.Calls("views.open")[opens]
+	var view map[string]any
+	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": "T0TEST"},
+		"user": map[string]any{"id": "U0PAYALICE", "name": "alice"},
+		"view": map[string]any{"id": "V0HA", "type": "modal", "callback_id": view["callback_id"], "hash": "h1",
+			"private_metadata": view["private_metadata"],
+			"state": fillView(t, view, map[string][]string{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"}, "environments": {"dev", "prod"}})},
+	})
+	req := slackfake.SignedRequest(testSigningSecret, rs[2].url+"/slack/interactions", []byte(url.Values{"payload": {string(payload)}}.Encode()), time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("submission: %d", resp.StatusCode)
+	}
+	select {
+	case <-runHeld:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the run never updated its progress; jobs:\n%s", jobTable(ctx, db))
+	}
+	if err := db.QueryRowContext(ctx, `SELECT lease_owner FROM jobs WHERE kind = 'paths.step' AND state = 'running'`).Scan(&owner); err != nil {
+		t.Fatalf("no run step is running: %v\n%s", err, jobTable(ctx, db))
+	}
+	stepRunner := replicaOf(t, rs, owner)
+	stepRunner.kill(t)
+	t.Logf("killed %s in the middle of the golden-path run", stepRunner.name)
+	deadline = time.Now().Add(2 * time.Minute)
+	for !strings.Contains(progressText(fake), "ready for review") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the interrupted run was not finished by another replica; jobs:\n%s", jobTable(ctx, db))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err := exec.Command("git", "-C", env["PLATBOT_GITOPS_REPO"], "branch", "--list", "plat/*").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if branches := strings.Fields(string(out)); len(branches) != 1 {
+		t.Fatalf("branches after the resumed run: %q, want exactly one pull request", out)
+	}
+}
+
+// progressText is the text of every progress update of the orders-db run.
+func progressText(fake *slackfake.Server) string {
+	var b strings.Builder
+	for _, c := range fake.Succeeded("chat.update", "chat.postMessage") {
+		if txt := c.Param("blocks") + c.Text(); strings.Contains(txt, "orders-db") {
+			b.WriteString(txt)
+		}
+	}
+	return b.String()
+}
+
+// replicaOf is the replica whose process holds a job lease (its owner
+// text names the pid).
+func replicaOf(t *testing.T, rs []*replica, owner string) *replica {
+	t.Helper()
+	m := regexp.MustCompile(`\bpid=(\d+)\b`).FindStringSubmatch(owner)
+	if m == nil {
+		t.Fatalf("lease owner %q names no pid", owner)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	for _, r := range rs {
+		if r.cmd.Process.Pid == pid {
+			return r
+		}
+	}
+	t.Fatalf("no replica has pid %d (owner %q)", pid, owner)
+	return nil
+}
+
+
+// jobTable lists the jobs, for a failure message.
+func jobTable(ctx context.Context, db *sql.DB) string {
+	rows, err := db.QueryContext(ctx, `SELECT id, kind, state, attempts, coalesce(last_error, '') FROM jobs ORDER BY id`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, attempts int
+		var kind, state, lastErr string
+		if err := rows.Scan(&id, &kind, &state, &attempts, &lastErr); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "%d %s %s attempts=%d %s\n", id, kind, state, attempts, lastErr)
+	}
+	return b.String()
+}
+
+// postList lists the messages posted to the Slack fake, for a failure
+// message.
+func postList(fake *slackfake.Server) string {
+	var b strings.Builder
+	for _, c := range fake.Calls("chat.postMessage") {
+		fmt.Fprintf(&b, "%s %q %s\n", c.Channel(), tail(c.Text(), 80), c.Error)
+	}
+	return b.String()
+}
