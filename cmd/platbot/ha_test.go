@@ -475,7 +475,7 @@ scorecard:
 		"user": map[string]any{"id": "U0PAYALICE", "name": "alice"},
 		"view": map[string]any{"id": "V0HA", "type": "modal", "callback_id": view["callback_id"], "hash": "h1",
 			"private_metadata": view["private_metadata"],
-			"state": fillView(t, view, map[string][]string{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"}, "environments": {"dev", "prod"}})},
+			"state":            fillView(t, view, map[string][]string{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"}, "environments": {"dev", "prod"}})},
 	})
 	req := slackfake.SignedRequest(testSigningSecret, rs[2].url+"/slack/interactions", []byte(url.Values{"payload": {string(payload)}}.Encode()), time.Now())
 	resp, err := http.DefaultClient.Do(req)
@@ -541,7 +541,6 @@ func replicaOf(t *testing.T, rs []*replica, owner string) *replica {
 	t.Fatalf("no replica has pid %d (owner %q)", pid, owner)
 	return nil
 }
-
 
 // jobTable lists the jobs, for a failure message.
 func jobTable(ctx context.Context, db *sql.DB) string {
