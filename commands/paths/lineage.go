@@ -117,29 +117,80 @@ func fileHash(content string) string {
 	return "sha256:" + hex.EncodeToString(h[:])
 }
 
-// subject is the service a run of t with params is about and the name it
-// creates when that is not the service (see Lineage): the new catalog
-// entity's name; else the Component an EntityPicker names, with the name
-// parameter; else the name parameter. "" when the run is about none.
+// subject is the service a run of t with params is about, and what tells
+// the run apart from the template's other runs for that service (see
+// Lineage.Name):
+//
+//   - a run creating a catalog entity (an EntityNamePicker: new-service,
+//     new-db) is about that entity, and is its template's only run for it;
+//   - otherwise the run is about the entity its first EntityPicker over
+//     Components, Resources or APIs names (new-cron-job's service,
+//     new-migration's database) and is told apart by runName;
+//   - a template with neither is about its name parameter, if any.
+//
+// "" when the run is about no service (no lineage is recorded).
 func subject(t *template.Template, params map[string]any) (service, name string) {
 	text := func(p string) string { return strings.TrimSpace(templating.Text(params[p])) }
 	if np := t.Pages.EntityNameProperty(); np != nil {
 		return text(np.Name), ""
 	}
-	var named string
-	if np := t.Pages.NameProperty(); np != nil {
-		named = text(np.Name)
-	}
 	for _, prop := range t.Pages.Properties() {
-		if prop.UIField != "EntityPicker" || !strings.EqualFold(prop.EntityKind(), catalog.KindComponent) {
+		if prop.UIField != "EntityPicker" || !slices.ContainsFunc(teamKinds, func(k string) bool { return strings.EqualFold(prop.EntityKind(), k) }) {
 			continue
 		}
 		if ref := text(prop.Name); ref != "" {
-			_, _, svc := catalog.ParseRef(ref, catalog.KindComponent, catalog.DefaultNamespace)
-			return svc, named
+			_, _, svc := catalog.ParseRef(ref, prop.EntityKind(), catalog.DefaultNamespace)
+			return svc, runName(t, params, prop.Name)
 		}
 	}
-	return named, ""
+	if np := t.Pages.NameProperty(); np != nil {
+		return text(np.Name), ""
+	}
+	return "", ""
+}
+
+// runName tells a run of a template that adds to a service apart from the
+// template's other runs for the same service (two cron jobs, two
+// endpoints): its name parameter, else its first two required text
+// parameters besides pickers (new-api-endpoint: method and path), as a
+// slug; a long one is cut and ends with a hash of the whole. Runs with the
+// same values share their lineage, the later one superseding the earlier.
+func runName(t *template.Template, params map[string]any, service string) string {
+	var parts []string
+	if np := t.Pages.NameProperty(); np != nil {
+		parts = append(parts, templating.Text(params[np.Name]))
+	} else {
+		for _, prop := range t.Pages.Properties() {
+			if len(parts) == 2 {
+				break
+			}
+			if prop.Name == service || !prop.Required || prop.Type != "string" || prop.Secret() ||
+				prop.UIField == "OwnerPicker" || prop.UIField == "EntityPicker" || prop.UIField == "MultiEntityPicker" {
+				continue
+			}
+			if v := templating.Text(params[prop.Name]); strings.TrimSpace(v) != "" {
+				parts = append(parts, v)
+			}
+		}
+	}
+	whole := strings.Join(parts, "-")
+	slug := strings.Trim(strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, whole), "-")
+	for strings.Contains(slug, "--") {
+		slug = strings.ReplaceAll(slug, "--", "-")
+	}
+	if len(slug) > 48 {
+		h := sha256.Sum256([]byte(whole))
+		slug = strings.TrimRight(slug[:39], "-") + "-" + hex.EncodeToString(h[:4])
+	}
+	return slug
 }
 
 // newLineage is the lineage of run r of t (nil when it is about no service).

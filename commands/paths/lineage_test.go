@@ -1,11 +1,14 @@
 package paths
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/platbot/platbot/commands/paths/template"
 )
 
 // newDBRun runs new-db for orders-db as jane and returns the run and the
@@ -128,5 +131,44 @@ func TestAnnotateEntityKeepsTheFile(t *testing.T) {
 	}
 	if _, ok := annotateEntity("values.yaml", in, "ledger-api", "new-db"); ok {
 		t.Fatal("annotated a file that is no catalog file")
+	}
+}
+
+// TestLineageSubjectOfTheExamplePaths: which service a run is about, and
+// what tells it apart from the template's other runs for that service.
+func TestLineageSubjectOfTheExamplePaths(t *testing.T) {
+	for _, c := range []struct {
+		template      string
+		params        map[string]any
+		service, name string
+	}{
+		{"new-service", map[string]any{"name": "ledger-api", "owner": "group:default/payments"}, "ledger-api", ""},
+		{"new-db", map[string]any{"name": "orders-db", "dependencyOf": "component:default/orders-service"}, "orders-db", ""},
+		{"new-cache", map[string]any{"service": "component:default/orders-service", "name": "sessions", "environment": "prod-eu"}, "orders-service", "sessions"},
+		{"new-migration", map[string]any{"database": "resource:default/orders-db", "migration": "add_refunds"}, "orders-db", "add-refunds"},
+		{"new-api-endpoint", map[string]any{"component": "component:default/orders-api", "method": "POST", "path": "/orders/{orderId}/refunds", "summary": "Refund an order"},
+			"orders-api", "post-orders-orderid-refunds"},
+		{"new-cron-job", map[string]any{"jobName": "orders-export", "service": "component:default/orders-service", "schedule": "0 3 * * 1-5"}, "orders-service", "orders-export-0-3-1-5"},
+	} {
+		tm, err := template.Load(os.DirFS("../../examples/templates"), c.template+"/template.yaml", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if svc, name := subject(tm, c.params); svc != c.service || name != c.name {
+			t.Errorf("%s: subject %q, %q; want %q, %q", c.template, svc, name, c.service, c.name)
+		}
+	}
+	// A long one is cut, and two that differ past the cut stay apart.
+	tm, err := template.Load(os.DirFS("../../examples/templates"), "new-api-endpoint/template.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(path string) map[string]any {
+		return map[string]any{"component": "component:default/orders-api", "method": "GET", "path": path}
+	}
+	a := runName(tm, params("/organisations/{organisationId}/accounts/{accountId}/statements"), "component")
+	b := runName(tm, params("/organisations/{organisationId}/accounts/{accountId}/statements/{statementId}"), "component")
+	if len(a) > 48 || len(b) > 48 || a == b || !strings.HasPrefix(a, "get-organisations-organisationid-accoun-") {
+		t.Errorf("long names %q and %q", a, b)
 	}
 }
