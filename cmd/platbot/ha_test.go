@@ -27,6 +27,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/platbot/platbot/bot/slack/slackfake"
 	"github.com/platbot/platbot/integrations/testenv"
@@ -289,6 +291,37 @@ scorecard:
 		"PLATBOT_AUDIT_ANCHOR_FILE":    filepath.Join(shared, "anchors.jsonl"),
 		"PLATBOT_GITOPS_REPO":          filepath.Join(shared, "gitops"),
 	}
+	// A replica whose identity may not use the Lease does not start: it
+	// says what to grant. (The test's own identity is an admin; this one
+	// is the ServiceAccount deploy/ creates, before its Role exists.)
+	noRBAC := filepath.Join(shared, "no-rbac.kubeconfig")
+	kc, err := clientcmd.LoadFromFile(k.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ai := range kc.AuthInfos {
+		sa := *ai
+		sa.Impersonate = "system:serviceaccount:platbot:platbot"
+		kc.AuthInfos[name+"-as-sa"] = &sa
+		kc.Contexts["as-sa"] = &clientcmdapi.Context{Cluster: kc.Contexts[kc.CurrentContext].Cluster, AuthInfo: name + "-as-sa"}
+	}
+	if err := clientcmd.WriteToFile(*kc, noRBAC); err != nil {
+		t.Fatal(err)
+	}
+	noRBACConfig := filepath.Join(shared, "no-rbac.yaml")
+	if err := os.WriteFile(noRBACConfig, []byte(strings.Replace(strings.Replace(cfgYAML, k.Kubeconfig, noRBAC, 1), "    kubeconfig:", "    kubeContext: as-sa\n    kubeconfig:", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refusedEnv := testEnv(t, nil)
+	for key, v := range env {
+		refusedEnv[key] = v
+	}
+	refusedEnv["PLATBOT_CONFIG"] = noRBACConfig
+	code, _, errOut := runBot(t, refusedEnv, "", "serve")
+	if code == 0 || !strings.Contains(errOut, "may not get, update, create Kubernetes Lease platbot/platbot-leader") || !strings.Contains(errOut, "deploy/lease-rbac.yaml") {
+		t.Fatalf("serve without the Lease's RBAC: exit %d, stderr:\n%s", code, errOut)
+	}
+
 	// The first replica creates the shared audit chain key; the others
 	// start with it.
 	rs := []*replica{startReplica(t, "replica-a", env)}
@@ -569,4 +602,25 @@ func postList(fake *slackfake.Server) string {
 		fmt.Fprintf(&b, "%s %q %s\n", c.Channel(), tail(c.Text(), 80), c.Error)
 	}
 	return b.String()
+}
+
+// TestHAConfigErrors: an ha section that cannot work is refused at start,
+// naming the key and what to do.
+func TestHAConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ name, db, yaml, want string }{
+		{"lease on SQLite", "", "ha:\n  leaderElection: {namespace: platbot}\n", "ha.leaderElection: needs a PostgreSQL database"},
+		{"bad duration", "postgres://platbot@db.example/platbot", "ha:\n  leaderElection: {namespace: platbot, leaseDuration: soon}\n", "ha.leaderElection.leaseDuration: expected a positive duration such as 15s"},
+		{"unknown key", "postgres://platbot@db.example/platbot", "ha:\n  leaderElektion: {namespace: platbot}\n", "leaderElection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			extra := map[string]string{}
+			if tc.db != "" {
+				extra["PLATBOT_DB"] = tc.db
+			}
+			_, _, err := loadYAMLEnv(t, tc.yaml, extra)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
 }
