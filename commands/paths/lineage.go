@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/paths/actions"
 	"github.com/platbot/platbot/commands/paths/skeleton"
@@ -584,4 +586,60 @@ func (p *Paths) refreshLineage(ctx context.Context, l *Lineage) *Lineage {
 		return &next
 	}
 	return l
+}
+
+// JobLineageRestore reads every service's lineage back from the
+// repositories into a store that has none (a restored or new database).
+const JobLineageRestore = "paths.lineage.restore"
+
+// enqueueLineageRestore enqueues JobLineageRestore when the store holds no
+// lineage at all and the GitOps repository can be read.
+func (p *Paths) enqueueLineageRestore(ctx context.Context) error {
+	if p.gitopsFiles == nil {
+		return nil
+	}
+	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindLineageHead, Limit: 1})
+	if err != nil || len(recs) > 0 {
+		return err
+	}
+	_, err = p.router.Enqueue(ctx, bot.JobSpec{Kind: JobLineageRestore, DedupeKey: JobLineageRestore, MaxAttempts: 3})
+	return err
+}
+
+// restoreLineageJob reads back the lineage of every service that has a
+// folder in the GitOps repository's LineageDir or whose catalog entity
+// names the templates it came from (AnnotationTemplate), one service at a
+// time; a service whose lineage cannot be read is logged and skipped.
+func (p *Paths) restoreLineageJob(ctx context.Context, _ json.RawMessage) error {
+	services := map[string]bool{}
+	names, err := p.gitopsFiles.ListDir(ctx, LineageDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("list %s in the GitOps repository: %w", LineageDir, err)
+	}
+	for _, n := range names {
+		services[path.Base(n)] = true
+	}
+	for _, k := range []string{catalog.KindComponent, catalog.KindResource, catalog.KindAPI} {
+		for _, e := range p.catalog.List(k) {
+			if e.Annotation(AnnotationTemplate) != "" {
+				services[e.Metadata.Name] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(services))
+	for s := range services {
+		sorted = append(sorted, s)
+	}
+	sort.Strings(sorted)
+	restored := 0
+	for _, s := range sorted {
+		ls, err := p.serviceLineage(ctx, s)
+		if err != nil {
+			p.log.Warn("read lineage back", "service", s, "err", err)
+			continue
+		}
+		restored += len(ls)
+	}
+	p.log.Info("lineage read back from the repositories", "services", len(sorted), "lineages", restored)
+	return nil
 }

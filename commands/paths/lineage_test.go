@@ -117,6 +117,28 @@ func TestLineageReadBackAfterARestore(t *testing.T) {
 	}
 }
 
+// TestLineageRestoredAtStartAfterARestore: a bot starting on a database
+// with no lineage reads every service's lineage back from the GitOps
+// repository, so drift knows them again without anyone upgrading.
+func TestLineageRestoredAtStartAfterARestore(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	r, repo := newDBRun(t, e)
+	git(t, repo, "update-ref", "refs/heads/main", r.Branch())
+
+	restored := newEnv(t, envOptions{gitops: repo})
+	if err := restored.paths.Resume(restored.ctx); err != nil {
+		t.Fatal(err)
+	}
+	restored.drain()
+	it, err := restored.paths.lineages().Get(restored.ctx, "orders-db/new-db")
+	if err != nil || it.Value.Run != r.ID {
+		t.Fatalf("lineage after the start: %+v, %v", it, err)
+	}
+	if _, err := restored.st.GetRecord(restored.ctx, KindLineageHead, "orders-db/new-db"); err != nil {
+		t.Fatalf("drift's record after the start: %v", err)
+	}
+}
+
 func TestAnnotateEntityKeepsTheFile(t *testing.T) {
 	in := "# the team's comment\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger-api\n  annotations:\n    platbot.dev/template: new-service\nspec:\n  owner: group:default/payments\n"
 	out, ok := annotateEntity("catalog-info.yaml", in, "ledger-api", "add-ci-workflow")

@@ -256,6 +256,7 @@ func (p *Paths) Register(reg *bot.Registry) error {
 	reg.Action(ActionPrefix, p.handleAction)
 	reg.Job(JobStep, p.runStepJob)
 	reg.Job(JobPreviewExpire, p.expirePreviewJob)
+	reg.Job(JobLineageRestore, p.restoreLineageJob)
 	reg.HomeSection(bot.HomeSection{Order: 20, Build: p.homeSection, Summary: p.homeSummary})
 	reg.HomeSection(bot.HomeSection{Order: 32, Build: p.templatesSection, Summary: p.templatesSummary})
 	reg.Unfurler(p.unfurl)
@@ -280,6 +281,9 @@ func (p *Paths) Resume(ctx context.Context) error {
 		p.log.Warn("resume: prune expired previews", "err", err)
 	} else if n > 0 {
 		p.log.Info("pruned expired previews", "count", n)
+	}
+	if err := p.enqueueLineageRestore(ctx); err != nil {
+		p.log.Warn("resume: read lineage back from the repositories", "err", err)
 	}
 	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, States: []string{RunRunning}})
 	if err != nil {
