@@ -26,7 +26,7 @@ func (f *features) buildHome(app *App) error {
 	}
 	h, err := home.New(hc, home.Deps{Store: app.Store, Catalog: f.catalog, Logger: app.Log})
 	if err != nil {
-		return &ConfigError{File: cfg.path, Key: "home", Msg: err.Error()}
+		return &ConfigError{File: cfg.path, Key: "home", Line: cfg.Home.Line, Msg: err.Error()}
 	}
 	f.home = h
 	if f.score != nil {
