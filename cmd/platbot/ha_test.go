@@ -544,6 +544,33 @@ scorecard:
 	if branches := strings.Fields(string(out)); len(branches) != 1 {
 		t.Fatalf("branches after the resumed run: %q, want exactly one pull request", out)
 	}
+
+	// SIGTERM (a rolling deploy): the leader gives the Lease up as it
+	// exits, rather than leaving it to lapse.
+	var alive []*replica
+	for _, r := range rs {
+		if r != stepRunner {
+			alive = append(alive, r)
+		}
+	}
+	waitUntil(t, 15*time.Second, "a leader among the replicas left", func() bool { return len(leaders(alive)) == 1 })
+	last := leaders(alive)[0]
+	last.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-last.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not exit within 30 s of SIGTERM", last.name)
+	}
+	if code := last.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s exited %d after SIGTERM, want 0", last.name, code)
+	}
+	lease, err := kubernetes.NewForConfigOrDie(k.Config).CoordinationV1().Leases("platbot").Get(ctx, "platbot-leader", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := lease.Spec.HolderIdentity; h != nil && *h == last.name {
+		t.Errorf("%s exited on SIGTERM still holding the Lease", last.name)
+	}
 }
 
 // progressText is the text of every progress update of the orders-db run.
