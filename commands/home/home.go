@@ -40,8 +40,12 @@ const (
 
 // Job kinds and the record kind of the people who opened their Home.
 const (
+	// JobPublish publishes one person's Home after changes.
 	JobPublish = "home.publish"
-	KindViewer = "home.viewer"
+	// JobPublishAll queues JobPublish for everyone who opened their Home,
+	// off the path of the change that affects them all.
+	JobPublishAll = "home.publish-all"
+	KindViewer    = "home.viewer"
 )
 
 // Duration is a time.Duration read from YAML as Go writes it ("5s", "1m").
@@ -167,6 +171,7 @@ func (h *Home) Register(reg *bot.Registry) error {
 	})
 	reg.Job(bot.JobHomeOpened, h.openedJob)
 	reg.Job(JobPublish, h.publishJob)
+	reg.Job(JobPublishAll, h.publishAllJob)
 	reg.HomeSection(bot.HomeSection{Order: 10, Build: h.servicesSection, Summary: h.servicesSummary})
 	h.router.OnHomeChanged(h.changed)
 	return nil
@@ -178,6 +183,12 @@ func (h *Home) Resume(context.Context) error { return nil }
 // publishPayload is a JobPublish payload.
 type publishPayload struct {
 	User string `json:"user"`
+}
+
+// publishAllPayload is a JobPublishAll payload: the debounce window of the
+// change.
+type publishAllPayload struct {
+	Slot int64 `json:"slot"`
 }
 
 // openedJob publishes the Home of someone who opened it, and remembers
@@ -203,18 +214,17 @@ func (h *Home) publishJob(ctx context.Context, payload json.RawMessage) error {
 }
 
 // changed queues a publication of each named person's Home (of everyone
-// who opened theirs, when none is named) at the end of the current
-// debounce window: the changes within one window are one publication, and
-// one person's Home is published at most once a window for changes.
+// who opened theirs, when none is named: through one JobPublishAll per
+// window, so the change's own request does not wait for the list) at the
+// end of the current debounce window: the changes within one window are
+// one publication, and one person's Home is published at most once a
+// window for changes.
 func (h *Home) changed(ctx context.Context, userIDs []string) {
+	slot := h.slot()
 	if len(userIDs) == 0 {
-		recs, err := h.d.Store.ListRecords(ctx, store.Query{Kind: KindViewer})
-		if err != nil {
-			h.log.Error("list home viewers", "err", err)
-			return
-		}
-		for _, r := range recs {
-			h.schedule(ctx, r.ID)
+		key := fmt.Sprintf("%s:%d", JobPublishAll, slot)
+		if _, err := h.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublishAll, Payload: publishAllPayload{Slot: slot}, DedupeKey: key, MaxAttempts: 3}); err != nil {
+			h.log.Error("queue home publications", "err", err)
 		}
 		return
 	}
@@ -225,20 +235,44 @@ func (h *Home) changed(ctx context.Context, userIDs []string) {
 			}
 			continue // never opened their Home: it is published when they do
 		}
-		h.schedule(ctx, id)
+		if err := h.schedule(ctx, id, slot); err != nil {
+			h.log.Error("queue home publication", "user", id, "err", err)
+		}
 	}
 }
 
-// schedule queues one person's publication at the end of the debounce
-// window now falls in, once per window.
-func (h *Home) schedule(ctx context.Context, userID string) {
-	w := h.cfg.Debounce.D()
-	slot := h.now().UnixNano() / int64(w)
-	at := time.Unix(0, (slot+1)*int64(w))
+// publishAllJob queues the publication of everyone's Home who opened it,
+// for the window of the change.
+func (h *Home) publishAllJob(ctx context.Context, payload json.RawMessage) error {
+	var p publishAllPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return bot.Permanent(fmt.Errorf("decode %s: %w", JobPublishAll, err))
+	}
+	recs, err := h.d.Store.ListRecords(ctx, store.Query{Kind: KindViewer})
+	if err != nil {
+		return fmt.Errorf("list home viewers: %w", err)
+	}
+	for _, r := range recs {
+		if err := h.schedule(ctx, r.ID, p.Slot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slot is the debounce window now falls in.
+func (h *Home) slot() int64 { return h.now().UnixNano() / int64(h.cfg.Debounce.D()) }
+
+// schedule queues one person's publication at the end of debounce window
+// slot, once per window.
+func (h *Home) schedule(ctx context.Context, userID string, slot int64) error {
+	w := int64(h.cfg.Debounce.D())
+	at := time.Unix(0, (slot+1)*w)
 	key := fmt.Sprintf("%s:%s:%d", JobPublish, userID, slot)
 	if _, err := h.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{User: userID}, RunAt: at, DedupeKey: key, MaxAttempts: 3}); err != nil {
-		h.log.Error("queue home publication", "user", userID, "err", err)
+		return fmt.Errorf("queue home publication of %s: %w", userID, err)
 	}
+	return nil
 }
 
 // publish builds req.User's Home and publishes it, paced.
