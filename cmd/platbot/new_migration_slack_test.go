@@ -54,7 +54,7 @@ spec:
 	state.set(t, v.View, "migration", "Add example index", "")
 	branch := b.submitRun(t, v, state, gitops)
 	const want = "databases/ledger-db/migrations/0002_add_example_index.sql"
-	if files := git("diff", "--name-only", "main", branch); files != want {
+	if files := withoutLineageText(git("diff", "--name-only", "main", branch)); files != want {
 		t.Fatalf("files changed:\n%s", files)
 	}
 	if sql := git("show", branch+":"+want); !strings.HasPrefix(sql, "-- Migration 0002 of the ledger-db database: add example index.") ||

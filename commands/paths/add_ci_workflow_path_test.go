@@ -71,7 +71,7 @@ func TestAddCIWorkflowPath(t *testing.T) {
 		t.Fatalf("run %s: %s", r.State, r.Error)
 	}
 	branch := "plat/" + r.ID + "-add-ci-workflow"
-	if files := git(t, repo, "diff", "--name-only", "main", branch); files != golden.CIWorkflowPath+"\n"+LineageDir+"/orders-api/add-ci-workflow.yaml" {
+	if files := git(t, repo, "diff", "--name-only", "main", branch); files != golden.CIWorkflowPath+"\n"+LineageDir+"/orders-api/add-ci-workflow.go.yaml" {
 		t.Fatalf("files changed on %s:\n%s", branch, files)
 	}
 	content := git(t, repo, "show", branch+":"+golden.CIWorkflowPath) + "\n"
