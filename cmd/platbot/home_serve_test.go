@@ -72,6 +72,12 @@ func (b *servedBot) homes(user string, n int) []string {
 		}
 		if len(out) >= n || time.Now().After(deadline) {
 			if len(out) < n {
+				jobs, _ := b.app.Store.Jobs(context.Background(), nil, 0)
+				for _, j := range jobs {
+					if strings.HasPrefix(j.Kind, "home") {
+						b.t.Logf("job %s (%s): %s, due %s %s", j.Kind, j.DedupeKey, j.State, j.RunAt, j.LastError)
+					}
+				}
 				b.t.Fatalf("%s's Home published %d time(s), want %d", user, len(out), n)
 			}
 			return out

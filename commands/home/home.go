@@ -213,17 +213,19 @@ func (h *Home) publishJob(ctx context.Context, payload json.RawMessage) error {
 	return h.publish(ctx, &bot.Request{ID: "home:" + p.User, Transport: bot.TransportSlack, User: bot.User{ID: p.User}, Received: h.now()})
 }
 
-// changed queues a publication of each named person's Home (of everyone
-// who opened theirs, when none is named: through one JobPublishAll per
-// window, so the change's own request does not wait for the list) at the
-// end of the current debounce window: the changes within one window are
-// one publication, and one person's Home is published at most once a
-// window for changes.
+// changed queues a publication of each named person's Home at the end of
+// the current debounce window: the changes within one window are one
+// publication, and one person's Home is published at most once a window
+// for changes. When none is named, one JobPublishAll due at the window's
+// end lists everyone who opened their Home then (so whoever opened it
+// during the window is included) and publishes theirs; the request that
+// made the change does not wait for the list.
 func (h *Home) changed(ctx context.Context, userIDs []string) {
 	slot := h.slot()
 	if len(userIDs) == 0 {
 		key := fmt.Sprintf("%s:%d", JobPublishAll, slot)
-		if _, err := h.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublishAll, Payload: publishAllPayload{Slot: slot}, DedupeKey: key, MaxAttempts: 3}); err != nil {
+		spec := bot.JobSpec{Kind: JobPublishAll, Payload: publishAllPayload{Slot: slot}, RunAt: h.windowEnd(slot), DedupeKey: key, MaxAttempts: 3}
+		if _, err := h.router.Enqueue(ctx, spec); err != nil {
 			h.log.Error("queue home publications", "err", err)
 		}
 		return
@@ -263,13 +265,15 @@ func (h *Home) publishAllJob(ctx context.Context, payload json.RawMessage) error
 // slot is the debounce window now falls in.
 func (h *Home) slot() int64 { return h.now().UnixNano() / int64(h.cfg.Debounce.D()) }
 
+// windowEnd is when debounce window slot ends.
+func (h *Home) windowEnd(slot int64) time.Time { return time.Unix(0, (slot+1)*int64(h.cfg.Debounce.D())) }
+
 // schedule queues one person's publication at the end of debounce window
 // slot, once per window.
 func (h *Home) schedule(ctx context.Context, userID string, slot int64) error {
-	w := int64(h.cfg.Debounce.D())
-	at := time.Unix(0, (slot+1)*w)
 	key := fmt.Sprintf("%s:%s:%d", JobPublish, userID, slot)
-	if _, err := h.router.Enqueue(ctx, bot.JobSpec{Kind: JobPublish, Payload: publishPayload{User: userID}, RunAt: at, DedupeKey: key, MaxAttempts: 3}); err != nil {
+	spec := bot.JobSpec{Kind: JobPublish, Payload: publishPayload{User: userID}, RunAt: h.windowEnd(slot), DedupeKey: key, MaxAttempts: 3}
+	if _, err := h.router.Enqueue(ctx, spec); err != nil {
 		return fmt.Errorf("queue home publication of %s: %w", userID, err)
 	}
 	return nil

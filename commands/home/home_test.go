@@ -188,6 +188,33 @@ func TestHomeRepublishDebounced(t *testing.T) {
 	}
 }
 
+// TestChangeForEveryoneReachesLateViewers: a change for everyone
+// republishes, at the window's end, the Home of whoever opened it during
+// the window too, even after an earlier change for everyone in the same
+// window.
+func TestChangeForEveryoneReachesLateViewers(t *testing.T) {
+	e := newEnv(t)
+	e.open("U0ALICE")
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce))
+	start := e.h.Clock.Now()
+	e.probe.set("first change")
+	e.h.RunJobs()
+	e.h.Clock.Advance(time.Second)
+	e.open("U0BOB") // published at once, showing the first change
+	e.h.Clock.Advance(time.Second)
+	e.probe.set("second change")
+	e.h.RunJobs()
+	if n := len(e.homes("U0BOB")); n != 1 {
+		t.Fatalf("bob's Home republished before the window's end: %d", n)
+	}
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	a, b := e.homes("U0ALICE"), e.homes("U0BOB")
+	if len(a) != 2 || len(b) != 2 || !strings.Contains(a[1], "second change") || !strings.Contains(b[1], "second change for U0BOB") {
+		t.Fatalf("after the window: alice %d, bob %d publications; bob's last: %s", len(a), len(b), b[len(b)-1])
+	}
+}
+
 // TestPlatAloneSummarizesHome: `/plat` alone and `/plat home` answer with
 // one line per section and point to the Home tab.
 func TestPlatAloneSummarizesHome(t *testing.T) {
