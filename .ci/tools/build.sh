@@ -9,8 +9,8 @@
 #
 # A tool is only built when its binaries are missing or were built from
 # different inputs (go.mod, go.sum, sources of the nested module), so only the
-# first run on a machine pays for the build (vault ~5 min, kube ~10 min on two
-# cores). Progress goes to stderr; the bin directory of each requested tool is
+# first run on a machine pays for the build (vault ~5 min, kube ~8 min on two
+# idle cores). Progress goes to stderr; the bin directory of each requested tool is
 # printed on stdout, one per line, so that
 #
 #   VAULT_BIN_DIR="$(.ci/tools/build.sh vault)"
@@ -73,7 +73,7 @@ gobuild() {
 # included), so that the one progress line per tool sets expectations.
 expected_minutes() {
 	case "$1" in
-	vault) echo "about 10" ;;
+	vault) echo "about 5" ;;
 	kube) echo "about 8" ;;
 	*) echo "several" ;;
 	esac
@@ -174,7 +174,7 @@ build_vault() {
 	}
 	log "vault: go build (module $moddir, -p $jobs)"
 	local rc=0
-	(cd "$work" && gobuild -o "$out/vault" .) || rc=$?
+	(cd "$work" && gobuild -ldflags "-s -w" -o "$out/vault" .) || rc=$?
 	rm -rf "$work"
 	return "$rc"
 }
@@ -183,14 +183,14 @@ build_kube() {
 	local moddir="$1" out="$2" version="$3"
 	local minor="${version#v1.}"
 	minor="${minor%%.*}"
-	local ldflags=""
+	local ldflags="-s -w"
 	local pkg
 	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 		ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
 		ldflags+=" -X $pkg.gitTreeState=clean"
 	done
 	log "kube: go build kube-apiserver $version (module $moddir, -p $jobs)"
-	(cd "$moddir" && gobuild -ldflags "${ldflags# }" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+	(cd "$moddir" && gobuild -ldflags "$ldflags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
 }
 
 build_tool() {
