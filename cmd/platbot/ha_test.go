@@ -217,9 +217,11 @@ func TestThreeReplicas(t *testing.T) {
 	k, err := testenv.StartKube(ctx)
 	testenv.SkipOrFail(t, err)
 	t.Cleanup(func() { k.Stop() })
-	if _, err := kubernetes.NewForConfigOrDie(k.Config).CoreV1().Namespaces().Create(ctx,
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "platbot"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	for _, ns := range []string{"platbot", "payments"} {
+		if _, err := kubernetes.NewForConfigOrDie(k.Config).CoreV1().Namespaces().Create(ctx,
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -279,7 +281,17 @@ func TestThreeReplicas(t *testing.T) {
 scorecard:
   digest:
     schedule: "* * * * *"
-`, k.Kubeconfig)
+access:
+  kubeconfig: %q
+  levels: {view: view}
+  environments:
+    - name: prod-us
+      kubeContext: platbot-test
+      approvalsRequired: 1
+      maxDuration: 2h
+      namespaces: {allow: [payments]}
+      approvals: {default: "#prod-approvals"}
+`, k.Kubeconfig, k.Kubeconfig)
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -397,6 +409,57 @@ scorecard:
 		t.Errorf("a command delivered three times was answered %d times", got)
 	}
 
+	// A prod-access request approved by two clicks landing on two replicas
+	// at once has one outcome: one approval, one credential.
+	opens := len(fake.Calls("views.open"))
+	rs[0].command(t, []byte(url.Values{
+		"command": {"/plat"}, "text": {"access payments-service prod-us"}, "user_id": {"U0PAYALICE"}, "user_name": {"alice"},
+		"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
+		"response_url": {fake.ResponseURL("access")}, "trigger_id": {"trigger.access"},
+	}.Encode()), nil)
+	submitModal(t, fake, rs[1], opens, "U0PAYALICE", map[string][]string{
+		"service": {"payments-service"}, "environment": {"prod-us"}, "level": {"view"},
+		"reason": {"Investigate stuck refunds in INC-4711 (read logs and pods)"}, "duration": {"1h"},
+	})
+	var requestID string
+	waitUntil(t, 30*time.Second, "the access request's card", func() bool {
+		requestID = buttonValue(fake, "#prod-approvals", "access:approve")
+		return requestID != ""
+	})
+	var wg sync.WaitGroup
+	for i, r := range []*replica{rs[0], rs[2]} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			click(t, fake, r, "U0PAYBOB", "access:approve", requestID, "#prod-approvals", i)
+		}()
+	}
+	wg.Wait()
+	credentials := func() int {
+		n := 0
+		for _, c := range fake.Calls(slackfake.MethodUpload) {
+			if strings.Contains(string(c.File), "current-context") {
+				n++
+			}
+		}
+		return n
+	}
+	waitUntil(t, 30*time.Second, "the credential is issued", func() bool {
+		var pending int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE kind LIKE 'bot.%' AND state IN ('queued', 'running')`).Scan(&pending)
+		return credentials() > 0 && pending == 0
+	})
+	if n := credentials(); n != 1 {
+		t.Errorf("two approving clicks on two replicas issued %d credentials, want 1", n)
+	}
+	var approvals int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE action = 'access.review'`).Scan(&approvals); err != nil {
+		t.Fatal(err)
+	}
+	if approvals != 1 {
+		t.Errorf("audit has %d approvals of one request, want 1", approvals)
+	}
+
 	// The weekly digest: the cron entry fires at the next minute; kill the
 	// leader, and the replica running the digest, while a post is in flight.
 	select {
@@ -490,7 +553,7 @@ scorecard:
 		r := replies(approveID)
 		return len(r) > 0 && strings.Contains(r[0].Text()+string(r[0].Raw), "Approved template")
 	})
-	opens := len(fake.Calls("views.open"))
+	opens = len(fake.Calls("views.open"))
 	n++
 	rs[1].command(t, []byte(url.Values{
 		"command": {"/plat"}, "text": {"new-db"}, "user_id": {"U0PAYALICE"}, "user_name": {"alice"},
@@ -649,5 +712,79 @@ func TestHAConfigErrors(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// submitModal submits the modal the opens-th views.open call showed, filled
+// with values, as user, to the replica r.
+func submitModal(t *testing.T, fake *slackfake.Server, r *replica, opens int, user string, values map[string][]string) {
+	t.Helper()
+	waitUntil(t, 30*time.Second, "the modal", func() bool { return len(fake.Calls("views.open")) > opens })
+	open := fake.Calls("views.open")[opens]
+	var view map[string]any
+	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": "T0TEST"},
+		"user": map[string]any{"id": user, "name": user},
+		"view": map[string]any{"id": fmt.Sprintf("V0HA%d", opens), "type": "modal", "callback_id": view["callback_id"], "hash": "h1",
+			"private_metadata": view["private_metadata"], "state": fillView(t, view, values)},
+	})
+	resp, err := http.DefaultClient.Do(slackfake.SignedRequest(testSigningSecret, r.url+"/slack/interactions", []byte(url.Values{"payload": {string(payload)}}.Encode()), time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("submission to %s: %d", r.name, resp.StatusCode)
+	}
+}
+
+// buttonValue is the value of the button actionID on the last message
+// posted to channel ("" when there is none).
+func buttonValue(fake *slackfake.Server, channel, actionID string) string {
+	value := ""
+	for _, c := range fake.Succeeded("chat.postMessage") {
+		if c.Channel() != channel {
+			continue
+		}
+		var blocks []map[string]any
+		json.Unmarshal([]byte(c.Param("blocks")), &blocks)
+		for _, bl := range blocks {
+			els, _ := bl["elements"].([]any)
+			for _, el := range els {
+				if m, _ := el.(map[string]any); m["action_id"] == actionID {
+					value, _ = m["value"].(string)
+				}
+			}
+		}
+	}
+	return value
+}
+
+// click sends a signed block_actions payload to the replica r, as Slack
+// does when user presses a button; i tells clicks apart.
+func click(t *testing.T, fake *slackfake.Server, r *replica, user, actionID, value, channel string, i int) {
+	payload, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user, "name": user},
+		"team": map[string]any{"id": "T0TEST"}, "trigger_id": fmt.Sprintf("trigger.ha-click.%d", i),
+		"container":    map[string]any{"type": "message", "channel_id": channel, "message_ts": "1700000000.000100"},
+		"channel":      map[string]any{"id": channel},
+		"message":      map[string]any{"ts": "1700000000.000100"},
+		"response_url": fake.ResponseURL(fmt.Sprintf("ha-click-%d", i)),
+		"actions": []any{map[string]any{
+			"action_id": actionID, "block_id": "b1", "value": value, "type": "button",
+			"action_ts": fmt.Sprintf("1700000002.%06d", i),
+		}},
+	})
+	resp, err := http.DefaultClient.Do(slackfake.SignedRequest(testSigningSecret, r.url+"/slack/interactions", []byte(url.Values{"payload": {string(payload)}}.Encode()), time.Now()))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("click on %s: %d", r.name, resp.StatusCode)
 	}
 }
