@@ -266,7 +266,9 @@ func (h *Home) publishAllJob(ctx context.Context, payload json.RawMessage) error
 func (h *Home) slot() int64 { return h.now().UnixNano() / int64(h.cfg.Debounce.D()) }
 
 // windowEnd is when debounce window slot ends.
-func (h *Home) windowEnd(slot int64) time.Time { return time.Unix(0, (slot+1)*int64(h.cfg.Debounce.D())) }
+func (h *Home) windowEnd(slot int64) time.Time {
+	return time.Unix(0, (slot+1)*int64(h.cfg.Debounce.D()))
+}
 
 // schedule queues one person's publication at the end of debounce window
 // slot, once per window.
