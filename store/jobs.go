@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -18,16 +20,25 @@ const (
 VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)
 ON CONFLICT (dedupe_key) WHERE dedupe_key <> '' DO NOTHING`
 
-	// The oldest due queued job, or a running one whose lease expired. Each
-	// arm picks its oldest through an index, so a backlog is not sorted.
-	// Interactive jobs (kinds "bot.*": a user's command, form submission or
-	// click, some holding a trigger id that expires in 3 s) go before
-	// background work that is due at the same time.
-	sqlClaimCandidate = `SELECT ` + jobColumns + ` FROM (
-  SELECT * FROM (SELECT ` + jobColumns + ` FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1) AS due
-  UNION ALL
-  SELECT * FROM (SELECT ` + jobColumns + ` FROM jobs WHERE state = 'running' AND lease_until <= ? ORDER BY run_at, id LIMIT 1) AS expired
-) AS candidates ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1`
+	// Claim candidates, one query per kind of due job, each reading its
+	// jobs in claim order through an index, so a backlog is never sorted:
+	// queued jobs whose RunAt has come, interactive kinds (kinds "bot.*": a
+	// user's command, form submission or click, some holding a trigger id
+	// that expires in 3 s) before background work, then oldest first (index
+	// jobs_claim, migration 00003; SQLite is told to use it, as it would
+	// otherwise pick jobs_state_run_at for the run_at range and sort every
+	// due job); running jobs whose lease expired, oldest first. ClaimJobs
+	// merges the two in that order. On PostgreSQL both lock their rows and
+	// skip rows another process is claiming.
+	claimQueuedWhere = ` WHERE state = 'queued' AND run_at <= ?
+ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT ?`
+	sqlClaimQueued   = `SELECT ` + jobColumns + ` FROM jobs INDEXED BY jobs_claim` + claimQueuedWhere
+	sqlClaimQueuedPG = `SELECT ` + jobColumns + ` FROM jobs` + claimQueuedWhere + claimLockPG
+	sqlClaimExpired  = `SELECT ` + jobColumns + ` FROM jobs WHERE state = 'running' AND lease_until <= ?
+ORDER BY run_at, id LIMIT ?`
+	sqlClaimExpiredPG = sqlClaimExpired + claimLockPG
+	claimLockPG       = `
+FOR UPDATE SKIP LOCKED`
 
 	sqlClaimJob = `UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated = ?
 WHERE id = ?`
@@ -36,6 +47,9 @@ WHERE id = ?`
 
 	// Finishing a run: only the lease owner of a running job may.
 	sqlFinishJob = `UPDATE jobs SET state = ?, run_at = ?, last_error = ?, lease_until = '', updated = ?
+WHERE id = ? AND state = 'running' AND lease_owner = ?`
+	// sqlFinishJob keeping run_at: a job done or failed for good.
+	sqlFinishJobHere = `UPDATE jobs SET state = ?, last_error = ?, lease_until = '', updated = ?
 WHERE id = ? AND state = 'running' AND lease_owner = ?`
 )
 
@@ -116,7 +130,8 @@ func (s *Store) Enqueue(ctx context.Context, j Job) (created bool, err error) {
 
 // EnqueueAndAudit enqueues j and, only if it was new, appends e to the audit
 // log, in one write: both happen or neither does. A repeated delivery (same
-// DedupeKey) returns false and records nothing.
+// DedupeKey) returns false and records nothing. It is the ack path's write
+// (Router.Accept): the writer takes it before queued writes.
 func (s *Store) EnqueueAndAudit(ctx context.Context, j Job, e Event) (created bool, err error) {
 	args, err := s.jobArgs(j)
 	if err != nil {
@@ -126,7 +141,7 @@ func (s *Store) EnqueueAndAudit(ctx context.Context, j Job, e Event) (created bo
 	if err != nil {
 		return false, fmt.Errorf("enqueue %s: audit: %w", j.Kind, err)
 	}
-	err = s.write(ctx, func(w *wtx) error {
+	err = s.writeFirst(ctx, func(w *wtx) error {
 		if created, err = w.insertJob(args); err != nil || !created {
 			return err
 		}
@@ -138,58 +153,123 @@ func (s *Store) EnqueueAndAudit(ctx context.Context, j Job, e Event) (created bo
 	return created, nil
 }
 
-// maxExpiredPerClaim bounds how many exhausted expired jobs one ClaimJob
+// maxExpiredPerClaim bounds how many exhausted expired jobs one claim
 // marks failed before it gives up looking.
 const maxExpiredPerClaim = 100
 
-// ClaimJob leases the oldest due job to owner until now+lease and returns it
-// (State running, Attempts counted), or nil when no job is due. A due job is
-// a queued one with RunAt <= now, or a running one whose lease expired (its
-// worker died). An expired job that has used all its attempts is marked
-// failed instead of being run again.
+// ClaimJob leases the next due job to owner until now+lease and returns it
+// (State running, Attempts counted), or nil when no job is due. See
+// ClaimJobs.
 func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (*Job, error) {
-	if owner == "" || lease <= 0 {
-		return nil, errors.New("claim job: need an owner and a positive lease")
+	jobs, err := s.ClaimJobs(ctx, owner, now, lease, 1)
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return &jobs[0], nil
+}
+
+// interactive reports whether a job is of an interactive kind ("bot.*"),
+// as the claim order's kind LIKE 'bot.%' does for the lower-case kinds
+// platbot uses.
+func (j *Job) interactive() bool { return strings.HasPrefix(j.Kind, "bot.") }
+
+// claimsBefore is the claim order: interactive kinds first, then RunAt,
+// then ID.
+func claimsBefore(a, b *Job) bool {
+	if ai, bi := a.interactive(), b.interactive(); ai != bi {
+		return ai
+	}
+	if !a.RunAt.Equal(b.RunAt) {
+		return a.RunAt.Before(b.RunAt)
+	}
+	return a.ID < b.ID
+}
+
+// queryJobs runs a job query in the batch transaction.
+func (w *wtx) queryJobs(q string, args ...any) ([]Job, error) {
+	rows, err := w.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ClaimJobs leases up to n due jobs to owner until now+lease, in one
+// write, and returns them in claim order (State running, Attempts
+// counted); none when no job is due. A due job is a queued one with RunAt
+// <= now, or a running one whose lease expired (its worker died).
+// Interactive kinds ("bot.*") are claimed before background work, then the
+// oldest first. An expired job that has used all its attempts is marked
+// failed instead of being run again.
+func (s *Store) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, n int) ([]Job, error) {
+	if owner == "" || lease <= 0 || n <= 0 {
+		return nil, errors.New("claim jobs: need an owner, a positive lease and a positive count")
 	}
 	ts := formatTime(now)
 	until := now.Add(lease)
-	candidate := sqlClaimCandidate
+	queued, expired := sqlClaimQueued, sqlClaimExpired
 	if s.pool != nil {
-		candidate = sqlClaimCandidatePG
+		queued, expired = sqlClaimQueuedPG, sqlClaimExpiredPG
 	}
-	var claimed *Job
+	var claimed []Job
 	err := s.write(ctx, func(w *wtx) error {
-		claimed = nil
-		for range maxExpiredPerClaim {
-			j, err := scanJob(w.queryRow(candidate, ts, ts))
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
+		claimed = nil // a batch may run twice
+		failed := 0
+		for len(claimed) < n {
+			need := n - len(claimed)
+			due, err := w.queryJobs(queued, ts, need)
 			if err != nil {
 				return err
 			}
-			if j.State == JobRunning && j.Attempts >= j.MaxAttempts {
-				msg := fmt.Sprintf("lease of %s expired on attempt %d of %d", j.LeaseOwner, j.Attempts, j.MaxAttempts)
-				if j.LastError != "" {
-					msg += "; last error: " + j.LastError
-				}
-				if _, err := w.exec(sqlFinishJob, JobFailed, formatTime(j.RunAt), msg, ts, j.ID, j.LeaseOwner); err != nil {
-					return err
-				}
-				s.log.Warn("store: job failed after its worker's lease expired", "job", j.ID, "kind", j.Kind, "owner", j.LeaseOwner)
-				continue
-			}
-			if j.State == JobRunning {
-				s.log.Warn("store: taking over expired job lease", "job", j.ID, "kind", j.Kind, "from", j.LeaseOwner, "to", owner)
-			}
-			if _, err := w.exec(sqlClaimJob, owner, formatTime(until), ts, j.ID); err != nil {
+			lapsed, err := w.queryJobs(expired, ts, need)
+			if err != nil {
 				return err
 			}
-			j.State, j.LeaseOwner, j.LeaseUntil = JobRunning, owner, until.UTC()
-			j.Attempts++
-			j.Updated = now.UTC()
-			claimed = &j
-			return nil
+			more := len(due) == need || len(lapsed) == need
+			cands := append(due, lapsed...)
+			sort.SliceStable(cands, func(a, b int) bool { return claimsBefore(&cands[a], &cands[b]) })
+			cands = cands[:min(len(cands), need)]
+			gaveUp := false
+			for _, j := range cands {
+				if j.State == JobRunning && j.Attempts >= j.MaxAttempts {
+					msg := fmt.Sprintf("lease of %s expired on attempt %d of %d", j.LeaseOwner, j.Attempts, j.MaxAttempts)
+					if j.LastError != "" {
+						msg += "; last error: " + j.LastError
+					}
+					if _, err := w.exec(sqlFinishJob, JobFailed, formatTime(j.RunAt), msg, ts, j.ID, j.LeaseOwner); err != nil {
+						return err
+					}
+					s.log.Warn("store: job failed after its worker's lease expired", "job", j.ID, "kind", j.Kind, "owner", j.LeaseOwner)
+					if failed++; failed >= maxExpiredPerClaim {
+						gaveUp = true
+						break
+					}
+					more = true // look again for the place it took
+					continue
+				}
+				if j.State == JobRunning {
+					s.log.Warn("store: taking over expired job lease", "job", j.ID, "kind", j.Kind, "from", j.LeaseOwner, "to", owner)
+				}
+				if _, err := w.exec(sqlClaimJob, owner, formatTime(until), ts, j.ID); err != nil {
+					return err
+				}
+				j.State, j.LeaseOwner, j.LeaseUntil = JobRunning, owner, until.UTC()
+				j.Attempts++
+				j.Updated = now.UTC()
+				claimed = append(claimed, j)
+			}
+			if gaveUp || !more {
+				return nil
+			}
 		}
 		return nil
 	})
@@ -200,9 +280,19 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease
 }
 
 // finishJob moves a running job leased by owner to state (a retry becomes
-// failed when its attempts are used up).
+// failed when its attempts are used up). Done and failed are one UPDATE
+// guarded by the lease; the job is read only to explain a refusal.
 func (s *Store) finishJob(ctx context.Context, id int64, owner, state, errText string, at time.Time) error {
 	return s.write(ctx, func(w *wtx) error {
+		if state != JobQueued {
+			res, err := w.exec(sqlFinishJobHere, state, errText, formatTime(s.now()), id, owner)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				return err
+			}
+		}
 		j, err := scanJob(w.queryRow(sqlJobByID, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("job %d: %w", id, ErrNotFound)

@@ -72,11 +72,13 @@ type Store struct {
 	manual   bool // WithoutAutoMigrate
 	migrator *goose.Provider
 
-	// Writer goroutine. mu guards closed and the sends on reqs, so Close
-	// never closes reqs under a sender.
+	// Writer goroutine. mu guards closed and the sends on reqs and urgent,
+	// so Close never closes them under a sender. urgent holds the ack
+	// path's writes, which the writer takes first (see writeFirst).
 	mu         sync.RWMutex
 	closed     bool
 	reqs       chan *request
+	urgent     chan *request
 	writerDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
@@ -258,6 +260,7 @@ func newStore(ctx context.Context, path string, opts []Option) (*Store, error) {
 		now:        time.Now,
 		maxBatch:   defaultMaxBatch,
 		reqs:       make(chan *request, queueLength),
+		urgent:     make(chan *request, queueLength),
 		writerDone: make(chan struct{}),
 		prepared:   map[string]*sql.Stmt{},
 	}
@@ -295,6 +298,7 @@ func (s *Store) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.reqs)
+		close(s.urgent)
 		s.mu.Unlock()
 		<-s.writerDone
 		var errs []error

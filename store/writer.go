@@ -53,7 +53,7 @@ const (
 var writerSQL = []string{
 	sqlSavepoint, sqlRelease, sqlRollbackTo,
 	sqlInsertJob, sqlInsertAudit, sqlUpsertAuditHead, sqlAuditHeadRow,
-	sqlClaimCandidate, sqlClaimJob, sqlJobByID, sqlFinishJob,
+	sqlClaimQueued, sqlClaimExpired, sqlClaimJob, sqlJobByID, sqlFinishJob, sqlFinishJobHere,
 	sqlInsertRecord, sqlUpsertPoint,
 }
 
@@ -81,6 +81,14 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 		return st.ExecContext(w.ctx, args...)
 	}
 	return w.tx.ExecContext(w.ctx, q, args...)
+}
+
+// query runs q in the batch transaction.
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := w.stmt(q); st != nil {
+		return st.QueryContext(w.ctx, args...)
+	}
+	return w.tx.QueryContext(w.ctx, q, args...)
 }
 
 // queryRow runs q in the batch transaction.
@@ -128,6 +136,18 @@ func (s *Store) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // write queues fn for the writer and waits for its result.
 func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
+	return s.send(ctx, false, fn)
+}
+
+// writeFirst is write for the ack path (a request Slack waits for): the
+// writer takes such writes before the queued ones, so a backlog of job
+// claims, completions and audit events never holds up an acknowledgement
+// for more than the batch being committed.
+func (s *Store) writeFirst(ctx context.Context, fn func(*wtx) error) error {
+	return s.send(ctx, true, fn)
+}
+
+func (s *Store) send(ctx context.Context, first bool, fn func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -137,8 +157,12 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 		s.mu.RUnlock()
 		return ErrClosed
 	}
+	q := s.reqs
+	if first {
+		q = s.urgent
+	}
 	select {
-	case s.reqs <- r:
+	case q <- r:
 		s.mu.RUnlock()
 	case <-ctx.Done():
 		s.mu.RUnlock()
@@ -155,24 +179,79 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	}
 }
 
+// inbox is the writer's view of its two queues; a closed queue becomes nil.
+type inbox struct{ urgent, reqs chan *request }
+
+func (in *inbox) open() bool { return in.urgent != nil || in.reqs != nil }
+
+// poll takes a request without waiting, an urgent one first.
+func (in *inbox) poll() (*request, bool) {
+	if r, ok := take(&in.urgent); ok {
+		return r, true
+	}
+	return take(&in.reqs)
+}
+
+// take receives from *q without waiting; a closed queue becomes nil.
+func take(q *chan *request) (*request, bool) {
+	for *q != nil {
+		select {
+		case r, ok := <-*q:
+			if ok {
+				return r, true
+			}
+			*q = nil
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// wait takes the next request, waiting until one comes, the timer fires
+// (nil: no timer) or both queues are closed.
+func (in *inbox) wait(timer <-chan time.Time) (*request, bool) {
+	if r, ok := in.poll(); ok {
+		return r, true
+	}
+	for in.open() {
+		select {
+		case r, ok := <-in.urgent:
+			if ok {
+				return r, true
+			}
+			in.urgent = nil
+		case r, ok := <-in.reqs:
+			if ok {
+				return r, true
+			}
+			in.reqs = nil
+		case <-timer:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // run is the writer goroutine.
 func (s *Store) run() {
 	defer close(s.writerDone)
+	in := &inbox{urgent: s.urgent, reqs: s.reqs}
 	batch := make([]*request, 0, s.maxBatch)
 	for {
-		r, ok := <-s.reqs
+		r, ok := in.wait(nil)
 		if !ok {
 			return
 		}
-		batch = s.collect(append(batch[:0], r))
+		batch = s.collect(in, append(batch[:0], r))
 		s.commit(batch)
 		clear(batch)
 	}
 }
 
-// collect adds queued requests to batch until it is full, the queue is
-// empty and the batch window (if any) has passed.
-func (s *Store) collect(batch []*request) []*request {
+// collect adds queued requests to batch, urgent ones first, until it is
+// full, the queues are empty and the batch window (if any) has passed.
+func (s *Store) collect(in *inbox, batch []*request) []*request {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -180,14 +259,9 @@ func (s *Store) collect(batch []*request) []*request {
 		}
 	}()
 	for len(batch) < s.maxBatch {
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				return batch
-			}
+		if r, ok := in.poll(); ok {
 			batch = append(batch, r)
 			continue
-		default:
 		}
 		if s.window <= 0 {
 			return batch
@@ -195,15 +269,11 @@ func (s *Store) collect(batch []*request) []*request {
 		if timer == nil {
 			timer = time.NewTimer(s.window)
 		}
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-		case <-timer.C:
+		r, ok := in.wait(timer.C)
+		if !ok {
 			return batch
 		}
+		batch = append(batch, r)
 	}
 	return batch
 }
