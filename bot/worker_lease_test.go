@@ -455,16 +455,16 @@ type raceQueue struct {
 	once                 sync.Once
 }
 
-func (q *raceQueue) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (*store.Job, error) {
-	j, err := q.Store.ClaimJob(ctx, owner, now, lease)
-	if j != nil && j.Attempts == 2 {
+func (q *raceQueue) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, n int) ([]store.Job, error) {
+	jobs, err := q.Store.ClaimJobs(ctx, owner, now, lease, n)
+	if len(jobs) == 1 && jobs[0].Attempts == 2 {
 		close(q.reclaimed)
 		select {
 		case <-q.completed:
 		case <-time.After(5 * time.Second):
 		}
 	}
-	return j, err
+	return jobs, err
 }
 
 func (q *raceQueue) CompleteJob(ctx context.Context, id int64, owner string) error {
