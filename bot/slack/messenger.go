@@ -44,7 +44,8 @@ type messengerConfig struct {
 }
 
 // WithHTTPClient sets the HTTP client for Web API and response_url calls
-// (default: a client with a 15-second timeout).
+// (default: a client with a 15-second timeout that keeps connections open,
+// see newTransport).
 func WithHTTPClient(c *http.Client) MessengerOption {
 	return func(m *messengerConfig) { m.http = c }
 }
@@ -102,6 +103,22 @@ func APIURL(u string) string {
 	return u
 }
 
+// MaxIdleConnsPerHost is how many idle connections the default client keeps
+// per host: enough for the job worker's concurrent replies to one host
+// (slack.com, hooks.slack.com) to reuse their connections.
+const MaxIdleConnsPerHost = 64
+
+// newTransport is http.DefaultTransport's configuration keeping
+// MaxIdleConnsPerHost idle connections per host. The default transport
+// keeps 2, so under a burst every reply beyond the second opened a new TCP
+// (and TLS) connection and closed it again.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	t.MaxIdleConns = 2 * MaxIdleConnsPerHost
+	return t
+}
+
 // NewMessenger returns a messenger that calls the Web API at apiURL ("" for
 // Slack's) with the bot token.
 func NewMessenger(botToken, apiURL string, opts ...MessengerOption) *Messenger {
@@ -110,7 +127,7 @@ func NewMessenger(botToken, apiURL string, opts ...MessengerOption) *Messenger {
 		o(&cfg)
 	}
 	if cfg.http == nil {
-		cfg.http = &http.Client{Timeout: 15 * time.Second}
+		cfg.http = &http.Client{Timeout: 15 * time.Second, Transport: newTransport()}
 	}
 	if cfg.log == nil {
 		cfg.log = slog.Default()
