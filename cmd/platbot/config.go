@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/vault"
 	"github.com/platbot/platbot/store"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	// /healthz and /readyz (PLATBOT_METRICS_ADDR); /metrics then leaves
 	// the main address, which keeps /healthz and /readyz.
 	MetricsAddr string `yaml:"metricsAddr"`
+	// WorkerConcurrency is how many durable jobs this process runs at once
+	// (0: bot.DefaultConcurrency).
+	WorkerConcurrency int `yaml:"workerConcurrency"`
 	// DataDir holds local state besides the database: the development secret
 	// store and its key, the audit HMAC key when none is configured, files
 	// the shell writes.
@@ -351,6 +355,10 @@ func keyAtLine(data []byte, line int) string {
 	return walk(&root, "")
 }
 
+// maxWorkerConcurrency bounds workerConcurrency: each running job holds a
+// goroutine and may hold a connection to an outside system.
+const maxWorkerConcurrency = 1024
+
 func applyEnv(cfg *Config, getenv func(string) string) {
 	set := func(dst *string, key string) {
 		if v := getenv(key); v != "" {
@@ -451,6 +459,9 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
 		return errf("metricsAddr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
+	}
+	if c.WorkerConcurrency < 0 || c.WorkerConcurrency > maxWorkerConcurrency {
+		return errf("workerConcurrency", fmt.Sprintf("expected 1 to %d jobs at once, or leave it unset for %d; got %d", maxWorkerConcurrency, bot.DefaultConcurrency, c.WorkerConcurrency))
 	}
 	if err := c.HA.check(c.DB, errf); err != nil {
 		return err
