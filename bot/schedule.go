@@ -66,6 +66,9 @@ func (s *Scheduler) Every(spec string, loc *time.Location, kind string, payload 
 	return nil
 }
 
+// fireTimeout bounds how long a cron entry may take to enqueue its job.
+const fireTimeout = 30 * time.Second
+
 // fire enqueues one run of a cron entry for the minute of now.
 func (s *Scheduler) fire(now time.Time, loc *time.Location, kind string, payload func(at time.Time) any) {
 	at := now.In(loc).Truncate(time.Minute)
@@ -73,7 +76,11 @@ func (s *Scheduler) fire(now time.Time, loc *time.Location, kind string, payload
 	if payload != nil {
 		p = payload(at)
 	}
-	_, err := s.w.Enqueue(context.Background(), JobSpec{
+	// Bounded: stopping the scheduler waits for a firing entry, and a
+	// leader that stops must not hang on a database that does not answer.
+	ctx, cancel := context.WithTimeout(context.Background(), fireTimeout)
+	defer cancel()
+	_, err := s.w.Enqueue(ctx, JobSpec{
 		Kind: kind, Payload: p, DedupeKey: fmt.Sprintf("cron:%s:%s", kind, at.UTC().Format(time.RFC3339)),
 	})
 	if err != nil {

@@ -13,6 +13,11 @@ import (
 // ("platlead" in ASCII), distinct from auditLockID.
 const leaderLockID int64 = 0x706c6174_6c656164
 
+// sqlHoldsLeaderLock is whether this session holds the leader lock (a
+// bigint advisory key shows in pg_locks as its high and low halves).
+const sqlHoldsLeaderLock = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+AND pid = pg_backend_pid() AND classid = $1 AND objid = $2 AND objsubid = 1)`
+
 // AdvisoryElector chooses the leader among replicas sharing one PostgreSQL
 // database, outside Kubernetes: the replica holding a session advisory lock
 // on a connection of its own leads (it satisfies bot.Elector).
@@ -111,10 +116,17 @@ func (e *AdvisoryElector) hold(ctx context.Context, conn *pgxpool.Conn, lead fun
 			lost = true
 		case <-t.C:
 			cctx, ccancel := context.WithTimeout(lctx, e.Check)
-			_, err := conn.Exec(cctx, "SELECT 1")
+			var held bool
+			err := conn.QueryRow(cctx, sqlHoldsLeaderLock, int64(uint64(leaderLockID)>>32), int64(uint64(leaderLockID)&0xffffffff)).Scan(&held)
 			ccancel()
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case err != nil && ctx.Err() == nil:
 				report(fmt.Errorf("leader election: the session holding the advisory lock stopped answering, leadership given up: %w", err))
+				lost = true
+			case err == nil && !held:
+				// A pooler that hands sessions around (PgBouncer in
+				// transaction mode) loses session locks.
+				report(errors.New("leader election: the database session no longer holds the advisory lock (is PLATBOT_DB a pooler in transaction mode? session locks need a direct connection or session pooling); leadership given up"))
 				lost = true
 			}
 		}

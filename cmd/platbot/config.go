@@ -189,7 +189,7 @@ type LeaseConfig struct {
 	Kubeconfig  string `yaml:"kubeconfig"`
 	KubeContext string `yaml:"kubeContext"`
 	// LeaseDuration, RenewDeadline and RetryPeriod (Go durations;
-	// defaults 15s, 10s, 2s).
+	// defaults 10s, 7s, 2s; see integrations/kube/lease.go).
 	LeaseDuration string `yaml:"leaseDuration"`
 	RenewDeadline string `yaml:"renewDeadline"`
 	RetryPeriod   string `yaml:"retryPeriod"`

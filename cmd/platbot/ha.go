@@ -118,7 +118,11 @@ func newElector(cfg *Config, st *store.Store, log *slog.Logger) (bot.Elector, er
 			return nil, fmt.Errorf("ha.leaderElection: %w", err)
 		}
 		log.Debug("leader election by Lease", "lease", el.Describe(), "cluster", where)
-		return el, nil
+		lock, err := st.AdvisoryElector()
+		if err != nil {
+			return nil, err
+		}
+		return bothElectors{lease: el, lock: lock}, nil
 	}
 	if store.IsPostgres(cfg.DB) {
 		el, err := st.AdvisoryElector()
@@ -128,6 +132,25 @@ func newElector(cfg *Config, st *store.Store, log *slog.Logger) (bot.Elector, er
 		return el, nil
 	}
 	return bot.SingleProcess{}, nil
+}
+
+// bothElectors leads only while holding the Lease and then the database's
+// advisory lock too. The lock is what replicas without ha.leaderElection
+// elect with, so during a rollout that adds (or changes) the section an old
+// replica and a new one never lead at once.
+type bothElectors struct {
+	lease *kube.LeaseElector
+	lock  *store.AdvisoryElector
+}
+
+func (b bothElectors) Describe() string { return b.lease.Describe() }
+
+func (b bothElectors) Check(ctx context.Context) error { return b.lease.Check(ctx) }
+
+func (b bothElectors) Campaign(ctx context.Context, lead func(context.Context), report func(error)) {
+	b.lease.Campaign(ctx, func(lctx context.Context) {
+		b.lock.Campaign(lctx, lead, report)
+	}, report)
 }
 
 // checker is an elector that can tell at start whether it will work.

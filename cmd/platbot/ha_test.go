@@ -275,9 +275,6 @@ func TestThreeReplicas(t *testing.T) {
     namespace: platbot
     name: platbot-leader
     kubeconfig: %s
-    leaseDuration: 4s
-    renewDeadline: 3s
-    retryPeriod: 500ms
 scorecard:
   digest:
     schedule: "* * * * *"

@@ -47,7 +47,9 @@ func (a *Access) Resume(ctx context.Context) error {
 			note(r.ID, a.flow.ScheduleLapse(ctx, r))
 		case r.ExtendsID != "":
 			// An approved extension not yet applied.
-			note(r.ID, a.enqueue(ctx, JobIssue, jobPayload{ID: r.ID}, now, JobIssue+":"+r.ID+":"+boot))
+			if settled(rec, now) {
+				note(r.ID, a.enqueue(ctx, JobIssue, jobPayload{ID: r.ID}, now, JobIssue+":"+r.ID+":"+boot))
+			}
 		case !now.Before(r.ExpiresAt):
 			if err := a.expire(ctx, r.ID, time.Time{}); err != nil {
 				note(r.ID, err)
@@ -56,7 +58,7 @@ func (a *Access) Resume(ctx context.Context) error {
 			revoked++
 		default:
 			note(r.ID, a.scheduleDeadline(ctx, r))
-			if rec.State == StateApproved || !r.DeliveredFor.Equal(r.ExpiresAt) {
+			if (rec.State == StateApproved || !r.DeliveredFor.Equal(r.ExpiresAt)) && settled(rec, now) {
 				note(r.ID, a.enqueue(ctx, JobIssue, jobPayload{ID: r.ID}, now, JobIssue+":"+r.ID+":"+boot))
 			}
 			scheduled++
@@ -97,4 +99,15 @@ func (a *Access) Resume(ctx context.Context) error {
 func (a *Access) scheduleNag(ctx context.Context, r *AccessRequest, now time.Time, boot string) error {
 	n := r.Nags + 1
 	return a.enqueue(ctx, JobNag, jobPayload{ID: r.ID, N: n}, now.Add(a.cfg.BreakGlassNag.D()), fmt.Sprintf("%s:%s:%d:%s", JobNag, r.ID, n, boot))
+}
+
+// resumeGrace is how recently changed a request may be for Resume to take
+// its issuing as under way on another replica (whose durable job delivers)
+// rather than interrupted: the leader resumes on every leader change, and
+// two runs of issue at once could each mint a credential.
+const resumeGrace = time.Minute
+
+// settled reports whether rec last changed resumeGrace or more before now.
+func settled(rec store.Record, now time.Time) bool {
+	return rec.Updated.IsZero() || now.Sub(rec.Updated) >= resumeGrace
 }

@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,17 +28,19 @@ type LeaseConfig struct {
 	// replicas (the pod name).
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod are client-go's
-	// (defaults 15 s, 10 s, 2 s: a new leader within about 15 s of the
-	// old one dying, at once when it gives the Lease up).
+	// (defaults 10 s, 7 s, 2 s: a new leader within LeaseDuration plus
+	// 1.2 × RetryPeriod, about 12.5 s, of the old one dying, and at once
+	// when it gives the Lease up).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 }
 
 // LeaseElector chooses the leader among replicas with a Kubernetes Lease,
 // through client-go's tools/leaderelection (it satisfies bot.Elector).
 type LeaseElector struct {
-	cs  kubernetes.Interface
-	cfg LeaseConfig
-	log *slog.Logger
+	cs     kubernetes.Interface
+	cfg    LeaseConfig
+	log    *slog.Logger
+	holder string // the Lease's holderIdentity: Identity and a random suffix
 }
 
 // NewLeaseElector returns the elector over the cluster rc reaches.
@@ -54,21 +58,29 @@ func NewLeaseElectorFor(cs kubernetes.Interface, cfg LeaseConfig, log *slog.Logg
 		return nil, errors.New("leader election: the Lease needs a namespace, a name and this replica's identity")
 	}
 	if cfg.LeaseDuration <= 0 {
-		cfg.LeaseDuration = 15 * time.Second
+		cfg.LeaseDuration = 10 * time.Second
 	}
 	if cfg.RenewDeadline <= 0 {
-		cfg.RenewDeadline = 10 * time.Second
+		cfg.RenewDeadline = 7 * time.Second
 	}
 	if cfg.RetryPeriod <= 0 {
 		cfg.RetryPeriod = 2 * time.Second
 	}
-	if !(cfg.LeaseDuration > cfg.RenewDeadline && cfg.RenewDeadline > cfg.RetryPeriod) {
-		return nil, fmt.Errorf("leader election: want leaseDuration (%s) > renewDeadline (%s) > retryPeriod (%s)", cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod)
-	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &LeaseElector{cs: cs, cfg: cfg, log: log}, nil
+	nonce := make([]byte, 4)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	e := &LeaseElector{cs: cs, cfg: cfg, log: log, holder: cfg.Identity + "_" + hex.EncodeToString(nonce)}
+	// client-go checks the timing when it builds its elector (renewDeadline
+	// must exceed 1.2 × retryPeriod): refuse bad timing now, not at the
+	// first campaign.
+	if _, err := e.elector(e.lock(func(error) {}), func(context.Context) {}); err != nil {
+		return nil, fmt.Errorf("leader election: leaseDuration %s, renewDeadline %s, retryPeriod %s: %w", cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod, err)
+	}
+	return e, nil
 }
 
 // Describe names the mechanism.
@@ -116,35 +128,17 @@ func (e *LeaseElector) Check(ctx context.Context) error {
 }
 
 // Campaign competes for the Lease until ctx ends (see bot.Elector). A
-// leader gives the Lease up when ctx ends (ReleaseOnCancel), so the next
-// replica leads at once rather than after the Lease's duration.
+// leader gives the Lease up once its work has stopped (lead returned), so
+// the next replica leads at once rather than after the Lease's duration,
+// and never while this one still works.
 func (e *LeaseElector) Campaign(ctx context.Context, lead func(ctx context.Context), report func(error)) {
 	for ctx.Err() == nil {
 		done := make(chan struct{})
 		var started atomic.Bool
-		lock := &reportingLock{
-			Interface: &resourcelock.LeaseLock{
-				LeaseMeta:  metav1.ObjectMeta{Namespace: e.cfg.Namespace, Name: e.cfg.Name},
-				Client:     e.cs.CoordinationV1(),
-				LockConfig: resourcelock.ResourceLockConfig{Identity: e.cfg.Identity},
-			},
-			report: report,
-			what:   e.Describe(),
-		}
-		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-			Lock:            lock,
-			LeaseDuration:   e.cfg.LeaseDuration,
-			RenewDeadline:   e.cfg.RenewDeadline,
-			RetryPeriod:     e.cfg.RetryPeriod,
-			ReleaseOnCancel: true,
-			Name:            "platbot",
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(lctx context.Context) {
-					defer close(done)
-					lead(lctx)
-				},
-				OnStoppedLeading: func() {},
-			},
+		lock := e.lock(report)
+		le, err := e.elector(lock, func(lctx context.Context) {
+			defer close(done)
+			lead(lctx)
 		})
 		if err != nil {
 			report(fmt.Errorf("leader election: %w", err))
@@ -156,10 +150,60 @@ func (e *LeaseElector) Campaign(ctx context.Context, lead func(ctx context.Conte
 		le.Run(ctx)
 		if started.Load() {
 			<-done
+			e.release(lock)
 		}
 		if ctx.Err() == nil {
 			e.log.Warn("leader election: lost the Lease", "lease", e.Describe(), "identity", e.cfg.Identity)
 		}
+	}
+}
+
+// lock is the Lease lock of one campaign, reporting its errors. Its
+// holder identity is this replica's identity with a random suffix, so two
+// replicas configured with one identity never both take the Lease as theirs.
+func (e *LeaseElector) lock(report func(error)) *reportingLock {
+	return &reportingLock{
+		Interface: &resourcelock.LeaseLock{
+			LeaseMeta:  metav1.ObjectMeta{Namespace: e.cfg.Namespace, Name: e.cfg.Name},
+			Client:     e.cs.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: e.holder},
+		},
+		report: report,
+		what:   e.Describe(),
+	}
+}
+
+// elector is client-go's leader elector over lock; it also checks the
+// timing (NewLeaseElectorFor builds one to refuse bad timing at start).
+func (e *LeaseElector) elector(lock resourcelock.Interface, lead func(ctx context.Context)) (*leaderelection.LeaderElector, error) {
+	return leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:          lock,
+		LeaseDuration: e.cfg.LeaseDuration,
+		RenewDeadline: e.cfg.RenewDeadline,
+		RetryPeriod:   e.cfg.RetryPeriod,
+		Name:          "platbot",
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: lead,
+			OnStoppedLeading: func() {},
+		},
+	})
+}
+
+// release gives the Lease up when this replica still holds it, as
+// client-go's ReleaseOnCancel does, but only after the leader's work
+// stopped.
+func (e *LeaseElector) release(lock *reportingLock) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RenewDeadline)
+	defer cancel()
+	rec, _, err := lock.Interface.Get(ctx)
+	if err != nil || rec == nil || rec.HolderIdentity != e.holder {
+		return
+	}
+	now := metav1.NewTime(time.Now())
+	if err := lock.Interface.Update(ctx, resourcelock.LeaderElectionRecord{
+		LeaderTransitions: rec.LeaderTransitions, LeaseDurationSeconds: 1, RenewTime: now, AcquireTime: now,
+	}); err != nil {
+		e.log.Warn("leader election: giving the Lease up failed; it lapses instead", "lease", e.Describe(), "err", err)
 	}
 }
 
@@ -171,18 +215,27 @@ type reportingLock struct {
 	report    func(error)
 	what      string
 	onAcquire func()
+	failed    string // the verb of the last failed call, "" after a success
 }
 
 func (l *reportingLock) note(verb string, err error) error {
 	switch {
 	case err == nil:
-		l.report(nil)
+		// A read that works says nothing about a refused write: only a
+		// write, or a read after a failed read, clears the error shown.
+		if verb != "get" || l.failed == "get" {
+			l.failed = ""
+			l.report(nil)
+		}
+		return nil
 	case apierrors.IsNotFound(err) && verb == "get", apierrors.IsConflict(err):
 		// Not there yet (the first leader creates it), or another replica
 		// renewed it first: how leader election works, not a fault.
 	case apierrors.IsForbidden(err):
+		l.failed = verb
 		l.report(fmt.Errorf("leader election: %s %s refused: %w (grant get, update and create on the Lease: deploy/lease-rbac.yaml)", verb, l.what, err))
 	default:
+		l.failed = verb
 		l.report(fmt.Errorf("leader election: %s %s: %w", verb, l.what, err))
 	}
 	return err

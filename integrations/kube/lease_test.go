@@ -14,6 +14,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -134,22 +135,27 @@ func TestLeaseElector(t *testing.T) {
 	ra := campaignLease(t, a)
 	eventually(t, "a leads", ra.leading.Load)
 	rb := campaignLease(t, elector("platbot", "replica-b"))
+	// A replica configured with a's identity (a shared PLATBOT_IDENTITY)
+	// does not take a's Lease as its own.
+	twin := campaignLease(t, elector("platbot", "replica-a"))
 	// b keeps reading the Lease a holds and renews; it must not lead.
 	lease, err := admin.CoordinationV1().Leases(ns).Get(ctx, "platbot-leader", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity != "replica-a" {
-		t.Fatalf("Lease holder = %v, want replica-a", lease.Spec.HolderIdentity)
+	if lease.Spec.HolderIdentity == nil || !strings.HasPrefix(*lease.Spec.HolderIdentity, "replica-a_") {
+		t.Fatalf("Lease holder = %v, want replica-a with its suffix", lease.Spec.HolderIdentity)
 	}
 	renewed := lease.Spec.RenewTime.Time
 	eventually(t, "a renews the Lease", func() bool {
 		l, err := admin.CoordinationV1().Leases(ns).Get(ctx, "platbot-leader", metav1.GetOptions{})
 		return err == nil && l.Spec.RenewTime.After(renewed)
 	})
-	if rb.terms.Load() != 0 {
-		t.Fatal("b led while a held the Lease")
+	if rb.terms.Load() != 0 || twin.terms.Load() != 0 {
+		t.Fatalf("b led %d times, a's twin %d times, while a held the Lease", rb.terms.Load(), twin.terms.Load())
 	}
+	twin.cancel()
+	<-twin.done
 
 	// a stops (SIGTERM): it gives the Lease up and b leads well before the
 	// Lease would have lapsed.
@@ -157,11 +163,48 @@ func TestLeaseElector(t *testing.T) {
 	<-ra.done
 	eventually(t, "b leads after a gave the Lease up", rb.leading.Load)
 	l, err := admin.CoordinationV1().Leases(ns).Get(ctx, "platbot-leader", metav1.GetOptions{})
-	if err != nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != "replica-b" {
+	if err != nil || l.Spec.HolderIdentity == nil || !strings.HasPrefix(*l.Spec.HolderIdentity, "replica-b_") {
 		t.Fatalf("Lease after the hand-over: %v, %v", l, err)
 	}
 	if ra.terms.Load() != 1 || ra.leading.Load() {
 		t.Errorf("a: %d terms, leading %v", ra.terms.Load(), ra.leading.Load())
+	}
+
+	// Someone else takes the Lease (an operator, or a replica that saw it
+	// lapse while b was cut off): b stops leading and leaves it alone.
+	l.Spec.HolderIdentity = ptr("intruder")
+	l.Spec.LeaseDurationSeconds = ptr(int32(3600))
+	l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+	if _, err := admin.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b stops leading once the Lease is someone else's", func() bool { return !rb.leading.Load() })
+	l, err = admin.CoordinationV1().Leases(ns).Get(ctx, "platbot-leader", metav1.GetOptions{})
+	if err != nil || *l.Spec.HolderIdentity != "intruder" {
+		t.Fatalf("Lease after b lost it: %v, %v; want it left to its holder", l, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestLeaseElectorTiming: timing client-go would refuse is refused when the
+// elector is built, at start, not when it first campaigns.
+func TestLeaseElectorTiming(t *testing.T) {
+	cs := fake.NewSimpleClientset()
+	for _, tc := range []struct {
+		cfg  kube.LeaseConfig
+		want string
+	}{
+		{kube.LeaseConfig{LeaseDuration: 5 * time.Second, RenewDeadline: 2100 * time.Millisecond, RetryPeriod: 2 * time.Second}, "renewDeadline must be greater than retryPeriod*JitterFactor"},
+		{kube.LeaseConfig{LeaseDuration: 5 * time.Second, RenewDeadline: 6 * time.Second, RetryPeriod: time.Second}, "leaseDuration must be greater than renewDeadline"},
+	} {
+		tc.cfg.Namespace, tc.cfg.Name, tc.cfg.Identity = "platbot", "platbot-leader", "replica-a"
+		if _, err := kube.NewLeaseElectorFor(cs, tc.cfg, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	if _, err := kube.NewLeaseElectorFor(cs, kube.LeaseConfig{Namespace: "platbot", Name: "platbot-leader", Identity: "replica-a"}, nil); err != nil {
+		t.Errorf("the defaults: %v", err)
 	}
 }
 
