@@ -24,6 +24,10 @@ type request struct {
 	fn    func(w *wtx) error
 	state atomic.Int32
 	done  chan error // buffered (1): the writer never blocks on it
+	// public: fn is a caller's (Store.Write), which always runs in a
+	// savepoint of its own; the store's own writes run without one until
+	// one of them fails (see runBatch).
+	public bool
 }
 
 // wtx is what a write closure runs in: the batch transaction plus the
@@ -131,12 +135,12 @@ func (s *Store) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if fn == nil {
 		return errors.New("write: nil func")
 	}
-	return s.write(ctx, func(w *wtx) error { return fn(w.tx) })
+	return s.send(ctx, false, true, func(w *wtx) error { return fn(w.tx) })
 }
 
 // write queues fn for the writer and waits for its result.
 func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
-	return s.send(ctx, false, fn)
+	return s.send(ctx, false, false, fn)
 }
 
 // writeFirst is write for the ack path (a request Slack waits for): the
@@ -144,14 +148,14 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 // claims, completions and audit events never holds up an acknowledgement
 // for more than the batch being committed.
 func (s *Store) writeFirst(ctx context.Context, fn func(*wtx) error) error {
-	return s.send(ctx, true, fn)
+	return s.send(ctx, true, false, fn)
 }
 
-func (s *Store) send(ctx context.Context, first bool, fn func(*wtx) error) error {
+func (s *Store) send(ctx context.Context, first, public bool, fn func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1), public: public}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -297,7 +301,10 @@ func (s *Store) commit(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	results, err := s.runBatch(live)
+	results, err := s.runBatch(live, needSavepoints(live))
+	if errors.Is(err, errWriteFailed) {
+		results, err = s.runBatch(live, true)
+	}
 	if err == nil {
 		for i, r := range live {
 			r.done <- results[i]
@@ -310,7 +317,7 @@ func (s *Store) commit(batch []*request) {
 	}
 	s.log.Warn("store: batch failed, re-running its writes one by one", "writes", len(live), "err", err)
 	for _, r := range live {
-		res, err := s.runBatch([]*request{r})
+		res, err := s.runBatch([]*request{r}, true)
 		if err == nil {
 			err = res[0]
 		}
@@ -318,10 +325,28 @@ func (s *Store) commit(batch []*request) {
 	}
 }
 
+// errWriteFailed: a write of a batch run without savepoints failed; the
+// batch was rolled back, to be run again with savepoints.
+var errWriteFailed = errors.New("a write of the batch failed")
+
+// needSavepoints reports whether a batch must run each write in a
+// savepoint from the start: it holds a caller's closure (Store.Write). The
+// store's own writes rarely fail, so a batch of them first runs without
+// savepoints, which on PostgreSQL are two round trips per write.
+func needSavepoints(reqs []*request) bool {
+	for _, r := range reqs {
+		if r.public {
+			return true
+		}
+	}
+	return false
+}
+
 // runBatch runs reqs in one transaction. It returns each request's own
 // error, or a batch error when the transaction itself failed (then nothing
-// was committed).
-func (s *Store) runBatch(reqs []*request) ([]error, error) {
+// was committed). Without savepoints, the first write that fails rolls the
+// whole batch back and runBatch returns errWriteFailed.
+func (s *Store) runBatch(reqs []*request, savepoints bool) ([]error, error) {
 	ctx := context.Background()
 	if s.stale.Load() {
 		if err := s.loadWriterState(ctx); err != nil {
@@ -346,7 +371,15 @@ func (s *Store) runBatch(reqs []*request) ([]error, error) {
 			return fail("audit head", err)
 		}
 	}
-	if len(reqs) == 1 && s.pool == nil {
+	switch {
+	case !savepoints:
+		for i, r := range reqs {
+			if results[i] = w.call(r.fn); results[i] != nil {
+				_ = tx.Rollback()
+				return nil, errWriteFailed
+			}
+		}
+	case len(reqs) == 1 && s.pool == nil:
 		// No neighbours to protect: the transaction is the savepoint. (On
 		// PostgreSQL a closure that ends the transaction would go unnoticed,
 		// as COMMIT outside one only warns; releasing its savepoint fails.)
@@ -354,7 +387,7 @@ func (s *Store) runBatch(reqs []*request) ([]error, error) {
 			_ = tx.Rollback()
 			return results, nil
 		}
-	} else {
+	default:
 		for i, r := range reqs {
 			// Rolling back to the savepoint also releases a lock taken
 			// after it, and undoes what was read under it.
