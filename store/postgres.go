@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -55,26 +56,24 @@ WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <
 ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1
 FOR UPDATE SKIP LOCKED`
 
-// libpqKeywords are the connection parameters a key/value DSN may start
-// with (libpq's list, as pgx reads it).
-var libpqKeywords = map[string]bool{
-	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true,
-	"password": true, "passfile": true, "sslmode": true, "sslrootcert": true,
-	"sslcert": true, "sslkey": true, "sslpassword": true, "connect_timeout": true,
-	"application_name": true, "options": true, "service": true, "servicefile": true,
-	"target_session_attrs": true, "search_path": true,
-}
-
 // IsPostgres reports whether dsn names a PostgreSQL database rather than a
-// SQLite file: a postgres:// or postgresql:// URL, or a libpq key/value
-// string ("host=db dbname=platbot user=platbot").
+// SQLite file: a postgres:// or postgresql:// URL, or a key/value string
+// ("host=db dbname=platbot user=platbot"). Any string that starts with a
+// lower-case keyword and "=" is a key/value string — libpq's keywords and
+// pgx's pool settings (pool_max_conns=...) alike — so that no setting is
+// ever taken for a file name (which would give each replica a database of
+// its own and put a password into a file name); pgx refuses keywords it
+// does not know.
 func IsPostgres(dsn string) bool {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return true
 	}
 	first, _, ok := strings.Cut(strings.TrimSpace(dsn), "=")
-	return ok && libpqKeywords[strings.TrimSpace(first)]
+	return ok && keyword.MatchString(strings.TrimSpace(first))
 }
+
+// keyword is the shape of a connection-string keyword.
+var keyword = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // RedactDSN returns dsn with its password masked, for logs and errors.
 func RedactDSN(dsn string) string {

@@ -22,6 +22,11 @@ func TestIsPostgres(t *testing.T) {
 		"/var/lib/platbot/platbot.db":               false,
 		"data/a=b.db":                               false,
 		"postgres.db":                               false,
+		"pool_max_conns=8 host=db dbname=platbot":   true,
+		"keepalives=1 host=db password=pw":          true,
+		"channel_binding=require host=db":           true,
+		"./a=b.db":                                  false,
+		"Platbot=1.db":                              false,
 	} {
 		if got := IsPostgres(dsn); got != want {
 			t.Errorf("IsPostgres(%q) = %v, want %v", dsn, got, want)
