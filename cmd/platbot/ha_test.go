@@ -785,3 +785,16 @@ func click(t *testing.T, fake *slackfake.Server, r *replica, user, actionID, val
 		t.Errorf("click on %s: %d", r.name, resp.StatusCode)
 	}
 }
+
+// TestShellRefusesTheServedDatabase: the shell works every due job of its
+// database, so it refuses the PostgreSQL database Slack replicas serve
+// instead of answering their users in a terminal.
+func TestShellRefusesTheServedDatabase(t *testing.T) {
+	e := testEnv(t, map[string]string{
+		"PLATBOT_DB": "postgres://platbot@db.example/platbot", "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret,
+	})
+	code, _, errOut := runBot(t, e, "", "shell")
+	if code == 0 || !strings.Contains(errOut, "Slack replicas serve") || !strings.Contains(errOut, "a database of its own") {
+		t.Fatalf("shell on the served database: exit %d, stderr %q", code, errOut)
+	}
+}

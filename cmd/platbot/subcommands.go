@@ -29,6 +29,12 @@ func cmdShell(ctx context.Context, cfg *Config, args []string, stdin io.Reader, 
 	if !cfg.Demo.set {
 		cfg.Demo.on = true // the shell's default: try every flow on the examples
 	}
+	if slack, _ := cfg.SlackConfigured(); slack && store.IsPostgres(cfg.DB) {
+		// The shell leads, resumes and works every due job of its
+		// database; on the database Slack replicas serve it would take
+		// their jobs and answer Slack users in this terminal.
+		return fmt.Errorf("shell: PLATBOT_DB is a PostgreSQL database that Slack replicas serve (Slack credentials are set): the shell would work their jobs and answer their users here. Use a database of its own for the shell, or the one-off commands (platbot digest --now, platbot hygiene --now)")
+	}
 	lock, err := lockDB(cfg.DB, "shell")
 	if err != nil {
 		return err
