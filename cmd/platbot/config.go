@@ -50,6 +50,9 @@ type Config struct {
 	// digits or base64, mode 0600. Unset, a per-process key is used and
 	// sealed values do not survive a restart (see sealkey.go).
 	SealKeyFile string `yaml:"sealKeyFile"`
+	// SealKey is that key itself, from the environment only
+	// (PLATBOT_SEAL_KEY, e.g. from a Kubernetes Secret): one of the two.
+	SealKey string `yaml:"-"`
 
 	// GitOpsRepo is where golden paths open pull requests: owner/name on
 	// GitHub, or a local git repository path (PLATBOT_GITOPS_REPO); default
@@ -390,6 +393,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Kube.Kubeconfig, "KUBECONFIG")
 	set(&cfg.GitOpsRepo, "PLATBOT_GITOPS_REPO")
 	set(&cfg.SealKeyFile, "PLATBOT_SEAL_KEY_FILE")
+	set(&cfg.SealKey, "PLATBOT_SEAL_KEY")
 	set(&cfg.OpenCostURL, "OPENCOST_URL")
 	set(&cfg.PrometheusURL, "PROMETHEUS_URL")
 	set(&cfg.PagerDuty.Token, "PAGERDUTY_TOKEN")

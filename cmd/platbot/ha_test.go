@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -296,6 +297,7 @@ access:
 		"PLATBOT_DB": dsn, "PLATBOT_CONFIG": cfgPath, "PLATBOT_DEMO": "1",
 		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret, "SLACK_API_URL": fake.APIURL(),
 		"PLATBOT_AUDIT_KEY":            hex.EncodeToString([]byte("ha-test-audit-key-0123456789abcd")),
+		"PLATBOT_SEAL_KEY":             hex.EncodeToString([]byte("ha-test-seal-key-0123456789abcde")),
 		"PLATBOT_AUDIT_CHAIN_KEY_FILE": filepath.Join(shared, "audit-chain.key"),
 		"PLATBOT_AUDIT_ANCHOR_FILE":    filepath.Join(shared, "anchors.jsonl"),
 		"PLATBOT_GITOPS_REPO":          filepath.Join(shared, "gitops"),
@@ -796,5 +798,34 @@ func TestShellRefusesTheServedDatabase(t *testing.T) {
 	code, _, errOut := runBot(t, e, "", "shell")
 	if code == 0 || !strings.Contains(errOut, "Slack replicas serve") || !strings.Contains(errOut, "a database of its own") {
 		t.Fatalf("shell on the served database: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestServeOnPostgresNeedsSharedKeys: serve on PostgreSQL, where replicas
+// share the database, refuses keys each replica would generate for itself,
+// naming each one missing; the key values never show.
+func TestServeOnPostgresNeedsSharedKeys(t *testing.T) {
+	e := testEnv(t, map[string]string{
+		"PLATBOT_DB": "postgres://platbot@db.example/platbot", "PLATBOT_DEMO": "1",
+		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": testSigningSecret,
+	})
+	code, _, errOut := runBot(t, e, "", "serve")
+	for _, want := range []string{"PLATBOT_SEAL_KEY", "PLATBOT_AUDIT_KEY", "audit.vaultTransitKey", "openssl rand -hex 32"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q: %s", want, errOut)
+		}
+	}
+	if code == 0 {
+		t.Fatal("serve started")
+	}
+	// A malformed key is refused without showing it.
+	cfg := &Config{SealKey: "not-a-key-canary-93b2"}
+	_, err := loadSealer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "PLATBOT_SEAL_KEY") || strings.Contains(err.Error(), "canary") {
+		t.Errorf("a malformed PLATBOT_SEAL_KEY: %v", err)
+	}
+	cfg.SealKey = hex.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	if _, err := loadSealer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Errorf("a well-formed PLATBOT_SEAL_KEY: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/platbot/platbot/store"
 )
 
 func cmdServe(ctx context.Context, cfg *Config, args []string, stderr io.Writer) error {
@@ -25,6 +27,11 @@ func cmdServe(ctx context.Context, cfg *Config, args []string, stderr io.Writer)
 	cfg.Demo.on = *demo
 	if err := checkServeSources(cfg); err != nil {
 		return err
+	}
+	if store.IsPostgres(cfg.DB) {
+		if err := sharedKeys(cfg); err != nil {
+			return err
+		}
 	}
 	lock, err := lockDB(cfg.DB, "serve")
 	if err != nil {

@@ -73,7 +73,7 @@ func (f *features) explainError(ctx context.Context, err error) string {
 func (c *Config) secretValues() []string {
 	return []string{
 		c.Slack.BotToken, c.Slack.SigningSecret, c.Slack.AppToken, c.GitHub.Token, c.GitHub.WebhookSecret,
-		c.Vault.Token, c.PagerDuty.Token, c.Audit.HMACKey,
+		c.Vault.Token, c.PagerDuty.Token, c.Audit.HMACKey, c.SealKey,
 	}
 }
 
