@@ -33,8 +33,10 @@ AND pid = pg_backend_pid() AND classid = $1 AND objid = $2 AND objsubid = 1)`
 type AdvisoryElector struct {
 	pool *pgxpool.Pool
 	// Retry is how often a replica that does not lead tries the lock, and
-	// Check how often the leader checks its session (defaults 2 s, 2 s).
-	Retry, Check time.Duration
+	// Check how often the leader checks its session (defaults 2 s, 2 s);
+	// CheckTimeout how long a check may take before the session counts as
+	// gone (default 5 s).
+	Retry, Check, CheckTimeout time.Duration
 }
 
 // AdvisoryElector returns the elector over this PostgreSQL store; it is an
@@ -43,7 +45,7 @@ func (s *Store) AdvisoryElector() (*AdvisoryElector, error) {
 	if s.pool == nil {
 		return nil, errors.New("leader election by advisory lock needs PostgreSQL (PLATBOT_DB=postgres://...)")
 	}
-	return &AdvisoryElector{pool: s.pool, Retry: 2 * time.Second, Check: 2 * time.Second}, nil
+	return &AdvisoryElector{pool: s.pool, Retry: 2 * time.Second, Check: 2 * time.Second, CheckTimeout: 5 * time.Second}, nil
 }
 
 // Describe names the mechanism.
@@ -115,7 +117,7 @@ func (e *AdvisoryElector) hold(ctx context.Context, conn *pgxpool.Conn, lead fun
 		case <-done:
 			lost = true
 		case <-t.C:
-			cctx, ccancel := context.WithTimeout(lctx, e.Check)
+			cctx, ccancel := context.WithTimeout(lctx, e.CheckTimeout)
 			var held bool
 			err := conn.QueryRow(cctx, sqlHoldsLeaderLock, int64(uint64(leaderLockID)>>32), int64(uint64(leaderLockID)&0xffffffff)).Scan(&held)
 			ccancel()

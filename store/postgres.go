@@ -49,13 +49,6 @@ const auditLockID int64 = 0x706c6174_61756469
 
 const sqlLockAudit = `SELECT pg_advisory_xact_lock(?)`
 
-// The PostgreSQL claim: the oldest due job (interactive kinds first), its
-// row locked; rows another process is claiming are skipped, not waited on.
-const sqlClaimCandidatePG = `SELECT ` + jobColumns + ` FROM jobs
-WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?)
-ORDER BY (kind LIKE 'bot.%') DESC, run_at, id LIMIT 1
-FOR UPDATE SKIP LOCKED`
-
 // IsPostgres reports whether dsn names a PostgreSQL database rather than a
 // SQLite file: a postgres:// or postgresql:// URL, or a key/value string
 // ("host=db dbname=platbot user=platbot"). Any string that starts with a
