@@ -635,10 +635,20 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 	}
 	p.auditEvent(ctx, store.Event{
 		ActorID: req.User.ID, ActorName: req.User.Name, Action: "paths.upgrade", Target: "component:" + l.Service, Outcome: "ok",
-		Details: map[string]any{"template": l.Template, "from": pl.From.Hash, "to": pl.To.Hash, "pull_requests": prs},
+		Details: map[string]any{"template": l.Template, "from": pl.From.Hash, "to": pl.To.Hash, "pull_requests": prURLs(prs)},
 	})
 	p.log.Info("upgrade opened", "service", l.Service, "template", l.Template, "to", template.ShortHash(pl.To.Hash), "pr", first)
 	return req.Reply(ctx, bot.Message{Text: pl.summary("⬆️ Upgrade pull request opened.", prs)})
+}
+
+// prURLs are the pull requests by repository name, as the audit log
+// stores them (JSON objects are keyed by strings).
+func prURLs(prs map[actions.Destination]string) map[string]string {
+	out := make(map[string]string, len(prs))
+	for d, url := range prs {
+		out[d.String()] = url
+	}
+	return out
 }
 
 // body is an upgrade pull request's description.

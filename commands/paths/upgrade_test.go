@@ -12,6 +12,7 @@ import (
 	"github.com/platbot/platbot/integrations/github"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
+	"github.com/platbot/platbot/store"
 )
 
 // gitOut is the output of a git command in dir, as it is.
@@ -264,6 +265,20 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 	it, err := e.paths.lineages().Get(e.ctx, "orders-service/svc-config")
 	if err != nil || it.Value.UpgradeVersion != f.v3 || it.Value.Upgrade == "" || it.Value.Upgraded.IsZero() {
 		t.Fatalf("stored lineage after the upgrade: %+v, %v", it, err)
+	}
+
+	events, err := e.st.AuditEvents(e.ctx, store.AuditFilter{Action: "paths.upgrade"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d paths.upgrade audit events, want 1: %+v", len(events), events)
+	}
+	if ev := events[0]; ev.ActorID != userJane || ev.Outcome != "ok" || ev.Target != "component:orders-service" ||
+		ev.Details["template"] != "svc-config" || ev.Details["from"] != f.v1 || ev.Details["to"] != f.v3 {
+		t.Fatalf("upgrade audit event %+v", ev)
+	} else if prs, _ := ev.Details["pull_requests"].(map[string]any); len(prs) != 1 || prs["the GitOps repository"] != it.Value.Upgrade {
+		t.Fatalf("upgrade audit event's pull requests: %#v (want the GitOps repository: %s)", ev.Details["pull_requests"], it.Value.Upgrade)
 	}
 
 	body := f.body(branch)
