@@ -85,16 +85,27 @@ func (p *Paths) cmdUpgrade(ctx context.Context, req *bot.Request, v bot.Values) 
 	if service == "" {
 		return bot.Errorf("Which service? `/plat upgrade <service> [--template <name>] [--dry-run]`.")
 	}
+	// The catalog's owner of the service is asked first, before anything
+	// about its templates is told or read from its repositories; only a
+	// service the catalog no longer has is authorized against the owner
+	// its lineage recorded.
+	authorize := func(owner string) error {
+		return p.router.Authorize(ctx, req, bot.ActionScaffold, bot.Resource{Kind: "group", Ref: owner, Owner: owner})
+	}
+	owner := p.catalogOwner(service)
+	if owner != "" {
+		if err := authorize(owner); err != nil {
+			return err
+		}
+	}
 	l, err := p.pickLineage(ctx, service, strings.TrimSpace(req.Flags["template"]))
 	if err != nil {
 		return err
 	}
-	owner := l.Owner
-	if e := p.serviceEntity(service); e != nil && e.Owner() != "" {
-		owner = catalog.NormalizeRef(e.Owner(), catalog.KindGroup, catalog.DefaultNamespace)
-	}
-	if err := p.router.Authorize(ctx, req, bot.ActionScaffold, bot.Resource{Kind: "group", Ref: owner, Owner: owner}); err != nil {
-		return err
+	if owner == "" {
+		if err := authorize(l.Owner); err != nil {
+			return err
+		}
 	}
 	to, behind, err := p.upgradeTarget(l, strings.TrimSpace(req.Flags["version"]))
 	if err != nil {
@@ -132,6 +143,15 @@ func (p *Paths) cmdUpgrade(ctx context.Context, req *bot.Request, v bot.Values) 
 		return req.Reply(ctx, bot.Message{Text: plan.summary("Dry run: nothing was opened.", nil)})
 	}
 	return p.openUpgrade(ctx, req, plan)
+}
+
+// catalogOwner is the owner group of the service as the catalog has it
+// now ("" when the catalog has no such entity, or it names no owner).
+func (p *Paths) catalogOwner(service string) string {
+	if e := p.serviceEntity(service); e != nil && e.Owner() != "" {
+		return catalog.NormalizeRef(e.Owner(), catalog.KindGroup, catalog.DefaultNamespace)
+	}
+	return ""
 }
 
 // pickLineage finds the lineage to upgrade: the service's only one, or

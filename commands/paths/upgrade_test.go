@@ -201,6 +201,8 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 		{userJane, "upgrade orders-service --version 0123456789abcdef", "Version `0123456789abcdef` of `svc-config` is not approved"},
 		{userJane, "upgrade orders-service --version " + f.v1[:12], "was approved once but is not the approved version now"},
 		{userBob, "upgrade orders-service", "You can only create things for your own teams"},
+		// Ownership is checked before the service's templates are named.
+		{userBob, "upgrade orders-service --template new-db", "You can only create things for your own teams"},
 		{userJane, "upgrade", "Which service?"},
 	} {
 		if got := e.reply(c.user, c.cmd); !strings.Contains(got, c.want) {
