@@ -46,6 +46,7 @@ type extensions struct {
 	mu          sync.RWMutex
 	home        []HomeSection
 	homeChanged []func(ctx context.Context, userIDs []string)
+	homeFor     []func(ctx context.Context, who HomeAudience)
 	unfurlers   []registeredUnfurler
 }
 
@@ -106,6 +107,58 @@ func (r *Router) HomeChanged(ctx context.Context, userIDs ...string) {
 		fn(ctx, ids)
 	}
 }
+
+// HomeAudience says whether a change concerns the person in req (req.User
+// resolved as for a command): the people who may decide a request that
+// entered or left pending, say.
+type HomeAudience func(ctx context.Context, req *Request) (bool, error)
+
+// OnHomeChangedFor registers fn to be told of a change that concerns the
+// people who opened their Home and whom who accepts.
+func (r *Router) OnHomeChangedFor(fn func(ctx context.Context, who HomeAudience)) {
+	r.ext.mu.Lock()
+	r.ext.homeFor = append(r.ext.homeFor, fn)
+	r.ext.mu.Unlock()
+}
+
+// HomeChangedFor tells the Home listeners that what the Homes of the people
+// who accepts may have changed, and those of the named people: only those
+// are republished, not everyone's. Like HomeChanged it never fails the
+// caller.
+func (r *Router) HomeChangedFor(ctx context.Context, who HomeAudience, userIDs ...string) {
+	if r == nil {
+		return
+	}
+	r.ext.mu.RLock()
+	fns := append([]func(context.Context, HomeAudience){}, r.ext.homeFor...)
+	r.ext.mu.RUnlock()
+	if who != nil {
+		for _, fn := range fns {
+			fn(ctx, who)
+		}
+	}
+	if ids := nonEmpty(userIDs); len(ids) > 0 {
+		r.HomeChanged(ctx, ids...)
+	}
+}
+
+func nonEmpty(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// HomeAudienceNotifier is what a feature needs to say a change concerns
+// some people; *Router satisfies it.
+type HomeAudienceNotifier interface {
+	HomeChangedFor(ctx context.Context, who HomeAudience, userIDs ...string)
+}
+
+var _ HomeAudienceNotifier = (*Router)(nil)
 
 // HomeNotifier is what a feature needs to say a Home changed; *Router
 // satisfies it. Features that keep a narrower router interface check for

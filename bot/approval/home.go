@@ -88,16 +88,31 @@ func (f *Flow[T]) Waiting(ctx context.Context, req *bot.Request, max int) ([]*T,
 }
 
 // homeChanged tells the Homes what changed with r: a request entering or
-// leaving pending changes what waits for anyone; any other change, its
-// requester's Home only.
+// leaving pending changes what waits for the people who may decide it
+// (MayDecide lets them, and they are not its requester), and its
+// requester's Home; any other change, its requester's Home only. Nobody
+// else's Home is republished.
 func (f *Flow[T]) homeChanged(ctx context.Context, r *T, from, to string) {
-	hn, ok := f.rt().(bot.HomeNotifier)
-	if !ok || r == nil {
+	if r == nil {
 		return
 	}
+	requester := f.cfg.Ballot(r).Requester.ID
 	if from == f.cfg.States.Pending || to == f.cfg.States.Pending {
-		hn.HomeChanged(ctx)
-		return
+		if an, ok := f.rt().(bot.HomeAudienceNotifier); ok {
+			an.HomeChangedFor(ctx, func(ctx context.Context, req *bot.Request) (bool, error) {
+				if req.User.ID == requester {
+					return false, nil
+				}
+				el, err := f.cfg.MayDecide(ctx, req, r)
+				if err != nil {
+					return false, fmt.Errorf("may %s decide %s %s: %w", req.User.ID, f.cfg.Noun, f.cfg.ID(r), err)
+				}
+				return el.Refusal == "", nil
+			}, requester)
+			return
+		}
 	}
-	hn.HomeChanged(ctx, f.cfg.Ballot(r).Requester.ID)
+	if hn, ok := f.rt().(bot.HomeNotifier); ok {
+		hn.HomeChanged(ctx, requester)
+	}
 }

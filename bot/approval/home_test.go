@@ -29,6 +29,27 @@ func (h *homeRecorder) listen(_ context.Context, users []string) {
 	h.calls = append(h.calls, strings.Join(users, ","))
 }
 
+// viewers are the people the recorder's audience listener asks about, as
+// the home feature asks about the people who opened their Home.
+var viewers = []string{"ann", "bob", "eve", "zed"}
+
+// listenFor records the viewers who accepts, as "for:" and their ids.
+func (h *homeRecorder) listenFor(ctx context.Context, who bot.HomeAudience) {
+	var in []string
+	for _, v := range viewers {
+		ok, err := who(ctx, &bot.Request{User: bot.User{ID: v}})
+		if err != nil {
+			panic(err)
+		}
+		if ok {
+			in = append(in, v)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, "for:"+strings.Join(in, ","))
+}
+
 func (h *homeRecorder) take() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -44,6 +65,7 @@ func withHome(t *testing.T, h *harness) *homeRecorder {
 	r := bot.NewRouter(bot.RouterOptions{Audit: h.st, Queue: h.st, Now: h.clock.Now, Logger: slog.New(slog.DiscardHandler), Policy: h.policy})
 	r.SetMessenger(bot.TransportShell, h.m)
 	r.OnHomeChanged(rec.listen)
+	r.OnHomeChangedFor(rec.listenFor)
 	h.flow.SetRouter(r)
 	return rec
 }
@@ -120,14 +142,16 @@ func TestStateChangesTellTheHomes(t *testing.T) {
 	h := newHarness(t)
 	rec := withHome(t, h)
 	h.open("lv-1", "ann", 1)
-	if got := rec.take(); got == "" || strings.Trim(strings.ReplaceAll(got, "all", ""), " ") != "" {
-		t.Fatalf("on save and posting the card: %q, want everyone's", got)
+	// Saved pending: the team's viewers who may decide it (bob; not ann,
+	// its requester; not eve or zed, outside the team), and ann.
+	if got := rec.take(); got == "" || strings.TrimSpace(strings.ReplaceAll(got, "for:bob ann", "")) != "" {
+		t.Fatalf("on save and posting the card: %q, want the deciders' and the requester's", got)
 	}
 	if err := h.click("bob", "lv-1", true); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.take(); !strings.HasPrefix(got, "all") {
-		t.Fatalf("on approval: %q, want everyone's", got)
+	if got := rec.take(); !strings.HasPrefix(got, "for:bob ann") || strings.Contains(got, "all") {
+		t.Fatalf("on approval: %q, want the deciders' and the requester's", got)
 	}
 	if _, _, err := h.flow.Update(context.Background(), "lv-1", func(st string, l *leave) (string, error) {
 		l.Days = 4

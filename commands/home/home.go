@@ -36,6 +36,10 @@ const (
 	DefaultPublishInterval = 700 * time.Millisecond
 	// MaxServices is the most services the Home lists per team.
 	MaxServices = 15
+	// ViewerTTL is how long someone who opened their Home is republished
+	// for changes: not opened for longer, they are dropped, and their Home
+	// is published again when they next open it.
+	ViewerTTL = 30 * 24 * time.Hour
 )
 
 // Job kinds and the record kind of the people who opened their Home.
@@ -100,7 +104,9 @@ func (c Config) Validate() error {
 type Store interface {
 	PutRecord(ctx context.Context, r store.Record) (bool, error)
 	GetRecord(ctx context.Context, kind, id string) (*store.Record, error)
+	UpdateRecord(ctx context.Context, r store.Record) (*store.Record, error)
 	ListRecords(ctx context.Context, q store.Query) ([]store.Record, error)
+	DeleteRecord(ctx context.Context, kind, id string) error
 }
 
 // Catalog is what the services section reads (*catalog.Catalog satisfies
@@ -174,6 +180,7 @@ func (h *Home) Register(reg *bot.Registry) error {
 	reg.Job(JobPublishAll, h.publishAllJob)
 	reg.HomeSection(bot.HomeSection{Order: 10, Build: h.servicesSection, Summary: h.servicesSummary})
 	h.router.OnHomeChanged(h.changed)
+	h.router.OnHomeChangedFor(h.changedFor)
 	return nil
 }
 
@@ -191,17 +198,99 @@ type publishAllPayload struct {
 	Slot int64 `json:"slot"`
 }
 
+// viewer is a KindViewer record's data: who opened their Home (as the
+// transport resolved them, so a change's audience is checked without
+// asking Slack again) and when they last did.
+type viewer struct {
+	User   bot.User  `json:"user"`
+	Opened time.Time `json:"opened"`
+}
+
 // openedJob publishes the Home of someone who opened it, and remembers
-// them, so later changes republish it.
+// them and when, so changes within ViewerTTL republish it.
 func (h *Home) openedJob(ctx context.Context, payload json.RawMessage) error {
 	req, err := bot.DecodeRequestJob(payload)
 	if err != nil {
 		return err
 	}
-	if _, err := h.d.Store.PutRecord(ctx, store.Record{Kind: KindViewer, ID: req.User.ID, State: "open", Owner: req.User.ID, Data: []byte(`{}`)}); err != nil {
-		return fmt.Errorf("remember home viewer %s: %w", req.User.ID, err)
+	if err := h.router.Prepare(ctx, req); err != nil {
+		return err
+	}
+	if err := h.remember(ctx, req.User); err != nil {
+		return err
 	}
 	return h.publish(ctx, req)
+}
+
+// remember records u as having opened their Home now.
+func (h *Home) remember(ctx context.Context, u bot.User) error {
+	data, err := json.Marshal(viewer{User: bot.User{ID: u.ID, Name: u.Name, Email: u.Email}, Opened: h.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("encode home viewer %s: %w", u.ID, err)
+	}
+	rec := store.Record{Kind: KindViewer, ID: u.ID, State: "open", Owner: u.ID, Data: data}
+	for range 3 {
+		created, err := h.d.Store.PutRecord(ctx, rec)
+		if err != nil {
+			return fmt.Errorf("remember home viewer %s: %w", u.ID, err)
+		}
+		if created {
+			return nil
+		}
+		cur, err := h.d.Store.GetRecord(ctx, KindViewer, u.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // dropped meanwhile: create it again
+		}
+		if err != nil {
+			return fmt.Errorf("remember home viewer %s: %w", u.ID, err)
+		}
+		rec.Version = cur.Version
+		if _, err := h.d.Store.UpdateRecord(ctx, rec); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("remember home viewer %s: %w", u.ID, err)
+		}
+	}
+	return nil // another opening of the same Home wrote it meanwhile
+}
+
+// current reads a viewer record and says whether it is within ViewerTTL;
+// an expired one is dropped. A record written before the opening time was
+// kept counts from its last update.
+func (h *Home) current(ctx context.Context, rec *store.Record) (viewer, bool) {
+	var v viewer
+	if err := json.Unmarshal(rec.Data, &v); err != nil {
+		h.log.Warn("unreadable home viewer record", "user", rec.ID, "err", err)
+	}
+	if v.User.ID == "" {
+		v.User.ID = rec.ID
+	}
+	if v.Opened.IsZero() {
+		v.Opened = rec.Updated
+	}
+	if h.now().Sub(v.Opened) <= ViewerTTL {
+		return v, true
+	}
+	if err := h.d.Store.DeleteRecord(ctx, KindViewer, rec.ID); err != nil {
+		h.log.Error("drop expired home viewer", "user", rec.ID, "err", err)
+	}
+	return v, false
+}
+
+// viewers are the people who opened their Home within ViewerTTL; the
+// others' records are dropped.
+func (h *Home) viewers(ctx context.Context) ([]viewer, error) {
+	recs, err := h.d.Store.ListRecords(ctx, store.Query{Kind: KindViewer})
+	if err != nil {
+		return nil, fmt.Errorf("list home viewers: %w", err)
+	}
+	var out []viewer
+	for i := range recs {
+		if v, ok := h.current(ctx, &recs[i]); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 // publishJob republishes one person's Home after changes.
@@ -231,11 +320,15 @@ func (h *Home) changed(ctx context.Context, userIDs []string) {
 		return
 	}
 	for _, id := range userIDs {
-		if _, err := h.d.Store.GetRecord(ctx, KindViewer, id); err != nil {
+		rec, err := h.d.Store.GetRecord(ctx, KindViewer, id)
+		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				h.log.Error("look up home viewer", "user", id, "err", err)
 			}
 			continue // never opened their Home: it is published when they do
+		}
+		if _, ok := h.current(ctx, rec); !ok {
+			continue // not opened for ViewerTTL: published when they next do
 		}
 		if err := h.schedule(ctx, id, slot); err != nil {
 			h.log.Error("queue home publication", "user", id, "err", err)
@@ -250,16 +343,49 @@ func (h *Home) publishAllJob(ctx context.Context, payload json.RawMessage) error
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return bot.Permanent(fmt.Errorf("decode %s: %w", JobPublishAll, err))
 	}
-	recs, err := h.d.Store.ListRecords(ctx, store.Query{Kind: KindViewer})
+	vs, err := h.viewers(ctx)
 	if err != nil {
-		return fmt.Errorf("list home viewers: %w", err)
+		return err
 	}
-	for _, r := range recs {
-		if err := h.schedule(ctx, r.ID, p.Slot); err != nil {
+	for _, v := range vs {
+		if err := h.schedule(ctx, v.User.ID, p.Slot); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// changedFor queues, as changed does, the publication of the Homes of the
+// current viewers whom who accepts (the people who may decide a request
+// that entered or left pending): nobody else's Home is published. Each
+// viewer is checked as remembered when they opened their Home, without
+// asking the transport again; a check that fails leaves that person out
+// and is logged.
+func (h *Home) changedFor(ctx context.Context, who bot.HomeAudience) {
+	slot := h.slot()
+	vs, err := h.viewers(ctx)
+	if err != nil {
+		h.log.Error("queue home publications", "err", err)
+		return
+	}
+	for _, v := range vs {
+		req := &bot.Request{ID: "home:" + v.User.ID, Transport: bot.TransportSlack, User: v.User, Received: h.now()}
+		if err := h.router.Prepare(ctx, req); err != nil {
+			h.log.Error("home audience", "user", v.User.ID, "err", err)
+			return // no messenger: no Home to publish for anyone
+		}
+		ok, err := who(ctx, req)
+		if err != nil {
+			h.log.Error("home audience", "user", v.User.ID, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := h.schedule(ctx, v.User.ID, slot); err != nil {
+			h.log.Error("queue home publication", "user", v.User.ID, "err", err)
+		}
+	}
 }
 
 // slot is the debounce window now falls in.

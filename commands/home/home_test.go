@@ -3,6 +3,7 @@ package home
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/platbot/platbot/bot/slack/slackfake"
 	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
+	"github.com/platbot/platbot/store"
 )
 
 // gradeFact is a summary fact as the scorecard gives one.
@@ -212,6 +214,67 @@ func TestChangeForEveryoneReachesLateViewers(t *testing.T) {
 	a, b := e.homes("U0ALICE"), e.homes("U0BOB")
 	if len(a) != 2 || len(b) != 2 || !strings.Contains(a[1], "second change") || !strings.Contains(b[1], "second change for U0BOB") {
 		t.Fatalf("after the window: alice %d, bob %d publications; bob's last: %s", len(a), len(b), b[len(b)-1])
+	}
+}
+
+// TestChangeForAnAudienceReachesOnlyIt: a change that concerns some
+// people (those who may decide a request, as the approval flows say)
+// republishes the Homes of the viewers it accepts and of the people named,
+// nobody else's, debounced like any change.
+func TestChangeForAnAudienceReachesOnlyIt(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"U0ALICE", "U0BOB", "U0CAROL"} {
+		e.open(u)
+	}
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce))
+	start := e.h.Clock.Now()
+	var asked []string
+	deciders := func(_ context.Context, req *bot.Request) (bool, error) {
+		asked = append(asked, req.User.ID)
+		return req.User.ID == "U0BOB", nil
+	}
+	e.probe.text = "a request waits"
+	e.h.Router.HomeChangedFor(context.Background(), deciders, "U0CAROL")
+	e.h.Router.HomeChangedFor(context.Background(), deciders, "U0CAROL") // same window: one publication
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	if a, b, c := len(e.homes("U0ALICE")), len(e.homes("U0BOB")), len(e.homes("U0CAROL")); a != 1 || b != 2 || c != 2 {
+		t.Fatalf("publications: alice %d (want 1: not concerned), bob %d (want 2: a decider), carol %d (want 2: named)", a, b, c)
+	}
+	if len(asked) != 6 {
+		t.Fatalf("audience asked about %v, want each viewer once a change", asked)
+	}
+}
+
+// TestExpiredViewerIsNotRepublished: someone who has not opened their
+// Home for ViewerTTL is dropped and not republished, for a change naming
+// them, for everyone or for an audience; opening it again publishes it and
+// brings them back.
+func TestExpiredViewerIsNotRepublished(t *testing.T) {
+	e := newEnv(t)
+	e.open("U0ALICE")
+	e.h.Clock.Advance(ViewerTTL + time.Hour)
+	e.open("U0BOB")
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce))
+	start := e.h.Clock.Now()
+	all := func(context.Context, *bot.Request) (bool, error) { return true, nil }
+	e.probe.set("named", "U0ALICE", "U0BOB")
+	e.probe.set("everyone")
+	e.h.Router.HomeChangedFor(context.Background(), all)
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	if a, b := len(e.homes("U0ALICE")), len(e.homes("U0BOB")); a != 1 || b != 2 {
+		t.Fatalf("publications: alice %d (want 1: expired), bob %d (want 2)", a, b)
+	}
+	if _, err := e.h.Store.GetRecord(context.Background(), KindViewer, "U0ALICE"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired viewer record: %v, want dropped", err)
+	}
+	e.open("U0ALICE")
+	e.probe.set("back", "U0ALICE")
+	e.h.Clock.Set(start.Add(2 * DefaultDebounce))
+	e.h.RunJobs()
+	if hs := e.homes("U0ALICE"); len(hs) != 3 || !strings.Contains(hs[2], "back for U0ALICE") {
+		t.Fatalf("alice after opening again: %d publications", len(hs))
 	}
 }
 
