@@ -96,6 +96,13 @@ func NewRouter(opts RouterOptions) *Router {
 		r.opts.Sealer = NewRandomSealer()
 	}
 	r.worker = NewWorker(WorkerOptions{Queue: opts.Queue, Logger: opts.Logger, Now: r.now})
+	// A store that is both the queue and the auditor records a run's
+	// outcome audit event in the write that completes its job.
+	if st, ok := opts.Queue.(*store.Store); ok && st != nil {
+		if a, ok := opts.Audit.(*store.Store); ok && a == st {
+			r.worker.deferOutcomeAudits(st)
+		}
+	}
 	r.worker.Handle(JobCommand, r.runCommandJob)
 	r.worker.Handle(JobSubmit, r.runSubmitJob)
 	r.worker.Handle(JobAction, r.runActionJob)
@@ -916,10 +923,17 @@ func (r *Router) finishLabel(ctx context.Context, req *Request, kind, name, labe
 	if err != nil {
 		details["error"] = err.Error()
 	}
-	r.audit(ctx, store.Event{
+	ev := store.Event{
+		Time:    r.now(),
 		ActorID: req.User.ID, ActorName: req.User.Name,
 		Action: kind, Target: name, Outcome: outcome, Details: details, Sensitive: sensitive,
-	})
+	}
+	// In a job, the outcome is recorded with the job's completion (one
+	// write; see Worker.deferOutcomeAudits), or on its own if the job does
+	// not complete.
+	if !deferAudit(ctx, ev) {
+		r.audit(ctx, ev)
+	}
 	r.metric(label, outcome)
 	if outcome == "error" {
 		r.log.Error("command failed", "kind", kind, "name", name, "user", req.User.ID, "request", req.ID, "err", err)

@@ -33,6 +33,57 @@ type BatchQueue interface {
 	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, n int) ([]store.Job, error)
 }
 
+// OutcomeAuditor is a Queue that records the audit events of a job's run
+// in the same write as its completion (store.Store does). The router turns
+// it on (see deferOutcomeAudits) when its Auditor is that same store.
+type OutcomeAuditor interface {
+	// CompleteJobAndAudit is CompleteJob plus the events, in one write; on
+	// an error neither was recorded.
+	CompleteJobAndAudit(ctx context.Context, id int64, owner string, evs []store.Event) error
+	Audit(ctx context.Context, ev store.Event) error
+}
+
+// jobAudits collects the outcome audit events a job's run produced, so the
+// worker records them with the job's completion (one write) instead of one
+// write each (see Router.finishLabel).
+type jobAudits struct {
+	mu     sync.Mutex
+	evs    []store.Event
+	closed bool // taken: the job's outcome is being recorded
+}
+
+type jobAuditsKey struct{}
+
+// deferAudit adds ev to the events ctx's job records when it finishes, and
+// reports whether it did: false outside a job run by a worker with an
+// OutcomeAuditor, where the caller records ev itself.
+func deferAudit(ctx context.Context, ev store.Event) bool {
+	ja, _ := ctx.Value(jobAuditsKey{}).(*jobAudits)
+	if ja == nil {
+		return false
+	}
+	ja.mu.Lock()
+	defer ja.mu.Unlock()
+	if ja.closed {
+		return false
+	}
+	ja.evs = append(ja.evs, ev)
+	return true
+}
+
+// take returns the collected events and stops collecting: an event added
+// later (a goroutine the job left behind) is recorded by its caller.
+func (ja *jobAudits) take() []store.Event {
+	if ja == nil {
+		return nil
+	}
+	ja.mu.Lock()
+	defer ja.mu.Unlock()
+	evs := ja.evs
+	ja.evs, ja.closed = nil, true
+	return evs
+}
+
 // LeaseKeeper is what a Queue whose leases expire (store.Store) implements
 // so that the worker can keep the leases of running jobs and reclaim those
 // of dead processes. A Queue without it is used as is: nothing renews or
@@ -127,7 +178,16 @@ type Worker struct {
 	// the claim), never in between, where the claim would run it twice.
 	claimMu  sync.Mutex
 	inflight map[int64]bool
+
+	// outcomes, when set, records the outcome audit events of a run with
+	// its completion (see OutcomeAuditor).
+	outcomes OutcomeAuditor
 }
+
+// deferOutcomeAudits makes runs collect their outcome audit events
+// (deferAudit) and record them with the job's completion through q. Call
+// it before Run.
+func (w *Worker) deferOutcomeAudits(q OutcomeAuditor) { w.outcomes = q }
 
 // NewWorker returns a worker over the queue.
 func NewWorker(opts WorkerOptions) *Worker {
@@ -466,19 +526,41 @@ func (w *Worker) runOne(ctx context.Context, j *store.Job) {
 		return
 	}
 	jctx, cancel := context.WithCancelCause(WithJob(ctx, JobInfo{ID: j.ID, Kind: j.Kind, Attempt: j.Attempts}))
+	var audits *jobAudits
+	if w.outcomes != nil {
+		audits = &jobAudits{}
+		jctx = context.WithValue(jctx, jobAuditsKey{}, audits)
+	}
 	stop := w.keepLease(jctx, cancel, j, log)
 	err := safeRun(jctx, h, j.Payload)
 	stop()
 	cause := context.Cause(jctx)
 	cancel(nil)
+	evs := audits.take()
 	if err != nil && errors.Is(cause, errLeaseLapsing) {
 		// Retried (with backoff) like any failure.
 		err = fmt.Errorf("stopped: its lease could not be renewed: %w", err)
 	}
+	if err != nil {
+		// The run's events first, as when they were recorded at once.
+		w.recordAudits(fctx, evs, log)
+	}
 	switch {
 	case err == nil:
 		// Accepted only while this worker still holds the lease.
-		cerr := w.opts.Queue.CompleteJob(fctx, j.ID, w.owner)
+		var cerr error
+		if len(evs) > 0 {
+			if cerr = w.outcomes.CompleteJobAndAudit(fctx, j.ID, w.owner, evs); cerr != nil {
+				// Nothing was recorded: the run happened, so its events
+				// are recorded on their own.
+				w.recordAudits(fctx, evs, log)
+				if !errors.Is(cerr, store.ErrConflict) {
+					cerr = w.opts.Queue.CompleteJob(fctx, j.ID, w.owner)
+				}
+			}
+		} else {
+			cerr = w.opts.Queue.CompleteJob(fctx, j.ID, w.owner)
+		}
 		switch {
 		case errors.Is(cerr, store.ErrConflict) && errors.Is(cause, errLeaseLost):
 			log.Warn("job finished after its lease was taken over; the new owner records the outcome")
@@ -508,6 +590,16 @@ func (w *Worker) runOne(ctx context.Context, j *store.Job) {
 		log.Warn("job failed, will retry", "err", err, "in", backoff)
 		if rerr := w.opts.Queue.RetryJob(fctx, j.ID, w.owner, err.Error(), w.opts.Now().Add(backoff)); rerr != nil {
 			log.Error("retry job", "err", rerr)
+		}
+	}
+}
+
+// recordAudits records a run's deferred events one by one (its job did not
+// complete, or the completion could not carry them).
+func (w *Worker) recordAudits(ctx context.Context, evs []store.Event, log *slog.Logger) {
+	for _, ev := range evs {
+		if err := w.outcomes.Audit(ctx, ev); err != nil {
+			log.Error("audit write failed", "action", ev.Action, "target", ev.Target, "err", err)
 		}
 	}
 }

@@ -279,46 +279,81 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, now time.Time, leas
 	return claimed, nil
 }
 
-// finishJob moves a running job leased by owner to state (a retry becomes
+// finishJob moves a running job leased by owner to state (see finish).
+func (s *Store) finishJob(ctx context.Context, id int64, owner, state, errText string, at time.Time) error {
+	return s.write(ctx, func(w *wtx) error { return w.finish(id, owner, state, errText, at) })
+}
+
+// finish moves a running job leased by owner to state (a retry becomes
 // failed when its attempts are used up). Done and failed are one UPDATE
 // guarded by the lease; the job is read only to explain a refusal.
-func (s *Store) finishJob(ctx context.Context, id int64, owner, state, errText string, at time.Time) error {
-	return s.write(ctx, func(w *wtx) error {
-		if state != JobQueued {
-			res, err := w.exec(sqlFinishJobHere, state, errText, formatTime(s.now()), id, owner)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 1 {
-				return err
-			}
-		}
-		j, err := scanJob(w.queryRow(sqlJobByID, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("job %d: %w", id, ErrNotFound)
-		}
+func (w *wtx) finish(id int64, owner, state, errText string, at time.Time) error {
+	s := w.s
+	if state != JobQueued {
+		res, err := w.exec(sqlFinishJobHere, state, errText, formatTime(s.now()), id, owner)
 		if err != nil {
 			return err
 		}
-		if j.State != JobRunning || j.LeaseOwner != owner {
-			return fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
 		}
-		runAt := j.RunAt
-		if state == JobQueued {
-			runAt = at
-			if j.Attempts >= j.MaxAttempts {
-				state = JobFailed
-			}
-		}
-		_, err = w.exec(sqlFinishJob, state, formatTime(runAt), errText, formatTime(s.now()), id, owner)
+	}
+	j, err := scanJob(w.queryRow(sqlJobByID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("job %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
 		return err
-	})
+	}
+	if j.State != JobRunning || j.LeaseOwner != owner {
+		return fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
+	}
+	runAt := j.RunAt
+	if state == JobQueued {
+		runAt = at
+		if j.Attempts >= j.MaxAttempts {
+			state = JobFailed
+		}
+	}
+	_, err = w.exec(sqlFinishJob, state, formatTime(runAt), errText, formatTime(s.now()), id, owner)
+	return err
 }
 
 // CompleteJob marks a job done. Only the worker holding its lease (owner)
 // may; a job whose lease was taken over fails with ErrConflict.
 func (s *Store) CompleteJob(ctx context.Context, id int64, owner string) error {
 	if err := s.finishJob(ctx, id, owner, JobDone, "", time.Time{}); err != nil {
+		return fmt.Errorf("complete job: %w", err)
+	}
+	return nil
+}
+
+// CompleteJobAndAudit is CompleteJob recording evs (the outcome of the
+// job's run, in order) in the same write: one transaction instead of one
+// per event plus the completion. On any error nothing was recorded, the
+// events neither (a job whose lease was taken over fails with ErrConflict
+// and its caller records the events on their own).
+func (s *Store) CompleteJobAndAudit(ctx context.Context, id int64, owner string, evs []Event) error {
+	rows := make([]*auditRow, 0, len(evs))
+	for _, e := range evs {
+		row, err := s.auditRow(e)
+		if err != nil {
+			return fmt.Errorf("complete job: audit %s: %w", e.Action, err)
+		}
+		rows = append(rows, row)
+	}
+	err := s.write(ctx, func(w *wtx) error {
+		if err := w.finish(id, owner, JobDone, "", time.Time{}); err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if err := w.appendAudit(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("complete job: %w", err)
 	}
 	return nil
