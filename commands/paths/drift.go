@@ -84,12 +84,19 @@ func (p *Paths) Drift(ctx context.Context, tmpl, team string) ([]Drift, error) {
 		approved[name] = v
 		return v
 	}
+	// A service's owner is the catalog's today (as /plat upgrade checks
+	// it); the owner recorded at generation only for a service the
+	// catalog no longer has.
+	owners := p.catalogOwners()
 	var out []Drift
 	for i := range recs {
 		l, err := decodeDriftLineage(recs[i].Data)
 		if err != nil {
 			p.log.Warn("drift: bad lineage record", "id", recs[i].ID, "err", err)
 			continue
+		}
+		if o := owners[l.Service]; o != "" {
+			l.Owner = o
 		}
 		if (tmpl != "" && l.Template != tmpl) || (team != "" && l.Owner != team) {
 			continue
@@ -127,6 +134,26 @@ func (p *Paths) Drift(ctx context.Context, tmpl, team string) ([]Drift, error) {
 		return out[i].Template+"/"+out[i].Name < out[j].Template+"/"+out[j].Name
 	})
 	return out, nil
+}
+
+// catalogOwners are the owner groups of the catalog's components and
+// resources by name, as catalogOwner has them ("" for an entity that
+// names no owner; a component before a resource of the same name).
+func (p *Paths) catalogOwners() map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{catalog.KindComponent, catalog.KindResource} {
+		for _, e := range p.catalog.List(k) {
+			if _, seen := out[e.Metadata.Name]; seen {
+				continue
+			}
+			o := e.Owner()
+			if o != "" {
+				o = catalog.NormalizeRef(o, catalog.KindGroup, catalog.DefaultNamespace)
+			}
+			out[e.Metadata.Name] = o
+		}
+	}
+	return out
 }
 
 // driftLineage is the head of a lineage (record KindLineageHead, kept

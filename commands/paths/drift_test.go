@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/commands/catalog"
 	"github.com/platbot/platbot/commands/catalog/catalogtest"
 	"github.com/platbot/platbot/store"
 )
@@ -150,5 +151,72 @@ func seedLineage(b *testing.B, st *store.Store, n int) {
 		if _, err := st.PutRecord(ctx, l.head()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDriftFollowsTheCatalogsOwner: a service the catalog hands to
+// another team is that team's in drift and in its digest (as /plat upgrade
+// authorizes it), and the owner recorded at generation counts only once
+// the catalog no longer has the service.
+func TestDriftFollowsTheCatalogsOwner(t *testing.T) {
+	dir := t.TempDir()
+	cat := newCatalog(t, catalogtest.Component("billing-service", "group:default/payments"))
+	e := newEnv(t, envOptions{templates: dir, noApprove: true, cat: cat})
+	e.approveVersion(t, dir, 1)
+	if errs := e.submit(userJane, e.form(userJane, "svc-config"), bot.Values{"service": {"billing-service"}}); errs != nil {
+		t.Fatalf("valid submission refused: %v", errs)
+	}
+	e.drain()
+	if r := e.onlyRun(); r.State != RunSucceeded {
+		t.Fatalf("run %s: %s", r.State, r.Error)
+	}
+	e.approveVersion(t, dir, 2)
+	// recatalog replaces billing-service (nil: drops it), keeping the rest.
+	recatalog := func(billing *catalog.Entity) {
+		t.Helper()
+		var ents []*catalog.Entity
+		for _, k := range []string{catalog.KindGroup, catalog.KindUser, catalog.KindSystem, catalog.KindComponent, catalog.KindResource} {
+			for _, ent := range cat.List(k) {
+				if ent.Metadata.Name != "billing-service" {
+					ents = append(ents, ent)
+				}
+			}
+		}
+		if billing != nil {
+			ents = append(ents, billing)
+		}
+		cat.Set(catalogtest.YAML(t, ents...))
+	}
+	teams := func() (out []string) {
+		t.Helper()
+		for _, team := range []string{"payments", "checkout"} {
+			ds, err := e.paths.Drift(e.ctx, "", "group:default/"+team)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if d.Service == "billing-service" {
+					out = append(out, team+":"+d.Owner)
+				}
+			}
+		}
+		return out
+	}
+	if got := teams(); len(got) != 1 || got[0] != "payments:group:default/payments" {
+		t.Fatalf("billing-service's drift before the move: %v", got)
+	}
+	recatalog(catalogtest.Component("billing-service", "group:default/checkout"))
+	if got := teams(); len(got) != 1 || got[0] != "checkout:group:default/checkout" {
+		t.Fatalf("billing-service's drift after the catalog gave it to checkout: %v", got)
+	}
+	if _, text, ok := e.paths.DigestSection(e.ctx, "group:default/checkout"); !ok || !strings.Contains(text, "`billing-service` — `svc-config`: 1 approved version(s) behind") {
+		t.Fatalf("checkout's digest section (%v):\n%s", ok, text)
+	}
+	if _, text, ok := e.paths.DigestSection(e.ctx, "group:default/payments"); ok && strings.Contains(text, "billing-service") {
+		t.Fatalf("payments' digest still names billing-service:\n%s", text)
+	}
+	recatalog(nil)
+	if got := teams(); len(got) != 1 || got[0] != "payments:group:default/payments" {
+		t.Fatalf("billing-service's drift once the catalog dropped it (the recorded owner): %v", got)
 	}
 }
