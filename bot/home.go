@@ -47,6 +47,7 @@ type extensions struct {
 	home        []HomeSection
 	homeChanged []func(ctx context.Context, userIDs []string)
 	homeFor     []func(ctx context.Context, who HomeAudience)
+	homeTeams   []func(ctx context.Context, teams []string)
 	unfurlers   []registeredUnfurler
 }
 
@@ -150,6 +151,35 @@ func nonEmpty(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// OnHomeTeamsChanged registers fn to be told of a change to what the
+// members of some teams see on their Homes.
+func (r *Router) OnHomeTeamsChanged(fn func(ctx context.Context, teams []string)) {
+	r.ext.mu.Lock()
+	r.ext.homeTeams = append(r.ext.homeTeams, fn)
+	r.ext.mu.Unlock()
+}
+
+// HomeChangedForTeams tells the Home listeners that what the members of
+// the named teams (catalog group refs) see may have changed: their
+// services' grade, live status or cost. Only the Homes of those teams'
+// members are republished. It never fails the caller, and does nothing
+// for no teams.
+func (r *Router) HomeChangedForTeams(ctx context.Context, teams ...string) {
+	if r == nil {
+		return
+	}
+	ts := nonEmpty(teams)
+	if len(ts) == 0 {
+		return
+	}
+	r.ext.mu.RLock()
+	fns := append([]func(context.Context, []string){}, r.ext.homeTeams...)
+	r.ext.mu.RUnlock()
+	for _, fn := range fns {
+		fn(ctx, ts)
+	}
 }
 
 // HomeAudienceNotifier is what a feature needs to say a change concerns

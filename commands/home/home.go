@@ -181,6 +181,7 @@ func (h *Home) Register(reg *bot.Registry) error {
 	reg.HomeSection(bot.HomeSection{Order: 10, Build: h.servicesSection, Summary: h.servicesSummary})
 	h.router.OnHomeChanged(h.changed)
 	h.router.OnHomeChangedFor(h.changedFor)
+	h.router.OnHomeTeamsChanged(h.teamsChanged)
 	return nil
 }
 
@@ -386,6 +387,28 @@ func (h *Home) changedFor(ctx context.Context, who bot.HomeAudience) {
 			h.log.Error("queue home publication", "user", v.User.ID, "err", err)
 		}
 	}
+}
+
+// teamsChanged queues, as changedFor does, the publication of the Homes of
+// the current viewers who are direct members of one of teams (the teams
+// whose services' grade, live status or cost changed).
+func (h *Home) teamsChanged(ctx context.Context, teams []string) {
+	want := make(map[string]bool, len(teams))
+	for _, t := range teams {
+		want[t] = true
+	}
+	h.changedFor(ctx, func(ctx context.Context, req *bot.Request) (bool, error) {
+		mine, err := h.teamsOf(ctx, req)
+		if err != nil {
+			return false, err
+		}
+		for _, t := range mine {
+			if want[t] {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }
 
 // slot is the debounce window now falls in.

@@ -246,6 +246,23 @@ func TestChangeForAnAudienceReachesOnlyIt(t *testing.T) {
 	}
 }
 
+// TestTeamChangeReachesItsMembers: a change to a team's services (a grade,
+// a live status, a cost) republishes its members' Homes only.
+func TestTeamChangeReachesItsMembers(t *testing.T) {
+	e := newEnv(t)
+	e.open("U0ALICE")
+	e.open("U0BOB")
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce))
+	start := e.h.Clock.Now()
+	e.probe.text = "payments changed"
+	e.h.Router.HomeChangedForTeams(context.Background(), "group:default/payments")
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	if a, b := e.homes("U0ALICE"), e.homes("U0BOB"); len(a) != 2 || len(b) != 1 || !strings.Contains(a[1], "payments changed") {
+		t.Fatalf("publications: alice %d (want 2: a member), bob %d (want 1: another team)", len(a), len(b))
+	}
+}
+
 // TestExpiredViewerIsNotRepublished: someone who has not opened their
 // Home for ViewerTTL is dropped and not republished, for a change naming
 // them, for everyone or for an audience; opening it again publishes it and

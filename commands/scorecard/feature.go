@@ -341,8 +341,22 @@ func (s *Scorecards) refreshJob(ctx context.Context, p json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	prev, err := s.gradesAt(ctx, at)
+	if err != nil {
+		return err
+	}
 	if err := s.recordHistory(ctx, rs, at); err != nil {
 		return err
+	}
+	// The Homes of the teams whose services' grade changed show it.
+	var teams []string
+	for _, r := range rs {
+		if p, ok := prev[r.Ref]; (!ok || p.label() != r.Grade.Label(r.Incomplete)) && !slices.Contains(teams, r.Owner) {
+			teams = append(teams, r.Owner)
+		}
+	}
+	if rt := s.getRouter(); rt != nil && len(teams) > 0 {
+		rt.HomeChangedForTeams(ctx, teams...)
 	}
 	s.audit(ctx, store.Event{ActorID: "platbot", Action: "scorecard.refresh", Outcome: "ok", Details: map[string]any{"services": len(rs)}})
 	return nil

@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -28,5 +30,40 @@ func TestServiceFactIsTheGrade(t *testing.T) {
 	}
 	if len(f.cat.List("Component")) == 0 || len(f.cat.List("Group")) == 0 {
 		t.Fatal("the fixture has no components or groups: nothing was checked")
+	}
+}
+
+// TestRefreshTellsTheTeamsWhoseGradesChanged: the refresh job names, for
+// their Homes, the teams owning a service whose grade differs from the one
+// recorded before (or had none); a refresh that changes no grade names
+// nobody.
+func TestRefreshTellsTheTeamsWhoseGradesChanged(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	var mu sync.Mutex
+	var told [][]string
+	f.r.OnHomeTeamsChanged(func(_ context.Context, teams []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, slices.Sorted(slices.Values(teams)))
+	})
+	if err := f.s.refreshJob(ctx, []byte(`{"at":"2026-11-30T05:00:00Z"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var owners []string
+	for _, e := range f.s.scored() {
+		if !slices.Contains(owners, e.Owner()) {
+			owners = append(owners, e.Owner())
+		}
+	}
+	slices.Sort(owners)
+	if len(told) != 1 || !slices.Equal(told[0], owners) || len(owners) == 0 {
+		t.Fatalf("first refresh told %v, want the owners %v", told, owners)
+	}
+	if err := f.s.refreshJob(ctx, []byte(`{"at":"2026-11-30T06:00:00Z"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 {
+		t.Fatalf("a refresh that changed no grade told %v", told[1:])
 	}
 }
