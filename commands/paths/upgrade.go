@@ -421,6 +421,9 @@ func (p *Paths) upgradeRepo(ctx context.Context, l *Lineage, d actions.Destinati
 		if err != nil {
 			return nil, err
 		}
+		// followed lists a rename found here once the upgrade writes or
+		// removes the file at its new place (not when it leaves it alone).
+		followed := func() {}
 		if ours == nil && at == n && recorded.Files[n] != "" {
 			// Moved as it was generated? Look for the same content beside it.
 			if moved, content, err := p.findRenamed(ctx, d, n, recorded.Files[n], recorded.Files); err != nil {
@@ -428,7 +431,7 @@ func (p *Paths) upgradeRepo(ctx context.Context, l *Lineage, d actions.Destinati
 			} else if moved != "" {
 				at, ours = moved, &content
 				renamed[n] = moved
-				u.Renamed = append(u.Renamed, n+" → "+moved)
+				followed = func() { u.Renamed = append(u.Renamed, n+" → "+moved) }
 			}
 		}
 		b, inBase := base[n]
@@ -453,6 +456,7 @@ func (p *Paths) upgradeRepo(ctx context.Context, l *Lineage, d actions.Destinati
 				continue
 			}
 			u.Files[at], u.Executable[at] = m.Text, exec[n]
+			followed()
 			if m.Conflicts > 0 {
 				u.Conflicts = append(u.Conflicts, fmt.Sprintf("%s (%d)", at, m.Conflicts))
 			} else {
@@ -466,6 +470,7 @@ func (p *Paths) upgradeRepo(ctx context.Context, l *Lineage, d actions.Destinati
 		case recorded.Files[n] != "" && fileHash(*ours) == recorded.Files[n]:
 			u.Delete = append(u.Delete, at)
 			u.Removed = append(u.Removed, at)
+			followed()
 		default:
 			u.KeptChanged = append(u.KeptChanged, at)
 		}

@@ -450,6 +450,8 @@ func TestUpgradeFollowsRenamesAndAsksForNewParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	git(t, wt, "mv", svcDir+"notes.md", svcDir+"docs/notes.md")
+	// kept.txt moves too, but v4 does not change it: no rename is applied.
+	git(t, wt, "mv", svcDir+"kept.txt", svcDir+"kept-here.txt")
 	for p, c := range map[string]string{
 		svcDir + "docs/notes.md": "# orders-service, the team's notes\n\nOwner: payments\nTier: standard\n",
 		lineagePath:              recorded,
@@ -475,6 +477,10 @@ func TestUpgradeFollowsRenamesAndAsksForNewParameters(t *testing.T) {
 	req.Args = []string{"orders-service"}
 	if err := e.router.SubmitForm(e.ctx, req, last.Form.ID, bot.Values{"contact": {"ops@example.com"}}); err != nil {
 		t.Fatal(err)
+	}
+	answer := e.msgr.Last().Text()
+	if !strings.Contains(answer, "followed renames: `"+svcDir+"config.yaml → "+svcDir+"settings.yaml`\n") || strings.Contains(answer, "kept.txt") {
+		t.Errorf("the upgrade's renames (only config.yaml's is applied):\n%s", answer)
 	}
 	branch := "plat/upgrade-orders-service-svc-config-" + v4[:12]
 	show := func(p string) string {
