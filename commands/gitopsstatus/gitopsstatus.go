@@ -79,6 +79,9 @@ type Feature struct {
 	router *bot.Router
 	// checkMu serialises checks in this process.
 	checkMu sync.Mutex
+	// lastLive is each service's live status as the previous check saw it
+	// (nil before the first), to tell the Homes of what changed.
+	lastLive map[string]string
 }
 
 var _ bot.Feature = (*Feature)(nil)

@@ -3,6 +3,7 @@ package gitopsstatus
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/platbot/platbot/bot"
@@ -33,6 +34,30 @@ func (f *Feature) ServiceFact(_ context.Context, e *catalog.Entity) (bot.Pair, b
 }
 
 var _ catalog.SummaryFact = (*Feature)(nil)
+
+// liveChanged tells the Homes of the teams owning a service whose live
+// status (as ServiceFact shows it) changed since this process's previous
+// check; the first check only remembers. Check calls it, holding checkMu.
+// Every replica checks, and the home feature publishes one person's Home
+// once per debounce window whichever replica asked.
+func (f *Feature) liveChanged(ctx context.Context) {
+	seen := make(map[string]string)
+	var teams []string
+	for _, e := range f.d.Catalog.List(catalog.KindComponent) {
+		p, _ := f.ServiceFact(ctx, e)
+		seen[e.Ref()] = p.Value
+		if f.lastLive != nil && f.lastLive[e.Ref()] != p.Value && !slices.Contains(teams, e.Owner()) {
+			teams = append(teams, e.Owner())
+		}
+	}
+	f.lastLive = seen
+	f.mu.Lock()
+	rt := f.router
+	f.mu.Unlock()
+	if rt != nil && len(teams) > 0 {
+		rt.HomeChangedForTeams(ctx, teams...)
+	}
+}
 
 // services lists the services Argo CD deploys (*argocd.Watcher has it).
 type services interface{ Services() []string }

@@ -3,6 +3,7 @@ package gitopsstatus_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/platbot/platbot/bot"
@@ -62,5 +63,42 @@ func TestLiveFactAndApplicationLinks(t *testing.T) {
 	}
 	if text := bot.PlainText(msg); !strings.Contains(text, "Live: 🟢 prod-us Healthy, 🔴 staging Degraded") || !strings.Contains(text, "component:default/checkout-service") {
 		t.Fatalf("preview:\n%s", text)
+	}
+}
+
+// TestLiveChangeTellsTheOwningTeam: a check after a service's live status
+// changed names its owning team for their Homes; the first check only
+// remembers, and a check with nothing changed names nobody.
+func TestLiveChangeTellsTheOwningTeam(t *testing.T) {
+	e := newEnv(t, "argocd-home-live")
+	var mu sync.Mutex
+	var told []string
+	e.h.Router.OnHomeTeamsChanged(func(_ context.Context, teams []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, strings.Join(teams, ","))
+	})
+	taken := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := strings.Join(told, " ")
+		told = nil
+		return out
+	}
+	e.apply(app("ledger-prod-us", "ledger-service", "prod-us", "Synced", "Healthy", sha1))
+	e.await("ledger-service", "prod-us", health("Healthy"))
+	e.check()
+	if got := taken(); got != "" {
+		t.Fatalf("the first check told %q", got)
+	}
+	e.check()
+	if got := taken(); got != "" {
+		t.Fatalf("a check with nothing changed told %q", got)
+	}
+	e.apply(app("ledger-prod-us", "ledger-service", "prod-us", "Synced", "Degraded", sha1))
+	e.await("ledger-service", "prod-us", health("Degraded"))
+	e.check()
+	if got := taken(); got != "group:default/ledger" {
+		t.Fatalf("after ledger-service degraded: told %q, want its team", got)
 	}
 }

@@ -75,6 +75,7 @@ func (f *Feature) Check(ctx context.Context) error {
 	}
 	f.checkMu.Lock()
 	defer f.checkMu.Unlock()
+	f.liveChanged(ctx)
 	now := f.now()
 	seen := map[string]bool{}
 	var errs []error
