@@ -207,8 +207,10 @@ func (c *Costs) ledger(ctx context.Context, d *directory) (*Ledger, error) {
 	}
 	c.noteSuccess(ctx)
 	c.mu.Lock()
+	prev := c.cached
 	c.cached, c.key, c.fetched = l, key, now
 	c.mu.Unlock()
+	c.costsChanged(ctx, d, prev, l)
 	return l, nil
 }
 

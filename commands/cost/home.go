@@ -3,6 +3,7 @@ package cost
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/commands/catalog"
@@ -40,3 +41,24 @@ func (c *Costs) ServiceFact(ctx context.Context, e *catalog.Entity) (bot.Pair, b
 }
 
 var _ catalog.SummaryFact = (*Costs)(nil)
+
+// costsChanged tells the Homes of the teams owning a service whose cost
+// fact (its 30-day cost and trend, as ServiceFact shows it) differs
+// between the ledger a fetch replaced, prev, and the new one; the first
+// fetch of the process (prev nil) only fills the cache.
+func (c *Costs) costsChanged(ctx context.Context, d *directory, prev, next *Ledger) {
+	if prev == nil || c.router == nil {
+		return
+	}
+	var teams []string
+	for _, s := range d.rollup {
+		if s.Owner == "" || slices.Contains(teams, s.Owner) {
+			continue
+		}
+		a, b := prev.serviceSpend(s, c.cfg.FlatPercent), next.serviceSpend(s, c.cfg.FlatPercent)
+		if formatMoney(c.cfg.Currency, a.Last30) != formatMoney(c.cfg.Currency, b.Last30) || a.Trend.String() != b.Trend.String() {
+			teams = append(teams, s.Owner)
+		}
+	}
+	c.router.HomeChangedForTeams(ctx, teams...)
+}

@@ -55,3 +55,41 @@ func TestServiceFact(t *testing.T) {
 		t.Fatalf("fact while OpenCost is down = %+v, %v", p, ok)
 	}
 }
+
+// TestCostRefreshTellsTheTeamsWhoseCostsChanged: a fetch that replaces
+// the cached cost data names, for their Homes, the teams owning a service
+// whose cost fact changed, and no other; the first fetch only fills the
+// cache.
+func TestCostRefreshTellsTheTeamsWhoseCostsChanged(t *testing.T) {
+	w := newWorld(t, Config{})
+	ctx := context.Background()
+	var told []string
+	w.h.Router.OnHomeTeamsChanged(func(_ context.Context, teams []string) {
+		told = append(told, strings.Join(teams, ","))
+	})
+	checkout, _ := w.cat.Get("component:default/checkout")
+	if _, ok := w.costs.ServiceFact(ctx, checkout); !ok {
+		t.Fatal("no cost fact for checkout")
+	}
+	if len(told) != 0 {
+		t.Fatalf("the first fetch told %v", told)
+	}
+	// checkout's workload doubles; payments' stays as it was.
+	ds := baseDataset(testNow)
+	from := testNow.Truncate(24*time.Hour).AddDate(0, 0, -90)
+	ds.Add(opencosttest.Workload{Cluster: "prod", Namespace: "shop", Kind: "deployment", Name: "checkout-canary",
+		Labels: map[string]string{"service": "checkout"}, CPU: 60}.Rows(from, 91+40, nil)...)
+	w.srv.SetDataset(ds)
+	w.clock.Advance(11 * time.Minute) // past the cache TTL, the same day
+	if _, ok := w.costs.ServiceFact(ctx, checkout); !ok {
+		t.Fatal("no cost fact for checkout after the change")
+	}
+	if strings.Join(told, " ") != "group:default/shop" {
+		t.Fatalf("after checkout's cost changed: told %v, want its team only", told)
+	}
+	w.clock.Advance(11 * time.Minute) // nothing changed meanwhile
+	w.costs.ServiceFact(ctx, checkout)
+	if len(told) != 1 {
+		t.Fatalf("a fetch that changed nothing told %v", told[1:])
+	}
+}
