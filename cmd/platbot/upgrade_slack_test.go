@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/commands/paths"
+	"github.com/platbot/platbot/commands/paths/template"
 	"github.com/platbot/platbot/integrations/github/githubfake"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
@@ -98,7 +99,21 @@ func runUpgradeOverSlack(t *testing.T, be upgradeBackend) {
 	useVersion(t, dir, 2)
 	approve()
 	useVersion(t, dir, 3)
-	approve()
+	// v3 is pending: its real id is not an approved version yet.
+	pending, err := template.Load(os.DirFS(dir), "svc-config/template.yaml", "svc-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Version `" + pending.Hash + "` of `svc-config` is not approved"
+	if got := b.reply(b.command("U0PAYALICE", "upgrade payments-service --version "+pending.Hash)); !strings.Contains(got, want) {
+		t.Errorf("upgrade to the pending version answered:\n%s\nwant %q", got, want)
+	}
+	if n := len(be.pulls(t)); n != 1 {
+		t.Fatalf("the upgrade to the pending version opened a pull request (%d)", n)
+	}
+	if r := approve(); !strings.Contains(r, "version `"+template.ShortHash(pending.Hash)+"`") {
+		t.Fatalf("approving v3 approved another version than the pending one (%s):\n%s", template.ShortHash(pending.Hash), r)
+	}
 	drift := b.reply(b.command("U0PAYALICE", "template drift"))
 	if !strings.Contains(drift, "`payments-service` — `svc-config`: 2 approved version(s) behind, never upgraded") {
 		t.Fatalf("drift:\n%s", drift)
@@ -106,9 +121,10 @@ func runUpgradeOverSlack(t *testing.T, be upgradeBackend) {
 
 	// Bad input: a clear answer, nothing opened.
 	for _, c := range []struct{ user, cmd, want string }{
-		{"U0PAYALICE", "upgrade checkout-service", "`checkout-service` has no golden-path lineage"},
+		{"U0PAYALICE", "upgrade retired-service", "`retired-service` has no golden-path lineage"},
+		// Another team's service: refused before its lineage is looked at.
+		{"U0PAYALICE", "upgrade checkout-service", "You may not scaffold group:default/checkout"},
 		{"U0PAYALICE", "upgrade payments-service --template new-db", "`payments-service` did not come from `new-db`; it came from `svc-config`"},
-		{"U0PAYALICE", "upgrade payments-service --version 0123456789abcdef", "Version `0123456789abcdef` of `svc-config` is not approved"},
 		{"U0CHKERIK", "upgrade payments-service", "You may not scaffold group:default/payments"},
 	} {
 		if got := b.reply(b.command(c.user, c.cmd)); !strings.Contains(got, c.want) {
