@@ -1,10 +1,12 @@
-// Package merge is a line-based three-way merge with diff3 semantics, as
-// git merge-file --diff3 does it: two line diffs from the common base (an
-// LCS), stable chunks where both sides keep the base, and, between them,
-// a chunk only one side changed taking that side's lines, a chunk both
-// sides changed alike taking them once, and any other chunk a conflict
-// written with git's markers (<<<<<<< ours, ||||||| base, =======,
-// >>>>>>> new).
+// Package merge is a line-based three-way merge with diff3 semantics: two
+// line diffs from the common base (an LCS), stable chunks where both sides
+// keep the base, and, between them, a chunk only one side changed taking
+// that side's lines, a chunk both sides changed alike taking them once,
+// and any other chunk a conflict written with git's markers
+// (<<<<<<< ours, ||||||| base, =======, >>>>>>> new). Its test cases agree
+// with git merge-file --diff3 (merge_test.go); its line diff is not git's,
+// so on unusual inputs a conflict region may start or end at other lines
+// than git would draw it.
 package merge
 
 import "strings"
