@@ -353,7 +353,7 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	id = f.cfg.ID(r)
 	pending := f.cfg.States.Pending
 	if state != pending {
-		if v := f.unannounced(r, state, req.User.ID); v != nil {
+		if v := f.unannounced(ctx, r, state, req.User.ID); v != nil {
 			// This click decided it, and the process died before saying so.
 			return f.decided(ctx, req.User, v.Role, r, state)
 		}
@@ -380,6 +380,9 @@ func (f *Flow[T]) Decide(ctx context.Context, req *bot.Request, id string, appro
 	}
 	now := f.now()
 	vote := Vote{User: req.User, UserRef: el.UserRef, Role: el.Role, At: now}
+	if j, ok := bot.JobOf(ctx); ok {
+		vote.Job = j.ID
+	}
 	var lost string // why this click did not count, when another won
 	out, to, err := f.Update(ctx, id, func(st string, x *T) (string, error) {
 		lost = ""
@@ -451,11 +454,27 @@ func (f *Flow[T]) decided(ctx context.Context, by bot.User, role string, out *T,
 
 // unannounced returns the clicker's deciding vote when r is decided (state)
 // by userID's click but the decision was never announced; nil otherwise.
-func (f *Flow[T]) unannounced(r *T, state, userID string) *Vote {
+// When both the vote and ctx name their job, only a retry of the deciding
+// job counts: another click by the same person (on another replica, say)
+// finds the decision being announced, not abandoned.
+func (f *Flow[T]) unannounced(ctx context.Context, r *T, state, userID string) *Vote {
 	b := f.cfg.Ballot(r)
 	if b.Announced == state {
 		return nil
 	}
+	v := f.deciding(r, state, userID)
+	if v == nil {
+		return nil
+	}
+	if j, ok := bot.JobOf(ctx); ok && v.Job != 0 && j.ID != v.Job {
+		return nil
+	}
+	return v
+}
+
+// deciding is userID's vote that decided r (state), nil when another's did.
+func (f *Flow[T]) deciding(r *T, state, userID string) *Vote {
+	b := f.cfg.Ballot(r)
 	switch state {
 	case f.cfg.States.Denied:
 		if b.Denial != nil && b.Denial.User.ID == userID {

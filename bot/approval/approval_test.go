@@ -850,3 +850,44 @@ func TestPolicyRefusalKeepsItsBlocks(t *testing.T) {
 		t.Errorf("refusal audit = %+v", evs)
 	}
 }
+
+// TestSecondClickDoesNotFinishAnotherJobsDecision: the same person's two
+// clicks, running at once on two replicas, are two jobs. The second finds
+// the first's decision written but not yet announced; it is told the
+// request is decided and neither audits nor announces it. Only a retry of
+// the deciding job finishes an unannounced decision.
+func TestSecondClickDoesNotFinishAnotherJobsDecision(t *testing.T) {
+	h := newHarness(t)
+	l := h.open("lv-7", "zoe", 1)
+	// ann's click ran as job 41 and wrote its decision; its announcement
+	// is under way (or its process died).
+	_, _, err := h.flow.Update(h.ctx, "lv-7", func(_ string, x *leave) (string, error) {
+		x.Approvals = append(x.Approvals, approval.Vote{User: bot.User{ID: "ann"}, Role: "peer", At: h.clock.Now(), Job: 41})
+		return approval.StateApproved, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clickAs := func(job int64) {
+		t.Helper()
+		req := h.m.NewRequest("ann", "")
+		req.Channel = channel
+		if err := h.flow.Decide(bot.WithJob(h.ctx, bot.JobInfo{ID: job, Attempt: 1}), req, "lv-7", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clickAs(42) // ann's second click, another job
+	if n := len(h.audits("leave.decide")); n != 0 {
+		t.Fatalf("another job's click wrote %d decision audit rows", n)
+	}
+	if th := h.threadReplies(l.Card); len(th) != 0 {
+		t.Fatalf("another job's click announced the decision: %q", th)
+	}
+	clickAs(41) // the deciding job, run again
+	if evs := h.audits("leave.decide"); len(evs) != 1 || evs[0].ActorID != "ann" {
+		t.Fatalf("decision audit rows = %+v; want ann's one, from the deciding job", evs)
+	}
+	if th := h.threadReplies(l.Card); len(th) != 1 {
+		t.Errorf("thread = %q; want one reply", th)
+	}
+}

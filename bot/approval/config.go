@@ -48,6 +48,10 @@ type Vote struct {
 	Role    string    `json:"role,omitempty"`
 	At      time.Time `json:"at"`
 	Note    string    `json:"note,omitempty"`
+	// Job is the job that ran the click (bot.JobOf), so that only a retry
+	// of that job finishes a decision its process died announcing — not
+	// the same person's second click, running at once on another replica.
+	Job int64 `json:"job,omitempty"`
 }
 
 // Ballot is the lifecycle's part of a request. Embed it in the feature's

@@ -357,11 +357,11 @@ access:
 
 	// /plat status on a replica that does not lead names the leader.
 	n := 0
-	send := func(r *replica, text, trigger string, headers map[string]string) string {
+	send := func(r *replica, user, text, trigger string, headers map[string]string) string {
 		n++
 		id := fmt.Sprintf("ha-%d", n)
 		body := []byte(url.Values{
-			"command": {"/plat"}, "text": {text}, "user_id": {"U0PLATPRIYA"}, "user_name": {"priya"},
+			"command": {"/plat"}, "text": {text}, "user_id": {user}, "user_name": {user},
 			"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
 			"response_url": {fake.ResponseURL(id)}, "trigger_id": {trigger},
 		}.Encode())
@@ -377,7 +377,7 @@ access:
 		}
 		return out
 	}
-	statusID := send(other, "status", "trigger.status", nil)
+	statusID := send(other, "U0PLATPRIYA", "status", "trigger.status", nil)
 	waitUntil(t, 30*time.Second, "the status reply", func() bool { return len(replies(statusID)) > 0 })
 	if txt := replies(statusID)[0].Text(); !strings.Contains(txt, "Leader:") || !strings.Contains(txt, leader.name) || !strings.Contains(txt, "answered by this replica `"+other.name+"`") {
 		t.Errorf("/plat status on %s does not name the leader %s:\n%s", other.name, leader.name, txt)
@@ -411,11 +411,7 @@ access:
 	// A prod-access request approved by two clicks landing on two replicas
 	// at once has one outcome: one approval, one credential.
 	opens := len(fake.Calls("views.open"))
-	rs[0].command(t, []byte(url.Values{
-		"command": {"/plat"}, "text": {"access payments-service prod-us"}, "user_id": {"U0PAYALICE"}, "user_name": {"alice"},
-		"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
-		"response_url": {fake.ResponseURL("access")}, "trigger_id": {"trigger.access"},
-	}.Encode()), nil)
+	send(rs[0], "U0PAYALICE", "access payments-service prod-us", "trigger.access", nil)
 	submitModal(t, fake, rs[1], opens, "U0PAYALICE", map[string][]string{
 		"service": {"payments-service"}, "environment": {"prod-us"}, "level": {"view"},
 		"reason": {"Investigate stuck refunds in INC-4711 (read logs and pods)"}, "duration": {"1h"},
@@ -547,40 +543,16 @@ access:
 	// A golden-path run whose replica is killed in the middle is resumed by
 	// another replica and opens one pull request.
 	holdRun.Store(true)
-	approveID := send(rs[0], "template approve new-db", "trigger.approve", nil)
+	approveID := send(rs[0], "U0PLATPRIYA", "template approve new-db", "trigger.approve", nil)
 	waitUntil(t, 30*time.Second, "the template approval", func() bool {
 		r := replies(approveID)
 		return len(r) > 0 && strings.Contains(r[0].Text()+string(r[0].Raw), "Approved template")
 	})
 	opens = len(fake.Calls("views.open"))
-	n++
-	rs[1].command(t, []byte(url.Values{
-		"command": {"/plat"}, "text": {"new-db"}, "user_id": {"U0PAYALICE"}, "user_name": {"alice"},
-		"channel_id": {"C0TEST"}, "team_id": {"T0TEST"},
-		"response_url": {fake.ResponseURL("new-db")}, "trigger_id": {"trigger.new-db"},
-	}.Encode()), nil)
-	waitUntil(t, 30*time.Second, "the new-db modal", func() bool { return len(fake.Calls("views.open")) > opens })
-	open := fake.Calls("views.open")[opens]
-	var view map[string]any
-	if err := json.Unmarshal([]byte(open.Param("view")), &view); err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(map[string]any{
-		"type": "view_submission", "team": map[string]any{"id": "T0TEST"},
-		"user": map[string]any{"id": "U0PAYALICE", "name": "alice"},
-		"view": map[string]any{"id": "V0HA", "type": "modal", "callback_id": view["callback_id"], "hash": "h1",
-			"private_metadata": view["private_metadata"],
-			"state":            fillView(t, view, map[string][]string{"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"}, "environments": {"dev", "prod"}})},
+	send(rs[1], "U0PAYALICE", "new-db", "trigger.new-db", nil)
+	submitModal(t, fake, rs[2], opens, "U0PAYALICE", map[string][]string{
+		"name": {"orders-db"}, "owner": {"group:default/payments"}, "size": {"medium"}, "storageGB": {"50"}, "environments": {"dev", "prod"},
 	})
-	req := slackfake.SignedRequest(testSigningSecret, rs[2].url+"/slack/interactions", []byte(url.Values{"payload": {string(payload)}}.Encode()), time.Now())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("submission: %d", resp.StatusCode)
-	}
 	select {
 	case <-runHeld:
 	case <-time.After(90 * time.Second):
