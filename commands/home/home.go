@@ -135,7 +135,7 @@ type Home struct {
 	d      Deps
 	log    *slog.Logger
 	now    func() time.Time
-	pacer  *bot.Pacer
+	sleep  func(context.Context, time.Duration) error
 	router *bot.Router
 }
 
@@ -157,7 +157,10 @@ func New(cfg Config, d Deps) (*Home, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.pacer = bot.NewPacer(cfg.PublishInterval.D(), h.now, d.Sleep)
+	h.sleep = d.Sleep
+	if h.sleep == nil {
+		h.sleep = bot.SleepContext
+	}
 	return h, nil
 }
 
@@ -430,7 +433,8 @@ func (h *Home) schedule(ctx context.Context, userID string, slot int64) error {
 	return nil
 }
 
-// publish builds req.User's Home and publishes it, paced.
+// publish builds req.User's Home and publishes it, paced across replicas
+// (waitSlot).
 func (h *Home) publish(ctx context.Context, req *bot.Request) error {
 	if err := h.router.Prepare(ctx, req); err != nil {
 		return err
@@ -440,7 +444,7 @@ func (h *Home) publish(ctx context.Context, req *bot.Request) error {
 		return bot.Permanent(fmt.Errorf("home: the %s transport has no Home tab", req.Transport))
 	}
 	blocks := h.Blocks(ctx, req)
-	if err := h.pacer.Wait(ctx, "views.publish"); err != nil {
+	if err := h.waitSlot(ctx); err != nil {
 		return err
 	}
 	if err := pub.PublishHome(ctx, req.User.ID, blocks); err != nil {

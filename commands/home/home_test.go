@@ -322,3 +322,39 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPublicationSlotsSharedByReplicas: two processes over one store book
+// views.publish slots from the same record, so together they publish at
+// most once per publishInterval.
+func TestPublicationSlotsSharedByReplicas(t *testing.T) {
+	h := bottest.NewHarness(t, bottest.HarnessOptions{})
+	cat := catalogtest.FromEntities(t, catalogtest.Group("payments"))
+	var at []time.Time
+	replica := func() *Home {
+		hm, err := New(DefaultConfig(), Deps{Store: h.Store, Catalog: cat.Catalog, Logger: h.Logs.Logger(), Now: h.Clock.Now,
+			Sleep: func(ctx context.Context, d time.Duration) error { return h.Clock.Sleep(ctx, d) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hm
+	}
+	a, b := replica(), replica()
+	start := h.Clock.Now()
+	for _, r := range []*Home{a, b, a, b} {
+		if err := r.waitSlot(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, h.Clock.Now())
+	}
+	for i, got := range at {
+		if want := start.Add(time.Duration(i) * DefaultPublishInterval); !got.Equal(want) {
+			t.Errorf("publication %d at +%s, want +%s", i, got.Sub(start), want.Sub(start))
+		}
+	}
+	// After a quiet spell the next slot is at once.
+	h.Clock.Advance(time.Minute)
+	now := h.Clock.Now()
+	if err := b.waitSlot(context.Background()); err != nil || !h.Clock.Now().Equal(now) {
+		t.Fatalf("after a quiet minute: waited %s, %v", h.Clock.Now().Sub(now), err)
+	}
+}
