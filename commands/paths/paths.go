@@ -266,10 +266,6 @@ func (p *Paths) Register(reg *bot.Registry) error {
 	return nil
 }
 
-// resumeGrace is how recently changed a run may be for Resume to take it as
-// under way elsewhere rather than interrupted.
-const resumeGrace = time.Minute
-
 // Resume re-enqueues the current step of every run that was interrupted
 // (by a crash or a restart), posts the progress message of a run that has
 // none yet, prunes expired previews and reloads the templates. Call it once the
@@ -299,10 +295,7 @@ func (p *Paths) Resume(ctx context.Context) error {
 			p.log.Error("resume: bad run record", "run", rec.ID, "err", err)
 			continue
 		}
-		// A run changed within resumeGrace may be under way on another
-		// replica (the leader resumes on every leader change): its
-		// submission job, which is durable, posts its progress.
-		if run.Progress.Zero() && p.now().Sub(rec.Updated) >= resumeGrace {
+		if run.Progress.Zero() {
 			if err := p.postProgress(ctx, run); err != nil {
 				p.log.Warn("resume: post progress", "run", run.ID, "err", err)
 			}
