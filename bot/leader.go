@@ -136,8 +136,15 @@ func (l *Leadership) Identity() string { return l.o.Identity }
 // Mechanism names how the leader is chosen.
 func (l *Leadership) Mechanism() string { return l.o.Elector.Describe() }
 
-// Leading reports whether this replica leads now.
-func (l *Leadership) Leading() bool { return l.leading.Load() }
+// Leading reports whether this replica leads now. A single process
+// (SingleProcess) always does, also where it runs its leader's work
+// without campaigning (the shell).
+func (l *Leadership) Leading() bool {
+	if _, single := l.o.Elector.(SingleProcess); single {
+		return true
+	}
+	return l.leading.Load()
+}
 
 // Err is the last error of this replica's campaign ("" when it works).
 func (l *Leadership) Err() string {

@@ -207,3 +207,13 @@ func TestSchedulerCatchUp(t *testing.T) {
 		t.Errorf("jobs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestSingleProcessLeads: on SQLite the one process leads, also before (or
+// without) campaigning, as the shell runs.
+func TestSingleProcessLeads(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "db"))
+	l := bot.NewLeadership(bot.LeadershipOptions{Identity: "shell", Records: st})
+	if !l.Leading() || l.Mechanism() != "single process (SQLite)" {
+		t.Fatalf("a single process: leading=%v mechanism=%q", l.Leading(), l.Mechanism())
+	}
+}
