@@ -204,20 +204,6 @@ func (c *benchClient) steady(target string, rate int, d time.Duration) benchResu
 	return r
 }
 
-// bareHandler is the baseline: read the body, parse the form, answer 200.
-func bareHandler(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, DefaultMaxCommandBody))
-	if err != nil {
-		http.Error(w, "bad body", http.StatusBadRequest)
-		return
-	}
-	if _, err := url.ParseQuery(string(body)); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 // benchTarget is one server under test.
@@ -249,7 +235,7 @@ func benchServers(t *testing.T) ([]benchTarget, *store.Store) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	bare := httptest.NewServer(http.HandlerFunc(bareHandler))
+	bare := httptest.NewServer(http.HandlerFunc(slackfake.BareCommand))
 	t.Cleanup(bare.Close)
 	mq := newMemQueue()
 	return []benchTarget{

@@ -79,34 +79,18 @@ access:
 
 	// The root message in the approvals channel, with its Approve button.
 	var requestID string
-	deadline := time.Now().Add(20 * time.Second)
-	for requestID == "" && time.Now().Before(deadline) {
-		for _, c := range b.slack.Calls("chat.postMessage") {
-			if c.Channel() != "#prod-approvals" {
-				continue
-			}
-			var blocks []map[string]any
-			json.Unmarshal([]byte(c.Param("blocks")), &blocks)
-			for _, bl := range blocks {
-				els, _ := bl["elements"].([]any)
-				for _, el := range els {
-					m, _ := el.(map[string]any)
-					if m["action_id"] == "access:approve" {
-						requestID, _ = m["value"].(string)
-					}
-				}
-			}
-			if !strings.Contains(c.Param("blocks"), "PENDING") {
-				t.Errorf("root message does not say PENDING: %s", c.Param("blocks"))
-			}
+	waitUntil(t, 20*time.Second, "the request's card in #prod-approvals", func() bool {
+		requestID = buttonValue(b.slack, "#prod-approvals", "access:approve")
+		return requestID != ""
+	})
+	for _, c := range b.slack.Calls("chat.postMessage") {
+		if c.Channel() == "#prod-approvals" && !strings.Contains(c.Param("blocks"), "PENDING") {
+			t.Errorf("root message does not say PENDING: %s", c.Param("blocks"))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if requestID == "" {
-		t.Fatalf("no request card in #prod-approvals; calls: %d", len(b.slack.Calls()))
 	}
 
 	// Self-approval is refused, to the clicker only.
+	var deadline time.Time
 	b.click("U0PAYALICE", "access:approve", requestID, "#prod-approvals")
 	refused := false
 	for deadline = time.Now().Add(10 * time.Second); !refused && time.Now().Before(deadline); {

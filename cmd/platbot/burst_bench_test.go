@@ -243,7 +243,7 @@ func benchBurst(b *testing.B, extra map[string]string) {
 			e[k] = v
 		}
 		bot := startServeEnv(b, "", e)
-		bare := httptest.NewServer(http.HandlerFunc(bareCommand))
+		bare := httptest.NewServer(http.HandlerFunc(slackfake.BareCommand))
 		snd := newBurstSender(fake.srv.URL + "/response/")
 		bareURL, botURL := bare.URL+"/slack/commands", bot.url+"/slack/commands"
 
@@ -326,18 +326,4 @@ func benchBurst(b *testing.B, extra map[string]string) {
 		fake.srv.Close()
 		snd.http.CloseIdleConnections()
 	}
-}
-
-// bareCommand is the baseline: read the body, parse the form, answer 200.
-func bareCommand(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-	if err != nil {
-		http.Error(w, "bad body", http.StatusBadRequest)
-		return
-	}
-	if _, err := url.ParseQuery(string(body)); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
 }

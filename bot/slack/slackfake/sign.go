@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -95,4 +96,20 @@ func InteractionBody(p any) []byte {
 		}
 	}
 	return []byte(url.Values{"payload": {string(raw)}}.Encode())
+}
+
+// BareCommand is the baseline of the HTTP benchmarks: a plain net/http
+// handler that reads a slash command's body (at most 64 KiB), parses the
+// form and answers 200, doing none of the bot's work.
+func BareCommand(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	if _, err := url.ParseQuery(string(body)); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
