@@ -13,9 +13,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/platbot/platbot/integrations/kube"
@@ -172,10 +174,18 @@ func TestLeaseElector(t *testing.T) {
 
 	// Someone else takes the Lease (an operator, or a replica that saw it
 	// lapse while b was cut off): b stops leading and leaves it alone.
-	l.Spec.HolderIdentity = ptr("intruder")
-	l.Spec.LeaseDurationSeconds = ptr(int32(3600))
-	l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-	if _, err := admin.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+	// b renews meanwhile: re-read and retry on a conflict, as any writer does.
+	if err := retry.RetryOnConflict(wait.Backoff{Steps: 100, Duration: 5 * time.Millisecond, Factor: 1.1, Jitter: 1}, func() error {
+		cur, err := admin.CoordinationV1().Leases(ns).Get(ctx, "platbot-leader", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Spec.HolderIdentity = ptr("intruder")
+		cur.Spec.LeaseDurationSeconds = ptr(int32(3600))
+		cur.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		_, err = admin.CoordinationV1().Leases(ns).Update(ctx, cur, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b stops leading once the Lease is someone else's", func() bool { return !rb.leading.Load() })
