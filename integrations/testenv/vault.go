@@ -104,6 +104,21 @@ func startVault(ctx context.Context, bin string) (v *Vault, retry bool, err erro
 	if err != nil {
 		return v, false, err
 	}
+	// A dev server answers sys/health as soon as it is unsealed, which can
+	// be before it has mounted KV v2 at secret/: wait for the mount too.
+	err = waitUntil(ctx, v.proc, 50*time.Millisecond, func(ctx context.Context) error {
+		mounts, err := client.Sys().ListMountsWithContext(ctx)
+		if err != nil {
+			return fmt.Errorf("listing mounts: %w", err)
+		}
+		if _, ok := mounts["secret/"]; !ok {
+			return errors.New("KV v2 is not mounted at secret/ yet")
+		}
+		return nil
+	})
+	if err != nil {
+		return v, false, err
+	}
 	if err := client.Sys().MountWithContext(ctx, "transit", &vaultapi.MountInput{Type: "transit"}); err != nil {
 		return v, false, v.proc.failure(fmt.Errorf("enabling transit at sys/mounts/transit: %w", err))
 	}
