@@ -167,6 +167,13 @@ func (a pathsRepositories) ReadFile(ctx context.Context, owner, name, p string) 
 	return b, a.named(err)
 }
 
+// ListDir lists a folder of a repository's default branch (GitHub, or the
+// local repository), for reading lineage back (commands/paths/lineage.go).
+func (a pathsRepositories) ListDir(ctx context.Context, owner, name, p string) ([]string, error) {
+	names, err := a.r.ListDir(ctx, owner, name, p)
+	return names, a.named(err)
+}
+
 func (a pathsRepositories) Exists(ctx context.Context, owner, name string) (bool, error) {
 	ok, err := a.r.Exists(ctx, owner, name)
 	return ok, a.named(err)

@@ -449,9 +449,9 @@ func sortLineage(ls []*Lineage) {
 
 // lineageFromRepos reads a service's lineage files: in the GitOps
 // repository (LineageDir/<service>/), and in the service's own repository
-// (the github.com/project-slug annotation of its catalog entity) for each
-// template its AnnotationTemplate names. The outputs of one run found in
-// several repositories are joined.
+// (the github.com/project-slug annotation of its catalog entity; see
+// serviceLineageFiles). The outputs of one run found in several
+// repositories are joined.
 func (p *Paths) lineageFromRepos(ctx context.Context, service string) ([]*Lineage, error) {
 	byID := map[string]*Lineage{}
 	var order []string
@@ -498,8 +498,11 @@ func (p *Paths) lineageFromRepos(ctx context.Context, service string) ([]*Lineag
 	if e := p.serviceEntity(service); e != nil && p.repoFiles != nil {
 		owner, repo, ok := strings.Cut(e.Annotation(catalog.AnnotationGitHubSlug), "/")
 		if ok {
-			for _, tmpl := range splitList(e.Annotation(AnnotationTemplate)) {
-				f := lineageFile(service, tmpl, "")
+			files, err := p.serviceLineageFiles(ctx, e, owner, repo)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
 				raw, err := p.repoFiles(ctx, owner, repo, f)
 				if errors.Is(err, fs.ErrNotExist) {
 					continue
@@ -519,6 +522,36 @@ func (p *Paths) lineageFromRepos(ctx context.Context, service string) ([]*Lineag
 	}
 	sortLineage(out)
 	return out, nil
+}
+
+// serviceLineageFiles are the lineage files to read in a service's own
+// repository owner/repo: every YAML file of its folder under LineageDir
+// when the repository can be listed (so named runs' files are found too),
+// else one per template its entity's AnnotationTemplate names.
+func (p *Paths) serviceLineageFiles(ctx context.Context, e *catalog.Entity, owner, repo string) ([]string, error) {
+	service := e.Metadata.Name
+	if p.repoDirs == nil {
+		var files []string
+		for _, tmpl := range splitList(e.Annotation(AnnotationTemplate)) {
+			files = append(files, lineageFile(service, tmpl, ""))
+		}
+		return files, nil
+	}
+	dir := path.Join(LineageDir, service)
+	names, err := p.repoDirs(ctx, owner, repo, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s in %s/%s: %w", dir, owner, repo, err)
+	}
+	var files []string
+	for _, n := range names {
+		if skeleton.IsYAML(n) {
+			files = append(files, path.Join(dir, path.Base(n)))
+		}
+	}
+	return files, nil
 }
 
 // serviceEntity is the catalog Component (else Resource) called name.

@@ -13,6 +13,7 @@ import (
 	"github.com/platbot/platbot/commands/paths/golden"
 	"github.com/platbot/platbot/integrations/gitlocal"
 	"github.com/platbot/platbot/integrations/gitops"
+	"github.com/platbot/platbot/store"
 )
 
 // endpointRepos are local repositories that the action also reads, as
@@ -21,6 +22,10 @@ type endpointRepos struct{ e2eRepos }
 
 func (r endpointRepos) ReadFile(ctx context.Context, owner, name, p string) ([]byte, error) {
 	return r.r.ReadFile(ctx, owner, name, p)
+}
+
+func (r endpointRepos) ListDir(ctx context.Context, owner, name, p string) ([]string, error) {
+	return r.r.ListDir(ctx, owner, name, p)
 }
 
 const endpointSpec = `openapi: 3.1.0
@@ -127,6 +132,24 @@ func TestNewAPIEndpointPath(t *testing.T) {
 	pr, err := lr.FindPullRequest(context.Background(), branch)
 	if err != nil || pr == nil || pr.Title != "api: POST /orders/{orderId}/refunds" || !strings.Contains(pr.Body, "90 requests a minute and jwt authentication") {
 		t.Fatalf("pull request %+v %v", pr, err)
+	}
+
+	// After a database restore, the named run's lineage (the endpoint's)
+	// is read back from the service's own repository once merged.
+	lineages, err := e.paths.lineages().List(e.ctx, store.Query{Key: "orders-api"})
+	if err != nil || len(lineages) != 1 || lineages[0].Value.Name == "" {
+		t.Fatalf("lineage of the run: %+v, %v", lineages, err)
+	}
+	rec := lineages[0].Value
+	git(t, repo, "merge", "--quiet", "--ff-only", branch)
+	restored := newEnv(t, envOptions{templates: "../../examples/templates", cat: cat, repos: endpointRepos{e2eRepos{gitops.LocalRepositories(reposDir)}}})
+	ls, err := restored.paths.serviceLineage(restored.ctx, "orders-api")
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("read back after a restore: %+v, %v", ls, err)
+	}
+	if got := ls[0]; got.ID() != rec.ID() || got.Version != rec.Version || got.Run != r.ID || len(got.Outputs) != 1 ||
+		len(got.Outputs[0].Files) != len(rec.Outputs[0].Files) {
+		t.Fatalf("read back %+v\nwant %+v", got, rec)
 	}
 
 	branches := func() string {

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"sync"
 	"time"
 
@@ -170,7 +171,10 @@ type Paths struct {
 	githubHost  string
 	gitopsFiles actions.GitOpsFiles
 	repoFiles   func(ctx context.Context, owner, repo, path string) ([]byte, error)
-	repos       actions.Repositories
+	// repoDirs lists a folder of another repository (Deps.Repos when it
+	// lists folders, else Deps.GitHub; nil: neither).
+	repoDirs func(ctx context.Context, owner, repo, dir string) ([]string, error)
+	repos    actions.Repositories
 
 	mu       sync.RWMutex
 	state    *templateState
@@ -205,6 +209,20 @@ func New(cfg Config, deps Deps) (*Paths, error) {
 	} else if deps.GitHub != nil {
 		p.repoFiles = func(ctx context.Context, owner, repo, path string) ([]byte, error) {
 			return deps.GitHub.GetFile(ctx, owner, repo, path, "")
+		}
+	}
+	if r, ok := deps.Repos.(interface {
+		ListDir(ctx context.Context, owner, repo, dir string) ([]string, error)
+	}); ok {
+		p.repoDirs = r.ListDir
+	} else if deps.GitHub != nil {
+		p.repoDirs = func(ctx context.Context, owner, repo, dir string) ([]string, error) {
+			ents, err := deps.GitHub.ListDir(ctx, owner, repo, dir, "")
+			names := make([]string, len(ents))
+			for i, e := range ents {
+				names[i] = path.Base(e.Path)
+			}
+			return names, err
 		}
 	}
 	flow, err := approval.New(templateApprovalConfig(), approval.Deps{Store: deps.Store, Logger: p.log, Now: p.now})
