@@ -36,7 +36,7 @@ func (a pathsPublisher) Open(ctx context.Context, c paths.Change) (*paths.PullRe
 	if err != nil {
 		return nil, gitopsErr(a.p, err)
 	}
-	return &paths.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note}, nil
+	return &paths.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Closed: pr.Closed}, nil
 }
 
 // secretsPublisher is the GitOps publisher as self-service secrets use it.
@@ -156,7 +156,7 @@ func (a pathsRepositories) OpenPullRequest(ctx context.Context, c actions.RepoCh
 	if err != nil {
 		return nil, a.named(err)
 	}
-	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Base: base}, nil
+	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Base: base, Closed: pr.Closed}, nil
 }
 
 // ReadFile reads a file of a repository's default branch (GitHub, or the

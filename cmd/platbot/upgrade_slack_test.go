@@ -186,7 +186,7 @@ func runUpgradeOverSlack(t *testing.T, be upgradeBackend) {
 		t.Fatalf("retry answered (%d pull requests):\n%s", len(be.pulls(t)), again)
 	}
 	drift = b.reply(b.command("U0PAYALICE", "template drift svc-config"))
-	if !strings.Contains(drift, "upgrade pull request open") {
+	if !strings.Contains(drift, "|upgrade pull request>") {
 		t.Fatalf("drift after the upgrade:\n%s", drift)
 	}
 }

@@ -55,7 +55,7 @@ func (a e2eRepos) OpenPullRequest(ctx context.Context, c actions.RepoChange) (*a
 	if err != nil {
 		return nil, err
 	}
-	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Base: base}, nil
+	return &actions.PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Base: base, Closed: pr.Closed}, nil
 }
 
 // ReadFile reads a file of a repository's default branch, as cmd/platbot's

@@ -216,7 +216,7 @@ func (d Drift) line() string {
 		s += ", last upgrade " + d.Upgraded.UTC().Format("2006-01-02")
 	}
 	if d.Upgrade != "" {
-		s += " · " + bot.Link(d.Upgrade, "upgrade pull request open")
+		s += " · " + bot.Link(d.Upgrade, "upgrade pull request")
 	}
 	return s
 }

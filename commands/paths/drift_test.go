@@ -83,7 +83,7 @@ func TestTemplateDriftAndTheDigestsUpgradeButton(t *testing.T) {
 		t.Fatal("the Upgrade button opened no upgrade branch")
 	}
 	got = e.reply(userJane, "template drift")
-	if !strings.Contains(got, "last upgrade "+time.Now().UTC().Format("2006-01-02")) || !strings.Contains(got, "upgrade pull request open") {
+	if !strings.Contains(got, "last upgrade "+time.Now().UTC().Format("2006-01-02")) || !strings.Contains(got, "|upgrade pull request>") {
 		t.Fatalf("drift after the upgrade was opened:\n%s", got)
 	}
 	// Someone else's Upgrade click is refused.

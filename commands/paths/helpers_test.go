@@ -453,7 +453,7 @@ func (g gitopsPublisher) Open(ctx context.Context, c Change) (*PullRequest, erro
 	if err != nil {
 		return nil, err
 	}
-	return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note}, nil
+	return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Note: pr.Note, Closed: pr.Closed}, nil
 }
 
 // fieldRefusal is a submission to a golden path's form and the error its

@@ -617,6 +617,7 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 	l := pl.Lineage
 	prs := map[actions.Destination]string{}
 	var first string
+	head := "⬆️ Upgrade pull request opened."
 	for _, u := range pl.Repos {
 		if u.empty() {
 			continue
@@ -625,17 +626,15 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 		body := pl.body(u)
 		c := Change{Branch: upgradeBranch(l, pl.To.Hash), Title: title, Body: body, Files: u.Files, Executable: u.Executable, Delete: u.Delete,
 			Labels: []string{"upgrade", l.Template}, CommitMessage: title + "\n\nGolden-path upgrade requested by " + req.User.String() + "."}
-		var pr *PullRequest
-		var err error
-		if u.Dest.GitOps() {
-			pr, err = p.pub.Open(ctx, c)
-		} else if p.repos == nil {
+		if !u.Dest.GitOps() && p.repos == nil {
 			return bot.Errorf("platbot cannot open pull requests in %s (no repositories are configured); nothing was opened.", u.Dest)
-		} else {
-			pr, err = p.repos.OpenPullRequest(ctx, actions.RepoChange{Owner: u.Dest.Owner, Repo: u.Dest.Repo, Change: c})
 		}
+		pr, replaced, err := p.openUpgradePR(ctx, u.Dest, c)
 		if err != nil {
 			return fmt.Errorf("open the upgrade pull request in %s: %w", u.Dest, err)
+		}
+		for _, old := range replaced {
+			head += fmt.Sprintf("\nThe earlier upgrade pull request %s is closed; this one asks again.", old)
 		}
 		prs[u.Dest] = pr.URL
 		if first == "" {
@@ -663,7 +662,34 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 		Details: map[string]any{"template": l.Template, "from": pl.From.Hash, "to": pl.To.Hash, "pull_requests": prURLs(prs)},
 	})
 	p.log.Info("upgrade opened", "service", l.Service, "template", l.Template, "to", template.ShortHash(pl.To.Hash), "pr", first)
-	return req.Reply(ctx, bot.Message{Text: pl.summary("⬆️ Upgrade pull request opened.", prs)})
+	return req.Reply(ctx, bot.Message{Text: pl.summary(head, prs)})
+}
+
+// maxUpgradeReopens bounds how many closed upgrade pull requests of one
+// version openUpgradePR steps over.
+const maxUpgradeReopens = 20
+
+// openUpgradePR opens c in d, idempotent per branch. When the pull request
+// of c's branch was closed (the team declined it, or it was merged before
+// the lineage followed), asking again opens a new one on the branch
+// "<branch>-after-<number of the closed one>", so a retry finds that one
+// again; replaced are the closed pull requests stepped over.
+func (p *Paths) openUpgradePR(ctx context.Context, d actions.Destination, c Change) (pr *PullRequest, replaced []string, err error) {
+	root := c.Branch
+	for range maxUpgradeReopens {
+		if d.GitOps() {
+			pr, err = p.pub.Open(ctx, c)
+		} else {
+			pr, err = p.repos.OpenPullRequest(ctx, actions.RepoChange{Owner: d.Owner, Repo: d.Repo, Change: c})
+		}
+		if err != nil || !pr.Closed {
+			return pr, replaced, err
+		}
+		p.log.Info("the upgrade pull request is closed: opening another", "repository", d.String(), "closed", pr.URL)
+		replaced = append(replaced, pr.URL)
+		c.Branch = fmt.Sprintf("%s-after-%d", root, pr.Number)
+	}
+	return nil, replaced, fmt.Errorf("%d upgrade pull requests from %s are closed; delete the branches or merge one", maxUpgradeReopens, root)
 }
 
 // prURLs are the pull requests by repository name, as the audit log

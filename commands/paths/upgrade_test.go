@@ -1,6 +1,7 @@
 package paths
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,6 +159,9 @@ type upgradeFixture struct {
 	branches, pulls func() int
 	// body is the description of the pull request of a branch.
 	body func(branch string) string
+	// decline closes the pull request of a branch without merging it, and
+	// returns its number.
+	decline func(branch string) int
 }
 
 func text(s string) *string { return &s }
@@ -299,8 +303,37 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 	if f.pulls() != pulls+1 {
 		t.Fatalf("the retry opened another pull request: %d", f.pulls())
 	}
-	if got := e.reply(userJane, "template drift"); !strings.Contains(got, "upgrade pull request open") {
+	if got := e.reply(userJane, "template drift"); !strings.Contains(got, "|upgrade pull request>") {
 		t.Fatalf("drift while the upgrade is open:\n%s", got)
+	}
+
+	// Declined, asked again: another pull request, on a branch of its own
+	// (the closed one's is left as it is), which a retry finds again.
+	closed := f.decline(branch)
+	stored := func() *Lineage {
+		t.Helper()
+		it, err := e.paths.lineages().Get(e.ctx, "orders-service/svc-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &it.Value
+	}
+	declined := stored().Upgrade
+	for range 2 {
+		again := e.reply(userJane, "upgrade orders-service")
+		if !strings.Contains(again, "Upgrade pull request opened") || !strings.Contains(again, "The earlier upgrade pull request "+declined+" is closed; this one asks again.") {
+			t.Fatalf("upgrade after the pull request was declined answered:\n%s", again)
+		}
+		if f.pulls() != pulls+2 {
+			t.Fatalf("%d pull requests after the upgrade was declined and asked again, want %d", f.pulls(), pulls+2)
+		}
+	}
+	branch = fmt.Sprintf("%s-after-%d", branch, closed)
+	if got := read(svcDir + "new.txt"); got != "hello\n" {
+		t.Errorf("new.txt on %s: %q", branch, got)
+	}
+	if l := stored(); l.Upgrade == declined || l.Upgrade == "" || l.UpgradeVersion != f.v3 {
+		t.Fatalf("stored lineage after asking again: %+v (declined: %s)", l, declined)
 	}
 
 	// Merged, the upgrade is the service's lineage: nothing is behind.
@@ -354,6 +387,14 @@ func TestUpgradeLocalGit(t *testing.T) {
 			}
 			return len(prs)
 		},
+	}
+	f.decline = func(branch string) int {
+		pr, err := lr.FindPullRequest(e.ctx, branch)
+		if err != nil || pr == nil {
+			t.Fatalf("no pull request of %s: %v", branch, err)
+		}
+		git(t, repo, "branch", "--quiet", "-D", branch)
+		return pr.Number
 	}
 	f.body = func(branch string) string {
 		prs, err := lr.PullRequests(e.ctx)
@@ -410,6 +451,18 @@ func TestUpgradeOnGitHub(t *testing.T) {
 			}
 			t.Fatalf("no pull request of %s", branch)
 			return ""
+		},
+		decline: func(branch string) int {
+			for _, pr := range gh.PullRequests() {
+				if pr.Head == branch {
+					if err := gh.Close("acme/gitops", pr.Number); err != nil {
+						t.Fatal(err)
+					}
+					return pr.Number
+				}
+			}
+			t.Fatalf("no pull request of %s", branch)
+			return 0
 		},
 	}
 	setupUpgrade(t, f)

@@ -110,7 +110,10 @@ type PullRequest struct {
 	Branch string
 	Base   string
 	Commit string
+	// State is "open" or "closed" (as GitHub says it); Merged tells a
+	// closed pull request that was merged from one that was declined.
 	State  string
+	Merged bool
 	// Created is false when an earlier attempt's pull request was reused.
 	Created bool
 	// AssigneeError says why assignees were skipped ("" when they were not).
@@ -121,7 +124,9 @@ type PullRequest struct {
 
 // Open creates the branch with one commit holding every file (and without
 // every deleted one) on top of the base branch, and a pull request from it, reusing whatever an earlier
-// attempt with the same branch already created.
+// attempt with the same branch already created. A pull request from the
+// branch that was closed is returned as it is (State "closed"), not opened
+// again: whether to ask again, on another branch, is the caller's call.
 func (p *PullRequests) Open(ctx context.Context, spec PullRequestSpec) (*PullRequest, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
@@ -146,10 +151,13 @@ func (p *PullRequests) Open(ctx context.Context, spec PullRequestSpec) (*PullReq
 	}
 	out := &PullRequest{
 		Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: spec.Branch, Base: pr.GetBase().GetRef(),
-		Commit: pr.GetHead().GetSHA(), State: pr.GetState(), Created: created,
+		Commit: pr.GetHead().GetSHA(), State: pr.GetState(), Merged: pr.MergedAt != nil, Created: created,
 	}
 	if out.Base == "" {
 		out.Base = base
+	}
+	if out.State == "closed" {
+		return out, nil
 	}
 	if len(spec.Labels) > 0 {
 		err := p.call(ctx, "label pull request #"+strconv.Itoa(out.Number), func() (*gh.Response, error) {
@@ -260,12 +268,21 @@ func (p *PullRequests) find(ctx context.Context, branch string) (*gh.PullRequest
 	if err != nil {
 		return nil, err
 	}
+	// An open pull request from the branch before a closed one (GitHub
+	// allows a new one once the earlier is closed).
+	var found *gh.PullRequest
 	for _, pr := range prs {
-		if pr.GetHead().GetRef() == branch {
+		if pr.GetHead().GetRef() != branch {
+			continue
+		}
+		if pr.GetState() == "open" {
 			return pr, nil
 		}
+		if found == nil {
+			found = pr
+		}
 	}
-	return nil, nil
+	return found, nil
 }
 
 // ensureBranch returns the head commit of branch, creating the branch with

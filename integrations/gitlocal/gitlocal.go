@@ -110,6 +110,10 @@ type PullRequest struct {
 	Created   time.Time `json:"created"`
 	// URL points at the branch ("file://<repo>?branch=<branch>").
 	URL string `json:"url"`
+	// Closed is set by OpenPullRequest on the record of an earlier pull
+	// request that is no longer open: its commit is on the base branch
+	// (merged), or its branch was deleted (declined).
+	Closed bool `json:"-"`
 }
 
 // Open opens the repository at dir, creating it (git init) when dir does not
@@ -303,6 +307,16 @@ func (r *Repo) FindPullRequest(_ context.Context, branch string) (*PullRequest, 
 	return &pr, nil
 }
 
+// closed reports whether a recorded pull request is no longer open: its
+// commit is on the base branch (merged), or its branch is gone (declined).
+func (r *Repo) closed(ctx context.Context, pr *PullRequest) bool {
+	if _, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "refs/heads/"+pr.Branch+"^{commit}"); err != nil {
+		return true
+	}
+	_, err := r.git(ctx, nil, nil, "merge-base", "--is-ancestor", pr.Commit, r.opts.Base)
+	return err == nil
+}
+
 // PullRequests lists every recorded pull request, newest first.
 func (r *Repo) PullRequests(ctx context.Context) ([]PullRequest, error) {
 	ents, err := os.ReadDir(filepath.Join(r.gitDir, "platbot", "pulls"))
@@ -370,6 +384,9 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 	defer r.mu.Unlock()
 
 	if existing, err := r.FindPullRequest(ctx, spec.Branch); err != nil || existing != nil {
+		if existing != nil {
+			existing.Closed = r.closed(ctx, existing)
+		}
 		return existing, false, err
 	}
 	ref := "refs/heads/" + spec.Branch

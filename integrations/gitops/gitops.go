@@ -59,6 +59,9 @@ type PullRequest struct {
 	Created bool
 	// Note is something worth telling the user (an assignee GitHub refused).
 	Note string
+	// Closed reports that the pull request found for the branch is no
+	// longer open (merged, or declined); nothing was changed on it.
+	Closed bool
 }
 
 // Publisher opens pull requests in the GitOps repository and reads files
@@ -97,7 +100,8 @@ func (p *Publisher) Describe() string {
 }
 
 // Open proposes the change. It is idempotent per branch: an existing pull
-// request or branch for it is reused (Created false).
+// request or branch for it is reused (Created false); one that is closed
+// is returned with Closed set, not opened again.
 func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	names := make([]string, 0, len(c.Files))
 	for n := range c.Files {
@@ -116,7 +120,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: created}, nil
+		return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: created, Closed: pr.Closed}, nil
 	}
 	files := make([]github.NewFile, len(names))
 	for i, n := range names {
@@ -129,7 +133,7 @@ func (p *Publisher) Open(ctx context.Context, c Change) (*PullRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created}
+	out := &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Closed: pr.State == "closed"}
 	if pr.AssigneeError != "" {
 		out.Note = "could not assign " + strings.Join(c.Assignees, ", ")
 	}

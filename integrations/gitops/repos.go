@@ -205,7 +205,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 		if err != nil {
 			return nil, "", err
 		}
-		return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: created}, pr.Base, nil
+		return &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: created, Closed: pr.Closed}, pr.Base, nil
 	}
 	prs, err := r.gh.PullRequests(owner+"/"+name, github.PullRequestOptions{Base: c.Base})
 	if err != nil {
@@ -222,7 +222,7 @@ func (r *Repositories) OpenPullRequest(ctx context.Context, owner, name string, 
 	if err != nil {
 		return nil, "", err
 	}
-	out := &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created}
+	out := &PullRequest{Number: pr.Number, URL: pr.URL, Branch: pr.Branch, Commit: pr.Commit, Created: pr.Created, Closed: pr.State == "closed"}
 	var notes []string
 	if pr.AssigneeError != "" {
 		notes = append(notes, "could not assign "+strings.Join(c.Assignees, ", "))

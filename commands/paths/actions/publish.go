@@ -53,6 +53,10 @@ type PullRequest struct {
 	Note string
 	// Base is the branch the pull request merges into ("" when unknown).
 	Base string
+	// Closed reports that the pull request an earlier attempt opened from
+	// the branch is no longer open (merged, or declined); nothing was
+	// changed on it.
+	Closed bool
 }
 
 // publish:github:pull-request

@@ -102,7 +102,35 @@ func (f *Server) Merge(slug, branch string) error {
 		return fmt.Errorf("githubfake: %s has no branch %s", slug, branch)
 	}
 	refs["main"] = head
+	for _, pr := range f.pullsOf(pullsKey(slug)) {
+		if pr.Head == branch && !pr.Closed {
+			pr.Closed, pr.Merged = true, true
+		}
+	}
 	return nil
+}
+
+// Close closes pull request number of a repository (acme/gitops, or one
+// made by AddRepo or through the API) without merging it, as someone
+// declining it on GitHub does; its branch stays.
+func (f *Server) Close(slug string, number int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, pr := range f.pullsOf(pullsKey(slug)) {
+		if pr.Number == number {
+			pr.Closed = true
+			return nil
+		}
+	}
+	return fmt.Errorf("githubfake: %s has no pull request #%d", slug, number)
+}
+
+// pullsKey is the Pull.Repo of a repository's pull requests.
+func pullsKey(slug string) string {
+	if slug == "acme/gitops" {
+		return ""
+	}
+	return slug
 }
 
 // Commit commits changes on main of a repository, as someone pushing:

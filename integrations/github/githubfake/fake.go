@@ -64,6 +64,30 @@ type Pull struct {
 	Reviewers, TeamReviewers []string
 	// Repo is "owner/name" of a pull request outside acme/gitops.
 	Repo string
+	// Closed is set by Close and Merge; Merged by Merge.
+	Closed, Merged bool
+}
+
+// state is the pull request's "state" in the API.
+func (pr *Pull) state() string {
+	if pr.Closed {
+		return "closed"
+	}
+	return "open"
+}
+
+// listed reports whether a pull request list asked for state ("open" when
+// empty, "closed" or "all") has pr.
+func (pr *Pull) listed(state string) bool {
+	return state == "all" || pr.state() == state || (state == "" && !pr.Closed)
+}
+
+// mergedAt is the pull request's "merged_at" in the API (nil: not merged).
+func (pr *Pull) mergedAt() any {
+	if pr.Merged {
+		return "2026-01-01T00:00:00Z"
+	}
+	return nil
 }
 
 // Repo is a repository other than acme/gitops, created through the API or
@@ -128,13 +152,10 @@ func (f *Server) PullRequests() []Pull { return f.PullRequestsIn("") }
 // PullRequestsIn returns the pull requests opened in a repository ("" or
 // "acme/gitops" for the GitOps one).
 func (f *Server) PullRequestsIn(slug string) []Pull {
-	if slug == "acme/gitops" {
-		slug = ""
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Pull
-	for _, p := range f.pullsOf(slug) {
+	for _, p := range f.pullsOf(pullsKey(slug)) {
 		out = append(out, *p)
 	}
 	return out
@@ -253,7 +274,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 		head := r.URL.Query().Get("head")
 		out := []any{}
 		for _, pr := range f.pullsOf("") {
-			if head == "" || head == "acme:"+pr.Head {
+			if (head == "" || head == "acme:"+pr.Head) && pr.listed(r.URL.Query().Get("state")) {
 				out = append(out, f.pullJSON(pr))
 			}
 		}
@@ -262,7 +283,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 		var in struct{ Title, Head, Base, Body string }
 		_ = json.Unmarshal(body, &in)
 		for _, pr := range f.pullsOf("") {
-			if pr.Head == in.Head {
+			if pr.Head == in.Head && !pr.Closed {
 				return 422, js(map[string]any{"message": "Validation Failed", "errors": []any{map[string]any{"message": "A pull request already exists for acme:" + in.Head + "."}}})
 			}
 		}
@@ -304,7 +325,7 @@ func appendNew(l []string, xs ...string) []string {
 
 func (f *Server) pullJSON(pr *Pull) map[string]any {
 	return map[string]any{
-		"number": pr.Number, "state": "open", "title": pr.Title, "body": pr.Body,
+		"number": pr.Number, "state": pr.state(), "merged_at": pr.mergedAt(), "title": pr.Title, "body": pr.Body,
 		"html_url": fmt.Sprintf("https://github.example/acme/gitops/pull/%d", pr.Number),
 		"head":     map[string]any{"ref": pr.Head, "sha": f.refs[pr.Head]},
 		"base":     map[string]any{"ref": pr.Base},

@@ -203,7 +203,7 @@ func (f *Server) handleOther(r *http.Request, p string, body []byte, js func(any
 		head := r.URL.Query().Get("head")
 		out := []any{}
 		for _, pr := range f.pullsOf(slug) {
-			if head == "" || head == parts[0]+":"+pr.Head {
+			if (head == "" || head == parts[0]+":"+pr.Head) && pr.listed(r.URL.Query().Get("state")) {
 				out = append(out, f.repoPullJSON(rp, pr))
 			}
 		}
@@ -215,7 +215,7 @@ func (f *Server) handleOther(r *http.Request, p string, body []byte, js func(any
 		}
 		_ = json.Unmarshal(body, &in)
 		for _, pr := range f.pullsOf(slug) {
-			if pr.Head == in.Head {
+			if pr.Head == in.Head && !pr.Closed {
 				return 422, js(map[string]any{"message": "Validation Failed", "errors": []any{map[string]any{"message": "A pull request already exists for " + parts[0] + ":" + in.Head + "."}}}), true
 			}
 		}
@@ -303,7 +303,7 @@ func repoJSON(rp *Repo) map[string]any {
 
 func (f *Server) repoPullJSON(rp *Repo, pr *Pull) map[string]any {
 	return map[string]any{
-		"number": pr.Number, "state": "open", "title": pr.Title, "body": pr.Body, "draft": pr.Draft,
+		"number": pr.Number, "state": pr.state(), "merged_at": pr.mergedAt(), "title": pr.Title, "body": pr.Body, "draft": pr.Draft,
 		"html_url": fmt.Sprintf("https://github.example/%s/pull/%d", rp.FullName, pr.Number),
 		"head":     map[string]any{"ref": pr.Head, "sha": rp.refs[pr.Head]},
 		"base":     map[string]any{"ref": pr.Base},
