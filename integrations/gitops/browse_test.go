@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/integrations/github"
-	"github.com/platbot/platbot/integrations/github/githubfake"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
 
@@ -21,11 +19,7 @@ func TestPublisherBrowseURL(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := fakeGitHub(t)
 	for base, want := range map[string]string{"release": "https://ghe.acme.example/acme/gitops/blob/release", "": "https://ghe.acme.example/acme/gitops/blob/HEAD"} {
 		p, err := GitHub(c, "acme/gitops", github.PullRequestOptions{Base: base})
 		if err != nil {

@@ -6,12 +6,10 @@ import (
 	"log/slog"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/platbot/platbot/integrations/github"
-	"github.com/platbot/platbot/integrations/github/githubfake"
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
 
@@ -24,11 +22,7 @@ func TestPublisherTellsAClosedPullRequest(t *testing.T) {
 		t.Skip("git is not installed")
 	}
 	ctx := context.Background()
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c := fakeGitHub(t)
 	gh, err := GitHub(c, "acme/gitops", github.PullRequestOptions{Attempts: 2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

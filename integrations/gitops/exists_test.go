@@ -3,11 +3,9 @@ package gitops
 import (
 	"context"
 	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/integrations/github"
-	"github.com/platbot/platbot/integrations/github/githubfake"
 )
 
 // Exists tells a repository that is there from one that is not, on GitHub
@@ -18,11 +16,7 @@ func TestRepositoriesExists(t *testing.T) {
 		t.Skip("git is not installed")
 	}
 	ctx := context.Background()
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c := fakeGitHub(t)
 	fake.AddRepo("acme/orders", map[string]string{"README.md": "orders\n"})
 	local := LocalRepositories(t.TempDir())
 	if _, err := local.Create(ctx, github.RepositorySpec{Owner: "acme", Name: "orders", Marker: "r1", Files: []github.NewFile{{Path: "README.md", Content: []byte("orders\n")}}}); err != nil {

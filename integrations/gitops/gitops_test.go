@@ -22,6 +22,17 @@ import (
 	"github.com/platbot/platbot/integrations/gitlocal"
 )
 
+// fakeGitHub is a GitHub fake and a client of it.
+func fakeGitHub(t *testing.T) (*githubfake.Server, *github.Client) {
+	t.Helper()
+	fake := githubfake.New(t)
+	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, c
+}
+
 func change() Change {
 	return Change{
 		Branch: "plat/r1-new-db", Title: "Add orders-db", Body: "Creates a database.", CommitMessage: "Add orders-db",
@@ -85,11 +96,7 @@ func TestLocalPublisherOpensOnceAndReadsTheBaseBranch(t *testing.T) {
 
 func TestGitHubPublisherOpensOnce(t *testing.T) {
 	ctx := context.Background()
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c := fakeGitHub(t)
 	p, err := GitHub(c, "acme/gitops", github.PullRequestOptions{Attempts: 2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -193,11 +200,7 @@ func TestChangeDeletes(t *testing.T) {
 	ch := Change{
 		Branch: "plat/r9-cleanup", Title: "Clean up", Files: map[string]string{"docs/new.md": "new\n"}, Delete: []string{"README.md"},
 	}
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c := fakeGitHub(t)
 	gp, err := GitHub(c, "acme/gitops", github.PullRequestOptions{Attempts: 1})
 	if err != nil {
 		t.Fatal(err)

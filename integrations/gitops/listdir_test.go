@@ -6,11 +6,9 @@ import (
 	"io/fs"
 	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/integrations/github"
-	"github.com/platbot/platbot/integrations/github/githubfake"
 )
 
 // ListDir lists a folder of a repository's default branch the same way on
@@ -28,11 +26,7 @@ func TestRepositoriesListDir(t *testing.T) {
 		".platbot/lineage/orders/new-api-endpoint.post-order.yaml": "a: 2\n",
 		".platbot/lineage/orders/add-ci-workflow.yaml":             "a: 3\n",
 	}
-	fake := githubfake.New(t)
-	c, err := github.New(strings.TrimSuffix(fake.URL(), "/"), "test-token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c := fakeGitHub(t)
 	fake.AddRepo("acme/orders", files)
 	local := LocalRepositories(t.TempDir())
 	var nf []github.NewFile

@@ -25,17 +25,11 @@ func (r *Repositories) ReadFile(ctx context.Context, owner, name, p string) ([]b
 		}
 		return b, err
 	}
-	dir, err := r.localDir(owner, name)
+	git, err := r.localRead(owner, name, "read", p)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		return nil, fmt.Errorf("gitops: there is no local repository %s/%s (%s): %w", owner, name, dir, fs.ErrNotExist)
-	}
-	if err := gitlocal.CheckPath(p); err != nil {
-		return nil, fmt.Errorf("gitops: read %s: %w", p, err)
-	}
-	out, err := localGit{dir: dir}.run(ctx, nil, nil, "show", "HEAD:"+p)
+	out, err := git.run(ctx, nil, nil, "show", "HEAD:"+p)
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "does not exist") || strings.Contains(msg, "exists on disk, but not in") || strings.Contains(msg, "invalid object name") {
@@ -67,17 +61,11 @@ func (r *Repositories) ListDir(ctx context.Context, owner, name, p string) ([]st
 		sort.Strings(names)
 		return names, nil
 	}
-	dir, err := r.localDir(owner, name)
+	git, err := r.localRead(owner, name, "list", p)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		return nil, fmt.Errorf("gitops: there is no local repository %s/%s (%s): %w", owner, name, dir, fs.ErrNotExist)
-	}
-	if err := gitlocal.CheckPath(p); err != nil {
-		return nil, fmt.Errorf("gitops: list %s: %w", p, err)
-	}
-	out, err := localGit{dir: dir}.run(ctx, nil, nil, "ls-tree", "-z", "--name-only", "HEAD:"+p)
+	out, err := git.run(ctx, nil, nil, "ls-tree", "-z", "--name-only", "HEAD:"+p)
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "Not a valid object name") || strings.Contains(msg, "invalid object name") {
@@ -95,4 +83,21 @@ func (r *Repositories) ListDir(ctx context.Context, owner, name, p string) ([]st
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// localRead is the local repository owner/name, checked to exist, for
+// reading path p in it (verb names the reading in errors). A repository
+// that is not there is an error wrapping fs.ErrNotExist.
+func (r *Repositories) localRead(owner, name, verb, p string) (localGit, error) {
+	dir, err := r.localDir(owner, name)
+	if err != nil {
+		return localGit{}, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		return localGit{}, fmt.Errorf("gitops: there is no local repository %s/%s (%s): %w", owner, name, dir, fs.ErrNotExist)
+	}
+	if err := gitlocal.CheckPath(p); err != nil {
+		return localGit{}, fmt.Errorf("gitops: %s %s: %w", verb, p, err)
+	}
+	return localGit{dir: dir}, nil
 }
