@@ -182,7 +182,7 @@ func runUpgradeOverSlack(t *testing.T, be upgradeBackend) {
 		}
 	}
 	// A retry finds the same pull request.
-	if again := b.reply(b.command("U0PAYALICE", "upgrade payments-service")); !strings.Contains(again, "Upgrade pull request opened") || len(be.pulls(t)) != 2 {
+	if again := b.reply(b.command("U0PAYALICE", "upgrade payments-service")); !strings.Contains(again, "The upgrade pull request is already open.") || len(be.pulls(t)) != 2 {
 		t.Fatalf("retry answered (%d pull requests):\n%s", len(be.pulls(t)), again)
 	}
 	drift = b.reply(b.command("U0PAYALICE", "template drift svc-config"))

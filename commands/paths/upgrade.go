@@ -617,7 +617,10 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 	l := pl.Lineage
 	prs := map[actions.Destination]string{}
 	var first string
-	head := "⬆️ Upgrade pull request opened."
+	// notes name the declined pull requests a new one replaces; created
+	// tells a first answer from a retry's (Slack's, or a double click).
+	var notes []string
+	created := false
 	for _, u := range pl.Repos {
 		if u.empty() {
 			continue
@@ -633,8 +636,11 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 		if err != nil {
 			return fmt.Errorf("open the upgrade pull request in %s: %w", u.Dest, err)
 		}
-		for _, old := range replaced {
-			head += fmt.Sprintf("\nThe earlier upgrade pull request %s is closed; this one asks again.", old)
+		if pr.Created {
+			created = true
+			for _, old := range replaced {
+				notes = append(notes, fmt.Sprintf("The earlier upgrade pull request %s is closed; this one asks again.", old))
+			}
 		}
 		prs[u.Dest] = pr.URL
 		if first == "" {
@@ -662,6 +668,10 @@ func (p *Paths) openUpgrade(ctx context.Context, req *bot.Request, pl *upgradePl
 		Details: map[string]any{"template": l.Template, "from": pl.From.Hash, "to": pl.To.Hash, "pull_requests": prURLs(prs)},
 	})
 	p.log.Info("upgrade opened", "service", l.Service, "template", l.Template, "to", template.ShortHash(pl.To.Hash), "pr", first)
+	head := "⬆️ The upgrade pull request is already open."
+	if created {
+		head = strings.Join(append([]string{"⬆️ Upgrade pull request opened."}, notes...), "\n")
+	}
 	return req.Reply(ctx, bot.Message{Text: pl.summary(head, prs)})
 }
 
@@ -689,7 +699,7 @@ func (p *Paths) openUpgradePR(ctx context.Context, d actions.Destination, c Chan
 		replaced = append(replaced, pr.URL)
 		c.Branch = fmt.Sprintf("%s-after-%d", root, pr.Number)
 	}
-	return nil, replaced, fmt.Errorf("%d upgrade pull requests from %s are closed; delete the branches or merge one", maxUpgradeReopens, root)
+	return nil, replaced, bot.Errorf("The last %d upgrade pull requests of this version are closed (the latest: %s). Reopen and merge one of them, or wait for the next approved version; nothing new was opened.", maxUpgradeReopens, replaced[len(replaced)-1])
 }
 
 // prURLs are the pull requests by repository name, as the audit log

@@ -296,8 +296,16 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 		}
 	}
 
+	stored := func() *Lineage {
+		t.Helper()
+		it, err := e.paths.lineages().Get(e.ctx, "orders-service/svc-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &it.Value
+	}
 	// A retry finds the same pull request.
-	if again := e.reply(userJane, "upgrade orders-service"); !strings.Contains(again, "Upgrade pull request opened") {
+	if again := e.reply(userJane, "upgrade orders-service"); !strings.Contains(again, "The upgrade pull request is already open.") || !strings.Contains(again, stored().Upgrade) {
 		t.Fatalf("retry answered:\n%s", again)
 	}
 	if f.pulls() != pulls+1 {
@@ -310,19 +318,13 @@ func checkUpgrade(t *testing.T, f *upgradeFixture) {
 	// Declined, asked again: another pull request, on a branch of its own
 	// (the closed one's is left as it is), which a retry finds again.
 	closed := f.decline(branch)
-	stored := func() *Lineage {
-		t.Helper()
-		it, err := e.paths.lineages().Get(e.ctx, "orders-service/svc-config")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &it.Value
-	}
 	declined := stored().Upgrade
-	for range 2 {
+	for i := range 2 {
 		again := e.reply(userJane, "upgrade orders-service")
-		if !strings.Contains(again, "Upgrade pull request opened") || !strings.Contains(again, "The earlier upgrade pull request "+declined+" is closed; this one asks again.") {
-			t.Fatalf("upgrade after the pull request was declined answered:\n%s", again)
+		note := "The earlier upgrade pull request " + declined + " is closed; this one asks again."
+		if i == 0 && (!strings.Contains(again, "Upgrade pull request opened") || !strings.Contains(again, note)) ||
+			i == 1 && (!strings.Contains(again, "The upgrade pull request is already open.") || strings.Contains(again, note)) {
+			t.Fatalf("upgrade after the pull request was declined (%d) answered:\n%s", i, again)
 		}
 		if f.pulls() != pulls+2 {
 			t.Fatalf("%d pull requests after the upgrade was declined and asked again, want %d", f.pulls(), pulls+2)

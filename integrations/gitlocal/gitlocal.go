@@ -309,12 +309,19 @@ func (r *Repo) FindPullRequest(_ context.Context, branch string) (*PullRequest, 
 
 // closed reports whether a recorded pull request is no longer open: its
 // commit is on the base branch (merged), or its branch is gone (declined).
-func (r *Repo) closed(ctx context.Context, pr *PullRequest) bool {
-	if _, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "refs/heads/"+pr.Branch+"^{commit}"); err != nil {
-		return true
+func (r *Repo) closed(ctx context.Context, pr *PullRequest) (bool, error) {
+	head, err := r.git(ctx, nil, nil, "for-each-ref", "--format=%(objectname)", "refs/heads/"+pr.Branch)
+	if err != nil {
+		return false, fmt.Errorf("gitlocal: is the pull request of %s open: %w", pr.Branch, err)
 	}
-	_, err := r.git(ctx, nil, nil, "merge-base", "--is-ancestor", pr.Commit, r.opts.Base)
-	return err == nil
+	if strings.TrimSpace(head) == "" {
+		return true, nil
+	}
+	mb, err := r.git(ctx, nil, nil, "merge-base", pr.Commit, r.opts.Base)
+	if err != nil {
+		return false, fmt.Errorf("gitlocal: is the pull request of %s merged: %w", pr.Branch, err)
+	}
+	return strings.TrimSpace(mb) == pr.Commit, nil
 }
 
 // PullRequests lists every recorded pull request, newest first.
@@ -385,7 +392,9 @@ func (r *Repo) OpenPullRequest(ctx context.Context, spec PullRequestSpec) (pr *P
 
 	if existing, err := r.FindPullRequest(ctx, spec.Branch); err != nil || existing != nil {
 		if existing != nil {
-			existing.Closed = r.closed(ctx, existing)
+			if existing.Closed, err = r.closed(ctx, existing); err != nil {
+				return nil, false, err
+			}
 		}
 		return existing, false, err
 	}

@@ -105,13 +105,15 @@ func startVault(ctx context.Context, bin string) (v *Vault, retry bool, err erro
 		return v, false, err
 	}
 	// A dev server answers sys/health as soon as it is unsealed, which can
-	// be before it has mounted KV v2 at secret/: wait for the mount too.
+	// be before it has mounted KV v2 at secret/, and a new KV v2 mount
+	// answers "Upgrading from non-versioned to versioned data" for a
+	// moment: wait until its configuration can be read.
 	err = waitUntil(ctx, v.proc, 50*time.Millisecond, func(ctx context.Context) error {
-		mounts, err := client.Sys().ListMountsWithContext(ctx)
+		cfg, err := client.Logical().ReadWithContext(ctx, "secret/config")
 		if err != nil {
-			return fmt.Errorf("listing mounts: %w", err)
+			return fmt.Errorf("reading secret/config: %w", err)
 		}
-		if _, ok := mounts["secret/"]; !ok {
+		if cfg == nil {
 			return errors.New("KV v2 is not mounted at secret/ yet")
 		}
 		return nil

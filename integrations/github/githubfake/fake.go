@@ -273,7 +273,7 @@ func (f *Server) handle(r *http.Request, p string, body []byte) (int, string) {
 	case r.Method == "GET" && p == repo+"/pulls":
 		head := r.URL.Query().Get("head")
 		out := []any{}
-		for _, pr := range f.pullsOf("") {
+		for _, pr := range slices.Backward(f.pullsOf("")) { // newest first, as GitHub lists them
 			if (head == "" || head == "acme:"+pr.Head) && pr.listed(r.URL.Query().Get("state")) {
 				out = append(out, f.pullJSON(pr))
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,7 +203,7 @@ func (f *Server) handleOther(r *http.Request, p string, body []byte, js func(any
 	case r.Method == "GET" && sub == "pulls":
 		head := r.URL.Query().Get("head")
 		out := []any{}
-		for _, pr := range f.pullsOf(slug) {
+		for _, pr := range slices.Backward(f.pullsOf(slug)) { // newest first, as GitHub lists them
 			if (head == "" || head == parts[0]+":"+pr.Head) && pr.listed(r.URL.Query().Get("state")) {
 				out = append(out, f.repoPullJSON(rp, pr))
 			}
