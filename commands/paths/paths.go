@@ -180,6 +180,9 @@ type Paths struct {
 	state    *templateState
 	loadedAt time.Time
 	loading  bool
+	// reloads counts the reloads started; installed is the number of the
+	// one whose state is installed (see Reload).
+	reloads, installed uint64
 }
 
 var _ bot.Feature = (*Paths)(nil)

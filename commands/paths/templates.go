@@ -209,12 +209,21 @@ type templateState struct {
 // Reload finds the templates again and rebuilds the commands of the
 // approved ones. Commands run the approved version of a template: a change
 // to the files does not run before an admin approves it.
+//
+// Reloads may overlap (a background refresh, an approval's own reload, a
+// catalog change): the state of the one that started last wins, so a
+// refresh that read the approvals before an approval was stored never
+// replaces the state of the reload that followed it.
 func (p *Paths) Reload(ctx context.Context) error {
-	found, probs := p.source.Templates(ctx)
+	p.mu.Lock()
+	p.reloads++
+	seq := p.reloads
+	p.mu.Unlock()
 	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindApproval})
 	if err != nil {
 		return fmt.Errorf("paths: list approvals: %w", err)
 	}
+	found, probs := p.source.Templates(ctx)
 	approvals := map[string]*templateApproval{}
 	for _, rec := range recs {
 		var a templateApproval
@@ -297,7 +306,9 @@ func (p *Paths) Reload(ctx context.Context) error {
 	}
 	sort.Strings(st.names)
 	p.mu.Lock()
-	p.state, p.loadedAt = st, p.now()
+	if seq > p.installed {
+		p.state, p.loadedAt, p.installed = st, p.now(), seq
+	}
 	p.mu.Unlock()
 	return nil
 }
