@@ -226,12 +226,18 @@ func (p *Paths) replyDiff(ctx context.Context, req *bot.Request, head, name, dif
 	if i := strings.LastIndex(cut, "\n"); i > 0 {
 		cut = cut[:i]
 	}
-	msg.Blocks = append(msg.Blocks, bot.Code{Text: cut + "\n…"}, bot.Context{Text: "The whole diff is attached."})
+	attach := req.Channel != "" && req.Messenger() != nil
+	rest := "The whole diff is attached."
+	if !attach {
+		// A click on the Home tab has no channel to attach a file in.
+		rest = fmt.Sprintf("The whole diff is too long for a message here: run `/plat template diff %s` in a channel, where it is attached.", name)
+	}
+	msg.Blocks = append(msg.Blocks, bot.Code{Text: cut + "\n…"}, bot.Context{Text: rest})
 	msg.Text = head + ":\n" + cut + "\n…"
 	if err := req.Reply(ctx, msg); err != nil {
 		return err
 	}
-	if req.Channel != "" && req.Messenger() != nil {
+	if attach {
 		return req.Messenger().Upload(ctx, req.Channel, req.ThreadTS, bot.File{Name: name + ".diff", Title: "Template " + name, Content: []byte(diff)})
 	}
 	return nil
