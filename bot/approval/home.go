@@ -11,6 +11,11 @@ import (
 // MaxHomeCards is the most requests of one flow a Home shows.
 const MaxHomeCards = 5
 
+// MaxHomeSectionBlocks is the most blocks one flow's part of a Home takes
+// (Slack shows at most 100 in a whole Home): cards are added whole while
+// they fit, the first one always, and the others are counted as waiting.
+const MaxHomeSectionBlocks = 16
+
 // lister is the store's listing of records; *store.Store has it. A store
 // without it gives no Home section.
 type lister interface {
@@ -31,8 +36,13 @@ func (f *Flow[T]) HomeSection(order int, title string) bot.HomeSection {
 				return nil, err
 			}
 			out := []bot.Block{bot.Section{Text: fmt.Sprintf("*%s waiting for you* (%d)", title, len(rs)+more)}}
-			for _, r := range rs {
-				out = append(out, f.cfg.Card(r, f.cfg.States.Pending).Blocks...)
+			for i, r := range rs {
+				card := homeCard(f.cfg.Card(r, f.cfg.States.Pending).Blocks)
+				if i > 0 && len(out)+len(card) > MaxHomeSectionBlocks {
+					more += len(rs) - i
+					break
+				}
+				out = append(out, card...)
 			}
 			if more > 0 {
 				out = append(out, bot.Context{Text: fmt.Sprintf("…and %d more %s(s) waiting: decide these first, or find the others' cards in their channels.", more, f.cfg.Noun)})
@@ -47,6 +57,26 @@ func (f *Flow[T]) HomeSection(order int, title string) bot.HomeSection {
 			return fmt.Sprintf("%d %s(s) wait for your decision.", len(rs)+more, f.cfg.Noun), nil
 		},
 	}
+}
+
+// homeCard is a card as a Home shows it: its blocks without the context
+// lines (history, who else may decide), its header as a bold line, its
+// buttons as they are.
+func homeCard(blocks []bot.Block) []bot.Block {
+	out := make([]bot.Block, 0, len(blocks))
+	for _, b := range blocks {
+		switch v := b.(type) {
+		case bot.Context, *bot.Context:
+			continue
+		case bot.Header:
+			out = append(out, bot.Section{Text: "*" + v.Text + "*"})
+		case *bot.Header:
+			out = append(out, bot.Section{Text: "*" + v.Text + "*"})
+		default:
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Waiting returns up to max requests req.User may decide now, newest

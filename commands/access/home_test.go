@@ -1,10 +1,12 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/bot"
+	"github.com/platbot/platbot/bot/approval"
 )
 
 // TestHomeGrantsAndButtons: the holder's Home lists an active grant with
@@ -80,4 +82,52 @@ func findButton(blocks []bot.Block, text string) *bot.Button {
 		}
 	}
 	return nil
+}
+
+// TestHomeShowsWholeCardsWithinItsShare: many requests waiting fill the
+// approver's Home with whole cards (each with its Approve and Deny
+// buttons, without the card's context lines) within the flow's share of
+// the Home, and count the rest, instead of running past Slack's 100
+// blocks and losing the end of the Home mid-card.
+func TestHomeShowsWholeCardsWithinItsShare(t *testing.T) {
+	h := newHarness(t)
+	var ids []string
+	for _, env := range []string{"prod-us", "prod-eu", "prod-us", "prod-eu", "prod-us"} {
+		ids = append(ids, h.request(rita, "payments-api", env, "view", "1h"))
+	}
+	blocks, err := h.a.flow.HomeSection(30, "Access requests").Build(h.ctx, &bot.Request{User: bot.User{ID: peter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) > approval.MaxHomeSectionBlocks+1 {
+		t.Fatalf("%d blocks, more than the flow's share (%d and the count)", len(blocks), approval.MaxHomeSectionBlocks)
+	}
+	cards, approves := 0, 0
+	for i, b := range blocks {
+		switch v := b.(type) {
+		case bot.Header:
+			t.Fatalf("a card's header is a Header block on the Home: %v", v)
+		case bot.Context:
+			if i != len(blocks)-1 {
+				t.Fatalf("a card's context line on the Home: %q", v.Text)
+			}
+		case bot.Section:
+			if strings.HasPrefix(v.Text, "*🔐") || strings.Contains(v.Text, "access ar-") {
+				cards++
+			}
+		case bot.Actions:
+			if findButton([]bot.Block{v}, "Approve") != nil && findButton([]bot.Block{v}, "Deny") != nil {
+				approves++
+			}
+		}
+	}
+	shown := approves
+	text := bot.PlainText(bot.Message{Blocks: blocks})
+	if shown < 1 || shown == len(ids) || !strings.Contains(text, fmt.Sprintf("…and %d more access request(s) waiting", len(ids)-shown)) ||
+		!strings.Contains(text, fmt.Sprintf("*Access requests waiting for you* (%d)", len(ids))) {
+		t.Fatalf("%d whole cards of %d (%d titles):\n%s", shown, len(ids), cards, text)
+	}
+	if last, ok := blocks[len(blocks)-2].(bot.Actions); !ok || findButton([]bot.Block{last}, "Approve") == nil {
+		t.Fatalf("the last card is cut before its buttons: %v", blocks[len(blocks)-2])
+	}
 }

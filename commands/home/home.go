@@ -211,7 +211,10 @@ type viewer struct {
 }
 
 // openedJob publishes the Home of someone who opened it, and remembers
-// them and when, so changes within ViewerTTL republish it.
+// them and when, so changes within ViewerTTL republish it. Someone who
+// opens it again within the debounce window (flipping between tabs) gets
+// one publication at the window's end, so one person cannot take the
+// shared publication pace from everyone else.
 func (h *Home) openedJob(ctx context.Context, payload json.RawMessage) error {
 	req, err := bot.DecodeRequestJob(payload)
 	if err != nil {
@@ -220,8 +223,19 @@ func (h *Home) openedJob(ctx context.Context, payload json.RawMessage) error {
 	if err := h.router.Prepare(ctx, req); err != nil {
 		return err
 	}
+	again := false
+	if rec, err := h.d.Store.GetRecord(ctx, KindViewer, req.User.ID); err == nil {
+		if v, ok := h.current(ctx, rec); ok && h.now().Sub(v.Opened) < h.cfg.Debounce.D() {
+			again = true
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read home viewer %s: %w", req.User.ID, err)
+	}
 	if err := h.remember(ctx, req.User); err != nil {
 		return err
+	}
+	if again {
+		return h.schedule(ctx, req.User.ID, h.slot())
 	}
 	return h.publish(ctx, req)
 }
@@ -453,13 +467,21 @@ func (h *Home) publish(ctx context.Context, req *bot.Request) error {
 	return nil
 }
 
+// homeBudget is how many blocks Blocks fills with whole sections: Slack
+// shows at most 100 in a Home, and a few are kept for the note of what did
+// not fit and for a block the transport splits in two.
+const homeBudget = 94
+
 // Blocks are req.User's Home: a header, then every section that has
 // something to show, divided. A section that fails says so in its place.
+// Sections are added whole while they fit in homeBudget; the ones that do
+// not are named at the end, never cut in the middle of a card.
 func (h *Home) Blocks(ctx context.Context, req *bot.Request) []bot.Block {
 	out := []bot.Block{
 		bot.Header{Text: "Your platform"},
 		bot.Context{Text: "Updated " + h.now().UTC().Format("Jan 2 15:04 UTC") + " · `/plat help` lists every command"},
 	}
+	var left []string
 	for _, s := range h.router.HomeSections() {
 		bs, err := s.Build(ctx, req)
 		if err != nil {
@@ -469,8 +491,15 @@ func (h *Home) Blocks(ctx context.Context, req *bot.Request) []bot.Block {
 		if len(bs) == 0 {
 			continue
 		}
+		if len(out)+1+len(bs) > homeBudget {
+			left = append(left, s.Feature)
+			continue
+		}
 		out = append(out, bot.Divider{})
 		out = append(out, bs...)
+	}
+	if len(left) > 0 {
+		out = append(out, bot.Divider{}, bot.Context{Text: fmt.Sprintf("Your Home is full (Slack shows 100 blocks), so these parts are not shown: %s. `/plat help` lists the commands that show them.", strings.Join(left, ", "))})
 	}
 	if len(out) == 2 {
 		out = append(out, bot.Section{Text: "Nothing here yet: you own no services in the catalog, run no golden paths, hold no grants and nothing waits for your approval. `/plat whoami` shows how the catalog knows you."})

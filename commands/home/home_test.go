@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ type env struct {
 	n     int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, more ...bot.Feature) *env {
 	t.Helper()
 	h := bottest.NewHarness(t, bottest.HarnessOptions{})
 	fake := slackfake.New()
@@ -78,7 +79,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	p := &probe{text: "nothing pending"}
-	if err := bot.NewRegistry(h.Router, nil).Install(hm, p); err != nil {
+	if err := bot.NewRegistry(h.Router, nil).Install(append([]bot.Feature{hm, p}, more...)...); err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, h: h, fake: fake, probe: p}
@@ -356,5 +357,80 @@ func TestPublicationSlotsSharedByReplicas(t *testing.T) {
 	now := h.Clock.Now()
 	if err := b.waitSlot(context.Background()); err != nil || !h.Clock.Now().Equal(now) {
 		t.Fatalf("after a quiet minute: waited %s, %v", h.Clock.Now().Sub(now), err)
+	}
+}
+
+// bulky is a feature whose Home section has n blocks.
+type bulky struct {
+	name  string
+	order int
+	n     int
+}
+
+func (b *bulky) Name() string { return b.name }
+func (b *bulky) Register(reg *bot.Registry) error {
+	reg.HomeSection(bot.HomeSection{Order: b.order, Build: func(context.Context, *bot.Request) ([]bot.Block, error) {
+		out := make([]bot.Block, b.n)
+		for i := range out {
+			out[i] = bot.Section{Text: fmt.Sprintf("%s line %d", b.name, i)}
+		}
+		return out, nil
+	}})
+	return nil
+}
+func (b *bulky) Resume(context.Context) error { return nil }
+
+// TestFullHomeKeepsWholeSections: a Home whose sections add up to more
+// than Slack's 100 blocks shows the sections that fit whole (a later,
+// smaller one too), names the ones left out, and stays within the limit.
+func TestFullHomeKeepsWholeSections(t *testing.T) {
+	e := newEnv(t, &bulky{name: "bulky", order: 15, n: 60}, &bulky{name: "huge", order: 16, n: 60}, &bulky{name: "small", order: 50, n: 3})
+	e.open("U0ALICE")
+	hs := e.homes("U0ALICE")
+	if len(hs) != 1 {
+		t.Fatalf("%d publications", len(hs))
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal([]byte(hs[0]), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	home := hs[0]
+	if len(blocks) > 100 || !strings.Contains(home, "bulky line 59") || strings.Contains(home, "huge line 0") ||
+		!strings.Contains(home, "small line 2") || !strings.Contains(home, "nothing pending for U0ALICE") ||
+		!strings.Contains(home, "these parts are not shown: huge.") || strings.Contains(home, "more not shown") {
+		t.Fatalf("%d blocks: %s", len(blocks), home)
+	}
+}
+
+// TestReopeningWithinTheWindowPublishesOnce: someone flipping to the Home
+// tab again and again gets their first opening published at once and the
+// others once, at the end of the debounce window.
+func TestReopeningWithinTheWindowPublishesOnce(t *testing.T) {
+	e := newEnv(t)
+	e.h.Clock.Set(e.h.Clock.Now().Truncate(DefaultDebounce)) // the start of a window
+	start := e.h.Clock.Now()
+	e.open("U0ALICE")
+	if n := len(e.homes("U0ALICE")); n != 1 {
+		t.Fatalf("publications after opening = %d, want 1", n)
+	}
+	for range 3 {
+		e.h.Clock.Advance(time.Second)
+		e.open("U0ALICE")
+	}
+	if n := len(e.homes("U0ALICE")); n != 1 {
+		t.Fatalf("publications after reopening within the window = %d, want 1", n)
+	}
+	e.probe.set("1 request waits", "U0ALICE")
+	e.h.Clock.Set(start.Add(DefaultDebounce))
+	e.h.RunJobs()
+	hs := e.homes("U0ALICE")
+	if len(hs) != 2 || !strings.Contains(hs[1], "1 request waits for U0ALICE") {
+		t.Fatalf("publications at the window's end = %d, want 2 with the latest state: %v", len(hs), hs)
+	}
+	// Opened again long after: published at once.
+	e.h.Clock.Advance(time.Minute)
+	e.open("U0ALICE")
+	if n := len(e.homes("U0ALICE")); n != 3 {
+		t.Fatalf("publications after opening a minute later = %d, want 3", n)
 	}
 }
