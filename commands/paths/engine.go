@@ -259,6 +259,9 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 	if err := p.save(ctx, r); err != nil {
 		return err
 	}
+	if err := p.indexPullRequests(ctx, r.ID, out); err != nil {
+		return err
+	}
 	log.Info("step done")
 	p.auditStep(ctx, r, s, "ok", out)
 	return p.advance(ctx, r)

@@ -2,6 +2,8 @@ package paths
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -93,6 +95,25 @@ func (p *Paths) unfurl(ctx context.Context, req *bot.Request, link string) (bot.
 	if want == "" {
 		return bot.Message{}, false, nil
 	}
+	preview := func(r *Run) (bot.Message, bool, error) {
+		if !canSee(r, req.User, p.identify(ctx, req.User)) {
+			return bot.Message{}, false, nil
+		}
+		return runPreview(r), true, nil
+	}
+	if rec, err := p.store.GetRecord(ctx, KindRunPullRequest, want); err == nil {
+		r, err := p.loadRun(ctx, rec.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			return bot.Message{}, false, nil
+		}
+		if err != nil {
+			return bot.Message{}, false, fmt.Errorf("load the run of %s: %w", want, err)
+		}
+		return preview(r)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return bot.Message{}, false, fmt.Errorf("look up the run of %s: %w", want, err)
+	}
+	// Runs that opened their pull request before the index was kept.
 	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, Limit: maxUnfurlRuns})
 	if err != nil {
 		return bot.Message{}, false, fmt.Errorf("list runs: %w", err)
@@ -102,12 +123,37 @@ func (p *Paths) unfurl(ctx context.Context, req *bot.Request, link string) (bot.
 		if err != nil || !r.opened(want) {
 			continue
 		}
-		if !canSee(r, req.User, p.identify(ctx, req.User)) {
-			return bot.Message{}, false, nil
-		}
-		return runPreview(r), true, nil
+		return preview(r)
 	}
 	return bot.Message{}, false, nil
+}
+
+// KindRunPullRequest records which run opened a pull request (id: the
+// pull request as prLink has it; key: the run's id), so a link to it is
+// previewed without reading the runs.
+const KindRunPullRequest = "paths.run.pr"
+
+// indexPullRequests records run id as the run that opened the pull
+// requests a step put out (a retried step finds its record there already).
+func (p *Paths) indexPullRequests(ctx context.Context, id string, out map[string]any) error {
+	for _, v := range out {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		pr := prLink(s)
+		if pr == "" {
+			continue
+		}
+		data, err := json.Marshal(map[string]string{"run": id})
+		if err != nil {
+			return fmt.Errorf("record the run of %s: %w", pr, err)
+		}
+		if _, err := p.store.PutRecord(ctx, store.Record{Kind: KindRunPullRequest, ID: pr, Key: id, State: "opened", Data: data}); err != nil {
+			return fmt.Errorf("record the run of %s: %w", pr, err)
+		}
+	}
+	return nil
 }
 
 // prLink is a pull request URL as host/owner/repo/pull/N, lower-case,

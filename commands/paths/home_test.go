@@ -45,6 +45,18 @@ func TestPullRequestUnfurlsIntoItsRun(t *testing.T) {
 	mu.Unlock()
 
 	pr := "https://github.example/acme/gitops/pull/1"
+	// The run is found by the pull request it opened, without reading the
+	// runs; a run recorded before that index is found by reading them.
+	idx, err := e.st.GetRecord(e.ctx, KindRunPullRequest, "github.example/acme/gitops/pull/1")
+	if err != nil || idx.Key != r.ID {
+		t.Fatalf("the run of the pull request: %+v, %v", idx, err)
+	}
+	if _, ok := e.router.Previews(e.ctx, &bot.Request{ID: "u0", User: bot.User{ID: userJane}}, []string{pr})[pr]; !ok {
+		t.Fatalf("no preview through the index")
+	}
+	if err := e.st.DeleteRecord(e.ctx, KindRunPullRequest, idx.ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, link := range []string{pr, pr + "/files", "https://GITHUB.example/acme/gitops/pull/1?w=1"} {
 		previews := e.router.Previews(e.ctx, &bot.Request{ID: "u1", User: bot.User{ID: userJane}}, []string{link})
 		msg, ok := previews[link]
