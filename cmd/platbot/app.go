@@ -158,7 +158,7 @@ func buildApp(ctx context.Context, cfg *Config, log *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	app.Router = bot.NewRouter(ropts)
-	app.Router.Worker().SetConcurrency(cfg.WorkerConcurrency)
+	app.Router.Worker().SetConcurrency(workerConcurrency(cfg))
 	app.Sched = bot.NewScheduler(app.Router.Worker(), log)
 	app.leaderWork()
 	if err := feats.register(ctx, app); err != nil {
