@@ -144,22 +144,43 @@ func NormalizeUnfurlDomains(domains []string) ([]string, error) {
 }
 
 // PublishHome shows a person their Home tab (views.publish) with blocks,
-// at most MaxHomeBlocks of them: beyond that the last one says how many
-// were left out.
+// at most MaxHomeBlocks of them as Slack counts them (a long text or many
+// fields make several): beyond that, the Home ends at the last divider
+// that fits, so what dividers separate is never cut in the middle, and a
+// last line says how many blocks were left out.
 func (m *Messenger) PublishHome(ctx context.Context, userID string, blocks []bot.Block) error {
-	var out []goslack.Block
-	for _, b := range blocks {
-		out = append(out, renderBlock(b)...)
-	}
 	view := goslack.HomeTabViewRequest{
 		Type:       goslack.VTHomeTab,
 		CallbackID: HomeCallbackID,
-		Blocks:     goslack.Blocks{BlockSet: limitBlocks(out, MaxHomeBlocks)},
+		Blocks:     goslack.Blocks{BlockSet: homeBlocks(blocks, MaxHomeBlocks)},
 	}
 	if _, err := m.api.PublishViewContext(ctx, goslack.PublishViewContextRequest{UserID: userID, View: view}); err != nil {
 		return classify("views.publish", err)
 	}
 	return nil
+}
+
+// homeBlocks renders blocks; when they make more than max Slack blocks,
+// it keeps those before the last divider after which the rest no longer
+// fits (or, with no such divider, the first max-1), and adds a line
+// saying how many were left out.
+func homeBlocks(blocks []bot.Block, max int) []goslack.Block {
+	var out []goslack.Block
+	cut := -1 // len(out) at the last divider that leaves room for the note
+	for _, b := range blocks {
+		if _, ok := b.(bot.Divider); ok && len(out) <= max-1 {
+			cut = len(out)
+		}
+		out = append(out, renderBlock(b)...)
+	}
+	if len(out) <= max {
+		return out
+	}
+	if cut <= 0 {
+		return limitBlocks(out, max)
+	}
+	dropped := len(out) - cut
+	return append(out[:cut], goslack.NewContextBlock("", mrkdwnText(fmt.Sprintf("… %d more block(s) not shown: your Home is full (Slack shows %d).", dropped, max))))
 }
 
 // Unfurl attaches previews to the links of a posted message (chat.unfurl),

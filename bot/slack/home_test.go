@@ -3,12 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/bot/slack/slackfake"
+	goslack "github.com/slack-go/slack"
 )
 
 // homeEnv is newEnv with a handler that unfurls links of two domains, a
@@ -191,4 +193,38 @@ func mustJSONBytes(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestHomeBlocksCutAtADivider: a Home whose blocks make more than Slack's
+// limit once rendered (a long text makes several section blocks) ends at
+// the last divider that fits, with a line saying what was left out, so
+// nothing between two dividers is cut in the middle; within the limit it
+// is rendered whole.
+func TestHomeBlocksCutAtADivider(t *testing.T) {
+	var blocks []bot.Block
+	for s := range 4 {
+		blocks = append(blocks, bot.Divider{})
+		for i := range 22 {
+			blocks = append(blocks, bot.Section{Text: fmt.Sprintf("section %d card %d", s, i)})
+		}
+		blocks = append(blocks, bot.Actions{Buttons: []bot.Button{{ActionID: "approve", Text: "Approve", Value: fmt.Sprint(s)}}})
+	}
+	if out := homeBlocks(blocks, MaxHomeBlocks); len(out) != len(blocks) {
+		t.Fatalf("%d bot blocks within the limit rendered as %d", len(blocks), len(out))
+	}
+	// The second section's first card is long: nine section blocks.
+	blocks[25] = bot.Section{Text: strings.Repeat("long text ", 9*MaxSectionText/10-5)}
+	out := homeBlocks(blocks, MaxHomeBlocks)
+	if len(out) > MaxHomeBlocks {
+		t.Fatalf("%d blocks, over the limit", len(out))
+	}
+	raw, _ := json.Marshal(out)
+	js := string(raw)
+	if !strings.Contains(js, "section 2 card 21") || !strings.Contains(js, `"value":"2"`) || strings.Contains(js, "section 3 card 0") ||
+		!strings.Contains(js, "more block(s) not shown: your Home is full") {
+		t.Fatalf("not cut at the last divider that fits: %s", js)
+	}
+	if _, ok := out[len(out)-2].(*goslack.ActionBlock); !ok {
+		t.Fatalf("the block before the note is %T, want the last kept section's buttons", out[len(out)-2])
+	}
 }

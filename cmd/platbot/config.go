@@ -486,7 +486,7 @@ func (c *Config) validate() error {
 		return errf("metricsAddr", fmt.Sprintf("%q is the main listen address too; give metrics their own port (PLATBOT_METRICS_ADDR) or leave it unset", c.MetricsAddr))
 	}
 	if c.WorkerConcurrency < 0 || c.WorkerConcurrency > maxWorkerConcurrency {
-		return errf("workerConcurrency", fmt.Sprintf("expected 1 to %d jobs at once, or leave it unset for %d; got %d", maxWorkerConcurrency, bot.DefaultConcurrency, c.WorkerConcurrency))
+		return errf("workerConcurrency", fmt.Sprintf("expected 1 to %d jobs at once, or leave it unset for the default (%d, or %d on PostgreSQL); got %d", maxWorkerConcurrency, bot.DefaultConcurrency, postgresWorkerConcurrency, c.WorkerConcurrency))
 	}
 	if err := c.HA.check(c.DB, errf); err != nil {
 		return err

@@ -166,7 +166,7 @@ func (p *Paths) cmdDiff(ctx context.Context, req *bot.Request) error {
 	} else {
 		head += fmt.Sprintf(".\nApprove it with `/plat template approve %s --version %s`", t.Name, template.ShortHash(t.Hash))
 	}
-	return p.replyDiff(ctx, req, head, t.Name, diff)
+	return p.replyDiff(ctx, req, head, t.Name, diff, fmt.Sprintf("run `/plat template diff %s` in a channel, where it is attached.", t.Name))
 }
 
 // minVersionPrefix is the shortest --version prefix approve accepts: a
@@ -210,12 +210,16 @@ func (p *Paths) cmdApprove(ctx context.Context, req *bot.Request) error {
 	} else {
 		head += fmt.Sprintf(" Changes since version `%s`", template.ShortHash(prev))
 	}
-	return p.replyDiff(ctx, req, head, t.Name, template.DiffFiles(old, t.Files))
+	// Once approved, `/plat template diff` has nothing to show: no hint.
+	return p.replyDiff(ctx, req, head, t.Name, template.DiffFiles(old, t.Files), "")
 }
 
 // replyDiff answers with a heading and a diff, attaching the diff as a file
 // when it is too long for a message.
-func (p *Paths) replyDiff(ctx context.Context, req *bot.Request, head, name, diff string) error {
+//
+// Where there is no channel to attach the file in (a click on the Home
+// tab), the answer says the diff is cut, followed by hint when not empty.
+func (p *Paths) replyDiff(ctx context.Context, req *bot.Request, head, name, diff, hint string) error {
 	const maxInline = 2800
 	msg := bot.Message{Text: head + ":\n" + diff, Blocks: []bot.Block{bot.Section{Text: head + ":"}}}
 	if len(diff) <= maxInline {
@@ -230,7 +234,7 @@ func (p *Paths) replyDiff(ctx context.Context, req *bot.Request, head, name, dif
 	rest := "The whole diff is attached."
 	if !attach {
 		// A click on the Home tab has no channel to attach a file in.
-		rest = fmt.Sprintf("The whole diff is too long for a message here: run `/plat template diff %s` in a channel, where it is attached.", name)
+		rest = strings.TrimSpace("The whole diff is too long for a message here. " + hint)
 	}
 	msg.Blocks = append(msg.Blocks, bot.Code{Text: cut + "\n…"}, bot.Context{Text: rest})
 	msg.Text = head + ":\n" + cut + "\n…"

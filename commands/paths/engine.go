@@ -255,11 +255,11 @@ func (p *Paths) runStepJob(ctx context.Context, payload json.RawMessage) error {
 		return p.fail(ctx, r, i, &actions.StepError{Msg: fmt.Sprintf("the template writes the secret parameter %s into a file or a step output, which would store it in the clear; nothing was published", name), Hint: "Secrets may only be passed to actions' inputs. Tell the template's owners (" + t.Owner + ")."})
 	}
 	r.Files, r.Executable = sc.Files, sc.Executable
-	s.State, s.Output, s.Finished = StepDone, out, p.now().UTC()
-	if err := p.save(ctx, r); err != nil {
+	if err := p.indexPullRequest(ctx, r.ID, out); err != nil {
 		return err
 	}
-	if err := p.indexPullRequests(ctx, r.ID, out); err != nil {
+	s.State, s.Output, s.Finished = StepDone, out, p.now().UTC()
+	if err := p.save(ctx, r); err != nil {
 		return err
 	}
 	log.Info("step done")

@@ -103,17 +103,17 @@ func (p *Paths) unfurl(ctx context.Context, req *bot.Request, link string) (bot.
 	}
 	if rec, err := p.store.GetRecord(ctx, KindRunPullRequest, want); err == nil {
 		r, err := p.loadRun(ctx, rec.Key)
-		if errors.Is(err, store.ErrNotFound) {
-			return bot.Message{}, false, nil
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return bot.Message{}, false, fmt.Errorf("load the run of %s: %w", want, err)
 		}
-		return preview(r)
+		if err == nil && r.opened(want) {
+			return preview(r)
+		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return bot.Message{}, false, fmt.Errorf("look up the run of %s: %w", want, err)
 	}
-	// Runs that opened their pull request before the index was kept.
+	// Runs that opened their pull request before the index was kept (or
+	// an index record that does not hold).
 	recs, err := p.store.ListRecords(ctx, store.Query{Kind: KindRun, Limit: maxUnfurlRuns})
 	if err != nil {
 		return bot.Message{}, false, fmt.Errorf("list runs: %w", err)
@@ -133,17 +133,15 @@ func (p *Paths) unfurl(ctx context.Context, req *bot.Request, link string) (bot.
 // previewed without reading the runs.
 const KindRunPullRequest = "paths.run.pr"
 
-// indexPullRequests records run id as the run that opened the pull
-// requests a step put out (a retried step finds its record there already).
-func (p *Paths) indexPullRequests(ctx context.Context, id string, out map[string]any) error {
-	for _, v := range out {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
+// indexPullRequest records run id as the run that opened the pull request
+// a publishing step put out as its remoteUrl (a retried step finds its
+// record there already). Other outputs, which may only mention a pull
+// request, are not recorded.
+func (p *Paths) indexPullRequest(ctx context.Context, id string, out map[string]any) error {
+	if s, ok := out["remoteUrl"].(string); ok {
 		pr := prLink(s)
 		if pr == "" {
-			continue
+			return nil
 		}
 		data, err := json.Marshal(map[string]string{"run": id})
 		if err != nil {

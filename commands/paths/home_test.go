@@ -8,6 +8,7 @@ import (
 
 	"github.com/platbot/platbot/bot"
 	"github.com/platbot/platbot/integrations/vault/vaultfake"
+	"github.com/platbot/platbot/store"
 )
 
 // TestPullRequestUnfurlsIntoItsRun: a link to the pull request a run
@@ -53,6 +54,15 @@ func TestPullRequestUnfurlsIntoItsRun(t *testing.T) {
 	}
 	if _, ok := e.router.Previews(e.ctx, &bot.Request{ID: "u0", User: bot.User{ID: userJane}}, []string{pr})[pr]; !ok {
 		t.Fatalf("no preview through the index")
+	}
+	// A record naming a run that did not open the pull request is not
+	// believed.
+	other := "https://github.example/acme/gitops/pull/2"
+	if _, err := e.st.PutRecord(e.ctx, store.Record{Kind: KindRunPullRequest, ID: "github.example/acme/gitops/pull/2", Key: r.ID, State: "opened", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if p := e.router.Previews(e.ctx, &bot.Request{ID: "u5", User: bot.User{ID: userJane}}, []string{other}); len(p) != 0 {
+		t.Fatalf("previewed another pull request as this run: %v", p)
 	}
 	if err := e.st.DeleteRecord(e.ctx, KindRunPullRequest, idx.ID); err != nil {
 		t.Fatal(err)

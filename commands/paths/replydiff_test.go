@@ -15,7 +15,7 @@ func TestLongDiffAttachedOnlyWhereThereIsAChannel(t *testing.T) {
 		req := e.request(userAdmin, "template diff new-db")
 		req.Channel = channel
 		n := len(e.msgr.Sent())
-		if err := e.paths.replyDiff(e.ctx, req, "Changes", "new-db", diff); err != nil {
+		if err := e.paths.replyDiff(e.ctx, req, "Changes", "new-db", diff, "run `/plat template diff new-db` in a channel, where it is attached."); err != nil {
 			t.Fatal(err)
 		}
 		var text string
