@@ -298,15 +298,9 @@ func (w *wtx) finish(id int64, owner, state, errText string, at time.Time) error
 			return err
 		}
 	}
-	j, err := scanJob(w.queryRow(sqlJobByID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("job %d: %w", id, ErrNotFound)
-	}
+	j, err := w.leasedJob(id, owner)
 	if err != nil {
 		return err
-	}
-	if j.State != JobRunning || j.LeaseOwner != owner {
-		return fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
 	}
 	runAt := j.RunAt
 	if state == JobQueued {
@@ -317,6 +311,23 @@ func (w *wtx) finish(id int64, owner, state, errText string, at time.Time) error
 	}
 	_, err = w.exec(sqlFinishJob, state, formatTime(runAt), errText, formatTime(s.now()), id, owner)
 	return err
+}
+
+// leasedJob reads job id, which must be running under owner's lease: one
+// that is not there is ErrNotFound, one in another state or held by
+// another owner ErrConflict, saying which.
+func (w *wtx) leasedJob(id int64, owner string) (Job, error) {
+	j, err := scanJob(w.queryRow(sqlJobByID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, fmt.Errorf("job %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return j, err
+	}
+	if j.State != JobRunning || j.LeaseOwner != owner {
+		return j, fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
+	}
+	return j, nil
 }
 
 // CompleteJob marks a job done. Only the worker holding its lease (owner)
@@ -401,14 +412,10 @@ func (s *Store) RenewJobLease(ctx context.Context, id int64, owner string, now t
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			return err
 		}
-		j, err := scanJob(w.queryRow(sqlJobByID, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("job %d: %w", id, ErrNotFound)
-		}
-		if err != nil {
+		if _, err := w.leasedJob(id, owner); err != nil {
 			return err
 		}
-		return fmt.Errorf("job %d is %s (lease owner %q), not running for %q: %w", id, j.State, j.LeaseOwner, owner, ErrConflict)
+		return fmt.Errorf("job %d: its lease changed while it was renewed: %w", id, ErrConflict)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("renew job lease: %w", err)

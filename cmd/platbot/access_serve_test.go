@@ -59,18 +59,7 @@ func TestServeProdAccessEndToEnd(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "payments"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	b := startServeWith(t, fmt.Sprintf(`
-access:
-  kubeconfig: %q
-  levels: {view: view}
-  environments:
-    - name: prod-us
-      kubeContext: platbot-test
-      approvalsRequired: 1
-      maxDuration: 2h
-      namespaces: {allow: [payments]}
-      approvals: {default: "#prod-approvals"}
-`, kube.Kubeconfig))
+	b := startServeWith(t, "\n"+accessConfig(kube.Kubeconfig))
 
 	b.submitModal("U0PAYALICE", "access payments-service prod-us", "V0ACCESS", map[string][]string{
 		"service": {"payments-service"}, "environment": {"prod-us"}, "level": {"view"},
@@ -141,4 +130,21 @@ access:
 			t.Fatalf("the token leaked into %s", c.Method)
 		}
 	}
+}
+
+// accessConfig is the access section of a served bot's platbot.yaml: one
+// production environment on the test kube-apiserver (kubeconfig), view
+// access to the payments namespace, approved in #prod-approvals.
+func accessConfig(kubeconfig string) string {
+	return fmt.Sprintf(`access:
+  kubeconfig: %q
+  levels: {view: view}
+  environments:
+    - name: prod-us
+      kubeContext: platbot-test
+      approvalsRequired: 1
+      maxDuration: 2h
+      namespaces: {allow: [payments]}
+      approvals: {default: "#prod-approvals"}
+`, kubeconfig)
 }

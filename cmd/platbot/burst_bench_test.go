@@ -51,7 +51,6 @@ import (
 	"time"
 
 	"github.com/platbot/platbot/bot/slack/slackfake"
-	"github.com/platbot/platbot/integrations/testenv"
 )
 
 // burstEnv reads a positive integer setting of the benchmark.
@@ -221,13 +220,7 @@ func BenchmarkBurst(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchBurst(b, nil) })
 	b.Run("postgres", func(b *testing.B) {
 		ctx := context.Background()
-		pg, err := testenv.StartPostgres(ctx)
-		testenv.SkipOrFail(b, err)
-		b.Cleanup(func() { _ = pg.Stop() })
-		dsn, err := pg.CreateDatabase(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
+		_, dsn := postgresDB(ctx, b)
 		benchBurst(b, map[string]string{"PLATBOT_DB": dsn})
 	})
 }

@@ -365,8 +365,9 @@ const maxWorkerConcurrency = 1024
 // postgresWorkerConcurrency is the worker's default on PostgreSQL. There
 // every statement is a round trip the store's one writer waits for, so
 // more jobs at once fill larger group commits: under a burst of 20,000
-// commands on 2 cores, 64 answered about 1,400 a second where 32 answered
-// about 830 (19 writes per transaction instead of 10.5); on SQLite 64
+// commands on 2 cores, 64 answered 822 to 1,466 a second (median 1,211 of
+// seven runs) where 32 answered about 830 (19 writes per transaction
+// instead of 10.5); on SQLite 64
 // answers no more than 32 (docs/bench/README.md).
 const postgresWorkerConcurrency = 64
 

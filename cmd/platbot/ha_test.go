@@ -208,13 +208,7 @@ func TestThreeReplicas(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	pg, err := testenv.StartPostgres(ctx)
-	testenv.SkipOrFail(t, err)
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.CreateDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn := postgresDB(ctx, t)
 	k, err := testenv.StartKube(ctx)
 	testenv.SkipOrFail(t, err)
 	t.Cleanup(func() { k.Stop() })
@@ -279,17 +273,7 @@ func TestThreeReplicas(t *testing.T) {
 scorecard:
   digest:
     schedule: "* * * * *"
-access:
-  kubeconfig: %q
-  levels: {view: view}
-  environments:
-    - name: prod-us
-      kubeContext: platbot-test
-      approvalsRequired: 1
-      maxDuration: 2h
-      namespaces: {allow: [payments]}
-      approvals: {default: "#prod-approvals"}
-`, k.Kubeconfig, k.Kubeconfig)
+`, k.Kubeconfig) + accessConfig(k.Kubeconfig)
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}

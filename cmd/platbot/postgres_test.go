@@ -15,13 +15,7 @@ import (
 // anchor, and audit verify; the password shows nowhere.
 func TestPostgresDatabase(t *testing.T) {
 	ctx := context.Background()
-	pg, err := testenv.StartPostgres(ctx)
-	testenv.SkipOrFail(t, err)
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.CreateDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg, dsn := postgresDB(ctx, t)
 	e := seededLog(t, map[string]string{"PLATBOT_DB": dsn})
 	code, out, errOut := runBot(t, e, "", "migrate")
 	if code != 0 || !strings.Contains(out, "is up to date") {
@@ -56,13 +50,7 @@ func TestPostgresUnreachable(t *testing.T) {
 // PostgreSQL with its anchors; a second copy is refused.
 func TestMigrateSQLiteToPostgres(t *testing.T) {
 	ctx := context.Background()
-	pg, err := testenv.StartPostgres(ctx)
-	testenv.SkipOrFail(t, err)
-	t.Cleanup(func() { pg.Stop() })
-	dsn, err := pg.CreateDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pg, dsn := postgresDB(ctx, t)
 	e := seededLog(t, nil)
 	code, out, errOut := runBot(t, e, "", "migrate", "--from", e["PLATBOT_DB"], "--to", dsn)
 	if code != 0 || !strings.Contains(out, "copied ") || !strings.Contains(out, "source audit log OK") || !strings.Contains(out, "target audit log OK") {
@@ -85,4 +73,19 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "--from and --to go together") {
 		t.Errorf("--to alone: %d %q", code, errOut)
 	}
+}
+
+// postgresDB starts a throwaway PostgreSQL server for tb, stopped when tb
+// ends (tb is skipped, or failed under CI, when none can run here), and
+// returns it with the DSN of a new database on it.
+func postgresDB(ctx context.Context, tb testing.TB) (*testenv.Postgres, string) {
+	tb.Helper()
+	pg, err := testenv.StartPostgres(ctx)
+	testenv.SkipOrFail(tb, err)
+	tb.Cleanup(func() { _ = pg.Stop() })
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pg, dsn
 }
